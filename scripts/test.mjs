@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// `npm test`: lint, type-check, then every test tier that exists. Prints one closing line
+// "tests: N passed, N failed, N skipped" that CI reads.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { ensureNeeds, testFiles, tiers } from './tiers.mjs';
+
+const args = process.argv.slice(2);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const requireAll = process.env.VIGIL_REQUIRE_ALL_TIERS === '1';
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const problems = [];
+
+function step(name, cmd, cmdArgs) {
+  console.log(`\n=== ${name}: ${cmd} ${cmdArgs.join(' ')}`);
+  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', shell: false });
+  if (r.status !== 0) problems.push(`${name} failed (exit ${r.status})`);
+  return r.status === 0;
+}
+
+/** Runs mocha, echoing its output, and reads its passing/failing/pending counts. */
+function mocha(files, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['node_modules/mocha/bin/mocha.js', '--config', '.mocharc.json', ...files], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    });
+    let text = '';
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      text += d.toString();
+    });
+    child.on('close', (code) => {
+      const count = (word) => Number((new RegExp(`(\\d+) ${word}`).exec(text) ?? [0, 0])[1]);
+      resolve({ code: code ?? 1, passed: count('passing'), failed: count('failing'), pending: count('pending') });
+    });
+  });
+}
+
+if (!only) {
+  step('lint', process.execPath, ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'scripts']);
+  step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
+}
+// Tests load the built bundles (activation, CLI, packaged extension), so build first.
+if (process.env.VIGIL_SKIP_BUILD !== '1') step('build', process.execPath, ['node_modules/webpack/bin/webpack.js', '--mode', 'production']);
+
+for (const tier of tiers) {
+  if (only && tier.name !== only) continue;
+  const files = testFiles(tier.dir);
+  if (files.length === 0) {
+    console.log(`\n=== ${tier.name}: no tests yet`);
+    continue;
+  }
+  console.log(`\n=== ${tier.name}: ${files.length} file(s)`);
+  let reason = ensureNeeds(tier);
+  if (!reason && tier.prepare && existsSync(tier.prepare)) {
+    const r = spawnSync(process.execPath, [tier.prepare], { stdio: 'inherit' });
+    if (r.status !== 0) reason = `${tier.prepare} could not prepare the tier (exit ${r.status})`;
+  }
+  if (reason) {
+    console.log(`SKIPPED tier ${tier.name}: ${reason}`);
+    totals.skipped += files.length;
+    if (requireAll) problems.push(`tier ${tier.name} skipped under VIGIL_REQUIRE_ALL_TIERS=1: ${reason}`);
+    continue;
+  }
+  const r = await mocha(files, { VIGIL_TEST_TIER: tier.name });
+  totals.passed += r.passed;
+  totals.failed += r.failed;
+  totals.skipped += r.pending;
+  if (r.code !== 0) problems.push(`${tier.name} tests failed (exit ${r.code})`);
+}
+
+console.log('');
+for (const p of problems) console.log(`FAILED: ${p}`);
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(problems.length ? 1 : 0);

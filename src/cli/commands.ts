@@ -1,0 +1,61 @@
+/** The `vigil` subcommands: one line each for --help, and a lazy loader so `vigil --help` loads nothing heavy. */
+export interface CliCommand {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  /** Resolves to the command's exit code. Undefined while the feature is not built. */
+  readonly load?: () => Promise<{ run(argv: string[]): Promise<number> }>;
+  /** Which issue/feature brings it, said plainly when it is not built yet. */
+  readonly arrivesWith?: string;
+}
+
+export const COMMANDS: ReadonlyArray<CliCommand> = [
+  {
+    name: 'agent',
+    summary: 'Run the headless self-healing loop against a cluster (JSON-lines log to stdout).',
+    usage: 'vigil agent --kubeconfig PATH [--context C] [--prometheus URL] [--mode off|suggest|auto] --state-dir DIR',
+    arrivesWith: 'the Heal milestone (playbooks, gates, actions, verification)',
+  },
+  {
+    name: 'sandbox',
+    summary: 'Start the embedded Kubernetes-API-compatible sandbox cluster with live workloads and metrics.',
+    usage: 'vigil sandbox [--port N] [--metrics-port N] [--seed S] [--day-seconds D] [--kubeconfig PATH]',
+    arrivesWith: 'the Sandbox milestone',
+  },
+  {
+    name: 'chaos',
+    summary: 'Inject a fault into the sandbox: crash-loop, memory-leak, bad-release, latency-spike, node-failure, traffic-surge, bad-feature-flag, dependency-outage.',
+    usage: 'vigil chaos <fault> --kubeconfig PATH --target <namespace>/<deployment|node> [--duration S]',
+    arrivesWith: 'the Sandbox milestone',
+  },
+  {
+    name: 'detect',
+    summary: 'Score a CSV of signals for anomalies, streaming, with no look-ahead.',
+    usage: 'vigil detect --input FILE.csv [--output FILE.csv] [--train-rows N]',
+    arrivesWith: 'the Detect milestone',
+  },
+  {
+    name: 'replay',
+    summary: 'List recorded incidents, or replay one on a virtual clock (what-if against current thresholds).',
+    usage: 'vigil replay --list [--state-dir DIR] | vigil replay <incident-id|file> [--state-dir DIR] [--with current|recorded]',
+    arrivesWith: 'the Learn milestone',
+  },
+  {
+    name: 'audit',
+    summary: 'Verify the hash-chained audit log and name the first bad line.',
+    usage: 'vigil audit verify --state-dir DIR',
+    arrivesWith: 'the Heal milestone (audit log)',
+  },
+  {
+    name: 'demo',
+    summary: 'Start the sandbox and the agent, inject faults, and print a live healing timeline.',
+    usage: 'vigil demo [--seed S] [--state-dir DIR]',
+    arrivesWith: 'the Sandbox and Heal milestones',
+  },
+  {
+    name: 'train-model',
+    summary: 'Train the base multi-signal TensorFlow.js model (seeded, reproducible) into models/.',
+    usage: 'vigil train-model [--out DIR] [--seed S] [--epochs N]',
+    arrivesWith: 'the Detect milestone (multi-signal model)',
+  },
+];

@@ -1,0 +1,48 @@
+import type { Anomaly } from './anomaly';
+import type { ClusterFact, LogLine } from './fact';
+import type { SignalName } from './signal';
+import type { TargetRef } from './target';
+
+export type DiagnosisKind =
+  | 'memory-leak'
+  | 'bad-release'
+  | 'crash-loop'
+  | 'node-failure'
+  | 'traffic-surge'
+  | 'bad-feature-flag'
+  | 'dependency-outage'
+  | 'latency-spike'
+  | 'unknown';
+
+export const DIAGNOSIS_TITLES: Readonly<Record<DiagnosisKind, string>> = {
+  'memory-leak': 'memory leak',
+  'bad-release': 'bad release',
+  'crash-loop': 'crash loop',
+  'node-failure': 'node failure',
+  'traffic-surge': 'traffic surge',
+  'bad-feature-flag': 'bad feature flag',
+  'dependency-outage': 'dependency outage',
+  'latency-spike': 'latency spike',
+  unknown: 'unexplained anomaly',
+};
+
+/** One piece of evidence behind a diagnosis. */
+export type Evidence =
+  | { readonly kind: 'anomaly'; readonly anomaly: Anomaly }
+  | { readonly kind: 'fact'; readonly fact: ClusterFact }
+  | { readonly kind: 'log'; readonly line: LogLine }
+  | { readonly kind: 'signal-trend'; readonly signal: SignalName; readonly slopePerMinute: number; readonly note: string };
+
+export interface Diagnosis {
+  readonly kind: DiagnosisKind;
+  /** The workload or node the cause sits on (may differ from where symptoms show, e.g. a dependency). */
+  readonly target: TargetRef;
+  /** In [0, 1]. */
+  readonly confidence: number;
+  readonly t: number;
+  /** One sentence for the on-call engineer: what is wrong and why Vigil thinks so. */
+  readonly summary: string;
+  readonly evidence: ReadonlyArray<Evidence>;
+  /** Other candidate causes, best first, so a human can see what was ruled out. */
+  readonly alternatives?: ReadonlyArray<{ readonly kind: DiagnosisKind; readonly confidence: number }>;
+}

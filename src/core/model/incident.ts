@@ -1,0 +1,89 @@
+import type { ActionResult, ActionSpec } from './action';
+import type { Anomaly } from './anomaly';
+import type { Diagnosis } from './diagnosis';
+import type { ClusterFact, LogLine } from './fact';
+import type { GateDecision } from './gate';
+import type { SampleFrame } from './signal';
+import type { TargetRef } from './target';
+import type { Verdict } from './verdict';
+
+/**
+ * State machine of one incident:
+ * open → diagnosed → (awaiting-approval →) acting → verifying → recovered
+ *                                                  ↘ next step … ↘ escalated
+ * Any state may end in closed (a human closes it, or it resolved by itself).
+ */
+export type IncidentState =
+  | 'open'
+  | 'diagnosed'
+  | 'awaiting-approval'
+  | 'acting'
+  | 'verifying'
+  | 'recovered'
+  | 'escalated'
+  | 'closed';
+
+export type OutcomeKind = 'recovered' | 'escalated' | 'self-resolved' | 'false-alarm' | 'rejected';
+
+/** A human's label, for learning. */
+export type HumanLabel = 'false-alarm' | 'real' | 'right-diagnosis-wrong-fix';
+
+export interface Outcome {
+  readonly kind: OutcomeKind;
+  readonly t: number;
+  /** Id of the playbook step that recovered the service, for 'recovered'. */
+  readonly recoveredBy?: string;
+  readonly label?: HumanLabel;
+  readonly labelledBy?: string;
+  readonly note?: string;
+}
+
+export type TimelineEntry =
+  | { readonly t: number; readonly kind: 'detected'; readonly anomaly: Anomaly }
+  | { readonly t: number; readonly kind: 'diagnosed'; readonly diagnosis: Diagnosis }
+  | { readonly t: number; readonly kind: 'proposed'; readonly stepId: string; readonly action: ActionSpec; readonly gates: GateDecision; readonly dryRun?: ActionResult }
+  | { readonly t: number; readonly kind: 'refused'; readonly stepId: string; readonly gates: GateDecision }
+  | { readonly t: number; readonly kind: 'approved' | 'rejected' | 'snoozed'; readonly stepId: string; readonly by: string; readonly until?: number }
+  | { readonly t: number; readonly kind: 'acted'; readonly stepId: string; readonly result: ActionResult }
+  | { readonly t: number; readonly kind: 'action-failed'; readonly stepId: string; readonly action: ActionSpec; readonly error: string }
+  | { readonly t: number; readonly kind: 'verified'; readonly stepId: string; readonly verdict: Verdict }
+  | { readonly t: number; readonly kind: 'escalated'; readonly reason: string }
+  | { readonly t: number; readonly kind: 'resolved'; readonly outcome: Outcome }
+  | { readonly t: number; readonly kind: 'note'; readonly text: string };
+
+/** What a human needs when Vigil hands over: everything it saw and tried. */
+export interface EscalationContext {
+  readonly incidentId: string;
+  readonly target: TargetRef;
+  readonly diagnosis?: Diagnosis;
+  readonly reason: string;
+  readonly triggeringSignals: ReadonlyArray<Anomaly>;
+  readonly actionsTried: ReadonlyArray<{ readonly stepId: string; readonly action: ActionSpec; readonly result?: ActionResult; readonly verdict?: Verdict; readonly error?: string }>;
+  readonly recentFacts: ReadonlyArray<ClusterFact>;
+  readonly recentLogs: ReadonlyArray<LogLine>;
+  readonly snapshot?: unknown;
+}
+
+export interface Incident {
+  readonly id: string;
+  readonly target: TargetRef;
+  readonly openedAt: number;
+  readonly updatedAt: number;
+  readonly state: IncidentState;
+  readonly diagnosis?: Diagnosis;
+  readonly playbook?: string;
+  /** Index of the playbook step in progress or next. */
+  readonly stepIndex: number;
+  readonly timeline: ReadonlyArray<TimelineEntry>;
+  /** Recorded inputs, so the incident can be replayed deterministically. */
+  readonly recording: {
+    readonly frames: ReadonlyArray<SampleFrame>;
+    readonly facts: ReadonlyArray<ClusterFact>;
+    readonly logs: ReadonlyArray<LogLine>;
+  };
+  readonly outcome?: Outcome;
+}
+
+export function isOpen(i: Pick<Incident, 'state'>): boolean {
+  return i.state !== 'recovered' && i.state !== 'escalated' && i.state !== 'closed';
+}

@@ -1,0 +1,57 @@
+import type { TargetRef } from './target';
+
+/** The signal catalogue: every signal Vigil knows, with its unit and which way is bad. */
+export type SignalName =
+  | 'request_rate'
+  | 'error_ratio'
+  | 'latency_p50'
+  | 'latency_p95'
+  | 'latency_p99'
+  | 'cpu'
+  | 'memory'
+  | 'restarts'
+  | 'available_replicas'
+  | 'log_errors'
+  | 'probe_success'
+  | 'probe_latency';
+
+export type SignalUnit = 'req/s' | 'ratio' | 'seconds' | 'cores' | 'bytes' | 'count' | 'replicas' | 'lines/interval';
+
+/** Which direction of change is a symptom: memory going up is bad, available replicas going down is. */
+export type BadDirection = 'up' | 'down' | 'both';
+
+export interface SignalDefinition {
+  readonly name: SignalName;
+  readonly unit: SignalUnit;
+  readonly bad: BadDirection;
+  readonly description: string;
+  /** Target kinds this signal exists for. */
+  readonly targetKinds: ReadonlyArray<TargetRef['kind']>;
+}
+
+/** A signal of one target: the unit of a time series. */
+export interface SeriesRef {
+  readonly target: TargetRef;
+  readonly signal: SignalName;
+}
+
+/** One observation. `t` is epoch milliseconds, aligned to the scrape step. */
+export interface Sample {
+  readonly series: SeriesRef;
+  readonly t: number;
+  readonly v: number;
+}
+
+/** All samples of one target at one aligned time: what detectors consume. */
+export interface SampleFrame {
+  readonly target: TargetRef;
+  readonly t: number;
+  readonly values: Readonly<Partial<Record<SignalName, number>>>;
+}
+
+/** Expected range of a signal at a time, from the seasonal baseline. */
+export interface Band {
+  readonly lower: number;
+  readonly expected: number;
+  readonly upper: number;
+}

@@ -1,0 +1,128 @@
+/**
+ * The ports of the loop. core/ talks to the world only through these; adapters in infra/,
+ * the sandbox and vscode/ implement them. Keep them small and about the domain.
+ */
+import type { ActionResult, ActionSpec } from './model/action';
+import type { AuditEntry, AuditVerification } from './model/audit';
+import type { ClusterFact, LogLine } from './model/fact';
+import type { EscalationContext, Incident } from './model/incident';
+import type { SampleFrame, SignalName } from './model/signal';
+import type { TargetRef } from './model/target';
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** Time and timers. Tests and replay inject a virtual clock, so core stays deterministic. */
+export interface ClockPort {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): Disposable;
+  sleep(ms: number): Promise<void>;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** Structured logging; the component goes in `component` so lines read `[detect] ...`. Never pass secrets. */
+export interface LoggerPort {
+  log(level: LogLevel, message: string, fields?: LogFields): void;
+  child(component: string): LoggerPort;
+}
+
+/** Health of a telemetry source, shown to the user as-is, so messages name the URL and the fix. */
+export interface SourceStatus {
+  readonly source: string;
+  readonly state: 'connecting' | 'ok' | 'degraded' | 'down';
+  readonly message: string;
+  readonly since: number;
+}
+
+/** Where metric samples come from: Prometheus or direct scrape. */
+export interface MetricsPort {
+  /** Targets currently known, with the signals each has. */
+  discoverTargets(): Promise<ReadonlyArray<{ readonly target: TargetRef; readonly signals: ReadonlyArray<SignalName> }>>;
+  /** Aligned frames of every known target over [from, to] at `stepMs`, oldest first (backfill, replay, verification). */
+  range(from: number, to: number, stepMs: number): Promise<ReadonlyArray<SampleFrame>>;
+  /** Live stream: one call per aligned interval with every target's frame. Gaps after an outage are backfilled in order. */
+  subscribe(onFrames: (frames: ReadonlyArray<SampleFrame>) => void): Disposable;
+  onStatus(listener: (status: SourceStatus) => void): Disposable;
+}
+
+/** What runs where, at which revision; kept current by informers. */
+export interface WorkloadInventory {
+  readonly services: ReadonlyArray<{
+    readonly target: TargetRef;
+    readonly revision: number;
+    readonly image: string;
+    readonly replicas: number;
+    readonly availableReplicas: number;
+    readonly rolloutInProgress: boolean;
+    readonly pods: ReadonlyArray<{ readonly name: string; readonly node?: string; readonly ready: boolean; readonly restarts: number; readonly phase: string }>;
+    readonly labels: Readonly<Record<string, string>>;
+  }>;
+  readonly nodes: ReadonlyArray<{ readonly name: string; readonly ready: boolean; readonly unschedulable: boolean; readonly pods: number }>;
+}
+
+/** Kubernetes state and events as facts for correlation. */
+export interface EventsPort {
+  inventory(): WorkloadInventory;
+  subscribe(onFact: (fact: ClusterFact) => void): Disposable;
+  onStatus(listener: (status: SourceStatus) => void): Disposable;
+  /** Recent log lines of a workload's pods that matched error patterns (bounded). */
+  recentLogs(target: TargetRef, limit: number): Promise<ReadonlyArray<LogLine>>;
+}
+
+export interface LeaseState {
+  readonly holder: string | undefined;
+  readonly held: boolean;
+  readonly renewTime?: number;
+}
+
+/** Cluster writes. Every call comes from core/act, after the gates, with an audit entry. */
+export interface ClusterPort {
+  /** Runs the action; with dryRun the API server validates it and nothing is stored. Idempotent. */
+  execute(action: ActionSpec, options: { readonly dryRun: boolean }): Promise<ActionResult>;
+  /** Rollout status of a deployment, as `kubectl rollout status` reads it. */
+  rolloutStatus(namespace: string, deployment: string): Promise<{ readonly complete: boolean; readonly message: string; readonly revision: number }>;
+  /** Tries to take or renew the named Lease for this identity; returns who holds it. */
+  acquireLease(name: string, namespace: string, identity: string, durationSeconds: number): Promise<LeaseState>;
+  releaseLease(name: string, namespace: string, identity: string): Promise<void>;
+}
+
+export interface ModelScore {
+  /** Calibrated score in [0, 1]. */
+  readonly score: number;
+  /** Reconstruction/forecast error share per signal; sums to about 1. */
+  readonly contributions: Readonly<Partial<Record<SignalName, number>>>;
+}
+
+/** The multi-signal model (TensorFlow.js behind it). Windows are normalised signal matrices, time-major. */
+export interface ModelPort {
+  readonly signals: ReadonlyArray<SignalName>;
+  readonly windowSize: number;
+  score(serviceKey: string, windows: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>>>): Promise<ReadonlyArray<ModelScore>>;
+  fineTune(serviceKey: string, windows: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>>>): Promise<{ readonly loss: number }>;
+  save(serviceKey: string): Promise<void>;
+  load(serviceKey: string): Promise<boolean>;
+}
+
+/** Persistence of incidents, learned state and the audit log. */
+export interface StorePort {
+  saveIncident(incident: Incident): Promise<void>;
+  loadIncident(id: string): Promise<Incident | undefined>;
+  listIncidents(): Promise<ReadonlyArray<Incident>>;
+  /** Appends one entry to the hash-chained log; seq, prevHash and hash are filled in. */
+  appendAudit(entry: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): Promise<AuditEntry>;
+  readAudit(): Promise<ReadonlyArray<AuditEntry>>;
+  verifyAudit(): Promise<AuditVerification>;
+  /** Small JSON documents: detector state, learned thresholds, engine state. */
+  readState<T>(name: string): Promise<T | undefined>;
+  writeState<T>(name: string, value: T): Promise<void>;
+}
+
+/** Reaching a human: the UI, Slack, PagerDuty. */
+export interface NotifierPort {
+  escalate(context: EscalationContext): Promise<void>;
+  approvalNeeded(incident: Incident, stepId: string, summary: string): Promise<void>;
+  resolved(incident: Incident): Promise<void>;
+}

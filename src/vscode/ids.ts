@@ -1,0 +1,30 @@
+/** Every id the extension contributes, in one place (they must match package.json). */
+export const COMMAND = {
+  connectCluster: 'vigil.connectCluster',
+  setPrometheusUrl: 'vigil.setPrometheusUrl',
+  replayIncident: 'vigil.replayIncident',
+  pauseAutomation: 'vigil.pauseAutomation',
+  resumeAutomation: 'vigil.resumeAutomation',
+  startSandbox: 'vigil.startSandbox',
+  runChaosExperiment: 'vigil.runChaosExperiment',
+  showAuditLog: 'vigil.showAuditLog',
+  verifyAuditLog: 'vigil.verifyAuditLog',
+  retrainModel: 'vigil.retrainModel',
+} as const;
+
+export type CommandId = (typeof COMMAND)[keyof typeof COMMAND];
+
+export const VIEW = {
+  container: 'vigil',
+  copilot: 'vigil.copilot',
+  incidents: 'vigil.incidents',
+} as const;
+
+export const SETTING = {
+  section: 'vigil',
+  kubernetesContext: 'kubernetes.context',
+  kubernetesKubeconfig: 'kubernetes.kubeconfig',
+  kubernetesNamespaces: 'kubernetes.namespaces',
+  prometheusUrl: 'prometheus.url',
+  automationMode: 'automation.mode',
+} as const;

@@ -1,0 +1,23 @@
+import * as vscode from 'vscode';
+
+/** Connection state and open incidents, always visible. */
+export class VigilStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('vigil.status', vscode.StatusBarAlignment.Left, 50);
+
+  constructor() {
+    this.item.name = 'Vigil';
+    this.show('disconnected', 0);
+    this.item.show();
+  }
+
+  show(connection: 'disconnected' | 'connecting' | 'connected' | 'error', openIncidents: number, detail?: string): void {
+    const icon = connection === 'connected' ? (openIncidents > 0 ? '$(warning)' : '$(pulse)') : connection === 'error' ? '$(error)' : '$(debug-disconnect)';
+    this.item.text = `${icon} Vigil${connection === 'connected' ? `: ${openIncidents} open` : ` (${connection})`}`;
+    this.item.tooltip = detail ?? `Vigil is ${connection}. ${openIncidents} open incident(s).`;
+    this.item.command = 'workbench.view.extension.vigil';
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { COMMANDS } from '../../src/cli/commands';
+
+describe('vigil --help', function () {
+  this.timeout(60_000);
+  const expected = ['agent', 'sandbox', 'chaos', 'detect', 'replay', 'audit', 'demo', 'train-model'];
+
+  it('lists every subcommand with one line each', () => {
+    const r = spawnSync(process.execPath, ['dist/cli.js', '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    for (const name of expected) {
+      const lines = r.stdout.split('\n').filter((l) => new RegExp(`^  ${name}\\s{2,}\\S`).test(l));
+      assert.equal(lines.length, 1, `one help line for ${name}`);
+    }
+    assert.deepEqual(COMMANDS.map((c) => c.name).sort(), [...expected].sort());
+  });
+
+  it('names the feature when a command is not built yet, and changes nothing', () => {
+    const unbuilt = COMMANDS.find((c) => !c.load);
+    if (!unbuilt) return; // every command is built
+    const r = spawnSync(process.execPath, ['dist/cli.js', unbuilt.name], { encoding: 'utf8' });
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /not built yet/);
+  });
+
+  it('rejects an unknown command with exit 2 and the help', () => {
+    const r = spawnSync(process.execPath, ['dist/cli.js', 'frobnicate'], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown command "frobnicate"/);
+  });
+});

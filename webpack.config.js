@@ -1,0 +1,66 @@
+// Two bundles: the extension + CLI for Node (CommonJS, 'vscode' external), and the sidebar webview for the browser.
+'use strict';
+const path = require('path');
+const CopyPlugin = require('copy-webpack-plugin');
+const { BannerPlugin } = require('webpack');
+
+const tsRule = {
+  test: /\.ts$/,
+  exclude: /node_modules/,
+  use: [{ loader: 'ts-loader', options: { transpileOnly: true, compilerOptions: { sourceMap: true } } }],
+};
+
+/** @type {import('webpack').Configuration} */
+const nodeConfig = {
+  name: 'node',
+  target: 'node20',
+  entry: {
+    extension: './src/extension.ts',
+    cli: './src/cli/main.ts',
+  },
+  output: {
+    path: path.resolve(__dirname, 'dist'),
+    filename: '[name].js',
+    chunkFilename: 'chunks/[name].js',
+    libraryTarget: 'commonjs2',
+    clean: true,
+  },
+  // __dirname must stay the real dist/ folder at run time: the tfjs wasm files and models are found from it.
+  node: { __dirname: false, __filename: false },
+  externals: {
+    vscode: 'commonjs vscode',
+    // optional native speed-ups of 'ws'; it works without them
+    bufferutil: 'commonjs bufferutil',
+    'utf-8-validate': 'commonjs utf-8-validate',
+    // only loaded when it resolves (never installed by us): see src/infra/tfjs
+    '@tensorflow/tfjs-node': 'commonjs @tensorflow/tfjs-node',
+  },
+  resolve: { extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'], conditionNames: ['node', 'import', 'require', 'default'] },
+  module: { rules: [tsRule] },
+  devtool: 'source-map',
+  plugins: [
+    new BannerPlugin({ banner: '#!/usr/bin/env node', raw: true, entryOnly: true, include: /^cli\.js$/ }),
+    new CopyPlugin({
+      patterns: [{ from: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm', to: '[name][ext]' }],
+    }),
+  ],
+  optimization: { minimize: false },
+  performance: { hints: false },
+  ignoreWarnings: [/Critical dependency/, /Can't resolve 'encoding'/],
+  stats: 'errors-warnings',
+};
+
+/** @type {import('webpack').Configuration} */
+const webviewConfig = {
+  name: 'webview',
+  target: 'web',
+  entry: { webview: './src/webview/main.ts' },
+  output: { path: path.resolve(__dirname, 'media/dist'), filename: '[name].js', clean: true },
+  resolve: { extensions: ['.ts', '.js'] },
+  module: { rules: [tsRule, { test: /\.css$/, type: 'asset/source' }] },
+  devtool: 'source-map',
+  performance: { hints: false },
+  stats: 'errors-warnings',
+};
+
+module.exports = [nodeConfig, webviewConfig];
