@@ -43,8 +43,8 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'audit',
     summary: 'Verify the hash-chained audit log and name the first bad line.',
-    usage: 'vigil audit verify --state-dir DIR',
-    arrivesWith: 'the Heal milestone (audit log)',
+    usage: 'vigil audit verify --state-dir DIR | vigil audit show --state-dir DIR [--tail N] [--json]',
+    load: () => import('./audit'),
   },
   {
     name: 'demo',
