@@ -1,0 +1,100 @@
+/**
+ * The playbooks Vigil ships, one per diagnosis. Users add or override (same name) their own in
+ * `.vigil/playbooks/*.yaml`. Parameters are templates resolved against the incident (see playbookTemplates.ts).
+ */
+export const BUILTIN_PLAYBOOKS_SOURCE = 'builtin:playbooks.yaml';
+
+export const BUILTIN_PLAYBOOKS_YAML = `
+name: crash-loop
+description: Pods crash and restart. Replace the worst pod, then restart the rollout, then roll back.
+trigger: { diagnosis: crash-loop }
+steps:
+  - id: delete-crashing-pod
+    action: delete-pod
+    params: { namespace: "{{target.namespace}}", pod: "{{worstPod}}" }
+    verify: { conditions: [{ kind: no-new-restarts }, { kind: signal-in-band, signal: error_ratio }], timeoutSeconds: 45, stableForSeconds: 15 }
+  - id: rollout-restart
+    action: rollout-restart
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}" }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: no-new-restarts }], timeoutSeconds: 90, stableForSeconds: 15 }
+  - id: roll-back
+    action: rollback
+    risk: medium
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", toRevision: "{{previousRevision}}" }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: no-new-restarts }], timeoutSeconds: 120, stableForSeconds: 15 }
+---
+name: bad-release
+description: Errors or latency rose right after a new revision. Roll back to the previous revision.
+trigger: { diagnosis: bad-release }
+steps:
+  - id: roll-back
+    action: rollback
+    risk: medium
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", toRevision: "{{previousRevision}}" }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: error_ratio }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 120, stableForSeconds: 15 }
+---
+name: memory-leak
+description: Memory climbs until pods are OOMKilled. Restart the rollout for fresh pods, then add headroom.
+trigger: { diagnosis: memory-leak }
+steps:
+  - id: rollout-restart
+    action: rollout-restart
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}" }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: memory }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 90, stableForSeconds: 15 }
+  - id: scale-out
+    action: scale
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", replicas: "{{replicas + 1}}" }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 90 }
+---
+name: traffic-surge
+description: Request rate far above normal saturates the service. Scale out, within the maximum.
+trigger: { diagnosis: traffic-surge }
+steps:
+  - id: scale-out
+    action: scale
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", replicas: "{{replicas * 2}}", maxReplicas: 10 }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 120, stableForSeconds: 15 }
+---
+name: node-failure
+description: A node went NotReady. Cordon it so nothing new lands there, then drain it so its pods move.
+trigger: { diagnosis: node-failure }
+steps:
+  - id: cordon-node
+    action: cordon
+    params: { node: "{{node}}" }
+    verify: { conditions: [], timeoutSeconds: 30 }
+    onFailure: next
+  - id: drain-node
+    action: drain
+    risk: high
+    params: { node: "{{node}}" }
+    verify: { conditions: [{ kind: signal-in-band, signal: available_replicas }], timeoutSeconds: 180, stableForSeconds: 10 }
+---
+name: bad-feature-flag
+description: Errors rose right after a feature-flag change. Put the flag back to its previous value.
+trigger: { diagnosis: bad-feature-flag }
+steps:
+  - id: revert-flag
+    action: patch-configmap
+    risk: medium
+    params: { namespace: "{{flag.namespace}}", configMap: "{{flag.configMap}}", key: "{{flag.key}}", value: "{{flag.previousValue}}" }
+    verify: { conditions: [{ kind: signal-in-band, signal: error_ratio }], timeoutSeconds: 90, stableForSeconds: 15 }
+---
+name: dependency-outage
+description: Callers fail because a service they depend on fails. Restart the failing dependency, then hand over.
+trigger: { diagnosis: dependency-outage }
+steps:
+  - id: restart-dependency
+    action: rollout-restart
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}" }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: error_ratio }], timeoutSeconds: 90, stableForSeconds: 15 }
+---
+name: latency-spike
+description: Latency rose with no other cause found. Restart the rollout once, then hand over.
+trigger: { diagnosis: latency-spike }
+steps:
+  - id: rollout-restart
+    action: rollout-restart
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}" }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 90, stableForSeconds: 15 }
+`;

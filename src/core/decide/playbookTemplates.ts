@@ -1,0 +1,79 @@
+import type { ActionSpec } from '../model/action';
+import type { PlaybookStep } from '../model/playbook';
+
+/** What a step's parameter templates can refer to, filled from the incident and the inventory. */
+export interface TemplateContext {
+  readonly target: { readonly namespace?: string; readonly name: string };
+  readonly replicas?: number;
+  readonly revision?: number;
+  readonly previousRevision?: number;
+  readonly worstPod?: string;
+  readonly node?: string;
+  readonly flag?: { readonly namespace: string; readonly configMap: string; readonly key: string; readonly previousValue: string };
+}
+
+export class TemplateError extends Error {}
+
+/** Resolves `{{path}}` and `{{path op number}}` (op: + - * /) against the context. */
+export function resolveTemplate(template: string | number, ctx: TemplateContext, field: string): string | number {
+  if (typeof template === 'number') return template;
+  const whole = /^\{\{\s*([^}]+?)\s*\}\}$/.exec(template);
+  const evalExpr = (expr: string): string | number => {
+    const m = /^([A-Za-z][\w.]*)\s*(?:([+\-*/])\s*(\d+(?:\.\d+)?))?$/.exec(expr);
+    if (!m) throw new TemplateError(`${field}: cannot read template "{{${expr}}}"`);
+    const value = lookup(ctx, m[1]);
+    if (value === undefined) throw new TemplateError(`${field}: "{{${expr}}}" has no value for this incident (${m[1]} is unknown)`);
+    if (!m[2]) return value;
+    if (typeof value !== 'number') throw new TemplateError(`${field}: "{{${expr}}}" does arithmetic on a non-number`);
+    const n = Number(m[3]);
+    const r = m[2] === '+' ? value + n : m[2] === '-' ? value - n : m[2] === '*' ? value * n : value / n;
+    return Math.round(r);
+  };
+  if (whole) return evalExpr(whole[1]);
+  return template.replace(/\{\{\s*([^}]+?)\s*\}\}/g, (_, expr: string) => String(evalExpr(expr)));
+}
+
+function lookup(ctx: TemplateContext, path: string): string | number | undefined {
+  let cur: unknown = ctx;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return typeof cur === 'string' || typeof cur === 'number' ? cur : undefined;
+}
+
+function str(params: Record<string, string | number>, key: string): string {
+  const v = params[key];
+  if (v === undefined || v === '') throw new TemplateError(`params.${key} is required`);
+  return String(v);
+}
+
+function num(params: Record<string, string | number>, key: string): number {
+  const v = Number(params[key]);
+  if (!Number.isFinite(v)) throw new TemplateError(`params.${key} must be a number, got "${params[key]}"`);
+  return v;
+}
+
+/** Turns a playbook step into a concrete action for this incident. Throws TemplateError naming the field. */
+export function resolveStep(step: PlaybookStep, ctx: TemplateContext): ActionSpec {
+  const p: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(step.params)) p[k] = resolveTemplate(v, ctx, `steps.${step.id}.params.${k}`);
+  switch (step.action) {
+    case 'delete-pod':
+      return { kind: 'delete-pod', namespace: str(p, 'namespace'), pod: str(p, 'pod') };
+    case 'rollout-restart':
+      return { kind: 'rollout-restart', namespace: str(p, 'namespace'), deployment: str(p, 'deployment') };
+    case 'rollback':
+      return { kind: 'rollback', namespace: str(p, 'namespace'), deployment: str(p, 'deployment'), toRevision: p.toRevision === undefined ? undefined : num(p, 'toRevision') };
+    case 'scale': {
+      const max = p.maxReplicas === undefined ? Infinity : num(p, 'maxReplicas');
+      return { kind: 'scale', namespace: str(p, 'namespace'), deployment: str(p, 'deployment'), replicas: Math.max(0, Math.min(max, num(p, 'replicas'))) };
+    }
+    case 'cordon':
+    case 'uncordon':
+    case 'drain':
+      return { kind: step.action, node: str(p, 'node') };
+    case 'patch-configmap':
+      return { kind: 'patch-configmap', namespace: str(p, 'namespace'), configMap: str(p, 'configMap'), key: str(p, 'key'), value: String(p.value ?? '') };
+  }
+}
