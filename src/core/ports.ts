@@ -59,6 +59,10 @@ export interface WorkloadInventory {
     readonly rolloutInProgress: boolean;
     readonly pods: ReadonlyArray<{ readonly name: string; readonly node?: string; readonly ready: boolean; readonly restarts: number; readonly phase: string }>;
     readonly labels: Readonly<Record<string, string>>;
+    /** Deployment annotations; correlation reads `vigil.dev/depends-on` (the services this one calls). */
+    readonly annotations?: Readonly<Record<string, string>>;
+    /** Names of configmaps the pod template references (volumes, envFrom, env valueFrom). */
+    readonly configMaps?: ReadonlyArray<string>;
   }>;
   readonly nodes: ReadonlyArray<{ readonly name: string; readonly ready: boolean; readonly unschedulable: boolean; readonly pods: number }>;
 }

@@ -45,4 +45,21 @@ export interface Diagnosis {
   readonly evidence: ReadonlyArray<Evidence>;
   /** Other candidate causes, best first, so a human can see what was ruled out. */
   readonly alternatives?: ReadonlyArray<{ readonly kind: DiagnosisKind; readonly confidence: number }>;
+  /** Specifics a playbook needs, taken from the evidence (fills TemplateContext). */
+  readonly details?: DiagnosisDetails;
+}
+
+export interface DiagnosisDetails {
+  /** The revision that introduced the fault and the one before it (bad release). */
+  readonly revision?: number;
+  readonly previousRevision?: number;
+  readonly image?: string;
+  /** The failed node (node failure) or the node of the worst pod. */
+  readonly node?: string;
+  /** Pod with the most restarts/OOMKills (crash loop, memory leak). */
+  readonly worstPod?: string;
+  /** The flag change to revert (bad feature flag). */
+  readonly flag?: { readonly namespace: string; readonly configMap: string; readonly key: string; readonly previousValue: string };
+  /** Targets showing symptoms of this cause (callers of a failed dependency, services on a failed node). */
+  readonly affected?: ReadonlyArray<TargetRef>;
 }
