@@ -84,8 +84,12 @@ export interface LeaseState {
 
 /** Cluster writes. Every call comes from core/act, after the gates, with an audit entry. */
 export interface ClusterPort {
-  /** Runs the action; with dryRun the API server validates it and nothing is stored. Idempotent. */
-  execute(action: ActionSpec, options: { readonly dryRun: boolean }): Promise<ActionResult>;
+  /**
+   * Runs the action; with dryRun the API server validates it and nothing is stored. Idempotent:
+   * with the same `actionId`, a retry after a crash or timeout changes nothing twice (result.changed false).
+   * Throws core/act ClusterError on failure.
+   */
+  execute(action: ActionSpec, options: { readonly dryRun: boolean; readonly actionId?: string }): Promise<ActionResult>;
   /** Rollout status of a deployment, as `kubectl rollout status` reads it. */
   rolloutStatus(namespace: string, deployment: string): Promise<{ readonly complete: boolean; readonly message: string; readonly revision: number }>;
   /** Tries to take or renew the named Lease for this identity; returns who holds it. */
