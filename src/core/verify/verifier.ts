@@ -1,0 +1,116 @@
+import type { StepVerification, VerifyCondition } from '../model/playbook';
+import type { Band, SignalName } from '../model/signal';
+import type { TargetRef } from '../model/target';
+import type { CheckResult, Verdict } from '../model/verdict';
+import type { ClockPort } from '../ports';
+
+/** What verification reads. Each returns undefined when it has no evidence (source down, no sample yet). */
+export interface VerificationEvidence {
+  /** Latest sample of a signal, with its time. */
+  latest(target: TargetRef, signal: SignalName): { readonly t: number; readonly v: number } | undefined;
+  /** Expected band of a signal at a time, from the seasonal baseline. */
+  band(target: TargetRef, signal: SignalName, t: number): Band | undefined;
+  rolloutStatus(target: TargetRef): Promise<{ readonly complete: boolean; readonly message: string } | undefined>;
+  probe(name: string): { readonly passing: boolean; readonly detail: string } | undefined;
+  /** Total container restarts of the target's pods now. */
+  restarts(target: TargetRef): number | undefined;
+}
+
+export interface VerifyOptions {
+  readonly pollMs: number;
+  /** A sample older than this is no evidence (the source has gone quiet). */
+  readonly maxSampleAgeMs: number;
+}
+
+const DEFAULTS: VerifyOptions = { pollMs: 5000, maxSampleAgeMs: 30_000 };
+
+/**
+ * Checks a remediation worked: polls the step's conditions until they all hold for `stableForSeconds`,
+ * or the timeout passes. Missing evidence is never success: it ends 'inconclusive'.
+ */
+export async function verifyStep(
+  target: TargetRef,
+  spec: StepVerification,
+  evidence: VerificationEvidence,
+  clock: ClockPort,
+  onProgress?: (checks: ReadonlyArray<CheckResult>) => void,
+  options: Partial<VerifyOptions> = {},
+): Promise<Verdict> {
+  const opts = { ...DEFAULTS, ...options };
+  const start = clock.now();
+  const deadline = start + spec.timeoutSeconds * 1000;
+  const stableMs = (spec.stableForSeconds ?? 0) * 1000;
+  // lowest restart count seen: replaced pods take their counts with them, so only growth above it is a new restart
+  let restartFloor = evidence.restarts(target);
+  let holdingSince: number | undefined;
+  let last: CheckResult[] = [];
+  for (;;) {
+    const now = clock.now();
+    last = [];
+    const restartsNow = evidence.restarts(target);
+    if (restartsNow !== undefined && (restartFloor === undefined || restartsNow < restartFloor)) restartFloor = restartsNow;
+    for (const c of spec.conditions) last.push(await check(c, target, evidence, now, restartFloor, opts));
+    onProgress?.(last);
+    const allPassed = last.every((r) => r.status === 'passed');
+    if (allPassed) {
+      holdingSince ??= now;
+      if (now - holdingSince >= stableMs) {
+        return { status: 'recovered', t: now, checks: last, summary: spec.conditions.length ? `all ${spec.conditions.length} checks passed${stableMs ? ` and held for ${spec.stableForSeconds} s` : ''}` : 'action applied; the step has no checks' };
+      }
+    } else {
+      holdingSince = undefined;
+    }
+    if (now >= deadline) {
+      const missing = last.filter((r) => r.status === 'no-data');
+      const failing = last.filter((r) => r.status === 'failed' || r.status === 'pending');
+      if (missing.length) {
+        return { status: 'inconclusive', t: now, checks: last, summary: `no evidence after ${spec.timeoutSeconds} s: ${missing.map((r) => r.detail).join('; ')}` };
+      }
+      return { status: 'not-recovered', t: now, checks: last, summary: `not recovered after ${spec.timeoutSeconds} s: ${failing.map((r) => r.detail).join('; ') || 'checks did not hold long enough'}` };
+    }
+    await clock.sleep(Math.min(opts.pollMs, Math.max(1, deadline - now)));
+  }
+}
+
+async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvidence, now: number, restartsAtStart: number | undefined, opts: VerifyOptions): Promise<CheckResult> {
+  const fresh = (s: { t: number; v: number } | undefined) => (s && now - s.t <= opts.maxSampleAgeMs ? s : undefined);
+  switch (c.kind) {
+    case 'signal-in-band': {
+      const s = fresh(ev.latest(target, c.signal));
+      if (!s) return { condition: c, status: 'no-data', detail: `no recent ${c.signal} sample` };
+      const band = ev.band(target, c.signal, s.t);
+      if (!band) return { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` };
+      const inside = s.v >= band.lower && s.v <= band.upper;
+      return { condition: c, status: inside ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${inside ? 'inside' : 'outside'} expected band [${fmt(band.lower)}, ${fmt(band.upper)}]` };
+    }
+    case 'signal-below':
+    case 'signal-above': {
+      const s = fresh(ev.latest(target, c.signal));
+      if (!s) return { condition: c, status: 'no-data', detail: `no recent ${c.signal} sample` };
+      const ok = c.kind === 'signal-below' ? s.v < c.value : s.v > c.value;
+      return { condition: c, status: ok ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${c.kind === 'signal-below' ? '<' : '>'} ${c.value}: ${ok ? 'yes' : 'no'}` };
+    }
+    case 'rollout-complete': {
+      const r = await ev.rolloutStatus(target);
+      if (!r) return { condition: c, status: 'no-data', detail: 'rollout status unavailable' };
+      return { condition: c, status: r.complete ? 'passed' : 'pending', detail: r.message };
+    }
+    case 'probe-passing': {
+      const p = ev.probe(c.probe);
+      if (!p) return { condition: c, status: 'no-data', detail: `probe "${c.probe}" has no result` };
+      return { condition: c, status: p.passing ? 'passed' : 'failed', detail: `probe ${c.probe}: ${p.detail}` };
+    }
+    case 'no-new-restarts': {
+      const n = ev.restarts(target);
+      if (n === undefined || restartsAtStart === undefined) return { condition: c, status: 'no-data', detail: 'restart counts unavailable' };
+      const added = Math.max(0, n - restartsAtStart);
+      return { condition: c, status: added === 0 ? 'passed' : 'failed', detail: added === 0 ? 'no new container restarts' : `${added} new container restart(s) since the action` };
+    }
+  }
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 0.01 || a >= 1e5) ? v.toExponential(2) : String(Math.round(v * 1000) / 1000);
+}

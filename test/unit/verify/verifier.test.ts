@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { VirtualClock } from '../../../src/core/loop/virtualClock';
+import type { Band, SignalName } from '../../../src/core/model/signal';
+import type { TargetRef } from '../../../src/core/model/target';
+import { verifyStep, type VerificationEvidence } from '../../../src/core/verify/verifier';
+
+const target: TargetRef = { kind: 'service', namespace: 'shop', name: 'checkout' };
+const band: Band = { lower: 0, expected: 0.005, upper: 0.02 };
+
+/** Evidence driven by a function of time, as a real source would deliver it. */
+function evidence(clock: VirtualClock, errorAt: (t: number) => number | undefined, rollout = () => true, restarts = () => 4 as number | undefined): VerificationEvidence {
+  return {
+    latest: (_t: TargetRef, _s: SignalName) => {
+      const v = errorAt(clock.now());
+      return v === undefined ? undefined : { t: clock.now(), v };
+    },
+    band: () => band,
+    rolloutStatus: async () => ({ complete: rollout(), message: rollout() ? 'successfully rolled out' : 'Waiting for rollout to finish: 1 out of 3 new replicas have been updated...' }),
+    probe: () => undefined,
+    restarts: () => restarts(),
+  };
+}
+
+async function run(clock: VirtualClock, p: Promise<unknown>) {
+  let done = false;
+  void p.finally(() => (done = true));
+  while (!done) await clock.advance(1000);
+  return p;
+}
+
+describe('verifyStep', () => {
+  const spec = { conditions: [{ kind: 'rollout-complete' as const }, { kind: 'signal-in-band' as const, signal: 'error_ratio' as const }], timeoutSeconds: 60, stableForSeconds: 15 };
+
+  it('recovers only once the checks have held for stableForSeconds', async () => {
+    const clock = new VirtualClock(0);
+    const recoversAt = 20_000;
+    const verdict = await run(clock, verifyStep(target, spec, evidence(clock, (t) => (t < recoversAt ? 0.15 : 0.004), () => clock.now() > 10_000), clock));
+    assert.equal((verdict as { status: string }).status, 'recovered');
+    assert.ok((verdict as { t: number }).t >= recoversAt + 15_000);
+  });
+
+  it('fails with the reason when the signal stays outside its band', async () => {
+    const clock = new VirtualClock(0);
+    const verdict = (await run(clock, verifyStep(target, spec, evidence(clock, () => 0.15), clock))) as { status: string; summary: string };
+    assert.equal(verdict.status, 'not-recovered');
+    assert.match(verdict.summary, /error_ratio 0\.15 outside expected band \[0, 0\.02\]/);
+  });
+
+  it('never reports success without evidence: Prometheus gone means inconclusive', async () => {
+    const clock = new VirtualClock(0);
+    const verdict = (await run(clock, verifyStep(target, spec, evidence(clock, (t) => (t < 5000 ? 0.004 : undefined)), clock))) as { status: string; summary: string };
+    assert.equal(verdict.status, 'inconclusive');
+    assert.match(verdict.summary, /no recent error_ratio sample/);
+  });
+
+  it('a flap resets the stability timer', async () => {
+    const clock = new VirtualClock(0);
+    const flappy = (t: number) => (t < 10_000 ? 0.004 : t < 15_000 ? 0.2 : 0.004);
+    const verdict = (await run(clock, verifyStep(target, spec, evidence(clock, flappy), clock))) as { status: string; t: number };
+    assert.equal(verdict.status, 'recovered');
+    assert.ok(verdict.t >= 30_000, `recovered at ${verdict.t}, before the flap + 15 s`);
+  });
+
+  it('no-new-restarts tolerates replaced pods but catches a new restart', async () => {
+    const clock = new VirtualClock(0);
+    const restartSpec = { conditions: [{ kind: 'no-new-restarts' as const }], timeoutSeconds: 30, stableForSeconds: 5 };
+    const ok = (await run(clock, verifyStep(target, restartSpec, evidence(clock, () => 0, () => true, () => (clock.now() < 3000 ? 7 : 0)), clock))) as { status: string };
+    assert.equal(ok.status, 'recovered');
+    const clock2 = new VirtualClock(0);
+    const bad = (await run(clock2, verifyStep(target, restartSpec, evidence(clock2, () => 0, () => true, () => (clock2.now() < 3000 ? 0 : 1)), clock2))) as { status: string };
+    assert.equal(bad.status, 'not-recovered');
+  });
+});
