@@ -55,7 +55,7 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'train-model',
     summary: 'Train the base multi-signal TensorFlow.js model (seeded, reproducible) into models/.',
-    usage: 'vigil train-model [--out DIR] [--seed S] [--epochs N]',
-    arrivesWith: 'the Detect milestone (multi-signal model)',
+    usage: 'vigil train-model [--out DIR] [--seed S] [--epochs N] [--services N] [--days N]',
+    load: () => import('./trainModel'),
   },
 ];

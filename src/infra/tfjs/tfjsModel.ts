@@ -1,0 +1,260 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs';
+import type { SignalName } from '../../core/model/signal';
+import type { LoggerPort, ModelPort, ModelScore } from '../../core/ports';
+import { buildAutoencoder, cloneAutoencoder, reconstruct, trainAutoencoder } from './autoencoder';
+import { findBaseModelDir } from './baseModel';
+import { loadTf, type TfRuntime } from './backend';
+import { ErrorCalibration } from './calibration';
+import { MODEL_FILE, directoryIoHandler } from './directoryIoHandler';
+import { MODEL_METADATA_KEY, type ModelMetadata } from './modelMetadata';
+import { MODEL_SIGNALS, WINDOW_SIZE, checkWindows, fitScaler, scaleWindows, type RawWindow, type RobustScaler } from './windowSpec';
+
+export interface TfjsModelOptions {
+  /** Per-service models live in `<stateDir>/models/<service-key-safe>/`. */
+  readonly stateDir: string;
+  /** Where the shipped base model is; found next to the bundle or in the checkout when omitted. */
+  readonly baseModelDir?: string;
+  readonly logger?: LoggerPort;
+}
+
+interface ServiceModel {
+  readonly model: LayersModel;
+  scaler: RobustScaler | undefined;
+  readonly calibration: ErrorCalibration;
+  /** False while the calibration is still the base model's. */
+  calibratedOnService: boolean;
+  fineTunedWindows: number;
+}
+
+interface Base {
+  readonly runtime: TfRuntime;
+  readonly model: LayersModel;
+  readonly calibration: ErrorCalibration;
+  readonly trained: boolean;
+}
+
+/** A first fine-tune this large or larger holds out its newest 20% to calibrate on. */
+const SPLIT_MIN_WINDOWS = 50;
+
+/**
+ * ModelPort on TensorFlow.js: one autoencoder per service, copied from the shipped base model,
+ * fine-tuned online on that service's normal windows, scored against its own recent error
+ * distribution. Windows may be raw or already normalised: each service's robust scaler is fitted
+ * on its first windows and kept with its model. tfjs is loaded on first use, not at construction.
+ */
+export class TfjsModel implements ModelPort {
+  readonly signals: ReadonlyArray<SignalName> = MODEL_SIGNALS;
+  readonly windowSize = WINDOW_SIZE;
+  private base: Promise<Base> | undefined;
+  private readonly services = new Map<string, ServiceModel>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly logger: LoggerPort | undefined;
+
+  constructor(private readonly options: TfjsModelOptions) {
+    this.logger = options.logger?.child('model');
+  }
+
+  /** Directory of one service's model; keys like `shop/checkout` become `shop_checkout-<hash>`. */
+  serviceDir(serviceKey: string): string {
+    return path.join(this.options.stateDir, 'models', safeName(serviceKey));
+  }
+
+  async backend(): Promise<string> {
+    return (await this.loadBase()).runtime.backend;
+  }
+
+  score(serviceKey: string, windows: ReadonlyArray<RawWindow>): Promise<ReadonlyArray<ModelScore>> {
+    checkWindows(windows);
+    return this.serial(async () => {
+      if (windows.length === 0) return [];
+      const { runtime } = await this.loadBase();
+      const svc = await this.service(serviceKey);
+      svc.scaler ??= fitScaler(windows);
+      const { values, mask } = scaleWindows(windows, svc.scaler);
+      const r = reconstruct(runtime.tf, svc.model, values, mask);
+      const S = MODEL_SIGNALS.length;
+      return Array.from(r.errors, (error, i) => ({
+        score: svc.calibration.score(error),
+        contributions: contributions(r.perSignal.subarray(i * S, (i + 1) * S), windows[i]),
+      }));
+    });
+  }
+
+  /**
+   * Trains the service's model on windows the caller believes normal. The first call fits the
+   * scaler and, when large enough, holds out its newest 20% to calibrate on; later calls record
+   * each window's error before training on it, an honest out-of-sample error.
+   */
+  fineTune(serviceKey: string, windows: ReadonlyArray<RawWindow>): Promise<{ readonly loss: number }> {
+    checkWindows(windows);
+    return this.serial(async () => {
+      if (windows.length === 0) return { loss: NaN };
+      const base = await this.loadBase();
+      const tf = base.runtime.tf;
+      const svc = await this.service(serviceKey);
+      svc.scaler ??= fitScaler(windows);
+      const { values, mask } = scaleWindows(windows, svc.scaler);
+      const first = !svc.calibratedOnService;
+      const epochs = first ? (base.trained ? 8 : 30) : 2;
+      const seed = hash(`${serviceKey}#${svc.fineTunedWindows}`);
+      let loss: number;
+      if (first && windows.length >= SPLIT_MIN_WINDOWS) {
+        const cut = Math.floor(windows.length * 0.8) * values.length / windows.length;
+        loss = trainAutoencoder(tf, svc.model, values.subarray(0, cut), mask.subarray(0, cut), { epochs, seed, learningRate: 0.002, batchSize: 64 });
+        svc.calibration.reset(reconstruct(tf, svc.model, values.subarray(cut), mask.subarray(cut)).errors);
+      } else {
+        const before = reconstruct(tf, svc.model, values, mask).errors;
+        if (first) svc.calibration.reset(before);
+        else svc.calibration.add(before);
+        loss = trainAutoencoder(tf, svc.model, values, mask, { epochs, seed, learningRate: first ? 0.002 : 0.001, batchSize: 64 });
+      }
+      svc.calibratedOnService = true;
+      svc.fineTunedWindows += windows.length;
+      this.logger?.log('debug', `fine-tuned ${serviceKey} on ${windows.length} windows`, { service: serviceKey, loss, epochs });
+      return { loss };
+    });
+  }
+
+  save(serviceKey: string): Promise<void> {
+    return this.serial(async () => {
+      const svc = this.services.get(serviceKey);
+      if (!svc) return; // nothing learned for this service yet
+      const metadata: ModelMetadata = {
+        kind: 'service',
+        serviceKey,
+        signals: [...MODEL_SIGNALS],
+        windowSize: WINDOW_SIZE,
+        ...(svc.scaler ? { scaler: svc.scaler } : {}),
+        calibration: svc.calibration.toJSON(),
+        fineTunedWindows: svc.fineTunedWindows,
+      };
+      svc.model.setUserDefinedMetadata({ [MODEL_METADATA_KEY]: metadata });
+      await svc.model.save(directoryIoHandler(this.serviceDir(serviceKey)));
+    });
+  }
+
+  /** Loads the service's saved model; false when there is none or it does not fit this version. */
+  load(serviceKey: string): Promise<boolean> {
+    return this.serial(async () => {
+      const loaded = await this.readService(serviceKey);
+      if (!loaded) return false;
+      this.services.get(serviceKey)?.model.dispose();
+      this.services.set(serviceKey, loaded);
+      return true;
+    });
+  }
+
+  /** Frees every model's tensors. */
+  async dispose(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    for (const svc of this.services.values()) svc.model.dispose();
+    this.services.clear();
+    if (this.base) (await this.base).model.dispose();
+    this.base = undefined;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The in-memory model of a service, else its saved one, else a fresh copy of the base model. */
+  private async service(serviceKey: string): Promise<ServiceModel> {
+    let svc = this.services.get(serviceKey);
+    if (svc) return svc;
+    svc = await this.readService(serviceKey);
+    if (!svc) {
+      const base = await this.loadBase();
+      svc = {
+        model: cloneAutoencoder(base.runtime.tf, base.model),
+        scaler: undefined,
+        calibration: new ErrorCalibration(base.calibration.toJSON()),
+        calibratedOnService: false,
+        fineTunedWindows: 0,
+      };
+    }
+    this.services.set(serviceKey, svc);
+    return svc;
+  }
+
+  private async readService(serviceKey: string): Promise<ServiceModel | undefined> {
+    const dir = this.serviceDir(serviceKey);
+    if (!existsSync(path.join(dir, MODEL_FILE))) return undefined;
+    const { runtime } = await this.loadBase();
+    try {
+      const model = await runtime.tf.loadLayersModel(directoryIoHandler(dir));
+      const meta = readMetadata(model);
+      if (!meta || meta.kind !== 'service' || meta.windowSize !== WINDOW_SIZE || meta.signals.join() !== MODEL_SIGNALS.join()) {
+        model.dispose();
+        this.logger?.log('warn', `ignoring the saved model of ${serviceKey} in ${dir}: it was made for other signals or window size; it will be retrained`, { service: serviceKey });
+        return undefined;
+      }
+      return { model, scaler: meta.scaler, calibration: new ErrorCalibration(meta.calibration), calibratedOnService: meta.fineTunedWindows > 0, fineTunedWindows: meta.fineTunedWindows };
+    } catch (err) {
+      this.logger?.log('warn', `cannot load the saved model of ${serviceKey} from ${dir}: ${(err as Error).message}; starting from the base model (delete the folder to silence this)`, { service: serviceKey });
+      return undefined;
+    }
+  }
+
+  private loadBase(): Promise<Base> {
+    this.base ??= (async () => {
+      const runtime = await loadTf(this.options.logger);
+      const dir = this.options.baseModelDir ?? findBaseModelDir();
+      if (dir && existsSync(path.join(dir, MODEL_FILE))) {
+        try {
+          const model = await runtime.tf.loadLayersModel(directoryIoHandler(dir));
+          const meta = readMetadata(model);
+          if (meta && meta.windowSize === WINDOW_SIZE && meta.signals.join() === MODEL_SIGNALS.join()) {
+            this.logger?.log('info', `base model loaded from ${dir}`);
+            return { runtime, model, calibration: new ErrorCalibration(meta.calibration), trained: true };
+          }
+          model.dispose();
+          this.logger?.log('warn', `the base model in ${dir} was made for other signals or window size; run \`vigil train-model\` to rebuild it. Starting untrained.`);
+        } catch (err) {
+          this.logger?.log('warn', `cannot load the base model from ${dir}: ${(err as Error).message}; run \`vigil train-model\` to rebuild it. Starting untrained.`);
+        }
+      } else {
+        this.logger?.log('warn', 'no base model found (models/base/model.json); every service trains from scratch. Run `vigil train-model` to build it.');
+      }
+      return { runtime, model: buildAutoencoder(runtime.tf, 1), calibration: new ErrorCalibration(), trained: false };
+    })();
+    return this.base;
+  }
+}
+
+function readMetadata(model: LayersModel): ModelMetadata | undefined {
+  const meta = model.getUserDefinedMetadata() as Record<string, unknown> | undefined;
+  return meta?.[MODEL_METADATA_KEY] as ModelMetadata | undefined;
+}
+
+/** Share of the window's squared error per signal; signals missing from the whole window get none. */
+function contributions(perSignal: ArrayLike<number>, window: RawWindow): Partial<Record<SignalName, number>> {
+  let total = 0;
+  for (let s = 0; s < perSignal.length; s++) total += perSignal[s];
+  const present = MODEL_SIGNALS.map((_, s) => window.some((row) => Number.isFinite(row[s])));
+  const count = present.filter(Boolean).length;
+  const out: Partial<Record<SignalName, number>> = {};
+  MODEL_SIGNALS.forEach((name, s) => {
+    if (!present[s]) return;
+    out[name] = total > 0 ? perSignal[s] / total : 1 / count;
+  });
+  return out;
+}
+
+function safeName(serviceKey: string): string {
+  const readable = serviceKey.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80) || 'service';
+  return `${readable}-${hash(serviceKey).toString(16).padStart(8, '0')}`;
+}
+
+/** FNV-1a, 32 bit: a stable seed and folder suffix from a service key. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
