@@ -72,7 +72,7 @@ export function trainBaseModel(tf: Tf, options: BaseTrainingOptions): BaseTraini
     const trainWindows = windowsOf(svc.rows, stride, 0, trainEnd);
     const scaler = fitScaler(trainWindows);
     train.push(scaleWindows(trainWindows, scaler));
-    const held = windowsOf(svc.rows, WINDOW_SIZE, trainEnd);
+    const held = windowsOf(svc.rows, 3, trainEnd);
     heldOut.push(scaleWindows(held, scaler));
     const ramped: RawWindow[] = held.map((w) => injectRamp(w, ['memory', 'latency_p50', 'latency_p95', 'latency_p99'], 1.5));
     injected.push(scaleWindows(ramped, scaler));

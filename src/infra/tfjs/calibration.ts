@@ -66,7 +66,7 @@ export class ErrorCalibration {
   }
 
   toJSON(): CalibrationState {
-    return { errors: this.errors.map((e) => Math.round(e * 1e6) / 1e6) };
+    return { errors: [...this.errors] };
   }
 
   private sortedErrors(): number[] {

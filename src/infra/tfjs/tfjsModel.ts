@@ -66,8 +66,8 @@ export class TfjsModel implements ModelPort {
   }
 
   score(serviceKey: string, windows: ReadonlyArray<RawWindow>): Promise<ReadonlyArray<ModelScore>> {
-    checkWindows(windows);
     return this.serial(async () => {
+      checkWindows(windows);
       if (windows.length === 0) return [];
       const { runtime } = await this.loadBase();
       const svc = await this.service(serviceKey);
@@ -88,8 +88,8 @@ export class TfjsModel implements ModelPort {
    * each window's error before training on it, an honest out-of-sample error.
    */
   fineTune(serviceKey: string, windows: ReadonlyArray<RawWindow>): Promise<{ readonly loss: number }> {
-    checkWindows(windows);
     return this.serial(async () => {
+      checkWindows(windows);
       if (windows.length === 0) return { loss: NaN };
       const base = await this.loadBase();
       const tf = base.runtime.tf;
