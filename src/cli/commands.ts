@@ -20,13 +20,13 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
     name: 'sandbox',
     summary: 'Start the embedded Kubernetes-API-compatible sandbox cluster with live workloads and metrics.',
     usage: 'vigil sandbox [--port N] [--metrics-port N] [--seed S] [--day-seconds D] [--kubeconfig PATH]',
-    arrivesWith: 'the Sandbox milestone',
+    load: () => import('./sandbox'),
   },
   {
     name: 'chaos',
     summary: 'Inject a fault into the sandbox: crash-loop, memory-leak, bad-release, latency-spike, node-failure, traffic-surge, bad-feature-flag, dependency-outage.',
     usage: 'vigil chaos <fault> --kubeconfig PATH --target <namespace>/<deployment|node> [--duration S]',
-    arrivesWith: 'the Sandbox milestone',
+    load: () => import('./chaos'),
   },
   {
     name: 'detect',

@@ -67,19 +67,37 @@ export function resourceInfo(name: string): ResourceInfo | undefined {
   return RESOURCES.find((r) => r.name === name);
 }
 
-export type StatusReason = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'BadRequest' | 'Gone' | 'TooManyRequests' | 'MethodNotAllowed' | 'InternalError' | 'Forbidden';
+export type StatusReason =
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Invalid'
+  | 'BadRequest'
+  | 'Gone'
+  | 'TooManyRequests'
+  | 'MethodNotAllowed'
+  | 'InternalError'
+  | 'Forbidden'
+  | 'NotAcceptable'
+  | 'RequestEntityTooLarge'
+  | 'UnsupportedMediaType'
+  | 'ServiceUnavailable';
 
 const STATUS_CODES: Readonly<Record<StatusReason, number>> = {
   BadRequest: 400,
   Forbidden: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
+  NotAcceptable: 406,
   AlreadyExists: 409,
   Conflict: 409,
   Gone: 410,
+  RequestEntityTooLarge: 413,
+  UnsupportedMediaType: 415,
   Invalid: 422,
   TooManyRequests: 429,
   InternalError: 500,
+  ServiceUnavailable: 503,
 };
 
 /** An error that the API server returns as a Kubernetes Status object. */

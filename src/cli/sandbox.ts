@@ -1,0 +1,50 @@
+/** `vigil sandbox`: runs the simulated cluster until SIGINT/SIGTERM; one JSON ready line on stdout, logs on stderr. */
+import { intOption, parseCliArgs } from './args';
+import { DEFAULT_KUBECONFIG_PATH, startSandbox } from '../sandbox/sandbox';
+
+function port(flag: string, value: unknown): number {
+  const n = intOption('sandbox', flag, value, 0);
+  if (n < 0 || n > 65535) throw new Error(`vigil sandbox: --${flag} must be between 0 and 65535 (0 picks a free port), got ${n}`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCliArgs('sandbox', argv, {
+    port: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    seed: { type: 'string' },
+    'day-seconds': { type: 'string' },
+    kubeconfig: { type: 'string' },
+  });
+  const daySeconds = intOption('sandbox', 'day-seconds', values['day-seconds'], 600);
+  if (daySeconds < 1) throw new Error(`vigil sandbox: --day-seconds must be at least 1, got ${daySeconds}`);
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const sandbox = await startSandbox({
+    port: port('port', values.port),
+    metricsPort: port('metrics-port', values['metrics-port']),
+    seed: intOption('sandbox', 'seed', values.seed, 1),
+    daySeconds,
+    kubeconfigPath: (values.kubeconfig as string | undefined) ?? DEFAULT_KUBECONFIG_PATH,
+    log,
+  });
+  process.stdout.write(`${JSON.stringify({ apiServer: sandbox.apiServer, metrics: sandbox.metrics, kubeconfig: sandbox.kubeconfig })}\n`);
+  log(`sandbox ready; kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A. Ctrl-C stops it.`);
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log(`${signal}: stopping the sandbox`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      sandbox.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log(`stop failed: ${(err as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}

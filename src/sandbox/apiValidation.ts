@@ -1,0 +1,149 @@
+/** The subset of API-server validation the sandbox enforces, with Kubernetes' 422 Invalid messages. */
+import { requirementsFromLabelSelector, matchesLabels } from './selectors';
+import { StatusError, type KubeObject, type ResourceInfo } from './store';
+
+interface Cause {
+  reason: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported';
+  message: string;
+  field: string;
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown) => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
+
+const required = (field: string): Cause => ({ reason: 'FieldValueRequired', message: 'Required value', field });
+const invalid = (field: string, value: unknown, why: string): Cause => ({ reason: 'FieldValueInvalid', message: `Invalid value: ${show(value)}: ${why}`, field });
+
+function validateMeta(info: ResourceInfo, o: KubeObject, causes: Cause[]): void {
+  const m = o.metadata as unknown;
+  if (!isObj(m)) {
+    causes.push(required('metadata'));
+    return;
+  }
+  const name = m.name;
+  const nameRe = info.name === 'namespaces' || info.name === 'pods' ? (info.name === 'namespaces' ? DNS_LABEL : DNS_SUBDOMAIN) : DNS_SUBDOMAIN;
+  if (typeof name !== 'string' || name === '') {
+    if (!m.generateName) causes.push({ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' });
+  } else if (name.length > 253 || !nameRe.test(name)) {
+    causes.push(invalid('metadata.name', name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"));
+  }
+  for (const key of ['labels', 'annotations'] as const) {
+    const v = m[key];
+    if (v === undefined || v === null) continue;
+    if (!isObj(v)) {
+      causes.push(invalid(`metadata.${key}`, v, 'must be a map of string keys to string values'));
+      continue;
+    }
+    for (const [k, val] of Object.entries(v)) {
+      if (!LABEL_KEY.test(k)) causes.push(invalid(`metadata.${key}`, k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+      if (typeof val !== 'string') causes.push(invalid(`metadata.${key}.${k}`, val, 'must be a string'));
+      else if (key === 'labels' && !LABEL_VALUE.test(val)) causes.push(invalid(`metadata.labels`, val, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+    }
+  }
+}
+
+function validateContainers(path: string, podSpec: unknown, causes: Cause[]): void {
+  if (!isObj(podSpec)) {
+    causes.push(required(path));
+    return;
+  }
+  const containers = podSpec.containers;
+  if (!Array.isArray(containers) || containers.length === 0) {
+    causes.push(required(`${path}.containers`));
+    return;
+  }
+  const names = new Set<string>();
+  containers.forEach((c, i) => {
+    const p = `${path}.containers[${i}]`;
+    if (!isObj(c)) return void causes.push(invalid(p, c, 'must be an object'));
+    if (typeof c.name !== 'string' || c.name === '') causes.push(required(`${p}.name`));
+    else if (!DNS_LABEL.test(c.name)) causes.push(invalid(`${p}.name`, c.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"));
+    else if (names.has(c.name)) causes.push({ reason: 'FieldValueInvalid', message: `Duplicate value: ${show(c.name)}`, field: `${p}.name` });
+    else names.add(c.name);
+    if (typeof c.image !== 'string' || c.image.trim() === '') causes.push(required(`${p}.image`));
+  });
+}
+
+function nonNegativeInt(field: string, v: unknown, causes: Cause[]): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v)) causes.push(invalid(field, v, 'must be an integer'));
+  else if (v < 0) causes.push(invalid(field, v, 'must be greater than or equal to 0'));
+}
+
+function validateWorkload(o: KubeObject, causes: Cause[]): void {
+  const spec = o.spec;
+  if (!isObj(spec)) return void causes.push(required('spec'));
+  nonNegativeInt('spec.replicas', spec.replicas, causes);
+  const reqs = requirementsFromLabelSelector(spec.selector);
+  if (!reqs || reqs.length === 0) causes.push(required('spec.selector'));
+  const template = spec.template;
+  if (!isObj(template)) return void causes.push(required('spec.template'));
+  const labels = isObj(template.metadata) ? (template.metadata.labels as Record<string, string> | undefined) : undefined;
+  if (reqs && reqs.length > 0 && !matchesLabels(reqs, labels)) causes.push(invalid('spec.template.metadata.labels', labels ?? {}, '`selector` does not match template `labels`'));
+  validateContainers('spec.template.spec', template.spec, causes);
+}
+
+/** Throws 422 Invalid naming every bad field, as the API server does. */
+export function validateObject(info: ResourceInfo, o: KubeObject): void {
+  const causes: Cause[] = [];
+  validateMeta(info, o, causes);
+  switch (info.name) {
+    case 'deployments':
+    case 'replicasets':
+      validateWorkload(o, causes);
+      break;
+    case 'pods':
+      validateContainers('spec', o.spec, causes);
+      break;
+    case 'configmaps':
+      for (const key of ['data', 'binaryData'] as const) {
+        const d = (o as Record<string, unknown>)[key];
+        if (d === undefined || d === null) continue;
+        if (!isObj(d)) causes.push(invalid(key, d, 'must be a map of strings'));
+        else for (const [k, v] of Object.entries(d)) if (typeof v !== 'string') causes.push(invalid(`${key}[${k}]`, v, 'must be a string'));
+      }
+      break;
+    case 'leases': {
+      const spec = o.spec;
+      if (spec !== undefined && !isObj(spec)) causes.push(invalid('spec', spec, 'must be an object'));
+      else if (isObj(spec)) {
+        if (spec.holderIdentity !== undefined && spec.holderIdentity !== null && typeof spec.holderIdentity !== 'string') causes.push(invalid('spec.holderIdentity', spec.holderIdentity, 'must be a string'));
+        if (spec.leaseDurationSeconds !== undefined && spec.leaseDurationSeconds !== null) {
+          const d = spec.leaseDurationSeconds;
+          if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0) causes.push(invalid('spec.leaseDurationSeconds', d, 'must be greater than 0'));
+        }
+      }
+      break;
+    }
+    case 'events':
+      if (!isObj((o as Record<string, unknown>).involvedObject)) causes.push(required('involvedObject'));
+      break;
+    case 'poddisruptionbudgets': {
+      const spec = o.spec;
+      if (isObj(spec) && spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) causes.push(invalid('spec', spec, 'minAvailable and maxUnavailable cannot be both set'));
+      break;
+    }
+    case 'nodes': {
+      const spec = o.spec;
+      if (isObj(spec) && spec.unschedulable !== undefined && typeof spec.unschedulable !== 'boolean') causes.push(invalid('spec.unschedulable', spec.unschedulable, 'must be a boolean'));
+      break;
+    }
+    default:
+      break;
+  }
+  if (causes.length === 0) return;
+  const kind = info.kind;
+  const name = isObj(o.metadata) && typeof o.metadata.name === 'string' ? o.metadata.name : '';
+  const what = `${kind}${info.group ? `.${info.group}` : ''} "${name}"`;
+  throw new StatusError('Invalid', `${what} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`, {
+    name,
+    group: info.group,
+    kind,
+    causes,
+  });
+}
