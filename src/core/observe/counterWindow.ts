@@ -1,0 +1,41 @@
+/**
+ * Rates from counter samples of one series, as Prometheus's rate() reads them: the increase over
+ * the samples in the window (a drop means the counter reset, so the new value counts from zero),
+ * divided by the time those samples span. Kept per series by the direct-scrape source.
+ */
+export class CounterWindow {
+  private readonly points: Array<{ t: number; v: number }> = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  add(t: number, v: number): void {
+    if (!Number.isFinite(v)) return;
+    const last = this.points[this.points.length - 1];
+    if (last && t <= last.t) return;
+    this.points.push({ t, v });
+    // keep one point older than the window so a window edge always has a start
+    while (this.points.length > 2 && this.points[1].t <= t - this.windowMs) this.points.shift();
+  }
+
+  /** Increase over the window ending at `now`; undefined with fewer than two samples in it. */
+  increase(now: number): { increase: number; spanMs: number } | undefined {
+    const inWindow = this.points.filter((p) => p.t > now - this.windowMs && p.t <= now);
+    if (inWindow.length < 2) return undefined;
+    let inc = 0;
+    for (let i = 1; i < inWindow.length; i++) {
+      const d = inWindow[i].v - inWindow[i - 1].v;
+      inc += d >= 0 ? d : inWindow[i].v;
+    }
+    return { increase: inc, spanMs: inWindow[inWindow.length - 1].t - inWindow[0].t };
+  }
+
+  /** Per-second rate over the window; undefined without two samples. */
+  rate(now: number): number | undefined {
+    const r = this.increase(now);
+    return r && r.spanMs > 0 ? r.increase / (r.spanMs / 1000) : undefined;
+  }
+
+  get lastSeen(): number | undefined {
+    return this.points[this.points.length - 1]?.t;
+  }
+}

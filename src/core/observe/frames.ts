@@ -1,0 +1,52 @@
+import type { SampleFrame, SignalName } from '../model/signal';
+import { targetKey, type TargetRef } from '../model/target';
+
+/** Collects signal values per (aligned time, target) into frames; non-finite values are dropped. */
+export class FrameAssembler {
+  private readonly byTime = new Map<number, Map<string, { target: TargetRef; values: Partial<Record<SignalName, number>> }>>();
+
+  add(t: number, target: TargetRef, signal: SignalName, v: number): void {
+    if (!Number.isFinite(v)) return;
+    let targets = this.byTime.get(t);
+    if (!targets) this.byTime.set(t, (targets = new Map()));
+    const key = targetKey(target);
+    let entry = targets.get(key);
+    if (!entry) targets.set(key, (entry = { target, values: {} }));
+    entry.values[signal] = v;
+  }
+
+  /** Frames oldest first, targets in key order within a time, so output is deterministic. */
+  frames(): SampleFrame[] {
+    const out: SampleFrame[] = [];
+    for (const t of [...this.byTime.keys()].sort((a, b) => a - b)) {
+      const targets = this.byTime.get(t)!;
+      for (const key of [...targets.keys()].sort()) {
+        const { target, values } = targets.get(key)!;
+        out.push({ target, t, values });
+      }
+    }
+    return out;
+  }
+}
+
+/** Groups frames by time, oldest first: one group per aligned interval. */
+export function groupByTime(frames: ReadonlyArray<SampleFrame>): Array<{ t: number; frames: SampleFrame[] }> {
+  const map = new Map<number, SampleFrame[]>();
+  for (const f of frames) {
+    const list = map.get(f.t);
+    if (list) list.push(f);
+    else map.set(f.t, [f]);
+  }
+  return [...map.entries()].sort((a, b) => a[0] - b[0]).map(([t, fs]) => ({ t, frames: fs }));
+}
+
+/** Merges frames of the same target and time from several sources (metrics, logs, probes). */
+export function mergeFrames(...sets: ReadonlyArray<ReadonlyArray<SampleFrame>>): SampleFrame[] {
+  const asm = new FrameAssembler();
+  for (const set of sets) {
+    for (const f of set) {
+      for (const [signal, v] of Object.entries(f.values)) asm.add(f.t, f.target, signal as SignalName, v as number);
+    }
+  }
+  return asm.frames();
+}

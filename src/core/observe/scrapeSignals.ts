@@ -1,0 +1,202 @@
+import type { SampleFrame, SignalName } from '../model/signal';
+import type { TargetRef } from '../model/target';
+import { CounterWindow } from './counterWindow';
+import { FrameAssembler } from './frames';
+import { histogramQuantile, type Bucket } from './histogram';
+
+/** One sample line of a Prometheus text exposition. */
+export interface ExpositionSample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+  readonly timestampMs?: number;
+}
+
+/** Metric names the direct-scrape source reads; configurable because clusters name them differently. */
+export interface ScrapeMetricNames {
+  readonly requestsTotal: string;
+  /** Regex (anchored) on the `code` label that counts as an error. */
+  readonly errorCode: string;
+  /** Histogram base name: `<name>_bucket{le}`. */
+  readonly durationHistogram: string;
+  readonly cpuSecondsTotal: string;
+  readonly residentMemoryBytes: string;
+  readonly restartsTotal: string;
+  readonly availableReplicas: string;
+}
+
+export const DEFAULT_SCRAPE_METRICS: ScrapeMetricNames = {
+  requestsTotal: 'http_requests_total',
+  errorCode: '5..',
+  durationHistogram: 'http_request_duration_seconds',
+  cpuSecondsTotal: 'process_cpu_seconds_total',
+  residentMemoryBytes: 'process_resident_memory_bytes',
+  restartsTotal: 'kube_pod_container_status_restarts_total',
+  availableReplicas: 'kube_deployment_status_replicas_available',
+};
+
+/** Labels the scraper knows about the scraped pod; they fill in labels the exposition lacks. */
+export interface ScrapeTargetLabels {
+  readonly namespace?: string;
+  readonly pod?: string;
+  readonly deployment?: string;
+  readonly node?: string;
+}
+
+type Role = 'requests' | 'bucket' | 'cpu' | 'memory' | 'restarts' | 'available';
+
+interface Series {
+  readonly role: Role;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly counter?: CounterWindow;
+  gauge?: { t: number; v: number };
+}
+
+/**
+ * Computes the catalogue's signals from successive scrapes the way the default PromQL does:
+ * rates over the window from counter deltas (with reset handling), histogram quantiles from
+ * bucket rates, sums per namespace/deployment (service) and per node.
+ */
+export class ScrapeSignalComputer {
+  private readonly series = new Map<string, Series>();
+  private readonly roles: Map<string, Role>;
+  private readonly errorCode: RegExp;
+
+  constructor(
+    private readonly windowMs: number,
+    metrics: ScrapeMetricNames = DEFAULT_SCRAPE_METRICS,
+  ) {
+    this.roles = new Map<string, Role>([
+      [metrics.requestsTotal, 'requests'],
+      [`${metrics.durationHistogram}_bucket`, 'bucket'],
+      [metrics.cpuSecondsTotal, 'cpu'],
+      [metrics.residentMemoryBytes, 'memory'],
+      [metrics.restartsTotal, 'restarts'],
+      [metrics.availableReplicas, 'available'],
+    ]);
+    try {
+      this.errorCode = new RegExp(`^(?:${metrics.errorCode})$`);
+    } catch {
+      throw new Error(`Invalid error code pattern "${metrics.errorCode}": use a regex such as 5..`);
+    }
+  }
+
+  /** Adds one scrape taken at `t` (ms). Samples of metrics the catalogue does not use are skipped. */
+  ingest(t: number, samples: ReadonlyArray<ExpositionSample>, target: ScrapeTargetLabels = {}): void {
+    for (const s of samples) {
+      const role = this.roles.get(s.name);
+      if (!role) continue;
+      const labels = { ...dropUndefined(target), ...s.labels };
+      const key = seriesKey(s.name, labels);
+      let series = this.series.get(key);
+      if (!series) {
+        const isGauge = role === 'memory' || role === 'available';
+        series = { role, labels, counter: isGauge ? undefined : new CounterWindow(this.windowMs) };
+        this.series.set(key, series);
+      }
+      const at = s.timestampMs ?? t;
+      if (series.counter) series.counter.add(at, s.value);
+      else series.gauge = { t: at, v: s.value };
+    }
+  }
+
+  /** Frames at aligned time `t` for every service and node seen within the window. */
+  compute(t: number): SampleFrame[] {
+    const svc = new Map<string, Acc>();
+    const nodes = new Map<string, Acc>();
+    const windowS = this.windowMs / 1000;
+    for (const [key, s] of this.series) {
+      const seen = s.counter ? s.counter.lastSeen : s.gauge?.t;
+      if (seen === undefined || seen <= t - 2 * this.windowMs) {
+        this.series.delete(key);
+        continue;
+      }
+      if (seen <= t - this.windowMs) continue;
+      const { namespace, deployment, node } = s.labels;
+      const accs: Acc[] = [];
+      if (namespace && deployment) accs.push(getAcc(svc, `${namespace}/${deployment}`, { kind: 'service', namespace, name: deployment }));
+      if (node && (s.role === 'cpu' || s.role === 'memory')) accs.push(getAcc(nodes, node, { kind: 'node', name: node }));
+      if (accs.length === 0) continue;
+      const rate = s.counter?.rate(t);
+      for (const acc of accs) {
+        switch (s.role) {
+          case 'requests':
+            if (rate === undefined) break;
+            acc.requests = (acc.requests ?? 0) + rate;
+            if (this.errorCode.test(s.labels.code ?? '')) acc.errors = (acc.errors ?? 0) + rate;
+            break;
+          case 'bucket': {
+            if (rate === undefined) break;
+            const le = Number(s.labels.le === '+Inf' ? Infinity : s.labels.le);
+            acc.buckets.set(le, (acc.buckets.get(le) ?? 0) + rate);
+            break;
+          }
+          case 'cpu':
+            if (rate !== undefined) acc.cpu = (acc.cpu ?? 0) + rate;
+            break;
+          case 'restarts':
+            if (rate !== undefined) acc.restarts = (acc.restarts ?? 0) + rate * windowS;
+            break;
+          case 'memory':
+            acc.memory = (acc.memory ?? 0) + s.gauge!.v;
+            break;
+          case 'available':
+            acc.available = Math.max(acc.available ?? -Infinity, s.gauge!.v);
+            break;
+        }
+      }
+    }
+    const asm = new FrameAssembler();
+    for (const acc of [...svc.values(), ...nodes.values()]) {
+      const put = (signal: SignalName, v: number | undefined) => v !== undefined && asm.add(t, acc.target, signal, v);
+      if (acc.target.kind === 'service') {
+        put('request_rate', acc.requests);
+        if (acc.requests !== undefined && acc.requests > 0) put('error_ratio', (acc.errors ?? 0) / acc.requests);
+        if (acc.buckets.size > 0) {
+          const buckets: Bucket[] = [...acc.buckets].map(([le, count]) => ({ le, count }));
+          put('latency_p50', histogramQuantile(0.5, buckets));
+          put('latency_p95', histogramQuantile(0.95, buckets));
+          put('latency_p99', histogramQuantile(0.99, buckets));
+        }
+        put('restarts', acc.restarts);
+        put('available_replicas', acc.available);
+      }
+      put('cpu', acc.cpu);
+      put('memory', acc.memory);
+    }
+    return asm.frames();
+  }
+
+  get seriesCount(): number {
+    return this.series.size;
+  }
+}
+
+interface Acc {
+  readonly target: TargetRef;
+  requests?: number;
+  errors?: number;
+  readonly buckets: Map<number, number>;
+  cpu?: number;
+  memory?: number;
+  restarts?: number;
+  available?: number;
+}
+
+function getAcc(map: Map<string, Acc>, key: string, target: TargetRef): Acc {
+  let acc = map.get(key);
+  if (!acc) map.set(key, (acc = { target, buckets: new Map() }));
+  return acc;
+}
+
+function dropUndefined(labels: ScrapeTargetLabels): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
+  let key = name;
+  for (const k of Object.keys(labels).sort()) key += `\u0000${k}=${labels[k]}`;
+  return key;
+}
