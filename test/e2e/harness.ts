@@ -1,0 +1,376 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+
+/**
+ * The e2e harness: the packaged extension (vigil.vsix) in a real VS Code (code-server) driven by
+ * Debian's Chromium through playwright-core. test/e2e/prepare.mjs installs everything first.
+ *
+ * A test is a sequence of steps on one `E2eSession`; each step ends with `session.shot(name)`:
+ *
+ *   const s = await startSession('dark');
+ *   await openVigilView(s.page);
+ *   await runCommand(s.page, 'Vigil: Start Sandbox Cluster');
+ *   await waitForNotification(s.page, /sandbox/i);
+ *   await s.shot('sandbox-started');
+ *   await s.close();
+ */
+
+export type Theme = 'dark' | 'light';
+export const THEMES: Readonly<Record<Theme, string>> = { dark: 'Default Dark Modern', light: 'Default Light Modern' };
+
+const root = path.resolve(__dirname, '../..');
+export const ARTIFACTS_DIR = path.join(root, 'artifacts', 'e2e');
+const READY_FILE = path.join(root, '.cache', 'code-server', 'e2e.json');
+const STEP_TIMEOUT_MS = 60_000;
+
+interface Ready {
+  codeServerVersion: string;
+  codeServerEntry: string;
+  vsix: string;
+  chromium: string;
+}
+
+/** What prepare.mjs found; a clear error when it has not run. */
+export function readReady(): Ready {
+  if (!existsSync(READY_FILE)) throw new Error(`${READY_FILE} is missing: run \`node test/e2e/prepare.mjs\` (npm run test:e2e does) before the e2e tests.`);
+  const ready = JSON.parse(readFileSync(READY_FILE, 'utf8')) as Ready;
+  for (const p of [ready.codeServerEntry, ready.vsix, ready.chromium]) {
+    if (!existsSync(p)) throw new Error(`${p} (listed in ${READY_FILE}) is missing: run \`node test/e2e/prepare.mjs\` again.`);
+  }
+  return ready;
+}
+
+/** User settings of the test profile: no welcome page, walkthroughs, trust prompt, telemetry or update checks. */
+export function userSettings(theme: Theme): Record<string, unknown> {
+  return {
+    'workbench.colorTheme': THEMES[theme],
+    'workbench.startupEditor': 'none',
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'workbench.tips.enabled': false,
+    'workbench.enableExperiments': false,
+    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.startupPrompt': 'never',
+    'telemetry.telemetryLevel': 'off',
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'chat.commandCenter.enabled': false,
+    'window.commandCenter': false,
+    'git.enabled': false,
+    // the extension's own output channel logs at info; keep it in the log files we read
+    'vigil.automation.mode': 'suggest',
+  };
+}
+
+/** A running code-server with vigil.vsix installed, in its own temp folders. */
+export class CodeServer {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  readonly dir: string;
+  readonly userDataDir: string;
+  readonly extensionsDir: string;
+  readonly workspace: string;
+  readonly logFile: string;
+  url = '';
+
+  constructor(private readonly ready: Ready) {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-e2e-'));
+    this.userDataDir = path.join(this.dir, 'user-data');
+    this.extensionsDir = path.join(this.dir, 'extensions');
+    this.workspace = path.join(this.dir, 'workspace');
+    this.logFile = path.join(this.dir, 'code-server.log');
+    for (const d of [this.userDataDir, this.extensionsDir, this.workspace]) mkdirSync(d, { recursive: true });
+  }
+
+  private get env(): NodeJS.ProcessEnv {
+    // code-server writes its config and state under XDG dirs; keep them in the temp folder, not in $HOME
+    return { ...process.env, XDG_CONFIG_HOME: path.join(this.dir, 'xdg-config'), XDG_DATA_HOME: path.join(this.dir, 'xdg-data'), PASSWORD: '' };
+  }
+
+  private args(): string[] {
+    return ['--config', path.join(this.dir, 'config.yaml'), '--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir];
+  }
+
+  writeSettings(settings: Record<string, unknown>): void {
+    mkdirSync(path.join(this.userDataDir, 'User'), { recursive: true });
+    writeFileSync(path.join(this.userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  }
+
+  installExtension(): void {
+    writeFileSync(path.join(this.dir, 'config.yaml'), 'auth: none\ndisable-telemetry: true\ndisable-update-check: true\n');
+    const r = spawnSync(process.execPath, [this.ready.codeServerEntry, ...this.args(), '--install-extension', this.ready.vsix, '--force'], {
+      encoding: 'utf8',
+      env: this.env,
+      timeout: 120_000,
+    });
+    const out = `${r.stdout}\n${r.stderr}`;
+    if (r.status !== 0 || !/successfully installed/i.test(out)) throw new Error(`installing ${this.ready.vsix} into code-server failed (exit ${r.status}):\n${out}`);
+  }
+
+  /** Starts on 127.0.0.1 with a port the OS picks, and resolves once the workbench page is served. */
+  async start(): Promise<void> {
+    const log = createWriteStream(this.logFile);
+    const child = spawn(
+      process.execPath,
+      [
+        this.ready.codeServerEntry,
+        ...this.args(),
+        '--bind-addr',
+        '127.0.0.1:0',
+        '--auth',
+        'none',
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        '--ignore-last-opened',
+        this.workspace,
+      ],
+      // its own process group, so stop() also ends the extension host and pty host it forks
+      { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    let output = '';
+    const url = new Promise<string>((resolve, reject) => {
+      const onData = (d: Buffer): void => {
+        log.write(d);
+        output += d.toString();
+        const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        if (m) resolve(m[1]);
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`code-server exited (code ${code}) before listening:\n${output.slice(-3000)}`)));
+      setTimeout(() => reject(new Error(`code-server did not listen within 60 s:\n${output.slice(-3000)}`)), 60_000).unref();
+    });
+    this.url = await url;
+    await waitFor(async () => (await fetch(`${this.url}/healthz`)).ok, 30_000, `code-server at ${this.url} to answer /healthz`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child?.pid !== undefined && child.exitCode === null) {
+      killGroup(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child.pid as number, 'SIGKILL'), 5_000);
+      await this.exited;
+      clearTimeout(timer);
+      killGroup(child.pid, 'SIGKILL'); // children that outlived the server
+    }
+    this.child = undefined;
+  }
+
+  /** Every file below the user-data-dir's logs/ whose name matches. */
+  logFiles(name: RegExp): string[] {
+    return listFiles(path.join(this.userDataDir, 'logs')).filter((f) => name.test(path.basename(f)));
+  }
+
+  removeTempFiles(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? listFiles(p) : [p];
+  });
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      if (await check()) return;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** Chromium from Debian, headless, with a fresh profile. Never a downloaded browser. */
+export async function launchBrowser(executablePath: string, profileDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface E2eSession {
+  readonly theme: Theme;
+  readonly page: Page;
+  readonly server: CodeServer;
+  /** Saves a screenshot as artifacts/e2e/<theme>-<NN>-<name>.png and returns its path. */
+  shot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Fresh code-server (vsix installed, `theme` set) and a fresh Chromium showing the workbench.
+ * On failure everything started so far is stopped.
+ */
+export async function startSession(theme: Theme): Promise<E2eSession> {
+  const ready = readReady();
+  const server = new CodeServer(ready);
+  let context: BrowserContext | undefined;
+  try {
+    server.writeSettings(userSettings(theme));
+    server.installExtension();
+    await server.start();
+    context = await launchBrowser(ready.chromium, path.join(server.dir, 'chromium-profile'));
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await openWorkbench(page, `${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    let step = 0;
+    const ctx = context;
+    return {
+      theme,
+      page,
+      server,
+      async shot(name: string): Promise<string> {
+        step += 1;
+        const file = path.join(ARTIFACTS_DIR, `${theme}-${String(step).padStart(2, '0')}-${name}.png`);
+        await page.screenshot({ path: file });
+        return file;
+      },
+      async close(): Promise<void> {
+        await ctx.close().catch(() => undefined);
+        await server.stop();
+        if (process.env.VIGIL_E2E_KEEP !== '1') server.removeTempFiles();
+      },
+    };
+  } catch (e) {
+    await context?.close().catch(() => undefined);
+    await server.stop();
+    const tail = existsSync(server.logFile) ? readFileSync(server.logFile, 'utf8').slice(-2000) : '';
+    throw new Error(`${(e as Error).message}${tail ? `\n--- code-server log (${server.logFile}) ---\n${tail}` : ''}`);
+  }
+}
+
+/** Loads the workbench and waits until it is interactive (activity bar drawn, no blocking dialog). */
+export async function openWorkbench(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator('.monaco-workbench .activitybar').waitFor({ state: 'visible' });
+  await page.locator('.monaco-workbench .statusbar').waitFor({ state: 'visible' });
+}
+
+/** Runs a command through the command palette by its full title, e.g. "Vigil: Start Sandbox Cluster". */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: title }).first();
+  await row.waitFor({ state: 'visible' });
+  await row.click();
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+}
+
+/** Clicks the Vigil icon in the activity bar and waits for both of its views. */
+export async function openVigilView(page: Page): Promise<void> {
+  await page.locator('.activitybar .action-item[role="tab"]:has(a.action-label[aria-label^="Vigil"])').click();
+  await page.locator('.sidebar .composite.title').filter({ hasText: /vigil/i }).waitFor({ state: 'visible' });
+}
+
+/** The header of one view in the side bar, e.g. "Incidents". */
+export function viewPane(page: Page, name: string) {
+  return page.locator('.sidebar .pane-header').filter({ hasText: new RegExp(`^\\s*${name}`, 'i') }).first();
+}
+
+/** Waits for a notification toast whose message matches and returns its text. */
+export async function waitForNotification(page: Page, text: RegExp, timeoutMs = STEP_TIMEOUT_MS): Promise<string> {
+  // the toast slides in; 'notification-fade-in-done' marks it fully shown, so a screenshot catches it
+  const message = page.locator('.notifications-toasts .notification-toast.notification-fade-in-done .notification-list-item-message').filter({ hasText: text }).first();
+  await message.waitFor({ state: 'visible', timeout: timeoutMs });
+  return (await message.innerText()).trim();
+}
+
+/** Closes every notification toast, so the next step's screenshot shows the views. */
+export async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+}
+
+/** The frame of a webview whose document has `selector` (the Copilot view's root is `#app`). */
+export async function webviewFrame(page: Page, selector = '#app', timeoutMs = STEP_TIMEOUT_MS): Promise<Frame> {
+  let found: Frame | undefined;
+  await waitFor(
+    async () => {
+      for (const frame of page.frames()) {
+        if (frame === page.mainFrame()) continue;
+        const has = await frame.evaluate((s) => document.querySelector(s) !== null, selector).catch(() => false);
+        if (has) {
+          found = frame;
+          return true;
+        }
+      }
+      return false;
+    },
+    timeoutMs,
+    `a webview frame containing ${selector}`,
+  );
+  return found as Frame;
+}
+
+/** Waits until the text inside the webview's `selector` matches, and returns it. */
+export async function waitForWebviewText(page: Page, text: RegExp, selector = '#app', timeoutMs = STEP_TIMEOUT_MS): Promise<string> {
+  const frame = await webviewFrame(page, selector, timeoutMs);
+  let last = '';
+  await waitFor(
+    async () => {
+      last = await frame.locator(selector).innerText();
+      return text.test(last);
+    },
+    timeoutMs,
+    `webview ${selector} to show ${text} (it shows "${last}")`,
+  );
+  return last.trim();
+}
+
+/** Switches the colour theme of a running session by rewriting user settings (VS Code applies it live). */
+export async function setTheme(session: E2eSession, theme: Theme): Promise<void> {
+  const file = path.join(session.server.userDataDir, 'User', 'settings.json');
+  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify({ ...settings, 'workbench.colorTheme': THEMES[theme] }, null, 2));
+  const want = theme === 'dark' ? 'vs-dark' : 'vs';
+  await waitFor(() => session.page.locator(`.monaco-workbench.${want}`).isVisible(), STEP_TIMEOUT_MS, `the workbench to switch to ${THEMES[theme]}`);
+}
+
+/** The extension's "activated in N ms" from its log in the server's user-data-dir, once written. */
+export async function readActivationMs(server: CodeServer, timeoutMs = 30_000): Promise<{ ms: number; file: string }> {
+  let found: { ms: number; file: string } | undefined;
+  await waitFor(
+    () => {
+      for (const file of server.logFiles(/vigil|exthost/i)) {
+        const m = /activated in (\d+) ms/.exec(readFileSync(file, 'utf8'));
+        if (m) {
+          found = { ms: Number(m[1]), file };
+          return true;
+        }
+      }
+      return false;
+    },
+    timeoutMs,
+    `"activated in N ms" in ${path.join(server.userDataDir, 'logs')}`,
+  );
+  return found as { ms: number; file: string };
+}
