@@ -1,0 +1,429 @@
+import type { Anomaly } from '../model/anomaly';
+import type { Diagnosis, DiagnosisKind } from '../model/diagnosis';
+import type { ClusterFact } from '../model/fact';
+import type { SampleFrame, SignalName } from '../model/signal';
+import type { TargetRef } from '../model/target';
+import { targetKey } from '../model/target';
+import type { WorkloadInventory } from '../ports';
+import { DependencyGraph } from './dependencyGraph';
+import type { Episode, EvidenceView, Hypothesis } from './diagnosisRules';
+import { ERROR_SIGNALS, diagnoseNode, diagnoseService, isDown, rank, symptomSignals } from './diagnosisRules';
+import type { CorrelationUpdate, GroupedIncident } from './incidentGrouping';
+import { IncidentBook, memberRefs } from './incidentGrouping';
+
+/** Windows and thresholds of correlation. Times in milliseconds. */
+export interface CorrelationConfig {
+  /** Anomalies further apart than this start a new episode; an episode is active this long after its last anomaly. */
+  readonly episodeGapMs: number;
+  /** Without a supporting fact, symptoms must last this long (and count `minAnomaliesToOpen`) before an incident opens. */
+  readonly settleMs: number;
+  readonly minAnomaliesToOpen: number;
+  /** A cause this confident opens an incident at once (facts back it). */
+  readonly openConfidence: number;
+  /** Below this, nothing is opened at all. */
+  readonly minConfidence: number;
+  /** A contribution share from which a signal counts as a symptom of an anomaly. */
+  readonly minContributionShare: number;
+  /** Symptoms starting up to this long after a new revision count against it. */
+  readonly releaseWindowMs: number;
+  /** Symptoms starting up to this long after a configmap change count against it. */
+  readonly flagWindowMs: number;
+  /** Facts may be observed up to this long after the symptoms they explain began. */
+  readonly factLagMs: number;
+  readonly oomWindowMs: number;
+  readonly crashWindowMs: number;
+  readonly nodeWindowMs: number;
+  /** Services may show symptoms this long before their node is reported NotReady (node-monitor grace period). */
+  readonly nodeLeadMs: number;
+  /** How far back the memory trend is read, and the shortest climb that counts. */
+  readonly trendWindowMs: number;
+  readonly minTrendSpanMs: number;
+  /** Memory growth per minute, relative to its level, from which it counts as a leak. */
+  readonly minLeakPerMinute: number;
+  /** Request rate over its pre-onset baseline from which it counts as a surge. */
+  readonly surgeRatio: number;
+  /** Window before an onset used as baseline for "rose from … to …". */
+  readonly baselineMs: number;
+  /** A caller's symptoms may start this long before its callee's and still be blamed on it. */
+  readonly onsetToleranceMs: number;
+  /** A member changes incident only when the new cause beats the current one by this much. */
+  readonly switchMargin: number;
+  /** Smallest confidence change that is reported as an update. */
+  readonly confidenceStep: number;
+  readonly frameHistoryMs: number;
+  readonly factRetentionMs: number;
+  /** `closeIdle` closes incidents without a member anomaly or fact for this long. */
+  readonly incidentIdleMs: number;
+}
+
+export const DEFAULT_CORRELATION_CONFIG: CorrelationConfig = {
+  episodeGapMs: 3 * 60_000,
+  settleMs: 10_000,
+  minAnomaliesToOpen: 2,
+  openConfidence: 0.6,
+  minConfidence: 0.15,
+  minContributionShare: 0.15,
+  releaseWindowMs: 10 * 60_000,
+  flagWindowMs: 10 * 60_000,
+  factLagMs: 30_000,
+  oomWindowMs: 10 * 60_000,
+  crashWindowMs: 5 * 60_000,
+  nodeWindowMs: 10 * 60_000,
+  nodeLeadMs: 2 * 60_000,
+  trendWindowMs: 10 * 60_000,
+  minTrendSpanMs: 30_000,
+  minLeakPerMinute: 0.02,
+  surgeRatio: 2,
+  baselineMs: 10 * 60_000,
+  onsetToleranceMs: 30_000,
+  switchMargin: 0.05,
+  confidenceStep: 0.05,
+  frameHistoryMs: 15 * 60_000,
+  factRetentionMs: 30 * 60_000,
+  incidentIdleMs: 10 * 60_000,
+};
+
+const MAX_EPISODE_ANOMALIES = 24;
+const MAX_ALTERNATIVES = 4;
+const MIN_ALTERNATIVE = 0.1;
+// Rounds in which members named by a cause join its incident; bounds ping-pong between two causes.
+const MAX_JOIN_ROUNDS = 3;
+
+interface MutableEpisode {
+  onset: number;
+  last: number;
+  count: number;
+  maxScore: number;
+  signals: Set<SignalName>;
+  anomalies: Anomaly[];
+}
+
+interface Entity {
+  episode?: MutableEpisode;
+  facts: ClusterFact[];
+  frames: SampleFrame[];
+}
+
+type InventoryEntry = ReturnType<EvidenceView['inventory']>;
+
+/**
+ * Streaming event correlation: fed anomalies, cluster facts and sample frames in time order, it keeps
+ * a window of each per service and node, diagnoses the cause behind the symptoms and groups the
+ * symptoms of one cause into one incident. Time comes only from the inputs, so a replay gives the
+ * same updates. Work per input is bounded by the items related to its target.
+ */
+export class Correlator {
+  readonly config: CorrelationConfig;
+  readonly graph: DependencyGraph;
+  private readonly entities = new Map<string, Entity>();
+  private readonly configChanges = new Map<string, ClusterFact[]>();
+  private readonly inventoryByKey = new Map<string, NonNullable<InventoryEntry>>();
+  private readonly book = new IncidentBook();
+  /** Latest input time: the correlator's only clock. */
+  private readonly time = { now: 0 };
+  private readonly view: EvidenceView;
+
+  constructor(config: Partial<CorrelationConfig> = {}, graph: DependencyGraph = new DependencyGraph()) {
+    this.config = { ...DEFAULT_CORRELATION_CONFIG, ...config };
+    this.graph = graph;
+    const time = this.time;
+    this.view = {
+      get now() {
+        return time.now;
+      },
+      config: this.config,
+      graph,
+      episode: (k) => this.activeEpisode(k),
+      facts: (k, from, to) => (this.entities.get(k)?.facts ?? []).filter((f) => f.t >= from && f.t <= to),
+      configChanges: (ns, from, to) => (this.configChanges.get(ns) ?? []).filter((f) => f.t >= from && f.t <= to),
+      frames: (k) => this.entities.get(k)?.frames ?? [],
+      inventory: (k) => this.inventoryByKey.get(k),
+    };
+  }
+
+  /** What runs where, who calls whom (depends-on annotations) and which configmaps each deployment uses. */
+  setInventory(inventory: WorkloadInventory): void {
+    this.graph.applyInventory(inventory, this.time.now);
+    this.inventoryByKey.clear();
+    for (const s of inventory.services) {
+      this.inventoryByKey.set(targetKey(s.target), { replicas: s.replicas, availableReplicas: s.availableReplicas, revision: s.revision, image: s.image });
+    }
+  }
+
+  observeAnomaly(a: Anomaly): CorrelationUpdate[] {
+    this.advance(a.t);
+    if (!a.isAnomaly) return [];
+    const key = this.entityOf(a.target);
+    const e = this.entity(key);
+    const signals = symptomSignals(a, this.config.minContributionShare);
+    let ep = e.episode;
+    if (!ep || a.t - ep.last > this.config.episodeGapMs) ep = e.episode = { onset: a.t, last: a.t, count: 0, maxScore: 0, signals: new Set(), anomalies: [] };
+    ep.last = Math.max(ep.last, a.t);
+    ep.count++;
+    ep.maxScore = Math.max(ep.maxScore, a.score);
+    for (const s of signals) ep.signals.add(s);
+    ep.anomalies.push(a);
+    if (ep.anomalies.length > MAX_EPISODE_ANOMALIES) ep.anomalies.shift();
+    const dirty = [key];
+    // A failing callee may now explain its callers' symptoms; a sick node its services'.
+    if (key.startsWith('node:')) dirty.push(...this.graph.servicesOnNode(key));
+    else if (signals.some((s) => ERROR_SIGNALS.has(s) || s === 'available_replicas')) dirty.push(...this.graph.callers(key).filter((k) => this.activeEpisode(k)));
+    return this.process(dirty);
+  }
+
+  observeFact(f: ClusterFact): CorrelationUpdate[] {
+    this.advance(f.t);
+    if (f.kind === 'configmap-changed') {
+      const ns = f.target.namespace ?? '';
+      const list = this.configChanges.get(ns) ?? [];
+      list.push(f);
+      prune(list, this.time.now - this.config.factRetentionMs);
+      this.configChanges.set(ns, list);
+      return this.process(this.graph.servicesIn(ns).filter((k) => this.activeEpisode(k)));
+    }
+    const dirty: string[] = [];
+    if (f.target.kind === 'pod') {
+      const node = typeof f.attributes?.node === 'string' ? f.attributes.node : undefined;
+      const service = this.graph.serviceOfPod(f.target);
+      if (service && node) this.graph.placePod(f.target, this.graph.ref(service)!, node, f.t);
+      const owner = service ?? targetKey(f.target);
+      this.addFact(owner, f);
+      dirty.push(owner);
+      const nodeKey = node ? `node:${node}` : this.graph.nodeOfPod(f.target);
+      if (nodeKey) {
+        this.addFact(nodeKey, f);
+        dirty.push(nodeKey);
+      }
+    } else {
+      const key = targetKey(f.target);
+      this.addFact(key, f);
+      dirty.push(key);
+      if (f.target.kind === 'node') dirty.push(...this.graph.servicesOnNode(key));
+    }
+    return this.process(dirty);
+  }
+
+  observeFrame(frame: SampleFrame): CorrelationUpdate[] {
+    return this.observeFrames([frame]);
+  }
+
+  /** Frames feed trends and baselines; they re-diagnose only targets with active symptoms or an incident. */
+  observeFrames(frames: ReadonlyArray<SampleFrame>): CorrelationUpdate[] {
+    const dirty: string[] = [];
+    for (const frame of frames) {
+      this.advance(frame.t);
+      const key = targetKey(frame.target);
+      const e = this.entity(key);
+      e.frames.push(frame);
+      const horizon = this.time.now - this.config.frameHistoryMs;
+      while (e.frames.length && e.frames[0].t < horizon) e.frames.shift();
+      if (this.activeEpisode(key) || this.book.ofMember(key)) dirty.push(key);
+    }
+    return this.process(dirty);
+  }
+
+  /** Closes incidents quiet for `incidentIdleMs`; returns their keys. */
+  closeIdle(t: number): string[] {
+    this.advance(t);
+    const closed = this.book.idleSince(this.time.now - this.config.incidentIdleMs);
+    for (const inc of closed) this.book.close(inc);
+    return closed.filter((i) => i.reported !== undefined).map((i) => i.key);
+  }
+
+  /** Forgets an incident the loop resolved; new symptoms open a new one. */
+  closeIncident(incidentKey: string): boolean {
+    const inc = this.book.byKey(incidentKey);
+    if (!inc) return false;
+    this.book.close(inc);
+    return true;
+  }
+
+  /** The current state of every reported open incident. */
+  openIncidents(): CorrelationUpdate[] {
+    return this.book
+      .all()
+      .filter((i) => i.reported !== undefined && i.diagnosis)
+      .map((i) => ({ incidentKey: i.key, target: i.diagnosis!.target, diagnosis: i.diagnosis!, isNew: false, members: memberRefs(i) }));
+  }
+
+  private advance(t: number): void {
+    if (t > this.time.now) this.time.now = t;
+  }
+
+  private entityOf(target: TargetRef): string {
+    if (target.kind === 'pod') return this.graph.serviceOfPod(target) ?? targetKey(target);
+    return targetKey(target);
+  }
+
+  private entity(key: string): Entity {
+    let e = this.entities.get(key);
+    if (!e) this.entities.set(key, (e = { facts: [], frames: [] }));
+    return e;
+  }
+
+  private addFact(key: string, f: ClusterFact): void {
+    const e = this.entity(key);
+    e.facts.push(f);
+    prune(e.facts, this.time.now - this.config.factRetentionMs);
+    const inc = this.book.ofMember(key);
+    if (inc) inc.lastActivity = Math.max(inc.lastActivity, f.t);
+  }
+
+  private activeEpisode(key: string): Episode | undefined {
+    const ep = this.entities.get(key)?.episode;
+    return ep && this.time.now - ep.last <= this.config.episodeGapMs ? ep : undefined;
+  }
+
+  /** Re-diagnoses the dirty targets, regroups them, and reports incidents whose state changed. */
+  private process(dirty: ReadonlyArray<string>, depth = 0): CorrelationUpdate[] {
+    const queue = [...new Set(dirty)].sort();
+    const visits = new Map<string, number>();
+    const touched = new Set<GroupedIncident>();
+    while (queue.length) {
+      const key = queue.shift()!;
+      const n = visits.get(key) ?? 0;
+      if (n >= 2) continue;
+      visits.set(key, n + 1);
+      const inc = this.assign(key, queue);
+      if (inc) touched.add(inc);
+    }
+    const updates: CorrelationUpdate[] = [];
+    const live = new Set(this.book.all());
+    for (const inc of [...touched].filter((i) => live.has(i)).sort((a, b) => a.openedAt - b.openedAt || (a.key < b.key ? -1 : 1))) {
+      const u = this.rediagnose(inc, queue);
+      if (u) updates.push(u);
+    }
+    // Members a cause names (callers of a failed callee, services on a failed node) join afterwards.
+    if (queue.length && depth < MAX_JOIN_ROUNDS) {
+      const more = this.process(queue, depth + 1);
+      for (const u of more) {
+        const i = updates.findIndex((x) => x.incidentKey === u.incidentKey || u.absorbed?.includes(x.incidentKey));
+        if (i >= 0) updates.splice(i, 1, { ...u, isNew: u.isNew || updates[i].isNew });
+        else updates.push(u);
+      }
+    }
+    return updates;
+  }
+
+  /** Candidate causes of one target's symptoms: its own, a failing callee's, a failed node's. */
+  private candidates(key: string): Hypothesis[] {
+    if (key.startsWith('node:')) {
+      const h = diagnoseNode(this.view, key);
+      return h ? [h] : [];
+    }
+    const out = diagnoseService(this.view, key);
+    const ep = this.activeEpisode(key);
+    if (!ep) return out;
+    for (const callee of this.graph.callees(key)) {
+      const cep = this.activeEpisode(callee);
+      const failing = (cep && [...cep.signals].some((s) => ERROR_SIGNALS.has(s) || s === 'available_replicas')) || isDown(this.view, callee);
+      if (!failing || (cep && ep.onset < cep.onset - this.config.onsetToleranceMs)) continue;
+      const inc = this.book.ofMember(callee);
+      if (inc?.diagnosis && inc.root !== key) out.push(fromDiagnosis(inc.diagnosis));
+      else if (!inc) {
+        const top = diagnoseService(this.view, callee)[0];
+        if (top && top.kind !== 'unknown') out.push(top);
+      }
+    }
+    for (const node of this.graph.nodesOfService(key)) {
+      const h = diagnoseNode(this.view, node);
+      if (h && h.members.includes(key)) out.push(h);
+    }
+    return rank(out);
+  }
+
+  private assign(key: string, queue: string[]): GroupedIncident | undefined {
+    const ranked = this.candidates(key);
+    const current = this.book.ofMember(key);
+    if (!ranked.length) return current;
+    let best = ranked[0];
+    if (current) {
+      const stay = ranked.find((h) => targetKey(h.target) === current.root);
+      if (stay && stay.confidence >= best.confidence - this.config.switchMargin) best = stay;
+    }
+    const root = targetKey(best.target);
+    let target = this.book.rootedAt(root);
+    if (!target) {
+      if (current && current.root === key) target = this.book.reroot(current, root);
+      else {
+        if (!this.mayOpen(key, best)) return current;
+        target = this.book.open(root, this.time.now);
+      }
+    }
+    const emptied = this.book.place(key, target, this.time.now);
+    target.competing.set(
+      key,
+      ranked.filter((h) => h !== best && h.kind !== best.kind).map((h) => ({ kind: h.kind, confidence: h.confidence })),
+    );
+    if (current && current !== target && current.root === key && !emptied) {
+      // The cause moved away from this incident: its other members look for their cause again.
+      for (const m of [...current.members].sort()) queue.push(m);
+    }
+    if (emptied) target = this.book.merge(emptied, target);
+    return target;
+  }
+
+  private mayOpen(key: string, best: Hypothesis): boolean {
+    if (best.confidence < this.config.minConfidence) return false;
+    if (best.confidence >= this.config.openConfidence) return true;
+    const ep = this.activeEpisode(key);
+    return !!ep && ep.count >= this.config.minAnomaliesToOpen && ep.last - ep.onset >= this.config.settleMs;
+  }
+
+  private rediagnose(inc: GroupedIncident, queue: string[]): CorrelationUpdate | undefined {
+    const ranked = inc.root.startsWith('node:') ? [diagnoseNode(this.view, inc.root)].filter((h): h is Hypothesis => !!h) : diagnoseService(this.view, inc.root);
+    const top = ranked[0];
+    if (top) {
+      for (const m of top.members) if (!inc.members.has(m) && (this.activeEpisode(m) || m === inc.root)) queue.push(m);
+      inc.diagnosis = {
+        kind: top.kind,
+        target: top.target,
+        confidence: round3(top.confidence),
+        t: this.time.now,
+        summary: top.summary,
+        evidence: top.evidence,
+        alternatives: alternatives(top.kind, ranked.slice(1), inc.competing.values()),
+        ...(top.details ? { details: top.details } : {}),
+      };
+    }
+    const d = inc.diagnosis;
+    if (!d) return undefined;
+    const members = memberRefs(inc);
+    // New facts, members or ranked alternatives are news; a moving number in the summary alone is not.
+    const facts = d.evidence.filter((e) => e.kind === 'fact').length;
+    const alts = (d.alternatives ?? []).map((a) => a.kind).join(',');
+    const signature = [d.kind, inc.root, Math.round(d.confidence / this.config.confidenceStep), facts, alts, members.map(targetKey).join(',')].join('|');
+    if (signature === inc.reported && !inc.absorbed.length) return undefined;
+    const isNew = inc.reported === undefined;
+    inc.reported = signature;
+    const absorbed = inc.absorbed.splice(0);
+    return { incidentKey: inc.key, target: d.target, diagnosis: d, isNew, members, ...(absorbed.length ? { absorbed } : {}) };
+  }
+}
+
+function fromDiagnosis(d: Diagnosis): Hypothesis {
+  return { kind: d.kind, target: d.target, confidence: d.confidence, summary: d.summary, evidence: d.evidence, members: [], details: d.details };
+}
+
+function alternatives(
+  top: DiagnosisKind,
+  own: ReadonlyArray<Hypothesis>,
+  competing: Iterable<ReadonlyArray<{ readonly kind: DiagnosisKind; readonly confidence: number }>>,
+): Array<{ kind: DiagnosisKind; confidence: number }> {
+  const best = new Map<DiagnosisKind, number>();
+  const add = (kind: DiagnosisKind, c: number) => {
+    if (kind !== top && c >= MIN_ALTERNATIVE && c > (best.get(kind) ?? -1)) best.set(kind, c);
+  };
+  for (const h of own) add(h.kind, h.confidence);
+  for (const list of competing) for (const a of list) add(a.kind, a.confidence);
+  return [...best]
+    .map(([kind, confidence]) => ({ kind, confidence: round3(confidence) }))
+    .sort((a, b) => b.confidence - a.confidence || (a.kind < b.kind ? -1 : 1))
+    .slice(0, MAX_ALTERNATIVES);
+}
+
+function prune(list: ClusterFact[], before: number): void {
+  while (list.length && list[0].t < before) list.shift();
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,612 @@
+import type { Anomaly } from '../model/anomaly';
+import type { DiagnosisDetails, DiagnosisKind, Evidence } from '../model/diagnosis';
+import type { ClusterFact } from '../model/fact';
+import type { SampleFrame, SignalName } from '../model/signal';
+import type { TargetRef } from '../model/target';
+import { parseTargetKey, targetLabel } from '../model/target';
+import type { CorrelationConfig } from './correlation';
+import type { DependencyGraph } from './dependencyGraph';
+
+/** The symptoms of one target since they started (anomalies closer than `episodeGapMs` form one episode). */
+export interface Episode {
+  readonly onset: number;
+  readonly last: number;
+  readonly count: number;
+  readonly maxScore: number;
+  readonly signals: ReadonlySet<SignalName>;
+  /** Most recent anomalies, bounded. */
+  readonly anomalies: ReadonlyArray<Anomaly>;
+}
+
+/** What the rules may read: the correlator's windowed state. Keys are `targetKey`s. */
+export interface EvidenceView {
+  readonly now: number;
+  readonly config: CorrelationConfig;
+  readonly graph: DependencyGraph;
+  /** Active episode (last anomaly within `episodeGapMs` of now), if any. */
+  episode(key: string): Episode | undefined;
+  /** Facts about a service (its pods included) or a node (pods on it included), t in [from, to]. */
+  facts(key: string, from: number, to: number): ReadonlyArray<ClusterFact>;
+  /** configmap-changed facts of a namespace, t in [from, to]. */
+  configChanges(namespace: string, from: number, to: number): ReadonlyArray<ClusterFact>;
+  frames(key: string): ReadonlyArray<SampleFrame>;
+  inventory(key: string): { readonly replicas: number; readonly availableReplicas: number; readonly revision: number; readonly image: string } | undefined;
+}
+
+/** One candidate cause with its evidence; `members` are the targets whose symptoms it explains. */
+export interface Hypothesis {
+  readonly kind: DiagnosisKind;
+  readonly target: TargetRef;
+  readonly confidence: number;
+  readonly summary: string;
+  readonly evidence: ReadonlyArray<Evidence>;
+  readonly members: ReadonlyArray<string>;
+  readonly details?: DiagnosisDetails;
+}
+
+export const ERROR_SIGNALS: ReadonlySet<SignalName> = new Set(['error_ratio', 'log_errors', 'probe_success']);
+export const LATENCY_SIGNALS: ReadonlySet<SignalName> = new Set(['latency_p50', 'latency_p95', 'latency_p99', 'probe_latency']);
+const AVAILABILITY_SIGNALS: ReadonlySet<SignalName> = new Set(['available_replicas', 'restarts']);
+
+/** Fixed order for ties, so equal confidences rank the same way on every run. */
+export const KIND_ORDER: ReadonlyArray<DiagnosisKind> = [
+  'node-failure', 'bad-release', 'bad-feature-flag', 'memory-leak', 'crash-loop', 'dependency-outage', 'traffic-surge', 'latency-spike', 'unknown',
+];
+
+const MAX_CONFIDENCE = 0.97;
+const MAX_ANOMALY_EVIDENCE = 6;
+
+// --- fact classification (observe may emit a typed fact or the raw Kubernetes event) ---
+
+const reasonIs = (f: ClusterFact, ...reasons: string[]) => f.kind === 'k8s-event' && !!f.reason && reasons.includes(f.reason);
+export const isOom = (f: ClusterFact) =>
+  f.kind === 'oom-killed' || reasonIs(f, 'OOMKilling', 'OOMKilled') || (f.kind === 'pod-restarted' && (f.reason === 'OOMKilled' || f.attributes?.reason === 'OOMKilled'));
+export const isBackoff = (f: ClusterFact) => f.kind === 'crash-backoff' || reasonIs(f, 'BackOff', 'CrashLoopBackOff');
+export const isRestart = (f: ClusterFact) => f.kind === 'pod-restarted';
+export const isNotReady = (f: ClusterFact) => f.kind === 'node-not-ready' || reasonIs(f, 'NodeNotReady');
+export const isNodeReady = (f: ClusterFact) => f.kind === 'node-ready' || reasonIs(f, 'NodeReady');
+export const isEviction = (f: ClusterFact) => f.kind === 'pod-evicted' || reasonIs(f, 'Evicted', 'TaintManagerEviction');
+export const isRelease = (f: ClusterFact) => f.kind === 'revision-changed' || f.kind === 'rollout-started';
+const isUnhealthy = (f: ClusterFact) => reasonIs(f, 'Unhealthy');
+
+function attr(f: ClusterFact, ...names: string[]): string | number | undefined {
+  for (const n of names) {
+    const v = f.attributes?.[n];
+    if (v !== undefined && typeof v !== 'boolean') return v;
+  }
+  return undefined;
+}
+
+function numAttr(f: ClusterFact, ...names: string[]): number | undefined {
+  const v = attr(f, ...names);
+  const n = typeof v === 'number' ? v : v !== undefined ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Name of the configmap a configmap-changed fact is about (attribute, else the fact's target name). */
+export function configMapOf(f: ClusterFact): string {
+  return String(attr(f, 'configMap', 'configmap') ?? f.target.name);
+}
+
+// --- anomaly and series helpers ---
+
+/** Signals that carry at least `minShare` of an anomaly's score (the top one if none does). */
+export function symptomSignals(a: Anomaly, minShare: number): SignalName[] {
+  const strong = a.contributions.filter((c) => c.share >= minShare).map((c) => c.signal);
+  if (strong.length || !a.contributions.length) return strong;
+  const top = [...a.contributions].sort((x, y) => y.share - x.share)[0];
+  return [top.signal];
+}
+
+const hasAny = (signals: ReadonlySet<SignalName>, group: ReadonlySet<SignalName>) => [...signals].some((s) => group.has(s));
+
+function values(frames: ReadonlyArray<SampleFrame>, signal: SignalName, from: number, to: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const f of frames) {
+    if (f.t < from || f.t > to) continue;
+    const v = f.values[signal];
+    if (v !== undefined && Number.isFinite(v)) out.push([f.t, v]);
+  }
+  return out;
+}
+
+function median(xs: ReadonlyArray<number>): number | undefined {
+  if (!xs.length) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Value before the onset (median) and now (max of the last few samples), from frames or the anomalies. */
+export function shift(view: EvidenceView, key: string, signal: SignalName, onset: number): { before?: number; after?: number } {
+  const frames = view.frames(key);
+  const before = median(values(frames, signal, onset - view.config.baselineMs, onset - 1).map((p) => p[1]));
+  const recent = values(frames, signal, onset, view.now).slice(-3).map((p) => p[1]);
+  let after = recent.length ? Math.max(...recent) : undefined;
+  let expected = before;
+  if (after === undefined || expected === undefined) {
+    const ep = view.episode(key);
+    for (const a of ep?.anomalies ?? []) {
+      const c = a.contributions.find((x) => x.signal === signal);
+      if (c?.observed !== undefined && after === undefined) after = c.observed;
+      if (c?.band && expected === undefined) expected = c.band.expected;
+    }
+  }
+  return { before: expected, after };
+}
+
+export interface Trend {
+  readonly slopePerMinute: number;
+  readonly relativePerMinute: number;
+  readonly r2: number;
+  readonly from: number;
+  readonly to: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * The biggest steady climb of a signal in the window (a straight-line fit with r² ≥ 0.8), or undefined.
+ * The series is cut where it drops by a quarter (a pod restarted after an OOMKill), so a saw-tooth
+ * leak still shows its slope; within a piece the climb may start late (flat, then rising).
+ */
+export function climb(frames: ReadonlyArray<SampleFrame>, signal: SignalName, from: number, to: number, minSpanMs: number): Trend | undefined {
+  const pts = values(frames, signal, from, to);
+  const segments: Array<Array<[number, number]>> = [[]];
+  for (let i = 0; i < pts.length; i++) {
+    if (i > 0 && pts[i][1] < pts[i - 1][1] * 0.75) segments.push([]);
+    segments[segments.length - 1].push(pts[i]);
+  }
+  let best: Trend | undefined;
+  let bestMerit = 0;
+  for (const seg of segments) {
+    const n = seg.length;
+    const stride = Math.max(1, Math.floor(n / 24));
+    for (let i = 0; n - i >= 5; i += stride) {
+      const part = seg.slice(i);
+      const span = part[part.length - 1][0] - part[0][0];
+      if (span < minSpanMs) break;
+      const fit = linearFit(part);
+      if (fit.r2 < 0.8 || fit.slope <= 0) continue;
+      const mean = part.reduce((sum, p) => sum + p[1], 0) / part.length;
+      if (mean <= 0) continue;
+      // A flat stretch before the climb lowers r², so the fit starts where the climb does.
+      const merit = fit.slope * span * fit.r2 ** 4;
+      if (best && merit <= bestMerit) continue;
+      bestMerit = merit;
+      best = {
+        slopePerMinute: fit.slope * 60_000,
+        relativePerMinute: (fit.slope * 60_000) / mean,
+        r2: fit.r2,
+        from: part[0][0],
+        to: part[part.length - 1][0],
+        start: part[0][1],
+        end: part[part.length - 1][1],
+      };
+    }
+  }
+  return best;
+}
+
+function linearFit(pts: ReadonlyArray<[number, number]>): { slope: number; r2: number } {
+  const n = pts.length;
+  const t0 = pts[0][0];
+  let sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+  for (const [t, v] of pts) {
+    const x = t - t0;
+    sx += x; sy += v; sxx += x * x; sxy += x * v; syy += v * v;
+  }
+  const vx = sxx - (sx * sx) / n;
+  const vy = syy - (sy * sy) / n;
+  const cov = sxy - (sx * sy) / n;
+  if (vx <= 0) return { slope: 0, r2: 0 };
+  return { slope: cov / vx, r2: vy > 0 ? (cov * cov) / (vx * vy) : 0 };
+}
+
+// --- formatting for the one-sentence summaries ---
+
+export function formatValue(signal: SignalName, v: number | undefined): string {
+  if (v === undefined) return '?';
+  switch (signal) {
+    case 'error_ratio':
+    case 'probe_success':
+      return pct(v);
+    case 'latency_p50':
+    case 'latency_p95':
+    case 'latency_p99':
+    case 'probe_latency':
+      return v < 1 ? `${round(v * 1000)} ms` : `${round(v)} s`;
+    case 'memory':
+      return v >= 1024 ** 3 ? `${round(v / 1024 ** 3)} GiB` : `${round(v / 1024 ** 2)} MiB`;
+    case 'cpu':
+      return `${round(v)} cores`;
+    case 'request_rate':
+      return `${round(v)} req/s`;
+    default:
+      return `${round(v)}`;
+  }
+}
+
+const SIGNAL_WORDS: Partial<Record<SignalName, string>> = {
+  error_ratio: '5xx',
+  latency_p50: 'p50 latency',
+  latency_p95: 'p95 latency',
+  latency_p99: 'p99 latency',
+  request_rate: 'requests',
+  available_replicas: 'available replicas',
+  log_errors: 'error log lines',
+  probe_success: 'probe success',
+  probe_latency: 'probe latency',
+};
+export const signalWords = (s: SignalName) => SIGNAL_WORDS[s] ?? s;
+
+function pct(v: number): string {
+  const p = v * 100;
+  const a = Math.abs(p);
+  return `${a >= 10 ? Math.round(p) : a >= 1 ? Math.round(p * 10) / 10 : Number(p.toPrecision(1))}%`;
+}
+
+function round(v: number): string {
+  const a = Math.abs(v);
+  const r = a >= 100 ? Math.round(v) : a >= 10 ? Math.round(v * 10) / 10 : Math.round(v * 100) / 100;
+  return String(r);
+}
+
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s} s`;
+  return `${Math.round(s / 60)} min`;
+}
+
+export function clock(t: number): string {
+  return `${new Date(t).toISOString().slice(11, 19)} UTC`;
+}
+
+const label = (key: string) => targetLabel(parseTargetKey(key));
+const clamp = (x: number) => Math.max(0, Math.min(MAX_CONFIDENCE, x));
+const factEvidence = (fs: ReadonlyArray<ClusterFact>): Evidence[] => fs.map((fact) => ({ kind: 'fact', fact }));
+
+/** The latest anomalies of an episode touching one of `signals` (any signal when omitted), newest last. */
+function anomalyEvidence(ep: Episode | undefined, config: CorrelationConfig, signals?: ReadonlySet<SignalName>): Evidence[] {
+  if (!ep) return [];
+  const picked = ep.anomalies.filter((a) => !signals || symptomSignals(a, config.minContributionShare).some((s) => signals.has(s)));
+  return picked.slice(-MAX_ANOMALY_EVIDENCE).map((anomaly) => ({ kind: 'anomaly', anomaly }));
+}
+
+/** The signal that moved most for a sentence: errors first, then latency, then whatever the episode saw. */
+function headlineSignal(ep: Episode): SignalName {
+  for (const s of ['error_ratio', 'latency_p99', 'latency_p95', 'latency_p50', 'probe_success', 'log_errors'] as SignalName[]) if (ep.signals.has(s)) return s;
+  return [...ep.signals].sort()[0] ?? 'error_ratio';
+}
+
+function rose(view: EvidenceView, key: string, signal: SignalName, onset: number): string {
+  const { before, after } = shift(view, key, signal, onset);
+  const verb = signal === 'probe_success' || signal === 'available_replicas' ? 'fell' : 'rose';
+  if (before === undefined || after === undefined) return `${signalWords(signal)} ${verb}`;
+  return `${signalWords(signal)} ${verb} from ${formatValue(signal, before)} to ${formatValue(signal, after)}`;
+}
+
+/** One OOMKill shows up as several facts (oom-killed, OOMKilling event, restart); count kills per pod 30 s apart. */
+export function distinctKills(facts: ReadonlyArray<ClusterFact>): number {
+  const last = new Map<string, number>();
+  let n = 0;
+  for (const f of [...facts].sort((a, b) => a.t - b.t)) {
+    const k = f.target.name;
+    const prev = last.get(k);
+    if (prev === undefined || f.t - prev > 30_000) n++;
+    last.set(k, f.t);
+  }
+  return n;
+}
+
+function worstPod(facts: ReadonlyArray<ClusterFact>): string | undefined {
+  const counts = new Map<string, number>();
+  for (const f of facts) if (f.target.kind === 'pod') counts.set(f.target.name, (counts.get(f.target.name) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+}
+
+// --- the rules: each returns a hypothesis or undefined when its evidence is absent ---
+
+/** Every cause rooted at a service, best first. `dependency-outage` treats the service as the callee. */
+export function diagnoseService(view: EvidenceView, key: string): Hypothesis[] {
+  const out = [
+    badRelease(view, key),
+    badFeatureFlag(view, key),
+    memoryLeak(view, key),
+    crashLoop(view, key),
+    dependencyOutage(view, key),
+    trafficSurge(view, key),
+    latencySpike(view, key),
+    unknown(view, key),
+  ].filter((h): h is Hypothesis => !!h && h.confidence > 0);
+  return rank(out);
+}
+
+export function rank(hs: ReadonlyArray<Hypothesis>): Hypothesis[] {
+  return [...hs].sort((a, b) => b.confidence - a.confidence || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
+}
+
+function badRelease(view: EvidenceView, key: string): Hypothesis | undefined {
+  const ep = view.episode(key);
+  if (!ep) return undefined;
+  const cfg = view.config;
+  const releases = view.facts(key, ep.onset - cfg.releaseWindowMs, ep.onset + cfg.factLagMs).filter(isRelease);
+  if (!releases.length) return undefined;
+  // One rollout may yield both rollout-started and revision-changed; the revision carries the numbers.
+  const revisions = releases.filter((f) => f.kind === 'revision-changed');
+  const rel = (revisions.length ? revisions : releases)[(revisions.length ? revisions : releases).length - 1];
+  const errors = hasAny(ep.signals, ERROR_SIGNALS);
+  const latency = hasAny(ep.signals, LATENCY_SIGNALS);
+  const lag = Math.max(0, ep.onset - rel.t);
+  let c = errors || latency ? 0.45 : 0.3;
+  c += 0.25 * (1 - lag / cfg.releaseWindowMs);
+  if (errors) c += 0.15;
+  else if (latency) c += 0.08;
+  const crashes = view.facts(key, rel.t, view.now).filter((f) => isBackoff(f) || isRestart(f));
+  if (crashes.length) c += 0.05;
+  const revision = numAttr(rel, 'revision', 'newRevision', 'toRevision') ?? view.inventory(key)?.revision;
+  const previousRevision = numAttr(rel, 'previousRevision', 'oldRevision', 'fromRevision') ?? (revision !== undefined && revision > 1 ? revision - 1 : undefined);
+  const image = attr(rel, 'image', 'newImage') ?? view.inventory(key)?.image;
+  const what = `revision ${revision ?? '?'}${image ? ` (image ${image})` : ''}`;
+  const headline = headlineSignal(ep);
+  const summary = `${label(key)} ${rose(view, key, headline, ep.onset)} ${ago(lag)} after ${what} rolled out.`;
+  return {
+    kind: 'bad-release',
+    target: parseTargetKey(key),
+    confidence: clamp(c),
+    summary,
+    evidence: [...factEvidence([rel, ...crashes.slice(0, 3)]), ...anomalyEvidence(ep, cfg)],
+    members: [key],
+    details: { revision, previousRevision, image: image !== undefined ? String(image) : undefined, worstPod: worstPod(crashes) },
+  };
+}
+
+function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined {
+  const ep = view.episode(key);
+  const ref = parseTargetKey(key);
+  if (!ep || !ref.namespace) return undefined;
+  const cfg = view.config;
+  const changes = view.configChanges(ref.namespace, ep.onset - cfg.flagWindowMs, ep.onset + cfg.factLagMs);
+  if (!changes.length) return undefined;
+  const g = view.graph;
+  const referenced = (f: ClusterFact) => g.references(key, configMapOf(f)) || (f.target.kind === 'service' && f.target.name === ref.name && attr(f, 'configMap', 'configmap') !== undefined);
+  // A referenced configmap beats one that merely shares the namespace; the latest change wins ties.
+  const change = [...changes].sort((a, b) => Number(referenced(b)) - Number(referenced(a)) || b.t - a.t)[0];
+  const isReferenced = referenced(change);
+  if (!isReferenced && g.hasConfigMapInfo(key)) return undefined;
+  const errors = hasAny(ep.signals, ERROR_SIGNALS);
+  const latency = hasAny(ep.signals, LATENCY_SIGNALS);
+  if (!errors && !latency) return undefined;
+  const lag = Math.max(0, ep.onset - change.t);
+  let c = isReferenced ? 0.5 : 0.35;
+  c += 0.2 * (1 - lag / cfg.flagWindowMs);
+  if (errors) c += 0.2;
+  else c += 0.05;
+  const cm = configMapOf(change);
+  const k = attr(change, 'key');
+  const prev = attr(change, 'previousValue', 'oldValue', 'old');
+  const next = attr(change, 'value', 'newValue', 'new');
+  const what = `configmap ${ref.namespace}/${cm}${k !== undefined ? ` key ${k}` : ''} changed${prev !== undefined ? ` from ${JSON.stringify(String(prev))}` : ''}${next !== undefined ? ` to ${JSON.stringify(String(next))}` : ''}`;
+  const summary = `${label(key)} ${rose(view, key, headlineSignal(ep), ep.onset)} ${ago(lag)} after ${what}.`;
+  return {
+    kind: 'bad-feature-flag',
+    target: ref,
+    confidence: clamp(c),
+    summary,
+    evidence: [...factEvidence([change]), ...anomalyEvidence(ep, cfg)],
+    members: [key],
+    details: k !== undefined && prev !== undefined ? { flag: { namespace: ref.namespace, configMap: cm, key: String(k), previousValue: String(prev) } } : undefined,
+  };
+}
+
+function memoryLeak(view: EvidenceView, key: string): Hypothesis | undefined {
+  const cfg = view.config;
+  const ep = view.episode(key);
+  const ooms = view.facts(key, view.now - cfg.oomWindowMs, view.now).filter(isOom);
+  const trend = climb(view.frames(key), 'memory', view.now - cfg.trendWindowMs, view.now, cfg.minTrendSpanMs);
+  const leaking = trend && trend.r2 >= 0.6 && trend.relativePerMinute >= cfg.minLeakPerMinute && trend.end > trend.start * 1.05;
+  const memAnomaly = !!ep?.signals.has('memory');
+  if (!ooms.length && !leaking && !memAnomaly) return undefined;
+  let c = 0;
+  const kills = distinctKills(ooms);
+  if (kills) c += kills > 1 ? 0.45 : 0.4;
+  if (leaking) c += 0.3 * Math.min(1, trend.relativePerMinute / (cfg.minLeakPerMinute * 5)) + 0.1;
+  if (memAnomaly) c += 0.1;
+  if (ep && hasAny(ep.signals, LATENCY_SIGNALS)) c += 0.1;
+  const evidence: Evidence[] = [];
+  if (trend && leaking) {
+    evidence.push({ kind: 'signal-trend', signal: 'memory', slopePerMinute: trend.slopePerMinute, note: `memory grew ${pct(trend.relativePerMinute)}/min from ${formatValue('memory', trend.start)} to ${formatValue('memory', trend.end)} over ${ago(trend.to - trend.from)}` });
+  }
+  evidence.push(...factEvidence(ooms.slice(-4)), ...anomalyEvidence(ep, cfg, new Set<SignalName>(['memory', ...LATENCY_SIGNALS])));
+  const parts: string[] = [];
+  if (trend && leaking) parts.push(`memory grew ${pct(trend.relativePerMinute)}/min to ${formatValue('memory', trend.end)} over ${ago(trend.to - trend.from)}`);
+  else if (memAnomaly) parts.push('memory is above its usual band');
+  if (kills) parts.push(`${kills === 1 ? 'a pod was' : `pods were ${kills} times`} OOMKilled`);
+  let summary = `${label(key)} ${parts.join(' and ')}`;
+  if (ep && hasAny(ep.signals, LATENCY_SIGNALS)) {
+    const lat = [...ep.signals].find((s) => LATENCY_SIGNALS.has(s)) as SignalName;
+    summary += `; ${rose(view, key, lat, ep.onset)}`;
+  }
+  return { kind: 'memory-leak', target: parseTargetKey(key), confidence: clamp(c), summary: `${summary}.`, evidence, members: [key], details: { worstPod: worstPod(ooms) } };
+}
+
+function crashLoop(view: EvidenceView, key: string): Hypothesis | undefined {
+  const cfg = view.config;
+  const ep = view.episode(key);
+  const recent = view.facts(key, view.now - cfg.crashWindowMs, view.now);
+  const backoffs = recent.filter(isBackoff);
+  const restarts = recent.filter(isRestart);
+  const restartCount = restarts.length;
+  if (!backoffs.length && restartCount < 2) return undefined;
+  let c = 0;
+  if (backoffs.length) c += 0.4;
+  if (restartCount >= 2) c += 0.2;
+  if (restartCount >= 4) c += 0.1;
+  const inv = view.inventory(key);
+  const notReady = (inv && inv.availableReplicas < inv.replicas) || !!(ep && hasAny(ep.signals, AVAILABILITY_SIGNALS));
+  if (notReady) c += 0.15;
+  const unhealthy = recent.filter(isUnhealthy);
+  if (unhealthy.length) c += 0.05;
+  // Restarts that are OOMKills on a climbing memory curve are the leak's symptom, not their own cause.
+  const ooms = distinctKills(recent.filter(isOom));
+  const trend = climb(view.frames(key), 'memory', view.now - cfg.trendWindowMs, view.now, cfg.minTrendSpanMs);
+  if (ooms > 0 && ooms * 2 >= Math.max(1, restartCount) && trend && trend.relativePerMinute >= cfg.minLeakPerMinute) c -= 0.2;
+  const pod = worstPod([...backoffs, ...restarts]);
+  const parts = [`${restartCount} restart${restartCount === 1 ? '' : 's'} in ${ago(cfg.crashWindowMs)}`];
+  if (backoffs.length) parts.push(`BackOff${pod ? ` on ${pod}` : ''}`);
+  if (inv) parts.push(`${inv.availableReplicas} of ${inv.replicas} replicas available`);
+  return {
+    kind: 'crash-loop',
+    target: parseTargetKey(key),
+    confidence: clamp(c),
+    summary: `${label(key)} pods are crash-looping: ${parts.join(', ')}.`,
+    evidence: [...factEvidence([...backoffs.slice(-3), ...restarts.slice(-3), ...unhealthy.slice(-2)]), ...anomalyEvidence(ep, cfg)],
+    members: [key],
+    details: { worstPod: pod },
+  };
+}
+
+/** The service itself fails and callers that depend on it show symptoms that started no earlier. */
+function dependencyOutage(view: EvidenceView, key: string): Hypothesis | undefined {
+  const cfg = view.config;
+  const ep = view.episode(key);
+  const down = isDown(view, key);
+  const failing = !!ep && (hasAny(ep.signals, ERROR_SIGNALS) || hasAny(ep.signals, AVAILABILITY_SIGNALS));
+  if (!failing && !down) return undefined;
+  const onset = ep?.onset ?? view.now;
+  const callers = symptomaticCallers(view, key, onset);
+  if (!callers.length) return undefined;
+  let c = 0.45 + Math.min(0.2, 0.1 * (callers.length - 1));
+  if (failing) c += 0.1;
+  if (down) c += 0.15;
+  if (callers.some((k) => hasAny(view.episode(k)!.signals, ERROR_SIGNALS))) c += 0.1;
+  const state = down ? 'is down' : `is failing (${rose(view, key, ep ? headlineSignal(ep) : 'error_ratio', onset)})`;
+  const callerOnset = Math.min(...callers.map((k) => view.episode(k)!.onset));
+  const summary = `${label(key)} ${state} and its caller${callers.length > 1 ? 's' : ''} ${callers.map(label).join(', ')} ${callers.length > 1 ? 'show' : 'shows'} errors since ${clock(callerOnset)}.`;
+  const evidence: Evidence[] = [...anomalyEvidence(ep, cfg)];
+  for (const k of callers) evidence.push(...anomalyEvidence(view.episode(k), cfg).slice(-2));
+  return {
+    kind: 'dependency-outage',
+    target: parseTargetKey(key),
+    confidence: clamp(c),
+    summary,
+    evidence,
+    members: [key, ...callers],
+    details: { affected: callers.map(parseTargetKey) },
+  };
+}
+
+/** Callers with errors or latency that began after the callee's trouble (less a tolerance). */
+export function symptomaticCallers(view: EvidenceView, callee: string, calleeOnset: number): string[] {
+  return view.graph.callers(callee).filter((k) => {
+    const e = view.episode(k);
+    return !!e && (hasAny(e.signals, ERROR_SIGNALS) || hasAny(e.signals, LATENCY_SIGNALS)) && e.onset >= calleeOnset - view.config.onsetToleranceMs;
+  });
+}
+
+/** No available replica, by the frames or the inventory. */
+export function isDown(view: EvidenceView, key: string): boolean {
+  const frames = view.frames(key);
+  const last = frames.length ? frames[frames.length - 1].values.available_replicas : undefined;
+  if (last !== undefined) return last <= 0;
+  const inv = view.inventory(key);
+  return !!inv && inv.replicas > 0 && inv.availableReplicas <= 0;
+}
+
+function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
+  const cfg = view.config;
+  const ep = view.episode(key);
+  if (!ep) return undefined;
+  const { before, after } = shift(view, key, 'request_rate', ep.onset);
+  const ratio = before !== undefined && after !== undefined && before > 0 ? after / before : undefined;
+  if (ratio === undefined || ratio < cfg.surgeRatio * 0.75) return undefined;
+  let c = ratio >= cfg.surgeRatio ? 0.45 + 0.15 * Math.min(1, (ratio - cfg.surgeRatio) / cfg.surgeRatio) : 0.25;
+  const saturated = hasAny(ep.signals, LATENCY_SIGNALS) || ep.signals.has('cpu');
+  if (saturated) c += 0.2;
+  const window = view.facts(key, ep.onset - cfg.releaseWindowMs, view.now);
+  const releases = window.filter(isRelease);
+  c += releases.length ? -0.2 : 0.1;
+  const scaled = window.filter((f) => f.kind === 'scaled');
+  if (scaled.length) c += 0.05;
+  const sat: string[] = [];
+  for (const s of ['latency_p99', 'latency_p95', 'cpu'] as SignalName[]) {
+    if (!ep.signals.has(s)) continue;
+    const sh = shift(view, key, s, ep.onset);
+    sat.push(`${signalWords(s)} ${formatValue(s, sh.after)}`);
+  }
+  const summary = `${label(key)} requests rose ${round(ratio)}x above baseline (${formatValue('request_rate', before)} → ${formatValue('request_rate', after)})${sat.length ? ` with ${sat.join(' and ')}` : ''}${releases.length ? ', though a new revision also rolled out' : ', no new revision'}.`;
+  return {
+    kind: 'traffic-surge',
+    target: parseTargetKey(key),
+    confidence: clamp(c),
+    summary,
+    evidence: [
+      { kind: 'signal-trend', signal: 'request_rate', slopePerMinute: ((after! - before!) * 60_000) / Math.max(5_000, view.now - ep.onset), note: `request rate ${round(ratio)}x its baseline of ${formatValue('request_rate', before)}` },
+      ...factEvidence([...releases.slice(-1), ...scaled.slice(-2)]),
+      ...anomalyEvidence(ep, cfg),
+    ],
+    members: [key],
+  };
+}
+
+function latencySpike(view: EvidenceView, key: string): Hypothesis | undefined {
+  const ep = view.episode(key);
+  if (!ep || !hasAny(ep.signals, LATENCY_SIGNALS)) return undefined;
+  const latencyOnly = [...ep.signals].every((s) => LATENCY_SIGNALS.has(s) || s === 'cpu');
+  let c = latencyOnly ? 0.4 : 0.2;
+  if (ep.last - ep.onset >= 30_000) c += 0.1;
+  const lat = headlineSignal(ep);
+  const summary = `${label(key)} ${rose(view, key, lat, ep.onset)} with ${latencyOnly ? 'no errors, ' : ''}no release, flag change or cluster event to explain it.`;
+  return { kind: 'latency-spike', target: parseTargetKey(key), confidence: clamp(c), summary, evidence: anomalyEvidence(ep, view.config, LATENCY_SIGNALS), members: [key] };
+}
+
+function unknown(view: EvidenceView, key: string): Hypothesis | undefined {
+  const ep = view.episode(key);
+  if (!ep) return undefined;
+  const c = Math.min(0.35, 0.1 + 0.25 * ep.maxScore * Math.min(1, ep.count / 4));
+  const signals = [...ep.signals].sort().map(signalWords).join(', ');
+  return {
+    kind: 'unknown',
+    target: parseTargetKey(key),
+    confidence: clamp(c),
+    summary: `${label(key)} shows anomalies on ${signals || 'its signals'} (score ${round(ep.maxScore)}) that no known cause explains yet.`,
+    evidence: anomalyEvidence(ep, view.config),
+    members: [key],
+  };
+}
+
+/** A NotReady node, with evictions and the services that run on it showing symptoms. */
+export function diagnoseNode(view: EvidenceView, node: string): Hypothesis | undefined {
+  const cfg = view.config;
+  const facts = view.facts(node, view.now - cfg.nodeWindowMs, view.now);
+  const notReady = facts.filter(isNotReady);
+  const nodeEp = view.episode(node);
+  const evictions = facts.filter(isEviction);
+  if (!notReady.length && !(nodeEp && evictions.length)) return undefined;
+  const lastNotReady = notReady.length ? notReady[notReady.length - 1].t : view.now;
+  const recovered = facts.some((f) => isNodeReady(f) && f.t > lastNotReady);
+  const since = notReady.length ? notReady[0].t : evictions[0].t;
+  const services = view.graph.servicesOnNode(node).filter((k) => {
+    const e = view.episode(k);
+    return !!e && e.onset >= since - cfg.nodeLeadMs;
+  });
+  let c = notReady.length ? (recovered ? 0.3 : 0.6) : 0.3;
+  if (evictions.length) c += 0.15;
+  c += Math.min(0.24, 0.08 * services.length);
+  if (nodeEp) c += 0.05;
+  const name = parseTargetKey(node).name;
+  const parts = [`node/${name} ${recovered ? 'was' : 'is'} NotReady since ${clock(since)}`];
+  if (evictions.length) parts.push(`${evictions.length} pod${evictions.length > 1 ? 's' : ''} evicted`);
+  if (services.length) parts.push(`symptoms on ${services.map(label).join(', ')}`);
+  const evidence: Evidence[] = [...factEvidence([...notReady.slice(0, 2), ...evictions.slice(0, 4)]), ...anomalyEvidence(nodeEp, cfg)];
+  for (const k of services) evidence.push(...anomalyEvidence(view.episode(k), cfg).slice(-1));
+  return {
+    kind: 'node-failure',
+    target: parseTargetKey(node),
+    confidence: clamp(c),
+    summary: `${parts.join('; ')}.`,
+    evidence,
+    members: [node, ...services],
+    details: { node: name, affected: services.map(parseTargetKey) },
+  };
+}

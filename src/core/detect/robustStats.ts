@@ -1,0 +1,77 @@
+import { median, medianAbsoluteDeviation } from 'simple-statistics';
+
+/** 1.4826 turns a MAD into a standard deviation for normal data; 1.2533 does the same for a mean absolute deviation. */
+export const MAD_TO_SIGMA = 1.4826;
+export const MEAN_ABS_TO_SIGMA = 1.2533;
+
+/** Weight of the newest sample for an exponential average whose weights halve every `halfLife` samples. */
+export function alphaForHalfLife(halfLife: number): number {
+  return 1 - Math.pow(2, -1 / halfLife);
+}
+
+/** State of an exponentially weighted robust location/scale estimate. Plain numbers so it serialises to JSON. */
+export interface EwState {
+  /** Location. */
+  m: number;
+  /** Mean absolute deviation from the location. */
+  d: number;
+  /** Samples seen (capped, only used to know when the estimate is warm). */
+  n: number;
+}
+
+export function newEw(): EwState {
+  return { m: 0, d: 0, n: 0 };
+}
+
+/**
+ * Robust z of `x` against the estimate, before updating it. The scale floor keeps a flat signal from turning
+ * rounding noise into infinite scores, while still letting a real change on a flat signal stand out.
+ */
+export function ewZ(s: EwState, x: number): number {
+  if (s.n === 0) return 0;
+  const scale = MEAN_ABS_TO_SIGMA * s.d + scaleFloor(s.m);
+  return (x - s.m) / scale;
+}
+
+export function scaleFloor(level: number): number {
+  return 1e-3 * Math.abs(level) + 1e-9;
+}
+
+/**
+ * Updates location and scale with residuals clipped at `clip` scales, so a spike moves the baseline by a bounded
+ * step while a lasting level shift is still absorbed after a while.
+ */
+export function ewUpdate(s: EwState, x: number, alpha: number, clip = 4): void {
+  if (s.n === 0) {
+    s.m = x;
+    s.d = 0;
+    s.n = 1;
+    return;
+  }
+  const a = s.n < 1 / alpha ? 1 / (s.n + 1) : alpha;
+  const scale = MEAN_ABS_TO_SIGMA * s.d + scaleFloor(s.m);
+  const r = x - s.m;
+  const limit = clip * scale;
+  const rc = r > limit ? limit : r < -limit ? -limit : r;
+  s.m += a * rc;
+  const ad = Math.abs(r);
+  // Scale may grow faster than the location moves: a noisier regime should widen the band quickly.
+  s.d += a * ((ad > 2 * limit ? 2 * limit : ad) - s.d);
+  if (s.n < 1e9) s.n++;
+}
+
+/** Median and MAD-based sigma of a batch (used to seed seasonal profiles from history). */
+export function robustSummary(values: ReadonlyArray<number>): { median: number; sigma: number } {
+  if (values.length === 0) return { median: 0, sigma: 0 };
+  const arr = values as number[];
+  return { median: median(arr), sigma: MAD_TO_SIGMA * medianAbsoluteDeviation(arr) };
+}
+
+/** Upper-tail probability of a standard normal, accurate to ~1e-7 (Abramowitz-Stegun 26.2.17). */
+export function normalTail(z: number): number {
+  if (z < 0) return 1 - normalTail(-z);
+  const t = 1 / (1 + 0.2316419 * z);
+  const pdf = Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+  const poly = t * (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
+  return pdf * poly;
+}
