@@ -1,8 +1,20 @@
 /**
- * The sandbox's simulated cluster: controllers, kubelet, workloads with metrics and logs, faults.
- * The API server and metrics port call this; everything it changes goes through the ObjectStore.
+ * The sandbox's simulated cluster: controllers, kubelet, node lifecycle, workloads with Prometheus
+ * metrics and logs, and fault injection. The API server and the metrics port call this;
+ * everything it changes in the cluster goes through the ObjectStore, like a real control plane.
  */
-import type { ObjectStore } from '../store';
+import { StatusError, type KubeObject, type ObjectStore } from '../store';
+import { DeploymentController } from './deploymentController';
+import { EventRecorder } from './eventRecorder';
+import { FaultBook, type FaultPodView } from './faults';
+import { DEFAULT_KUBELET_OPTIONS, Kubelet, type KubeletOptions, type PodRuntime } from './kubelet';
+import { renderMetrics } from './metrics';
+import { NodeLifecycle } from './nodeLifecycle';
+import { controllerOf, labelsMatch, podReady, type Deployment, type NodeObject, type Pod } from './objects';
+import { ReplicaSetController } from './replicaSetController';
+import { Rng } from './rng';
+import { seedDefaultTopology } from './topology';
+import { profileOf, type Effects, type ServiceProfile } from './workload';
 
 export interface SimulationOptions {
   seed: number;
@@ -11,41 +23,269 @@ export interface SimulationOptions {
   tickMs?: number;
   podStartDelayMs?: number;
   now?: () => number;
+  /** How long pods stay on a NotReady node before they are evicted (default 20 s). */
+  evictionTimeoutMs?: number;
+  /** Restart timing of crashing containers. */
+  kubelet?: Partial<Omit<KubeletOptions, 'podStartDelayMs'>>;
 }
 
+const EVENT_TTL_MS = 60 * 60 * 1000;
+
 export class Simulation {
+  readonly faults: FaultBook;
+  readonly kubelet: Kubelet;
+  private readonly now: () => number;
+  private readonly recorder: EventRecorder;
+  private readonly deployments: DeploymentController;
+  private readonly replicaSets: ReplicaSetController;
+  private readonly nodes: NodeLifecycle;
+  private timer?: ReturnType<typeof setInterval>;
+  private profiles = new Map<string, ServiceProfile>();
+  private readyByKey = new Map<string, number>();
+  private errorShareByKey = new Map<string, number>();
+  private lastExpiry = 0;
+  private ticking = false;
+
   constructor(
     private readonly store: ObjectStore,
     private readonly options: SimulationOptions,
-  ) {}
-
-  seedTopology(): void {
-    // filled in by the topology module
+  ) {
+    this.now = options.now ?? Date.now;
+    this.recorder = new EventRecorder(store, this.now);
+    const rng = new Rng(options.seed);
+    this.deployments = new DeploymentController(store, this.recorder, this.now);
+    this.replicaSets = new ReplicaSetController(store, this.recorder, rng);
+    this.nodes = new NodeLifecycle(store, this.recorder, this.now, options.evictionTimeoutMs ?? 20_000);
+    this.faults = new FaultBook({
+      store,
+      now: this.now,
+      pods: () => this.podViews(),
+      profile: (key) => this.profiles.get(key),
+      serviceErrorShare: (key) => this.errorShareByKey.get(key) ?? 0,
+    });
+    this.kubelet = new Kubelet(store, this.recorder, this.now, options.seed, { ...DEFAULT_KUBELET_OPTIONS, ...options.kubelet, podStartDelayMs: options.podStartDelayMs ?? DEFAULT_KUBELET_OPTIONS.podStartDelayMs }, {
+      crashing: (uid, at) => this.faults.crashing(uid, at),
+      failedNodes: (at) => this.faults.failedNodes(at),
+    });
+    store.onChange((e) => {
+      if (e.resource === 'pods' && e.type === 'DELETED') this.kubelet.forget(e.object as Pod);
+    });
   }
 
-  start(): void {}
+  seedTopology(): void {
+    seedDefaultTopology(this.store);
+  }
 
-  stop(): void {}
+  start(): void {
+    if (this.timer) return;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 250);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass of every controller; tests call it with a fake clock. */
+  tick(): void {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      this.faults.refreshFlags();
+      this.collectGarbage();
+      let pods = this.store.list('pods').items as Pod[];
+      this.refreshProfiles();
+      this.deployments.reconcile(pods);
+      this.replicaSets.reconcile(pods);
+      const nodes = this.store.list('nodes').items as NodeObject[];
+      pods = this.store.list('pods').items as Pod[];
+      this.nodes.sync(nodes, pods, this.faults.failedNodes(this.now()));
+      pods = this.store.list('pods').items as Pod[];
+      this.kubelet.sync(pods, this.store.list('nodes').items as NodeObject[]);
+      this.advanceAll();
+      this.updateDisruptionBudgets();
+      this.faults.update(this.now(), (f) => {
+        for (const rt of this.kubelet.runtimes.values()) {
+          if (f.kind === 'crash-loop' && f.podUids.has(rt.uid) && rt.lastTerminated?.reason === 'Error') return true;
+          if (f.kind === 'memory-leak' && f.podUids.has(rt.uid) && (rt.service.memoryBytes / rt.memoryLimitBytes > 0.8 || rt.lastTerminated?.reason === 'OOMKilled')) return true;
+          if (f.kind === 'bad-release' && rt.image === f.badImage && rt.ready) return true;
+        }
+        return false;
+      });
+      if (this.now() - this.lastExpiry > 60_000) {
+        this.lastExpiry = this.now();
+        this.recorder.expire(EVENT_TTL_MS);
+      }
+    } catch (err) {
+      // the simulation must keep running whatever a client wrote; the next tick retries
+      this.lastError = err as Error;
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** The last error a tick swallowed, for diagnostics. */
+  lastError?: Error;
+
+  private podViews(): FaultPodView[] {
+    const out: FaultPodView[] = [];
+    for (const rt of this.kubelet.runtimes.values()) {
+      out.push({ uid: rt.uid, namespace: rt.namespace, deployment: rt.deployment, node: rt.node, image: rt.image, ready: rt.ready, started: rt.running, restartCount: rt.restartCount, utilisation: rt.service.lastUtilisation });
+    }
+    return out;
+  }
+
+  private refreshProfiles(): void {
+    const next = new Map<string, ServiceProfile>();
+    for (const d of this.store.list('deployments').items as Deployment[]) {
+      const ns = d.metadata.namespace as string;
+      next.set(`${ns}/${d.metadata.name}`, profileOf(ns, d.metadata.name, d));
+    }
+    this.profiles = next;
+  }
+
+  private profileFor(rt: PodRuntime): ServiceProfile {
+    const key = `${rt.namespace}/${rt.deployment}`;
+    let p = this.profiles.get(key);
+    if (!p) {
+      p = profileOf(rt.namespace, rt.deployment, undefined);
+      this.profiles.set(key, p);
+    }
+    return p;
+  }
+
+  /** Owner chains broken by deletes: ReplicaSets of deleted Deployments, pods of deleted ReplicaSets. */
+  private collectGarbage(): void {
+    const live = (resource: 'deployments' | 'replicasets', o: KubeObject) => {
+      const owner = controllerOf(o.metadata);
+      if (!owner || (owner.kind !== 'Deployment' && owner.kind !== 'ReplicaSet')) return true;
+      return this.store.get(resource, o.metadata.namespace, owner.name)?.metadata.uid === owner.uid;
+    };
+    for (const rs of this.store.list('replicasets').items) if (!live('deployments', rs)) this.store.delete('replicasets', rs.metadata.namespace, rs.metadata.name);
+    for (const p of this.store.list('pods').items) if (!live('replicasets', p)) this.store.delete('pods', p.metadata.namespace, p.metadata.name);
+  }
+
+  private effectsAt(rt: PodRuntime, profile: ServiceProfile, atMs: number): Effects {
+    const fx = this.faults.effectsFor(rt, profile, atMs);
+    const frac = rt.service.memoryBytes / rt.memoryLimitBytes;
+    if (frac > 0.6) {
+      fx.latencyFactor *= 1 + 5 * ((Math.min(frac, 1) - 0.6) / 0.4) ** 2;
+      fx.errorCause ??= `GC pause ${Math.round(frac * 900)}ms: heap ${(rt.service.memoryBytes / 1048576).toFixed(0)}Mi of ${(rt.memoryLimitBytes / 1048576).toFixed(0)}Mi`;
+    }
+    return fx;
+  }
+
+  private advanceOne(rt: PodRuntime, now: number): void {
+    const profile = this.profileFor(rt);
+    rt.service.advance(now, {
+      seed: this.options.seed,
+      daySeconds: this.options.daySeconds,
+      profile,
+      readyPods: this.readyByKey.get(profile.key) ?? 1,
+      serving: rt.ready,
+      running: rt.running && !rt.nodeDown,
+      cpuLimitCores: rt.cpuLimitCores,
+      effects: (t) => this.effectsAt(rt, profile, t),
+    });
+  }
+
+  private advanceAll(): void {
+    const now = this.now();
+    const ready = new Map<string, number>();
+    const errSum = new Map<string, number>();
+    for (const rt of this.kubelet.runtimes.values()) {
+      const key = `${rt.namespace}/${rt.deployment}`;
+      if (!ready.has(key)) {
+        ready.set(key, 0);
+        errSum.set(key, 0);
+      }
+      if (!rt.ready) continue;
+      ready.set(key, (ready.get(key) ?? 0) + 1);
+      errSum.set(key, (errSum.get(key) ?? 0) + rt.service.lastErrorShare);
+    }
+    const shares = new Map<string, number>();
+    for (const [key, n] of ready) shares.set(key, n === 0 ? 1 : (errSum.get(key) ?? 0) / n);
+    for (const [key, p] of this.profiles) if (!shares.has(key)) shares.set(key, (this.store.get('deployments', p.namespace, p.deployment) as Deployment | undefined)?.spec.replicas ? 1 : 0);
+    this.readyByKey = ready;
+    this.errorShareByKey = shares;
+    for (const rt of this.kubelet.runtimes.values()) this.advanceOne(rt, now);
+  }
+
+  private updateDisruptionBudgets(): void {
+    const pdbs = this.store.list('poddisruptionbudgets').items;
+    if (!pdbs.length) return;
+    const pods = this.store.list('pods').items as Pod[];
+    for (const b of pdbs) {
+      const spec = (b.spec ?? {}) as { minAvailable?: number | string; maxUnavailable?: number | string; selector?: { matchLabels?: Record<string, string> } };
+      const matched = pods.filter((p) => p.metadata.namespace === b.metadata.namespace && labelsMatch(spec.selector?.matchLabels, p.metadata.labels));
+      const expected = matched.length;
+      const healthy = matched.filter(podReady).length;
+      const pct = (v: number | string, up: boolean) => (typeof v === 'number' ? v : up ? Math.ceil((parseInt(v, 10) * expected) / 100) : Math.floor((parseInt(v, 10) * expected) / 100));
+      const desired = spec.minAvailable !== undefined ? pct(spec.minAvailable, true) : Math.max(0, expected - pct(spec.maxUnavailable ?? 0, false));
+      const allowed = Math.max(0, healthy - desired);
+      const prev = (b.status ?? {}) as { conditions?: Array<{ status: string; lastTransitionTime?: string }> };
+      const condStatus = allowed > 0 ? 'True' : 'False';
+      const transition = prev.conditions?.[0]?.status === condStatus ? prev.conditions[0].lastTransitionTime : new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const status = {
+        observedGeneration: b.metadata.generation ?? 1,
+        disruptionsAllowed: allowed,
+        currentHealthy: healthy,
+        desiredHealthy: desired,
+        expectedPods: expected,
+        conditions: [{ type: 'DisruptionAllowed', status: condStatus, reason: allowed > 0 ? 'SufficientPods' : 'InsufficientPods', message: '', observedGeneration: b.metadata.generation ?? 1, lastTransitionTime: transition }],
+      };
+      if (JSON.stringify(b.status ?? {}) !== JSON.stringify(status)) this.store.mutate('poddisruptionbudgets', b.metadata.namespace, b.metadata.name, (o) => void (o.status = status));
+    }
+  }
+
+  private runtimeOf(namespace: string, pod: string): { pod: KubeObject; rt?: PodRuntime } | undefined {
+    const p = this.store.get('pods', namespace, pod);
+    if (!p) return undefined;
+    return { pod: p, rt: this.kubelet.runtimes.get(p.metadata.uid as string) };
+  }
 
   podMetrics(namespace: string, pod: string): string | undefined {
-    return this.store.get('pods', namespace, pod) ? '' : undefined;
+    const found = this.runtimeOf(namespace, pod);
+    if (!found) return undefined;
+    if (!found.rt) return '';
+    this.advanceOne(found.rt, this.now());
+    return renderMetrics([found.rt], [], [], { kubeState: false });
   }
 
   allMetrics(): string {
-    return '';
+    const now = this.now();
+    const runtimes = [...this.kubelet.runtimes.values()];
+    for (const rt of runtimes) this.advanceOne(rt, now);
+    return renderMetrics(runtimes, this.store.list('deployments').items as Deployment[], this.store.list('nodes').items as NodeObject[], { kubeState: true });
   }
 
   podLogs(
     namespace: string,
     pod: string,
-    _opts: { tailLines?: number; follow?: boolean; container?: string },
-    _onLine: (line: string) => void,
+    opts: { tailLines?: number; follow?: boolean; container?: string },
+    onLine: (line: string) => void,
   ): { lines: string[]; stop(): void } | undefined {
-    if (!this.store.get('pods', namespace, pod)) return undefined;
-    return { lines: [], stop: () => undefined };
+    const found = this.runtimeOf(namespace, pod);
+    if (!found) return undefined;
+    const containers = ((found.pod as Pod).spec?.containers ?? []).map((c) => c.name);
+    if (opts.container && !containers.includes(opts.container)) {
+      throw new StatusError('BadRequest', `container ${opts.container} is not valid for pod ${pod}`);
+    }
+    const rt = found.rt;
+    if (!rt) return { lines: [], stop: () => undefined };
+    this.advanceOne(rt, this.now());
+    const all = rt.service.logs;
+    const lines = opts.tailLines !== undefined && opts.tailLines >= 0 ? all.slice(Math.max(0, all.length - opts.tailLines)) : [...all];
+    if (!opts.follow) return { lines, stop: () => undefined };
+    rt.service.listeners.add(onLine);
+    return { lines, stop: () => void rt.service.listeners.delete(onLine) };
   }
 
-  handleControl(_method: string, _path: string, _body: unknown): { status: number; body: unknown } {
-    return { status: 404, body: { message: `fault control is not ready yet (seed ${this.options.seed})` } };
+  handleControl(method: string, path: string, body: unknown): { status: number; body: unknown } {
+    const result = this.faults.handle(method, path, body);
+    if (method !== 'GET' && result.status < 300) this.tick();
+    return result;
   }
 }

@@ -1,0 +1,454 @@
+/**
+ * Fault injection with ground truth. Each fault is designed so the remediation an SRE would pick
+ * heals it: crash-loop and memory-leak live in the pods that ran at injection (new pods are
+ * fine), bad-release is an image version (rollback heals), traffic-surge saturates per-pod
+ * capacity (scaling out heals), bad-feature-flag follows the ConfigMap's current value.
+ */
+import { StatusError, type ObjectStore } from '../store';
+import type { ConfigMap, Deployment } from './objects';
+import { noEffects, type Effects, type ServiceProfile } from './workload';
+
+export const FAULT_KINDS = [
+  'crash-loop',
+  'memory-leak',
+  'bad-release',
+  'latency-spike',
+  'node-failure',
+  'traffic-surge',
+  'bad-feature-flag',
+  'dependency-outage',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultRequest {
+  fault?: unknown;
+  target?: unknown;
+  durationSeconds?: unknown;
+  /** traffic-surge: rate multiplier (default 4); latency-spike: latency multiplier (default 10). */
+  factor?: unknown;
+  /** memory-leak: seconds from start to OOM (default 40). */
+  leakSeconds?: unknown;
+  /** bad-feature-flag: which ConfigMap key to flip. */
+  flag?: unknown;
+}
+
+/** The ground-truth record a benchmark reads back. Times are ISO 8601 with milliseconds. */
+export interface FaultRecord {
+  id: string;
+  fault: FaultKind;
+  target: string;
+  startedAt: string;
+  endsAt?: string;
+  symptomsAt?: string;
+  endedAt?: string;
+  recoveredAt?: string;
+  active: boolean;
+  description: string;
+}
+
+/** A pod as faults see it. */
+export interface FaultPodView {
+  uid: string;
+  namespace: string;
+  deployment: string;
+  node?: string;
+  image: string;
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  utilisation: number;
+}
+
+/** What the simulation lets faults read and change. */
+export interface FaultHost {
+  readonly store: ObjectStore;
+  now(): number;
+  pods(): Iterable<FaultPodView>;
+  profile(key: string): ServiceProfile | undefined;
+  /** Share of a service's requests that fail right now (1 when no pod is ready). */
+  serviceErrorShare(key: string): number;
+}
+
+interface Fault {
+  id: string;
+  kind: FaultKind;
+  target: string;
+  namespace: string;
+  name: string;
+  startedMs: number;
+  endsMs?: number;
+  endedMs?: number;
+  symptomsMs?: number;
+  recoveredMs?: number;
+  podUids: Set<string>;
+  factor: number;
+  leakSeconds: number;
+  badImage?: string;
+  previousImage?: string;
+  flag?: { configMap: string; key: string; badValue: string; previousValue: string | undefined };
+  /** node-failure: deployments that ran pods on the node. */
+  affectedDeployments: Set<string>;
+  description: string;
+}
+
+export class FaultError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export class FaultBook {
+  private readonly faults: Fault[] = [];
+  private seq = 0;
+  private readonly badImages = new Map<string, Fault>();
+  private flagValues = new Map<string, string | undefined>();
+
+  constructor(private readonly host: FaultHost) {}
+
+  private isActive(f: Fault, atMs: number): boolean {
+    const end = f.endedMs ?? f.endsMs;
+    return f.startedMs <= atMs && (end === undefined || atMs < end);
+  }
+
+  inject(req: FaultRequest): FaultRecord {
+    const kind = req.fault;
+    if (typeof kind !== 'string' || !(FAULT_KINDS as ReadonlyArray<string>).includes(kind)) {
+      throw new FaultError(400, `unknown fault ${JSON.stringify(kind)}: use one of ${FAULT_KINDS.join(', ')}`);
+    }
+    if (typeof req.target !== 'string' || !req.target.trim()) {
+      throw new FaultError(400, `fault ${kind} needs a target: "namespace/deployment"${kind === 'node-failure' ? ' (for node-failure: the node name, e.g. "node-2")' : ''}`);
+    }
+    let durationMs: number | undefined;
+    if (req.durationSeconds !== undefined && req.durationSeconds !== null) {
+      const d = Number(req.durationSeconds);
+      if (!Number.isFinite(d) || d <= 0) throw new FaultError(400, `durationSeconds must be a positive number of seconds, got ${JSON.stringify(req.durationSeconds)}`);
+      durationMs = d * 1000;
+    }
+    const now = this.host.now();
+    const f: Fault = {
+      id: `fault-${++this.seq}`,
+      kind: kind as FaultKind,
+      target: req.target.trim(),
+      namespace: '',
+      name: '',
+      startedMs: now,
+      endsMs: durationMs === undefined ? undefined : now + durationMs,
+      podUids: new Set(),
+      factor: positive(req.factor, kind === 'latency-spike' ? 10 : 4, 'factor'),
+      leakSeconds: positive(req.leakSeconds, 40, 'leakSeconds'),
+      affectedDeployments: new Set(),
+      description: '',
+    };
+    if (f.kind === 'node-failure') this.prepareNodeFailure(f);
+    else this.prepareWorkloadFault(f, req);
+    this.faults.push(f);
+    if (f.kind === 'latency-spike' || f.kind === 'traffic-surge' || f.kind === 'dependency-outage' || f.kind === 'node-failure' || f.kind === 'bad-feature-flag') {
+      f.symptomsMs = now;
+    }
+    return this.record(f);
+  }
+
+  private prepareNodeFailure(f: Fault): void {
+    const name = f.target.replace(/^(nodes?\/|\/)/, '');
+    if (!this.host.store.get('nodes', undefined, name)) {
+      const known = this.host.store.list('nodes').items.map((n) => n.metadata.name);
+      throw new FaultError(404, `node "${name}" not found: node-failure targets a node, one of ${known.join(', ') || '(none)'}`);
+    }
+    f.name = name;
+    f.target = name;
+    for (const p of this.host.pods()) if (p.node === name) f.affectedDeployments.add(`${p.namespace}/${p.deployment}`);
+    f.description = `node ${name} stops reporting Ready; its pods are evicted after the eviction timeout`;
+  }
+
+  private prepareWorkloadFault(f: Fault, req: FaultRequest): void {
+    const m = /^([a-z0-9][-a-z0-9]*)\/([a-z0-9][-a-z0-9.]*)$/.exec(f.target);
+    if (!m) throw new FaultError(400, `target "${f.target}" is not "namespace/name": e.g. "shop/checkout"`);
+    const [, ns, name] = m;
+    f.namespace = ns;
+    f.name = name;
+    const store = this.host.store;
+    const deployment = store.get('deployments', ns, name) as Deployment | undefined;
+    const pod = !deployment && (f.kind === 'crash-loop' || f.kind === 'memory-leak') ? store.get('pods', ns, name) : undefined;
+    if (!deployment && !pod) {
+      const known = store.list('deployments', ns).items.map((d) => `${ns}/${d.metadata.name}`);
+      throw new FaultError(404, `deployment "${f.target}" not found${f.kind === 'crash-loop' || f.kind === 'memory-leak' ? ' (nor a pod of that name)' : ''}; deployments in ${ns}: ${known.join(', ') || '(none)'}`);
+    }
+    if (pod) {
+      f.podUids.add(pod.metadata.uid as string);
+      const v = [...this.host.pods()].find((p) => p.uid === pod.metadata.uid);
+      f.namespace = ns;
+      f.name = v?.deployment ?? name;
+    } else if (f.kind === 'crash-loop' || f.kind === 'memory-leak') {
+      for (const p of this.host.pods()) if (p.namespace === ns && p.deployment === name) f.podUids.add(p.uid);
+    }
+    switch (f.kind) {
+      case 'crash-loop':
+        f.description = `containers of ${f.podUids.size} pod(s) exit with an error shortly after start; new pods are not affected`;
+        break;
+      case 'memory-leak':
+        f.description = `memory of ${f.podUids.size} pod(s) grows to the limit in ~${f.leakSeconds}s, then OOMKilled; new pods start fresh`;
+        break;
+      case 'bad-release':
+        this.rollOutBadRelease(f, deployment as Deployment);
+        break;
+      case 'latency-spike':
+        f.description = `latency of ${f.target} × ${f.factor}`;
+        break;
+      case 'traffic-surge':
+        f.description = `request rate of ${f.target} × ${f.factor}; pods saturate until scaled out`;
+        break;
+      case 'dependency-outage':
+        f.description = `${f.target} answers 503 to most requests; services that depend on it fail too`;
+        break;
+      case 'bad-feature-flag':
+        this.flipFlag(f, deployment as Deployment, req.flag);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private rollOutBadRelease(f: Fault, d: Deployment): void {
+    const container = d.spec.template.spec.containers[0];
+    const used = new Set(
+      this.host.store
+        .list('replicasets', f.namespace)
+        .items.flatMap((rs) => ((rs.spec as Deployment['spec']).template?.spec.containers ?? []).map((c) => c.image)),
+    );
+    used.add(container.image);
+    let image = bumpVersion(container.image);
+    while (used.has(image)) image = bumpVersion(image);
+    f.previousImage = container.image;
+    f.badImage = image;
+    this.badImages.set(image, f);
+    this.host.store.mutate('deployments', f.namespace, f.name, (o) => {
+      const dep = o as Deployment;
+      dep.spec.template.spec.containers[0].image = image;
+      dep.metadata.annotations = { ...dep.metadata.annotations, 'kubernetes.io/change-cause': `release ${image}` };
+    });
+    f.description = `rolled out ${image} (was ${container.image}); it answers 5xx to a quarter of requests; rollback heals`;
+  }
+
+  private flipFlag(f: Fault, d: Deployment, requested: unknown): void {
+    const cmName = d.metadata.annotations?.['vigil.dev/feature-flags'];
+    if (!cmName) throw new FaultError(400, `deployment ${f.target} reads no feature flags (annotation vigil.dev/feature-flags is not set); pick one that does, e.g. shop/checkout`);
+    const cm = this.host.store.get('configmaps', f.namespace, cmName) as ConfigMap | undefined;
+    if (!cm) throw new FaultError(404, `configmap ${f.namespace}/${cmName} (feature flags of ${f.target}) not found`);
+    const keys = Object.keys(cm.data ?? {});
+    const key = typeof requested === 'string' ? requested : keys.find((k) => k.startsWith(`${f.name}.`));
+    if (!key || !keys.includes(key)) {
+      throw new FaultError(400, `no feature flag ${key ? `"${key}"` : `for ${f.name}`} in configmap ${f.namespace}/${cmName}; flags: ${keys.join(', ')}`);
+    }
+    const previous = cm.data?.[key];
+    const badValue = previous === 'false' ? 'true' : previous === 'true' ? 'false' : 'broken';
+    f.flag = { configMap: cmName, key, badValue, previousValue: previous };
+    this.host.store.mutate('configmaps', f.namespace, cmName, (o) => {
+      (o as ConfigMap).data = { ...(o as ConfigMap).data, [key]: badValue };
+    });
+    this.flagValues.set(`${f.namespace}/${cmName}/${key}`, badValue);
+    f.description = `flag ${key} in configmap ${f.namespace}/${cmName} set to "${badValue}" (was "${previous}"); errors last while it keeps that value`;
+  }
+
+  end(id: string): FaultRecord {
+    const f = this.faults.find((x) => x.id === id);
+    if (!f) throw new FaultError(404, `fault "${id}" not found; GET /sandbox/v1/faults lists them`);
+    if (f.endedMs === undefined) this.finish(f, Math.min(this.host.now(), f.endsMs ?? Infinity));
+    return this.record(f);
+  }
+
+  private finish(f: Fault, atMs: number): void {
+    f.endedMs = atMs;
+    if (f.badImage) this.badImages.delete(f.badImage);
+    if (f.flag) {
+      const { configMap, key, badValue, previousValue } = f.flag;
+      const cm = this.host.store.get('configmaps', f.namespace, configMap) as ConfigMap | undefined;
+      if (cm && cm.data?.[key] === badValue) {
+        this.host.store.mutate('configmaps', f.namespace, configMap, (o) => {
+          const data = { ...(o as ConfigMap).data };
+          if (previousValue === undefined) delete data[key];
+          else data[key] = previousValue;
+          (o as ConfigMap).data = data;
+        });
+      }
+    }
+  }
+
+  list(): FaultRecord[] {
+    return this.faults.map((f) => this.record(f));
+  }
+
+  get(id: string): FaultRecord {
+    const f = this.faults.find((x) => x.id === id);
+    if (!f) throw new FaultError(404, `fault "${id}" not found; GET /sandbox/v1/faults lists them`);
+    return this.record(f);
+  }
+
+  private record(f: Fault): FaultRecord {
+    return {
+      id: f.id,
+      fault: f.kind,
+      target: f.target,
+      startedAt: iso(f.startedMs) as string,
+      endsAt: iso(f.endsMs),
+      symptomsAt: iso(f.symptomsMs),
+      endedAt: iso(f.endedMs ?? (f.endsMs !== undefined && f.endsMs <= this.host.now() ? f.endsMs : undefined)),
+      recoveredAt: iso(f.recoveredMs),
+      active: this.isActive(f, this.host.now()),
+      description: f.description,
+    };
+  }
+
+  /** Nodes whose kubelet is down at `atMs`. */
+  failedNodes(atMs: number): Set<string> {
+    const out = new Set<string>();
+    for (const f of this.faults) if (f.kind === 'node-failure' && this.isActive(f, atMs)) out.add(f.name);
+    return out;
+  }
+
+  crashing(uid: string, atMs: number): boolean {
+    return this.faults.some((f) => f.kind === 'crash-loop' && f.podUids.has(uid) && this.isActive(f, atMs));
+  }
+
+  /** Flag values as the pods read them: refreshed from the store once per tick. */
+  refreshFlags(): void {
+    const next = new Map<string, string | undefined>();
+    for (const f of this.faults) {
+      if (!f.flag) continue;
+      const cm = this.host.store.get('configmaps', f.namespace, f.flag.configMap) as ConfigMap | undefined;
+      next.set(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`, cm?.data?.[f.flag.key]);
+    }
+    this.flagValues = next;
+  }
+
+  effectsFor(pod: { uid: string; image: string }, profile: ServiceProfile, atMs: number): Effects {
+    const fx = noEffects();
+    const bad = this.badImages.get(pod.image);
+    if (bad && bad.startedMs <= atMs) {
+      fx.share500 += 0.25;
+      fx.latencyFactor *= 1.3;
+      fx.errorCause = `TypeError: Cannot read properties of undefined (reading 'currency') at PriceService.total (/app/dist/price.js:88:31) [release ${pod.image}]`;
+    }
+    for (const f of this.faults) {
+      if (f.kind === 'bad-feature-flag' && f.flag && f.namespace === profile.namespace && profile.flagsConfigMap === f.flag.configMap && f.flag.key.startsWith(`${profile.deployment}.`)) {
+        if (this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) === f.flag.badValue && f.startedMs <= atMs) {
+          fx.share500 += 0.35;
+          fx.errorCause = `feature flag ${f.flag.key}=${f.flag.badValue}: Error: pricing rule set "v2" not found (configmap ${f.namespace}/${f.flag.configMap})`;
+        }
+        continue;
+      }
+      if (!this.isActive(f, atMs)) continue;
+      const onTarget = f.namespace === profile.namespace && f.name === profile.deployment;
+      if (f.kind === 'memory-leak' && f.podUids.has(pod.uid)) fx.leakBytesPerSecond += this.leakRate(f);
+      else if (f.kind === 'latency-spike' && onTarget) fx.latencyFactor *= f.factor;
+      else if (f.kind === 'traffic-surge' && onTarget) fx.trafficFactor *= f.factor;
+      else if (f.kind === 'dependency-outage' && onTarget) {
+        fx.share503 += 0.9;
+        fx.errorCause = `upstream connect error or disconnect/reset before headers. reset reason: connection failure (${f.target} unavailable)`;
+      }
+    }
+    for (const dep of profile.dependsOn) {
+      const share = this.host.serviceErrorShare(dep);
+      if (share > 0.01) {
+        fx.share502 += 0.6 * share;
+        if (share > 0.5) fx.latencyFactor *= 2;
+        fx.errorCause ??= `call to ${dep} failed: 503 Service Unavailable (dependency error rate ${(share * 100).toFixed(0)}%)`;
+      }
+    }
+    return fx;
+  }
+
+  private leakRate(f: Fault): number {
+    // Sized so a default 256Mi container from ~90Mi baseline reaches its limit in leakSeconds.
+    return (170 * 1024 * 1024) / f.leakSeconds;
+  }
+
+  /** Marks planned ends, first symptoms and recovery (ground truth for benchmarks). */
+  update(atMs: number, symptom: (f: { kind: FaultKind; podUids: Set<string>; badImage?: string; namespace: string; name: string }) => boolean): void {
+    for (const f of this.faults) {
+      if (f.endedMs === undefined && f.endsMs !== undefined && f.endsMs <= atMs) this.finish(f, f.endsMs);
+      if (f.symptomsMs === undefined && symptom(f)) f.symptomsMs = atMs;
+      if (f.symptomsMs !== undefined && f.recoveredMs === undefined && atMs > f.symptomsMs && this.healed(f, atMs)) f.recoveredMs = atMs;
+    }
+  }
+
+  private healed(f: Fault, atMs: number): boolean {
+    const active = this.isActive(f, atMs);
+    const pods = [...this.host.pods()];
+    const fullyAvailable = (key: string) => {
+      const [ns, name] = key.split('/');
+      const d = this.host.store.get('deployments', ns, name) as Deployment | undefined;
+      if (!d) return true;
+      const ready = pods.filter((p) => p.namespace === ns && p.deployment === name && p.ready).length;
+      return ready >= (d.spec.replicas ?? 1) && (d.status?.updatedReplicas ?? 0) >= (d.spec.replicas ?? 1);
+    };
+    const key = `${f.namespace}/${f.name}`;
+    switch (f.kind) {
+      case 'crash-loop':
+      case 'memory-leak':
+        return (!active || !pods.some((p) => f.podUids.has(p.uid))) && fullyAvailable(key);
+      case 'bad-release':
+        return !pods.some((p) => p.image === f.badImage && this.badImages.has(p.image)) && fullyAvailable(key);
+      case 'node-failure':
+        return !active || [...f.affectedDeployments].every((k) => fullyAvailable(k) && !pods.some((p) => p.node === f.name && `${p.namespace}/${p.deployment}` === k));
+      case 'traffic-surge':
+        return !active || !pods.some((p) => p.namespace === f.namespace && p.deployment === f.name && p.ready && p.utilisation > 0.85);
+      case 'bad-feature-flag':
+        return f.flag !== undefined && this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) !== f.flag.badValue;
+      default:
+        return !active;
+    }
+  }
+
+  /** The control API under /sandbox/v1. */
+  handle(method: string, path: string, body: unknown): { status: number; body: unknown } {
+    const clean = path.split('?')[0].replace(/\/+$/, '');
+    const m = /^(?:\/sandbox\/v1)?\/faults(?:\/([^/]+))?$/.exec(clean);
+    try {
+      if (!m) {
+        if (method === 'GET' && (clean === '/sandbox/v1' || clean === '')) {
+          return { status: 200, body: { faults: FAULT_KINDS, endpoints: ['GET /sandbox/v1/faults', 'POST /sandbox/v1/faults', 'GET /sandbox/v1/faults/ID', 'DELETE /sandbox/v1/faults/ID'] } };
+        }
+        return { status: 404, body: { message: `no sandbox control endpoint ${method} ${path}; use /sandbox/v1/faults` } };
+      }
+      const id = m[1] ? decodeURIComponent(m[1]) : undefined;
+      if (!id && method === 'GET') return { status: 200, body: { items: this.list() } };
+      if (!id && method === 'POST') {
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+          return { status: 400, body: { message: 'body must be a JSON object: {"fault": "crash-loop", "target": "shop/checkout", "durationSeconds": 120}' } };
+        }
+        return { status: 201, body: this.inject(body as FaultRequest) };
+      }
+      if (id && method === 'GET') return { status: 200, body: this.get(id) };
+      if (id && method === 'DELETE') return { status: 200, body: this.end(id) };
+      return { status: 405, body: { message: `${method} is not allowed on ${clean}; faults support GET, POST, and DELETE on /sandbox/v1/faults/ID` } };
+    } catch (err) {
+      if (err instanceof FaultError) return { status: err.status, body: { message: err.message } };
+      if (err instanceof StatusError) return { status: err.code, body: { message: err.message } };
+      return { status: 500, body: { message: `fault control failed: ${(err as Error).message}` } };
+    }
+  }
+}
+
+function positive(v: unknown, fallback: number, name: string): number {
+  if (v === undefined || v === null) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new FaultError(400, `${name} must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** shop/checkout:1.4.2 → shop/checkout:1.4.3; a non-semver tag gets a -r2 suffix. */
+export function bumpVersion(image: string): string {
+  const at = image.lastIndexOf(':');
+  const slash = image.lastIndexOf('/');
+  const repo = at > slash ? image.slice(0, at) : image;
+  const tag = at > slash ? image.slice(at + 1) : 'latest';
+  const sem = /^(v?\d+)\.(\d+)\.(\d+)(.*)$/.exec(tag);
+  if (sem) return `${repo}:${sem[1]}.${sem[2]}.${Number(sem[3]) + 1}${sem[4]}`;
+  const r = /^(.*)-r(\d+)$/.exec(tag);
+  return r ? `${repo}:${r[1]}-r${Number(r[2]) + 1}` : `${repo}:${tag}-r2`;
+}

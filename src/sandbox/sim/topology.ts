@@ -1,0 +1,139 @@
+/**
+ * The default sandbox cluster: three nodes, a small shop with a payments dependency, feature flags
+ * and PodDisruptionBudgets. Builders are exported so tests and benchmarks can grow larger ones.
+ */
+import type { KubeObject, ObjectStore } from '../store';
+import type { ConfigMap, Deployment, NodeObject } from './objects';
+import { ANNOTATIONS } from './workload';
+
+const CREATED = '2026-01-05T09:00:00Z';
+
+export function nodeManifest(index: number, options: { cpu?: string; memory?: string; pods?: string } = {}): NodeObject {
+  const name = `node-${index}`;
+  const zone = `zone-${'abc'[(index - 1) % 3]}`;
+  const capacity = { cpu: options.cpu ?? '4', memory: options.memory ?? '16Gi', pods: options.pods ?? '110', 'ephemeral-storage': '100Gi' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'node.kubernetes.io/instance-type': 'sandbox.large',
+        'topology.kubernetes.io/zone': zone,
+      },
+      annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
+    },
+    spec: { podCIDR: `10.244.${index}.0/24`, podCIDRs: [`10.244.${index}.0/24`] },
+    status: {
+      capacity,
+      allocatable: { ...capacity },
+      conditions: [
+        { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastHeartbeatTime: CREATED, lastTransitionTime: CREATED },
+        { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure', lastHeartbeatTime: CREATED, lastTransitionTime: CREATED },
+        { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available', lastHeartbeatTime: CREATED, lastTransitionTime: CREATED },
+        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: CREATED, lastTransitionTime: CREATED },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: `10.0.0.${10 + index}` },
+        { type: 'Hostname', address: name },
+      ],
+      nodeInfo: {
+        kubeletVersion: 'v1.32.0',
+        kubeProxyVersion: 'v1.32.0',
+        containerRuntimeVersion: 'containerd://1.7.22',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        kernelVersion: '6.1.0-sandbox',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+        machineID: `sandbox-${name}`,
+        systemUUID: `sandbox-${name}`,
+        bootID: `sandbox-${name}`,
+      },
+    },
+  };
+}
+
+export interface ServiceSpec {
+  namespace: string;
+  name: string;
+  image: string;
+  replicas: number;
+  baseRps: number;
+  latencyMs: number;
+  dependsOn?: string[];
+  featureFlags?: string;
+  memoryLimit?: string;
+}
+
+export function deploymentManifest(s: ServiceSpec): Deployment {
+  const annotations: Record<string, string> = { [ANNOTATIONS.baseRps]: String(s.baseRps), [ANNOTATIONS.latencyMs]: String(s.latencyMs) };
+  if (s.dependsOn?.length) annotations[ANNOTATIONS.dependsOn] = s.dependsOn.join(',');
+  if (s.featureFlags) annotations[ANNOTATIONS.featureFlags] = s.featureFlags;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: s.name, namespace: s.namespace, labels: { app: s.name, 'app.kubernetes.io/part-of': s.namespace }, annotations },
+    spec: {
+      replicas: s.replicas,
+      revisionHistoryLimit: 10,
+      progressDeadlineSeconds: 600,
+      selector: { matchLabels: { app: s.name } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+      template: {
+        metadata: {
+          labels: { app: s.name },
+          annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' },
+        },
+        spec: {
+          containers: [
+            {
+              name: s.name,
+              image: s.image,
+              ports: [{ containerPort: 8080, name: 'http', protocol: 'TCP' }],
+              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: s.memoryLimit ?? '256Mi' } },
+              readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 5, timeoutSeconds: 1 },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export const DEFAULT_SERVICES: ReadonlyArray<ServiceSpec> = [
+  { namespace: 'shop', name: 'frontend', image: 'shop/frontend:2.3.1', replicas: 3, baseRps: 45, latencyMs: 35, dependsOn: ['shop/cart', 'shop/checkout'], featureFlags: 'feature-flags' },
+  { namespace: 'shop', name: 'cart', image: 'shop/cart:1.8.0', replicas: 2, baseRps: 18, latencyMs: 20 },
+  { namespace: 'shop', name: 'checkout', image: 'shop/checkout:1.4.2', replicas: 3, baseRps: 9, latencyMs: 80, dependsOn: ['payments/payments-api'], featureFlags: 'feature-flags' },
+  { namespace: 'payments', name: 'payments-api', image: 'payments/payments-api:3.1.0', replicas: 2, baseRps: 7, latencyMs: 120 },
+];
+
+function namespace(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } };
+}
+
+function pdb(ns: string, app: string, rule: { minAvailable?: number | string; maxUnavailable?: number | string }): KubeObject {
+  return { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: app, namespace: ns }, spec: { ...rule, selector: { matchLabels: { app } } } };
+}
+
+/** Writes the default cluster into an empty store. Objects that exist already are left alone. */
+export function seedDefaultTopology(store: ObjectStore): void {
+  const put = (resource: Parameters<ObjectStore['create']>[0], o: KubeObject) => {
+    if (!store.get(resource, o.metadata.namespace, o.metadata.name)) store.create(resource, o);
+  };
+  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'shop', 'payments']) put('namespaces', namespace(ns));
+  for (let i = 1; i <= 3; i++) put('nodes', nodeManifest(i));
+  const flags: ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'feature-flags', namespace: 'shop' },
+    data: { 'checkout.new-pricing-engine': 'false', 'frontend.recommendations-v2': 'false', 'frontend.dark-mode': 'true', 'cart.persist-to-redis': 'true' },
+  };
+  put('configmaps', flags);
+  put('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'default' }, data: { 'ca.crt': 'sandbox' } });
+  for (const s of DEFAULT_SERVICES) put('deployments', deploymentManifest(s));
+  put('poddisruptionbudgets', pdb('shop', 'checkout', { minAvailable: 2 }));
+  put('poddisruptionbudgets', pdb('shop', 'frontend', { maxUnavailable: 1 }));
+}
