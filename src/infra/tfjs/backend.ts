@@ -44,6 +44,8 @@ async function selectBackend(): Promise<TfRuntime> {
     notes.push('@tensorflow/tfjs-node is not installed');
   }
   const tf = await import('@tensorflow/tfjs');
+  // Prod mode silences tfjs's console banners (we log the choice ourselves) and skips debug checks.
+  tf.env().set('PROD', true);
   if (hasTfjsNode) {
     try {
       req('@tensorflow/tfjs-node');
@@ -76,10 +78,13 @@ async function selectBackend(): Promise<TfRuntime> {
   return { tf, backend: 'cpu', reason: [...notes, 'falling back to the pure-JS cpu backend'].join('; ') };
 }
 
-/** The bundle's own folder when webpack copied the .wasm files there, else the installed package's dist/. */
+/**
+ * The bundle's folder when webpack copied the .wasm files there (this code runs from dist/chunks/,
+ * so its parent too), else the installed package's dist/.
+ */
 export function findWasmDir(req: NodeJS.Require = nodeRequire()): string | undefined {
   const candidates: string[] = [];
-  if (typeof __dirname === 'string') candidates.push(__dirname);
+  if (typeof __dirname === 'string') candidates.push(__dirname, path.dirname(__dirname));
   try {
     candidates.push(path.join(path.dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist'));
   } catch {
