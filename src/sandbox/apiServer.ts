@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeProtobuf, isProtobuf } from './apiProtobuf';
 import { validateObject } from './apiValidation';
 import { tableFor, wantsTable } from './apiTable';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, groupVersion, subresourceKnown, versionInfo } from './discovery';
@@ -58,6 +59,8 @@ function success(details: Record<string, unknown>, code = 200): Record<string, u
 }
 
 class BodyTooLarge extends Error {}
+
+const CONTROL_REASONS: Readonly<Record<number, string>> = { 400: 'BadRequest', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
 
 export class ApiServer {
   private readonly server: http.Server;
@@ -130,7 +133,7 @@ export class ApiServer {
     res.end(text);
   }
 
-  private readBody(req: http.IncomingMessage): Promise<string> {
+  private readBody(req: http.IncomingMessage): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > this.maxBody) {
@@ -152,12 +155,18 @@ export class ApiServer {
         chunks.push(c);
       });
       req.on('end', () => {
-        if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
+        if (!failed) resolve(Buffer.concat(chunks));
       });
       req.on('error', (e) => {
         if (!failed) reject(e);
       });
     });
+  }
+
+  /** A request body as JSON, or decoded from the protobuf kubectl's typed clients send. */
+  private decodeBody(req: http.IncomingMessage, body: Buffer, what: string): unknown {
+    if (isProtobuf(req.headers['content-type'], body)) return decodeProtobuf(body);
+    return this.parseJson(body.toString('utf8'), what);
   }
 
   private parseJson(text: string, what: string): unknown {
@@ -257,12 +266,18 @@ export class ApiServer {
   private async control(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string): Promise<void> {
     let body: unknown;
     if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
-      const text = await this.readBody(req);
+      const text = (await this.readBody(req)).toString('utf8');
       body = text.trim() === '' ? undefined : this.parseJson(text, 'sandbox control request');
     } else {
       req.resume();
     }
     const r = this.sim.handleControl(method, path, body);
+    if (r.status >= 400 && !(isObj(r.body) && r.body.kind === 'Status')) {
+      // Control errors look like every other API error, so clients need one error path.
+      const message = isObj(r.body) && typeof r.body.message === 'string' ? r.body.message : `sandbox control request failed with HTTP ${r.status}`;
+      const reason = CONTROL_REASONS[r.status] ?? (r.status >= 500 ? 'InternalError' : 'BadRequest');
+      return this.json(res, r.status, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code: r.status });
+    }
     this.json(res, r.status, r.body ?? {});
   }
 
@@ -270,7 +285,7 @@ export class ApiServer {
     const watchParam = q.get('watch');
     const isWatch = t.legacyWatch || watchParam === 'true' || watchParam === '1';
     if (t.sub) return this.subresource(req, res, method, t, q);
-    const readBody = async (what: string) => this.parseJson(await this.readBody(req), what);
+    const readBody = async (what: string) => this.decodeBody(req, await this.readBody(req), what);
     const dryRun = this.dryRun(q);
     if (t.name === undefined) {
       switch (method) {
@@ -281,6 +296,8 @@ export class ApiServer {
           if (t.info.namespaced && t.namespace === undefined) throw methodNotAllowed();
           return this.json(res, dryRun ? 200 : 201, this.create(t, await readBody(`create ${t.info.name}`), dryRun));
         case 'DELETE':
+          req.resume();
+          if (!t.info.verbs.includes('deletecollection')) throw methodNotAllowed();
           return this.json(res, 200, this.deleteCollection(t, q, dryRun));
         default:
           req.resume();
@@ -295,10 +312,10 @@ export class ApiServer {
       case 'PUT':
         return this.json(res, 200, this.update(t, await readBody(`update ${t.info.name}`), dryRun));
       case 'PATCH':
-        return this.json(res, 200, this.patch(t, req.headers['content-type'], await this.readBody(req), dryRun));
+        return this.json(res, 200, this.patch(t, req.headers['content-type'], (await this.readBody(req)).toString('utf8'), dryRun));
       case 'DELETE': {
-        const text = await this.readBody(req);
-        const options = text.trim() === '' ? {} : this.parseJson(text, 'DeleteOptions');
+        const raw = await this.readBody(req);
+        const options = raw.toString('utf8').trim() === '' ? {} : this.decodeBody(req, raw, 'DeleteOptions');
         return this.json(res, 200, this.delete(t, q, isObj(options) ? options : {}, dryRun));
       }
       default:
@@ -617,7 +634,7 @@ export class ApiServer {
         return this.logs(req, res, t, q);
       case 'eviction':
         if (method !== 'POST') throw methodNotAllowed();
-        return this.evict(res, t, this.parseJson(await this.readBody(req), 'Eviction'), dryRun);
+        return this.evict(res, t, this.decodeBody(req, await this.readBody(req), 'Eviction'), dryRun);
       case 'proxy':
         req.resume();
         return this.proxy(res, method, t);
@@ -633,9 +650,9 @@ export class ApiServer {
       return this.json(res, 200, this.store.mustGet(t.info.name, t.namespace, name));
     }
     if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
-    const text = await this.readBody(req);
+    const raw = await this.readBody(req);
     const current = this.store.mustGet(t.info.name, t.namespace, name);
-    const next = method === 'PUT' ? this.asObject(t, this.parseJson(text, `update ${t.info.name}/status`)) : this.patched(t, current, req.headers['content-type'], text);
+    const next = method === 'PUT' ? this.asObject(t, this.decodeBody(req, raw, `update ${t.info.name}/status`)) : this.patched(t, current, req.headers['content-type'], raw.toString('utf8'));
     if (method === 'PUT' && next.metadata.name !== undefined && next.metadata.name !== name) {
       throw new StatusError('BadRequest', `the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
     }
@@ -665,7 +682,7 @@ export class ApiServer {
       return this.json(res, 200, this.toScale(current));
     }
     if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
-    const text = await this.readBody(req);
+    const text = (await this.readBody(req)).toString('utf8');
     const scale = this.toScale(current);
     let next: unknown;
     if (method === 'PUT') {

@@ -159,8 +159,7 @@ function fieldValue(obj: KubeObject, field: string): string {
   }
   let cur: unknown = obj;
   for (const p of field.split('.')) {
-    if (cur === null || typeof cur !== 'object') return '';
-    cur = (cur as Record<string, unknown>)[p];
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[p] : undefined;
   }
   if (cur === undefined || cur === null) return field === 'spec.unschedulable' || field === 'spec.hostNetwork' ? 'false' : '';
   return String(cur);
