@@ -274,35 +274,38 @@ export class Correlator {
     return ep && this.time.now - ep.last <= this.config.episodeGapMs ? ep : undefined;
   }
 
-  /** Re-diagnoses the dirty targets, regroups them, and reports incidents whose state changed. */
-  private process(dirty: ReadonlyArray<string>, depth = 0): CorrelationUpdate[] {
-    const queue = [...new Set(dirty)].sort();
+  /**
+   * Re-diagnoses the dirty targets and regroups them; members a cause names (callers of a failed callee,
+   * services on a failed node) join in further rounds. Only then are changed incidents reported, so a
+   * grouping settled within one input is never reported half-done.
+   */
+  private process(dirty: ReadonlyArray<string>): CorrelationUpdate[] {
     const visits = new Map<string, number>();
     const touched = new Set<GroupedIncident>();
-    while (queue.length) {
-      const key = queue.shift()!;
-      const n = visits.get(key) ?? 0;
-      if (n >= 2) continue;
-      visits.set(key, n + 1);
-      const inc = this.assign(key, queue);
-      if (inc) touched.add(inc);
+    let queue = [...new Set(dirty)].sort();
+    for (let round = 0; queue.length && round <= MAX_JOIN_ROUNDS; round++) {
+      for (const key of queue) {
+        const n = visits.get(key) ?? 0;
+        if (n >= 2) continue;
+        visits.set(key, n + 1);
+        const inc = this.assign(key);
+        if (inc) touched.add(inc);
+      }
+      const next: string[] = [];
+      for (const inc of this.live(touched)) this.refresh(inc, next);
+      queue = [...new Set(next)].sort();
     }
     const updates: CorrelationUpdate[] = [];
-    const live = new Set(this.book.all());
-    for (const inc of [...touched].filter((i) => live.has(i)).sort((a, b) => a.openedAt - b.openedAt || (a.key < b.key ? -1 : 1))) {
-      const u = this.rediagnose(inc, queue);
+    for (const inc of this.live(touched)) {
+      const u = this.report(inc);
       if (u) updates.push(u);
     }
-    // Members a cause names (callers of a failed callee, services on a failed node) join afterwards.
-    if (queue.length && depth < MAX_JOIN_ROUNDS) {
-      const more = this.process(queue, depth + 1);
-      for (const u of more) {
-        const i = updates.findIndex((x) => x.incidentKey === u.incidentKey || u.absorbed?.includes(x.incidentKey));
-        if (i >= 0) updates.splice(i, 1, { ...u, isNew: u.isNew || updates[i].isNew });
-        else updates.push(u);
-      }
-    }
     return updates;
+  }
+
+  private live(incidents: Set<GroupedIncident>): GroupedIncident[] {
+    const open = new Set(this.book.all());
+    return [...incidents].filter((i) => open.has(i)).sort((a, b) => a.openedAt - b.openedAt || (a.key < b.key ? -1 : 1));
   }
 
   /** Candidate causes of one target's symptoms: its own, a failing callee's, a failed node's. */
@@ -332,7 +335,7 @@ export class Correlator {
     return rank(out);
   }
 
-  private assign(key: string, queue: string[]): GroupedIncident | undefined {
+  private assign(key: string): GroupedIncident | undefined {
     const ranked = this.candidates(key);
     const current = this.book.ofMember(key);
     if (!ranked.length) return current;
@@ -355,11 +358,12 @@ export class Correlator {
       key,
       ranked.filter((h) => h !== best && h.kind !== best.kind).map((h) => ({ kind: h.kind, confidence: h.confidence })),
     );
-    if (current && current !== target && current.root === key && !emptied) {
-      // The cause moved away from this incident: its other members look for their cause again.
-      for (const m of [...current.members].sort()) queue.push(m);
-    }
     if (emptied) target = this.book.merge(emptied, target);
+    else if (current && current !== target && current.root === key) {
+      // The cause moved away from this incident: its other members follow it, their symptoms were its.
+      for (const m of [...current.members].sort()) this.book.place(m, target, this.time.now);
+      target = this.book.merge(current, target);
+    }
     return target;
   }
 
@@ -370,22 +374,25 @@ export class Correlator {
     return !!ep && ep.count >= this.config.minAnomaliesToOpen && ep.last - ep.onset >= this.config.settleMs;
   }
 
-  private rediagnose(inc: GroupedIncident, queue: string[]): CorrelationUpdate | undefined {
+  /** Recomputes the incident's diagnosis from its cause; queues the members that cause names but the incident lacks. */
+  private refresh(inc: GroupedIncident, queue: string[]): void {
     const ranked = inc.root.startsWith('node:') ? [diagnoseNode(this.view, inc.root)].filter((h): h is Hypothesis => !!h) : diagnoseService(this.view, inc.root);
     const top = ranked[0];
-    if (top) {
-      for (const m of top.members) if (!inc.members.has(m) && (this.activeEpisode(m) || m === inc.root)) queue.push(m);
-      inc.diagnosis = {
-        kind: top.kind,
-        target: top.target,
-        confidence: round3(top.confidence),
-        t: this.time.now,
-        summary: top.summary,
-        evidence: top.evidence,
-        alternatives: alternatives(top.kind, ranked.slice(1), inc.competing.values()),
-        ...(top.details ? { details: top.details } : {}),
-      };
-    }
+    if (!top) return;
+    for (const m of top.members) if (!inc.members.has(m) && (this.activeEpisode(m) || m === inc.root)) queue.push(m);
+    inc.diagnosis = {
+      kind: top.kind,
+      target: top.target,
+      confidence: round3(top.confidence),
+      t: this.time.now,
+      summary: top.summary,
+      evidence: top.evidence,
+      alternatives: alternatives(top.kind, ranked.slice(1), inc.competing.values()),
+      ...(top.details ? { details: top.details } : {}),
+    };
+  }
+
+  private report(inc: GroupedIncident): CorrelationUpdate | undefined {
     const d = inc.diagnosis;
     if (!d) return undefined;
     const members = memberRefs(inc);
