@@ -37,6 +37,12 @@ export class ActionExecutor {
     return `${incidentId}/${stepId}`;
   }
 
+  /** A server-side dry run to show a human what a proposed step would change. Changes nothing, so it is not audited. */
+  async preview(action: ActionSpec, incidentId: string, stepId: string): Promise<{ ok: true; result: ActionResult } | { ok: false; error: string }> {
+    const r = await this.withRetries(() => this.cluster.execute(action, { dryRun: true, actionId: ActionExecutor.actionId(incidentId, stepId) }), `dry run of ${describeAction(action)}`);
+    return r.ok ? { ok: true, result: r.value } : { ok: false, error: r.error };
+  }
+
   async execute(req: ExecuteRequest): Promise<ExecuteOutcome> {
     const actionId = ActionExecutor.actionId(req.incidentId, req.stepId);
     const object = targetKey(actionTarget(req.action));

@@ -1,0 +1,522 @@
+import { ActionExecutor } from '../act/actionExecutor';
+import { evaluateGates, type ActionRecord } from '../decide/safetyGates';
+import { matchPlaybook } from '../decide/playbookMatcher';
+import { resolveStep, TemplateError, type TemplateContext } from '../decide/playbookTemplates';
+import { ACTION_RISK, actionTarget, describeAction, type ActionResult, type ActionSpec, type RiskLevel } from '../model/action';
+import type { Verdict } from '../model/verdict';
+import type { Anomaly } from '../model/anomaly';
+import type { AutomationMode, SafetySettings } from '../model/automation';
+import { DIAGNOSIS_TITLES, type Diagnosis } from '../model/diagnosis';
+import type { ClusterFact, LogLine } from '../model/fact';
+import type { GateDecision, GateName } from '../model/gate';
+import { isOpen, type EscalationContext, type HumanLabel, type Incident, type IncidentState, type Outcome, type TimelineEntry } from '../model/incident';
+import type { Playbook, PlaybookStep } from '../model/playbook';
+import type { SampleFrame } from '../model/signal';
+import { targetKey, targetLabel, type TargetRef } from '../model/target';
+import type { ClockPort, ClusterPort, Disposable, LeaseState, LoggerPort, NotifierPort, StorePort } from '../ports';
+import { verifyStep, type VerificationEvidence } from '../verify/verifier';
+import { KeyedSerialQueue } from './serialQueue';
+
+/** Facts about the target that templates and gates need, read from the inventory at decision time. */
+export interface TargetContext extends TemplateContext {
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly rolloutInProgress?: boolean;
+  readonly deploymentPods?: { readonly total: number; readonly unavailable: number };
+  readonly nodes?: { readonly total: number; readonly unschedulable: number };
+}
+
+export interface EngineSettings {
+  readonly mode: AutomationMode;
+  readonly safety: SafetySettings;
+  /** Per-namespace mode overrides. */
+  readonly namespaceModes?: Readonly<Record<string, AutomationMode>>;
+}
+
+export interface EngineDeps {
+  readonly clock: ClockPort;
+  readonly logger: LoggerPort;
+  readonly store: StorePort;
+  readonly cluster: ClusterPort;
+  readonly notifier: NotifierPort;
+  readonly evidence: VerificationEvidence;
+  readonly playbooks: () => ReadonlyArray<Playbook>;
+  readonly settings: () => EngineSettings;
+  readonly targetContext: (incident: Incident) => TargetContext;
+  /** Current state of the cluster Lease, kept fresh by a lease keeper. */
+  readonly lease: () => LeaseState | undefined;
+  /** Who this instance is: 'vigil-agent@host' or 'vscode@host'. */
+  readonly identity: string;
+  /** Recent matching log lines and facts, for escalation context. */
+  readonly recentLogs?: (target: TargetRef) => Promise<ReadonlyArray<LogLine>>;
+}
+
+/** A diagnosis update from correlation: one incident key per problem. */
+export interface DiagnosisUpdate {
+  readonly incidentKey: string;
+  readonly diagnosis: Diagnosis;
+  readonly anomalies?: ReadonlyArray<Anomaly>;
+}
+
+interface EngineState {
+  readonly history: ActionRecord[];
+  consecutiveFailures: number;
+  paused: boolean;
+  /** incidentKey → incident id of the open incident for it. */
+  readonly openByKey: Record<string, string>;
+  seq: number;
+}
+
+const RETRY_REFUSED_MS = 15_000;
+const MAX_REFUSED_WAIT_MS = 10 * 60_000;
+const RING = 120;
+const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'maintenance-window', 'lease']);
+
+/**
+ * The incident state machine and the decide → act → verify loop. Every incident is persisted at
+ * each transition (before a write, too), so a restarted agent resumes without repeating an action.
+ */
+export class Engine implements Disposable {
+  private readonly queue = new KeyedSerialQueue();
+  private readonly incidents = new Map<string, Incident>();
+  private readonly recent = new Map<string, { frames: SampleFrame[]; facts: ClusterFact[] }>();
+  private readonly timers = new Set<Disposable>();
+  private readonly listeners = new Set<(incident: Incident) => void>();
+  private readonly executor: ActionExecutor;
+  private state: EngineState = { history: [], consecutiveFailures: 0, paused: false, openByKey: {}, seq: 0 };
+  private disposed = false;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.executor = new ActionExecutor(deps.cluster, deps.store, deps.clock, deps.logger.child('act'));
+  }
+
+  /** Loads persisted incidents and engine state; resumes in-flight remediations. */
+  async start(): Promise<void> {
+    const saved = await this.deps.store.readState<EngineState>('engine').catch((err: Error) => {
+      this.deps.logger.log('error', `${err.message}; starting with empty engine state`);
+      return undefined;
+    });
+    if (saved) this.state = { ...saved, history: [...saved.history], openByKey: { ...saved.openByKey } };
+    for (const i of await this.deps.store.listIncidents()) {
+      this.incidents.set(i.id, i);
+      if (!isOpen(i)) continue;
+      if (i.state === 'acting' || i.state === 'verifying' || i.state === 'diagnosed') {
+        this.deps.logger.log('info', `resuming incident ${i.id} (${i.state}, step ${i.stepIndex + 1})`);
+        void this.enqueue(i.id, () => this.advance(i.id));
+      }
+    }
+  }
+
+  onChange(listener: (incident: Incident) => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  list(): Incident[] {
+    return [...this.incidents.values()].sort((a, b) => b.openedAt - a.openedAt);
+  }
+
+  get(id: string): Incident | undefined {
+    return this.incidents.get(id);
+  }
+
+  get paused(): boolean {
+    return this.state.paused;
+  }
+
+  async setPaused(paused: boolean, by: string): Promise<void> {
+    this.state.paused = paused;
+    if (!paused) this.state.consecutiveFailures = 0;
+    await this.deps.store.appendAudit({ t: this.deps.clock.now(), actor: by, kind: 'automation', summary: paused ? 'automation paused' : 'automation resumed (circuit breaker reset)' });
+    await this.saveState();
+  }
+
+  /** Keeps recent inputs per target so a new incident carries what led up to it (for replay). */
+  record(frame: SampleFrame): void {
+    const r = this.ring(targetKey(frame.target));
+    r.frames.push(frame);
+    if (r.frames.length > RING) r.frames.shift();
+    for (const i of this.incidents.values()) {
+      if (isOpen(i) && targetKey(i.target) === targetKey(frame.target)) this.patch(i.id, { recording: { ...i.recording, frames: [...i.recording.frames, frame].slice(-RING * 4) } }, false);
+    }
+  }
+
+  recordFact(fact: ClusterFact): void {
+    const r = this.ring(targetKey(fact.target));
+    r.facts.push(fact);
+    if (r.facts.length > RING) r.facts.shift();
+  }
+
+  private ring(key: string) {
+    let r = this.recent.get(key);
+    if (!r) this.recent.set(key, (r = { frames: [], facts: [] }));
+    return r;
+  }
+
+  /** A new or updated diagnosis: opens an incident or updates the open one of the same key. */
+  onDiagnosis(update: DiagnosisUpdate): Promise<Incident> {
+    return this.queue.run(`key:${update.incidentKey}`, async () => {
+      const now = this.deps.clock.now();
+      const openId = this.state.openByKey[update.incidentKey];
+      const open = openId ? this.incidents.get(openId) : undefined;
+      if (open && isOpen(open)) {
+        if (open.diagnosis?.kind === update.diagnosis.kind && Math.abs((open.diagnosis?.confidence ?? 0) - update.diagnosis.confidence) < 0.05) return open;
+        const changedKind = open.diagnosis?.kind !== update.diagnosis.kind;
+        const next = await this.patch(open.id, { diagnosis: update.diagnosis }, true, { t: now, kind: 'diagnosed', diagnosis: update.diagnosis });
+        // a changed diagnosis before anything was done picks a new playbook
+        if (changedKind && (open.state === 'diagnosed' || open.state === 'awaiting-approval') && !open.timeline.some((e) => e.kind === 'acted')) {
+          await this.patch(open.id, { state: 'diagnosed', stepIndex: 0, playbook: undefined });
+          void this.enqueue(open.id, () => this.advance(open.id));
+        }
+        return next;
+      }
+      const incident = await this.open(update, now);
+      void this.enqueue(incident.id, () => this.advance(incident.id));
+      return incident;
+    });
+  }
+
+  private async open(update: DiagnosisUpdate, now: number): Promise<Incident> {
+    const target = update.diagnosis.target;
+    const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    this.state.seq++;
+    const id = `inc-${stamp}-${target.name.replace(/[^A-Za-z0-9-]/g, '')}-${this.state.seq}`;
+    const r = this.ring(targetKey(target));
+    const incident: Incident = {
+      id,
+      target,
+      openedAt: now,
+      updatedAt: now,
+      state: 'diagnosed',
+      diagnosis: update.diagnosis,
+      stepIndex: 0,
+      timeline: [...(update.anomalies ?? []).map((a) => ({ t: a.t, kind: 'detected' as const, anomaly: a })), { t: now, kind: 'diagnosed', diagnosis: update.diagnosis }],
+      recording: { frames: [...r.frames], facts: [...r.facts], logs: [] },
+    };
+    this.incidents.set(id, incident);
+    this.state.openByKey[update.incidentKey] = id;
+    await this.deps.store.saveIncident(incident);
+    await this.saveState();
+    this.emit(incident);
+    this.deps.logger.log('info', `incident ${id} opened: ${DIAGNOSIS_TITLES[update.diagnosis.kind]} on ${targetLabel(target)} (confidence ${update.diagnosis.confidence.toFixed(2)})`, { incident: id });
+    return incident;
+  }
+
+  /** A human approved the pending step. */
+  approve(id: string, by: string): Promise<Incident> {
+    return this.enqueue(id, async () => {
+      const i = this.must(id);
+      if (i.state !== 'awaiting-approval') throw new Error(`incident ${id} is ${i.state}, not waiting for approval`);
+      const step = this.currentStep(i);
+      await this.deps.store.appendAudit({ t: this.deps.clock.now(), actor: by, kind: 'approval', incidentId: id, object: targetKey(i.target), summary: `approved step "${step?.id}" of playbook ${i.playbook}` });
+      await this.patch(id, { state: 'diagnosed' }, true, { t: this.deps.clock.now(), kind: 'approved', stepId: step?.id ?? '?', by });
+      // the step runs (and verifies, which takes a while) behind this call, in the target's queue
+      void this.enqueue(id, () => this.advance(id, step?.id));
+      return this.must(id);
+    });
+  }
+
+  /** A human rejected the proposal: nothing is done; the label is kept for learning. */
+  reject(id: string, by: string, note?: string): Promise<Incident> {
+    return this.enqueue(id, async () => {
+      const i = this.must(id);
+      const step = this.currentStep(i);
+      await this.deps.store.appendAudit({ t: this.deps.clock.now(), actor: by, kind: 'rejection', incidentId: id, object: targetKey(i.target), summary: `rejected step "${step?.id}"${note ? `: ${note}` : ''}` });
+      await this.patch(id, {}, true, { t: this.deps.clock.now(), kind: 'rejected', stepId: step?.id ?? '?', by });
+      return this.close(id, { kind: 'rejected', t: this.deps.clock.now(), labelledBy: by, note });
+    });
+  }
+
+  /** Hold the proposal for a while; it is proposed again after `ms`. */
+  snooze(id: string, by: string, ms: number): Promise<Incident> {
+    return this.enqueue(id, async () => {
+      const i = this.must(id);
+      const until = this.deps.clock.now() + ms;
+      await this.patch(id, { state: 'diagnosed' }, true, { t: this.deps.clock.now(), kind: 'snoozed', stepId: this.currentStep(i)?.id ?? '?', by, until });
+      this.later(ms, id);
+      return this.must(id);
+    });
+  }
+
+  /** A human's verdict on a closed or open incident, for learning. */
+  label(id: string, label: HumanLabel, by: string, note?: string): Promise<Incident> {
+    return this.enqueue(id, async () => {
+      const i = this.must(id);
+      const outcome: Outcome = { ...(i.outcome ?? { kind: label === 'false-alarm' ? 'false-alarm' : 'self-resolved', t: this.deps.clock.now() }), label, labelledBy: by, note };
+      return this.patch(id, { outcome }, true, { t: this.deps.clock.now(), kind: 'note', text: `labelled ${label} by ${by}${note ? `: ${note}` : ''}` });
+    });
+  }
+
+  /** Waits until all queued work is done (tests, replay, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const t of this.timers) t.dispose();
+    this.timers.clear();
+  }
+
+  // ---- the loop ---------------------------------------------------------------------------
+
+  private enqueue<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const i = this.incidents.get(id);
+    return this.queue.run(i ? targetKey(i.target) : id, work);
+  }
+
+  private later(ms: number, id: string): void {
+    const timer = this.deps.clock.setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.disposed) void this.enqueue(id, () => this.advance(id));
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private currentStep(i: Incident): PlaybookStep | undefined {
+    const p = this.deps.playbooks().find((x) => x.name === i.playbook);
+    return p?.steps[i.stepIndex];
+  }
+
+  /** Moves an incident one decision further: pick the step, pass the gates, act, verify. */
+  private async advance(id: string, approvedStepId?: string): Promise<void> {
+    let i = this.must(id);
+    if (!isOpen(i) || this.disposed || !i.diagnosis) return;
+    const settings = this.deps.settings();
+    const mode = (i.target.namespace && settings.namespaceModes?.[i.target.namespace]) || settings.mode;
+
+    let playbook = this.deps.playbooks().find((p) => p.name === i.playbook);
+    if (!playbook) {
+      const ctx = this.deps.targetContext(i);
+      playbook = matchPlaybook(this.deps.playbooks(), i.diagnosis, ctx.labels);
+      if (!playbook) {
+        if (mode === 'off') return;
+        await this.escalate(id, `no playbook matches diagnosis "${DIAGNOSIS_TITLES[i.diagnosis.kind]}" on ${targetLabel(i.target)}; add one in .vigil/playbooks/`);
+        return;
+      }
+      i = await this.patch(id, { playbook: playbook.name });
+    }
+    const effectiveMode = playbook.mode ?? mode;
+    if (effectiveMode === 'off') return; // detection only: the incident stays visible, nothing is proposed
+
+    const step = playbook.steps[i.stepIndex];
+    if (!step) {
+      await this.escalate(id, `every step of playbook "${playbook.name}" was tried and the service has not recovered`);
+      return;
+    }
+
+    // resume: the step's write may already have happened before a restart; re-running it is idempotent
+    const ctx = this.deps.targetContext(i);
+    let action: ActionSpec;
+    try {
+      action = resolveStep(step, ctx);
+    } catch (err) {
+      const msg = err instanceof TemplateError ? err.message : String(err);
+      await this.patch(id, {}, true, { t: this.deps.clock.now(), kind: 'note', text: `step "${step.id}" skipped: ${msg}` });
+      await this.nextStep(id, step, `step "${step.id}" could not be prepared: ${msg}`);
+      return;
+    }
+
+    if (i.state === 'verifying') {
+      await this.verify(id, step, action);
+      return;
+    }
+
+    const approved = approvedStepId === step.id || (i.state === 'acting' && i.timeline.some((e) => e.kind === 'approved' && e.stepId === step.id));
+    const risk: RiskLevel = maxRisk(ACTION_RISK[action.kind], step.risk);
+    const gates = evaluateGates({
+      now: this.deps.clock.now(),
+      mode: effectiveMode,
+      paused: this.state.paused,
+      settings: settings.safety,
+      action,
+      risk,
+      incidentId: id,
+      approved: approved || i.state === 'acting',
+      history: this.state.history,
+      consecutiveFailures: this.state.consecutiveFailures,
+      rolloutInProgress: ctx.rolloutInProgress ?? false,
+      deploymentPods: ctx.deploymentPods,
+      nodes: ctx.nodes,
+      currentReplicas: ctx.replicas,
+      lease: this.deps.lease(),
+      identity: this.deps.identity,
+    });
+
+    if (!gates.allowed && i.state !== 'acting') {
+      if (gates.needsApproval) {
+        await this.propose(id, step, action, gates);
+        return;
+      }
+      await this.refused(id, step, gates);
+      return;
+    }
+    await this.act(id, step, action, gates, approved ? 'human-approved' : 'auto');
+  }
+
+  private async propose(id: string, step: PlaybookStep, action: ActionSpec, gates: GateDecision): Promise<void> {
+    const preview = await this.executor.preview(action, id, step.id);
+    const i = await this.patch(id, { state: 'awaiting-approval' }, true, {
+      t: this.deps.clock.now(),
+      kind: 'proposed',
+      stepId: step.id,
+      action,
+      gates,
+      dryRun: preview.ok ? preview.result : undefined,
+    });
+    const summary = `${DIAGNOSIS_TITLES[i.diagnosis?.kind ?? 'unknown']} on ${targetLabel(i.target)}: proposed "${describeAction(action)}"${preview.ok ? '' : ` (dry run failed: ${preview.error})`}`;
+    await this.deps.notifier.approvalNeeded(i, step.id, summary).catch((err: Error) => this.deps.logger.log('warn', `notifier failed: ${err.message}`));
+  }
+
+  private async refused(id: string, step: PlaybookStep, gates: GateDecision): Promise<void> {
+    const i = this.must(id);
+    const alreadyRefused = i.timeline.filter((e) => e.kind === 'refused' && e.stepId === step.id);
+    const refusal = gates.refusedBy;
+    // log the same refusal once, not every retry
+    if (!alreadyRefused.length || alreadyRefused[alreadyRefused.length - 1].kind !== 'refused' || (alreadyRefused.at(-1) as { gates: GateDecision }).gates.refusedBy?.gate !== refusal?.gate) {
+      await this.patch(id, { state: 'diagnosed' }, true, { t: this.deps.clock.now(), kind: 'refused', stepId: step.id, gates });
+    }
+    this.deps.logger.log('info', `incident ${id}: step "${step.id}" refused by gate ${refusal?.gate}: ${refusal?.reason}`, { incident: id, gate: refusal?.gate });
+    const waited = this.deps.clock.now() - (alreadyRefused[0]?.t ?? this.deps.clock.now());
+    if (refusal && TRANSIENT_GATES.has(refusal.gate) && waited < MAX_REFUSED_WAIT_MS) {
+      this.later(RETRY_REFUSED_MS, id);
+      return;
+    }
+    if (refusal?.gate === 'automation-mode' && this.state.paused) return; // waits for resume or approval
+    await this.escalate(id, `safety gate "${refusal?.gate}" refused step "${step.id}": ${refusal?.reason}`);
+  }
+
+  private async act(id: string, step: PlaybookStep, action: ActionSpec, _gates: GateDecision, how: 'auto' | 'human-approved'): Promise<void> {
+    // persist the intent first: a crash from here on resumes this step, and the action id keeps it idempotent
+    await this.patch(id, { state: 'acting' });
+    const i = this.must(id);
+    const approval = [...i.timeline].reverse().find((e) => e.kind === 'approved' && e.stepId === step.id) as { by: string } | undefined;
+    const actor = how === 'human-approved' && approval ? `${approval.by} via ${this.deps.identity}` : this.deps.identity;
+    const out = await this.executor.execute({ action, incidentId: id, stepId: step.id, actor, dryRunOnly: this.deps.settings().safety.dryRun });
+    const now = this.deps.clock.now();
+    if (!out.ok) {
+      await this.patch(id, { state: 'diagnosed' }, true, { t: now, kind: 'action-failed', stepId: step.id, action, error: out.error });
+      this.state.consecutiveFailures++;
+      await this.saveState();
+      await this.nextStep(id, step, `"${describeAction(action)}" failed: ${out.error}`);
+      return;
+    }
+    if (out.result.changed && !out.result.dryRun) {
+      this.state.history.push({ t: now, targetKey: targetKey(actionTarget(action)), incidentId: id });
+      while (this.state.history.length > 500) this.state.history.shift();
+      await this.saveState();
+    }
+    await this.patch(id, { state: 'verifying' }, true, { t: now, kind: 'acted', stepId: step.id, result: out.result });
+    await this.verify(id, step, action);
+  }
+
+  private async verify(id: string, step: PlaybookStep, action: ActionSpec): Promise<void> {
+    const i = this.must(id);
+    const target = serviceOf(i.target, action);
+    const verdict = await verifyStep(target, step.verify, this.deps.evidence, this.deps.clock);
+    await this.patch(id, {}, true, { t: verdict.t, kind: 'verified', stepId: step.id, verdict });
+    if (verdict.status === 'recovered') {
+      this.state.consecutiveFailures = 0;
+      await this.saveState();
+      const done = await this.close(id, { kind: 'recovered', t: verdict.t, recoveredBy: step.id });
+      await this.deps.notifier.resolved(done).catch((err: Error) => this.deps.logger.log('warn', `notifier failed: ${err.message}`));
+      return;
+    }
+    this.state.consecutiveFailures++;
+    await this.saveState();
+    if (verdict.status === 'inconclusive') {
+      await this.escalate(id, `could not verify step "${step.id}": ${verdict.summary}`);
+      return;
+    }
+    await this.nextStep(id, step, `step "${step.id}" did not recover the service: ${verdict.summary}`);
+  }
+
+  private async nextStep(id: string, step: PlaybookStep, why: string): Promise<void> {
+    if (step.onFailure === 'escalate') {
+      await this.escalate(id, why);
+      return;
+    }
+    const i = this.must(id);
+    await this.patch(id, { state: 'diagnosed', stepIndex: i.stepIndex + 1 }, true, { t: this.deps.clock.now(), kind: 'note', text: `${why}; trying the next step` });
+    await this.advance(id);
+  }
+
+  private async escalate(id: string, reason: string): Promise<void> {
+    const i = this.must(id);
+    const now = this.deps.clock.now();
+    const tried: Array<{ stepId: string; action: ActionSpec; result?: ActionResult; verdict?: Verdict; error?: string }> = [];
+    for (const e of i.timeline) {
+      if (e.kind === 'acted') tried.push({ stepId: e.stepId, action: e.result.action, result: e.result });
+      if (e.kind === 'action-failed') tried.push({ stepId: e.stepId, action: e.action, error: e.error });
+      if (e.kind === 'verified') {
+        const last = [...tried].reverse().find((x) => x.stepId === e.stepId);
+        if (last) Object.assign(last, { verdict: e.verdict });
+      }
+    }
+    const logs = this.deps.recentLogs ? await this.deps.recentLogs(i.target).catch(() => []) : [];
+    const context: EscalationContext = {
+      incidentId: id,
+      target: i.target,
+      diagnosis: i.diagnosis,
+      reason,
+      triggeringSignals: i.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'detected' }> => e.kind === 'detected').map((e) => e.anomaly),
+      actionsTried: tried,
+      recentFacts: this.ring(targetKey(i.target)).facts.slice(-20),
+      recentLogs: logs.slice(-20),
+      snapshot: this.deps.targetContext(i),
+    };
+    await this.deps.store.appendAudit({ t: now, actor: this.deps.identity, kind: 'escalation', incidentId: id, object: targetKey(i.target), summary: `escalated to a human: ${reason}` });
+    await this.patch(id, {}, true, { t: now, kind: 'escalated', reason });
+    await this.close(id, { kind: 'escalated', t: now }, 'escalated');
+    await this.deps.notifier.escalate(context).catch((err: Error) => this.deps.logger.log('warn', `notifier failed: ${err.message}`));
+    this.deps.logger.log('warn', `incident ${id} escalated: ${reason}`, { incident: id });
+  }
+
+  private async close(id: string, outcome: Outcome, state: IncidentState = outcome.kind === 'recovered' ? 'recovered' : outcome.kind === 'escalated' ? 'escalated' : 'closed'): Promise<Incident> {
+    const i = await this.patch(id, { state, outcome }, true, { t: outcome.t, kind: 'resolved', outcome });
+    for (const [key, openId] of Object.entries(this.state.openByKey)) if (openId === id) delete this.state.openByKey[key];
+    await this.saveState();
+    this.deps.logger.log('info', `incident ${id} ${state}${outcome.recoveredBy ? ` by step "${outcome.recoveredBy}"` : ''}`, { incident: id });
+    return i;
+  }
+
+  private must(id: string): Incident {
+    const i = this.incidents.get(id);
+    if (!i) throw new Error(`no incident "${id}"`);
+    return i;
+  }
+
+  private async patch(id: string, change: Partial<Incident>, persist = true, entry?: TimelineEntry): Promise<Incident> {
+    const cur = this.must(id);
+    const next: Incident = { ...cur, ...change, updatedAt: this.deps.clock.now(), timeline: entry ? [...cur.timeline, entry] : cur.timeline };
+    this.incidents.set(id, next);
+    if (persist) {
+      await this.deps.store.saveIncident(next);
+      this.emit(next);
+    }
+    return next;
+  }
+
+  private emit(i: Incident): void {
+    for (const l of this.listeners) {
+      try {
+        l(i);
+      } catch (err) {
+        this.deps.logger.log('warn', `incident listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private saveState(): Promise<void> {
+    return this.deps.store.writeState('engine', this.state);
+  }
+}
+
+function maxRisk(a: RiskLevel, b: RiskLevel | undefined): RiskLevel {
+  const order: RiskLevel[] = ['low', 'medium', 'high'];
+  return b && order.indexOf(b) > order.indexOf(a) ? b : a;
+}
+
+/** Where a step's effect shows: the deployment it changed, else the incident's own target. */
+function serviceOf(target: TargetRef, action: ActionSpec): TargetRef {
+  return action.kind === 'rollout-restart' || action.kind === 'rollback' || action.kind === 'scale' ? actionTarget(action) : target;
+}

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../../src/core/decide/builtinPlaybooks';
+import { parsePlaybooks } from '../../../src/core/decide/playbookLoader';
+import { Engine, type EngineDeps, type EngineSettings } from '../../../src/core/loop/engine';
+import { VirtualClock } from '../../../src/core/loop/virtualClock';
+import type { ActionResult, ActionSpec } from '../../../src/core/model/action';
+import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
+import type { Diagnosis, DiagnosisKind } from '../../../src/core/model/diagnosis';
+import type { EscalationContext, Incident } from '../../../src/core/model/incident';
+import type { LeaseState, NotifierPort } from '../../../src/core/ports';
+import type { VerificationEvidence } from '../../../src/core/verify/verifier';
+import { FakeCluster } from '../../fakes/fakeCluster';
+import { MemoryStore } from '../../fakes/memoryStore';
+import { MemoryLogger } from '../../fakes/nullLogger';
+
+const playbooks = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURCE).playbooks;
+const target = { kind: 'service' as const, namespace: 'shop', name: 'checkout' };
+
+
+function diagnosis(kind: DiagnosisKind, t: number): Diagnosis {
+  return { kind, target, confidence: 0.9, t, summary: `${kind} on shop/checkout`, evidence: [] };
+}
+
+interface Rig {
+  dir: string;
+  clock: VirtualClock;
+  cluster: FakeCluster;
+  store: MemoryStore;
+  notifier: { escalations: EscalationContext[]; approvals: string[]; resolvedIds: string[] } & NotifierPort;
+  engine: Engine;
+  healthyAt: number;
+  settings: EngineSettings;
+  lease: LeaseState;
+}
+
+function rig(over: { mode?: EngineSettings['mode']; healthyAt?: number; store?: MemoryStore; cluster?: FakeCluster; lease?: LeaseState } = {}): Rig {
+  const dir = '';
+  const clock = new VirtualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
+  const cluster = over.cluster ?? new FakeCluster();
+  const store = over.store ?? new MemoryStore();
+  const notifier = {
+    escalations: [] as EscalationContext[],
+    approvals: [] as string[],
+    resolvedIds: [] as string[],
+    async escalate(c: EscalationContext) {
+      notifier.escalations.push(c);
+    },
+    async approvalNeeded(_i: Incident, _s: string, summary: string) {
+      notifier.approvals.push(summary);
+    },
+    async resolved(i: Incident) {
+      notifier.resolvedIds.push(i.id);
+    },
+  };
+  const r = { dir, clock, cluster, store, notifier, healthyAt: over.healthyAt ?? 0, settings: { mode: over.mode ?? 'auto', safety: { ...DEFAULT_SAFETY, approvalRequiredForRisk: 'high' as const } }, lease: over.lease ?? { holder: 'agent-a', held: true } } as Rig;
+  const evidence: VerificationEvidence = {
+    latest: () => ({ t: clock.now(), v: clock.now() >= r.healthyAt ? 0.004 : 0.2 }),
+    band: () => ({ lower: 0, expected: 0.005, upper: 0.02 }),
+    rolloutStatus: async () => ({ complete: true, message: 'successfully rolled out' }),
+    probe: () => undefined,
+    // while unhealthy the pods keep restarting, one more every 10 s
+    restarts: () => (clock.now() >= r.healthyAt ? 0 : Math.floor(clock.now() / 10_000)),
+  };
+  const deps: EngineDeps = {
+    clock,
+    logger: new MemoryLogger(),
+    store,
+    cluster,
+    notifier,
+    evidence,
+    playbooks: () => playbooks,
+    settings: () => r.settings,
+    targetContext: () => ({ target, replicas: 3, previousRevision: 4, worstPod: 'checkout-7d9f-abcde', deploymentPods: { total: 3, unavailable: 0 }, rolloutInProgress: false }),
+    lease: () => r.lease,
+    identity: 'agent-a',
+  };
+  r.engine = new Engine(deps);
+  return r;
+}
+
+async function settle(r: Rig, ms = 10 * 60_000) {
+  const end = r.clock.now() + ms;
+  while (r.clock.now() < end) {
+    await r.clock.advance(1000);
+    const open = r.engine.list().filter((i) => ['diagnosed', 'acting', 'verifying'].includes(i.state));
+    if (open.length === 0 && r.clock.pendingTimers === 0) break;
+  }
+  await r.engine.idle();
+}
+
+describe('Engine', () => {
+  const rigs: Rig[] = [];
+  afterEach(() => {
+    for (const r of rigs.splice(0)) {
+      r.engine.dispose();
+    }
+  });
+
+  it('auto mode: crash loop → delete the pod → verified recovered, all audited', async () => {
+    const r = rig();
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'svc:shop/checkout', diagnosis: diagnosis('crash-loop', r.clock.now()) });
+    await settle(r);
+    const [i] = r.engine.list();
+    assert.equal(i.state, 'recovered');
+    assert.equal(i.outcome?.recoveredBy, 'delete-crashing-pod');
+    assert.deepEqual(r.cluster.applied, ['delete pod shop/checkout-7d9f-abcde']);
+    assert.deepEqual((await r.store.readAudit()).map((e) => e.kind), ['dry-run', 'action']);
+    assert.deepEqual(r.notifier.resolvedIds, [i.id]);
+    assert.deepEqual(i.timeline.map((e) => e.kind), ['diagnosed', 'acted', 'verified', 'resolved']);
+  });
+
+  it('suggest mode writes nothing until approved; approval runs the step', async () => {
+    const r = rig({ mode: 'suggest' });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'svc:shop/checkout', diagnosis: diagnosis('bad-release', r.clock.now()) });
+    await settle(r, 60_000);
+    let [i] = r.engine.list();
+    assert.equal(i.state, 'awaiting-approval');
+    assert.deepEqual(r.cluster.applied, []);
+    assert.equal((await r.store.readAudit()).length, 0, 'a proposal writes nothing and audits nothing');
+    const proposed = i.timeline.find((e) => e.kind === 'proposed') as { action: ActionSpec; dryRun?: ActionResult; gates: { results: unknown[] } };
+    assert.deepEqual(proposed.action, { kind: 'rollback', namespace: 'shop', deployment: 'checkout', toRevision: 4 });
+    assert.ok(proposed.dryRun?.dryRun, 'the proposal carries a server-side dry run');
+    assert.equal(proposed.gates.results.length, 12);
+    assert.match(r.notifier.approvals[0], /bad release on shop\/checkout: proposed "rollout undo deployment shop\/checkout --to-revision=4"/);
+
+    await r.engine.approve(i.id, 'user:alice');
+    await settle(r);
+    [i] = r.engine.list();
+    assert.equal(i.state, 'recovered');
+    assert.deepEqual(r.cluster.applied, ['rollout undo deployment shop/checkout --to-revision=4']);
+    const audit = await r.store.readAudit();
+    assert.deepEqual(audit.map((e) => e.kind), ['approval', 'dry-run', 'action']);
+    assert.match(audit[2].actor, /user:alice/);
+  });
+
+  it('reject records the label and changes nothing', async () => {
+    const r = rig({ mode: 'suggest' });
+    rigs.push(r);
+    await r.engine.start();
+    const opened = await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('memory-leak', r.clock.now()) });
+    await settle(r, 30_000);
+    const i = await r.engine.reject(opened.id, 'user:bob', 'known batch job');
+    assert.equal(i.state, 'closed');
+    assert.equal(i.outcome?.kind, 'rejected');
+    assert.deepEqual(r.cluster.applied, []);
+    assert.deepEqual((await r.store.readAudit()).map((e) => e.kind), ['rejection']);
+  });
+
+  it('a step that does not recover leads to the next, and the last escalates with full context', async () => {
+    const r = rig({ healthyAt: Number.MAX_SAFE_INTEGER });
+    rigs.push(r);
+    r.settings = { ...r.settings, safety: { ...r.settings.safety, circuitBreakerFailures: 10 } };
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('crash-loop', r.clock.now()) });
+    await settle(r, 30 * 60_000);
+    const [i] = r.engine.list();
+    assert.equal(i.state, 'escalated');
+    assert.equal(r.cluster.applied.length, 3, r.cluster.applied.join('; '));
+    const ctx = r.notifier.escalations[0];
+    assert.equal(ctx.actionsTried.length, 3);
+    assert.ok(ctx.actionsTried.every((a) => a.verdict?.status === 'not-recovered'));
+    assert.match(ctx.reason, /did not recover/);
+  });
+
+  it('a restarted engine resumes an in-flight step without applying it twice', async () => {
+    const cluster = new FakeCluster();
+    const a = rig({ cluster });
+    rigs.push(a);
+    // the first agent applies the write, then dies before hearing back
+    const original = cluster.execute.bind(cluster);
+    cluster.execute = async (action, options) => {
+      const res = await original(action, options);
+      if (!options.dryRun) return new Promise<never>(() => undefined);
+      return res;
+    };
+    await a.engine.start();
+    void a.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('memory-leak', a.clock.now()) });
+    for (let n = 0; n < 20; n++) await a.clock.advance(500);
+    assert.equal((await a.store.loadIncident(a.engine.list()[0].id))?.state, 'acting');
+    assert.deepEqual(cluster.applied, ['rollout restart deployment shop/checkout']);
+    a.engine.dispose();
+
+    cluster.execute = original;
+    const b = rig({ cluster, store: a.store });
+    await b.engine.start();
+    await settle(b);
+    const [i] = b.engine.list();
+    assert.equal(i.state, 'recovered');
+    assert.deepEqual(cluster.applied, ['rollout restart deployment shop/checkout'], 'not applied twice');
+    const actions = (await b.store.readAudit()).filter((e) => e.kind === 'action');
+    assert.equal(actions.length, 1);
+    assert.match(actions[0].summary, /no change needed/);
+    b.engine.dispose();
+  });
+
+  it('only the Lease holder acts: without the Lease the step waits, then escalates', async () => {
+    const r = rig({ lease: { holder: 'agent-b', held: false } });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('memory-leak', r.clock.now()) });
+    await settle(r, 15 * 60_000);
+    const [i] = r.engine.list();
+    assert.deepEqual(r.cluster.applied, []);
+    const refused = i.timeline.find((e) => e.kind === 'refused') as { gates: { refusedBy?: { gate: string; reason: string } } };
+    assert.equal(refused.gates.refusedBy?.gate, 'lease');
+    assert.match(refused.gates.refusedBy!.reason, /agent-b/);
+    assert.equal(i.state, 'escalated');
+  });
+
+  it('groups a repeated diagnosis into the same incident', async () => {
+    const r = rig({ mode: 'suggest' });
+    rigs.push(r);
+    await r.engine.start();
+    const a = await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('memory-leak', r.clock.now()) });
+    const b = await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: { ...diagnosis('memory-leak', r.clock.now()), confidence: 0.92 } });
+    assert.equal(a.id, b.id);
+    assert.equal(r.engine.list().length, 1);
+  });
+});
