@@ -110,7 +110,7 @@ describe('sandbox patch: JSON patch (RFC 6902)', () => {
     assert.deepEqual(out.metadata.labels, { app: 'web', copy: 'web', moved: 'x', 'a/b': 'slash' });
     assert.deepEqual(out.metadata.annotations, {});
     assert.deepEqual(out.spec.template.spec.containers.map((c) => c.name), ['web', 'sidecar', 'c3']);
-    assert.deepEqual(out.spec.template.spec.containers[0].env.map((e) => e.name), ['A', 'A2', 'B']);
+    assert.deepEqual(out.spec.template.spec.containers[0].env?.map((e) => e.name), ['A', 'A2', 'B']);
   });
 
   it('is all or nothing: a failed test leaves the input alone and is 422', () => {
