@@ -121,7 +121,7 @@ describe('Engine', () => {
     assert.equal(i.state, 'awaiting-approval');
     assert.deepEqual(r.cluster.applied, []);
     assert.equal((await r.store.readAudit()).length, 0, 'a proposal writes nothing and audits nothing');
-    const proposed = i.timeline.find((e) => e.kind === 'proposed') as { action: ActionSpec; dryRun?: ActionResult; gates: { results: unknown[] } };
+    const proposed = i.timeline.find((e) => e.kind === "proposed") as Extract<(typeof i.timeline)[number], { kind: "proposed" }>;
     assert.deepEqual(proposed.action, { kind: 'rollback', namespace: 'shop', deployment: 'checkout', toRevision: 4 });
     assert.ok(proposed.dryRun?.dryRun, 'the proposal carries a server-side dry run');
     assert.equal(proposed.gates.results.length, 12);
