@@ -11,7 +11,8 @@ export function sandboxKubeconfig(server: string): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: SANDBOX_CONTEXT, cluster: { server } }],
+    // client-node refuses a plain-http server unless TLS verification is declared skipped.
+    clusters: [{ name: SANDBOX_CONTEXT, cluster: { server, 'insecure-skip-tls-verify': true } }],
     users: [{ name: SANDBOX_CONTEXT, user: { token: SANDBOX_TOKEN } }],
     contexts: [{ name: SANDBOX_CONTEXT, context: { cluster: SANDBOX_CONTEXT, user: SANDBOX_CONTEXT, namespace: 'default' } }],
     'current-context': SANDBOX_CONTEXT,
