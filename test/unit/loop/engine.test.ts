@@ -3,7 +3,6 @@ import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../../src/c
 import { parsePlaybooks } from '../../../src/core/decide/playbookLoader';
 import { Engine, type EngineDeps, type EngineSettings } from '../../../src/core/loop/engine';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
-import type { ActionResult, ActionSpec } from '../../../src/core/model/action';
 import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
 import type { Diagnosis, DiagnosisKind } from '../../../src/core/model/diagnosis';
 import type { EscalationContext, Incident } from '../../../src/core/model/incident';
@@ -121,7 +120,7 @@ describe('Engine', () => {
     assert.equal(i.state, 'awaiting-approval');
     assert.deepEqual(r.cluster.applied, []);
     assert.equal((await r.store.readAudit()).length, 0, 'a proposal writes nothing and audits nothing');
-    const proposed = i.timeline.find((e) => e.kind === "proposed") as Extract<(typeof i.timeline)[number], { kind: "proposed" }>;
+    const proposed = i.timeline.find((e) => e.kind === 'proposed') as Extract<(typeof i.timeline)[number], { kind: 'proposed' }>;
     assert.deepEqual(proposed.action, { kind: 'rollback', namespace: 'shop', deployment: 'checkout', toRevision: 4 });
     assert.ok(proposed.dryRun?.dryRun, 'the proposal carries a server-side dry run');
     assert.equal(proposed.gates.results.length, 12);
