@@ -31,8 +31,8 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'detect',
     summary: 'Score a CSV of signals for anomalies, streaming, with no look-ahead.',
-    usage: 'vigil detect --input FILE.csv [--output FILE.csv] [--train-rows N]',
-    arrivesWith: 'the Detect milestone',
+    usage: 'vigil detect --input FILE.csv [--output FILE.csv] [--train-rows N] [--keep-unordered]',
+    load: () => import('./detect'),
   },
   {
     name: 'replay',
