@@ -4,7 +4,7 @@
  * revision), rolling updates within maxSurge/maxUnavailable, and the status fields
  * `kubectl rollout status` reads.
  */
-import type { ObjectStore } from '../store';
+import type { KubeObject, ObjectStore, ResourceName } from '../store';
 import type { EventRecorder } from './eventRecorder';
 import { controllerOf, kubeTime, podReady, type Condition, type Deployment, type Pod, type PodTemplate, type ReplicaSet } from './objects';
 import { podsByOwner } from './replicaSetController';
@@ -64,19 +64,20 @@ export class DeploymentController {
     private readonly store: ObjectStore,
     private readonly recorder: EventRecorder,
     private readonly now: () => number,
+    private readonly list: (resource: ResourceName) => KubeObject[],
   ) {}
 
   reconcile(pods: ReadonlyArray<Pod>): void {
     const byOwner = podsByOwner(pods);
     const rsByOwner = new Map<string, ReplicaSet[]>();
-    for (const item of this.store.list('replicasets').items) {
+    for (const item of this.list('replicasets')) {
       const owner = controllerOf(item.metadata);
       if (owner?.kind !== 'Deployment') continue;
       const list = rsByOwner.get(owner.uid) ?? [];
       list.push(item as ReplicaSet);
       rsByOwner.set(owner.uid, list);
     }
-    for (const item of this.store.list('deployments').items) {
+    for (const item of [...this.list('deployments')]) {
       const d = item as Deployment;
       try {
         this.sync(d, rsByOwner.get(d.metadata.uid as string) ?? [], byOwner);

@@ -2,7 +2,7 @@
  * ReplicaSet controller: keeps the number of owned pods at spec.replicas, names new pods
  * `<rs>-<5 chars>`, deletes the least useful pods first, and writes status.
  */
-import type { ObjectStore } from '../store';
+import type { KubeObject, ObjectStore, ResourceName } from '../store';
 import type { EventRecorder } from './eventRecorder';
 import { controllerOf, podReady, type Pod, type ReplicaSet } from './objects';
 import { kubeSuffix, type Rng } from './rng';
@@ -40,11 +40,12 @@ export class ReplicaSetController {
     private readonly store: ObjectStore,
     private readonly recorder: EventRecorder,
     private readonly rng: Rng,
+    private readonly list: (resource: ResourceName) => KubeObject[],
   ) {}
 
   reconcile(pods: ReadonlyArray<Pod>): void {
     const byOwner = podsByOwner(pods);
-    for (const item of this.store.list('replicasets').items) {
+    for (const item of [...this.list('replicasets')]) {
       const rs = item as ReplicaSet;
       const owned = byOwner.get(rs.metadata.uid as string) ?? [];
       const want = rs.spec.replicas ?? 1;

@@ -3,7 +3,7 @@
  * metrics and logs, and fault injection. The API server and the metrics port call this;
  * everything it changes in the cluster goes through the ObjectStore, like a real control plane.
  */
-import { StatusError, type KubeObject, type ObjectStore } from '../store';
+import { StatusError, type KubeObject, type ObjectStore, type ResourceName } from '../store';
 import { DeploymentController } from './deploymentController';
 import { EventRecorder } from './eventRecorder';
 import { FaultBook, type FaultPodView } from './faults';
@@ -45,6 +45,7 @@ export class Simulation {
   private errorShareByKey = new Map<string, number>();
   private lastExpiry = 0;
   private ticking = false;
+  private readonly listed = new Map<ResourceName, { rv: number; items: KubeObject[] }>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -53,8 +54,9 @@ export class Simulation {
     this.now = options.now ?? Date.now;
     this.recorder = new EventRecorder(store, this.now);
     const rng = new Rng(options.seed);
-    this.deployments = new DeploymentController(store, this.recorder, this.now);
-    this.replicaSets = new ReplicaSetController(store, this.recorder, rng);
+    const list = (r: ResourceName) => this.list(r);
+    this.deployments = new DeploymentController(store, this.recorder, this.now, list);
+    this.replicaSets = new ReplicaSetController(store, this.recorder, rng, list);
     this.nodes = new NodeLifecycle(store, this.recorder, this.now, options.evictionTimeoutMs ?? 20_000);
     this.faults = new FaultBook({
       store,
@@ -95,15 +97,11 @@ export class Simulation {
     try {
       this.faults.refreshFlags();
       this.collectGarbage();
-      let pods = this.store.list('pods').items as Pod[];
       this.refreshProfiles();
-      this.deployments.reconcile(pods);
-      this.replicaSets.reconcile(pods);
-      const nodes = this.store.list('nodes').items as NodeObject[];
-      pods = this.store.list('pods').items as Pod[];
-      this.nodes.sync(nodes, pods, this.faults.failedNodes(this.now()));
-      pods = this.store.list('pods').items as Pod[];
-      this.kubelet.sync(pods, this.store.list('nodes').items as NodeObject[]);
+      this.deployments.reconcile(this.list('pods') as Pod[]);
+      this.replicaSets.reconcile(this.list('pods') as Pod[]);
+      this.nodes.sync(this.list('nodes') as NodeObject[], this.list('pods') as Pod[], this.faults.failedNodes(this.now()));
+      this.kubelet.sync(this.list('pods') as Pod[], this.list('nodes') as NodeObject[]);
       this.advanceAll();
       this.updateDisruptionBudgets();
       this.faults.update(this.now(), (f) => {
@@ -129,6 +127,19 @@ export class Simulation {
   /** The last error a tick swallowed, for diagnostics. */
   lastError?: Error;
 
+  /**
+   * A list of one resource as of the store's current version; reused until anything changes, so a
+   * tick does not clone every object once per controller. Callers must not keep it across writes.
+   */
+  private list(resource: ResourceName): KubeObject[] {
+    const rv = this.store.resourceVersion;
+    const hit = this.listed.get(resource);
+    if (hit && hit.rv === rv) return hit.items;
+    const items = this.store.list(resource).items;
+    this.listed.set(resource, { rv, items });
+    return items;
+  }
+
   private podViews(): FaultPodView[] {
     const out: FaultPodView[] = [];
     for (const rt of this.kubelet.runtimes.values()) {
@@ -139,7 +150,7 @@ export class Simulation {
 
   private refreshProfiles(): void {
     const next = new Map<string, ServiceProfile>();
-    for (const d of this.store.list('deployments').items as Deployment[]) {
+    for (const d of this.list('deployments') as Deployment[]) {
       const ns = d.metadata.namespace as string;
       next.set(`${ns}/${d.metadata.name}`, profileOf(ns, d.metadata.name, d));
     }
@@ -163,8 +174,17 @@ export class Simulation {
       if (!owner || (owner.kind !== 'Deployment' && owner.kind !== 'ReplicaSet')) return true;
       return this.store.get(resource, o.metadata.namespace, owner.name)?.metadata.uid === owner.uid;
     };
-    for (const rs of this.store.list('replicasets').items) if (!live('deployments', rs)) this.store.delete('replicasets', rs.metadata.namespace, rs.metadata.name);
-    for (const p of this.store.list('pods').items) if (!live('replicasets', p)) this.store.delete('pods', p.metadata.namespace, p.metadata.name);
+    const uids = (resource: ResourceName) => new Set(this.list(resource).map((o) => o.metadata.uid));
+    const deploymentUids = uids('deployments');
+    for (const rs of this.list('replicasets')) {
+      const owner = controllerOf(rs.metadata);
+      if (owner?.kind === 'Deployment' && !deploymentUids.has(owner.uid) && !live('deployments', rs)) this.store.delete('replicasets', rs.metadata.namespace, rs.metadata.name);
+    }
+    const rsUids = uids('replicasets');
+    for (const p of this.list('pods')) {
+      const owner = controllerOf(p.metadata);
+      if (owner?.kind === 'ReplicaSet' && !rsUids.has(owner.uid) && !live('replicasets', p)) this.store.delete('pods', p.metadata.namespace, p.metadata.name);
+    }
   }
 
   private effectsAt(rt: PodRuntime, profile: ServiceProfile, atMs: number): Effects {
@@ -214,9 +234,9 @@ export class Simulation {
   }
 
   private updateDisruptionBudgets(): void {
-    const pdbs = this.store.list('poddisruptionbudgets').items;
+    const pdbs = this.list('poddisruptionbudgets');
     if (!pdbs.length) return;
-    const pods = this.store.list('pods').items as Pod[];
+    const pods = this.list('pods') as Pod[];
     for (const b of pdbs) {
       const spec = (b.spec ?? {}) as { minAvailable?: number | string; maxUnavailable?: number | string; selector?: { matchLabels?: Record<string, string> } };
       const matched = pods.filter((p) => p.metadata.namespace === b.metadata.namespace && labelsMatch(spec.selector?.matchLabels, p.metadata.labels));
@@ -258,7 +278,7 @@ export class Simulation {
     const now = this.now();
     const runtimes = [...this.kubelet.runtimes.values()];
     for (const rt of runtimes) this.advanceOne(rt, now);
-    return renderMetrics(runtimes, this.store.list('deployments').items as Deployment[], this.store.list('nodes').items as NodeObject[], { kubeState: true });
+    return renderMetrics(runtimes, this.list('deployments') as Deployment[], this.list('nodes') as NodeObject[], { kubeState: true });
   }
 
   podLogs(
