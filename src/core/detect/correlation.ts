@@ -3,7 +3,7 @@ import type { Diagnosis, DiagnosisKind } from '../model/diagnosis';
 import type { ClusterFact } from '../model/fact';
 import type { SampleFrame, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
-import { targetKey } from '../model/target';
+import { parseTargetKey, targetKey, targetLabel } from '../model/target';
 import type { WorkloadInventory } from '../ports';
 import { DependencyGraph } from './dependencyGraph';
 import type { Episode, EvidenceView, Hypothesis } from './diagnosisRules';
@@ -71,7 +71,7 @@ export const DEFAULT_CORRELATION_CONFIG: CorrelationConfig = {
   nodeWindowMs: 10 * 60_000,
   nodeLeadMs: 2 * 60_000,
   trendWindowMs: 10 * 60_000,
-  minTrendSpanMs: 30_000,
+  minTrendSpanMs: 20_000,
   minLeakPerMinute: 0.02,
   surgeRatio: 2,
   baselineMs: 10 * 60_000,
@@ -380,15 +380,20 @@ export class Correlator {
     const top = ranked[0];
     if (!top) return;
     for (const m of top.members) if (!inc.members.has(m) && (this.activeEpisode(m) || m === inc.root)) queue.push(m);
+    // Members reached through another member (a caller's caller, a caller of a service on the node).
+    const named = new Set(top.members);
+    const indirect = [...inc.members].filter((m) => !named.has(m) && m !== inc.root).sort();
+    const summary = indirect.length ? `${top.summary.replace(/\.$/, '')}; also affected: ${indirect.map((k) => targetLabel(parseTargetKey(k))).join(', ')}.` : top.summary;
+    const details = indirect.length ? { ...top.details, affected: [...(top.details?.affected ?? []), ...indirect.map(parseTargetKey)] } : top.details;
     inc.diagnosis = {
       kind: top.kind,
       target: top.target,
       confidence: round3(top.confidence),
       t: this.time.now,
-      summary: top.summary,
+      summary,
       evidence: top.evidence,
       alternatives: alternatives(top.kind, ranked.slice(1), inc.competing.values()),
-      ...(top.details ? { details: top.details } : {}),
+      ...(details ? { details } : {}),
     };
   }
 

@@ -4,6 +4,8 @@ import { targetKey } from '../model/target';
 
 /** Deployment annotation naming the services a workload calls: `"payments/payments-api, shop/cart"`. */
 export const DEPENDS_ON_ANNOTATION = 'vigil.dev/depends-on';
+/** Deployment annotation naming the configmap(s) it reads feature flags from, when not mounted. */
+export const FEATURE_FLAGS_ANNOTATION = 'vigil.dev/feature-flags';
 
 export interface DependsOnParse {
   readonly services: ReadonlyArray<TargetRef>;
@@ -97,6 +99,7 @@ export class DependencyGraph {
         for (const callee of parsed.services) this.addCall(s.target, callee);
       }
       for (const cm of s.configMaps ?? []) setOf(this.configMaps, sk).add(cm);
+      for (const cm of (s.annotations?.[FEATURE_FLAGS_ANNOTATION] ?? '').split(',')) if (cm.trim()) setOf(this.configMaps, sk).add(cm.trim());
     }
     for (const p of this.pods.values()) {
       if (!p.node) continue;

@@ -4,6 +4,7 @@ import type { ClusterFact } from '../model/fact';
 import type { SampleFrame, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
 import { parseTargetKey, targetLabel } from '../model/target';
+import { signalDefinition } from '../observe/signalCatalogue';
 import type { CorrelationConfig } from './correlation';
 import type { DependencyGraph } from './dependencyGraph';
 
@@ -207,20 +208,16 @@ function linearFit(pts: ReadonlyArray<[number, number]>): { slope: number; r2: n
 
 export function formatValue(signal: SignalName, v: number | undefined): string {
   if (v === undefined) return '?';
-  switch (signal) {
-    case 'error_ratio':
-    case 'probe_success':
+  switch (signalDefinition(signal).unit) {
+    case 'ratio':
       return pct(v);
-    case 'latency_p50':
-    case 'latency_p95':
-    case 'latency_p99':
-    case 'probe_latency':
+    case 'seconds':
       return v < 1 ? `${round(v * 1000)} ms` : `${round(v)} s`;
-    case 'memory':
+    case 'bytes':
       return v >= 1024 ** 3 ? `${round(v / 1024 ** 3)} GiB` : `${round(v / 1024 ** 2)} MiB`;
-    case 'cpu':
+    case 'cores':
       return `${round(v)} cores`;
-    case 'request_rate':
+    case 'req/s':
       return `${round(v)} req/s`;
     default:
       return `${round(v)}`;
@@ -374,11 +371,18 @@ function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined
   const change = [...changes].sort((a, b) => Number(referenced(b)) - Number(referenced(a)) || b.t - a.t)[0];
   const isReferenced = referenced(change);
   if (!isReferenced && g.hasConfigMapInfo(key)) return undefined;
+  // Flag keys are often prefixed with the service that reads them (`checkout.new-pricing-engine`).
+  const flagKey = String(attr(change, 'key') ?? '');
+  const prefix = /^([a-z0-9-]+)[./]/.exec(flagKey)?.[1];
+  const ownsKey = prefix === ref.name;
+  const othersKey = !!prefix && !ownsKey && g.servicesIn(ref.namespace).includes(`service:${ref.namespace}/${prefix}`);
   const errors = hasAny(ep.signals, ERROR_SIGNALS);
   const latency = hasAny(ep.signals, LATENCY_SIGNALS);
   if (!errors && !latency) return undefined;
   const lag = Math.max(0, ep.onset - change.t);
   let c = isReferenced ? 0.5 : 0.35;
+  if (ownsKey) c += 0.1;
+  if (othersKey) c -= 0.25;
   c += 0.2 * (1 - lag / cfg.flagWindowMs);
   if (errors) c += 0.2;
   else c += 0.05;

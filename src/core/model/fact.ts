@@ -40,3 +40,10 @@ export interface LogLine {
   /** Name of the pattern it matched (exception, oom, timeout, ...). */
   readonly pattern?: string;
 }
+
+/**
+ * Attribute names correlation reads from facts (others are kept as evidence only):
+ * revision-changed: revision, previousRevision, image; configmap-changed: configMap, key,
+ * previousValue, value; pod facts: node, and reason on pod-restarted (e.g. OOMKilled).
+ */
+export const FACT_ATTRIBUTES = ['revision', 'previousRevision', 'image', 'configMap', 'key', 'previousValue', 'value', 'node', 'reason'] as const;

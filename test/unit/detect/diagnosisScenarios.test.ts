@@ -192,6 +192,54 @@ describe('diagnosis scenarios (correlator end to end)', () => {
   });
 });
 
+describe('faults as the sandbox shapes them', () => {
+  it('a flag in a configmap shared by two deployments blames the one whose key changed; its caller joins the incident', () => {
+    const inv = shopInventory();
+    const flags = { 'vigil.dev/feature-flags': 'feature-flags' };
+    const withFlags = { ...inv, services: inv.services.map((x) => (['frontend', 'checkout'].includes(x.target.name) ? { ...x, annotations: { ...x.annotations, ...flags } } : x)) };
+    const s = new Scenario();
+    s.inventory = withFlags;
+    s.fact('configmap-changed', svc('shop', 'feature-flags'), T, 'configmap shop/feature-flags changed', {
+      attributes: { configMap: 'feature-flags', key: 'checkout.new-pricing-engine', previousValue: 'false', value: 'true' },
+    });
+    s.series(svc('shop', 'checkout'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.3 * ramp(t, T + 5_000, 15_000) }));
+    s.series(svc('shop', 'frontend'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.1 * ramp(t, T + 10_000, 15_000) }));
+    const u = only(s.run(new Correlator()));
+    assert.equal(u.diagnosis.kind, 'bad-feature-flag');
+    assert.deepEqual(u.target, svc('shop', 'checkout'));
+    assert.deepEqual(u.members, [svc('shop', 'checkout'), svc('shop', 'frontend')]);
+    assert.equal(u.diagnosis.details?.flag?.key, 'checkout.new-pricing-engine');
+  });
+
+  it('a failing dependency two hops down groups the whole chain into one incident', () => {
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.series(svc('payments', 'payments-api'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.8 * ramp(t, T, 10_000) }));
+    s.series(svc('shop', 'checkout'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.6 * ramp(t, T + 5_000, 10_000) }));
+    s.series(svc('shop', 'frontend'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.2 * ramp(t, T + 10_000, 10_000) }));
+    const u = only(s.run(new Correlator()));
+    assert.equal(u.diagnosis.kind, 'dependency-outage');
+    assert.deepEqual(u.target, svc('payments', 'payments-api'));
+    assert.deepEqual(u.members, [svc('payments', 'payments-api'), svc('shop', 'checkout'), svc('shop', 'frontend')]);
+    assert.match(u.diagnosis.summary, /its caller shop\/checkout shows errors since 19:00:\d\d UTC; also affected: shop\/frontend\.$/);
+    assert.deepEqual(u.diagnosis.details?.affected, [svc('shop', 'checkout'), svc('shop', 'frontend')]);
+  });
+
+  it('a 40 s leak to the limit (the sandbox default) is a memory leak before and after the OOMKill', () => {
+    const inv = shopInventory();
+    const s = new Scenario();
+    s.inventory = inv;
+    const oomAt = T + 40_000;
+    s.series(svc('shop', 'cart'), BEFORE, AFTER, (t) => ({ ...healthy(), memory: (t < oomAt ? 180 + 330 * ramp(t, T, 40_000) : 180) * MiB }));
+    s.fact('pod-restarted', pod('shop', podsOf(inv, 'cart')[0]), oomAt, 'Container cart restarted', { reason: 'OOMKilled' });
+    const updates = s.run(new Correlator());
+    assert.ok(updates.length >= 2);
+    assert.ok(updates.every((x) => x.diagnosis.kind === 'memory-leak'), updates.map((x) => x.diagnosis.kind).join());
+    assert.ok(updates[updates.length - 1].diagnosis.confidence > updates[0].diagnosis.confidence);
+    assert.equal(new Set(updates.map((x) => x.incidentKey)).size, 1);
+  });
+});
+
 describe('ambiguous and benign input', () => {
   it('errors after a revision while a dependency also errs: the fact decides (bad release), dependency outage is the runner-up', () => {
     const s = new Scenario();
