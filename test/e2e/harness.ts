@@ -10,7 +10,7 @@ import { chromium, type BrowserContext, type Frame, type Page } from 'playwright
  *
  * A test is a sequence of steps on one `E2eSession`; each step ends with `session.shot(name)`:
  *
- *   const s = await startSession('dark');
+ *   const s = await startSession('sandbox', 'dark');
  *   await openVigilView(s.page);
  *   await runCommand(s.page, 'Vigil: Start Sandbox Cluster');
  *   await waitForNotification(s.page, /sandbox/i);
@@ -152,6 +152,11 @@ export class CodeServer {
     await waitFor(async () => (await fetch(`${this.url}/healthz`)).ok, 30_000, `code-server at ${this.url} to answer /healthz`);
   }
 
+  /** Synchronous last resort for process exit: ends the server's whole process group. */
+  killNow(): void {
+    if (this.child?.pid !== undefined && this.child.exitCode === null) killGroup(this.child.pid, 'SIGKILL');
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (child?.pid !== undefined && child.exitCode === null) {
@@ -215,21 +220,32 @@ export async function launchBrowser(executablePath: string, profileDir: string):
 }
 
 export interface E2eSession {
+  readonly name: string;
   readonly theme: Theme;
   readonly page: Page;
   readonly server: CodeServer;
-  /** Saves a screenshot as artifacts/e2e/<theme>-<NN>-<name>.png and returns its path. */
-  shot(name: string): Promise<string>;
+  /** Browser console errors so far, with the URL that logged them (webviews log from their own frames). */
+  readonly consoleErrors: ReadonlyArray<{ text: string; url: string }>;
+  /** Saves a screenshot as artifacts/e2e/<name>-<theme>-<NN>-<step>.png and returns its path. */
+  shot(step: string): Promise<string>;
   close(): Promise<void>;
 }
 
+// Sessions still running when mocha exits abruptly; their process groups are ended on exit.
+const running = new Set<CodeServer>();
+process.once('exit', () => {
+  for (const server of running) server.killNow();
+});
+
 /**
  * Fresh code-server (vsix installed, `theme` set) and a fresh Chromium showing the workbench.
+ * `name` prefixes the screenshots; earlier screenshots with that prefix and theme are removed.
  * On failure everything started so far is stopped.
  */
-export async function startSession(theme: Theme): Promise<E2eSession> {
+export async function startSession(name: string, theme: Theme): Promise<E2eSession> {
   const ready = readReady();
   const server = new CodeServer(ready);
+  running.add(server);
   let context: BrowserContext | undefined;
   try {
     server.writeSettings(userSettings(theme));
@@ -238,29 +254,40 @@ export async function startSession(theme: Theme): Promise<E2eSession> {
     context = await launchBrowser(ready.chromium, path.join(server.dir, 'chromium-profile'));
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    const consoleErrors: Array<{ text: string; url: string }> = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url });
+    });
     await openWorkbench(page, `${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const prefix = `${name}-${theme}-`;
+    for (const f of readdirSync(ARTIFACTS_DIR)) if (f.startsWith(prefix) && f.endsWith('.png')) rmSync(path.join(ARTIFACTS_DIR, f));
     let step = 0;
     const ctx = context;
     return {
+      name,
       theme,
       page,
       server,
-      async shot(name: string): Promise<string> {
+      consoleErrors,
+      async shot(label: string): Promise<string> {
         step += 1;
-        const file = path.join(ARTIFACTS_DIR, `${theme}-${String(step).padStart(2, '0')}-${name}.png`);
+        const file = path.join(ARTIFACTS_DIR, `${prefix}${String(step).padStart(2, '0')}-${label.replace(/[^\w.-]+/g, '-').slice(0, 80)}.png`);
         await page.screenshot({ path: file });
         return file;
       },
       async close(): Promise<void> {
         await ctx.close().catch(() => undefined);
         await server.stop();
-        if (process.env.VIGIL_E2E_KEEP !== '1') server.removeTempFiles();
+        running.delete(server);
+        if (process.env.VIGIL_E2E_KEEP === '1') console.log(`      kept ${server.dir} (VIGIL_E2E_KEEP=1)`);
+        else server.removeTempFiles();
       },
     };
   } catch (e) {
     await context?.close().catch(() => undefined);
     await server.stop();
+    running.delete(server);
     const tail = existsSync(server.logFile) ? readFileSync(server.logFile, 'utf8').slice(-2000) : '';
     throw new Error(`${(e as Error).message}${tail ? `\n--- code-server log (${server.logFile}) ---\n${tail}` : ''}`);
   }
@@ -373,4 +400,49 @@ export async function readActivationMs(server: CodeServer, timeoutMs = 30_000): 
     `"activated in N ms" in ${path.join(server.userDataDir, 'logs')}`,
   );
   return found as { ms: number; file: string };
+}
+
+/**
+ * VS Code's own activation time of an extension (code loading + activate()), as "Developer: Show
+ * Running Extensions" shows it. Leaves that editor open; close it with "View: Close All Editors".
+ */
+export async function readRunningExtensionActivationMs(page: Page, displayName: RegExp): Promise<number> {
+  await runCommand(page, 'Developer: Show Running Extensions');
+  const row = page.locator('.monaco-list-row').filter({ has: page.locator('.name', { hasText: displayName }) }).first();
+  const time = row.locator('.activation-time');
+  await time.waitFor({ state: 'visible' });
+  const text = await time.innerText();
+  const m = /Activation:\s*([\d.]+)\s*ms/.exec(text);
+  if (!m) throw new Error(`Running Extensions shows "${text}" for ${displayName}, not "Activation: N ms"`);
+  return Number(m[1]);
+}
+
+/**
+ * A mocha suite run once per theme on a fresh session. Tests in `body` run in order, as steps of
+ * one story; `session()` gives the running session. A failing test leaves a FAILED screenshot.
+ */
+export function describeInCodeServer(name: string, body: (session: () => E2eSession, theme: Theme) => void, themes: readonly Theme[] = ['dark', 'light']): void {
+  for (const theme of themes) {
+    describe(`${name} (code-server, ${theme} theme)`, function () {
+      this.timeout(5 * 60_000);
+      let current: E2eSession | undefined;
+      const session = (): E2eSession => {
+        if (!current) throw new Error('the code-server session did not start (see the "before all" hook error)');
+        return current;
+      };
+      before(async () => {
+        current = await startSession(name, theme);
+      });
+      afterEach(async function () {
+        if (this.currentTest?.state === 'failed' && current) {
+          const file = await current.shot(`FAILED-${this.currentTest.title}`).catch(() => undefined);
+          if (file) console.log(`      screenshot of the failure: ${file}`);
+        }
+      });
+      after(async () => {
+        await current?.close();
+      });
+      body(session, theme);
+    });
+  }
 }
