@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { ExpositionWriter, renderLabels } from '../../../../src/sandbox/sim/exposition';
+import { seasonalFactor } from '../../../../src/sandbox/sim/workload';
+import { parseExposition, scrape, SimHarness, T0, total, window } from './simHarness';
+
+describe('sandbox workload metrics', () => {
+  it('writes valid exposition: one HELP/TYPE per family, grouped samples, pod labels on every app series', () => {
+    const h = new SimHarness();
+    h.run(5000);
+    const { samples, types, helps } = parseExposition(h.sim.allMetrics());
+    for (const [name, type] of [
+      ['http_requests_total', 'counter'],
+      ['http_request_duration_seconds', 'histogram'],
+      ['process_resident_memory_bytes', 'gauge'],
+      ['process_cpu_seconds_total', 'counter'],
+      ['kube_pod_container_status_restarts_total', 'counter'],
+      ['kube_deployment_status_replicas_available', 'gauge'],
+      ['kube_pod_status_ready', 'gauge'],
+      ['kube_node_status_condition', 'gauge'],
+    ]) {
+      assert.equal(types.get(name), type, name);
+      assert.ok(helps.get(name), `HELP for ${name}`);
+    }
+    const app = samples.filter((s) => s.name.startsWith('http_') || s.name.startsWith('process_'));
+    assert.ok(app.length > 0);
+    for (const s of app) for (const l of ['namespace', 'pod', 'deployment', 'node']) assert.ok(s.labels[l], `${s.name} has ${l}`);
+    const pods = new Set(app.map((s) => s.labels.pod));
+    assert.equal(pods.size, 10, 'one series set per pod');
+    assert.equal(total(samples, 'kube_deployment_status_replicas_available', { deployment: 'checkout' }), 3);
+  });
+
+  it('keeps histogram buckets cumulative up to +Inf = _count, and counters monotonic between scrapes', () => {
+    const h = new SimHarness();
+    h.run(3000);
+    const a = scrape(h);
+    h.run(20_000);
+    const b = scrape(h);
+    for (const pod of new Set(b.filter((s) => s.name === 'http_request_duration_seconds_bucket').map((s) => s.labels.pod))) {
+      const buckets = b.filter((s) => s.name === 'http_request_duration_seconds_bucket' && s.labels.pod === pod);
+      assert.equal(buckets.at(-1)?.labels.le, '+Inf');
+      const les = buckets.map((s) => (s.labels.le === '+Inf' ? Infinity : Number(s.labels.le)));
+      assert.deepEqual(les, [...les].sort((x, y) => x - y));
+      for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i].value >= buckets[i - 1].value, `cumulative for ${pod}`);
+      assert.equal(buckets.at(-1)?.value, total(b, 'http_request_duration_seconds_count', { pod }));
+      assert.ok(total(b, 'http_request_duration_seconds_sum', { pod }) > 0);
+    }
+    const key = (s: { name: string; labels: Record<string, string> }) => `${s.name}${JSON.stringify(s.labels)}`;
+    const before = new Map(a.map((s) => [key(s), s.value]));
+    let compared = 0;
+    for (const s of b) {
+      if (!s.name.endsWith('_total') && !s.name.endsWith('_bucket') && !s.name.endsWith('_count') && !s.name.endsWith('_sum')) continue;
+      const prev = before.get(key(s));
+      if (prev === undefined) continue;
+      assert.ok(s.value >= prev, `${key(s)} went from ${prev} to ${s.value}`);
+      compared++;
+    }
+    assert.ok(compared > 100);
+    const w = window(a, b, 'frontend');
+    // 45 rps base around midday, noise ±8%, over 20 s
+    assert.ok(w.requests > 20 * 45 * 0.5 && w.requests < 20 * 45 * 2, `frontend served ${w.requests}`);
+    assert.ok(w.errorShare < 0.02, `healthy error share ${w.errorShare}`);
+  });
+
+  it('is reproducible: same seed and clock give the same metrics; another seed differs', () => {
+    const run = (seed: number) => {
+      const h = new SimHarness({ seed });
+      h.run(15_000);
+      return h.sim.allMetrics();
+    };
+    const a = run(11);
+    assert.equal(run(11), a);
+    assert.notEqual(run(12), a);
+  });
+
+  it('has a daily and weekly shape, compressed by daySeconds', () => {
+    const day = 600;
+    const at = (d: number) => seasonalFactor(T0 + d * day * 1000, day);
+    const samples = Array.from({ length: 48 }, (_, i) => at(i / 48));
+    assert.ok(Math.max(...samples) / Math.min(...samples) > 2, 'peak is well above the trough');
+    const weekday = Array.from({ length: 7 }, (_, d) => Array.from({ length: 24 }, (_, i) => seasonalFactor((d + i / 24) * day * 1000, day)).reduce((x, y) => x + y, 0));
+    assert.ok(weekday[5] < weekday[0] * 0.9 && weekday[6] < weekday[0] * 0.9, 'weekends are quieter');
+    const h1 = new SimHarness({ daySeconds: 60 });
+    h1.run(2000);
+    const a = scrape(h1);
+    h1.run(15_000);
+    const b = scrape(h1);
+    h1.run(15_000);
+    const c = scrape(h1);
+    const r1 = window(a, b, 'frontend').requests;
+    const r2 = window(b, c, 'frontend').requests;
+    const mean = (from: number) => Array.from({ length: 15 }, (_, i) => seasonalFactor(from + (i + 1) * 1000, 60)).reduce((x, y) => x + y, 0) / 15;
+    const expected = mean(T0 + 2000) / mean(T0 + 17_000);
+    assert.ok(Math.abs(expected - 1) > 0.2, `the test windows sit on different parts of the day (${expected})`);
+    assert.ok(Math.abs(r1 / r2 / expected - 1) < 0.15, `observed ratio ${r1 / r2} follows the seasonal ratio ${expected}`);
+  });
+
+  it('escapes label values and formats special numbers', () => {
+    const w = new ExpositionWriter().family('x', 'gauge', 'line\nbreak');
+    w.sample('x', renderLabels({ a: 'q"uote\\back\nline' }), Infinity);
+    const text = w.toString();
+    assert.equal(text, '# HELP x line\\nbreak\n# TYPE x gauge\nx{a="q\\"uote\\\\back\\nline"} +Inf\n');
+    assert.equal(parseExposition(text).samples[0].labels.a, 'q"uote\\back\nline');
+  });
+
+  it('serves one pod through podMetrics and undefined for an unknown pod', () => {
+    const h = new SimHarness();
+    h.run(4000);
+    const pod = h.pods('shop', 'checkout')[0].metadata.name;
+    const text = h.sim.podMetrics('shop', pod) as string;
+    const { samples } = parseExposition(text);
+    assert.ok(samples.length > 0);
+    assert.ok(samples.every((s) => s.labels.pod === pod));
+    assert.ok(!samples.some((s) => s.name.startsWith('kube_')));
+    assert.equal(h.sim.podMetrics('shop', 'nope'), undefined);
+  });
+
+  it('writes access logs with tail and follow', () => {
+    const h = new SimHarness();
+    h.run(5000);
+    const pod = h.pods('shop', 'frontend')[0].metadata.name;
+    const all = h.sim.podLogs('shop', pod, {}, () => undefined);
+    assert.ok(all && all.lines.length >= 4);
+    assert.match(all.lines[0], /INFO {2}starting frontend version 2\.3\.1/);
+    assert.ok(all.lines.some((l) => /^\S+Z INFO {2}(GET|POST) \/\S* \d{3} \d+ms request_id=/.test(l)));
+    const tail = h.sim.podLogs('shop', pod, { tailLines: 2 }, () => undefined);
+    assert.deepEqual(tail?.lines, all.lines.slice(-2));
+    const followed: string[] = [];
+    const f = h.sim.podLogs('shop', pod, { follow: true, tailLines: 0 }, (l) => followed.push(l));
+    assert.deepEqual(f?.lines, []);
+    h.run(3000);
+    assert.ok(followed.length >= 3);
+    f?.stop();
+    const n = followed.length;
+    h.run(3000);
+    assert.equal(followed.length, n, 'stop() ends the follow');
+    assert.equal(h.sim.podLogs('shop', 'nope', {}, () => undefined), undefined);
+    assert.throws(() => h.sim.podLogs('shop', pod, { container: 'sidecar' }, () => undefined), /container sidecar is not valid/);
+  });
+});
