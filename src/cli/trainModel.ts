@@ -9,18 +9,29 @@ import { intOption, parseCliArgs } from './args';
 export const DEFAULT_SEED = 42;
 export const DEFAULT_EPOCHS = 20;
 
-/** Progress lines go to stderr, so stdout carries only the final summary. */
-const stderrLogger: LoggerPort = {
-  log(level: LogLevel, message: string, fields?: LogFields) {
-    if (level !== 'debug') process.stderr.write(`[model] ${message}${fields && level !== 'info' ? ` ${JSON.stringify(fields)}` : ''}\n`);
-  },
-  child() {
-    return stderrLogger;
-  },
+/** Where the command writes: progress to stderr, so stdout carries only the summary. Tests pass their own. */
+export interface TrainModelOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const consoleOutput: TrainModelOutput = {
+  out: (line) => console.log(line),
+  err: (line) => process.stderr.write(`${line}\n`),
 };
 
+function progressLogger(output: TrainModelOutput): LoggerPort {
+  const logger: LoggerPort = {
+    log(level: LogLevel, message: string, fields?: LogFields) {
+      if (level !== 'debug') output.err(`[model] ${message}${fields && level !== 'info' ? ` ${JSON.stringify(fields)}` : ''}`);
+    },
+    child: () => logger,
+  };
+  return logger;
+}
+
 /** `vigil train-model [--out DIR] [--seed S] [--epochs N] [--services N] [--days N]` */
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], output: TrainModelOutput = consoleOutput): Promise<number> {
   const { values } = parseCliArgs('train-model', argv, {
     out: { type: 'string' },
     seed: { type: 'string' },
@@ -37,14 +48,14 @@ export async function run(argv: string[]): Promise<number> {
   if (services < 1) throw new Error(`vigil train-model: --services must be at least 1, got ${services}`);
   if (days < 2) throw new Error(`vigil train-model: --days must be at least 2 (the last day is held out), got ${days}`);
 
-  const { tf, backend } = await loadTf(stderrLogger);
+  const { tf, backend } = await loadTf(progressLogger(output));
   const t0 = Date.now();
   const result = trainBaseModel(tf, {
     seed,
     epochs,
     services,
     days,
-    onEpoch: (epoch, loss) => process.stderr.write(`[model] epoch ${epoch}/${epochs} loss ${loss.toFixed(5)}\n`),
+    onEpoch: (epoch, loss) => output.err(`[model] epoch ${epoch}/${epochs} loss ${loss.toFixed(5)}`),
   });
   const seconds = (Date.now() - t0) / 1000;
   try {
@@ -62,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   await writeFile(path.join(out, 'training.json'), JSON.stringify(training, null, 2) + '\n');
   result.model.dispose();
   const c = result.report.calibration;
-  console.log(
+  output.out(
     `trained the base model on ${backend} in ${training.trainingSeconds}s: seed ${seed}, ${epochs} epochs, final loss ${result.report.finalLoss}, ` +
       `held-out false alarms (score ≥ 0.9) ${(c.heldOutShareAtLeast09 * 100).toFixed(2)}%, injected memory+latency ramps caught ${(c.injectedShareAtLeast09 * 100).toFixed(1)}%\n` +
       `wrote ${path.join(out, 'model.json')}, weights.bin, training.json`,

@@ -10,6 +10,8 @@ export interface ModelMetadata {
   readonly signals: string[];
   readonly windowSize: number;
   readonly scaler?: RobustScaler;
+  /** Raw values per signal while the scaler is still warming up; absent once it is frozen. */
+  readonly scalerSamples?: number[][];
   readonly calibration: CalibrationState;
   /** Windows this model has been fine-tuned on for its service (0 for the base model). */
   readonly fineTunedWindows: number;

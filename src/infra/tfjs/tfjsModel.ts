@@ -9,7 +9,7 @@ import { loadTf, type TfRuntime } from './backend';
 import { ErrorCalibration } from './calibration';
 import { MODEL_FILE, directoryIoHandler } from './directoryIoHandler';
 import { MODEL_METADATA_KEY, type ModelMetadata } from './modelMetadata';
-import { MODEL_SIGNALS, WINDOW_SIZE, checkWindows, fitScaler, scaleWindows, type RawWindow, type RobustScaler } from './windowSpec';
+import { MODEL_SIGNALS, WINDOW_SIZE, checkWindows, fitScaler, scaleWindows, scalerFromColumns, type RawWindow, type RobustScaler } from './windowSpec';
 
 export interface TfjsModelOptions {
   /** Per-service models live in `<stateDir>/models/<service-key-safe>/`. */
@@ -22,6 +22,8 @@ export interface TfjsModelOptions {
 interface ServiceModel {
   readonly model: LayersModel;
   scaler: RobustScaler | undefined;
+  /** Raw values per signal seen by fine-tunes while the scaler warms up; undefined once frozen. */
+  scalerSamples: number[][] | undefined;
   readonly calibration: ErrorCalibration;
   /** False while the calibration is still the base model's. */
   calibratedOnService: boolean;
@@ -37,6 +39,13 @@ interface Base {
 
 /** A first fine-tune this large or larger holds out its newest 20% to calibrate on. */
 const SPLIT_MIN_WINDOWS = 50;
+/**
+ * The scaler is refitted on every fine-tune until the service has shown this many windows (a day
+ * of one-minute steps), so a first small batch cannot fix it to one hour of the daily cycle; then it is frozen.
+ */
+const SCALER_WARMUP_WINDOWS = 1440;
+const SCALER_SAMPLES = 4096;
+const SCALER_SAMPLES_SAVED = 1024;
 
 /**
  * ModelPort on TensorFlow.js: one autoencoder per service, copied from the shipped base model,
@@ -94,8 +103,8 @@ export class TfjsModel implements ModelPort {
       const base = await this.loadBase();
       const tf = base.runtime.tf;
       const svc = await this.service(serviceKey);
-      svc.scaler ??= fitScaler(windows);
-      const { values, mask } = scaleWindows(windows, svc.scaler);
+      warmUpScaler(svc, windows);
+      const { values, mask } = scaleWindows(windows, svc.scaler ?? fitScaler(windows));
       const first = !svc.calibratedOnService;
       const epochs = first ? (base.trained ? 8 : 30) : 2;
       const seed = hash(`${serviceKey}#${svc.fineTunedWindows}`);
@@ -127,6 +136,7 @@ export class TfjsModel implements ModelPort {
         signals: [...MODEL_SIGNALS],
         windowSize: WINDOW_SIZE,
         ...(svc.scaler ? { scaler: svc.scaler } : {}),
+        ...(svc.scalerSamples ? { scalerSamples: svc.scalerSamples.map((c) => thin(c, SCALER_SAMPLES_SAVED)) } : {}),
         calibration: svc.calibration.toJSON(),
         fineTunedWindows: svc.fineTunedWindows,
       };
@@ -171,6 +181,7 @@ export class TfjsModel implements ModelPort {
       svc = {
         model: cloneAutoencoder(base.runtime.tf, base.model),
         scaler: undefined,
+        scalerSamples: MODEL_SIGNALS.map(() => []),
         calibration: new ErrorCalibration(base.calibration.toJSON()),
         calibratedOnService: false,
         fineTunedWindows: 0,
@@ -192,7 +203,7 @@ export class TfjsModel implements ModelPort {
         this.logger?.log('warn', `ignoring the saved model of ${serviceKey} in ${dir}: it was made for other signals or window size; it will be retrained`, { service: serviceKey });
         return undefined;
       }
-      return { model, scaler: meta.scaler, calibration: new ErrorCalibration(meta.calibration), calibratedOnService: meta.fineTunedWindows > 0, fineTunedWindows: meta.fineTunedWindows };
+      return { model, scaler: meta.scaler, scalerSamples: meta.scalerSamples, calibration: new ErrorCalibration(meta.calibration), calibratedOnService: meta.fineTunedWindows > 0, fineTunedWindows: meta.fineTunedWindows };
     } catch (err) {
       this.logger?.log('warn', `cannot load the saved model of ${serviceKey} from ${dir}: ${(err as Error).message}; starting from the base model (delete the folder to silence this)`, { service: serviceKey });
       return undefined;
@@ -223,6 +234,28 @@ export class TfjsModel implements ModelPort {
     })();
     return this.base;
   }
+}
+
+/**
+ * While warming up, records the newest step of each window (windows come from a sliding stream)
+ * and refits the scaler on everything recorded; freezes it once the service has shown enough.
+ */
+function warmUpScaler(svc: ServiceModel, windows: ReadonlyArray<RawWindow>): void {
+  const samples = svc.scalerSamples;
+  if (!samples) return;
+  const rows = samples.every((c) => c.length === 0) ? [...windows[0], ...windows.slice(1).map((w) => w[w.length - 1])] : windows.map((w) => w[w.length - 1]);
+  for (const row of rows) {
+    for (let s = 0; s < MODEL_SIGNALS.length; s++) if (Number.isFinite(row[s])) samples[s].push(row[s]);
+  }
+  for (const column of samples) if (column.length > SCALER_SAMPLES) column.splice(0, column.length - SCALER_SAMPLES);
+  svc.scaler = scalerFromColumns(samples);
+  if (svc.fineTunedWindows + windows.length >= SCALER_WARMUP_WINDOWS) svc.scalerSamples = undefined;
+}
+
+/** Evenly spaced subset of at most `max` items, keeping the newest. */
+function thin(items: number[], max: number): number[] {
+  if (items.length <= max) return [...items];
+  return Array.from({ length: max }, (_, i) => items[items.length - 1 - Math.floor((i * items.length) / max)]).reverse();
 }
 
 function readMetadata(model: LayersModel): ModelMetadata | undefined {

@@ -54,12 +54,21 @@ function quantile(sorted: number[], q: number): number {
 
 /** Fits the scaler on every present value of the windows (overlapping windows weigh a step several times; the quantiles do not mind). */
 export function fitScaler(windows: ReadonlyArray<RawWindow>): RobustScaler {
+  const columns: number[][] = MODEL_SIGNALS.map(() => []);
+  for (const w of windows) {
+    for (const row of w) {
+      for (let s = 0; s < columns.length; s++) if (isPresent(row[s])) columns[s].push(row[s]);
+    }
+  }
+  return scalerFromColumns(columns);
+}
+
+/** The scaler of raw values per signal (columns[s] in MODEL_SIGNALS order). */
+export function scalerFromColumns(columns: ReadonlyArray<ReadonlyArray<number>>): RobustScaler {
   const median: number[] = [];
   const scale: number[] = [];
   MODEL_SIGNALS.forEach((name, s) => {
-    const values: number[] = [];
-    for (const w of windows) for (const row of w) if (isPresent(row[s])) values.push(row[s]);
-    values.sort((a, b) => a - b);
+    const values = (columns[s] ?? []).filter(isPresent).sort((a, b) => a - b);
     const m = values.length ? quantile(values, 0.5) : 0;
     const iqr = values.length ? quantile(values, 0.75) - quantile(values, 0.25) : 0;
     median.push(m);

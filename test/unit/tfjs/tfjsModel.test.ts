@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SignalName } from '../../../src/core/model/signal';
@@ -92,6 +92,38 @@ describe('TfjsModel (ModelPort)', function () {
     const before = await model.score('shop/checkout', probe);
     await model.fineTune('shop/cart', otherHistory);
     assert.deepEqual(await model.score('shop/checkout', probe), before);
+  });
+
+  it('learns online from small batches: the loss falls as a new service streams in', async () => {
+    const fresh = syntheticService(777, 2, 'shop/search');
+    const losses: number[] = [];
+    for (let start = 0; start + 40 * 3 <= 20 * 40 * 3; start += 40 * 3) {
+      const batch = windowsOf(fresh.rows, 3, start, start + 40 * 3 + 11);
+      losses.push((await model.fineTune('shop/search', batch)).loss);
+    }
+    const head = (losses[0] + losses[1]) / 2;
+    const tail = (losses[losses.length - 1] + losses[losses.length - 2]) / 2;
+    assert.ok(tail < head * 0.8, `loss went from ${head.toFixed(3)} to ${tail.toFixed(3)} over ${losses.length} batches`);
+    const later = await model.score('shop/search', windowsOf(fresh.rows, 5, 20 * 40 * 3));
+    assert.ok(later.filter((s) => s.score < 0.9).length / later.length >= 0.97);
+  });
+
+  it('ignores a damaged saved model with a warning naming the folder, instead of failing', async () => {
+    const warnings: string[] = [];
+    const logger = { log: (level: string, m: string) => level === 'warn' && warnings.push(m), child: () => logger };
+    const restarted = new TfjsModel({ stateDir, baseModelDir, logger });
+    const dir = restarted.serviceDir('shop/broken');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'model.json'), '{"modelTopology": {"config": 1}, "weightsManifest": []}');
+    try {
+      assert.equal(await restarted.load('shop/broken'), false);
+      assert.equal(warnings.length, 1);
+      assert.ok(warnings[0].includes(dir), warnings[0]);
+      const scores = await restarted.score('shop/broken', heldOut.slice(0, 3));
+      assert.equal(scores.length, 3, 'it scores from the base model instead');
+    } finally {
+      await restarted.dispose();
+    }
   });
 
   it('rejects windows of the wrong shape with a clear message', async () => {
