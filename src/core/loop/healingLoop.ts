@@ -1,0 +1,229 @@
+import { Correlator } from '../detect/correlation';
+import type { DetectorState } from '../detect/detectorState';
+import type { CorrelationUpdate } from '../detect/incidentGrouping';
+import { RuleEngine, type Rule, type RuleState } from '../detect/rules';
+import { StreamingDetector, stepFrame, toAnomaly } from '../detect/streamingDetector';
+import type { Anomaly } from '../model/anomaly';
+import type { ClusterFact } from '../model/fact';
+import type { Band, BadDirection, SampleFrame, SignalName } from '../model/signal';
+import { targetKey, type TargetRef } from '../model/target';
+import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
+import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, SourceStatus, StorePort } from '../ports';
+import type { VerificationEvidence } from '../verify/verifier';
+import type { Engine } from './engine';
+
+export interface HealingLoopDeps {
+  readonly clock: ClockPort;
+  readonly logger: LoggerPort;
+  readonly store: StorePort;
+  readonly metrics: MetricsPort;
+  readonly events: EventsPort;
+  readonly cluster: ClusterPort;
+  readonly engine: Engine;
+  readonly rules?: ReadonlyArray<Rule>;
+  readonly correlator?: Correlator;
+  /** Save detector state every this many frames per target (and on dispose). */
+  readonly persistEvery?: number;
+}
+
+/** What the loop saw most recently, for the UI and for verification. */
+export interface LoopSnapshot {
+  readonly t: number;
+  readonly targets: ReadonlyArray<{
+    readonly target: TargetRef;
+    readonly values: Readonly<Partial<Record<SignalName, number>>>;
+    readonly bands: Readonly<Partial<Record<SignalName, Band>>>;
+    readonly score: number;
+    readonly isAnomaly: boolean;
+    readonly reason: string;
+  }>;
+  readonly sources: ReadonlyArray<SourceStatus>;
+}
+
+interface TargetState {
+  readonly target: TargetRef;
+  readonly detector: StreamingDetector;
+  readonly rules: RuleEngine;
+  latest: SampleFrame | undefined;
+  lastAnomaly: Anomaly | undefined;
+  frames: number;
+}
+
+const DIRECTIONS: Readonly<Record<string, BadDirection>> = Object.fromEntries(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
+const STATE_NAME = 'detectors';
+
+/**
+ * observe → detect → correlate → engine. Feeds every frame to a per-target detector (baseline, rules,
+ * fusion), anomalies and cluster facts to the correlator, and diagnoses to the engine. It also answers
+ * the verifier: latest values, expected bands, restarts and rollout status.
+ */
+export class HealingLoop implements VerificationEvidence, Disposable {
+  private readonly targets = new Map<string, TargetState>();
+  private readonly correlator: Correlator;
+  private readonly subscriptions: Disposable[] = [];
+  private readonly sources = new Map<string, SourceStatus>();
+  private readonly snapshotListeners = new Set<(s: LoopSnapshot) => void>();
+  private savedStates: Record<string, { detector: DetectorState; rules: RuleState }> = {};
+  private lastFrameT = 0;
+  private persisting: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: HealingLoopDeps) {
+    this.correlator = deps.correlator ?? new Correlator();
+  }
+
+  /** Reloads detector state (no new warm-up after a restart) and subscribes to the sources. */
+  async start(): Promise<void> {
+    try {
+      this.savedStates = (await this.deps.store.readState<Record<string, { detector: DetectorState; rules: RuleState }>>(STATE_NAME)) ?? {};
+    } catch (err) {
+      this.deps.logger.log('error', `${(err as Error).message}; detectors start fresh`);
+      this.savedStates = {};
+    }
+    this.subscriptions.push(
+      this.deps.metrics.onStatus((s) => this.status(s)),
+      this.deps.events.onStatus((s) => this.status(s)),
+      this.deps.events.subscribe((f) => this.onFact(f)),
+      this.deps.metrics.subscribe((frames) => this.onFrames(frames)),
+    );
+  }
+
+  onSnapshot(listener: (s: LoopSnapshot) => void): Disposable {
+    this.snapshotListeners.add(listener);
+    return { dispose: () => this.snapshotListeners.delete(listener) };
+  }
+
+  private status(s: SourceStatus): void {
+    const prev = this.sources.get(s.source);
+    this.sources.set(s.source, s);
+    if (prev?.state !== s.state) this.deps.logger.log(s.state === 'ok' ? 'info' : 'warn', `${s.source}: ${s.state}: ${s.message}`);
+  }
+
+  /** One interval of frames, every target. */
+  onFrames(frames: ReadonlyArray<SampleFrame>): void {
+    this.correlator.setInventory(this.deps.events.inventory());
+    const updates: CorrelationUpdate[] = [];
+    for (const frame of frames) {
+      this.lastFrameT = Math.max(this.lastFrameT, frame.t);
+      this.deps.engine.record(frame);
+      if (frame.target.kind === 'pod') continue; // pods roll up into their service; per-pod noise would drown the signal
+      const st = this.stateOf(frame.target);
+      st.latest = frame;
+      st.frames++;
+      const ruleAnomalies = st.rules.step(frame);
+      const step = stepFrame(st.detector, frame, undefined, ruleAnomalies);
+      const anomaly = toAnomaly(frame.target, step);
+      st.lastAnomaly = anomaly;
+      if (anomaly.isAnomaly) {
+        this.deps.logger.log('debug', `anomaly on ${targetKey(frame.target)} score ${anomaly.score.toFixed(2)}: ${anomaly.reason}`);
+        updates.push(...this.correlator.observeAnomaly(anomaly));
+      }
+    }
+    updates.push(...this.correlator.observeFrames(frames.filter((f) => f.target.kind !== 'pod')));
+    this.correlator.closeIdle(this.lastFrameT);
+    this.dispatch(updates);
+    this.maybePersist();
+    this.emitSnapshot();
+  }
+
+  onFact(fact: ClusterFact): void {
+    this.deps.engine.recordFact(fact);
+    this.dispatch(this.correlator.observeFact(fact));
+  }
+
+  private dispatch(updates: ReadonlyArray<CorrelationUpdate>): void {
+    for (const u of updates) {
+      for (const key of u.absorbed ?? []) this.correlator.closeIncident(key);
+      const anomalies = u.members.map((m) => this.targets.get(targetKey(m))?.lastAnomaly).filter((a): a is Anomaly => Boolean(a?.isAnomaly));
+      void this.deps.engine.onDiagnosis({ incidentKey: u.incidentKey, diagnosis: u.diagnosis, anomalies }).catch((err: Error) => this.deps.logger.log('error', `engine refused a diagnosis: ${err.message}`));
+    }
+  }
+
+  private stateOf(target: TargetRef): TargetState {
+    const key = targetKey(target);
+    let st = this.targets.get(key);
+    if (!st) {
+      const saved = this.savedStates[key];
+      st = {
+        target,
+        detector: new StreamingDetector(DIRECTIONS, saved?.detector),
+        rules: new RuleEngine(this.deps.rules ?? [], saved?.rules ?? {}),
+        latest: undefined,
+        lastAnomaly: undefined,
+        frames: 0,
+      };
+      this.targets.set(key, st);
+    }
+    return st;
+  }
+
+  private maybePersist(): void {
+    const every = this.deps.persistEvery ?? 12;
+    const due = [...this.targets.values()].some((s) => s.frames > 0 && s.frames % every === 0);
+    if (due) void this.persist();
+  }
+
+  /** Saves every target's detector and rule state, so a restart scores on without a new warm-up. */
+  persist(): Promise<void> {
+    const doc: Record<string, { detector: DetectorState; rules: RuleState }> = { ...this.savedStates };
+    for (const [key, st] of this.targets) doc[key] = { detector: st.detector.snapshot(), rules: { ...st.rules.state } };
+    this.persisting = this.persisting.then(() => this.deps.store.writeState(STATE_NAME, doc)).catch((err: Error) => this.deps.logger.log('warn', `could not save detector state: ${err.message}`));
+    return this.persisting;
+  }
+
+  snapshot(): LoopSnapshot {
+    return {
+      t: this.lastFrameT,
+      targets: [...this.targets.values()].map((s) => ({
+        target: s.target,
+        values: s.latest?.values ?? {},
+        bands: s.detector.bands() as Partial<Record<SignalName, Band>>,
+        score: s.lastAnomaly?.score ?? 0,
+        isAnomaly: s.lastAnomaly?.isAnomaly ?? false,
+        reason: s.lastAnomaly?.reason ?? '',
+      })),
+      sources: [...this.sources.values()],
+    };
+  }
+
+  private emitSnapshot(): void {
+    if (this.snapshotListeners.size === 0) return;
+    const s = this.snapshot();
+    for (const l of this.snapshotListeners) l(s);
+  }
+
+  // ---- VerificationEvidence ----------------------------------------------------------------
+
+  latest(target: TargetRef, signal: SignalName): { t: number; v: number } | undefined {
+    const f = this.targets.get(targetKey(target))?.latest;
+    const v = f?.values[signal];
+    return f && v !== undefined && Number.isFinite(v) ? { t: f.t, v } : undefined;
+  }
+
+  band(target: TargetRef, signal: SignalName): Band | undefined {
+    return this.targets.get(targetKey(target))?.detector.bands()[signal];
+  }
+
+  async rolloutStatus(target: TargetRef): Promise<{ complete: boolean; message: string } | undefined> {
+    if (target.kind !== 'service' || !target.namespace) return undefined;
+    try {
+      return await this.deps.cluster.rolloutStatus(target.namespace, target.name);
+    } catch (err) {
+      this.deps.logger.log('warn', `rollout status of ${targetKey(target)} unavailable: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  probe(): { passing: boolean; detail: string } | undefined {
+    return undefined; // probes feed probe_success/probe_latency signals; conditions on them use signal checks
+  }
+
+  restarts(target: TargetRef): number | undefined {
+    const svc = this.deps.events.inventory().services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
+    return svc ? svc.pods.reduce((n, p) => n + p.restarts, 0) : undefined;
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+    void this.persist();
+  }
+}
