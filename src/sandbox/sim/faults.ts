@@ -147,7 +147,7 @@ export class FaultBook {
     if (f.kind === 'node-failure') this.prepareNodeFailure(f);
     else this.prepareWorkloadFault(f, req);
     this.faults.push(f);
-    if (f.kind === 'latency-spike' || f.kind === 'traffic-surge' || f.kind === 'dependency-outage' || f.kind === 'node-failure' || f.kind === 'bad-feature-flag') {
+    if (f.kind === 'latency-spike' || f.kind === 'dependency-outage' || f.kind === 'node-failure' || f.kind === 'bad-feature-flag') {
       f.symptomsMs = now;
     }
     return this.record(f);
@@ -369,9 +369,10 @@ export class FaultBook {
 
   /** Marks planned ends, first symptoms and recovery (ground truth for benchmarks). */
   update(atMs: number, symptom: (f: { kind: FaultKind; podUids: Set<string>; badImage?: string; namespace: string; name: string }) => boolean): void {
+    const saturated = (f: Fault) => [...this.host.pods()].some((p) => p.namespace === f.namespace && p.deployment === f.name && p.ready && p.utilisation > 0.85);
     for (const f of this.faults) {
       if (f.endedMs === undefined && f.endsMs !== undefined && f.endsMs <= atMs) this.finish(f, f.endsMs);
-      if (f.symptomsMs === undefined && symptom(f)) f.symptomsMs = atMs;
+      if (f.symptomsMs === undefined && this.isActive(f, atMs) && (f.kind === 'traffic-surge' ? saturated(f) : symptom(f))) f.symptomsMs = atMs;
       if (f.symptomsMs !== undefined && f.recoveredMs === undefined && atMs > f.symptomsMs && this.healed(f, atMs)) f.recoveredMs = atMs;
     }
   }

@@ -63,6 +63,8 @@ export interface ServiceSpec {
   replicas: number;
   baseRps: number;
   latencyMs: number;
+  /** Requests per second one pod serves before its CPU saturates. */
+  capacityRps?: number;
   dependsOn?: string[];
   featureFlags?: string;
   memoryLimit?: string;
@@ -70,6 +72,7 @@ export interface ServiceSpec {
 
 export function deploymentManifest(s: ServiceSpec): Deployment {
   const annotations: Record<string, string> = { [ANNOTATIONS.baseRps]: String(s.baseRps), [ANNOTATIONS.latencyMs]: String(s.latencyMs) };
+  if (s.capacityRps) annotations[ANNOTATIONS.capacityRps] = String(s.capacityRps);
   if (s.dependsOn?.length) annotations[ANNOTATIONS.dependsOn] = s.dependsOn.join(',');
   if (s.featureFlags) annotations[ANNOTATIONS.featureFlags] = s.featureFlags;
   return {
@@ -104,10 +107,10 @@ export function deploymentManifest(s: ServiceSpec): Deployment {
 }
 
 export const DEFAULT_SERVICES: ReadonlyArray<ServiceSpec> = [
-  { namespace: 'shop', name: 'frontend', image: 'shop/frontend:2.3.1', replicas: 3, baseRps: 45, latencyMs: 35, dependsOn: ['shop/cart', 'shop/checkout'], featureFlags: 'feature-flags' },
-  { namespace: 'shop', name: 'cart', image: 'shop/cart:1.8.0', replicas: 2, baseRps: 18, latencyMs: 20 },
-  { namespace: 'shop', name: 'checkout', image: 'shop/checkout:1.4.2', replicas: 3, baseRps: 9, latencyMs: 80, dependsOn: ['payments/payments-api'], featureFlags: 'feature-flags' },
-  { namespace: 'payments', name: 'payments-api', image: 'payments/payments-api:3.1.0', replicas: 2, baseRps: 7, latencyMs: 120 },
+  { namespace: 'shop', name: 'frontend', image: 'shop/frontend:2.3.1', replicas: 3, baseRps: 45, latencyMs: 35, capacityRps: 38, dependsOn: ['shop/cart', 'shop/checkout'], featureFlags: 'feature-flags' },
+  { namespace: 'shop', name: 'cart', image: 'shop/cart:1.8.0', replicas: 2, baseRps: 18, latencyMs: 20, capacityRps: 22 },
+  { namespace: 'shop', name: 'checkout', image: 'shop/checkout:1.4.2', replicas: 3, baseRps: 9, latencyMs: 80, capacityRps: 8, dependsOn: ['payments/payments-api'], featureFlags: 'feature-flags' },
+  { namespace: 'payments', name: 'payments-api', image: 'payments/payments-api:3.1.0', replicas: 2, baseRps: 7, latencyMs: 120, capacityRps: 9 },
 ];
 
 function namespace(name: string): KubeObject {

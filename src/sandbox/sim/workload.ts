@@ -44,14 +44,14 @@ export function profileOf(namespace: string, deployment: string, d: Deployment |
     return Number.isFinite(n) && n > 0 ? n : fallback;
   };
   const baseRps = num(ANNOTATIONS.baseRps, 5);
-  const replicas = Math.max(1, d?.spec.replicas ?? 1);
   return {
     key: `${namespace}/${deployment}`,
     namespace,
     deployment,
     baseRps,
     medianLatencySeconds: num(ANNOTATIONS.latencyMs, 40) / 1000,
-    capacityRps: num(ANNOTATIONS.capacityRps, (baseRps / replicas) * 3),
+    // a property of the code, not of the replica count: scaling out lowers each pod's load
+    capacityRps: num(ANNOTATIONS.capacityRps, 20),
     dependsOn: (a[ANNOTATIONS.dependsOn] ?? '')
       .split(',')
       .map((s) => s.trim())
