@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { decodeProtobuf, isProtobuf } from './apiProtobuf';
 import { validateObject } from './apiValidation';
 import { tableFor, wantsTable } from './apiTable';
-import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, groupVersion, subresourceKnown, versionInfo } from './discovery';
+import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, groupVersion, openApiV3GroupVersion, openApiV3Root, subresourceKnown, versionInfo } from './discovery';
 import { applyPatch, PATCH_CONTENT_TYPES } from './patch';
 import { formatLabelSelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, requirementsFromLabelSelector } from './selectors';
 import { RESOURCES, StatusError, type ChangeEvent, type KubeObject, type ObjectStore, type ResourceInfo, type ResourceName } from './store';
@@ -209,6 +209,13 @@ export class ApiServer {
       case 'version':
         if (rest.length) throw notFoundPath();
         return this.json(res, 200, versionInfo());
+      case 'openapi': {
+        // v3 only: its root and per-group-version documents; kubectl falls back without v2.
+        if (rest[0] !== 'v3') throw notFoundPath();
+        const doc = rest.length === 1 ? openApiV3Root() : openApiV3GroupVersion(rest.slice(1).join('/'));
+        if (!doc) throw notFoundPath();
+        return this.json(res, 200, doc);
+      }
       case 'healthz':
       case 'livez':
       case 'readyz':
@@ -308,7 +315,7 @@ export class ApiServer {
       case 'GET':
         req.resume();
         if (isWatch) return this.watch(req, res, t, q);
-        return this.json(res, 200, this.store.mustGet(t.info.name, t.namespace, t.name));
+        return this.json(res, 200, this.get(req, t, q));
       case 'PUT':
         return this.json(res, 200, this.update(t, await readBody(`update ${t.info.name}`), dryRun));
       case 'PATCH':
@@ -337,6 +344,11 @@ export class ApiServer {
     const fields = parseFieldSelector(q.get('fieldSelector') ?? undefined, t.info.name);
     if (t.name !== undefined) fields.push({ field: 'metadata.name', equals: true, value: t.name });
     return (o: KubeObject) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o);
+  }
+
+  private get(req: http.IncomingMessage, t: Target, q: URLSearchParams): unknown {
+    const o = this.store.mustGet(t.info.name, t.namespace, t.name as string);
+    return wantsTable(req.headers.accept) ? tableFor(t.info, [o], o.metadata.resourceVersion ?? '', q.get('includeObject')) : o;
   }
 
   private list(req: http.IncomingMessage, res: http.ServerResponse, t: Target, q: URLSearchParams): void {
@@ -435,7 +447,6 @@ export class ApiServer {
       const tick = setInterval(() => send('BOOKMARK', { kind: t.info.kind, apiVersion, metadata: { resourceVersion: String(this.store.resourceVersion) } }), this.bookmarkMs);
       timers.push(tick);
     }
-    req.on('close', end);
     res.on('close', end);
     res.on('error', end);
   }
@@ -758,7 +769,6 @@ export class ApiServer {
     open.podWatch = this.store.onChange((e) => {
       if (e.resource === 'pods' && e.type === 'DELETED' && e.object.metadata.name === name && e.object.metadata.namespace === t.namespace) end();
     });
-    req.on('close', end);
     res.on('close', end);
   }
 

@@ -105,3 +105,34 @@ export function apiResourceList(group: string, version: string): Record<string, 
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion({ group, version }), resources };
 }
+
+/** URL path prefix of a group/version: api/v1 or apis/GROUP/VERSION. */
+function gvPath(g: { group: string; version: string }): string {
+  return g.group ? `apis/${g.group}/${g.version}` : `api/${g.version}`;
+}
+
+/**
+ * Root of /openapi/v3. kubectl reads it to learn that the server validates fields itself
+ * (`fieldValidation`), so `kubectl apply` works with its default --validate.
+ */
+export function openApiV3Root(): Record<string, unknown> {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  for (const g of groupVersions()) paths[gvPath(g)] = { serverRelativeURL: `/openapi/v3/${gvPath(g)}?hash=${SANDBOX_KUBERNETES_VERSION.gitVersion}` };
+  return { paths };
+}
+
+/** A minimal OpenAPI v3 document of one group/version: write operations with their query parameters, no schemas. */
+export function openApiV3GroupVersion(path: string): Record<string, unknown> | undefined {
+  const g = groupVersions().find((x) => gvPath(x) === path);
+  if (!g) return undefined;
+  const queryParams = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'].map((name) => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } }));
+  const paths: Record<string, unknown> = {};
+  for (const r of RESOURCES.filter((x) => x.group === g.group && x.version === g.version)) {
+    const gvk = { group: r.group, version: r.version, kind: r.kind };
+    const collection = `/${gvPath(g)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.name}`;
+    const op = (action: string) => ({ operationId: `${action}${r.kind}`, 'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk, parameters: queryParams, responses: { '200': { description: 'OK' } } });
+    paths[collection] = { get: op('list'), post: op('post') };
+    paths[`${collection}/{name}`] = { get: op('get'), put: op('put'), patch: op('patch'), delete: op('delete') };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes (Vigil sandbox)', version: SANDBOX_KUBERNETES_VERSION.gitVersion }, paths, components: { schemas: {} } };
+}
