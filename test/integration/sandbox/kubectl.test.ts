@@ -6,9 +6,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { sandboxKubeconfig } from '../../../src/sandbox/kubeconfig';
 import type { KubeObject } from '../../../src/sandbox/store';
-import { kubectl, kubectlOk, startChildSandbox, startInProcessSandbox, waitFor, type InProcessSandbox } from './sandboxProcess';
+import { kubectl, kubectlOk, startChildSandbox, startInProcessSandbox, waitFor, type ChildSandbox, type InProcessSandbox } from './sandboxProcess';
 
 interface PodLike extends KubeObject {
   spec: { nodeName?: string; containers: Array<{ name: string; image: string }> };
@@ -228,25 +231,73 @@ describe('sandbox with the real kubectl', function () {
   });
 });
 
-describe('vigil sandbox (child process)', function () {
+describe('vigil sandbox and vigil chaos (child processes)', function () {
   this.timeout(60_000);
+  let child: ChildSandbox;
 
-  it('prints one JSON ready line, serves kubectl and exits 0 on SIGTERM', async () => {
-    const child = await startChildSandbox();
+  /** Runs `vigil chaos ...` from source and collects its output. */
+  const chaos = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const root = path.resolve(__dirname, '../../..');
+      const p = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/cli/main.ts'), 'chaos', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => (stdout += d.toString()));
+      p.stderr.on('data', (d) => (stderr += d.toString()));
+      p.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  before(async () => {
+    child = await startChildSandbox();
+  });
+  after(async () => {
+    await child?.stop();
+  });
+
+  it('prints one JSON ready line and serves kubectl and the metrics port', async () => {
+    assert.match(child.apiServer, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(child.metrics, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const nodes = await kubectlOk(child.kubeconfig, ['get', 'nodes', '-o', 'name']);
+    assert.deepEqual(nodes.trim().split('\n').sort(), ['node/node-1', 'node/node-2', 'node/node-3']);
+    const ctx = await kubectlOk(child.kubeconfig, ['config', 'current-context']);
+    assert.equal(ctx.trim(), 'vigil-sandbox');
+    const metrics = await fetch(child.metrics).then((r) => r.text());
+    assert.match(metrics, /^# (HELP|TYPE) /m);
+  });
+
+  it('vigil chaos injects a fault the sandbox then lists', async () => {
+    const r = await chaos(['crash-loop', '--kubeconfig', child.kubeconfig, '--target', 'shop/cart', '--duration', '30']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /injected crash-loop on shop\/cart: id \S+, started \S+, ends \S+/);
+    const injected = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { id: string };
+    const list = (await fetch(`${child.apiServer}/sandbox/v1/faults`).then((x) => x.json())) as { items: Array<{ id: string; fault: string; target: string }> };
+    assert.ok(list.items.some((f) => f.id === injected.id && f.fault === 'crash-loop' && f.target === 'shop/cart'));
+  });
+
+  it('vigil chaos fails clearly on an unknown target, an unknown fault, and a server that is not a sandbox', async () => {
+    const missing = await chaos(['bad-release', '--kubeconfig', child.kubeconfig, '--target', 'shop/nope']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /refused bad-release on shop\/nope \(HTTP 404\).*not found/);
+    const unknown = await chaos(['meteor-strike', '--kubeconfig', child.kubeconfig, '--target', 'shop/cart']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown fault "meteor-strike"/);
+
+    const impostor = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ major: '1', minor: '30', gitVersion: 'v1.30.0' })));
+    await new Promise<void>((r) => impostor.listen(0, '127.0.0.1', () => r()));
     try {
-      assert.match(child.apiServer, /^http:\/\/127\.0\.0\.1:\d+$/);
-      assert.match(child.metrics, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-      const nodes = await kubectlOk(child.kubeconfig, ['get', 'nodes', '-o', 'name']);
-      assert.deepEqual(nodes.trim().split('\n').sort(), ['node/node-1', 'node/node-2', 'node/node-3']);
-      const ctx = await kubectlOk(child.kubeconfig, ['config', 'current-context']);
-      assert.equal(ctx.trim(), 'vigil-sandbox');
-      const metrics = await fetch(child.metrics).then((r) => r.text());
-      assert.match(metrics, /^# (HELP|TYPE) /m);
-      const exited = new Promise<number | null>((r) => child.child.once('exit', (code) => r(code)));
-      child.child.kill('SIGTERM');
-      assert.equal(await exited, 0, `stderr: ${child.stderr()}`);
+      const kc = path.join(child.dir, 'impostor.kubeconfig');
+      writeFileSync(kc, sandboxKubeconfig(`http://127.0.0.1:${(impostor.address() as AddressInfo).port}`));
+      const r = await chaos(['crash-loop', '--kubeconfig', kc, '--target', 'shop/cart']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /is not a Vigil sandbox/);
     } finally {
-      await child.stop();
+      impostor.close();
     }
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    const exited = new Promise<number | null>((r) => child.child.once('exit', (code) => r(code)));
+    child.child.kill('SIGTERM');
+    assert.equal(await exited, 0, `stderr: ${child.stderr()}`);
   });
 });
