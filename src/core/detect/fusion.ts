@@ -1,49 +1,51 @@
 import type { Band } from '../model/signal';
 import type { Severity } from '../model/anomaly';
-import { normalTail } from './robustStats';
+import { MEAN_ABS_TO_SIGMA, alphaForHalfLife, normalTail } from './robustStats';
 
 /** Tuning of score calibration; one configuration for every target (chosen on the NAB corpus, see bench:nab). */
 export interface FusionConfig {
   /** Samples before any score is given: the detectors are still learning. */
   readonly warmup: number;
-  /** Half-life (samples) of the remembered largest surprise the score is relative to. */
-  readonly recordHalfLife: number;
+  /** Half-life (samples) of the short average of surprise, and of its long-run typical level and spread. */
+  readonly shortHalfLife: number;
+  readonly longHalfLife: number;
+  /** Tail probability 10^-(decades * score): score 1 means the short surprise is `decades` decades unlikely. */
+  readonly decades: number;
+  /** The same test on the single latest surprise, so one huge outlier is flagged at once (0: off; 12 costs ~2 NAB points). */
+  readonly instantDecades: number;
   /** The detector's own decision threshold on the calibrated score. */
   readonly threshold: number;
   /** Samples after a detection during which further scores are damped: one incident, one alert. */
   readonly quietSamples: number;
   readonly quietDamping: number;
-  readonly mode: number;
-  readonly likeHalfLife: number;
-  readonly shortHalfLife: number;
-  readonly likeScale: number;
 }
 
 export const DEFAULT_FUSION_CONFIG: FusionConfig = {
   warmup: 64,
-  recordHalfLife: 100000,
+  shortHalfLife: 16,
+  longHalfLife: 1000,
+  decades: 3,
+  instantDecades: 0,
   threshold: 0.9,
-  quietSamples: 200,
+  quietSamples: 100,
   quietDamping: 0.5,
-  mode: 0,
-  likeHalfLife: 1000,
-  shortHalfLife: 2,
-  likeScale: 8,
 };
 
 export interface FusionState {
-  /** Largest surprise seen so far, slowly forgotten. */
-  record: number;
   n: number;
   /** Samples left in the quiet period after a detection. */
   quiet: number;
-  mu: number;
-  m2: number;
+  /** Short average of log(1 + surprise), and the long-run robust location and mean absolute deviation of it. */
   short: number;
+  mu: number;
+  dev: number;
+  /** Long-run robust location and mean absolute deviation of log(1 + surprise) itself. */
+  muX: number;
+  devX: number;
 }
 
 export function newFusionState(): FusionState {
-  return { record: 0, n: 0, quiet: 0, mu: 0, m2: 0, short: 0 };
+  return { n: 0, quiet: 0, short: 0, mu: 0, dev: 0, muX: 0, devX: 0 };
 }
 
 /** Evidence of one signal at one time. */
@@ -83,19 +85,22 @@ export interface FusedScore {
 }
 
 /**
- * One score per target and time. The statistical surprise is calibrated against the largest surprise this target
- * has shown before (a new record is an anomaly, the hundredth wiggle of a noisy signal is not); rule and model
+ * One score per target and time. The statistical surprise is calibrated like an anomaly likelihood: its short
+ * average is compared with what is usual for this target (the hundredth wiggle of a noisy signal is not an
+ * anomaly, a sustained burst on a calm one is), and the tail probability becomes a score; rule and model
  * evidence can only raise it. After a detection the score is damped for a quiet period, because the first alert of
  * an incident is the one that matters and repeats are noise to the on-call human.
  */
 export class ScoreFusion {
-  private readonly decay: number;
+  private readonly shortAlpha: number;
+  private readonly longAlpha: number;
 
   constructor(
     readonly state: FusionState = newFusionState(),
     private readonly config: FusionConfig = DEFAULT_FUSION_CONFIG,
   ) {
-    this.decay = Math.pow(2, -1 / config.recordHalfLife);
+    this.shortAlpha = alphaForHalfLife(config.shortHalfLife);
+    this.longAlpha = alphaForHalfLife(config.longHalfLife);
   }
 
   get threshold(): number {
@@ -114,26 +119,26 @@ export class ScoreFusion {
         top = e;
       }
     }
-    let score = 0;
     const c = this.config;
-    if (c.mode === 0) {
-      if (s.n >= c.warmup && raw > 0) {
-        score = s.record > 0 ? Math.min(1, raw / s.record) : 1;
-      }
-    } else {
-      const aS = 1 - Math.pow(2, -1 / c.shortHalfLife);
-      s.short = s.n === 0 ? raw : s.short + aS * (raw - s.short);
-      if (s.n >= c.warmup) {
-        const sd = Math.sqrt(Math.max(s.m2 - s.mu * s.mu, 1e-12));
-        const z = (s.short - s.mu) / sd;
-        score = z <= 0 ? 0 : Math.min(1, -Math.log(Math.max(normalTail(z), 1e-300)) / c.likeScale / Math.LN10);
-      }
-      const aL = s.n < c.likeHalfLife ? 1 / (s.n + 1) : 1 - Math.pow(2, -1 / c.likeHalfLife);
-      s.mu += aL * (s.short - s.mu);
-      s.m2 += aL * (s.short * s.short - s.m2);
+    const x = Math.log1p(raw);
+    s.short = s.n === 0 ? x : s.short + this.shortAlpha * (x - s.short);
+    let score = 0;
+    if (s.n >= c.warmup) {
+      const z = (s.short - s.mu) / (MEAN_ABS_TO_SIGMA * s.dev + 1e-9);
+      score = tailScore(z, c.decades);
+      if (c.instantDecades > 0) score = Math.max(score, tailScore((x - s.muX) / (MEAN_ABS_TO_SIGMA * s.devX + 1e-9), c.instantDecades));
+      if (s.quiet > 0) score *= c.quietDamping;
     }
-    if (s.quiet > 0) score *= c.quietDamping;
-    s.record = Math.max(raw, s.record * this.decay);
+    // Robust update: a burst of surprise moves the long-run level by a bounded step.
+    const a = s.n < c.longHalfLife ? 1 / (s.n + 1) : this.longAlpha;
+    const r = s.short - s.mu;
+    const limit = 4 * (MEAN_ABS_TO_SIGMA * s.dev + 1e-9);
+    s.mu += a * (s.n < 10 ? r : Math.max(-limit, Math.min(limit, r)));
+    s.dev += a * (Math.min(Math.abs(r), 2 * limit) - s.dev);
+    const rx = x - s.muX;
+    const limitX = 4 * (MEAN_ABS_TO_SIGMA * s.devX + 1e-9);
+    s.muX += a * (s.n < 10 ? rx : Math.max(-limitX, Math.min(limitX, rx)));
+    s.devX += a * (Math.min(Math.abs(rx), 2 * limitX) - s.devX);
     s.n++;
 
     let reason = top && score > 0 ? describe(top) : 'within expected bands';
@@ -161,12 +166,16 @@ export class ScoreFusion {
   }
 }
 
+/** Score in [0, 1] from a z: the tail probability's decades over `decades`. */
+function tailScore(z: number, decades: number): number {
+  return z <= 0 ? 0 : Math.min(1, -Math.log10(Math.max(normalTail(z), 1e-300)) / decades);
+}
+
 function describe(e: SignalEvidence): string {
   const where = e.observed > e.band.upper ? 'above' : e.observed < e.band.lower ? 'below' : 'inside';
   const what: Record<string, string> = {
     seasonal: `${where} its seasonal band`,
     level: `${where} its recent level`,
-    spike: 'jumped',
     shift: 'shifted level',
     novel: 'moved in a pattern not seen before',
   };

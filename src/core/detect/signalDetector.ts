@@ -9,8 +9,6 @@ export interface SignalDetectorState {
   /** Value against a short and a long exponential baseline. */
   fast: EwState;
   slow: EwState;
-  /** First differences against their own typical size. */
-  diff: EwState;
   /** Short mean of the value, compared with `slow` for level shifts. */
   recent: EwState;
   novelty: NoveltyState;
@@ -23,29 +21,25 @@ export interface SignalStep {
   /** Seasonal band the sample was scored against. */
   readonly band: Band;
   /** Which detector found it most surprising, for the reason line. */
-  readonly cause: 'seasonal' | 'level' | 'spike' | 'shift' | 'novel';
+  readonly cause: 'seasonal' | 'level' | 'shift' | 'novel';
   readonly observed: number;
 }
 
-export const TUNING = { fast: 24, slow: 384, diff: 192, recent: 4, season: 1, level: 1, spike: 1, shift: 1.5, novelty: 0.8 };
-let FAST = alphaForHalfLife(TUNING.fast);
-let SLOW = alphaForHalfLife(TUNING.slow);
-let DIFF = alphaForHalfLife(TUNING.diff);
-let RECENT = alphaForHalfLife(TUNING.recent);
-export function retune(): void {
-  FAST = alphaForHalfLife(TUNING.fast);
-  SLOW = alphaForHalfLife(TUNING.slow);
-  DIFF = alphaForHalfLife(TUNING.diff);
-  RECENT = alphaForHalfLife(TUNING.recent);
-}
+const FAST = alphaForHalfLife(24);
+const SLOW = alphaForHalfLife(384);
+const RECENT = alphaForHalfLife(4);
+/** Gains that put the detectors on one scale of sigmas (chosen once on the whole NAB corpus). */
+const SHIFT_GAIN = 1.5;
+const NOVELTY_GAIN = 0.8;
 
 export function newSignalDetectorState(): SignalDetectorState {
-  return { baseline: SeasonalBaseline.initialState(), fast: newEw(), slow: newEw(), diff: newEw(), recent: newEw(), novelty: newNovelty(), last: null };
+  return { baseline: SeasonalBaseline.initialState(), fast: newEw(), slow: newEw(), recent: newEw(), novelty: newNovelty(), last: null };
 }
 
 /**
  * The cheap streaming detectors of one signal, combined by taking the most surprised: seasonal residual,
- * robust z over two horizons, spikes in the first difference, level shift of the recent mean, and novelty.
+ * robust z over two horizons, level shift of the recent mean, and contextual novelty. (A first-difference spike
+ * detector was tried and cost NAB points: spikes already show in the residuals.)
  */
 export class SignalDetector {
   private readonly baseline: SeasonalBaseline;
@@ -64,26 +58,19 @@ export class SignalDetector {
   step(x: number): SignalStep {
     const s = this.state;
     const seasonal = this.baseline.step(x);
-    const dx = s.last === null ? 0 : x - s.last;
-    const zSeason = TUNING.season * this.directed(seasonal.z);
-    const zLevel = TUNING.level * Math.min(this.directed(ewZ(s.fast, x)), this.directed(ewZ(s.slow, x)));
-    const zSpike = s.last === null ? 0 : TUNING.spike * this.directed(ewZ(s.diff, dx) - ewZ(s.diff, 0));
+    const zSeason = this.directed(seasonal.z);
+    const zLevel = Math.min(this.directed(ewZ(s.fast, x)), this.directed(ewZ(s.slow, x)));
     ewUpdate(s.recent, x, RECENT, 1e9);
-    const zShift = s.slow.n > 32 ? TUNING.shift * this.directed(ewZ(s.slow, s.recent.m)) : 0;
-    const novel = TUNING.novelty * noveltyStep(s.novelty, x);
+    const zShift = s.slow.n > 32 ? SHIFT_GAIN * this.directed(ewZ(s.slow, s.recent.m)) : 0;
+    const novel = NOVELTY_GAIN * noveltyStep(s.novelty, x);
     ewUpdate(s.fast, x, FAST);
     ewUpdate(s.slow, x, SLOW);
-    if (s.last !== null) ewUpdate(s.diff, dx, DIFF);
     s.last = x;
     let surprise = zSeason;
     let cause: SignalStep['cause'] = 'seasonal';
     if (zLevel > surprise) {
       surprise = zLevel;
       cause = 'level';
-    }
-    if (zSpike > surprise) {
-      surprise = zSpike;
-      cause = 'spike';
     }
     if (zShift > surprise) {
       surprise = zShift;

@@ -36,8 +36,10 @@ describe('vigil detect input handling', () => {
     const out = runCsv(series(300));
     assert.equal(out[0], 'timestamp,anomaly_score,is_anomaly');
     assert.equal(out.length, 301);
-    const spike = out[300 - 5 + 1].split(',');
-    assert.equal(spike[2], '1', `spike row ${out[296]}`);
+    // The spike is row 296 of the output; the short average of surprise flags it within a few rows.
+    const flagged = out.slice(296, 301).findIndex((l) => l.endsWith(',1'));
+    assert.ok(flagged >= 0, out.slice(290).join('\n'));
+    assert.ok(out.slice(150, 296).every((l) => l.endsWith(',0')), 'no alarm on the plain sine before it');
     const wide = runCsv('timestamp;cpu;memory\n2024-01-01 00:00:00;1;2\n2024-01-01 00:01:00;1.1;;\n'.replace(';;', ';'));
     assert.equal(wide[0], 'timestamp,anomaly_score,is_anomaly,contribution_cpu,contribution_memory');
     assert.equal(wide.length, 3);
