@@ -122,6 +122,8 @@ export class Correlator {
   /** Latest input time: the correlator's only clock. */
   private readonly time = { now: 0 };
   private readonly view: EvidenceView;
+  /** Derived values (rule results, trends) of the current state; cleared whenever an input changes it. */
+  private readonly cache = new Map<string, unknown>();
 
   constructor(config: Partial<CorrelationConfig> = {}, graph: DependencyGraph = new DependencyGraph()) {
     this.config = { ...DEFAULT_CORRELATION_CONFIG, ...config };
@@ -138,6 +140,12 @@ export class Correlator {
       configChanges: (ns, from, to) => (this.configChanges.get(ns) ?? []).filter((f) => f.t >= from && f.t <= to),
       frames: (k) => this.entities.get(k)?.frames ?? [],
       inventory: (k) => this.inventoryByKey.get(k),
+      memo: <T>(k: string, compute: () => T): T => {
+        if (this.cache.has(k)) return this.cache.get(k) as T;
+        const v = compute();
+        this.cache.set(k, v);
+        return v;
+      },
     };
   }
 
@@ -214,7 +222,11 @@ export class Correlator {
       this.advance(frame.t);
       const key = targetKey(frame.target);
       const e = this.entity(key);
-      e.frames.push(frame);
+      // Kept in time order (rules bisect it); a late frame is slotted in, a duplicate time replaces.
+      let i = e.frames.length;
+      while (i > 0 && e.frames[i - 1].t > frame.t) i--;
+      if (i > 0 && e.frames[i - 1].t === frame.t) e.frames[i - 1] = frame;
+      else e.frames.splice(i, 0, frame);
       const horizon = this.time.now - this.config.frameHistoryMs;
       while (e.frames.length && e.frames[0].t < horizon) e.frames.shift();
       if (this.activeEpisode(key) || this.book.ofMember(key)) dirty.push(key);
@@ -280,6 +292,7 @@ export class Correlator {
    * grouping settled within one input is never reported half-done.
    */
   private process(dirty: ReadonlyArray<string>): CorrelationUpdate[] {
+    this.cache.clear();
     const visits = new Map<string, number>();
     const touched = new Set<GroupedIncident>();
     let queue = [...new Set(dirty)].sort();
@@ -304,17 +317,13 @@ export class Correlator {
   }
 
   private live(incidents: Set<GroupedIncident>): GroupedIncident[] {
-    const open = new Set(this.book.all());
-    return [...incidents].filter((i) => open.has(i)).sort((a, b) => a.openedAt - b.openedAt || (a.key < b.key ? -1 : 1));
+    return [...incidents].filter((i) => !i.closed).sort((a, b) => a.openedAt - b.openedAt || (a.key < b.key ? -1 : 1));
   }
 
   /** Candidate causes of one target's symptoms: its own, a failing callee's, a failed node's. */
   private candidates(key: string): Hypothesis[] {
-    if (key.startsWith('node:')) {
-      const h = diagnoseNode(this.view, key);
-      return h ? [h] : [];
-    }
-    const out = diagnoseService(this.view, key);
+    if (key.startsWith('node:')) return [...this.nodeCauses(key)];
+    const out = [...this.serviceCauses(key)];
     const ep = this.activeEpisode(key);
     if (!ep) return out;
     for (const callee of this.graph.callees(key)) {
@@ -324,15 +333,26 @@ export class Correlator {
       const inc = this.book.ofMember(callee);
       if (inc?.diagnosis && inc.root !== key) out.push(fromDiagnosis(inc.diagnosis));
       else if (!inc) {
-        const top = diagnoseService(this.view, callee)[0];
+        const top = this.serviceCauses(callee)[0];
         if (top && top.kind !== 'unknown') out.push(top);
       }
     }
     for (const node of this.graph.nodesOfService(key)) {
-      const h = diagnoseNode(this.view, node);
+      const h = this.nodeCauses(node)[0];
       if (h && h.members.includes(key)) out.push(h);
     }
     return rank(out);
+  }
+
+  private serviceCauses(key: string): ReadonlyArray<Hypothesis> {
+    return this.view.memo(`service|${key}`, () => diagnoseService(this.view, key));
+  }
+
+  private nodeCauses(node: string): ReadonlyArray<Hypothesis> {
+    return this.view.memo(`node|${node}`, () => {
+      const h = diagnoseNode(this.view, node);
+      return h ? [h] : [];
+    });
   }
 
   private assign(key: string): GroupedIncident | undefined {
@@ -376,7 +396,7 @@ export class Correlator {
 
   /** Recomputes the incident's diagnosis from its cause; queues the members that cause names but the incident lacks. */
   private refresh(inc: GroupedIncident, queue: string[]): void {
-    const ranked = inc.root.startsWith('node:') ? [diagnoseNode(this.view, inc.root)].filter((h): h is Hypothesis => !!h) : diagnoseService(this.view, inc.root);
+    const ranked = inc.root.startsWith('node:') ? this.nodeCauses(inc.root) : this.serviceCauses(inc.root);
     const top = ranked[0];
     if (!top) return;
     for (const m of top.members) if (!inc.members.has(m) && (this.activeEpisode(m) || m === inc.root)) queue.push(m);

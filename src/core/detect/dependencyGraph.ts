@@ -190,6 +190,14 @@ function setOf(m: Map<string, Set<string>>, k: string): Set<string> {
   return s;
 }
 
+const sortedCache = new WeakMap<Set<string>, { size: number; list: ReadonlyArray<string> }>();
+
+/** Sorted view of a set, reused while the set does not grow (the sets here only grow until rebuilt). */
 function sorted(s: Set<string> | undefined): ReadonlyArray<string> {
-  return s ? [...s].sort() : [];
+  if (!s) return [];
+  const hit = sortedCache.get(s);
+  if (hit && hit.size === s.size) return hit.list;
+  const list = [...s].sort();
+  sortedCache.set(s, { size: s.size, list });
+  return list;
 }

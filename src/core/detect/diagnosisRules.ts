@@ -32,6 +32,8 @@ export interface EvidenceView {
   configChanges(namespace: string, from: number, to: number): ReadonlyArray<ClusterFact>;
   frames(key: string): ReadonlyArray<SampleFrame>;
   inventory(key: string): { readonly replicas: number; readonly availableReplicas: number; readonly revision: number; readonly image: string } | undefined;
+  /** Caches a derived value while the state is unchanged (within one input). */
+  memo<T>(key: string, compute: () => T): T;
 }
 
 /** One candidate cause with its evidence; `members` are the targets whose symptoms it explains. */
@@ -101,10 +103,19 @@ export function symptomSignals(a: Anomaly, minShare: number): SignalName[] {
 
 const hasAny = (signals: ReadonlySet<SignalName>, group: ReadonlySet<SignalName>) => [...signals].some((s) => group.has(s));
 
+/** Samples of one signal in [from, to]; frames are in time order, so the start is found by bisection. */
 function values(frames: ReadonlyArray<SampleFrame>, signal: SignalName, from: number, to: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  for (const f of frames) {
-    if (f.t < from || f.t > to) continue;
+  let lo = 0;
+  let hi = frames.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (frames[mid].t < from) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < frames.length; i++) {
+    const f = frames[i];
+    if (f.t > to) break;
     const v = f.values[signal];
     if (v !== undefined && Number.isFinite(v)) out.push([f.t, v]);
   }
@@ -120,6 +131,10 @@ function median(xs: ReadonlyArray<number>): number | undefined {
 
 /** Value before the onset (median) and now (max of the last few samples), from frames or the anomalies. */
 export function shift(view: EvidenceView, key: string, signal: SignalName, onset: number): { before?: number; after?: number } {
+  return view.memo(`shift|${key}|${signal}|${onset}`, () => computeShift(view, key, signal, onset));
+}
+
+function computeShift(view: EvidenceView, key: string, signal: SignalName, onset: number): { before?: number; after?: number } {
   const frames = view.frames(key);
   const before = median(values(frames, signal, onset - view.config.baselineMs, onset - 1).map((p) => p[1]));
   const recent = values(frames, signal, onset, view.now).slice(-3).map((p) => p[1]);
@@ -146,6 +161,11 @@ export interface Trend {
   readonly end: number;
 }
 
+function memoryClimb(view: EvidenceView, key: string): Trend | undefined {
+  const cfg = view.config;
+  return view.memo(`climb|${key}`, () => climb(view.frames(key), 'memory', view.now - cfg.trendWindowMs, view.now, cfg.minTrendSpanMs));
+}
+
 /**
  * The biggest steady climb of a signal in the window (a straight-line fit with r² ≥ 0.8), or undefined.
  * The series is cut where it drops by a quarter (a pod restarted after an OOMKill), so a saw-tooth
@@ -162,46 +182,42 @@ export function climb(frames: ReadonlyArray<SampleFrame>, signal: SignalName, fr
   let bestMerit = 0;
   for (const seg of segments) {
     const n = seg.length;
-    const stride = Math.max(1, Math.floor(n / 24));
-    for (let i = 0; n - i >= 5; i += stride) {
-      const part = seg.slice(i);
-      const span = part[part.length - 1][0] - part[0][0];
-      if (span < minSpanMs) break;
-      const fit = linearFit(part);
-      if (fit.r2 < 0.8 || fit.slope <= 0) continue;
-      const mean = part.reduce((sum, p) => sum + p[1], 0) / part.length;
-      if (mean <= 0) continue;
+    if (n < 5) continue;
+    // Fits of every suffix from running sums, newest point first: O(n) per piece.
+    const t0 = seg[0][0];
+    const y0 = seg[0][1];
+    let sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+    for (let i = n - 1; i >= 0; i--) {
+      const x = seg[i][0] - t0;
+      const y = seg[i][1] - y0;
+      sx += x; sy += y; sxx += x * x; sxy += x * y; syy += y * y;
+      const m = n - i;
+      const span = seg[n - 1][0] - seg[i][0];
+      if (m < 5 || span < minSpanMs) continue;
+      const vx = sxx - (sx * sx) / m;
+      const vy = syy - (sy * sy) / m;
+      const cov = sxy - (sx * sy) / m;
+      if (vx <= 0 || vy <= 0 || cov <= 0) continue;
+      const slope = cov / vx;
+      const r2 = (cov * cov) / (vx * vy);
+      const mean = sy / m + y0;
+      if (r2 < 0.8 || mean <= 0) continue;
       // A flat stretch before the climb lowers r², so the fit starts where the climb does.
-      const merit = fit.slope * span * fit.r2 ** 4;
+      const merit = slope * span * r2 ** 4;
       if (best && merit <= bestMerit) continue;
       bestMerit = merit;
       best = {
-        slopePerMinute: fit.slope * 60_000,
-        relativePerMinute: (fit.slope * 60_000) / mean,
-        r2: fit.r2,
-        from: part[0][0],
-        to: part[part.length - 1][0],
-        start: part[0][1],
-        end: part[part.length - 1][1],
+        slopePerMinute: slope * 60_000,
+        relativePerMinute: (slope * 60_000) / mean,
+        r2,
+        from: seg[i][0],
+        to: seg[n - 1][0],
+        start: seg[i][1],
+        end: seg[n - 1][1],
       };
     }
   }
   return best;
-}
-
-function linearFit(pts: ReadonlyArray<[number, number]>): { slope: number; r2: number } {
-  const n = pts.length;
-  const t0 = pts[0][0];
-  let sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
-  for (const [t, v] of pts) {
-    const x = t - t0;
-    sx += x; sy += v; sxx += x * x; sxy += x * v; syy += v * v;
-  }
-  const vx = sxx - (sx * sx) / n;
-  const vy = syy - (sy * sy) / n;
-  const cov = sxy - (sx * sy) / n;
-  if (vx <= 0) return { slope: 0, r2: 0 };
-  return { slope: cov / vx, r2: vy > 0 ? (cov * cov) / (vx * vy) : 0 };
 }
 
 // --- formatting for the one-sentence summaries ---
@@ -407,7 +423,7 @@ function memoryLeak(view: EvidenceView, key: string): Hypothesis | undefined {
   const cfg = view.config;
   const ep = view.episode(key);
   const ooms = view.facts(key, view.now - cfg.oomWindowMs, view.now).filter(isOom);
-  const trend = climb(view.frames(key), 'memory', view.now - cfg.trendWindowMs, view.now, cfg.minTrendSpanMs);
+  const trend = memoryClimb(view, key);
   const leaking = trend && trend.r2 >= 0.6 && trend.relativePerMinute >= cfg.minLeakPerMinute && trend.end > trend.start * 1.05;
   const memAnomaly = !!ep?.signals.has('memory');
   if (!ooms.length && !leaking && !memAnomaly) return undefined;
@@ -453,7 +469,7 @@ function crashLoop(view: EvidenceView, key: string): Hypothesis | undefined {
   if (unhealthy.length) c += 0.05;
   // Restarts that are OOMKills on a climbing memory curve are the leak's symptom, not their own cause.
   const ooms = distinctKills(recent.filter(isOom));
-  const trend = climb(view.frames(key), 'memory', view.now - cfg.trendWindowMs, view.now, cfg.minTrendSpanMs);
+  const trend = memoryClimb(view, key);
   if (ooms > 0 && ooms * 2 >= Math.max(1, restartCount) && trend && trend.relativePerMinute >= cfg.minLeakPerMinute) c -= 0.2;
   const pod = worstPod([...backoffs, ...restarts]);
   const parts = [`${restartCount} restart${restartCount === 1 ? '' : 's'} in ${ago(cfg.crashWindowMs)}`];

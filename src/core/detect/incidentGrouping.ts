@@ -32,6 +32,8 @@ export interface GroupedIncident {
   reported?: string;
   /** Reported keys folded into this one since the last report. */
   absorbed: string[];
+  /** Set once merged away or closed. */
+  closed?: boolean;
 }
 
 /**
@@ -120,12 +122,14 @@ export class IncidentBook {
     if (goneReported) into.absorbed.push(goneKey);
     into.absorbed.push(...inherited.filter((k) => k !== into.key && !into.absorbed.includes(k)));
     this.incidents.delete(from);
+    from.closed = true;
     if (this.byRoot.get(from.root) === from) this.byRoot.delete(from.root);
     return into;
   }
 
   close(inc: GroupedIncident): void {
     this.incidents.delete(inc);
+    inc.closed = true;
     for (const m of inc.members) if (this.byMember.get(m) === inc) this.byMember.delete(m);
     if (this.byRoot.get(inc.root) === inc) this.byRoot.delete(inc.root);
   }
