@@ -166,6 +166,7 @@ export class Correlator {
     const signals = symptomSignals(a, this.config.minContributionShare);
     let ep = e.episode;
     if (!ep || a.t - ep.last > this.config.episodeGapMs) ep = e.episode = { onset: a.t, last: a.t, count: 0, maxScore: 0, signals: new Set(), anomalies: [] };
+    ep.onset = Math.min(ep.onset, a.t);
     ep.last = Math.max(ep.last, a.t);
     ep.count++;
     ep.maxScore = Math.max(ep.maxScore, a.score);

@@ -181,4 +181,31 @@ describe('Correlator', () => {
     const updates = feedAll(c, [0, 5_000, 10_000, 15_000].map((dt) => () => c.observeAnomaly({ ...anomaly(svc('shop', 'cart'), T + dt, { error_ratio: 1 }), isAnomaly: false })));
     assert.deepEqual(updates, []);
   });
+
+  it('the same sample flagged by four detectors at once is still one noisy sample', () => {
+    const c = new Correlator();
+    c.setInventory(shopInventory());
+    const cart = svc('shop', 'cart');
+    const updates = (['rule', 'baseline', 'model', 'fusion'] as const).flatMap((detector) => c.observeAnomaly({ ...anomaly(cart, T, { error_ratio: 1 }, 0.9), detector }));
+    assert.deepEqual(updates, []);
+  });
+
+  it('odd input (no contributions, NaN samples, unknown pods, no namespace, late events) never throws', () => {
+    const c = new Correlator();
+    c.setInventory(shopInventory());
+    const odd = svc('shop', 'not-in-inventory');
+    const run = () => [
+      ...c.observeFrame({ target: odd, t: T, values: { error_ratio: Number.NaN, memory: Number.POSITIVE_INFINITY } }),
+      ...c.observeAnomaly({ ...anomaly(odd, T + 5_000, {}), contributions: [] }),
+      ...c.observeAnomaly({ ...anomaly(odd, T + 15_000, {}), contributions: [] }),
+      ...c.observeFact({ kind: 'pod-evicted', target: { kind: 'pod', name: 'orphan' }, t: T + 16_000, message: 'evicted' }),
+      ...c.observeFact({ kind: 'configmap-changed', target: { kind: 'service', name: 'flags' }, t: T + 17_000, message: 'changed' }),
+      ...c.observeFact({ kind: 'k8s-event', target: node('node-9'), t: T + 18_000, message: 'NodeNotReady', reason: 'NodeNotReady' }),
+      ...c.observeAnomaly(anomaly(pod('shop', 'x'), T + 1_000, { cpu: 1 })),
+      ...c.observeFrame({ target: odd, t: T + 2_000, values: { error_ratio: 0.5 } }),
+    ];
+    const updates = run();
+    for (const u of updates) assert.ok(u.diagnosis.summary.length > 0 && Number.isFinite(u.diagnosis.confidence));
+    assert.ok(updates.some((u) => u.diagnosis.kind === 'node-failure' && u.target.name === 'node-9'));
+  });
 });
