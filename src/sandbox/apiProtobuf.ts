@@ -1,6 +1,6 @@
 /**
  * Just enough of the Kubernetes protobuf encoding to read the request bodies kubectl's typed clients
- * send (`kubectl create namespace`, `kubectl drain`'s evictions, delete options). Each body is the
+ * send (`kubectl create namespace|configmap|deployment`, `kubectl run`, `kubectl drain`'s evictions, delete options). Each body is the
  * `k8s\0` magic and a runtime.Unknown envelope around the object's message.
  */
 import { StatusError } from './store';
@@ -113,6 +113,88 @@ function deleteOptions(fs: Field[] | undefined): Record<string, unknown> | undef
   });
 }
 
+function intOrString(fs: Field[] | undefined): number | string | undefined {
+  if (!fs) return undefined;
+  return int(fs, 1) === 1 ? str(fs, 3) : (int(fs, 2) ?? 0);
+}
+
+function labelSelector(fs: Field[] | undefined): Record<string, unknown> | undefined {
+  if (!fs) return undefined;
+  const expressions = fs
+    .filter((f) => f.no === 2 && Buffer.isBuffer(f.value))
+    .map((f) => {
+      const e = fields(f.value as Buffer);
+      return compact({ key: str(e, 1), operator: str(e, 2), values: strs(e, 3) });
+    });
+  return compact({ matchLabels: map(fs, 1), matchExpressions: expressions.length ? expressions : undefined });
+}
+
+function quantities(fs: Field[], no: number): Record<string, string> | undefined {
+  const entries = fs.filter((f) => f.no === no && Buffer.isBuffer(f.value));
+  if (entries.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const e of entries) {
+    const kv = fields(e.value as Buffer);
+    out[str(kv, 1) ?? ''] = str(sub(kv, 2) ?? [], 1) ?? '0';
+  }
+  return out;
+}
+
+const repeated = <T>(fs: Field[], no: number, decode: (f: Field[]) => T): T[] | undefined => {
+  const out = fs.filter((f) => f.no === no && Buffer.isBuffer(f.value)).map((f) => decode(fields(f.value as Buffer)));
+  return out.length ? out : undefined;
+};
+
+function container(fs: Field[]): Record<string, unknown> {
+  const command = strs(fs, 3);
+  const args = strs(fs, 4);
+  const resources = sub(fs, 8);
+  return compact({
+    name: str(fs, 1),
+    image: str(fs, 2),
+    command: command.length ? command : undefined,
+    args: args.length ? args : undefined,
+    workingDir: str(fs, 5),
+    ports: repeated(fs, 6, (p) => compact({ name: str(p, 1), hostPort: int(p, 2) || undefined, containerPort: int(p, 3), protocol: str(p, 4) })),
+    env: repeated(fs, 7, (e) => compact({ name: str(e, 1), value: str(e, 2) })),
+    resources: resources ? compact({ limits: quantities(resources, 1), requests: quantities(resources, 2) }) : undefined,
+    imagePullPolicy: str(fs, 14),
+    stdin: bool(fs, 16) || undefined,
+    tty: bool(fs, 18) || undefined,
+  });
+}
+
+function podSpec(fs: Field[] | undefined): Record<string, unknown> | undefined {
+  if (!fs) return undefined;
+  return compact({
+    containers: repeated(fs, 2, container) ?? [],
+    restartPolicy: str(fs, 3),
+    terminationGracePeriodSeconds: int(fs, 4),
+    dnsPolicy: str(fs, 6),
+    nodeSelector: map(fs, 7),
+    serviceAccountName: str(fs, 8),
+    nodeName: str(fs, 10),
+    initContainers: repeated(fs, 20, container),
+  });
+}
+
+function deploymentSpec(fs: Field[] | undefined): Record<string, unknown> | undefined {
+  if (!fs) return undefined;
+  const template = sub(fs, 3);
+  const strategy = sub(fs, 4);
+  const rolling = strategy ? sub(strategy, 2) : undefined;
+  return compact({
+    replicas: int(fs, 1),
+    selector: labelSelector(sub(fs, 2)),
+    template: template ? compact({ metadata: objectMeta(sub(template, 1)), spec: podSpec(sub(template, 2)) }) : undefined,
+    strategy: strategy && str(strategy, 1) ? compact({ type: str(strategy, 1), rollingUpdate: rolling ? compact({ maxUnavailable: intOrString(sub(rolling, 1)), maxSurge: intOrString(sub(rolling, 2)) }) : undefined }) : undefined,
+    minReadySeconds: int(fs, 5) || undefined,
+    revisionHistoryLimit: int(fs, 6),
+    paused: bool(fs, 7) || undefined,
+    progressDeadlineSeconds: int(fs, 9),
+  });
+}
+
 /** Message decoders by kind; anything else is refused with 415 and a hint to send JSON. */
 const DECODERS: Readonly<Record<string, (fs: Field[]) => Record<string, unknown>>> = {
   Namespace: (fs) => {
@@ -123,6 +205,8 @@ const DECODERS: Readonly<Record<string, (fs: Field[]) => Record<string, unknown>
   ConfigMap: (fs) => compact({ metadata: objectMeta(sub(fs, 1)), data: map(fs, 2) ?? {}, immutable: bool(fs, 4) }),
   Eviction: (fs) => compact({ metadata: objectMeta(sub(fs, 1)), deleteOptions: deleteOptions(sub(fs, 2)) }),
   DeleteOptions: (fs) => deleteOptions(fs) ?? {},
+  Deployment: (fs) => compact({ metadata: objectMeta(sub(fs, 1)), spec: deploymentSpec(sub(fs, 2)) }),
+  Pod: (fs) => compact({ metadata: objectMeta(sub(fs, 1)), spec: podSpec(sub(fs, 2)) }),
 };
 
 export function isProtobuf(contentType: string | undefined, body: Buffer): boolean {

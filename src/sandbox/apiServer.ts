@@ -845,7 +845,10 @@ function applyDefaults(resource: ResourceName, o: KubeObject): void {
     spec.replicas ??= 1;
     spec.revisionHistoryLimit ??= 10;
     spec.progressDeadlineSeconds ??= 600;
-    spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } };
+    const strategy = isObj(spec.strategy) ? spec.strategy : {};
+    strategy.type ??= 'RollingUpdate';
+    if (strategy.type === 'RollingUpdate') strategy.rollingUpdate = { maxSurge: '25%', maxUnavailable: '25%', ...(isObj(strategy.rollingUpdate) ? strategy.rollingUpdate : {}) };
+    spec.strategy = strategy;
   }
   if (resource === 'replicasets' && isObj(o.spec)) (o.spec as Record<string, unknown>).replicas ??= 1;
   if (resource === 'namespaces') {
