@@ -100,24 +100,24 @@ export class ScrapeSignalComputer {
     }
   }
 
-  /** Frames at aligned time `t` for every service and node seen within the window. */
-  compute(t: number): SampleFrame[] {
+  /** Frames stamped at aligned time `t`, from samples up to `asOf` (the scrape may land after the boundary). */
+  compute(t: number, asOf = t): SampleFrame[] {
     const svc = new Map<string, Acc>();
     const nodes = new Map<string, Acc>();
     const windowS = this.windowMs / 1000;
     for (const [key, s] of this.series) {
       const seen = s.counter ? s.counter.lastSeen : s.gauge?.t;
-      if (seen === undefined || seen <= t - 2 * this.windowMs) {
+      if (seen === undefined || seen <= asOf - 2 * this.windowMs) {
         this.series.delete(key);
         continue;
       }
-      if (seen <= t - this.windowMs) continue;
+      if (seen <= asOf - this.windowMs) continue;
       const { namespace, deployment, node } = s.labels;
       const accs: Acc[] = [];
       if (namespace && deployment) accs.push(getAcc(svc, `${namespace}/${deployment}`, { kind: 'service', namespace, name: deployment }));
       if (node && (s.role === 'cpu' || s.role === 'memory')) accs.push(getAcc(nodes, node, { kind: 'node', name: node }));
       if (accs.length === 0) continue;
-      const rate = s.counter?.rate(t);
+      const rate = s.counter?.rate(asOf);
       for (const acc of accs) {
         switch (s.role) {
           case 'requests':

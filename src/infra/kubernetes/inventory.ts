@@ -1,0 +1,112 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { TargetRef } from '../../core/model/target';
+import type { WorkloadInventory } from '../../core/ports';
+
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+
+export interface ClusterObjects {
+  readonly pods: ReadonlyArray<k8s.V1Pod>;
+  readonly deployments: ReadonlyArray<k8s.V1Deployment>;
+  readonly replicaSets: ReadonlyArray<k8s.V1ReplicaSet>;
+  readonly nodes: ReadonlyArray<k8s.V1Node>;
+}
+
+/** The deployment a pod belongs to: ownerReferences Pod → ReplicaSet → Deployment. */
+export function owningDeployment(pod: k8s.V1Pod, replicaSets: ReadonlyArray<k8s.V1ReplicaSet>): string | undefined {
+  const rsRef = pod.metadata?.ownerReferences?.find((r) => r.kind === 'ReplicaSet');
+  if (!rsRef) return undefined;
+  const rs = replicaSets.find((r) => r.metadata?.namespace === pod.metadata?.namespace && r.metadata?.name === rsRef.name);
+  const depRef = rs?.metadata?.ownerReferences?.find((r) => r.kind === 'Deployment');
+  if (depRef) return depRef.name;
+  // The ReplicaSet may not be cached yet; its name is <deployment>-<pod-template-hash>.
+  const hash = pod.metadata?.labels?.['pod-template-hash'];
+  return hash && rsRef.name.endsWith(`-${hash}`) ? rsRef.name.slice(0, -hash.length - 1) : undefined;
+}
+
+export function serviceOfPod(pod: k8s.V1Pod, replicaSets: ReadonlyArray<k8s.V1ReplicaSet>): TargetRef | undefined {
+  const dep = owningDeployment(pod, replicaSets);
+  return dep && pod.metadata?.namespace ? { kind: 'service', namespace: pod.metadata.namespace, name: dep } : undefined;
+}
+
+export function podReady(pod: k8s.V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+export function podRestarts(pod: k8s.V1Pod): number {
+  return (pod.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+}
+
+export function nodeReady(node: k8s.V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** A rollout is in progress until the controller saw the spec and every replica is updated and available. */
+export function rolloutInProgress(d: k8s.V1Deployment): boolean {
+  const want = d.spec?.replicas ?? 1;
+  const s = d.status ?? {};
+  if ((s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return true;
+  return (s.updatedReplicas ?? 0) < want || (s.replicas ?? 0) > want || (s.availableReplicas ?? 0) < want;
+}
+
+export function deploymentRevision(d: k8s.V1Deployment): number {
+  return Number(d.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0) || 0;
+}
+
+/** Names of configmaps a pod template uses: volumes, envFrom, env valueFrom. */
+export function templateConfigMaps(spec: k8s.V1PodSpec | undefined): string[] {
+  const names = new Set<string>();
+  for (const v of spec?.volumes ?? []) {
+    if (v.configMap?.name) names.add(v.configMap.name);
+    for (const src of v.projected?.sources ?? []) if (src.configMap?.name) names.add(src.configMap.name);
+  }
+  for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+    for (const e of c.envFrom ?? []) if (e.configMapRef?.name) names.add(e.configMapRef.name);
+    for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) names.add(e.valueFrom.configMapKeyRef.name);
+  }
+  return [...names].sort();
+}
+
+/** What runs where, at which revision, from the informer caches. Sorted, so it compares stably. */
+export function buildInventory(objects: ClusterObjects): WorkloadInventory {
+  const podsByService = new Map<string, k8s.V1Pod[]>();
+  for (const pod of objects.pods) {
+    const svc = serviceOfPod(pod, objects.replicaSets);
+    if (!svc) continue;
+    const key = `${svc.namespace}/${svc.name}`;
+    const list = podsByService.get(key);
+    if (list) list.push(pod);
+    else podsByService.set(key, [pod]);
+  }
+  const services = objects.deployments
+    .filter((d) => d.metadata?.namespace && d.metadata?.name)
+    .map((d) => {
+      const namespace = d.metadata!.namespace!;
+      const name = d.metadata!.name!;
+      const pods = (podsByService.get(`${namespace}/${name}`) ?? [])
+        .filter((p) => !p.metadata?.deletionTimestamp)
+        .map((p) => ({ name: p.metadata?.name ?? '', node: p.spec?.nodeName, ready: podReady(p), restarts: podRestarts(p), phase: p.status?.phase ?? 'Unknown' }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      return {
+        target: { kind: 'service' as const, namespace, name },
+        revision: deploymentRevision(d),
+        image: d.spec?.template?.spec?.containers?.[0]?.image ?? '',
+        replicas: d.spec?.replicas ?? 1,
+        availableReplicas: d.status?.availableReplicas ?? 0,
+        rolloutInProgress: rolloutInProgress(d),
+        pods,
+        labels: { ...(d.metadata?.labels ?? {}) },
+        annotations: { ...(d.metadata?.annotations ?? {}) },
+        configMaps: templateConfigMaps(d.spec?.template?.spec),
+      };
+    })
+    .sort((a, b) => `${a.target.namespace}/${a.target.name}`.localeCompare(`${b.target.namespace}/${b.target.name}`));
+  const podsPerNode = new Map<string, number>();
+  for (const p of objects.pods) {
+    const n = p.spec?.nodeName;
+    if (n && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed') podsPerNode.set(n, (podsPerNode.get(n) ?? 0) + 1);
+  }
+  const nodes = objects.nodes
+    .map((n) => ({ name: n.metadata?.name ?? '', ready: nodeReady(n), unschedulable: n.spec?.unschedulable ?? false, pods: podsPerNode.get(n.metadata?.name ?? '') ?? 0 }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return { services, nodes };
+}

@@ -1,0 +1,106 @@
+import https from 'node:https';
+import http from 'node:http';
+import axios from 'axios';
+import type * as k8s from '@kubernetes/client-node';
+
+export type K8sModule = typeof import('@kubernetes/client-node');
+
+/** A loaded kubeconfig, the client-node module and a small GET helper for what the typed clients do badly (text, proxy). */
+export interface KubeConnection {
+  readonly lib: K8sModule;
+  readonly kubeConfig: k8s.KubeConfig;
+  /** API server URL of the current context. */
+  readonly server: string;
+  readonly context: string;
+  /** GET a path on the API server; text body. Errors name the path and the cause. */
+  get(path: string, options?: { readonly timeoutMs?: number; readonly maxBytes?: number; readonly params?: Record<string, string | number> }): Promise<string>;
+  getJson<T>(path: string, options?: { readonly timeoutMs?: number }): Promise<T>;
+}
+
+export class KubeRequestError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode?: number,
+  ) {
+    super(message);
+    this.name = 'KubeRequestError';
+  }
+}
+
+/** Loads client-node lazily (ESM-only, large) and the kubeconfig; errors name the file or context and the fix. */
+export async function connectKube(options: { readonly kubeconfig?: string; readonly context?: string } = {}): Promise<KubeConnection> {
+  const lib = await import('@kubernetes/client-node');
+  const kc = new lib.KubeConfig();
+  try {
+    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new Error(`Cannot load kubeconfig ${options.kubeconfig ?? '(KUBECONFIG or ~/.kube/config)'}: ${(err as Error).message}; check the path or set vigil.kubernetes.kubeconfig`);
+  }
+  if (options.context) {
+    if (!kc.getContextObject(options.context)) {
+      throw new Error(`Kubeconfig has no context "${options.context}"; known: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`);
+    }
+    kc.setCurrentContext(options.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`Kubeconfig ${options.kubeconfig ?? ''} has no current cluster; pick a context with --context`);
+  const server = cluster.server.replace(/\/+$/, '');
+  const reqOpts: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(reqOpts);
+  const isHttps = server.startsWith('https:');
+  const agent = isHttps
+    ? new https.Agent({ ca: reqOpts.ca, cert: reqOpts.cert, key: reqOpts.key, rejectUnauthorized: reqOpts.rejectUnauthorized, keepAlive: true })
+    : new http.Agent({ keepAlive: true });
+  const baseHeaders = (reqOpts.headers ?? {}) as Record<string, string>;
+
+  const get = async (path: string, o: { timeoutMs?: number; maxBytes?: number; params?: Record<string, string | number> } = {}): Promise<string> => {
+    // Token-refreshing auth providers put fresh headers on each call.
+    const fresh: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(fresh);
+    try {
+      const res = await axios.get<string>(server + path, {
+        params: o.params,
+        headers: { ...baseHeaders, ...((fresh.headers ?? {}) as Record<string, string>) },
+        httpAgent: isHttps ? undefined : agent,
+        httpsAgent: isHttps ? agent : undefined,
+        timeout: o.timeoutMs ?? 10_000,
+        maxContentLength: o.maxBytes ?? 16 * 1024 * 1024,
+        responseType: 'text',
+        transformResponse: [(d: unknown) => d],
+        validateStatus: () => true,
+        proxy: false,
+      });
+      if (res.status >= 300) {
+        let detail = String(res.data ?? '').slice(0, 200);
+        try {
+          detail = (JSON.parse(String(res.data)) as { message?: string }).message ?? detail;
+        } catch {
+          // not a Status object
+        }
+        throw new KubeRequestError(`GET ${path} on ${server}: HTTP ${res.status}${res.status === 403 ? ' Forbidden (RBAC: grant get on this resource)' : ''}: ${detail}`, res.status);
+      }
+      return String(res.data);
+    } catch (err) {
+      if (err instanceof KubeRequestError) throw err;
+      const e = err as { code?: string; message?: string };
+      const cause = e.code === 'ECONNREFUSED' ? 'connection refused (is the API server up?)' : /maxContentLength/.test(e.message ?? '') ? 'response over the size cap' : (e.code ?? e.message ?? String(err));
+      throw new KubeRequestError(`GET ${path} on ${server}: ${cause}`);
+    }
+  };
+  return {
+    lib,
+    kubeConfig: kc,
+    server,
+    context: kc.getCurrentContext(),
+    get,
+    async getJson<T>(path: string, o: { timeoutMs?: number } = {}): Promise<T> {
+      const text = await get(path, o);
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new KubeRequestError(`GET ${path} on ${server}: the answer is not JSON; is this a Kubernetes API server?`);
+      }
+    },
+  };
+}

@@ -1,0 +1,234 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { ClusterFact, LogLine } from '../../core/model/fact';
+import type { TargetRef } from '../../core/model/target';
+import type { ClockPort, Disposable, EventsPort, LoggerPort, SourceStatus, WorkloadInventory } from '../../core/ports';
+import { configMapFacts, deploymentFacts, eventFact, nodeFacts, podFacts } from './facts';
+import { ResilientInformer, type KubeObject } from './informers';
+import { buildInventory, owningDeployment, serviceOfPod, templateConfigMaps } from './inventory';
+import type { KubeConnection } from './kubeClient';
+import type { LogTailer } from './logTail';
+import type { ScrapeEndpoint } from '../prometheus/scrapeSource';
+
+export interface KubernetesSourceOptions {
+  readonly conn: KubeConnection;
+  readonly clock: ClockPort;
+  /** Watched namespaces; empty means all. */
+  readonly namespaces?: ReadonlyArray<string>;
+  readonly logger?: LoggerPort;
+  readonly logs?: LogTailer;
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+}
+
+/** A pod annotated for scraping, with what the direct-scrape source needs. */
+export interface PodScrapeTarget {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly port: string;
+  readonly path: string;
+  readonly deployment?: string;
+  readonly node?: string;
+}
+
+type Kind = 'pods' | 'deployments' | 'replicasets' | 'nodes' | 'events' | 'configmaps';
+
+const PATHS: Record<Kind, (ns?: string) => string> = {
+  pods: (ns) => (ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods'),
+  deployments: (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
+  replicasets: (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/replicasets` : '/apis/apps/v1/replicasets'),
+  nodes: () => '/api/v1/nodes',
+  events: (ns) => (ns ? `/api/v1/namespaces/${ns}/events` : '/api/v1/events'),
+  configmaps: (ns) => (ns ? `/api/v1/namespaces/${ns}/configmaps` : '/api/v1/configmaps'),
+};
+
+/**
+ * EventsPort over informers: the inventory of what runs where, facts derived from changes and
+ * Kubernetes events, and log evidence. Keeps working through API outages (informers relist).
+ */
+export class KubernetesSource implements EventsPort, Disposable {
+  private readonly informers = new Map<Kind, Array<ResilientInformer<KubeObject>>>();
+  private readonly factListeners = new Set<(fact: ClusterFact) => void>();
+  private readonly statusListeners = new Set<(status: SourceStatus) => void>();
+  private readonly failing = new Map<string, string>();
+  private readonly synced = new Set<string>();
+  private current: SourceStatus;
+  private started = false;
+  private startedAt = 0;
+
+  constructor(private readonly options: KubernetesSourceOptions) {
+    this.current = { source: 'kubernetes', state: 'connecting', message: `Connecting to the Kubernetes API at ${options.conn.server}`, since: options.clock.now() };
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.startedAt = this.options.clock.now();
+    const namespaces = this.options.namespaces && this.options.namespaces.length > 0 ? this.options.namespaces : [undefined];
+    for (const kind of Object.keys(PATHS) as Kind[]) {
+      const scopes = kind === 'nodes' ? [undefined] : namespaces;
+      const list = scopes.map((ns) => {
+        const path = PATHS[kind](ns);
+        const inf = new ResilientInformer<KubeObject>(this.options.conn, { path, backoffBaseMs: this.options.backoffBaseMs, backoffMaxMs: this.options.backoffMaxMs }, {
+          onChange: (prev, cur) => this.onChange(kind, prev, cur),
+          onState: (state, detail) => this.onInformerState(path, state, detail),
+        });
+        return inf;
+      });
+      this.informers.set(kind, list);
+    }
+    for (const list of this.informers.values()) for (const inf of list) inf.start();
+  }
+
+  /** True once every informer has listed at least once. */
+  get ready(): boolean {
+    let total = 0;
+    for (const list of this.informers.values()) total += list.length;
+    return total > 0 && this.synced.size === total;
+  }
+
+  private objects<T>(kind: Kind): T[] {
+    return (this.informers.get(kind) ?? []).flatMap((i) => i.list()) as T[];
+  }
+
+  inventory(): WorkloadInventory {
+    return buildInventory({
+      pods: this.objects<k8s.V1Pod>('pods'),
+      deployments: this.objects<k8s.V1Deployment>('deployments'),
+      replicaSets: this.objects<k8s.V1ReplicaSet>('replicasets'),
+      nodes: this.objects<k8s.V1Node>('nodes'),
+    });
+  }
+
+  /** Pods annotated prometheus.io/scrape=true, for the direct-scrape source. */
+  scrapeTargets(): PodScrapeTarget[] {
+    const rs = this.objects<k8s.V1ReplicaSet>('replicasets');
+    return this.objects<k8s.V1Pod>('pods')
+      .filter((p) => p.metadata?.annotations?.['prometheus.io/scrape'] === 'true' && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
+      .map((p) => {
+        const ann = p.metadata!.annotations!;
+        const port = ann['prometheus.io/port'] ?? String(p.spec?.containers?.[0]?.ports?.[0]?.containerPort ?? 80);
+        return { namespace: p.metadata!.namespace!, pod: p.metadata!.name!, port, path: ann['prometheus.io/path'] ?? '/metrics', deployment: owningDeployment(p, rs), node: p.spec?.nodeName };
+      })
+      .sort((a, b) => `${a.namespace}/${a.pod}`.localeCompare(`${b.namespace}/${b.pod}`));
+  }
+
+  subscribe(onFact: (fact: ClusterFact) => void): Disposable {
+    this.factListeners.add(onFact);
+    this.start();
+    return { dispose: () => this.factListeners.delete(onFact) };
+  }
+
+  onStatus(listener: (status: SourceStatus) => void): Disposable {
+    this.statusListeners.add(listener);
+    listener(this.current);
+    return { dispose: () => this.statusListeners.delete(listener) };
+  }
+
+  async recentLogs(target: TargetRef, limit: number): Promise<ReadonlyArray<LogLine>> {
+    return this.options.logs?.recentLines(target, limit) ?? [];
+  }
+
+  dispose(): void {
+    for (const list of this.informers.values()) for (const inf of list) inf.stop();
+    this.informers.clear();
+    this.factListeners.clear();
+    this.statusListeners.clear();
+  }
+
+  private onChange(kind: Kind, prev: KubeObject | undefined, cur: KubeObject | undefined): void {
+    const t = this.options.clock.now();
+    const rs = () => this.objects<k8s.V1ReplicaSet>('replicasets');
+    let facts: ClusterFact[] = [];
+    switch (kind) {
+      case 'pods': {
+        const pod = (cur ?? prev) as k8s.V1Pod;
+        facts = podFacts(prev as k8s.V1Pod | undefined, cur as k8s.V1Pod | undefined, serviceOfPod(pod, rs()), t);
+        break;
+      }
+      case 'deployments':
+        facts = deploymentFacts(prev as k8s.V1Deployment | undefined, cur as k8s.V1Deployment | undefined, t);
+        break;
+      case 'nodes':
+        facts = nodeFacts(prev as k8s.V1Node | undefined, cur as k8s.V1Node | undefined, t);
+        break;
+      case 'configmaps': {
+        const cm = (cur ?? prev) as k8s.V1ConfigMap;
+        const users = this.objects<k8s.V1Deployment>('deployments')
+          .filter((d) => d.metadata?.namespace === cm.metadata?.namespace && templateConfigMaps(d.spec?.template?.spec).includes(cm.metadata?.name ?? ''))
+          .map((d) => ({ kind: 'service' as const, namespace: d.metadata!.namespace!, name: d.metadata!.name! }));
+        facts = configMapFacts(prev as k8s.V1ConfigMap | undefined, cur as k8s.V1ConfigMap | undefined, users, t);
+        break;
+      }
+      case 'events': {
+        const ev = cur as k8s.CoreV1Event | undefined;
+        if (!ev || (prev && (prev as k8s.CoreV1Event).count === ev.count)) break;
+        const f = eventFact(ev, (ns, k, name) => this.resolve(ns, k, name), t);
+        // Events listed at start-up are history; keep only those from the last few minutes.
+        if (f && (prev !== undefined || f.t >= this.startedAt - 5 * 60_000)) facts = [f];
+        break;
+      }
+      case 'replicasets':
+        break;
+    }
+    for (const fact of facts) {
+      for (const l of [...this.factListeners]) {
+        try {
+          l(fact);
+        } catch (err) {
+          this.options.logger?.log('error', 'fact listener threw', { error: (err as Error).message });
+        }
+      }
+    }
+  }
+
+  private resolve(namespace: string | undefined, kind: string | undefined, name: string): TargetRef | undefined {
+    if (kind === 'Node') return { kind: 'node', name };
+    if (!namespace) return undefined;
+    if (kind === 'Deployment') return { kind: 'service', namespace, name };
+    if (kind === 'ReplicaSet') {
+      const rs = this.objects<k8s.V1ReplicaSet>('replicasets').find((r) => r.metadata?.namespace === namespace && r.metadata?.name === name);
+      const dep = rs?.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment')?.name;
+      return dep ? { kind: 'service', namespace, name: dep } : undefined;
+    }
+    if (kind === 'Pod') {
+      const pod = this.objects<k8s.V1Pod>('pods').find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
+      return (pod && serviceOfPod(pod, this.objects<k8s.V1ReplicaSet>('replicasets'))) ?? { kind: 'pod', namespace, name };
+    }
+    return undefined;
+  }
+
+  private onInformerState(path: string, state: 'synced' | 'failing', detail: string): void {
+    if (state === 'synced') {
+      this.synced.add(path);
+      this.failing.delete(path);
+    } else {
+      this.failing.set(path, detail);
+    }
+    const server = this.options.conn.server;
+    const next: Pick<SourceStatus, 'state' | 'message'> =
+      this.failing.size > 0
+        ? { state: 'down', message: `Kubernetes API unreachable at ${server}: ${[...this.failing.values()][0]}` }
+        : this.ready
+          ? { state: 'ok', message: `Watching ${this.options.namespaces?.length ? this.options.namespaces.join(', ') : 'all namespaces'} on ${server}` }
+          : { state: 'connecting', message: `Listing objects from ${server}` };
+    if (next.state === this.current.state && next.message === this.current.message) return;
+    this.current = { source: 'kubernetes', ...next, since: this.options.clock.now() };
+    this.options.logger?.log(next.state === 'down' ? 'warn' : 'info', next.message);
+    for (const l of [...this.statusListeners]) {
+      try {
+        l(this.current);
+      } catch {
+        // a status listener must not stop the informers
+      }
+    }
+  }
+}
+
+/** Scrape endpoints for annotated pods, fetched through the API server's pod proxy subresource. */
+export function podProxyEndpoints(source: KubernetesSource, conn: KubeConnection, timeoutMs = 5_000): ScrapeEndpoint[] {
+  return source.scrapeTargets().map((p) => ({
+    name: `pod ${p.namespace}/${p.pod}`,
+    labels: { namespace: p.namespace, pod: p.pod, deployment: p.deployment, node: p.node },
+    fetch: () => conn.get(`/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.pod)}:${encodeURIComponent(p.port)}/proxy${p.path.startsWith('/') ? p.path : `/${p.path}`}`, { timeoutMs }),
+  }));
+}

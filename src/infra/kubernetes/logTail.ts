@@ -1,0 +1,104 @@
+import type { LogLine } from '../../core/model/fact';
+import type { TargetRef } from '../../core/model/target';
+import { targetKey } from '../../core/model/target';
+import { compileLogPatterns, matchLogLine, splitTimestamp, type LogPattern } from '../../core/observe/logPatterns';
+import type { KubeConnection } from './kubeClient';
+
+export interface LogTailOptions {
+  readonly patterns?: ReadonlyArray<{ readonly name: string; readonly pattern: string }>;
+  /** At most this many log reads per second across all pods (bounded load on the API server). */
+  readonly maxReadsPerSecond?: number;
+  /** Pods read per service per round (the rest are sampled in later rounds). */
+  readonly maxPodsPerService?: number;
+  readonly limitBytes?: number;
+  /** Matched lines kept per service for recentLogs. */
+  readonly keepLines?: number;
+}
+
+export interface ServicePods {
+  readonly target: TargetRef;
+  readonly pods: ReadonlyArray<string>;
+}
+
+/**
+ * Reads recent log lines of selected workloads' pods through the API and counts lines matching
+ * error patterns. Each pod remembers the last timestamp it saw, so a line is counted once.
+ */
+export class LogTailer {
+  private readonly patterns: LogPattern[];
+  private readonly lastSeen = new Map<string, number>();
+  private readonly recent = new Map<string, LogLine[]>();
+  private readonly rotation = new Map<string, number>();
+  private readonly minGapMs: number;
+  private lastReadAt = 0;
+
+  constructor(
+    private readonly conn: KubeConnection,
+    private readonly options: LogTailOptions = {},
+  ) {
+    this.patterns = compileLogPatterns(options.patterns);
+    this.minGapMs = 1000 / (options.maxReadsPerSecond ?? 10);
+  }
+
+  /**
+   * One round: for each service, reads the new lines since the last round (`sinceSeconds` on the
+   * first read) and returns matched-line counts per service. Failures are returned, never thrown.
+   */
+  async round(services: ReadonlyArray<ServicePods>, sinceSeconds: number, now: number): Promise<{ counts: Map<string, number>; problems: string[] }> {
+    const counts = new Map<string, number>();
+    const problems: string[] = [];
+    const maxPods = this.options.maxPodsPerService ?? 3;
+    for (const svc of services) {
+      const key = targetKey(svc.target);
+      counts.set(key, 0);
+      const start = this.rotation.get(key) ?? 0;
+      const pods = svc.pods.length <= maxPods ? svc.pods : Array.from({ length: maxPods }, (_, i) => svc.pods[(start + i) % svc.pods.length]);
+      this.rotation.set(key, start + maxPods);
+      for (const pod of pods) {
+        await this.pace();
+        try {
+          const matched = await this.readPod(svc.target.namespace ?? 'default', pod, sinceSeconds, now);
+          counts.set(key, (counts.get(key) ?? 0) + matched.length);
+          const kept = [...(this.recent.get(key) ?? []), ...matched];
+          this.recent.set(key, kept.slice(-(this.options.keepLines ?? 200)));
+        } catch (err) {
+          problems.push(`logs of ${svc.target.namespace}/${pod}: ${(err as Error).message}`);
+        }
+      }
+    }
+    return { counts, problems };
+  }
+
+  recentLines(target: TargetRef, limit: number): LogLine[] {
+    return (this.recent.get(targetKey(target)) ?? []).slice(-limit);
+  }
+
+  private async pace(): Promise<void> {
+    const wait = this.lastReadAt + this.minGapMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.lastReadAt = Date.now();
+  }
+
+  private async readPod(namespace: string, pod: string, sinceSeconds: number, now: number): Promise<LogLine[]> {
+    const podKey = `${namespace}/${pod}`;
+    const since = this.lastSeen.get(podKey);
+    const seconds = since === undefined ? sinceSeconds : Math.max(1, Math.ceil((now - since) / 1000) + 1);
+    const text = await this.conn.get(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`, {
+      params: { timestamps: 'true', sinceSeconds: seconds, limitBytes: this.options.limitBytes ?? 256 * 1024 },
+      timeoutMs: 10_000,
+    });
+    const out: LogLine[] = [];
+    let newest = since ?? -Infinity;
+    for (const raw of text.split('\n')) {
+      if (!raw) continue;
+      const { t, text: line } = splitTimestamp(raw, now);
+      if (since !== undefined && t <= since) continue;
+      newest = Math.max(newest, t);
+      const pattern = matchLogLine(line, this.patterns);
+      if (pattern) out.push({ t, pod: { kind: 'pod', namespace, name: pod }, text: line.slice(0, 2000), pattern });
+    }
+    if (Number.isFinite(newest)) this.lastSeen.set(podKey, newest);
+    else if (since === undefined) this.lastSeen.set(podKey, now);
+    return out;
+  }
+}

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import type { SampleFrame, SignalName } from '../../../src/core/model/signal';
+import { targetKey } from '../../../src/core/model/target';
+import type { Disposable, SourceStatus } from '../../../src/core/ports';
+import { connectKube } from '../../../src/infra/kubernetes/kubeClient';
+import { KubernetesSource, podProxyEndpoints } from '../../../src/infra/kubernetes/kubernetesSource';
+import { PrometheusClient } from '../../../src/infra/prometheus/prometheusClient';
+import { PrometheusSource } from '../../../src/infra/prometheus/prometheusSource';
+import { ScrapeSource } from '../../../src/infra/prometheus/scrapeSource';
+import { prometheusUnavailable } from '../prometheusProcess';
+import { startInProcessSandbox, waitFor, type InProcessSandbox } from '../sandbox/sandboxProcess';
+import { RealClock } from './realClock';
+import { RestartablePrometheus } from './restartablePrometheus';
+
+const SERVICE_SIGNALS: SignalName[] = ['request_rate', 'error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'memory', 'restarts', 'available_replicas'];
+const INTERVAL = 2_000;
+const WINDOW = 30_000;
+
+/** Frames by aligned time, as the stream delivered them. */
+class Recorder {
+  readonly byTime = new Map<number, SampleFrame[]>();
+  readonly order: number[] = [];
+  readonly statuses: SourceStatus[] = [];
+  add(frames: ReadonlyArray<SampleFrame>): void {
+    if (frames.length === 0) return;
+    const t = frames[0].t;
+    assert.ok(frames.every((f) => f.t === t), 'one call carries one aligned time');
+    this.order.push(t);
+    this.byTime.set(t, [...frames]);
+  }
+  frame(t: number, key: string): SampleFrame | undefined {
+    return this.byTime.get(t)?.find((f) => targetKey(f.target) === key);
+  }
+}
+
+function close(a: number, b: number, rel: number, abs = 1e-9): boolean {
+  return Math.abs(a - b) <= Math.max(abs, rel * Math.max(Math.abs(a), Math.abs(b)));
+}
+
+describe('observe: Prometheus source and direct scrape against the sandbox', function () {
+  this.timeout(180_000);
+  const clock = new RealClock();
+  let sandbox: InProcessSandbox;
+  let prom: RestartablePrometheus;
+  let promSource: PrometheusSource;
+  let scrape: ScrapeSource;
+  let kube: KubernetesSource;
+  const promRec = new Recorder();
+  const scrapeRec = new Recorder();
+  const subs: Disposable[] = [];
+  let services: string[] = [];
+
+  before(async function () {
+    const missing = prometheusUnavailable();
+    if (missing) throw new Error(missing);
+    // A slow simulated day keeps traffic steady within one rate window, so two samplers can agree.
+    sandbox = await startInProcessSandbox({ daySeconds: 3600 });
+    const target = new URL(sandbox.metrics);
+    prom = new RestartablePrometheus({ host: target.host, path: target.pathname }, 1);
+    await prom.start();
+    promSource = new PrometheusSource({ client: new PrometheusClient({ url: prom.url, retries: 1, retryBaseMs: 100, timeoutMs: 3_000 }), clock, intervalMs: INTERVAL, windowMs: WINDOW, lagMs: 700 });
+    subs.push(promSource.onStatus((s) => promRec.statuses.push(s)), promSource.subscribe((f) => promRec.add(f)));
+    const conn = await connectKube({ kubeconfig: sandbox.kubeconfig });
+    kube = new KubernetesSource({ conn, clock });
+    kube.start();
+    await waitFor('informers synced', () => (kube.ready && kube.scrapeTargets().length >= 10 ? true : undefined), 15_000);
+    services = kube.inventory().services.map((s) => targetKey(s.target));
+    scrape = new ScrapeSource({ clock, intervalMs: INTERVAL, windowMs: WINDOW, endpoints: () => podProxyEndpoints(kube, conn), inventory: () => kube.inventory(), describe: conn.server });
+    subs.push(scrape.onStatus((s) => scrapeRec.statuses.push(s)), scrape.subscribe((f) => scrapeRec.add(f)));
+  });
+
+  after(async () => {
+    for (const s of subs) s.dispose();
+    promSource?.dispose();
+    scrape?.dispose();
+    kube?.dispose();
+    await prom?.destroy();
+    await sandbox?.stop();
+  });
+
+  it('streams every default signal for every sandbox service, equal to a direct PromQL query within 1%', async () => {
+    assert.deepEqual(services, ['service:payments/payments-api', 'service:shop/cart', 'service:shop/checkout', 'service:shop/frontend']);
+    const t = await waitFor(
+      'a frame with every signal of every service',
+      () => [...promRec.order].reverse().find((at) => services.every((k) => SERVICE_SIGNALS.every((s) => promRec.frame(at, k)?.values[s] !== undefined))),
+      40_000,
+      250,
+    );
+    for (const q of promSource.queries) {
+      const r = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(q.query)}&time=${t / 1000}`);
+      const body = (await r.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      for (const series of body.data.result) {
+        const key = q.kind === 'node' ? `node:${series.metric.node}` : `service:${series.metric.namespace}/${series.metric.deployment}`;
+        const direct = Number(series.value[1]);
+        if (!Number.isFinite(direct)) continue;
+        const streamed = promRec.frame(t, key)?.values[q.signal];
+        assert.ok(streamed !== undefined, `${q.signal} of ${key} at ${t} missing from the stream`);
+        assert.ok(close(streamed, direct, 0.01), `${q.signal} of ${key}: stream ${streamed} vs direct ${direct}`);
+      }
+      if (q.kind === 'service') assert.equal(body.data.result.length, services.length, `${q.signal} has a series per service`);
+    }
+    const nodes = (promRec.byTime.get(t) ?? []).filter((f) => f.target.kind === 'node');
+    assert.ok(nodes.length >= 3 && nodes.every((f) => f.values.cpu !== undefined && f.values.memory !== undefined), 'cpu and memory per node');
+    const found = await promSource.discoverTargets();
+    for (const k of services) assert.ok(found.some((d) => targetKey(d.target) === k && d.signals.length === SERVICE_SIGNALS.length), `discovered ${k}`);
+  });
+
+  it('direct scrape through the pod proxy agrees with the Prometheus source within 5% on rates and ratios', async () => {
+    // Both need a full rate window of samples before their windows cover the same data.
+    await clock.sleep(Math.max(0, WINDOW + 4_000 - (Date.now() - (scrapeRec.order[0] ?? Date.now()))));
+    const t = await waitFor('a time both sources emitted with all services', () => [...scrapeRec.order].reverse().find((at) => promRec.byTime.has(at) && services.every((k) => scrapeRec.frame(at, k)?.values.request_rate !== undefined && promRec.frame(at, k)?.values.request_rate !== undefined)), 20_000, 250);
+    const report: string[] = [];
+    for (const k of services) {
+      const a = promRec.frame(t, k)!.values;
+      const b = scrapeRec.frame(t, k)!.values;
+      for (const s of SERVICE_SIGNALS) {
+        assert.ok(b[s] !== undefined, `direct scrape has ${s} for ${k}`);
+        report.push(`${k} ${s}: prometheus ${a[s]} scrape ${b[s]}`);
+      }
+      assert.ok(close(a.request_rate!, b.request_rate!, 0.05), `request_rate of ${k}: ${a.request_rate} vs ${b.request_rate}`);
+      assert.ok(close(a.cpu!, b.cpu!, 0.05), `cpu of ${k}: ${a.cpu} vs ${b.cpu}`);
+      // Ratios near zero: 5% relative, or half a percentage point absolute.
+      assert.ok(close(a.error_ratio!, b.error_ratio!, 0.05, 0.005), `error_ratio of ${k}: ${a.error_ratio} vs ${b.error_ratio}`);
+      assert.ok(close(a.memory!, b.memory!, 0.05), `memory of ${k}: ${a.memory} vs ${b.memory}`);
+      for (const q of ['latency_p50', 'latency_p95', 'latency_p99'] as const) assert.ok(close(a[q]!, b[q]!, 0.05), `${q} of ${k}: ${a[q]} vs ${b[q]}`);
+      assert.equal(a.available_replicas, b.available_replicas, `available replicas of ${k}`);
+      assert.equal(a.restarts, b.restarts, `restarts of ${k}`);
+    }
+    if (process.env.VIGIL_TEST_VERBOSE) console.log(report.join('\n'));
+  });
+
+  it('survives a 15 s Prometheus outage: clear status while down, then resumes with the gap backfilled', async () => {
+    const before = promRec.order.length;
+    const lastBefore = promRec.order[promRec.order.length - 1];
+    await prom.stop();
+    const down = await waitFor('a down status', () => promRec.statuses.find((s) => s.state === 'down'), 15_000, 100);
+    assert.equal(down.source, 'prometheus');
+    assert.match(down.message, new RegExp(`^Prometheus unreachable at ${prom.url.replace(/[.]/g, '\\.')}: connection refused`));
+    await clock.sleep(15_000);
+    assert.ok(promRec.order.length <= before + 1, 'nothing is emitted while Prometheus is down');
+    await prom.start();
+    await waitFor('recovery with backfill', () => promRec.statuses.find((s) => /backfilled \d+ missed interval/.test(s.message)), 20_000, 200);
+    await waitFor('two more live intervals', () => (promRec.order.length > before + 10 ? true : undefined), 20_000, 200);
+    for (let i = 1; i < promRec.order.length; i++) assert.equal(promRec.order[i] - promRec.order[i - 1], INTERVAL, `intervals are contiguous at ${promRec.order[i]}`);
+    const gap = promRec.order.filter((t) => t > lastBefore + INTERVAL && t < lastBefore + 15_000);
+    assert.ok(gap.length >= 5, `gap intervals emitted: ${gap.length}`);
+    assert.ok(gap.every((t) => (promRec.byTime.get(t)?.length ?? 0) >= services.length), 'backfilled intervals carry frames for every service');
+  });
+});
