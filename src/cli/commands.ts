@@ -13,8 +13,8 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'agent',
     summary: 'Run the headless self-healing loop against a cluster (JSON-lines log to stdout).',
-    usage: 'vigil agent --kubeconfig PATH [--context C] [--prometheus URL] [--mode off|suggest|auto] --state-dir DIR',
-    arrivesWith: 'the Heal milestone (playbooks, gates, actions, verification)',
+    usage: 'vigil agent --kubeconfig PATH [--context C] [--prometheus URL] [--mode off|suggest|auto] --state-dir DIR [--interval-seconds 15] [--namespace NS ...] [--playbooks DIR] [--log-level info]',
+    load: () => import('./agent'),
   },
   {
     name: 'sandbox',
@@ -39,6 +39,18 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
     summary: 'List recorded incidents, or replay one on a virtual clock (what-if against current thresholds).',
     usage: 'vigil replay --list [--state-dir DIR] | vigil replay <incident-id|file> [--state-dir DIR] [--with current|recorded]',
     arrivesWith: 'the Learn milestone',
+  },
+  {
+    name: 'approve',
+    summary: 'Approve the remediation a suggest-mode agent proposed for an incident.',
+    usage: 'vigil approve <incident-id> [--state-dir DIR] [--by NAME]',
+    load: () => import('./approve'),
+  },
+  {
+    name: 'reject',
+    summary: 'Reject a proposed remediation; nothing is done and the label is kept for learning.',
+    usage: 'vigil reject <incident-id> [--state-dir DIR] [--by NAME] [--note TEXT]',
+    load: () => import('./reject'),
   },
   {
     name: 'audit',

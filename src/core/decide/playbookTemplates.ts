@@ -14,6 +14,8 @@ export interface TemplateContext {
 
 export class TemplateError extends Error {}
 
+const OPTIONAL_PARAMS: ReadonlySet<string> = new Set(['toRevision', 'maxReplicas']);
+
 /** Resolves `{{path}}` and `{{path op number}}` (op: + - * /) against the context. */
 export function resolveTemplate(template: string | number, ctx: TemplateContext, field: string): string | number {
   if (typeof template === 'number') return template;
@@ -57,7 +59,15 @@ function num(params: Record<string, string | number>, key: string): number {
 /** Turns a playbook step into a concrete action for this incident. Throws TemplateError naming the field. */
 export function resolveStep(step: PlaybookStep, ctx: TemplateContext): ActionSpec {
   const p: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(step.params)) p[k] = resolveTemplate(v, ctx, `steps.${step.id}.params.${k}`);
+  for (const [k, v] of Object.entries(step.params)) {
+    try {
+      p[k] = resolveTemplate(v, ctx, `steps.${step.id}.params.${k}`);
+    } catch (err) {
+      // an unknown optional value falls back to the action's default (rollback: the previous revision)
+      if (err instanceof TemplateError && OPTIONAL_PARAMS.has(k)) continue;
+      throw err;
+    }
+  }
   switch (step.action) {
     case 'delete-pod':
       return { kind: 'delete-pod', namespace: str(p, 'namespace'), pod: str(p, 'pod') };

@@ -159,9 +159,10 @@ export class Engine implements Disposable {
       const openId = this.state.openByKey[update.incidentKey];
       const open = openId ? this.incidents.get(openId) : undefined;
       if (open && isOpen(open)) {
-        if (open.diagnosis?.kind === update.diagnosis.kind && Math.abs((open.diagnosis?.confidence ?? 0) - update.diagnosis.confidence) < 0.05) return open;
         const changedKind = open.diagnosis?.kind !== update.diagnosis.kind;
-        const next = await this.patch(open.id, { diagnosis: update.diagnosis }, true, { t: now, kind: 'diagnosed', diagnosis: update.diagnosis });
+        // the timeline shows a changed cause or a real change of confidence, not every refresh of the evidence
+        const worthAnEntry = changedKind || Math.abs((open.diagnosis?.confidence ?? 0) - update.diagnosis.confidence) >= 0.15;
+        const next = await this.patch(open.id, { diagnosis: update.diagnosis }, true, worthAnEntry ? { t: now, kind: 'diagnosed', diagnosis: update.diagnosis } : undefined);
         // a changed diagnosis before anything was done picks a new playbook
         if (changedKind && (open.state === 'diagnosed' || open.state === 'awaiting-approval') && !open.timeline.some((e) => e.kind === 'acted')) {
           await this.patch(open.id, { state: 'diagnosed', stepIndex: 0, playbook: undefined });

@@ -60,6 +60,9 @@ export async function verifyStep(
     } else {
       holdingSince = undefined;
     }
+    // a restart after the action is final: waiting out the timeout would only delay the next step
+    const definitive = last.find((r) => r.status === 'failed' && r.condition.kind === 'no-new-restarts');
+    if (definitive) return { status: 'not-recovered', t: now, checks: last, summary: `not recovered: ${definitive.detail}` };
     if (now >= deadline) {
       const missing = last.filter((r) => r.status === 'no-data');
       const failing = last.filter((r) => r.status === 'failed' || r.status === 'pending');

@@ -1,10 +1,12 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { AuditEntry, AuditVerification } from '../../core/model/audit';
 import { canonicalJson } from './canonicalJson';
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+let tmpCounter = 0;
 
 export type AuditDraft = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
 
@@ -129,7 +131,8 @@ export async function readIfExists(file: string): Promise<string | undefined> {
 /** Write to a temp file and rename, so a crash never leaves a half-written file. */
 export async function writeAtomically(file: string, text: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  // unique per write: two writes of one file in the same millisecond must not share a temp file
+  const tmp = `${file}.${process.pid}.${++tmpCounter}.${randomBytes(4).toString('hex')}.tmp`;
   await fs.writeFile(tmp, text);
   await fs.rename(tmp, file);
 }

@@ -83,6 +83,9 @@ describe('playbooks', () => {
     assert.equal((resolveStep(surge.steps[0], { target: { namespace: 'shop', name: 'frontend' }, replicas: 8 }) as { replicas: number }).replicas, 10, 'capped at maxReplicas');
     const release = builtin.playbooks.find((p) => p.name === 'bad-release')!;
     assert.deepEqual(resolveStep(release.steps[0], { target: { namespace: 'shop', name: 'checkout' }, previousRevision: 4 }), { kind: 'rollback', namespace: 'shop', deployment: 'checkout', toRevision: 4 });
-    assert.throws(() => resolveStep(release.steps[0], { target: { namespace: 'shop', name: 'checkout' } }), (e: Error) => e instanceof TemplateError && /previousRevision is unknown/.test(e.message));
+    // an unknown previous revision leaves the choice to the action (the revision before the current one)
+    assert.deepEqual(resolveStep(release.steps[0], { target: { namespace: 'shop', name: 'checkout' } }), { kind: 'rollback', namespace: 'shop', deployment: 'checkout', toRevision: undefined });
+    const crash = builtin.playbooks.find((p) => p.name === 'crash-loop')!;
+    assert.throws(() => resolveStep(crash.steps[0], { target: { namespace: 'shop', name: 'checkout' } }), (e: Error) => e instanceof TemplateError && /worstPod is unknown/.test(e.message));
   });
 });

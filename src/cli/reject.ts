@@ -1,0 +1,3 @@
+import { command } from './approve';
+
+export const run = command('reject');

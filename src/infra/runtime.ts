@@ -1,0 +1,214 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Correlator } from '../core/detect/correlation';
+import { Engine, type EngineSettings, type TargetContext } from '../core/loop/engine';
+import { HealingLoop } from '../core/loop/healingLoop';
+import { LeaseKeeper } from '../core/loop/leaseKeeper';
+import type { AutomationMode, SafetySettings } from '../core/model/automation';
+import { DEFAULT_SAFETY } from '../core/model/automation';
+import type { Incident } from '../core/model/incident';
+import type { Playbook } from '../core/model/playbook';
+import { targetKey } from '../core/model/target';
+import type { ClockPort, Disposable, LoggerPort, MetricsPort, NotifierPort, WorkloadInventory } from '../core/ports';
+import { ApprovalInbox } from './approvalInbox';
+import { KubernetesCluster } from './kubernetes/clusterActions';
+import { connectKube, type KubeConnection } from './kubernetes/kubeClient';
+import { KubernetesSource } from './kubernetes/kubernetesSource';
+import { CompositeNotifier, WebhookNotifier } from './notify/webhookNotifier';
+import { loadPlaybooks } from './playbookFiles';
+import { PrometheusClient, prometheusAuthFromEnv } from './prometheus/prometheusClient';
+import { PrometheusSource } from './prometheus/prometheusSource';
+import { ScrapeSource, type ScrapeEndpoint } from './prometheus/scrapeSource';
+import { FileStore } from './store/fileStore';
+import { SystemClock } from './systemClock';
+
+export interface RuntimeOptions {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly prometheusUrl?: string;
+  readonly mode: AutomationMode;
+  readonly stateDir: string;
+  readonly intervalMs: number;
+  readonly namespaces?: ReadonlyArray<string>;
+  readonly playbooksDir?: string;
+  readonly safety?: Partial<SafetySettings>;
+  readonly logger: LoggerPort;
+  /** Default `vigil-agent@<host>`; the extension passes `vscode@<host>`. */
+  readonly identity?: string;
+  /** Extra notifiers (the VS Code UI). */
+  readonly notifiers?: ReadonlyArray<NotifierPort>;
+  readonly clock?: ClockPort;
+  readonly leaseNamespace?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A log line per escalation and approval request, so the agent's stdout tells the story. */
+class LogNotifier implements NotifierPort {
+  constructor(private readonly logger: LoggerPort) {}
+  async escalate(c: Parameters<NotifierPort['escalate']>[0]): Promise<void> {
+    this.logger.log('warn', `ESCALATION ${c.incidentId}: ${c.reason}`, { incident: c.incidentId, target: targetKey(c.target) });
+  }
+  async approvalNeeded(i: Incident, stepId: string, summary: string): Promise<void> {
+    this.logger.log('info', `APPROVAL NEEDED ${i.id}: ${summary} — run \`vigil approve ${i.id}\``, { incident: i.id, step: stepId });
+  }
+  async resolved(i: Incident): Promise<void> {
+    this.logger.log('info', `RECOVERED ${i.id} (${targetKey(i.target)}) by step ${i.outcome?.recoveredBy ?? '?'}`, { incident: i.id });
+  }
+}
+
+/**
+ * Everything the loop needs, wired to real adapters: the composition root shared by `vigil agent`,
+ * `vigil demo` and the extension, so all three run the same engine.
+ */
+export class VigilRuntime implements Disposable {
+  readonly clock: ClockPort;
+  readonly store: FileStore;
+  readonly engine: Engine;
+  readonly loop: HealingLoop;
+  readonly events: KubernetesSource;
+  readonly metrics: MetricsPort & Disposable;
+  readonly cluster: KubernetesCluster;
+  readonly lease: LeaseKeeper;
+  readonly inbox: ApprovalInbox;
+  readonly identity: string;
+  private playbooks: Playbook[] = [];
+  private settings: EngineSettings;
+  private inboxTimer: Disposable | undefined;
+  private disposed = false;
+
+  private constructor(
+    readonly options: RuntimeOptions,
+    readonly conn: KubeConnection,
+  ) {
+    const logger = options.logger;
+    this.clock = options.clock ?? new SystemClock();
+    this.identity = options.identity ?? `vigil-agent@${os.hostname()}-${process.pid}`;
+    this.store = new FileStore(options.stateDir);
+    this.inbox = new ApprovalInbox(options.stateDir);
+    this.cluster = new KubernetesCluster(conn.lib, conn.kubeConfig, () => this.clock.now());
+    this.events = new KubernetesSource({ conn, clock: this.clock, namespaces: options.namespaces, logger: logger.child('kubernetes') });
+    this.settings = { mode: options.mode, safety: { ...DEFAULT_SAFETY, ...options.safety } };
+    this.metrics = options.prometheusUrl
+      ? new PrometheusSource({
+          client: new PrometheusClient({ url: options.prometheusUrl, auth: prometheusAuthFromEnv(options.env ?? process.env) }),
+          clock: this.clock,
+          intervalMs: options.intervalMs,
+          namespaces: options.namespaces,
+          logger: logger.child('prometheus'),
+          inventory: () => this.events.inventory(),
+        })
+      : new ScrapeSource({ clock: this.clock, intervalMs: options.intervalMs, endpoints: () => this.podEndpoints(), logger: logger.child('scrape'), describe: `pods through the API server ${conn.server}` });
+    this.lease = new LeaseKeeper(this.cluster, this.clock, logger.child('lease'), this.settings.safety.leaseName, options.leaseNamespace ?? 'default', this.identity);
+    const env = options.env ?? process.env;
+    const webhooks = new WebhookNotifier({ slackWebhookUrl: env.VIGIL_SLACK_WEBHOOK_URL, pagerDutyRoutingKey: env.VIGIL_PAGERDUTY_ROUTING_KEY, pagerDutyUrl: env.VIGIL_PAGERDUTY_URL }, logger.child('notify'));
+    const notifier = new CompositeNotifier([new LogNotifier(logger.child('engine')), ...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])]);
+    // the engine and the loop need each other: the loop feeds the engine, the engine verifies through the loop
+    const ref: { loop?: HealingLoop } = {};
+    this.engine = new Engine({
+      clock: this.clock,
+      logger: logger.child('engine'),
+      store: this.store,
+      cluster: this.cluster,
+      notifier,
+      evidence: {
+        latest: (t, s) => ref.loop?.latest(t, s),
+        band: (t, s) => ref.loop?.band(t, s),
+        rolloutStatus: async (t) => ref.loop?.rolloutStatus(t),
+        probe: () => undefined,
+        restarts: (t) => ref.loop?.restarts(t),
+      },
+      playbooks: () => this.playbooks,
+      settings: () => this.settings,
+      targetContext: (i) => targetContext(i, this.events.inventory()),
+      lease: () => this.lease.state,
+      identity: this.identity,
+      recentLogs: (t) => this.events.recentLogs(t, 20),
+    });
+    ref.loop = new HealingLoop({ clock: this.clock, logger: logger.child('loop'), store: this.store, metrics: this.metrics, events: this.events, cluster: this.cluster, engine: this.engine, correlator: new Correlator() });
+    this.loop = ref.loop;
+  }
+
+  static async create(options: RuntimeOptions): Promise<VigilRuntime> {
+    const conn = await connectKube({ kubeconfig: options.kubeconfig, context: options.context });
+    return new VigilRuntime(options, conn);
+  }
+
+  get mode(): AutomationMode {
+    return this.settings.mode;
+  }
+
+  setMode(mode: AutomationMode): void {
+    this.settings = { ...this.settings, mode };
+  }
+
+  async start(): Promise<void> {
+    const logger = this.options.logger;
+    const loaded = await loadPlaybooks(this.options.playbooksDir ?? path.join(process.cwd(), '.vigil', 'playbooks'));
+    this.playbooks = loaded.playbooks;
+    for (const m of loaded.messages) logger.log('error', `playbook not loaded: ${m}`);
+    logger.log('info', `loaded ${this.playbooks.length} playbooks (${this.playbooks.map((p) => p.name).join(', ')})`);
+    this.events.start();
+    await this.lease.start();
+    await this.engine.start();
+    await this.loop.start();
+    this.pollInbox();
+    logger.log('info', `watching ${this.conn.server} (context ${this.conn.context}) in ${this.settings.mode} mode; metrics from ${this.options.prometheusUrl ?? 'direct scrape of annotated pods'}; state in ${this.options.stateDir}`);
+  }
+
+  /** Approvals and rejections dropped by `vigil approve` / `vigil reject`. */
+  private pollInbox(): void {
+    if (this.disposed) return;
+    this.inboxTimer = this.clock.setTimeout(async () => {
+      for (const d of await this.inbox.take((file, problem) => this.options.logger.log('warn', `ignored ${file}: ${problem}`))) {
+        try {
+          if (d.decision === 'approve') await this.engine.approve(d.incidentId, d.by);
+          else await this.engine.reject(d.incidentId, d.by, d.note);
+        } catch (err) {
+          this.options.logger.log('warn', `${d.decision} of ${d.incidentId} by ${d.by} not applied: ${(err as Error).message}`);
+        }
+      }
+      this.pollInbox();
+    }, 1000);
+  }
+
+  private podEndpoints(): ScrapeEndpoint[] {
+    return this.events.scrapeTargets().map((p) => ({
+      name: `${p.namespace}/${p.pod}`,
+      labels: { namespace: p.namespace, pod: p.pod, deployment: p.deployment, node: p.node },
+      fetch: () => this.conn.get(`/api/v1/namespaces/${p.namespace}/pods/${p.pod}:${p.port}/proxy${p.path.startsWith('/') ? p.path : `/${p.path}`}`, { timeoutMs: 5000 }),
+    }));
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.inboxTimer?.dispose();
+    this.loop.dispose();
+    this.engine.dispose();
+    this.metrics.dispose();
+    this.events.dispose();
+    await this.lease.dispose();
+    await this.loop.persist();
+  }
+}
+
+/** Template and gate context of an incident, from the live inventory and the diagnosis' details. */
+export function targetContext(i: Incident, inv: WorkloadInventory): TargetContext {
+  const d = i.diagnosis?.details;
+  const svc = inv.services.find((s) => s.target.namespace === i.target.namespace && s.target.name === i.target.name);
+  const worst = svc ? [...svc.pods].sort((a, b) => Number(a.ready) - Number(b.ready) || b.restarts - a.restarts)[0] : undefined;
+  const node = d?.node ?? (i.target.kind === 'node' ? i.target.name : undefined);
+  return {
+    target: { namespace: i.target.namespace, name: i.target.name },
+    replicas: svc?.replicas,
+    revision: d?.revision ?? svc?.revision,
+    previousRevision: d?.previousRevision,
+    worstPod: d?.worstPod ?? worst?.name,
+    node,
+    flag: d?.flag,
+    labels: svc?.labels,
+    rolloutInProgress: svc?.rolloutInProgress,
+    deploymentPods: svc ? { total: svc.replicas, unavailable: Math.max(0, svc.replicas - svc.availableReplicas) } : undefined,
+    // the node being cordoned is not counted twice
+    nodes: { total: inv.nodes.length, unschedulable: inv.nodes.filter((n) => n.name !== node && (n.unschedulable || !n.ready)).length },
+  };
+}
