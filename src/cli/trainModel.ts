@@ -75,7 +75,8 @@ export async function run(argv: string[], output: TrainModelOutput = consoleOutp
   const c = result.report.calibration;
   output.out(
     `trained the base model on ${backend} in ${training.trainingSeconds}s: seed ${seed}, ${epochs} epochs, final loss ${result.report.finalLoss}, ` +
-      `held-out false alarms (score ≥ 0.9) ${(c.heldOutShareAtLeast09 * 100).toFixed(2)}%, injected memory+latency ramps caught ${(c.injectedShareAtLeast09 * 100).toFixed(1)}%\n` +
+      `held-out normal windows scoring ≥ 0.9: ${(c.heldOutShareAtLeast09 * 100).toFixed(2)}%; injected faults scoring ≥ 0.9: ` +
+      `${Object.entries(c.detectedShareAtLeast09).map(([name, share]) => `${name} ${(share * 100).toFixed(1)}%`).join(', ')}\n` +
       `wrote ${path.join(out, 'model.json')}, weights.bin, training.json`,
   );
   return 0;
