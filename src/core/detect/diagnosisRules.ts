@@ -64,13 +64,16 @@ const MAX_ANOMALY_EVIDENCE = 6;
 const reasonIs = (f: ClusterFact, ...reasons: string[]) => f.kind === 'k8s-event' && !!f.reason && reasons.includes(f.reason);
 export const isOom = (f: ClusterFact) =>
   f.kind === 'oom-killed' || reasonIs(f, 'OOMKilling', 'OOMKilled') || (f.kind === 'pod-restarted' && (f.reason === 'OOMKilled' || f.attributes?.reason === 'OOMKilled'));
-export const isBackoff = (f: ClusterFact) => f.kind === 'crash-backoff' || reasonIs(f, 'BackOff', 'CrashLoopBackOff');
+/** Image pulls that fail: the new revision cannot even start (BackOff is also the reason of pull back-offs). */
+export const isPullFailure = (f: ClusterFact) =>
+  reasonIs(f, 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName') || ((reasonIs(f, 'BackOff', 'Failed') || f.kind === 'crash-backoff') && /pull(ing)? image|ImagePull/i.test(f.message));
+export const isBackoff = (f: ClusterFact) => (f.kind === 'crash-backoff' || reasonIs(f, 'BackOff', 'CrashLoopBackOff')) && !isPullFailure(f);
 export const isRestart = (f: ClusterFact) => f.kind === 'pod-restarted';
 export const isNotReady = (f: ClusterFact) => f.kind === 'node-not-ready' || reasonIs(f, 'NodeNotReady');
 export const isNodeReady = (f: ClusterFact) => f.kind === 'node-ready' || reasonIs(f, 'NodeReady');
 export const isEviction = (f: ClusterFact) => f.kind === 'pod-evicted' || reasonIs(f, 'Evicted', 'TaintManagerEviction');
 export const isRelease = (f: ClusterFact) => f.kind === 'revision-changed' || f.kind === 'rollout-started';
-const isUnhealthy = (f: ClusterFact) => reasonIs(f, 'Unhealthy');
+const isUnhealthy = (f: ClusterFact) => reasonIs(f, 'Unhealthy', 'Killing');
 
 function attr(f: ClusterFact, ...names: string[]): string | number | undefined {
   for (const n of names) {
@@ -341,28 +344,42 @@ export function rank(hs: ReadonlyArray<Hypothesis>): Hypothesis[] {
 
 function badRelease(view: EvidenceView, key: string): Hypothesis | undefined {
   const ep = view.episode(key);
-  if (!ep) return undefined;
   const cfg = view.config;
-  const releases = view.facts(key, ep.onset - cfg.releaseWindowMs, ep.onset + cfg.factLagMs).filter(isRelease);
+  // Symptoms are anomalies, or pods of the new revision that crash or cannot pull their image.
+  const trouble = (from: number) => view.facts(key, from, view.now).filter((f) => isBackoff(f) || isRestart(f) || isPullFailure(f));
+  const window = ep ? view.facts(key, ep.onset - cfg.releaseWindowMs, ep.onset + cfg.factLagMs) : view.facts(key, view.now - cfg.releaseWindowMs, view.now);
+  const releases = window.filter(isRelease);
   if (!releases.length) return undefined;
   // One rollout may yield both rollout-started and revision-changed; the revision carries the numbers.
   const revisions = releases.filter((f) => f.kind === 'revision-changed');
   const rel = (revisions.length ? revisions : releases)[(revisions.length ? revisions : releases).length - 1];
-  const errors = hasAny(ep.signals, ERROR_SIGNALS);
-  const latency = hasAny(ep.signals, LATENCY_SIGNALS);
-  const lag = Math.max(0, ep.onset - rel.t);
+  const crashes = trouble(rel.t);
+  const pullFailures = crashes.filter(isPullFailure);
+  // Without anomalies, one restart is not enough: pods restart now and then.
+  if (!ep && crashes.length < 2 && !pullFailures.length) return undefined;
+  const onset = ep?.onset ?? crashes[0].t;
+  const errors = !!ep && hasAny(ep.signals, ERROR_SIGNALS);
+  const latency = !!ep && hasAny(ep.signals, LATENCY_SIGNALS);
+  const lag = Math.max(0, onset - rel.t);
   let c = errors || latency ? 0.45 : 0.3;
   c += 0.25 * (1 - lag / cfg.releaseWindowMs);
   if (errors) c += 0.15;
   else if (latency) c += 0.08;
-  const crashes = view.facts(key, rel.t, view.now).filter((f) => isBackoff(f) || isRestart(f));
-  if (crashes.length) c += 0.05;
+  // New pods crashing or not pulling right after the rollout: the release is the cause, not the pods.
+  if (pullFailures.length) c += 0.3;
+  else if (crashes.length) c += 0.25;
   const revision = numAttr(rel, 'revision', 'newRevision', 'toRevision') ?? view.inventory(key)?.revision;
   const previousRevision = numAttr(rel, 'previousRevision', 'oldRevision', 'fromRevision') ?? (revision !== undefined && revision > 1 ? revision - 1 : undefined);
   const image = attr(rel, 'image', 'newImage') ?? view.inventory(key)?.image;
   const what = `revision ${revision ?? '?'}${image ? ` (image ${image})` : ''}`;
-  const headline = headlineSignal(ep);
-  const summary = `${label(key)} ${rose(view, key, headline, ep.onset)} ${ago(lag)} after ${what} rolled out.`;
+  const symptom = pullFailures.length
+    ? 'pods cannot pull their image'
+    : ep && (errors || latency)
+      ? rose(view, key, headlineSignal(ep), onset)
+      : crashes.length
+        ? `pods crash-loop (${describeCrashes(crashes)})`
+        : rose(view, key, headlineSignal(ep!), onset);
+  const summary = `${label(key)} ${symptom} ${ago(lag)} after ${what} rolled out.`;
   return {
     kind: 'bad-release',
     target: parseTargetKey(key),
@@ -372,6 +389,13 @@ function badRelease(view: EvidenceView, key: string): Hypothesis | undefined {
     members: [key],
     details: { revision, previousRevision, image: image !== undefined ? String(image) : undefined, worstPod: worstPod(crashes) },
   };
+}
+
+function describeCrashes(facts: ReadonlyArray<ClusterFact>): string {
+  const restarts = facts.filter(isRestart).length;
+  const parts = [`${restarts} restart${restarts === 1 ? '' : 's'}`];
+  if (facts.some(isBackoff)) parts.push('BackOff');
+  return parts.join(', ');
 }
 
 function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined {
@@ -463,7 +487,11 @@ function crashLoop(view: EvidenceView, key: string): Hypothesis | undefined {
   if (restartCount >= 2) c += 0.2;
   if (restartCount >= 4) c += 0.1;
   const inv = view.inventory(key);
-  const notReady = (inv && inv.availableReplicas < inv.replicas) || !!(ep && hasAny(ep.signals, AVAILABILITY_SIGNALS));
+  // Frames are fresher than the inventory for how many replicas are available.
+  const frames = view.frames(key);
+  const lastAvailable = frames.length ? frames[frames.length - 1].values.available_replicas : undefined;
+  const available = lastAvailable ?? inv?.availableReplicas;
+  const notReady = (inv !== undefined && available !== undefined && available < inv.replicas) || !!(ep && hasAny(ep.signals, AVAILABILITY_SIGNALS));
   if (notReady) c += 0.15;
   const unhealthy = recent.filter(isUnhealthy);
   if (unhealthy.length) c += 0.05;
@@ -471,10 +499,14 @@ function crashLoop(view: EvidenceView, key: string): Hypothesis | undefined {
   const ooms = distinctKills(recent.filter(isOom));
   const trend = memoryClimb(view, key);
   if (ooms > 0 && ooms * 2 >= Math.max(1, restartCount) && trend && trend.relativePerMinute >= cfg.minLeakPerMinute) c -= 0.2;
+  // Crashes that began right after a new revision are that release's symptom (bad-release ranks them).
+  const firstCrash = Math.min(...[...backoffs, ...restarts].map((f) => f.t));
+  const release = view.facts(key, firstCrash - cfg.releaseWindowMs, firstCrash).some(isRelease);
+  if (release) c -= 0.15;
   const pod = worstPod([...backoffs, ...restarts]);
   const parts = [`${restartCount} restart${restartCount === 1 ? '' : 's'} in ${ago(cfg.crashWindowMs)}`];
   if (backoffs.length) parts.push(`BackOff${pod ? ` on ${pod}` : ''}`);
-  if (inv) parts.push(`${inv.availableReplicas} of ${inv.replicas} replicas available`);
+  if (inv && available !== undefined) parts.push(`${available} of ${inv.replicas} replicas available`);
   return {
     kind: 'crash-loop',
     target: parseTargetKey(key),

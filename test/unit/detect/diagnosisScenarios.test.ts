@@ -90,7 +90,7 @@ describe('diagnosis scenarios (correlator end to end)', () => {
     const names = evidenceNames(u);
     for (const n of ['fact:k8s-event:BackOff', 'fact:crash-backoff:CrashLoopBackOff', 'fact:pod-restarted']) assert.ok(names.includes(n), `${n} missing from ${names.join()}`);
     assert.ok(names.some((n) => n.includes('available_replicas')), names.join());
-    assert.match(u.diagnosis.summary, /^payments\/payments-api pods are crash-looping: 4 restarts in 5 min, BackOff on payments-api-7d9f8c6b5-\w{5}/);
+    assert.match(u.diagnosis.summary, /^payments\/payments-api pods are crash-looping: 4 restarts in 5 min, BackOff on payments-api-7d9f8c6b5-\w{5}, 1 of 3 replicas available\.$/);
     assert.ok(u.diagnosis.details?.worstPod?.startsWith('payments-api-'));
   });
 
@@ -254,6 +254,36 @@ describe('ambiguous and benign input', () => {
     const alt = orders.diagnosis.alternatives ?? [];
     assert.equal(alt[0]?.kind, 'dependency-outage', JSON.stringify(alt));
     assert.ok(alt[0].confidence < orders.diagnosis.confidence);
+  });
+
+  it('pods crash-looping right after a new revision: bad release first, crash loop the runner-up', () => {
+    const inv = shopInventory({ revision: { cart: 12 } });
+    const s = new Scenario();
+    s.inventory = inv;
+    s.fact('revision-changed', svc('shop', 'cart'), T, 'deployment shop/cart revision 11 → 12', { attributes: { revision: 12, previousRevision: 11, image: 'shop/cart:1.9.0' } });
+    const newPod = 'cart-6c5b4a3f2-n3w01';
+    for (const [i, dt] of [15_000, 30_000, 50_000, 80_000].entries()) {
+      s.fact('pod-restarted', pod('shop', newPod), T + dt, 'Container cart restarted (exit code 2)', { attributes: { restarts: i + 1 } });
+    }
+    s.fact('k8s-event', pod('shop', newPod), T + 35_000, 'Back-off restarting failed container cart', { reason: 'BackOff', severity: 'Warning' });
+    s.series(svc('shop', 'cart'), BEFORE, AFTER, (t) => ({ ...healthy(), available_replicas: t < T + 20_000 ? 3 : 2, restarts: t < T + 15_000 ? 0 : 1 }));
+    const u = only(s.run(new Correlator()));
+    assert.equal(u.diagnosis.kind, 'bad-release');
+    assert.match(u.diagnosis.summary, /^shop\/cart pods crash-loop \(\d restarts, BackOff\) \d+ s after revision 12 \(image shop\/cart:1\.9\.0\) rolled out\.$/);
+    assert.equal(u.diagnosis.alternatives?.[0]?.kind, 'crash-loop');
+    assert.equal(u.diagnosis.details?.previousRevision, 11);
+  });
+
+  it('image pull back-off after a new revision is a bad release, not a crash loop', () => {
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.fact('revision-changed', svc('shop', 'search'), T, 'deployment shop/search revision 4 → 5', { attributes: { revision: 5, previousRevision: 4, image: 'shop/search:typo' } });
+    s.fact('k8s-event', pod('shop', 'search-5d4c3b2a1-zz9yx'), T + 10_000, 'Failed to pull image "shop/search:typo": not found', { reason: 'Failed', severity: 'Warning' });
+    s.fact('k8s-event', pod('shop', 'search-5d4c3b2a1-zz9yx'), T + 25_000, 'Back-off pulling image "shop/search:typo"', { reason: 'BackOff', severity: 'Warning' });
+    const u = only(s.run(new Correlator()));
+    assert.equal(u.diagnosis.kind, 'bad-release');
+    assert.match(u.diagnosis.summary, /pods cannot pull their image/);
+    assert.ok(!u.diagnosis.alternatives?.some((a) => a.kind === 'crash-loop'));
   });
 
   it('latency with a modest traffic rise: latency-spike and traffic-surge both ranked, by strength of evidence', () => {
