@@ -24,6 +24,8 @@ export interface SandboxOptions {
   podStartDelayMs?: number;
   /** How many changes a watch can resume from before it gets 410 Gone. */
   historyLimit?: number;
+  /** How often watches that allow bookmarks get one (default 10 s). */
+  watchBookmarkMs?: number;
   log?: (line: string) => void;
 }
 
@@ -49,7 +51,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     podStartDelayMs: options.podStartDelayMs,
   });
   simulation.seedTopology();
-  const api = new ApiServer({ store, simulation, log });
+  const api = new ApiServer({ store, simulation, log, bookmarkIntervalMs: options.watchBookmarkMs });
   const metricsServer = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && (url === '/metrics' || url === '/')) {
