@@ -67,6 +67,19 @@ export class DeploymentController {
     private readonly list: (resource: ResourceName) => KubeObject[],
   ) {}
 
+  /** The template only changes with the generation, so its hash is computed once per generation. */
+  private readonly hashes = new Map<string, { generation: number; hash: string }>();
+
+  private hashOf(d: Deployment): string {
+    const uid = d.metadata.uid as string;
+    const generation = d.metadata.generation ?? 0;
+    const hit = this.hashes.get(uid);
+    if (hit && hit.generation === generation) return hit.hash;
+    const hash = templateHash(d.spec.template);
+    this.hashes.set(uid, { generation, hash });
+    return hash;
+  }
+
   reconcile(pods: ReadonlyArray<Pod>): void {
     const byOwner = podsByOwner(pods);
     const rsByOwner = new Map<string, ReplicaSet[]>();
@@ -90,7 +103,7 @@ export class DeploymentController {
   private sync(d: Deployment, owned: ReplicaSet[], byOwner: Map<string, Pod[]>): void {
     const ns = d.metadata.namespace as string;
     const desired = d.spec.replicas ?? 1;
-    const hash = templateHash(d.spec.template);
+    const hash = this.hashOf(d);
     const maxRevision = owned.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
     let newRs = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash);
     const old = owned.filter((rs) => rs !== newRs).sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || revisionOf(a) - revisionOf(b));

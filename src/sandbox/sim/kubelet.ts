@@ -47,6 +47,9 @@ export class PodRuntime {
   nextCrashMs?: number;
   ready = false;
   nodeDown = false;
+  /** What the last written status was computed from, and the pod version it was written at. */
+  statusKey = '';
+  statusRv = '';
   /** Rendered exposition labels, fixed once the pod is bound. */
   labels = '';
   lastUnhealthyMs = 0;
@@ -299,8 +302,11 @@ export class Kubelet {
   }
 
   private writeStatus(pod: Pod, rt: PodRuntime, now: number): void {
-    const started = rt.containerStartMs !== undefined;
     const t = rt.lastTerminated;
+    // most ticks change nothing: skip building the status when its inputs and the pod are as last written
+    const key = `${rt.state}/${rt.ready}/${rt.nodeDown}/${rt.restartCount}/${rt.containerStartMs}/${t?.finishedMs}/${rt.state === 'backoff' && now < rt.backoffUntilMs}`;
+    if (key === rt.statusKey && pod.metadata.resourceVersion === rt.statusRv) return;
+    const started = rt.containerStartMs !== undefined;
     const state: ContainerState =
       rt.state === 'running'
         ? { running: { startedAt: kubeTime(rt.containerStartMs as number) } }
@@ -339,10 +345,11 @@ export class Kubelet {
       containerStatuses: [containerStatus],
       qosClass: 'Burstable',
     };
-    const json = JSON.stringify(status);
-    if (JSON.stringify(pod.status) === json) return;
+    rt.statusKey = key;
+    rt.statusRv = pod.metadata.resourceVersion ?? '';
+    if (JSON.stringify(pod.status) === JSON.stringify(status)) return;
     try {
-      this.store.mutate('pods', pod.metadata.namespace, pod.metadata.name, (o) => void (o.status = status));
+      rt.statusRv = this.store.mutate('pods', pod.metadata.namespace, pod.metadata.name, (o) => void (o.status = status)).metadata.resourceVersion ?? '';
     } catch {
       // deleted meanwhile
     }
