@@ -50,8 +50,10 @@ const SCALER_SAMPLES_SAVED = 1024;
 /**
  * ModelPort on TensorFlow.js: one autoencoder per service, copied from the shipped base model,
  * fine-tuned online on that service's normal windows, scored against its own recent error
- * distribution. Windows may be raw or already normalised: each service's robust scaler is fitted
- * on its first windows and kept with its model. tfjs is loaded on first use, not at construction.
+ * distribution. Windows may be raw or already normalised (NaN for a missing value): each service's
+ * robust scaler is fitted on its fine-tune windows (or, before any, on the first scored ones) and
+ * kept with its model. A service seen for the first time is loaded from its saved model if there
+ * is one. tfjs is loaded on first use, not at construction.
  */
 export class TfjsModel implements ModelPort {
   readonly signals: ReadonlyArray<SignalName> = MODEL_SIGNALS;
@@ -92,9 +94,10 @@ export class TfjsModel implements ModelPort {
   }
 
   /**
-   * Trains the service's model on windows the caller believes normal. The first call fits the
-   * scaler and, when large enough, holds out its newest 20% to calibrate on; later calls record
-   * each window's error before training on it, an honest out-of-sample error.
+   * Trains the service's model on windows the caller believes normal, oldest first. The scaler is
+   * refitted until a day of windows has been seen, then frozen. A first call of 50+ windows holds out
+   * its newest 20% to calibrate on; other calls record each window's error before training on it,
+   * an honest out-of-sample error. Windows with an open incident should not be passed.
    */
   fineTune(serviceKey: string, windows: ReadonlyArray<RawWindow>): Promise<{ readonly loss: number }> {
     return this.serial(async () => {
