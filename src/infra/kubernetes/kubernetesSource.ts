@@ -79,6 +79,10 @@ export class KubernetesSource implements EventsPort, Disposable {
     for (const list of this.informers.values()) for (const inf of list) inf.start();
   }
 
+  get status(): SourceStatus {
+    return this.current;
+  }
+
   /** True once every informer has listed at least once. */
   get ready(): boolean {
     let total = 0;
