@@ -83,6 +83,34 @@ export const DEFAULT_CORRELATION_CONFIG: CorrelationConfig = {
   incidentIdleMs: 10 * 60_000,
 };
 
+/** Fields that are shares or confidences, so must lie in [0, 1]; every other field is a non-negative number. */
+const UNIT_FIELDS: ReadonlySet<keyof CorrelationConfig> = new Set(['openConfidence', 'minConfidence', 'minContributionShare', 'switchMargin', 'confidenceStep']);
+
+/**
+ * Fills a partial config with defaults. A field that is not a finite number in its range keeps its
+ * default, and a problem names it, its value and what it should be.
+ */
+export function resolveCorrelationConfig(partial: Partial<Record<keyof CorrelationConfig, unknown>> = {}): { config: CorrelationConfig; problems: string[] } {
+  const config: Record<string, number> = { ...DEFAULT_CORRELATION_CONFIG };
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(partial)) {
+    if (value === undefined) continue;
+    if (!(name in DEFAULT_CORRELATION_CONFIG)) {
+      problems.push(`correlation.${name} is not a setting; known: ${Object.keys(DEFAULT_CORRELATION_CONFIG).join(', ')}`);
+      continue;
+    }
+    const unit = UNIT_FIELDS.has(name as keyof CorrelationConfig);
+    const ok = typeof value === 'number' && Number.isFinite(value) && value >= 0 && (!unit || value <= 1) && (name !== 'confidenceStep' || value > 0);
+    if (!ok) {
+      const def = DEFAULT_CORRELATION_CONFIG[name as keyof CorrelationConfig];
+      problems.push(`correlation.${name} is ${typeof value === 'number' ? String(value) : JSON.stringify(value)}; use ${unit ? 'a number from 0 to 1' : 'a number of 0 or more'} (kept the default ${def})`);
+      continue;
+    }
+    config[name] = value as number;
+  }
+  return { config: config as unknown as CorrelationConfig, problems };
+}
+
 const MAX_EPISODE_ANOMALIES = 24;
 const MAX_ALTERNATIVES = 4;
 const MIN_ALTERNATIVE = 0.1;
@@ -125,8 +153,13 @@ export class Correlator {
   /** Derived values (rule results, trends) of the current state; cleared whenever an input changes it. */
   private readonly cache = new Map<string, unknown>();
 
+  /** Settings that were out of range and replaced by their defaults, for the user to fix. */
+  readonly configProblems: ReadonlyArray<string>;
+
   constructor(config: Partial<CorrelationConfig> = {}, graph: DependencyGraph = new DependencyGraph()) {
-    this.config = { ...DEFAULT_CORRELATION_CONFIG, ...config };
+    const resolved = resolveCorrelationConfig(config);
+    this.config = resolved.config;
+    this.configProblems = resolved.problems;
     this.graph = graph;
     const time = this.time;
     this.view = {

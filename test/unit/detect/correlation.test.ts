@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Correlator, DEFAULT_CORRELATION_CONFIG } from '../../../src/core/detect/correlation';
+import { Correlator, DEFAULT_CORRELATION_CONFIG, resolveCorrelationConfig } from '../../../src/core/detect/correlation';
 import type { CorrelationUpdate } from '../../../src/core/detect/incidentGrouping';
 import type { Anomaly } from '../../../src/core/model/anomaly';
 import type { SignalName } from '../../../src/core/model/signal';
@@ -207,5 +207,18 @@ describe('Correlator', () => {
     const updates = run();
     for (const u of updates) assert.ok(u.diagnosis.summary.length > 0 && Number.isFinite(u.diagnosis.confidence));
     assert.ok(updates.some((u) => u.diagnosis.kind === 'node-failure' && u.target.name === 'node-9'));
+  });
+
+  it('config: out-of-range settings keep their default and are named with the fix', () => {
+    const { config, problems } = resolveCorrelationConfig({ settleMs: 20_000, openConfidence: 1.5, surgeRatio: Number.NaN, windowMs: 5 } as never);
+    assert.equal(config.settleMs, 20_000);
+    assert.equal(config.openConfidence, DEFAULT_CORRELATION_CONFIG.openConfidence);
+    assert.equal(config.surgeRatio, DEFAULT_CORRELATION_CONFIG.surgeRatio);
+    assert.deepEqual(problems, [
+      'correlation.openConfidence is 1.5; use a number from 0 to 1 (kept the default 0.6)',
+      'correlation.surgeRatio is NaN; use a number of 0 or more (kept the default 2)',
+      `correlation.windowMs is not a setting; known: ${Object.keys(DEFAULT_CORRELATION_CONFIG).join(', ')}`,
+    ]);
+    assert.deepEqual(new Correlator({ minConfidence: -1 }).configProblems, ['correlation.minConfidence is -1; use a number from 0 to 1 (kept the default 0.15)']);
   });
 });
