@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parse as parseYaml } from 'yaml';
 import { decodeProtobuf, isProtobuf } from './apiProtobuf';
 import { validateObject } from './apiValidation';
 import { tableFor, wantsTable } from './apiTable';
@@ -166,6 +167,17 @@ export class ApiServer {
   /** A request body as JSON, or decoded from the protobuf kubectl's typed clients send. */
   private decodeBody(req: http.IncomingMessage, body: Buffer, what: string): unknown {
     if (isProtobuf(req.headers['content-type'], body)) return decodeProtobuf(body);
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (mediaType === 'application/yaml') {
+      try {
+        return parseYaml(body.toString('utf8'));
+      } catch (err) {
+        throw new StatusError('BadRequest', `${what}: couldn't decode the request body as YAML: ${(err as Error).message}`);
+      }
+    }
+    if (mediaType !== '' && mediaType !== 'application/json' && mediaType !== '*/*') {
+      throw new StatusError('UnsupportedMediaType', `${what}: the body of the request was in an unknown format (${mediaType}) - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+    }
     return this.parseJson(body.toString('utf8'), what);
   }
 

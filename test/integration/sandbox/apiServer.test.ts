@@ -182,6 +182,20 @@ describe('sandbox API server semantics', function () {
       const left = [...sb.sandbox.store.list('replicasets', NS).items, ...sb.sandbox.store.list('pods', NS).items].filter((o) => o.metadata.labels?.app === 'sub');
       return left.length === 0 ? true : undefined;
     });
+
+    const orphanMe = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'orphan' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'orphan' } }, template: { metadata: { labels: { app: 'orphan' } }, spec: { containers: [{ name: 'o', image: 'o:1' }] } } },
+    };
+    const created = await call(base, 'POST', `/apis/apps/v1/namespaces/${NS}/deployments`, orphanMe);
+    const uid = (created.json.metadata as { uid: string }).uid;
+    const rs = await waitFor('the orphan ReplicaSet', () => sb.sandbox.store.list('replicasets', NS).items.find((o) => o.metadata.labels?.app === 'orphan'));
+    assert.equal((await call(base, 'DELETE', `/apis/apps/v1/namespaces/${NS}/deployments/orphan?propagationPolicy=Orphan`)).status, 200);
+    const kept = sb.sandbox.store.get('replicasets', NS, rs.metadata.name);
+    assert.ok(kept, 'an orphaned ReplicaSet survives its deployment');
+    assert.ok(!kept.metadata.ownerReferences?.some((r) => r.uid === uid), 'and no longer names it as owner');
   });
 
   it('eviction with dryRun deletes nothing; lists filter by field selectors', async () => {

@@ -89,6 +89,10 @@ describe('sandbox API server: malformed requests', function () {
     const stale = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'base', resourceVersion: String(Number(current.metadata.resourceVersion) - 1) }, data: { k: 'stale' } });
     assertStatus(await request(base, 'PUT', '/api/v1/namespaces/fuzz/configmaps/base', stale), 409, 'Conflict');
     assertStatus(await request(base, 'PUT', '/api/v1/namespaces/fuzz/configmaps/other-name', cm('base')), 400, 'BadRequest');
+    assertStatus(await request(base, 'POST', '/api/v1/namespaces/fuzz/configmaps', cm('typed'), { 'Content-Type': 'text/plain' }), 415, 'UnsupportedMediaType');
+    assertStatus(await request(base, 'POST', '/api/v1/namespaces/fuzz/configmaps', 'metadata: [unclosed', { 'Content-Type': 'application/yaml' }), 400, 'BadRequest');
+    const fromYaml = await request(base, 'POST', '/api/v1/namespaces/fuzz/configmaps', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  k: v\n', { 'Content-Type': 'application/yaml' });
+    assert.equal(fromYaml.status, 201, fromYaml.text);
     const huge = Buffer.alloc(4 * 1024 * 1024, 'a');
     const big = await request(base, 'POST', '/api/v1/namespaces/fuzz/configmaps', huge);
     assertStatus(big, 413, 'RequestEntityTooLarge');
