@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { resolveIntOrPercent, templateHash } from '../../../../src/sandbox/sim/deploymentController';
-import type { Deployment, ReplicaSet } from '../../../../src/sandbox/sim/objects';
+import type { Deployment, NodeObject, Pod, ReplicaSet } from '../../../../src/sandbox/sim/objects';
 import { deploymentManifest } from '../../../../src/sandbox/sim/topology';
 import { ready, SimHarness } from './simHarness';
 
@@ -148,6 +148,43 @@ describe('sandbox deployment and replicaset controllers', () => {
     h.run(500);
     assert.equal(h.replicaSets('payments', 'payments-api').length, 0);
     assert.equal(h.pods('payments').length, 0);
+  });
+
+  it('reports ProgressDeadlineExceeded when a rollout stops making progress', () => {
+    const h = new SimHarness();
+    h.run(2000);
+    h.store.mutate('deployments', 'shop', 'cart', (o) => void ((o as Deployment).spec.progressDeadlineSeconds = 5));
+    for (const n of ['node-1', 'node-2', 'node-3']) h.store.mutate('nodes', undefined, n, (o) => void ((o as NodeObject).spec = { ...(o as NodeObject).spec, unschedulable: true }));
+    h.setImage('shop', 'cart', 'shop/cart:2.0.0');
+    h.run(3000);
+    assert.equal(h.deployment('shop', 'cart').status?.conditions?.find((c) => c.type === 'Progressing')?.reason, 'ReplicaSetUpdated');
+    h.run(4000);
+    const progressing = h.deployment('shop', 'cart').status?.conditions?.find((c) => c.type === 'Progressing');
+    assert.deepEqual([progressing?.status, progressing?.reason], ['False', 'ProgressDeadlineExceeded']);
+    assert.equal(h.pods('shop', 'cart').filter(ready).length, 2, 'the old pods keep serving');
+  });
+
+  it('Recreate stops every old pod before starting new ones', () => {
+    const h = new SimHarness();
+    h.store.mutate('deployments', 'shop', 'cart', (o) => void ((o as Deployment).spec.strategy = { type: 'Recreate' }));
+    h.run(2000);
+    h.setImage('shop', 'cart', 'shop/cart:2.0.0');
+    let mixed = false;
+    h.run(5000, 100, () => {
+      const images = new Set(h.pods('shop', 'cart').map((p) => p.spec.containers[0].image));
+      if (images.size > 1) mixed = true;
+    });
+    assert.equal(mixed, false);
+    assert.ok(h.pods('shop', 'cart').every((p) => p.spec.containers[0].image === 'shop/cart:2.0.0' && ready(p)));
+  });
+
+  it('runs a bare pod (kubectl run) and exports its metrics under its own name', () => {
+    const h = new SimHarness();
+    h.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'debug', namespace: 'default', labels: { run: 'debug' } }, spec: { containers: [{ name: 'debug', image: 'busybox:1.36' }] } } as Pod);
+    h.run(2000);
+    const p = h.store.mustGet('pods', 'default', 'debug') as Pod;
+    assert.ok(ready(p) && p.spec.nodeName);
+    assert.match(h.sim.allMetrics(), /process_resident_memory_bytes\{namespace="default",pod="debug",deployment="debug",node="node-\d"\}/);
   });
 
   it('resolves int-or-percent like Kubernetes', () => {
