@@ -112,6 +112,7 @@ export function resolveCorrelationConfig(partial: Partial<Record<keyof Correlati
 }
 
 const MAX_EPISODE_ANOMALIES = 24;
+const SWEEP_EVERY_MS = 60_000;
 const MAX_ALTERNATIVES = 4;
 const MIN_ALTERNATIVE = 0.1;
 // Rounds in which members named by a cause join its incident; bounds ping-pong between two causes.
@@ -152,6 +153,7 @@ export class Correlator {
   private readonly view: EvidenceView;
   /** Derived values (rule results, trends) of the current state; cleared whenever an input changes it. */
   private readonly cache = new Map<string, unknown>();
+  private nextSweep = 0;
 
   /** Settings that were out of range and replaced by their defaults, for the user to fix. */
   readonly configProblems: ReadonlyArray<string>;
@@ -284,6 +286,11 @@ export class Correlator {
     return true;
   }
 
+  /** How many targets the correlator holds state for (memory follows the live cluster, not its history). */
+  get trackedTargets(): number {
+    return this.entities.size;
+  }
+
   /** The current state of every reported open incident. */
   openIncidents(): CorrelationUpdate[] {
     return this.book
@@ -294,6 +301,26 @@ export class Correlator {
 
   private advance(t: number): void {
     if (t > this.time.now) this.time.now = t;
+    if (this.time.now >= this.nextSweep) {
+      this.nextSweep = this.time.now + SWEEP_EVERY_MS;
+      this.sweep();
+    }
+  }
+
+  /** Forgets targets with nothing recent (pods come and go), so memory follows the live cluster. */
+  private sweep(): void {
+    const now = this.time.now;
+    const horizon = Math.max(this.config.frameHistoryMs, this.config.factRetentionMs, this.config.episodeGapMs);
+    for (const [key, e] of this.entities) {
+      const lastFrame = e.frames.length ? e.frames[e.frames.length - 1].t : -Infinity;
+      const lastFact = e.facts.length ? e.facts[e.facts.length - 1].t : -Infinity;
+      const last = Math.max(lastFrame, lastFact, e.episode?.last ?? -Infinity);
+      if (now - last > horizon && !this.book.ofMember(key)) this.entities.delete(key);
+    }
+    for (const [ns, list] of this.configChanges) {
+      prune(list, now - this.config.factRetentionMs);
+      if (!list.length) this.configChanges.delete(ns);
+    }
   }
 
   private entityOf(target: TargetRef): string {

@@ -221,4 +221,12 @@ describe('Correlator', () => {
     ]);
     assert.deepEqual(new Correlator({ minConfidence: -1 }).configProblems, ['correlation.minConfidence is -1; use a number from 0 to 1 (kept the default 0.15)']);
   });
+
+  it('forgets targets that went away, so memory follows the live cluster', () => {
+    const c = new Correlator();
+    for (let i = 0; i < 50; i++) c.observeFrame({ target: pod('shop', `cart-7d9f8c6b5-old${String(i).padStart(2, '0')}`), t: T, values: { cpu: 0.1 } });
+    assert.equal(c.trackedTargets, 50);
+    for (let t = T; t <= T + 40 * 60_000; t += 60_000) c.observeFrame({ target: svc('shop', 'cart'), t, values: { cpu: 0.1 } });
+    assert.equal(c.trackedTargets, 1);
+  });
 });

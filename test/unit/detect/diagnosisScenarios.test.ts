@@ -225,6 +225,21 @@ describe('faults as the sandbox shapes them', () => {
     assert.deepEqual(u.diagnosis.details?.affected, [svc('shop', 'checkout'), svc('shop', 'frontend')]);
   });
 
+  it('a bad release whose 5xx spill over to its caller as 502s stays ONE bad-release incident', () => {
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.fact('revision-changed', svc('shop', 'checkout'), T, 'deployment shop/checkout revision 4 → 5', { attributes: { revision: 5, previousRevision: 4, image: 'shop/checkout:1.4.3' } });
+    // New pods replace old ones over 30 s; each answers 25% 5xx; frontend sees 60% of that as 502s.
+    s.series(svc('shop', 'checkout'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.25 * ramp(t, T + 10_000, 30_000) }));
+    s.series(svc('shop', 'frontend'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.15 * ramp(t, T + 10_000, 30_000) }));
+    const updates = s.run(new Correlator());
+    const u = only(updates);
+    assert.equal(u.diagnosis.kind, 'bad-release');
+    assert.deepEqual(u.target, svc('shop', 'checkout'));
+    assert.deepEqual(u.members, [svc('shop', 'checkout'), svc('shop', 'frontend')]);
+    assert.ok(updates.every((x) => x.diagnosis.kind === 'bad-release'), updates.map((x) => x.diagnosis.kind).join());
+  });
+
   it('a 40 s leak to the limit (the sandbox default) is a memory leak before and after the OOMKill', () => {
     const inv = shopInventory();
     const s = new Scenario();
