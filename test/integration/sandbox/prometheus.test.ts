@@ -57,6 +57,31 @@ describe('sandbox metrics scraped by a real Prometheus', function () {
     assert.ok(raw.every((s) => s.metric.namespace && s.metric.pod && s.metric.deployment && s.metric.node), 'every series has namespace, pod, deployment and node labels');
   });
 
+  it('shows an injected dependency outage in PromQL: 5xx ratio of the callers rises', async () => {
+    const r = await fetch(`${sandbox.apiServer}/sandbox/v1/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ fault: 'dependency-outage', target: 'payments/payments-api', durationSeconds: 60 }),
+    });
+    assert.equal(r.status, 201);
+    const ratio = (deployment: string) =>
+      `sum(rate(http_requests_total{deployment="${deployment}",code=~"5.."}[5s])) / sum(rate(http_requests_total{deployment="${deployment}"}[5s]))`;
+    const seen = await waitFor(
+      'checkout 5xx ratio above 30%',
+      async () => {
+        const [checkout] = await prom.query(ratio('checkout'));
+        return checkout && Number(checkout.value[1]) > 0.3 ? Number(checkout.value[1]) : undefined;
+      },
+      20_000,
+      500,
+    );
+    assert.ok(seen > 0.3);
+    const [payments] = await prom.query(ratio('payments-api'));
+    assert.ok(Number(payments.value[1]) > 0.6, `payments-api 5xx ratio ${payments.value[1]}`);
+    const [cart] = await prom.query(ratio('cart'));
+    assert.ok(Number(cart.value[1]) < 0.05, `cart is not a caller of payments (${cart.value[1]})`);
+  });
+
   it('scrapes kube-state-style series: available replicas and restarts', async () => {
     const avail = await waitFor('kube_deployment_status_replicas_available', async () => {
       const r = await prom.query('kube_deployment_status_replicas_available{deployment="checkout"}');

@@ -106,4 +106,14 @@ describe('sandbox kubelet and scheduler', () => {
     assert.ok(!back.spec?.taints?.length);
     assert.equal(h.events({ reason: 'NodeReady' }).length, 1);
   });
+
+  it('expires events an hour after they were last seen', () => {
+    const h = new SimHarness();
+    h.run(2000);
+    const early = h.events({ reason: 'Scheduled' }).length;
+    assert.equal(early, 10);
+    h.run(62 * 60 * 1000, 30_000);
+    assert.equal(h.events({ reason: 'Scheduled' }).length, 0);
+    assert.ok(h.pods().every(ready), 'pods live on');
+  });
 });
