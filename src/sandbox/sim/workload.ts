@@ -131,7 +131,8 @@ export class ServiceState {
 
   log(line: string): void {
     this.logs.push(line);
-    if (this.logs.length > LOG_LIMIT) this.logs.splice(0, this.logs.length - LOG_LIMIT);
+    // trim in batches: a splice per line would shift the whole buffer every step
+    if (this.logs.length > LOG_LIMIT + 250) this.logs.splice(0, this.logs.length - LOG_LIMIT);
     for (const l of this.listeners) {
       try {
         l(line);
