@@ -195,7 +195,8 @@ function listFiles(dir: string): string[] {
   });
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+/** Polls `check` until it is true; `what` (a text, or a function for the latest state) names it in the timeout error. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < until) {
@@ -206,7 +207,7 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
 /** Chromium from Debian, headless, with a fresh profile. Never a downloaded browser. */
@@ -259,6 +260,7 @@ export async function startSession(name: string, theme: Theme): Promise<E2eSessi
       if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url });
     });
     await openWorkbench(page, `${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
+    await waitFor(async () => (await workbenchTheme(page)) === theme, STEP_TIMEOUT_MS, `the workbench to open in ${THEMES[theme]} (user settings)`);
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     const prefix = `${name}-${theme}-`;
     for (const f of readdirSync(ARTIFACTS_DIR)) if (f.startsWith(prefix) && f.endsWith('.png')) rmSync(path.join(ARTIFACTS_DIR, f));
@@ -300,14 +302,28 @@ export async function openWorkbench(page: Page, url: string): Promise<void> {
   await page.locator('.monaco-workbench .statusbar').waitFor({ state: 'visible' });
 }
 
-/** Runs a command through the command palette by its full title, e.g. "Vigil: Start Sandbox Cluster". */
-export async function runCommand(page: Page, title: string): Promise<void> {
+/**
+ * Runs a command through the command palette by its full title, e.g. "Vigil: Start Sandbox Cluster".
+ * With `opensPicker` the command's own quick pick stays open for `pickQuickInputItem`.
+ */
+export async function runCommand(page: Page, title: string, options: { opensPicker?: boolean } = {}): Promise<void> {
   await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible' });
   await input.fill(`>${title}`);
   const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: title }).first();
+  await row.waitFor({ state: 'visible' });
+  await row.click();
+  if (options.opensPicker) await waitFor(async () => !(await input.inputValue()).startsWith('>'), STEP_TIMEOUT_MS, `the picker of "${title}" to open`);
+  else await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+}
+
+/** Filters the open quick pick by `label` and chooses the first item showing it (in its label or description). */
+export async function pickQuickInputItem(page: Page, label: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill(label);
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: label }).first();
   await row.waitFor({ state: 'visible' });
   await row.click();
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
@@ -328,7 +344,12 @@ export function viewPane(page: Page, name: string) {
 export async function waitForNotification(page: Page, text: RegExp, timeoutMs = STEP_TIMEOUT_MS): Promise<string> {
   // the toast slides in; 'notification-fade-in-done' marks it fully shown, so a screenshot catches it
   const message = page.locator('.notifications-toasts .notification-toast.notification-fade-in-done .notification-list-item-message').filter({ hasText: text }).first();
-  await message.waitFor({ state: 'visible', timeout: timeoutMs });
+  try {
+    await message.waitFor({ state: 'visible', timeout: timeoutMs });
+  } catch {
+    const shown = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+    throw new Error(`no notification matching ${text} within ${timeoutMs} ms; shown: ${shown.length ? shown.map((t) => JSON.stringify(t)).join(', ') : 'none'}`);
+  }
   return (await message.innerText()).trim();
 }
 
@@ -358,28 +379,45 @@ export async function webviewFrame(page: Page, selector = '#app', timeoutMs = ST
   return found as Frame;
 }
 
-/** Waits until the text inside the webview's `selector` matches, and returns it. */
+/**
+ * Waits until the text inside the webview's `selector` matches, and returns it. The frame is looked
+ * up again on every try: VS Code recreates a webview's frames when its view is hidden and shown.
+ * To click inside the webview: `(await webviewFrame(page)).getByRole('button', { name: 'Approve' }).click()`.
+ */
 export async function waitForWebviewText(page: Page, text: RegExp, selector = '#app', timeoutMs = STEP_TIMEOUT_MS): Promise<string> {
-  const frame = await webviewFrame(page, selector, timeoutMs);
   let last = '';
   await waitFor(
     async () => {
-      last = await frame.locator(selector).innerText();
+      const frame = await webviewFrame(page, selector, timeoutMs);
+      last = await frame.locator(selector).innerText({ timeout: 5_000 });
       return text.test(last);
     },
     timeoutMs,
-    `webview ${selector} to show ${text} (it shows "${last}")`,
+    () => `webview ${selector} to show ${text} (it shows "${last}")`,
   );
   return last.trim();
 }
 
-/** Switches the colour theme of a running session by rewriting user settings (VS Code applies it live). */
+/** Switches the colour theme of a running session the way a user does: "Preferences: Color Theme". */
 export async function setTheme(session: E2eSession, theme: Theme): Promise<void> {
-  const file = path.join(session.server.userDataDir, 'User', 'settings.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...settings, 'workbench.colorTheme': THEMES[theme] }, null, 2));
-  const want = theme === 'dark' ? 'vs-dark' : 'vs';
-  await waitFor(() => session.page.locator(`.monaco-workbench.${want}`).isVisible(), STEP_TIMEOUT_MS, `the workbench to switch to ${THEMES[theme]}`);
+  const { page } = session;
+  await runCommand(page, 'Preferences: Color Theme', { opensPicker: true });
+  await pickQuickInputItem(page, THEMES[theme]);
+  await waitFor(async () => (await workbenchTheme(page)) === theme, STEP_TIMEOUT_MS, `the workbench to switch to ${THEMES[theme]}`);
+}
+
+/** Dark or light, from the editor background colour the workbench's theme sets. */
+export async function workbenchTheme(page: Page): Promise<Theme> {
+  const rgb = await page.locator('.monaco-workbench').evaluate((el) => {
+    const probe = document.createElement('div');
+    probe.style.color = 'var(--vscode-editor-background)';
+    el.append(probe);
+    const color = getComputedStyle(probe).color;
+    probe.remove();
+    return color;
+  });
+  const [r, g, b] = (rgb.match(/\d+(\.\d+)?/g) ?? ['0', '0', '0']).map(Number);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128 ? 'dark' : 'light';
 }
 
 /** The extension's "activated in N ms" from its log in the server's user-data-dir, once written. */
