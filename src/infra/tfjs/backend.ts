@@ -28,13 +28,23 @@ export function loadTf(logger?: LoggerPort): Promise<TfRuntime> {
   return runtime;
 }
 
+// webpack turns this into the bundle's own Node `require` (and compiles createRequire() away).
+declare const __non_webpack_require__: NodeJS.Require | undefined;
+
 // Node's own require, not webpack's: tfjs-node is external and the wasm files are found on disk at run time.
-function nodeRequire(): NodeJS.Require {
+function nodeRequire(): ModuleLoader {
+  if (typeof __non_webpack_require__ === 'function') return __non_webpack_require__;
   return createRequire(typeof __filename === 'string' ? __filename : path.join(process.cwd(), 'index.js'));
 }
 
-async function selectBackend(): Promise<TfRuntime> {
-  const req = nodeRequire();
+/** The part of Node's `require` backend selection uses; tests pass a stand-in. */
+export interface ModuleLoader {
+  (id: string): unknown;
+  resolve(id: string): string;
+}
+
+/** Exported for tests; everything else goes through loadTf. */
+export async function selectBackend(req: ModuleLoader = nodeRequire()): Promise<TfRuntime> {
   const notes: string[] = [];
   let hasTfjsNode = false;
   try {
@@ -82,7 +92,7 @@ async function selectBackend(): Promise<TfRuntime> {
  * The bundle's folder when webpack copied the .wasm files there (this code runs from dist/chunks/,
  * so its parent too), else the installed package's dist/.
  */
-export function findWasmDir(req: NodeJS.Require = nodeRequire()): string | undefined {
+export function findWasmDir(req: Pick<ModuleLoader, 'resolve'> = nodeRequire()): string | undefined {
   const candidates: string[] = [];
   if (typeof __dirname === 'string') candidates.push(__dirname, path.dirname(__dirname));
   try {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { findWasmDir, loadTf } from '../../../src/infra/tfjs/backend';
+import { findWasmDir, loadTf, selectBackend } from '../../../src/infra/tfjs/backend';
 
 describe('tfjs backend selection', () => {
   it('uses the wasm backend from node_modules when tfjs-node is absent, and says why', async () => {
@@ -11,6 +11,31 @@ describe('tfjs backend selection', () => {
     assert.match(r.reason, /tfjs-node is not installed; wasm files from .*tfjs-backend-wasm/);
     const sum = r.tf.tidy(() => r.tf.add(r.tf.tensor1d([1, 2]), r.tf.tensor1d([3, 4])).dataSync());
     assert.deepEqual(Array.from(sum), [4, 6]);
+  });
+
+  /** A stand-in `require` where tfjs-node resolves; loading it does what `load` says. */
+  function requireWithTfjsNode(load: () => unknown) {
+    const fake = (id: string) => (id === '@tensorflow/tfjs-node' ? load() : require(id));
+    fake.resolve = (id: string) => (id === '@tensorflow/tfjs-node' ? '/fake/node_modules/@tensorflow/tfjs-node/index.js' : require.resolve(id));
+    return fake;
+  }
+
+  it('tries tfjs-node when it resolves, and falls back to wasm with the reason when it fails to load', async () => {
+    const r = await selectBackend(
+      requireWithTfjsNode(() => {
+        throw new Error('util.isNullOrUndefined is not a function\n    at stack');
+      }),
+    );
+    assert.equal(r.backend, 'wasm');
+    assert.match(r.reason, /^@tensorflow\/tfjs-node failed to load: util\.isNullOrUndefined is not a function; wasm files from /);
+  });
+
+  it('falls back when tfjs-node loads but registers no backend with this copy of tfjs', async () => {
+    let loaded = 0;
+    const r = await selectBackend(requireWithTfjsNode(() => ({ loaded: ++loaded })));
+    assert.equal(loaded, 1);
+    assert.equal(r.backend, 'wasm');
+    assert.match(r.reason, /tfjs-node loaded but registered no backend/);
   });
 
   it('finds the directory holding the .wasm files', () => {
