@@ -227,7 +227,8 @@ export class Simulation {
     }
     const shares = new Map<string, number>();
     for (const [key, n] of ready) shares.set(key, n === 0 ? 1 : (errSum.get(key) ?? 0) / n);
-    for (const [key, p] of this.profiles) if (!shares.has(key)) shares.set(key, (this.store.get('deployments', p.namespace, p.deployment) as Deployment | undefined)?.spec.replicas ? 1 : 0);
+    // a service with no ready pod has no endpoints: every call to it fails
+    for (const key of this.profiles.keys()) if (!shares.has(key)) shares.set(key, 1);
     this.readyByKey = ready;
     this.errorShareByKey = shares;
     for (const rt of this.kubelet.runtimes.values()) this.advanceOne(rt, now);
