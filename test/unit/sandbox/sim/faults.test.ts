@@ -246,6 +246,17 @@ describe('sandbox faults', () => {
     assert.ok(fault(h, f.id).recoveredAt && fault(h, f.id).endedAt);
   });
 
+  it('a dependency scaled to zero fails its callers, without any fault', () => {
+    const h = new SimHarness();
+    h.run(3000);
+    h.store.mutate('deployments', 'payments', 'payments-api', (o) => void ((o as Deployment).spec.replicas = 0));
+    h.run(2000);
+    const a = scrape(h);
+    h.run(10_000);
+    const w = window(a, scrape(h), 'checkout');
+    assert.ok((w.byCode['502'] ?? 0) / w.requests > 0.5, JSON.stringify(w.byCode));
+  });
+
   it('bumps versions for bad releases', () => {
     assert.equal(bumpVersion('shop/checkout:1.4.2'), 'shop/checkout:1.4.3');
     assert.equal(bumpVersion('registry:5000/x:v2.0.9-alpine'), 'registry:5000/x:v2.0.10-alpine');
