@@ -532,6 +532,8 @@ function dependencyOutage(view: EvidenceView, key: string): Hypothesis | undefin
   if (failing) c += 0.1;
   if (down) c += 0.15;
   if (callers.some((k) => hasAny(view.episode(k)!.signals, ERROR_SIGNALS))) c += 0.1;
+  const errorsNow = ep ? shift(view, key, 'error_ratio', onset).after : undefined;
+  if (errorsNow !== undefined && errorsNow >= 0.3) c += 0.1;
   const state = down ? 'is down' : `is failing (${rose(view, key, ep ? headlineSignal(ep) : 'error_ratio', onset)})`;
   const callerOnset = Math.min(...callers.map((k) => view.episode(k)!.onset));
   const summary = `${label(key)} ${state} and its caller${callers.length > 1 ? 's' : ''} ${callers.map(label).join(', ')} ${callers.length > 1 ? 'show' : 'shows'} errors since ${clock(callerOnset)}.`;
@@ -605,8 +607,8 @@ function latencySpike(view: EvidenceView, key: string): Hypothesis | undefined {
   const ep = view.episode(key);
   if (!ep || !hasAny(ep.signals, LATENCY_SIGNALS)) return undefined;
   const latencyOnly = [...ep.signals].every((s) => LATENCY_SIGNALS.has(s) || s === 'cpu');
-  let c = latencyOnly ? 0.4 : 0.2;
-  if (ep.last - ep.onset >= 30_000) c += 0.1;
+  let c = latencyOnly ? 0.45 : 0.2;
+  if (ep.last - ep.onset >= 30_000) c += 0.15;
   const lat = headlineSignal(ep);
   const summary = `${label(key)} ${rose(view, key, lat, ep.onset)} with ${latencyOnly ? 'no errors, ' : ''}no release, flag change or cluster event to explain it.`;
   return { kind: 'latency-spike', target: parseTargetKey(key), confidence: clamp(c), summary, evidence: anomalyEvidence(ep, view.config, LATENCY_SIGNALS), members: [key] };
