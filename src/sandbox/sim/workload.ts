@@ -15,6 +15,7 @@ const NOT_FOUND_SHARE = 0.004;
 const BASE_ERROR_SHARE = 0.002;
 const LATENCY_SIGMA = 0.55;
 const LOG_LIMIT = 1000;
+const MAX_CATCH_UP_STEPS = 600;
 
 /** What a deployment's annotations say about its service. */
 export interface ServiceProfile {
@@ -173,8 +174,9 @@ export class ServiceState {
     },
   ): void {
     const target = Math.floor(nowMs / STEP_MS);
-    // A sandbox suspended for long would otherwise replay hours of steps; beyond a day, jump.
-    if (target - this.lastStep > 86_400) this.lastStep = target - 86_400;
+    // A sandbox suspended for long would otherwise replay hours of steps for every pod; like a
+    // paused process, it catches up at most ten minutes.
+    if (target - this.lastStep > MAX_CATCH_UP_STEPS) this.lastStep = target - MAX_CATCH_UP_STEPS;
     const p = ctx.profile;
     for (let s = this.lastStep + 1; s <= target; s++) {
       const stepMs = s * STEP_MS;
