@@ -49,7 +49,8 @@ export function deploymentFacts(prev: k8s.V1Deployment | undefined, cur: k8s.V1D
   const wasRolling = rolloutInProgress(prev);
   const isRolling = rolloutInProgress(cur);
   const templateChanged = (cur.metadata?.generation ?? 0) > (prev.metadata?.generation ?? 0) && JSON.stringify(cur.spec?.template) !== JSON.stringify(prev.spec?.template);
-  if (templateChanged || (isRolling && !wasRolling && (cur.status?.updatedReplicas ?? 0) < (cur.spec?.replicas ?? 1))) {
+  // only a new template starts a rollout; a replaced pod or a scale change does not
+  if (templateChanged || (isRolling && !wasRolling && (cur.metadata?.generation ?? 0) > (prev.metadata?.generation ?? 0))) {
     facts.push({ kind: 'rollout-started', t, target, message: `Rollout of ${target.namespace}/${target.name} started (image ${image})`, attributes: { revision: newRev, image } });
   }
   if (wasRolling && !isRolling) facts.push({ kind: 'rollout-finished', t, target, message: `Rollout of ${target.namespace}/${target.name} finished at revision ${newRev}`, attributes: { revision: newRev, image } });

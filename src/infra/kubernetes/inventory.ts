@@ -40,12 +40,16 @@ export function nodeReady(node: k8s.V1Node): boolean {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-/** A rollout is in progress until the controller saw the spec and every replica is updated and available. */
+/**
+ * A rollout (a new pod template replacing the old) is in progress while the controller has not seen the
+ * spec yet or pods of an older ReplicaSet remain. Pods that are merely unavailable (crash-looping, or one
+ * just deleted and being replaced) are not a rollout: treating them as one would block every remedy.
+ */
 export function rolloutInProgress(d: k8s.V1Deployment): boolean {
   const want = d.spec?.replicas ?? 1;
   const s = d.status ?? {};
   if ((s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return true;
-  return (s.updatedReplicas ?? 0) < want || (s.replicas ?? 0) > want || (s.availableReplicas ?? 0) < want;
+  return (s.replicas ?? 0) > (s.updatedReplicas ?? 0) || (s.replicas ?? 0) > want;
 }
 
 export function deploymentRevision(d: k8s.V1Deployment): number {

@@ -88,7 +88,7 @@ describe('workload inventory', () => {
     assert.deepEqual(s.target, svc);
     assert.equal(s.revision, 4);
     assert.equal(s.image, 'cart:2');
-    assert.equal(s.rolloutInProgress, true, 'one replica not available yet');
+    assert.equal(s.rolloutInProgress, false, 'an unavailable replica of the current template is not a rollout');
     assert.deepEqual(s.pods, [
       { name: 'cart-abc12-a', node: 'node-1', ready: true, restarts: 2, phase: 'Running' },
       { name: 'cart-abc12-b', node: 'node-1', ready: false, restarts: 0, phase: 'Pending' },
