@@ -64,7 +64,6 @@ export interface FaultHost {
   readonly store: ObjectStore;
   now(): number;
   pods(): Iterable<FaultPodView>;
-  profile(key: string): ServiceProfile | undefined;
   /** Share of a service's requests that fail right now (1 when no pod is ready). */
   serviceErrorShare(key: string): number;
 }

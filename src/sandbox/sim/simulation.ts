@@ -34,6 +34,8 @@ const EVENT_TTL_MS = 60 * 60 * 1000;
 export class Simulation {
   readonly faults: FaultBook;
   readonly kubelet: Kubelet;
+  /** The last error a tick swallowed, for diagnostics. */
+  lastError?: Error;
   private readonly now: () => number;
   private readonly recorder: EventRecorder;
   private readonly deployments: DeploymentController;
@@ -62,7 +64,6 @@ export class Simulation {
       store,
       now: this.now,
       pods: () => this.podViews(),
-      profile: (key) => this.profiles.get(key),
       serviceErrorShare: (key) => this.errorShareByKey.get(key) ?? 0,
     });
     this.kubelet = new Kubelet(store, this.recorder, this.now, options.seed, { ...DEFAULT_KUBELET_OPTIONS, ...options.kubelet, podStartDelayMs: options.podStartDelayMs ?? DEFAULT_KUBELET_OPTIONS.podStartDelayMs }, {
@@ -123,9 +124,6 @@ export class Simulation {
       this.ticking = false;
     }
   }
-
-  /** The last error a tick swallowed, for diagnostics. */
-  lastError?: Error;
 
   /**
    * A list of one resource as of the store's current version; reused until anything changes, so a
