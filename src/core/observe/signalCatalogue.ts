@@ -110,3 +110,16 @@ export function targetFromLabels(kind: TargetKind, labels: Readonly<Record<strin
   if (kind === 'pod') return labels.namespace && labels.pod ? { kind, namespace: labels.namespace, name: labels.pod } : undefined;
   return labels.node ? { kind, name: labels.node } : undefined;
 }
+
+/**
+ * Overrides from settings (e.g. `vigil.prometheus.signalQueries`): `{ "memory": "...", "cpu/node": "..." }`,
+ * keyed by signal or signal/kind (kind defaults to service), merged over `base`.
+ */
+export function applyQueryOverrides(base: ReadonlyArray<SignalQuery>, overrides: Readonly<Record<string, string>> | undefined, source = 'settings'): SignalQuery[] {
+  if (!overrides || Object.keys(overrides).length === 0) return [...base];
+  const entries = Object.entries(overrides).map(([key, query]) => {
+    const [signal, kind = 'service'] = key.split('/');
+    return { signal, kind, query };
+  });
+  return parseSignalQueries({ signals: entries }, source, base);
+}
