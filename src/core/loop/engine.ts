@@ -69,6 +69,10 @@ interface EngineState {
 const RETRY_REFUSED_MS = 15_000;
 const MAX_REFUSED_WAIT_MS = 10 * 60_000;
 const RING = 120;
+/** Symptoms linger for a while after a fix (rates average over minutes); they are not a new incident. */
+const QUIET_AFTER_RECOVERY_MS = 3 * 60_000;
+/** A human owns an escalated problem; do not page again for the same cause meanwhile. */
+const QUIET_AFTER_ESCALATION_MS = 15 * 60_000;
 const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'maintenance-window', 'lease']);
 
 /**
@@ -83,6 +87,7 @@ export class Engine implements Disposable {
   private readonly listeners = new Set<(incident: Incident) => void>();
   private readonly executor: ActionExecutor;
   private state: EngineState = { history: [], consecutiveFailures: 0, paused: false, openByKey: {}, seq: 0 };
+  private readonly quietUntil = new Map<string, number>();
   private disposed = false;
 
   constructor(private readonly deps: EngineDeps) {
@@ -153,9 +158,14 @@ export class Engine implements Disposable {
   }
 
   /** A new or updated diagnosis: opens an incident or updates the open one of the same key. */
-  onDiagnosis(update: DiagnosisUpdate): Promise<Incident> {
+  onDiagnosis(update: DiagnosisUpdate): Promise<Incident | undefined> {
     return this.queue.run(`key:${update.incidentKey}`, async () => {
       const now = this.deps.clock.now();
+      const quietKey = `${targetKey(update.diagnosis.target)}|${update.diagnosis.kind}`;
+      if ((this.quietUntil.get(quietKey) ?? 0) > now && !this.state.openByKey[update.incidentKey]) {
+        // the same problem was just remedied (or handed to a human): lingering symptoms are not a new incident
+        return undefined;
+      }
       const openId = this.state.openByKey[update.incidentKey];
       const open = openId ? this.incidents.get(openId) : undefined;
       if (open && isOpen(open)) {
@@ -184,6 +194,7 @@ export class Engine implements Disposable {
     const r = this.ring(targetKey(target));
     const incident: Incident = {
       id,
+      correlationKey: update.incidentKey,
       target,
       openedAt: now,
       updatedAt: now,
@@ -475,6 +486,7 @@ export class Engine implements Disposable {
   private async close(id: string, outcome: Outcome, state: IncidentState = outcome.kind === 'recovered' ? 'recovered' : outcome.kind === 'escalated' ? 'escalated' : 'closed'): Promise<Incident> {
     const i = await this.patch(id, { state, outcome }, true, { t: outcome.t, kind: 'resolved', outcome });
     for (const [key, openId] of Object.entries(this.state.openByKey)) if (openId === id) delete this.state.openByKey[key];
+    if (i.diagnosis) this.quietUntil.set(`${targetKey(i.diagnosis.target)}|${i.diagnosis.kind}`, outcome.t + (state === 'recovered' ? QUIET_AFTER_RECOVERY_MS : QUIET_AFTER_ESCALATION_MS));
     await this.saveState();
     this.deps.logger.log('info', `incident ${id} ${state}${outcome.recoveredBy ? ` by step "${outcome.recoveredBy}"` : ''}`, { incident: id });
     return i;

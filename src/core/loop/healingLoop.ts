@@ -5,6 +5,7 @@ import { RuleEngine, type Rule, type RuleState } from '../detect/rules';
 import { StreamingDetector, stepFrame, toAnomaly } from '../detect/streamingDetector';
 import type { Anomaly } from '../model/anomaly';
 import type { ClusterFact } from '../model/fact';
+import { isOpen } from '../model/incident';
 import type { Band, BadDirection, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, type TargetRef } from '../model/target';
 import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
@@ -80,6 +81,10 @@ export class HealingLoop implements VerificationEvidence, Disposable {
       this.savedStates = {};
     }
     this.subscriptions.push(
+      // a closed incident closes its symptom group, so the correlator starts afresh for that target
+      this.deps.engine.onChange((i) => {
+        if (!isOpen(i) && i.correlationKey) this.correlator.closeIncident(i.correlationKey);
+      }),
       this.deps.metrics.onStatus((s) => this.status(s)),
       this.deps.events.onStatus((s) => this.status(s)),
       this.deps.events.subscribe((f) => this.onFact(f)),
@@ -111,7 +116,7 @@ export class HealingLoop implements VerificationEvidence, Disposable {
       st.frames++;
       const ruleAnomalies = st.rules.step(frame);
       const step = stepFrame(st.detector, frame, undefined, ruleAnomalies);
-      const anomaly = toAnomaly(frame.target, step);
+      const anomaly = badDirectionOnly(toAnomaly(frame.target, step));
       st.lastAnomaly = anomaly;
       if (anomaly.isAnomaly) {
         this.deps.logger.log('debug', `anomaly on ${targetKey(frame.target)} score ${anomaly.score.toFixed(2)}: ${anomaly.reason}`);
@@ -226,4 +231,20 @@ export class HealingLoop implements VerificationEvidence, Disposable {
     for (const s of this.subscriptions.splice(0)) s.dispose();
     void this.persist();
   }
+}
+
+/**
+ * An anomaly made only of signals moving the harmless way (errors falling back to zero, latency
+ * dropping) is a recovery, not a symptom: it is kept as a score but not raised.
+ */
+export function badDirectionOnly(a: Anomaly): Anomaly {
+  if (!a.isAnomaly || a.detector === 'rule') return a;
+  const harmful = a.contributions.filter((c) => {
+    if (c.share < 0.1) return false;
+    const dir = DIRECTIONS[c.signal] ?? 'both';
+    if (dir === 'both' || c.observed === undefined || !c.band) return true;
+    return dir === 'up' ? c.observed > c.band.expected : c.observed < c.band.expected;
+  });
+  if (harmful.length > 0 || a.contributions.length === 0) return a;
+  return { ...a, isAnomaly: false, reason: `${a.reason} (a move the harmless way; not raised)` };
 }

@@ -82,6 +82,8 @@ export interface Incident {
     readonly logs: ReadonlyArray<LogLine>;
   };
   readonly outcome?: Outcome;
+  /** The correlator's key for this problem, so closing the incident closes its symptom group too. */
+  readonly correlationKey?: string;
 }
 
 export function isOpen(i: Pick<Incident, 'state'>): boolean {
