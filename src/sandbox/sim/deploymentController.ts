@@ -45,6 +45,15 @@ export function resolveIntOrPercent(v: number | string | undefined, total: numbe
   return roundUp ? Math.ceil(x) : Math.floor(x);
 }
 
+/** Deployment annotations a ReplicaSet inherits (change-cause shows in `kubectl rollout history`). */
+function inheritedAnnotations(d: Deployment): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) {
+    if (!k.startsWith('deployment.kubernetes.io/') && k !== 'kubectl.kubernetes.io/last-applied-configuration') out[k] = v;
+  }
+  return out;
+}
+
 function revisionOf(rs: ReplicaSet): number {
   return Number(rs.metadata.annotations?.[REVISION] ?? 0) || 0;
 }
@@ -131,7 +140,7 @@ export class DeploymentController {
     } else if (revisionOf(newRs) < maxRevision) {
       const revision = String(maxRevision + 1);
       newRs = this.store.mutate('replicasets', ns, newRs.metadata.name, (o) => {
-        o.metadata.annotations = { ...o.metadata.annotations, [REVISION]: revision };
+        o.metadata.annotations = { ...o.metadata.annotations, ...inheritedAnnotations(d), [REVISION]: revision };
       }) as ReplicaSet;
     }
     const revision = newRs.metadata.annotations?.[REVISION] ?? '1';
@@ -225,6 +234,7 @@ export class DeploymentController {
         namespace: d.metadata.namespace,
         labels: { ...t.metadata.labels },
         annotations: {
+          ...inheritedAnnotations(d),
           'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas ?? 1),
           'deployment.kubernetes.io/max-replicas': String(maxReplicas),
           [REVISION]: String(revision),

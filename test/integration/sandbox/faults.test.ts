@@ -125,7 +125,7 @@ describe('sandbox faults over the control API, seen and healed with kubectl', fu
     assert.ok((bad.byCode['500'] ?? 0) > 0);
     const history = await kubectlOk(sb.kubeconfig, ['rollout', 'history', 'deployment/payments-api', '-n', 'payments']);
     assert.match(history, /^1\s/m);
-    assert.match(history, /^2\s/m);
+    assert.match(history, /^2\s+release payments\/payments-api:3\.1\.1$/m);
     await kubectlOk(sb.kubeconfig, ['rollout', 'undo', 'deployment/payments-api', '-n', 'payments']);
     await kubectlOk(sb.kubeconfig, ['rollout', 'status', 'deployment/payments-api', '-n', 'payments', '--timeout=30s'], { timeoutMs: 40_000 });
     const rs = JSON.parse(await kubectlOk(sb.kubeconfig, ['get', 'rs', '-n', 'payments', '-o', 'json'])).items as Array<{ metadata: { annotations: Record<string, string> }; spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } }>;
