@@ -2,7 +2,7 @@
  * npm run bench:correlation — throughput of the Correlator on a synthetic cluster of 1,000 services
  * (50 namespaces, 20 nodes, 3 pods each, every service calling two others). Ten minutes of 5 s frames
  * for every service, with faults on 5% of them (anomalies and facts), then a worst case where every
- * service is anomalous on every step. Prints events per second and microseconds per event.
+ * service is anomalous on every step. Prints events per second and microseconds per event (CPU time).
  */
 import { Correlator } from '../../src/core/detect/correlation';
 import type { Anomaly } from '../../src/core/model/anomaly';
@@ -52,6 +52,7 @@ function run(label: string, faultyShare: number, minutes: number): void {
   let events = 0;
   let updates = 0;
   let busyNs = 0n;
+  let cpuUs = 0;
   for (let t = T0; t < T0 + minutes * 60_000; t += STEP) {
     const frames: SampleFrame[] = [];
     const anomalies: Anomaly[] = [];
@@ -65,18 +66,23 @@ function run(label: string, faultyShare: number, minutes: number): void {
       if (bad && (t / STEP) % 6 === 0) facts.push({ kind: 'pod-restarted', target: { kind: 'pod', namespace: s.target.namespace, name: s.pods[0].name }, t, message: 'restarted' });
     }
     const start = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     updates += c.observeFrames(frames).length;
     for (const a of anomalies) updates += c.observeAnomaly(a).length;
     for (const f of facts) updates += c.observeFact(f).length;
     busyNs += process.hrtime.bigint() - start;
+    const cpu = process.cpuUsage(cpu0);
+    cpuUs += cpu.user + cpu.system;
     events += frames.length + anomalies.length + facts.length;
   }
-  const secs = Number(busyNs) / 1e9;
+  // CPU time of this process is the steadier figure when other work shares the cores; wall time is shown too.
+  const secs = cpuUs / 1e6;
+  const wall = Number(busyNs) / 1e9;
   const simulated = minutes * 60;
   console.log(
-    `${label}: ${events.toLocaleString('en')} events (${Math.round(events / simulated).toLocaleString('en')}/s of cluster time) in ${secs.toFixed(2)} s → ` +
+    `${label}: ${events.toLocaleString('en')} events (${Math.round(events / simulated).toLocaleString('en')}/s of cluster time) in ${secs.toFixed(2)} s CPU (${wall.toFixed(2)} s wall) → ` +
       `${Math.round(events / secs).toLocaleString('en')} events/s, ${((secs * 1e6) / events).toFixed(1)} µs/event, ` +
-      `${(secs / simulated * 100).toFixed(2)}% of real time, ${updates} updates, ${c.openIncidents().length} open incidents, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB`,
+      `${((secs / simulated) * 100).toFixed(2)}% of one core in real time, ${updates} updates, ${c.openIncidents().length} open incidents, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB`,
   );
 }
 

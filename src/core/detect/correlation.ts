@@ -7,7 +7,7 @@ import { parseTargetKey, targetKey, targetLabel } from '../model/target';
 import type { WorkloadInventory } from '../ports';
 import { DependencyGraph } from './dependencyGraph';
 import type { Episode, EvidenceView, Hypothesis } from './diagnosisRules';
-import { ERROR_SIGNALS, diagnoseNode, diagnoseService, isDown, rank, symptomSignals } from './diagnosisRules';
+import { ERROR_SIGNALS, diagnoseNode, diagnoseService, isDown, isEviction, isNotReady, rank, symptomSignals } from './diagnosisRules';
 import type { CorrelationUpdate, GroupedIncident } from './incidentGrouping';
 import { IncidentBook, memberRefs } from './incidentGrouping';
 
@@ -233,7 +233,8 @@ export class Correlator {
       const owner = service ?? targetKey(f.target);
       this.addFact(owner, f);
       dirty.push(owner);
-      const nodeKey = node ? `node:${node}` : this.graph.nodeOfPod(f.target);
+      // A node keeps only the pod facts about the node itself (evictions, NotReady marks), not every restart.
+      const nodeKey = isEviction(f) || isNotReady(f) ? (node ? `node:${node}` : this.graph.nodeOfPod(f.target)) : undefined;
       if (nodeKey) {
         this.addFact(nodeKey, f);
         dirty.push(nodeKey);
