@@ -229,4 +229,15 @@ describe('Correlator', () => {
     for (let t = T; t <= T + 40 * 60_000; t += 60_000) c.observeFrame({ target: svc('shop', 'cart'), t, values: { cpu: 0.1 } });
     assert.equal(c.trackedTargets, 1);
   });
+
+  it('a node that comes back lowers the node-failure confidence and says it was NotReady', () => {
+    const c = new Correlator();
+    c.setInventory(shopInventory());
+    const down = c.observeFact({ kind: 'node-not-ready', target: node('node-1'), t: T, message: 'node-1 NotReady' });
+    const up = c.observeFact({ kind: 'node-ready', target: node('node-1'), t: T + 90_000, message: 'node-1 Ready' });
+    assert.equal(up.length, 1);
+    assert.equal(up[0].incidentKey, down[0].incidentKey);
+    assert.ok(up[0].diagnosis.confidence < down[0].diagnosis.confidence);
+    assert.match(up[0].diagnosis.summary, /^node\/node-1 was NotReady since 19:00:00 UTC\.$/);
+  });
 });
