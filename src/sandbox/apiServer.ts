@@ -313,7 +313,7 @@ export class ApiServer {
           return isWatch ? this.watch(req, res, t, q) : this.list(req, res, t, q);
         case 'POST':
           if (t.info.namespaced && t.namespace === undefined) throw methodNotAllowed();
-          return this.json(res, dryRun ? 200 : 201, this.create(t, await readBody(`create ${t.info.name}`), dryRun));
+          return this.json(res, 201, this.create(t, await readBody(`create ${t.info.name}`), dryRun));
         case 'DELETE':
           req.resume();
           if (!t.info.verbs.includes('deletecollection')) throw methodNotAllowed();
