@@ -91,38 +91,49 @@ function parseSampleLine(line: string, lineNo: number, source: string): Expositi
       if (line[i] !== '"') throw new TextFormatError(lineNo, `expected a quoted value for label ${labelName} in ${name}`, source);
       i++;
       let value = '';
-      let chunk = i;
-      for (;;) {
-        if (i >= n) throw new TextFormatError(lineNo, `unterminated value of label ${labelName} in ${name}`, source);
-        const c = line[i];
-        if (c === '"') break;
-        if (c === '\\') {
-          value += line.slice(chunk, i);
-          const e = line[i + 1];
-          if (e === 'n') value += '\n';
-          else if (e === '\\' || e === '"') value += e;
-          else throw new TextFormatError(lineNo, `invalid escape "\\${e ?? ''}" in label ${labelName} of ${name}`, source);
-          i += 2;
-          chunk = i;
-          continue;
+      {
+        let chunk = i;
+        for (;;) {
+          if (i >= n) throw new TextFormatError(lineNo, `unterminated value of label ${labelName} in ${name}`, source);
+          const c = line.charCodeAt(i);
+          if (c === 34 /* " */) break;
+          if (c === 92 /* \ */) {
+            value += line.slice(chunk, i);
+            const e = line[i + 1];
+            if (e === 'n') value += '\n';
+            else if (e === '\\' || e === '"') value += e;
+            else throw new TextFormatError(lineNo, `invalid escape "\\${e ?? ''}" in label ${labelName} of ${name}`, source);
+            i += 2;
+            chunk = i;
+            continue;
+          }
+          i++;
         }
-        i++;
+        value += line.slice(chunk, i);
       }
-      value += line.slice(chunk, i);
       i++;
       if (labelName in labels) throw new TextFormatError(lineNo, `duplicate label ${labelName} in ${name}`, source);
       labels[labelName] = value;
     }
   }
-  const rest = line.slice(i).trim().split(/\s+/);
-  if (rest.length === 0 || rest[0] === '') throw new TextFormatError(lineNo, `missing value for ${name}`, source);
-  if (rest.length > 2) throw new TextFormatError(lineNo, `unexpected text after the value of ${name}: "${rest.slice(2).join(' ')}"`, source);
-  const value = parseValue(rest[0]);
-  if (value === undefined) throw new TextFormatError(lineNo, `invalid value "${rest[0]}" for ${name}`, source);
+  // value and optional timestamp, scanned without allocating a split array
+  while (i < n && (line[i] === ' ' || line[i] === '\t')) i++;
+  const vStart = i;
+  while (i < n && line[i] !== ' ' && line[i] !== '\t') i++;
+  if (vStart === i) throw new TextFormatError(lineNo, `missing value for ${name}`, source);
+  const valueText = line.slice(vStart, i);
+  const value = parseValue(valueText);
+  if (value === undefined) throw new TextFormatError(lineNo, `invalid value "${valueText}" for ${name}`, source);
+  while (i < n && (line[i] === ' ' || line[i] === '\t')) i++;
   let timestampMs: number | undefined;
-  if (rest.length === 2) {
-    timestampMs = Number(rest[1]);
-    if (!Number.isInteger(timestampMs)) throw new TextFormatError(lineNo, `invalid timestamp "${rest[1]}" for ${name} (milliseconds expected)`, source);
+  if (i < n) {
+    const tStart = i;
+    while (i < n && line[i] !== ' ' && line[i] !== '\t') i++;
+    const tsText = line.slice(tStart, i);
+    timestampMs = Number(tsText);
+    if (!Number.isInteger(timestampMs)) throw new TextFormatError(lineNo, `invalid timestamp "${tsText}" for ${name} (milliseconds expected)`, source);
+    while (i < n && (line[i] === ' ' || line[i] === '\t')) i++;
+    if (i < n) throw new TextFormatError(lineNo, `unexpected text after the value of ${name}: "${line.slice(i)}"`, source);
   }
   return timestampMs === undefined ? { name, labels, value } : { name, labels, value, timestampMs };
 }
