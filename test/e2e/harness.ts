@@ -475,6 +475,7 @@ export function describeInCodeServer(name: string, body: (session: () => E2eSess
         if (this.currentTest?.state === 'failed' && current) {
           const file = await current.shot(`FAILED-${this.currentTest.title}`).catch(() => undefined);
           if (file) console.log(`      screenshot of the failure: ${file}`);
+          for (const log of current.server.logFiles(/^Vigil\.log$/)) console.log(`      --- ${log} ---\n${readFileSync(log, 'utf8').slice(-3000)}`);
         }
       });
       after(async () => {

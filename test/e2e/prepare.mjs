@@ -125,20 +125,25 @@ if (installedOk()) {
   log(`installed code-server ${CODE_SERVER_VERSION} in ${((Date.now() - t) / 1000).toFixed(0)} s`);
 }
 
-/** Newest modification time below `p` (a file or a folder), 0 when it does not exist. */
-function newest(p) {
-  if (!existsSync(p)) return 0;
+/** The newest file below `p` (a file or a folder): its modification time (0 when there is none) and path. */
+function newestFile(p) {
+  if (!existsSync(p)) return { at: 0, file: p };
   const s = statSync(p);
-  if (!s.isDirectory()) return s.mtimeMs;
-  return readdirSync(p).reduce((m, name) => Math.max(m, newest(path.join(p, name))), s.mtimeMs);
+  if (!s.isDirectory()) return { at: s.mtimeMs, file: p };
+  return readdirSync(p).reduce((best, name) => {
+    const n = newestFile(path.join(p, name));
+    return n.at > best.at ? n : best;
+  }, { at: 0, file: p });
 }
+const newest = (p) => newestFile(p).at;
 
 // The packaged extension must be what the sources say now; rebuild only what is stale.
-const sourcesAt = Math.max(newest(path.join(root, 'src')), newest(path.join(root, 'package.json')), newest(path.join(root, 'webpack.config.js')));
+const source = ['src', 'package.json', 'webpack.config.js'].map((p) => newestFile(path.join(root, p))).reduce((a, b) => (b.at > a.at ? b : a));
 const bundleAt = Math.min(newest(path.join(root, 'dist', 'extension.js')), newest(path.join(root, 'media', 'dist', 'webview.js')));
 const vsixAt = newest(vsix);
-if (bundleAt === 0 || bundleAt < sourcesAt) {
-  log('dist/ is missing or older than src/: npm run package (webpack + vsce)');
+if (bundleAt === 0 || bundleAt < source.at) {
+  const why = bundleAt === 0 ? 'dist/ is not built' : `${path.relative(root, source.file)} is newer than dist/`;
+  log(`${why}: npm run package (webpack + vsce)`);
   run('npm', ['run', 'package', '--silent'], root, 'npm run package');
 } else if (vsixAt < Math.max(bundleAt, newest(path.join(root, 'media')), newest(path.join(root, 'package.json')))) {
   log('vigil.vsix is missing or older than dist/: vsce package');
