@@ -2,7 +2,7 @@ import type { FusionState } from './fusion';
 import type { SignalDetectorState } from './signalDetector';
 
 /** Bumped when the shape of the state changes; an older state is refused rather than misread. */
-export const DETECTOR_STATE_VERSION = 1;
+export const DETECTOR_STATE_VERSION = 2;
 
 /** Everything a target's detector remembers, as plain JSON (StorePort.writeState). */
 export interface DetectorState {
@@ -25,7 +25,7 @@ export function parseDetectorState(value: unknown, source = 'detector state'): D
   if (typeof v.signals !== 'object' || v.signals === null) throw new Error(`${source}: missing "signals"`);
   if (typeof v.fusion !== 'object' || v.fusion === null) throw new Error(`${source}: missing "fusion"`);
   for (const [name, s] of Object.entries(v.signals)) {
-    if (!s || !Array.isArray(s.baseline?.buf) || !Array.isArray(s.novelty?.seen)) throw new Error(`${source}: signal "${name}" is incomplete`);
+    if (!s || !Array.isArray(s.baseline?.buf) || !Array.isArray(s.novelty?.seen) || !Array.isArray(s.cal)) throw new Error(`${source}: signal "${name}" is incomplete`);
   }
   return v as DetectorState;
 }

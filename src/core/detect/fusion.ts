@@ -1,58 +1,52 @@
 import type { Band } from '../model/signal';
 import type { Severity } from '../model/anomaly';
-import { MEAN_ABS_TO_SIGMA, alphaForHalfLife, normalTail } from './robustStats';
+import { normalTail } from './robustStats';
 
-/** Tuning of score calibration; one configuration for every target (chosen on the NAB corpus, see bench:nab). */
+/** Tuning of the fused score; one configuration for every target (chosen on the whole NAB corpus, see bench:nab). */
 export interface FusionConfig {
   /** Samples before any score is given: the detectors are still learning. */
   readonly warmup: number;
-  /** Half-life (samples) of the short average of surprise, and of its long-run typical level and spread. */
-  readonly shortHalfLife: number;
-  readonly longHalfLife: number;
-  /** Tail probability 10^-(decades * score): score 1 means the short surprise is `decades` decades unlikely. */
+  /** Score 1 means evidence whose normal tail probability is 10^-decades. */
   readonly decades: number;
-  /** The same test on the single latest surprise, so one huge outlier is flagged at once (0: off; 12 costs ~2 NAB points). */
-  readonly instantDecades: number;
-  /** The detector's own decision threshold on the calibrated score. */
+  /** The detector's own decision threshold on the score. */
   readonly threshold: number;
-  /** Samples after a detection during which further scores are damped: one incident, one alert. */
+  /** Samples after a detection during which the score is damped: one incident, one alert. */
   readonly quietSamples: number;
   readonly quietDamping: number;
+  /** Alert fatigue: each detection raises the evidence needed by this share, forgotten with this half-life. */
+  readonly fatigueGain: number;
+  readonly fatigueHalfLife: number;
 }
 
 export const DEFAULT_FUSION_CONFIG: FusionConfig = {
-  warmup: 64,
-  shortHalfLife: 16,
-  longHalfLife: 1000,
-  decades: 3,
-  instantDecades: 0,
+  warmup: 250,
+  decades: 4,
   threshold: 0.9,
   quietSamples: 100,
   quietDamping: 0.5,
+  fatigueGain: 0.5,
+  fatigueHalfLife: 2000,
 };
 
 export interface FusionState {
   n: number;
   /** Samples left in the quiet period after a detection. */
   quiet: number;
-  /** Short average of log(1 + surprise), and the long-run robust location and mean absolute deviation of it. */
-  short: number;
-  mu: number;
-  dev: number;
-  /** Long-run robust location and mean absolute deviation of log(1 + surprise) itself. */
-  muX: number;
-  devX: number;
+  /** Recent detections, decayed. */
+  fatigue: number;
 }
 
 export function newFusionState(): FusionState {
-  return { n: 0, quiet: 0, short: 0, mu: 0, dev: 0, muX: 0, devX: 0 };
+  return { n: 0, quiet: 0, fatigue: 0 };
 }
 
-/** Evidence of one signal at one time. */
+/** Evidence of one signal at one time (from SignalDetector). */
 export interface SignalEvidence {
   readonly signal: string;
-  /** Surprise in robust sigmas from the statistical detectors. */
-  readonly surprise: number;
+  /** Calibrated evidence in standard-normal sigmas. */
+  readonly evidence: number;
+  /** Deviation of the most surprised detector, in robust sigmas. */
+  readonly deviation: number;
   readonly observed: number;
   readonly band: Band;
   readonly cause: string;
@@ -85,22 +79,19 @@ export interface FusedScore {
 }
 
 /**
- * One score per target and time. The statistical surprise is calibrated like an anomaly likelihood: its short
- * average is compared with what is usual for this target (the hundredth wiggle of a noisy signal is not an
- * anomaly, a sustained burst on a calm one is), and the tail probability becomes a score; rule and model
- * evidence can only raise it. After a detection the score is damped for a quiet period, because the first alert of
- * an incident is the one that matters and repeats are noise to the on-call human.
+ * One score per target and time: the strongest signal's calibrated evidence as a tail probability in decades,
+ * scaled to [0, 1]; rule and model evidence can only raise it. After a detection the score is damped for a quiet
+ * period and the bar rises a little (alert fatigue), because the first alert of an incident is the one that
+ * matters and a chatty target should not page again and again.
  */
 export class ScoreFusion {
-  private readonly shortAlpha: number;
-  private readonly longAlpha: number;
+  private readonly fatigueDecay: number;
 
   constructor(
     readonly state: FusionState = newFusionState(),
     private readonly config: FusionConfig = DEFAULT_FUSION_CONFIG,
   ) {
-    this.shortAlpha = alphaForHalfLife(config.shortHalfLife);
-    this.longAlpha = alphaForHalfLife(config.longHalfLife);
+    this.fatigueDecay = Math.pow(2, -1 / config.fatigueHalfLife);
   }
 
   get threshold(): number {
@@ -109,43 +100,29 @@ export class ScoreFusion {
 
   fuse(signals: ReadonlyArray<SignalEvidence>, external: ReadonlyArray<ExternalEvidence> = []): FusedScore {
     const s = this.state;
-    let raw = 0;
+    const c = this.config;
+    let best = 0;
     let top: SignalEvidence | undefined;
     let total = 0;
     for (const e of signals) {
-      total += e.surprise;
-      if (e.surprise > raw) {
-        raw = e.surprise;
+      total += e.evidence;
+      if (e.evidence > best) {
+        best = e.evidence;
         top = e;
       }
     }
-    const c = this.config;
-    const x = Math.log1p(raw);
-    s.short = s.n === 0 ? x : s.short + this.shortAlpha * (x - s.short);
     let score = 0;
     if (s.n >= c.warmup) {
-      const z = (s.short - s.mu) / (MEAN_ABS_TO_SIGMA * s.dev + 1e-9);
-      score = tailScore(z, c.decades);
-      if (c.instantDecades > 0) score = Math.max(score, tailScore((x - s.muX) / (MEAN_ABS_TO_SIGMA * s.devX + 1e-9), c.instantDecades));
+      score = tailScore(best, c.decades * (1 + c.fatigueGain * s.fatigue));
       if (s.quiet > 0) score *= c.quietDamping;
     }
-    // Robust update: a burst of surprise moves the long-run level by a bounded step.
-    const a = s.n < c.longHalfLife ? 1 / (s.n + 1) : this.longAlpha;
-    const r = s.short - s.mu;
-    const limit = 4 * (MEAN_ABS_TO_SIGMA * s.dev + 1e-9);
-    s.mu += a * (s.n < 10 ? r : Math.max(-limit, Math.min(limit, r)));
-    s.dev += a * (Math.min(Math.abs(r), 2 * limit) - s.dev);
-    const rx = x - s.muX;
-    const limitX = 4 * (MEAN_ABS_TO_SIGMA * s.devX + 1e-9);
-    s.muX += a * (s.n < 10 ? rx : Math.max(-limitX, Math.min(limitX, rx)));
-    s.devX += a * (Math.min(Math.abs(rx), 2 * limitX) - s.devX);
     s.n++;
 
     let reason = top && score > 0 ? describe(top) : 'within expected bands';
-    let severity: Severity = score >= 0.97 ? 'critical' : score >= this.config.threshold ? 'warning' : 'info';
+    let severity: Severity = score >= 0.97 ? 'critical' : score >= c.threshold ? 'warning' : 'info';
     let contributions: FusedContribution[] = signals.map((e) => ({
       signal: e.signal,
-      share: total > 0 ? e.surprise / total : 1 / Math.max(1, signals.length),
+      share: total > 0 ? e.evidence / total : 1 / Math.max(1, signals.length),
       observed: e.observed,
       band: e.band,
     }));
@@ -155,13 +132,16 @@ export class ScoreFusion {
       reason = `${x.source}: ${x.reason}`;
       severity = x.severity ?? (x.score >= 0.97 ? 'critical' : 'warning');
       if (x.contributions) {
-        const byName = new Map(contributions.map((c) => [c.signal, c]));
+        const byName = new Map(contributions.map((e) => [e.signal, e]));
         contributions = Object.entries(x.contributions).map(([signal, share]) => ({ ...byName.get(signal), signal, share }));
       }
     }
-    const isAnomaly = score >= this.config.threshold;
-    if (isAnomaly && s.quiet === 0) s.quiet = this.config.quietSamples;
-    else if (s.quiet > 0) s.quiet--;
+    const isAnomaly = score >= c.threshold;
+    s.fatigue *= this.fatigueDecay;
+    if (isAnomaly && s.quiet === 0) {
+      s.fatigue += 1;
+      s.quiet = c.quietSamples;
+    } else if (s.quiet > 0) s.quiet--;
     return { score, isAnomaly, severity, contributions, reason };
   }
 }
@@ -172,14 +152,15 @@ function tailScore(z: number, decades: number): number {
 }
 
 function describe(e: SignalEvidence): string {
-  const where = e.observed > e.band.upper ? 'above' : e.observed < e.band.lower ? 'below' : 'inside';
-  const what: Record<string, string> = {
-    seasonal: `${where} its seasonal band`,
-    level: `${where} its recent level`,
-    shift: 'shifted level',
-    novel: 'moved in a pattern not seen before',
-  };
-  return `${e.signal} ${fmt(e.observed)} ${what[e.cause] ?? e.cause} (${e.surprise.toFixed(1)}σ; expected ${fmt(e.band.lower)}–${fmt(e.band.upper)})`;
+  const where = e.observed > e.band.upper ? 'above' : e.observed < e.band.lower ? 'below' : undefined;
+  const what = where
+    ? `${where} its seasonal band`
+    : e.cause === 'shift'
+      ? 'shifted its level'
+      : e.cause === 'novel'
+        ? 'moved in a pattern not seen before'
+        : 'left its seasonal pattern';
+  return `${e.signal} ${fmt(e.observed)} ${what} (${e.deviation.toFixed(1)}σ from ${fmt(e.band.expected)}; band ${fmt(e.band.lower)}–${fmt(e.band.upper)})`;
 }
 
 function fmt(v: number): string {

@@ -75,3 +75,30 @@ export function normalTail(z: number): number {
   const poly = t * (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
   return pdf * poly;
 }
+
+/** Likelihood-style calibration of a surprise stream: short average against its robust long-run level and spread. */
+export interface SurpriseCalState {
+  short: number;
+  mu: number;
+  dev: number;
+  n: number;
+}
+
+export function newSurpriseCal(): SurpriseCalState {
+  return { short: 0, mu: 0, dev: 0, n: 0 };
+}
+
+/** Feeds `x` (e.g. log(1 + surprise)); returns the z of its short average against the past, then learns. */
+export function surpriseCalStep(s: SurpriseCalState, x: number, shortAlpha: number, longHalfLife: number): number {
+  s.short = s.n === 0 ? x : s.short + shortAlpha * (x - s.short);
+  const scale = MEAN_ABS_TO_SIGMA * s.dev + 1e-9;
+  const z = s.n === 0 ? 0 : (s.short - s.mu) / scale;
+  // Robust update: a burst of surprise moves the long-run level by a bounded step.
+  const a = s.n < longHalfLife ? 1 / (s.n + 1) : 1 - Math.pow(2, -1 / longHalfLife);
+  const r = s.short - s.mu;
+  const limit = 4 * scale;
+  s.mu += a * (s.n < 10 ? r : Math.max(-limit, Math.min(limit, r)));
+  s.dev += a * (Math.min(Math.abs(r), 2 * limit) - s.dev);
+  if (s.n < 1e9) s.n++;
+  return z;
+}

@@ -1,45 +1,60 @@
 import type { BadDirection, Band } from '../model/signal';
 import { newNovelty, noveltyStep, type NoveltyState } from './novelty';
-import { alphaForHalfLife, ewUpdate, ewZ, newEw, type EwState } from './robustStats';
+import { alphaForHalfLife, ewUpdate, ewZ, newEw, newSurpriseCal, surpriseCalStep, type EwState, type SurpriseCalState } from './robustStats';
 import { SeasonalBaseline, type BaselineState } from './seasonalBaseline';
 
 /** Everything one signal's detectors remember; plain JSON. */
 export interface SignalDetectorState {
   baseline: BaselineState;
-  /** Value against a short and a long exponential baseline. */
-  fast: EwState;
+  /** Long-run level of the value, and a short mean compared with it for level shifts. */
   slow: EwState;
-  /** Short mean of the value, compared with `slow` for level shifts. */
   recent: EwState;
   novelty: NoveltyState;
-  last: number | null;
+  /** Calibration of each detector's surprise against its own history: seasonal, shift, novelty. */
+  cal: SurpriseCalState[];
 }
 
+export type SignalCause = 'seasonal' | 'shift' | 'novel';
+
 export interface SignalStep {
-  /** Surprise of this sample, in robust sigmas (0 = ordinary). */
-  readonly surprise: number;
+  /** Evidence of this sample in sigmas of a standard normal (0 = ordinary, 4 ≈ one in 30,000). */
+  readonly evidence: number;
+  /** Distance from the seasonal expectation in robust sigmas, for the reason line. */
+  readonly deviation: number;
   /** Seasonal band the sample was scored against. */
   readonly band: Band;
-  /** Which detector found it most surprising, for the reason line. */
-  readonly cause: 'seasonal' | 'level' | 'shift' | 'novel';
+  /** Which detector is most surprised. */
+  readonly cause: SignalCause;
   readonly observed: number;
 }
 
-const FAST = alphaForHalfLife(24);
 const SLOW = alphaForHalfLife(384);
 const RECENT = alphaForHalfLife(4);
-/** Gains that put the detectors on one scale of sigmas (chosen once on the whole NAB corpus). */
 const SHIFT_GAIN = 1.5;
-const NOVELTY_GAIN = 0.8;
+/** Half-lives (samples) of the short average of each detector's surprise and of its long-run norm. */
+const CAL_SHORT = alphaForHalfLife(16);
+const CAL_LONG = 1000;
+/** A single detector alone needs this much more evidence than the detectors agreeing (Stouffer). */
+const SINGLE_PENALTY = 1.3;
+const CAUSES: ReadonlyArray<SignalCause> = ['seasonal', 'shift', 'novel'];
 
 export function newSignalDetectorState(): SignalDetectorState {
-  return { baseline: SeasonalBaseline.initialState(), fast: newEw(), slow: newEw(), recent: newEw(), novelty: newNovelty(), last: null };
+  return {
+    baseline: SeasonalBaseline.initialState(),
+    slow: newEw(),
+    recent: newEw(),
+    novelty: newNovelty(),
+    cal: CAUSES.map(() => newSurpriseCal()),
+  };
 }
 
 /**
- * The cheap streaming detectors of one signal, combined by taking the most surprised: seasonal residual,
- * robust z over two horizons, level shift of the recent mean, and contextual novelty. (A first-difference spike
- * detector was tried and cost NAB points: spikes already show in the residuals.)
+ * The cheap streaming detectors of one signal: seasonal residual, level shift of the recent mean against the
+ * long-run level, and contextual novelty. Each detector's surprise is calibrated against its own history like an
+ * anomaly likelihood (a short average of log-surprise against its robust long-run norm), so a detector that is
+ * always noisy on this signal stops shouting; the calibrated z's are combined by Stouffer's sum (agreement
+ * counts) or, for one detector alone, its z over SINGLE_PENALTY. Measured on NAB, one configuration for all:
+ * a first-difference spike detector and a two-horizon level z cost points and were dropped.
  */
 export class SignalDetector {
   private readonly baseline: SeasonalBaseline;
@@ -58,29 +73,28 @@ export class SignalDetector {
   step(x: number): SignalStep {
     const s = this.state;
     const seasonal = this.baseline.step(x);
-    const zSeason = this.directed(seasonal.z);
-    const zLevel = Math.min(this.directed(ewZ(s.fast, x)), this.directed(ewZ(s.slow, x)));
     ewUpdate(s.recent, x, RECENT, 1e9);
-    const zShift = s.slow.n > 32 ? SHIFT_GAIN * this.directed(ewZ(s.slow, s.recent.m)) : 0;
-    const novel = NOVELTY_GAIN * noveltyStep(s.novelty, x);
-    ewUpdate(s.fast, x, FAST);
+    const raw = [
+      this.directed(seasonal.z),
+      s.slow.n > 32 ? SHIFT_GAIN * this.directed(ewZ(s.slow, s.recent.m)) : 0,
+      noveltyStep(s.novelty, x),
+    ];
     ewUpdate(s.slow, x, SLOW);
-    s.last = x;
-    let surprise = zSeason;
-    let cause: SignalStep['cause'] = 'seasonal';
-    if (zLevel > surprise) {
-      surprise = zLevel;
-      cause = 'level';
+    let sum = 0;
+    let best = 0;
+    let top = 0;
+    const shiftLive = s.slow.n > 32;
+    for (let k = 0; k < raw.length; k++) {
+      // The shift detector is silent until its long level exists; calibrating on those zeros would leave it no spread.
+      const z = k === 1 && !shiftLive ? 0 : surpriseCalStep(s.cal[k], Math.log1p(Math.max(0, raw[k])), CAL_SHORT, CAL_LONG);
+      sum += Math.max(-3, Math.min(30, z));
+      if (z > best) {
+        best = z;
+        top = k;
+      }
     }
-    if (zShift > surprise) {
-      surprise = zShift;
-      cause = 'shift';
-    }
-    if (novel > surprise) {
-      surprise = novel;
-      cause = 'novel';
-    }
-    return { surprise: Math.max(0, Math.min(50, surprise)), band: seasonal.band, cause, observed: x };
+    const evidence = Math.max(0, sum / Math.sqrt(raw.length), best / SINGLE_PENALTY);
+    return { evidence, deviation: Math.abs(seasonal.z), band: seasonal.band, cause: CAUSES[top], observed: x };
   }
 
   private directed(z: number): number {

@@ -56,7 +56,7 @@ export class StreamingDetector {
       if (v === undefined || !Number.isFinite(v)) continue;
       const d = this.detector(name);
       const r = d.step(v);
-      evidence.push({ signal: name, surprise: r.surprise, observed: v, band: r.band, cause: r.cause });
+      evidence.push({ signal: name, evidence: r.evidence, deviation: r.deviation, observed: v, band: r.band, cause: r.cause });
     }
     this.state.lastT = t;
     return { t, ...this.fusion.fuse(evidence, external) };
