@@ -8,14 +8,18 @@ import { chromium, type BrowserContext, type Frame, type Page } from 'playwright
  * The e2e harness: the packaged extension (vigil.vsix) in a real VS Code (code-server) driven by
  * Debian's Chromium through playwright-core. test/e2e/prepare.mjs installs everything first.
  *
- * A test is a sequence of steps on one `E2eSession`; each step ends with `session.shot(name)`:
+ * A test file is one story, run once per theme on a fresh session; each `it` is a step that ends
+ * with a screenshot (artifacts/e2e/<name>-<theme>-NN-<step>.png):
  *
- *   const s = await startSession('sandbox', 'dark');
- *   await openVigilView(s.page);
- *   await runCommand(s.page, 'Vigil: Start Sandbox Cluster');
- *   await waitForNotification(s.page, /sandbox/i);
- *   await s.shot('sandbox-started');
- *   await s.close();
+ *   describeInCodeServer('recovery', (session) => {
+ *     it('starts the sandbox', async () => {
+ *       await openVigilView(session().page);
+ *       await runCommand(session().page, 'Vigil: Start Sandbox Cluster');
+ *       await waitForNotification(session().page, /sandbox .* started/i);
+ *       await waitForWebviewText(session().page, /Connected/);
+ *       await session().shot('sandbox-started');
+ *     });
+ *   });
  */
 
 export type Theme = 'dark' | 'light';
