@@ -23,6 +23,16 @@ export interface PrometheusSourceOptions {
   readonly inventory?: () => WorkloadInventory;
 }
 
+/** Metric names a set of PromQL expressions reads (a name followed by a selector or range). */
+export function metricNames(queries: ReadonlyArray<string>): string[] {
+  const names = new Set<string>();
+  for (const q of queries) {
+    const noStrings = q.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+    for (const m of noStrings.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*[{[]/g)) names.add(m[1]);
+  }
+  return [...names].sort();
+}
+
 /** Prometheus range queries return at most 11,000 points per series. */
 const MAX_POINTS = 11_000;
 
@@ -99,8 +109,23 @@ export class PrometheusSource implements MetricsPort, Disposable {
       if (!e) found.set(key, (e = { target, signals: new Set() }));
       if (signal) e.signals.add(signal);
     };
-    const { frames } = await this.fetchInstant(this.options.clock.now());
+    const now = this.options.clock.now();
+    const { frames } = await this.fetchInstant(now);
     for (const f of frames) for (const s of Object.keys(f.values) as SignalName[]) add(f.target, s);
+    // Series seen recently but without a current value (a service that stopped serving) are targets too.
+    const names = metricNames(this.rendered.map((q) => q.query));
+    if (names.length > 0) {
+      const ns = this.options.namespaces?.length ? `,namespace=~"${this.options.namespaces.join('|')}"` : '';
+      try {
+        const series = await this.options.client.series([`{__name__=~"${names.join('|')}",deployment!=""${ns}}`], now - 5 * 60_000, now);
+        for (const labels of series) {
+          const target = targetFromLabels('service', labels);
+          if (target) add(target);
+        }
+      } catch (err) {
+        this.options.logger?.log('debug', 'series discovery failed', { error: errorText(err) });
+      }
+    }
     const inv = this.options.inventory?.();
     for (const svc of inv?.services ?? []) add(svc.target);
     for (const node of inv?.nodes ?? []) add({ kind: 'node', name: node.name });
