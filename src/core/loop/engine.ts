@@ -88,6 +88,7 @@ export class Engine implements Disposable {
   private readonly executor: ActionExecutor;
   private state: EngineState = { history: [], consecutiveFailures: 0, paused: false, openByKey: {}, seq: 0 };
   private readonly quietUntil = new Map<string, number>();
+  private readonly closedAt = new Map<string, number>();
   private disposed = false;
 
   constructor(private readonly deps: EngineDeps) {
@@ -162,9 +163,13 @@ export class Engine implements Disposable {
     return this.queue.run(`key:${update.incidentKey}`, async () => {
       const now = this.deps.clock.now();
       const quietKey = `${targetKey(update.diagnosis.target)}|${update.diagnosis.kind}`;
-      if ((this.quietUntil.get(quietKey) ?? 0) > now && !this.state.openByKey[update.incidentKey]) {
+      if (!this.state.openByKey[update.incidentKey]) {
         // the same problem was just remedied (or handed to a human): lingering symptoms are not a new incident
-        return undefined;
+        if ((this.quietUntil.get(quietKey) ?? 0) > now) return undefined;
+        // nor is a diagnosis resting only on cluster facts from before the last fix
+        const closedAt = this.closedAt.get(quietKey);
+        const facts = update.diagnosis.evidence.filter((e) => e.kind === 'fact');
+        if (closedAt !== undefined && facts.length > 0 && facts.every((e) => e.kind === 'fact' && e.fact.t <= closedAt)) return undefined;
       }
       const openId = this.state.openByKey[update.incidentKey];
       const open = openId ? this.incidents.get(openId) : undefined;
@@ -172,7 +177,10 @@ export class Engine implements Disposable {
         const changedKind = open.diagnosis?.kind !== update.diagnosis.kind;
         // the timeline shows a changed cause or a real change of confidence, not every refresh of the evidence
         const worthAnEntry = changedKind || Math.abs((open.diagnosis?.confidence ?? 0) - update.diagnosis.confidence) >= 0.15;
-        const next = await this.patch(open.id, { diagnosis: update.diagnosis }, true, worthAnEntry ? { t: now, kind: 'diagnosed', diagnosis: update.diagnosis } : undefined);
+        // before anything was done, the incident follows its cause (a caller's symptoms turn out to be a callee's outage)
+        const untouched = !open.timeline.some((e) => e.kind === 'acted' || e.kind === 'proposed');
+        const retarget = untouched && targetKey(open.target) !== targetKey(update.diagnosis.target) ? { target: update.diagnosis.target } : {};
+        const next = await this.patch(open.id, { diagnosis: update.diagnosis, ...retarget }, true, worthAnEntry ? { t: now, kind: 'diagnosed', diagnosis: update.diagnosis } : undefined);
         // a changed diagnosis before anything was done picks a new playbook
         if (changedKind && (open.state === 'diagnosed' || open.state === 'awaiting-approval') && !open.timeline.some((e) => e.kind === 'acted')) {
           await this.patch(open.id, { state: 'diagnosed', stepIndex: 0, playbook: undefined });
@@ -486,6 +494,7 @@ export class Engine implements Disposable {
   private async close(id: string, outcome: Outcome, state: IncidentState = outcome.kind === 'recovered' ? 'recovered' : outcome.kind === 'escalated' ? 'escalated' : 'closed'): Promise<Incident> {
     const i = await this.patch(id, { state, outcome }, true, { t: outcome.t, kind: 'resolved', outcome });
     for (const [key, openId] of Object.entries(this.state.openByKey)) if (openId === id) delete this.state.openByKey[key];
+    if (i.diagnosis) this.closedAt.set(`${targetKey(i.diagnosis.target)}|${i.diagnosis.kind}`, outcome.t);
     if (i.diagnosis) this.quietUntil.set(`${targetKey(i.diagnosis.target)}|${i.diagnosis.kind}`, outcome.t + (state === 'recovered' ? QUIET_AFTER_RECOVERY_MS : QUIET_AFTER_ESCALATION_MS));
     await this.saveState();
     this.deps.logger.log('info', `incident ${id} ${state}${outcome.recoveredBy ? ` by step "${outcome.recoveredBy}"` : ''}`, { incident: id });

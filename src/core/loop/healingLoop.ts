@@ -1,4 +1,5 @@
 import { Correlator } from '../detect/correlation';
+import { DEFAULT_RULES } from '../detect/defaultRules';
 import type { DetectorState } from '../detect/detectorState';
 import type { CorrelationUpdate } from '../detect/incidentGrouping';
 import { RuleEngine, type Rule, type RuleState } from '../detect/rules';
@@ -106,7 +107,8 @@ export class HealingLoop implements VerificationEvidence, Disposable {
   /** One interval of frames, every target. */
   onFrames(frames: ReadonlyArray<SampleFrame>): void {
     this.correlator.setInventory(this.deps.events.inventory());
-    const updates: CorrelationUpdate[] = [];
+    // frames first, so the numbers in a diagnosis' summary include this interval
+    const updates: CorrelationUpdate[] = [...this.correlator.observeFrames(frames.filter((f) => f.target.kind !== 'pod'))];
     for (const frame of frames) {
       this.lastFrameT = Math.max(this.lastFrameT, frame.t);
       this.deps.engine.record(frame);
@@ -123,7 +125,6 @@ export class HealingLoop implements VerificationEvidence, Disposable {
         updates.push(...this.correlator.observeAnomaly(anomaly));
       }
     }
-    updates.push(...this.correlator.observeFrames(frames.filter((f) => f.target.kind !== 'pod')));
     this.correlator.closeIdle(this.lastFrameT);
     this.dispatch(updates);
     this.maybePersist();
@@ -151,7 +152,7 @@ export class HealingLoop implements VerificationEvidence, Disposable {
       st = {
         target,
         detector: new StreamingDetector(DIRECTIONS, saved?.detector),
-        rules: new RuleEngine(this.deps.rules ?? [], saved?.rules ?? {}),
+        rules: new RuleEngine(this.deps.rules ?? DEFAULT_RULES, saved?.rules ?? {}),
         latest: undefined,
         lastAnomaly: undefined,
         frames: 0,
