@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogFields, LoggerPort, LogLevel } from '../core/ports';
 import { trainBaseModel } from '../infra/tfjs/baseModel';
@@ -48,6 +49,13 @@ export async function run(argv: string[], output: TrainModelOutput = consoleOutp
   if (services < 1) throw new Error(`vigil train-model: --services must be at least 1, got ${services}`);
   if (days < 2) throw new Error(`vigil train-model: --days must be at least 2 (the last day is held out), got ${days}`);
 
+  // Fail before a minute of training, not after it.
+  try {
+    await mkdir(out, { recursive: true });
+    await access(out, constants.W_OK);
+  } catch (err) {
+    throw new Error(`vigil train-model: cannot write to --out ${out}: ${(err as Error).message}. Pass a writable directory.`);
+  }
   const { tf, backend } = await loadTf(progressLogger(output));
   const t0 = Date.now();
   const result = trainBaseModel(tf, {
@@ -58,11 +66,6 @@ export async function run(argv: string[], output: TrainModelOutput = consoleOutp
     onEpoch: (epoch, loss) => output.err(`[model] epoch ${epoch}/${epochs} loss ${loss.toFixed(5)}`),
   });
   const seconds = (Date.now() - t0) / 1000;
-  try {
-    await mkdir(out, { recursive: true });
-  } catch (err) {
-    throw new Error(`vigil train-model: cannot create --out ${out}: ${(err as Error).message}`);
-  }
   await result.model.save(directoryIoHandler(out));
   const training = {
     ...result.report,

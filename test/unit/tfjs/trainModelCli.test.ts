@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../../src/cli/trainModel';
@@ -37,5 +37,8 @@ describe('vigil train-model', function () {
     await assert.rejects(run(['--epochs', 'many']), /--epochs must be a whole number, got "many"/);
     await assert.rejects(run(['--days', '1']), /--days must be at least 2/);
     await assert.rejects(run(['--frobnicate']), /train-model: .*--frobnicate.*Run `vigil train-model --help`/);
+    const file = path.join(root, 'plain-file');
+    writeFileSync(file, 'not a directory');
+    await assert.rejects(run(['--out', path.join(file, 'sub'), ...small], output), new RegExp(`cannot write to --out ${file}/sub: .*Pass a writable directory`));
   });
 });
