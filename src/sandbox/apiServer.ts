@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { decodeProtobuf, isProtobuf } from './apiProtobuf';
-import { validateObject } from './apiValidation';
+import { unknownFields, validateObject } from './apiValidation';
 import { tableFor, wantsTable } from './apiTable';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, groupVersion, openApiV3GroupVersion, openApiV3Root, subresourceKnown, versionInfo } from './discovery';
 import { applyPatch, PATCH_CONTENT_TYPES } from './patch';
@@ -311,9 +311,12 @@ export class ApiServer {
         case 'GET':
           req.resume();
           return isWatch ? this.watch(req, res, t, q) : this.list(req, res, t, q);
-        case 'POST':
+        case 'POST': {
           if (t.info.namespaced && t.namespace === undefined) throw methodNotAllowed();
-          return this.json(res, 201, this.create(t, await readBody(`create ${t.info.name}`), dryRun));
+          const body = await readBody(`create ${t.info.name}`);
+          this.fieldValidation(res, t, q, body);
+          return this.json(res, 201, this.create(t, body, dryRun));
+        }
         case 'DELETE':
           req.resume();
           if (!t.info.verbs.includes('deletecollection')) throw methodNotAllowed();
@@ -328,10 +331,28 @@ export class ApiServer {
         req.resume();
         if (isWatch) return this.watch(req, res, t, q);
         return this.json(res, 200, this.get(req, t, q));
-      case 'PUT':
-        return this.json(res, 200, this.update(t, await readBody(`update ${t.info.name}`), dryRun));
-      case 'PATCH':
-        return this.json(res, 200, this.patch(t, req.headers['content-type'], (await this.readBody(req)).toString('utf8'), dryRun));
+      case 'PUT': {
+        const body = await readBody(`update ${t.info.name}`);
+        this.fieldValidation(res, t, q, body);
+        return this.json(res, 200, this.update(t, body, dryRun));
+      }
+      case 'PATCH': {
+        let text = (await this.readBody(req)).toString('utf8');
+        // JSON patches name paths, not fields, and are not checked; undecodable bodies fail in patch()
+        if (this.patchType(req.headers['content-type']) !== 'json') {
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          if (body !== undefined) {
+            this.fieldValidation(res, t, q, body);
+            text = JSON.stringify(body);
+          }
+        }
+        return this.json(res, 200, this.patch(t, req.headers['content-type'], text, dryRun));
+      }
       case 'DELETE': {
         const raw = await this.readBody(req);
         const options = raw.toString('utf8').trim() === '' ? {} : this.decodeBody(req, raw, 'DeleteOptions');
@@ -341,6 +362,23 @@ export class ApiServer {
         req.resume();
         throw methodNotAllowed();
     }
+  }
+
+  /**
+   * fieldValidation=Strict refuses unknown fields (400, as the API server does); Warn (the default)
+   * answers with a Warning header kubectl prints; Ignore does nothing.
+   */
+  private fieldValidation(res: http.ServerResponse, t: Target, q: URLSearchParams, body: unknown): void {
+    const mode = q.get('fieldValidation') ?? 'Warn';
+    if (!['Strict', 'Warn', 'Ignore'].includes(mode)) throw new StatusError('BadRequest', `fieldValidation "${mode}" is not valid; use Strict, Warn or Ignore`);
+    if (mode === 'Ignore') {
+      unknownFields(t.info, body, { prune: true });
+      return;
+    }
+    const unknown = unknownFields(t.info, body, { prune: mode !== 'Strict' });
+    if (unknown.length === 0) return;
+    if (mode === 'Strict') throw new StatusError('BadRequest', `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+    res.setHeader('Warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`));
   }
 
   private dryRun(q: URLSearchParams): boolean {

@@ -147,3 +147,64 @@ export function validateObject(info: ResourceInfo, o: KubeObject): void {
     causes,
   });
 }
+
+const words = (s: string) => new Set(s.split(/\s+/).filter(Boolean));
+const META_FIELDS = words('name generateName namespace selfLink uid resourceVersion generation creationTimestamp deletionTimestamp deletionGracePeriodSeconds labels annotations ownerReferences finalizers managedFields');
+const POD_SPEC_FIELDS = words(`volumes initContainers containers ephemeralContainers restartPolicy terminationGracePeriodSeconds activeDeadlineSeconds dnsPolicy
+  nodeSelector serviceAccountName serviceAccount automountServiceAccountToken nodeName hostNetwork hostPID hostIPC shareProcessNamespace securityContext
+  imagePullSecrets hostname subdomain affinity schedulerName tolerations hostAliases priorityClassName priority dnsConfig readinessGates runtimeClassName
+  enableServiceLinks preemptionPolicy overhead topologySpreadConstraints setHostnameAsFQDN os hostUsers schedulingGates resourceClaims resources`);
+const CONTAINER_FIELDS = words(`name image command args workingDir ports envFrom env resources resizePolicy restartPolicy volumeMounts volumeDevices livenessProbe
+  readinessProbe startupProbe lifecycle terminationMessagePath terminationMessagePolicy imagePullPolicy securityContext stdin stdinOnce tty`);
+const TOP_FIELDS: Readonly<Record<string, Set<string>>> = {
+  configmaps: words('apiVersion kind metadata data binaryData immutable'),
+  events: words('apiVersion kind metadata involvedObject reason message source firstTimestamp lastTimestamp count type eventTime series action related reportingComponent reportingInstance'),
+};
+const SPEC_FIELDS: Readonly<Record<string, Set<string>>> = {
+  deployments: words('replicas selector template strategy minReadySeconds revisionHistoryLimit paused progressDeadlineSeconds'),
+  replicasets: words('replicas minReadySeconds selector template'),
+  pods: POD_SPEC_FIELDS,
+  nodes: words('podCIDR podCIDRs providerID unschedulable taints configSource externalID'),
+  leases: words('holderIdentity leaseDurationSeconds acquireTime renewTime leaseTransitions strategy preferredHolder'),
+  poddisruptionbudgets: words('minAvailable selector maxUnavailable unhealthyPodEvictionPolicy'),
+  namespaces: words('finalizers'),
+};
+
+/**
+ * Fields of a request body the Kubernetes schema does not have (top level, metadata, spec, pod
+ * template and containers), for `fieldValidation=Strict|Warn`; `prune` removes them from the body.
+ * `$`-directives of patches are not fields.
+ */
+export function unknownFields(info: ResourceInfo, body: unknown, options: { prune?: boolean } = {}): string[] {
+  const out: string[] = [];
+  const check = (o: unknown, known: Set<string>, prefix: string) => {
+    if (!isObj(o)) return;
+    for (const k of Object.keys(o)) {
+      if (known.has(k) || k.startsWith('$')) continue;
+      out.push(`${prefix}${k}`);
+      // as the API server drops fields its schema does not have
+      if (options.prune) delete o[k];
+    }
+  };
+  if (!isObj(body)) return out;
+  check(body, TOP_FIELDS[info.name] ?? words('apiVersion kind metadata spec status'), '');
+  check(body.metadata, META_FIELDS, 'metadata.');
+  const specKnown = SPEC_FIELDS[info.name];
+  if (specKnown) check(body.spec, specKnown, 'spec.');
+  const podSpecs: Array<[unknown, string]> = [];
+  if (info.name === 'pods') podSpecs.push([body.spec, 'spec.']);
+  if ((info.name === 'deployments' || info.name === 'replicasets') && isObj(body.spec) && isObj(body.spec.template)) {
+    check(body.spec.template, words('metadata spec'), 'spec.template.');
+    check(body.spec.template.metadata, META_FIELDS, 'spec.template.metadata.');
+    check(body.spec.template.spec, POD_SPEC_FIELDS, 'spec.template.spec.');
+    podSpecs.push([body.spec.template.spec, 'spec.template.spec.']);
+  }
+  for (const [spec, prefix] of podSpecs) {
+    if (!isObj(spec)) continue;
+    for (const list of ['containers', 'initContainers'] as const) {
+      const cs = spec[list];
+      if (Array.isArray(cs)) cs.forEach((c, i) => check(c, CONTAINER_FIELDS, `${prefix}${list}[${i}].`));
+    }
+  }
+  return out;
+}

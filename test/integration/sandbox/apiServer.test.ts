@@ -13,14 +13,14 @@ interface WatchEvent {
   object: KubeObject & { code?: number };
 }
 
-function call(base: string, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
+function call(base: string, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: Record<string, unknown>; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers = payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) };
     const req = http.request(`${base}${path}`, { method, headers }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {} }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : {}, headers: res.headers }));
     });
     req.on('error', reject);
     if (payload !== undefined) req.write(payload);
@@ -209,6 +209,26 @@ describe('sandbox API server semantics', function () {
     assert.ok(onNode.items.every((p) => (p.spec as { nodeName: string }).nodeName === node));
     const named = (await call(base, 'GET', `/api/v1/namespaces/shop/pods?fieldSelector=${encodeURIComponent(`metadata.name=${pod.metadata.name},status.phase!=Failed`)}`)).json as { items: KubeObject[] };
     assert.deepEqual(named.items.map((p) => p.metadata.name), [pod.metadata.name]);
+  });
+
+  it('fieldValidation: Strict refuses unknown fields, Warn and Ignore drop them (Warn says so)', async () => {
+    const typo = { ...cm('fv'), dataa: { x: 'y' }, metadata: { name: 'fv', labelz: { a: 'b' } } };
+    const strict = await call(base, 'POST', `/api/v1/namespaces/${NS}/configmaps?fieldValidation=Strict`, typo);
+    assert.equal(strict.status, 400);
+    assert.equal(strict.json.message, 'strict decoding error: unknown field "dataa", unknown field "metadata.labelz"');
+    assert.equal(sb.sandbox.store.get('configmaps', NS, 'fv'), undefined);
+    const warn = await call(base, 'POST', `/api/v1/namespaces/${NS}/configmaps`, typo);
+    assert.equal(warn.status, 201);
+    assert.deepEqual(warn.headers.warning, '299 - "unknown field \\"dataa\\"", 299 - "unknown field \\"metadata.labelz\\""');
+    const stored = sb.sandbox.store.mustGet('configmaps', NS, 'fv') as KubeObject & Record<string, unknown>;
+    assert.equal(stored.dataa, undefined);
+    assert.equal(stored.metadata.labelz, undefined);
+    const patch = await call(base, 'PATCH', `/api/v1/namespaces/${NS}/configmaps/fv?fieldValidation=Ignore`, { dataa: { z: '1' }, data: { k: 'patched' } }, 'application/merge-patch+json');
+    assert.equal(patch.status, 200);
+    assert.equal(patch.headers.warning, undefined);
+    assert.deepEqual((sb.sandbox.store.mustGet('configmaps', NS, 'fv') as KubeObject & { data: unknown; dataa?: unknown }).data, { k: 'patched' });
+    assert.equal((sb.sandbox.store.mustGet('configmaps', NS, 'fv') as KubeObject & { dataa?: unknown }).dataa, undefined);
+    assert.equal((await call(base, 'POST', `/api/v1/namespaces/${NS}/configmaps?fieldValidation=Loose`, cm('fv2'))).status, 400);
   });
 
   it('deleting a namespace deletes what is in it', async () => {

@@ -227,6 +227,12 @@ describe('sandbox with the real kubectl', function () {
     assert.match(await k('apply', '-f', file), /configured/);
     assert.equal(deployment('shop', 'applied').spec.template.spec.containers[0].image, 'applied:2');
     assert.match(await k('delete', '-f', file), /deleted/);
+    const typo = manifest('applied:3') as ReturnType<typeof manifest> & { spec: Record<string, unknown> };
+    typo.spec.replica = 2;
+    writeFileSync(file, JSON.stringify(typo));
+    const refused = await kubectl(kc, ['apply', '-f', file]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /strict decoding error: unknown field "spec.replica"/);
     await waitFor('the applied deployment and its pods to be gone', () => (!store().get('deployments', 'shop', 'applied') && pods('shop', 'applied').length === 0 ? true : undefined));
   });
 });
