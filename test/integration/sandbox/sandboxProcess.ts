@@ -49,7 +49,7 @@ export interface ChildSandbox extends TestSandbox {
 }
 
 /** Runs `vigil sandbox` from source (tsx) and waits for its ready line. */
-export async function startChildSandbox(extraArgs: string[] = [], timeoutMs = 30_000): Promise<ChildSandbox> {
+export async function startChildSandbox(extraArgs: string[] = [], timeoutMs = 60_000): Promise<ChildSandbox> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-sandbox-'));
   const kubeconfig = path.join(dir, 'kubeconfig');
   const tsx = path.join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
