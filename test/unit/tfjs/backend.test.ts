@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { findWasmDir, loadTf, selectBackend } from '../../../src/infra/tfjs/backend';
@@ -36,6 +37,25 @@ describe('tfjs backend selection', () => {
     assert.equal(loaded, 1);
     assert.equal(r.backend, 'wasm');
     assert.match(r.reason, /tfjs-node loaded but registered no backend/);
+  });
+
+  it('loads tfjs only on first use, not when the model class is imported or constructed', function () {
+    this.timeout(60_000);
+    const script = [
+      "const { TfjsModel } = require('./src/infra/tfjs/tfjsModel.ts');",
+      "new TfjsModel({ stateDir: require('os').tmpdir() });",
+      "const early = Object.keys(require.cache).filter((k) => k.includes('@tensorflow'));",
+      "require('./src/infra/tfjs/backend.ts').loadTf().then((r) => {",
+      "  const late = Object.keys(require.cache).filter((k) => k.includes('@tensorflow'));",
+      "  console.log(JSON.stringify({ early: early.length, late: late.length, backend: r.backend }));",
+      '});',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { early: number; late: number; backend: string };
+    assert.equal(out.early, 0, 'no @tensorflow module loaded before first use');
+    assert.ok(out.late > 0, 'tfjs is loaded on first use');
+    assert.equal(out.backend, 'wasm');
   });
 
   it('finds the directory holding the .wasm files', () => {
