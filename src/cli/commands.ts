@@ -37,8 +37,8 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'replay',
     summary: 'List recorded incidents, or replay one on a virtual clock (what-if against current thresholds).',
-    usage: 'vigil replay --list [--state-dir DIR] | vigil replay <incident-id|file> [--state-dir DIR] [--with current|recorded]',
-    arrivesWith: 'the Learn milestone',
+    usage: 'vigil replay --list [--state-dir DIR] | vigil replay <incident-id|file> [--state-dir DIR] [--with current|recorded] [--export FILE] [--json]',
+    load: () => import('./replay'),
   },
   {
     name: 'approve',

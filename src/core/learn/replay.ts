@@ -65,6 +65,7 @@ export function replayIncident(incident: Incident, config: ReplayConfig): Replay
   const onUpdates = (updates: ReadonlyArray<CorrelationUpdate>) => {
     for (const u of updates) {
       if (replayed.diagnosis !== u.diagnosis.kind) {
+        replayed.firstDetection ??= u.diagnosis.t;
         events.push({ t: u.diagnosis.t, kind: 'diagnosed', text: `${DIAGNOSIS_TITLES[u.diagnosis.kind]} on ${targetLabel(u.diagnosis.target)} (${Math.round(u.diagnosis.confidence * 100)}%): ${u.diagnosis.summary}` });
         replayed.diagnosis = u.diagnosis.kind;
         const playbook = matchPlaybook(config.playbooks, u.diagnosis);
@@ -79,8 +80,9 @@ export function replayIncident(incident: Incident, config: ReplayConfig): Replay
         let text: string;
         try {
           text = describeAction(resolveStep(step, ctx));
-        } catch (err) {
-          text = `${step.action} (${(err as Error).message})`;
+        } catch {
+          // values read from the live inventory at run time (the worst pod, replicas) are not in a recording
+          text = `${step.action} ${targetLabel(u.diagnosis.target)} (details chosen from the live cluster at run time)`;
         }
         events.push({ t: u.diagnosis.t, kind: 'decided', text: `playbook ${playbook.name}, step "${step.id}": ${text}` });
         replayed.firstAction ??= text;
@@ -134,9 +136,16 @@ function compare(then: ReplayOutcome, now: ReplayOutcome): string[] {
   }
   if (now.diagnosis !== then.diagnosis) out.push(`different diagnosis: ${then.diagnosis ? DIAGNOSIS_TITLES[then.diagnosis] : 'none'} then, ${now.diagnosis ? DIAGNOSIS_TITLES[now.diagnosis] : 'none'} now`);
   else out.push(`same diagnosis (${now.diagnosis ? DIAGNOSIS_TITLES[now.diagnosis] : 'none'})`);
-  if (now.firstAction !== then.firstAction) out.push(`different first action: "${then.firstAction ?? 'none'}" then, "${now.firstAction ?? 'none'}" now`);
+  if (actionKey(now.firstAction) !== actionKey(then.firstAction)) out.push(`different first action: "${then.firstAction ?? 'none'}" then, "${now.firstAction ?? 'none'}" now`);
   else out.push(`same first action (${now.firstAction ?? 'none'})`);
   return out;
+}
+
+/** Compares actions by verb and object kind ("delete pod", "rollout restart deployment"), not by the pod picked. */
+function actionKey(a: string | undefined): string {
+  if (!a) return 'none';
+  const m = /^(delete pod|delete-pod|rollout restart|rollout-restart|rollout undo|rollback|scale|cordon|uncordon|drain|patch configmap|patch-configmap)/.exec(a);
+  return (m?.[1] ?? a).replace('-', ' ').replace('delete pod', 'delete pod').replace('rollback', 'rollout undo').replace('rollout restart', 'rollout restart');
 }
 
 /** The timeline as text, one line per event, times relative to the first input: what `vigil replay` prints. */
