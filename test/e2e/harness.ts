@@ -65,8 +65,6 @@ export function userSettings(theme: Theme): Record<string, unknown> {
     'chat.commandCenter.enabled': false,
     'window.commandCenter': false,
     'git.enabled': false,
-    // the extension's own output channel logs at info; keep it in the log files we read
-    'vigil.automation.mode': 'suggest',
   };
 }
 
@@ -92,7 +90,7 @@ export class CodeServer {
 
   private get env(): NodeJS.ProcessEnv {
     // code-server writes its config and state under XDG dirs; keep them in the temp folder, not in $HOME
-    return { ...process.env, XDG_CONFIG_HOME: path.join(this.dir, 'xdg-config'), XDG_DATA_HOME: path.join(this.dir, 'xdg-data'), PASSWORD: '' };
+    return { ...process.env, XDG_CONFIG_HOME: path.join(this.dir, 'xdg-config'), XDG_DATA_HOME: path.join(this.dir, 'xdg-data') };
   }
 
   private args(): string[] {
@@ -138,7 +136,12 @@ export class CodeServer {
       { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        log.end();
+        resolve();
+      }),
+    );
     let output = '';
     const url = new Promise<string>((resolve, reject) => {
       const onData = (d: Buffer): void => {
