@@ -10,7 +10,7 @@ import { decodeProtobuf, isProtobuf } from './apiProtobuf';
 import { unknownFields, validateObject } from './apiValidation';
 import { tableFor, wantsTable } from './apiTable';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, groupVersion, openApiV3GroupVersion, openApiV3Root, subresourceKnown, versionInfo } from './discovery';
-import { applyPatch, PATCH_CONTENT_TYPES } from './patch';
+import { applyPatch, PATCH_CONTENT_TYPES, strategicMergePatch } from './patch';
 import { formatLabelSelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, requirementsFromLabelSelector } from './selectors';
 import { RESOURCES, StatusError, type ChangeEvent, type KubeObject, type ObjectStore, type ResourceInfo, type ResourceName } from './store';
 
@@ -60,6 +60,9 @@ function success(details: Record<string, unknown>, code = 200): Record<string, u
 }
 
 class BodyTooLarge extends Error {}
+
+const APPLY_PATCH = 'application/apply-patch+yaml';
+const mediaTypeOf = (contentType: string | undefined) => (contentType ?? '').split(';')[0].trim().toLowerCase();
 
 const CONTROL_REASONS: Readonly<Record<number, string>> = { 400: 'BadRequest', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 422: 'Invalid', 429: 'TooManyRequests', 503: 'ServiceUnavailable' };
 
@@ -338,6 +341,10 @@ export class ApiServer {
       }
       case 'PATCH': {
         let text = (await this.readBody(req)).toString('utf8');
+        if (mediaTypeOf(req.headers['content-type']) === APPLY_PATCH) {
+          const { code, object } = this.apply(res, t, q, text, dryRun);
+          return this.json(res, code, object);
+        }
         // JSON patches name paths, not fields, and are not checked; undecodable bodies fail in patch()
         if (this.patchType(req.headers['content-type']) !== 'json') {
           let body: unknown;
@@ -566,7 +573,7 @@ export class ApiServer {
     if (!type) {
       throw new StatusError(
         'UnsupportedMediaType',
-        `the body of the request was in an unknown format${mediaType ? ` (${mediaType})` : ''} - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
+        `the body of the request was in an unknown format${mediaType ? ` (${mediaType})` : ''} - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
       );
     }
     return type;
@@ -592,6 +599,36 @@ export class ApiServer {
     if (WITH_STATUS_SUBRESOURCE.has(t.info.name)) o.status = current.status;
     validateObject(t.info, o);
     return this.store.update(t.info.name, o, { dryRun });
+  }
+
+  /**
+   * Server-side apply, simplified: the applied configuration is created, or strategic-merged into
+   * the live object. Unlike a real API server it keeps no managedFields, so fields dropped from the
+   * applied configuration stay, and there are no field-manager conflicts.
+   */
+  private apply(res: http.ServerResponse, t: Target, q: URLSearchParams, text: string, dryRun: boolean): { code: number; object: KubeObject } {
+    const manager = q.get('fieldManager');
+    if (!manager) throw new StatusError('Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    let body: unknown;
+    try {
+      body = parseYaml(text);
+    } catch (err) {
+      throw new StatusError('BadRequest', `error decoding YAML of the apply patch: ${(err as Error).message}`);
+    }
+    if (!isObj(body)) throw new StatusError('BadRequest', 'an apply patch must be a YAML or JSON object');
+    if (body.apiVersion === undefined || body.kind === undefined) throw new StatusError('BadRequest', 'an apply patch must name its apiVersion and kind');
+    this.checkTypeMeta(t, body);
+    const meta = isObj(body.metadata) ? body.metadata : {};
+    if (meta.name !== undefined && meta.name !== t.name) throw new StatusError('BadRequest', `the name of the object (${String(meta.name)}) does not match the name on the URL (${t.name})`);
+    this.fieldValidation(res, t, q, body);
+    const current = this.store.get(t.info.name, t.namespace, t.name as string);
+    if (!current) return { code: 201, object: this.create(t, { ...body, metadata: { ...meta, name: t.name } }, dryRun) };
+    const merged = strategicMergePatch(current, { ...body, metadata: { ...meta, resourceVersion: undefined } }) as KubeObject;
+    merged.metadata.resourceVersion = current.metadata.resourceVersion;
+    merged.metadata.uid = current.metadata.uid;
+    if (WITH_STATUS_SUBRESOURCE.has(t.info.name)) merged.status = current.status;
+    validateObject(t.info, merged);
+    return { code: 200, object: this.store.update(t.info.name, merged, { dryRun }) };
   }
 
   private deleteOptions(q: URLSearchParams, body: Record<string, unknown>) {

@@ -213,7 +213,7 @@ describe('sandbox with the real kubectl', function () {
     assert.equal(deployment('shop', 'cart').spec.replicas, 2);
   });
 
-  it('apply -f creates and then updates a deployment', async () => {
+  it('apply -f (client- and server-side) creates and then updates a deployment; typos are refused', async () => {
     const manifest = (image: string) => ({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -227,6 +227,12 @@ describe('sandbox with the real kubectl', function () {
     assert.match(await k('apply', '-f', file), /configured/);
     assert.equal(deployment('shop', 'applied').spec.template.spec.containers[0].image, 'applied:2');
     assert.match(await k('delete', '-f', file), /deleted/);
+    writeFileSync(file, JSON.stringify(manifest('applied:ssa-1')));
+    assert.match(await k('apply', '--server-side', '-f', file), /serverside-applied/);
+    writeFileSync(file, JSON.stringify(manifest('applied:ssa-2')));
+    assert.match(await k('apply', '--server-side', '-f', file), /serverside-applied/);
+    assert.equal(deployment('shop', 'applied').spec.template.spec.containers[0].image, 'applied:ssa-2');
+    await k('delete', '-f', file);
     const typo = manifest('applied:3') as ReturnType<typeof manifest> & { spec: Record<string, unknown> };
     typo.spec.replica = 2;
     writeFileSync(file, JSON.stringify(typo));
@@ -238,7 +244,7 @@ describe('sandbox with the real kubectl', function () {
 });
 
 describe('vigil sandbox and vigil chaos (child processes)', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let child: ChildSandbox;
 
   /** Runs `vigil chaos ...` from source and collects its output. */

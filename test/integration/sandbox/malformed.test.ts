@@ -80,6 +80,8 @@ describe('sandbox API server: malformed requests', function () {
     assertStatus(await request(base, 'OPTIONS', '/api/v1/namespaces/fuzz/configmaps/base'), 405, 'MethodNotAllowed');
     assertStatus(await request(base, 'PATCH', '/api/v1/namespaces/fuzz/configmaps/base', '{"data":{"k":"w"}}', { 'Content-Type': 'application/json' }), 415, 'UnsupportedMediaType');
     assertStatus(await request(base, 'PATCH', '/api/v1/namespaces/fuzz/configmaps/base', '{"data":', { 'Content-Type': 'application/merge-patch+json' }), 400, 'BadRequest');
+    assertStatus(await request(base, 'PATCH', '/api/v1/namespaces/fuzz/configmaps/base', 'apiVersion: v1\nkind: ConfigMap\n', { 'Content-Type': 'application/apply-patch+yaml' }), 422, 'Invalid');
+    assertStatus(await request(base, 'PATCH', '/api/v1/namespaces/fuzz/configmaps/base?fieldManager=t', 'data: {k: v}\n', { 'Content-Type': 'application/apply-patch+yaml' }), 400, 'BadRequest');
     assertStatus(await request(base, 'PATCH', '/api/v1/namespaces/fuzz/configmaps/base', '[{"op":"test","path":"/data/k","value":"zzz"}]', { 'Content-Type': 'application/json-patch+json' }), 422, 'Invalid');
     assertStatus(await request(base, 'GET', '/api/v1/namespaces/fuzz/configmaps?labelSelector=a%20in%20(b'), 400, 'BadRequest');
     assertStatus(await request(base, 'GET', '/api/v1/namespaces/fuzz/configmaps?fieldSelector=spec.nodeName%3Dx'), 400, 'BadRequest');
