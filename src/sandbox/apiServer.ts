@@ -729,7 +729,7 @@ export class ApiServer {
       case 'log':
         if (method !== 'GET') throw methodNotAllowed();
         req.resume();
-        return this.logs(req, res, t, q);
+        return this.logs(res, t, q);
       case 'eviction':
         if (method !== 'POST') throw methodNotAllowed();
         return this.evict(res, t, this.decodeBody(req, await this.readBody(req), 'Eviction'), dryRun);
@@ -808,7 +808,7 @@ export class ApiServer {
     this.json(res, 200, this.toScale(this.store.update(t.info.name, o, { dryRun })));
   }
 
-  private logs(req: http.IncomingMessage, res: http.ServerResponse, t: Target, q: URLSearchParams): void {
+  private logs(res: http.ServerResponse, t: Target, q: URLSearchParams): void {
     const name = t.name as string;
     const pod = this.store.mustGet('pods', t.namespace, name);
     const containers = (((pod.spec as Record<string, unknown>)?.containers as Array<{ name: string }>) ?? []).map((c) => c.name);
