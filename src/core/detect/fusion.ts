@@ -4,7 +4,7 @@ import { normalTail } from './robustStats';
 
 /** Tuning of the fused score; one configuration for every target (chosen on the whole NAB corpus, see bench:nab). */
 export interface FusionConfig {
-  /** Samples before any score is given: the detectors are still learning. */
+  /** Samples before any score is given (250 ≈ an hour at a 15 s step): the calibrations are still learning. */
   readonly warmup: number;
   /** Score 1 means evidence whose normal tail probability is 10^-decades. */
   readonly decades: number;
@@ -45,7 +45,7 @@ export interface SignalEvidence {
   readonly signal: string;
   /** Calibrated evidence in standard-normal sigmas. */
   readonly evidence: number;
-  /** Deviation of the most surprised detector, in robust sigmas. */
+  /** Distance from the seasonal expectation, in robust sigmas (for the reason line). */
   readonly deviation: number;
   readonly observed: number;
   readonly band: Band;
@@ -113,7 +113,8 @@ export class ScoreFusion {
     }
     let score = 0;
     if (s.n >= c.warmup) {
-      score = tailScore(best, c.decades * (1 + c.fatigueGain * s.fatigue));
+      // Bonferroni: the strongest of k signals is k times likelier to look extreme by chance.
+      score = tailScore(best, c.decades * (1 + c.fatigueGain * s.fatigue), signals.length);
       if (s.quiet > 0) score *= c.quietDamping;
     }
     s.n++;
@@ -146,9 +147,11 @@ export class ScoreFusion {
   }
 }
 
-/** Score in [0, 1] from a z: the tail probability's decades over `decades`. */
-function tailScore(z: number, decades: number): number {
-  return z <= 0 ? 0 : Math.min(1, -Math.log10(Math.max(normalTail(z), 1e-300)) / decades);
+/** Score in [0, 1] from a z: the decades of its tail probability (times `tests`) over `decades`. */
+function tailScore(z: number, decades: number, tests = 1): number {
+  if (z <= 0) return 0;
+  const d = -Math.log10(Math.max(normalTail(z), 1e-300)) - Math.log10(Math.max(1, tests));
+  return Math.max(0, Math.min(1, d / decades));
 }
 
 function describe(e: SignalEvidence): string {
