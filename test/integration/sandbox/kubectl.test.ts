@@ -146,6 +146,11 @@ describe('sandbox with the real kubectl', function () {
 
   it('logs prints the pod log, honouring --tail', async () => {
     const [pod] = await settled('shop', 'cart');
+    await waitFor('the pod to have logged a few lines', () => {
+      const log = sb.sandbox.simulation.podLogs('shop', pod.metadata.name, {}, () => undefined);
+      log?.stop();
+      return log && log.lines.length >= 5 ? true : undefined;
+    });
     const out = await k('logs', '-n', 'shop', pod.metadata.name, '--tail=3');
     const lines = out.trim().split('\n');
     assert.equal(lines.length, 3, out);
