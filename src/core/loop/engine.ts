@@ -71,6 +71,8 @@ const MAX_REFUSED_WAIT_MS = 10 * 60_000;
 const RING = 120;
 /** Symptoms linger for a while after a fix (rates average over minutes); they are not a new incident. */
 const QUIET_AFTER_RECOVERY_MS = 3 * 60_000;
+/** Any new symptom of a just-recovered target waits this long (the rate window of the signals). */
+const SETTLE_AFTER_RECOVERY_MS = 90_000;
 /** A human owns an escalated problem; do not page again for the same cause meanwhile. */
 const QUIET_AFTER_ESCALATION_MS = 15 * 60_000;
 const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'maintenance-window', 'lease']);
@@ -166,6 +168,8 @@ export class Engine implements Disposable {
       if (!this.state.openByKey[update.incidentKey]) {
         // the same problem was just remedied (or handed to a human): lingering symptoms are not a new incident
         if ((this.quietUntil.get(quietKey) ?? 0) > now) return undefined;
+        // right after a fix, rate windows still hold the bad minutes: any symptom of the same target waits a little
+        if ((this.quietUntil.get(targetKey(update.diagnosis.target)) ?? 0) > now) return undefined;
         // nor is a diagnosis resting only on cluster facts from before the last fix
         const closedAt = this.closedAt.get(quietKey);
         const facts = update.diagnosis.evidence.filter((e) => e.kind === 'fact');
@@ -264,6 +268,12 @@ export class Engine implements Disposable {
       const outcome: Outcome = { ...(i.outcome ?? { kind: label === 'false-alarm' ? 'false-alarm' : 'self-resolved', t: this.deps.clock.now() }), label, labelledBy: by, note };
       return this.patch(id, { outcome }, true, { t: this.deps.clock.now(), kind: 'note', text: `labelled ${label} by ${by}${note ? `: ${note}` : ''}` });
     });
+  }
+
+  /** True when Vigil itself changed this target within `withinMs` (its own rollouts are not releases). */
+  actedOn(key: string, withinMs: number): boolean {
+    const now = this.deps.clock.now();
+    return this.state.history.some((h) => h.targetKey === key && now - h.t <= withinMs);
   }
 
   /** Waits until all queued work is done (tests, replay, shutdown). */
@@ -495,6 +505,7 @@ export class Engine implements Disposable {
     const i = await this.patch(id, { state, outcome }, true, { t: outcome.t, kind: 'resolved', outcome });
     for (const [key, openId] of Object.entries(this.state.openByKey)) if (openId === id) delete this.state.openByKey[key];
     if (i.diagnosis) this.closedAt.set(`${targetKey(i.diagnosis.target)}|${i.diagnosis.kind}`, outcome.t);
+    if (state === 'recovered') this.quietUntil.set(targetKey(i.target), outcome.t + SETTLE_AFTER_RECOVERY_MS);
     if (i.diagnosis) this.quietUntil.set(`${targetKey(i.diagnosis.target)}|${i.diagnosis.kind}`, outcome.t + (state === 'recovered' ? QUIET_AFTER_RECOVERY_MS : QUIET_AFTER_ESCALATION_MS));
     await this.saveState();
     this.deps.logger.log('info', `incident ${id} ${state}${outcome.recoveredBy ? ` by step "${outcome.recoveredBy}"` : ''}`, { incident: id });

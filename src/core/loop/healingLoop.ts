@@ -53,6 +53,7 @@ interface TargetState {
 
 const DIRECTIONS: Readonly<Record<string, BadDirection>> = Object.fromEntries(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
 const STATE_NAME = 'detectors';
+const OWN_ROLLOUT_MS = 5 * 60_000;
 
 /**
  * observe → detect → correlate → engine. Feeds every frame to a per-target detector (baseline, rules,
@@ -133,6 +134,8 @@ export class HealingLoop implements VerificationEvidence, Disposable {
 
   onFact(fact: ClusterFact): void {
     this.deps.engine.recordFact(fact);
+    // a revision Vigil made itself (restart, rollback) is a remedy, not a release to blame symptoms on
+    if ((fact.kind === 'revision-changed' || fact.kind === 'rollout-started') && this.deps.engine.actedOn(targetKey(fact.target), OWN_ROLLOUT_MS)) return;
     this.dispatch(this.correlator.observeFact(fact));
   }
 

@@ -19,7 +19,7 @@ export interface SafetySettings {
 
 export const DEFAULT_SAFETY: SafetySettings = {
   dryRun: false,
-  approvalRequiredForRisk: 'medium',
+  approvalRequiredForRisk: 'high',
   allowedNamespaces: [],
   deniedNamespaces: ['kube-system'],
   maintenanceWindows: [],

@@ -1,0 +1,178 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeAction } from '../core/model/action';
+import type { AutomationMode } from '../core/model/automation';
+import { DIAGNOSIS_TITLES, type DiagnosisKind } from '../core/model/diagnosis';
+import type { Incident, TimelineEntry } from '../core/model/incident';
+import { isOpen } from '../core/model/incident';
+import { targetLabel } from '../core/model/target';
+import type { LogFields, LoggerPort, LogLevel } from '../core/ports';
+import { VigilRuntime } from '../infra/runtime';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+
+export interface DrillFault {
+  readonly fault: string;
+  /** `namespace/deployment` or `node-N`. */
+  readonly target: string;
+  readonly expected: DiagnosisKind;
+}
+
+export interface DrillRow {
+  readonly fault: DrillFault;
+  readonly injectedAt: number;
+  readonly symptomsAt?: number;
+  detectedAt?: number;
+  recoveredAt?: number;
+  diagnosis?: DiagnosisKind;
+  actions: string[];
+  outcome: 'recovered' | 'escalated' | 'open' | 'not detected' | 'not injected' | string;
+  incidentId?: string;
+}
+
+export interface DrillOptions {
+  readonly seed: number;
+  readonly faults: ReadonlyArray<DrillFault>;
+  readonly intervalMs: number;
+  readonly warmupMs: number;
+  /** Wait this long for each fault's incident to end. */
+  readonly timeoutMs: number;
+  /** Inject one fault after the other (true) or all at once. */
+  readonly sequential: boolean;
+  readonly stateDir?: string;
+  readonly mode?: AutomationMode;
+  readonly onLine?: (text: string) => void;
+  /** Log level passed to stderr (warnings by default). */
+  readonly quiet?: boolean;
+}
+
+/** Keeps only warnings and errors of the runtime, on stderr; the drill reports its own timeline. */
+class StderrLogger implements LoggerPort {
+  constructor(
+    private readonly quiet: boolean,
+    private readonly component = 'vigil',
+  ) {}
+  log(level: LogLevel, message: string, _fields?: LogFields): void {
+    if (!this.quiet && (level === 'warn' || level === 'error')) process.stderr.write(`  [${this.component}] ${level}: ${message}\n`);
+  }
+  child(component: string): LoggerPort {
+    return new StderrLogger(this.quiet, component);
+  }
+}
+
+/**
+ * Runs the real thing end to end: an in-process sandbox, the runtime the agent uses (auto mode), and
+ * faults injected through the sandbox's control API; measures time to detect and to recover per fault.
+ * Shared by `vigil demo`, `npm run bench:heal` and the integration tests.
+ */
+export async function runFaultDrill(options: DrillOptions): Promise<{ rows: DrillRow[]; stateDir: string; sandbox: { apiServer: string; kubeconfig: string } }> {
+  const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'vigil-drill-'));
+  const say = options.onLine ?? (() => undefined);
+  const sandbox: Sandbox = await startSandbox({ seed: options.seed, daySeconds: 600, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig') });
+  say(`sandbox cluster up: ${sandbox.apiServer} (kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A)`);
+  const runtime = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: options.mode ?? 'auto', stateDir, intervalMs: options.intervalMs, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
+  const seen = new Map<string, number>();
+  runtime.engine.onChange((i) => {
+    const n = seen.get(i.id) ?? 0;
+    for (const e of i.timeline.slice(n)) say(describeEntry(i, e));
+    seen.set(i.id, i.timeline.length);
+  });
+  const rows: DrillRow[] = [];
+  try {
+    await runtime.start();
+    say(`agent running in ${options.mode ?? 'auto'} mode, scraping every ${options.intervalMs / 1000} s; state in ${stateDir}`);
+    say(`learning the services' normal behaviour for ${Math.round(options.warmupMs / 1000)} s...`);
+    await sleep(options.warmupMs);
+    const inject = (fault: DrillFault): { row: DrillRow; id?: string } => {
+      const res = sandbox.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: fault.fault, target: fault.target, durationSeconds: 900 });
+      const body = res.body as { id?: string; symptomsAt?: string };
+      const row: DrillRow = { fault, injectedAt: Date.now(), symptomsAt: body.symptomsAt ? Date.parse(body.symptomsAt) : undefined, actions: [], outcome: res.status < 300 ? 'not detected' : 'not injected' };
+      rows.push(row);
+      say(res.status < 300 ? `FAULT  ${fault.fault} injected on ${fault.target}` : `could not inject ${fault.fault}: ${JSON.stringify(res.body)}`);
+      return { row, id: body.id };
+    };
+    const follow = async (row: DrillRow, faultId: string | undefined) => {
+      const deadline = row.injectedAt + options.timeoutMs;
+      let incident: Incident | undefined;
+      while (Date.now() < deadline) {
+        await sleep(500);
+        incident = findIncident(runtime.engine.list(), row);
+        if (incident && !isOpen(incident)) break;
+      }
+      // the remediation fixed the service; end the fault's ground truth too so later faults start clean
+      if (faultId) sandbox.simulation.handleControl('DELETE', `/sandbox/v1/faults/${faultId}`, undefined);
+      if (!incident) return;
+      row.incidentId = incident.id;
+      row.detectedAt = incident.openedAt;
+      row.diagnosis = incident.diagnosis?.kind;
+      row.actions = incident.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'acted' }> => e.kind === 'acted').map((e) => describeAction(e.result.action));
+      row.recoveredAt = incident.state === 'recovered' ? incident.outcome?.t : undefined;
+      row.outcome = incident.state === 'recovered' ? 'recovered' : incident.state === 'escalated' ? 'escalated' : isOpen(incident) ? 'open' : incident.state;
+    };
+    if (options.sequential) {
+      for (const f of options.faults) {
+        const { row, id } = inject(f);
+        if (row.outcome !== 'not injected') await follow(row, id);
+        await sleep(10_000);
+      }
+    } else {
+      const injected = options.faults.map(inject);
+      await Promise.all(injected.map(({ row, id }) => (row.outcome === 'not injected' ? undefined : follow(row, id))));
+    }
+  } finally {
+    await runtime.dispose();
+    await sandbox.stop();
+  }
+  return { rows, stateDir, sandbox: { apiServer: sandbox.apiServer, kubeconfig: sandbox.kubeconfig } };
+}
+
+/** The incident Vigil opened for a fault: on its target (or naming it as affected), opened after injection. */
+function findIncident(list: ReadonlyArray<Incident>, row: DrillRow): Incident | undefined {
+  const [ns, name] = row.fault.target.includes('/') ? row.fault.target.split('/') : [undefined, row.fault.target];
+  const matches = list.filter((i) => i.openedAt >= row.injectedAt - 1000 && ((i.target.name === name && (i.target.namespace ?? ns) === ns) || i.diagnosis?.details?.affected?.some((a) => a.name === name)));
+  // prefer the one with the expected diagnosis, then the earliest
+  return matches.sort((a, b) => Number(b.diagnosis?.kind === row.fault.expected) - Number(a.diagnosis?.kind === row.fault.expected) || a.openedAt - b.openedAt)[0];
+}
+
+export function describeEntry(i: Incident, e: TimelineEntry): string {
+  const where = targetLabel(i.target);
+  switch (e.kind) {
+    case 'detected':
+      return `DETECT ${where}: ${e.anomaly.reason}`;
+    case 'diagnosed':
+      return `DIAG   ${where}: ${DIAGNOSIS_TITLES[e.diagnosis.kind]} (${Math.round(e.diagnosis.confidence * 100)}%) — ${e.diagnosis.summary}`;
+    case 'proposed':
+      return `PROPOSE ${where}: ${describeAction(e.action)} (waiting for approval)`;
+    case 'refused':
+      return `HOLD   ${where}: ${e.gates.refusedBy?.gate}: ${e.gates.refusedBy?.reason}`;
+    case 'approved':
+    case 'rejected':
+    case 'snoozed':
+      return `${e.kind.toUpperCase()} ${where} by ${e.by}`;
+    case 'acted':
+      return `ACT    ${where}: ${e.result.summary}`;
+    case 'action-failed':
+      return `FAILED ${where}: ${describeAction(e.action)}: ${e.error}`;
+    case 'verified':
+      return `VERIFY ${where}: ${e.verdict.status} — ${e.verdict.summary}`;
+    case 'escalated':
+      return `ESCALATE ${where}: ${e.reason}`;
+    case 'resolved':
+      return `DONE   ${where}: ${e.outcome.kind}${e.outcome.recoveredBy ? ` by step "${e.outcome.recoveredBy}"` : ''}`;
+    case 'note':
+      return `NOTE   ${where}: ${e.text}`;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export const secondsText = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(0)} s`);
+
+/** A plain text table with a header rule. */
+export function textTable(header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: ReadonlyArray<string>) => `  ${cells.map((cell, c) => (cell ?? '').padEnd(widths[c])).join('  ')}`.trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
