@@ -453,13 +453,18 @@ export class ApiServer {
     const known = new Set<string>();
     let from: number;
     const current = this.store.list(resource, t.namespace);
-    if (rvParam === '' || rvParam === '0') {
+    const sendInitialEvents = q.get('sendInitialEvents') === 'true';
+    if (rvParam === '' || rvParam === '0' || sendInitialEvents) {
       for (const o of current.items) {
         if (!match(o)) continue;
         known.add(key(o));
         send('ADDED', o);
       }
       from = Number(current.resourceVersion);
+      if (sendInitialEvents) {
+        // the streaming-list protocol (WatchList): a bookmark marks the end of the initial state
+        send('BOOKMARK', { kind: t.info.kind, apiVersion, metadata: { resourceVersion: current.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } } });
+      }
     } else {
       from = Number(rvParam);
       for (const o of current.items) if (match(o)) known.add(key(o));

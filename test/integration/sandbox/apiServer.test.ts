@@ -127,6 +127,18 @@ describe('sandbox API server semantics', function () {
     assert.match(String(bookmarks[0].object.metadata.resourceVersion), /^\d+$/);
   });
 
+  it('sendInitialEvents=true streams the current state and ends it with the initial-events-end bookmark', async () => {
+    const w = openWatch(base, `/api/v1/namespaces/${NS}/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true`);
+    try {
+      const end = await waitFor('the initial-events-end bookmark', () => w.events.findIndex((e) => e.type === 'BOOKMARK' && e.object.metadata.annotations?.['k8s.io/initial-events-end'] === 'true') + 1 || undefined);
+      const initial = w.events.slice(0, end - 1);
+      assert.ok(initial.length > 0 && initial.every((e) => e.type === 'ADDED'));
+      assert.deepEqual(initial.map((e) => e.object.metadata.name).sort(), sb.sandbox.store.list('configmaps', NS).items.map((o) => o.metadata.name).sort());
+    } finally {
+      w.close();
+    }
+  });
+
   it('serves discovery with the subresources kubectl looks for', async () => {
     const core = (await call(base, 'GET', '/api/v1')).json as { resources: Array<{ name: string; group?: string; version?: string; kind: string }> };
     const eviction = core.resources.find((r) => r.name === 'pods/eviction');
