@@ -53,6 +53,12 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
     load: () => import('./reject'),
   },
   {
+    name: 'feedback',
+    summary: 'Label an incident for learning: false-alarm, real, or right-diagnosis-wrong-fix.',
+    usage: 'vigil feedback <incident-id> --label false-alarm|real|right-diagnosis-wrong-fix [--note TEXT] [--by NAME] [--state-dir DIR]',
+    load: () => import('./feedback'),
+  },
+  {
     name: 'audit',
     summary: 'Verify the hash-chained audit log and name the first bad line.',
     usage: 'vigil audit verify --state-dir DIR | vigil audit show --state-dir DIR [--tail N] [--json]',

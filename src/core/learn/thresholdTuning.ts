@@ -180,7 +180,7 @@ export function strongest(evidence: ReadonlyArray<AlertEvidence>, rules: Readonl
 
 /**
  * Learns thresholds from labeled alerts. For each target and detector, every candidate level between the
- * observed values is scored against the current one: the alerts that would change side form a band, and
+ * observed values is scored against the default: the alerts that would change side form a band, and
  * a Beta prior (pseudo-counts) on "an alert in that band is real" weighs the labels in it: moving pays
  * only when the expected false alarms saved outweigh missCost per real incident expected to be lost.
  * The winner is approached by at most one step per update. Suggest mode records proposals; auto applies.
@@ -211,8 +211,8 @@ export function tuneThresholds(
     const defaults = detectorDefaults(m.detector, rules);
     if (!defaults || points.length < options.minLabels || pending.has(key)) continue;
     const current = thresholds[key]?.value ?? defaults.value;
-    const best = bestLevel(points, current, defaults.direction, options);
-    if (best === undefined) continue;
+    // the target is scored against the default, so the prior always pulls toward the default
+    const best = bestLevel(points, defaults.value, defaults.direction, options) ?? { level: defaults.value, band: [] };
     const to = round(clamp(best.level, current - defaults.step, current + defaults.step));
     if (to === current) continue;
     const change: ThresholdChange = {
@@ -225,7 +225,7 @@ export function tuneThresholds(
       defaultValue: defaults.value,
       t: context.now,
       incidents: [...new Set(best.band.map((p) => p.incidentId))].sort(),
-      reason: `${best.band.filter((p) => !p.real).length} false alarm(s) and ${best.band.filter((p) => p.real).length} real incident(s) lie between ${fmt(current)} and ${fmt(best.level)}${to !== round(best.level) ? ` (moved one step, ${fmt(defaults.step)}, toward ${fmt(best.level)})` : ''}`,
+      reason: `${best.band.length ? `${best.band.filter((p) => !p.real).length} false alarm(s) and ${best.band.filter((p) => p.real).length} real incident(s) lie between the default ${fmt(defaults.value)} and ${fmt(best.level)}` : `the labels no longer justify moving away from the default ${fmt(defaults.value)}`}${to !== round(best.level) ? ` (moved one step of at most ${fmt(defaults.step)} toward ${fmt(best.level)})` : ''}`,
       status: context.mode === 'auto' ? 'applied' : 'proposed',
     };
     changes.push(change);
@@ -234,14 +234,14 @@ export function tuneThresholds(
   return { state: { version: 1, thresholds, changes: [...state.changes, ...changes], seq }, changes };
 }
 
-function bestLevel(points: ReadonlyArray<{ incidentId: string; real: boolean; value: number }>, current: number, direction: ThresholdDirection, o: TuningOptions) {
+function bestLevel(points: ReadonlyArray<{ incidentId: string; real: boolean; value: number }>, reference: number, direction: ThresholdDirection, o: TuningOptions) {
   // 'below' detectors mirror 'above' ones: work on negated values
   const sign = direction === 'above' ? 1 : -1;
   const xs = [...new Set(points.map((p) => p.value * sign))].sort((a, b) => a - b);
   const candidates = new Set<number>();
   for (let k = 0; k < xs.length; k++) candidates.add(k === 0 ? xs[0] - 1e-9 : (xs[k - 1] + xs[k]) / 2);
   candidates.add(xs[xs.length - 1] + 1e-9);
-  const cur = current * sign;
+  const cur = reference * sign;
   let best: { level: number; gain: number; band: typeof points } | undefined;
   for (const c of candidates) {
     if (Math.abs(c - cur) < 1e-12) continue;

@@ -48,6 +48,8 @@ export interface EngineDeps {
   readonly identity: string;
   /** Recent matching log lines and facts, for escalation context. */
   readonly recentLogs?: (target: TargetRef) => Promise<ReadonlyArray<LogLine>>;
+  /** Reorders (or drops) a playbook's steps from past outcomes; see core/learn/remediationRanking. */
+  readonly rankSteps?: (playbook: Playbook, incident: Incident) => Playbook;
 }
 
 /** A diagnosis update from correlation: one incident key per problem. */
@@ -303,8 +305,13 @@ export class Engine implements Disposable {
   }
 
   private currentStep(i: Incident): PlaybookStep | undefined {
+    return this.playbookOf(i)?.steps[i.stepIndex];
+  }
+
+  /** The incident's playbook, in the order learning ranks its steps (so stepIndex means the same everywhere). */
+  private playbookOf(i: Incident): Playbook | undefined {
     const p = this.deps.playbooks().find((x) => x.name === i.playbook);
-    return p?.steps[i.stepIndex];
+    return p && this.deps.rankSteps ? this.deps.rankSteps(p, i) : p;
   }
 
   /** Moves an incident one decision further: pick the step, pass the gates, act, verify. */
@@ -314,16 +321,17 @@ export class Engine implements Disposable {
     const settings = this.deps.settings();
     const mode = (i.target.namespace && settings.namespaceModes?.[i.target.namespace]) || settings.mode;
 
-    let playbook = this.deps.playbooks().find((p) => p.name === i.playbook);
+    let playbook = this.playbookOf(i);
     if (!playbook) {
       const ctx = this.deps.targetContext(i);
-      playbook = matchPlaybook(this.deps.playbooks(), i.diagnosis, ctx.labels);
-      if (!playbook) {
+      const matched = matchPlaybook(this.deps.playbooks(), i.diagnosis, ctx.labels);
+      if (!matched) {
         if (mode === 'off') return;
         await this.escalate(id, `no playbook matches diagnosis "${DIAGNOSIS_TITLES[i.diagnosis.kind]}" on ${targetLabel(i.target)}; add one in .vigil/playbooks/`);
         return;
       }
-      i = await this.patch(id, { playbook: playbook.name });
+      i = await this.patch(id, { playbook: matched.name });
+      playbook = this.playbookOf(i) ?? matched;
     }
     const effectiveMode = playbook.mode ?? mode;
     if (effectiveMode === 'off') return; // detection only: the incident stays visible, nothing is proposed
