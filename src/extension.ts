@@ -1,14 +1,20 @@
 import * as vscode from 'vscode';
-import { registerCommands } from './vscode/commands';
+import { automationMode, humanIdentity, registerCommands } from './vscode/commands';
 import { CopilotViewProvider } from './vscode/copilotView';
 import { VIEW } from './vscode/ids';
 import { IncidentsTreeProvider } from './vscode/incidentsTree';
 import { OutputChannelLogger } from './vscode/logger';
+import { VscodeNotifier, type NotificationActions } from './vscode/notifier';
+import { VigilSession } from './vscode/session';
 import { VigilStatusBar } from './vscode/statusBar';
+import { buildCopilotModel } from './vscode/viewModel';
+import { isOpen } from './core/model/incident';
+
+let current: VigilSession | undefined;
 
 /**
- * Composition root. Activation stays light: tfjs and the Kubernetes client are imported lazily,
- * when the user connects or detection starts, never here.
+ * Composition root. Activation stays light: the runtime (Kubernetes client, detectors) and the
+ * sandbox are imported when the user connects or starts the sandbox, never here.
  */
 export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
@@ -16,20 +22,48 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(channel);
   const logger = new OutputChannelLogger(channel);
 
-  const copilot = new CopilotViewProvider(context.extensionUri, logger.child('view'));
-  const incidents = new IncidentsTreeProvider();
+  const showView = () => void vscode.commands.executeCommand(`${VIEW.copilot}.focus`);
+  const notifier: VscodeNotifier = new VscodeNotifier((): NotificationActions => ({
+    approve: (id) => session.approve(id, humanIdentity()),
+    reject: (id) => session.reject(id, humanIdentity()),
+    show: showView,
+  }));
+  const session: VigilSession = new VigilSession(logger.child('engine'), notifier);
+  current = session;
+  const copilot = new CopilotViewProvider(context.extensionUri, logger.child('view'), {
+    model: () =>
+      buildCopilotModel({
+        connection: session.connection,
+        mode: session.runtime?.mode ?? automationMode(),
+        paused: session.runtime?.engine.paused ?? false,
+        incidents: session.incidents(),
+        history: session.history,
+        sources: session.runtime?.loop.snapshot().sources ?? [],
+      }),
+    approve: (id) => session.approve(id, humanIdentity()),
+    reject: (id) => session.reject(id, humanIdentity()),
+    snooze: (id, minutes) => session.snooze(id, humanIdentity(), minutes),
+  });
+  const incidents = new IncidentsTreeProvider(() => session.incidents());
   const statusBar = new VigilStatusBar();
   context.subscriptions.push(
+    session,
     copilot,
     incidents,
     statusBar,
     vscode.window.registerWebviewViewProvider(VIEW.copilot, copilot),
     vscode.window.registerTreeDataProvider(VIEW.incidents, incidents),
+    session.onDidChange(() => {
+      copilot.refresh();
+      statusBar.show(session.connection.state, session.incidents().filter(isOpen).length, session.connection.fix ?? session.connection.message);
+    }),
+    session.onDidChangeIncident(() => incidents.refresh()),
   );
-  registerCommands(context, logger.child('commands'));
+  registerCommands(context, session, logger.child('commands'), started);
   logger.log('info', `activated in ${Date.now() - started} ms`);
 }
 
-export function deactivate(): void {
-  // everything is disposed through context.subscriptions
+export async function deactivate(): Promise<void> {
+  // the sandbox's servers and the engine's timers must stop before the host exits
+  await current?.shutdown();
 }

@@ -1,28 +1,223 @@
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import * as vscode from 'vscode';
+import type { AutomationMode } from '../core/model/automation';
+import type { Incident } from '../core/model/incident';
+import { targetLabel } from '../core/model/target';
 import type { LoggerPort } from '../core/ports';
-import { COMMAND, type CommandId } from './ids';
+import { kubeconfigContexts } from './connectionHelp';
+import { COMMAND, SECRET, SETTING } from './ids';
+import { ReplayPanel } from './replayPanel';
+import type { VigilSession } from './session';
 
-/** What each command needs before it can work; said plainly rather than pretending. */
-const NOT_BUILT: Readonly<Record<CommandId, string>> = {
-  [COMMAND.connectCluster]: 'Connecting to a cluster',
-  [COMMAND.setPrometheusUrl]: 'Setting the Prometheus URL',
-  [COMMAND.replayIncident]: 'Incident replay',
-  [COMMAND.pauseAutomation]: 'Pausing automation',
-  [COMMAND.resumeAutomation]: 'Resuming automation',
-  [COMMAND.startSandbox]: 'The sandbox cluster',
-  [COMMAND.runChaosExperiment]: 'Chaos experiments',
-  [COMMAND.showAuditLog]: 'The audit log',
-  [COMMAND.verifyAuditLog]: 'Audit log verification',
-  [COMMAND.retrainModel]: 'Model retraining',
-};
+const MODES: ReadonlyArray<AutomationMode> = ['off', 'suggest', 'auto'];
 
-export function registerCommands(context: vscode.ExtensionContext, logger: LoggerPort): void {
-  for (const [id, feature] of Object.entries(NOT_BUILT)) {
+export function automationMode(): AutomationMode {
+  const m = vscode.workspace.getConfiguration(SETTING.section).get<string>(SETTING.automationMode, 'suggest');
+  return (MODES as readonly string[]).includes(m) ? (m as AutomationMode) : 'suggest';
+}
+
+export function humanIdentity(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // no passwd entry in some containers
+  }
+  return `user:${user} (vscode)`;
+}
+
+/** Every command of the extension. Heavy modules load inside the handlers, never at activation. */
+export function registerCommands(context: vscode.ExtensionContext, session: VigilSession, logger: LoggerPort, activatedAt: number): void {
+  const storage = (name: string): string => {
+    const base = context.globalStorageUri?.fsPath ?? path.join(os.tmpdir(), 'vigil-vscode');
+    return path.join(base, name);
+  };
+  const requireRuntime = () => {
+    if (!session.runtime || !session.connected) throw new UserError('Vigil is not connected. Run "Vigil: Start Sandbox Cluster" or "Vigil: Connect to Cluster" first.');
+    return session.runtime;
+  };
+  const pickIncident = async (arg: unknown, placeHolder: string, filter: (i: Incident) => boolean = () => true): Promise<Incident | undefined> => {
+    if (arg && typeof arg === 'object' && 'id' in arg && 'timeline' in arg) return session.runtime?.engine.get((arg as Incident).id) ?? (arg as Incident);
+    const candidates = session.incidents().filter(filter).sort((a, b) => b.openedAt - a.openedAt);
+    if (!candidates.length) {
+      void vscode.window.showInformationMessage(`Vigil: no incidents to choose from${session.connected ? '' : ' (not connected)'}.`);
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      candidates.map((i) => ({ label: `${i.diagnosis ? i.diagnosis.kind : 'anomaly'} — ${targetLabel(i.target)}`, description: `${i.outcome?.kind ?? i.state}`, detail: i.id, incident: i })),
+      { placeHolder },
+    );
+    return picked?.incident;
+  };
+  const showDocument = async (content: string, language: string) => {
+    const doc = await vscode.workspace.openTextDocument({ content, language });
+    await vscode.window.showTextDocument(doc, { preview: false });
+  };
+
+  const handlers: Record<string, (...args: unknown[]) => Promise<unknown>> = {
+    [COMMAND.startSandbox]: async () => {
+      const dir = storage('sandbox');
+      await fs.mkdir(dir, { recursive: true });
+      const sandbox = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: starting the sandbox cluster…' }, () => session.startSandbox(dir, automationMode()));
+      void vscode.window.showInformationMessage(`Vigil: sandbox cluster started at ${sandbox.apiServer} and connected (${automationMode()} mode). Kubeconfig: ${sandbox.kubeconfig}`);
+    },
+    [COMMAND.connectCluster]: async () => {
+      const config = vscode.workspace.getConfiguration(SETTING.section);
+      const configured = config.get<string>(SETTING.kubernetesKubeconfig, '');
+      const file = configured || (process.env.KUBECONFIG ?? '').split(path.delimiter).find((p) => p) || path.join(os.homedir(), '.kube', 'config');
+      if (!existsSync(file)) throw new UserError(`No kubeconfig at ${file}. Set "vigil.kubernetes.kubeconfig" or KUBECONFIG, or run "Vigil: Start Sandbox Cluster".`);
+      const YAML = await import('yaml');
+      let parsed: unknown;
+      try {
+        parsed = YAML.parse(await fs.readFile(file, 'utf8'));
+      } catch (err) {
+        throw new UserError(`${file} is not a readable kubeconfig: ${(err as Error).message}`);
+      }
+      const { contexts, current } = kubeconfigContexts(parsed);
+      if (!contexts.length) throw new UserError(`${file} has no contexts. Add one with \`kubectl config set-context\`.`);
+      const picked = await vscode.window.showQuickPick(
+        contexts.map((c) => ({ label: c, description: c === current ? 'current context' : undefined })),
+        { placeHolder: `Kubeconfig context to connect to (from ${file})` },
+      );
+      if (!picked) return;
+      await config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global);
+      const prometheusUrl = config.get<string>(SETTING.prometheusUrl, '') || undefined;
+      const prometheusToken = (await context.secrets.get(SECRET.prometheusToken)) || undefined;
+      const intervalMs = Math.max(1, config.get<number>(SETTING.scrapeIntervalSeconds, 15)) * 1000;
+      const dir = storage(`cluster-${picked.label.replace(/[^\w.-]+/g, '_')}`);
+      await fs.mkdir(dir, { recursive: true });
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Vigil: connecting to ${picked.label}…` }, () =>
+        session.connect({ kubeconfig: file, context: picked.label, prometheusUrl, prometheusToken, stateDir: dir, intervalMs, mode: automationMode(), label: `context ${picked.label}` }),
+      );
+      void vscode.window.showInformationMessage(`Vigil: connected to ${picked.label}.`);
+    },
+    [COMMAND.setPrometheusUrl]: async () => {
+      const config = vscode.workspace.getConfiguration(SETTING.section);
+      const url = await vscode.window.showInputBox({
+        prompt: 'Base URL of the Prometheus HTTP API (empty: scrape annotated pods directly)',
+        value: config.get<string>(SETTING.prometheusUrl, ''),
+        placeHolder: 'http://prometheus.monitoring:9090',
+        validateInput: (v) => (v === '' || /^https?:\/\/[^\s]+$/.test(v) ? undefined : 'Enter an http:// or https:// URL, or leave it empty.'),
+      });
+      if (url === undefined) return;
+      const token = await vscode.window.showInputBox({ prompt: 'Bearer token for Prometheus (optional; kept in SecretStorage). Leave empty for none.', password: true });
+      if (token === undefined) return;
+      await config.update(SETTING.prometheusUrl, url.replace(/\/+$/, ''), vscode.ConfigurationTarget.Global);
+      if (token) await context.secrets.store(SECRET.prometheusToken, token);
+      else await context.secrets.delete(SECRET.prometheusToken);
+      void vscode.window.showInformationMessage(`Vigil: Prometheus ${url ? `set to ${url}${token ? ' (token saved in SecretStorage)' : ''}` : 'cleared; pods are scraped directly'}.${session.connected ? ' Reconnect to use it.' : ''}`);
+    },
+    [COMMAND.disconnect]: async () => {
+      await session.shutdown();
+      await session.disconnect();
+    },
+    [COMMAND.pauseAutomation]: async () => {
+      await requireRuntime().engine.setPaused(true, humanIdentity());
+      session.touch();
+      void vscode.window.showInformationMessage('Vigil: automation paused. Detection continues; nothing is proposed or run until you resume.');
+    },
+    [COMMAND.resumeAutomation]: async () => {
+      await requireRuntime().engine.setPaused(false, humanIdentity());
+      session.touch();
+      void vscode.window.showInformationMessage('Vigil: automation resumed.');
+    },
+    [COMMAND.runChaosExperiment]: async () => {
+      const sandbox = session.sandbox;
+      if (!sandbox) throw new UserError('Chaos experiments run on the sandbox only. Run "Vigil: Start Sandbox Cluster" first.');
+      const { FAULT_KINDS } = await import('../sandbox/sim/faults');
+      const fault = await vscode.window.showQuickPick([...FAULT_KINDS], { placeHolder: 'Fault to inject into the sandbox' });
+      if (!fault) return;
+      const inv = requireRuntime().events.inventory();
+      const targets = fault === 'node-failure' ? inv.nodes.map((n) => n.name) : inv.services.map((s) => `${s.target.namespace}/${s.target.name}`);
+      const target = await vscode.window.showQuickPick(targets.sort(), { placeHolder: `Target of ${fault}` });
+      if (!target) return;
+      const r = sandbox.simulation.handleControl('POST', '/sandbox/v1/faults', { fault, target, durationSeconds: 600 });
+      if (r.status >= 300) throw new UserError(`The sandbox refused ${fault} on ${target}: ${JSON.stringify(r.body)}`);
+      logger.log('info', `chaos: ${fault} injected on ${target}`);
+      void vscode.window.showInformationMessage(`Vigil: ${fault} injected on ${target} for 10 minutes. Watch the Copilot view.`);
+    },
+    [COMMAND.showAuditLog]: async () => {
+      const entries = await requireRuntime().store.readAudit();
+      await showDocument(entries.map((e) => JSON.stringify(e)).join('\n') || '// the audit log is empty', 'jsonl');
+    },
+    [COMMAND.verifyAuditLog]: async () => {
+      const v = await requireRuntime().store.verifyAudit();
+      if (v.ok) void vscode.window.showInformationMessage(`Vigil: the audit log verifies: ${v.entries} entries, hash chain intact.`);
+      else void vscode.window.showErrorMessage(`Vigil: the audit log does NOT verify at line ${v.firstBadLine}: ${v.problem}`);
+    },
+    [COMMAND.retrainModel]: async () => {
+      void vscode.window.showInformationMessage(
+        'Vigil: the learned (tfjs) model is not wired into the live loop yet; detection uses per-signal baselines and SLO rules, which learn continuously. Train the model offline with `vigil train-model --out DIR`. Nothing was changed.',
+      );
+    },
+    [COMMAND.replayIncident]: async (arg) => {
+      const i = await pickIncident(arg, 'Incident to replay');
+      if (i) ReplayPanel.show(context.extensionUri, i, 'recorded', path.join(process.cwd(), '.vigil', 'playbooks'), logger);
+    },
+    [COMMAND.approveRemediation]: async (arg) => {
+      const i = await pickIncident(arg, 'Remediation to approve', (x) => x.state === 'awaiting-approval');
+      if (i) await session.approve(i.id, humanIdentity());
+    },
+    [COMMAND.rejectRemediation]: async (arg) => {
+      const i = await pickIncident(arg, 'Remediation to reject', (x) => x.state === 'awaiting-approval');
+      if (!i) return;
+      await session.reject(i.id, humanIdentity());
+      void vscode.window.showInformationMessage(`Vigil: rejected; ${i.id} is labelled and nothing was changed.`);
+    },
+    [COMMAND.markFalseAlarm]: async (arg) => {
+      const i = await pickIncident(arg, 'Incident to label a false alarm');
+      if (!i) return;
+      await requireRuntime().engine.label(i.id, 'false-alarm', humanIdentity());
+      void vscode.window.showInformationMessage(`Vigil: ${i.id} labelled a false alarm; detectors learn from it.`);
+    },
+    [COMMAND.markReal]: async (arg) => {
+      const i = await pickIncident(arg, 'Incident to label real');
+      if (!i) return;
+      await requireRuntime().engine.label(i.id, 'real', humanIdentity());
+      void vscode.window.showInformationMessage(`Vigil: ${i.id} labelled real.`);
+    },
+    [COMMAND.exportIncident]: async (arg) => {
+      const i = await pickIncident(arg, 'Incident to export');
+      if (!i) return;
+      const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(os.homedir(), `${i.id}.json`)), filters: { JSON: ['json'] } });
+      if (!target) return;
+      await fs.writeFile(target.fsPath, `${JSON.stringify(i, null, 1)}\n`);
+      void vscode.window.showInformationMessage(`Vigil: exported ${i.id} to ${target.fsPath}; replay it anywhere with \`vigil replay ${target.fsPath}\`.`);
+    },
+    [COMMAND.openAuditEntries]: async (arg) => {
+      const i = await pickIncident(arg, 'Incident whose audit entries to show');
+      if (!i) return;
+      const entries = (await requireRuntime().store.readAudit()).filter((e) => e.incidentId === i.id);
+      await showDocument(entries.map((e) => JSON.stringify(e)).join('\n') || `// no audit entries for ${i.id}`, 'jsonl');
+    },
+    [COMMAND.debugStats]: async () => {
+      const m = process.memoryUsage();
+      const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+      const text = `Vigil stats: rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)}, external ${mb(m.external)}, up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents`;
+      logger.log('info', text);
+      void vscode.window.showInformationMessage(text);
+      return { ...m, uptimeMs: Date.now() - activatedAt };
+    },
+  };
+
+  for (const [id, handler] of Object.entries(handlers)) {
     context.subscriptions.push(
-      vscode.commands.registerCommand(id, () => {
-        logger.log('info', `command ${id} invoked; feature not built yet`);
-        void vscode.window.showInformationMessage(`Vigil: ${feature} is not built yet in this version. Nothing was changed.`);
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (err) {
+          const message = (err as Error).message;
+          logger.log(err instanceof UserError ? 'warn' : 'error', `${id} failed: ${message}`);
+          void vscode.window.showErrorMessage(`Vigil: ${message}`);
+          return undefined;
+        }
       }),
     );
   }
 }
+
+/** A failure the user can fix; shown as-is. */
+class UserError extends Error {}

@@ -10,6 +10,14 @@ export const COMMAND = {
   showAuditLog: 'vigil.showAuditLog',
   verifyAuditLog: 'vigil.verifyAuditLog',
   retrainModel: 'vigil.retrainModel',
+  approveRemediation: 'vigil.approveRemediation',
+  rejectRemediation: 'vigil.rejectRemediation',
+  markFalseAlarm: 'vigil.markFalseAlarm',
+  markReal: 'vigil.markReal',
+  exportIncident: 'vigil.exportIncident',
+  openAuditEntries: 'vigil.openAuditEntries',
+  disconnect: 'vigil.disconnect',
+  debugStats: 'vigil.debugStats',
 } as const;
 
 export type CommandId = (typeof COMMAND)[keyof typeof COMMAND];
@@ -26,5 +34,8 @@ export const SETTING = {
   kubernetesKubeconfig: 'kubernetes.kubeconfig',
   kubernetesNamespaces: 'kubernetes.namespaces',
   prometheusUrl: 'prometheus.url',
+  scrapeIntervalSeconds: 'prometheus.scrapeIntervalSeconds',
   automationMode: 'automation.mode',
 } as const;
+
+export const SECRET = { prometheusToken: 'vigil.prometheus.token' } as const;

@@ -1,4 +1,5 @@
-import type { HostToWebview, WebviewToHost } from './protocol';
+import type { CopilotModel, HostToWebview, ReplayView, WebviewToHost } from './protocol';
+import { h, renderCopilot, renderReplay, type Dom, type DomElement } from './render';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -7,17 +8,50 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-const vscode = acquireVsCodeApi();
-const app = document.getElementById('app') as HTMLElement;
-
-function render(message: HostToWebview): void {
-  app.replaceChildren();
-  const p = document.createElement('p');
-  // textContent, never innerHTML: every string may come from the cluster
-  p.textContent = message.message;
-  p.className = message.type === 'error' || (message.type === 'connection' && message.state === 'error') ? 'error' : 'status';
-  app.append(p);
+interface SavedState {
+  model?: CopilotModel;
+  replay?: ReplayView;
+  connection?: { state: string; message: string };
 }
 
-window.addEventListener('message', (event: MessageEvent<HostToWebview>) => render(event.data));
-vscode.postMessage({ type: 'ready' });
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app') as HTMLElement;
+const dom = document as unknown as Dom;
+const post = (m: WebviewToHost) => vscode.postMessage(m);
+let state: SavedState = (vscode.getState() as SavedState | undefined) ?? {};
+
+function paint(): void {
+  // keep focus on the same button across re-renders, so keyboard users are not thrown to the top
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.getAttribute('aria-label') : null;
+  let nodes: DomElement[];
+  if (state.replay) nodes = renderReplay(dom, state.replay, post);
+  else if (state.model) nodes = renderCopilot(dom, state.model, post);
+  else if (state.connection) nodes = [h(dom, 'p', { class: state.connection.state === 'error' ? 'error' : 'status', role: 'status' }, state.connection.message)];
+  else nodes = [h(dom, 'p', { class: 'status' }, 'Loading…')];
+  app.replaceChildren(...(nodes as unknown as Node[]));
+  if (focused) {
+    for (const b of Array.from(app.querySelectorAll('button'))) if (b.getAttribute('aria-label') === focused) b.focus();
+  }
+}
+
+window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'connection':
+      state = { ...state, connection: { state: m.state, message: m.message }, model: undefined };
+      break;
+    case 'model':
+      state = { ...state, model: m.model };
+      break;
+    case 'replay':
+      state = { ...state, replay: m.replay };
+      break;
+    case 'error':
+      state = { ...state, connection: { state: 'error', message: m.message }, model: undefined };
+      break;
+  }
+  vscode.setState(state);
+  paint();
+});
+paint();
+post({ type: 'ready' });

@@ -1,11 +1,110 @@
-/** Messages between the extension host and the Copilot webview. Shared by src/vscode and src/webview. */
+/** Messages between the extension host and the Vigil webviews. Shared by src/vscode and src/webview. */
 
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'error';
 
+export interface ConnectionView {
+  readonly state: ConnectionState;
+  readonly message: string;
+  /** What to do next, when something is wrong. */
+  readonly fix?: string;
+}
+
+/** One signal's recent values with the expected band, for a sparkline. Nulls are gaps. */
+export interface SeriesView {
+  readonly signal: string;
+  readonly label: string;
+  readonly values: ReadonlyArray<number | null>;
+  readonly lower: ReadonlyArray<number | null>;
+  readonly upper: ReadonlyArray<number | null>;
+  readonly latest: string;
+  readonly outside: boolean;
+}
+
+export type Health = 'healthy' | 'degraded' | 'incident' | 'unknown';
+
+export interface ServiceView {
+  readonly key: string;
+  readonly name: string;
+  readonly health: Health;
+  readonly reason: string;
+  readonly series: ReadonlyArray<SeriesView>;
+}
+
+export interface GateView {
+  readonly gate: string;
+  readonly allowed: boolean;
+  readonly reason: string;
+}
+
+export interface DiffView {
+  readonly path: string;
+  readonly before: string;
+  readonly after: string;
+}
+
+export interface ProposalView {
+  readonly stepId: string;
+  readonly action: string;
+  readonly gates: ReadonlyArray<GateView>;
+  readonly dryRun?: string;
+  readonly diff: ReadonlyArray<DiffView>;
+  /** True while the step waits for a human. */
+  readonly awaitingApproval: boolean;
+}
+
+export interface TimelineView {
+  readonly at: string;
+  readonly kind: string;
+  readonly text: string;
+}
+
+export interface IncidentView {
+  readonly id: string;
+  readonly target: string;
+  readonly state: string;
+  readonly open: boolean;
+  readonly diagnosis?: string;
+  readonly confidence?: number;
+  readonly summary?: string;
+  readonly evidence: ReadonlyArray<{ readonly kind: string; readonly text: string }>;
+  readonly proposal?: ProposalView;
+  readonly verification?: { readonly status: string; readonly summary: string; readonly checks: ReadonlyArray<{ readonly status: string; readonly detail: string }> };
+  readonly outcome?: string;
+  readonly timeline: ReadonlyArray<TimelineView>;
+}
+
+export interface CopilotModel {
+  readonly connection: ConnectionView;
+  readonly mode: string;
+  readonly paused: boolean;
+  readonly services: ReadonlyArray<ServiceView>;
+  readonly incidents: ReadonlyArray<IncidentView>;
+  readonly sources: ReadonlyArray<{ readonly source: string; readonly state: string; readonly message: string }>;
+}
+
+export type ReplayMode = 'recorded' | 'current';
+
+export interface ReplayView {
+  readonly incidentId: string;
+  readonly target: string;
+  readonly mode: ReplayMode;
+  readonly events: ReadonlyArray<TimelineView>;
+  readonly comparison: ReadonlyArray<string>;
+}
+
 export type HostToWebview =
   | { readonly type: 'connection'; readonly state: ConnectionState; readonly message: string }
+  | { readonly type: 'model'; readonly model: CopilotModel }
+  | { readonly type: 'replay'; readonly replay: ReplayView }
   | { readonly type: 'error'; readonly message: string };
 
 export type WebviewToHost =
   | { readonly type: 'ready' }
-  | { readonly type: 'command'; readonly command: string };
+  | { readonly type: 'command'; readonly command: string }
+  | { readonly type: 'approve'; readonly incidentId: string }
+  | { readonly type: 'reject'; readonly incidentId: string }
+  | { readonly type: 'snooze'; readonly incidentId: string; readonly minutes: number }
+  | { readonly type: 'replayMode'; readonly incidentId: string; readonly mode: ReplayMode };
+
+/** Commands the webview may ask the host to run (anything else is ignored). */
+export const WEBVIEW_COMMANDS = ['vigil.startSandbox', 'vigil.connectCluster', 'vigil.runChaosExperiment', 'vigil.replayIncident', 'vigil.pauseAutomation', 'vigil.resumeAutomation'] as const;

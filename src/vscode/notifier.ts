@@ -1,0 +1,38 @@
+import * as vscode from 'vscode';
+import type { EscalationContext, Incident } from '../core/model/incident';
+import { targetLabel } from '../core/model/target';
+import type { NotifierPort } from '../core/ports';
+
+export interface NotificationActions {
+  approve(incidentId: string): Promise<void>;
+  reject(incidentId: string): Promise<void>;
+  show(): void;
+}
+
+/** Notifications only when a human is needed (approval, escalation), with the action in the notification. */
+export class VscodeNotifier implements NotifierPort {
+  constructor(private readonly actions: () => NotificationActions) {}
+
+  async approvalNeeded(i: Incident, _stepId: string, summary: string): Promise<void> {
+    void vscode.window.showWarningMessage(`Vigil: ${targetLabel(i.target)} needs your approval: ${summary}`, 'Approve', 'Reject', 'Show').then(async (choice) => {
+      const a = this.actions();
+      try {
+        if (choice === 'Approve') await a.approve(i.id);
+        else if (choice === 'Reject') await a.reject(i.id);
+        else if (choice === 'Show') a.show();
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Vigil: ${choice} failed: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  async escalate(c: EscalationContext): Promise<void> {
+    void vscode.window.showErrorMessage(`Vigil escalates ${targetLabel(c.target)} to you: ${c.reason}`, 'Show').then((choice) => {
+      if (choice === 'Show') this.actions().show();
+    });
+  }
+
+  async resolved(): Promise<void> {
+    // recovery needs no human: the view and the tree show it
+  }
+}

@@ -1,0 +1,168 @@
+import os from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { AutomationMode } from '../core/model/automation';
+import type { Incident } from '../core/model/incident';
+import type { LoggerPort, NotifierPort } from '../core/ports';
+import type { VigilRuntime } from '../infra/runtime';
+import type { Sandbox } from '../sandbox/sandbox';
+import type { ConnectionView } from '../webview/protocol';
+import { connectionFix } from './connectionHelp';
+import { SeriesHistory } from './viewModel';
+
+export interface ConnectOptions {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly prometheusUrl?: string;
+  readonly prometheusToken?: string;
+  readonly stateDir: string;
+  readonly intervalMs: number;
+  readonly mode: AutomationMode;
+  /** Shown in the view: "the sandbox", "context prod". */
+  readonly label: string;
+}
+
+const DISCONNECTED: ConnectionView = { state: 'disconnected', message: 'Not connected. Run "Vigil: Start Sandbox Cluster" or "Vigil: Connect to Cluster".' };
+
+/**
+ * The one engine the extension runs: a VigilRuntime (the same composition the headless agent uses)
+ * and, optionally, the embedded sandbox. Both are loaded lazily, so activation stays light.
+ */
+export class VigilSession implements vscode.Disposable {
+  runtime: VigilRuntime | undefined;
+  sandbox: Sandbox | undefined;
+  connection: ConnectionView = DISCONNECTED;
+  history = new SeriesHistory();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly incidentChanged = new vscode.EventEmitter<Incident>();
+  readonly onDidChangeIncident = this.incidentChanged.event;
+  private subscriptions: Array<{ dispose(): void }> = [];
+  private pastIncidents: Incident[] = [];
+
+  constructor(
+    private readonly logger: LoggerPort,
+    private readonly notifier: NotifierPort,
+  ) {}
+
+  get connected(): boolean {
+    return this.connection.state === 'connected' && this.runtime !== undefined;
+  }
+
+  /** Live incidents of the engine plus those persisted before this session. */
+  incidents(): Incident[] {
+    const live = this.runtime?.engine.list() ?? [];
+    const ids = new Set(live.map((i) => i.id));
+    return [...live, ...this.pastIncidents.filter((i) => !ids.has(i.id))];
+  }
+
+  private set(connection: ConnectionView): void {
+    this.connection = connection;
+    this.changed.fire();
+  }
+
+  async connect(options: ConnectOptions): Promise<void> {
+    await this.disconnect();
+    this.set({ state: 'connecting', message: `Connecting to ${options.label}…` });
+    try {
+      const { VigilRuntime } = await import('../infra/runtime');
+      const env = options.prometheusToken ? { ...process.env, VIGIL_PROMETHEUS_TOKEN: options.prometheusToken } : process.env;
+      const runtime = await VigilRuntime.create({
+        kubeconfig: options.kubeconfig,
+        context: options.context,
+        prometheusUrl: options.prometheusUrl,
+        mode: options.mode,
+        stateDir: options.stateDir,
+        intervalMs: options.intervalMs,
+        logger: this.logger,
+        identity: `vscode@${os.hostname()}`,
+        notifiers: [this.notifier],
+        env,
+      });
+      // a cheap authenticated call first, so unreachable / forbidden / expired show up now, with the fix
+      await runtime.conn.get('/version', { timeoutMs: 5000 });
+      this.runtime = runtime;
+      this.subscriptions.push(
+        runtime.engine.onChange((i) => {
+          this.incidentChanged.fire(i);
+          this.changed.fire();
+        }),
+        runtime.loop.onSnapshot((s) => {
+          this.history.record(s.targets);
+          this.changed.fire();
+        }),
+      );
+      await runtime.start();
+      this.pastIncidents = [...(await runtime.store.listIncidents())];
+      this.set({ state: 'connected', message: `Connected to ${options.label} (${runtime.conn.server}), ${options.mode} mode.` });
+    } catch (err) {
+      const message = (err as Error).message;
+      this.logger.log('error', `connecting to ${options.label} failed: ${message}`);
+      await this.disconnect(false);
+      this.set({ state: 'error', message: `Could not connect to ${options.label}: ${message}`, fix: connectionFix(message) });
+      throw err;
+    }
+  }
+
+  /** Starts the embedded sandbox in this process and connects to it. */
+  async startSandbox(stateDir: string, mode: AutomationMode): Promise<Sandbox> {
+    await this.stopSandbox();
+    this.set({ state: 'connecting', message: 'Starting the sandbox cluster…' });
+    const { startSandbox } = await import('../sandbox/sandbox');
+    const sandbox = await startSandbox({ seed: 7, daySeconds: 600, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig') });
+    this.sandbox = sandbox;
+    this.logger.log('info', `sandbox cluster up at ${sandbox.apiServer}; kubeconfig ${sandbox.kubeconfig}`);
+    await this.connect({ kubeconfig: sandbox.kubeconfig, stateDir, intervalMs: 5000, mode, label: 'the sandbox cluster' });
+    return sandbox;
+  }
+
+  async disconnect(announce = true): Promise<void> {
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+    const runtime = this.runtime;
+    this.runtime = undefined;
+    if (runtime) await runtime.dispose().catch((e: Error) => this.logger.log('warn', `stopping the engine: ${e.message}`));
+    this.history = new SeriesHistory();
+    if (announce) this.set(DISCONNECTED);
+  }
+
+  private async stopSandbox(): Promise<void> {
+    await this.disconnect(false);
+    const sandbox = this.sandbox;
+    this.sandbox = undefined;
+    if (sandbox) await sandbox.stop().catch((e: Error) => this.logger.log('warn', `stopping the sandbox: ${e.message}`));
+  }
+
+  private mustRuntime(): VigilRuntime {
+    if (!this.runtime || !this.connected) throw new Error('Vigil is not connected. Run "Vigil: Start Sandbox Cluster" or "Vigil: Connect to Cluster" first.');
+    return this.runtime;
+  }
+
+  async approve(id: string, by: string): Promise<void> {
+    await this.mustRuntime().engine.approve(id, by);
+    this.logger.log('info', `${by} approved the proposed step of ${id}`);
+  }
+
+  async reject(id: string, by: string): Promise<void> {
+    await this.mustRuntime().engine.reject(id, by, 'rejected in VS Code');
+    this.logger.log('info', `${by} rejected the proposed step of ${id}`);
+  }
+
+  async snooze(id: string, by: string, minutes: number): Promise<void> {
+    await this.mustRuntime().engine.snooze(id, by, minutes * 60_000);
+  }
+
+  /** Something outside the engine's change events changed (e.g. paused). */
+  touch(): void {
+    this.changed.fire();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.stopSandbox();
+  }
+
+  dispose(): void {
+    void this.shutdown();
+    this.changed.dispose();
+    this.incidentChanged.dispose();
+  }
+}

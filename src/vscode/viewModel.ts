@@ -1,0 +1,210 @@
+/**
+ * Pure builders of what the webviews show, from the engine's incidents and the loop's snapshots.
+ * No 'vscode' import, so they are unit tested under plain mocha.
+ */
+import type { ReplayResult } from '../core/learn/replay';
+import { describeAction } from '../core/model/action';
+import { DIAGNOSIS_TITLES, type Evidence } from '../core/model/diagnosis';
+import { isOpen, type Incident, type TimelineEntry } from '../core/model/incident';
+import type { Band, SignalName } from '../core/model/signal';
+import { targetKey, targetLabel, type TargetRef } from '../core/model/target';
+import type { ConnectionView, CopilotModel, IncidentView, ProposalView, ReplayView, SeriesView, ServiceView, TimelineView } from '../webview/protocol';
+
+/** The signals a sparkline shows per service, in order. */
+export const KEY_SIGNALS: ReadonlyArray<{ readonly signal: SignalName; readonly label: string; readonly format: (v: number) => string }> = [
+  { signal: 'error_ratio', label: 'errors', format: (v) => `${(v * 100).toFixed(1)}%` },
+  { signal: 'latency_p95', label: 'p95', format: (v) => `${Math.round(v * 1000)} ms` },
+  { signal: 'request_rate', label: 'req/s', format: (v) => v.toFixed(1) },
+  { signal: 'memory', label: 'memory', format: (v) => `${Math.round(v / 1048576)} MiB` },
+];
+
+export interface SnapshotTarget {
+  readonly target: TargetRef;
+  readonly values: Readonly<Partial<Record<SignalName, number>>>;
+  readonly bands: Readonly<Partial<Record<SignalName, Band>>>;
+  readonly score: number;
+  readonly isAnomaly: boolean;
+  readonly reason: string;
+}
+
+interface Point {
+  readonly v: number | null;
+  readonly lo: number | null;
+  readonly hi: number | null;
+}
+
+/** The last `size` snapshots per service and key signal, so sparklines have a history. */
+export class SeriesHistory {
+  private readonly series = new Map<string, Map<SignalName, Point[]>>();
+  private readonly latest = new Map<string, SnapshotTarget>();
+
+  constructor(private readonly length = 60) {}
+
+  size(): number {
+    return this.latest.size;
+  }
+
+  record(targets: ReadonlyArray<SnapshotTarget>): void {
+    for (const t of targets) {
+      if (t.target.kind !== 'service') continue;
+      const key = targetKey(t.target);
+      this.latest.set(key, t);
+      let bySignal = this.series.get(key);
+      if (!bySignal) this.series.set(key, (bySignal = new Map()));
+      for (const { signal } of KEY_SIGNALS) {
+        const points = bySignal.get(signal) ?? [];
+        const v = t.values[signal];
+        const band = t.bands[signal];
+        points.push({ v: finite(v), lo: finite(band?.lower), hi: finite(band?.upper) });
+        if (points.length > this.length) points.splice(0, points.length - this.length);
+        bySignal.set(signal, points);
+      }
+    }
+  }
+
+  services(openIncidentTargets: ReadonlySet<string>): ServiceView[] {
+    return [...this.latest.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, t]) => {
+        const bySignal = this.series.get(key) ?? new Map<SignalName, Point[]>();
+        const series: SeriesView[] = KEY_SIGNALS.filter((k) => (bySignal.get(k.signal) ?? []).some((p) => p.v !== null)).map((k) => {
+          const points = bySignal.get(k.signal) ?? [];
+          const last = points[points.length - 1];
+          const outside = !!last && last.v !== null && ((last.hi !== null && last.v > last.hi) || (last.lo !== null && last.v < last.lo));
+          return { signal: k.signal, label: k.label, values: points.map((p) => p.v), lower: points.map((p) => p.lo), upper: points.map((p) => p.hi), latest: last?.v !== null && last ? k.format(last.v) : '—', outside };
+        });
+        const health = openIncidentTargets.has(key) ? 'incident' : t.isAnomaly ? 'degraded' : series.length ? 'healthy' : 'unknown';
+        return { key, name: targetLabel(t.target), health, reason: t.isAnomaly ? t.reason : health === 'healthy' ? 'within its expected band' : t.reason, series } satisfies ServiceView;
+      });
+  }
+}
+
+function finite(v: number | undefined): number | null {
+  return v !== undefined && Number.isFinite(v) ? v : null;
+}
+
+export function timeText(t: number, start: number): string {
+  return `+${Math.max(0, Math.round((t - start) / 1000))}s`;
+}
+
+/** One timeline entry in words, the way `vigil demo` and `vigil replay --with recorded` tell it. */
+export function describeEntry(e: TimelineEntry): string {
+  switch (e.kind) {
+    case 'detected':
+      return e.anomaly.reason;
+    case 'diagnosed':
+      return `${DIAGNOSIS_TITLES[e.diagnosis.kind]} (${Math.round(e.diagnosis.confidence * 100)}%): ${e.diagnosis.summary}`;
+    case 'proposed':
+      return `proposed ${describeAction(e.action)}${e.gates.needsApproval ? ' (waiting for approval)' : ''}`;
+    case 'refused':
+      return `held by ${e.gates.refusedBy?.gate ?? 'a gate'}: ${e.gates.refusedBy?.reason ?? ''}`;
+    case 'approved':
+    case 'rejected':
+    case 'snoozed':
+      return `${e.kind} step ${e.stepId} by ${e.by}`;
+    case 'acted':
+      return e.result.summary;
+    case 'action-failed':
+      return `${describeAction(e.action)} failed: ${e.error}`;
+    case 'verified':
+      return `${e.verdict.status}: ${e.verdict.summary}`;
+    case 'escalated':
+      return `escalated: ${e.reason}`;
+    case 'resolved':
+      return `${e.outcome.kind}${e.outcome.recoveredBy ? ` by step "${e.outcome.recoveredBy}"` : ''}`;
+    case 'note':
+      return e.text;
+  }
+}
+
+function evidenceText(e: Evidence): { kind: string; text: string } {
+  switch (e.kind) {
+    case 'anomaly':
+      return { kind: 'signal', text: e.anomaly.reason };
+    case 'fact':
+      return { kind: 'event', text: `${e.fact.reason ? `${e.fact.reason}: ` : ''}${e.fact.message}` };
+    case 'log':
+      return { kind: 'log', text: `${e.line.pod.name}: ${e.line.text}` };
+    case 'signal-trend':
+      return { kind: 'trend', text: `${e.signal}: ${e.note}` };
+  }
+}
+
+function show(v: unknown): string {
+  return v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The step in progress: its proposal (action, gates, dry run) and whether it waits for a human. */
+function proposalOf(i: Incident): ProposalView | undefined {
+  const proposed = [...i.timeline].reverse().find((e): e is Extract<TimelineEntry, { kind: 'proposed' }> => e.kind === 'proposed');
+  if (!proposed) return undefined;
+  return {
+    stepId: proposed.stepId,
+    action: describeAction(proposed.action),
+    gates: proposed.gates.results.map((g) => ({ gate: g.gate, allowed: g.allowed, reason: g.reason })),
+    dryRun: proposed.dryRun?.summary,
+    diff: (proposed.dryRun?.diff ?? []).map((d) => ({ path: d.path, before: show(d.before), after: show(d.after) })),
+    awaitingApproval: i.state === 'awaiting-approval',
+  };
+}
+
+export function incidentView(i: Incident): IncidentView {
+  const verified = [...i.timeline].reverse().find((e): e is Extract<TimelineEntry, { kind: 'verified' }> => e.kind === 'verified');
+  const acted = i.timeline.some((e) => e.kind === 'acted');
+  return {
+    id: i.id,
+    target: targetLabel(i.target),
+    state: i.state,
+    open: isOpen(i),
+    diagnosis: i.diagnosis ? DIAGNOSIS_TITLES[i.diagnosis.kind] : undefined,
+    confidence: i.diagnosis ? Math.round(i.diagnosis.confidence * 100) : undefined,
+    summary: i.diagnosis?.summary,
+    evidence: (i.diagnosis?.evidence ?? []).slice(0, 8).map(evidenceText),
+    proposal: proposalOf(i),
+    verification: verified
+      ? { status: verified.verdict.status, summary: verified.verdict.summary, checks: verified.verdict.checks.map((c) => ({ status: c.status, detail: c.detail })) }
+      : i.state === 'verifying' || (acted && i.state === 'acting')
+        ? { status: 'pending', summary: 'verifying the fix…', checks: [] }
+        : undefined,
+    outcome: i.outcome ? `${i.outcome.kind}${i.outcome.label ? ` (labelled ${i.outcome.label})` : ''}` : undefined,
+    timeline: i.timeline.map((e) => ({ at: timeText(e.t, i.openedAt), kind: e.kind, text: describeEntry(e) })),
+  };
+}
+
+export interface ModelInputs {
+  readonly connection: ConnectionView;
+  readonly mode: string;
+  readonly paused: boolean;
+  readonly incidents: ReadonlyArray<Incident>;
+  readonly history: SeriesHistory;
+  readonly sources: ReadonlyArray<{ readonly source: string; readonly state: string; readonly message: string }>;
+}
+
+/** Open incidents first (newest first), then the last few closed ones. */
+export function buildCopilotModel(input: ModelInputs): CopilotModel {
+  const sorted = [...input.incidents].sort((a, b) => Number(isOpen(b)) - Number(isOpen(a)) || b.openedAt - a.openedAt);
+  const open = sorted.filter(isOpen);
+  const openTargets = new Set<string>();
+  for (const i of open) {
+    openTargets.add(targetKey(i.target));
+    for (const a of i.diagnosis?.details?.affected ?? []) openTargets.add(targetKey(a));
+  }
+  return {
+    connection: input.connection,
+    mode: input.mode,
+    paused: input.paused,
+    services: input.history.services(openTargets),
+    incidents: [...open, ...sorted.filter((i) => !isOpen(i)).slice(0, 5)].map(incidentView),
+    sources: input.sources.map((s) => ({ source: s.source, state: s.state, message: s.message })),
+  };
+}
+
+/** The replay panel's content: the recorded timeline, or the what-if against today's detectors and playbooks. */
+export function replayView(i: Incident, mode: 'recorded' | 'current', result?: ReplayResult): ReplayView {
+  const start = Math.min(i.openedAt, ...i.recording.frames.map((f) => f.t), ...i.recording.facts.map((f) => f.t));
+  const events: TimelineView[] =
+    mode === 'recorded' || !result
+      ? i.timeline.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: describeEntry(e) }))
+      : result.events.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: e.text }));
+  return { incidentId: i.id, target: targetLabel(i.target), mode, events, comparison: mode === 'current' && result ? result.comparison : [] };
+}

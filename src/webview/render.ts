@@ -1,0 +1,205 @@
+/**
+ * Rendering of the Vigil webviews with createElement and text nodes only: every string may come
+ * from the cluster (pod names, log lines, event messages), so nothing is ever parsed as HTML.
+ * The document is passed in, so tests run these functions against a small fake DOM under mocha.
+ */
+import type { CopilotModel, IncidentView, ReplayView, SeriesView, ServiceView, WebviewToHost } from './protocol';
+
+export interface DomElement {
+  append(...nodes: Array<DomElement | DomText>): void;
+  setAttribute(name: string, value: string): void;
+  addEventListener(type: string, listener: () => void): void;
+}
+export type DomText = object;
+export interface Dom {
+  createElement(tag: string): DomElement;
+  createElementNS(ns: string, tag: string): DomElement;
+  createTextNode(text: string): DomText;
+}
+
+export type Post = (message: WebviewToHost) => void;
+type Child = DomElement | string | undefined | false;
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An element with attributes and children; strings become text nodes. */
+export function h(dom: Dom, tag: string, attrs: Record<string, string | undefined> = {}, ...children: Child[]): DomElement {
+  const el = dom.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) el.setAttribute(k, v);
+  appendAll(dom, el, children);
+  return el;
+}
+
+function appendAll(dom: Dom, el: DomElement, children: Child[]): void {
+  for (const c of children) {
+    if (c === undefined || c === false) continue;
+    el.append(typeof c === 'string' ? dom.createTextNode(c) : c);
+  }
+}
+
+function button(dom: Dom, label: string, aria: string, onClick: () => void, cls = ''): DomElement {
+  const b = h(dom, 'button', { type: 'button', class: cls || undefined, 'aria-label': aria }, label);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** Polyline points of `values` scaled into width × height; gaps (null) split nothing, they are skipped. */
+export function sparkPoints(values: ReadonlyArray<number | null>, min: number, max: number, width: number, height: number): string {
+  const n = values.length;
+  const span = max - min || 1;
+  const pts: string[] = [];
+  values.forEach((v, i) => {
+    if (v === null) return;
+    const x = n <= 1 ? width : (i / (n - 1)) * width;
+    const y = height - ((v - min) / span) * height;
+    pts.push(`${x.toFixed(1)},${y.toFixed(1)}`);
+  });
+  return pts.join(' ');
+}
+
+/** A small SVG sparkline of one signal with its expected band as a shaded area. */
+export function sparkline(dom: Dom, s: SeriesView, width = 120, height = 24): DomElement {
+  const all = [...s.values, ...s.lower, ...s.upper].filter((v): v is number => v !== null);
+  const min = Math.min(0, ...all);
+  const max = Math.max(...all, min + 1e-9);
+  const svg = dom.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('width', String(width));
+  svg.setAttribute('height', String(height));
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', `${s.label}: ${s.latest}${s.outside ? ', outside its expected band' : ''}`);
+  svg.setAttribute('class', `spark${s.outside ? ' outside' : ''}`);
+  const upper = sparkPoints(s.upper, min, max, width, height);
+  const lower = sparkPoints(s.lower, min, max, width, height);
+  if (upper && lower) {
+    const band = dom.createElementNS(SVG_NS, 'polygon');
+    band.setAttribute('points', `${upper} ${lower.split(' ').reverse().join(' ')}`);
+    band.setAttribute('class', 'band');
+    svg.append(band);
+  }
+  const line = dom.createElementNS(SVG_NS, 'polyline');
+  line.setAttribute('points', sparkPoints(s.values, min, max, width, height));
+  line.setAttribute('class', 'line');
+  svg.append(line);
+  return svg;
+}
+
+const HEALTH_TEXT: Readonly<Record<ServiceView['health'], string>> = { healthy: 'healthy', degraded: 'degraded', incident: 'incident', unknown: 'no data yet' };
+
+export function renderService(dom: Dom, s: ServiceView): DomElement {
+  return h(
+    dom,
+    'li',
+    { class: `service ${s.health}`, 'aria-label': `${s.name}: ${HEALTH_TEXT[s.health]}` },
+    h(dom, 'div', { class: 'service-head' }, h(dom, 'span', { class: `badge ${s.health}` }, HEALTH_TEXT[s.health]), ' ', h(dom, 'span', { class: 'name' }, s.name)),
+    s.health !== 'healthy' && h(dom, 'div', { class: 'reason' }, s.reason),
+    h(dom, 'div', { class: 'sparks' }, ...s.series.map((x) => h(dom, 'figure', { class: 'spark-cell' }, sparkline(dom, x), h(dom, 'figcaption', {}, `${x.label} ${x.latest}`)))),
+  );
+}
+
+export function renderIncident(dom: Dom, i: IncidentView, post: Post): DomElement {
+  const title = `${i.diagnosis ?? 'anomaly'} — ${i.target}`;
+  const article = h(dom, 'article', { class: `incident ${i.open ? 'open' : 'closed'}`, 'aria-label': `Incident ${title}, ${i.state}`, 'data-incident': i.id });
+  appendAll(dom, article, [
+    h(dom, 'h3', {}, title),
+    h(dom, 'div', { class: 'meta' }, `state: ${i.state}`, i.confidence !== undefined ? ` · confidence ${i.confidence}%` : '', i.outcome ? ` · outcome: ${i.outcome}` : '', ` · ${i.id}`),
+    i.summary !== undefined && h(dom, 'p', { class: 'summary' }, i.summary),
+  ]);
+  if (i.evidence.length) {
+    article.append(h(dom, 'h4', {}, 'Evidence'), h(dom, 'ul', { class: 'evidence' }, ...i.evidence.map((e) => h(dom, 'li', {}, h(dom, 'span', { class: 'tag' }, e.kind), ' ', h(dom, 'code', {}, e.text)))));
+  }
+  const p = i.proposal;
+  if (p) {
+    const section = h(dom, 'section', { class: 'proposal', 'aria-label': 'Proposed remediation' }, h(dom, 'h4', {}, 'Proposed remediation'), h(dom, 'p', {}, h(dom, 'code', {}, p.action)));
+    if (p.dryRun) section.append(h(dom, 'p', { class: 'dry-run' }, `Dry run: ${p.dryRun}`));
+    if (p.diff.length) {
+      section.append(
+        h(
+          dom,
+          'table',
+          { class: 'diff', 'aria-label': 'Dry-run diff' },
+          h(dom, 'thead', {}, h(dom, 'tr', {}, h(dom, 'th', { scope: 'col' }, 'field'), h(dom, 'th', { scope: 'col' }, 'now'), h(dom, 'th', { scope: 'col' }, 'after'))),
+          h(dom, 'tbody', {}, ...p.diff.map((d) => h(dom, 'tr', {}, h(dom, 'td', {}, h(dom, 'code', {}, d.path)), h(dom, 'td', { class: 'before' }, d.before), h(dom, 'td', { class: 'after' }, d.after)))),
+        ),
+      );
+    }
+    section.append(h(dom, 'ul', { class: 'gates', 'aria-label': 'Safety gates' }, ...p.gates.map((g) => h(dom, 'li', { class: g.allowed ? 'pass' : 'fail' }, g.allowed ? '✓ ' : '✗ ', h(dom, 'strong', {}, g.gate), `: ${g.reason}`))));
+    if (p.awaitingApproval && i.open) {
+      section.append(
+        h(
+          dom,
+          'div',
+          { class: 'actions', role: 'group', 'aria-label': 'Decision' },
+          button(dom, 'Approve', `Approve: ${p.action}`, () => post({ type: 'approve', incidentId: i.id }), 'primary'),
+          button(dom, 'Reject', `Reject: ${p.action}`, () => post({ type: 'reject', incidentId: i.id }), 'secondary'),
+          button(dom, 'Snooze 15 min', `Snooze incident ${i.id} for 15 minutes`, () => post({ type: 'snooze', incidentId: i.id, minutes: 15 }), 'secondary'),
+        ),
+      );
+    }
+    article.append(section);
+  }
+  if (i.verification) {
+    article.append(
+      h(
+        dom,
+        'section',
+        { class: `verification ${i.verification.status}`, 'aria-label': 'Verification' },
+        h(dom, 'h4', {}, 'Verification'),
+        h(dom, 'p', {}, `${i.verification.status}: ${i.verification.summary}`),
+        i.verification.checks.length > 0 && h(dom, 'ul', {}, ...i.verification.checks.map((c) => h(dom, 'li', {}, `${c.status}: ${c.detail}`))),
+      ),
+    );
+  }
+  if (i.timeline.length) {
+    article.append(h(dom, 'details', {}, h(dom, 'summary', {}, `Timeline (${i.timeline.length})`), h(dom, 'ol', { class: 'timeline' }, ...i.timeline.map((e) => h(dom, 'li', {}, h(dom, 'span', { class: 'at' }, e.at), ' ', h(dom, 'span', { class: 'tag' }, e.kind), ' ', e.text)))));
+  }
+  return article;
+}
+
+/** The whole Copilot view. */
+export function renderCopilot(dom: Dom, m: CopilotModel, post: Post): DomElement[] {
+  const run = (command: string) => () => post({ type: 'command', command });
+  const connected = m.connection.state === 'connected';
+  const status = h(dom, 'p', { class: m.connection.state === 'error' ? 'error' : 'status', role: 'status' }, m.connection.message);
+  const out: DomElement[] = [status];
+  if (m.connection.fix) out.push(h(dom, 'p', { class: 'fix' }, m.connection.fix));
+  const toolbar = h(dom, 'div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Vigil actions' });
+  if (!connected) {
+    toolbar.append(button(dom, 'Start sandbox', 'Start the sandbox cluster', run('vigil.startSandbox'), 'primary'), button(dom, 'Connect to cluster', 'Connect to a cluster', run('vigil.connectCluster'), 'secondary'));
+  } else {
+    toolbar.append(
+      h(dom, 'span', { class: 'mode' }, `mode: ${m.mode}${m.paused ? ' (paused)' : ''}`),
+      m.paused ? button(dom, 'Resume', 'Resume automation', run('vigil.resumeAutomation'), 'secondary') : button(dom, 'Pause', 'Pause automation', run('vigil.pauseAutomation'), 'secondary'),
+      button(dom, 'Chaos…', 'Run a chaos experiment', run('vigil.runChaosExperiment'), 'secondary'),
+      button(dom, 'Replay…', 'Replay an incident', run('vigil.replayIncident'), 'secondary'),
+    );
+  }
+  out.push(toolbar);
+  const down = m.sources.filter((s) => s.state === 'down' || s.state === 'degraded');
+  if (down.length) out.push(h(dom, 'ul', { class: 'sources error' }, ...down.map((s) => h(dom, 'li', {}, `${s.source}: ${s.message}`))));
+  if (!connected) return out;
+  const open = m.incidents.filter((i) => i.open);
+  out.push(h(dom, 'h2', {}, open.length ? `Incidents (${open.length} open)` : 'Incidents'));
+  if (!m.incidents.length) out.push(h(dom, 'p', { class: 'status' }, 'No incidents.'));
+  for (const i of m.incidents) out.push(renderIncident(dom, i, post));
+  const healthy = m.services.filter((s) => s.health === 'healthy').length;
+  out.push(h(dom, 'h2', {}, `Services (${healthy} of ${m.services.length} healthy)`));
+  if (!m.services.length) out.push(h(dom, 'p', { class: 'status' }, 'Waiting for the first samples…'));
+  else out.push(h(dom, 'ul', { class: 'services' }, ...m.services.map((s) => renderService(dom, s))));
+  return out;
+}
+
+/** The replay panel: the timeline and the what-if toggle (recorded vs today's detectors and playbooks). */
+export function renderReplay(dom: Dom, r: ReplayView, post: Post): DomElement[] {
+  const toggle = (mode: 'recorded' | 'current', label: string) => {
+    const b = button(dom, label, label, () => post({ type: 'replayMode', incidentId: r.incidentId, mode }), r.mode === mode ? 'primary' : 'secondary');
+    b.setAttribute('aria-pressed', String(r.mode === mode));
+    return b;
+  };
+  return [
+    h(dom, 'h2', {}, `Replay of ${r.incidentId} — ${r.target}`),
+    h(dom, 'div', { class: 'toolbar', role: 'group', 'aria-label': 'What if' }, toggle('recorded', 'As recorded'), toggle('current', 'What if: today’s detectors and playbooks')),
+    h(dom, 'ol', { class: 'timeline replay-timeline', 'aria-label': 'Replay timeline' }, ...r.events.map((e) => h(dom, 'li', {}, h(dom, 'span', { class: 'at' }, e.at), ' ', h(dom, 'span', { class: 'tag' }, e.kind), ' ', e.text))),
+    r.comparison.length > 0 && h(dom, 'section', { 'aria-label': 'Comparison' }, h(dom, 'h3', {}, 'Compared with what ran then'), h(dom, 'ul', {}, ...r.comparison.map((c) => h(dom, 'li', {}, c)))),
+  ].filter((x): x is DomElement => x !== false);
+}
