@@ -48,6 +48,8 @@ interface TargetState {
   readonly rules: RuleEngine;
   latest: SampleFrame | undefined;
   lastAnomaly: Anomaly | undefined;
+  /** Bands as they were on the last frame without an anomaly: what "normal" means while something is wrong. */
+  healthyBands: Record<string, Band> | undefined;
   frames: number;
 }
 
@@ -118,9 +120,11 @@ export class HealingLoop implements VerificationEvidence, Disposable {
       st.latest = frame;
       st.frames++;
       const ruleAnomalies = st.rules.step(frame);
+      const bandsBefore = st.detector.bands();
       const step = stepFrame(st.detector, frame, undefined, ruleAnomalies);
       const anomaly = badDirectionOnly(toAnomaly(frame.target, step));
       st.lastAnomaly = anomaly;
+      if (!anomaly.isAnomaly) st.healthyBands = bandsBefore;
       if (anomaly.isAnomaly) {
         this.deps.logger.log('debug', `anomaly on ${targetKey(frame.target)} score ${anomaly.score.toFixed(2)}: ${anomaly.reason}`);
         updates.push(...this.correlator.observeAnomaly(anomaly));
@@ -158,6 +162,7 @@ export class HealingLoop implements VerificationEvidence, Disposable {
         rules: new RuleEngine(this.deps.rules ?? DEFAULT_RULES, saved?.rules ?? {}),
         latest: undefined,
         lastAnomaly: undefined,
+        healthyBands: undefined,
         frames: 0,
       };
       this.targets.set(key, st);
@@ -208,8 +213,10 @@ export class HealingLoop implements VerificationEvidence, Disposable {
     return f && v !== undefined && Number.isFinite(v) ? { t: f.t, v } : undefined;
   }
 
+  /** The expected band from before the trouble began, so verification never compares against a baseline that learnt the fault. */
   band(target: TargetRef, signal: SignalName): Band | undefined {
-    return this.targets.get(targetKey(target))?.detector.bands()[signal];
+    const st = this.targets.get(targetKey(target));
+    return st?.healthyBands?.[signal] ?? st?.detector.bands()[signal];
   }
 
   async rolloutStatus(target: TargetRef): Promise<{ complete: boolean; message: string } | undefined> {

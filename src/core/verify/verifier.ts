@@ -3,6 +3,7 @@ import type { Band, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
 import type { CheckResult, Verdict } from '../model/verdict';
 import type { ClockPort } from '../ports';
+import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
 
 /** What verification reads. Each returns undefined when it has no evidence (source down, no sample yet). */
 export interface VerificationEvidence {
@@ -83,8 +84,8 @@ async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvid
       if (!s) return { condition: c, status: 'no-data', detail: `no recent ${c.signal} sample` };
       const band = ev.band(target, c.signal, s.t);
       if (!band) return { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` };
-      const inside = s.v >= band.lower && s.v <= band.upper;
-      return { condition: c, status: inside ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${inside ? 'inside' : 'outside'} expected band [${fmt(band.lower)}, ${fmt(band.upper)}]` };
+      const inside = backToNormal(c.signal, s.v, band);
+      return { condition: c, status: inside ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${inside ? 'back within' : 'outside'} expected band [${fmt(band.lower)}, ${fmt(band.upper)}]` };
     }
     case 'signal-below':
     case 'signal-above': {
@@ -116,4 +117,20 @@ function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
   return a !== 0 && (a < 0.01 || a >= 1e5) ? v.toExponential(2) : String(Math.round(v * 1000) / 1000);
+}
+
+/** Levels below which a signal is healthy whatever its band says (a band learnt on near-zero data is razor thin). */
+const HEALTHY_FLOOR: Readonly<Partial<Record<SignalName, number>>> = { error_ratio: 0.01, latency_p50: 0.1, latency_p95: 0.25, latency_p99: 0.5, restarts: 0, log_errors: 1 };
+const BAD_DIRECTION = new Map(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
+
+/**
+ * Recovered means the signal is no longer bad: for signals where up is bad, anything up to the band's
+ * upper edge (or the healthy floor) passes, falling further is fine; mirrored for signals where down is bad.
+ */
+export function backToNormal(signal: SignalName, v: number, band: Band): boolean {
+  const dir = BAD_DIRECTION.get(signal) ?? 'both';
+  const floor = HEALTHY_FLOOR[signal];
+  if (dir === 'up') return v <= Math.max(band.upper, floor ?? -Infinity);
+  if (dir === 'down') return v >= band.lower;
+  return v >= band.lower && v <= band.upper;
 }
