@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import YAML from 'yaml';
+import { clearNotifications, describeInCodeServer, openVigilView, pickQuickInputItem, runCommand, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
+
+/**
+ * The healing story in a real VS Code, once per theme: start the sandbox from the command palette,
+ * watch services healthy, inject a bad release, see the incident diagnosed "bad release" waiting
+ * for approval (and the cluster untouched), click Approve, see "recovered", replay the incident.
+ * Screenshots: artifacts/e2e/healing-<theme>-NN-<step>.png.
+ *
+ * VIGIL_E2E_SOAK_MINUTES=10 keeps the sandbox running that long before the memory step (dark theme only).
+ */
+const COPILOT = '#app.copilot';
+const REPLAY = '#app.replay';
+const TARGET = 'shop/frontend';
+const WARMUP_MS = 45_000;
+
+/** The state folder the extension uses for the sandbox (context.globalStorageUri). */
+function sandboxStateDir(s: E2eSession): string {
+  return path.join(s.server.userDataDir, 'User', 'globalStorage', 'vigil-oncall.vigil', 'sandbox');
+}
+
+/** The deployment as the sandbox's API server has it, read with a plain HTTP GET and the kubeconfig the extension wrote. */
+async function readDeployment(s: E2eSession, target: string): Promise<{ revision: string; image: string; generation: number }> {
+  const kubeconfig = YAML.parse(readFileSync(path.join(sandboxStateDir(s), 'sandbox.kubeconfig'), 'utf8')) as { clusters: Array<{ cluster: { server: string } }> };
+  const [ns, name] = target.split('/');
+  const res = await fetch(`${kubeconfig.clusters[0].cluster.server}/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
+  assert.equal(res.status, 200, `GET deployment ${target}`);
+  const d = (await res.json()) as { metadata: { generation: number; annotations?: Record<string, string> }; spec: { template: { spec: { containers: Array<{ image: string }> } } } };
+  return { revision: d.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?', image: d.spec.template.spec.containers[0].image, generation: d.metadata.generation };
+}
+
+function auditKinds(s: E2eSession): string[] {
+  const file = path.join(sandboxStateDir(s), 'audit.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => (JSON.parse(l) as { kind: string }).kind);
+}
+
+/** Picks `label` in a quick pick that is followed by another one (the harness's helper waits for the widget to close). */
+async function pickThenNext(page: Page, label: string, nextPlaceholder: RegExp): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.fill(label);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: label }).first().click();
+  await waitFor(async () => nextPlaceholder.test((await input.getAttribute('placeholder')) ?? '') && (await input.inputValue()) === '', 30_000, `the quick pick "${nextPlaceholder}"`);
+}
+
+describeInCodeServer('healing', (session, theme) => {
+  let startedAt = 0;
+  let afterInjection: { revision: string; image: string; generation: number } | undefined;
+
+  it('starts the sandbox from the command palette and connects', async () => {
+    const { page } = session();
+    await openVigilView(page);
+    await waitForWebviewText(page, /Not connected/, COPILOT);
+    await runCommand(page, 'Vigil: Start Sandbox Cluster');
+    startedAt = Date.now();
+    await waitForNotification(page, /sandbox cluster started/i);
+    await waitForWebviewText(page, /Connected to the sandbox cluster .* suggest mode/, COPILOT);
+    await session().shot('sandbox-started');
+    await clearNotifications(page);
+  });
+
+  it('shows every service healthy, with sparklines and their expected band', async () => {
+    const { page } = session();
+    const text = await waitForWebviewText(page, /Services \((\d+) of \1 healthy\)/, COPILOT, 90_000);
+    const n = Number(/Services \((\d+) of/.exec(text)?.[1]);
+    assert.ok(n >= 3, `expected the sandbox's services, saw ${n}`);
+    const frame = await webviewFrame(page, COPILOT);
+    assert.ok((await frame.locator('svg.spark').count()) >= n, 'a sparkline per service');
+    await session().shot('services-healthy');
+    // the detectors need a baseline before a fault means anything
+    const left = WARMUP_MS - (Date.now() - startedAt);
+    if (left > 0) await page.waitForTimeout(left);
+  });
+
+  it('injects a bad release with "Vigil: Run Chaos Experiment"', async () => {
+    const { page } = session();
+    await runCommand(page, 'Vigil: Run Chaos Experiment', { opensPicker: true });
+    await pickThenNext(page, 'bad-release', /Target of bad-release/);
+    await pickQuickInputItem(page, TARGET);
+    await waitForNotification(page, new RegExp(`bad-release injected on ${TARGET}`));
+    afterInjection = await readDeployment(session(), TARGET);
+    await session().shot('bad-release-injected');
+    await clearNotifications(page);
+  });
+
+  it('shows the incident diagnosed "bad release", its evidence, dry-run diff and gates, waiting for approval', async () => {
+    const { page } = session();
+    const text = await waitForWebviewText(page, new RegExp(`bad release — ${TARGET}[\\s\\S]*Approve`), COPILOT, 180_000);
+    assert.match(text, /state: awaiting-approval/);
+    assert.match(text, /confidence \d+%/);
+    assert.match(text, /Proposed remediation/i);
+    assert.match(text, /approval/);
+    await waitForNotification(page, /needs your approval/, 30_000);
+    await session().shot('incident-awaiting-approval');
+  });
+
+  it('has written nothing to the cluster before Approve (suggest mode)', async () => {
+    const now = await readDeployment(session(), TARGET);
+    assert.deepEqual(now, afterInjection, 'the deployment changed before Approve');
+    const kinds = auditKinds(session());
+    assert.ok(!kinds.includes('action'), `audit log has an action before Approve: ${kinds.join(', ')}`);
+  });
+
+  it('Approve runs the step and the view shows verification reach "recovered"', async () => {
+    const { page } = session();
+    await clearNotifications(page);
+    const frame = await webviewFrame(page, COPILOT);
+    const approve = frame.getByRole('button', { name: /^Approve:/ }).first();
+    await approve.focus();
+    await session().shot('approve-focused');
+    await page.keyboard.press('Enter');
+    await waitForWebviewText(page, /state: (acting|verifying|recovered)/, COPILOT, 60_000);
+    await session().shot('verifying');
+    await waitForWebviewText(page, new RegExp(`bad release — ${TARGET}[\\s\\S]*outcome: recovered`), COPILOT, 240_000);
+    const after = await readDeployment(session(), TARGET);
+    assert.notEqual(after.image, afterInjection?.image, 'the rollback changed the image back');
+    assert.ok(auditKinds(session()).includes('action'), 'the approved action is in the audit log');
+    await session().shot('recovered');
+  });
+
+  it('"Vigil: Replay Incident" shows its timeline, as recorded and replayed through today\'s detectors', async () => {
+    const { page } = session();
+    await runCommand(page, 'Vigil: Replay Incident', { opensPicker: true });
+    await pickQuickInputItem(page, `bad-release — ${TARGET}`);
+    const recorded = await waitForWebviewText(page, /proposed[\s\S]*approved[\s\S]*recovered/, REPLAY, 30_000);
+    assert.match(recorded, new RegExp(`Replay of .* — ${TARGET}`));
+    await session().shot('replay-recorded');
+    const frame = await webviewFrame(page, REPLAY);
+    await frame.getByRole('button', { name: /What if/ }).click();
+    await waitForWebviewText(page, /Compared with what ran then/, REPLAY, 30_000);
+    await session().shot('replay-what-if');
+    await runCommand(page, 'View: Close All Editors');
+  });
+
+  it('reports the extension host memory with the sandbox running', async function () {
+    const { page } = session();
+    const soakMs = theme === 'dark' ? Number(process.env.VIGIL_E2E_SOAK_MINUTES ?? 0) * 60_000 : 0;
+    this.timeout(soakMs + 120_000);
+    const left = soakMs - (Date.now() - startedAt);
+    if (left > 0) {
+      console.log(`      [${theme}] soaking ${Math.round(left / 1000)} s more with the sandbox running (VIGIL_E2E_SOAK_MINUTES)`);
+      await page.waitForTimeout(left);
+    }
+    await clearNotifications(page);
+    await runCommand(page, 'Vigil: Show Debug Stats');
+    const text = await waitForNotification(page, /Vigil stats: rss/);
+    const rss = Number(/rss ([\d.]+) MB/.exec(text)?.[1]);
+    console.log(`      [${theme}] after ${Math.round((Date.now() - startedAt) / 1000)} s with the sandbox: ${text}`);
+    assert.ok(rss > 0 && rss < 400, `extension host rss ${rss} MB`);
+    await session().shot('debug-stats');
+  });
+});
