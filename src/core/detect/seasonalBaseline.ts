@@ -130,6 +130,8 @@ export class SeasonalBaseline {
     const start = n < L ? 0 : s.count % L;
     for (let i = 0; i < n; i++) ordered[i] = s.buf[(start + i) % n];
     const period = detectPeriod(ordered, { minLag: 4, maxLag: Math.floor(n / 2.5), minCorrelation: 0.4 });
+    // A re-estimate a sample or two off is noise in the autocorrelation; reseeding the profile would cause a jump.
+    if (period !== 0 && s.period !== 0 && Math.abs(period - s.period) <= Math.max(1, 0.03 * s.period)) return;
     if (period === s.period) return;
     s.period = period;
     if (period === 0) {
