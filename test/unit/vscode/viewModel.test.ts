@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { connectionFix, kubeconfigContexts } from '../../../src/vscode/connectionHelp';
+import { buildCopilotModel, incidentView, replayView, SeriesHistory, type SnapshotTarget } from '../../../src/vscode/viewModel';
+import { awaitingIncident } from './fixtures';
+
+const svc = (name: string, errorRatio: number, isAnomaly = false): SnapshotTarget => ({
+  target: { kind: 'service', namespace: 'shop', name },
+  values: { error_ratio: errorRatio, request_rate: 10 },
+  bands: { error_ratio: { lower: 0, expected: 0.01, upper: 0.03 } },
+  score: isAnomaly ? 0.9 : 0.1,
+  isAnomaly,
+  reason: isAnomaly ? 'error_ratio above band' : 'normal',
+});
+
+describe('sidebar view models', () => {
+  it('incidentView: the step waiting for a human, with its gates and dry-run diff', () => {
+    const v = incidentView(awaitingIncident());
+    assert.equal(v.diagnosis, 'bad release');
+    assert.equal(v.confidence, 87);
+    assert.equal(v.open, true);
+    assert.equal(v.proposal?.awaitingApproval, true);
+    assert.equal(v.proposal?.action, 'rollout undo deployment shop/checkout');
+    assert.deepEqual(v.proposal?.diff, [{ path: 'spec.template.spec.containers[0].image', before: 'shop/checkout:1.1-bad', after: 'shop/checkout:1.0' }]);
+    assert.deepEqual(v.proposal?.gates.map((g) => `${g.gate}:${g.allowed}`), ['namespace-policy:true', 'approval:false']);
+    assert.deepEqual(v.evidence.map((e) => e.kind), ['signal', 'log', 'event']);
+    assert.deepEqual(v.timeline.map((e) => e.at), ['+0s', '+20s']);
+  });
+
+  it('SeriesHistory keeps a bounded history per key signal and flags values outside the band', () => {
+    const h = new SeriesHistory(3);
+    for (const r of [0.01, 0.02, 0.01, 0.2]) h.record([svc('cart', 0.01), svc('checkout', r, r > 0.1)]);
+    const [cart, checkout] = h.services(new Set());
+    assert.equal(cart.health, 'healthy');
+    const errors = checkout.series.find((s) => s.signal === 'error_ratio');
+    assert.deepEqual(errors?.values, [0.02, 0.01, 0.2]);
+    assert.deepEqual(errors?.upper, [0.03, 0.03, 0.03]);
+    assert.equal(errors?.outside, true);
+    assert.equal(errors?.latest, '20.0%');
+    assert.equal(checkout.health, 'degraded');
+    assert.ok(!checkout.series.some((s) => s.signal === 'memory'), 'signals without data get no sparkline');
+  });
+
+  it('buildCopilotModel: open incidents first; a service with an open incident shows "incident"', () => {
+    const h = new SeriesHistory();
+    h.record([svc('cart', 0.01), svc('checkout', 0.01)]);
+    const old = awaitingIncident({ id: 'inc-0', state: 'recovered', openedAt: 1, outcome: { kind: 'recovered', t: 2 } });
+    const m = buildCopilotModel({ connection: { state: 'connected', message: 'ok' }, mode: 'suggest', paused: false, incidents: [old, awaitingIncident()], history: h, sources: [] });
+    assert.deepEqual(m.incidents.map((i) => i.id), ['inc-1', 'inc-0']);
+    assert.deepEqual(m.services.map((s) => `${s.name}:${s.health}`), ['shop/cart:healthy', 'shop/checkout:incident']);
+  });
+
+  it('replayView: the recorded timeline, or the replayed events with the comparison', () => {
+    const i = awaitingIncident();
+    assert.deepEqual(replayView(i, 'recorded').events.map((e) => e.kind), ['detected', 'proposed']);
+    const r = replayView(i, 'current', { incidentId: i.id, events: [{ t: i.openedAt + 5000, kind: 'detected', text: 'x' }], replayed: {}, recorded: {}, comparison: ['detected 5 s earlier'] });
+    assert.deepEqual(r.events, [{ at: '+5s', kind: 'detected', text: 'x' }]);
+    assert.deepEqual(r.comparison, ['detected 5 s earlier']);
+  });
+
+  it('connectionFix names the fix for unreachable, forbidden and expired credentials', () => {
+    assert.match(connectionFix('GET /version on https://k: connect ECONNREFUSED 127.0.0.1:6443'), /unreachable/);
+    assert.match(connectionFix('GET /version: HTTP 403 Forbidden (RBAC: grant get on this resource)'), /RBAC/);
+    assert.match(connectionFix('GET /version: HTTP 401 Unauthorized'), /expired or invalid/);
+    assert.match(connectionFix('Kubeconfig has no context "x"'), /vigil.kubernetes.kubeconfig/);
+  });
+
+  it('kubeconfigContexts lists contexts with the current one first', () => {
+    assert.deepEqual(kubeconfigContexts({ contexts: [{ name: 'a' }, { name: 'b' }, {}], 'current-context': 'b' }), { contexts: ['b', 'a'], current: 'b' });
+    assert.deepEqual(kubeconfigContexts(undefined), { contexts: [], current: undefined });
+  });
+});
