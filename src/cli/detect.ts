@@ -66,7 +66,8 @@ export async function run(argv: string[]): Promise<number> {
     if (out) await close(out).catch(() => undefined);
     if (tmp) rmSync(tmp, { force: true });
     if (err instanceof CsvInputError) {
-      console.error(`vigil detect: ${err.message}`);
+      const hint = /duplicate timestamp|is earlier than/.test(err.message) ? '\n(or pass --keep-unordered to score such rows in file order)' : '';
+      console.error(`vigil detect: ${err.message}${hint}`);
       return 2;
     }
     throw err;
