@@ -70,7 +70,8 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
   const say = options.onLine ?? (() => undefined);
   const sandbox: Sandbox = await startSandbox({ seed: options.seed, daySeconds: 600, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig') });
   say(`sandbox cluster up: ${sandbox.apiServer} (kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A)`);
-  const runtime = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: options.mode ?? 'auto', stateDir, intervalMs: options.intervalMs, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
+  // the sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute
+  const runtime = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: options.mode ?? 'auto', stateDir, intervalMs: options.intervalMs, rateWindowMs: 6 * options.intervalMs, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
   const seen = new Map<string, number>();
   runtime.engine.onChange((i) => {
     const n = seen.get(i.id) ?? 0;

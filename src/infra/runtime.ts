@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   readonly mode: AutomationMode;
   readonly stateDir: string;
   readonly intervalMs: number;
+  /** Window of rates and quantiles; default max(4 × interval, 60 s), as a Prometheus `rate(...[1m])`. */
+  readonly rateWindowMs?: number;
   readonly namespaces?: ReadonlyArray<string>;
   readonly playbooksDir?: string;
   readonly safety?: Partial<SafetySettings>;
@@ -93,11 +95,12 @@ export class VigilRuntime implements Disposable {
           client: new PrometheusClient({ url: options.prometheusUrl, auth: prometheusAuthFromEnv(options.env ?? process.env) }),
           clock: this.clock,
           intervalMs: options.intervalMs,
+          windowMs: options.rateWindowMs,
           namespaces: options.namespaces,
           logger: logger.child('prometheus'),
           inventory: () => this.events.inventory(),
         })
-      : new ScrapeSource({ clock: this.clock, intervalMs: options.intervalMs, endpoints: () => this.podEndpoints(), logger: logger.child('scrape'), describe: `pods through the API server ${conn.server}` });
+      : new ScrapeSource({ clock: this.clock, intervalMs: options.intervalMs, windowMs: options.rateWindowMs, endpoints: () => this.podEndpoints(), logger: logger.child('scrape'), describe: `pods through the API server ${conn.server}` });
     this.lease = new LeaseKeeper(this.cluster, this.clock, logger.child('lease'), this.settings.safety.leaseName, options.leaseNamespace ?? 'default', this.identity);
     const env = options.env ?? process.env;
     const webhooks = new WebhookNotifier({ slackWebhookUrl: env.VIGIL_SLACK_WEBHOOK_URL, pagerDutyRoutingKey: env.VIGIL_PAGERDUTY_ROUTING_KEY, pagerDutyUrl: env.VIGIL_PAGERDUTY_URL }, logger.child('notify'));
