@@ -85,11 +85,11 @@ export class SignalDetector {
     const s = this.state;
     const seasonal = this.baseline.step(x);
     ewUpdate(s.recent, x, RECENT, 1e9);
-    const raw = [
-      this.directed(seasonal.z),
-      s.slow.n > 32 ? SHIFT_GAIN * this.directed(ewZ(s.slow, s.recent.m)) : 0,
-      noveltyStep(s.novelty, x),
-    ];
+    const shiftZ = s.slow.n > 32 ? ewZ(s.slow, s.recent.m) : 0;
+    // Calibrate magnitudes in both directions, so a one-directional signal's calibration still sees its spread;
+    // the direction is applied after (a drop in error ratio is not an anomaly).
+    const raw = [Math.abs(seasonal.z), SHIFT_GAIN * Math.abs(shiftZ), noveltyStep(s.novelty, x)];
+    const harmless = [this.harmless(seasonal.z), this.harmless(shiftZ), false];
     ewUpdate(s.slow, x, SLOW);
     let sum = 0;
     let single = 0;
@@ -98,7 +98,8 @@ export class SignalDetector {
     const shiftLive = s.slow.n > 32;
     for (let k = 0; k < raw.length; k++) {
       // The shift detector is silent until its long level exists; calibrating on those zeros would leave it no spread.
-      const z = k === 1 && !shiftLive ? 0 : surpriseCalStep(s.cal[k], Math.log1p(Math.max(0, raw[k])), CAL_SHORT, CAL_LONG);
+      const calibrated = k === 1 && !shiftLive ? 0 : surpriseCalStep(s.cal[k], Math.log1p(raw[k]), CAL_SHORT, CAL_LONG);
+      const z = harmless[k] ? Math.min(0, calibrated) : calibrated;
       // Runs after seasonal and shift, so `single` already holds their strongest z.
       const cap = k === NOVELTY && single < NOVELTY_GATE ? NOVELTY_ALONE_CAP : SUM_CLAMP;
       sum += Math.max(-3, Math.min(cap, z));
@@ -112,9 +113,8 @@ export class SignalDetector {
     return { evidence, deviation: Math.abs(seasonal.z), band: seasonal.band, cause: CAUSES[top], observed: x };
   }
 
-  private directed(z: number): number {
-    if (this.bad === 'up') return z;
-    if (this.bad === 'down') return -z;
-    return Math.abs(z);
+  /** True when a deviation with this sign is in the direction that is not a symptom for this signal. */
+  private harmless(z: number): boolean {
+    return (this.bad === 'up' && z < 0) || (this.bad === 'down' && z > 0);
   }
 }

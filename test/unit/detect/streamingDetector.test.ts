@@ -96,6 +96,16 @@ describe('streaming detector', () => {
     assert.throws(() => parseDetectorState({ version: 2, signals: { cpu: {} }, fusion: {} }), /signal "cpu" is incomplete/);
   });
 
+  it('honours the bad direction: a drop of error_ratio is no anomaly, a rise is', () => {
+    const base = seasonal(2000, 50, 5).map((x) => x / 10000);
+    const run = (delta: number) => {
+      const d = new StreamingDetector({ error_ratio: 'up' });
+      return base.map((x, i) => d.step(i, { error_ratio: i >= 1800 && i < 1830 ? x + delta : x })).slice(1800, 1830);
+    };
+    assert.equal(run(-0.009).filter((s) => s.isAnomaly).length, 0);
+    assert.ok(run(+0.05).some((s) => s.isAnomaly));
+  });
+
   it('treats a missing value as a gap, not a zero', () => {
     const d = new StreamingDetector();
     const xs = seasonal(600, 20);
