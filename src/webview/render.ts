@@ -60,8 +60,12 @@ export function sparkPoints(values: ReadonlyArray<number | null>, min: number, m
 /** A small SVG sparkline of one signal with its expected band as a shaded area. */
 export function sparkline(dom: Dom, s: SeriesView, width = 120, height = 24): DomElement {
   const all = [...s.values, ...s.lower, ...s.upper].filter((v): v is number => v !== null);
-  const min = Math.min(0, ...all);
-  const max = Math.max(...all, min + 1e-9);
+  // a flat series sits mid-height instead of on the edge
+  const lo = all.length ? Math.min(...all) : 0;
+  const hi = all.length ? Math.max(...all) : 1;
+  const pad = hi - lo > 1e-12 ? (hi - lo) * 0.1 : Math.abs(hi) * 0.1 || 1;
+  const min = lo - pad;
+  const max = hi + pad;
   const svg = dom.createElementNS(SVG_NS, 'svg');
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svg.setAttribute('width', String(width));
@@ -81,6 +85,17 @@ export function sparkline(dom: Dom, s: SeriesView, width = 120, height = 24): Do
   line.setAttribute('points', sparkPoints(s.values, min, max, width, height));
   line.setAttribute('class', 'line');
   svg.append(line);
+  const last = [...s.values].reverse().find((v) => v !== null);
+  if (last !== undefined && last !== null) {
+    // the latest value as a dot, so a series of one point still shows
+    const [x, y] = sparkPoints([last], min, max, width, height).split(',');
+    const dot = dom.createElementNS(SVG_NS, 'circle');
+    dot.setAttribute('cx', String(Math.min(Number(x), width - 2)));
+    dot.setAttribute('cy', y);
+    dot.setAttribute('r', '2');
+    dot.setAttribute('class', 'dot');
+    svg.append(dot);
+  }
   return svg;
 }
 
@@ -97,6 +112,12 @@ export function renderService(dom: Dom, s: ServiceView): DomElement {
   );
 }
 
+/** "12 of 12 gates passed", or which gates hold the step. */
+export function gatesSummary(gates: ReadonlyArray<{ gate: string; allowed: boolean }>): string {
+  const held = gates.filter((g) => !g.allowed).map((g) => g.gate);
+  return `Safety gates: ${gates.length - held.length} of ${gates.length} passed${held.length ? `; waiting on ${held.join(', ')}` : ''}`;
+}
+
 export function renderIncident(dom: Dom, i: IncidentView, post: Post): DomElement {
   const title = `${i.diagnosis ?? 'anomaly'} — ${i.target}`;
   const article = h(dom, 'article', { class: `incident ${i.open ? 'open' : 'closed'}`, 'aria-label': `Incident ${title}, ${i.state}`, 'data-incident': i.id });
@@ -110,7 +131,10 @@ export function renderIncident(dom: Dom, i: IncidentView, post: Post): DomElemen
   }
   const p = i.proposal;
   if (p) {
-    const section = h(dom, 'section', { class: 'proposal', 'aria-label': 'Proposed remediation' }, h(dom, 'h4', {}, 'Proposed remediation'), h(dom, 'p', {}, h(dom, 'code', {}, p.action)));
+    // once decided, the proposal is history: folded away so the outcome stays in view
+    const section = i.open
+      ? h(dom, 'section', { class: 'proposal', 'aria-label': 'Proposed remediation' }, h(dom, 'h4', {}, 'Proposed remediation'), h(dom, 'p', {}, h(dom, 'code', {}, p.action)))
+      : h(dom, 'details', { class: 'proposal' }, h(dom, 'summary', {}, 'Remediation: ', h(dom, 'code', {}, p.action)));
     if (p.dryRun) section.append(h(dom, 'p', { class: 'dry-run' }, `Dry run: ${p.dryRun}`));
     if (p.diff.length) {
       section.append(
@@ -123,7 +147,15 @@ export function renderIncident(dom: Dom, i: IncidentView, post: Post): DomElemen
         ),
       );
     }
-    section.append(h(dom, 'ul', { class: 'gates', 'aria-label': 'Safety gates' }, ...p.gates.map((g) => h(dom, 'li', { class: g.allowed ? 'pass' : 'fail' }, g.allowed ? '✓ ' : '✗ ', h(dom, 'strong', {}, g.gate), `: ${g.reason}`))));
+    section.append(
+      h(
+        dom,
+        'details',
+        { class: 'gates-box' },
+        h(dom, 'summary', {}, gatesSummary(p.gates)),
+        h(dom, 'ul', { class: 'gates', 'aria-label': 'Safety gates' }, ...p.gates.map((g) => h(dom, 'li', { class: g.allowed ? 'pass' : 'fail' }, g.allowed ? '✓ ' : '✗ ', h(dom, 'strong', {}, g.gate), `: ${g.reason}`))),
+      ),
+    );
     if (p.awaitingApproval && i.open) {
       section.append(
         h(

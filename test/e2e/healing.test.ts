@@ -71,8 +71,11 @@ describeInCodeServer('healing', (session, theme) => {
     const text = await waitForWebviewText(page, /Services \((\d+) of \1 healthy\)/, COPILOT, 90_000);
     const n = Number(/Services \((\d+) of/.exec(text)?.[1]);
     assert.ok(n >= 3, `expected the sandbox's services, saw ${n}`);
+    // a few scrapes in, every service has its error ratio and latency next to the sparkline
+    await waitForWebviewText(page, /errors [\d.]+%[\s\S]*p95 \d+ ms/, COPILOT, 60_000);
     const frame = await webviewFrame(page, COPILOT);
-    assert.ok((await frame.locator('svg.spark').count()) >= n, 'a sparkline per service');
+    assert.ok((await frame.locator('svg.spark polyline').count()) >= 2 * n, 'sparklines per service');
+    assert.ok((await frame.locator('svg.spark polygon.band').count()) >= n, 'expected bands drawn');
     await session().shot('services-healthy');
     // the detectors need a baseline before a fault means anything
     const left = WARMUP_MS - (Date.now() - startedAt);
@@ -96,7 +99,7 @@ describeInCodeServer('healing', (session, theme) => {
     assert.match(text, /state: awaiting-approval/);
     assert.match(text, /confidence \d+%/);
     assert.match(text, /Proposed remediation/i);
-    assert.match(text, /approval/);
+    assert.match(text, /Safety gates: \d+ of \d+ passed; waiting on approval/);
     await waitForNotification(page, /needs your approval/, 30_000);
     await session().shot('incident-awaiting-approval');
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { renderCopilot, renderIncident, renderReplay, sparkPoints } from '../../../src/webview/render';
+import { renderCopilot, renderIncident, renderReplay, sparkline, sparkPoints } from '../../../src/webview/render';
 import type { CopilotModel, WebviewToHost } from '../../../src/webview/protocol';
 import { incidentView } from '../../../src/vscode/viewModel';
 import { EVIL, awaitingIncident } from './fixtures';
@@ -28,6 +28,7 @@ describe('webview rendering', () => {
     assert.deepEqual(cells, ['spec.template.spec.containers[0].image', 'shop/checkout:1.1-bad', 'shop/checkout:1.0']);
     const gates = r.find((e) => e.attrs.get('class') === 'pass' || e.attrs.get('class') === 'fail').map((e) => `${e.attrs.get('class')} ${e.textContent}`);
     assert.deepEqual(gates, ['pass ✓ namespace-policy: shop is allowed', 'fail ✗ approval: suggest mode: waiting for a human']);
+    assert.ok(r.find((e) => e.tag === 'summary').some((e) => e.textContent === 'Safety gates: 1 of 2 passed; waiting on approval'));
   });
 
   it('Approve, Reject and Snooze are real, labelled buttons that post typed messages', () => {
@@ -90,6 +91,15 @@ describe('webview rendering', () => {
     assert.deepEqual(r.find((e) => e.tag === 'img' || e.tag === 'script'), []);
     assert.match(r.textContent, /Services \(1 of 1 healthy\)/);
     assert.ok(r.find((e) => e.tag === 'svg' && e.ns === 'http://www.w3.org/2000/svg').length === 1);
+  });
+
+  it('a sparkline of one point still shows it, and a flat series sits inside the box', () => {
+    const svg = root([]);
+    svg.append(sparkline(fakeDom, { signal: 'memory', label: 'memory', values: [5, 5], lower: [null, null], upper: [null, null], latest: '5', outside: false }, 100, 20));
+    const dot = svg.find((e) => e.tag === 'circle')[0];
+    assert.equal(dot.attrs.get('cy'), '10.0');
+    const line = svg.find((e) => e.tag === 'polyline')[0];
+    assert.equal(line.attrs.get('points'), '0.0,10.0 100.0,10.0');
   });
 
   it('sparkPoints scales values into the box and skips gaps', () => {
