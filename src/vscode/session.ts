@@ -92,6 +92,16 @@ export class VigilSession implements vscode.Disposable {
           this.changed.fire();
         }),
       );
+      this.subscriptions.push(
+        // the automation mode follows the setting while connected
+        vscode.workspace.onDidChangeConfiguration((e) => {
+          if (!e.affectsConfiguration('vigil.automation.mode')) return;
+          const mode = vscode.workspace.getConfiguration('vigil').get<AutomationMode>('automation.mode', 'suggest');
+          runtime.setMode(mode);
+          this.logger.log('info', `automation mode is now ${mode}`);
+          this.set({ ...this.connection, message: `Connected to ${options.label} (${runtime.conn.server}), ${mode} mode.` });
+        }),
+      );
       await runtime.start();
       this.pastIncidents = [...(await runtime.store.listIncidents())];
       this.set({ state: 'connected', message: `Connected to ${options.label} (${runtime.conn.server}), ${options.mode} mode.` });
@@ -99,8 +109,9 @@ export class VigilSession implements vscode.Disposable {
       const message = (err as Error).message;
       this.logger.log('error', `connecting to ${options.label} failed: ${message}`);
       await this.disconnect(false);
-      this.set({ state: 'error', message: `Could not connect to ${options.label}: ${message}`, fix: connectionFix(message) });
-      throw err;
+      const fix = connectionFix(message);
+      this.set({ state: 'error', message: `Could not connect to ${options.label}: ${message}`, fix });
+      throw new Error(`Could not connect to ${options.label}: ${message}. ${fix}`);
     }
   }
 
