@@ -8,13 +8,13 @@ import { PrometheusClient } from '../../../src/infra/prometheus/prometheusClient
 import { PrometheusSource } from '../../../src/infra/prometheus/prometheusSource';
 import { ScrapeSource } from '../../../src/infra/prometheus/scrapeSource';
 import { prometheusUnavailable } from '../prometheusProcess';
-import { startInProcessSandbox, waitFor, type InProcessSandbox } from '../sandbox/sandboxProcess';
+import { startChildSandbox, waitFor, type ChildSandbox } from '../sandbox/sandboxProcess';
 import { RealClock } from './realClock';
 import { RestartablePrometheus } from './restartablePrometheus';
 
 const SERVICE_SIGNALS: SignalName[] = ['request_rate', 'error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'memory', 'restarts', 'available_replicas'];
 const INTERVAL = 2_000;
-const WINDOW = 30_000;
+const WINDOW = 60_000;
 
 /** Frames by aligned time, as the stream delivered them. */
 class Recorder {
@@ -40,7 +40,7 @@ function close(a: number, b: number, rel: number, abs = 1e-9): boolean {
 describe('observe: Prometheus source and direct scrape against the sandbox', function () {
   this.timeout(180_000);
   const clock = new RealClock();
-  let sandbox: InProcessSandbox;
+  let sandbox: ChildSandbox;
   let prom: RestartablePrometheus;
   let promSource: PrometheusSource;
   let scrape: ScrapeSource;
@@ -49,21 +49,28 @@ describe('observe: Prometheus source and direct scrape against the sandbox', fun
   const scrapeRec = new Recorder();
   const subs: Disposable[] = [];
   let services: string[] = [];
+  let promFirstSample = Infinity;
 
   before(async function () {
     const missing = prometheusUnavailable();
     if (missing) throw new Error(missing);
-    // A slow simulated day keeps traffic steady within one rate window, so two samplers can agree.
-    sandbox = await startInProcessSandbox({ daySeconds: 3600 });
+    // A child process, so the sandbox answers scrapes on its own event loop (timestamps stay true under
+    // load); a slow simulated day keeps traffic steady within one rate window, so two samplers can agree.
+    sandbox = await startChildSandbox(['--day-seconds', '3600', '--seed', '7']);
     const target = new URL(sandbox.metrics);
     prom = new RestartablePrometheus({ host: target.host, path: target.pathname }, 1);
     await prom.start();
+    promFirstSample = await waitFor('first Prometheus sample', async () => {
+      const r = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('min(timestamp(up))')}`);
+      const v = ((await r.json()) as { data: { result: Array<{ value: [number, string] }> } }).data.result[0]?.value[1];
+      return v === undefined ? undefined : Number(v) * 1000;
+    }, 15_000, 200);
     promSource = new PrometheusSource({ client: new PrometheusClient({ url: prom.url, retries: 1, retryBaseMs: 100, timeoutMs: 3_000 }), clock, intervalMs: INTERVAL, windowMs: WINDOW, lagMs: 700 });
     subs.push(promSource.onStatus((s) => promRec.statuses.push(s)), promSource.subscribe((f) => promRec.add(f)));
     const conn = await connectKube({ kubeconfig: sandbox.kubeconfig });
     kube = new KubernetesSource({ conn, clock });
     kube.start();
-    await waitFor('informers synced', () => (kube.ready && kube.scrapeTargets().length >= 10 ? true : undefined), 15_000);
+    await waitFor('informers synced and pods running', () => (kube.ready && kube.scrapeTargets().length >= 10 ? true : undefined), 30_000);
     services = kube.inventory().services.map((s) => targetKey(s.target));
     scrape = new ScrapeSource({ clock, intervalMs: INTERVAL, windowMs: WINDOW, endpoints: () => podProxyEndpoints(kube, conn), inventory: () => kube.inventory(), describe: conn.server });
     subs.push(scrape.onStatus((s) => scrapeRec.statuses.push(s)), scrape.subscribe((f) => scrapeRec.add(f)));
@@ -106,8 +113,8 @@ describe('observe: Prometheus source and direct scrape against the sandbox', fun
   });
 
   it('direct scrape through the pod proxy agrees with the Prometheus source within 5% on rates and ratios', async () => {
-    // Both need a full rate window of samples before their windows cover the same data.
-    await clock.sleep(Math.max(0, WINDOW + 4_000 - (Date.now() - (scrapeRec.order[0] ?? Date.now()))));
+    // Both need a full rate window of samples, or Prometheus extrapolates a partly covered window low.
+    await clock.sleep(Math.max(0, WINDOW + 4_000 - (Date.now() - Math.max(scrapeRec.order[0] ?? Date.now(), promFirstSample))));
     const t = await waitFor('a time both sources emitted with all services', () => [...scrapeRec.order].reverse().find((at) => promRec.byTime.has(at) && services.every((k) => scrapeRec.frame(at, k)?.values.request_rate !== undefined && promRec.frame(at, k)?.values.request_rate !== undefined)), 20_000, 250);
     const report: string[] = [];
     for (const k of services) {
@@ -122,11 +129,13 @@ describe('observe: Prometheus source and direct scrape against the sandbox', fun
       // Ratios near zero: 5% relative, or half a percentage point absolute.
       assert.ok(close(a.error_ratio!, b.error_ratio!, 0.05, 0.005), `error_ratio of ${k}: ${a.error_ratio} vs ${b.error_ratio}`);
       assert.ok(close(a.memory!, b.memory!, 0.05), `memory of ${k}: ${a.memory} vs ${b.memory}`);
-      for (const q of ['latency_p50', 'latency_p95', 'latency_p99'] as const) assert.ok(close(a[q]!, b[q]!, 0.05), `${q} of ${k}: ${a[q]} vs ${b[q]}`);
+      // Quantiles interpolate inside wide buckets over a few hundred requests: a window edge a second
+      // apart moves them more than rates, so they get a looser bound.
+      for (const q of ['latency_p50', 'latency_p95', 'latency_p99'] as const) assert.ok(close(a[q]!, b[q]!, 0.2), `${q} of ${k}: ${a[q]} vs ${b[q]}`);
       assert.equal(a.available_replicas, b.available_replicas, `available replicas of ${k}`);
       assert.equal(a.restarts, b.restarts, `restarts of ${k}`);
     }
-    if (process.env.VIGIL_TEST_VERBOSE) console.log(report.join('\n'));
+    if (process.env.VIGIL_TEST_VERBOSE) console.log(`compared at ${t}: prometheus first sample ${promFirstSample}, scrape first frame ${scrapeRec.order[0]}\n${report.join('\n')}`);
   });
 
   it('survives a 15 s Prometheus outage: clear status while down, then resumes with the gap backfilled', async () => {
