@@ -142,6 +142,7 @@ describe('Engine', () => {
     await r.engine.start();
     const opened = await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('memory-leak', r.clock.now()) });
     await settle(r, 30_000);
+    assert.ok(opened);
     const i = await r.engine.reject(opened.id, 'user:bob', 'known batch job');
     assert.equal(i.state, 'closed');
     assert.equal(i.outcome?.kind, 'rejected');
@@ -216,7 +217,26 @@ describe('Engine', () => {
     await r.engine.start();
     const a = await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('memory-leak', r.clock.now()) });
     const b = await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: { ...diagnosis('memory-leak', r.clock.now()), confidence: 0.92 } });
-    assert.equal(a.id, b.id);
+    assert.equal(a?.id, b?.id);
     assert.equal(r.engine.list().length, 1);
+  });
+
+  it('after a fix, lingering symptoms and facts from before it open no new incident; fresh evidence later does', async () => {
+    const r = rig();
+    rigs.push(r);
+    await r.engine.start();
+    const oldFact = { kind: 'crash-backoff' as const, t: r.clock.now(), target, reason: 'BackOff', message: 'Back-off restarting failed container' };
+    const withFact = (t: number, fact = oldFact) => ({ ...diagnosis('crash-loop', t), evidence: [{ kind: 'fact' as const, fact }] });
+    await r.engine.onDiagnosis({ incidentKey: 'k1', diagnosis: withFact(r.clock.now()) });
+    await settle(r);
+    assert.equal(r.engine.list()[0].state, 'recovered');
+    // the correlator reports the same cause again from the same old facts: ignored, during and after the quiet time
+    assert.equal(await r.engine.onDiagnosis({ incidentKey: 'k2', diagnosis: withFact(r.clock.now()) }), undefined);
+    await r.clock.advance(4 * 60_000);
+    assert.equal(await r.engine.onDiagnosis({ incidentKey: 'k3', diagnosis: withFact(r.clock.now()) }), undefined);
+    // a new BackOff after the fix is a new incident
+    const fresh = await r.engine.onDiagnosis({ incidentKey: 'k4', diagnosis: withFact(r.clock.now(), { ...oldFact, t: r.clock.now() }) });
+    assert.ok(fresh, 'fresh evidence opens a new incident');
+    assert.equal(r.engine.list().length, 2);
   });
 });
