@@ -76,10 +76,11 @@ describeInCodeServer('healing', (session, theme) => {
     const frame = await webviewFrame(page, COPILOT);
     assert.ok((await frame.locator('svg.spark polyline').count()) >= 2 * n, 'sparklines per service');
     assert.ok((await frame.locator('svg.spark polygon.band').count()) >= n, 'expected bands drawn');
-    await session().shot('services-healthy');
     // the detectors need a baseline before a fault means anything
     const left = WARMUP_MS - (Date.now() - startedAt);
     if (left > 0) await page.waitForTimeout(left);
+    await waitForWebviewText(page, /Services \((\d+) of \1 healthy\)/, COPILOT, 30_000);
+    await session().shot('services-healthy');
   });
 
   it('injects a bad release with "Vigil: Run Chaos Experiment"', async () => {
