@@ -128,8 +128,16 @@ export class KubernetesSource implements EventsPort, Disposable {
     return { dispose: () => this.statusListeners.delete(listener) };
   }
 
+  /** Matched lines the tailer kept; for a workload it does not tail, reads the last 5 minutes on demand. */
   async recentLogs(target: TargetRef, limit: number): Promise<ReadonlyArray<LogLine>> {
-    return this.options.logs?.recentLines(target, limit) ?? [];
+    const logs = this.options.logs;
+    if (!logs) return [];
+    const kept = logs.recentLines(target, limit);
+    if (kept.length > 0 || !logs.isNew(target)) return kept;
+    const svc = this.inventory().services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
+    if (!svc) return [];
+    await logs.round([{ target: svc.target, pods: svc.pods.map((p) => p.name) }], 300, this.options.clock.now());
+    return logs.recentLines(target, limit);
   }
 
   dispose(): void {

@@ -71,6 +71,11 @@ export class LogTailer {
     return { counts, problems };
   }
 
+  /** True when no round has read this workload yet. */
+  isNew(target: TargetRef): boolean {
+    return !this.rotation.has(targetKey(target));
+  }
+
   recentLines(target: TargetRef, limit: number): LogLine[] {
     return (this.recent.get(targetKey(target)) ?? []).slice(-limit);
   }
