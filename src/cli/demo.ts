@@ -25,6 +25,7 @@ export async function run(argv: string[]): Promise<number> {
     warmupMs: intOption('demo', 'warmup-seconds', values['warmup-seconds'], 45) * 1000,
     timeoutMs: 100_000,
     sequential: true,
+    prometheus: 'auto',
     stateDir: values['state-dir'] ? path.resolve(String(values['state-dir'])) : undefined,
     onLine: say,
   });

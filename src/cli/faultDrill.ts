@@ -8,6 +8,7 @@ import type { Incident, TimelineEntry } from '../core/model/incident';
 import { isOpen } from '../core/model/incident';
 import { targetLabel } from '../core/model/target';
 import type { LogFields, LoggerPort, LogLevel } from '../core/ports';
+import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '../infra/prometheus/prometheusLauncher';
 import { VigilRuntime } from '../infra/runtime';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 
@@ -42,6 +43,8 @@ export interface DrillOptions {
   readonly stateDir?: string;
   readonly mode?: AutomationMode;
   readonly onLine?: (text: string) => void;
+  /** 'auto': start a real Prometheus scraping the sandbox when `prometheus` is on PATH; 'off': direct scrape. */
+  readonly prometheus?: 'auto' | 'off';
   /** Log level passed to stderr (warnings by default). */
   readonly quiet?: boolean;
 }
@@ -70,8 +73,16 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
   const say = options.onLine ?? (() => undefined);
   const sandbox: Sandbox = await startSandbox({ seed: options.seed, daySeconds: 600, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig') });
   say(`sandbox cluster up: ${sandbox.apiServer} (kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A)`);
+  let prometheus: PrometheusProcess | undefined;
+  if (options.prometheus === 'auto' && !prometheusUnavailable()) {
+    const metrics = new URL(sandbox.metrics);
+    prometheus = await startPrometheus({ targets: [{ target: metrics.host, jobName: 'vigil-sandbox', metricsPath: metrics.pathname }], scrapeIntervalSeconds: Math.max(1, Math.round(options.intervalMs / 5000)) });
+    say(`Prometheus ${prometheus.url} scraping the sandbox (found \`prometheus\` on PATH)`);
+  } else if (options.prometheus === 'auto') {
+    say('no `prometheus` on PATH: Vigil scrapes the pods directly through the API server');
+  }
   // the sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute
-  const runtime = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: options.mode ?? 'auto', stateDir, intervalMs: options.intervalMs, rateWindowMs: 6 * options.intervalMs, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
+  const runtime = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: options.mode ?? 'auto', stateDir, intervalMs: options.intervalMs, prometheusUrl: prometheus?.url, rateWindowMs: 6 * options.intervalMs, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
   const seen = new Map<string, number>();
   runtime.engine.onChange((i) => {
     const n = seen.get(i.id) ?? 0;
@@ -81,7 +92,7 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
   const rows: DrillRow[] = [];
   try {
     await runtime.start();
-    say(`agent running in ${options.mode ?? 'auto'} mode, scraping every ${options.intervalMs / 1000} s; state in ${stateDir}`);
+    say(`agent running in ${options.mode ?? 'auto'} mode, sampling every ${options.intervalMs / 1000} s from ${prometheus ? 'Prometheus' : 'the pods directly'}; state in ${stateDir}`);
     say(`learning the services' normal behaviour for ${Math.round(options.warmupMs / 1000)} s...`);
     await sleep(options.warmupMs);
     const inject = (fault: DrillFault): { row: DrillRow; id?: string } => {
@@ -122,6 +133,7 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
     }
   } finally {
     await runtime.dispose();
+    await prometheus?.stop();
     await sandbox.stop();
   }
   return { rows, stateDir, sandbox: { apiServer: sandbox.apiServer, kubeconfig: sandbox.kubeconfig } };

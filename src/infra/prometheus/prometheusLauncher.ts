@@ -1,5 +1,5 @@
 /**
- * Runs a real Prometheus (Debian package `prometheus`) for integration tests: free loopback port,
+ * Runs a real Prometheus (Debian package `prometheus`) for the demo and the integration tests: free loopback port,
  * its own config and temp TSDB, ready when /-/ready answers, stopped and cleaned up by stop().
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

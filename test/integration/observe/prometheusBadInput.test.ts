@@ -6,7 +6,7 @@ import type { SourceStatus } from '../../../src/core/ports';
 import { parseSignalQueries } from '../../../src/core/observe/signalCatalogue';
 import { PrometheusClient, PrometheusError } from '../../../src/infra/prometheus/prometheusClient';
 import { PrometheusSource } from '../../../src/infra/prometheus/prometheusSource';
-import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '../prometheusProcess';
+import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '../../../src/infra/prometheus/prometheusLauncher';
 import { waitFor } from '../sandbox/sandboxProcess';
 import { RealClock } from './realClock';
 

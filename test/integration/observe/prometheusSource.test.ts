@@ -7,7 +7,7 @@ import { KubernetesSource, podProxyEndpoints } from '../../../src/infra/kubernet
 import { PrometheusClient } from '../../../src/infra/prometheus/prometheusClient';
 import { PrometheusSource } from '../../../src/infra/prometheus/prometheusSource';
 import { ScrapeSource } from '../../../src/infra/prometheus/scrapeSource';
-import { prometheusUnavailable } from '../prometheusProcess';
+import { prometheusUnavailable } from '../../../src/infra/prometheus/prometheusLauncher';
 import { startChildSandbox, waitFor, type ChildSandbox } from '../sandbox/sandboxProcess';
 import { RealClock } from './realClock';
 import { RestartablePrometheus } from './restartablePrometheus';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startPrometheus, prometheusUnavailable, type PrometheusProcess } from '../prometheusProcess';
+import { startPrometheus, prometheusUnavailable, type PrometheusProcess } from '../../../src/infra/prometheus/prometheusLauncher';
 import { startInProcessSandbox, waitFor, type InProcessSandbox } from './sandboxProcess';
 
 describe('sandbox metrics scraped by a real Prometheus', function () {
