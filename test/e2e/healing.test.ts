@@ -50,14 +50,25 @@ async function pickThenNext(page: Page, label: string, nextPlaceholder: RegExp):
   await waitFor(async () => nextPlaceholder.test((await input.getAttribute('placeholder')) ?? '') && (await input.inputValue()) === '', 30_000, `the quick pick "${nextPlaceholder}"`);
 }
 
+/** The extension host's resident memory, from "Vigil: Show Debug Stats" (process.memoryUsage() in that process). */
+async function debugStatsRss(page: Page): Promise<number> {
+  await runCommand(page, 'Vigil: Show Debug Stats');
+  const text = await waitForNotification(page, /Vigil stats: rss/);
+  return Number(/rss ([\d.]+) MB/.exec(text)?.[1]);
+}
+
 describeInCodeServer('healing', (session, theme) => {
   let startedAt = 0;
+  let baselineRss = 0;
   let afterInjection: { revision: string; image: string; generation: number } | undefined;
 
   it('starts the sandbox from the command palette and connects', async () => {
     const { page } = session();
     await openVigilView(page);
     await waitForWebviewText(page, /Not connected/, COPILOT);
+    baselineRss = await debugStatsRss(page);
+    console.log(`      [${theme}] extension host before the sandbox: rss ${baselineRss} MB`);
+    await clearNotifications(page);
     await runCommand(page, 'Vigil: Start Sandbox Cluster');
     startedAt = Date.now();
     await waitForNotification(page, /sandbox cluster started/i);
@@ -153,10 +164,8 @@ describeInCodeServer('healing', (session, theme) => {
       await page.waitForTimeout(left);
     }
     await clearNotifications(page);
-    await runCommand(page, 'Vigil: Show Debug Stats');
-    const text = await waitForNotification(page, /Vigil stats: rss/);
-    const rss = Number(/rss ([\d.]+) MB/.exec(text)?.[1]);
-    console.log(`      [${theme}] after ${Math.round((Date.now() - startedAt) / 1000)} s with the sandbox: ${text}`);
+    const rss = await debugStatsRss(page);
+    console.log(`      [${theme}] after ${Math.round((Date.now() - startedAt) / 1000)} s with the sandbox: rss ${rss} MB (${(rss - baselineRss).toFixed(1)} MB more than before the sandbox started)`);
     assert.ok(rss > 0 && rss < 400, `extension host rss ${rss} MB`);
     await session().shot('debug-stats');
   });
