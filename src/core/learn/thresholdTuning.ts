@@ -183,6 +183,7 @@ export function strongest(evidence: ReadonlyArray<AlertEvidence>, rules: Readonl
  * observed values is scored against the default: the alerts that would change side form a band, and
  * a Beta prior (pseudo-counts) on "an alert in that band is real" weighs the labels in it: moving pays
  * only when the expected false alarms saved outweigh missCost per real incident expected to be lost.
+ * A threshold is never raised past an alert labeled real, unless another firing rule raises that incident anyway.
  * The winner is approached by at most one step per update. Suggest mode records proposals; auto applies.
  */
 export function tuneThresholds(
@@ -195,8 +196,15 @@ export function tuneThresholds(
   if (context.mode === 'off') return { state, changes: [] };
   const groups = new Map<string, Array<{ incidentId: string; real: boolean; value: number }>>();
   const meta = new Map<string, { target: string; detector: string; signal?: string }>();
+  const standsAlone = (a: LabeledAlert, e: AlertEvidence) => e.detector.startsWith('rule:') && passes(state.thresholds[thresholdKey(a.target, e.detector, e.signal)], e.value);
+  const byIncident = new Map<string, LabeledAlert[]>();
+  for (const a of alerts) byIncident.set(a.incidentId, [...(byIncident.get(a.incidentId) ?? []), a]);
   for (const a of alerts) {
     for (const e of a.evidence) {
+      // a real incident that another firing rule (on this or another of its targets) raises anyway is not
+      // lost by moving this threshold; a false alarm always counts, as holding back each of its alerts is needed
+      const covered = a.real && byIncident.get(a.incidentId)!.some((b) => b.evidence.some((o) => !(b.target === a.target && o.detector === e.detector && o.signal === e.signal) && standsAlone(b, o)));
+      if (covered) continue;
       const key = thresholdKey(a.target, e.detector, e.signal);
       meta.set(key, { target: a.target, detector: e.detector, signal: e.signal });
       groups.set(key, [...(groups.get(key) ?? []), { incidentId: a.incidentId, real: a.real, value: e.value }]);
@@ -237,10 +245,15 @@ export function tuneThresholds(
 function bestLevel(points: ReadonlyArray<{ incidentId: string; real: boolean; value: number }>, reference: number, direction: ThresholdDirection, o: TuningOptions) {
   // 'below' detectors mirror 'above' ones: work on negated values
   const sign = direction === 'above' ? 1 : -1;
-  const xs = [...new Set(points.map((p) => p.value * sign))].sort((a, b) => a - b);
+  // values equal but for float noise are one value, so a level never lands between them
+  const xs = [...new Set(points.map((p) => Number((p.value * sign).toPrecision(9))))].sort((a, b) => a - b);
+  // just above a value (raising past it) or at it (lowering to it): the smallest move that changes its side,
+  // so a level never strays into the unlabeled gap where the next real incident may fall
   const candidates = new Set<number>();
-  for (let k = 0; k < xs.length; k++) candidates.add(k === 0 ? xs[0] - 1e-9 : (xs[k - 1] + xs[k]) / 2);
-  candidates.add(xs[xs.length - 1] + 1e-9);
+  for (const x of xs) {
+    candidates.add(x);
+    candidates.add(x + Math.max(Math.abs(x), 1e-3) * 1e-3);
+  }
   const cur = reference * sign;
   let best: { level: number; gain: number; band: typeof points } | undefined;
   for (const c of candidates) {
@@ -250,9 +263,13 @@ function bestLevel(points: ReadonlyArray<{ incidentId: string; real: boolean; va
     const band = points.filter((p) => p.value * sign >= lo && p.value * sign < hi);
     if (band.length === 0) continue;
     const real = band.filter((p) => p.real).length;
-    const pReal = (real + o.priorReal) / (band.length + o.priorReal + o.priorFalse);
+    const raising = c > cur;
+    // never learn to hide an incident that was labeled real
+    if (raising && real > 0) continue;
+    // the pseudo-counts always argue against the move: real when raising, false alarms when lowering
+    const pReal = (real + (raising ? o.priorReal : 0)) / (band.length + o.priorReal + o.priorFalse);
     // raising holds back the band; lowering lets it through
-    const perAlert = c > cur ? (1 - pReal) - pReal * o.missCost : pReal * o.missCost - (1 - pReal);
+    const perAlert = raising ? (1 - pReal) - pReal * o.missCost : pReal * o.missCost - (1 - pReal);
     const gain = band.length * perAlert;
     if (gain > 1e-9 && (!best || gain > best.gain + 1e-9 || (Math.abs(gain - best.gain) <= 1e-9 && Math.abs(c - cur) < Math.abs(best.level - cur)))) best = { level: c, gain, band };
   }
