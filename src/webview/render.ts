@@ -215,7 +215,7 @@ export function renderCopilot(dom: Dom, m: CopilotModel, post: Post): DomElement
   if (!m.incidents.length) out.push(h(dom, 'p', { class: 'status' }, 'No incidents.'));
   for (const i of m.incidents) out.push(renderIncident(dom, i, post));
   const healthy = m.services.filter((s) => s.health === 'healthy').length;
-  out.push(h(dom, 'h2', {}, `Services (${healthy} of ${m.services.length} healthy)`));
+  out.push(h(dom, 'h2', {}, m.services.length ? `Services (${healthy} of ${m.services.length} healthy)` : 'Services'));
   if (!m.services.length) out.push(h(dom, 'p', { class: 'status' }, 'Waiting for the first samples…'));
   else out.push(h(dom, 'ul', { class: 'services' }, ...m.services.map((s) => renderService(dom, s))));
   return out;
