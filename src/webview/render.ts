@@ -135,15 +135,17 @@ export function renderIncident(dom: Dom, i: IncidentView, post: Post): DomElemen
     const section = i.open
       ? h(dom, 'section', { class: 'proposal', 'aria-label': 'Proposed remediation' }, h(dom, 'h4', {}, 'Proposed remediation'), h(dom, 'p', {}, h(dom, 'code', {}, p.action)))
       : h(dom, 'details', { class: 'proposal' }, h(dom, 'summary', {}, 'Remediation: ', h(dom, 'code', {}, p.action)));
-    if (p.dryRun) section.append(h(dom, 'p', { class: 'dry-run' }, `Dry run: ${p.dryRun}`));
+    if (p.dryRun) section.append(h(dom, 'p', { class: 'dry-run' }, /^dry run/i.test(p.dryRun) ? p.dryRun : `Dry run: ${p.dryRun}`));
     if (p.diff.length) {
+      // stacked rather than a table: the sidebar is narrow and field paths are long
       section.append(
         h(
           dom,
-          'table',
+          'ul',
           { class: 'diff', 'aria-label': 'Dry-run diff' },
-          h(dom, 'thead', {}, h(dom, 'tr', {}, h(dom, 'th', { scope: 'col' }, 'field'), h(dom, 'th', { scope: 'col' }, 'now'), h(dom, 'th', { scope: 'col' }, 'after'))),
-          h(dom, 'tbody', {}, ...p.diff.map((d) => h(dom, 'tr', {}, h(dom, 'td', {}, h(dom, 'code', {}, d.path)), h(dom, 'td', { class: 'before' }, d.before), h(dom, 'td', { class: 'after' }, d.after)))),
+          ...p.diff.map((d) =>
+            h(dom, 'li', {}, h(dom, 'code', { class: 'path' }, d.path), h(dom, 'div', { class: 'before', 'aria-label': `now: ${d.before}` }, `− ${d.before}`), h(dom, 'div', { class: 'after', 'aria-label': `after: ${d.after}` }, `+ ${d.after}`)),
+          ),
         ),
       );
     }

@@ -24,8 +24,8 @@ describe('webview rendering', () => {
     assert.match(text, /confidence 87%/);
     assert.match(text, /rollout undo deployment shop\/checkout/);
     assert.match(text, /Dry run: would roll back shop\/checkout from revision 2 to 1/);
-    const cells = r.find((e) => e.tag === 'td').map((e) => e.textContent);
-    assert.deepEqual(cells, ['spec.template.spec.containers[0].image', 'shop/checkout:1.1-bad', 'shop/checkout:1.0']);
+    const diff = r.find((e) => e.attrs.get('aria-label') === 'Dry-run diff')[0];
+    assert.deepEqual(diff.find((e) => e.tag === 'li').map((e) => e.textContent), ['spec.template.spec.containers[0].image− shop/checkout:1.1-bad+ shop/checkout:1.0']);
     const gates = r.find((e) => e.attrs.get('class') === 'pass' || e.attrs.get('class') === 'fail').map((e) => `${e.attrs.get('class')} ${e.textContent}`);
     assert.deepEqual(gates, ['pass ✓ namespace-policy: shop is allowed', 'fail ✗ approval: suggest mode: waiting for a human']);
     assert.ok(r.find((e) => e.tag === 'summary').some((e) => e.textContent === 'Safety gates: 1 of 2 passed; waiting on approval'));
