@@ -121,8 +121,9 @@ export function rankPlaybook(
   const ordered = [...kept].sort((a, b) => compare(a, b, byId, index, options));
   for (let k = 0; k < ordered.length; k++) {
     const s = ordered[k];
-    const was = index.get(s.id)!;
-    if (k < was || (k === 0 && kept.length < playbook.steps.length && was !== 0)) explanations.push(`step "${s.id}" moved to position ${k + 1}: ${summary(byId.get(s.id)!)}${k + 1 < ordered.length ? ` vs "${ordered[k + 1].id}" ${summary(byId.get(ordered[k + 1].id)!)}` : ''}`);
+    // only a step that overtook one the author put before it has moved; closing a gap is not a move
+    const overtaken = ordered.slice(k + 1).filter((o) => index.get(o.id)! < index.get(s.id)!);
+    if (overtaken.length) explanations.push(`step "${s.id}" moved to position ${k + 1}, ahead of ${overtaken.map((o) => `"${o.id}" (${summary(byId.get(o.id)!)})`).join(', ')}: ${summary(byId.get(s.id)!)}`);
   }
   const changed = ordered.length !== playbook.steps.length || ordered.some((s, k) => s !== playbook.steps[k]);
   return { playbook: changed ? { ...playbook, steps: ordered } : playbook, records, explanations, changed };
