@@ -6,8 +6,8 @@
  *    small traffic bump, a 5–10 s latency wobble). Every 5 s the simulation's metrics go through the real
  *    Prometheus text parser and ScrapeSignalComputer, the real detectors (StreamingDetector + RuleEngine
  *    with DEFAULT_RULES, as the healing loop scores frames) and the Correlator, which groups them into
- *    incidents. An incident that reports while a fault is on (from injection until the simulation saw the
- *    service recovered, plus a minute) is real, any other is a false alarm. Thresholds are learned from the first half (auto mode, bounded steps, updates as
+ *    incidents. An incident that reports, or cites an anomaly, while a fault is on (from injection until the
+ *    simulation saw the service recovered, plus a minute) is real, any other is a false alarm. Thresholds are learned from the first half (auto mode, bounded steps, updates as
  *    labels arrive); the second half is scored with the default and with the learned thresholds.
  * 2. Remediation ranking. Crash loops on shop/cart hit every pod, so deleting one pod never heals them.
  *    Each incident runs the built-in crash-loop playbook against the simulation, verified with the
@@ -171,6 +171,7 @@ function record(episodes: Episode[]): { steps: Step[]; end: number } {
     const rec = records.find((x) => x.id === e.id);
     const until = Date.parse(rec?.recoveredAt ?? rec?.endedAt ?? '');
     if (Number.isFinite(until)) e.end = Math.max(e.end ?? until, until);
+    if (process.env.VIGIL_BENCH_DEBUG && rec) console.log(`REC ${e.label} ${(e.start! - T0) / 1000} ${JSON.stringify(rec).slice(0, 300)}`);
   }
   return { steps, end };
 }
@@ -213,7 +214,11 @@ function incidents(steps: ReadonlyArray<Step>, state: LearningState, faults: Rea
     const x = span.get(u.incidentKey) ?? { first: u, last: u, members: new Set<string>(), times: [], cited: new Set<string>() };
     x.last = u;
     x.times.push(u.diagnosis.t);
-    for (const e of u.diagnosis.evidence) if (e.kind === 'anomaly') x.cited.add(`${targetKey(e.anomaly.target)}@${e.anomaly.t}`);
+    for (const e of u.diagnosis.evidence) {
+      if (e.kind !== 'anomaly') continue;
+      x.cited.add(`${targetKey(e.anomaly.target)}@${e.anomaly.t}`);
+      x.times.push(e.anomaly.t);
+    }
     for (const m of u.members) x.members.add(targetKey(m));
     span.set(u.incidentKey, x);
   }
@@ -221,7 +226,8 @@ function incidents(steps: ReadonlyArray<Step>, state: LearningState, faults: Rea
     .filter(([key]) => !absorbed.has(key))
     .map(([key, x]) => {
       const openedAt = x.first.diagnosis.t;
-      // real when it reports while a fault is on: opened by it, or an open incident that took its symptoms in
+      // real when it reports, or cites an anomaly, while a fault is on: opened by it, an open incident that
+      // took its symptoms in, or a late report about them
       const fault = faults.find((f) => f.start !== undefined && x.times.some((t) => t >= f.start! && t <= f.end! + REAL_AFTER_MS));
       const evidence = new Map<string, AlertEvidence[]>();
       for (const a of fed) {
