@@ -450,7 +450,8 @@ export class Engine implements Disposable {
   private async verify(id: string, step: PlaybookStep, action: ActionSpec): Promise<void> {
     const i = this.must(id);
     const target = serviceOf(i.target, action);
-    const verdict = await verifyStep(target, step.verify, this.deps.evidence, this.deps.clock);
+    const verdict = await verifyStep(target, step.verify, this.deps.evidence, this.deps.clock, undefined, { cancelled: () => this.disposed });
+    if (!verdict) return; // shutting down: the incident stays 'verifying' and a restart verifies again
     await this.patch(id, {}, true, { t: verdict.t, kind: 'verified', stepId: step.id, verdict });
     if (verdict.status === 'recovered') {
       this.state.consecutiveFailures = 0;

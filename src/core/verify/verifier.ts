@@ -19,6 +19,8 @@ export interface VerificationEvidence {
 
 export interface VerifyOptions {
   readonly pollMs: number;
+  /** Checked between polls: the agent is shutting down; stop without a verdict (a restart resumes verification). */
+  readonly cancelled?: () => boolean;
   /** A sample older than this is no evidence (the source has gone quiet). */
   readonly maxSampleAgeMs: number;
 }
@@ -27,7 +29,7 @@ const DEFAULTS: VerifyOptions = { pollMs: 5000, maxSampleAgeMs: 30_000 };
 
 /**
  * Checks a remediation worked: polls the step's conditions until they all hold for `stableForSeconds`,
- * or the timeout passes. Missing evidence is never success: it ends 'inconclusive'.
+ * or the timeout passes. Missing evidence is never success: it ends 'inconclusive'. Undefined when cancelled.
  */
 export async function verifyStep(
   target: TargetRef,
@@ -36,7 +38,7 @@ export async function verifyStep(
   clock: ClockPort,
   onProgress?: (checks: ReadonlyArray<CheckResult>) => void,
   options: Partial<VerifyOptions> = {},
-): Promise<Verdict> {
+): Promise<Verdict | undefined> {
   const opts = { ...DEFAULTS, ...options };
   const start = clock.now();
   const deadline = start + spec.timeoutSeconds * 1000;
@@ -46,6 +48,7 @@ export async function verifyStep(
   let holdingSince: number | undefined;
   let last: CheckResult[] = [];
   for (;;) {
+    if (opts.cancelled?.()) return undefined;
     const now = clock.now();
     last = [];
     const restartsNow = evidence.restarts(target);
