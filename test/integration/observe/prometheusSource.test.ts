@@ -14,6 +14,8 @@ import { RestartablePrometheus } from './restartablePrometheus';
 
 const SERVICE_SIGNALS: SignalName[] = ['request_rate', 'error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'memory', 'restarts', 'available_replicas'];
 const INTERVAL = 2_000;
+/** As the Observe issue asks: Prometheus down for a whole minute. */
+const OUTAGE_MS = 60_000;
 const WINDOW = 60_000;
 
 /** Frames by aligned time, as the stream delivered them. */
@@ -38,7 +40,7 @@ function close(a: number, b: number, rel: number, abs = 1e-9): boolean {
 }
 
 describe('observe: Prometheus source and direct scrape against the sandbox', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   const clock = new RealClock();
   let sandbox: ChildSandbox;
   let prom: RestartablePrometheus;
@@ -138,21 +140,21 @@ describe('observe: Prometheus source and direct scrape against the sandbox', fun
     if (process.env.VIGIL_TEST_VERBOSE) console.log(`compared at ${t}: prometheus first sample ${promFirstSample}, scrape first frame ${scrapeRec.order[0]}\n${report.join('\n')}`);
   });
 
-  it('survives a 15 s Prometheus outage: clear status while down, then resumes with the gap backfilled', async () => {
+  it('survives a 60 s Prometheus outage: clear status while down, then resumes with the gap backfilled', async () => {
     const before = promRec.order.length;
     const lastBefore = promRec.order[promRec.order.length - 1];
     await prom.stop();
     const down = await waitFor('a down status', () => promRec.statuses.find((s) => s.state === 'down'), 15_000, 100);
     assert.equal(down.source, 'prometheus');
     assert.match(down.message, new RegExp(`^Prometheus unreachable at ${prom.url.replace(/[.]/g, '\\.')}: connection refused`));
-    await clock.sleep(15_000);
+    await clock.sleep(OUTAGE_MS);
     assert.ok(promRec.order.length <= before + 1, 'nothing is emitted while Prometheus is down');
     await prom.start();
     await waitFor('recovery with backfill', () => promRec.statuses.find((s) => /backfilled \d+ missed interval/.test(s.message)), 20_000, 200);
     await waitFor('two more live intervals', () => (promRec.order.length > before + 10 ? true : undefined), 20_000, 200);
     for (let i = 1; i < promRec.order.length; i++) assert.equal(promRec.order[i] - promRec.order[i - 1], INTERVAL, `intervals are contiguous at ${promRec.order[i]}`);
-    const gap = promRec.order.filter((t) => t > lastBefore + INTERVAL && t < lastBefore + 15_000);
-    assert.ok(gap.length >= 5, `gap intervals emitted: ${gap.length}`);
+    const gap = promRec.order.filter((t) => t > lastBefore + INTERVAL && t < lastBefore + OUTAGE_MS);
+    assert.ok(gap.length >= OUTAGE_MS / INTERVAL - 5, `gap intervals emitted: ${gap.length}`);
     assert.ok(gap.every((t) => (promRec.byTime.get(t)?.length ?? 0) >= services.length), 'backfilled intervals carry frames for every service');
   });
 });
