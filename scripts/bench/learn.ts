@@ -56,7 +56,7 @@ const SCRAPE_MS = 5_000;
 const TICK_MS = 500;
 const WARMUP_S = 1_500; // the fused score needs 250 samples before it speaks
 const EPISODE_S = 240;
-const EPISODES = 120;
+const EPISODES = 180;
 /** Symptoms trail a recovery by the 30 s rate window and the detectors' hold times. */
 const REAL_AFTER_MS = 60_000;
 const T0 = Date.parse('2026-03-02T00:00:00Z');
