@@ -45,16 +45,6 @@ describeInCodeServer('sidebar', (session, theme) => {
     assert.ok(total < 1000, `activation took ${total} ms in the extension host`);
   });
 
-  it('"Vigil: Start Sandbox Cluster" answers with a clear message', async () => {
-    const { page } = session();
-    await runCommand(page, 'Vigil: Start Sandbox Cluster');
-    // Today the sandbox command is a placeholder; when it works, wait for its "started" message here instead.
-    const message = await waitForNotification(page, /sandbox cluster is not built yet/i);
-    assert.match(message, /Nothing was changed/);
-    await session().shot('start-sandbox');
-    await clearNotifications(page);
-  });
-
   it('the webview follows a live theme switch (its CSS uses only --vscode-* variables)', async () => {
     const { page } = session();
     const color = async (): Promise<string> => (await webviewFrame(page)).locator('#app p').evaluate((p) => getComputedStyle(p).color);
@@ -65,6 +55,15 @@ describeInCodeServer('sidebar', (session, theme) => {
     await session().shot(`switched-to-${other}`);
     await setTheme(session(), theme);
     await waitFor(async () => (await color()) === before, 20_000, `the webview text colour to return to ${before}`);
+  });
+
+  it('"Vigil: Start Sandbox Cluster" starts the sandbox and says where it is', async () => {
+    const { page } = session();
+    await runCommand(page, 'Vigil: Start Sandbox Cluster');
+    const message = await waitForNotification(page, /sandbox cluster started at http:\/\/127\.0\.0\.1:\d+ and connected/i, 90_000);
+    assert.match(message, /suggest mode/);
+    await session().shot('start-sandbox');
+    await clearNotifications(page);
   });
 
   it('the webview logged no errors and no Content Security Policy violations', () => {
