@@ -6,7 +6,8 @@ import { HealingLoop } from '../core/loop/healingLoop';
 import { LeaseKeeper } from '../core/loop/leaseKeeper';
 import type { AutomationMode, SafetySettings } from '../core/model/automation';
 import { DEFAULT_SAFETY } from '../core/model/automation';
-import type { Incident } from '../core/model/incident';
+import { isOpen, type Incident } from '../core/model/incident';
+import { stepRanker } from '../core/learn/remediationRanking';
 import type { Playbook } from '../core/model/playbook';
 import { targetKey } from '../core/model/target';
 import type { ClockPort, Disposable, LoggerPort, MetricsPort, NotifierPort, WorkloadInventory } from '../core/ports';
@@ -123,6 +124,8 @@ export class VigilRuntime implements Disposable {
       playbooks: () => this.playbooks,
       settings: () => this.settings,
       targetContext: (i) => targetContext(i, this.events.inventory()),
+      // steps ranked by what worked before this incident opened, so the order cannot shift under a running incident
+      rankSteps: (playbook, incident) => stepRanker(() => this.engine.list().filter((x) => !isOpen(x) && x.updatedAt < incident.openedAt))(playbook, incident),
       lease: () => this.lease.state,
       identity: this.identity,
       recentLogs: (t) => this.events.recentLogs(t, 20),
