@@ -142,9 +142,10 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
 /** The incident Vigil opened for a fault: on its target (or naming it as affected), opened after injection. */
 function findIncident(list: ReadonlyArray<Incident>, row: DrillRow): Incident | undefined {
   const [ns, name] = row.fault.target.includes('/') ? row.fault.target.split('/') : [undefined, row.fault.target];
-  const matches = list.filter((i) => i.openedAt >= row.injectedAt - 1000 && ((i.target.name === name && (i.target.namespace ?? ns) === ns) || i.diagnosis?.details?.affected?.some((a) => a.name === name)));
-  // prefer the one with the expected diagnosis, then the earliest
-  return matches.sort((a, b) => Number(b.diagnosis?.kind === row.fault.expected) - Number(a.diagnosis?.kind === row.fault.expected) || a.openedAt - b.openedAt)[0];
+  const onTarget = (i: Incident) => i.target.name === name && (i.target.namespace ?? ns) === ns;
+  const matches = list.filter((i) => i.openedAt >= row.injectedAt - 1000 && (onTarget(i) || i.diagnosis?.details?.affected?.some((a) => a.name === name)));
+  // prefer an incident on the fault's own target, then the expected diagnosis, then the earliest
+  return matches.sort((a, b) => Number(onTarget(b)) - Number(onTarget(a)) || Number(b.diagnosis?.kind === row.fault.expected) - Number(a.diagnosis?.kind === row.fault.expected) || a.openedAt - b.openedAt)[0];
 }
 
 export function describeEntry(i: Incident, e: TimelineEntry): string {

@@ -62,7 +62,8 @@ steps:
   - id: cordon-node
     action: cordon
     params: { node: "{{node}}" }
-    verify: { conditions: [], timeoutSeconds: 30 }
+    # cordoning only stops new pods landing there; the pods on the dead node come back only with the drain
+    verify: { conditions: [{ kind: signal-in-band, signal: available_replicas }], timeoutSeconds: 20 }
     onFailure: next
   - id: drain-node
     action: drain
