@@ -6,8 +6,9 @@ import type { ReplayResult } from '../core/learn/replay';
 import { describeAction } from '../core/model/action';
 import { DIAGNOSIS_TITLES, type Evidence } from '../core/model/diagnosis';
 import { isOpen, type Incident, type TimelineEntry } from '../core/model/incident';
-import type { Band, SignalName } from '../core/model/signal';
-import { targetKey, targetLabel, type TargetRef } from '../core/model/target';
+import type { SignalName } from '../core/model/signal';
+import { targetKey, targetLabel } from '../core/model/target';
+import type { LoopSnapshot } from '../core/loop/healingLoop';
 import type { ConnectionView, CopilotModel, IncidentView, ProposalView, ReplayView, SeriesView, ServiceView, TimelineView } from '../webview/protocol';
 
 /** The signals a sparkline shows per service, in order. */
@@ -18,14 +19,8 @@ export const KEY_SIGNALS: ReadonlyArray<{ readonly signal: SignalName; readonly 
   { signal: 'memory', label: 'memory', format: (v) => `${Math.round(v / 1048576)} MiB` },
 ];
 
-export interface SnapshotTarget {
-  readonly target: TargetRef;
-  readonly values: Readonly<Partial<Record<SignalName, number>>>;
-  readonly bands: Readonly<Partial<Record<SignalName, Band>>>;
-  readonly score: number;
-  readonly isAnomaly: boolean;
-  readonly reason: string;
-}
+/** One target of the loop's snapshot, as the view reads it. */
+export type SnapshotTarget = LoopSnapshot['targets'][number];
 
 interface Point {
   readonly v: number | null;

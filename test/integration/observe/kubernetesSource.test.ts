@@ -5,7 +5,7 @@ import { connectKube, type KubeConnection } from '../../../src/infra/kubernetes/
 import { KubernetesSource } from '../../../src/infra/kubernetes/kubernetesSource';
 import { LogTailer, servicesFromInventory } from '../../../src/infra/kubernetes/logTail';
 import { kubectlOk, startChildSandbox, startInProcessSandbox, waitFor, type ChildSandbox, type InProcessSandbox } from '../sandbox/sandboxProcess';
-import { RealClock } from './realClock';
+import { SystemClock } from '../../../src/infra/systemClock';
 
 interface KDeployment {
   metadata: { namespace: string; name: string; annotations?: Record<string, string> };
@@ -57,7 +57,7 @@ async function inventoryMatchesKubectl(source: KubernetesSource, kubeconfig: str
 
 describe('observe: Kubernetes source against the sandbox', function () {
   this.timeout(120_000);
-  const clock = new RealClock();
+  const clock = new SystemClock();
 
   describe('inventory and facts', () => {
     let sandbox: InProcessSandbox;

@@ -5,7 +5,7 @@ import type { SampleFrame } from '../../../src/core/model/signal';
 import { parseProbeSpecs } from '../../../src/core/observe/probeSpec';
 import { createObserveSources, type ObserveSources } from '../../../src/infra/prometheus/observeSources';
 import { startInProcessSandbox, waitFor, type InProcessSandbox } from '../sandbox/sandboxProcess';
-import { RealClock } from './realClock';
+import { SystemClock } from '../../../src/infra/systemClock';
 
 describe('observe: sources wired from config (no Prometheus: direct scrape + logs + probes, merged)', function () {
   this.timeout(60_000);
@@ -28,7 +28,7 @@ describe('observe: sources wired from config (no Prometheus: direct scrape + log
     const url = `http://127.0.0.1:${(health.address() as AddressInfo).port}/healthz`;
     observe = await createObserveSources(
       { kubeconfig: sandbox.kubeconfig, intervalSeconds: 1, rateWindow: '10s', logServices: ['shop/cart'], probes: parseProbeSpecs({ probes: [{ service: 'shop/cart', url, intervalSeconds: 1 }] }, 'test') },
-      new RealClock(),
+      new SystemClock(),
     );
     assert.match(observe.description, /^direct scrape of annotated pods through the API server at http:\/\/127\.0\.0\.1:\d+$/);
     const batches: SampleFrame[][] = [];
@@ -50,7 +50,7 @@ describe('observe: sources wired from config (no Prometheus: direct scrape + log
   });
 
   it('names a bad kubeconfig and a bad context', async () => {
-    await assert.rejects(createObserveSources({ kubeconfig: '/nonexistent/kubeconfig' }, new RealClock()), /Cannot load kubeconfig \/nonexistent\/kubeconfig/);
-    await assert.rejects(createObserveSources({ kubeconfig: sandbox.kubeconfig, context: 'prod' }, new RealClock()), /Kubeconfig has no context "prod"; known: /);
+    await assert.rejects(createObserveSources({ kubeconfig: '/nonexistent/kubeconfig' }, new SystemClock()), /Cannot load kubeconfig \/nonexistent\/kubeconfig/);
+    await assert.rejects(createObserveSources({ kubeconfig: sandbox.kubeconfig, context: 'prod' }, new SystemClock()), /Kubeconfig has no context "prod"; known: /);
   });
 });

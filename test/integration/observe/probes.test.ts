@@ -5,7 +5,7 @@ import type { SampleFrame } from '../../../src/core/model/signal';
 import { parseProbeSpecs } from '../../../src/core/observe/probeSpec';
 import { ProbeSource, runProbe } from '../../../src/infra/probes/httpProbe';
 import { waitFor } from '../sandbox/sandboxProcess';
-import { RealClock } from './realClock';
+import { SystemClock } from '../../../src/infra/systemClock';
 
 describe('observe: synthetic HTTP probes', function () {
   this.timeout(30_000);
@@ -49,7 +49,7 @@ describe('observe: synthetic HTTP probes', function () {
 
   it('streams probe_success and probe_latency per service', async () => {
     const probes = parseProbeSpecs({ probes: [{ service: 'shop/cart', url: `${base}/ok`, intervalSeconds: 1 }, { service: 'shop/checkout', url: `${base}/fail`, intervalSeconds: 1 }] }, 'test');
-    const source = new ProbeSource(probes, { clock: new RealClock() });
+    const source = new ProbeSource(probes, { clock: new SystemClock() });
     const frames: SampleFrame[] = [];
     const sub = source.subscribe((f) => frames.push(...f));
     try {

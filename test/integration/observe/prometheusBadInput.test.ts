@@ -8,7 +8,7 @@ import { PrometheusClient, PrometheusError } from '../../../src/infra/prometheus
 import { PrometheusSource } from '../../../src/infra/prometheus/prometheusSource';
 import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '../../../src/infra/prometheus/prometheusLauncher';
 import { waitFor } from '../sandbox/sandboxProcess';
-import { RealClock } from './realClock';
+import { SystemClock } from '../../../src/infra/systemClock';
 
 /** A small real HTTP server whose answer each test sets. */
 async function server(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
@@ -17,7 +17,7 @@ async function server(handler: http.RequestListener): Promise<{ url: string; clo
   return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, close: () => new Promise((r) => s.close(() => r())) };
 }
 
-const clock = new RealClock();
+const clock = new SystemClock();
 
 /** Streams from `url` until a status matching `re` shows; asserts nothing escaped. */
 async function statusFor(client: PrometheusClient, re: RegExp, state: SourceStatus['state'] = 'down'): Promise<SourceStatus> {

@@ -9,7 +9,7 @@ import { PrometheusSource } from '../../../src/infra/prometheus/prometheusSource
 import { ScrapeSource } from '../../../src/infra/prometheus/scrapeSource';
 import { prometheusUnavailable } from '../../../src/infra/prometheus/prometheusLauncher';
 import { startChildSandbox, waitFor, type ChildSandbox } from '../sandbox/sandboxProcess';
-import { RealClock } from './realClock';
+import { SystemClock } from '../../../src/infra/systemClock';
 import { RestartablePrometheus } from './restartablePrometheus';
 
 const SERVICE_SIGNALS: SignalName[] = ['request_rate', 'error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'memory', 'restarts', 'available_replicas'];
@@ -41,7 +41,7 @@ function close(a: number, b: number, rel: number, abs = 1e-9): boolean {
 
 describe('observe: Prometheus source and direct scrape against the sandbox', function () {
   this.timeout(300_000);
-  const clock = new RealClock();
+  const clock = new SystemClock();
   let sandbox: ChildSandbox;
   let prom: RestartablePrometheus;
   let promSource: PrometheusSource;
