@@ -462,7 +462,8 @@ export class Engine implements Disposable {
     }
     this.state.consecutiveFailures++;
     await this.saveState();
-    if (verdict.status === 'inconclusive') {
+    // no evidence is never success and escalates; only a cordon, which prepares the drain, hands on to it
+    if (verdict.status === 'inconclusive' && !(step.action === 'cordon' && step.onFailure === 'next')) {
       await this.escalate(id, `could not verify step "${step.id}": ${verdict.summary}`);
       return;
     }
