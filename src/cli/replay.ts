@@ -1,9 +1,8 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { formatReplay, replayIncident } from '../core/learn/replay';
-import { describeAction } from '../core/model/action';
 import { DIAGNOSIS_TITLES } from '../core/model/diagnosis';
-import type { Incident } from '../core/model/incident';
+import { describeTimelineEntry, type Incident } from '../core/model/incident';
 import { targetLabel } from '../core/model/target';
 import { loadPlaybooks } from '../infra/playbookFiles';
 import { FileStore } from '../infra/store/fileStore';
@@ -48,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   const start = Math.min(incident.openedAt, ...incident.recording.frames.map((f) => f.t), ...incident.recording.facts.map((f) => f.t));
   if (mode === 'recorded') {
     const lines = [`Recorded timeline of ${incident.id} (${targetLabel(incident.target)})`, ''];
-    for (const e of incident.timeline) lines.push(`  +${String(Math.round((e.t - start) / 1000)).padStart(5)}s  ${e.kind.padEnd(10)} ${recordedText(e)}`);
+    for (const e of incident.timeline) lines.push(`  +${String(Math.round((e.t - start) / 1000)).padStart(5)}s  ${e.kind.padEnd(10)} ${describeTimelineEntry(e)}`);
     console.log(values.json ? JSON.stringify(incident.timeline) : lines.join('\n'));
     return 0;
   }
@@ -83,31 +82,4 @@ async function load(ref: string, store: FileStore, stateDir: string): Promise<In
   const i = await store.loadIncident(ref);
   if (!i) throw new Error(`vigil replay: no incident "${ref}" in ${stateDir}; list them with \`vigil replay --list --state-dir ${stateDir}\``);
   return i;
-}
-
-function recordedText(e: Incident['timeline'][number]): string {
-  switch (e.kind) {
-    case 'detected':
-      return e.anomaly.reason;
-    case 'diagnosed':
-      return `${DIAGNOSIS_TITLES[e.diagnosis.kind]} (${Math.round(e.diagnosis.confidence * 100)}%): ${e.diagnosis.summary}`;
-    case 'proposed':
-      return `proposed ${describeAction(e.action)}`;
-    case 'refused':
-      return `held by ${e.gates.refusedBy?.gate}: ${e.gates.refusedBy?.reason}`;
-    case 'acted':
-      return e.result.summary;
-    case 'action-failed':
-      return `${describeAction(e.action)} failed: ${e.error}`;
-    case 'verified':
-      return `${e.verdict.status}: ${e.verdict.summary}`;
-    case 'escalated':
-      return e.reason;
-    case 'resolved':
-      return `${e.outcome.kind}${e.outcome.recoveredBy ? ` by ${e.outcome.recoveredBy}` : ''}`;
-    case 'note':
-      return e.text;
-    default:
-      return `${e.stepId} by ${e.by}`;
-  }
 }

@@ -5,7 +5,7 @@
 import type { ReplayResult } from '../core/learn/replay';
 import { describeAction } from '../core/model/action';
 import { DIAGNOSIS_TITLES, type Evidence } from '../core/model/diagnosis';
-import { isOpen, type Incident, type TimelineEntry } from '../core/model/incident';
+import { describeTimelineEntry, isOpen, type Incident, type TimelineEntry } from '../core/model/incident';
 import type { SignalName } from '../core/model/signal';
 import { targetKey, targetLabel } from '../core/model/target';
 import type { LoopSnapshot } from '../core/loop/healingLoop';
@@ -82,36 +82,6 @@ export function timeText(t: number, start: number): string {
   return `+${Math.max(0, Math.round((t - start) / 1000))}s`;
 }
 
-/** One timeline entry in words, the way `vigil demo` and `vigil replay --with recorded` tell it. */
-export function describeEntry(e: TimelineEntry): string {
-  switch (e.kind) {
-    case 'detected':
-      return e.anomaly.reason;
-    case 'diagnosed':
-      return `${DIAGNOSIS_TITLES[e.diagnosis.kind]} (${Math.round(e.diagnosis.confidence * 100)}%): ${e.diagnosis.summary}`;
-    case 'proposed':
-      return `proposed ${describeAction(e.action)}${e.gates.needsApproval ? ' (waiting for approval)' : ''}`;
-    case 'refused':
-      return `held by ${e.gates.refusedBy?.gate ?? 'a gate'}: ${e.gates.refusedBy?.reason ?? ''}`;
-    case 'approved':
-    case 'rejected':
-    case 'snoozed':
-      return `${e.kind} step ${e.stepId} by ${e.by}`;
-    case 'acted':
-      return e.result.summary;
-    case 'action-failed':
-      return `${describeAction(e.action)} failed: ${e.error}`;
-    case 'verified':
-      return `${e.verdict.status}: ${e.verdict.summary}`;
-    case 'escalated':
-      return `escalated: ${e.reason}`;
-    case 'resolved':
-      return `${e.outcome.kind}${e.outcome.recoveredBy ? ` by step "${e.outcome.recoveredBy}"` : ''}`;
-    case 'note':
-      return e.text;
-  }
-}
-
 function evidenceText(e: Evidence): { kind: string; text: string } {
   switch (e.kind) {
     case 'anomaly':
@@ -162,7 +132,7 @@ export function incidentView(i: Incident): IncidentView {
         ? { status: 'pending', summary: 'verifying the fix…', checks: [] }
         : undefined,
     outcome: i.outcome ? `${i.outcome.kind}${i.outcome.label ? ` (labelled ${i.outcome.label})` : ''}` : undefined,
-    timeline: i.timeline.map((e) => ({ at: timeText(e.t, i.openedAt), kind: e.kind, text: describeEntry(e) })),
+    timeline: i.timeline.map((e) => ({ at: timeText(e.t, i.openedAt), kind: e.kind, text: describeTimelineEntry(e) })),
   };
 }
 
@@ -199,7 +169,7 @@ export function replayView(i: Incident, mode: 'recorded' | 'current', result?: R
   const start = Math.min(i.openedAt, ...i.recording.frames.map((f) => f.t), ...i.recording.facts.map((f) => f.t));
   const events: TimelineView[] =
     mode === 'recorded' || !result
-      ? i.timeline.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: describeEntry(e) }))
+      ? i.timeline.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: describeTimelineEntry(e) }))
       : result.events.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: e.text }));
   return { incidentId: i.id, target: targetLabel(i.target), mode, events, comparison: mode === 'current' && result ? result.comparison : [] };
 }

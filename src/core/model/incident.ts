@@ -1,6 +1,6 @@
-import type { ActionResult, ActionSpec } from './action';
+import { describeAction, type ActionResult, type ActionSpec } from './action';
 import type { Anomaly } from './anomaly';
-import type { Diagnosis } from './diagnosis';
+import { DIAGNOSIS_TITLES, type Diagnosis } from './diagnosis';
 import type { ClusterFact, LogLine } from './fact';
 import type { GateDecision } from './gate';
 import type { SampleFrame } from './signal';
@@ -88,4 +88,34 @@ export interface Incident {
 
 export function isOpen(i: Pick<Incident, 'state'>): boolean {
   return i.state !== 'recovered' && i.state !== 'escalated' && i.state !== 'closed';
+}
+
+/** One timeline entry in words, as the sidebar and `vigil replay --with recorded` tell it. */
+export function describeTimelineEntry(e: TimelineEntry): string {
+  switch (e.kind) {
+    case 'detected':
+      return e.anomaly.reason;
+    case 'diagnosed':
+      return `${DIAGNOSIS_TITLES[e.diagnosis.kind]} (${Math.round(e.diagnosis.confidence * 100)}%): ${e.diagnosis.summary}`;
+    case 'proposed':
+      return `proposed ${describeAction(e.action)}${e.gates.needsApproval ? ' (waiting for approval)' : ''}`;
+    case 'refused':
+      return `held by ${e.gates.refusedBy?.gate ?? 'a gate'}: ${e.gates.refusedBy?.reason ?? ''}`;
+    case 'approved':
+    case 'rejected':
+    case 'snoozed':
+      return `${e.kind} step ${e.stepId} by ${e.by}`;
+    case 'acted':
+      return e.result.summary;
+    case 'action-failed':
+      return `${describeAction(e.action)} failed: ${e.error}`;
+    case 'verified':
+      return `${e.verdict.status}: ${e.verdict.summary}`;
+    case 'escalated':
+      return `escalated: ${e.reason}`;
+    case 'resolved':
+      return `${e.outcome.kind}${e.outcome.recoveredBy ? ` by step "${e.outcome.recoveredBy}"` : ''}`;
+    case 'note':
+      return e.text;
+  }
 }
