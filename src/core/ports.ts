@@ -112,6 +112,28 @@ export interface ModelPort {
   fineTune(serviceKey: string, windows: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>>>): Promise<{ readonly loss: number }>;
   save(serviceKey: string): Promise<void>;
   load(serviceKey: string): Promise<boolean>;
+  /**
+   * Trains a candidate from scratch on the older normal windows (oldest first), scores it and the current
+   * model on the newest `holdout` windows, keeps the better and saves it. Optional: not every model retrains.
+   */
+  retrain?(serviceKey: string, windows: ReadonlyArray<ReadonlyArray<ReadonlyArray<number>>>, options?: { readonly holdout?: number }): Promise<RetrainRecord>;
+}
+
+/** What one retraining did: both models' error on the held-out recent windows, and which was kept. */
+export interface RetrainRecord {
+  readonly service: string;
+  readonly t: number;
+  /** Mean reconstruction error on the held-out windows (the service's own scaled units; lower is better). */
+  readonly oldLoss: number;
+  readonly newLoss: number;
+  /** Share of held-out (normal) windows each model scores at or above 0.9: its false-positive rate. */
+  readonly oldFalsePositiveRate: number;
+  readonly newFalsePositiveRate: number;
+  readonly kept: 'new' | 'previous';
+  /** Windows trained on and held out. */
+  readonly windows: number;
+  readonly holdout: number;
+  readonly reason: string;
 }
 
 /** Persistence of incidents, learned state and the audit log. */

@@ -131,6 +131,25 @@ export function alertStands(state: LearningState, target: string, evidence: Read
   return stat.length > 0 && stat.every((e) => passes(get(e), e.value));
 }
 
+/**
+ * The live loop's gate: an alert the learned thresholds say does not stand is kept as a score but not
+ * raised, and its reason says which learned level held it back. The evidence is the bench's: the firing
+ * rules' and the fused anomaly's. Nothing learned for the target: the anomaly passes unchanged.
+ */
+export function holdBackByLearnedThresholds(state: LearningState, anomaly: Anomaly, ruleAnomalies: ReadonlyArray<Anomaly>, rules: ReadonlyArray<Rule>): Anomaly {
+  if (!anomaly.isAnomaly) return anomaly;
+  const target = targetKey(anomaly.target);
+  const prefix = `${target}|`;
+  if (!Object.keys(state.thresholds).some((k) => k.startsWith(prefix))) return anomaly;
+  const evidence = [...ruleAnomalies.flatMap((a) => evidenceOfAnomaly(a, rules)), ...evidenceOfAnomaly(anomaly, rules)];
+  if (evidence.length === 0 || alertStands(state, target, evidence)) return anomaly;
+  const held = evidence
+    .map((e) => ({ e, t: state.thresholds[thresholdKey(target, e.detector, e.signal)] }))
+    .filter((x) => x.t && !passes(x.t, x.e.value))
+    .map((x) => `${x.e.detector}${x.e.signal && !x.e.detector.endsWith(x.e.signal) ? `/${x.e.signal}` : ''} ${fmt(x.e.value)} ${x.t!.direction === 'above' ? '<' : '>'} learned ${fmt(x.t!.value)}`);
+  return { ...anomaly, isAnomaly: false, reason: `${anomaly.reason} (held back by learned thresholds: ${held.join(', ') || 'no evidence clears them'}; \`vigil thresholds\` lists and reverts them)` };
+}
+
 /** A labeled incident reduced to what tuning needs: per detector, its strongest evidence. */
 export interface LabeledAlert {
   readonly incidentId: string;

@@ -10,9 +10,11 @@ import { isOpen } from '../model/incident';
 import type { Band, BadDirection, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, type TargetRef } from '../model/target';
 import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
-import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, SourceStatus, StorePort } from '../ports';
+import { holdBackByLearnedThresholds, type LearningState } from '../learn/thresholdTuning';
+import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, SourceStatus, StorePort } from '../ports';
 import type { VerificationEvidence } from '../verify/verifier';
 import type { Engine } from './engine';
+import { ModelEvidence, explainModelAnomaly, type ModelEvidenceOptions } from './modelEvidence';
 
 export interface HealingLoopDeps {
   readonly clock: ClockPort;
@@ -26,6 +28,11 @@ export interface HealingLoopDeps {
   readonly correlator?: Correlator;
   /** Save detector state every this many frames per target (and on dispose). */
   readonly persistEvery?: number;
+  /** The multi-signal model: scored asynchronously per service and fused into the next frame (see ModelEvidence). */
+  readonly model?: ModelPort;
+  readonly modelOptions?: ModelEvidenceOptions;
+  /** Learned thresholds: an anomaly they say does not stand is scored but not raised. */
+  readonly thresholds?: () => LearningState | undefined;
 }
 
 /** What the loop saw most recently, for the UI and for verification. */
@@ -71,9 +78,11 @@ export class HealingLoop implements VerificationEvidence, Disposable {
   private savedStates: Record<string, { detector: DetectorState; rules: RuleState }> = {};
   private lastFrameT = 0;
   private persisting: Promise<void> = Promise.resolve();
+  readonly modelEvidence: ModelEvidence | undefined;
 
   constructor(private readonly deps: HealingLoopDeps) {
     this.correlator = deps.correlator ?? new Correlator();
+    this.modelEvidence = deps.model && new ModelEvidence(deps.model, deps.logger.child('model'), deps.store, deps.modelOptions, () => deps.clock.now());
   }
 
   /** Reloads detector state (no new warm-up after a restart) and subscribes to the sources. */
@@ -121,10 +130,13 @@ export class HealingLoop implements VerificationEvidence, Disposable {
       st.frames++;
       const ruleAnomalies = st.rules.step(frame);
       const bandsBefore = st.detector.bands();
-      const step = stepFrame(st.detector, frame, undefined, ruleAnomalies);
-      const anomaly = badDirectionOnly(toAnomaly(frame.target, step));
+      const step = stepFrame(st.detector, frame, this.modelEvidence?.evidence(frame), ruleAnomalies);
+      this.modelEvidence?.settle(frame, step.isAnomaly || ruleAnomalies.some((a) => a.isAnomaly));
+      const learned = this.deps.thresholds?.();
+      const fused = explainModelAnomaly(badDirectionOnly(toAnomaly(frame.target, step)));
+      const anomaly = learned ? holdBackByLearnedThresholds(learned, fused, ruleAnomalies, this.deps.rules ?? DEFAULT_RULES) : fused;
       st.lastAnomaly = anomaly;
-      if (!anomaly.isAnomaly) st.healthyBands = bandsBefore;
+      if (!fused.isAnomaly) st.healthyBands = bandsBefore;
       if (anomaly.isAnomaly) {
         this.deps.logger.log('debug', `anomaly on ${targetKey(frame.target)} score ${anomaly.score.toFixed(2)}: ${anomaly.reason}`);
         updates.push(...this.correlator.observeAnomaly(anomaly));
