@@ -42,14 +42,10 @@ import type { Anomaly } from '../../src/core/model/anomaly';
 import type { Incident, TimelineEntry } from '../../src/core/model/incident';
 import type { SampleFrame } from '../../src/core/model/signal';
 import { targetKey } from '../../src/core/model/target';
-import { ScrapeSignalComputer } from '../../src/core/observe/scrapeSignals';
 import { SIGNAL_DEFINITIONS } from '../../src/core/observe/signalCatalogue';
 import type { WorkloadInventory } from '../../src/core/ports';
-import { buildInventory, type ClusterObjects } from '../../src/infra/kubernetes/inventory';
-import { parseTextFormat } from '../../src/infra/prometheus/textFormat';
 import type { Deployment, Pod } from '../../src/sandbox/sim/objects';
-import { Simulation } from '../../src/sandbox/sim/simulation';
-import { ObjectStore } from '../../src/sandbox/store';
+import { VirtualCluster } from './virtualCluster';
 
 const SEED = Number(process.env.VIGIL_BENCH_SEED ?? 11);
 const SCRAPE_MS = 5_000;
@@ -121,38 +117,27 @@ interface Step {
   readonly alerts: ReadonlyArray<{ readonly anomaly: Anomaly; readonly evidence: ReadonlyArray<AlertEvidence> }>;
 }
 
-function inventoryOf(store: ObjectStore): WorkloadInventory {
-  const list = (r: 'pods' | 'deployments' | 'replicasets' | 'nodes') => store.list(r).items as unknown[];
-  return buildInventory({ pods: list('pods'), deployments: list('deployments'), replicaSets: list('replicasets'), nodes: list('nodes') } as unknown as ClusterObjects);
-}
-
 /** Runs the simulation once and records what the detectors raised at the default thresholds, every 5 s. */
 function record(episodes: Episode[]): { steps: Step[]; end: number } {
-  let t = T0;
-  const store = new ObjectStore(20_000, () => t);
-  const sim = new Simulation(store, { seed: SEED, daySeconds: 86_400, podStartDelayMs: 1000, evictionTimeoutMs: 20_000, now: () => t });
-  sim.seedTopology();
-  const scraper = new ScrapeSignalComputer(30_000);
+  const vc = new VirtualCluster({ seed: SEED, daySeconds: 86_400, t0: T0, podStartDelayMs: 1000, evictionTimeoutMs: 20_000 });
   const detectors = new Map<string, { d: StreamingDetector; r: RuleEngine }>();
   const steps: Step[] = [];
   const end = T0 + (WARMUP_S + EPISODES * EPISODE_S) * 1000;
   const pending = [...episodes];
-  while (t < end) {
-    for (let k = 0; k < SCRAPE_MS / TICK_MS; k++) {
-      t += TICK_MS;
-      sim.tick();
+  while (vc.t < end) {
+    vc.advance(SCRAPE_MS, TICK_MS, () => {
+      const t = vc.t;
       while (pending.length && T0 + pending[0].at * 1000 <= t) {
         const e = pending.shift()!;
         if (!e.request) continue;
-        const r = sim.handleControl('POST', '/sandbox/v1/faults', e.request);
-        if (r.status !== 201) throw new Error(`fault ${e.label} refused: ${JSON.stringify(r.body)}`);
+        const r = vc.inject(e.request);
         e.start = t;
         e.end = t + Number(e.request.durationSeconds) * 1000;
-        e.id = String((r.body as { id?: string }).id);
+        e.id = r.id;
       }
-    }
-    scraper.ingest(t, parseTextFormat(sim.allMetrics(), 'sandbox').samples);
-    const frames = scraper.compute(t);
+    });
+    const t = vc.t;
+    const frames = vc.scrape();
     const alerts: Step['alerts'][number][] = [];
     for (const f of frames) {
       if (f.target.kind === 'pod') continue;
@@ -163,10 +148,10 @@ function record(episodes: Episode[]): { steps: Step[]; end: number } {
       const anomaly = badDirectionOnly(toAnomaly(f.target, stepFrame(s.d, f, undefined, rules)));
       if (anomaly.isAnomaly) alerts.push({ anomaly, evidence: [...rules.flatMap((a) => evidenceOfAnomaly(a, DEFAULT_RULES)), ...evidenceOfAnomaly(anomaly, DEFAULT_RULES)] });
     }
-    steps.push({ t, frames: frames.filter((f) => f.target.kind !== 'pod'), inventory: inventoryOf(store), alerts });
+    steps.push({ t, frames: frames.filter((f) => f.target.kind !== 'pod'), inventory: vc.inventory(), alerts });
   }
   // ground truth from the simulation: a fault lasts until the service recovered, not just until it was lifted
-  const records = (sim.handleControl('GET', '/sandbox/v1/faults', undefined).body as { items: Array<{ id: string; recoveredAt?: string; endedAt?: string }> }).items;
+  const records = vc.faultRecords();
   for (const e of episodes) {
     const rec = records.find((x) => x.id === e.id);
     const until = Date.parse(rec?.recoveredAt ?? rec?.endedAt ?? '');
@@ -349,15 +334,12 @@ function thresholdBench(): boolean {
 
 function rankingBench(): boolean {
   const playbook = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURCE).playbooks.find((p) => p.name === 'crash-loop')!;
-  let t = T0;
-  const store = new ObjectStore(20_000, () => t);
-  const sim = new Simulation(store, { seed: SEED, daySeconds: 86_400, podStartDelayMs: 1000, evictionTimeoutMs: 20_000, now: () => t });
-  sim.seedTopology();
+  const vc = new VirtualCluster({ seed: SEED, daySeconds: 86_400, t0: T0, podStartDelayMs: 1000, evictionTimeoutMs: 20_000 });
+  const { store, sim } = vc;
   const run = (ms: number, each?: () => boolean): boolean => {
-    const end = t + ms;
-    while (t < end) {
-      t += TICK_MS;
-      sim.tick();
+    const end = vc.t + ms;
+    while (vc.t < end) {
+      vc.advance(TICK_MS, TICK_MS);
       if (each?.()) return true;
     }
     return false;
@@ -379,7 +361,7 @@ function rankingBench(): boolean {
     const learning = n > 3;
     const r = sim.handleControl('POST', '/sandbox/v1/faults', { fault: 'crash-loop', target: `${ns}/${app}` });
     if (r.status !== 201) throw new Error(`crash-loop refused: ${JSON.stringify(r.body)}`);
-    const openedAt = t;
+    const openedAt = vc.t;
     run(20_000); // detected and diagnosed
     const ranked = learning ? rankPlaybook(playbook, history, { diagnosis: 'crash-loop', target: targetKey(target) }) : { playbook, explanations: [] as string[] };
     const timeline: TimelineEntry[] = [];
@@ -394,17 +376,17 @@ function rankingBench(): boolean {
         action = { kind: 'rollout-restart', namespace: ns, deployment: app };
         store.mutate('deployments', ns, app, (o) => {
           const tpl = (o as Deployment).spec.template;
-          tpl.metadata = { ...tpl.metadata, annotations: { ...tpl.metadata?.annotations, 'kubectl.kubernetes.io/restartedAt': new Date(t).toISOString() } };
+          tpl.metadata = { ...tpl.metadata, annotations: { ...tpl.metadata?.annotations, 'kubectl.kubernetes.io/restartedAt': new Date(vc.t).toISOString() } };
         });
       } else {
         action = { kind: 'rollback', namespace: ns, deployment: app };
         store.mutate('deployments', ns, app, (o) => {
           const tpl = (o as Deployment).spec.template;
-          tpl.metadata = { ...tpl.metadata, annotations: { ...tpl.metadata?.annotations, 'vigil.dev/rolled-back-at': new Date(t).toISOString() } };
+          tpl.metadata = { ...tpl.metadata, annotations: { ...tpl.metadata?.annotations, 'vigil.dev/rolled-back-at': new Date(vc.t).toISOString() } };
         });
       }
-      const actedAt = t;
-      timeline.push({ t, kind: 'acted', stepId: step.id, result: { action, dryRun: false, changed: true, summary: step.id } });
+      const actedAt = vc.t;
+      timeline.push({ t: vc.t, kind: 'acted', stepId: step.id, result: { action, dryRun: false, changed: true, summary: step.id } });
       // the playbook's own verification: every pod ready, no new restart, held for stableForSeconds
       const stable = (step.verify.stableForSeconds ?? 0) * 1000;
       let healthySince: number | undefined;
@@ -414,29 +396,29 @@ function rankingBench(): boolean {
         const restarted = now.some((p) => restarts(p) > (seen.get(p.metadata.uid as string) ?? 0));
         seen = new Map(now.map((p) => [p.metadata.uid as string, restarts(p)]));
         const healthy = !restarted && now.length >= replicas() && now.every(ready);
-        healthySince = healthy ? (healthySince ?? t) : undefined;
-        return healthySince !== undefined && t - healthySince >= stable;
+        healthySince = healthy ? (healthySince ?? vc.t) : undefined;
+        return healthySince !== undefined && vc.t - healthySince >= stable;
       });
-      timeline.push({ t, kind: 'verified', stepId: step.id, verdict: { status: ok ? 'recovered' : 'not-recovered', t, checks: [], summary: ok ? `recovered ${Math.round((t - actedAt) / 1000)} s after the action` : 'still crashing' } });
+      timeline.push({ t: vc.t, kind: 'verified', stepId: step.id, verdict: { status: ok ? 'recovered' : 'not-recovered', t: vc.t, checks: [], summary: ok ? `recovered ${Math.round((vc.t - actedAt) / 1000)} s after the action` : 'still crashing' } });
       if (ok) {
         recoveredBy = step.id;
         break;
       }
     }
-    const recoverMs = t - openedAt;
+    const recoverMs = vc.t - openedAt;
     ttr.push(recoverMs);
     history.push({
       id: `crash-${n}`,
       target,
       openedAt,
-      updatedAt: t,
+      updatedAt: vc.t,
       state: recoveredBy ? 'recovered' : 'escalated',
       diagnosis: { kind: 'crash-loop', target, confidence: 0.9, t: openedAt, summary: 'crash loop', evidence: [] },
       playbook: playbook.name,
       stepIndex: 0,
       timeline,
       recording: { frames: [], facts: [], logs: [] },
-      outcome: recoveredBy ? { kind: 'recovered', t, recoveredBy } : { kind: 'escalated', t },
+      outcome: recoveredBy ? { kind: 'recovered', t: vc.t, recoveredBy } : { kind: 'escalated', t: vc.t },
     });
     rows.push([`crash-${n}`, learning ? 'ranked' : 'author', ranked.playbook.steps.map((s) => s.id).join(' → '), timeline.filter((e) => e.kind === 'acted').map((e) => (e.kind === 'acted' ? e.stepId : '')).join(', '), recoveredBy ? `${Math.round(recoverMs / 1000)} s` : 'escalated']);
     if (n === 4) explained.push(...ranked.explanations);
