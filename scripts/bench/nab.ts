@@ -2,14 +2,14 @@
  * NAB benchmark: runs `vigil detect`'s code path (CsvDetection) on every NAB file, one configuration for the
  * whole corpus, no look-ahead, and scores it with the published NAB rules (scripts/bench/nabScorer.ts).
  *
- *   npm run bench:nab -- --data ../shared/benchmarks/nab [--out scores.json]
+ *   npm run bench:nab -- --data ../shared/benchmarks/nab [--out scores.json] [--per-file]
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CsvDetection } from '../../src/core/detect/csvDetection';
 import { parseTimestamp } from '../../src/core/detect/csvSignals';
-import { NAB_PROFILES, optimiseThreshold, windowsToRows, type NabFile } from './nabScorer';
+import { NAB_PROFILES, breakdown, optimiseThreshold, windowsToRows, type NabFile } from './nabScorer';
 
 const PUBLISHED: ReadonlyArray<readonly [string, number, number, number]> = [
   ['ARTime', 74.9, 65.1, 80.4],
@@ -53,7 +53,7 @@ export function loadCorpus(dataDir: string): NabFile[] {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, out: { type: 'string' }, 'per-file': { type: 'boolean' } } });
   const dataDir = path.resolve(values.data ?? '../shared/benchmarks/nab');
   try {
     readdirSync(path.join(dataDir, 'data'));
@@ -85,7 +85,29 @@ function main(): void {
     const b = name === ours[0] ? '**' : '';
     console.log(`| ${b}${name}${b} | ${s.toFixed(1)} | ${fp.toFixed(1)} | ${fn.toFixed(1)} |`);
   }
+  if (values['per-file']) printBreakdown(files, results[0].threshold);
   if (values.out) writeFileSync(values.out, JSON.stringify({ results, files: files.map((f) => ({ name: f.name, windows: f.windows, scores: f.scores })) }));
+}
+
+/** Per file and per category at the standard profile's threshold: where the raw score is won and lost. */
+function printBreakdown(files: ReadonlyArray<NabFile>, threshold: number): void {
+  const rows = breakdown(files, NAB_PROFILES.standard, threshold);
+  const line = (name: string, r: { windows: number; tp: number; tpReward: number; fn: number; fp: number; fpCost: number; fpBeforeFirst: number; raw: number }) =>
+    `| ${name} | ${r.windows} | ${r.tp} | ${r.tpReward.toFixed(2)} | ${r.fn} | ${r.fp} | ${r.fpCost.toFixed(2)} | ${r.fpBeforeFirst.toFixed(2)} | ${r.raw.toFixed(2)} |`;
+  const header = ['', `standard profile at threshold ${threshold.toFixed(4)}: raw contributions (TP reward: 1 per window detected at its start)`, '',
+    '| file | windows | TP | TP reward | FN | FP | FP cost | of it before 1st window | raw |', '|---|---|---|---|---|---|---|---|---|'];
+  console.log(header.join('\n'));
+  const byCategory = new Map<string, Array<(typeof rows)[number]>>();
+  for (const r of rows) {
+    console.log(line(r.name, r));
+    const c = r.name.split('/')[0];
+    byCategory.set(c, [...(byCategory.get(c) ?? []), r]);
+  }
+  console.log(['', '| category | windows | TP | TP reward | FN | FP | FP cost | of it before 1st window | raw |', '|---|---|---|---|---|---|---|---|---|'].join('\n'));
+  for (const [c, rs] of byCategory) {
+    const sum = (k: 'windows' | 'tp' | 'tpReward' | 'fn' | 'fp' | 'fpCost' | 'fpBeforeFirst' | 'raw') => rs.reduce((a, r) => a + r[k], 0);
+    console.log(line(c, { windows: sum('windows'), tp: sum('tp'), tpReward: sum('tpReward'), fn: sum('fn'), fp: sum('fp'), fpCost: sum('fpCost'), fpBeforeFirst: sum('fpBeforeFirst'), raw: sum('raw') }));
+  }
 }
 
 if (require.main === module) main();

@@ -190,3 +190,45 @@ export function scoreAtThreshold(files: ReadonlyArray<NabFile>, profile: CostPro
   });
   return { threshold, raw, tp, fp, fn };
 }
+
+/** Where one file's raw score comes from at a threshold: window rewards, misses, and false positives. */
+export interface FileBreakdown {
+  readonly name: string;
+  readonly windows: number;
+  readonly tp: number;
+  /** Sum of the rewards of detected windows (1 per window at its very start). */
+  readonly tpReward: number;
+  readonly fn: number;
+  readonly fp: number;
+  /** Cost of the false positives (negative), and the part of it before the first window. */
+  readonly fpCost: number;
+  readonly fpBeforeFirst: number;
+  readonly raw: number;
+}
+
+/** Per-file raw score contributions at a fixed threshold (detections are score >= threshold). */
+export function breakdown(files: ReadonlyArray<NabFile>, profile: CostProfile, threshold: number): FileBreakdown[] {
+  return files.map((f) => {
+    const s = sweepPoints(f, profile, 0);
+    const firstWindow = f.windows.length ? f.windows[0][0] : Number.POSITIVE_INFINITY;
+    const probation = probationLength(f.scores.length);
+    const windowBest = new Map<number, number>();
+    const seen = new Set<number>();
+    let fp = 0;
+    let fpCost = 0;
+    let fpBeforeFirst = 0;
+    s.points.forEach((p, k) => {
+      if (p.window >= 0) seen.add(p.window);
+      if (p.score < threshold) return;
+      if (p.window < 0) {
+        fp++;
+        fpCost += p.weight;
+        if (probation + k < firstWindow) fpBeforeFirst += p.weight;
+      } else windowBest.set(p.window, Math.max(windowBest.get(p.window) ?? -Infinity, p.weight));
+    });
+    let tpReward = 0;
+    for (const v of windowBest.values()) tpReward += v;
+    const fn = seen.size - windowBest.size;
+    return { name: f.name, windows: seen.size, tp: windowBest.size, tpReward, fn, fp, fpCost, fpBeforeFirst, raw: tpReward + fpCost - fn * profile.fnWeight };
+  });
+}

@@ -1,5 +1,27 @@
 import { CsvInputError, CsvSignalParser } from './csvSignals';
+import { DEFAULT_FUSION_CONFIG, type FusionConfig } from './fusion';
+import { DEFAULT_SIGNAL_CONFIG, type SignalDetectorConfig } from './signalDetector';
 import { StreamingDetector, type DetectionStep } from './streamingDetector';
+
+/**
+ * The univariate CSV profile of the detector, used by `vigil detect` and so by bench:nab: one configuration for
+ * every file. It differs from the live defaults only where a single signal with no other evidence needs it:
+ * contextual novelty may alarm on its own (the live agent gates it, since one noisy signal among eight would page),
+ * and a value past everything seen so far earns extra evidence (spatial novelty, as in ARTime/HTM). Measured on NAB
+ * (bench:nab, standard): 64.0 with the live defaults, 66.2 ungating novelty, 72.4 adding the range evidence.
+ */
+export const CSV_SIGNAL_CONFIG: SignalDetectorConfig = {
+  ...DEFAULT_SIGNAL_CONFIG,
+  noveltyGate: Number.NEGATIVE_INFINITY,
+  rangeGain: 16,
+  rangeBase: 1.5,
+};
+export const CSV_FUSION_CONFIG: FusionConfig = DEFAULT_FUSION_CONFIG;
+
+/** A fresh detector with the univariate CSV profile. */
+export function newCsvDetector(): StreamingDetector {
+  return new StreamingDetector({}, undefined, CSV_FUSION_CONFIG, CSV_SIGNAL_CONFIG);
+}
 
 export interface CsvDetectionOptions {
   /** Leading rows treated as known-normal history: learned from, reported with score 0. */
@@ -21,7 +43,7 @@ export class CsvDetection {
 
   constructor(private readonly source: string, private readonly options: CsvDetectionOptions = {}) {
     this.parser = new CsvSignalParser(source, options.disorder ?? 'error');
-    this.detector = options.detector ?? new StreamingDetector();
+    this.detector = options.detector ?? newCsvDetector();
   }
 
   /** Feeds the next input line; returns the output line to write (the header for line 1), if any. */

@@ -4,7 +4,7 @@ import type { TargetRef } from '../model/target';
 import type { ModelScore } from '../ports';
 import { DETECTOR_STATE_VERSION, type DetectorState } from './detectorState';
 import { DEFAULT_FUSION_CONFIG, ScoreFusion, newFusionState, type ExternalEvidence, type FusedScore, type FusionConfig, type SignalEvidence } from './fusion';
-import { SignalDetector, newSignalDetectorState } from './signalDetector';
+import { DEFAULT_SIGNAL_CONFIG, SignalDetector, newSignalDetectorState, type SignalDetectorConfig } from './signalDetector';
 
 export interface DetectionStep extends FusedScore {
   readonly t: number;
@@ -24,9 +24,10 @@ export class StreamingDetector {
     private readonly directions: Readonly<Record<string, BadDirection>> = {},
     state?: DetectorState,
     config: FusionConfig = DEFAULT_FUSION_CONFIG,
+    private readonly signalConfig: SignalDetectorConfig = DEFAULT_SIGNAL_CONFIG,
   ) {
     this.state = state ?? { version: DETECTOR_STATE_VERSION, signals: {}, fusion: newFusionState(), lastT: null };
-    for (const [name, s] of Object.entries(this.state.signals)) this.detectors.set(name, new SignalDetector(s, directions[name] ?? 'both'));
+    for (const [name, s] of Object.entries(this.state.signals)) this.detectors.set(name, new SignalDetector(s, directions[name] ?? 'both', signalConfig));
     this.fusion = new ScoreFusion(this.state.fusion, config);
   }
 
@@ -72,7 +73,7 @@ export class StreamingDetector {
     if (!d) {
       const s = newSignalDetectorState();
       this.state.signals[name] = s;
-      d = new SignalDetector(s, this.directions[name] ?? 'both');
+      d = new SignalDetector(s, this.directions[name] ?? 'both', this.signalConfig);
       this.detectors.set(name, d);
     }
     return d;
