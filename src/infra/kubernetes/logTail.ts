@@ -2,7 +2,8 @@ import type { LogLine } from '../../core/model/fact';
 import type { SampleFrame, SignalName } from '../../core/model/signal';
 import { targetKey, type TargetRef } from '../../core/model/target';
 import { errorText, StreamPoller, type FrameFetchResult } from '../../core/observe/streamPoller';
-import type { ClockPort, Disposable, LoggerPort, MetricsPort, SourceStatus, WorkloadInventory } from '../../core/ports';
+import { PolledSource } from '../../core/observe/polledSource';
+import type { ClockPort, LoggerPort, WorkloadInventory } from '../../core/ports';
 import { compileLogPatterns, matchLogLine, splitTimestamp, type LogPattern } from '../../core/observe/logPatterns';
 import type { KubeConnection } from './kubeClient';
 
@@ -120,18 +121,17 @@ export interface LogErrorsSourceOptions {
 }
 
 /** The log_errors signal: matched error lines per service per interval, as a MetricsPort stream. */
-export class LogErrorsSource implements MetricsPort, Disposable {
+export class LogErrorsSource extends PolledSource {
   readonly poller: StreamPoller;
-  private readonly history: SampleFrame[] = [];
 
   constructor(private readonly options: LogErrorsSourceOptions) {
+    super();
     const round = async (t: number): Promise<FrameFetchResult> => {
       const services = options.services();
       const { counts, problems } = await options.tailer.round(services, Math.ceil(options.intervalMs / 1000), options.clock.now());
       if (services.length > 0 && problems.length >= services.length && [...counts.values()].every((n) => n === 0)) throw new Error(problems[0]);
       const frames: SampleFrame[] = services.map((s) => ({ target: s.target, t, values: { log_errors: counts.get(targetKey(s.target)) ?? 0 } }));
-      this.history.push(...frames);
-      while (this.history.length > 0 && this.history[0].t < t - 240 * options.intervalMs) this.history.shift();
+      this.remember(frames, t, 240 * options.intervalMs);
       return { frames, problems: problems.slice(0, 3) };
     };
     // Log lines of a missed interval are still read (sinceSeconds covers it), so a gap is one round.
@@ -140,22 +140,6 @@ export class LogErrorsSource implements MetricsPort, Disposable {
 
   async discoverTargets(): Promise<ReadonlyArray<{ readonly target: TargetRef; readonly signals: ReadonlyArray<SignalName> }>> {
     return this.options.services().map((s) => ({ target: s.target, signals: ['log_errors'] as SignalName[] }));
-  }
-
-  async range(from: number, to: number): Promise<ReadonlyArray<SampleFrame>> {
-    return this.history.filter((f) => f.t >= from && f.t <= to);
-  }
-
-  subscribe(onFrames: (frames: ReadonlyArray<SampleFrame>) => void): Disposable {
-    return this.poller.subscribe(onFrames);
-  }
-
-  onStatus(listener: (status: SourceStatus) => void): Disposable {
-    return this.poller.onStatus(listener);
-  }
-
-  dispose(): void {
-    this.poller.dispose();
   }
 }
 

@@ -3,7 +3,8 @@ import type { SampleFrame, SignalName } from '../../core/model/signal';
 import type { TargetRef } from '../../core/model/target';
 import type { ProbeSpec } from '../../core/observe/probeSpec';
 import { errorText, StreamPoller, type FrameFetchResult } from '../../core/observe/streamPoller';
-import type { ClockPort, Disposable, LoggerPort, MetricsPort, SourceStatus } from '../../core/ports';
+import { PolledSource } from '../../core/observe/polledSource';
+import type { ClockPort, LoggerPort } from '../../core/ports';
 
 export interface ProbeResult {
   readonly success: boolean;
@@ -29,10 +30,9 @@ export async function runProbe(spec: ProbeSpec): Promise<ProbeResult> {
 }
 
 /** Synthetic probes as a MetricsPort: probe_success (1/0) and probe_latency (seconds) per service. */
-export class ProbeSource implements MetricsPort, Disposable {
+export class ProbeSource extends PolledSource {
   readonly poller: StreamPoller;
   private readonly lastRun = new Map<number, number>();
-  private readonly history: SampleFrame[] = [];
   /** Why each probe last failed (undefined when it passed), by URL, for evidence. */
   readonly lastFailure = new Map<string, string | undefined>();
 
@@ -40,6 +40,7 @@ export class ProbeSource implements MetricsPort, Disposable {
     private readonly probes: ReadonlyArray<ProbeSpec>,
     options: { readonly clock: ClockPort; readonly intervalMs?: number; readonly logger?: LoggerPort },
   ) {
+    super();
     const tick = options.intervalMs ?? Math.max(1000, Math.min(...probes.map((p) => p.intervalMs), 15_000));
     const round = async (t: number): Promise<FrameFetchResult> => {
       const due = this.probes.map((p, i) => ({ p, i })).filter(({ p, i }) => t - (this.lastRun.get(i) ?? -Infinity) >= p.intervalMs);
@@ -48,8 +49,7 @@ export class ProbeSource implements MetricsPort, Disposable {
         return { p, r: await runProbe(p) };
       }));
       const frames: SampleFrame[] = results.map(({ p, r }) => ({ target: p.target, t, values: { probe_success: r.success ? 1 : 0, probe_latency: r.latencyMs / 1000 } }));
-      this.history.push(...frames);
-      while (this.history.length > 0 && this.history[0].t < t - 240 * tick) this.history.shift();
+      this.remember(frames, t, 240 * tick);
       for (const { p, r } of results) this.lastFailure.set(p.url, r.reason);
       // A failing probe is a symptom for detection (probe_success 0), not a broken source.
       return { frames, problems: [] };
@@ -60,21 +60,5 @@ export class ProbeSource implements MetricsPort, Disposable {
 
   async discoverTargets(): Promise<ReadonlyArray<{ readonly target: TargetRef; readonly signals: ReadonlyArray<SignalName> }>> {
     return this.probes.map((p) => ({ target: p.target, signals: ['probe_success', 'probe_latency'] as SignalName[] }));
-  }
-
-  async range(from: number, to: number): Promise<ReadonlyArray<SampleFrame>> {
-    return this.history.filter((f) => f.t >= from && f.t <= to);
-  }
-
-  subscribe(onFrames: (frames: ReadonlyArray<SampleFrame>) => void): Disposable {
-    return this.poller.subscribe(onFrames);
-  }
-
-  onStatus(listener: (status: SourceStatus) => void): Disposable {
-    return this.poller.onStatus(listener);
-  }
-
-  dispose(): void {
-    this.poller.dispose();
   }
 }

@@ -2,9 +2,10 @@ import { alignUp, promDuration } from '../../core/observe/alignment';
 import { FrameAssembler } from '../../core/observe/frames';
 import { DEFAULT_SIGNAL_QUERIES, renderQuery, targetFromLabels, type SignalQuery } from '../../core/observe/signalCatalogue';
 import { errorText, StreamPoller, type FrameFetchResult, type FrameFetcher } from '../../core/observe/streamPoller';
+import { PolledSource } from '../../core/observe/polledSource';
 import type { SampleFrame, SignalName } from '../../core/model/signal';
 import { targetKey, type TargetRef } from '../../core/model/target';
-import type { ClockPort, Disposable, LoggerPort, MetricsPort, SourceStatus, WorkloadInventory } from '../../core/ports';
+import type { ClockPort, LoggerPort, WorkloadInventory } from '../../core/ports';
 import { PrometheusError, type PrometheusClient } from './prometheusClient';
 
 export interface PrometheusSourceOptions {
@@ -37,11 +38,12 @@ export function metricNames(queries: ReadonlyArray<string>): string[] {
 const MAX_POINTS = 11_000;
 
 /** MetricsPort on the Prometheus HTTP API: every catalogue query, aligned, streamed and backfilled. */
-export class PrometheusSource implements MetricsPort, Disposable {
+export class PrometheusSource extends PolledSource {
   readonly poller: StreamPoller;
   private readonly rendered: ReadonlyArray<SignalQuery>;
 
   constructor(private readonly options: PrometheusSourceOptions) {
+    super();
     const windowMs = options.windowMs ?? Math.max(4 * options.intervalMs, 60_000);
     const window = promDuration(windowMs);
     this.rendered = (options.queries ?? DEFAULT_SIGNAL_QUERIES).map((q) => ({ ...q, query: renderQuery(q.query, window, options.namespaces ?? []) }));
@@ -133,19 +135,7 @@ export class PrometheusSource implements MetricsPort, Disposable {
   }
 
   /** MetricsPort.range: aligned frames over [from, to]. */
-  async range(from: number, to: number, stepMs: number): Promise<ReadonlyArray<SampleFrame>> {
+  override async range(from: number, to: number, stepMs: number): Promise<ReadonlyArray<SampleFrame>> {
     return (await this.fetchRange(alignUp(from, stepMs), to, stepMs)).frames;
-  }
-
-  subscribe(onFrames: (frames: ReadonlyArray<SampleFrame>) => void): Disposable {
-    return this.poller.subscribe(onFrames);
-  }
-
-  onStatus(listener: (status: SourceStatus) => void): Disposable {
-    return this.poller.onStatus(listener);
-  }
-
-  dispose(): void {
-    this.poller.dispose();
   }
 }

@@ -1,9 +1,10 @@
 import axios from 'axios';
 import { DEFAULT_SCRAPE_METRICS, ScrapeSignalComputer, type ExpositionSample, type ScrapeMetricNames, type ScrapeTargetLabels } from '../../core/observe/scrapeSignals';
 import { errorText, StreamPoller, type FrameFetchResult } from '../../core/observe/streamPoller';
-import type { SampleFrame, SignalName } from '../../core/model/signal';
+import { PolledSource } from '../../core/observe/polledSource';
+import type { SignalName } from '../../core/model/signal';
 import { targetKey, type TargetRef } from '../../core/model/target';
-import type { ClockPort, Disposable, LoggerPort, MetricsPort, SourceStatus, WorkloadInventory } from '../../core/ports';
+import type { ClockPort, LoggerPort, WorkloadInventory } from '../../core/ports';
 import { parseTextFormat } from './textFormat';
 
 /** One endpoint to scrape: a name for messages, labels it adds, and how to fetch its exposition. */
@@ -42,13 +43,13 @@ const MAX_PROBLEMS_LISTED = 3;
  * each interval and computes the catalogue's signals from counter deltas and histogram buckets.
  * It has no storage, so range() serves the frames it computed itself.
  */
-export class ScrapeSource implements MetricsPort, Disposable {
+export class ScrapeSource extends PolledSource {
   readonly poller: StreamPoller;
   private readonly computer: ScrapeSignalComputer;
-  private readonly history: SampleFrame[] = [];
   private lastScrapeSamples = 0;
 
   constructor(private readonly options: ScrapeSourceOptions) {
+    super();
     const windowMs = options.windowMs ?? Math.max(4 * options.intervalMs, 60_000);
     this.computer = new ScrapeSignalComputer(windowMs, options.metrics ?? DEFAULT_SCRAPE_METRICS);
     const where = options.describe ?? 'the scrape targets';
@@ -103,8 +104,7 @@ export class ScrapeSource implements MetricsPort, Disposable {
     if (endpoints.length === 0) problems.push('no scrape targets: annotate pods with prometheus.io/scrape: "true" (and prometheus.io/port) or list exporter URLs');
     const frames = this.computer.compute(t, this.options.clock.now());
     const keep = this.options.historyIntervals ?? 240;
-    this.history.push(...frames);
-    while (this.history.length > 0 && this.history[0].t < t - keep * this.options.intervalMs) this.history.shift();
+    this.remember(frames, t, keep * this.options.intervalMs);
     const past = from === undefined ? [] : this.history.filter((f) => f.t >= from && f.t < t);
     return { frames: [...past, ...frames], problems };
   }
@@ -118,22 +118,6 @@ export class ScrapeSource implements MetricsPort, Disposable {
       for (const s of Object.keys(f.values) as SignalName[]) e.signals.add(s);
     }
     return [...latest.values()].map((e) => ({ target: e.target, signals: [...e.signals].sort() }));
-  }
-
-  async range(from: number, to: number, _stepMs: number): Promise<ReadonlyArray<SampleFrame>> {
-    return this.history.filter((f) => f.t >= from && f.t <= to);
-  }
-
-  subscribe(onFrames: (frames: ReadonlyArray<SampleFrame>) => void): Disposable {
-    return this.poller.subscribe(onFrames);
-  }
-
-  onStatus(listener: (status: SourceStatus) => void): Disposable {
-    return this.poller.onStatus(listener);
-  }
-
-  dispose(): void {
-    this.poller.dispose();
   }
 }
 
