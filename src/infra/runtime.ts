@@ -7,10 +7,13 @@ import { LeaseKeeper } from '../core/loop/leaseKeeper';
 import type { AutomationMode, SafetySettings } from '../core/model/automation';
 import { DEFAULT_SAFETY } from '../core/model/automation';
 import { isOpen, type Incident } from '../core/model/incident';
+import { ThresholdLearner } from '../core/learn/learningStore';
 import { stepRanker } from '../core/learn/remediationRanking';
+import { describeChange, isReal, type ThresholdChange } from '../core/learn/thresholdTuning';
+import { DEFAULT_RULES } from '../core/detect/defaultRules';
 import type { Playbook } from '../core/model/playbook';
 import { targetKey } from '../core/model/target';
-import type { ClockPort, Disposable, LoggerPort, MetricsPort, NotifierPort, WorkloadInventory } from '../core/ports';
+import type { ClockPort, Disposable, LoggerPort, MetricsPort, NotifierPort, RetrainRecord, WorkloadInventory } from '../core/ports';
 import { ApprovalInbox } from './approvalInbox';
 import { KubernetesCluster } from './kubernetes/clusterActions';
 import { connectKube, type KubeConnection } from './kubernetes/kubeClient';
@@ -22,6 +25,7 @@ import { PrometheusSource } from './prometheus/prometheusSource';
 import { ScrapeSource, type ScrapeEndpoint } from './prometheus/scrapeSource';
 import { FileStore } from './store/fileStore';
 import { SystemClock } from './systemClock';
+import { LazyTfjsModel } from './tfjs/lazyModel';
 
 export interface RuntimeOptions {
   readonly kubeconfig?: string;
@@ -43,7 +47,17 @@ export interface RuntimeOptions {
   readonly clock?: ClockPort;
   readonly leaseNamespace?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** The multi-signal model in the live loop (default on; `VIGIL_MODEL=off` in the environment turns it off). */
+  readonly model?: boolean;
+  /** Where the shipped base model is; found next to the bundle or in the checkout when omitted. */
+  readonly baseModelDir?: string;
+  /** Retrain every service's model on its accumulated normal windows this often (default 6 h; 0 = only on command). */
+  readonly retrainEveryMs?: number;
 }
+
+const DEFAULT_RETRAIN_EVERY_MS = 6 * 3_600_000;
+/** The learning file is re-read this often, so `vigil thresholds accept|reject|revert` reaches a running agent. */
+const LEARNING_RELOAD_MS = 15_000;
 
 /** A log line per escalation and approval request, so the agent's stdout tells the story. */
 class LogNotifier implements NotifierPort {
@@ -74,7 +88,17 @@ export class VigilRuntime implements Disposable {
   readonly lease: LeaseKeeper;
   readonly inbox: ApprovalInbox;
   readonly identity: string;
+  /** Learned alerting thresholds; the loop honours them, labels and verified outcomes move them. */
+  readonly learner: ThresholdLearner;
+  /** Undefined when the model is turned off. tfjs loads on its first window, not here. */
+  readonly model: LazyTfjsModel | undefined;
   private playbooks: Playbook[] = [];
+  private learnTimer: Disposable | undefined;
+  private retrainTimer: Disposable | undefined;
+  private outcomeListener: Disposable | undefined;
+  private learning: Promise<unknown> = Promise.resolve();
+  /** Outcome of each closed incident as last learned from, so a change is learned once. */
+  private readonly learnedOutcomes = new Map<string, string>();
   private settings: EngineSettings;
   private inboxTimer: Disposable | undefined;
   private disposed = false;
@@ -130,7 +154,21 @@ export class VigilRuntime implements Disposable {
       identity: this.identity,
       recentLogs: (t) => this.events.recentLogs(t, 20),
     });
-    ref.loop = new HealingLoop({ clock: this.clock, logger: logger.child('loop'), store: this.store, metrics: this.metrics, events: this.events, cluster: this.cluster, engine: this.engine, correlator: new Correlator() });
+    this.learner = new ThresholdLearner(this.store, this.clock, logger.child('learn'));
+    const modelOn = (options.model ?? true) && (options.env ?? process.env).VIGIL_MODEL !== 'off';
+    this.model = modelOn ? new LazyTfjsModel({ stateDir: options.stateDir, baseModelDir: options.baseModelDir, logger }) : undefined;
+    ref.loop = new HealingLoop({
+      clock: this.clock,
+      logger: logger.child('loop'),
+      store: this.store,
+      metrics: this.metrics,
+      events: this.events,
+      cluster: this.cluster,
+      engine: this.engine,
+      correlator: new Correlator(),
+      model: this.model,
+      thresholds: () => this.learner.state,
+    });
     this.loop = ref.loop;
   }
 
@@ -155,10 +193,83 @@ export class VigilRuntime implements Disposable {
     logger.log('info', `loaded ${this.playbooks.length} playbooks (${this.playbooks.map((p) => p.name).join(', ')})`);
     this.events.start();
     await this.lease.start();
+    await this.learner.load(); // a corrupted file is reported by the learner; the defaults are used
     await this.engine.start();
+    this.outcomeListener = this.engine.onChange((i) => {
+      if (!isOpen(i) && isReal(i) !== undefined) void this.learnSoon().catch(() => undefined);
+    });
+    void this.learnSoon().catch(() => undefined);
     await this.loop.start();
     this.pollInbox();
+    this.reloadLearning();
+    this.scheduleRetrain();
     logger.log('info', `watching ${this.conn.server} (context ${this.conn.context}) in ${this.settings.mode} mode; metrics from ${this.options.prometheusUrl ?? 'direct scrape of annotated pods'}; state in ${this.options.stateDir}`);
+  }
+
+  /**
+   * Learns thresholds from every closed incident with a human label or a verified outcome, once per new
+   * outcome: suggest mode records proposals, auto applies them, off learns nothing. Re-reads the learning
+   * file first, so a decision made with `vigil thresholds` meanwhile is not overwritten.
+   */
+  learnSoon(): Promise<ThresholdChange[]> {
+    const run = this.learning.then(async () => {
+      if (this.disposed) return [];
+      const labeled = this.engine.list().filter((i) => !isOpen(i) && isReal(i) !== undefined);
+      const fresh = labeled.filter((i) => this.learnedOutcomes.get(i.id) !== outcomeSignature(i));
+      if (fresh.length === 0) return [];
+      for (const i of fresh) this.learnedOutcomes.set(i.id, outcomeSignature(i));
+      await this.learner.load();
+      if (this.learner.problem) return []; // never overwrite a file the user has to look at
+      const changes = await this.learner.learn(labeled, DEFAULT_RULES, this.settings.mode);
+      for (const c of changes) this.options.logger.log('info', `${c.status === 'proposed' ? 'THRESHOLD PROPOSED' : 'THRESHOLD CHANGED'} ${describeChange(c)}${c.status === 'proposed' ? ` — \`vigil thresholds accept ${c.id}\` to apply` : ` — \`vigil thresholds revert ${c.id}\` to undo`}`);
+      return changes;
+    });
+    this.learning = run.catch((err: Error) => this.options.logger.log('warn', `threshold learning failed: ${err.message}; the current thresholds stay`));
+    return run;
+  }
+
+  private reloadLearning(): void {
+    if (this.disposed) return;
+    this.learnTimer = this.clock.setTimeout(() => {
+      this.learning = this.learning.then(() => this.learner.load()).catch(() => undefined);
+      this.reloadLearning();
+    }, LEARNING_RELOAD_MS);
+  }
+
+  private scheduleRetrain(): void {
+    const every = this.options.retrainEveryMs ?? DEFAULT_RETRAIN_EVERY_MS;
+    if (this.disposed || !this.model || every <= 0) return;
+    this.retrainTimer = this.clock.setTimeout(() => {
+      void this.retrainModel().finally(() => this.scheduleRetrain());
+    }, every);
+  }
+
+  /**
+   * Retrains each service's model on its accumulated normal windows, keeping the previous model where the
+   * new one is worse on held-out recent data; every record goes to the audit log. `vigil.retrainModel` runs it.
+   */
+  async retrainModel(serviceKeys?: ReadonlyArray<string>): Promise<{ records: RetrainRecord[]; skipped: string[] }> {
+    const evidence = this.loop.modelEvidence;
+    if (!evidence) throw new Error('the multi-signal model is turned off (VIGIL_MODEL=off); nothing to retrain');
+    if (evidence.failure) throw new Error(`the multi-signal model is not running: ${evidence.failure}`);
+    const records: RetrainRecord[] = [];
+    const skipped: string[] = [];
+    for (const key of serviceKeys ?? evidence.serviceKeys()) {
+      if (this.disposed) break;
+      try {
+        const r = await evidence.retrain(key);
+        if (!r) {
+          skipped.push(key);
+          continue;
+        }
+        records.push(r);
+        await this.store.appendAudit({ t: this.clock.now(), actor: this.identity, kind: 'model-retrain', object: key, summary: `model of ${key} retrained: kept the ${r.kept} model; ${r.reason}`, detail: r });
+      } catch (err) {
+        skipped.push(key);
+        this.options.logger.log('warn', `retraining the model of ${key} failed: ${(err as Error).message}; the previous model stays`, { service: key });
+      }
+    }
+    return { records, skipped };
   }
 
   /** Approvals and rejections dropped by `vigil approve` / `vigil reject`. */
@@ -188,13 +299,23 @@ export class VigilRuntime implements Disposable {
   async dispose(): Promise<void> {
     this.disposed = true;
     this.inboxTimer?.dispose();
+    this.learnTimer?.dispose();
+    this.retrainTimer?.dispose();
+    this.outcomeListener?.dispose();
     this.loop.dispose();
     this.engine.dispose();
     this.metrics.dispose();
     this.events.dispose();
     await this.lease.dispose();
     await this.loop.persist();
+    await this.learning.catch(() => undefined);
+    await this.loop.modelEvidence?.flush().catch((err: Error) => this.options.logger.log('warn', `could not save the models: ${err.message}`));
+    await this.model?.dispose();
   }
+}
+
+function outcomeSignature(i: Incident): string {
+  return `${i.outcome?.kind ?? ''}|${i.outcome?.label ?? ''}`;
 }
 
 /** Template and gate context of an incident, from the live inventory and the diagnosis' details. */

@@ -48,16 +48,17 @@ export class ThresholdLearner {
       return this.fail(`${(err as Error).message}; using default thresholds`);
     }
     const { state, problem } = parseLearningState(raw, SOURCE);
+    if (problem) return this.fail(problem);
+    this.problem = undefined;
     this.current = state;
-    this.problem = problem;
-    if (problem) this.logger?.log('error', problem);
     return state;
   }
 
+  /** Reports a problem once, however often the file is re-read. */
   private fail(problem: string): LearningState {
+    if (problem !== this.problem) this.logger?.log('error', problem);
     this.problem = problem;
     this.current = emptyLearningState();
-    this.logger?.log('error', problem);
     return this.current;
   }
 

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { SignalName } from '../../core/model/signal';
-import type { LoggerPort, ModelPort, ModelScore } from '../../core/ports';
-import { buildAutoencoder, cloneAutoencoder, reconstruct, trainAutoencoder } from './autoencoder';
+import type { LoggerPort, ModelPort, ModelScore, RetrainRecord } from '../../core/ports';
+import { INPUT_WIDTH, buildAutoencoder, cloneAutoencoder, reconstruct, trainAutoencoder } from './autoencoder';
 import { findBaseModelDir } from './baseModel';
 import { loadTf, type TfRuntime } from './backend';
 import { ErrorCalibration } from './calibration';
@@ -17,7 +18,15 @@ export interface TfjsModelOptions {
   /** Where the shipped base model is; found next to the bundle or in the checkout when omitted. */
   readonly baseModelDir?: string;
   readonly logger?: LoggerPort;
+  /** Time of retrain records; wall time unless a test passes its own. */
+  readonly now?: () => number;
 }
+
+/** A retraining's candidate needs at least this many training windows (the newest 20% of them calibrate it). */
+export const RETRAIN_MIN_TRAIN_WINDOWS = 50;
+/** Retrain records kept per service in `retrain.json`. */
+const RETRAIN_RECORDS_KEPT = 50;
+export const RETRAIN_RECORDS_FILE = 'retrain.json';
 
 interface ServiceModel {
   readonly model: LayersModel;
@@ -129,23 +138,101 @@ export class TfjsModel implements ModelPort {
     });
   }
 
+  /**
+   * Retrains a service's model on accumulated normal windows (oldest first): a candidate copied from the
+   * base model trains on all but the newest `holdout` windows (default 20%) and calibrates on the newest
+   * fifth of those; then the candidate and the current model are scored on the held-out windows, in the
+   * same scaled units (the service's own scaler, so neither is flattered). The one with the lower mean
+   * reconstruction error is kept and saved; the previous model stays when the candidate is no better.
+   * The record is appended to the service's `retrain.json` and returned.
+   */
+  retrain(serviceKey: string, windows: ReadonlyArray<RawWindow>, options: { readonly holdout?: number } = {}): Promise<RetrainRecord> {
+    return this.serial(async () => {
+      checkWindows(windows);
+      const n = windows.length;
+      const holdout = Math.max(1, Math.min(n - 1, Math.round(options.holdout ?? Math.ceil(n * 0.2))));
+      if (n - holdout < RETRAIN_MIN_TRAIN_WINDOWS) {
+        throw new Error(`retraining the model of ${serviceKey} needs at least ${RETRAIN_MIN_TRAIN_WINDOWS} normal windows besides the ${holdout} held out; it has ${Math.max(0, n - holdout)}. Let the agent record more normal traffic first.`);
+      }
+      const base = await this.loadBase();
+      const tf = base.runtime.tf;
+      const svc = await this.service(serviceKey);
+      const train = windows.slice(0, n - holdout);
+      const held = windows.slice(n - holdout);
+      const scaler = svc.scaler ?? fitScaler(train);
+      const T = scaleWindows(train, scaler);
+      const H = scaleWindows(held, scaler);
+      const oldErrors = reconstruct(tf, svc.model, H.values, H.mask).errors;
+      const candidate = cloneAutoencoder(tf, base.model);
+      let kept: RetrainRecord['kept'] = 'previous';
+      try {
+        const cut = Math.floor(train.length * 0.8) * INPUT_WIDTH;
+        trainAutoencoder(tf, candidate, T.values.subarray(0, cut), T.mask.subarray(0, cut), { epochs: base.trained ? 10 : 30, seed: hash(`${serviceKey}#retrain#${n}`), learningRate: 0.002, batchSize: 64 });
+        const calibration = new ErrorCalibration();
+        calibration.reset(reconstruct(tf, candidate, T.values.subarray(cut), T.mask.subarray(cut)).errors);
+        const newErrors = reconstruct(tf, candidate, H.values, H.mask).errors;
+        const oldLoss = mean(oldErrors);
+        const newLoss = mean(newErrors);
+        const oldFpr = share(oldErrors, (e) => svc.calibration.score(e) >= 0.9);
+        const newFpr = share(newErrors, (e) => calibration.score(e) >= 0.9);
+        kept = newLoss < oldLoss ? 'new' : 'previous';
+        const record: RetrainRecord = {
+          service: serviceKey,
+          t: (this.options.now ?? Date.now)(),
+          oldLoss: round(oldLoss),
+          newLoss: round(newLoss),
+          oldFalsePositiveRate: round(oldFpr),
+          newFalsePositiveRate: round(newFpr),
+          kept,
+          windows: train.length,
+          holdout,
+          reason:
+            kept === 'new'
+              ? `the retrained model reconstructs the ${holdout} held-out recent windows better (mean error ${fmt(newLoss)} < ${fmt(oldLoss)}); it replaces the previous one`
+              : `the retrained model is no better on the ${holdout} held-out recent windows (mean error ${fmt(newLoss)} ≥ ${fmt(oldLoss)}); the previous model is kept`,
+        };
+        if (kept === 'new') {
+          calibration.add(newErrors); // out-of-sample errors on normal windows
+          svc.model.dispose();
+          const next: ServiceModel = { model: candidate, scaler, scalerSamples: svc.scalerSamples, calibration, calibratedOnService: true, fineTunedWindows: train.length };
+          this.services.set(serviceKey, next);
+          await this.write(serviceKey, next);
+        }
+        await appendRecord(path.join(this.serviceDir(serviceKey), RETRAIN_RECORDS_FILE), record);
+        this.logger?.log('info', `retrained ${serviceKey}: ${record.reason}`, { service: serviceKey, oldLoss: record.oldLoss, newLoss: record.newLoss, kept });
+        return record;
+      } finally {
+        if (kept !== 'new') candidate.dispose();
+      }
+    });
+  }
+
   save(serviceKey: string): Promise<void> {
     return this.serial(async () => {
       const svc = this.services.get(serviceKey);
       if (!svc) return; // nothing learned for this service yet
-      const metadata: ModelMetadata = {
-        kind: 'service',
-        serviceKey,
-        signals: [...MODEL_SIGNALS],
-        windowSize: WINDOW_SIZE,
-        ...(svc.scaler ? { scaler: svc.scaler } : {}),
-        ...(svc.scalerSamples ? { scalerSamples: svc.scalerSamples.map((c) => thin(c, SCALER_SAMPLES_SAVED)) } : {}),
-        calibration: svc.calibration.toJSON(),
-        fineTunedWindows: svc.fineTunedWindows,
-      };
-      svc.model.setUserDefinedMetadata({ [MODEL_METADATA_KEY]: metadata });
-      await svc.model.save(directoryIoHandler(this.serviceDir(serviceKey)));
+      await this.write(serviceKey, svc);
     });
+  }
+
+  /** Retrain records of a service, oldest first (empty when it was never retrained). */
+  async retrainRecords(serviceKey: string): Promise<RetrainRecord[]> {
+    return readRecords(path.join(this.serviceDir(serviceKey), RETRAIN_RECORDS_FILE));
+  }
+
+  private async write(serviceKey: string, svc: ServiceModel): Promise<void> {
+    const metadata: ModelMetadata = {
+      kind: 'service',
+      serviceKey,
+      signals: [...MODEL_SIGNALS],
+      windowSize: WINDOW_SIZE,
+      ...(svc.scaler ? { scaler: svc.scaler } : {}),
+      ...(svc.scalerSamples ? { scalerSamples: svc.scalerSamples.map((c) => thin(c, SCALER_SAMPLES_SAVED)) } : {}),
+      calibration: svc.calibration.toJSON(),
+      fineTunedWindows: svc.fineTunedWindows,
+    };
+    svc.model.setUserDefinedMetadata({ [MODEL_METADATA_KEY]: metadata });
+    await svc.model.save(directoryIoHandler(this.serviceDir(serviceKey)));
   }
 
   /** Loads the service's saved model; false when there is none or it does not fit this version. */
@@ -253,6 +340,41 @@ function warmUpScaler(svc: ServiceModel, windows: ReadonlyArray<RawWindow>): voi
   for (const column of samples) if (column.length > SCALER_SAMPLES) column.splice(0, column.length - SCALER_SAMPLES);
   svc.scaler = scalerFromColumns(samples);
   if (svc.fineTunedWindows + windows.length >= SCALER_WARMUP_WINDOWS) svc.scalerSamples = undefined;
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += xs[i];
+  return xs.length ? sum / xs.length : NaN;
+}
+
+function share(xs: ArrayLike<number>, test: (x: number) => boolean): number {
+  let k = 0;
+  for (let i = 0; i < xs.length; i++) if (test(xs[i])) k++;
+  return xs.length ? k / xs.length : 0;
+}
+
+function round(x: number): number {
+  return Number(x.toPrecision(6));
+}
+
+function fmt(x: number): string {
+  return String(Number(x.toPrecision(4)));
+}
+
+async function readRecords(file: string): Promise<RetrainRecord[]> {
+  try {
+    const doc = JSON.parse(await readFile(file, 'utf8')) as unknown;
+    return Array.isArray(doc) ? (doc as RetrainRecord[]) : [];
+  } catch {
+    return []; // missing or unreadable: the next record starts a new file
+  }
+}
+
+async function appendRecord(file: string, record: RetrainRecord): Promise<void> {
+  const records = [...(await readRecords(file)), record].slice(-RETRAIN_RECORDS_KEPT);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(records, null, 1)}\n`);
 }
 
 /** Evenly spaced subset of at most `max` items, keeping the newest. */
