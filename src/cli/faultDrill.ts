@@ -22,10 +22,16 @@ export interface DrillFault {
 export interface DrillRow {
   readonly fault: DrillFault;
   readonly injectedAt: number;
-  readonly symptomsAt?: number;
+  /** Ground truth from the sandbox: first symptoms, and when the service was healthy again. */
+  symptomsAt?: number;
+  healedAt?: number;
   detectedAt?: number;
+  /** When the action of the step that recovered the service (else the last action) was applied. */
+  actedAt?: number;
   recoveredAt?: number;
+  /** The diagnosis the playbook was chosen on (a later refresh may say otherwise), and that playbook. */
   diagnosis?: DiagnosisKind;
+  playbook?: string;
   actions: string[];
   outcome: 'recovered' | 'escalated' | 'open' | 'not detected' | 'not injected' | string;
   incidentId?: string;
@@ -97,11 +103,15 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
     await sleep(options.warmupMs);
     const inject = (fault: DrillFault): { row: DrillRow; id?: string } => {
       const res = sandbox.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: fault.fault, target: fault.target, durationSeconds: 900 });
-      const body = res.body as { id?: string; symptomsAt?: string };
-      const row: DrillRow = { fault, injectedAt: Date.now(), symptomsAt: body.symptomsAt ? Date.parse(body.symptomsAt) : undefined, actions: [], outcome: res.status < 300 ? 'not detected' : 'not injected' };
+      const body = res.body as { id?: string };
+      const row: DrillRow = { fault, injectedAt: Date.now(), actions: [], outcome: res.status < 300 ? 'not detected' : 'not injected' };
       rows.push(row);
       say(res.status < 300 ? `FAULT  ${fault.fault} injected on ${fault.target}` : `could not inject ${fault.fault}: ${JSON.stringify(res.body)}`);
       return { row, id: body.id };
+    };
+    const truth = (faultId: string | undefined) => {
+      const body = faultId ? (sandbox.simulation.handleControl('GET', `/sandbox/v1/faults/${faultId}`, undefined).body as { symptomsAt?: string; recoveredAt?: string }) : {};
+      return { symptomsAt: body.symptomsAt ? Date.parse(body.symptomsAt) : undefined, healedAt: body.recoveredAt ? Date.parse(body.recoveredAt) : undefined };
     };
     const follow = async (row: DrillRow, faultId: string | undefined) => {
       const deadline = row.injectedAt + options.timeoutMs;
@@ -109,15 +119,20 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
       while (Date.now() < deadline) {
         await sleep(500);
         incident = findIncident(runtime.engine.list(), row);
-        if (incident && !isOpen(incident)) break;
+        // an incident elsewhere (a caller's symptoms) that closed ends the wait only if the fault is healed too
+        if (incident && !isOpen(incident) && (onTarget(incident, row) || truth(faultId).healedAt !== undefined)) break;
       }
+      Object.assign(row, truth(faultId));
       // the remediation fixed the service; end the fault's ground truth too so later faults start clean
       if (faultId) sandbox.simulation.handleControl('DELETE', `/sandbox/v1/faults/${faultId}`, undefined);
       if (!incident) return;
+      const acted = incident.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'acted' }> => e.kind === 'acted');
       row.incidentId = incident.id;
       row.detectedAt = incident.openedAt;
-      row.diagnosis = incident.diagnosis?.kind;
-      row.actions = incident.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'acted' }> => e.kind === 'acted').map((e) => describeAction(e.result.action));
+      row.diagnosis = diagnosisActedOn(incident);
+      row.playbook = incident.playbook;
+      row.actions = acted.map((e) => describeAction(e.result.action));
+      row.actedAt = (acted.find((e) => e.stepId === incident?.outcome?.recoveredBy) ?? acted.at(-1))?.t;
       row.recoveredAt = incident.state === 'recovered' ? incident.outcome?.t : undefined;
       row.outcome = incident.state === 'recovered' ? 'recovered' : incident.state === 'escalated' ? 'escalated' : isOpen(incident) ? 'open' : incident.state;
     };
@@ -139,13 +154,27 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
   return { rows, stateDir, sandbox: { apiServer: sandbox.apiServer, kubeconfig: sandbox.kubeconfig } };
 }
 
+function onTarget(i: Incident, row: DrillRow): boolean {
+  const [ns, name] = row.fault.target.includes('/') ? row.fault.target.split('/') : [undefined, row.fault.target];
+  return i.target.name === name && (i.target.namespace ?? ns) === ns;
+}
+
 /** The incident Vigil opened for a fault: on its target (or naming it as affected), opened after injection. */
 function findIncident(list: ReadonlyArray<Incident>, row: DrillRow): Incident | undefined {
-  const [ns, name] = row.fault.target.includes('/') ? row.fault.target.split('/') : [undefined, row.fault.target];
-  const onTarget = (i: Incident) => i.target.name === name && (i.target.namespace ?? ns) === ns;
-  const matches = list.filter((i) => i.openedAt >= row.injectedAt - 1000 && (onTarget(i) || i.diagnosis?.details?.affected?.some((a) => a.name === name)));
+  const name = row.fault.target.split('/').at(-1);
+  const matches = list.filter((i) => i.openedAt >= row.injectedAt - 1000 && (onTarget(i, row) || i.diagnosis?.details?.affected?.some((a) => a.name === name)));
   // prefer an incident on the fault's own target, then the expected diagnosis, then the earliest
-  return matches.sort((a, b) => Number(onTarget(b)) - Number(onTarget(a)) || Number(b.diagnosis?.kind === row.fault.expected) - Number(a.diagnosis?.kind === row.fault.expected) || a.openedAt - b.openedAt)[0];
+  return matches.sort((a, b) => Number(onTarget(b, row)) - Number(onTarget(a, row)) || Number(b.diagnosis?.kind === row.fault.expected) - Number(a.diagnosis?.kind === row.fault.expected) || a.openedAt - b.openedAt)[0];
+}
+
+/** The diagnosis in force when the incident first acted (or proposed, or was refused): the one its playbook answers. */
+function diagnosisActedOn(i: Incident): DiagnosisKind | undefined {
+  let kind: DiagnosisKind | undefined;
+  for (const e of i.timeline) {
+    if (e.kind === 'diagnosed') kind = e.diagnosis.kind;
+    else if (e.kind === 'acted' || e.kind === 'proposed' || e.kind === 'refused' || e.kind === 'action-failed') return kind;
+  }
+  return i.diagnosis?.kind ?? kind;
 }
 
 export function describeEntry(i: Incident, e: TimelineEntry): string {

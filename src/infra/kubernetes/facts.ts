@@ -82,7 +82,15 @@ export function configMapFacts(prev: k8s.V1ConfigMap | undefined, cur: k8s.V1Con
   if (keys.length === 0) return [];
   const name = cur.metadata?.name ?? '';
   const targets: ReadonlyArray<TargetRef> = users.length > 0 ? users : [{ kind: 'service', namespace: cur.metadata?.namespace, name }];
-  return targets.map((target) => ({ kind: 'configmap-changed' as const, t, target, message: `ConfigMap ${cur.metadata?.namespace}/${name} changed (${keys.join(', ')})`, attributes: { configMap: name, keys: keys.join(',') } }));
+  // one short value changed (a feature flag): what it was, so a playbook can put it back
+  const flag = keys.length === 1 && short(a[keys[0]]) && short(b[keys[0]]) ? { key: keys[0], ...(a[keys[0]] !== undefined ? { previousValue: a[keys[0]] } : {}), ...(b[keys[0]] !== undefined ? { value: b[keys[0]] } : {}) } : {};
+  return targets.map((target) => ({ kind: 'configmap-changed' as const, t, target, message: `ConfigMap ${cur.metadata?.namespace}/${name} changed (${keys.join(', ')})`, attributes: { configMap: name, keys: keys.join(','), ...flag } }));
+}
+
+const FLAG_VALUE_MAX = 256;
+
+function short(v: string | undefined): boolean {
+  return v === undefined || v.length <= FLAG_VALUE_MAX;
 }
 
 /** A Kubernetes Event as a fact about the service (or node) it concerns. */

@@ -63,7 +63,11 @@ describe('Kubernetes facts', () => {
     const cm = (v: string): k8s.V1ConfigMap => ({ metadata: { namespace: 'shop', name: 'cart-config' }, data: { 'cart.flag': v, other: 'same' } });
     const f = configMapFacts(cm('off'), cm('on'), [svc], 7);
     assert.equal(f.length, 1);
-    assert.deepEqual(f[0].attributes, { configMap: 'cart-config', keys: 'cart.flag' });
+    assert.deepEqual(f[0].attributes, { configMap: 'cart-config', keys: 'cart.flag', key: 'cart.flag', previousValue: 'off', value: 'on' });
+    // several keys at once, or a long value, is no single flag to put back
+    const two = configMapFacts({ ...cm('off'), data: { 'cart.flag': 'off', other: 'a' } }, { ...cm('on'), data: { 'cart.flag': 'on', other: 'b' } }, [svc], 7);
+    assert.deepEqual(two[0].attributes, { configMap: 'cart-config', keys: 'cart.flag,other' });
+    assert.equal(configMapFacts(cm('off'), cm('x'.repeat(300)), [svc], 7)[0].attributes?.previousValue, undefined);
     assert.deepEqual(configMapFacts(cm('on'), cm('on'), [svc], 8), []);
   });
 
