@@ -1,8 +1,9 @@
 /**
  * Fault injection with ground truth. Each fault is designed so the remediation an SRE would pick
- * heals it: crash-loop and memory-leak live in the pods that ran at injection (new pods are
- * fine), bad-release is an image version (rollback heals), traffic-surge saturates per-pod
- * capacity (scaling out heals), bad-feature-flag follows the ConfigMap's current value.
+ * heals it: crash-loop, memory-leak, latency-spike and dependency-outage live in the pods that ran
+ * at injection (a wedged process: new pods are fine, so a restart heals), bad-release is an image
+ * version (rollback heals), traffic-surge saturates per-pod capacity (scaling out heals),
+ * bad-feature-flag follows the ConfigMap's current value.
  */
 import { StatusError, type ObjectStore } from '../store';
 import type { ConfigMap, Deployment } from './objects';
@@ -19,6 +20,9 @@ export const FAULT_KINDS = [
   'dependency-outage',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Faults that live in the pods running at injection: replacing the pods heals them. */
+const POD_BOUND: ReadonlySet<FaultKind> = new Set(['crash-loop', 'memory-leak', 'latency-spike', 'dependency-outage']);
 
 export interface FaultRequest {
   fault?: unknown;
@@ -182,7 +186,7 @@ export class FaultBook {
       const v = [...this.host.pods()].find((p) => p.uid === pod.metadata.uid);
       f.namespace = ns;
       f.name = v?.deployment ?? name;
-    } else if (f.kind === 'crash-loop' || f.kind === 'memory-leak') {
+    } else if (POD_BOUND.has(f.kind)) {
       for (const p of this.host.pods()) if (p.namespace === ns && p.deployment === name) f.podUids.add(p.uid);
     }
     switch (f.kind) {
@@ -196,13 +200,13 @@ export class FaultBook {
         this.rollOutBadRelease(f, deployment as Deployment);
         break;
       case 'latency-spike':
-        f.description = `latency of ${f.target} × ${f.factor}`;
+        f.description = `latency of ${f.podUids.size} pod(s) of ${f.target} × ${f.factor}; new pods are not affected`;
         break;
       case 'traffic-surge':
         f.description = `request rate of ${f.target} × ${f.factor}; pods saturate until scaled out`;
         break;
       case 'dependency-outage':
-        f.description = `${f.target} answers 503 to most requests; services that depend on it fail too`;
+        f.description = `${f.podUids.size} pod(s) of ${f.target} answer 503 to most requests; services that depend on it fail too; new pods are not affected`;
         break;
       case 'bad-feature-flag':
         this.flipFlag(f, deployment as Deployment, req.flag);
@@ -343,9 +347,9 @@ export class FaultBook {
       if (!this.isActive(f, atMs)) continue;
       const onTarget = f.namespace === profile.namespace && f.name === profile.deployment;
       if (f.kind === 'memory-leak' && f.podUids.has(pod.uid)) fx.leakBytesPerSecond += this.leakRate(f);
-      else if (f.kind === 'latency-spike' && onTarget) fx.latencyFactor *= f.factor;
+      else if (f.kind === 'latency-spike' && f.podUids.has(pod.uid)) fx.latencyFactor *= f.factor;
       else if (f.kind === 'traffic-surge' && onTarget) fx.trafficFactor *= f.factor;
-      else if (f.kind === 'dependency-outage' && onTarget) {
+      else if (f.kind === 'dependency-outage' && f.podUids.has(pod.uid)) {
         fx.share503 += 0.9;
         fx.errorCause = `upstream connect error or disconnect/reset before headers. reset reason: connection failure (${f.target} unavailable)`;
       }
@@ -390,6 +394,8 @@ export class FaultBook {
     switch (f.kind) {
       case 'crash-loop':
       case 'memory-leak':
+      case 'latency-spike':
+      case 'dependency-outage':
         return (!active || !pods.some((p) => f.podUids.has(p.uid))) && fullyAvailable(key);
       case 'bad-release':
         return !pods.some((p) => p.image === f.badImage && this.badImages.has(p.image)) && fullyAvailable(key);
