@@ -76,4 +76,16 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
     usage: 'vigil train-model [--out DIR] [--seed S] [--epochs N] [--services N] [--days N]',
     load: () => import('./trainModel'),
   },
+  {
+    name: 'retrain-model',
+    summary: "Retrain each service's model on the normal data the agent recorded; keeps the previous model if the new one is worse.",
+    usage: 'vigil retrain-model --state-dir DIR [--service namespace/name ...] [--base-model DIR]',
+    load: () => import('./retrainModel'),
+  },
+  {
+    name: 'thresholds',
+    summary: 'List learned threshold changes (old → new, the incidents behind them), or accept, reject or revert one.',
+    usage: 'vigil thresholds [--state-dir DIR] [--json] | vigil thresholds accept|reject|revert <change-id> [--state-dir DIR] [--by NAME]',
+    load: () => import('./thresholds'),
+  },
 ];

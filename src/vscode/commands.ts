@@ -61,7 +61,9 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     [COMMAND.startSandbox]: async () => {
       const dir = storage('sandbox');
       await fs.mkdir(dir, { recursive: true });
-      const sandbox = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: starting the sandbox cluster…' }, () => session.startSandbox(dir, automationMode()));
+      // the bundled CLI next to this extension's own bundle: `node dist/cli.js sandbox …`
+      const command = { program: process.execPath, args: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath] };
+      const sandbox = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: starting the sandbox cluster…' }, () => session.startSandbox(dir, automationMode(), command));
       void vscode.window.showInformationMessage(`Vigil: sandbox cluster started at ${sandbox.apiServer} and connected (${automationMode()} mode). Kubeconfig: ${sandbox.kubeconfig}`);
     },
     [COMMAND.connectCluster]: async () => {
@@ -127,15 +129,15 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     [COMMAND.runChaosExperiment]: async () => {
       const sandbox = session.sandbox;
       if (!sandbox) throw new UserError('Chaos experiments run on the sandbox only. Run "Vigil: Start Sandbox Cluster" first.');
-      const { FAULT_KINDS } = await import('../sandbox/sim/faults');
-      const fault = await vscode.window.showQuickPick([...FAULT_KINDS], { placeHolder: 'Fault to inject into the sandbox' });
+      const fault = await vscode.window.showQuickPick(await sandbox.faultKinds(), { placeHolder: 'Fault to inject into the sandbox' });
       if (!fault) return;
       const inv = requireRuntime().events.inventory();
       const targets = fault === 'node-failure' ? inv.nodes.map((n) => n.name) : inv.services.map((s) => `${s.target.namespace}/${s.target.name}`);
       const target = await vscode.window.showQuickPick(targets.sort(), { placeHolder: `Target of ${fault}` });
       if (!target) return;
-      const r = sandbox.simulation.handleControl('POST', '/sandbox/v1/faults', { fault, target, durationSeconds: 600 });
-      if (r.status >= 300) throw new UserError(`The sandbox refused ${fault} on ${target}: ${JSON.stringify(r.body)}`);
+      await sandbox.injectFault(fault, target, 600).catch((err: Error) => {
+        throw new UserError(err.message);
+      });
       logger.log('info', `chaos: ${fault} injected on ${target}`);
       void vscode.window.showInformationMessage(`Vigil: ${fault} injected on ${target} for 10 minutes. Watch the Copilot view.`);
     },
@@ -149,8 +151,14 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       else void vscode.window.showErrorMessage(`Vigil: the audit log does NOT verify at line ${v.firstBadLine}: ${v.problem}`);
     },
     [COMMAND.retrainModel]: async () => {
+      const runtime = requireRuntime();
+      const { records, skipped } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: retraining the per-service models' }, () => runtime.retrainModel());
+      for (const r of records) logger.log('info', `retrain ${r.service}: kept the ${r.kept} model; ${r.reason}`);
+      const kept = records.filter((r) => r.kept === 'new').length;
       void vscode.window.showInformationMessage(
-        'Vigil: the learned (tfjs) model is not wired into the live loop yet; detection uses per-signal baselines and SLO rules, which learn continuously. Train the model offline with `vigil train-model --out DIR`. Nothing was changed.',
+        records.length
+          ? `Vigil: retrained ${records.length} service model(s): ${kept} replaced by a better one, ${records.length - kept} kept (the new one was worse on held-out recent data)${skipped.length ? `; ${skipped.length} skipped, too little normal data yet` : ''}. Details in the audit log.`
+          : `Vigil: nothing retrained; ${skipped.length ? `${skipped.length} service(s) have too little normal data yet` : 'no service has a model yet'} (a model needs a few hundred normal windows first).`,
       );
     },
     [COMMAND.replayIncident]: async (arg) => {

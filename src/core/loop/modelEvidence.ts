@@ -25,7 +25,7 @@ const DEFAULTS: Required<ModelEvidenceOptions> = {
 };
 
 /** A retraining needs this many normal windows, of which the newest (those no model has trained on) are held out. */
-const RETRAIN_MIN_WINDOWS = 200;
+export const RETRAIN_MIN_WINDOWS = 200;
 const RETRAIN_MIN_HOLDOUT = 30;
 export const MODEL_HISTORY_STATE = 'model-history';
 
@@ -193,8 +193,7 @@ export class ModelEvidence {
       this.logger.log('info', `not retraining ${serviceKey}: ${windows.length} normal windows recorded, ${RETRAIN_MIN_WINDOWS} needed`, { service: serviceKey });
       return undefined;
     }
-    const untrained = ends.filter((t) => t > svc.tunedUpTo).length;
-    const holdout = Math.min(Math.max(untrained, RETRAIN_MIN_HOLDOUT, Math.ceil(windows.length * 0.2)), Math.floor(windows.length / 2));
+    const holdout = retrainHoldout(ends, svc.tunedUpTo);
     svc.busy = true;
     try {
       const record = await retrain(serviceKey, windows, { holdout });
@@ -379,6 +378,15 @@ export function normalWindowsOf(h: ServiceHistory | { t: number[]; rows: number[
     ends.push(h.t[end]);
   }
   return { windows, ends };
+}
+
+/**
+ * How many of the newest normal windows a retraining holds out: those no fine-tune has seen yet, at least
+ * 20% (and 30), at most half.
+ */
+export function retrainHoldout(ends: ReadonlyArray<number>, tunedUpTo: number): number {
+  const untrained = ends.filter((t) => t > tunedUpTo).length;
+  return Math.min(Math.max(untrained, RETRAIN_MIN_HOLDOUT, Math.ceil(ends.length * 0.2)), Math.floor(ends.length / 2));
 }
 
 /** The scrape interval, as the median step between recent rows. */
