@@ -15,6 +15,7 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     'day-seconds': { type: 'string' },
     kubeconfig: { type: 'string' },
+    'stop-with-stdin': { type: 'boolean' },
   });
   const daySeconds = intOption('sandbox', 'day-seconds', values['day-seconds'], 600);
   if (daySeconds < 1) throw new Error(`vigil sandbox: --day-seconds must be at least 1, got ${daySeconds}`);
@@ -34,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
       log(`${signal}: stopping the sandbox`);
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      process.stdin.pause();
       sandbox.stop().then(
         () => resolve(0),
         (err: unknown) => {
@@ -46,5 +48,10 @@ export async function run(argv: string[]): Promise<number> {
     const onTerm = () => stop('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    // run as a child (the VS Code extension): when the parent goes away, so does the sandbox
+    if (values['stop-with-stdin']) {
+      process.stdin.once('end', () => stop('stdin closed'));
+      process.stdin.resume();
+    }
   });
 }

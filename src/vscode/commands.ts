@@ -204,7 +204,8 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     [COMMAND.debugStats]: async () => {
       const m = process.memoryUsage();
       const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
-      const text = `Vigil stats: rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)}, external ${mb(m.external)}, up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents`;
+      const sandboxRss = session.sandbox?.pid ? await processRssBytes(session.sandbox.pid) : undefined;
+      const text = `Vigil stats: rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
       logger.log('info', text);
       void vscode.window.showInformationMessage(text);
       return { ...m, uptimeMs: Date.now() - activatedAt };
@@ -225,6 +226,13 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       }),
     );
   }
+}
+
+/** Resident memory of another process (Linux /proc); undefined elsewhere. */
+async function processRssBytes(pid: number): Promise<number | undefined> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Number(kb) * 1024 : undefined;
 }
 
 /** A failure the user can fix; shown as-is. */
