@@ -133,15 +133,15 @@ export function alertStands(state: LearningState, target: string, evidence: Read
 
 /**
  * The live loop's gate: an alert the learned thresholds say does not stand is kept as a score but not
- * raised, and its reason says which learned level held it back. The evidence is the bench's: the firing
- * rules' and the fused anomaly's. Nothing learned for the target: the anomaly passes unchanged.
+ * raised, and its reason says which learned level held it back. The evidence is the fused anomaly's, the
+ * same an incident records and `labeledAlerts` learns from. Nothing learned for the target: it passes unchanged.
  */
-export function holdBackByLearnedThresholds(state: LearningState, anomaly: Anomaly, ruleAnomalies: ReadonlyArray<Anomaly>, rules: ReadonlyArray<Rule>): Anomaly {
+export function holdBackByLearnedThresholds(state: LearningState, anomaly: Anomaly, rules: ReadonlyArray<Rule>): Anomaly {
   if (!anomaly.isAnomaly) return anomaly;
   const target = targetKey(anomaly.target);
   const prefix = `${target}|`;
   if (!Object.keys(state.thresholds).some((k) => k.startsWith(prefix))) return anomaly;
-  const evidence = [...ruleAnomalies.flatMap((a) => evidenceOfAnomaly(a, rules)), ...evidenceOfAnomaly(anomaly, rules)];
+  const evidence = evidenceOfAnomaly(anomaly, rules);
   if (evidence.length === 0 || alertStands(state, target, evidence)) return anomaly;
   const held = evidence
     .map((e) => ({ e, t: state.thresholds[thresholdKey(target, e.detector, e.signal)] }))

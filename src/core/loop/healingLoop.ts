@@ -134,7 +134,7 @@ export class HealingLoop implements VerificationEvidence, Disposable {
       this.modelEvidence?.settle(frame, step.isAnomaly || ruleAnomalies.some((a) => a.isAnomaly));
       const learned = this.deps.thresholds?.();
       const fused = explainModelAnomaly(badDirectionOnly(toAnomaly(frame.target, step)));
-      const anomaly = learned ? holdBackByLearnedThresholds(learned, fused, ruleAnomalies, this.deps.rules ?? DEFAULT_RULES) : fused;
+      const anomaly = learned ? holdBackByLearnedThresholds(learned, fused, this.deps.rules ?? DEFAULT_RULES) : fused;
       st.lastAnomaly = anomaly;
       if (!fused.isAnomaly) st.healthyBands = bandsBefore;
       if (anomaly.isAnomaly) {
