@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { explainModelAnomaly, normalWindowsOf } from '../../../src/core/loop/modelEvidence';
+import type { SignalName } from '../../../src/core/model/signal';
+import type { ModelPort, ModelScore } from '../../../src/core/ports';
+import { FileStore } from '../../../src/infra/store/fileStore';
+import { TfjsModel } from '../../../src/infra/tfjs/tfjsModel';
+import { MODEL_SIGNALS } from '../../../src/infra/tfjs/windowSpec';
+import { loopRig, normalValues, STEP_MS } from './loopRig';
+
+type Window = ReadonlyArray<ReadonlyArray<number>>;
+
+/** A ModelPort that records what the loop asks of it and answers what the test says. */
+class RecordingModel implements ModelPort {
+  readonly signals: ReadonlyArray<SignalName> = MODEL_SIGNALS;
+  readonly windowSize = 12;
+  scored: Window[] = [];
+  tuned: Window[][] = [];
+  saved: string[] = [];
+  answer: (w: Window) => ModelScore | Promise<ModelScore> = () => ({ score: 0.01, contributions: { request_rate: 1 } });
+  async score(_key: string, windows: ReadonlyArray<Window>): Promise<ReadonlyArray<ModelScore>> {
+    this.scored.push(...windows);
+    return Promise.all(windows.map((w) => this.answer(w)));
+  }
+  async fineTune(_key: string, windows: ReadonlyArray<Window>) {
+    this.tuned.push([...windows]);
+    return { loss: 0.1 };
+  }
+  async save(key: string) {
+    this.saved.push(key);
+  }
+  async load() {
+    return false;
+  }
+}
+
+describe('the multi-signal model in the live loop', function () {
+  this.timeout(120_000);
+
+  it('scores only once fine-tuned on normal windows, asynchronously, fusing the score of window t at frame t+1', async () => {
+    const model = new RecordingModel();
+    const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 30, fineTuneEveryMs: 600_000 } });
+    const ev = rig.loop.modelEvidence!;
+    let k = 0;
+    // an anomalous stretch (a rule fires on it) must never be trained on
+    for (; k < 100; k++) {
+      rig.frame(k >= 20 && k < 26 ? { ...normalValues(k), error_ratio: 0.3 } : normalValues(k));
+      await ev.idle();
+    }
+    assert.equal(model.tuned.length, 1, 'one first fine-tune');
+    assert.ok(model.tuned[0].length >= 30);
+    for (const w of model.tuned[0]) assert.ok(w.every((row) => row[MODEL_SIGNALS.indexOf('error_ratio')] < 0.05), 'no window of the error burst, or just before it, is trained on');
+    const scoredBefore = model.scored.length;
+    // the first 30 normal windows after the burst end at frame 67 and are settled 12 frames later
+    assert.ok(scoredBefore > 0 && scoredBefore <= 100 - 79, `scored ${scoredBefore} windows, none before the fine-tune`);
+    // the window is the service's raw values in the model's signal order, newest row last
+    const last = model.scored[model.scored.length - 1];
+    assert.equal(last.length, 12);
+    assert.deepEqual(last[11], MODEL_SIGNALS.map((s) => normalValues(k - 1)[s]));
+
+    // a high model score on the window ending at frame t raises frame t+1, naming the signals that moved together
+    model.answer = () => ({ score: 0.99, contributions: { latency_p99: 0.55, cpu: 0.35, request_rate: 0.1 } });
+    rig.frame(normalValues(k++));
+    await ev.idle();
+    const next = rig.frame(normalValues(k++));
+    assert.equal(next.isAnomaly, true, next.reason);
+    assert.match(next.reason, /^model: signals moved together unlike this service's normal windows \(score 0\.99\): latency_p99 55% \(0\.08\d* vs [\d.]+\), cpu 35%/);
+    model.answer = () => ({ score: 0.01, contributions: { request_rate: 1 } });
+  });
+
+  it('never makes a frame wait, and never uses a score older than one interval', async () => {
+    const model = new RecordingModel();
+    const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 20 } });
+    const ev = rig.loop.modelEvidence!;
+    let k = 0;
+    for (; k < 60; k++) {
+      rig.frame(normalValues(k));
+      await ev.idle();
+    }
+    assert.ok(ev.isReady('service:shop/cart'));
+    // the model hangs: frames go on, one window in flight, no pile-up
+    let release: (s: ModelScore) => void = () => undefined;
+    model.answer = () => new Promise<ModelScore>((resolve) => (release = resolve));
+    const before = model.scored.length;
+    for (let i = 0; i < 5; i++) rig.frame(normalValues(k++));
+    assert.equal(model.scored.length, before + 1, 'only one window in flight');
+    // its late answer (for a window 5 frames old) is not fused
+    release({ score: 0.99, contributions: { cpu: 1 } });
+    await ev.idle();
+    const after = rig.frame(normalValues(k++));
+    assert.equal(after.isAnomaly, false, `a stale score raised: ${after.reason}`);
+  });
+
+  it('a model failure is logged once and detection goes on without it', async () => {
+    const model = new RecordingModel();
+    const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 20 } });
+    const ev = rig.loop.modelEvidence!;
+    model.answer = () => Promise.reject(new Error('wasm backend unavailable: missing tfjs-backend-wasm-simd.wasm'));
+    let k = 0;
+    for (; k < 60; k++) {
+      rig.frame(normalValues(k));
+      await ev.idle();
+    }
+    const errors = rig.logger.lines.filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.match(errors[0].message, /multi-signal model failed \(wasm backend unavailable.*\); detection goes on with rules and baselines only/);
+    assert.equal(ev.failure, 'wasm backend unavailable: missing tfjs-backend-wasm-simd.wasm');
+    const scoredAfterFailure = model.scored.length;
+    const burst = [0, 1, 2, 3, 4].map(() => rig.frame({ ...normalValues(k++), error_ratio: 0.3 }));
+    assert.ok(burst.some((v) => v.isAnomaly && v.reason.startsWith('rule:')), 'rules still raise');
+    assert.equal(model.scored.length, scoredAfterFailure, 'the failed model is left out');
+  });
+
+  it('normal windows exclude gaps, anomalies and, once settled, the window before an anomaly', () => {
+    // 60 rows every 5 s, an anomaly at row 15, a minute's gap before row 45
+    const t = Array.from({ length: 60 }, (_, i) => i * STEP_MS + (i >= 45 ? 60_000 : 0));
+    const rows = t.map((_, i) => [i, 0, 0, 0, 0, 0, 0, 0]);
+    const anomalous = t.map((_, i) => i === 15);
+    const ends = (settled: boolean) => normalWindowsOf({ t, rows, anomalous }, 12, -Infinity, settled).ends.map((x) => t.indexOf(x));
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    assert.deepEqual(ends(false), [...range(11, 14), ...range(27, 44), ...range(56, 59)]);
+    // settled: the next 12 rows must be clean too, and present
+    assert.deepEqual(ends(true), range(27, 32));
+    assert.deepEqual(normalWindowsOf({ t, rows, anomalous }, 12, t[30], true).ends.map((x) => t.indexOf(x)), range(31, 32), 'only windows ending after `after`');
+  });
+
+  it('explains only anomalies the model raised', () => {
+    const base = { target: { kind: 'service' as const, namespace: 'shop', name: 'cart' }, t: 0, detector: 'fusion' as const, score: 0.95, isAnomaly: true, severity: 'warning' as const };
+    const stat = { ...base, reason: 'cpu 0.9 above its seasonal band', contributions: [{ signal: 'cpu' as const, share: 1 }] };
+    assert.equal(explainModelAnomaly(stat), stat);
+    const m = explainModelAnomaly({ ...base, reason: 'model: multi-signal model', contributions: [{ signal: 'memory' as const, share: 0.7, observed: 3e8, band: { lower: 1e8, expected: 2e8, upper: 2.2e8 } }, { signal: 'latency_p95' as const, share: 0.25 }, { signal: 'cpu' as const, share: 0.05 }] });
+    assert.equal(m.reason, "model: signals moved together unlike this service's normal windows (score 0.95): memory 70% (3.00e+8 vs 2.00e+8), latency_p95 25%");
+  });
+});
+
+describe('the live model with TensorFlow.js (wasm)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-live-model-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fine-tunes per service on live normal frames, saves on flush, and a restart loads it and scores at once', async () => {
+    const store = new FileStore(dir);
+    const model = new TfjsModel({ stateDir: dir, baseModelDir: path.resolve('models/base') });
+    const rig = loopRig({ store, model, modelOptions: { firstFineTuneWindows: 150 } });
+    const ev = rig.loop.modelEvidence!;
+    let k = 0;
+    for (; k < 200; k++) {
+      rig.frame(normalValues(k));
+      await ev.idle();
+    }
+    assert.ok(ev.isReady('service:shop/cart'), 'fine-tuned and scoring');
+    assert.ok(ev.stats.scored > 0 && ev.stats.fineTunes === 1, JSON.stringify(ev.stats));
+    await ev.flush();
+    await model.dispose();
+
+    const model2 = new TfjsModel({ stateDir: dir, baseModelDir: path.resolve('models/base') });
+    const rig2 = loopRig({ store, model: model2 });
+    const ev2 = rig2.loop.modelEvidence!;
+    rig2.frame(normalValues(k++));
+    await ev2.idle();
+    assert.ok(ev2.isReady('service:shop/cart'), 'loaded from the saved model: no new warm-up');
+    for (let i = 0; i < 13; i++) {
+      rig2.frame(normalValues(k++));
+      await ev2.idle();
+    }
+    assert.ok(ev2.stats.scored >= 1, 'scores from the restored history at once');
+    // memory and latency climbing together on a calm service: the model scores it high, naming them
+    const scores: ModelScore[] = [];
+    const real = model2.score.bind(model2);
+    model2.score = async (key, windows) => {
+      const s = await real(key, windows);
+      scores.push(...s);
+      return s;
+    };
+    for (let i = 1; i <= 8; i++) {
+      const v = normalValues(k++);
+      rig2.frame({ ...v, memory: v.memory! * (1 + 0.25 * i), latency_p99: v.latency_p99! * (1 + 0.3 * i), latency_p95: v.latency_p95! * (1 + 0.3 * i) });
+      await ev2.idle();
+    }
+    const top = scores[scores.length - 1];
+    assert.ok(top.score >= 0.9, `model score ${top.score}`);
+    const moved = ['memory', 'latency_p95', 'latency_p99'].reduce((a, s) => a + (top.contributions[s as SignalName] ?? 0), 0);
+    assert.ok(moved >= 0.7, JSON.stringify(top.contributions));
+    await model2.dispose();
+  });
+});
