@@ -165,6 +165,8 @@ export class VigilRuntime implements Disposable {
       events: this.events,
       cluster: this.cluster,
       engine: this.engine,
+      // the sources' own default window when none is given; verification reads how far a rate sample reaches
+      rateWindowMs: options.rateWindowMs ?? Math.max(4 * options.intervalMs, 60_000),
       correlator: new Correlator(),
       model: this.model,
       thresholds: () => this.learner.state,

@@ -69,6 +69,7 @@ interface EngineState {
 }
 
 const RETRY_REFUSED_MS = 15_000;
+const VERIFY_POLL_MS = 1000;
 const MAX_REFUSED_WAIT_MS = 10 * 60_000;
 const RING = 120;
 /** Symptoms linger for a while after a fix (rates average over minutes); they are not a new incident. */
@@ -450,7 +451,8 @@ export class Engine implements Disposable {
   private async verify(id: string, step: PlaybookStep, action: ActionSpec): Promise<void> {
     const i = this.must(id);
     const target = serviceOf(i.target, action);
-    const verdict = await verifyStep(target, step.verify, this.deps.evidence, this.deps.clock, undefined, { cancelled: () => this.disposed });
+    // polled every second: a fresh sample (every scrape interval) is read as soon as it lands
+    const verdict = await verifyStep(target, step.verify, this.deps.evidence, this.deps.clock, undefined, { cancelled: () => this.disposed, pollMs: VERIFY_POLL_MS });
     if (!verdict) return; // shutting down: the incident stays 'verifying' and a restart verifies again
     await this.patch(id, {}, true, { t: verdict.t, kind: 'verified', stepId: step.id, verdict });
     if (verdict.status === 'recovered') {

@@ -33,6 +33,8 @@ export interface HealingLoopDeps {
   readonly modelOptions?: ModelEvidenceOptions;
   /** Learned thresholds: an anomaly they say does not stand is scored but not raised. */
   readonly thresholds?: () => LearningState | undefined;
+  /** The metrics source's rate window: how far back one sample of a rate signal reaches (verification uses it). */
+  readonly rateWindowMs?: number;
 }
 
 /** What the loop saw most recently, for the UI and for verification. */
@@ -62,6 +64,8 @@ interface TargetState {
 
 const DIRECTIONS: Readonly<Record<string, BadDirection>> = Object.fromEntries(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
 const STATE_NAME = 'detectors';
+/** Signals computed as rates or increases over the source's window (the others are gauges or per-interval counts). */
+const WINDOWED: ReadonlySet<SignalName> = new Set(['request_rate', 'error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'restarts']);
 const OWN_ROLLOUT_MS = 5 * 60_000;
 
 /**
@@ -243,6 +247,10 @@ export class HealingLoop implements VerificationEvidence, Disposable {
 
   probe(): { passing: boolean; detail: string } | undefined {
     return undefined; // probes feed probe_success/probe_latency signals; conditions on them use signal checks
+  }
+
+  windowMs(signal: SignalName): number | undefined {
+    return WINDOWED.has(signal) ? this.deps.rateWindowMs : undefined;
   }
 
   restarts(target: TargetRef): number | undefined {

@@ -15,6 +15,11 @@ export interface VerificationEvidence {
   probe(name: string): { readonly passing: boolean; readonly detail: string } | undefined;
   /** Total container restarts of the target's pods now. */
   restarts(target: TargetRef): number | undefined;
+  /**
+   * How far back one sample of a signal reaches: its rate window (error ratio, latency quantiles) or
+   * undefined for a gauge (memory, available replicas). Unknown means every sample counts as an instant.
+   */
+  windowMs?(signal: SignalName): number | undefined;
 }
 
 export interface VerifyOptions {
@@ -30,6 +35,12 @@ const DEFAULTS: VerifyOptions = { pollMs: 5000, maxSampleAgeMs: 30_000 };
 /**
  * Checks a remediation worked: polls the step's conditions until they all hold for `stableForSeconds`,
  * or the timeout passes. Missing evidence is never success: it ends 'inconclusive'. Undefined when cancelled.
+ *
+ * What "held for" covers depends on the evidence: a gauge or a rollout status speaks for the moment it
+ * was read, so it must pass on polls spanning the whole time. A rate sample speaks for its whole window:
+ * one that passes while its window still holds the bad minutes before the action says the time since
+ * the action was at least as good, so it covers back to the action (never before it). "No new restarts"
+ * compares with the count at the action, so it covers everything since.
  */
 export async function verifyStep(
   target: TargetRef,
@@ -45,7 +56,8 @@ export async function verifyStep(
   const stableMs = (spec.stableForSeconds ?? 0) * 1000;
   // lowest restart count seen: replaced pods take their counts with them, so only growth above it is a new restart
   let restartFloor = evidence.restarts(target);
-  let holdingSince: number | undefined;
+  // per condition: since when it has passed without a break, as far back as its evidence reaches
+  const passingSince: Array<number | undefined> = spec.conditions.map(() => undefined);
   let last: CheckResult[] = [];
   for (;;) {
     if (opts.cancelled?.()) return undefined;
@@ -53,16 +65,18 @@ export async function verifyStep(
     last = [];
     const restartsNow = evidence.restarts(target);
     if (restartsNow !== undefined && (restartFloor === undefined || restartsNow < restartFloor)) restartFloor = restartsNow;
-    for (const c of spec.conditions) last.push(await check(c, target, evidence, now, restartFloor, opts));
+    for (const [n, c] of spec.conditions.entries()) {
+      const { result, coversFrom } = await check(c, target, evidence, now, restartFloor, opts);
+      last.push(result);
+      passingSince[n] = result.status === 'passed' ? Math.min(passingSince[n] ?? Infinity, Math.max(start, coversFrom ?? now)) : undefined;
+    }
     onProgress?.(last);
     const allPassed = last.every((r) => r.status === 'passed');
     if (allPassed) {
-      holdingSince ??= now;
+      const holdingSince = Math.max(start, ...passingSince.map((x) => x ?? now));
       if (now - holdingSince >= stableMs) {
         return { status: 'recovered', t: now, checks: last, summary: spec.conditions.length ? `all ${spec.conditions.length} checks passed${stableMs ? ` and held for ${spec.stableForSeconds} s` : ''}` : 'action applied; the step has no checks' };
       }
-    } else {
-      holdingSince = undefined;
     }
     // a restart after the action is final: waiting out the timeout would only delay the next step
     const definitive = last.find((r) => r.status === 'failed' && r.condition.kind === 'no-new-restarts');
@@ -79,39 +93,45 @@ export async function verifyStep(
   }
 }
 
-async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvidence, now: number, restartsAtStart: number | undefined, opts: VerifyOptions): Promise<CheckResult> {
+/** One check, and how far back a pass speaks for (undefined: only for now). */
+async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvidence, now: number, restartsAtStart: number | undefined, opts: VerifyOptions): Promise<{ result: CheckResult; coversFrom?: number }> {
   const fresh = (s: { t: number; v: number } | undefined) => (s && now - s.t <= opts.maxSampleAgeMs ? s : undefined);
+  // a rate sample at t summarises (t - window, t]
+  const reach = (signal: SignalName, s: { t: number }) => {
+    const w = ev.windowMs?.(signal);
+    return w !== undefined && w > 0 ? s.t - w : undefined;
+  };
   switch (c.kind) {
     case 'signal-in-band': {
       const s = fresh(ev.latest(target, c.signal));
-      if (!s) return { condition: c, status: 'no-data', detail: `no recent ${c.signal} sample` };
+      if (!s) return { result: { condition: c, status: 'no-data', detail: `no recent ${c.signal} sample` } };
       const band = ev.band(target, c.signal, s.t);
-      if (!band) return { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` };
+      if (!band) return { result: { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` } };
       const inside = backToNormal(c.signal, s.v, band);
-      return { condition: c, status: inside ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${inside ? 'back within' : 'outside'} expected band [${fmt(band.lower)}, ${fmt(band.upper)}]` };
+      return { result: { condition: c, status: inside ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${inside ? 'back within' : 'outside'} expected band [${fmt(band.lower)}, ${fmt(band.upper)}]` }, coversFrom: reach(c.signal, s) };
     }
     case 'signal-below':
     case 'signal-above': {
       const s = fresh(ev.latest(target, c.signal));
-      if (!s) return { condition: c, status: 'no-data', detail: `no recent ${c.signal} sample` };
+      if (!s) return { result: { condition: c, status: 'no-data', detail: `no recent ${c.signal} sample` } };
       const ok = c.kind === 'signal-below' ? s.v < c.value : s.v > c.value;
-      return { condition: c, status: ok ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${c.kind === 'signal-below' ? '<' : '>'} ${c.value}: ${ok ? 'yes' : 'no'}` };
+      return { result: { condition: c, status: ok ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${c.kind === 'signal-below' ? '<' : '>'} ${c.value}: ${ok ? 'yes' : 'no'}` }, coversFrom: reach(c.signal, s) };
     }
     case 'rollout-complete': {
       const r = await ev.rolloutStatus(target);
-      if (!r) return { condition: c, status: 'no-data', detail: 'rollout status unavailable' };
-      return { condition: c, status: r.complete ? 'passed' : 'pending', detail: r.message };
+      if (!r) return { result: { condition: c, status: 'no-data', detail: 'rollout status unavailable' } };
+      return { result: { condition: c, status: r.complete ? 'passed' : 'pending', detail: r.message } };
     }
     case 'probe-passing': {
       const p = ev.probe(c.probe);
-      if (!p) return { condition: c, status: 'no-data', detail: `probe "${c.probe}" has no result` };
-      return { condition: c, status: p.passing ? 'passed' : 'failed', detail: `probe ${c.probe}: ${p.detail}` };
+      if (!p) return { result: { condition: c, status: 'no-data', detail: `probe "${c.probe}" has no result` } };
+      return { result: { condition: c, status: p.passing ? 'passed' : 'failed', detail: `probe ${c.probe}: ${p.detail}` } };
     }
     case 'no-new-restarts': {
       const n = ev.restarts(target);
-      if (n === undefined || restartsAtStart === undefined) return { condition: c, status: 'no-data', detail: 'restart counts unavailable' };
+      if (n === undefined || restartsAtStart === undefined) return { result: { condition: c, status: 'no-data', detail: 'restart counts unavailable' } };
       const added = Math.max(0, n - restartsAtStart);
-      return { condition: c, status: added === 0 ? 'passed' : 'failed', detail: added === 0 ? 'no new container restarts' : `${added} new container restart(s) since the action` };
+      return { result: { condition: c, status: added === 0 ? 'passed' : 'failed', detail: added === 0 ? 'no new container restarts' : `${added} new container restart(s) since the action` }, coversFrom: -Infinity };
     }
   }
 }

@@ -70,4 +70,48 @@ describe('verifyStep', () => {
     const bad = (await run(clock2, verifyStep(target, restartSpec, evidence(clock2, () => 0, () => true, () => (clock2.now() < 3000 ? 0 : 1)), clock2))) as { status: string };
     assert.equal(bad.status, 'not-recovered');
   });
+
+  describe('a rate sample speaks for its whole window', () => {
+    const W = 30_000;
+    /** Windowed error ratio: errors at `bad` until the fix at `fixedAt`, none after; each sample averages the last W. */
+    function windowed(clock: VirtualClock, fixedAt: number, bad = 0.25, windowMs: number | undefined = W, after = 0): VerificationEvidence {
+      const ratioAt = (t: number) => {
+        const badPart = Math.max(0, Math.min(t, fixedAt) - (t - W)) / W;
+        return bad * badPart + after * (1 - badPart);
+      };
+      return { ...evidence(clock, ratioAt), windowMs: (s) => (s === 'error_ratio' ? windowMs : undefined) };
+    }
+    const errorsOnly = { conditions: [{ kind: 'signal-in-band' as const, signal: 'error_ratio' as const }], timeoutSeconds: 90, stableForSeconds: 15 };
+
+    it('once the bad minutes have left the window, the first passing sample covers back to the action', async () => {
+      const clock = new VirtualClock(0);
+      const verdict = (await run(clock, verifyStep(target, errorsOnly, windowed(clock, 0), clock))) as { status: string; t: number };
+      assert.equal(verdict.status, 'recovered');
+      // the ratio drops inside the band (0.02) about 28 s after the fix; no 15 s of holding on top
+      assert.ok(verdict.t >= 27_000 && verdict.t <= 30_000, `recovered at ${verdict.t}`);
+      const instants = new VirtualClock(0);
+      const slow = (await run(instants, verifyStep(target, errorsOnly, { ...windowed(instants, 0), windowMs: () => undefined }, instants))) as { t: number };
+      assert.ok(slow.t >= 42_000, `without a known window every sample is an instant and must hold 15 s (${slow.t})`);
+    });
+
+    it('never speaks for time before the action: evidence must still span stableForSeconds after it', async () => {
+      const clock = new VirtualClock(0);
+      // the fault ended long before the action: every sample passes from the first poll
+      const verdict = (await run(clock, verifyStep(target, errorsOnly, windowed(clock, -60_000), clock))) as { status: string; t: number };
+      assert.equal(verdict.status, 'recovered');
+      assert.ok(verdict.t >= 15_000, `recovered at ${verdict.t}, before 15 s of evidence after the action`);
+    });
+
+    it('a window still too bad after the fix never passes, and gauges still hold for the whole time', async () => {
+      const clock = new VirtualClock(0);
+      const still = (await run(clock, verifyStep(target, errorsOnly, windowed(clock, 0, 0.25, W, 0.1), clock))) as { status: string };
+      assert.equal(still.status, 'not-recovered');
+      const clock2 = new VirtualClock(0);
+      const withRollout = { ...errorsOnly, conditions: [...errorsOnly.conditions, { kind: 'rollout-complete' as const }] };
+      const ev = { ...windowed(clock2, 0), rolloutStatus: async () => ({ complete: clock2.now() >= 25_000, message: 'rolling' }) };
+      const verdict = (await run(clock2, verifyStep(target, withRollout, ev, clock2))) as { status: string; t: number };
+      assert.equal(verdict.status, 'recovered');
+      assert.ok(verdict.t >= 40_000, `the rollout completed at 25 s and must hold 15 s (${verdict.t})`);
+    });
+  });
 });
