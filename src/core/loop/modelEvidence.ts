@@ -14,6 +14,13 @@ export interface ModelEvidenceOptions {
   readonly saveEveryMs?: number;
   /** Rows of history kept per service for fine-tuning and retraining. */
   readonly historyRows?: number;
+  /**
+   * Windows a service's model must have been fine-tuned on before its score counts: until then its
+   * calibration has seen too few out-of-sample errors to know its own tail (it is scored, not fused).
+   */
+  readonly matureAfterWindows?: number;
+  /** The model raises only when this many consecutive windows surprise it: the weakest of them is fused. */
+  readonly persistWindows?: number;
 }
 
 const DEFAULTS: Required<ModelEvidenceOptions> = {
@@ -22,6 +29,8 @@ const DEFAULTS: Required<ModelEvidenceOptions> = {
   fineTuneMaxWindows: 360,
   saveEveryMs: 30 * 60_000,
   historyRows: 1440,
+  matureAfterWindows: 720,
+  persistWindows: 3,
 };
 
 /** A retraining needs this many normal windows, of which the newest (those no model has trained on) are held out. */
@@ -40,7 +49,7 @@ export interface ModelHistoryDocument {
   readonly version: 1;
   readonly signals: string[];
   readonly windowSize: number;
-  readonly services: Record<string, ServiceHistory & { readonly tunedUpTo?: number }>;
+  readonly services: Record<string, ServiceHistory & { readonly tunedUpTo?: number; readonly tunedWindows?: number }>;
 }
 
 interface ServiceWindows {
@@ -52,7 +61,10 @@ interface ServiceWindows {
   scoring: boolean;
   /** Fine-tune, retrain or save in flight. */
   busy: boolean;
-  last: { t: number; score: ModelScore } | undefined;
+  /** Scores of the newest windows, oldest first (at most persistWindows). */
+  recent: Array<{ t: number; score: ModelScore }>;
+  /** Windows fine-tuned on so far (a model loaded without history counts as mature). */
+  tunedWindows: number;
   /** End time of the newest window the model was fine-tuned on. */
   tunedUpTo: number;
   lastFineTune: number;
@@ -127,11 +139,10 @@ export class ModelEvidence {
       svc.rows.splice(0, excess);
       svc.anomalous.splice(0, excess);
     }
-    const interval = intervalOf(svc.t);
-    const fresh = svc.last && svc.last.t < frame.t && frame.t - svc.last.t <= 1.5 * interval ? svc.last.score : undefined;
+    const fresh = this.fused(svc, frame.t);
     const W = this.model.windowSize;
     if (svc.state === 'ready' && !svc.scoring && svc.rows.length >= W) {
-      const window = svc.rows.slice(-W);
+      const window = smoothedWindow(svc.rows, svc.rows.length - 1, W);
       if (window.some((r) => r.some(Number.isFinite))) {
         svc.scoring = true;
         const t0 = this.wallClock();
@@ -139,7 +150,9 @@ export class ModelEvidence {
           this.model.score(key, [window]).then(([s]) => {
             this.stats.scored++;
             this.stats.scoreMs += this.wallClock() - t0;
-            if (s) svc.last = { t: frame.t, score: s };
+            if (!s) return;
+            svc.recent.push({ t: frame.t, score: s });
+            if (svc.recent.length > this.options.persistWindows) svc.recent.shift();
           }),
           () => (svc.scoring = false),
         );
@@ -197,7 +210,7 @@ export class ModelEvidence {
     svc.busy = true;
     try {
       const record = await retrain(serviceKey, windows, { holdout });
-      svc.last = undefined; // the next score comes from the model kept
+      svc.recent = []; // the next scores come from the model kept
       if (record.kept === 'new') {
         svc.state = 'ready';
         svc.tunedUpTo = ends[windows.length - holdout - 1] ?? svc.tunedUpTo;
@@ -228,12 +241,13 @@ export class ModelEvidence {
   private serviceOf(key: string): ServiceWindows {
     let svc = this.services.get(key);
     if (svc) return svc;
-    svc = { t: [], rows: [], anomalous: [], state: 'loading', scoring: false, busy: false, last: undefined, tunedUpTo: -Infinity, lastFineTune: -Infinity, lastSave: -Infinity, dirty: false };
+    svc = { t: [], rows: [], anomalous: [], state: 'loading', scoring: false, busy: false, recent: [], tunedWindows: 0, tunedUpTo: -Infinity, lastFineTune: -Infinity, lastSave: -Infinity, dirty: false };
     this.services.set(key, svc);
     const s = svc;
     this.track(
       Promise.all([this.model.load(key), this.historyLoaded]).then(([loaded]) => {
-        this.restoreHistory(key, s);
+        const tuned = this.restoreHistory(key, s);
+        if (loaded && tuned === undefined) s.tunedWindows = this.options.matureAfterWindows;
         s.state = loaded ? 'ready' : 'untrained';
         if (loaded) this.logger.log('info', `model of ${key} loaded from its saved state`, { service: key });
       }),
@@ -252,6 +266,7 @@ export class ModelEvidence {
         this.stats.fineTunes++;
         this.stats.fineTunedWindows += windows.length;
         svc.tunedUpTo = ends[ends.length - 1];
+        svc.tunedWindows += windows.length;
         svc.dirty = true;
         this.historyDirty = true;
         if (svc.state !== 'ready') {
@@ -316,9 +331,10 @@ export class ModelEvidence {
     }
   }
 
-  private restoreHistory(key: string, svc: ServiceWindows): void {
+  /** Puts the saved rows before the live ones; returns the windows fine-tuned on, if the history knew. */
+  private restoreHistory(key: string, svc: ServiceWindows): number | undefined {
     const h = this.savedHistory?.[key];
-    if (!h || !Array.isArray(h.t) || !Array.isArray(h.rows) || !Array.isArray(h.anomalous)) return;
+    if (!h || !Array.isArray(h.t) || !Array.isArray(h.rows) || !Array.isArray(h.anomalous)) return undefined;
     const first = svc.t[0] ?? Infinity;
     const keep = h.t.map((_, i) => i).filter((i) => h.t[i] < first && Array.isArray(h.rows[i]) && h.rows[i].length === this.model.signals.length);
     svc.t.unshift(...keep.map((i) => h.t[i]));
@@ -331,6 +347,24 @@ export class ModelEvidence {
       svc.anomalous.splice(0, excess);
     }
     if (typeof h.tunedUpTo === 'number') svc.tunedUpTo = h.tunedUpTo;
+    if (typeof h.tunedWindows !== 'number') return undefined;
+    svc.tunedWindows = h.tunedWindows;
+    return h.tunedWindows;
+  }
+
+  /**
+   * The evidence fused at frame t: the weakest of the last persistWindows scores, all of consecutive
+   * windows ending at the frames before t (none older than one and a half intervals); undefined while
+   * the model is not mature.
+   */
+  private fused(svc: ServiceWindows, t: number): ModelScore | undefined {
+    const need = this.options.persistWindows;
+    if (svc.tunedWindows < this.options.matureAfterWindows || svc.recent.length < need) return undefined;
+    const interval = intervalOf(svc.t);
+    const newest = svc.recent[svc.recent.length - 1];
+    if (!(newest.t < t && t - newest.t <= 1.5 * interval)) return undefined;
+    for (let i = 1; i < svc.recent.length; i++) if (svc.recent[i].t - svc.recent[i - 1].t > 1.5 * interval) return undefined;
+    return svc.recent.reduce((a, b) => (b.score.score < a.score.score ? b : a)).score;
   }
 
   private async saveHistory(): Promise<void> {
@@ -343,6 +377,7 @@ export class ModelEvidence {
         rows: svc.rows.map((r) => r.map((v) => (Number.isFinite(v) ? Number(v.toPrecision(6)) : null))),
         anomalous: [...svc.anomalous],
         ...(Number.isFinite(svc.tunedUpTo) ? { tunedUpTo: svc.tunedUpTo } : {}),
+        tunedWindows: svc.tunedWindows,
       };
     }
     const doc: ModelHistoryDocument = { version: 1, signals: [...this.model.signals], windowSize: this.model.windowSize, services };
@@ -371,8 +406,9 @@ export function normalWindowsOf(h: ServiceHistory | { t: number[]; rows: number[
   for (let end = W - 1; end <= lastEnd; end++) {
     if (h.t[end] <= after) continue;
     const reach = settled ? end + W : end;
-    if (cleanRun[reach] < reach - end + W) continue;
-    const window = rows.slice(end - W + 1, end + 1);
+    // the window, the two rows its medians reach back to, and (settled) the next window
+    if (cleanRun[reach] < reach - end + W + 2) continue;
+    const window = smoothedWindow(rows, end, W);
     if (!window.some((r) => r.some(Number.isFinite))) continue;
     windows.push(window);
     ends.push(h.t[end]);
@@ -387,6 +423,25 @@ export function normalWindowsOf(h: ServiceHistory | { t: number[]; rows: number[
 export function retrainHoldout(ends: ReadonlyArray<number>, tunedUpTo: number): number {
   const untrained = ends.filter((t) => t > tunedUpTo).length;
   return Math.min(Math.max(untrained, RETRAIN_MIN_HOLDOUT, Math.ceil(ends.length * 0.2)), Math.floor(ends.length / 2));
+}
+
+/**
+ * The W rows ending at `end`, each signal a causal median of its last three values: a single-sample
+ * spike (a noisy p99 from a few slow requests) is the baselines' business and must not echo through the
+ * next W windows; a shift of two samples or more passes through, one step late at most.
+ */
+export function smoothedWindow(rows: ReadonlyArray<ReadonlyArray<number>>, end: number, W: number): number[][] {
+  const out: number[][] = [];
+  for (let i = end - W + 1; i <= end; i++) {
+    const row = rows[i];
+    out.push(row.map((v, s) => {
+      const xs = [rows[i - 2]?.[s], rows[i - 1]?.[s], v].filter((x): x is number => x !== undefined && Number.isFinite(x));
+      if (!Number.isFinite(v) || xs.length < 3) return v;
+      xs.sort((a, b) => a - b);
+      return xs[1];
+    }));
+  }
+  return out;
 }
 
 /** The scrape interval, as the median step between recent rows. */

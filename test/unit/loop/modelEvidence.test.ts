@@ -41,7 +41,7 @@ describe('the multi-signal model in the live loop', function () {
 
   it('scores only once fine-tuned on normal windows, asynchronously, fusing the score of window t at frame t+1', async () => {
     const model = new RecordingModel();
-    const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 30, fineTuneEveryMs: 600_000 } });
+    const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 30, fineTuneEveryMs: 600_000, matureAfterWindows: 0, persistWindows: 1 } });
     const ev = rig.loop.modelEvidence!;
     let k = 0;
     // an anomalous stretch (a rule fires on it) must never be trained on
@@ -55,10 +55,10 @@ describe('the multi-signal model in the live loop', function () {
     const scoredBefore = model.scored.length;
     // the first 30 normal windows after the burst end at frame 67 and are settled 12 frames later
     assert.ok(scoredBefore > 0 && scoredBefore <= 100 - 79, `scored ${scoredBefore} windows, none before the fine-tune`);
-    // the window is the service's raw values in the model's signal order, newest row last
+    // the window is the service's values in the model's signal order, newest row last, each the median of its last three
     const last = model.scored[model.scored.length - 1];
     assert.equal(last.length, 12);
-    assert.deepEqual(last[11], MODEL_SIGNALS.map((s) => normalValues(k - 1)[s]));
+    assert.deepEqual(last[11], MODEL_SIGNALS.map((s) => [k - 3, k - 2, k - 1].map((j) => normalValues(j)[s]!).sort((a, b) => a - b)[1]));
 
     // a high model score on the window ending at frame t raises frame t+1, naming the signals that moved together
     model.answer = () => ({ score: 0.99, contributions: { latency_p99: 0.55, cpu: 0.35, request_rate: 0.1 } });
@@ -72,7 +72,7 @@ describe('the multi-signal model in the live loop', function () {
 
   it('never makes a frame wait, and never uses a score older than one interval', async () => {
     const model = new RecordingModel();
-    const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 20 } });
+    const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 20, matureAfterWindows: 0, persistWindows: 1 } });
     const ev = rig.loop.modelEvidence!;
     let k = 0;
     for (; k < 60; k++) {
@@ -91,6 +91,49 @@ describe('the multi-signal model in the live loop', function () {
     await ev.idle();
     const after = rig.frame(normalValues(k++));
     assert.equal(after.isAnomaly, false, `a stale score raised: ${after.reason}`);
+  });
+
+  it('raises only once the model is mature, and only on consecutive surprising windows; a one-sample spike does not echo', async () => {
+    const model = new RecordingModel();
+    const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 20, fineTuneEveryMs: 60_000, matureAfterWindows: 60, persistWindows: 3 } });
+    const ev = rig.loop.modelEvidence!;
+    // the model is surprised by every window while its calibration is young: nothing is fused
+    model.answer = () => ({ score: 0.99, contributions: { cpu: 1 } });
+    let k = 0;
+    let raisedYoung = 0;
+    for (; k < 60; k++) {
+      raisedYoung += Number(rig.frame(normalValues(k)).isAnomaly);
+      await ev.idle();
+    }
+    assert.ok(ev.isReady('service:shop/cart') && model.tuned.flat().length < 60, `tuned on ${model.tuned.flat().length}`);
+    assert.equal(raisedYoung, 0, 'a young model raises nothing');
+    for (; model.tuned.flat().length < 60; k++) {
+      rig.frame(normalValues(k));
+      await ev.idle();
+    }
+    // mature now; a surprise raises only from the third consecutive surprising window on
+    const verdicts: boolean[] = [];
+    model.answer = () => ({ score: 0.01, contributions: { cpu: 1 } });
+    for (let i = 0; i < 4; i++, k++) {
+      rig.frame(normalValues(k));
+      await ev.idle();
+    }
+    model.answer = () => ({ score: 0.99, contributions: { cpu: 1 } });
+    for (let i = 0; i < 4; i++, k++) {
+      verdicts.push(rig.frame(normalValues(k)).isAnomaly);
+      await ev.idle();
+    }
+    assert.deepEqual(verdicts, [false, false, false, true], 'windows t-3..t-1 all surprised the model');
+    // a single wild cpu sample is smoothed away: no window the model sees carries it
+    const seen = model.scored.length;
+    rig.frame({ ...normalValues(k++), cpu: 50 });
+    await ev.idle();
+    for (let i = 0; i < 12; i++, k++) {
+      rig.frame(normalValues(k));
+      await ev.idle();
+    }
+    const cpu = MODEL_SIGNALS.indexOf('cpu');
+    assert.ok(model.scored.slice(seen).every((w) => w.every((row) => row[cpu] < 1)), 'the spike never reached the model');
   });
 
   it('a model failure is logged once and detection goes on without it', async () => {
@@ -120,9 +163,10 @@ describe('the multi-signal model in the live loop', function () {
     const anomalous = t.map((_, i) => i === 15);
     const ends = (settled: boolean) => normalWindowsOf({ t, rows, anomalous }, 12, -Infinity, settled).ends.map((x) => t.indexOf(x));
     const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
-    assert.deepEqual(ends(false), [...range(11, 14), ...range(27, 44), ...range(56, 59)]);
+    // a window ending at e reads rows e-13..e (its medians reach two rows back)
+    assert.deepEqual(ends(false), [...range(13, 14), ...range(29, 44), ...range(58, 59)]);
     // settled: the next 12 rows must be clean too, and present
-    assert.deepEqual(ends(true), range(27, 32));
+    assert.deepEqual(ends(true), range(29, 32));
     assert.deepEqual(normalWindowsOf({ t, rows, anomalous }, 12, t[30], true).ends.map((x) => t.indexOf(x)), range(31, 32), 'only windows ending after `after`');
   });
 
