@@ -97,8 +97,6 @@ export class VigilRuntime implements Disposable {
   private retrainTimer: Disposable | undefined;
   private outcomeListener: Disposable | undefined;
   private learning: Promise<unknown> = Promise.resolve();
-  /** Outcome of each closed incident as last learned from, so a change is learned once. */
-  private readonly learnedOutcomes = new Map<string, string>();
   private settings: EngineSettings;
   private inboxTimer: Disposable | undefined;
   private disposed = false;
@@ -144,6 +142,7 @@ export class VigilRuntime implements Disposable {
         rolloutStatus: async (t) => ref.loop?.rolloutStatus(t),
         probe: () => undefined,
         restarts: (t) => ref.loop?.restarts(t),
+        windowMs: (s) => ref.loop?.windowMs(s),
       },
       playbooks: () => this.playbooks,
       settings: () => this.settings,
@@ -216,13 +215,7 @@ export class VigilRuntime implements Disposable {
   learnSoon(): Promise<ThresholdChange[]> {
     const run = this.learning.then(async () => {
       if (this.disposed) return [];
-      const labeled = this.engine.list().filter((i) => !isOpen(i) && isReal(i) !== undefined);
-      const fresh = labeled.filter((i) => this.learnedOutcomes.get(i.id) !== outcomeSignature(i));
-      if (fresh.length === 0) return [];
-      for (const i of fresh) this.learnedOutcomes.set(i.id, outcomeSignature(i));
-      await this.learner.load();
-      if (this.learner.problem) return []; // never overwrite a file the user has to look at
-      const changes = await this.learner.learn(labeled, DEFAULT_RULES, this.settings.mode);
+      const changes = await this.learner.learnFromOutcomes(this.engine.list(), DEFAULT_RULES, this.settings.mode);
       for (const c of changes) this.options.logger.log('info', `${c.status === 'proposed' ? 'THRESHOLD PROPOSED' : 'THRESHOLD CHANGED'} ${describeChange(c)}${c.status === 'proposed' ? ` — \`vigil thresholds accept ${c.id}\` to apply` : ` — \`vigil thresholds revert ${c.id}\` to undo`}`);
       return changes;
     });
@@ -314,10 +307,6 @@ export class VigilRuntime implements Disposable {
     await this.loop.modelEvidence?.flush().catch((err: Error) => this.options.logger.log('warn', `could not save the models: ${err.message}`));
     await this.model?.dispose();
   }
-}
-
-function outcomeSignature(i: Incident): string {
-  return `${i.outcome?.kind ?? ''}|${i.outcome?.label ?? ''}`;
 }
 
 /** Template and gate context of an incident, from the live inventory and the diagnosis' details. */

@@ -61,6 +61,8 @@ export class ScrapeSignalComputer {
   private readonly series = new Map<string, Series>();
   private readonly roles: Map<string, Role>;
   private readonly errorCode: RegExp;
+  /** When the previous frames were computed: a gauge not scraped again since then belongs to a pod that is gone. */
+  private previousAsOf: number | undefined;
 
   constructor(
     private readonly windowMs: number,
@@ -112,6 +114,8 @@ export class ScrapeSignalComputer {
         continue;
       }
       if (seen <= asOf - this.windowMs) continue;
+      // like Prometheus's staleness: a gauge counts only while its pod is scraped (a counter's samples stay in its window)
+      if (!s.counter && this.previousAsOf !== undefined && seen <= this.previousAsOf) continue;
       const { namespace, deployment, node } = s.labels;
       const accs: Acc[] = [];
       if (namespace && deployment) accs.push(getAcc(svc, `${namespace}/${deployment}`, { kind: 'service', namespace, name: deployment }));
@@ -146,6 +150,7 @@ export class ScrapeSignalComputer {
         }
       }
     }
+    this.previousAsOf = asOf;
     const asm = new FrameAssembler();
     for (const acc of [...svc.values(), ...nodes.values()]) {
       const put = (signal: SignalName, v: number | undefined) => v !== undefined && asm.add(t, acc.target, signal, v);

@@ -142,8 +142,12 @@ function fmt(v: number): string {
   return a !== 0 && (a < 0.01 || a >= 1e5) ? v.toExponential(2) : String(Math.round(v * 1000) / 1000);
 }
 
-/** Levels below which a signal is healthy whatever its band says (a band learnt on near-zero data is razor thin). */
-const HEALTHY_FLOOR: Readonly<Partial<Record<SignalName, number>>> = { error_ratio: 0.01, latency_p50: 0.1, latency_p95: 0.25, latency_p99: 0.5, restarts: 0, log_errors: 1 };
+/**
+ * Levels below which a signal is healthy whatever its band says (a band learnt on near-zero data is razor thin).
+ * Errors: 2%, well under the 5% that raises an incident; at a few requests a second two stray 5xx in a
+ * 30 s window already make 1%.
+ */
+const HEALTHY_FLOOR: Readonly<Partial<Record<SignalName, number>>> = { error_ratio: 0.02, latency_p50: 0.1, latency_p95: 0.25, latency_p99: 0.5, restarts: 0, log_errors: 1 };
 const BAD_DIRECTION = new Map(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
 
 /**
