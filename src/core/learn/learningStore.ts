@@ -1,12 +1,13 @@
 import type { Rule } from '../detect/rules';
 import type { AutomationMode } from '../model/automation';
-import type { Incident } from '../model/incident';
+import { isOpen, type Incident } from '../model/incident';
 import type { ClockPort, LoggerPort, StorePort } from '../ports';
 import {
   LEARNING_STATE,
   acceptChange,
   describeChange,
   emptyLearningState,
+  isReal,
   labeledAlerts,
   parseLearningState,
   rejectChange,
@@ -25,6 +26,8 @@ const SOURCE = 'the learning file (state/learning.json in the state directory)';
  */
 export class ThresholdLearner {
   private current: LearningState = emptyLearningState();
+  /** Outcome of each incident as last learned from, so each new label or verdict is learned once. */
+  private readonly learnedOutcomes = new Map<string, string>();
   /** Why the learned state could not be read, if it could not; shown to the user. */
   problem: string | undefined;
 
@@ -70,6 +73,21 @@ export class ThresholdLearner {
     return changes;
   }
 
+  /**
+   * The live agent's entry: learns from every closed incident with a human label or a verified outcome,
+   * when one of them is new or changed since the last call. Re-reads the file first, so a decision made
+   * meanwhile with `vigil thresholds` is not overwritten; a file that cannot be read is left alone.
+   */
+  async learnFromOutcomes(incidents: ReadonlyArray<Incident>, rules: ReadonlyArray<Rule>, mode: AutomationMode, options?: TuningOptions): Promise<ThresholdChange[]> {
+    const labeled = incidents.filter((i) => !isOpen(i) && isReal(i) !== undefined);
+    const fresh = labeled.filter((i) => this.learnedOutcomes.get(i.id) !== outcomeSignature(i));
+    if (fresh.length === 0) return [];
+    await this.load();
+    if (this.problem) return []; // the user has to look at the file first; the defaults apply meanwhile
+    for (const i of fresh) this.learnedOutcomes.set(i.id, outcomeSignature(i));
+    return this.learn(labeled, rules, mode, options);
+  }
+
   accept(id: string, by: string): Promise<ThresholdChange> {
     return this.decide(acceptChange(this.current, id, by, this.clock.now()), by);
   }
@@ -96,4 +114,8 @@ export class ThresholdLearner {
       this.logger?.log('info', describeChange(c));
     }
   }
+}
+
+function outcomeSignature(i: Incident): string {
+  return `${i.outcome?.kind ?? ''}|${i.outcome?.label ?? ''}`;
 }

@@ -242,6 +242,9 @@ export function tuneThresholds(
     const best = bestLevel(points, defaults.value, defaults.direction, options) ?? { level: defaults.value, band: [] };
     const to = round(clamp(best.level, current - defaults.step, current + defaults.step));
     if (to === current) continue;
+    // a human reverted or rejected this threshold's last change: the same labels do not move it again
+    const last = [...state.changes].reverse().find((c) => c.key === key);
+    if (last && (last.status === 'reverted' || last.status === 'rejected') && best.band.every((p) => last.incidents.includes(p.incidentId))) continue;
     const change: ThresholdChange = {
       id: `thr-${++seq}`,
       key,
