@@ -142,6 +142,7 @@ export class VigilRuntime implements Disposable {
         rolloutStatus: async (t) => ref.loop?.rolloutStatus(t),
         probe: () => undefined,
         restarts: (t) => ref.loop?.restarts(t),
+        windowMs: (s) => ref.loop?.windowMs(s),
       },
       playbooks: () => this.playbooks,
       settings: () => this.settings,
