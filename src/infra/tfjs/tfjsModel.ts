@@ -71,6 +71,8 @@ export class TfjsModel implements ModelPort {
   private readonly services = new Map<string, ServiceModel>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly logger: LoggerPort | undefined;
+  /** Services whose saved model could not be used: said once, then they start from the base model until it is saved over. */
+  private readonly unreadable = new Set<string>();
 
   constructor(private readonly options: TfjsModelOptions) {
     this.logger = options.logger?.child('model');
@@ -233,6 +235,7 @@ export class TfjsModel implements ModelPort {
     };
     svc.model.setUserDefinedMetadata({ [MODEL_METADATA_KEY]: metadata });
     await svc.model.save(directoryIoHandler(this.serviceDir(serviceKey)));
+    this.unreadable.delete(serviceKey);
   }
 
   /** Loads the service's saved model; false when there is none or it does not fit this version. */
@@ -283,18 +286,20 @@ export class TfjsModel implements ModelPort {
 
   private async readService(serviceKey: string): Promise<ServiceModel | undefined> {
     const dir = this.serviceDir(serviceKey);
-    if (!existsSync(path.join(dir, MODEL_FILE))) return undefined;
+    if (!existsSync(path.join(dir, MODEL_FILE)) || this.unreadable.has(serviceKey)) return undefined;
     const { runtime } = await this.loadBase();
     try {
       const model = await runtime.tf.loadLayersModel(directoryIoHandler(dir));
       const meta = readMetadata(model);
       if (!meta || meta.kind !== 'service' || meta.windowSize !== WINDOW_SIZE || meta.signals.join() !== MODEL_SIGNALS.join()) {
         model.dispose();
+        this.unreadable.add(serviceKey);
         this.logger?.log('warn', `ignoring the saved model of ${serviceKey} in ${dir}: it was made for other signals or window size; it will be retrained`, { service: serviceKey });
         return undefined;
       }
       return { model, scaler: meta.scaler, scalerSamples: meta.scalerSamples, calibration: new ErrorCalibration(meta.calibration), calibratedOnService: meta.fineTunedWindows > 0, fineTunedWindows: meta.fineTunedWindows };
     } catch (err) {
+      this.unreadable.add(serviceKey);
       this.logger?.log('warn', `cannot load the saved model of ${serviceKey} from ${dir}: ${(err as Error).message}; starting from the base model (delete the folder to silence this)`, { service: serviceKey });
       return undefined;
     }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { explainModelAnomaly, normalWindowsOf } from '../../../src/core/loop/modelEvidence';
@@ -8,6 +8,7 @@ import type { ModelPort, ModelScore } from '../../../src/core/ports';
 import { FileStore } from '../../../src/infra/store/fileStore';
 import { TfjsModel } from '../../../src/infra/tfjs/tfjsModel';
 import { MODEL_SIGNALS } from '../../../src/infra/tfjs/windowSpec';
+import { MemoryLogger } from '../../fakes/nullLogger';
 import { loopRig, normalValues, STEP_MS } from './loopRig';
 
 type Window = ReadonlyArray<ReadonlyArray<number>>;
@@ -186,6 +187,30 @@ describe('the live model with TensorFlow.js (wasm)', function () {
     dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-live-model-'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a damaged saved model is reported once; the service starts from the base model and detection goes on', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-live-model-bad-'));
+    try {
+      const logger = new MemoryLogger();
+      const model = new TfjsModel({ stateDir, baseModelDir: path.resolve('models/base'), logger });
+      mkdirSync(model.serviceDir('service:shop/cart'), { recursive: true });
+      writeFileSync(path.join(model.serviceDir('service:shop/cart'), 'model.json'), '{"modelTopology": ');
+      const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 40 } });
+      const ev = rig.loop.modelEvidence!;
+      let raised = 0;
+      for (let k = 0; k < 80; k++) {
+        raised += Number(rig.frame(k >= 70 && k < 75 ? { ...normalValues(k), error_ratio: 0.3 } : normalValues(k)).isAnomaly);
+        await ev.idle();
+      }
+      const warnings = logger.lines.filter((l) => /cannot load the saved model of service:shop\/cart/.test(l.message));
+      assert.equal(warnings.length, 1, JSON.stringify(logger.lines));
+      assert.ok(ev.isReady('service:shop/cart') && ev.failure === undefined, 'fine-tuned from the base model');
+      assert.ok(raised > 0, 'the rules still raise the error burst');
+      await model.dispose();
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
 
   it('fine-tunes per service on live normal frames, saves on flush, and a restart loads it and scores at once', async () => {
     const store = new FileStore(dir);
