@@ -205,7 +205,13 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       const m = process.memoryUsage();
       const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
       const sandboxRss = session.sandbox?.pid ? await processRssBytes(session.sandbox.pid) : undefined;
-      const text = `Vigil stats: rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
+      // where the memory goes: a heap snapshot of the extension host, on request only (it is slow and large)
+      const snapshotDir = process.env.VIGIL_HEAP_SNAPSHOT_DIR;
+      if (snapshotDir) {
+        const { writeHeapSnapshot } = await import('node:v8');
+        logger.log('info', `heap snapshot written to ${writeHeapSnapshot(path.join(snapshotDir, `vigil-exthost-${Date.now()}.heapsnapshot`))}`);
+      }
+      const text = `Vigil stats: rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
       logger.log('info', text);
       void vscode.window.showInformationMessage(text);
       return { ...m, uptimeMs: Date.now() - activatedAt };

@@ -14,6 +14,8 @@ export interface SandboxProcessOptions {
   readonly daySeconds?: number;
   readonly logger: LoggerPort;
   readonly readyTimeoutMs?: number;
+  /** Called when the sandbox exits without being asked to (killed, crashed). */
+  readonly onUnexpectedExit?: (reason: string) => void;
 }
 
 /** The ready line `vigil sandbox` prints on stdout. */
@@ -85,7 +87,10 @@ export class SandboxProcess {
         child.removeAllListeners('exit');
         const sandbox = new SandboxProcess(child, ready.apiServer, ready.metrics, ready.kubeconfig, o.logger);
         child.once('exit', (code, signal) => {
-          if (!sandbox.stopped) o.logger.log('warn', `the sandbox process exited on its own (${signal ?? `exit ${code}`}); run "Vigil: Start Sandbox Cluster" again`);
+          if (sandbox.stopped) return;
+          const reason = `the sandbox process exited on its own (${signal ?? `exit ${code}`})`;
+          o.logger.log('warn', `${reason}; run "Vigil: Start Sandbox Cluster" again`);
+          o.onUnexpectedExit?.(reason);
         });
         resolve(sandbox);
       });

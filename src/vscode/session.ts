@@ -7,6 +7,7 @@ import type { LoggerPort, NotifierPort } from '../core/ports';
 import type { VigilRuntime } from '../infra/runtime';
 import type { ConnectionView } from '../webview/protocol';
 import { connectionFix } from './connectionHelp';
+import { COMMAND } from './ids';
 import { SandboxProcess, type SandboxCommand } from './sandboxProcess';
 import { SeriesHistory } from './viewModel';
 
@@ -124,7 +125,14 @@ export class VigilSession implements vscode.Disposable {
     this.set({ state: 'connecting', message: 'Starting the sandbox cluster…' });
     let sandbox: SandboxProcess;
     try {
-      sandbox = await SandboxProcess.start({ command, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig'), seed: 7, daySeconds: 600, logger: this.logger });
+      sandbox = await SandboxProcess.start({
+        command,
+        kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig'),
+        seed: 7,
+        daySeconds: 600,
+        logger: this.logger,
+        onUnexpectedExit: (reason) => void this.sandboxLost(sandbox, reason),
+      });
     } catch (err) {
       const message = (err as Error).message;
       this.logger.log('error', message);
@@ -135,6 +143,16 @@ export class VigilSession implements vscode.Disposable {
     this.logger.log('info', `sandbox cluster up at ${sandbox.apiServer} (pid ${sandbox.pid}); kubeconfig ${sandbox.kubeconfig}`);
     await this.connect({ kubeconfig: sandbox.kubeconfig, stateDir, intervalMs: 5000, mode, label: 'the sandbox cluster' });
     return sandbox;
+  }
+
+  /** The sandbox died under the engine: say so where the user looks, with the fix; the engine would only see refused connections. */
+  private async sandboxLost(sandbox: SandboxProcess, reason: string): Promise<void> {
+    if (this.sandbox !== sandbox) return;
+    this.sandbox = undefined;
+    await this.disconnect(false);
+    this.set({ state: 'error', message: `Disconnected: ${reason}.`, fix: 'Run "Vigil: Start Sandbox Cluster" to start a new one; the "Vigil" output channel has its last lines.' });
+    const choice = await vscode.window.showErrorMessage(`Vigil: ${reason}. Detection has stopped.`, 'Start Sandbox Cluster');
+    if (choice) void vscode.commands.executeCommand(COMMAND.startSandbox);
   }
 
   async disconnect(announce = true): Promise<void> {
@@ -161,6 +179,8 @@ export class VigilSession implements vscode.Disposable {
   async approve(id: string, by: string): Promise<void> {
     await this.mustRuntime().engine.approve(id, by);
     this.logger.log('info', `${by} approved the proposed step of ${id}`);
+    // completes the walkthrough's "Approve the fix" step, whichever way the approval came (view, notification, tree)
+    void vscode.commands.executeCommand('setContext', 'vigil.approvedOnce', true);
   }
 
   async reject(id: string, by: string): Promise<void> {
