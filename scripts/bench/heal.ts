@@ -9,9 +9,12 @@
  * overlap and the ground truth turns ambiguous: a flag on checkout and an outage of payments both
  * raise checkout's (and frontend's) errors, a surge on cart raises frontend's latency, and a node
  * failure touches every service with a pod on that node.
+ *
+ * Auto mode with the default gates: a step at high risk (the drain) waits for approval; a simulated
+ * on-call engineer approves each proposal the moment it appears, so its time is Vigil's alone.
  */
 import { DIAGNOSIS_TITLES } from '../../src/core/model/diagnosis';
-import { runFaultDrill, secondsText, textTable, type DrillFault, type DrillRow } from '../../src/cli/faultDrill';
+import { phaseTable, runFaultDrill, secondsText, sinceInjection as since, textTable, type DrillFault, type DrillRow } from '../../src/cli/faultDrill';
 
 const GROUPS: Record<string, DrillFault[]> = {
   core: [
@@ -27,6 +30,9 @@ const GROUPS: Record<string, DrillFault[]> = {
   node: [{ fault: 'node-failure', target: 'node-2', expected: 'node-failure' }],
 };
 
+/** Draining a node is high risk: the gates keep it for a human, played here by the bench, who approves at once. */
+const ON_CALL = 'user:on-call (bench, approves at once)';
+
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
@@ -38,8 +44,6 @@ function median(xs: ReadonlyArray<number>): number | undefined {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Seconds from injection to a moment of the row, or undefined. */
-const since = (r: DrillRow, t: number | undefined) => (t === undefined ? undefined : t - r.injectedAt);
 const right = (r: DrillRow) => r.playbook === r.fault.expected;
 
 async function main(): Promise<void> {
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
     for (const name of names) {
       const faults = GROUPS[name];
       process.stderr.write(`seed ${seed}: ${faults.map((f) => f.fault).join(', ')} ...\n`);
-      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 180_000, sequential: false, quiet: true });
+      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 180_000, sequential: false, quiet: true, approveAs: ON_CALL });
       rows.push(...r.rows.map((x) => ({ ...x, seed })));
     }
   }
@@ -65,13 +69,8 @@ async function main(): Promise<void> {
       rows.map((r) => [r.fault.fault, String(r.seed), r.diagnosis ? DIAGNOSIS_TITLES[r.diagnosis] : '—', r.playbook ?? '—', right(r) ? 'yes' : 'no', secondsText(since(r, r.detectedAt)), secondsText(since(r, r.recoveredAt)), r.outcome, r.actions.join('; ')]),
     ),
   );
-  console.log('\nWhere the seconds went (from injection): symptoms and healed are the sandbox\'s ground truth; acted is the step that recovered it\n');
-  console.log(
-    textTable(
-      ['fault', 'seed', 'symptoms', 'detected', 'acted', 'healed', 'verified', 'verify lag'],
-      rows.map((r) => [r.fault.fault, String(r.seed), secondsText(since(r, r.symptomsAt)), secondsText(since(r, r.detectedAt)), secondsText(since(r, r.actedAt)), secondsText(since(r, r.healedAt)), secondsText(since(r, r.recoveredAt)), secondsText(r.recoveredAt !== undefined && r.healedAt !== undefined ? r.recoveredAt - r.healedAt : undefined)]),
-    ),
-  );
+  console.log('\nWhere the seconds went (from injection; symptoms and healed are the sandbox\'s ground truth, acted is the step that recovered the service)\n');
+  console.log(phaseTable(rows));
   console.log('\nPer fault (medians over seeds; target: median time to recover < 60 s for crash-loop, bad-release, memory-leak)\n');
   const faults = [...new Set(rows.map((r) => r.fault.fault))];
   const med = (rs: ReadonlyArray<DrillRow>, at: (r: DrillRow) => number | undefined) => secondsText(median(rs.map((r) => since(r, at(r))).filter((x): x is number => x !== undefined)));

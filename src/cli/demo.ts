@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DIAGNOSIS_TITLES } from '../core/model/diagnosis';
 import { intOption, parseCliArgs } from './args';
-import { runFaultDrill, secondsText, textTable, type DrillFault } from './faultDrill';
+import { phaseTable, runFaultDrill, secondsText, textTable, type DrillFault } from './faultDrill';
 
 const SEQUENCE: ReadonlyArray<DrillFault> = [
   { fault: 'crash-loop', target: 'shop/checkout', expected: 'crash-loop' },
@@ -36,6 +36,8 @@ export async function run(argv: string[]): Promise<number> {
       rows.map((r) => [r.fault.fault, r.fault.target, r.diagnosis ? DIAGNOSIS_TITLES[r.diagnosis] : '—', secondsText(r.detectedAt !== undefined ? r.detectedAt - r.injectedAt : undefined), secondsText(r.recoveredAt !== undefined ? r.recoveredAt - r.injectedAt : undefined), r.actions.join('; ') || '—', r.outcome]),
     ),
   );
+  console.log('\nWhere the seconds went (from injection; symptoms and healed are the sandbox\'s ground truth)');
+  console.log(phaseTable(rows));
   console.log(`\nEverything Vigil did is in ${stateDir}:`);
   console.log(`  node dist/cli.js audit verify --state-dir ${stateDir}    # the hash-chained audit log`);
   console.log(`  node dist/cli.js replay --list --state-dir ${stateDir}   # the recorded incidents, replayable`);

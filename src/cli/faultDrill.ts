@@ -53,6 +53,8 @@ export interface DrillOptions {
   readonly prometheus?: 'auto' | 'off';
   /** Log level passed to stderr (warnings by default). */
   readonly quiet?: boolean;
+  /** A simulated on-call engineer who approves every proposal at once (steps the gates keep for a human, e.g. a drain). */
+  readonly approveAs?: string;
 }
 
 /** Keeps only warnings and errors of the runtime, on stderr; the drill reports its own timeline. */
@@ -94,6 +96,7 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
     const n = seen.get(i.id) ?? 0;
     for (const e of i.timeline.slice(n)) say(describeEntry(i, e));
     seen.set(i.id, i.timeline.length);
+    if (options.approveAs && i.state === 'awaiting-approval') void runtime.engine.approve(i.id, options.approveAs).catch(() => undefined);
   });
   const rows: DrillRow[] = [];
   try {
@@ -212,6 +215,23 @@ export function sleep(ms: number): Promise<void> {
 }
 
 export const secondsText = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(0)} s`);
+
+/** Seconds from a fault's injection to a moment of its row. */
+export const sinceInjection = (r: DrillRow, t: number | undefined) => (t === undefined ? undefined : t - r.injectedAt);
+
+/**
+ * Where the seconds went, per fault: first symptoms and healed are the sandbox's ground truth, detected
+ * is the incident opening, acted the step that recovered it, verified Vigil's verdict; verify lag is
+ * verified minus healed (rate windows emptying of the bad minutes, and the hold).
+ */
+export function phaseTable(rows: ReadonlyArray<DrillRow & { seed?: number }>): string {
+  const s = (r: DrillRow, t: number | undefined) => secondsText(sinceInjection(r, t));
+  const seeds = rows.some((r) => r.seed !== undefined);
+  return textTable(
+    ['fault', ...(seeds ? ['seed'] : []), 'symptoms', 'detected', 'acted', 'healed', 'verified', 'verify lag'],
+    rows.map((r) => [r.fault.fault, ...(seeds ? [String(r.seed ?? '')] : []), s(r, r.symptomsAt), s(r, r.detectedAt), s(r, r.actedAt), s(r, r.healedAt), s(r, r.recoveredAt), secondsText(r.recoveredAt !== undefined && r.healedAt !== undefined ? r.recoveredAt - r.healedAt : undefined)]),
+  );
+}
 
 /** A plain text table with a header rule. */
 export function textTable(header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string {

@@ -94,6 +94,8 @@ export class Engine implements Disposable {
   private state: EngineState = { history: [], consecutiveFailures: 0, paused: false, openByKey: {}, seq: 0 };
   private readonly quietUntil = new Map<string, number>();
   private readonly closedAt = new Map<string, number>();
+  /** Targets with a write on its way: its watch events can arrive before the write returns. */
+  private readonly writing = new Map<string, number>();
   private disposed = false;
 
   constructor(private readonly deps: EngineDeps) {
@@ -275,6 +277,7 @@ export class Engine implements Disposable {
 
   /** True when Vigil itself changed this target within `withinMs` (its own rollouts are not releases). */
   actedOn(key: string, withinMs: number): boolean {
+    if (this.writing.has(key)) return true;
     const now = this.deps.clock.now();
     return this.state.history.some((h) => h.targetKey === key && now - h.t <= withinMs);
   }
@@ -430,7 +433,16 @@ export class Engine implements Disposable {
     const i = this.must(id);
     const approval = [...i.timeline].reverse().find((e) => e.kind === 'approved' && e.stepId === step.id) as { by: string } | undefined;
     const actor = how === 'human-approved' && approval ? `${approval.by} via ${this.deps.identity}` : this.deps.identity;
-    const out = await this.executor.execute({ action, incidentId: id, stepId: step.id, actor, dryRunOnly: this.deps.settings().safety.dryRun });
+    const key = targetKey(actionTarget(action));
+    this.writing.set(key, (this.writing.get(key) ?? 0) + 1);
+    let out: Awaited<ReturnType<ActionExecutor['execute']>>;
+    try {
+      out = await this.executor.execute({ action, incidentId: id, stepId: step.id, actor, dryRunOnly: this.deps.settings().safety.dryRun });
+    } finally {
+      const n = (this.writing.get(key) ?? 1) - 1;
+      if (n > 0) this.writing.set(key, n);
+      else this.writing.delete(key);
+    }
     const now = this.deps.clock.now();
     if (!out.ok) {
       await this.patch(id, { state: 'diagnosed' }, true, { t: now, kind: 'action-failed', stepId: step.id, action, error: out.error });
@@ -440,7 +452,7 @@ export class Engine implements Disposable {
       return;
     }
     if (out.result.changed && !out.result.dryRun) {
-      this.state.history.push({ t: now, targetKey: targetKey(actionTarget(action)), incidentId: id });
+      this.state.history.push({ t: now, targetKey: key, incidentId: id });
       while (this.state.history.length > 500) this.state.history.shift();
       await this.saveState();
     }

@@ -239,4 +239,23 @@ describe('Engine', () => {
     assert.ok(fresh, 'fresh evidence opens a new incident');
     assert.equal(r.engine.list().length, 2);
   });
+
+  it('a target is its own while the write is on its way, before the write returns (its watch events can arrive first)', async () => {
+    const cluster = new FakeCluster();
+    const seen: boolean[] = [];
+    const r = rig({ cluster });
+    rigs.push(r);
+    const execute = cluster.execute.bind(cluster);
+    cluster.execute = async (action, options) => {
+      if (!options.dryRun) seen.push(r.engine.actedOn('service:shop/checkout', 1000));
+      return execute(action, options);
+    };
+    await r.engine.start();
+    assert.equal(r.engine.actedOn('service:shop/checkout', 60_000), false);
+    await r.engine.onDiagnosis({ incidentKey: 'svc:shop/checkout', diagnosis: diagnosis('memory-leak', r.clock.now()) });
+    await settle(r);
+    assert.deepEqual(seen, [true], 'the rollout restart counted as Vigil\'s own while it was being written');
+    assert.equal(r.engine.actedOn('service:shop/checkout', 60 * 60_000), true);
+    assert.equal(r.engine.actedOn('service:shop/cart', 60 * 60_000), false);
+  });
 });
