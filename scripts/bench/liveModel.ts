@@ -105,6 +105,9 @@ interface SeedResult {
   fault: { base?: number; model?: number; modelRaised: number };
   scored: number;
   scoreMs: number;
+  /** Mean ms of one single-window call with nothing queued ahead. */
+  bareMs: number;
+  rssMb: number;
   fineTunes: number;
   wallMs: number;
   examples: string[];
@@ -178,7 +181,15 @@ async function runSeed(seed: number): Promise<SeedResult> {
   while (t < injected + FAULT_MS) await step();
   const late = (at: number | undefined) => (at === undefined ? undefined : Math.round((at - injected) / SCRAPE_MS));
   const fault = { base: late(firstOn(base.correlator)), model: late(firstOn(withModel.correlator)), modelRaised: withModel.correlator.anomalies.slice(fromAnomaly).filter((a) => a.reason.startsWith('model:')).length };
-  const result: SeedResult = { seed, services: services.size, quiet, fault, scored: timing.windows, scoreMs: timing.ms, fineTunes: evidence.stats.fineTunes, wallMs: Date.now() - wall, examples };
+  // the bare cost of one live call, without fine-tunes ahead of it in the model's queue
+  const window = evidence.serviceKeys().length ? await (async () => {
+    const key = 'service:shop/cart';
+    const rows = Array.from({ length: 12 }, () => model.signals.map(() => 1));
+    const t1 = process.hrtime.bigint();
+    for (let i = 0; i < 500; i++) await real(key, [rows]);
+    return Number(process.hrtime.bigint() - t1) / 1e6 / 500;
+  })() : NaN;
+  const result: SeedResult = { seed, services: services.size, quiet, fault, scored: timing.windows, scoreMs: timing.ms, bareMs: window, rssMb: process.memoryUsage().rss / 1048576, fineTunes: evidence.stats.fineTunes, wallMs: Date.now() - wall, examples };
   await model.dispose();
   rmSync(stateDir, { recursive: true, force: true });
   return result;
@@ -195,7 +206,7 @@ async function main(): Promise<void> {
     const hours = QUIET_MS / 3_600_000;
     console.log(`seed ${seed}: ${r.services} services; fault-free ${hours} h: new incidents ${r.quiet.base.incidents} without the model, ${r.quiet.model.incidents} with it; raised anomalies ${r.quiet.base.anomalies} vs ${r.quiet.model.anomalies} (${r.quiet.model.byModel} raised by the model)`);
     console.log(`  memory leak on shop/cart: first anomaly after ${r.fault.base ?? 'never'} intervals without the model, ${r.fault.model ?? 'never'} with it (${r.fault.modelRaised} anomalies raised by the model during the fault)`);
-    console.log(`  model: ${r.scored} windows scored live in ${(r.scoreMs / 1000).toFixed(1)} s of model time = ${Math.round(r.scored / Math.max(r.scoreMs / 1000, 1e-9))} windows/s (${(r.scoreMs / Math.max(r.scored, 1)).toFixed(2)} ms per window, one window per call), ${r.fineTunes} fine-tunes; ${(r.wallMs / 1000).toFixed(0)} s wall`);
+    console.log(`  model: ${r.scored} windows scored live in ${(r.scoreMs / 1000).toFixed(1)} s of model time = ${Math.round(r.scored / Math.max(r.scoreMs / 1000, 1e-9))} windows/s (${(r.scoreMs / Math.max(r.scored, 1)).toFixed(2)} ms per window, one window per call), ${r.fineTunes} fine-tunes; a single-window call alone takes ${r.bareMs.toFixed(2)} ms (${Math.round(1000 / r.bareMs)} windows/s); rss ${r.rssMb.toFixed(0)} MB; ${(r.wallMs / 1000).toFixed(0)} s wall`);
     for (const e of r.examples) console.log(`    e.g. ${e}`);
   }
   const sum = (f: (r: SeedResult) => number) => results.reduce((a, r) => a + f(r), 0);
