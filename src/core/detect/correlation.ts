@@ -4,6 +4,7 @@ import type { ClusterFact } from '../model/fact';
 import type { SampleFrame, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
 import { parseTargetKey, targetKey, targetLabel } from '../model/target';
+import { signalDefinition } from '../observe/signalCatalogue';
 import type { WorkloadInventory } from '../ports';
 import { DependencyGraph } from './dependencyGraph';
 import type { Episode, EvidenceView, Hypothesis } from './diagnosisRules';
@@ -58,7 +59,8 @@ export interface CorrelationConfig {
 
 export const DEFAULT_CORRELATION_CONFIG: CorrelationConfig = {
   episodeGapMs: 3 * 60_000,
-  settleMs: 10_000,
+  // two anomalous scrapes in a row (5 s apart) open an incident: what `for 5s` would ask of an alert
+  settleMs: 5_000,
   minAnomaliesToOpen: 2,
   openConfidence: 0.6,
   minConfidence: 0.15,
@@ -266,7 +268,12 @@ export class Correlator {
       else e.frames.splice(i, 0, frame);
       const horizon = this.time.now - this.config.frameHistoryMs;
       while (e.frames.length && e.frames[0].t < horizon) e.frames.shift();
-      if (this.activeEpisode(key) || this.book.ofMember(key)) dirty.push(key);
+      const ep = this.activeEpisode(key);
+      if (ep && e.episode && symptomHolds(ep, frame, this.config.minContributionShare)) {
+        e.episode.last = Math.max(e.episode.last, frame.t);
+        e.episode.count++;
+      }
+      if (ep || this.book.ofMember(key)) dirty.push(key);
     }
     return this.process(dirty);
   }
@@ -453,7 +460,9 @@ export class Correlator {
     if (best.confidence < this.config.minConfidence) return false;
     if (best.confidence >= this.config.openConfidence) return true;
     const ep = this.activeEpisode(key);
-    return !!ep && ep.count >= this.config.minAnomaliesToOpen && ep.last - ep.onset >= this.config.settleMs;
+    // A cause that cannot be named yet waits one settle longer: a caller's errors or a fact may name it a scrape later.
+    const settle = best.kind === 'unknown' ? 2 * this.config.settleMs : this.config.settleMs;
+    return !!ep && ep.count >= this.config.minAnomaliesToOpen && ep.last - ep.onset >= settle;
   }
 
   /** Recomputes the incident's diagnosis from its cause; queues the members that cause names but the incident lacks. */
@@ -493,6 +502,35 @@ export class Correlator {
     const absorbed = inc.absorbed.splice(0);
     return { incidentKey: inc.key, target: d.target, diagnosis: d, isNew, members, ...(absorbed.length ? { absorbed } : {}) };
   }
+}
+
+/**
+ * Latency steady enough in a short rate window to say a symptom is still there (p99 of a quiet service swings 3x);
+ * errors need no help, their rules repeat while they fire.
+ */
+const HOLDING_SIGNALS: ReadonlySet<SignalName> = new Set(['latency_p50', 'latency_p95']);
+
+/**
+ * The statistical detector alerts once per problem, then keeps quiet. Latency still past its band, at least half as
+ * far as when it was flagged and twice its usual level, is the same symptom going on.
+ */
+function symptomHolds(ep: Episode, frame: SampleFrame, minShare: number): boolean {
+  if (frame.t <= ep.last) return false;
+  for (let i = ep.anomalies.length - 1; i >= 0; i--) {
+    for (const c of ep.anomalies[i].contributions) {
+      if (!c.band || c.observed === undefined || c.share < minShare || !HOLDING_SIGNALS.has(c.signal)) continue;
+      const v = frame.values[c.signal];
+      if (v === undefined || !Number.isFinite(v)) continue;
+      const up = signalDefinition(c.signal).bad !== 'down';
+      const flagged = up ? c.observed - c.band.expected : c.band.expected - c.observed;
+      const now = up ? v - c.band.expected : c.band.expected - v;
+      const wasOutside = up ? c.observed > c.band.upper : c.observed < c.band.lower;
+      const outside = up ? v > c.band.upper : v < c.band.lower;
+      const plainlyWorse = v >= 2 * c.band.expected;
+      if (wasOutside && outside && plainlyWorse && now >= 0.5 * flagged) return true;
+    }
+  }
+  return false;
 }
 
 function fromDiagnosis(d: Diagnosis): Hypothesis {

@@ -423,6 +423,9 @@ function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined
   let c = isReferenced ? 0.5 : 0.35;
   if (ownsKey) c += 0.1;
   if (othersKey) c -= 0.25;
+  // A flag does not multiply incoming traffic: with requests up by the surge ratio, the surge explains the symptoms better.
+  const rate = shift(view, key, 'request_rate', ep.onset);
+  if (rate.before !== undefined && rate.after !== undefined && rate.before > 0 && rate.after / rate.before >= cfg.surgeRatio) c -= 0.2;
   c += 0.2 * (1 - lag / cfg.flagWindowMs);
   if (errors) c += 0.2;
   else c += 0.05;
@@ -455,6 +458,10 @@ function memoryLeak(view: EvidenceView, key: string): Hypothesis | undefined {
   const kills = distinctKills(ooms);
   if (kills) c += kills > 1 ? 0.45 : 0.4;
   if (leaking) c += 0.3 * Math.min(1, trend.relativePerMinute / (cfg.minLeakPerMinute * 5)) + 0.1;
+  // predict_linear-style: a straight climb that already added half its starting level heads for the limit before any
+  // OOMKill; not when new pods (a rollout, a scale-out, replicas coming back) add their memory to the sum.
+  const runaway = !!leaking && trend.r2 >= 0.9 && trend.end >= trend.start * 1.5 && !podsChanged(view, key, trend.from);
+  if (runaway) c += 0.15;
   if (memAnomaly) c += 0.1;
   if (ep && hasAny(ep.signals, LATENCY_SIGNALS)) c += 0.1;
   const evidence: Evidence[] = [];
@@ -463,7 +470,7 @@ function memoryLeak(view: EvidenceView, key: string): Hypothesis | undefined {
   }
   evidence.push(...factEvidence(ooms.slice(-4)), ...anomalyEvidence(ep, cfg, new Set<SignalName>(['memory', ...LATENCY_SIGNALS])));
   const parts: string[] = [];
-  if (trend && leaking) parts.push(`memory grew ${pct(trend.relativePerMinute)}/min to ${formatValue('memory', trend.end)} over ${ago(trend.to - trend.from)}`);
+  if (trend && leaking) parts.push(`memory grew ${pct(trend.relativePerMinute)}/min to ${formatValue('memory', trend.end)} over ${ago(trend.to - trend.from)}${runaway ? ` (from ${formatValue('memory', trend.start)}; at this rate it adds that much again every ${ago((trend.start / trend.slopePerMinute) * 60_000)})` : ''}`);
   else if (memAnomaly) parts.push('memory is above its usual band');
   if (kills) parts.push(`${kills === 1 ? 'a pod was' : `pods were ${kills} times`} OOMKilled`);
   let summary = `${label(key)} ${parts.join(' and ')}`;
@@ -472,6 +479,13 @@ function memoryLeak(view: EvidenceView, key: string): Hypothesis | undefined {
     summary += `; ${rose(view, key, lat, ep.onset)}`;
   }
   return { kind: 'memory-leak', target: parseTargetKey(key), confidence: clamp(c), summary: `${summary}.`, evidence, members: [key], details: { worstPod: worstPod(ooms) } };
+}
+
+/** New pods since `from` (a rollout, a scale change, replicas coming back): a service's memory sum steps up without a leak. */
+function podsChanged(view: EvidenceView, key: string, from: number): boolean {
+  if (view.facts(key, from - view.config.factLagMs, view.now).some((f) => isRelease(f) || f.kind === 'scaled')) return true;
+  const available = values(view.frames(key), 'available_replicas', from, view.now).map((p) => p[1]);
+  return available.length > 0 && Math.max(...available) !== Math.min(...available);
 }
 
 function crashLoop(view: EvidenceView, key: string): Hypothesis | undefined {
@@ -534,6 +548,8 @@ function dependencyOutage(view: EvidenceView, key: string): Hypothesis | undefin
   if (callers.some((k) => hasAny(view.episode(k)!.signals, ERROR_SIGNALS))) c += 0.1;
   const errorsNow = ep ? shift(view, key, 'error_ratio', onset).after : undefined;
   if (errorsNow !== undefined && errorsNow >= 0.3) c += 0.1;
+  // An outage fails a real share of calls; a callee up and answering 98% is not one, whatever its band says.
+  if (!down && errorsNow !== undefined && errorsNow < 0.05) c -= 0.2;
   const state = down ? 'is down' : `is failing (${rose(view, key, ep ? headlineSignal(ep) : 'error_ratio', onset)})`;
   const callerOnset = Math.min(...callers.map((k) => view.episode(k)!.onset));
   const summary = `${label(key)} ${state} and its caller${callers.length > 1 ? 's' : ''} ${callers.map(label).join(', ')} ${callers.length > 1 ? 'show' : 'shows'} errors since ${clock(callerOnset)}.`;
@@ -573,8 +589,12 @@ function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
   if (!ep) return undefined;
   const { before, after } = shift(view, key, 'request_rate', ep.onset);
   const ratio = before !== undefined && after !== undefined && before > 0 ? after / before : undefined;
-  if (ratio === undefined || ratio < cfg.surgeRatio * 0.75) return undefined;
-  let c = ratio >= cfg.surgeRatio ? 0.45 + 0.15 * Math.min(1, (ratio - cfg.surgeRatio) / cfg.surgeRatio) : 0.25;
+  if (ratio === undefined || ratio < cfg.surgeRatio * 0.7) return undefined;
+  // The rate is averaged over its window, so a surge shows first as a steep climb: 15% in one scrape is no daily curve.
+  const rates = values(view.frames(key), 'request_rate', ep.onset - cfg.baselineMs, view.now).slice(-2);
+  const climbing = rates.length === 2 && rates[0][1] > 0 && rates[1][1] >= rates[0][1] * 1.15;
+  let c = ratio >= cfg.surgeRatio ? 0.45 + 0.15 * Math.min(1, (ratio - cfg.surgeRatio) / cfg.surgeRatio) : climbing ? 0.35 : ratio >= cfg.surgeRatio * 0.75 ? 0.25 : 0;
+  if (c === 0) return undefined;
   const saturated = hasAny(ep.signals, LATENCY_SIGNALS) || ep.signals.has('cpu');
   if (saturated) c += 0.2;
   const window = view.facts(key, ep.onset - cfg.releaseWindowMs, view.now);

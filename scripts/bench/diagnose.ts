@@ -1,0 +1,439 @@
+/**
+ * npm run bench:diagnose — are sandbox faults diagnosed right, and fast, with few false incidents?
+ *
+ * The sandbox SIMULATION runs in virtual time (scripts/bench/virtualCluster.ts): every 5 s its metrics go
+ * through the real Prometheus text parser and ScrapeSignalComputer; its object changes and Events become
+ * facts through the same pure functions the agent's informers use (src/infra/kubernetes/facts.ts). What
+ * is measured is the agent's own HealingLoop (detectors, rules, correlator) feeding a real Engine in mode
+ * 'off' (it records incidents, acts on nothing), on an in-memory store and a virtual clock.
+ *
+ * 1. Faults: each sandbox fault kind, 3 seeds (each seed on a different target where the fault allows),
+ *    one fault per run after a warm-up. Symptoms appear at the FaultBook's own `symptomsAt`. Detection is the
+ *    first correlator update after injection that names the faulted target (as the cause or a member); for
+ *    dependency-outage that is the failing dependency, not only its callers. Time to detect is that update's
+ *    time minus symptomsAt, in scrape intervals (ceil; ≤ 0 means before the symptom threshold). The diagnosis
+ *    is right when the incident's top diagnosis is the expected kind: first as reported, and 60 s later.
+ * 2. Fault-free: one simulated week (604,800 s of virtual time) per seed with the simulation's normal noise
+ *    and seasonality and no fault; every new incident is a false one. Rates are per service (and node) per
+ *    real 86,400 s day, and per sandbox day (daySeconds, the seasonal period the simulation uses).
+ *
+ * Env: VIGIL_BENCH_QUIET_SEEDS (default 3) fault-free seeds, VIGIL_BENCH_QUIET_DAYS (default 7),
+ * VIGIL_BENCH_ONLY=kind[,kind] to run some faults only, VIGIL_BENCH_DEBUG=1 for every update.
+ * Figures depend only on the seeds (virtual time); wall time was taken on a shared, loaded 2-core machine.
+ */
+import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../src/core/decide/builtinPlaybooks';
+import { parsePlaybooks } from '../../src/core/decide/playbookLoader';
+import { Correlator } from '../../src/core/detect/correlation';
+import type { CorrelationUpdate } from '../../src/core/detect/incidentGrouping';
+import { Engine } from '../../src/core/loop/engine';
+import { HealingLoop } from '../../src/core/loop/healingLoop';
+import { VirtualClock } from '../../src/core/loop/virtualClock';
+import type { Anomaly } from '../../src/core/model/anomaly';
+import type { AuditEntry } from '../../src/core/model/audit';
+import { DEFAULT_SAFETY } from '../../src/core/model/automation';
+import type { ClusterFact } from '../../src/core/model/fact';
+import type { Incident } from '../../src/core/model/incident';
+import type { SampleFrame } from '../../src/core/model/signal';
+import { targetKey } from '../../src/core/model/target';
+import type { ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, StorePort } from '../../src/core/ports';
+import type { FaultKind } from '../../src/sandbox/sim/faults';
+import { VirtualCluster } from './virtualCluster';
+
+const SCRAPE_MS = 5_000;
+/** Ticks during a fault, so restarts and evictions happen when they would; once per scrape when quiet. */
+const FAULT_TICK_MS = 500;
+const QUIET_TICK_MS = 5_000;
+/** The sandbox's own compressed day (its default): the seasonal period is visible within the warm-up. */
+const DAY_SECONDS = 600;
+/** The fused score needs ~250 samples; an hour (six sandbox days) also gives the seasonal profile. */
+const WARMUP_MS = 3_600_000;
+/** How long a run watches after injection when nothing names the target. */
+const OBSERVE_MS = 300_000;
+const LATER_MS = 60_000;
+const WITHIN_INTERVALS = 2;
+const T0 = Date.parse('2026-03-02T00:00:00Z');
+const SEEDS = [11, 23, 37];
+const QUIET_SEEDS = Number(process.env.VIGIL_BENCH_QUIET_SEEDS ?? 1);
+const QUIET_DAYS = Number(process.env.VIGIL_BENCH_QUIET_DAYS ?? 7);
+const ONLY = (process.env.VIGIL_BENCH_ONLY ?? '').split(',').filter(Boolean);
+const DEBUG = Boolean(process.env.VIGIL_BENCH_DEBUG);
+
+/** The fault of each run: one target per seed, so no diagnosis can lean on one service's quirks. */
+const FAULTS: ReadonlyArray<{ kind: FaultKind; targets: ReadonlyArray<string>; extra?: Record<string, unknown> }> = [
+  { kind: 'crash-loop', targets: ['shop/cart', 'shop/checkout', 'payments/payments-api'] },
+  { kind: 'bad-release', targets: ['shop/checkout', 'shop/cart', 'payments/payments-api'] },
+  { kind: 'memory-leak', targets: ['shop/cart', 'shop/checkout', 'shop/frontend'] },
+  // only checkout and frontend read feature flags
+  { kind: 'bad-feature-flag', targets: ['shop/checkout', 'shop/frontend', 'shop/checkout'] },
+  { kind: 'traffic-surge', targets: ['shop/frontend', 'shop/cart', 'shop/checkout'] },
+  // a dependency has callers: payments-api (checkout), cart and checkout (frontend)
+  { kind: 'dependency-outage', targets: ['payments/payments-api', 'shop/cart', 'shop/checkout'] },
+  { kind: 'node-failure', targets: ['node-1', 'node-2', 'node-3'] },
+  { kind: 'latency-spike', targets: ['shop/cart', 'shop/checkout', 'payments/payments-api'] },
+];
+
+// ---- the agent under test: HealingLoop + Engine (mode off) on in-memory ports --------------------
+
+class RecordingCorrelator extends Correlator {
+  readonly updates: Array<CorrelationUpdate & { readonly at: number }> = [];
+  /** Debug output starts here (the fault's injection), so a warm-up does not drown it. */
+  debugFrom = Infinity;
+  private record(us: CorrelationUpdate[]): CorrelationUpdate[] {
+    for (const u of us) {
+      this.updates.push({ ...u, at: u.diagnosis.t });
+      if (DEBUG && u.diagnosis.t >= this.debugFrom) console.log(`    [${clockOf(u.diagnosis.t)}] ${u.isNew ? 'NEW' : 'upd'} ${u.incidentKey} ${u.diagnosis.kind} ${u.diagnosis.confidence} on ${targetKey(u.target)} members ${u.members.map(targetKey).join(',')}: ${u.diagnosis.summary.slice(0, 160)}`);
+    }
+    return us;
+  }
+  override observeAnomaly(a: Anomaly): CorrelationUpdate[] {
+    if (DEBUG && a.t >= this.debugFrom) console.log(`    [${clockOf(a.t)}] anomaly ${targetKey(a.target)} ${a.detector} ${a.score.toFixed(2)}: ${a.reason.slice(0, 200)}`);
+    return this.record(super.observeAnomaly(a));
+  }
+  override observeFact(f: ClusterFact): CorrelationUpdate[] {
+    return this.record(super.observeFact(f));
+  }
+  override observeFrames(frames: ReadonlyArray<SampleFrame>): CorrelationUpdate[] {
+    return this.record(super.observeFrames(frames));
+  }
+}
+
+class BenchStore implements StorePort {
+  private readonly incidents = new Map<string, Incident>();
+  private readonly state = new Map<string, unknown>();
+  async saveIncident(i: Incident): Promise<void> {
+    this.incidents.set(i.id, i);
+  }
+  async loadIncident(id: string): Promise<Incident | undefined> {
+    return this.incidents.get(id);
+  }
+  async listIncidents(): Promise<ReadonlyArray<Incident>> {
+    return [...this.incidents.values()];
+  }
+  async appendAudit(e: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): Promise<AuditEntry> {
+    return { ...e, seq: 0, prevHash: '', hash: '' } as AuditEntry;
+  }
+  async readAudit(): Promise<ReadonlyArray<AuditEntry>> {
+    return [];
+  }
+  async verifyAudit(): Promise<never> {
+    throw new Error('bench store keeps no audit log');
+  }
+  async readState<T>(name: string): Promise<T | undefined> {
+    return this.state.get(name) as T | undefined;
+  }
+  async writeState<T>(name: string, value: T): Promise<void> {
+    this.state.set(name, value);
+  }
+}
+
+const silent: LoggerPort = { log: () => undefined, child: () => silent };
+const noop: Disposable = { dispose: () => undefined };
+const PLAYBOOKS = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURCE).playbooks;
+
+class Agent {
+  readonly clock: VirtualClock;
+  readonly correlator = new RecordingCorrelator();
+  readonly engine: Engine;
+  readonly loop: HealingLoop;
+  readonly debugTargets = new Set<string>();
+  private onFrames: (frames: ReadonlyArray<SampleFrame>) => void = () => undefined;
+  private onFact: (fact: ClusterFact) => void = () => undefined;
+
+  constructor(readonly vc: VirtualCluster) {
+    this.clock = new VirtualClock(vc.t);
+    const store = new BenchStore();
+    const cluster: ClusterPort = {
+      execute: async () => {
+        throw new Error('bench: mode off never writes');
+      },
+      rolloutStatus: async () => ({ complete: true, message: 'bench', revision: 1 }),
+      acquireLease: async () => ({ holder: 'bench', held: true }),
+      releaseLease: async () => undefined,
+    };
+    const metrics: MetricsPort = {
+      discoverTargets: async () => [],
+      range: async () => [],
+      subscribe: (cb) => ((this.onFrames = cb), noop),
+      onStatus: () => noop,
+    };
+    const events: EventsPort = {
+      inventory: () => vc.inventory(),
+      subscribe: (cb) => ((this.onFact = cb), noop),
+      onStatus: () => noop,
+      recentLogs: async () => [],
+    };
+    const ref: { loop?: HealingLoop } = {};
+    this.engine = new Engine({
+      clock: this.clock,
+      logger: silent,
+      store,
+      cluster,
+      notifier: { escalate: async () => undefined, approvalNeeded: async () => undefined, resolved: async () => undefined },
+      evidence: {
+        latest: (t, s) => ref.loop?.latest(t, s),
+        band: (t, s) => ref.loop?.band(t, s),
+        rolloutStatus: async (t) => ref.loop?.rolloutStatus(t),
+        probe: () => undefined,
+        restarts: (t) => ref.loop?.restarts(t),
+      },
+      playbooks: () => PLAYBOOKS,
+      settings: () => ({ mode: 'off', safety: DEFAULT_SAFETY }),
+      targetContext: (i) => ({ target: i.target }),
+      lease: () => ({ holder: 'bench', held: true }),
+      identity: 'bench',
+    });
+    // detector state is kept in memory only; saving it every minute would time the store, not detection
+    this.loop = new HealingLoop({ clock: this.clock, logger: silent, store, metrics, events, cluster, engine: this.engine, correlator: this.correlator, persistEvery: Number.MAX_SAFE_INTEGER });
+    ref.loop = this.loop;
+  }
+
+  async start(): Promise<void> {
+    await this.engine.start();
+    await this.loop.start();
+  }
+
+  /** Runs the cluster for `ms`: facts as they happen, frames every scrape, the engine settled each scrape. */
+  async run(ms: number, tickMs: number, afterScrape?: () => boolean | void): Promise<void> {
+    const end = this.vc.t + ms;
+    while (this.vc.t < end) {
+      this.vc.advance(SCRAPE_MS, tickMs, () => {
+        for (const f of this.vc.drainFacts()) this.onFact(f);
+      });
+      await this.clock.advanceTo(this.vc.t);
+      const frames = this.vc.scrape();
+      if (DEBUG && this.vc.t >= this.correlator.debugFrom) {
+        for (const f of frames) {
+          if (this.debugTargets.has(targetKey(f.target))) console.log(`    [${clockOf(f.t)}] frame ${targetKey(f.target)} ${Object.entries(f.values).map(([k, v]) => `${k}=${Number(v).toPrecision(3)}`).join(' ')}`);
+        }
+      }
+      this.onFrames(frames);
+      if (afterScrape?.()) return;
+    }
+  }
+
+  dispose(): void {
+    this.loop.dispose();
+    this.engine.dispose();
+  }
+}
+
+// ---- 1. faults ------------------------------------------------------------------------------------
+
+interface FaultRun {
+  readonly kind: FaultKind;
+  readonly seed: number;
+  readonly target: string;
+  readonly symptomsMs?: number;
+  readonly detectMs?: number;
+  readonly first?: string;
+  readonly later?: string;
+  readonly firstSummary?: string;
+  /** Incidents opened after injection that do not name the faulted target. */
+  readonly others: ReadonlyArray<string>;
+  /** Incidents opened during the warm-up (false ones, before any fault). */
+  readonly warmupIncidents: number;
+}
+
+const expectedKey = (kind: FaultKind, target: string) => (kind === 'node-failure' ? `node:${target}` : `service:${target}`);
+
+function names(u: { readonly target: CorrelationUpdate['target']; readonly members: CorrelationUpdate['members'] }, key: string): boolean {
+  return targetKey(u.target) === key || u.members.some((m) => targetKey(m) === key);
+}
+
+async function faultRun(kind: FaultKind, seed: number, target: string, extra: Record<string, unknown> | undefined): Promise<FaultRun> {
+  const vc = new VirtualCluster({ seed, daySeconds: DAY_SECONDS, t0: T0, facts: true });
+  const agent = new Agent(vc);
+  await agent.start();
+  await agent.run(WARMUP_MS, QUIET_TICK_MS);
+  const warmupIncidents = agent.correlator.updates.filter((u) => u.isNew).length;
+  const injectedAt = vc.t;
+  agent.correlator.debugFrom = injectedAt - 10_000;
+  if (DEBUG) console.log(`  ${kind} ${target} seed ${seed} injected at ${clockOf(injectedAt)}`);
+  const record = vc.inject({ fault: kind, target, durationSeconds: 900, ...extra });
+  const key = expectedKey(kind, target);
+  agent.debugTargets.add(key);
+  let firstUpdate: (CorrelationUpdate & { at: number }) | undefined;
+  let later: CorrelationUpdate | undefined;
+  let laterDone = false;
+  await agent.run(OBSERVE_MS + LATER_MS + SCRAPE_MS, FAULT_TICK_MS, () => {
+    if (DEBUG && !laterDone) console.log(`    [${clockOf(vc.t)}] scrape; symptoms ${vc.faultRecords().at(-1)?.symptomsAt ?? '-'}`);
+    firstUpdate ??= agent.correlator.updates.find((u) => u.at >= injectedAt && names(u, key));
+    if (firstUpdate && !laterDone && vc.t >= firstUpdate.at + LATER_MS) {
+      laterDone = true;
+      later = agent.correlator.openIncidents().find((u) => u.incidentKey === firstUpdate!.incidentKey) ?? agent.correlator.openIncidents().find((u) => names(u, key));
+    }
+    return laterDone || (!firstUpdate && vc.t >= injectedAt + OBSERVE_MS);
+  });
+  const rec = vc.faultRecords().find((r) => r.id === record.id);
+  const symptomsMs = rec?.symptomsAt ? Date.parse(rec.symptomsAt) : undefined;
+  const others = [...new Set(agent.correlator.updates.filter((u) => u.isNew && u.at >= injectedAt && !names(u, key)).map((u) => `${u.diagnosis.kind}@${targetKey(u.target)}`))];
+  agent.dispose();
+  return {
+    kind,
+    seed,
+    target,
+    symptomsMs,
+    detectMs: firstUpdate && symptomsMs !== undefined ? firstUpdate.at - symptomsMs : undefined,
+    first: firstUpdate?.diagnosis.kind,
+    later: laterDone ? (later?.diagnosis.kind ?? '(closed)') : undefined,
+    firstSummary: firstUpdate?.diagnosis.summary,
+    others,
+    warmupIncidents,
+  };
+}
+
+// ---- 2. fault-free week ----------------------------------------------------------------------------
+
+interface QuietRun {
+  readonly seed: number;
+  readonly days: number;
+  readonly perTarget: Map<string, number>;
+  readonly byKind: Map<string, number>;
+  readonly examples: string[];
+  readonly wallMs: number;
+}
+
+async function quietRun(seed: number, days: number): Promise<QuietRun> {
+  const wall = Date.now();
+  const vc = new VirtualCluster({ seed, daySeconds: DAY_SECONDS, t0: T0, facts: true });
+  const agent = new Agent(vc);
+  await agent.start();
+  // the same warm-up as a fault run; what follows is the measured week
+  await agent.run(WARMUP_MS, QUIET_TICK_MS);
+  const from = vc.t;
+  const total = days * 86_400_000;
+  let nextReport = from + 86_400_000;
+  await agent.run(total, QUIET_TICK_MS, () => {
+    if (vc.t >= nextReport) {
+      nextReport += 86_400_000;
+      process.stderr.write(`  fault-free seed ${seed}: day ${Math.round((vc.t - from) / 86_400_000)} of ${days} (${((Date.now() - wall) / 1000).toFixed(0)} s wall)\n`);
+    }
+    // bounded memory: only the new incidents matter here
+    const u = agent.correlator.updates;
+    if (u.length > 1000) u.splice(0, u.length - 100);
+  });
+  const perTarget = new Map<string, number>();
+  const byKind = new Map<string, number>();
+  const examples: string[] = [];
+  for (const u of agent.correlator.updates.filter((x) => x.isNew && x.at >= from)) {
+    const k = targetKey(u.target);
+    perTarget.set(k, (perTarget.get(k) ?? 0) + 1);
+    byKind.set(u.diagnosis.kind, (byKind.get(u.diagnosis.kind) ?? 0) + 1);
+    if (examples.length < 12) examples.push(`${clockOf(u.at)} ${u.diagnosis.kind} on ${k} (${u.diagnosis.confidence}): ${u.diagnosis.summary.slice(0, 140)}`);
+  }
+  agent.dispose();
+  return { seed, days, perTarget, byKind, examples, wallMs: Date.now() - wall };
+}
+
+// ---- printing -------------------------------------------------------------------------------------
+
+function clockOf(t: number): string {
+  const s = Math.round((t - T0) / 1000);
+  return `+${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r, k) => `  ${r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ')}${k === 0 ? `\n  ${widths.map((w) => '-'.repeat(w)).join('   ')}` : ''}`).join('\n');
+}
+
+const intervals = (ms: number) => Math.ceil(ms / SCRAPE_MS);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const met = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const runs: FaultRun[] = [];
+  const faults = FAULTS.filter((f) => !ONLY.length || ONLY.includes(f.kind));
+  for (const f of faults) {
+    for (let i = 0; i < SEEDS.length; i++) {
+      const r = await faultRun(f.kind, SEEDS[i], f.targets[i], f.extra);
+      runs.push(r);
+      process.stderr.write(`  ${f.kind} seed ${SEEDS[i]} ${f.targets[i]}: ${r.first ?? 'not detected'}${r.detectMs !== undefined ? ` after ${(r.detectMs / 1000).toFixed(1)} s` : ''} (${((Date.now() - started) / 1000).toFixed(0)} s wall)\n`);
+      if (DEBUG && r.firstSummary) console.log(`    ${r.firstSummary}`);
+    }
+  }
+  const faultWall = Date.now() - started;
+
+  console.log(`Sandbox faults: the agent's HealingLoop (detectors, rules, correlator) + Engine in mode off, on the sandbox simulation in virtual time`);
+  console.log(`(seeds ${SEEDS.join(', ')}; sandbox day ${DAY_SECONDS} s; ${WARMUP_MS / 60_000} min warm-up; ${SCRAPE_MS / 1000} s scrapes; one fault per run).`);
+  console.log(`Detect = first incident naming the faulted target minus the FaultBook's symptomsAt, in scrape intervals (≤ 0: before the symptom threshold).\n`);
+  const rows: string[][] = [['fault', 'target', 'seed', 'expected', 'first diagnosis', `at +${LATER_MS / 1000} s`, 'detect', 'other incidents']];
+  for (const r of runs) {
+    rows.push([
+      r.kind,
+      r.target,
+      String(r.seed),
+      r.kind,
+      `${r.first ?? '—'}${r.first && r.first !== r.kind ? ' ✗' : ''}`,
+      `${r.later ?? '—'}${r.later && r.later !== r.kind ? ' ✗' : ''}`,
+      r.detectMs === undefined ? (r.symptomsMs === undefined ? 'no symptom' : 'missed') : `${intervals(r.detectMs)} (${(r.detectMs / 1000).toFixed(1)} s)`,
+      r.others.join(', ') || '—',
+    ]);
+  }
+  console.log(table(rows));
+
+  console.log('\nPer fault:');
+  const sum: string[][] = [['fault', 'right first', `right +${LATER_MS / 1000} s`, 'median detect', 'max detect']];
+  for (const f of faults) {
+    const rs = runs.filter((r) => r.kind === f.kind);
+    const ds = rs.filter((r) => r.detectMs !== undefined).map((r) => intervals(r.detectMs!));
+    const missed = rs.length - ds.length;
+    sum.push([f.kind, `${rs.filter((r) => r.first === r.kind).length}/${rs.length}`, `${rs.filter((r) => r.later === r.kind).length}/${rs.length}`, ds.length ? String(median(ds)) : '—', ds.length ? `${Math.max(...ds)}${missed ? ` (+${missed} missed)` : ''}` : 'missed']);
+  }
+  console.log(table(sum.map((r) => ['', ...r])).replace(/^ {2} {3}/gm, '  '));
+  const n = runs.length;
+  const rightFirst = runs.filter((r) => r.first === r.kind).length;
+  const rightLater = runs.filter((r) => r.later === r.kind).length;
+  const within = runs.filter((r) => r.detectMs !== undefined && intervals(r.detectMs) <= WITHIN_INTERVALS).length;
+  const both = runs.filter((r) => r.first === r.kind && r.detectMs !== undefined && intervals(r.detectMs) <= WITHIN_INTERVALS).length;
+  const warm = runs.reduce((a, r) => a + r.warmupIncidents, 0);
+  const pc = (k: number) => `${((k / n) * 100).toFixed(0)}%`;
+  console.log(`\n  right top diagnosis, first reported: ${rightFirst}/${n} = ${pc(rightFirst)} (target ≥ 90%): ${met(rightFirst / n >= 0.9)}`);
+  console.log(`  right top diagnosis, ${LATER_MS / 1000} s later:     ${rightLater}/${n} = ${pc(rightLater)} (target ≥ 90%): ${met(rightLater / n >= 0.9)}`);
+  console.log(`  detected within ${WITHIN_INTERVALS} scrape intervals of symptoms: ${within}/${n} = ${pc(within)} (target ≥ 90%): ${met(within / n >= 0.9)}`);
+  console.log(`  right first AND within ${WITHIN_INTERVALS} intervals:        ${both}/${n} = ${pc(both)} (target ≥ 90%): ${met(both / n >= 0.9)}`);
+  console.log(`  (incidents during the ${n} warm-ups before any fault: ${warm}; fault runs took ${(faultWall / 1000).toFixed(0)} s wall)`);
+
+  if (QUIET_SEEDS > 0) {
+    const quiet: QuietRun[] = [];
+    for (const seed of SEEDS.slice(0, QUIET_SEEDS)) quiet.push(await quietRun(seed, QUIET_DAYS));
+    const services = vcTargets();
+    const days = quiet.reduce((a, q) => a + q.days, 0);
+    const sandboxDays = (days * 86_400) / DAY_SECONDS;
+    console.log(`\nFault-free: ${quiet.length} seed(s) × ${QUIET_DAYS} days of virtual time (${(days * 86_400 / 3600).toFixed(0)} h, ${sandboxDays.toFixed(0)} sandbox days of ${DAY_SECONDS} s), normal noise and seasonality, no fault.`);
+    const qrows: string[][] = [['target', 'false incidents', 'per day (86,400 s)', `per sandbox day (${DAY_SECONDS} s)`]];
+    const all = new Set<string>([...services, ...quiet.flatMap((q) => [...q.perTarget.keys()])]);
+    let worst = { key: '', perDay: 0 };
+    for (const k of [...all].sort()) {
+      const c = quiet.reduce((a, q) => a + (q.perTarget.get(k) ?? 0), 0);
+      const perDay = c / days;
+      if (perDay >= worst.perDay) worst = { key: k, perDay };
+      qrows.push([k, String(c), perDay.toFixed(3), (c / sandboxDays).toFixed(4)]);
+    }
+    console.log(table(qrows.map((r) => [r[0], '', ...r.slice(1)])).replace(/^( {2}\S*\s*) {3}/gm, '$1'));
+    const total = quiet.reduce((a, q) => a + [...q.perTarget.values()].reduce((x, y) => x + y, 0), 0);
+    const kinds = new Map<string, number>();
+    for (const q of quiet) for (const [k, v] of q.byKind) kinds.set(k, (kinds.get(k) ?? 0) + v);
+    console.log(`\n  ${total} false incident(s) in all: ${[...kinds].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+    for (const q of quiet) for (const e of q.examples) console.log(`    seed ${q.seed} ${e}`);
+    console.log(`  worst target: ${worst.key || '—'} at ${worst.perDay.toFixed(3)} per day (86,400 s), ${((worst.perDay * DAY_SECONDS) / 86_400).toFixed(4)} per sandbox day`);
+    console.log(`  fewer than 1 false incident per service per simulated day (real 86,400 s day, every target): ${met(worst.perDay < 1)}`);
+    console.log(`  (fault-free runs took ${quiet.map((q) => `${(q.wallMs / 1000).toFixed(0)} s`).join(' + ')} wall)`);
+  }
+  console.log(`\nbench:diagnose done in ${((Date.now() - started) / 1000).toFixed(0)} s wall (2 shared cores, other helpers running).`);
+}
+
+/** Services and nodes of the sandbox topology, so a target without a false incident still shows 0. */
+function vcTargets(): string[] {
+  const vc = new VirtualCluster({ seed: 1, daySeconds: DAY_SECONDS, t0: T0 });
+  const inv = vc.inventory();
+  return [...inv.services.map((s) => targetKey(s.target)), ...inv.nodes.map((n) => `node:${n.name}`)];
+}
+
+main().catch((err: Error) => {
+  console.error(`bench:diagnose failed: ${err.stack ?? err.message}`);
+});

@@ -1,0 +1,178 @@
+/**
+ * Early, right diagnoses: hand-made cases for each rule that lets the correlator name a cause within a
+ * scrape or two of the symptoms (bench:diagnose measures them on the sandbox), and for the guards that
+ * keep those rules from firing on healthy services.
+ */
+import assert from 'node:assert/strict';
+import { Correlator } from '../../../src/core/detect/correlation';
+import type { CorrelationUpdate } from '../../../src/core/detect/incidentGrouping';
+import type { Anomaly } from '../../../src/core/model/anomaly';
+import type { SignalName } from '../../../src/core/model/signal';
+import type { TargetRef } from '../../../src/core/model/target';
+import { MiB, STEP, Scenario, T, healthy, shopInventory, svc, wobble } from '../../fixtures/correlation/scenario';
+
+const BEFORE = T - 10 * 60_000;
+
+/** One anomaly of the statistical detector on one signal, with the band it was scored against. */
+function fused(target: TargetRef, t: number, signal: SignalName, observed: number, expected: number, upper: number): Anomaly {
+  return {
+    target,
+    t,
+    detector: 'fusion',
+    score: 1,
+    isAnomaly: true,
+    severity: 'critical',
+    contributions: [{ signal, share: 1, observed, band: { lower: 0, expected, upper } }],
+    reason: `${signal} ${observed} above its seasonal band`,
+  };
+}
+
+/** A rule anomaly as the RuleEngine raises it: the observed value, no band. */
+function rule(target: TargetRef, t: number, signal: SignalName, observed: number): Anomaly {
+  return { target, t, detector: 'rule', score: 0.9, isAnomaly: true, severity: 'warning', contributions: [{ signal, share: 1, observed }], reason: `rule: ${signal} ${observed}`, rule: 'Now' };
+}
+
+const opened = (updates: ReadonlyArray<CorrelationUpdate>) => updates.filter((u) => u.isNew);
+
+describe('early diagnosis (correlator + diagnosis rules)', () => {
+  it('memory leak: a straight climb past 1.5x its start opens memory-leak before any OOMKill, on one statistical alert', () => {
+    const cart = svc('shop', 'cart');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    // 200 MiB, then +100 MiB every 5 s (the statistical detector alerts once, at the first step, then keeps quiet)
+    s.series(cart, BEFORE, T + 60_000, (t) => ({ ...healthy(), memory: (200 + (t > T ? ((t - T) / STEP) * 100 : 0) + wobble(t, 1, 1)) * MiB }), false);
+    s.anomaly(fused(cart, T + STEP, 'memory', 300 * MiB, 200 * MiB, 205 * MiB));
+    const first = opened(s.run(new Correlator()))[0];
+    assert.ok(first, 'an incident opens');
+    assert.equal(first.diagnosis.kind, 'memory-leak');
+    assert.ok(first.diagnosis.t <= T + 30_000, `opened at +${(first.diagnosis.t - T) / 1000} s, before the OOMKill a leak this fast would cause`);
+    assert.ok(first.diagnosis.confidence >= 0.6);
+    assert.match(first.diagnosis.summary, /at this rate it adds that much again every \d+ s/);
+    assert.ok(!first.diagnosis.evidence.some((e) => e.kind === 'fact'), 'no OOM fact needed');
+  });
+
+  it('memory leak: the same climb while a rollout adds pods is not called a leak on one alert', () => {
+    const cart = svc('shop', 'cart');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.series(cart, BEFORE, T + 60_000, (t) => ({ ...healthy(), memory: (200 + (t > T ? ((t - T) / STEP) * 100 : 0)) * MiB }), false);
+    s.fact('rollout-started', cart, T, 'Rollout of shop/cart started (image shop/cart:1.5.0)');
+    s.anomaly(fused(cart, T + STEP, 'memory', 300 * MiB, 200 * MiB, 205 * MiB));
+    const leak = opened(s.run(new Correlator())).find((u) => u.diagnosis.kind === 'memory-leak');
+    assert.equal(leak, undefined, 'new pods add their memory to the sum: no runaway bonus, nothing opened on one alert');
+  });
+
+  it('traffic surge: requests climbing 15%+ a scrape while latency saturates opens traffic-surge before the 2x ratio', () => {
+    const fe = svc('shop', 'frontend');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    // the rate window smooths a 4x surge into a ramp: 100, 110, 145 req/s
+    const rate = (t: number) => (t <= T ? 100 : t === T + STEP ? 110 : 145 + (t - T - 2 * STEP) / 200);
+    s.series(fe, BEFORE, T + 2 * STEP, (t) => ({ ...healthy(), request_rate: rate(t) + wobble(t, 2, 1), latency_p95: t > T ? 0.6 : 0.12 }), false);
+    s.anomaly(fused(fe, T + 2 * STEP, 'latency_p95', 0.6, 0.12, 0.13));
+    const first = opened(s.run(new Correlator()))[0];
+    assert.ok(first, 'an incident opens on the first alert');
+    assert.equal(first.diagnosis.kind, 'traffic-surge');
+    assert.equal(first.diagnosis.t, T + 2 * STEP);
+    assert.match(first.diagnosis.summary, /requests rose 1\.4\dx above baseline/);
+  });
+
+  it('traffic surge: the same 1.45x reached slowly (a daily curve) does not open on one latency alert', () => {
+    const fe = svc('shop', 'frontend');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    // +2% a scrape: the morning ramp of a service, not a surge
+    s.series(fe, BEFORE, T + 2 * STEP, (t) => ({ ...healthy(), request_rate: 100 * Math.min(1.45, 1.02 ** Math.max(0, (t - (T - 19 * STEP)) / STEP)), latency_p95: 0.2 }), false);
+    s.anomaly(fused(fe, T + 2 * STEP, 'latency_p95', 0.2, 0.12, 0.13));
+    assert.deepEqual(opened(s.run(new Correlator())), []);
+  });
+
+  it('bad feature flag: a flag flip does not explain requests up 3x; the surge ranks first', () => {
+    const fe = svc('shop', 'frontend');
+    const s = new Scenario();
+    s.inventory = shopInventory({ configMaps: { frontend: ['feature-flags'] } });
+    s.fact('configmap-changed', { kind: 'service', namespace: 'shop', name: 'frontend' }, T - 60_000, 'ConfigMap shop/feature-flags changed (frontend.dark-mode)', { attributes: { configMap: 'feature-flags', key: 'frontend.dark-mode' } });
+    s.series(fe, BEFORE, T + 30_000, (t) => ({ ...healthy(), request_rate: t > T ? 300 : 100, latency_p95: t > T ? 0.9 : 0.12, error_ratio: t > T ? 0.06 : 0.004 }), false);
+    for (let t = T + STEP; t <= T + 30_000; t += STEP) s.anomaly(fused(fe, t, 'latency_p95', 0.9, 0.12, 0.13));
+    const updates = s.run(new Correlator());
+    const last = updates[updates.length - 1];
+    assert.equal(last.diagnosis.kind, 'traffic-surge');
+    const flag = last.diagnosis.alternatives?.find((a) => a.kind === 'bad-feature-flag');
+    assert.ok(flag, 'the flag change is still named as an alternative');
+    assert.ok(flag.confidence < last.diagnosis.confidence);
+  });
+
+  it('dependency outage: a callee answering 98% with a caller alerting is not an outage opened at once', () => {
+    const checkout = svc('shop', 'checkout');
+    const fe = svc('shop', 'frontend');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.series(checkout, BEFORE, T + STEP, (t) => ({ ...healthy(), error_ratio: t >= T ? 0.021 : 0 }), false);
+    s.series(fe, BEFORE, T + STEP, (t) => ({ ...healthy(), error_ratio: t >= T ? 0.01 : 0.004 }), false);
+    s.anomaly(fused(checkout, T, 'error_ratio', 0.021, 0, 0.001));
+    s.anomaly(fused(fe, T, 'error_ratio', 0.01, 0.004, 0.005));
+    assert.deepEqual(opened(s.run(new Correlator())).map((u) => u.diagnosis.kind), []);
+  });
+
+  it('dependency outage: a callee failing a third of its calls with a caller alerting opens at once', () => {
+    const checkout = svc('shop', 'checkout');
+    const fe = svc('shop', 'frontend');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.series(checkout, BEFORE, T, (t) => ({ ...healthy(), error_ratio: t >= T ? 0.34 : 0 }), false);
+    s.series(fe, BEFORE, T, (t) => ({ ...healthy(), error_ratio: t >= T ? 0.18 : 0.004 }), false);
+    s.anomaly(rule(checkout, T, 'error_ratio', 0.34));
+    s.anomaly(rule(fe, T, 'error_ratio', 0.18));
+    const first = opened(s.run(new Correlator()))[0];
+    assert.equal(first?.diagnosis.kind, 'dependency-outage');
+    assert.deepEqual(first.target, checkout);
+  });
+
+  it('an unnamed cause waits one settle longer than a named one: a caller arriving a scrape later names it', () => {
+    const pay = svc('payments', 'payments-api');
+    const checkout = svc('shop', 'checkout');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.series(pay, BEFORE, T + 2 * STEP, (t) => ({ ...healthy(), error_ratio: t >= T ? 0.3 : 0 }), false);
+    s.series(checkout, BEFORE, T + 2 * STEP, (t) => ({ ...healthy(), error_ratio: t >= T + STEP ? 0.15 : 0.004 }), false);
+    s.anomaly(rule(pay, T, 'error_ratio', 0.16));
+    s.anomaly(rule(pay, T + STEP, 'error_ratio', 0.3));
+    s.anomaly(rule(checkout, T + STEP, 'error_ratio', 0.15));
+    const first = opened(s.run(new Correlator()))[0];
+    assert.equal(first?.diagnosis.kind, 'dependency-outage', 'never reported as unknown first');
+    assert.equal(first.diagnosis.t, T + STEP);
+  });
+
+  it('an unnamed cause alone still opens, after two settle periods', () => {
+    const search = svc('shop', 'search');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.series(search, BEFORE, T + 3 * STEP, (t) => ({ ...healthy(), cpu: t >= T ? 0.9 : 0.4 }), false);
+    for (let k = 0; k <= 3; k++) s.anomaly(rule(search, T + k * STEP, 'cpu', 0.9));
+    const first = opened(s.run(new Correlator()))[0];
+    assert.equal(first?.diagnosis.kind, 'unknown');
+    assert.equal(first.diagnosis.t, T + 2 * STEP);
+  });
+
+  it('latency still twice its usual level after the one statistical alert keeps the symptom going: latency-spike opens', () => {
+    const cart = svc('shop', 'cart');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.series(cart, BEFORE, T + 2 * STEP, (t) => ({ ...healthy(), latency_p95: t >= T ? 0.6 : 0.12 }), false);
+    s.anomaly(fused(cart, T, 'latency_p95', 0.6, 0.12, 0.13));
+    const first = opened(s.run(new Correlator()))[0];
+    assert.equal(first?.diagnosis.kind, 'latency-spike');
+    assert.equal(first.diagnosis.t, T + STEP, 'the next frame, still 5x, confirms it');
+  });
+
+  it('latency back within 2x after the alert, or a jumpy p99, does not keep a symptom going', () => {
+    const cart = svc('shop', 'cart');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.series(cart, BEFORE, T + 6 * STEP, (t) => ({ ...healthy(), latency_p95: t === T ? 0.6 : t > T ? 0.2 : 0.12, latency_p99: t >= T ? 1.2 : 0.2 }), false);
+    s.anomaly(fused(cart, T, 'latency_p95', 0.6, 0.12, 0.13));
+    s.anomaly(fused(svc('shop', 'search'), T, 'latency_p99', 1.2, 0.2, 0.25));
+    s.series(svc('shop', 'search'), BEFORE, T + 6 * STEP, (t) => ({ ...healthy(), latency_p99: t >= T ? 1.2 : 0.2 }), false);
+    assert.deepEqual(opened(s.run(new Correlator())), []);
+  });
+});
