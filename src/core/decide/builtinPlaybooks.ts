@@ -47,13 +47,19 @@ steps:
     verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 90 }
 ---
 name: traffic-surge
-description: Request rate far above normal saturates the service. Scale out, within the maximum.
+description: Request rate far above normal saturates the service. Scale out, and again if it still sheds load, within the maximum.
 trigger: { diagnosis: traffic-surge }
 steps:
+  # a saturated service sheds load as 5xx while its latency looks fine, so errors are checked too
   - id: scale-out
     action: scale
     params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", replicas: "{{replicas * 2}}", maxReplicas: 10 }
-    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 120, stableForSeconds: 15 }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: error_ratio }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 45, stableForSeconds: 15 }
+    onFailure: next
+  - id: scale-out-more
+    action: scale
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", replicas: "{{replicas * 2}}", maxReplicas: 10 }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: error_ratio }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 90, stableForSeconds: 15 }
 ---
 name: node-failure
 description: A node went NotReady. Cordon it so nothing new lands there, then drain it so its pods move.

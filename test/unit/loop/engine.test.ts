@@ -32,7 +32,7 @@ interface Rig {
   lease: LeaseState;
 }
 
-function rig(over: { mode?: EngineSettings['mode']; healthyAt?: number; store?: MemoryStore; cluster?: FakeCluster; lease?: LeaseState } = {}): Rig {
+function rig(over: { mode?: EngineSettings['mode']; healthyAt?: number; store?: MemoryStore; cluster?: FakeCluster; lease?: LeaseState; evidence?: (clock: VirtualClock) => VerificationEvidence; node?: string } = {}): Rig {
   const dir = '';
   const clock = new VirtualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const cluster = over.cluster ?? new FakeCluster();
@@ -52,7 +52,7 @@ function rig(over: { mode?: EngineSettings['mode']; healthyAt?: number; store?: 
     },
   };
   const r = { dir, clock, cluster, store, notifier, healthyAt: over.healthyAt ?? 0, settings: { mode: over.mode ?? 'auto', safety: { ...DEFAULT_SAFETY, approvalRequiredForRisk: 'high' as const } }, lease: over.lease ?? { holder: 'agent-a', held: true } } as Rig;
-  const evidence: VerificationEvidence = {
+  const evidence: VerificationEvidence = over.evidence?.(clock) ?? {
     latest: () => ({ t: clock.now(), v: clock.now() >= r.healthyAt ? 0.004 : 0.2 }),
     band: () => ({ lower: 0, expected: 0.005, upper: 0.02 }),
     rolloutStatus: async () => ({ complete: true, message: 'successfully rolled out' }),
@@ -69,7 +69,7 @@ function rig(over: { mode?: EngineSettings['mode']; healthyAt?: number; store?: 
     evidence,
     playbooks: () => playbooks,
     settings: () => r.settings,
-    targetContext: () => ({ target, replicas: 3, previousRevision: 4, worstPod: 'checkout-7d9f-abcde', deploymentPods: { total: 3, unavailable: 0 }, rolloutInProgress: false }),
+    targetContext: () => ({ target, replicas: 3, previousRevision: 4, worstPod: 'checkout-7d9f-abcde', deploymentPods: { total: 3, unavailable: 0 }, rolloutInProgress: false, node: over.node, nodes: { total: 3, unschedulable: 0 } }),
     lease: () => r.lease,
     identity: 'agent-a',
   };
@@ -257,5 +257,34 @@ describe('Engine', () => {
     assert.deepEqual(seen, [true], 'the rollout restart counted as Vigil\'s own while it was being written');
     assert.equal(r.engine.actedOn('service:shop/checkout', 60 * 60_000), true);
     assert.equal(r.engine.actedOn('service:shop/cart', 60 * 60_000), false);
+  });
+
+  it('a node step is verified on the services the failure hit: a node has no replicas to count', async () => {
+    const asked = new Set<string>();
+    const r = rig({
+      node: 'node-2',
+      evidence: (clock) => ({
+        latest: (t, signal) => {
+          asked.add(`${t.kind}:${t.name}`);
+          return t.kind === 'service' && signal === 'available_replicas' ? { t: clock.now(), v: 3 } : undefined;
+        },
+        band: () => ({ lower: 2.5, expected: 3, upper: 3.5 }),
+        rolloutStatus: async () => undefined,
+        probe: () => undefined,
+        restarts: () => undefined,
+      }),
+    });
+    rigs.push(r);
+    await r.engine.start();
+    const node = { kind: 'node' as const, name: 'node-2' };
+    const affected = [target, { kind: 'service' as const, namespace: 'shop', name: 'cart' }];
+    await r.engine.onDiagnosis({ incidentKey: 'node:node-2', diagnosis: { kind: 'node-failure', target: node, confidence: 0.8, t: r.clock.now(), summary: 'node-2 NotReady', evidence: [], details: { node: 'node-2', affected } } });
+    await settle(r);
+    const [i] = r.engine.list();
+    assert.equal(i.state, 'recovered', JSON.stringify(i.timeline.filter((e) => e.kind === 'verified')));
+    assert.equal(i.outcome?.recoveredBy, 'cordon-node');
+    assert.deepEqual([...asked].sort(), ['service:cart', 'service:checkout']);
+    const verified = i.timeline.find((e) => e.kind === 'verified') as Extract<(typeof i.timeline)[number], { kind: 'verified' }>;
+    assert.match(verified.verdict.summary, /shop\/checkout: all 1 checks passed.*; shop\/cart: all 1 checks passed/);
   });
 });
