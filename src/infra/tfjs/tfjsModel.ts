@@ -27,6 +27,8 @@ export const RETRAIN_MIN_TRAIN_WINDOWS = 50;
 /** Retrain records kept per service in `retrain.json`. */
 const RETRAIN_RECORDS_KEPT = 50;
 export const RETRAIN_RECORDS_FILE = 'retrain.json';
+/** A candidate may flag at most this much more of the held-out normal windows than the model it replaces. */
+const FPR_TOLERANCE = 0.01;
 
 interface ServiceModel {
   readonly model: LayersModel;
@@ -144,8 +146,9 @@ export class TfjsModel implements ModelPort {
    * Retrains a service's model on accumulated normal windows (oldest first): a candidate copied from the
    * base model trains on all but the newest `holdout` windows (default 20%) and calibrates on the newest
    * fifth of those; then the candidate and the current model are scored on the held-out windows, in the
-   * same scaled units (the service's own scaler, so neither is flattered). The one with the lower mean
-   * reconstruction error is kept and saved; the previous model stays when the candidate is no better.
+   * same scaled units (the service's own scaler, so neither is flattered). The candidate is kept and saved
+   * when its mean reconstruction error is lower and its own calibration flags no more of the held-out
+   * (normal) windows, give or take one point; otherwise the previous model stays.
    * The record is appended to the service's `retrain.json` and returned.
    */
   retrain(serviceKey: string, windows: ReadonlyArray<RawWindow>, options: { readonly holdout?: number } = {}): Promise<RetrainRecord> {
@@ -177,7 +180,9 @@ export class TfjsModel implements ModelPort {
         const newLoss = mean(newErrors);
         const oldFpr = share(oldErrors, (e) => svc.calibration.score(e) >= 0.9);
         const newFpr = share(newErrors, (e) => calibration.score(e) >= 0.9);
-        kept = newLoss < oldLoss ? 'new' : 'previous';
+        // better reconstruction is not enough: a candidate whose own calibration flags more of the recent normal windows would page more
+        const fewerFalseAlarms = newFpr <= oldFpr + FPR_TOLERANCE;
+        kept = newLoss < oldLoss && fewerFalseAlarms ? 'new' : 'previous';
         const record: RetrainRecord = {
           service: serviceKey,
           t: (this.options.now ?? Date.now)(),
@@ -190,8 +195,10 @@ export class TfjsModel implements ModelPort {
           holdout,
           reason:
             kept === 'new'
-              ? `the retrained model reconstructs the ${holdout} held-out recent windows better (mean error ${fmt(newLoss)} < ${fmt(oldLoss)}); it replaces the previous one`
-              : `the retrained model is no better on the ${holdout} held-out recent windows (mean error ${fmt(newLoss)} ≥ ${fmt(oldLoss)}); the previous model is kept`,
+              ? `the retrained model reconstructs the ${holdout} held-out recent windows better (mean error ${fmt(newLoss)} < ${fmt(oldLoss)}) and flags no more of them (${pct(newFpr)} vs ${pct(oldFpr)}); it replaces the previous one`
+              : newLoss >= oldLoss
+                ? `the retrained model is no better on the ${holdout} held-out recent windows (mean error ${fmt(newLoss)} ≥ ${fmt(oldLoss)}); the previous model is kept`
+                : `the retrained model reconstructs the ${holdout} held-out recent windows better (mean error ${fmt(newLoss)} < ${fmt(oldLoss)}) but would flag ${pct(newFpr)} of them as anomalous against ${pct(oldFpr)}; the previous model is kept`,
         };
         if (kept === 'new') {
           calibration.add(newErrors); // out-of-sample errors on normal windows
@@ -365,6 +372,10 @@ function round(x: number): number {
 
 function fmt(x: number): string {
   return String(Number(x.toPrecision(4)));
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
 }
 
 async function readRecords(file: string): Promise<RetrainRecord[]> {

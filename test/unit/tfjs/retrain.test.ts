@@ -83,6 +83,21 @@ describe('model retraining (keep the better model on held-out recent data)', fun
     }
   });
 
+  it('keeps the previous model when the candidate reconstructs better but would flag more of the recent normal windows', async () => {
+    // no base model: the current model is an uncalibrated copy (lenient); the candidate learns the morning and meets the afternoon
+    const bare = new TfjsModel({ stateDir: dir, baseModelDir: path.join(dir, 'no-base-model') });
+    try {
+      const windows = windowsOf(syntheticService(5, 1).rows.slice(0, 500), 1);
+      const r = await bare.retrain(KEY, windows, { holdout: 243 });
+      assert.ok(r.newLoss < r.oldLoss, `new ${r.newLoss} vs old ${r.oldLoss}`);
+      assert.ok(r.newFalsePositiveRate > r.oldFalsePositiveRate + 0.01, `false-positive rate ${r.newFalsePositiveRate} vs ${r.oldFalsePositiveRate}`);
+      assert.equal(r.kept, 'previous');
+      assert.match(r.reason, /reconstructs the 243 held-out recent windows better .* but would flag [\d.]+% of them as anomalous against [\d.]+%; the previous model is kept/);
+    } finally {
+      await bare.dispose();
+    }
+  });
+
   it('says clearly when there is too little normal data', async () => {
     await assert.rejects(model.retrain(KEY, history.slice(0, 40), { holdout: 10 }), /needs at least 50 normal windows besides the 10 held out; it has 30/);
   });
@@ -108,8 +123,8 @@ describe('model retraining (keep the better model on held-out recent data)', fun
     assert.equal(audit[0].object, KEY);
     assert.match(audit[0].summary, /model of service:shop\/checkout retrained: kept the/);
     const detail = audit[0].detail as { windows: number; holdout: number };
-    // 400 rows, 10 anomalous: windows touching them are left out
-    assert.equal(detail.windows + detail.holdout, 400 - 11 - (10 + 11));
+    // 400 rows, 10 anomalous: a window ending at e reads rows e-13..e (medians of three), so ends 13..399 minus the 23 that touch rows 200..209
+    assert.equal(detail.windows + detail.holdout, 400 - 13 - (10 + 13));
     assert.ok((await store.verifyAudit()).ok);
     const saved = JSON.parse(readFileSync(path.join(model.serviceDir(KEY), RETRAIN_RECORDS_FILE), 'utf8')) as unknown[];
     assert.equal(saved.length, 1);
