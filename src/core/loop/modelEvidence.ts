@@ -297,7 +297,8 @@ export class ModelEvidence {
    * the model before the detectors raise it).
    */
   private normalWindows(svc: ServiceWindows, after: number, settled = true): { windows: number[][][]; ends: number[] } {
-    return normalWindowsOf(svc, this.model.windowSize, after, settled);
+    // a fine-tune takes at most fineTuneMaxWindows; a retraining (not settled) takes them all
+    return normalWindowsOf(svc, this.model.windowSize, after, settled, settled ? Math.max(this.options.fineTuneMaxWindows, this.options.firstFineTuneWindows) : Infinity);
   }
 
   private track(p: Promise<unknown>, done?: () => void): void {
@@ -386,29 +387,38 @@ export class ModelEvidence {
 }
 
 /**
- * Normal windows of a service's recorded rows (see ModelEvidence); exported for `vigil retrain-model`,
- * which retrains from the saved history without a running agent.
+ * Normal windows of a service's recorded rows (see ModelEvidence), oldest first, at most the newest `limit`
+ * of them built; exported for `vigil retrain-model`, which retrains from the saved history without an agent.
  */
-export function normalWindowsOf(h: ServiceHistory | { t: number[]; rows: number[][]; anomalous: boolean[] }, W: number, after = -Infinity, settled = true): { windows: number[][][]; ends: number[] } {
-  const rows = h.rows.map((r) => r.map((v) => (v === null || v === undefined ? NaN : v)));
+export function normalWindowsOf(
+  h: ServiceHistory | { t: number[]; rows: number[][]; anomalous: boolean[] },
+  W: number,
+  after = -Infinity,
+  settled = true,
+  limit = Infinity,
+): { windows: number[][][]; ends: number[] } {
   const interval = intervalOf(h.t);
   const n = h.t.length;
   const lastEnd = settled ? n - 1 - W : n - 1;
-  const windows: number[][][] = [];
-  const ends: number[] = [];
-  let clean = 0; // consecutive rows without an anomaly, up to and including i
+  let clean = 0; // consecutive rows without an anomaly or a gap, up to and including i
   const cleanRun: number[] = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const gap = i > 0 && h.t[i] - h.t[i - 1] > 1.5 * interval;
     clean = h.anomalous[i] ? 0 : gap ? 1 : clean + 1;
     cleanRun[i] = clean;
   }
+  // counted first, built only for the newest `limit`: the loop asks on every frame until the first fine-tune
+  const candidates: number[] = [];
   for (let end = W - 1; end <= lastEnd; end++) {
     if (h.t[end] <= after) continue;
     const reach = settled ? end + W : end;
     // the window, the two rows its medians reach back to, and (settled) the next window
-    if (cleanRun[reach] < reach - end + W + 2) continue;
-    const window = smoothedWindow(rows, end, W);
+    if (cleanRun[reach] >= reach - end + W + 2) candidates.push(end);
+  }
+  const windows: number[][][] = [];
+  const ends: number[] = [];
+  for (const end of candidates.slice(-Math.min(limit, candidates.length))) {
+    const window = smoothedWindow(h.rows, end, W);
     if (!window.some((r) => r.some(Number.isFinite))) continue;
     windows.push(window);
     ends.push(h.t[end]);
@@ -430,13 +440,17 @@ export function retrainHoldout(ends: ReadonlyArray<number>, tunedUpTo: number): 
  * spike (a noisy p99 from a few slow requests) is the baselines' business and must not echo through the
  * next W windows; a shift of two samples or more passes through, one step late at most.
  */
-export function smoothedWindow(rows: ReadonlyArray<ReadonlyArray<number>>, end: number, W: number): number[][] {
+export function smoothedWindow(rows: ReadonlyArray<ReadonlyArray<number | null>>, end: number, W: number): number[][] {
+  const at = (i: number, s: number): number => {
+    const v = rows[i]?.[s];
+    return typeof v === 'number' ? v : NaN; // null in a saved history is a missing value
+  };
   const out: number[][] = [];
   for (let i = end - W + 1; i <= end; i++) {
-    const row = rows[i];
-    out.push(row.map((v, s) => {
-      const xs = [rows[i - 2]?.[s], rows[i - 1]?.[s], v].filter((x): x is number => x !== undefined && Number.isFinite(x));
-      if (!Number.isFinite(v) || xs.length < 3) return v;
+    out.push(rows[i].map((_, s) => {
+      const v = at(i, s);
+      const xs = [at(i - 2, s), at(i - 1, s), v];
+      if (!xs.every(Number.isFinite)) return v;
       xs.sort((a, b) => a - b);
       return xs[1];
     }));
