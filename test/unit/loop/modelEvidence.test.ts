@@ -71,6 +71,26 @@ describe('the multi-signal model in the live loop', function () {
     model.answer = () => ({ score: 0.01, contributions: { request_rate: 1 } });
   });
 
+  it('fine-tunes online on new normal windows only, bounded, and saves periodically', async () => {
+    const model = new RecordingModel();
+    const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 30, fineTuneEveryMs: 120_000, fineTuneMaxWindows: 20, saveEveryMs: 300_000 } });
+    const ev = rig.loop.modelEvidence!;
+    const rate = MODEL_SIGNALS.indexOf('request_rate');
+    // request_rate carries the step number, so each window names its last row
+    for (let k = 0; k < 200; k++) {
+      rig.frame({ ...normalValues(k), request_rate: 1000 + k });
+      await ev.idle();
+    }
+    assert.ok(model.tuned.length >= 4, `${model.tuned.length} fine-tunes`);
+    const lastRows = model.tuned.map((batch) => batch.map((w) => w[11][rate]));
+    for (let i = 0; i < lastRows.length; i++) {
+      assert.ok(lastRows[i].length <= 20, 'bounded by fineTuneMaxWindows');
+      if (i > 0) assert.ok(Math.min(...lastRows[i]) > Math.max(...lastRows[i - 1]), `fine-tune ${i} repeats no window: ${lastRows[i - 1]} then ${lastRows[i]}`);
+    }
+    // the first fine-tune saves at once (its model now scores); later ones at most every 5 minutes of frames
+    assert.ok(model.saved.length >= 2 && model.saved.length <= 1 + Math.ceil((200 * 5_000) / 300_000), `${model.saved.length} saves`);
+  });
+
   it('never makes a frame wait, and never uses a score older than one interval', async () => {
     const model = new RecordingModel();
     const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 20, matureAfterWindows: 0, persistWindows: 1 } });
