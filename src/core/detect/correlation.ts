@@ -397,9 +397,11 @@ export class Correlator {
     if (!ep) return out;
     for (const callee of this.graph.callees(key)) {
       const cep = this.activeEpisode(callee);
-      const failing = (cep && [...cep.signals].some((s) => ERROR_SIGNALS.has(s) || s === 'available_replicas')) || isDown(this.view, callee);
-      if (!failing || (cep && ep.onset < cep.onset - this.config.onsetToleranceMs)) continue;
       const inc = this.book.ofMember(callee);
+      // A callee with its own named incident (pods crash-looping between brief ready spells) fails its callers' calls too.
+      const named = !!inc?.diagnosis && inc.reported !== undefined && inc.root === callee && inc.diagnosis.kind !== 'unknown';
+      const failing = (cep && [...cep.signals].some((s) => ERROR_SIGNALS.has(s) || s === 'available_replicas')) || isDown(this.view, callee) || named;
+      if (!failing || (cep && ep.onset < cep.onset - this.config.onsetToleranceMs) || (named && ep.onset < inc.openedAt - this.config.onsetToleranceMs)) continue;
       if (inc?.diagnosis && inc.root !== key) out.push(fromDiagnosis(inc.diagnosis));
       else if (!inc) {
         const top = this.serviceCauses(callee)[0];

@@ -176,3 +176,42 @@ describe('early diagnosis (correlator + diagnosis rules)', () => {
     assert.deepEqual(opened(s.run(new Correlator())), []);
   });
 });
+
+describe('grouping a named callee incident with its callers', () => {
+  it('callers of a crash-looping callee stay in its incident while its pods flicker back to ready', () => {
+    const cart = svc('shop', 'cart');
+    const fe = svc('shop', 'frontend');
+    const s = new Scenario();
+    const inv = shopInventory();
+    s.inventory = inv;
+    const pods = inv.services.find((x) => x.target.name === 'cart')!.pods.map((p) => p.name);
+    for (let k = 0; k < 4; k++) s.fact('pod-restarted', { kind: 'pod', namespace: 'shop', name: pods[k % 2] }, T + k * 2_000, 'Container cart restarted', { attributes: { restarts: k + 1 } });
+    s.fact('crash-backoff', { kind: 'pod', namespace: 'shop', name: pods[0] }, T + 6_000, 'Container cart is in CrashLoopBackOff', { reason: 'CrashLoopBackOff' });
+    // cart's pods are ready again between crashes: it is never "down" by its available replicas
+    s.series(cart, BEFORE, T + 60_000, () => ({ ...healthy(), available_replicas: 3 }), false);
+    s.series(fe, BEFORE, T + 60_000, (t) => ({ ...healthy(), error_ratio: t >= T + 10_000 ? 0.3 : 0.004 }), false);
+    for (let t = T + 10_000; t <= T + 60_000; t += STEP) s.anomaly(rule(fe, t, 'error_ratio', 0.3));
+    const updates = s.run(new Correlator());
+    assert.deepEqual(opened(updates).map((u) => `${u.diagnosis.kind}@${u.target.name}`), ['crash-loop@cart'], 'one incident, not one per symptomatic service');
+    const last = updates[updates.length - 1];
+    assert.deepEqual(last.members.map((m) => m.name).sort(), ['cart', 'frontend']);
+  });
+
+  it("a caller whose errors began well before its callee's incident is not pulled into it", () => {
+    const cart = svc('shop', 'cart');
+    const fe = svc('shop', 'frontend');
+    const s = new Scenario();
+    const inv = shopInventory();
+    s.inventory = inv;
+    const pods = inv.services.find((x) => x.target.name === 'cart')!.pods.map((p) => p.name);
+    s.series(fe, BEFORE, T + 60_000, (t) => ({ ...healthy(), error_ratio: t >= T - 120_000 ? 0.3 : 0.004 }), false);
+    for (let t = T - 120_000; t <= T + 60_000; t += STEP) s.anomaly(rule(fe, t, 'error_ratio', 0.3));
+    s.series(cart, BEFORE, T + 60_000, () => ({ ...healthy(), available_replicas: 3 }), false);
+    for (let k = 0; k < 4; k++) s.fact('pod-restarted', { kind: 'pod', namespace: 'shop', name: pods[k % 2] }, T + k * 2_000, 'Container cart restarted', { attributes: { restarts: k + 1 } });
+    s.fact('crash-backoff', { kind: 'pod', namespace: 'shop', name: pods[0] }, T + 6_000, 'Container cart is in CrashLoopBackOff', { reason: 'CrashLoopBackOff' });
+    const final = new Map(s.run(new Correlator()).map((u) => [u.incidentKey, u]));
+    const cartInc = [...final.values()].find((u) => u.target.name === 'cart');
+    assert.ok(cartInc, 'the crash loop is its own incident');
+    assert.ok(!cartInc.members.some((m) => m.name === 'frontend'), 'frontend had its trouble before cart did');
+  });
+});
