@@ -27,6 +27,12 @@ export function activate(context: vscode.ExtensionContext): void {
     approve: (id) => session.approve(id, humanIdentity()),
     reject: (id) => session.reject(id, humanIdentity()),
     show: showView,
+    decided: (id) => {
+      const i = session.incidents().find((x) => x.id === id);
+      if (!i) return 'no longer known';
+      if (i.state === 'awaiting-approval') return undefined;
+      return i.outcome ? `${i.outcome.kind}${i.outcome.labelledBy ? ` by ${i.outcome.labelledBy}` : ''}` : i.state;
+    },
   }));
   const session: VigilSession = new VigilSession(logger.child('engine'), notifier);
   current = session;

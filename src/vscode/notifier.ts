@@ -7,6 +7,8 @@ export interface NotificationActions {
   approve(incidentId: string): Promise<void>;
   reject(incidentId: string): Promise<void>;
   show(): void;
+  /** Undefined while the incident waits for a human; otherwise what became of it ("rejected by …"). */
+  decided(incidentId: string): string | undefined;
 }
 
 /** Notifications only when a human is needed (approval, escalation), with the action in the notification. */
@@ -16,6 +18,12 @@ export class VscodeNotifier implements NotifierPort {
   async approvalNeeded(i: Incident, _stepId: string, summary: string): Promise<void> {
     void vscode.window.showWarningMessage(`Vigil: ${targetLabel(i.target)} needs your approval: ${summary}`, 'Approve', 'Reject', 'Show').then(async (choice) => {
       const a = this.actions();
+      // the notification outlives the decision when it was made elsewhere (view, tree, another window)
+      const decided = choice === 'Approve' || choice === 'Reject' ? a.decided(i.id) : undefined;
+      if (decided) {
+        void vscode.window.showInformationMessage(`Vigil: ${targetLabel(i.target)} was already decided (${decided}); nothing to do.`);
+        return;
+      }
       try {
         if (choice === 'Approve') await a.approve(i.id);
         else if (choice === 'Reject') await a.reject(i.id);
