@@ -1,5 +1,5 @@
 /**
- * `npm run bench:heal [-- --seeds 3 --faults core|all|<group>,<group>]`: the real loop against the sandbox
+ * `npm run bench:heal [-- --seeds 3 --faults all|<group>,<group> --parallel 1]`: the real loop against the sandbox
  * over real HTTP, in auto mode at a 5 s scrape interval (30 s rate windows); per fault and seed: the
  * diagnosis the playbook ran on, time to detect, time to recover, actions, outcome; then where the
  * seconds went (symptoms, detected, acted, healed by the sandbox's ground truth, verified) and medians.
@@ -52,17 +52,26 @@ async function main(): Promise<void> {
   const names = which === 'all' ? Object.keys(GROUPS) : which.split(',');
   const unknown = names.filter((n) => !GROUPS[n]);
   if (unknown.length) throw new Error(`--faults: unknown group(s) ${unknown.join(', ')}; use all or some of ${Object.keys(GROUPS).join(', ')}`);
-  const rows: Array<DrillRow & { seed: number }> = [];
+  const parallel = Math.max(1, Number(arg('parallel', '1')));
+  const jobs = Array.from({ length: seeds }, (_, n) => names.map((name) => ({ seed: n + 1, name }))).flat();
+  const results: Array<Array<DrillRow & { seed: number }>> = [];
   const started = Date.now();
-  for (let seed = 1; seed <= seeds; seed++) {
-    for (const name of names) {
+  // each drill has its own sandbox and agent; with --parallel several run side by side (mostly idle: they wait for the clock)
+  const worker = async () => {
+    for (let job = jobs.shift(); job; job = jobs.shift()) {
+      const { seed, name } = job;
       const faults = GROUPS[name];
+      const slot = results.length;
+      results.push([]);
       process.stderr.write(`seed ${seed}: ${faults.map((f) => f.fault).join(', ')} ...\n`);
       const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 180_000, sequential: false, quiet: true, approveAs: ON_CALL });
-      rows.push(...r.rows.map((x) => ({ ...x, seed })));
+      results[slot] = r.rows.map((x) => ({ ...x, seed }));
     }
-  }
-  console.log(`\nbench:heal — auto mode, 5 s scrape interval, ${seeds} seed(s), ${Math.round((Date.now() - started) / 1000)} s in all\n`);
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  const order = (f: string) => Object.values(GROUPS).flat().findIndex((g) => g.fault === f);
+  const rows = results.flat().sort((a, b) => order(a.fault.fault) - order(b.fault.fault) || a.seed - b.seed);
+  console.log(`\nbench:heal — auto mode, 5 s scrape interval, ${seeds} seed(s), ${parallel} drill(s) at a time, ${Math.round((Date.now() - started) / 1000)} s in all\n`);
   console.log(
     textTable(
       ['fault', 'seed', 'diagnosis', 'playbook', 'right?', 'detect', 'recover', 'outcome', 'actions'],

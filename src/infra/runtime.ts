@@ -143,6 +143,7 @@ export class VigilRuntime implements Disposable {
         probe: () => undefined,
         restarts: (t) => ref.loop?.restarts(t),
         windowMs: (s) => ref.loop?.windowMs(s),
+        rescheduled: (n) => ref.loop?.rescheduled(n),
       },
       playbooks: () => this.playbooks,
       settings: () => this.settings,

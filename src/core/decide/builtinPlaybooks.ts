@@ -68,14 +68,15 @@ steps:
   - id: cordon-node
     action: cordon
     params: { node: "{{node}}" }
-    # cordoning only stops new pods landing there; the pods on the dead node come back only with the drain
-    verify: { conditions: [{ kind: signal-in-band, signal: available_replicas }], timeoutSeconds: 20 }
+    # cordoning only stops new pods landing there; pods stuck on the dead node move only with the drain
+    # (or the node controller's eviction, when it comes first)
+    verify: { conditions: [{ kind: workloads-rescheduled }], timeoutSeconds: 20, stableForSeconds: 10 }
     onFailure: next
   - id: drain-node
     action: drain
     risk: high
     params: { node: "{{node}}" }
-    verify: { conditions: [{ kind: signal-in-band, signal: available_replicas }], timeoutSeconds: 180, stableForSeconds: 10 }
+    verify: { conditions: [{ kind: workloads-rescheduled }], timeoutSeconds: 180, stableForSeconds: 10 }
 ---
 name: bad-feature-flag
 description: Errors rose right after a feature-flag change. Put the flag back to its previous value.

@@ -8,7 +8,7 @@ const condition = {
   additionalProperties: false,
   required: ['kind'],
   properties: {
-    kind: { enum: ['signal-in-band', 'signal-below', 'signal-above', 'rollout-complete', 'probe-passing', 'no-new-restarts'] },
+    kind: { enum: ['signal-in-band', 'signal-below', 'signal-above', 'rollout-complete', 'probe-passing', 'no-new-restarts', 'workloads-rescheduled'] },
     signal: { enum: signalNames },
     value: { type: 'number' },
     probe: { type: 'string', minLength: 1 },

@@ -14,7 +14,7 @@ import type { Playbook, PlaybookStep } from '../model/playbook';
 import type { SampleFrame } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import type { ClockPort, ClusterPort, Disposable, LeaseState, LoggerPort, NotifierPort, StorePort } from '../ports';
-import { verifyTargets, type VerificationEvidence } from '../verify/verifier';
+import { verifyStep, type VerificationEvidence } from '../verify/verifier';
 import { KeyedSerialQueue } from './serialQueue';
 
 /** Facts about the target that templates and gates need, read from the inventory at decision time. */
@@ -463,7 +463,7 @@ export class Engine implements Disposable {
   private async verify(id: string, step: PlaybookStep, action: ActionSpec): Promise<void> {
     const i = this.must(id);
     // polled every second: a fresh sample (every scrape interval) is read as soon as it lands
-    const verdict = await verifyTargets(verificationTargets(i, action), step.verify, this.deps.evidence, this.deps.clock, targetLabel, { cancelled: () => this.disposed, pollMs: VERIFY_POLL_MS });
+    const verdict = await verifyStep(serviceOf(i.target, action), step.verify, this.deps.evidence, this.deps.clock, undefined, { cancelled: () => this.disposed, pollMs: VERIFY_POLL_MS });
     if (!verdict) return; // shutting down: the incident stays 'verifying' and a restart verifies again
     await this.patch(id, {}, true, { t: verdict.t, kind: 'verified', stepId: step.id, verdict });
     if (verdict.status === 'recovered') {
@@ -572,15 +572,7 @@ function maxRisk(a: RiskLevel, b: RiskLevel | undefined): RiskLevel {
   return b && order.indexOf(b) > order.indexOf(a) ? b : a;
 }
 
-/**
- * Where a step's effect shows: the deployment it changed; for a node, the services the failure hit
- * (a node has no replicas to count); else the incident's own target.
- */
-function verificationTargets(i: Incident, action: ActionSpec): TargetRef[] {
-  if (action.kind === 'rollout-restart' || action.kind === 'rollback' || action.kind === 'scale') return [actionTarget(action)];
-  if (action.kind === 'cordon' || action.kind === 'drain' || action.kind === 'uncordon') {
-    const affected = (i.diagnosis?.details?.affected ?? []).filter((t) => t.kind === 'service');
-    if (affected.length > 0) return affected;
-  }
-  return [i.target];
+/** Where a step's effect shows: the deployment it changed, else the incident's own target (a node: its workloads). */
+function serviceOf(target: TargetRef, action: ActionSpec): TargetRef {
+  return action.kind === 'rollout-restart' || action.kind === 'rollback' || action.kind === 'scale' ? actionTarget(action) : target;
 }

@@ -8,10 +8,10 @@ import type { Anomaly } from '../model/anomaly';
 import type { ClusterFact } from '../model/fact';
 import { isOpen } from '../model/incident';
 import type { Band, BadDirection, SampleFrame, SignalName } from '../model/signal';
-import { targetKey, type TargetRef } from '../model/target';
+import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
 import { holdBackByLearnedThresholds, type LearningState } from '../learn/thresholdTuning';
-import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, SourceStatus, StorePort } from '../ports';
+import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, SourceStatus, StorePort, WorkloadInventory } from '../ports';
 import type { VerificationEvidence } from '../verify/verifier';
 import type { Engine } from './engine';
 import { ModelEvidence, explainModelAnomaly, type ModelEvidenceOptions } from './modelEvidence';
@@ -64,6 +64,8 @@ interface TargetState {
 
 const DIRECTIONS: Readonly<Record<string, BadDirection>> = Object.fromEntries(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
 const STATE_NAME = 'detectors';
+/** How long a service counts as displaced by a node failure after it was last seen on the node. */
+const PLACEMENT_MEMORY_MS = 10 * 60_000;
 /** Signals computed as rates or increases over the source's window (the others are gauges or per-interval counts). */
 const WINDOWED: ReadonlySet<SignalName> = new Set(['request_rate', 'error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'restarts']);
 const OWN_ROLLOUT_MS = 5 * 60_000;
@@ -79,6 +81,8 @@ export class HealingLoop implements VerificationEvidence, Disposable {
   private readonly subscriptions: Disposable[] = [];
   private readonly sources = new Map<string, SourceStatus>();
   private readonly snapshotListeners = new Set<(s: LoopSnapshot) => void>();
+  /** node → services that had pods on it, and when last seen there: what a node failure displaced. */
+  private readonly placements = new Map<string, Map<string, { target: TargetRef; t: number }>>();
   private savedStates: Record<string, { detector: DetectorState; rules: RuleState }> = {};
   private lastFrameT = 0;
   private persisting: Promise<void> = Promise.resolve();
@@ -122,7 +126,9 @@ export class HealingLoop implements VerificationEvidence, Disposable {
 
   /** One interval of frames, every target. */
   onFrames(frames: ReadonlyArray<SampleFrame>): void {
-    this.correlator.setInventory(this.deps.events.inventory());
+    const inventory = this.deps.events.inventory();
+    this.correlator.setInventory(inventory);
+    this.notePlacements(inventory);
     // frames first, so the numbers in a diagnosis' summary include this interval
     const updates: CorrelationUpdate[] = [...this.correlator.observeFrames(frames.filter((f) => f.target.kind !== 'pod'))];
     for (const frame of frames) {
@@ -247,6 +253,35 @@ export class HealingLoop implements VerificationEvidence, Disposable {
 
   probe(): { passing: boolean; detail: string } | undefined {
     return undefined; // probes feed probe_success/probe_latency signals; conditions on them use signal checks
+  }
+
+  /** For a node: the services that ran on it lately are fully available and none has a pod left on it. */
+  rescheduled(node: TargetRef): { complete: boolean; message: string } | undefined {
+    if (node.kind !== 'node') return undefined;
+    const inv = this.deps.events.inventory();
+    if (inv.nodes.length === 0 && inv.services.length === 0) return undefined; // the inventory has not synced
+    const now = this.deps.clock.now();
+    const left = inv.services.flatMap((s) => s.pods.filter((p) => p.node === node.name).map((p) => `${s.target.namespace}/${p.name}`));
+    const ran = [...(this.placements.get(node.name)?.values() ?? [])].filter((x) => now - x.t <= PLACEMENT_MEMORY_MS);
+    const short = ran.flatMap(({ target }) => {
+      const svc = inv.services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
+      return svc && svc.availableReplicas < svc.replicas ? [`${targetLabel(target)} ${svc.availableReplicas}/${svc.replicas} available`] : [];
+    });
+    if (left.length > 0) return { complete: false, message: `${left.length} pod(s) still on ${node.name}: ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}` };
+    if (short.length > 0) return { complete: false, message: `moved off ${node.name}, not yet available again: ${short.join(', ')}` };
+    return { complete: true, message: ran.length ? `every workload that ran on ${node.name} is available elsewhere: ${ran.map((x) => targetLabel(x.target)).join(', ')}` : `no workload ran on ${node.name}` };
+  }
+
+  private notePlacements(inv: WorkloadInventory): void {
+    const now = this.deps.clock.now();
+    for (const svc of inv.services) {
+      for (const pod of svc.pods) {
+        if (!pod.node) continue;
+        let onNode = this.placements.get(pod.node);
+        if (!onNode) this.placements.set(pod.node, (onNode = new Map()));
+        onNode.set(targetKey(svc.target), { target: svc.target, t: now });
+      }
+    }
   }
 
   windowMs(signal: SignalName): number | undefined {

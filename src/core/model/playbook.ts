@@ -17,7 +17,9 @@ export type VerifyCondition =
   | { readonly kind: 'signal-above'; readonly signal: SignalName; readonly value: number }
   | { readonly kind: 'rollout-complete' }
   | { readonly kind: 'probe-passing'; readonly probe: string }
-  | { readonly kind: 'no-new-restarts' };
+  | { readonly kind: 'no-new-restarts' }
+  /** For a node: the workloads that ran on it are available again elsewhere and none is left on it. */
+  | { readonly kind: 'workloads-rescheduled' };
 
 export interface StepVerification {
   readonly conditions: ReadonlyArray<VerifyCondition>;

@@ -20,6 +20,8 @@ export interface VerificationEvidence {
    * undefined for a gauge (memory, available replicas). Unknown means every sample counts as an instant.
    */
   windowMs?(signal: SignalName): number | undefined;
+  /** For a node: whether the workloads that ran on it are available elsewhere and none is left on it. */
+  rescheduled?(node: TargetRef): { readonly complete: boolean; readonly message: string } | undefined;
 }
 
 export interface VerifyOptions {
@@ -94,6 +96,7 @@ export async function verifyStep(
 }
 
 /** One check, and how far back a pass speaks for (undefined: only for now). */
+/** One check, and how far back a pass speaks for (undefined: only for now). */
 /**
  * Verifies one step on several targets at once (the services a node failure hit): recovered when every
  * one is, not recovered when any is not, otherwise inconclusive. Undefined when cancelled.
@@ -146,6 +149,11 @@ async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvid
       const p = ev.probe(c.probe);
       if (!p) return { result: { condition: c, status: 'no-data', detail: `probe "${c.probe}" has no result` } };
       return { result: { condition: c, status: p.passing ? 'passed' : 'failed', detail: `probe ${c.probe}: ${p.detail}` } };
+    }
+    case 'workloads-rescheduled': {
+      const r = ev.rescheduled?.(target);
+      if (!r) return { result: { condition: c, status: 'no-data', detail: `no workload placement known for ${target.name}` } };
+      return { result: { condition: c, status: r.complete ? 'passed' : 'pending', detail: r.message } };
     }
     case 'no-new-restarts': {
       const n = ev.restarts(target);

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import type { EventsPort, WorkloadInventory } from '../../../src/core/ports';
+import { loopRig } from './loopRig';
+
+type Service = WorkloadInventory['services'][number];
+const svc = (name: string, replicas: number, available: number, pods: Array<[string, string]>): Service => ({
+  target: { kind: 'service', namespace: 'shop', name },
+  revision: 1,
+  image: `shop/${name}:1`,
+  replicas,
+  availableReplicas: available,
+  rolloutInProgress: false,
+  labels: {},
+  pods: pods.map(([pod, node]) => ({ name: pod, node, ready: true, restarts: 0, phase: 'Running' })),
+});
+
+describe('HealingLoop: where a failed node\'s workloads went', () => {
+  it('is complete only once the services that ran on the node are available elsewhere and nothing is left on it', () => {
+    let inv: WorkloadInventory = { nodes: [{ name: 'node-1', ready: true, unschedulable: false, pods: 2 }, { name: 'node-2', ready: true, unschedulable: false, pods: 2 }], services: [svc('checkout', 2, 2, [['checkout-a', 'node-1'], ['checkout-b', 'node-2']]), svc('cart', 1, 1, [['cart-a', 'node-1']])] };
+    const none = { dispose: () => undefined };
+    const events: EventsPort = { inventory: () => inv, subscribe: () => none, onStatus: () => none, recentLogs: async () => [] };
+    const rig = loopRig({ events });
+    const node2 = { kind: 'node' as const, name: 'node-2' };
+    rig.frame({ request_rate: 10 });
+    assert.deepEqual(rig.loop.rescheduled(node2), { complete: false, message: '1 pod(s) still on node-2: shop/checkout-b' });
+    // evicted: the replacement is not available yet
+    inv = { ...inv, services: [svc('checkout', 2, 1, [['checkout-a', 'node-1'], ['checkout-c', 'node-1']]), inv.services[1]] };
+    rig.frame({ request_rate: 10 });
+    assert.deepEqual(rig.loop.rescheduled(node2), { complete: false, message: 'moved off node-2, not yet available again: shop/checkout 1/2 available' });
+    inv = { ...inv, services: [svc('checkout', 2, 2, [['checkout-a', 'node-1'], ['checkout-c', 'node-1']]), inv.services[1]] };
+    assert.deepEqual(rig.loop.rescheduled(node2), { complete: true, message: 'every workload that ran on node-2 is available elsewhere: shop/checkout' });
+    assert.equal(rig.loop.rescheduled({ kind: 'service', namespace: 'shop', name: 'cart' }), undefined, 'only nodes have placements');
+  });
+
+  it('has no evidence before the inventory has synced', () => {
+    const rig = loopRig();
+    assert.equal(rig.loop.rescheduled({ kind: 'node', name: 'node-2' }), undefined);
+  });
+});
