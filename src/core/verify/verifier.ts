@@ -96,27 +96,6 @@ export async function verifyStep(
 }
 
 /** One check, and how far back a pass speaks for (undefined: only for now). */
-/** One check, and how far back a pass speaks for (undefined: only for now). */
-/**
- * Verifies one step on several targets at once (the services a node failure hit): recovered when every
- * one is, not recovered when any is not, otherwise inconclusive. Undefined when cancelled.
- */
-export async function verifyTargets(
-  targets: ReadonlyArray<TargetRef>,
-  spec: StepVerification,
-  evidence: VerificationEvidence,
-  clock: ClockPort,
-  label: (t: TargetRef) => string,
-  options: Partial<VerifyOptions> = {},
-): Promise<Verdict | undefined> {
-  if (targets.length === 1) return verifyStep(targets[0], spec, evidence, clock, undefined, options);
-  const verdicts = await Promise.all(targets.map((t) => verifyStep(t, spec, evidence, clock, undefined, options)));
-  if (verdicts.some((v) => v === undefined)) return undefined;
-  const all = verdicts as Verdict[];
-  const status: Verdict['status'] = all.every((v) => v.status === 'recovered') ? 'recovered' : all.some((v) => v.status === 'not-recovered') ? 'not-recovered' : 'inconclusive';
-  return { status, t: Math.max(...all.map((v) => v.t)), checks: all.flatMap((v) => v.checks), summary: all.map((v, n) => `${label(targets[n])}: ${v.summary}`).join('; ') };
-}
-
 async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvidence, now: number, restartsAtStart: number | undefined, opts: VerifyOptions): Promise<{ result: CheckResult; coversFrom?: number }> {
   const fresh = (s: { t: number; v: number } | undefined) => (s && now - s.t <= opts.maxSampleAgeMs ? s : undefined);
   // a rate sample at t summarises (t - window, t]
