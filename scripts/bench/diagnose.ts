@@ -17,7 +17,7 @@
  *    and seasonality and no fault; every new incident is a false one. Rates are per service (and node) per
  *    real 86,400 s day, and per sandbox day (daySeconds, the seasonal period the simulation uses).
  *
- * Env: VIGIL_BENCH_QUIET_SEEDS (default 3) fault-free seeds, VIGIL_BENCH_QUIET_DAYS (default 7),
+ * Env: VIGIL_BENCH_QUIET_SEEDS fault-free seeds (a count, default 1, or a list like 11,23,37), VIGIL_BENCH_QUIET_DAYS (default 7),
  * VIGIL_BENCH_ONLY=kind[,kind] to run some faults only, VIGIL_BENCH_DEBUG=1 for every update.
  * Figures depend only on the seeds (virtual time); wall time was taken on a shared, loaded 2-core machine.
  */
@@ -53,7 +53,8 @@ const LATER_MS = 60_000;
 const WITHIN_INTERVALS = 2;
 const T0 = Date.parse('2026-03-02T00:00:00Z');
 const SEEDS = [11, 23, 37];
-const QUIET_SEEDS = Number(process.env.VIGIL_BENCH_QUIET_SEEDS ?? 1);
+/** Seeds of the fault-free runs: a count of SEEDS (default 1, the ~10 min budget), or a comma list of seeds. */
+const QUIET_SEEDS: ReadonlyArray<number> = quietSeeds(process.env.VIGIL_BENCH_QUIET_SEEDS ?? '1');
 const QUIET_DAYS = Number(process.env.VIGIL_BENCH_QUIET_DAYS ?? 7);
 const ONLY = (process.env.VIGIL_BENCH_ONLY ?? '').split(',').filter(Boolean);
 const DEBUG = Boolean(process.env.VIGIL_BENCH_DEBUG);
@@ -398,9 +399,9 @@ async function main(): Promise<void> {
   console.log(`  right first AND within ${WITHIN_INTERVALS} intervals:        ${both}/${n} = ${pc(both)} (target ≥ 90%): ${met(both / n >= 0.9)}`);
   console.log(`  (incidents during the ${n} warm-ups before any fault: ${warm}; fault runs took ${(faultWall / 1000).toFixed(0)} s wall)`);
 
-  if (QUIET_SEEDS > 0) {
+  if (QUIET_SEEDS.length > 0) {
     const quiet: QuietRun[] = [];
-    for (const seed of SEEDS.slice(0, QUIET_SEEDS)) quiet.push(await quietRun(seed, QUIET_DAYS));
+    for (const seed of QUIET_SEEDS) quiet.push(await quietRun(seed, QUIET_DAYS));
     const services = vcTargets();
     const days = quiet.reduce((a, q) => a + q.days, 0);
     const sandboxDays = (days * 86_400) / DAY_SECONDS;
@@ -420,11 +421,17 @@ async function main(): Promise<void> {
     for (const q of quiet) for (const [k, v] of q.byKind) kinds.set(k, (kinds.get(k) ?? 0) + v);
     console.log(`\n  ${total} false incident(s) in all: ${[...kinds].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
     for (const q of quiet) for (const e of q.examples) console.log(`    seed ${q.seed} ${e}`);
-    console.log(`  worst target: ${worst.key || '—'} at ${worst.perDay.toFixed(3)} per day (86,400 s), ${((worst.perDay * DAY_SECONDS) / 86_400).toFixed(4)} per sandbox day`);
+    console.log(worst.perDay > 0 ? `  worst target: ${worst.key} at ${worst.perDay.toFixed(3)} per day (86,400 s), ${((worst.perDay * DAY_SECONDS) / 86_400).toFixed(4)} per sandbox day` : '  worst target: none (no false incident on any target)');
     console.log(`  fewer than 1 false incident per service per simulated day (real 86,400 s day, every target): ${met(worst.perDay < 1)}`);
     console.log(`  (fault-free runs took ${quiet.map((q) => `${(q.wallMs / 1000).toFixed(0)} s`).join(' + ')} wall)`);
   }
   console.log(`\nbench:diagnose done in ${((Date.now() - started) / 1000).toFixed(0)} s wall (2 shared cores, other helpers running).`);
+}
+
+function quietSeeds(text: string): number[] {
+  const list = text.split(',').map((x) => Number(x.trim()));
+  if (list.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`VIGIL_BENCH_QUIET_SEEDS is "${text}": use a count (0 to ${SEEDS.length}) or a comma list of seeds, e.g. 11,23,37`);
+  return list.length === 1 && list[0] <= SEEDS.length ? SEEDS.slice(0, list[0]) : list;
 }
 
 /** Services and nodes of the sandbox topology, so a target without a false incident still shows 0. */
