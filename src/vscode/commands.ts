@@ -162,7 +162,8 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       );
     },
     [COMMAND.replayIncident]: async (arg) => {
-      const i = await pickIncident(arg, 'Incident to replay');
+      const picked = await pickIncident(arg, 'Incident to replay');
+      const i = picked && ((await session.fullIncident(picked.id)) ?? picked);
       if (i) ReplayPanel.show(context.extensionUri, i, 'recorded', path.join(process.cwd(), '.vigil', 'playbooks'), logger);
     },
     [COMMAND.approveRemediation]: async (arg) => {
@@ -188,7 +189,8 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       void vscode.window.showInformationMessage(`Vigil: ${i.id} labelled real.`);
     },
     [COMMAND.exportIncident]: async (arg) => {
-      const i = await pickIncident(arg, 'Incident to export');
+      const picked = await pickIncident(arg, 'Incident to export');
+      const i = picked && ((await session.fullIncident(picked.id)) ?? picked);
       if (!i) return;
       const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(os.homedir(), `${i.id}.json`)), filters: { JSON: ['json'] } });
       if (!target) return;

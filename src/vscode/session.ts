@@ -9,7 +9,7 @@ import type { ConnectionView } from '../webview/protocol';
 import { connectionFix } from './connectionHelp';
 import { COMMAND } from './ids';
 import { SandboxProcess, type SandboxCommand } from './sandboxProcess';
-import { SeriesHistory } from './viewModel';
+import { pastForViews, SeriesHistory } from './viewModel';
 
 export interface ConnectOptions {
   readonly kubeconfig?: string;
@@ -55,6 +55,11 @@ export class VigilSession implements vscode.Disposable {
     const live = this.runtime?.engine.list() ?? [];
     const ids = new Set(live.map((i) => i.id));
     return [...live, ...this.pastIncidents.filter((i) => !ids.has(i.id))];
+  }
+
+  /** The incident with its recording (replay, export): live from the engine, else read back from the store. */
+  async fullIncident(id: string): Promise<Incident | undefined> {
+    return this.runtime?.engine.get(id) ?? (await this.runtime?.store.loadIncident(id)) ?? this.incidents().find((i) => i.id === id);
   }
 
   private set(connection: ConnectionView): void {
@@ -104,7 +109,7 @@ export class VigilSession implements vscode.Disposable {
         }),
       );
       await runtime.start();
-      this.pastIncidents = [...(await runtime.store.listIncidents())];
+      this.pastIncidents = pastForViews(await runtime.store.listIncidents());
       this.set({ state: 'connected', message: `Connected to ${options.label} (${runtime.conn.server}), ${options.mode} mode.` });
     } catch (err) {
       const message = (err as Error).message;

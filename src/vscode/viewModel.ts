@@ -173,3 +173,17 @@ export function replayView(i: Incident, mode: 'recorded' | 'current', result?: R
       : result.events.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: e.text }));
   return { incidentId: i.id, target: targetLabel(i.target), mode, events, comparison: mode === 'current' && result ? result.comparison : [] };
 }
+
+/** Past incidents kept in memory for the views; older ones stay on disk (replay and export read them back). */
+export const PAST_INCIDENTS_KEPT = 50;
+
+/**
+ * The newest past incidents, without their recordings (frames, facts, logs: most of an incident's size),
+ * so a state folder with a long history does not grow the extension host. fullIncident() reads one back.
+ */
+export function pastForViews(all: ReadonlyArray<Incident>, keep = PAST_INCIDENTS_KEPT): Incident[] {
+  return [...all]
+    .sort((a, b) => b.openedAt - a.openedAt)
+    .slice(0, keep)
+    .map((i) => ({ ...i, recording: { frames: [], facts: [], logs: [] } }));
+}

@@ -18,8 +18,8 @@ const FAKES = {
   crashes: `process.stderr.write('sandbox could not listen on 127.0.0.1: EADDRINUSE\\n'); process.exit(3);`,
   silent: `setInterval(() => undefined, 1000);`,
   ignoresTerm: `
-    process.stdout.write(JSON.stringify({ apiServer: 'http://127.0.0.1:1', metrics: '', kubeconfig: 'k' }) + '\\n');
     process.on('SIGTERM', () => undefined);
+    process.stdout.write(JSON.stringify({ apiServer: 'http://127.0.0.1:1', metrics: '', kubeconfig: 'k' }) + '\\n');
     setInterval(() => undefined, 1000);
   `,
 };

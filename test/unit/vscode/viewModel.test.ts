@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { connectionFix, kubeconfigContexts } from '../../../src/vscode/connectionHelp';
-import { buildCopilotModel, incidentView, replayView, SeriesHistory, type SnapshotTarget } from '../../../src/vscode/viewModel';
+import { buildCopilotModel, incidentView, pastForViews, replayView, SeriesHistory, type SnapshotTarget } from '../../../src/vscode/viewModel';
 import { awaitingIncident } from './fixtures';
 
 const svc = (name: string, errorRatio: number, isAnomaly = false): SnapshotTarget => ({
@@ -67,5 +67,16 @@ describe('sidebar view models', () => {
   it('kubeconfigContexts lists contexts with the current one first', () => {
     assert.deepEqual(kubeconfigContexts({ contexts: [{ name: 'a' }, { name: 'b' }, {}], 'current-context': 'b' }), { contexts: ['b', 'a'], current: 'b' });
     assert.deepEqual(kubeconfigContexts(undefined), { contexts: [], current: undefined });
+  });
+
+  it('pastForViews keeps the newest past incidents, without their recordings', () => {
+    const frame = { t: 1, target: { kind: 'service' as const, namespace: 'shop', name: 'checkout' }, values: { error_ratio: 0.2 } };
+    const base = awaitingIncident({ recording: { frames: [frame], facts: [], logs: [] } });
+    const all = [0, 3, 1, 2].map((k) => ({ ...base, id: `inc-${k}`, openedAt: base.openedAt + k * 60_000 }));
+    const kept = pastForViews(all, 3);
+    assert.deepEqual(kept.map((i) => i.id), ['inc-3', 'inc-2', 'inc-1']);
+    for (const i of kept) assert.deepEqual(i.recording, { frames: [], facts: [], logs: [] });
+    assert.deepEqual(kept[0].timeline, base.timeline, 'the timeline and outcome stay for the views');
+    assert.ok(all[0].recording.frames === base.recording.frames, 'the stored incidents are not changed');
   });
 });
