@@ -361,7 +361,8 @@ async function main(): Promise<void> {
 
   console.log(`Sandbox faults: the agent's HealingLoop (detectors, rules, correlator) + Engine in mode off, on the sandbox simulation in virtual time`);
   console.log(`(seeds ${SEEDS.join(', ')}; sandbox day ${DAY_SECONDS} s; ${WARMUP_MS / 60_000} min warm-up; ${SCRAPE_MS / 1000} s scrapes; one fault per run).`);
-  console.log(`Detect = first incident naming the faulted target minus the FaultBook's symptomsAt, in scrape intervals (≤ 0: before the symptom threshold).\n`);
+  console.log(`Detect = first incident naming the faulted target (as cause or member; for dependency-outage the failing dependency itself, not only its callers)`);
+  console.log(`minus the FaultBook's symptomsAt, in scrape intervals, rounded up (≤ 0: before the symptom threshold, e.g. a leak seen before 80% of its limit).\n`);
   const rows: string[][] = [['fault', 'target', 'seed', 'expected', 'first diagnosis', `at +${LATER_MS / 1000} s`, 'detect', 'other incidents']];
   for (const r of runs) {
     rows.push([
