@@ -140,7 +140,7 @@ export class HealingLoop implements VerificationEvidence, Disposable {
       st.frames++;
       const ruleAnomalies = st.rules.step(frame);
       const bandsBefore = st.detector.bands();
-      const step = stepFrame(st.detector, frame, this.modelEvidence?.evidence(frame), ruleAnomalies);
+      const step = stepFrame(st.detector, frame, this.modelEvidence?.evidence(frame, bandsBefore), ruleAnomalies);
       this.modelEvidence?.settle(frame, step.isAnomaly || ruleAnomalies.some((a) => a.isAnomaly));
       const learned = this.deps.thresholds?.();
       const fused = explainModelAnomaly(badDirectionOnly(toAnomaly(frame.target, step)));

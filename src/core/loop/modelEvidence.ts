@@ -1,5 +1,5 @@
 import type { Anomaly } from '../model/anomaly';
-import type { SampleFrame } from '../model/signal';
+import type { Band, SampleFrame } from '../model/signal';
 import { targetKey } from '../model/target';
 import type { LoggerPort, ModelPort, ModelScore, RetrainRecord, StorePort } from '../ports';
 
@@ -21,6 +21,11 @@ export interface ModelEvidenceOptions {
   readonly matureAfterWindows?: number;
   /** The model raises only when this many consecutive windows surprise it: the weakest of them is fused. */
   readonly persistWindows?: number;
+  /**
+   * A signal carrying at least this share of the model's error must be outside its expected band at the
+   * frame: the model combines what the baselines see into one verdict, it does not page on a shape alone.
+   */
+  readonly corroborationShare?: number;
 }
 
 const DEFAULTS: Required<ModelEvidenceOptions> = {
@@ -31,6 +36,7 @@ const DEFAULTS: Required<ModelEvidenceOptions> = {
   historyRows: 1440,
   matureAfterWindows: 720,
   persistWindows: 3,
+  corroborationShare: 0.2,
 };
 
 /** A retraining needs this many normal windows, of which the newest (those no model has trained on) are held out. */
@@ -119,9 +125,10 @@ export class ModelEvidence {
 
   /**
    * The freshest model score for this frame's service, and starts scoring the window that ends at this frame.
-   * Undefined for pods and nodes, before the service's model is ready, and once the model failed.
+   * Undefined for pods and nodes, before the service's model is ready, once the model failed, and when no
+   * signal the model blames is outside its expected band (`bands`, the baselines' for this frame).
    */
-  evidence(frame: SampleFrame): ModelScore | undefined {
+  evidence(frame: SampleFrame, bands: Readonly<Record<string, Band>> = {}): ModelScore | undefined {
     if (frame.target.kind !== 'service' || this.failed) return undefined;
     const key = targetKey(frame.target);
     const svc = this.serviceOf(key);
@@ -139,7 +146,7 @@ export class ModelEvidence {
       svc.rows.splice(0, excess);
       svc.anomalous.splice(0, excess);
     }
-    const fresh = this.fused(svc, frame.t);
+    const fresh = corroborated(this.fused(svc, frame.t), frame, bands, this.options.corroborationShare);
     const W = this.model.windowSize;
     if (svc.state === 'ready' && !svc.scoring && svc.rows.length >= W) {
       const window = smoothedWindow(svc.rows, svc.rows.length - 1, W);
@@ -424,6 +431,17 @@ export function normalWindowsOf(
     ends.push(h.t[end]);
   }
   return { windows, ends };
+}
+
+/** The score, if a signal with at least `share` of the model's error is outside its band at this frame. */
+function corroborated(score: ModelScore | undefined, frame: SampleFrame, bands: Readonly<Record<string, Band>>, share: number): ModelScore | undefined {
+  if (!score) return undefined;
+  for (const [signal, s] of Object.entries(score.contributions)) {
+    const v = frame.values[signal as keyof typeof frame.values];
+    const band = bands[signal];
+    if ((s ?? 0) >= share && band && v !== undefined && Number.isFinite(v) && (v > band.upper || v < band.lower)) return score;
+  }
+  return undefined;
 }
 
 /**
