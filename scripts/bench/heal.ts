@@ -10,6 +10,9 @@
  * raise checkout's (and frontend's) errors, a surge on cart raises frontend's latency, and a node
  * failure touches every service with a pod on that node.
  *
+ * A surge saturates cart only near the peak of the sandbox's daily cycle, so its symptoms (and the
+ * detection) can come a minute or more after injection: each drill waits up to 4 minutes.
+ *
  * Auto mode with the default gates: a step at high risk (the drain) waits for approval; a simulated
  * on-call engineer approves each proposal the moment it appears, so its time is Vigil's alone.
  */
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
       const slot = results.length;
       results.push([]);
       process.stderr.write(`seed ${seed}: ${faults.map((f) => f.fault).join(', ')} ...\n`);
-      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 180_000, sequential: false, quiet: true, approveAs: ON_CALL });
+      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL });
       results[slot] = r.rows.map((x) => ({ ...x, seed }));
     }
   };
