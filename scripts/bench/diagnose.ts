@@ -358,6 +358,37 @@ async function main(): Promise<void> {
     }
   }
   const faultWall = Date.now() - started;
+  if (runs.length > 0) printFaults(runs, faults, faultWall);
+  if (QUIET_SEEDS.length > 0) {
+    const quiet: QuietRun[] = [];
+    for (const seed of QUIET_SEEDS) quiet.push(await quietRun(seed, QUIET_DAYS));
+    const services = vcTargets();
+    const days = quiet.reduce((a, q) => a + q.days, 0);
+    const sandboxDays = (days * 86_400) / DAY_SECONDS;
+    console.log(`\nFault-free: ${quiet.length} seed(s) × ${QUIET_DAYS} days of virtual time (${(days * 86_400 / 3600).toFixed(0)} h, ${sandboxDays.toFixed(0)} sandbox days of ${DAY_SECONDS} s), normal noise and seasonality, no fault.`);
+    const qrows: string[][] = [['target', 'false incidents', 'per day (86,400 s)', `per sandbox day (${DAY_SECONDS} s)`]];
+    const all = new Set<string>([...services, ...quiet.flatMap((q) => [...q.perTarget.keys()])]);
+    let worst = { key: '', perDay: 0 };
+    for (const k of [...all].sort()) {
+      const c = quiet.reduce((a, q) => a + (q.perTarget.get(k) ?? 0), 0);
+      const perDay = c / days;
+      if (perDay >= worst.perDay) worst = { key: k, perDay };
+      qrows.push([k, String(c), perDay.toFixed(3), (c / sandboxDays).toFixed(4)]);
+    }
+    console.log(table(qrows.map((r) => [r[0], '', ...r.slice(1)])).replace(/^( {2}\S*\s*) {3}/gm, '$1'));
+    const total = quiet.reduce((a, q) => a + [...q.perTarget.values()].reduce((x, y) => x + y, 0), 0);
+    const kinds = new Map<string, number>();
+    for (const q of quiet) for (const [k, v] of q.byKind) kinds.set(k, (kinds.get(k) ?? 0) + v);
+    console.log(`\n  ${total} false incident(s) in all: ${[...kinds].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+    for (const q of quiet) for (const e of q.examples) console.log(`    seed ${q.seed} ${e}`);
+    console.log(worst.perDay > 0 ? `  worst target: ${worst.key} at ${worst.perDay.toFixed(3)} per day (86,400 s), ${((worst.perDay * DAY_SECONDS) / 86_400).toFixed(4)} per sandbox day` : '  worst target: none (no false incident on any target)');
+    console.log(`  fewer than 1 false incident per service per simulated day (real 86,400 s day, every target): ${met(worst.perDay < 1)}`);
+    console.log(`  (fault-free runs took ${quiet.map((q) => `${(q.wallMs / 1000).toFixed(0)} s`).join(' + ')} wall)`);
+  }
+  console.log(`\nbench:diagnose done in ${((Date.now() - started) / 1000).toFixed(0)} s wall (2 shared cores, other helpers running).`);
+}
+
+function printFaults(runs: ReadonlyArray<FaultRun>, faults: typeof FAULTS, faultWall: number): void {
 
   console.log(`Sandbox faults: the agent's HealingLoop (detectors, rules, correlator) + Engine in mode off, on the sandbox simulation in virtual time`);
   console.log(`(seeds ${SEEDS.join(', ')}; sandbox day ${DAY_SECONDS} s; ${WARMUP_MS / 60_000} min warm-up; ${SCRAPE_MS / 1000} s scrapes; one fault per run).`);
@@ -400,33 +431,6 @@ async function main(): Promise<void> {
   console.log(`  right first AND within ${WITHIN_INTERVALS} intervals:        ${both}/${n} = ${pc(both)} (target ≥ 90%): ${met(both / n >= 0.9)}`);
   console.log(`  (incidents during the ${n} warm-ups before any fault: ${warm}; fault runs took ${(faultWall / 1000).toFixed(0)} s wall)`);
 
-  if (QUIET_SEEDS.length > 0) {
-    const quiet: QuietRun[] = [];
-    for (const seed of QUIET_SEEDS) quiet.push(await quietRun(seed, QUIET_DAYS));
-    const services = vcTargets();
-    const days = quiet.reduce((a, q) => a + q.days, 0);
-    const sandboxDays = (days * 86_400) / DAY_SECONDS;
-    console.log(`\nFault-free: ${quiet.length} seed(s) × ${QUIET_DAYS} days of virtual time (${(days * 86_400 / 3600).toFixed(0)} h, ${sandboxDays.toFixed(0)} sandbox days of ${DAY_SECONDS} s), normal noise and seasonality, no fault.`);
-    const qrows: string[][] = [['target', 'false incidents', 'per day (86,400 s)', `per sandbox day (${DAY_SECONDS} s)`]];
-    const all = new Set<string>([...services, ...quiet.flatMap((q) => [...q.perTarget.keys()])]);
-    let worst = { key: '', perDay: 0 };
-    for (const k of [...all].sort()) {
-      const c = quiet.reduce((a, q) => a + (q.perTarget.get(k) ?? 0), 0);
-      const perDay = c / days;
-      if (perDay >= worst.perDay) worst = { key: k, perDay };
-      qrows.push([k, String(c), perDay.toFixed(3), (c / sandboxDays).toFixed(4)]);
-    }
-    console.log(table(qrows.map((r) => [r[0], '', ...r.slice(1)])).replace(/^( {2}\S*\s*) {3}/gm, '$1'));
-    const total = quiet.reduce((a, q) => a + [...q.perTarget.values()].reduce((x, y) => x + y, 0), 0);
-    const kinds = new Map<string, number>();
-    for (const q of quiet) for (const [k, v] of q.byKind) kinds.set(k, (kinds.get(k) ?? 0) + v);
-    console.log(`\n  ${total} false incident(s) in all: ${[...kinds].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
-    for (const q of quiet) for (const e of q.examples) console.log(`    seed ${q.seed} ${e}`);
-    console.log(worst.perDay > 0 ? `  worst target: ${worst.key} at ${worst.perDay.toFixed(3)} per day (86,400 s), ${((worst.perDay * DAY_SECONDS) / 86_400).toFixed(4)} per sandbox day` : '  worst target: none (no false incident on any target)');
-    console.log(`  fewer than 1 false incident per service per simulated day (real 86,400 s day, every target): ${met(worst.perDay < 1)}`);
-    console.log(`  (fault-free runs took ${quiet.map((q) => `${(q.wallMs / 1000).toFixed(0)} s`).join(' + ')} wall)`);
-  }
-  console.log(`\nbench:diagnose done in ${((Date.now() - started) / 1000).toFixed(0)} s wall (2 shared cores, other helpers running).`);
 }
 
 function quietSeeds(text: string): number[] {
