@@ -37,10 +37,12 @@ name: memory-leak
 description: Memory climbs until pods are OOMKilled. Restart the rollout for fresh pods, then add headroom.
 trigger: { diagnosis: memory-leak }
 steps:
+  # every pod is fresh after the restart: two more scrapes with all of them up and memory back in band are
+  # the evidence (a leak that comes back shows only after many more, and the next incident catches it)
   - id: rollout-restart
     action: rollout-restart
     params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}" }
-    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: memory }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 90, stableForSeconds: 15 }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: memory }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 90, stableForSeconds: 10 }
   - id: scale-out
     action: scale
     params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", replicas: "{{replicas + 1}}" }
