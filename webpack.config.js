@@ -2,6 +2,7 @@
 'use strict';
 const path = require('path');
 const CopyPlugin = require('copy-webpack-plugin');
+const TerserPlugin = require('terser-webpack-plugin');
 const { BannerPlugin } = require('webpack');
 
 const tsRule = {
@@ -49,7 +50,13 @@ const nodeConfig = {
       patterns: [{ from: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm', to: '[name][ext]' }],
     }),
   ],
-  optimization: { minimize: false },
+  // Comments and whitespace out, ASCII only (no compress, no mangle: stack traces stay readable). V8 keeps every
+  // loaded script's source in memory, as two bytes a character once one non-Latin-1 character is in it: the
+  // @kubernetes/client-node chunk was a 31 MB string in the extension host, now 5.7 MB (agent rss 158 -> 108 MB).
+  optimization: {
+    minimize: true,
+    minimizer: [new TerserPlugin({ extractComments: false, terserOptions: { compress: false, mangle: false, format: { ascii_only: true, comments: false } } })],
+  },
   performance: { hints: false },
   ignoreWarnings: [/Critical dependency/, /Can't resolve 'encoding'/],
   stats: 'errors-warnings',
