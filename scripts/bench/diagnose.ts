@@ -29,15 +29,13 @@ import { Engine } from '../../src/core/loop/engine';
 import { HealingLoop } from '../../src/core/loop/healingLoop';
 import { VirtualClock } from '../../src/core/loop/virtualClock';
 import type { Anomaly } from '../../src/core/model/anomaly';
-import type { AuditEntry } from '../../src/core/model/audit';
 import { DEFAULT_SAFETY } from '../../src/core/model/automation';
 import type { ClusterFact } from '../../src/core/model/fact';
-import type { Incident } from '../../src/core/model/incident';
 import type { SampleFrame } from '../../src/core/model/signal';
 import { targetKey } from '../../src/core/model/target';
-import type { ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, StorePort } from '../../src/core/ports';
+import type { ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort } from '../../src/core/ports';
 import type { FaultKind } from '../../src/sandbox/sim/faults';
-import { VirtualCluster } from './virtualCluster';
+import { MemoryStore, VirtualCluster } from './virtualCluster';
 
 const SCRAPE_MS = 5_000;
 /** Ticks during a fault, so restarts and evictions happen when they would; once per scrape when quiet. */
@@ -98,35 +96,6 @@ class RecordingCorrelator extends Correlator {
   }
 }
 
-class BenchStore implements StorePort {
-  private readonly incidents = new Map<string, Incident>();
-  private readonly state = new Map<string, unknown>();
-  async saveIncident(i: Incident): Promise<void> {
-    this.incidents.set(i.id, i);
-  }
-  async loadIncident(id: string): Promise<Incident | undefined> {
-    return this.incidents.get(id);
-  }
-  async listIncidents(): Promise<ReadonlyArray<Incident>> {
-    return [...this.incidents.values()];
-  }
-  async appendAudit(e: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): Promise<AuditEntry> {
-    return { ...e, seq: 0, prevHash: '', hash: '' } as AuditEntry;
-  }
-  async readAudit(): Promise<ReadonlyArray<AuditEntry>> {
-    return [];
-  }
-  async verifyAudit(): Promise<never> {
-    throw new Error('bench store keeps no audit log');
-  }
-  async readState<T>(name: string): Promise<T | undefined> {
-    return this.state.get(name) as T | undefined;
-  }
-  async writeState<T>(name: string, value: T): Promise<void> {
-    this.state.set(name, value);
-  }
-}
-
 const silent: LoggerPort = { log: () => undefined, child: () => silent };
 const noop: Disposable = { dispose: () => undefined };
 const PLAYBOOKS = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURCE).playbooks;
@@ -142,7 +111,7 @@ class Agent {
 
   constructor(readonly vc: VirtualCluster) {
     this.clock = new VirtualClock(vc.t);
-    const store = new BenchStore();
+    const store = new MemoryStore();
     const cluster: ClusterPort = {
       execute: async () => {
         throw new Error('bench: mode off never writes');

@@ -22,18 +22,17 @@ import type { Engine } from '../../src/core/loop/engine';
 import { HealingLoop } from '../../src/core/loop/healingLoop';
 import { VirtualClock } from '../../src/core/loop/virtualClock';
 import type { Anomaly } from '../../src/core/model/anomaly';
-import type { AuditEntry } from '../../src/core/model/audit';
-import type { Incident } from '../../src/core/model/incident';
 import type { SampleFrame } from '../../src/core/model/signal';
 import { targetKey } from '../../src/core/model/target';
 import { ScrapeSignalComputer } from '../../src/core/observe/scrapeSignals';
-import type { Disposable, EventsPort, LoggerPort, MetricsPort, StorePort, WorkloadInventory } from '../../src/core/ports';
+import type { Disposable, EventsPort, LoggerPort, MetricsPort, WorkloadInventory } from '../../src/core/ports';
 import { buildInventory, type ClusterObjects } from '../../src/infra/kubernetes/inventory';
 import { parseTextFormat } from '../../src/infra/prometheus/textFormat';
 import { loadTf } from '../../src/infra/tfjs/backend';
 import { TfjsModel } from '../../src/infra/tfjs/tfjsModel';
 import { Simulation } from '../../src/sandbox/sim/simulation';
 import { ObjectStore } from '../../src/sandbox/store';
+import { MemoryStore } from './virtualCluster';
 
 const SCRAPE_MS = 5_000;
 const DAY_SECONDS = 600;
@@ -59,32 +58,6 @@ class CountingCorrelator extends Correlator {
   }
 }
 
-class StateOnlyStore implements StorePort {
-  private readonly state = new Map<string, unknown>();
-  async saveIncident(): Promise<void> {}
-  async loadIncident(): Promise<Incident | undefined> {
-    return undefined;
-  }
-  async listIncidents(): Promise<ReadonlyArray<Incident>> {
-    return [];
-  }
-  async appendAudit(e: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): Promise<AuditEntry> {
-    return { ...e, seq: 0, prevHash: '', hash: '' } as AuditEntry;
-  }
-  async readAudit(): Promise<ReadonlyArray<AuditEntry>> {
-    return [];
-  }
-  async verifyAudit(): Promise<never> {
-    throw new Error('no audit log here');
-  }
-  async readState<T>(name: string): Promise<T | undefined> {
-    return this.state.get(name) as T | undefined;
-  }
-  async writeState<T>(name: string, value: T): Promise<void> {
-    this.state.set(name, value);
-  }
-}
-
 const silent: LoggerPort = { log: () => undefined, child: () => silent };
 const noop: Disposable = { dispose: () => undefined };
 
@@ -94,7 +67,7 @@ function loopOf(clock: VirtualClock, inventory: () => WorkloadInventory, model?:
   const events: EventsPort = { inventory, subscribe: () => noop, onStatus: () => noop, recentLogs: async () => [] };
   // the engine only listens: what is measured is what the loop raises and the correlator groups
   const engine = { record: () => undefined, recordFact: () => undefined, onChange: () => noop, actedOn: () => false, onDiagnosis: async () => undefined } as unknown as Engine;
-  const loop = new HealingLoop({ clock, logger: silent, store: new StateOnlyStore(), metrics, events, cluster: {} as never, engine, correlator, model });
+  const loop = new HealingLoop({ clock, logger: silent, store: new MemoryStore(), metrics, events, cluster: {} as never, engine, correlator, model });
   return { loop, correlator };
 }
 

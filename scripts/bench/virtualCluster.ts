@@ -9,7 +9,9 @@ import type { ClusterFact } from '../../src/core/model/fact';
 import type { SampleFrame } from '../../src/core/model/signal';
 import type { TargetRef } from '../../src/core/model/target';
 import { ScrapeSignalComputer } from '../../src/core/observe/scrapeSignals';
-import type { WorkloadInventory } from '../../src/core/ports';
+import type { AuditEntry } from '../../src/core/model/audit';
+import type { Incident } from '../../src/core/model/incident';
+import type { StorePort, WorkloadInventory } from '../../src/core/ports';
 import { configMapFacts, deploymentFacts, eventFact, nodeFacts, podFacts } from '../../src/infra/kubernetes/facts';
 import { buildInventory, serviceOfPod, templateConfigMaps, type ClusterObjects } from '../../src/infra/kubernetes/inventory';
 import { parseTextFormat } from '../../src/infra/prometheus/textFormat';
@@ -163,3 +165,33 @@ export class VirtualCluster {
 }
 
 const cacheKey = (resource: string, o: KubeObject) => `${resource}|${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+/** Incidents and state in memory; a bench keeps no audit log. */
+export class MemoryStore implements StorePort {
+  private readonly incidents = new Map<string, Incident>();
+  private readonly state = new Map<string, unknown>();
+  async saveIncident(i: Incident): Promise<void> {
+    this.incidents.set(i.id, i);
+  }
+  async loadIncident(id: string): Promise<Incident | undefined> {
+    return this.incidents.get(id);
+  }
+  async listIncidents(): Promise<ReadonlyArray<Incident>> {
+    return [...this.incidents.values()];
+  }
+  async appendAudit(e: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): Promise<AuditEntry> {
+    return { ...e, seq: 0, prevHash: '', hash: '' } as AuditEntry;
+  }
+  async readAudit(): Promise<ReadonlyArray<AuditEntry>> {
+    return [];
+  }
+  async verifyAudit(): Promise<never> {
+    throw new Error('the bench store keeps no audit log');
+  }
+  async readState<T>(name: string): Promise<T | undefined> {
+    return this.state.get(name) as T | undefined;
+  }
+  async writeState<T>(name: string, value: T): Promise<void> {
+    this.state.set(name, value);
+  }
+}
