@@ -188,7 +188,8 @@ describe('sandbox faults over the control API, seen and healed with kubectl', fu
     await kubectlOk(sb.kubeconfig, ['patch', 'configmap', 'feature-flags', '-n', 'shop', '--type', 'merge', '-p', '{"data":{"checkout.new-pricing-engine":"false"}}']);
     await sleep(1500);
     const healed = await errorShareOver(sb, 'checkout', 5000);
-    assert.ok(healed.share < 0.03, `checkout 5xx after the revert: ${healed.share}`);
+    // the flag adds 35% 5xx; a healthy checkout runs up to ~5% at its daily peak, and 5 s is a few dozen requests
+    assert.ok(healed.share < 0.08 && healed.share < bad.share / 3, `checkout 5xx after the revert: ${healed.share} of ${healed.requests} requests (with the flag: ${bad.share})`);
     assert.ok((await control(sb, 'GET', `/sandbox/v1/faults/${f.id}`)).body.recoveredAt);
   });
 
