@@ -12,8 +12,8 @@ import { ScrapeSignalComputer } from '../../src/core/observe/scrapeSignals';
 import type { AuditEntry } from '../../src/core/model/audit';
 import type { Incident } from '../../src/core/model/incident';
 import type { StorePort, WorkloadInventory } from '../../src/core/ports';
-import { configMapFacts, deploymentFacts, eventFact, nodeFacts, podFacts } from '../../src/infra/kubernetes/facts';
-import { buildInventory, serviceOfPod, templateConfigMaps, type ClusterObjects } from '../../src/infra/kubernetes/inventory';
+import { factsOfChange, type FactContext } from '../../src/infra/kubernetes/facts';
+import { buildInventory, serviceOfPod, type ClusterObjects } from '../../src/infra/kubernetes/inventory';
 import { parseTextFormat } from '../../src/infra/prometheus/textFormat';
 import type { FaultRecord } from '../../src/sandbox/sim/faults';
 import { Simulation } from '../../src/sandbox/sim/simulation';
@@ -98,45 +98,19 @@ export class VirtualCluster {
 
   // ---- facts, as KubernetesSource.onChange derives them from informer updates ----
 
+  private readonly factContext: FactContext = {
+    replicaSets: () => this.cached('replicasets') as k8s.V1ReplicaSet[],
+    deployments: () => this.cached('deployments') as k8s.V1Deployment[],
+    resolve: (ns, kind, name) => this.resolve(ns, kind, name),
+  };
+
   private onChange(e: ChangeEvent): void {
     const key = cacheKey(e.resource, e.object);
     const prev = this.cache.get(key);
     const cur = e.type === 'DELETED' ? undefined : e.object;
     if (cur) this.cache.set(key, cur);
     else this.cache.delete(key);
-    const t = this.t;
-    const replicaSets = () => this.cached('replicasets') as k8s.V1ReplicaSet[];
-    let facts: ClusterFact[] = [];
-    switch (e.resource) {
-      case 'pods': {
-        const pod = (cur ?? prev) as k8s.V1Pod;
-        facts = podFacts(prev as k8s.V1Pod | undefined, cur as k8s.V1Pod | undefined, serviceOfPod(pod, replicaSets()), t);
-        break;
-      }
-      case 'deployments':
-        facts = deploymentFacts(prev as k8s.V1Deployment | undefined, cur as k8s.V1Deployment | undefined, t);
-        break;
-      case 'nodes':
-        facts = nodeFacts(prev as k8s.V1Node | undefined, cur as k8s.V1Node | undefined, t);
-        break;
-      case 'configmaps': {
-        const cm = (cur ?? prev) as k8s.V1ConfigMap;
-        const users = (this.cached('deployments') as k8s.V1Deployment[])
-          .filter((d) => d.metadata?.namespace === cm.metadata?.namespace && templateConfigMaps(d.spec?.template?.spec).includes(cm.metadata?.name ?? ''))
-          .map((d) => ({ kind: 'service' as const, namespace: d.metadata!.namespace!, name: d.metadata!.name! }));
-        facts = configMapFacts(prev as k8s.V1ConfigMap | undefined, cur as k8s.V1ConfigMap | undefined, users, t);
-        break;
-      }
-      case 'events': {
-        const ev = cur as unknown as k8s.CoreV1Event | undefined;
-        if (!ev || (prev && (prev as unknown as k8s.CoreV1Event).count === ev.count)) break;
-        const f = eventFact(ev, (ns, kind, name) => this.resolve(ns, kind, name), t);
-        if (f) facts = [f];
-        break;
-      }
-      default:
-        break;
-    }
+    const facts = factsOfChange(e.resource, prev, cur, this.factContext, this.t);
     this.pendingFacts.push(...facts);
   }
 

@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { ClusterFact } from '../../core/model/fact';
 import type { TargetRef } from '../../core/model/target';
-import { deploymentRevision, nodeReady, rolloutInProgress } from './inventory';
+import { deploymentRevision, nodeReady, rolloutInProgress, serviceOfPod, templateConfigMaps } from './inventory';
 
 /**
  * Facts for correlation, derived by diffing an object's previous and current version.
@@ -110,4 +110,42 @@ export function eventFact(ev: k8s.CoreV1Event, resolve: (namespace: string | und
     severity: ev.type === 'Warning' ? 'Warning' : 'Normal',
     attributes: { involvedKind: obj.kind ?? '', involvedName: obj.name, count: ev.count ?? 1 },
   };
+}
+
+/** What a change's facts need to know about the rest of the cluster. */
+export interface FactContext {
+  replicaSets(): ReadonlyArray<k8s.V1ReplicaSet>;
+  deployments(): ReadonlyArray<k8s.V1Deployment>;
+  resolve(namespace: string | undefined, kind: string | undefined, name: string): TargetRef | undefined;
+}
+
+/** The facts of one watched object's change (prev → cur; cur undefined when deleted), for any resource kind. */
+export function factsOfChange(resource: string, prev: object | undefined, cur: object | undefined, ctx: FactContext, t: number): ClusterFact[] {
+  switch (resource) {
+    case 'pods': {
+      const pod = (cur ?? prev) as k8s.V1Pod;
+      return podFacts(prev as k8s.V1Pod | undefined, cur as k8s.V1Pod | undefined, serviceOfPod(pod, ctx.replicaSets()), t);
+    }
+    case 'deployments':
+      return deploymentFacts(prev as k8s.V1Deployment | undefined, cur as k8s.V1Deployment | undefined, t);
+    case 'nodes':
+      return nodeFacts(prev as k8s.V1Node | undefined, cur as k8s.V1Node | undefined, t);
+    case 'configmaps': {
+      const cm = (cur ?? prev) as k8s.V1ConfigMap;
+      const users = ctx
+        .deployments()
+        .filter((d) => d.metadata?.namespace === cm.metadata?.namespace && templateConfigMaps(d.spec?.template?.spec).includes(cm.metadata?.name ?? ''))
+        .map((d) => ({ kind: 'service' as const, namespace: d.metadata!.namespace!, name: d.metadata!.name! }));
+      return configMapFacts(prev as k8s.V1ConfigMap | undefined, cur as k8s.V1ConfigMap | undefined, users, t);
+    }
+    case 'events': {
+      const ev = cur as k8s.CoreV1Event | undefined;
+      // a re-list or an unrelated update of the same occurrence is not a new fact
+      if (!ev || (prev && (prev as k8s.CoreV1Event).count === ev.count)) return [];
+      const f = eventFact(ev, ctx.resolve, t);
+      return f ? [f] : [];
+    }
+    default:
+      return [];
+  }
 }

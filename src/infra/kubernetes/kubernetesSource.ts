@@ -2,9 +2,9 @@ import type * as k8s from '@kubernetes/client-node';
 import type { ClusterFact, LogLine } from '../../core/model/fact';
 import type { TargetRef } from '../../core/model/target';
 import type { ClockPort, Disposable, EventsPort, LoggerPort, SourceStatus, WorkloadInventory } from '../../core/ports';
-import { configMapFacts, deploymentFacts, eventFact, nodeFacts, podFacts } from './facts';
+import { factsOfChange, type FactContext } from './facts';
 import { ResilientInformer, type KubeObject } from './informers';
-import { buildInventory, owningDeployment, serviceOfPod, templateConfigMaps } from './inventory';
+import { buildInventory, owningDeployment, serviceOfPod } from './inventory';
 import type { KubeConnection } from './kubeClient';
 import type { LogTailer } from './logTail';
 import type { ScrapeEndpoint } from '../prometheus/scrapeSource';
@@ -147,41 +147,17 @@ export class KubernetesSource implements EventsPort, Disposable {
     this.statusListeners.clear();
   }
 
+  private readonly factContext: FactContext = {
+    replicaSets: () => this.objects<k8s.V1ReplicaSet>('replicasets'),
+    deployments: () => this.objects<k8s.V1Deployment>('deployments'),
+    resolve: (ns, kind, name) => this.resolve(ns, kind, name),
+  };
+
   private onChange(kind: Kind, prev: KubeObject | undefined, cur: KubeObject | undefined): void {
     const t = this.options.clock.now();
-    const rs = () => this.objects<k8s.V1ReplicaSet>('replicasets');
-    let facts: ClusterFact[] = [];
-    switch (kind) {
-      case 'pods': {
-        const pod = (cur ?? prev) as k8s.V1Pod;
-        facts = podFacts(prev as k8s.V1Pod | undefined, cur as k8s.V1Pod | undefined, serviceOfPod(pod, rs()), t);
-        break;
-      }
-      case 'deployments':
-        facts = deploymentFacts(prev as k8s.V1Deployment | undefined, cur as k8s.V1Deployment | undefined, t);
-        break;
-      case 'nodes':
-        facts = nodeFacts(prev as k8s.V1Node | undefined, cur as k8s.V1Node | undefined, t);
-        break;
-      case 'configmaps': {
-        const cm = (cur ?? prev) as k8s.V1ConfigMap;
-        const users = this.objects<k8s.V1Deployment>('deployments')
-          .filter((d) => d.metadata?.namespace === cm.metadata?.namespace && templateConfigMaps(d.spec?.template?.spec).includes(cm.metadata?.name ?? ''))
-          .map((d) => ({ kind: 'service' as const, namespace: d.metadata!.namespace!, name: d.metadata!.name! }));
-        facts = configMapFacts(prev as k8s.V1ConfigMap | undefined, cur as k8s.V1ConfigMap | undefined, users, t);
-        break;
-      }
-      case 'events': {
-        const ev = cur as k8s.CoreV1Event | undefined;
-        if (!ev || (prev && (prev as k8s.CoreV1Event).count === ev.count)) break;
-        const f = eventFact(ev, (ns, k, name) => this.resolve(ns, k, name), t);
-        // Events listed at start-up are history; keep only those from the last few minutes.
-        if (f && (prev !== undefined || f.t >= this.startedAt - 5 * 60_000)) facts = [f];
-        break;
-      }
-      case 'replicasets':
-        break;
-    }
+    let facts = factsOfChange(kind, prev, cur, this.factContext, t);
+    // Events listed at start-up are history; keep only those from the last few minutes.
+    if (kind === 'events' && prev === undefined) facts = facts.filter((f) => f.t >= this.startedAt - 5 * 60_000);
     for (const fact of facts) {
       for (const l of [...this.factListeners]) {
         try {
