@@ -133,6 +133,8 @@ export class RuleEngine {
   private anomaly(rule: Rule, target: TargetRef, t: number, v: number | undefined): Anomaly {
     const held = rule.forMs > 0 ? ` for ${formatDuration(rule.forMs)}` : '';
     const observed = v === undefined ? 'no sample' : String(Math.round(v * 1e4) / 1e4);
+    // hysteresis keeps a rule firing between its clear level and its threshold: say so rather than "0.03 > 0.05"
+    const breaching = v === undefined || (rule.op === '>' ? v > rule.value : v < rule.value);
     return {
       target,
       t,
@@ -141,7 +143,7 @@ export class RuleEngine {
       isAnomaly: true,
       severity: rule.severity,
       contributions: [{ signal: rule.signal, share: 1, ...(v === undefined ? {} : { observed: v }) }],
-      reason: `${rule.signal} ${observed} ${rule.op} ${rule.value}${held}`,
+      reason: breaching ? `${rule.signal} ${observed} ${rule.op} ${rule.value}${held}` : `${rule.signal} ${observed}, not yet back ${rule.op === '>' ? 'under' : 'over'} its clear level ${rule.clear} (fired at ${rule.op} ${rule.value}${held})`,
       rule: rule.name,
     };
   }

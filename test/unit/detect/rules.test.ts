@@ -47,7 +47,9 @@ describe('rules', () => {
     assert.equal(a[0].severity, 'critical');
     assert.equal(a[0].rule, 'HighErrors');
     assert.equal(a[0].reason, 'error_ratio 0.12 > 0.05 for 1m');
-    assert.equal(fired(90_000, 0.04), true); // below threshold but above the clear level: still firing
+    const held = engine.step(frame(90_000, 0.04)); // below threshold but above the clear level: still firing
+    assert.equal(held.length, 1);
+    assert.equal(held[0].reason, 'error_ratio 0.04, not yet back under its clear level 0.03 (fired at > 0.05 for 1m)');
     assert.equal(fired(105_000), true); // missing sample keeps the state
     assert.equal(fired(120_000, 0.02), false); // cleared
     assert.equal(fired(135_000, 0.1), false); // pending again from scratch
