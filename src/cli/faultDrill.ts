@@ -90,8 +90,7 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
     say('no `prometheus` on PATH: Vigil scrapes the pods directly through the API server');
   }
   // the sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute
-  const rateWindowMs = 6 * options.intervalMs;
-  const runtime = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: options.mode ?? 'auto', stateDir, intervalMs: options.intervalMs, prometheusUrl: prometheus?.url, rateWindowMs, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
+  const runtime = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: options.mode ?? 'auto', stateDir, intervalMs: options.intervalMs, prometheusUrl: prometheus?.url, rateWindowMs: 6 * options.intervalMs, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
   const seen = new Map<string, number>();
   runtime.engine.onChange((i) => {
     const n = seen.get(i.id) ?? 0;
@@ -144,8 +143,7 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
       for (const f of options.faults) {
         const { row, id } = inject(f);
         if (row.outcome !== 'not injected') await follow(row, id);
-        // the last fault's errors must leave the rate window first, or its callers' 5xx would be blamed on the next one
-        await sleep(rateWindowMs + options.intervalMs);
+        await sleep(10_000);
       }
     } else {
       const injected = options.faults.map(inject);
