@@ -26,7 +26,7 @@ import { parsePlaybooks } from '../../src/core/decide/playbookLoader';
 import { Correlator } from '../../src/core/detect/correlation';
 import type { CorrelationUpdate } from '../../src/core/detect/incidentGrouping';
 import { Engine } from '../../src/core/loop/engine';
-import { HealingLoop } from '../../src/core/loop/healingLoop';
+import { HealingLoop, evidenceThrough } from '../../src/core/loop/healingLoop';
 import { VirtualClock } from '../../src/core/loop/virtualClock';
 import type { Anomaly } from '../../src/core/model/anomaly';
 import { DEFAULT_SAFETY } from '../../src/core/model/automation';
@@ -139,13 +139,7 @@ class Agent {
       store,
       cluster,
       notifier: { escalate: async () => undefined, approvalNeeded: async () => undefined, resolved: async () => undefined },
-      evidence: {
-        latest: (t, s) => ref.loop?.latest(t, s),
-        band: (t, s) => ref.loop?.band(t, s),
-        rolloutStatus: async (t) => ref.loop?.rolloutStatus(t),
-        probe: () => undefined,
-        restarts: (t) => ref.loop?.restarts(t),
-      },
+      evidence: evidenceThrough(ref),
       playbooks: () => PLAYBOOKS,
       settings: () => ({ mode: 'off', safety: DEFAULT_SAFETY }),
       targetContext: (i) => ({ target: i.target }),

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Correlator } from '../core/detect/correlation';
 import { Engine, type EngineSettings, type TargetContext } from '../core/loop/engine';
-import { HealingLoop } from '../core/loop/healingLoop';
+import { HealingLoop, evidenceThrough } from '../core/loop/healingLoop';
 import { LeaseKeeper } from '../core/loop/leaseKeeper';
 import type { AutomationMode, SafetySettings } from '../core/model/automation';
 import { DEFAULT_SAFETY } from '../core/model/automation';
@@ -136,15 +136,7 @@ export class VigilRuntime implements Disposable {
       store: this.store,
       cluster: this.cluster,
       notifier,
-      evidence: {
-        latest: (t, s) => ref.loop?.latest(t, s),
-        band: (t, s) => ref.loop?.band(t, s),
-        rolloutStatus: async (t) => ref.loop?.rolloutStatus(t),
-        probe: () => undefined,
-        restarts: (t) => ref.loop?.restarts(t),
-        windowMs: (s) => ref.loop?.windowMs(s),
-        rescheduled: (n) => ref.loop?.rescheduled(n),
-      },
+      evidence: evidenceThrough(ref),
       playbooks: () => this.playbooks,
       settings: () => this.settings,
       targetContext: (i) => targetContext(i, this.events.inventory()),

@@ -314,3 +314,19 @@ export function badDirectionOnly(a: Anomaly): Anomaly {
   if (harmful.length > 0 || a.contributions.length === 0) return a;
   return { ...a, isAnomaly: false, reason: `${a.reason} (a move the harmless way; not raised)` };
 }
+
+/**
+ * The engine and the loop need each other (the loop feeds the engine, the engine verifies through the loop):
+ * evidence that reads through `ref.loop` once the loop exists.
+ */
+export function evidenceThrough(ref: { loop?: HealingLoop }): VerificationEvidence {
+  return {
+    latest: (t, s) => ref.loop?.latest(t, s),
+    band: (t, s) => ref.loop?.band(t, s),
+    rolloutStatus: async (t) => ref.loop?.rolloutStatus(t),
+    probe: () => undefined,
+    restarts: (t) => ref.loop?.restarts(t),
+    windowMs: (s) => ref.loop?.windowMs(s),
+    rescheduled: (n) => ref.loop?.rescheduled(n),
+  };
+}
