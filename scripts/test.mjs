@@ -10,6 +10,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const requireAll = process.env.VIGIL_REQUIRE_ALL_TIERS === '1';
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const problems = [];
+const reports = [];
 
 function step(name, cmd, cmdArgs) {
   console.log(`\n=== ${name}: ${cmd} ${cmdArgs.join(' ')}`);
@@ -32,7 +33,11 @@ function mocha(files, env = {}) {
     });
     child.on('close', (code) => {
       const count = (word) => Number((new RegExp(`(\\d+) ${word}`).exec(text) ?? [0, 0])[1]);
-      resolve({ code: code ?? 1, passed: count('passing'), failed: count('failing'), pending: count('pending') });
+      // Mocha's failure report (titles, messages, stacks) starts at "N failing". Keep it so the
+      // closing lines can repeat it: a long log's tail then still says what failed.
+      const at = text.search(/^\s*\d+ failing/m);
+      const report = at >= 0 ? text.slice(at).split('\n').slice(0, 80).join('\n') : '';
+      resolve({ code: code ?? 1, passed: count('passing'), failed: count('failing'), pending: count('pending'), report });
     });
   });
 }
@@ -68,9 +73,11 @@ for (const tier of tiers) {
   totals.failed += r.failed;
   totals.skipped += r.pending;
   if (r.code !== 0) problems.push(`${tier.name} tests failed (exit ${r.code})`);
+  if (r.report) reports.push(`--- ${tier.name}: what failed ---\n${r.report.trimEnd()}`);
 }
 
 console.log('');
+for (const r of reports) console.log(`${r}\n`);
 for (const p of problems) console.log(`FAILED: ${p}`);
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(problems.length ? 1 : 0);
