@@ -55,6 +55,12 @@ export interface CorrelationConfig {
   readonly factRetentionMs: number;
   /** `closeIdle` closes incidents without a member anomaly or fact for this long. */
   readonly incidentIdleMs: number;
+  /**
+   * After an incident is resolved, its members' error and latency signals still carry the bad minutes in their
+   * rate windows. For up to this long, such an anomaly opens nothing while the signal only falls (or stays at
+   * the lowest level seen since the fix); a rise, or a symptom on another signal, is a new problem at once.
+   */
+  readonly afterglowMs: number;
 }
 
 export const DEFAULT_CORRELATION_CONFIG: CorrelationConfig = {
@@ -83,6 +89,7 @@ export const DEFAULT_CORRELATION_CONFIG: CorrelationConfig = {
   frameHistoryMs: 15 * 60_000,
   factRetentionMs: 30 * 60_000,
   incidentIdleMs: 10 * 60_000,
+  afterglowMs: 5 * 60_000,
 };
 
 /** Fields that are shares or confidences, so must lie in [0, 1]; every other field is a non-negative number. */
@@ -119,6 +126,11 @@ const MAX_ALTERNATIVES = 4;
 const MIN_ALTERNATIVE = 0.1;
 // Rounds in which members named by a cause join its incident; bounds ping-pong between two causes.
 const MAX_JOIN_ROUNDS = 3;
+/** Signals computed over a rate window, so they trail a fix: what a resolved incident leaves behind. */
+const LAGGING_SIGNALS: ReadonlySet<SignalName> = new Set(['error_ratio', 'latency_p50', 'latency_p95', 'latency_p99']);
+/** A lagging signal is rising again (a new problem, not the old one leaving the window) past its low since the fix by both. */
+const AFTERGLOW_RISE = 1.5;
+const AFTERGLOW_RISE_ABS: Partial<Record<SignalName, number>> = { error_ratio: 0.01, latency_p50: 0.02, latency_p95: 0.05, latency_p99: 0.1 };
 
 interface MutableEpisode {
   onset: number;
@@ -131,6 +143,8 @@ interface MutableEpisode {
 
 interface Entity {
   episode?: MutableEpisode;
+  /** A release during an episode it cannot have caused, waiting to see whether the symptoms get worse after it. */
+  releasedAt?: number;
   facts: ClusterFact[];
   frames: SampleFrame[];
 }
@@ -150,6 +164,8 @@ export class Correlator {
   private readonly configChanges = new Map<string, ClusterFact[]>();
   private readonly inventoryByKey = new Map<string, NonNullable<InventoryEntry>>();
   private readonly book = new IncidentBook();
+  /** Members of resolved incidents, and when they were resolved: their trailing symptoms are not news. */
+  private readonly afterglow = new Map<string, number>();
   /** Latest input time: the correlator's only clock. */
   private readonly time = { now: 0 };
   private readonly view: EvidenceView;
@@ -201,6 +217,8 @@ export class Correlator {
     const key = this.entityOf(a.target);
     const e = this.entity(key);
     const signals = symptomSignals(a, this.config.minContributionShare);
+    if (this.trailsAFix(key, a, signals)) return [];
+    if (this.startsAfterRelease(key, a, signals)) e.episode = undefined;
     let ep = e.episode;
     if (!ep || a.t - ep.last > this.config.episodeGapMs) ep = e.episode = { onset: a.t, last: a.t, count: 0, maxScore: 0, signals: new Set(), anomalies: [] };
     ep.onset = Math.min(ep.onset, a.t);
@@ -219,6 +237,7 @@ export class Correlator {
 
   observeFact(f: ClusterFact): CorrelationUpdate[] {
     this.advance(f.t);
+    if (f.kind === 'revision-changed' || f.kind === 'rollout-started') this.noteRelease(targetKey(f.target), f.t);
     if (f.kind === 'configmap-changed') {
       const ns = f.target.namespace ?? '';
       const list = this.configChanges.get(ns) ?? [];
@@ -286,10 +305,20 @@ export class Correlator {
     return closed.filter((i) => i.reported !== undefined).map((i) => i.key);
   }
 
-  /** Forgets an incident the loop resolved; new symptoms open a new one. */
-  closeIncident(incidentKey: string): boolean {
+  /**
+   * Forgets an incident the loop closed; new symptoms open a new one. Its members' episodes end with it (their
+   * symptoms were its symptoms), so a later cause is judged on its own onset. `resolved`: the problem was fixed,
+   * so what its members' rate windows still hold is trailing, not new (see `afterglowMs`).
+   */
+  closeIncident(incidentKey: string, resolved = false): boolean {
     const inc = this.book.byKey(incidentKey);
     if (!inc) return false;
+    for (const m of new Set([...inc.members, inc.root])) {
+      const e = this.entities.get(m);
+      if (e) e.episode = undefined;
+      if (resolved) this.afterglow.set(m, this.time.now);
+      else this.afterglow.delete(m);
+    }
     this.book.close(inc);
     return true;
   }
@@ -325,6 +354,7 @@ export class Correlator {
       const last = Math.max(lastFrame, lastFact, e.episode?.last ?? -Infinity);
       if (now - last > horizon && !this.book.ofMember(key)) this.entities.delete(key);
     }
+    for (const [key, since] of this.afterglow) if (now - since > this.config.afterglowMs) this.afterglow.delete(key);
     for (const [ns, list] of this.configChanges) {
       prune(list, now - this.config.factRetentionMs);
       if (!list.length) this.configChanges.delete(ns);
@@ -348,6 +378,71 @@ export class Correlator {
     prune(e.facts, this.time.now - this.config.factRetentionMs);
     const inc = this.book.ofMember(key);
     if (inc) inc.lastActivity = Math.max(inc.lastActivity, f.t);
+  }
+
+  /**
+   * True for an anomaly of a just-fixed target that only repeats what its rate windows still hold: every symptom
+   * on a lagging signal, none of them worse than its best since the fix (see `worseSince`).
+   */
+  private trailsAFix(key: string, a: Anomaly, signals: ReadonlyArray<SignalName>): boolean {
+    const since = this.afterglow.get(key);
+    if (since === undefined) return false;
+    const lagging = signals.length > 0 && signals.every((s) => LAGGING_SIGNALS.has(s)) && a.t - since <= this.config.afterglowMs;
+    if (lagging && !this.worseSince(key, a, signals, since)) return true;
+    this.afterglow.delete(key);
+    return false;
+  }
+
+  /**
+   * True when one of the anomaly's symptom signals is plainly worse than its best level since `since` (counting
+   * the last frame before it): by `AFTERGLOW_RISE` and by that signal's absolute step.
+   */
+  private worseSince(key: string, a: Anomaly, signals: ReadonlyArray<SignalName>, since: number): boolean {
+    const frames = this.entities.get(key)?.frames ?? [];
+    let from = frames.length;
+    while (from > 0 && frames[from - 1].t > since) from--;
+    from = Math.max(0, from - 1);
+    return signals.some((s) => {
+      const now = a.contributions.find((c) => c.signal === s)?.observed ?? frames.find((f) => f.t === a.t)?.values[s];
+      if (now === undefined || !Number.isFinite(now)) return false;
+      const up = signalDefinition(s).bad !== 'down';
+      let best = up ? Infinity : -Infinity;
+      for (let i = from; i < frames.length && frames[i].t < a.t; i++) {
+        const v = frames[i].values[s];
+        if (v !== undefined && Number.isFinite(v)) best = up ? Math.min(best, v) : Math.max(best, v);
+      }
+      if (!Number.isFinite(best)) return false;
+      const step = AFTERGLOW_RISE_ABS[s] ?? 0;
+      return up ? now > best * AFTERGLOW_RISE && now - best > step : now * AFTERGLOW_RISE < best && best - now > step;
+    });
+  }
+
+  /**
+   * A release lands on a target whose symptoms began well before it, with no incident naming their cause (none
+   * at all, or an unexplained one: an escalated or unreported problem). If the symptoms get plainly worse after
+   * it, the release is judged on its own: the episode starts again at that anomaly.
+   */
+  private noteRelease(key: string, t: number): void {
+    const e = this.entities.get(key);
+    const ep = this.activeEpisode(key);
+    if (!e || !ep || t <= ep.onset + this.config.factLagMs) return;
+    const inc = this.book.ofMember(key);
+    if (inc && inc.diagnosis && inc.diagnosis.kind !== 'unknown') return;
+    e.releasedAt = t;
+  }
+
+  /** After `noteRelease`: true when this anomaly is the release's own (worse than before it), so a new episode begins. */
+  private startsAfterRelease(key: string, a: Anomaly, signals: ReadonlyArray<SignalName>): boolean {
+    const e = this.entities.get(key);
+    const at = e?.releasedAt;
+    if (!e || at === undefined || a.t < at) return false;
+    if (a.t - at > this.config.releaseWindowMs) {
+      e.releasedAt = undefined;
+      return false;
+    }
+    if (!this.worseSince(key, a, signals, at)) return false;
+    e.releasedAt = undefined;
+    return true;
   }
 
   private activeEpisode(key: string): Episode | undefined {

@@ -104,7 +104,7 @@ export class HealingLoop implements VerificationEvidence, Disposable {
     this.subscriptions.push(
       // a closed incident closes its symptom group, so the correlator starts afresh for that target
       this.deps.engine.onChange((i) => {
-        if (!isOpen(i) && i.correlationKey) this.correlator.closeIncident(i.correlationKey);
+        if (!isOpen(i) && i.correlationKey) this.correlator.closeIncident(i.correlationKey, i.outcome?.kind === 'recovered' || i.outcome?.kind === 'self-resolved');
       }),
       this.deps.metrics.onStatus((s) => this.status(s)),
       this.deps.events.onStatus((s) => this.status(s)),
