@@ -6,7 +6,7 @@ import { ACTION_RISK, actionTarget, describeAction, type ActionResult, type Acti
 import type { Verdict } from '../model/verdict';
 import type { Anomaly } from '../model/anomaly';
 import type { AutomationMode, SafetySettings } from '../model/automation';
-import { DIAGNOSIS_TITLES, type Diagnosis } from '../model/diagnosis';
+import { DIAGNOSIS_TITLES, type Diagnosis, type DiagnosisKind } from '../model/diagnosis';
 import type { ClusterFact, LogLine } from '../model/fact';
 import type { GateDecision, GateName } from '../model/gate';
 import { isOpen, type EscalationContext, type HumanLabel, type Incident, type IncidentState, type Outcome, type TimelineEntry } from '../model/incident';
@@ -78,6 +78,12 @@ const QUIET_AFTER_RECOVERY_MS = 3 * 60_000;
 const SETTLE_AFTER_RECOVERY_MS = 90_000;
 /** A human owns an escalated problem; do not page again for the same cause meanwhile. */
 const QUIET_AFTER_ESCALATION_MS = 15 * 60_000;
+/** What one advance decided to run: the step of which playbook, chosen for which diagnosis. */
+interface StepChoice {
+  readonly playbook: string;
+  readonly stepIndex: number;
+  readonly kind: DiagnosisKind;
+}
 const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'maintenance-window', 'lease']);
 
 /**
@@ -190,8 +196,9 @@ export class Engine implements Disposable {
         const untouched = !open.timeline.some((e) => e.kind === 'acted' || e.kind === 'proposed');
         const retarget = untouched && targetKey(open.target) !== targetKey(update.diagnosis.target) ? { target: update.diagnosis.target } : {};
         const next = await this.patch(open.id, { diagnosis: update.diagnosis, ...retarget }, true, worthAnEntry ? { t: now, kind: 'diagnosed', diagnosis: update.diagnosis } : undefined);
-        // a changed diagnosis before anything was done picks a new playbook
-        if (changedKind && (open.state === 'diagnosed' || open.state === 'awaiting-approval') && !open.timeline.some((e) => e.kind === 'acted')) {
+        // a changed diagnosis before anything was done picks a new playbook (read afresh: a step may have started meanwhile)
+        const cur = this.must(open.id);
+        if (changedKind && isOpen(cur) && (cur.state === 'diagnosed' || cur.state === 'awaiting-approval') && !cur.timeline.some((e) => e.kind === 'acted')) {
           await this.patch(open.id, { state: 'diagnosed', stepIndex: 0, playbook: undefined });
           void this.enqueue(open.id, () => this.advance(open.id));
         }
@@ -341,6 +348,7 @@ export class Engine implements Disposable {
     if (effectiveMode === 'off') return; // detection only: the incident stays visible, nothing is proposed
 
     const step = playbook.steps[i.stepIndex];
+    const choice: StepChoice = { playbook: playbook.name, stepIndex: i.stepIndex, kind: i.diagnosis?.kind ?? 'unknown' };
     if (!step) {
       await this.escalate(id, `every step of playbook "${playbook.name}" was tried and the service has not recovered`);
       return;
@@ -386,17 +394,31 @@ export class Engine implements Disposable {
 
     if (!gates.allowed && i.state !== 'acting') {
       if (gates.needsApproval) {
-        await this.propose(id, step, action, gates);
+        await this.propose(id, step, action, gates, choice);
         return;
       }
       await this.refused(id, step, gates);
       return;
     }
-    await this.act(id, step, action, gates, approved ? 'human-approved' : 'auto');
+    await this.act(id, step, action, gates, approved ? 'human-approved' : 'auto', choice);
   }
 
-  private async propose(id: string, step: PlaybookStep, action: ActionSpec, gates: GateDecision): Promise<void> {
+  /**
+   * True while the incident still stands where this advance chose its step. The diagnosis can change while a
+   * step is prepared (a save, a dry run): then the step of the old playbook must not run; the update that
+   * changed it has already queued a fresh advance, which picks the new playbook.
+   */
+  private stillChosen(id: string, choice: StepChoice): boolean {
+    const cur = this.incidents.get(id);
+    if (cur && isOpen(cur) && cur.playbook === choice.playbook && cur.stepIndex === choice.stepIndex && cur.diagnosis?.kind === choice.kind) return true;
+    const now = cur?.diagnosis ? `${DIAGNOSIS_TITLES[cur.diagnosis.kind]}${cur.playbook && cur.playbook !== choice.playbook ? `, playbook "${cur.playbook}"` : ''}` : 'closed';
+    this.deps.logger.log('info', `incident ${id}: step ${choice.stepIndex + 1} of playbook "${choice.playbook}" (for ${DIAGNOSIS_TITLES[choice.kind]}) not run: the incident changed while it was prepared (now ${now})`, { incident: id });
+    return false;
+  }
+
+  private async propose(id: string, step: PlaybookStep, action: ActionSpec, gates: GateDecision, choice: StepChoice): Promise<void> {
     const preview = await this.executor.preview(action, id, step.id);
+    if (!this.stillChosen(id, choice)) return;
     const i = await this.patch(id, { state: 'awaiting-approval' }, true, {
       t: this.deps.clock.now(),
       kind: 'proposed',
@@ -427,7 +449,9 @@ export class Engine implements Disposable {
     await this.escalate(id, `safety gate "${refusal?.gate}" refused step "${step.id}": ${refusal?.reason}`);
   }
 
-  private async act(id: string, step: PlaybookStep, action: ActionSpec, _gates: GateDecision, how: 'auto' | 'human-approved'): Promise<void> {
+  private async act(id: string, step: PlaybookStep, action: ActionSpec, _gates: GateDecision, how: 'auto' | 'human-approved', choice: StepChoice): Promise<void> {
+    // checked and marked 'acting' in one synchronous stretch: from here a changed diagnosis no longer resets the playbook
+    if (!this.stillChosen(id, choice)) return;
     // persist the intent first: a crash from here on resumes this step, and the action id keeps it idempotent
     await this.patch(id, { state: 'acting' });
     const i = this.must(id);

@@ -211,6 +211,36 @@ describe('Engine', () => {
     assert.equal(i.state, 'escalated');
   });
 
+  it('a diagnosis that changes while a step is being prepared: the old playbook\'s step never runs, the new one does', async () => {
+    // the save of the playbook choice is held, so the next diagnosis lands between choosing a step and running it
+    class HeldStore extends MemoryStore {
+      hold: Promise<void> | undefined;
+      release = () => undefined as void;
+      override async saveIncident(i: Incident): Promise<void> {
+        if (this.hold && i.playbook) await this.hold;
+        return super.saveIncident(i);
+      }
+    }
+    const store = new HeldStore();
+    store.hold = new Promise<void>((res) => (store.release = res));
+    const r = rig({ store });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('crash-loop', r.clock.now()) });
+    await new Promise((res) => setImmediate(res));
+    assert.equal(r.engine.list()[0].playbook, 'crash-loop', 'the crash-loop playbook was chosen and its save is on its way');
+    const changed = r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('bad-release', r.clock.now()) });
+    store.hold = undefined;
+    store.release();
+    await changed;
+    await settle(r);
+    const [i] = r.engine.list();
+    assert.deepEqual(r.cluster.applied, ['rollout undo deployment shop/checkout --to-revision=4'], 'only the bad release\'s step ran');
+    assert.equal(i.state, 'recovered');
+    assert.equal(i.outcome?.recoveredBy, 'roll-back');
+    assert.deepEqual((await r.store.readAudit()).filter((e) => e.kind === 'action').length, 1);
+  });
+
   it('groups a repeated diagnosis into the same incident', async () => {
     const r = rig({ mode: 'suggest' });
     rigs.push(r);
