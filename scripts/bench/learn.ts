@@ -22,7 +22,7 @@ import { Correlator } from '../../src/core/detect/correlation';
 import { DEFAULT_RULES } from '../../src/core/detect/defaultRules';
 import type { CorrelationUpdate } from '../../src/core/detect/incidentGrouping';
 import { RuleEngine } from '../../src/core/detect/rules';
-import { StreamingDetector, stepFrame, toAnomaly } from '../../src/core/detect/streamingDetector';
+import { StreamingDetector } from '../../src/core/detect/streamingDetector';
 import { rankPlaybook } from '../../src/core/learn/remediationRanking';
 import {
   alertStands,
@@ -36,7 +36,7 @@ import {
   type LearningState,
   type ThresholdChange,
 } from '../../src/core/learn/thresholdTuning';
-import { badDirectionOnly } from '../../src/core/loop/healingLoop';
+import { scoreFrame } from '../../src/core/loop/healingLoop';
 import type { ActionSpec } from '../../src/core/model/action';
 import type { Anomaly } from '../../src/core/model/anomaly';
 import type { Incident, TimelineEntry } from '../../src/core/model/incident';
@@ -145,7 +145,7 @@ function record(episodes: Episode[]): { steps: Step[]; end: number } {
       let s = detectors.get(key);
       if (!s) detectors.set(key, (s = { d: new StreamingDetector(DIRECTIONS), r: new RuleEngine(DEFAULT_RULES, {}) }));
       const rules = s.r.step(f);
-      const anomaly = badDirectionOnly(toAnomaly(f.target, stepFrame(s.d, f, undefined, rules)));
+      const { anomaly } = scoreFrame(s.d, f, undefined, rules);
       if (anomaly.isAnomaly) alerts.push({ anomaly, evidence: [...rules.flatMap((a) => evidenceOfAnomaly(a, DEFAULT_RULES)), ...evidenceOfAnomaly(anomaly, DEFAULT_RULES)] });
     }
     steps.push({ t, frames: frames.filter((f) => f.target.kind !== 'pod'), inventory: vc.inventory(), alerts });

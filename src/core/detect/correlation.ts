@@ -323,6 +323,12 @@ export class Correlator {
     return true;
   }
 
+  /** Member keys of an open incident (cause first), or none. */
+  incidentMembers(incidentKey: string): string[] {
+    const inc = this.book.byKey(incidentKey);
+    return inc ? memberRefs(inc).map(targetKey) : [];
+  }
+
   /** How many targets the correlator holds state for (memory follows the live cluster, not its history). */
   get trackedTargets(): number {
     return this.entities.size;

@@ -63,6 +63,20 @@ export class StreamingDetector {
     return { t, ...this.fusion.fuse(evidence, external) };
   }
 
+  /** Samples left in the quiet period after the last detection (0: the next detection counts in full). */
+  get quietLeft(): number {
+    return this.state.fusion.quiet;
+  }
+
+  /**
+   * The last detection was a real problem, now fixed: its quiet period ends and it no longer counts as chatter
+   * (alert fatigue), so the next problem is heard in full (see FusionConfig.quietSamples and fatigueGain).
+   */
+  forgiveLastDetection(): void {
+    this.state.fusion.quiet = 0;
+    this.state.fusion.fatigue = Math.max(0, this.state.fusion.fatigue - 1);
+  }
+
   /** Plain-JSON state: `new StreamingDetector(directions, JSON.parse(JSON.stringify(d.snapshot())))` continues exactly. */
   snapshot(): DetectorState {
     return JSON.parse(JSON.stringify(this.state)) as DetectorState;

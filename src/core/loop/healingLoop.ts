@@ -3,7 +3,7 @@ import { DEFAULT_RULES } from '../detect/defaultRules';
 import type { DetectorState } from '../detect/detectorState';
 import type { CorrelationUpdate } from '../detect/incidentGrouping';
 import { RuleEngine, type Rule, type RuleState } from '../detect/rules';
-import { StreamingDetector, stepFrame, toAnomaly } from '../detect/streamingDetector';
+import { StreamingDetector, stepFrame, toAnomaly, type DetectionStep } from '../detect/streamingDetector';
 import type { Anomaly } from '../model/anomaly';
 import type { ClusterFact } from '../model/fact';
 import { isOpen } from '../model/incident';
@@ -11,7 +11,7 @@ import type { Band, BadDirection, SampleFrame, SignalName } from '../model/signa
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
 import { holdBackByLearnedThresholds, type LearningState } from '../learn/thresholdTuning';
-import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, SourceStatus, StorePort, WorkloadInventory } from '../ports';
+import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, ModelScore, SourceStatus, StorePort, WorkloadInventory } from '../ports';
 import type { VerificationEvidence } from '../verify/verifier';
 import type { Engine } from './engine';
 import { ModelEvidence, explainModelAnomaly, type ModelEvidenceOptions } from './modelEvidence';
@@ -69,6 +69,8 @@ const PLACEMENT_MEMORY_MS = 10 * 60_000;
 /** Signals computed as rates or increases over the source's window (the others are gauges or per-interval counts). */
 const WINDOWED: ReadonlySet<SignalName> = new Set(['request_rate', 'error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'restarts']);
 const OWN_ROLLOUT_MS = 5 * 60_000;
+/** Without a known rate window, how long a fixed problem's symptoms are assumed to linger in the signals. */
+const DEFAULT_RATE_WINDOW_MS = 5 * 60_000;
 
 /**
  * observe → detect → correlate → engine. Feeds every frame to a per-target detector (baseline, rules,
@@ -85,6 +87,11 @@ export class HealingLoop implements VerificationEvidence, Disposable {
   private readonly placements = new Map<string, Map<string, { target: TargetRef; t: number }>>();
   private savedStates: Record<string, { detector: DetectorState; rules: RuleState }> = {};
   private lastFrameT = 0;
+  /**
+   * Targets of a fixed incident, and when their detectors end the quiet period that follows a detection. Without
+   * it a new fault on the same service minutes after the fix would be heard by the rules alone.
+   */
+  private readonly rearmAt = new Map<string, number>();
   private persisting: Promise<void> = Promise.resolve();
   readonly modelEvidence: ModelEvidence | undefined;
 
@@ -104,7 +111,11 @@ export class HealingLoop implements VerificationEvidence, Disposable {
     this.subscriptions.push(
       // a closed incident closes its symptom group, so the correlator starts afresh for that target
       this.deps.engine.onChange((i) => {
-        if (!isOpen(i) && i.correlationKey) this.correlator.closeIncident(i.correlationKey, i.outcome?.kind === 'recovered' || i.outcome?.kind === 'self-resolved');
+        if (isOpen(i) || !i.correlationKey) return;
+        const fixed = i.outcome?.kind === 'recovered' || i.outcome?.kind === 'self-resolved';
+        // once the bad minutes have left the rate windows, the statistical detectors of its members listen in full again
+        if (fixed) for (const key of this.correlator.incidentMembers(i.correlationKey)) this.rearmAt.set(key, (i.outcome?.t ?? this.lastFrameT) + (this.deps.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS));
+        this.correlator.closeIncident(i.correlationKey, fixed);
       }),
       this.deps.metrics.onStatus((s) => this.status(s)),
       this.deps.events.onStatus((s) => this.status(s)),
@@ -136,14 +147,19 @@ export class HealingLoop implements VerificationEvidence, Disposable {
       this.deps.engine.record(frame);
       if (frame.target.kind === 'pod') continue; // pods roll up into their service; per-pod noise would drown the signal
       const st = this.stateOf(frame.target);
+      const rearm = this.rearmAt.get(targetKey(frame.target));
+      if (rearm !== undefined && frame.t > rearm) {
+        st.detector.forgiveLastDetection();
+        this.rearmAt.delete(targetKey(frame.target));
+      }
       st.latest = frame;
       st.frames++;
       const ruleAnomalies = st.rules.step(frame);
       const bandsBefore = st.detector.bands();
-      const step = stepFrame(st.detector, frame, this.modelEvidence?.evidence(frame, bandsBefore), ruleAnomalies);
-      this.modelEvidence?.settle(frame, step.isAnomaly || ruleAnomalies.some((a) => a.isAnomaly));
+      const scored = scoreFrame(st.detector, frame, this.modelEvidence?.evidence(frame, bandsBefore), ruleAnomalies);
+      this.modelEvidence?.settle(frame, scored.step.isAnomaly || ruleAnomalies.some((a) => a.isAnomaly));
       const learned = this.deps.thresholds?.();
-      const fused = explainModelAnomaly(badDirectionOnly(toAnomaly(frame.target, step)));
+      const fused = explainModelAnomaly(scored.anomaly);
       const anomaly = learned ? holdBackByLearnedThresholds(learned, fused, this.deps.rules ?? DEFAULT_RULES) : fused;
       st.lastAnomaly = anomaly;
       if (!fused.isAnomaly) st.healthyBands = bandsBefore;
@@ -297,6 +313,20 @@ export class HealingLoop implements VerificationEvidence, Disposable {
     for (const s of this.subscriptions.splice(0)) s.dispose();
     void this.persist();
   }
+}
+
+/**
+ * One frame through a target's detectors as the live loop scores it: rule and model evidence fused with the
+ * statistical stack, and a move only the harmless way kept as a score but not raised (see badDirectionOnly). Such a
+ * move is no detection, so it does not start the quiet period that follows one: errors falling back after a fix
+ * must not mute the next problem of the same service.
+ */
+export function scoreFrame(detector: StreamingDetector, frame: SampleFrame, model?: ModelScore, rules: ReadonlyArray<Anomaly> = []): { step: DetectionStep; anomaly: Anomaly } {
+  const quietBefore = detector.quietLeft > 0;
+  const step = stepFrame(detector, frame, model, rules);
+  const anomaly = badDirectionOnly(toAnomaly(frame.target, step));
+  if (step.isAnomaly && !anomaly.isAnomaly && !quietBefore) detector.forgiveLastDetection();
+  return { step, anomaly };
 }
 
 /**
