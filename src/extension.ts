@@ -24,7 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const showView = () => void vscode.commands.executeCommand(`${VIEW.copilot}.focus`);
   const notifier: VscodeNotifier = new VscodeNotifier((): NotificationActions => ({
-    approve: (id) => session.approve(id, humanIdentity()),
+    approve: (id, stepId) => session.approve(id, humanIdentity(), stepId),
     reject: (id) => session.reject(id, humanIdentity()),
     show: showView,
     decided: (id) => {
@@ -46,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
         history: session.history,
         sources: session.runtime?.loop.snapshot().sources ?? [],
       }),
-    approve: (id) => session.approve(id, humanIdentity()),
+    approve: (id, stepId) => session.approve(id, humanIdentity(), stepId),
     reject: (id) => session.reject(id, humanIdentity()),
     snooze: (id, minutes) => session.snooze(id, humanIdentity(), minutes),
   });

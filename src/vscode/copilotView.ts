@@ -4,7 +4,8 @@ import { WEBVIEW_COMMANDS, type CopilotModel, type HostToWebview, type WebviewTo
 
 export interface CopilotActions {
   model(): CopilotModel;
-  approve(incidentId: string): Promise<void>;
+  /** `stepId`: the step shown; a proposal that changed since is refused, not approved. */
+  approve(incidentId: string, stepId?: string): Promise<void>;
   reject(incidentId: string): Promise<void>;
   snooze(incidentId: string, minutes: number): Promise<void>;
 }
@@ -48,7 +49,7 @@ export class CopilotViewProvider implements vscode.WebviewViewProvider, vscode.D
           else this.logger.log('warn', `webview asked for unknown command ${msg.command}`);
           return;
         case 'approve':
-          await this.actions.approve(msg.incidentId);
+          await this.actions.approve(msg.incidentId, msg.stepId);
           return;
         case 'reject':
           await this.actions.reject(msg.incidentId);

@@ -4,7 +4,8 @@ import { targetLabel } from '../core/model/target';
 import type { NotifierPort } from '../core/ports';
 
 export interface NotificationActions {
-  approve(incidentId: string): Promise<void>;
+  /** `stepId`: the step the notification proposed; a proposal that changed since is refused, not approved. */
+  approve(incidentId: string, stepId?: string): Promise<void>;
   reject(incidentId: string): Promise<void>;
   show(): void;
   /** Undefined while the incident waits for a human; otherwise what became of it ("rejected by …"). */
@@ -15,7 +16,7 @@ export interface NotificationActions {
 export class VscodeNotifier implements NotifierPort {
   constructor(private readonly actions: () => NotificationActions) {}
 
-  async approvalNeeded(i: Incident, _stepId: string, summary: string): Promise<void> {
+  async approvalNeeded(i: Incident, stepId: string, summary: string): Promise<void> {
     void vscode.window.showWarningMessage(`Vigil: ${targetLabel(i.target)} needs your approval: ${summary}`, 'Approve', 'Reject', 'Show').then(async (choice) => {
       const a = this.actions();
       // the notification outlives the decision when it was made elsewhere (view, tree, another window)
@@ -25,7 +26,7 @@ export class VscodeNotifier implements NotifierPort {
         return;
       }
       try {
-        if (choice === 'Approve') await a.approve(i.id);
+        if (choice === 'Approve') await a.approve(i.id, stepId);
         else if (choice === 'Reject') await a.reject(i.id);
         else if (choice === 'Show') a.show();
       } catch (err) {

@@ -181,8 +181,8 @@ export class VigilSession implements vscode.Disposable {
     return this.runtime;
   }
 
-  async approve(id: string, by: string): Promise<void> {
-    await this.mustRuntime().engine.approve(id, by);
+  async approve(id: string, by: string, stepId?: string): Promise<void> {
+    await this.mustRuntime().engine.approve(id, by, stepId);
     this.logger.log('info', `${by} approved the proposed step of ${id}`);
     // completes the walkthrough's "Approve the fix" step, whichever way the approval came (view, notification, tree)
     void vscode.commands.executeCommand('setContext', 'vigil.approvedOnce', true);

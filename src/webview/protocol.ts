@@ -101,7 +101,8 @@ export type HostToWebview =
 export type WebviewToHost =
   | { readonly type: 'ready' }
   | { readonly type: 'command'; readonly command: string }
-  | { readonly type: 'approve'; readonly incidentId: string }
+  /** `stepId`: the step the human saw proposed; the host refuses if the proposal changed meanwhile. */
+  | { readonly type: 'approve'; readonly incidentId: string; readonly stepId?: string }
   | { readonly type: 'reject'; readonly incidentId: string }
   | { readonly type: 'snooze'; readonly incidentId: string; readonly minutes: number }
   | { readonly type: 'replayMode'; readonly incidentId: string; readonly mode: ReplayMode };

@@ -164,7 +164,7 @@ export function renderIncident(dom: Dom, i: IncidentView, post: Post): DomElemen
           dom,
           'div',
           { class: 'actions', role: 'group', 'aria-label': 'Decision' },
-          button(dom, 'Approve', `Approve: ${p.action}`, () => post({ type: 'approve', incidentId: i.id }), 'primary'),
+          button(dom, 'Approve', `Approve: ${p.action}`, () => post({ type: 'approve', incidentId: i.id, stepId: p.stepId }), 'primary'),
           button(dom, 'Reject', `Reject: ${p.action}`, () => post({ type: 'reject', incidentId: i.id }), 'secondary'),
           button(dom, 'Snooze 15 min', `Snooze incident ${i.id} for 15 minutes`, () => post({ type: 'snooze', incidentId: i.id, minutes: 15 }), 'secondary'),
         ),

@@ -237,12 +237,20 @@ export class Engine implements Disposable {
     return incident;
   }
 
-  /** A human approved the pending step. */
-  approve(id: string, by: string): Promise<Incident> {
+  /**
+   * A human approved the pending step. `expectedStepId`: the step they saw proposed; if the proposal changed since
+   * (a new diagnosis picked another playbook), nothing is approved and the error says what is proposed now.
+   */
+  approve(id: string, by: string, expectedStepId?: string): Promise<Incident> {
     return this.enqueue(id, async () => {
       const i = this.must(id);
       if (i.state !== 'awaiting-approval') throw new Error(`incident ${id} is ${i.state}, not waiting for approval`);
       const step = this.currentStep(i);
+      if (expectedStepId !== undefined && step?.id !== expectedStepId) {
+        const proposed = [...i.timeline].reverse().find((e) => e.kind === 'proposed');
+        const now = proposed?.kind === 'proposed' ? `"${describeAction(proposed.action)}" (step "${proposed.stepId}")` : `step "${step?.id ?? '?'}"`;
+        throw new Error(`the proposal for ${id} changed since you saw step "${expectedStepId}": it now proposes ${now} for ${DIAGNOSIS_TITLES[i.diagnosis?.kind ?? 'unknown']}; nothing was approved, review it and approve again`);
+      }
       await this.deps.store.appendAudit({ t: this.deps.clock.now(), actor: by, kind: 'approval', incidentId: id, object: targetKey(i.target), summary: `approved step "${step?.id}" of playbook ${i.playbook}` });
       await this.patch(id, { state: 'diagnosed' }, true, { t: this.deps.clock.now(), kind: 'approved', stepId: step?.id ?? '?', by });
       // the step runs (and verifies, which takes a while) behind this call, in the target's queue

@@ -241,6 +241,27 @@ describe('Engine', () => {
     assert.deepEqual((await r.store.readAudit()).filter((e) => e.kind === 'action').length, 1);
   });
 
+  it('an approval of a proposal that has changed since (a new diagnosis) approves nothing and says what is proposed now', async () => {
+    const r = rig({ mode: 'suggest' });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('crash-loop', r.clock.now()) });
+    await settle(r, 30_000);
+    const seen = r.engine.list()[0];
+    assert.equal(seen.state, 'awaiting-approval');
+    const shown = (seen.timeline.findLast((e) => e.kind === 'proposed') as { stepId: string }).stepId;
+    assert.equal(shown, 'delete-crashing-pod');
+    // while the human reads it, the diagnosis changes and another step is proposed
+    await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('bad-release', r.clock.now()) });
+    await settle(r, 30_000);
+    await assert.rejects(r.engine.approve(seen.id, 'user:alice', shown), /changed since you saw step "delete-crashing-pod": it now proposes "rollout undo deployment shop\/checkout --to-revision=4" \(step "roll-back"\) for bad release; nothing was approved/);
+    assert.deepEqual(r.cluster.applied, []);
+    assert.equal((await r.store.readAudit()).length, 0);
+    await r.engine.approve(seen.id, 'user:alice', 'roll-back');
+    await settle(r);
+    assert.deepEqual(r.cluster.applied, ['rollout undo deployment shop/checkout --to-revision=4']);
+  });
+
   it('groups a repeated diagnosis into the same incident', async () => {
     const r = rig({ mode: 'suggest' });
     rigs.push(r);

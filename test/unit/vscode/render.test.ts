@@ -31,7 +31,7 @@ describe('webview rendering', () => {
     assert.ok(r.find((e) => e.tag === 'summary').some((e) => e.textContent === 'Safety gates: 1 of 2 passed; waiting on approval'));
   });
 
-  it('Approve, Reject and Snooze are real, labelled buttons that post typed messages', () => {
+  it('Approve, Reject and Snooze are real, labelled buttons that post typed messages (Approve names the step shown)', () => {
     const posted: WebviewToHost[] = [];
     const r = root([renderIncident(fakeDom, incidentView(awaitingIncident()), (m) => posted.push(m))]);
     const bs = buttons(r);
@@ -42,7 +42,7 @@ describe('webview rendering', () => {
       b.click();
     }
     assert.deepEqual(posted, [
-      { type: 'approve', incidentId: 'inc-1' },
+      { type: 'approve', incidentId: 'inc-1', stepId: 'rollback' },
       { type: 'reject', incidentId: 'inc-1' },
       { type: 'snooze', incidentId: 'inc-1', minutes: 15 },
     ]);
