@@ -127,7 +127,7 @@ const MIN_ALTERNATIVE = 0.1;
 // Rounds in which members named by a cause join its incident; bounds ping-pong between two causes.
 const MAX_JOIN_ROUNDS = 3;
 /** Signals computed over a rate window, so they trail a fix: what a resolved incident leaves behind. */
-const LAGGING_SIGNALS: ReadonlySet<SignalName> = new Set(['error_ratio', 'latency_p50', 'latency_p95', 'latency_p99']);
+const LAGGING_SIGNALS: ReadonlySet<SignalName> = new Set(['error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'restarts']);
 /** A lagging signal is rising again (a new problem, not the old one leaving the window) past its low since the fix by both. */
 const AFTERGLOW_RISE = 1.5;
 const AFTERGLOW_RISE_ABS: Partial<Record<SignalName, number>> = { error_ratio: 0.01, latency_p50: 0.02, latency_p95: 0.05, latency_p99: 0.1 };

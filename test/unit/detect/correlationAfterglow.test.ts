@@ -20,12 +20,19 @@ function fading(t: number, bad: number, fixedAt: number): number {
   return 0.004 + (bad - 0.004) * Math.max(0, 1 - (t - fixedAt) / WINDOW);
 }
 
+/** Container restarts counted over the rate window: climbing while the pods crash, fading for a window after the fix. */
+function restartsInWindow(t: number): number {
+  if (t < T + 10_000) return 0;
+  if (t <= FIX) return Math.min(6, (t - T) / 10_000);
+  return 6 * Math.max(0, 1 - (t - FIX) / WINDOW);
+}
+
 /** The crash loop up to the fix; returns the updates and the correlator, mid-stream. */
 function crashLoopUntilFix(): { c: Correlator; updates: CorrelationUpdate[] } {
   const inv = shopInventory();
   const s = new Scenario();
   s.inventory = inv;
-  s.series(checkout, T - 5 * 60_000, FIX, (t) => ({ ...healthy(), error_ratio: fading(t, 0.5, FIX), available_replicas: t < T + 10_000 ? 3 : 1 }));
+  s.series(checkout, T - 5 * 60_000, FIX, (t) => ({ ...healthy(), error_ratio: fading(t, 0.5, FIX), restarts: restartsInWindow(t), available_replicas: t < T + 10_000 ? 3 : 1 }));
   s.series(frontend, T - 5 * 60_000, FIX, (t) => ({ ...healthy(), error_ratio: fading(t, 0.3, FIX) }));
   const pods = podsOf(inv, 'checkout');
   for (const [i, dt] of [10_000, 25_000, 40_000].entries()) s.fact('pod-restarted', pod('shop', pods[i % 3]), T + dt, 'Container checkout restarted (exit code 1)', { attributes: { reason: 'Error', exitCode: 1 } });
@@ -37,7 +44,7 @@ function crashLoopUntilFix(): { c: Correlator; updates: CorrelationUpdate[] } {
 /** After the fix: the windows fade; `release` (if given) rolls out a bad frontend at that time. */
 function afterFix(c: Correlator, until: number, release?: number): CorrelationUpdate[] {
   const s = new Scenario();
-  s.series(checkout, FIX + STEP, until, (t) => ({ ...healthy(), error_ratio: fading(t, 0.5, FIX) }));
+  s.series(checkout, FIX + STEP, until, (t) => ({ ...healthy(), error_ratio: fading(t, 0.5, FIX), restarts: restartsInWindow(t) }));
   s.series(frontend, FIX + STEP, until, (t) => ({ ...healthy(), error_ratio: Math.max(fading(t, 0.3, FIX), release !== undefined && t > release ? 0.004 + 0.4 * ramp(t, release, 10_000) : 0) }));
   if (release !== undefined) s.fact('revision-changed', frontend, release, 'deployment shop/frontend revision 4 → 5', { attributes: { revision: 5, previousRevision: 4, image: 'shop/frontend:1.5.0' } });
   return s.run(c);
@@ -52,7 +59,7 @@ describe('Correlator: what a resolved incident leaves behind', () => {
     assert.deepEqual(open[0].members.map(targetKey).sort(), [targetKey(checkout), targetKey(frontend)]);
   });
 
-  it('resolved: the fading 5xx of the service and its caller open nothing', () => {
+  it('resolved: the fading 5xx and restart counts of the service and its caller open nothing', () => {
     const { c, updates } = crashLoopUntilFix();
     assert.equal((c.closeIncident as (k: string, r?: boolean) => boolean)(finalIncidents(updates)[0].incidentKey, true), true);
     const after = afterFix(c, FIX + 4 * 60_000);
