@@ -9,6 +9,8 @@ export interface InboxDecision {
   readonly by: string;
   readonly note?: string;
   readonly t: number;
+  /** The step the human approved, as proposed when they looked; the agent refuses if the proposal changed since. */
+  readonly stepId?: string;
 }
 
 /** Files in `<stateDir>/inbox/`: the CLI drops one, the agent applies it and removes it. */

@@ -266,7 +266,7 @@ export class VigilRuntime implements Disposable {
     this.inboxTimer = this.clock.setTimeout(async () => {
       for (const d of await this.inbox.take((file, problem) => this.options.logger.log('warn', `ignored ${file}: ${problem}`))) {
         try {
-          if (d.decision === 'approve') await this.engine.approve(d.incidentId, d.by);
+          if (d.decision === 'approve') await this.engine.approve(d.incidentId, d.by, d.stepId);
           else await this.engine.reject(d.incidentId, d.by, d.note);
         } catch (err) {
           this.options.logger.log('warn', `${d.decision} of ${d.incidentId} by ${d.by} not applied: ${(err as Error).message}`);

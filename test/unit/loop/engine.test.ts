@@ -249,7 +249,7 @@ describe('Engine', () => {
     await settle(r, 30_000);
     const seen = r.engine.list()[0];
     assert.equal(seen.state, 'awaiting-approval');
-    const shown = (seen.timeline.findLast((e) => e.kind === 'proposed') as { stepId: string }).stepId;
+    const shown = ([...seen.timeline].reverse().find((e) => e.kind === 'proposed') as { stepId: string }).stepId;
     assert.equal(shown, 'delete-crashing-pod');
     // while the human reads it, the diagnosis changes and another step is proposed
     await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('bad-release', r.clock.now()) });
