@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describeAction } from '../core/model/action';
+import { latestProposal } from '../core/model/incident';
 import { ApprovalInbox } from '../infra/approvalInbox';
 import { FileStore } from '../infra/store/fileStore';
 import { parseCliArgs } from './args';
@@ -20,8 +21,7 @@ export function command(decision: 'approve' | 'reject') {
     }
     const by = `user:${String(values.by ?? os.userInfo().username)} (cli)`;
     // the step as proposed now: if a new diagnosis changes the proposal before the agent reads this, it refuses
-    const proposed = [...incident.timeline].reverse().find((e) => e.kind === 'proposed');
-    const step = proposed?.kind === 'proposed' ? proposed : undefined;
+    const step = latestProposal(incident);
     await new ApprovalInbox(stateDir).submit({ incidentId: id, decision, by, note: values.note as string | undefined, t: Date.now(), ...(step ? { stepId: step.stepId } : {}) });
     const what = step ? ` step "${step.stepId}" (${describeAction(step.action)}) of` : '';
     console.log(`${decision === 'approve' ? 'Approved' : 'Rejected'}${what} ${id} as ${by}; the running agent picks it up within a second (see its log and \`vigil audit show --state-dir ${stateDir}\`).`);

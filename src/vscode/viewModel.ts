@@ -5,7 +5,7 @@
 import type { ReplayResult } from '../core/learn/replay';
 import { describeAction } from '../core/model/action';
 import { DIAGNOSIS_TITLES, type Evidence } from '../core/model/diagnosis';
-import { describeTimelineEntry, isOpen, type Incident, type TimelineEntry } from '../core/model/incident';
+import { describeTimelineEntry, isOpen, latestProposal, type Incident, type TimelineEntry } from '../core/model/incident';
 import type { SignalName } from '../core/model/signal';
 import { targetKey, targetLabel } from '../core/model/target';
 import type { LoopSnapshot } from '../core/loop/healingLoop';
@@ -101,7 +101,7 @@ function show(v: unknown): string {
 
 /** The step in progress: its proposal (action, gates, dry run) and whether it waits for a human. */
 function proposalOf(i: Incident): ProposalView | undefined {
-  const proposed = [...i.timeline].reverse().find((e): e is Extract<TimelineEntry, { kind: 'proposed' }> => e.kind === 'proposed');
+  const proposed = latestProposal(i);
   if (!proposed) return undefined;
   return {
     stepId: proposed.stepId,

@@ -9,7 +9,7 @@ import type { AutomationMode, SafetySettings } from '../model/automation';
 import { DIAGNOSIS_TITLES, type Diagnosis, type DiagnosisKind } from '../model/diagnosis';
 import type { ClusterFact, LogLine } from '../model/fact';
 import type { GateDecision, GateName } from '../model/gate';
-import { isOpen, type EscalationContext, type HumanLabel, type Incident, type IncidentState, type Outcome, type TimelineEntry } from '../model/incident';
+import { isOpen, latestProposal, type EscalationContext, type HumanLabel, type Incident, type IncidentState, type Outcome, type TimelineEntry } from '../model/incident';
 import type { Playbook, PlaybookStep } from '../model/playbook';
 import type { SampleFrame } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
@@ -247,8 +247,8 @@ export class Engine implements Disposable {
       if (i.state !== 'awaiting-approval') throw new Error(`incident ${id} is ${i.state}, not waiting for approval`);
       const step = this.currentStep(i);
       if (expectedStepId !== undefined && step?.id !== expectedStepId) {
-        const proposed = [...i.timeline].reverse().find((e) => e.kind === 'proposed');
-        const now = proposed?.kind === 'proposed' ? `"${describeAction(proposed.action)}" (step "${proposed.stepId}")` : `step "${step?.id ?? '?'}"`;
+        const proposed = latestProposal(i);
+        const now = proposed ? `"${describeAction(proposed.action)}" (step "${proposed.stepId}")` : `step "${step?.id ?? '?'}"`;
         throw new Error(`the proposal for ${id} changed since you saw step "${expectedStepId}": it now proposes ${now} for ${DIAGNOSIS_TITLES[i.diagnosis?.kind ?? 'unknown']}; nothing was approved, review it and approve again`);
       }
       await this.deps.store.appendAudit({ t: this.deps.clock.now(), actor: by, kind: 'approval', incidentId: id, object: targetKey(i.target), summary: `approved step "${step?.id}" of playbook ${i.playbook}` });

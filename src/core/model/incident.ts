@@ -90,6 +90,11 @@ export function isOpen(i: Pick<Incident, 'state'>): boolean {
   return i.state !== 'recovered' && i.state !== 'escalated' && i.state !== 'closed';
 }
 
+/** The latest proposal on the timeline: the step and action a human is (or was last) asked to approve. */
+export function latestProposal(i: Pick<Incident, 'timeline'>): Extract<TimelineEntry, { kind: 'proposed' }> | undefined {
+  return [...i.timeline].reverse().find((e): e is Extract<TimelineEntry, { kind: 'proposed' }> => e.kind === 'proposed');
+}
+
 /** One timeline entry in words, as the sidebar and `vigil replay --with recorded` tell it. */
 export function describeTimelineEntry(e: TimelineEntry): string {
   switch (e.kind) {
