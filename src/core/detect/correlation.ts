@@ -126,7 +126,10 @@ const MAX_ALTERNATIVES = 4;
 const MIN_ALTERNATIVE = 0.1;
 // Rounds in which members named by a cause join its incident; bounds ping-pong between two causes.
 const MAX_JOIN_ROUNDS = 3;
-/** Signals computed over a rate window, so they trail a fix: what a resolved incident leaves behind. */
+/**
+ * The rate-window signals (see WINDOWED in the healing loop) that a fix brings back down, so they trail it: what a
+ * resolved incident leaves behind. Request rate and CPU follow the traffic, which a fix does not change.
+ */
 const LAGGING_SIGNALS: ReadonlySet<SignalName> = new Set(['error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'restarts']);
 /** A lagging signal is rising again (a new problem, not the old one leaving the window) past its low since the fix by both. */
 const AFTERGLOW_RISE = 1.5;

@@ -147,10 +147,13 @@ export class HealingLoop implements VerificationEvidence, Disposable {
       this.deps.engine.record(frame);
       if (frame.target.kind === 'pod') continue; // pods roll up into their service; per-pod noise would drown the signal
       const st = this.stateOf(frame.target);
-      const rearm = this.rearmAt.get(targetKey(frame.target));
-      if (rearm !== undefined && frame.t > rearm) {
-        st.detector.forgiveLastDetection();
-        this.rearmAt.delete(targetKey(frame.target));
+      if (this.rearmAt.size > 0) {
+        const key = targetKey(frame.target);
+        const rearm = this.rearmAt.get(key);
+        if (rearm !== undefined && frame.t > rearm) {
+          st.detector.forgiveLastDetection();
+          this.rearmAt.delete(key);
+        }
       }
       st.latest = frame;
       st.frames++;
