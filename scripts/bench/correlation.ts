@@ -4,7 +4,7 @@
  * for every service, with faults on 5% of them (anomalies and facts), then a worst case where every
  * service is anomalous on every step. Prints events per second and microseconds per event (CPU time).
  */
-import { Correlator } from '../../src/core/detect/correlation';
+import { Correlator } from '../../src/core/diagnose/correlation';
 import type { Anomaly } from '../../src/core/model/anomaly';
 import type { ClusterFact } from '../../src/core/model/fact';
 import type { SampleFrame } from '../../src/core/model/signal';

@@ -4,7 +4,7 @@
  * The sandbox SIMULATION runs in virtual time (scripts/bench/virtualCluster.ts): every 5 s its metrics go
  * through the real Prometheus text parser and ScrapeSignalComputer; its object changes and Events become
  * facts through the same pure functions the agent's informers use (src/infra/kubernetes/facts.ts). What
- * is measured is the agent's own HealingLoop (detectors, rules, correlator) feeding a real Engine in mode
+ * is measured is the agent's own DetectionPipeline (detectors, rules, correlator) feeding a real Remediator in mode
  * 'off' (it records incidents, acts on nothing), on an in-memory store and a virtual clock.
  *
  * 1. Faults: each sandbox fault kind, 3 seeds (each seed on a different target where the fault allows),
@@ -23,10 +23,10 @@
  */
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../src/core/decide/builtinPlaybooks';
 import { parsePlaybooks } from '../../src/core/decide/playbookLoader';
-import { Correlator } from '../../src/core/detect/correlation';
-import type { CorrelationUpdate } from '../../src/core/detect/incidentGrouping';
-import { Engine } from '../../src/core/loop/engine';
-import { HealingLoop, evidenceThrough } from '../../src/core/loop/healingLoop';
+import { Correlator } from '../../src/core/diagnose/correlation';
+import type { CorrelationUpdate } from '../../src/core/diagnose/incidentGrouping';
+import { Remediator } from '../../src/core/loop/remediator';
+import { DetectionPipeline, evidenceThrough } from '../../src/core/loop/detectionPipeline';
 import { VirtualClock } from '../../src/core/loop/virtualClock';
 import type { Anomaly } from '../../src/core/model/anomaly';
 import { DEFAULT_SAFETY } from '../../src/core/model/automation';
@@ -71,7 +71,7 @@ const FAULTS: ReadonlyArray<{ kind: FaultKind; targets: ReadonlyArray<string>; e
   { kind: 'latency-spike', targets: ['shop/cart', 'shop/checkout', 'payments/payments-api'] },
 ];
 
-// ---- the agent under test: HealingLoop + Engine (mode off) on in-memory ports --------------------
+// ---- the agent under test: DetectionPipeline + Remediator (mode off) on in-memory ports --------------------
 
 class RecordingCorrelator extends Correlator {
   readonly updates: Array<CorrelationUpdate & { readonly at: number }> = [];
@@ -103,8 +103,8 @@ const PLAYBOOKS = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURC
 class Agent {
   readonly clock: VirtualClock;
   readonly correlator = new RecordingCorrelator();
-  readonly engine: Engine;
-  readonly loop: HealingLoop;
+  readonly engine: Remediator;
+  readonly loop: DetectionPipeline;
   readonly debugTargets = new Set<string>();
   private onFrames: (frames: ReadonlyArray<SampleFrame>) => void = () => undefined;
   private onFact: (fact: ClusterFact) => void = () => undefined;
@@ -132,8 +132,8 @@ class Agent {
       onStatus: () => noop,
       recentLogs: async () => [],
     };
-    const ref: { loop?: HealingLoop } = {};
-    this.engine = new Engine({
+    const ref: { loop?: DetectionPipeline } = {};
+    this.engine = new Remediator({
       clock: this.clock,
       logger: silent,
       store,
@@ -147,7 +147,7 @@ class Agent {
       identity: 'bench',
     });
     // detector state is kept in memory only; saving it every minute would time the store, not detection
-    this.loop = new HealingLoop({ clock: this.clock, logger: silent, store, metrics, events, cluster, engine: this.engine, correlator: this.correlator, persistEvery: Number.MAX_SAFE_INTEGER });
+    this.loop = new DetectionPipeline({ clock: this.clock, logger: silent, store, metrics, events, cluster, engine: this.engine, correlator: this.correlator, persistEvery: Number.MAX_SAFE_INTEGER });
     ref.loop = this.loop;
   }
 
@@ -353,7 +353,7 @@ async function main(): Promise<void> {
 
 function printFaults(runs: ReadonlyArray<FaultRun>, faults: typeof FAULTS, faultWall: number): void {
 
-  console.log(`Sandbox faults: the agent's HealingLoop (detectors, rules, correlator) + Engine in mode off, on the sandbox simulation in virtual time`);
+  console.log(`Sandbox faults: the agent's DetectionPipeline (detectors, rules, correlator) + Remediator in mode off, on the sandbox simulation in virtual time`);
   console.log(`(seeds ${SEEDS.join(', ')}; sandbox day ${DAY_SECONDS} s; ${WARMUP_MS / 60_000} min warm-up; ${SCRAPE_MS / 1000} s scrapes; one fault per run).`);
   console.log(`Detect = first incident naming the faulted target (as cause or member; for dependency-outage the failing dependency itself, not only its callers)`);
   console.log(`minus the FaultBook's symptomsAt, in scrape intervals, rounded up (≤ 0: before the symptom threshold, e.g. a leak seen before 80% of its limit).\n`);

@@ -18,9 +18,9 @@
  */
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../src/core/decide/builtinPlaybooks';
 import { parsePlaybooks } from '../../src/core/decide/playbookLoader';
-import { Correlator } from '../../src/core/detect/correlation';
+import { Correlator } from '../../src/core/diagnose/correlation';
 import { DEFAULT_RULES } from '../../src/core/detect/defaultRules';
-import type { CorrelationUpdate } from '../../src/core/detect/incidentGrouping';
+import type { CorrelationUpdate } from '../../src/core/diagnose/incidentGrouping';
 import { RuleEngine } from '../../src/core/detect/rules';
 import { StreamingDetector } from '../../src/core/detect/streamingDetector';
 import { rankPlaybook } from '../../src/core/learn/remediationRanking';
@@ -36,7 +36,7 @@ import {
   type LearningState,
   type ThresholdChange,
 } from '../../src/core/learn/thresholdTuning';
-import { scoreFrame } from '../../src/core/loop/healingLoop';
+import { scoreFrame } from '../../src/core/loop/detectionPipeline';
 import type { ActionSpec } from '../../src/core/model/action';
 import type { Anomaly } from '../../src/core/model/anomaly';
 import type { Incident, TimelineEntry } from '../../src/core/model/incident';

@@ -16,10 +16,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Correlator } from '../../src/core/detect/correlation';
-import type { CorrelationUpdate } from '../../src/core/detect/incidentGrouping';
-import type { Engine } from '../../src/core/loop/engine';
-import { HealingLoop } from '../../src/core/loop/healingLoop';
+import { Correlator } from '../../src/core/diagnose/correlation';
+import type { CorrelationUpdate } from '../../src/core/diagnose/incidentGrouping';
+import type { Remediator } from '../../src/core/loop/remediator';
+import { DetectionPipeline } from '../../src/core/loop/detectionPipeline';
 import { VirtualClock } from '../../src/core/loop/virtualClock';
 import type { Anomaly } from '../../src/core/model/anomaly';
 import type { SampleFrame } from '../../src/core/model/signal';
@@ -66,8 +66,8 @@ function loopOf(clock: VirtualClock, inventory: () => WorkloadInventory, model?:
   const metrics: MetricsPort = { discoverTargets: async () => [], range: async () => [], subscribe: () => noop, onStatus: () => noop };
   const events: EventsPort = { inventory, subscribe: () => noop, onStatus: () => noop, recentLogs: async () => [] };
   // the engine only listens: what is measured is what the loop raises and the correlator groups
-  const engine = { record: () => undefined, recordFact: () => undefined, onChange: () => noop, actedOn: () => false, onDiagnosis: async () => undefined } as unknown as Engine;
-  const loop = new HealingLoop({ clock, logger: silent, store: new MemoryStore(), metrics, events, cluster: {} as never, engine, correlator, model });
+  const engine = { record: () => undefined, recordFact: () => undefined, onChange: () => noop, actedOn: () => false, onDiagnosis: async () => undefined } as unknown as Remediator;
+  const loop = new DetectionPipeline({ clock, logger: silent, store: new MemoryStore(), metrics, events, cluster: {} as never, engine, correlator, model });
   return { loop, correlator };
 }
 

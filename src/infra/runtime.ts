@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import { Correlator } from '../core/detect/correlation';
-import { Engine, type EngineSettings, type TargetContext } from '../core/loop/engine';
-import { HealingLoop, evidenceThrough } from '../core/loop/healingLoop';
+import { Correlator } from '../core/diagnose/correlation';
+import { Remediator, type RemediationSettings, type TargetContext } from '../core/loop/remediator';
+import { DetectionPipeline, evidenceThrough } from '../core/loop/detectionPipeline';
 import { LeaseKeeper } from '../core/loop/leaseKeeper';
 import type { AutomationMode, SafetySettings } from '../core/model/automation';
 import { DEFAULT_SAFETY } from '../core/model/automation';
@@ -80,8 +80,8 @@ class LogNotifier implements NotifierPort {
 export class VigilRuntime implements Disposable {
   readonly clock: ClockPort;
   readonly store: FileStore;
-  readonly engine: Engine;
-  readonly loop: HealingLoop;
+  readonly engine: Remediator;
+  readonly loop: DetectionPipeline;
   readonly events: KubernetesSource;
   readonly metrics: MetricsPort & Disposable;
   readonly cluster: KubernetesCluster;
@@ -97,7 +97,7 @@ export class VigilRuntime implements Disposable {
   private retrainTimer: Disposable | undefined;
   private outcomeListener: Disposable | undefined;
   private learning: Promise<unknown> = Promise.resolve();
-  private settings: EngineSettings;
+  private settings: RemediationSettings;
   private inboxTimer: Disposable | undefined;
   private disposed = false;
 
@@ -129,8 +129,8 @@ export class VigilRuntime implements Disposable {
     const webhooks = new WebhookNotifier({ slackWebhookUrl: env.VIGIL_SLACK_WEBHOOK_URL, pagerDutyRoutingKey: env.VIGIL_PAGERDUTY_ROUTING_KEY, pagerDutyUrl: env.VIGIL_PAGERDUTY_URL }, logger.child('notify'));
     const notifier = new CompositeNotifier([new LogNotifier(logger.child('engine')), ...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])]);
     // the engine and the loop need each other: the loop feeds the engine, the engine verifies through the loop
-    const ref: { loop?: HealingLoop } = {};
-    this.engine = new Engine({
+    const ref: { loop?: DetectionPipeline } = {};
+    this.engine = new Remediator({
       clock: this.clock,
       logger: logger.child('engine'),
       store: this.store,
@@ -149,7 +149,7 @@ export class VigilRuntime implements Disposable {
     this.learner = new ThresholdLearner(this.store, this.clock, logger.child('learn'));
     const modelOn = (options.model ?? true) && (options.env ?? process.env).VIGIL_MODEL !== 'off';
     this.model = modelOn ? new LazyTfjsModel({ stateDir: options.stateDir, baseModelDir: options.baseModelDir, logger }) : undefined;
-    ref.loop = new HealingLoop({
+    ref.loop = new DetectionPipeline({
       clock: this.clock,
       logger: logger.child('loop'),
       store: this.store,

@@ -8,7 +8,7 @@ import { DIAGNOSIS_TITLES, type Evidence } from '../core/model/diagnosis';
 import { describeTimelineEntry, isOpen, latestProposal, type Incident, type TimelineEntry } from '../core/model/incident';
 import type { SignalName } from '../core/model/signal';
 import { targetKey, targetLabel } from '../core/model/target';
-import type { LoopSnapshot } from '../core/loop/healingLoop';
+import type { LoopSnapshot } from '../core/loop/detectionPipeline';
 import type { ConnectionView, CopilotModel, IncidentView, ProposalView, ReplayView, SeriesView, ServiceView, TimelineView } from '../webview/protocol';
 
 /** The signals a sparkline shows per service, in order. */

@@ -1,5 +1,5 @@
-import { Correlator } from '../detect/correlation';
-import type { CorrelationUpdate } from '../detect/incidentGrouping';
+import { Correlator } from '../diagnose/correlation';
+import type { CorrelationUpdate } from '../diagnose/incidentGrouping';
 import { DEFAULT_RULES } from '../detect/defaultRules';
 import { RuleEngine, type Rule } from '../detect/rules';
 import { StreamingDetector, stepFrame, toAnomaly } from '../detect/streamingDetector';
@@ -13,7 +13,7 @@ import type { Playbook } from '../model/playbook';
 import type { BadDirection, SampleFrame } from '../model/signal';
 import { targetKey, targetLabel } from '../model/target';
 import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
-import { badDirectionOnly } from '../loop/healingLoop';
+import { badDirectionOnly } from '../loop/detectionPipeline';
 
 /** One line of a replayed timeline. */
 export interface ReplayEvent {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../../src/core/decide/builtinPlaybooks';
 import { parsePlaybooks } from '../../../src/core/decide/playbookLoader';
 import { stepRanker } from '../../../src/core/learn/remediationRanking';
-import { Engine } from '../../../src/core/loop/engine';
+import { Remediator } from '../../../src/core/loop/remediator';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
 import type { Incident } from '../../../src/core/model/incident';
@@ -18,7 +18,7 @@ function engine(rankSteps?: (p: Playbook, i: Incident) => Playbook) {
   const clock = new VirtualClock(Date.UTC(2026, 10, 23, 12));
   const cluster = new FakeCluster();
   const store = new MemoryStore();
-  const e = new Engine({
+  const e = new Remediator({
     clock,
     logger: new MemoryLogger(),
     store,
@@ -44,7 +44,7 @@ async function crashLoop(r: ReturnType<typeof engine>): Promise<Incident> {
   return r.e.list()[0];
 }
 
-describe('Engine with remediation ranking', () => {
+describe('Remediator with remediation ranking', () => {
   it('without the hook the author’s first step runs', async () => {
     const r = engine();
     const i = await crashLoop(r);

@@ -7,7 +7,7 @@ import { RuleEngine } from '../../../src/core/detect/rules';
 import { StreamingDetector, stepFrame, toAnomaly } from '../../../src/core/detect/streamingDetector';
 import { ThresholdLearner } from '../../../src/core/learn/learningStore';
 import { thresholdKey } from '../../../src/core/learn/thresholdTuning';
-import { badDirectionOnly } from '../../../src/core/loop/healingLoop';
+import { badDirectionOnly } from '../../../src/core/loop/detectionPipeline';
 import type { Anomaly } from '../../../src/core/model/anomaly';
 import type { Incident } from '../../../src/core/model/incident';
 import { SIGNAL_DEFINITIONS } from '../../../src/core/observe/signalCatalogue';

@@ -1,5 +1,5 @@
-import type { Engine } from '../../../src/core/loop/engine';
-import { HealingLoop, type HealingLoopDeps } from '../../../src/core/loop/healingLoop';
+import type { Remediator } from '../../../src/core/loop/remediator';
+import { DetectionPipeline, type DetectionPipelineDeps } from '../../../src/core/loop/detectionPipeline';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import type { SampleFrame, SignalName } from '../../../src/core/model/signal';
 import type { EventsPort, MetricsPort, StorePort } from '../../../src/core/ports';
@@ -12,17 +12,17 @@ export const T0 = Date.UTC(2026, 10, 23, 12);
 export const STEP_MS = 5_000;
 
 /**
- * A HealingLoop fed frames by hand (no sources), with an engine that only listens: these tests are about
+ * A DetectionPipeline fed frames by hand (no sources), with an engine that only listens: these tests are about
  * what the loop raises, not what the engine does with it.
  */
-export function loopRig(over: Partial<HealingLoopDeps> & { store?: StorePort } = {}) {
+export function loopRig(over: Partial<DetectionPipelineDeps> & { store?: StorePort } = {}) {
   const clock = new VirtualClock(T0);
   const logger = new MemoryLogger();
   const none = { dispose: () => undefined };
   const metrics: MetricsPort = { discoverTargets: async () => [], range: async () => [], subscribe: () => none, onStatus: () => none };
   const events: EventsPort = { inventory: () => ({ services: [], nodes: [] }), subscribe: () => none, onStatus: () => none, recentLogs: async () => [] };
-  const engine = { record: () => undefined, recordFact: () => undefined, onChange: () => none, actedOn: () => false, onDiagnosis: async () => undefined } as unknown as Engine;
-  const loop = new HealingLoop({ clock, logger, store: over.store ?? new MemoryStore(), metrics, events, cluster: new FakeCluster(), engine, ...over });
+  const engine = { record: () => undefined, recordFact: () => undefined, onChange: () => none, actedOn: () => false, onDiagnosis: async () => undefined } as unknown as Remediator;
+  const loop = new DetectionPipeline({ clock, logger, store: over.store ?? new MemoryStore(), metrics, events, cluster: new FakeCluster(), engine, ...over });
   let t = T0;
   return {
     clock,

@@ -14,7 +14,7 @@ const svc = (name: string, replicas: number, available: number, pods: Array<[str
   pods: pods.map(([pod, node]) => ({ name: pod, node, ready: true, restarts: 0, phase: 'Running' })),
 });
 
-describe('HealingLoop: where a failed node\'s workloads went', () => {
+describe('DetectionPipeline: where a failed node\'s workloads went', () => {
   it('is complete only once the services that ran on the node are available elsewhere and nothing is left on it', () => {
     let inv: WorkloadInventory = { nodes: [{ name: 'node-1', ready: true, unschedulable: false, pods: 2 }, { name: 'node-2', ready: true, unschedulable: false, pods: 2 }], services: [svc('checkout', 2, 2, [['checkout-a', 'node-1'], ['checkout-b', 'node-2']]), svc('cart', 1, 1, [['cart-a', 'node-1']])] };
     const none = { dispose: () => undefined };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { Correlator } from '../../../src/core/detect/correlation';
-import type { Engine } from '../../../src/core/loop/engine';
+import { Correlator } from '../../../src/core/diagnose/correlation';
+import type { Remediator } from '../../../src/core/loop/remediator';
 import type { Incident } from '../../../src/core/model/incident';
 import { SERVICE, loopRig, normalValues } from './loopRig';
 
@@ -13,7 +13,7 @@ async function rig() {
     onChange: (l: (i: Incident) => void) => ((listener = l), { dispose: () => undefined }),
     actedOn: () => false,
     onDiagnosis: async () => undefined,
-  } as unknown as Engine;
+  } as unknown as Remediator;
   class OneIncident extends Correlator {
     override incidentMembers(key: string): string[] {
       return key === 'k' ? ['service:shop/cart'] : [];

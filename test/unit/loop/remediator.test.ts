@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../../src/core/decide/builtinPlaybooks';
 import { parsePlaybooks } from '../../../src/core/decide/playbookLoader';
-import { Engine, type EngineDeps, type EngineSettings } from '../../../src/core/loop/engine';
+import { Remediator, type RemediatorDeps, type RemediationSettings } from '../../../src/core/loop/remediator';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
 import type { Diagnosis, DiagnosisKind } from '../../../src/core/model/diagnosis';
@@ -26,13 +26,13 @@ interface Rig {
   cluster: FakeCluster;
   store: MemoryStore;
   notifier: { escalations: EscalationContext[]; approvals: string[]; resolvedIds: string[] } & NotifierPort;
-  engine: Engine;
+  engine: Remediator;
   healthyAt: number;
-  settings: EngineSettings;
+  settings: RemediationSettings;
   lease: LeaseState;
 }
 
-function rig(over: { mode?: EngineSettings['mode']; healthyAt?: number; store?: MemoryStore; cluster?: FakeCluster; lease?: LeaseState; evidence?: (clock: VirtualClock) => VerificationEvidence; node?: string } = {}): Rig {
+function rig(over: { mode?: RemediationSettings['mode']; healthyAt?: number; store?: MemoryStore; cluster?: FakeCluster; lease?: LeaseState; evidence?: (clock: VirtualClock) => VerificationEvidence; node?: string } = {}): Rig {
   const dir = '';
   const clock = new VirtualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const cluster = over.cluster ?? new FakeCluster();
@@ -60,7 +60,7 @@ function rig(over: { mode?: EngineSettings['mode']; healthyAt?: number; store?: 
     // while unhealthy the pods keep restarting, one more every 10 s
     restarts: () => (clock.now() >= r.healthyAt ? 0 : Math.floor(clock.now() / 10_000)),
   };
-  const deps: EngineDeps = {
+  const deps: RemediatorDeps = {
     clock,
     logger: new MemoryLogger(),
     store,
@@ -73,7 +73,7 @@ function rig(over: { mode?: EngineSettings['mode']; healthyAt?: number; store?: 
     lease: () => r.lease,
     identity: 'agent-a',
   };
-  r.engine = new Engine(deps);
+  r.engine = new Remediator(deps);
   return r;
 }
 
@@ -87,7 +87,7 @@ async function settle(r: Rig, ms = 10 * 60_000) {
   await r.engine.idle();
 }
 
-describe('Engine', () => {
+describe('Remediator', () => {
   const rigs: Rig[] = [];
   afterEach(() => {
     for (const r of rigs.splice(0)) {

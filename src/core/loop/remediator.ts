@@ -25,14 +25,14 @@ export interface TargetContext extends TemplateContext {
   readonly nodes?: { readonly total: number; readonly unschedulable: number };
 }
 
-export interface EngineSettings {
+export interface RemediationSettings {
   readonly mode: AutomationMode;
   readonly safety: SafetySettings;
   /** Per-namespace mode overrides. */
   readonly namespaceModes?: Readonly<Record<string, AutomationMode>>;
 }
 
-export interface EngineDeps {
+export interface RemediatorDeps {
   readonly clock: ClockPort;
   readonly logger: LoggerPort;
   readonly store: StorePort;
@@ -40,7 +40,7 @@ export interface EngineDeps {
   readonly notifier: NotifierPort;
   readonly evidence: VerificationEvidence;
   readonly playbooks: () => ReadonlyArray<Playbook>;
-  readonly settings: () => EngineSettings;
+  readonly settings: () => RemediationSettings;
   readonly targetContext: (incident: Incident) => TargetContext;
   /** Current state of the cluster Lease, kept fresh by a lease keeper. */
   readonly lease: () => LeaseState | undefined;
@@ -90,7 +90,7 @@ const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', '
  * The incident state machine and the decide → act → verify loop. Every incident is persisted at
  * each transition (before a write, too), so a restarted agent resumes without repeating an action.
  */
-export class Engine implements Disposable {
+export class Remediator implements Disposable {
   private readonly queue = new KeyedSerialQueue();
   private readonly incidents = new Map<string, Incident>();
   private readonly recent = new Map<string, { frames: SampleFrame[]; facts: ClusterFact[] }>();
@@ -104,7 +104,7 @@ export class Engine implements Disposable {
   private readonly writing = new Map<string, number>();
   private disposed = false;
 
-  constructor(private readonly deps: EngineDeps) {
+  constructor(private readonly deps: RemediatorDeps) {
     this.executor = new ActionExecutor(deps.cluster, deps.store, deps.clock, deps.logger.child('act'));
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DEPENDS_ON_ANNOTATION, DependencyGraph, parseDependsOn } from '../../../src/core/detect/dependencyGraph';
+import { DEPENDS_ON_ANNOTATION, DependencyGraph, parseDependsOn } from '../../../src/core/diagnose/dependencyGraph';
 import { shopInventory, svc } from '../../fixtures/correlation/scenario';
 
 describe('DependencyGraph', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { Correlator } from '../../../src/core/detect/correlation';
-import type { CorrelationUpdate } from '../../../src/core/detect/incidentGrouping';
+import { Correlator } from '../../../src/core/diagnose/correlation';
+import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
 import { targetKey } from '../../../src/core/model/target';
 import { STEP, Scenario, T, finalIncidents, healthy, podsOf, pod, ramp, shopInventory, svc } from '../../fixtures/correlation/scenario';
 

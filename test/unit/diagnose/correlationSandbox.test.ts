@@ -5,8 +5,8 @@
  * detectors. Each fault must come out as its own diagnosis, on the right target, as one incident.
  */
 import assert from 'node:assert/strict';
-import { Correlator } from '../../../src/core/detect/correlation';
-import type { CorrelationUpdate } from '../../../src/core/detect/incidentGrouping';
+import { Correlator } from '../../../src/core/diagnose/correlation';
+import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
 import type { Anomaly, Contribution } from '../../../src/core/model/anomaly';
 import type { DiagnosisKind } from '../../../src/core/model/diagnosis';
 import type { ClusterFact } from '../../../src/core/model/fact';

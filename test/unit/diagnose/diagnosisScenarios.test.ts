@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { Correlator } from '../../../src/core/detect/correlation';
-import type { CorrelationUpdate } from '../../../src/core/detect/incidentGrouping';
+import { Correlator } from '../../../src/core/diagnose/correlation';
+import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
 import { MiB, STEP, Scenario, T, evidenceNames, finalIncidents, healthy, node, pod, podsOf, ramp, shopInventory, svc, wobble } from '../../fixtures/correlation/scenario';
 
 const BEFORE = T - 10 * 60_000;

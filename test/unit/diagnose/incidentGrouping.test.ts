@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { IncidentBook, memberRefs } from '../../../src/core/detect/incidentGrouping';
+import { IncidentBook, memberRefs } from '../../../src/core/diagnose/incidentGrouping';
 
 const T = Date.UTC(2026, 10, 23, 19, 0, 0);
 

@@ -5,7 +5,7 @@ import type { SampleFrame, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
 import { parseTargetKey, targetLabel } from '../model/target';
 import { signalDefinition } from '../observe/signalCatalogue';
-import type { CorrelationConfig } from './correlation';
+import type { CorrelationConfig } from './correlationConfig';
 import type { DependencyGraph } from './dependencyGraph';
 
 /** The symptoms of one target since they started (anomalies closer than `episodeGapMs` form one episode). */

@@ -1,7 +1,7 @@
-import { Correlator } from '../detect/correlation';
+import { Correlator } from '../diagnose/correlation';
 import { DEFAULT_RULES } from '../detect/defaultRules';
 import type { DetectorState } from '../detect/detectorState';
-import type { CorrelationUpdate } from '../detect/incidentGrouping';
+import type { CorrelationUpdate } from '../diagnose/incidentGrouping';
 import { RuleEngine, type Rule, type RuleState } from '../detect/rules';
 import { StreamingDetector, stepFrame, toAnomaly, type DetectionStep } from '../detect/streamingDetector';
 import type { Anomaly } from '../model/anomaly';
@@ -13,17 +13,17 @@ import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
 import { holdBackByLearnedThresholds, type LearningState } from '../learn/thresholdTuning';
 import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, ModelScore, SourceStatus, StorePort, WorkloadInventory } from '../ports';
 import type { VerificationEvidence } from '../verify/verifier';
-import type { Engine } from './engine';
+import type { Remediator } from './remediator';
 import { ModelEvidence, explainModelAnomaly, type ModelEvidenceOptions } from './modelEvidence';
 
-export interface HealingLoopDeps {
+export interface DetectionPipelineDeps {
   readonly clock: ClockPort;
   readonly logger: LoggerPort;
   readonly store: StorePort;
   readonly metrics: MetricsPort;
   readonly events: EventsPort;
   readonly cluster: ClusterPort;
-  readonly engine: Engine;
+  readonly engine: Remediator;
   readonly rules?: ReadonlyArray<Rule>;
   readonly correlator?: Correlator;
   /** Save detector state every this many frames per target (and on dispose). */
@@ -77,7 +77,7 @@ const DEFAULT_RATE_WINDOW_MS = 5 * 60_000;
  * fusion), anomalies and cluster facts to the correlator, and diagnoses to the engine. It also answers
  * the verifier: latest values, expected bands, restarts and rollout status.
  */
-export class HealingLoop implements VerificationEvidence, Disposable {
+export class DetectionPipeline implements VerificationEvidence, Disposable {
   private readonly targets = new Map<string, TargetState>();
   private readonly correlator: Correlator;
   private readonly subscriptions: Disposable[] = [];
@@ -95,7 +95,7 @@ export class HealingLoop implements VerificationEvidence, Disposable {
   private persisting: Promise<void> = Promise.resolve();
   readonly modelEvidence: ModelEvidence | undefined;
 
-  constructor(private readonly deps: HealingLoopDeps) {
+  constructor(private readonly deps: DetectionPipelineDeps) {
     this.correlator = deps.correlator ?? new Correlator();
     this.modelEvidence = deps.model && new ModelEvidence(deps.model, deps.logger.child('model'), deps.store, deps.modelOptions, () => deps.clock.now());
   }
@@ -352,7 +352,7 @@ export function badDirectionOnly(a: Anomaly): Anomaly {
  * The engine and the loop need each other (the loop feeds the engine, the engine verifies through the loop):
  * evidence that reads through `ref.loop` once the loop exists.
  */
-export function evidenceThrough(ref: { loop?: HealingLoop }): VerificationEvidence {
+export function evidenceThrough(ref: { loop?: DetectionPipeline }): VerificationEvidence {
   return {
     latest: (t, s) => ref.loop?.latest(t, s),
     band: (t, s) => ref.loop?.band(t, s),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { Correlator, DEFAULT_CORRELATION_CONFIG, resolveCorrelationConfig } from '../../../src/core/detect/correlation';
-import type { CorrelationUpdate } from '../../../src/core/detect/incidentGrouping';
+import { Correlator } from '../../../src/core/diagnose/correlation';
+import { DEFAULT_CORRELATION_CONFIG, resolveCorrelationConfig } from '../../../src/core/diagnose/correlationConfig';
+import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
 import type { Anomaly } from '../../../src/core/model/anomaly';
 import type { SignalName } from '../../../src/core/model/signal';
 import type { TargetRef } from '../../../src/core/model/target';

@@ -4,8 +4,8 @@
  * keep those rules from firing on healthy services.
  */
 import assert from 'node:assert/strict';
-import { Correlator } from '../../../src/core/detect/correlation';
-import type { CorrelationUpdate } from '../../../src/core/detect/incidentGrouping';
+import { Correlator } from '../../../src/core/diagnose/correlation';
+import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
 import type { Anomaly } from '../../../src/core/model/anomaly';
 import type { SignalName } from '../../../src/core/model/signal';
 import type { TargetRef } from '../../../src/core/model/target';
