@@ -1,0 +1,106 @@
+/**
+ * VigilSettings: everything a user can set, for the extension and the agent alike. The VS Code
+ * configuration (`vigil.*`) and the agent's settings file (the same keys without `vigil.`, nested)
+ * both produce this one type; every field is read somewhere, and validated in one place.
+ * Secrets (tokens, webhook URLs) are never settings: they come from the environment or SecretStorage.
+ */
+import type { AutomationMode, SafetySettings } from './model/automation';
+import { DEFAULT_SAFETY } from './model/automation';
+
+/** One step of a synthetic check: an HTTP request and what its answer must be. */
+export interface ProbeStepSettings {
+  readonly name: string;
+  /** A full URL, or empty when `service` is set. */
+  readonly url: string;
+  /** `namespace/name:port`: reached through the API server's service proxy. Empty when `url` is set. */
+  readonly service: string;
+  /** Path on the service (with `service`), e.g. `/api/cart`. */
+  readonly path: string;
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  /** Request body (POST/PUT), sent as given. */
+  readonly body: string;
+  readonly expectStatus: ReadonlyArray<number>;
+  /** A regular expression the answer's body must match; empty means any body. */
+  readonly expectBody: string;
+  /** Slower than this counts as a failure. */
+  readonly latencyBudgetMs: number;
+}
+
+/** A synthetic probe: one HTTP check, or a user journey of several steps run in order. */
+export interface ProbeSettings {
+  readonly name: string;
+  /** `namespace/workload` whose health this probe reports (probe_success, probe_latency). */
+  readonly target: string;
+  readonly steps: ReadonlyArray<ProbeStepSettings>;
+  readonly intervalSeconds: number;
+  readonly timeoutMs: number;
+}
+
+export type LogLevelSetting = 'debug' | 'info' | 'warn' | 'error';
+
+export interface VigilSettings {
+  readonly kubernetes: {
+    /** Kubeconfig context; empty means the current context. */
+    readonly context: string;
+    /** Kubeconfig path; empty means KUBECONFIG, then ~/.kube/config (in a pod: the service account). */
+    readonly kubeconfig: string;
+    /** Namespaces watched; empty means every namespace the credentials can list. */
+    readonly namespaces: ReadonlyArray<string>;
+  };
+  readonly prometheus: {
+    /** Base URL of the Prometheus HTTP API; empty means scrape annotated pods through the API server. */
+    readonly url: string;
+    readonly scrapeIntervalSeconds: number;
+    /** Window of rates and quantiles in seconds; 0 means max(4 × interval, 60 s). */
+    readonly rateWindowSeconds: number;
+    /** YAML file of signal queries (see config/signals.default.yaml); empty means the defaults. */
+    readonly signalsFile: string;
+    /** Per-signal PromQL overrides keyed by `signal` or `signal/kind`, applied after the file. */
+    readonly signalQueries: Readonly<Record<string, string>>;
+  };
+  readonly automation: {
+    readonly mode: AutomationMode;
+    /** Per-namespace overrides of the mode, e.g. `{ staging: auto, prod: suggest }`. */
+    readonly namespaceModes: Readonly<Record<string, AutomationMode>>;
+  };
+  readonly safety: SafetySettings;
+  readonly logs: {
+    /** `namespace/workload` whose pod logs are tailed for error patterns; `*` means every watched workload. */
+    readonly services: ReadonlyArray<string>;
+    /** Named error patterns (regular expressions, case-insensitive); empty means the defaults. */
+    readonly patterns: ReadonlyArray<{ readonly name: string; readonly pattern: string }>;
+  };
+  readonly probes: ReadonlyArray<ProbeSettings>;
+  readonly model: {
+    /** The multi-signal TensorFlow.js model in the live loop. */
+    readonly enabled: boolean;
+    /** Retrain every service's model on its normal windows this often; 0 means only on command. */
+    readonly retrainEveryHours: number;
+  };
+  readonly agent: {
+    /** Incidents, the audit log and learned state; the agent is its only writer. */
+    readonly stateDir: string;
+    /** Folder of playbook YAML files added to the built-in ones; empty means `.vigil/playbooks` if present. */
+    readonly playbooksDir: string;
+    /** Namespace of the Lease that makes sure only one instance acts. */
+    readonly leaseNamespace: string;
+    readonly logLevel: LogLevelSetting;
+  };
+}
+
+export const DEFAULT_SETTINGS: VigilSettings = {
+  kubernetes: { context: '', kubeconfig: '', namespaces: [] },
+  prometheus: { url: '', scrapeIntervalSeconds: 15, rateWindowSeconds: 0, signalsFile: '', signalQueries: {} },
+  automation: { mode: 'suggest', namespaceModes: {} },
+  safety: DEFAULT_SAFETY,
+  logs: { services: [], patterns: [] },
+  probes: [],
+  model: { enabled: true, retrainEveryHours: 6 },
+  agent: { stateDir: '', playbooksDir: '', leaseNamespace: 'default', logLevel: 'info' },
+};
+
+/** The rate window in ms the settings ask for: the explicit one, else max(4 × interval, 60 s). */
+export function rateWindowMs(settings: VigilSettings): number {
+  const interval = settings.prometheus.scrapeIntervalSeconds * 1000;
+  return settings.prometheus.rateWindowSeconds > 0 ? settings.prometheus.rateWindowSeconds * 1000 : Math.max(4 * interval, 60_000);
+}
