@@ -40,11 +40,11 @@ export function activate(context: vscode.ExtensionContext): void {
     model: () =>
       buildCopilotModel({
         connection: session.connection,
-        mode: session.runtime?.mode ?? automationMode(),
-        paused: session.runtime?.engine.paused ?? false,
+        mode: session.runtime?.settings.automation.mode ?? automationMode(),
+        paused: session.runtime?.core.remediator.paused ?? false,
         incidents: session.incidents(),
         history: session.history,
-        sources: session.runtime?.loop.snapshot().sources ?? [],
+        sources: session.runtime?.core.pipeline.snapshot().sources ?? [],
       }),
     approve: (id, stepId) => session.approve(id, humanIdentity(), stepId),
     reject: (id) => session.reject(id, humanIdentity()),

@@ -25,15 +25,16 @@ import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../src/core
 import { parsePlaybooks } from '../../src/core/decide/playbookLoader';
 import { Correlator } from '../../src/core/diagnose/correlation';
 import type { CorrelationUpdate } from '../../src/core/diagnose/incidentGrouping';
-import { Remediator } from '../../src/core/loop/remediator';
-import { DetectionPipeline, evidenceThrough } from '../../src/core/loop/detectionPipeline';
+import type { Remediator } from '../../src/core/loop/remediator';
+import type { DetectionPipeline } from '../../src/core/loop/detectionPipeline';
+import { createHealingCore, type HealingCore } from '../../src/core/loop/healingCore';
 import { VirtualClock } from '../../src/core/loop/virtualClock';
 import type { Anomaly } from '../../src/core/model/anomaly';
-import { DEFAULT_SAFETY } from '../../src/core/model/automation';
 import type { ClusterFact } from '../../src/core/model/fact';
 import type { SampleFrame } from '../../src/core/model/signal';
 import { targetKey } from '../../src/core/model/target';
 import type { ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort } from '../../src/core/ports';
+import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
 import type { FaultKind } from '../../src/sandbox/sim/faults';
 import { MemoryStore, VirtualCluster } from './virtualCluster';
 
@@ -103,6 +104,7 @@ const PLAYBOOKS = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURC
 class Agent {
   readonly clock: VirtualClock;
   readonly correlator = new RecordingCorrelator();
+  readonly core: HealingCore;
   readonly engine: Remediator;
   readonly loop: DetectionPipeline;
   readonly debugTargets = new Set<string>();
@@ -132,28 +134,20 @@ class Agent {
       onStatus: () => noop,
       recentLogs: async () => [],
     };
-    const ref: { loop?: DetectionPipeline } = {};
-    this.engine = new Remediator({
-      clock: this.clock,
-      logger: silent,
-      store,
-      cluster,
-      notifier: { escalate: async () => undefined, approvalNeeded: async () => undefined, resolved: async () => undefined },
-      evidence: evidenceThrough(ref),
-      playbooks: () => PLAYBOOKS,
-      settings: () => ({ mode: 'off', safety: DEFAULT_SAFETY }),
-      targetContext: (i) => ({ target: i.target }),
-      lease: () => ({ holder: 'bench', held: true }),
-      identity: 'bench',
-    });
-    // detector state is kept in memory only; saving it every minute would time the store, not detection
-    this.loop = new DetectionPipeline({ clock: this.clock, logger: silent, store, metrics, events, cluster, engine: this.engine, correlator: this.correlator, persistEvery: Number.MAX_SAFE_INTEGER });
-    ref.loop = this.loop;
+    // the live composition in mode off: it diagnoses and never writes; no Lease (one instance); the virtual
+    // cluster's rates span 30 s, as the sandbox drills sample them
+    this.core = createHealingCore(
+      { clock: this.clock, logger: silent, store, cluster, metrics, events },
+      withSettings(DEFAULT_SETTINGS, { automation: { mode: 'off' }, prometheus: { scrapeIntervalSeconds: SCRAPE_MS / 1000, rateWindowSeconds: 30 } }),
+      // detector state is kept in memory only; saving it every minute would time the store, not detection
+      { identity: 'bench', playbooks: () => PLAYBOOKS, lease: false, correlator: this.correlator, persistEvery: Number.MAX_SAFE_INTEGER, learningReloadMs: 0 },
+    );
+    this.engine = this.core.remediator;
+    this.loop = this.core.pipeline;
   }
 
   async start(): Promise<void> {
-    await this.engine.start();
-    await this.loop.start();
+    await this.core.start();
   }
 
   /** Runs the cluster for `ms`: facts as they happen, frames every scrape, the engine settled each scrape. */

@@ -18,14 +18,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Correlator } from '../../src/core/diagnose/correlation';
 import type { CorrelationUpdate } from '../../src/core/diagnose/incidentGrouping';
-import type { Remediator } from '../../src/core/loop/remediator';
-import { DetectionPipeline } from '../../src/core/loop/detectionPipeline';
+import { createHealingCore } from '../../src/core/loop/healingCore';
 import { VirtualClock } from '../../src/core/loop/virtualClock';
 import type { Anomaly } from '../../src/core/model/anomaly';
 import type { SampleFrame } from '../../src/core/model/signal';
 import { targetKey } from '../../src/core/model/target';
 import { ScrapeSignalComputer } from '../../src/core/observe/scrapeSignals';
-import type { Disposable, EventsPort, LoggerPort, MetricsPort, WorkloadInventory } from '../../src/core/ports';
+import type { ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, WorkloadInventory } from '../../src/core/ports';
+import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
 import { buildInventory, type ClusterObjects } from '../../src/infra/kubernetes/inventory';
 import { parseTextFormat } from '../../src/infra/prometheus/textFormat';
 import { loadTf } from '../../src/infra/tfjs/backend';
@@ -61,14 +61,27 @@ class CountingCorrelator extends Correlator {
 const silent: LoggerPort = { log: () => undefined, child: () => silent };
 const noop: Disposable = { dispose: () => undefined };
 
+/** Never called in mode off; a write here would be a bug in the bench. */
+const readOnlyCluster: ClusterPort = {
+  execute: async () => {
+    throw new Error('bench: mode off never writes');
+  },
+  rolloutStatus: async () => ({ complete: true, message: 'bench', revision: 1 }),
+  acquireLease: async () => ({ holder: 'bench', held: true }),
+  releaseLease: async () => undefined,
+};
+
+/** The live composition in mode off (it diagnoses, never writes), fed frames by hand through the pipeline. */
 function loopOf(clock: VirtualClock, inventory: () => WorkloadInventory, model?: TfjsModel) {
   const correlator = new CountingCorrelator();
   const metrics: MetricsPort = { discoverTargets: async () => [], range: async () => [], subscribe: () => noop, onStatus: () => noop };
   const events: EventsPort = { inventory, subscribe: () => noop, onStatus: () => noop, recentLogs: async () => [] };
-  // the engine only listens: what is measured is what the loop raises and the correlator groups
-  const engine = { record: () => undefined, recordFact: () => undefined, onChange: () => noop, actedOn: () => false, onDiagnosis: async () => undefined } as unknown as Remediator;
-  const loop = new DetectionPipeline({ clock, logger: silent, store: new MemoryStore(), metrics, events, cluster: {} as never, engine, correlator, model });
-  return { loop, correlator };
+  const core = createHealingCore(
+    { clock, logger: silent, store: new MemoryStore(), cluster: readOnlyCluster, metrics, events, model },
+    withSettings(DEFAULT_SETTINGS, { automation: { mode: 'off' }, prometheus: { scrapeIntervalSeconds: 5, rateWindowSeconds: 30 } }),
+    { identity: 'bench', playbooks: () => [], lease: false, correlator, learningReloadMs: 0 },
+  );
+  return { loop: core.pipeline, core, correlator };
 }
 
 interface SeedResult {

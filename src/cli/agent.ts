@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { AutomationMode } from '../core/model/automation';
+import { DEFAULT_SETTINGS, withSettings } from '../core/settings';
 import { JsonLogger } from '../infra/jsonLogger';
 import { VigilRuntime } from '../infra/runtime';
 import { intOption, parseCliArgs } from './args';
@@ -25,17 +26,14 @@ export async function run(argv: string[]): Promise<number> {
   const level = (values['log-level'] as string | undefined) ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error(`vigil agent: --log-level must be debug, info, warn or error`);
   const logger = new JsonLogger(undefined, level as 'info');
-  const runtime = await VigilRuntime.create({
-    kubeconfig: values.kubeconfig as string | undefined,
-    context: values.context as string | undefined,
-    prometheusUrl: (values.prometheus as string | undefined) ?? process.env.VIGIL_PROMETHEUS_URL,
-    mode: mode as AutomationMode,
-    stateDir: path.resolve(String(values['state-dir'])),
-    intervalMs: intOption('agent', 'interval-seconds', values['interval-seconds'], 15) * 1000,
-    namespaces: values.namespace as string[] | undefined,
-    playbooksDir: values.playbooks as string | undefined,
-    logger,
+  const settings = withSettings(DEFAULT_SETTINGS, {
+    kubernetes: { kubeconfig: (values.kubeconfig as string | undefined) ?? '', context: (values.context as string | undefined) ?? '', namespaces: (values.namespace as string[] | undefined) ?? [] },
+    prometheus: { url: (values.prometheus as string | undefined) ?? process.env.VIGIL_PROMETHEUS_URL ?? '', scrapeIntervalSeconds: intOption('agent', 'interval-seconds', values['interval-seconds'], 15) },
+    automation: { mode: mode as AutomationMode },
+    model: { enabled: process.env.VIGIL_MODEL !== 'off' },
+    agent: { stateDir: path.resolve(String(values['state-dir'])), playbooksDir: (values.playbooks as string | undefined) ?? '', logLevel: level as 'info' },
   });
+  const runtime = await VigilRuntime.create({ settings, logger });
   await runtime.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -8,6 +8,7 @@ import type { Incident, TimelineEntry } from '../core/model/incident';
 import { isOpen } from '../core/model/incident';
 import { targetLabel } from '../core/model/target';
 import type { LogFields, LoggerPort, LogLevel } from '../core/ports';
+import { DEFAULT_SETTINGS, withSettings, type VigilSettings } from '../core/settings';
 import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '../infra/prometheus/prometheusLauncher';
 import { VigilRuntime } from '../infra/runtime';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
@@ -55,6 +56,8 @@ export interface DrillOptions {
   readonly quiet?: boolean;
   /** A simulated on-call engineer who approves every proposal at once (steps the gates keep for a human, e.g. a drain). */
   readonly approveAs?: string;
+  /** Settings the drill starts from (a config file's); the sandbox's connection, the mode and the interval are laid over them. */
+  readonly settings?: VigilSettings;
 }
 
 /** Keeps only warnings and errors of the runtime, on stderr; the drill reports its own timeline. */
@@ -90,13 +93,19 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
     say('no `prometheus` on PATH: Vigil scrapes the pods directly through the API server');
   }
   // the sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute
-  const runtime = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: options.mode ?? 'auto', stateDir, intervalMs: options.intervalMs, prometheusUrl: prometheus?.url, rateWindowMs: 6 * options.intervalMs, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
+  const settings = withSettings(options.settings ?? DEFAULT_SETTINGS, {
+    kubernetes: { kubeconfig: sandbox.kubeconfig },
+    automation: { mode: options.mode ?? 'auto' },
+    agent: { stateDir },
+    prometheus: { url: prometheus?.url ?? '', scrapeIntervalSeconds: options.intervalMs / 1000, rateWindowSeconds: (6 * options.intervalMs) / 1000 },
+  });
+  const runtime = await VigilRuntime.create({ settings, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
   const seen = new Map<string, number>();
-  runtime.engine.onChange((i) => {
+  runtime.core.remediator.onChange((i) => {
     const n = seen.get(i.id) ?? 0;
     for (const e of i.timeline.slice(n)) say(describeEntry(i, e));
     seen.set(i.id, i.timeline.length);
-    if (options.approveAs && i.state === 'awaiting-approval') void runtime.engine.approve(i.id, options.approveAs).catch(() => undefined);
+    if (options.approveAs && i.state === 'awaiting-approval') void runtime.core.remediator.approve(i.id, options.approveAs).catch(() => undefined);
   });
   const rows: DrillRow[] = [];
   try {
@@ -121,7 +130,7 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
       let incident: Incident | undefined;
       while (Date.now() < deadline) {
         await sleep(500);
-        incident = findIncident(runtime.engine.list(), row);
+        incident = findIncident(runtime.core.remediator.list(), row);
         // an incident elsewhere (a caller's symptoms) that closed ends the wait only if the fault is healed too
         if (incident && !isOpen(incident) && (onTarget(incident, row) || truth(faultId).healedAt !== undefined)) break;
       }

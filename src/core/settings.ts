@@ -104,3 +104,17 @@ export function rateWindowMs(settings: VigilSettings): number {
   const interval = settings.prometheus.scrapeIntervalSeconds * 1000;
   return settings.prometheus.rateWindowSeconds > 0 ? settings.prometheus.rateWindowSeconds * 1000 : Math.max(4 * interval, 60_000);
 }
+
+/** Any part of the settings, nested: what a file, a flag or a test sets. */
+export type SettingsPatch = { readonly [K in keyof VigilSettings]?: VigilSettings[K] extends ReadonlyArray<unknown> ? VigilSettings[K] : Partial<VigilSettings[K]> };
+
+/** `base` with the sections of `patch` laid over it (one level deep: a section's fields replace the base's). */
+export function withSettings(base: VigilSettings, patch: SettingsPatch): VigilSettings {
+  const out: Record<string, unknown> = { ...base };
+  for (const [section, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const cur = (base as unknown as Record<string, unknown>)[section];
+    out[section] = Array.isArray(value) || typeof value !== 'object' || value === null ? value : { ...(cur as object), ...(value as object) };
+  }
+  return out as unknown as VigilSettings;
+}

@@ -7,6 +7,7 @@ import type { AutomationMode } from '../core/model/automation';
 import type { Incident } from '../core/model/incident';
 import { targetLabel } from '../core/model/target';
 import type { LoggerPort } from '../core/ports';
+import { DEFAULT_SETTINGS, withSettings, type VigilSettings } from '../core/settings';
 import { kubeconfigContexts } from './connectionHelp';
 import { COMMAND, SECRET, SETTING } from './ids';
 import { ReplayPanel } from './replayPanel';
@@ -17,6 +18,25 @@ const MODES: ReadonlyArray<AutomationMode> = ['off', 'suggest', 'auto'];
 export function automationMode(): AutomationMode {
   const m = vscode.workspace.getConfiguration(SETTING.section).get<string>(SETTING.automationMode, 'suggest');
   return (MODES as readonly string[]).includes(m) ? (m as AutomationMode) : 'suggest';
+}
+
+/**
+ * Every `vigil.*` setting as VigilSettings, with the defaults for what is unset. The agent-only `agent` section
+ * comes from the connection (its state directory).
+ */
+export function vigilSettings(): VigilSettings {
+  const config = vscode.workspace.getConfiguration(SETTING.section);
+  const out: Record<string, unknown> = {};
+  for (const [section, fields] of Object.entries(DEFAULT_SETTINGS)) {
+    if (Array.isArray(fields) || section === 'agent') {
+      out[section] = Array.isArray(fields) ? config.get(section, fields) : fields;
+      continue;
+    }
+    const read: Record<string, unknown> = {};
+    for (const [field, dflt] of Object.entries(fields as object)) read[field] = config.get(`${section}.${field}`, dflt);
+    out[section] = read;
+  }
+  return { ...(out as unknown as VigilSettings), automation: { ...(out.automation as VigilSettings['automation']), mode: automationMode() } };
 }
 
 export function humanIdentity(): string {
@@ -40,7 +60,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     return session.runtime;
   };
   const pickIncident = async (arg: unknown, placeHolder: string, filter: (i: Incident) => boolean = () => true): Promise<Incident | undefined> => {
-    if (arg && typeof arg === 'object' && 'id' in arg && 'timeline' in arg) return session.runtime?.engine.get((arg as Incident).id) ?? (arg as Incident);
+    if (arg && typeof arg === 'object' && 'id' in arg && 'timeline' in arg) return session.runtime?.core.remediator.get((arg as Incident).id) ?? (arg as Incident);
     const candidates = session.incidents().filter(filter).sort((a, b) => b.openedAt - a.openedAt);
     if (!candidates.length) {
       void vscode.window.showInformationMessage(`Vigil: no incidents to choose from${session.connected ? '' : ' (not connected)'}.`);
@@ -63,7 +83,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       await fs.mkdir(dir, { recursive: true });
       // the bundled CLI next to this extension's own bundle: `node dist/cli.js sandbox …`
       const command = { program: process.execPath, args: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath] };
-      const sandbox = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: starting the sandbox cluster…' }, () => session.startSandbox(dir, automationMode(), command));
+      const sandbox = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: starting the sandbox cluster…' }, () => session.startSandbox(dir, vigilSettings, command));
       void vscode.window.showInformationMessage(`Vigil: sandbox cluster started at ${sandbox.apiServer} and connected (${automationMode()} mode). Kubeconfig: ${sandbox.kubeconfig}`);
     },
     [COMMAND.connectCluster]: async () => {
@@ -86,13 +106,12 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       );
       if (!picked) return;
       await config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global);
-      const prometheusUrl = config.get<string>(SETTING.prometheusUrl, '') || undefined;
       const prometheusToken = (await context.secrets.get(SECRET.prometheusToken)) || undefined;
-      const intervalMs = Math.max(1, config.get<number>(SETTING.scrapeIntervalSeconds, 15)) * 1000;
       const dir = storage(`cluster-${picked.label.replace(/[^\w.-]+/g, '_')}`);
       await fs.mkdir(dir, { recursive: true });
+      const forCluster = (s: VigilSettings) => withSettings(s, { kubernetes: { kubeconfig: file, context: picked.label }, agent: { stateDir: dir } });
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Vigil: connecting to ${picked.label}…` }, () =>
-        session.connect({ kubeconfig: file, context: picked.label, prometheusUrl, prometheusToken, stateDir: dir, intervalMs, mode: automationMode(), label: `context ${picked.label}` }),
+        session.connect({ settings: forCluster(vigilSettings()), reread: () => forCluster(vigilSettings()), prometheusToken, label: `context ${picked.label}` }),
       );
       void vscode.window.showInformationMessage(`Vigil: connected to ${picked.label}.`);
     },
@@ -117,12 +136,12 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       await session.disconnect();
     },
     [COMMAND.pauseAutomation]: async () => {
-      await requireRuntime().engine.setPaused(true, humanIdentity());
+      await requireRuntime().core.remediator.setPaused(true, humanIdentity());
       session.touch();
       void vscode.window.showInformationMessage('Vigil: automation paused. Detection continues; nothing is proposed or run until you resume.');
     },
     [COMMAND.resumeAutomation]: async () => {
-      await requireRuntime().engine.setPaused(false, humanIdentity());
+      await requireRuntime().core.remediator.setPaused(false, humanIdentity());
       session.touch();
       void vscode.window.showInformationMessage('Vigil: automation resumed.');
     },
@@ -152,7 +171,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     },
     [COMMAND.retrainModel]: async () => {
       const runtime = requireRuntime();
-      const { records, skipped } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: retraining the per-service models' }, () => runtime.retrainModel());
+      const { records, skipped } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: retraining the per-service models' }, () => runtime.core.retrainModel());
       for (const r of records) logger.log('info', `retrain ${r.service}: kept the ${r.kept} model; ${r.reason}`);
       const kept = records.filter((r) => r.kept === 'new').length;
       void vscode.window.showInformationMessage(
@@ -179,13 +198,13 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     [COMMAND.markFalseAlarm]: async (arg) => {
       const i = await pickIncident(arg, 'Incident to label a false alarm');
       if (!i) return;
-      await requireRuntime().engine.label(i.id, 'false-alarm', humanIdentity());
+      await requireRuntime().core.remediator.label(i.id, 'false-alarm', humanIdentity());
       void vscode.window.showInformationMessage(`Vigil: ${i.id} labelled a false alarm; detectors learn from it.`);
     },
     [COMMAND.markReal]: async (arg) => {
       const i = await pickIncident(arg, 'Incident to label real');
       if (!i) return;
-      await requireRuntime().engine.label(i.id, 'real', humanIdentity());
+      await requireRuntime().core.remediator.label(i.id, 'real', humanIdentity());
       void vscode.window.showInformationMessage(`Vigil: ${i.id} labelled real.`);
     },
     [COMMAND.exportIncident]: async (arg) => {

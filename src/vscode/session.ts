@@ -1,9 +1,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { AutomationMode } from '../core/model/automation';
 import type { Incident } from '../core/model/incident';
 import type { LoggerPort, NotifierPort } from '../core/ports';
+import { withSettings, type VigilSettings } from '../core/settings';
 import type { VigilRuntime } from '../infra/runtime';
 import type { ConnectionView } from '../webview/protocol';
 import { connectionFix } from './connectionHelp';
@@ -12,13 +12,11 @@ import { SandboxProcess, type SandboxCommand } from './sandboxProcess';
 import { pastForViews, SeriesHistory } from './viewModel';
 
 export interface ConnectOptions {
-  readonly kubeconfig?: string;
-  readonly context?: string;
-  readonly prometheusUrl?: string;
+  /** The user's settings with this connection's kubeconfig, context and state directory laid over them. */
+  readonly settings: VigilSettings;
+  /** Reads the settings again after the user changed them; they apply live while connected. */
+  readonly reread: () => VigilSettings;
   readonly prometheusToken?: string;
-  readonly stateDir: string;
-  readonly intervalMs: number;
-  readonly mode: AutomationMode;
   /** Shown in the view: "the sandbox", "context prod". */
   readonly label: string;
 }
@@ -52,14 +50,14 @@ export class VigilSession implements vscode.Disposable {
 
   /** Live incidents of the engine plus those persisted before this session. */
   incidents(): Incident[] {
-    const live = this.runtime?.engine.list() ?? [];
+    const live = this.runtime?.core.remediator.list() ?? [];
     const ids = new Set(live.map((i) => i.id));
     return [...live, ...this.pastIncidents.filter((i) => !ids.has(i.id))];
   }
 
   /** The incident with its recording (replay, export): live from the engine, else read back from the store. */
   async fullIncident(id: string): Promise<Incident | undefined> {
-    return this.runtime?.engine.get(id) ?? (await this.runtime?.store.loadIncident(id)) ?? this.incidents().find((i) => i.id === id);
+    return this.runtime?.core.remediator.get(id) ?? (await this.runtime?.store.loadIncident(id)) ?? this.incidents().find((i) => i.id === id);
   }
 
   private set(connection: ConnectionView): void {
@@ -74,12 +72,7 @@ export class VigilSession implements vscode.Disposable {
       const { VigilRuntime } = await import('../infra/runtime');
       const env = options.prometheusToken ? { ...process.env, VIGIL_PROMETHEUS_TOKEN: options.prometheusToken } : process.env;
       const runtime = await VigilRuntime.create({
-        kubeconfig: options.kubeconfig,
-        context: options.context,
-        prometheusUrl: options.prometheusUrl,
-        mode: options.mode,
-        stateDir: options.stateDir,
-        intervalMs: options.intervalMs,
+        settings: options.settings,
         logger: this.logger,
         identity: `vscode@${os.hostname()}`,
         notifiers: [this.notifier],
@@ -89,28 +82,30 @@ export class VigilSession implements vscode.Disposable {
       await runtime.conn.get('/version', { timeoutMs: 5000 });
       this.runtime = runtime;
       this.subscriptions.push(
-        runtime.engine.onChange((i) => {
+        runtime.core.remediator.onChange((i) => {
           this.incidentChanged.fire(i);
           this.changed.fire();
         }),
-        runtime.loop.onSnapshot((s) => {
+        runtime.core.pipeline.onSnapshot((s) => {
           this.history.record(s.targets);
           this.changed.fire();
         }),
       );
       this.subscriptions.push(
-        // the automation mode follows the setting while connected
+        // settings apply while connected: mode, safety gates and namespace modes at the next decision
         vscode.workspace.onDidChangeConfiguration((e) => {
-          if (!e.affectsConfiguration('vigil.automation.mode')) return;
-          const mode = vscode.workspace.getConfiguration('vigil').get<AutomationMode>('automation.mode', 'suggest');
-          runtime.setMode(mode);
-          this.logger.log('info', `automation mode is now ${mode}`);
+          if (!e.affectsConfiguration('vigil')) return;
+          const before = runtime.settings;
+          const next = options.reread();
+          runtime.applySettings({ ...next, kubernetes: before.kubernetes, agent: before.agent });
+          const mode = next.automation.mode;
+          if (mode !== before.automation.mode) this.logger.log('info', `automation mode is now ${mode}`);
           this.set({ ...this.connection, message: `Connected to ${options.label} (${runtime.conn.server}), ${mode} mode.` });
         }),
       );
       await runtime.start();
       this.pastIncidents = pastForViews(await runtime.store.listIncidents());
-      this.set({ state: 'connected', message: `Connected to ${options.label} (${runtime.conn.server}), ${options.mode} mode.` });
+      this.set({ state: 'connected', message: `Connected to ${options.label} (${runtime.conn.server}), ${options.settings.automation.mode} mode.` });
     } catch (err) {
       const message = (err as Error).message;
       this.logger.log('error', `connecting to ${options.label} failed: ${message}`);
@@ -125,7 +120,7 @@ export class VigilSession implements vscode.Disposable {
    * Starts `vigil sandbox` as a child process and connects to it. Out of process, its simulation
    * costs the extension host no memory (measured: ~25 MB less rss).
    */
-  async startSandbox(stateDir: string, mode: AutomationMode, command: SandboxCommand): Promise<SandboxProcess> {
+  async startSandbox(stateDir: string, settings: () => VigilSettings, command: SandboxCommand): Promise<SandboxProcess> {
     await this.stopSandbox();
     this.set({ state: 'connecting', message: 'Starting the sandbox cluster…' });
     let sandbox: SandboxProcess;
@@ -146,7 +141,9 @@ export class VigilSession implements vscode.Disposable {
     }
     this.sandbox = sandbox;
     this.logger.log('info', `sandbox cluster up at ${sandbox.apiServer} (pid ${sandbox.pid}); kubeconfig ${sandbox.kubeconfig}`);
-    await this.connect({ kubeconfig: sandbox.kubeconfig, stateDir, intervalMs: 5000, mode, label: 'the sandbox cluster' });
+    // the sandbox compresses time: it is sampled every 5 s whatever the setting for real clusters says
+    const sandboxSettings = (s: VigilSettings) => withSettings(s, { kubernetes: { ...s.kubernetes, kubeconfig: sandbox.kubeconfig, context: '' }, prometheus: { scrapeIntervalSeconds: 5 }, agent: { stateDir } });
+    await this.connect({ settings: sandboxSettings(settings()), reread: () => sandboxSettings(settings()), label: 'the sandbox cluster' });
     return sandbox;
   }
 
@@ -182,19 +179,19 @@ export class VigilSession implements vscode.Disposable {
   }
 
   async approve(id: string, by: string, stepId?: string): Promise<void> {
-    await this.mustRuntime().engine.approve(id, by, stepId);
+    await this.mustRuntime().core.remediator.approve(id, by, stepId);
     this.logger.log('info', `${by} approved the proposed step of ${id}`);
     // completes the walkthrough's "Approve the fix" step, whichever way the approval came (view, notification, tree)
     void vscode.commands.executeCommand('setContext', 'vigil.approvedOnce', true);
   }
 
   async reject(id: string, by: string): Promise<void> {
-    await this.mustRuntime().engine.reject(id, by, 'rejected in VS Code');
+    await this.mustRuntime().core.remediator.reject(id, by, 'rejected in VS Code');
     this.logger.log('info', `${by} rejected the proposed step of ${id}`);
   }
 
   async snooze(id: string, by: string, minutes: number): Promise<void> {
-    await this.mustRuntime().engine.snooze(id, by, minutes * 60_000);
+    await this.mustRuntime().core.remediator.snooze(id, by, minutes * 60_000);
   }
 
   /** Something outside the engine's change events changed (e.g. paused). */

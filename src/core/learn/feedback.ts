@@ -10,10 +10,10 @@ export function parseLabel(text: string | undefined): HumanLabel {
 
 /**
  * A human's verdict on an incident, for learning: kept on its outcome (an incident without one gets
- * false-alarm or self-resolved, as the engine does) and noted on its timeline. A second label replaces the first.
+ * false-alarm or resolved-without-action, as the engine does) and noted on its timeline. A second label replaces the first.
  */
 export function applyLabel(i: Incident, label: HumanLabel, by: string, now: number, note?: string): Incident {
-  const base: Outcome = i.outcome ?? { kind: label === 'false-alarm' ? 'false-alarm' : 'self-resolved', t: now };
+  const base: Outcome = i.outcome ?? { kind: label === 'false-alarm' ? 'false-alarm' : 'resolved-without-action', t: now };
   const { note: _previous, ...rest } = base;
   const outcome: Outcome = { ...rest, label, labelledBy: by, ...(note ? { note } : {}) };
   return {

@@ -8,11 +8,12 @@ import type { Anomaly } from '../model/anomaly';
 import type { ClusterFact } from '../model/fact';
 import { isOpen } from '../model/incident';
 import type { Band, BadDirection, SampleFrame, SignalName } from '../model/signal';
-import { targetKey, targetLabel, type TargetRef } from '../model/target';
+import { targetKey, type TargetRef } from '../model/target';
 import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
 import { holdBackByLearnedThresholds, type LearningState } from '../learn/thresholdTuning';
-import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, ModelScore, SourceStatus, StorePort, WorkloadInventory } from '../ports';
-import type { VerificationEvidence } from '../verify/verifier';
+import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, ModelScore, SourceStatus, StorePort } from '../ports';
+import type { LiveEvidence } from '../verify/liveEvidence';
+import type { RecoveryWindow } from './recoveryWindow';
 import type { Remediator } from './remediator';
 import { ModelEvidence, explainModelAnomaly, type ModelEvidenceOptions } from './modelEvidence';
 
@@ -23,7 +24,12 @@ export interface DetectionPipelineDeps {
   readonly metrics: MetricsPort;
   readonly events: EventsPort;
   readonly cluster: ClusterPort;
-  readonly engine: Remediator;
+  /** Where diagnoses go, and frames and facts for the incidents' recordings. */
+  readonly remediator: Pick<Remediator, 'record' | 'recordFact' | 'onDiagnosis' | 'actedOn' | 'onChange'>;
+  /** What verification reads; the pipeline keeps it current. */
+  readonly evidence: LiveEvidence;
+  /** After a fix: when the members' detectors end their quiet period. */
+  readonly recovery: RecoveryWindow;
   readonly rules?: ReadonlyArray<Rule>;
   readonly correlator?: Correlator;
   /** Save detector state every this many frames per target (and on dispose). */
@@ -33,8 +39,6 @@ export interface DetectionPipelineDeps {
   readonly modelOptions?: ModelEvidenceOptions;
   /** Learned thresholds: an anomaly they say does not stand is scored but not raised. */
   readonly thresholds?: () => LearningState | undefined;
-  /** The metrics source's rate window: how far back one sample of a rate signal reaches (verification uses it). */
-  readonly rateWindowMs?: number;
 }
 
 /** What the loop saw most recently, for the UI and for verification. */
@@ -57,41 +61,26 @@ interface TargetState {
   readonly rules: RuleEngine;
   latest: SampleFrame | undefined;
   lastAnomaly: Anomaly | undefined;
-  /** Bands as they were on the last frame without an anomaly: what "normal" means while something is wrong. */
-  healthyBands: Record<string, Band> | undefined;
   frames: number;
 }
 
 const DIRECTIONS: Readonly<Record<string, BadDirection>> = Object.fromEntries(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
 const STATE_NAME = 'detectors';
-/** How long a service counts as displaced by a node failure after it was last seen on the node. */
-const PLACEMENT_MEMORY_MS = 10 * 60_000;
-/** Signals computed as rates or increases over the source's window (the others are gauges or per-interval counts). */
-const WINDOWED: ReadonlySet<SignalName> = new Set(['request_rate', 'error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'restarts']);
 const OWN_ROLLOUT_MS = 5 * 60_000;
-/** Without a known rate window, how long a fixed problem's symptoms are assumed to linger in the signals. */
-const DEFAULT_RATE_WINDOW_MS = 5 * 60_000;
 
 /**
  * observe → detect → correlate → engine. Feeds every frame to a per-target detector (baseline, rules,
  * fusion), anomalies and cluster facts to the correlator, and diagnoses to the engine. It also answers
  * the verifier: latest values, expected bands, restarts and rollout status.
  */
-export class DetectionPipeline implements VerificationEvidence, Disposable {
+export class DetectionPipeline implements Disposable {
   private readonly targets = new Map<string, TargetState>();
   private readonly correlator: Correlator;
   private readonly subscriptions: Disposable[] = [];
   private readonly sources = new Map<string, SourceStatus>();
   private readonly snapshotListeners = new Set<(s: LoopSnapshot) => void>();
-  /** node → services that had pods on it, and when last seen there: what a node failure displaced. */
-  private readonly placements = new Map<string, Map<string, { target: TargetRef; t: number }>>();
   private savedStates: Record<string, { detector: DetectorState; rules: RuleState }> = {};
   private lastFrameT = 0;
-  /**
-   * Targets of a fixed incident, and when their detectors end the quiet period that follows a detection. Without
-   * it a new fault on the same service minutes after the fix would be heard by the rules alone.
-   */
-  private readonly rearmAt = new Map<string, number>();
   private persisting: Promise<void> = Promise.resolve();
   readonly modelEvidence: ModelEvidence | undefined;
 
@@ -110,11 +99,12 @@ export class DetectionPipeline implements VerificationEvidence, Disposable {
     }
     this.subscriptions.push(
       // a closed incident closes its symptom group, so the correlator starts afresh for that target
-      this.deps.engine.onChange((i) => {
+      this.deps.remediator.onChange((i) => {
         if (isOpen(i) || !i.correlationKey) return;
-        const fixed = i.outcome?.kind === 'recovered' || i.outcome?.kind === 'self-resolved';
+        const fixed = i.outcome?.kind === 'recovered' || i.outcome?.kind === 'resolved-without-action';
         // once the bad minutes have left the rate windows, the statistical detectors of its members listen in full again
-        if (fixed) for (const key of this.correlator.incidentMembers(i.correlationKey)) this.rearmAt.set(key, (i.outcome?.t ?? this.lastFrameT) + (this.deps.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS));
+        // (without it a new fault on the same service minutes after the fix would be heard by the rules alone)
+        if (fixed) this.deps.recovery.rearmAfter(this.correlator.incidentMembers(i.correlationKey), i.outcome?.t ?? this.lastFrameT);
         this.correlator.closeIncident(i.correlationKey, fixed);
       }),
       this.deps.metrics.onStatus((s) => this.status(s)),
@@ -139,23 +129,17 @@ export class DetectionPipeline implements VerificationEvidence, Disposable {
   onFrames(frames: ReadonlyArray<SampleFrame>): void {
     const inventory = this.deps.events.inventory();
     this.correlator.setInventory(inventory);
-    this.notePlacements(inventory);
+    this.deps.evidence.notePlacements(inventory);
     // frames first, so the numbers in a diagnosis' summary include this interval
     const updates: CorrelationUpdate[] = [...this.correlator.observeFrames(frames.filter((f) => f.target.kind !== 'pod'))];
     for (const frame of frames) {
       this.lastFrameT = Math.max(this.lastFrameT, frame.t);
-      this.deps.engine.record(frame);
+      this.deps.remediator.record(frame);
       if (frame.target.kind === 'pod') continue; // pods roll up into their service; per-pod noise would drown the signal
       const st = this.stateOf(frame.target);
-      if (this.rearmAt.size > 0) {
-        const key = targetKey(frame.target);
-        const rearm = this.rearmAt.get(key);
-        if (rearm !== undefined && frame.t > rearm) {
-          st.detector.forgiveLastDetection();
-          this.rearmAt.delete(key);
-        }
-      }
+      if (this.deps.recovery.rearming && this.deps.recovery.rearmDue(targetKey(frame.target), frame.t)) st.detector.forgiveLastDetection();
       st.latest = frame;
+      this.deps.evidence.observe(frame, () => st.detector.bands() as Partial<Record<SignalName, Band>>);
       st.frames++;
       const ruleAnomalies = st.rules.step(frame);
       const bandsBefore = st.detector.bands();
@@ -165,7 +149,7 @@ export class DetectionPipeline implements VerificationEvidence, Disposable {
       const fused = explainModelAnomaly(scored.anomaly);
       const anomaly = learned ? holdBackByLearnedThresholds(learned, fused, this.deps.rules ?? DEFAULT_RULES) : fused;
       st.lastAnomaly = anomaly;
-      if (!fused.isAnomaly) st.healthyBands = bandsBefore;
+      if (!fused.isAnomaly) this.deps.evidence.healthy(frame.target, bandsBefore as Partial<Record<SignalName, Band>>);
       if (anomaly.isAnomaly) {
         this.deps.logger.log('debug', `anomaly on ${targetKey(frame.target)} score ${anomaly.score.toFixed(2)}: ${anomaly.reason}`);
         updates.push(...this.correlator.observeAnomaly(anomaly));
@@ -178,9 +162,9 @@ export class DetectionPipeline implements VerificationEvidence, Disposable {
   }
 
   onFact(fact: ClusterFact): void {
-    this.deps.engine.recordFact(fact);
+    this.deps.remediator.recordFact(fact);
     // a revision Vigil made itself (restart, rollback) is a remedy, not a release to blame symptoms on
-    if ((fact.kind === 'revision-changed' || fact.kind === 'rollout-started') && this.deps.engine.actedOn(targetKey(fact.target), OWN_ROLLOUT_MS)) return;
+    if ((fact.kind === 'revision-changed' || fact.kind === 'rollout-started') && this.deps.remediator.actedOn(targetKey(fact.target), OWN_ROLLOUT_MS)) return;
     this.dispatch(this.correlator.observeFact(fact));
   }
 
@@ -188,7 +172,7 @@ export class DetectionPipeline implements VerificationEvidence, Disposable {
     for (const u of updates) {
       for (const key of u.absorbed ?? []) this.correlator.closeIncident(key);
       const anomalies = u.members.map((m) => this.targets.get(targetKey(m))?.lastAnomaly).filter((a): a is Anomaly => Boolean(a?.isAnomaly));
-      void this.deps.engine.onDiagnosis({ incidentKey: u.incidentKey, diagnosis: u.diagnosis, anomalies }).catch((err: Error) => this.deps.logger.log('error', `engine refused a diagnosis: ${err.message}`));
+      void this.deps.remediator.onDiagnosis({ incidentKey: u.incidentKey, diagnosis: u.diagnosis, anomalies }).catch((err: Error) => this.deps.logger.log('error', `engine refused a diagnosis: ${err.message}`));
     }
   }
 
@@ -203,7 +187,6 @@ export class DetectionPipeline implements VerificationEvidence, Disposable {
         rules: new RuleEngine(this.deps.rules ?? DEFAULT_RULES, saved?.rules ?? {}),
         latest: undefined,
         lastAnomaly: undefined,
-        healthyBands: undefined,
         frames: 0,
       };
       this.targets.set(key, st);
@@ -246,72 +229,6 @@ export class DetectionPipeline implements VerificationEvidence, Disposable {
     for (const l of this.snapshotListeners) l(s);
   }
 
-  // ---- VerificationEvidence ----------------------------------------------------------------
-
-  latest(target: TargetRef, signal: SignalName): { t: number; v: number } | undefined {
-    const f = this.targets.get(targetKey(target))?.latest;
-    const v = f?.values[signal];
-    return f && v !== undefined && Number.isFinite(v) ? { t: f.t, v } : undefined;
-  }
-
-  /** The expected band from before the trouble began, so verification never compares against a baseline that learnt the fault. */
-  band(target: TargetRef, signal: SignalName): Band | undefined {
-    const st = this.targets.get(targetKey(target));
-    return st?.healthyBands?.[signal] ?? st?.detector.bands()[signal];
-  }
-
-  async rolloutStatus(target: TargetRef): Promise<{ complete: boolean; message: string } | undefined> {
-    if (target.kind !== 'service' || !target.namespace) return undefined;
-    try {
-      return await this.deps.cluster.rolloutStatus(target.namespace, target.name);
-    } catch (err) {
-      this.deps.logger.log('warn', `rollout status of ${targetKey(target)} unavailable: ${(err as Error).message}`);
-      return undefined;
-    }
-  }
-
-  probe(): { passing: boolean; detail: string } | undefined {
-    return undefined; // probes feed probe_success/probe_latency signals; conditions on them use signal checks
-  }
-
-  /** For a node: the services that ran on it lately are fully available and none has a pod left on it. */
-  rescheduled(node: TargetRef): { complete: boolean; message: string } | undefined {
-    if (node.kind !== 'node') return undefined;
-    const inv = this.deps.events.inventory();
-    if (inv.nodes.length === 0 && inv.services.length === 0) return undefined; // the inventory has not synced
-    const now = this.deps.clock.now();
-    const left = inv.services.flatMap((s) => s.pods.filter((p) => p.node === node.name).map((p) => `${s.target.namespace}/${p.name}`));
-    const ran = [...(this.placements.get(node.name)?.values() ?? [])].filter((x) => now - x.t <= PLACEMENT_MEMORY_MS);
-    const short = ran.flatMap(({ target }) => {
-      const svc = inv.services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
-      return svc && svc.availableReplicas < svc.replicas ? [`${targetLabel(target)} ${svc.availableReplicas}/${svc.replicas} available`] : [];
-    });
-    if (left.length > 0) return { complete: false, message: `${left.length} pod(s) still on ${node.name}: ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}` };
-    if (short.length > 0) return { complete: false, message: `moved off ${node.name}, not yet available again: ${short.join(', ')}` };
-    return { complete: true, message: ran.length ? `every workload that ran on ${node.name} is available elsewhere: ${ran.map((x) => targetLabel(x.target)).join(', ')}` : `no workload ran on ${node.name}` };
-  }
-
-  private notePlacements(inv: WorkloadInventory): void {
-    const now = this.deps.clock.now();
-    for (const svc of inv.services) {
-      for (const pod of svc.pods) {
-        if (!pod.node) continue;
-        let onNode = this.placements.get(pod.node);
-        if (!onNode) this.placements.set(pod.node, (onNode = new Map()));
-        onNode.set(targetKey(svc.target), { target: svc.target, t: now });
-      }
-    }
-  }
-
-  windowMs(signal: SignalName): number | undefined {
-    return WINDOWED.has(signal) ? this.deps.rateWindowMs : undefined;
-  }
-
-  restarts(target: TargetRef): number | undefined {
-    const svc = this.deps.events.inventory().services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
-    return svc ? svc.pods.reduce((n, p) => n + p.restarts, 0) : undefined;
-  }
-
   dispose(): void {
     for (const s of this.subscriptions.splice(0)) s.dispose();
     void this.persist();
@@ -346,20 +263,4 @@ export function badDirectionOnly(a: Anomaly): Anomaly {
   });
   if (harmful.length > 0 || a.contributions.length === 0) return a;
   return { ...a, isAnomaly: false, reason: `${a.reason} (a move the harmless way; not raised)` };
-}
-
-/**
- * The engine and the loop need each other (the loop feeds the engine, the engine verifies through the loop):
- * evidence that reads through `ref.loop` once the loop exists.
- */
-export function evidenceThrough(ref: { loop?: DetectionPipeline }): VerificationEvidence {
-  return {
-    latest: (t, s) => ref.loop?.latest(t, s),
-    band: (t, s) => ref.loop?.band(t, s),
-    rolloutStatus: async (t) => ref.loop?.rolloutStatus(t),
-    probe: () => undefined,
-    restarts: (t) => ref.loop?.restarts(t),
-    windowMs: (s) => ref.loop?.windowMs(s),
-    rescheduled: (n) => ref.loop?.rescheduled(n),
-  };
 }

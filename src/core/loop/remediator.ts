@@ -16,6 +16,7 @@ import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import type { ClockPort, ClusterPort, Disposable, LeaseState, LoggerPort, NotifierPort, StorePort } from '../ports';
 import { verifyStep, type VerificationEvidence } from '../verify/verifier';
 import { KeyedSerialQueue } from './serialQueue';
+import type { RecoveryWindow, RecoveryWindowState } from './recoveryWindow';
 
 /** Facts about the target that templates and gates need, read from the inventory at decision time. */
 export interface TargetContext extends TemplateContext {
@@ -48,6 +49,8 @@ export interface RemediatorDeps {
   readonly identity: string;
   /** Recent matching log lines and facts, for escalation context. */
   readonly recentLogs?: (target: TargetRef) => Promise<ReadonlyArray<LogLine>>;
+  /** What happens after a fix: holds on new incidents of a fixed target, persisted with this state. */
+  readonly recovery: RecoveryWindow;
   /** Reorders (or drops) a playbook's steps from past outcomes; see core/learn/remediationRanking. */
   readonly rankSteps?: (playbook: Playbook, incident: Incident) => Playbook;
 }
@@ -59,7 +62,7 @@ export interface DiagnosisUpdate {
   readonly anomalies?: ReadonlyArray<Anomaly>;
 }
 
-interface EngineState {
+interface RemediatorState {
   readonly history: ActionRecord[];
   consecutiveFailures: number;
   paused: boolean;
@@ -68,16 +71,15 @@ interface EngineState {
   seq: number;
 }
 
+/** As persisted: the remediator's state and what happens after a fix. */
+interface SavedRemediatorState extends RemediatorState {
+  readonly recovery?: RecoveryWindowState;
+}
+
 const RETRY_REFUSED_MS = 15_000;
 const VERIFY_POLL_MS = 1000;
 const MAX_REFUSED_WAIT_MS = 10 * 60_000;
 const RING = 120;
-/** Symptoms linger for a while after a fix (rates average over minutes); they are not a new incident. */
-const QUIET_AFTER_RECOVERY_MS = 3 * 60_000;
-/** Any new symptom of a just-recovered target waits this long (the rate window of the signals). */
-const SETTLE_AFTER_RECOVERY_MS = 90_000;
-/** A human owns an escalated problem; do not page again for the same cause meanwhile. */
-const QUIET_AFTER_ESCALATION_MS = 15 * 60_000;
 /** What one advance decided to run: the step of which playbook, chosen for which diagnosis. */
 interface StepChoice {
   readonly playbook: string;
@@ -97,9 +99,7 @@ export class Remediator implements Disposable {
   private readonly timers = new Set<Disposable>();
   private readonly listeners = new Set<(incident: Incident) => void>();
   private readonly executor: ActionExecutor;
-  private state: EngineState = { history: [], consecutiveFailures: 0, paused: false, openByKey: {}, seq: 0 };
-  private readonly quietUntil = new Map<string, number>();
-  private readonly closedAt = new Map<string, number>();
+  private state: RemediatorState = { history: [], consecutiveFailures: 0, paused: false, openByKey: {}, seq: 0 };
   /** Targets with a write on its way: its watch events can arrive before the write returns. */
   private readonly writing = new Map<string, number>();
   private disposed = false;
@@ -110,11 +110,12 @@ export class Remediator implements Disposable {
 
   /** Loads persisted incidents and engine state; resumes in-flight remediations. */
   async start(): Promise<void> {
-    const saved = await this.deps.store.readState<EngineState>('engine').catch((err: Error) => {
+    const saved = await this.deps.store.readState<SavedRemediatorState>('engine').catch((err: Error) => {
       this.deps.logger.log('error', `${err.message}; starting with empty engine state`);
       return undefined;
     });
-    if (saved) this.state = { ...saved, history: [...saved.history], openByKey: { ...saved.openByKey } };
+    if (saved) this.state = { history: [...saved.history], consecutiveFailures: saved.consecutiveFailures, paused: saved.paused, openByKey: { ...saved.openByKey }, seq: saved.seq };
+    this.deps.recovery.restore(saved?.recovery);
     for (const i of await this.deps.store.listIncidents()) {
       this.incidents.set(i.id, i);
       if (!isOpen(i)) continue;
@@ -175,17 +176,8 @@ export class Remediator implements Disposable {
   onDiagnosis(update: DiagnosisUpdate): Promise<Incident | undefined> {
     return this.queue.run(`key:${update.incidentKey}`, async () => {
       const now = this.deps.clock.now();
-      const quietKey = `${targetKey(update.diagnosis.target)}|${update.diagnosis.kind}`;
-      if (!this.state.openByKey[update.incidentKey]) {
-        // the same problem was just remedied (or handed to a human): lingering symptoms are not a new incident
-        if ((this.quietUntil.get(quietKey) ?? 0) > now) return undefined;
-        // right after a fix, rate windows still hold the bad minutes: any symptom of the same target waits a little
-        if ((this.quietUntil.get(targetKey(update.diagnosis.target)) ?? 0) > now) return undefined;
-        // nor is a diagnosis resting only on cluster facts from before the last fix
-        const closedAt = this.closedAt.get(quietKey);
-        const facts = update.diagnosis.evidence.filter((e) => e.kind === 'fact');
-        if (closedAt !== undefined && facts.length > 0 && facts.every((e) => e.kind === 'fact' && e.fact.t <= closedAt)) return undefined;
-      }
+      // lingering symptoms of a problem just fixed (or handed to a human) are not a new incident
+      if (!this.state.openByKey[update.incidentKey] && this.deps.recovery.holdsBack(update.diagnosis, now)) return undefined;
       const openId = this.state.openByKey[update.incidentKey];
       const open = openId ? this.incidents.get(openId) : undefined;
       if (open && isOpen(open)) {
@@ -244,6 +236,7 @@ export class Remediator implements Disposable {
   approve(id: string, by: string, expectedStepId?: string): Promise<Incident> {
     return this.enqueue(id, async () => {
       const i = this.must(id);
+      if (i.outcome?.kind === 'resolved-without-action') throw new Error(`incident ${id} resolved at ${new Date(i.outcome.t).toISOString()} without action (its symptoms went back in band); nothing to approve`);
       if (i.state !== 'awaiting-approval') throw new Error(`incident ${id} is ${i.state}, not waiting for approval`);
       const step = this.currentStep(i);
       if (expectedStepId !== undefined && step?.id !== expectedStepId) {
@@ -285,8 +278,23 @@ export class Remediator implements Disposable {
   label(id: string, label: HumanLabel, by: string, note?: string): Promise<Incident> {
     return this.enqueue(id, async () => {
       const i = this.must(id);
-      const outcome: Outcome = { ...(i.outcome ?? { kind: label === 'false-alarm' ? 'false-alarm' : 'self-resolved', t: this.deps.clock.now() }), label, labelledBy: by, note };
+      const outcome: Outcome = { ...(i.outcome ?? { kind: label === 'false-alarm' ? 'false-alarm' : 'resolved-without-action', t: this.deps.clock.now() }), label, labelledBy: by, note };
       return this.patch(id, { outcome }, true, { t: this.deps.clock.now(), kind: 'note', text: `labelled ${label} by ${by}${note ? `: ${note}` : ''}` });
+    });
+  }
+
+  /**
+   * Closes an incident on which no step has run (awaiting approval, held by a gate, snoozed) because its symptoms
+   * went away by themselves. Does nothing once a step has run: verification owns that incident.
+   */
+  resolveWithoutAction(id: string, why: string): Promise<Incident | undefined> {
+    return this.enqueue(id, async () => {
+      const i = this.incidents.get(id);
+      if (!i || !isOpen(i) || !untouched(i)) return undefined;
+      const now = this.deps.clock.now();
+      await this.deps.store.appendAudit({ t: now, actor: this.deps.identity, kind: 'resolution', incidentId: id, object: targetKey(i.target), summary: `resolved without action: ${why}` });
+      await this.patch(id, {}, true, { t: now, kind: 'note', text: `resolved without action: ${why}` });
+      return this.close(id, { kind: 'resolved-without-action', t: now, note: why }, 'closed');
     });
   }
 
@@ -559,9 +567,8 @@ export class Remediator implements Disposable {
   private async close(id: string, outcome: Outcome, state: IncidentState = outcome.kind === 'recovered' ? 'recovered' : outcome.kind === 'escalated' ? 'escalated' : 'closed'): Promise<Incident> {
     const i = await this.patch(id, { state, outcome }, true, { t: outcome.t, kind: 'resolved', outcome });
     for (const [key, openId] of Object.entries(this.state.openByKey)) if (openId === id) delete this.state.openByKey[key];
-    if (i.diagnosis) this.closedAt.set(`${targetKey(i.diagnosis.target)}|${i.diagnosis.kind}`, outcome.t);
-    if (state === 'recovered') this.quietUntil.set(targetKey(i.target), outcome.t + SETTLE_AFTER_RECOVERY_MS);
-    if (i.diagnosis) this.quietUntil.set(`${targetKey(i.diagnosis.target)}|${i.diagnosis.kind}`, outcome.t + (state === 'recovered' ? QUIET_AFTER_RECOVERY_MS : QUIET_AFTER_ESCALATION_MS));
+    this.deps.recovery.closed({ target: i.target, diagnosis: i.diagnosis, t: outcome.t, fixed: state === 'recovered' || outcome.kind === 'resolved-without-action' });
+    this.deps.recovery.prune(outcome.t);
     await this.saveState();
     this.deps.logger.log('info', `incident ${id} ${state}${outcome.recoveredBy ? ` by step "${outcome.recoveredBy}"` : ''}`, { incident: id });
     return i;
@@ -595,8 +602,13 @@ export class Remediator implements Disposable {
   }
 
   private saveState(): Promise<void> {
-    return this.deps.store.writeState('engine', this.state);
+    return this.deps.store.writeState('engine', { ...this.state, recovery: this.deps.recovery.snapshot() });
   }
+}
+
+/** No step has been run or started on it: only proposals, refusals, snoozes and notes. */
+export function untouched(i: Pick<Incident, 'state' | 'timeline'>): boolean {
+  return (i.state === 'awaiting-approval' || i.state === 'diagnosed') && !i.timeline.some((e) => e.kind === 'acted' || e.kind === 'action-failed' || e.kind === 'approved' || e.kind === 'verified');
 }
 
 function maxRisk(a: RiskLevel, b: RiskLevel | undefined): RiskLevel {

@@ -9,12 +9,12 @@ import type { Verdict } from './verdict';
 
 /**
  * State machine of one incident:
- * open → diagnosed → (awaiting-approval →) acting → verifying → recovered
- *                                                  ↘ next step … ↘ escalated
- * Any state may end in closed (a human closes it, or it resolved by itself).
+ * diagnosed → (awaiting-approval →) acting → verifying → recovered
+ *                                             ↘ next step … ↘ escalated
+ * Any state may end in closed: a human rejects or labels it, or, before any step ran, its symptoms stay back
+ * in band long enough (outcome resolved-without-action).
  */
 export type IncidentState =
-  | 'open'
   | 'diagnosed'
   | 'awaiting-approval'
   | 'acting'
@@ -23,7 +23,7 @@ export type IncidentState =
   | 'escalated'
   | 'closed';
 
-export type OutcomeKind = 'recovered' | 'escalated' | 'self-resolved' | 'false-alarm' | 'rejected';
+export type OutcomeKind = 'recovered' | 'escalated' | 'resolved-without-action' | 'false-alarm' | 'rejected';
 
 /** A human's label, for learning. */
 export type HumanLabel = 'false-alarm' | 'real' | 'right-diagnosis-wrong-fix';

@@ -27,6 +27,11 @@ export interface SignalDefinition {
   readonly description: string;
   /** Target kinds this signal exists for. */
   readonly targetKinds: ReadonlyArray<TargetRef['kind']>;
+  /**
+   * A rate or increase over the source's window (error ratio, latency quantiles, CPU, restarts): one sample
+   * reaches back a whole window, so a fixed problem lingers in it that long. Gauges and per-interval counts are not.
+   */
+  readonly windowed: boolean;
 }
 
 /** A signal of one target: the unit of a time series. */

@@ -3,18 +3,18 @@ import type { TargetKind, TargetRef } from '../model/target';
 
 /** Every signal Vigil knows, with unit, bad direction and the target kinds it exists for. */
 export const SIGNAL_DEFINITIONS: ReadonlyArray<SignalDefinition> = [
-  { name: 'request_rate', unit: 'req/s', bad: 'both', description: 'HTTP requests per second', targetKinds: ['service', 'pod'] },
-  { name: 'error_ratio', unit: 'ratio', bad: 'up', description: 'Share of requests answered 5xx', targetKinds: ['service', 'pod'] },
-  { name: 'latency_p50', unit: 'seconds', bad: 'up', description: 'Median request latency', targetKinds: ['service', 'pod'] },
-  { name: 'latency_p95', unit: 'seconds', bad: 'up', description: '95th percentile request latency', targetKinds: ['service', 'pod'] },
-  { name: 'latency_p99', unit: 'seconds', bad: 'up', description: '99th percentile request latency', targetKinds: ['service', 'pod'] },
-  { name: 'cpu', unit: 'cores', bad: 'up', description: 'CPU used, in cores', targetKinds: ['service', 'pod', 'node'] },
-  { name: 'memory', unit: 'bytes', bad: 'up', description: 'Resident memory', targetKinds: ['service', 'pod', 'node'] },
-  { name: 'restarts', unit: 'count', bad: 'up', description: 'Container restarts within the rate window', targetKinds: ['service', 'pod'] },
-  { name: 'available_replicas', unit: 'replicas', bad: 'down', description: 'Available replicas of the deployment', targetKinds: ['service'] },
-  { name: 'log_errors', unit: 'lines/interval', bad: 'up', description: 'Log lines matching error patterns per interval', targetKinds: ['service'] },
-  { name: 'probe_success', unit: 'ratio', bad: 'down', description: 'Synthetic HTTP probe success (1 ok, 0 failed)', targetKinds: ['service'] },
-  { name: 'probe_latency', unit: 'seconds', bad: 'up', description: 'Synthetic HTTP probe latency', targetKinds: ['service'] },
+  { name: 'request_rate', unit: 'req/s', bad: 'both', description: 'HTTP requests per second', targetKinds: ['service', 'pod'], windowed: true },
+  { name: 'error_ratio', unit: 'ratio', bad: 'up', description: 'Share of requests answered 5xx', targetKinds: ['service', 'pod'], windowed: true },
+  { name: 'latency_p50', unit: 'seconds', bad: 'up', description: 'Median request latency', targetKinds: ['service', 'pod'], windowed: true },
+  { name: 'latency_p95', unit: 'seconds', bad: 'up', description: '95th percentile request latency', targetKinds: ['service', 'pod'], windowed: true },
+  { name: 'latency_p99', unit: 'seconds', bad: 'up', description: '99th percentile request latency', targetKinds: ['service', 'pod'], windowed: true },
+  { name: 'cpu', unit: 'cores', bad: 'up', description: 'CPU used, in cores', targetKinds: ['service', 'pod', 'node'], windowed: true },
+  { name: 'memory', unit: 'bytes', bad: 'up', description: 'Resident memory', targetKinds: ['service', 'pod', 'node'], windowed: false },
+  { name: 'restarts', unit: 'count', bad: 'up', description: 'Container restarts within the rate window', targetKinds: ['service', 'pod'], windowed: true },
+  { name: 'available_replicas', unit: 'replicas', bad: 'down', description: 'Available replicas of the deployment', targetKinds: ['service'], windowed: false },
+  { name: 'log_errors', unit: 'lines/interval', bad: 'up', description: 'Log lines matching error patterns per interval', targetKinds: ['service'], windowed: false },
+  { name: 'probe_success', unit: 'ratio', bad: 'down', description: 'Synthetic HTTP probe success (1 ok, 0 failed)', targetKinds: ['service'], windowed: false },
+  { name: 'probe_latency', unit: 'seconds', bad: 'up', description: 'Synthetic HTTP probe latency', targetKinds: ['service'], windowed: false },
 ];
 
 export const SIGNAL_NAMES: ReadonlyArray<SignalName> = SIGNAL_DEFINITIONS.map((d) => d.name);

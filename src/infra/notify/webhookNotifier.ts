@@ -88,19 +88,6 @@ export class WebhookNotifier implements NotifierPort {
 }
 
 /** Fans out to several notifiers; one failing does not stop the others. */
-export class CompositeNotifier implements NotifierPort {
-  constructor(private readonly targets: ReadonlyArray<NotifierPort>) {}
-  async escalate(c: EscalationContext): Promise<void> {
-    await Promise.allSettled(this.targets.map((t) => t.escalate(c)));
-  }
-  async approvalNeeded(i: Incident, stepId: string, summary: string): Promise<void> {
-    await Promise.allSettled(this.targets.map((t) => t.approvalNeeded(i, stepId, summary)));
-  }
-  async resolved(i: Incident): Promise<void> {
-    await Promise.allSettled(this.targets.map((t) => t.resolved(i)));
-  }
-}
-
 /** Status and a short reason, never the URL (it holds the secret). */
 function describeHttpError(err: unknown): string {
   const e = err as { response?: { status?: number }; code?: string; message?: string };

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runFaultDrill, sleep } from '../../../src/cli/faultDrill';
 import type { LoggerPort } from '../../../src/core/ports';
+import { DEFAULT_SETTINGS, withSettings } from '../../../src/core/settings';
 import { VigilRuntime } from '../../../src/infra/runtime';
 import { FileStore } from '../../../src/infra/store/fileStore';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/sandbox';
@@ -70,7 +71,8 @@ describe('self-healing against the sandbox (real HTTP)', function () {
     async function runtime(mode: 'suggest' | 'auto', identity: string): Promise<{ rt: VigilRuntime; stateDir: string }> {
       const stateDir = mkdtempSync(path.join(os.tmpdir(), `vigil-${identity}-`));
       dirs.push(stateDir);
-      const rt = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode, stateDir, intervalMs: 5000, logger: silent, identity });
+      const settings = withSettings(DEFAULT_SETTINGS, { kubernetes: { kubeconfig: sandbox.kubeconfig }, automation: { mode }, agent: { stateDir }, prometheus: { scrapeIntervalSeconds: 5 } });
+      const rt = await VigilRuntime.create({ settings, logger: silent, identity });
       runtimes.push(rt);
       await rt.start();
       return { rt, stateDir };
@@ -84,8 +86,8 @@ describe('self-healing against the sandbox (real HTTP)', function () {
     it('suggest mode writes nothing until a human approves; two agents: only the Lease holder acts', async () => {
       const a = await runtime('suggest', 'agent-a');
       const b = await runtime('suggest', 'agent-b');
-      assert.equal(a.rt.lease.state?.held, true, 'the first agent holds the Lease');
-      assert.equal(b.rt.lease.state?.held, false, 'the second agent only observes');
+      assert.equal(a.rt.core.lease?.state?.held, true, 'the first agent holds the Lease');
+      assert.equal(b.rt.core.lease?.state?.held, false, 'the second agent only observes');
       await sleep(40_000);
       const res = sandbox.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: 'bad-release', target: 'shop/checkout', durationSeconds: 900 });
       assert.equal(res.status, 201);
@@ -94,7 +96,7 @@ describe('self-healing against the sandbox (real HTTP)', function () {
       let proposedA: string | undefined;
       for (let i = 0; i < 120 && !proposedA; i++) {
         await sleep(1000);
-        proposedA = a.rt.engine.list().find((x) => x.state === 'awaiting-approval' && x.target.name === 'checkout')?.id;
+        proposedA = a.rt.core.remediator.list().find((x) => x.state === 'awaiting-approval' && x.target.name === 'checkout')?.id;
       }
       assert.ok(proposedA, 'agent A proposes a remediation');
       await sleep(10_000);
@@ -104,11 +106,11 @@ describe('self-healing against the sandbox (real HTTP)', function () {
         assert.deepEqual(audit.filter((e) => e.kind === 'action'), [], 'no action in the audit log');
       }
       // B is not the Lease holder: approving there is refused by the lease gate, and still nothing is written
-      const proposedB = b.rt.engine.list().find((x) => x.state === 'awaiting-approval' && x.target.name === 'checkout')?.id;
+      const proposedB = b.rt.core.remediator.list().find((x) => x.state === 'awaiting-approval' && x.target.name === 'checkout')?.id;
       if (proposedB) {
-        await b.rt.engine.approve(proposedB, 'user:bob');
+        await b.rt.core.remediator.approve(proposedB, 'user:bob');
         await sleep(3000);
-        const ib = b.rt.engine.get(proposedB);
+        const ib = b.rt.core.remediator.get(proposedB);
         const refusal = ib?.timeline.find((e) => e.kind === 'refused');
         assert.equal(refusal?.kind === 'refused' && refusal.gates.refusedBy?.gate, 'lease');
       }
@@ -118,9 +120,9 @@ describe('self-healing against the sandbox (real HTTP)', function () {
       let recovered = false;
       for (let i = 0; i < 150 && !recovered; i++) {
         await sleep(1000);
-        recovered = a.rt.engine.get(proposedA)?.state === 'recovered';
+        recovered = a.rt.core.remediator.get(proposedA)?.state === 'recovered';
       }
-      assert.ok(recovered, `agent A: ${a.rt.engine.get(proposedA)?.state}`);
+      assert.ok(recovered, `agent A: ${a.rt.core.remediator.get(proposedA)?.state}`);
       assert.notEqual(deployment('shop', 'checkout').image, bad.image, 'rolled back to the previous image');
       const audit = await new FileStore(a.stateDir).readAudit();
       assert.deepEqual(audit.map((e) => e.kind).filter((k) => k !== 'dry-run'), ['approval', 'action']);

@@ -3,6 +3,7 @@ import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../../src/c
 import { parsePlaybooks } from '../../../src/core/decide/playbookLoader';
 import { stepRanker } from '../../../src/core/learn/remediationRanking';
 import { Remediator } from '../../../src/core/loop/remediator';
+import { RecoveryWindow } from '../../../src/core/loop/recoveryWindow';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
 import type { Incident } from '../../../src/core/model/incident';
@@ -25,6 +26,7 @@ function engine(rankSteps?: (p: Playbook, i: Incident) => Playbook) {
     cluster,
     notifier: { escalate: async () => undefined, approvalNeeded: async () => undefined, resolved: async () => undefined },
     evidence: { latest: () => ({ t: clock.now(), v: 0.004 }), band: () => ({ lower: 0, expected: 0.005, upper: 0.02 }), rolloutStatus: async () => ({ complete: true, message: 'ok' }), probe: () => undefined, restarts: () => 0 },
+    recovery: new RecoveryWindow(60_000),
     playbooks: () => playbooks,
     settings: () => ({ mode: 'auto', safety: { ...DEFAULT_SAFETY, approvalRequiredForRisk: 'high' } }),
     targetContext: () => ({ target, replicas: 3, previousRevision: 4, worstPod: 'checkout-7d9f-abcde', deploymentPods: { total: 3, unavailable: 0 }, rolloutInProgress: false }),

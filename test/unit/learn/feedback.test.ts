@@ -62,7 +62,7 @@ describe('vigil feedback', () => {
     const { out } = await quietly(() => run(['inc-2', '--label', 'false-alarm', '--state-dir', dir]));
     assert.match(out, /\(was real\)/);
     const i = (await store.loadIncident('inc-2'))!;
-    assert.equal(i.outcome?.kind, 'self-resolved', 'the outcome the first label created stays');
+    assert.equal(i.outcome?.kind, 'resolved-without-action', 'the outcome the first label created stays');
     assert.equal(i.outcome?.label, 'false-alarm');
     assert.equal(i.timeline.length, 2);
   });

@@ -30,7 +30,7 @@ describe('learning from outcomes as they arrive (the agent)', () => {
     const learner = new ThresholdLearner(store, new VirtualClock(NOW));
     await learner.load();
     const incidents = [0.06, 0.062, 0.065, 0.068].map((v, k) => falseAlarm(`fa-${k}`, v));
-    incidents.push(incident('open', 0.07, undefined, 'verifying'), incident('unlabelled', 0.07, { kind: 'self-resolved', t: NOW }));
+    incidents.push(incident('open', 0.07, undefined, 'verifying'), incident('unlabelled', 0.07, { kind: 'resolved-without-action', t: NOW }));
     assert.deepEqual(await learner.learnFromOutcomes(incidents, DEFAULT_RULES, 'auto'), [], 'four labels: the prior holds');
     assert.deepEqual(await learner.learnFromOutcomes(incidents, DEFAULT_RULES, 'auto'), [], 'nothing new');
     // a fifth false alarm is labelled: it moves

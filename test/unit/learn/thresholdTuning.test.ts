@@ -131,7 +131,7 @@ describe('ThresholdLearner (persistence)', () => {
       stepIndex: 0,
       timeline: [{ t: NOW, kind: 'detected', anomaly: a }],
       recording: { frames: [], facts: [], logs: [] },
-      outcome: { kind: label === 'false-alarm' ? 'false-alarm' : 'self-resolved', t: NOW, label },
+      outcome: { kind: label === 'false-alarm' ? 'false-alarm' : 'resolved-without-action', t: NOW, label },
     };
   }
 

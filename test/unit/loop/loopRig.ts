@@ -1,5 +1,7 @@
 import type { Remediator } from '../../../src/core/loop/remediator';
 import { DetectionPipeline, type DetectionPipelineDeps } from '../../../src/core/loop/detectionPipeline';
+import { RecoveryWindow } from '../../../src/core/loop/recoveryWindow';
+import { LiveEvidence } from '../../../src/core/verify/liveEvidence';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import type { SampleFrame, SignalName } from '../../../src/core/model/signal';
 import type { EventsPort, MetricsPort, StorePort } from '../../../src/core/ports';
@@ -15,19 +17,24 @@ export const STEP_MS = 5_000;
  * A DetectionPipeline fed frames by hand (no sources), with an engine that only listens: these tests are about
  * what the loop raises, not what the engine does with it.
  */
-export function loopRig(over: Partial<DetectionPipelineDeps> & { store?: StorePort } = {}) {
+export function loopRig(over: Partial<DetectionPipelineDeps> & { store?: StorePort; rateWindowMs?: number } = {}) {
   const clock = new VirtualClock(T0);
   const logger = new MemoryLogger();
   const none = { dispose: () => undefined };
   const metrics: MetricsPort = { discoverTargets: async () => [], range: async () => [], subscribe: () => none, onStatus: () => none };
   const events: EventsPort = { inventory: () => ({ services: [], nodes: [] }), subscribe: () => none, onStatus: () => none, recentLogs: async () => [] };
-  const engine = { record: () => undefined, recordFact: () => undefined, onChange: () => none, actedOn: () => false, onDiagnosis: async () => undefined } as unknown as Remediator;
-  const loop = new DetectionPipeline({ clock, logger, store: over.store ?? new MemoryStore(), metrics, events, cluster: new FakeCluster(), engine, ...over });
+  const remediator = { record: () => undefined, recordFact: () => undefined, onChange: () => none, actedOn: () => false, onDiagnosis: async () => undefined } as unknown as Remediator;
+  const cluster = new FakeCluster();
+  const rateWindowMs = over.rateWindowMs ?? 60_000;
+  const evidence = new LiveEvidence({ clock, logger, cluster, events: over.events ?? events, rateWindowMs });
+  const recovery = new RecoveryWindow(rateWindowMs);
+  const loop = new DetectionPipeline({ clock, logger, store: over.store ?? new MemoryStore(), metrics, events, cluster, remediator, evidence, recovery, ...over });
   let t = T0;
   return {
     clock,
     logger,
     loop,
+    evidence: over.evidence ?? evidence,
     /** Feeds one frame of the service, STEP_MS after the last, and returns what the loop made of it. */
     frame(values: Partial<Record<SignalName, number>>) {
       t += STEP_MS;

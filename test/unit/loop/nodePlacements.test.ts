@@ -22,18 +22,18 @@ describe('DetectionPipeline: where a failed node\'s workloads went', () => {
     const rig = loopRig({ events });
     const node2 = { kind: 'node' as const, name: 'node-2' };
     rig.frame({ request_rate: 10 });
-    assert.deepEqual(rig.loop.rescheduled(node2), { complete: false, message: '1 pod(s) still on node-2: shop/checkout-b' });
+    assert.deepEqual(rig.evidence.rescheduled(node2), { complete: false, message: '1 pod(s) still on node-2: shop/checkout-b' });
     // evicted: the replacement is not available yet
     inv = { ...inv, services: [svc('checkout', 2, 1, [['checkout-a', 'node-1'], ['checkout-c', 'node-1']]), inv.services[1]] };
     rig.frame({ request_rate: 10 });
-    assert.deepEqual(rig.loop.rescheduled(node2), { complete: false, message: 'moved off node-2, not yet available again: shop/checkout 1/2 available' });
+    assert.deepEqual(rig.evidence.rescheduled(node2), { complete: false, message: 'moved off node-2, not yet available again: shop/checkout 1/2 available' });
     inv = { ...inv, services: [svc('checkout', 2, 2, [['checkout-a', 'node-1'], ['checkout-c', 'node-1']]), inv.services[1]] };
-    assert.deepEqual(rig.loop.rescheduled(node2), { complete: true, message: 'every workload that ran on node-2 is available elsewhere: shop/checkout' });
-    assert.equal(rig.loop.rescheduled({ kind: 'service', namespace: 'shop', name: 'cart' }), undefined, 'only nodes have placements');
+    assert.deepEqual(rig.evidence.rescheduled(node2), { complete: true, message: 'every workload that ran on node-2 is available elsewhere: shop/checkout' });
+    assert.equal(rig.evidence.rescheduled({ kind: 'service', namespace: 'shop', name: 'cart' }), undefined, 'only nodes have placements');
   });
 
   it('has no evidence before the inventory has synced', () => {
     const rig = loopRig();
-    assert.equal(rig.loop.rescheduled({ kind: 'node', name: 'node-2' }), undefined);
+    assert.equal(rig.evidence.rescheduled({ kind: 'node', name: 'node-2' }), undefined);
   });
 });

@@ -7,7 +7,7 @@ import { SERVICE, loopRig, normalValues } from './loopRig';
 /** The loop with an engine that only reports incident changes, and a correlator whose incident 'k' holds the service. */
 async function rig() {
   let listener: ((i: Incident) => void) | undefined;
-  const engine = {
+  const remediator = {
     record: () => undefined,
     recordFact: () => undefined,
     onChange: (l: (i: Incident) => void) => ((listener = l), { dispose: () => undefined }),
@@ -19,7 +19,7 @@ async function rig() {
       return key === 'k' ? ['service:shop/cart'] : [];
     }
   }
-  const r = loopRig({ engine, correlator: new OneIncident(), rateWindowMs: 30_000 });
+  const r = loopRig({ remediator, correlator: new OneIncident(), rateWindowMs: 30_000 });
   await r.loop.start();
   let k = 0;
   const normal = () => r.frame(normalValues(k++));

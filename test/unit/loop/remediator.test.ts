@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../../src/core/decide/builtinPlaybooks';
 import { parsePlaybooks } from '../../../src/core/decide/playbookLoader';
 import { Remediator, type RemediatorDeps, type RemediationSettings } from '../../../src/core/loop/remediator';
+import { RecoveryWindow } from '../../../src/core/loop/recoveryWindow';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
 import type { Diagnosis, DiagnosisKind } from '../../../src/core/model/diagnosis';
@@ -67,6 +68,7 @@ function rig(over: { mode?: RemediationSettings['mode']; healthyAt?: number; sto
     cluster,
     notifier,
     evidence,
+    recovery: new RecoveryWindow(60_000),
     playbooks: () => playbooks,
     settings: () => r.settings,
     targetContext: () => ({ target, replicas: 3, previousRevision: 4, worstPod: 'checkout-7d9f-abcde', deploymentPods: { total: 3, unavailable: 0 }, rolloutInProgress: false, node: over.node, nodes: { total: 3, unschedulable: 0 } }),

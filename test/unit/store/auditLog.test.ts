@@ -107,7 +107,7 @@ describe('FileStore', () => {
       target: { kind: 'service' as const, namespace: 'shop', name: 'checkout' },
       openedAt: 10,
       updatedAt: 20,
-      state: 'open' as const,
+      state: 'diagnosed' as const,
       stepIndex: 0,
       timeline: [],
       recording: { frames: [], facts: [], logs: [] },

@@ -1,0 +1,308 @@
+import { Correlator } from '../diagnose/correlation';
+import { DEFAULT_RULES } from '../detect/defaultRules';
+import type { Rule } from '../detect/rules';
+import { ThresholdLearner } from '../learn/learningStore';
+import { stepRanker } from '../learn/remediationRanking';
+import { describeChange, isReal, type ThresholdChange } from '../learn/thresholdTuning';
+import type { Anomaly } from '../model/anomaly';
+import type { EscalationContext, Incident } from '../model/incident';
+import { isOpen } from '../model/incident';
+import type { Playbook } from '../model/playbook';
+import type { SignalName } from '../model/signal';
+import { targetKey } from '../model/target';
+import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, RetrainRecord, StorePort } from '../ports';
+import { rateWindowMs, type VigilSettings } from '../settings';
+import { LiveEvidence } from '../verify/liveEvidence';
+import { backToNormal } from '../verify/verifier';
+import { DetectionPipeline } from './detectionPipeline';
+import { LeaseKeeper } from './leaseKeeper';
+import type { ModelEvidenceOptions } from './modelEvidence';
+import { RecoveryWindow } from './recoveryWindow';
+import { Remediator, untouched } from './remediator';
+import { targetContext } from './targetContext';
+
+/** The world the core talks to. Adapters in infra/ (or a bench's virtual cluster, or replay's recording) implement them. */
+export interface HealingCorePorts {
+  readonly clock: ClockPort;
+  readonly logger: LoggerPort;
+  readonly store: StorePort;
+  readonly cluster: ClusterPort;
+  readonly metrics: MetricsPort;
+  readonly events: EventsPort;
+  /** The UI, Slack, PagerDuty; the core adds a log line per escalation and approval request. */
+  readonly notifiers?: ReadonlyArray<NotifierPort>;
+  /** The multi-signal model; undefined when it is off. */
+  readonly model?: ModelPort;
+}
+
+export interface HealingCoreOptions {
+  /** Who acts: `vigil-agent@host-pid`, `vscode@host`. Goes into every audit entry. */
+  readonly identity: string;
+  /** Built-in and file playbooks, loaded by the caller. */
+  readonly playbooks: () => ReadonlyArray<Playbook>;
+  /** Take the cluster Lease before acting (default true; a bench with one instance may skip it). */
+  readonly lease?: boolean;
+  /** Save detector state every this many frames per target. */
+  readonly persistEvery?: number;
+  readonly modelOptions?: ModelEvidenceOptions;
+  /** A correlator with other tunables (benches sweep them). */
+  readonly correlator?: Correlator;
+  readonly rules?: ReadonlyArray<Rule>;
+  /** The learning file is re-read this often (0: never), so a decision taken elsewhere reaches the core. */
+  readonly learningReloadMs?: number;
+}
+
+export interface HealingCore {
+  readonly remediator: Remediator;
+  readonly pipeline: DetectionPipeline;
+  readonly evidence: LiveEvidence;
+  readonly recovery: RecoveryWindow;
+  readonly learner: ThresholdLearner;
+  readonly lease: LeaseKeeper | undefined;
+  readonly settings: VigilSettings;
+  /** Takes effect at the next decision: mode, safety gates, namespace modes. */
+  applySettings(settings: VigilSettings): void;
+  start(): Promise<void>;
+  /** Learns thresholds from closed incidents with a label or a verified outcome; see ThresholdLearner. */
+  learnSoon(): Promise<ThresholdChange[]>;
+  retrainModel(serviceKeys?: ReadonlyArray<string>): Promise<{ records: RetrainRecord[]; skipped: string[] }>;
+  dispose(): Promise<void>;
+}
+
+const DEFAULT_LEARNING_RELOAD_MS = 15_000;
+
+/**
+ * The healing loop, composed once: the detection pipeline, the remediator, the verification evidence they share,
+ * what happens after a fix, and the learner. The extension, the agent, replay and every bench build it here.
+ */
+export function createHealingCore(ports: HealingCorePorts, initial: VigilSettings, options: HealingCoreOptions): HealingCore {
+  let settings = initial;
+  const { clock, logger, store } = ports;
+  const windowMs = rateWindowMs(settings);
+  const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster: ports.cluster, events: ports.events, rateWindowMs: windowMs });
+  const recovery = new RecoveryWindow(windowMs);
+  const notifier = new FanOutNotifier([new LogNotifier(logger.child('engine')), ...(ports.notifiers ?? [])], logger);
+  const lease = options.lease === false ? undefined : new LeaseKeeper(ports.cluster, clock, logger.child('lease'), settings.safety.leaseName, settings.agent.leaseNamespace, options.identity);
+  const learner = new ThresholdLearner(store, clock, logger.child('learn'));
+  const rules = options.rules ?? DEFAULT_RULES;
+  const remediator: Remediator = new Remediator({
+    clock,
+    logger: logger.child('engine'),
+    store,
+    cluster: ports.cluster,
+    notifier,
+    evidence,
+    recovery,
+    playbooks: options.playbooks,
+    settings: () => ({ mode: settings.automation.mode, safety: settings.safety, namespaceModes: settings.automation.namespaceModes }),
+    targetContext: (i) => targetContext(i, ports.events.inventory()),
+    // steps ranked by what worked before this incident opened, so the order cannot shift under a running incident
+    rankSteps: (playbook, incident) => stepRanker(() => remediator.list().filter((x) => !isOpen(x) && x.updatedAt < incident.openedAt))(playbook, incident),
+    lease: () => (lease ? lease.state : { holder: options.identity, held: true }),
+    identity: options.identity,
+    recentLogs: (t) => ports.events.recentLogs(t, 20),
+  });
+  const pipeline = new DetectionPipeline({
+    clock,
+    logger: logger.child('loop'),
+    store,
+    metrics: ports.metrics,
+    events: ports.events,
+    cluster: ports.cluster,
+    remediator,
+    evidence,
+    recovery,
+    rules,
+    correlator: options.correlator ?? new Correlator(),
+    persistEvery: options.persistEvery,
+    model: ports.model,
+    modelOptions: options.modelOptions,
+    thresholds: () => learner.state,
+  });
+  const quiet = new SymptomsBackInBand(evidence, Math.max(2 * windowMs, 60_000));
+
+  const timers: Disposable[] = [];
+  let learning: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+
+  const learnSoon = (): Promise<ThresholdChange[]> => {
+    const run = learning.then(async () => {
+      if (disposed) return [];
+      const changes = await learner.learnFromOutcomes(remediator.list(), rules, settings.automation.mode);
+      for (const c of changes) logger.log('info', `${c.status === 'proposed' ? 'THRESHOLD PROPOSED' : 'THRESHOLD CHANGED'} ${describeChange(c)}${c.status === 'proposed' ? ` — \`vigil thresholds accept ${c.id}\` to apply` : ` — \`vigil thresholds revert ${c.id}\` to undo`}`);
+      return changes;
+    });
+    learning = run.catch((err: Error) => logger.log('warn', `threshold learning failed: ${err.message}; the current thresholds stay`));
+    return run;
+  };
+
+  const every = (ms: number, fn: () => Promise<unknown> | void): void => {
+    if (disposed || ms <= 0) return;
+    const t = clock.setTimeout(() => {
+      const i = timers.indexOf(t);
+      if (i >= 0) timers.splice(i, 1);
+      void Promise.resolve(fn()).finally(() => every(ms, fn));
+    }, ms);
+    timers.push(t);
+  };
+
+  const retrainModel = async (serviceKeys?: ReadonlyArray<string>): Promise<{ records: RetrainRecord[]; skipped: string[] }> => {
+    const model = pipeline.modelEvidence;
+    if (!model) throw new Error('the multi-signal model is turned off (model.enabled: false); nothing to retrain');
+    if (model.failure) throw new Error(`the multi-signal model is not running: ${model.failure}`);
+    const records: RetrainRecord[] = [];
+    const skipped: string[] = [];
+    for (const key of serviceKeys ?? model.serviceKeys()) {
+      if (disposed) break;
+      try {
+        const r = await model.retrain(key);
+        if (!r) {
+          skipped.push(key);
+          continue;
+        }
+        records.push(r);
+        await store.appendAudit({ t: clock.now(), actor: options.identity, kind: 'model-retrain', object: key, summary: `model of ${key} retrained: kept the ${r.kept} model; ${r.reason}`, detail: r });
+      } catch (err) {
+        skipped.push(key);
+        logger.log('warn', `retraining the model of ${key} failed: ${(err as Error).message}; the previous model stays`, { service: key });
+      }
+    }
+    return { records, skipped };
+  };
+
+  const subscriptions: Disposable[] = [];
+  return {
+    remediator,
+    pipeline,
+    evidence,
+    recovery,
+    learner,
+    lease,
+    get settings() {
+      return settings;
+    },
+    applySettings(next: VigilSettings) {
+      settings = next;
+    },
+    async start() {
+      await lease?.start();
+      await learner.load(); // a corrupted file is reported by the learner; the defaults are used
+      await remediator.start();
+      subscriptions.push(
+        remediator.onChange((i) => {
+          if (!isOpen(i) && isReal(i) !== undefined) void learnSoon().catch(() => undefined);
+        }),
+        // an incident nobody acted on whose symptoms stay back in band resolves itself
+        pipeline.onSnapshot((s) => {
+          for (const id of quiet.resolvedNow(remediator.list(), s.t)) {
+            void remediator.resolveWithoutAction(id.id, id.why).catch((err: Error) => logger.log('warn', `could not close ${id.id}: ${err.message}`));
+          }
+        }),
+      );
+      void learnSoon().catch(() => undefined);
+      await pipeline.start();
+      every(options.learningReloadMs ?? DEFAULT_LEARNING_RELOAD_MS, () => {
+        learning = learning.then(() => learner.load()).catch(() => undefined);
+      });
+      if (ports.model) every(settings.model.retrainEveryHours * 3_600_000, () => retrainModel().then(() => undefined));
+    },
+    learnSoon,
+    retrainModel,
+    async dispose() {
+      disposed = true;
+      for (const t of timers.splice(0)) t.dispose();
+      for (const s of subscriptions.splice(0)) s.dispose();
+      pipeline.dispose();
+      remediator.dispose();
+      await lease?.dispose();
+      await pipeline.persist();
+      await learning.catch(() => undefined);
+      await pipeline.modelEvidence?.flush().catch((err: Error) => logger.log('warn', `could not save the models: ${err.message}`));
+    },
+  };
+}
+
+/**
+ * Which untouched incidents (no step run: awaiting approval, held by a gate, snoozed) have had every symptom
+ * signal of their target back in band for `holdMs`. Symptoms are the signals the detections and the diagnosis
+ * named; an incident resting only on cluster facts (a node down) has none and is left to a human.
+ */
+class SymptomsBackInBand {
+  private readonly since = new Map<string, number>();
+
+  constructor(
+    private readonly evidence: LiveEvidence,
+    private readonly holdMs: number,
+  ) {}
+
+  resolvedNow(incidents: ReadonlyArray<Incident>, now: number): Array<{ id: string; why: string }> {
+    const out: Array<{ id: string; why: string }> = [];
+    const live = new Set<string>();
+    for (const i of incidents) {
+      if (!isOpen(i) || !untouched(i)) continue;
+      live.add(i.id);
+      const signals = symptomSignals(i);
+      const inBand = signals.length > 0 && signals.every((s) => {
+        const v = this.evidence.latest(i.target, s);
+        const band = this.evidence.band(i.target, s);
+        return v !== undefined && band !== undefined && now - v.t <= this.holdMs && backToNormal(s, v.v, band);
+      });
+      if (!inBand) {
+        this.since.delete(i.id);
+        continue;
+      }
+      const from = this.since.get(i.id) ?? now;
+      this.since.set(i.id, from);
+      if (now - from >= this.holdMs) out.push({ id: i.id, why: `${signals.join(', ')} of ${targetKey(i.target)} back in band for ${Math.round((now - from) / 1000)} s before any step ran` });
+    }
+    for (const id of [...this.since.keys()]) if (!live.has(id)) this.since.delete(id);
+    return out;
+  }
+}
+
+function symptomSignals(i: Incident): SignalName[] {
+  const own = targetKey(i.target);
+  const out = new Set<SignalName>();
+  const anomalies: Anomaly[] = [];
+  for (const e of i.timeline) if (e.kind === 'detected') anomalies.push(e.anomaly);
+  for (const ev of i.diagnosis?.evidence ?? []) {
+    if (ev.kind === 'anomaly') anomalies.push(ev.anomaly);
+    if (ev.kind === 'signal-trend') out.add(ev.signal);
+  }
+  for (const a of anomalies) if (targetKey(a.target) === own) for (const c of a.contributions) if (c.share >= 0.15) out.add(c.signal);
+  return [...out];
+}
+
+/** A log line per escalation, approval request and recovery, so the agent's stdout tells the story. */
+class LogNotifier implements NotifierPort {
+  constructor(private readonly logger: LoggerPort) {}
+  async escalate(c: EscalationContext): Promise<void> {
+    this.logger.log('warn', `ESCALATION ${c.incidentId}: ${c.reason}`, { incident: c.incidentId, target: targetKey(c.target) });
+  }
+  async approvalNeeded(i: Incident, stepId: string, summary: string): Promise<void> {
+    this.logger.log('info', `APPROVAL NEEDED ${i.id}: ${summary} — run \`vigil approve ${i.id}\``, { incident: i.id, step: stepId });
+  }
+  async resolved(i: Incident): Promise<void> {
+    this.logger.log('info', `RECOVERED ${i.id} (${targetKey(i.target)}) by step ${i.outcome?.recoveredBy ?? '?'}`, { incident: i.id });
+  }
+}
+
+/** Every notifier hears every message; one that fails is logged and does not stop the others. */
+class FanOutNotifier implements NotifierPort {
+  constructor(
+    private readonly notifiers: ReadonlyArray<NotifierPort>,
+    private readonly logger: LoggerPort,
+  ) {}
+  private async each(fn: (n: NotifierPort) => Promise<void>): Promise<void> {
+    await Promise.all(this.notifiers.map((n) => fn(n).catch((err: Error) => this.logger.log('warn', `notifier failed: ${err.message}`))));
+  }
+  escalate(c: EscalationContext): Promise<void> {
+    return this.each((n) => n.escalate(c));
+  }
+  approvalNeeded(i: Incident, stepId: string, summary: string): Promise<void> {
+    return this.each((n) => n.approvalNeeded(i, stepId, summary));
+  }
+  resolved(i: Incident): Promise<void> {
+    return this.each((n) => n.resolved(i));
+  }
+}

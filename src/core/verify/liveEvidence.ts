@@ -1,0 +1,108 @@
+import type { Band, SampleFrame, SignalName } from '../model/signal';
+import { targetKey, targetLabel, type TargetRef } from '../model/target';
+import { signalDefinition } from '../observe/signalCatalogue';
+import type { ClockPort, ClusterPort, EventsPort, LoggerPort, WorkloadInventory } from '../ports';
+import type { VerificationEvidence } from './verifier';
+
+/** How long a service counts as displaced by a node failure after it was last seen on the node. */
+const PLACEMENT_MEMORY_MS = 10 * 60_000;
+
+export interface LiveEvidenceDeps {
+  readonly clock: ClockPort;
+  readonly logger: LoggerPort;
+  readonly cluster: ClusterPort;
+  readonly events: EventsPort;
+  /** The metrics source's rate window: how far back one sample of a windowed signal reaches. */
+  readonly rateWindowMs: number;
+}
+
+/**
+ * What verification reads: the latest sample of each signal, the band that was normal before the trouble,
+ * rollout status, restarts and where pods ran. The detection pipeline writes it, the remediator reads it,
+ * so neither needs the other to exist first.
+ */
+export class LiveEvidence implements VerificationEvidence {
+  private readonly frames = new Map<string, SampleFrame>();
+  private readonly bandsNow = new Map<string, () => Partial<Record<SignalName, Band>>>();
+  private readonly healthyBands = new Map<string, Partial<Record<SignalName, Band>>>();
+  /** node → services that had pods on it, and when last seen there: what a node failure displaced. */
+  private readonly placements = new Map<string, Map<string, { target: TargetRef; t: number }>>();
+
+  constructor(private readonly deps: LiveEvidenceDeps) {}
+
+  /** A target's newest frame, and where its current bands come from. */
+  observe(frame: SampleFrame, bands: () => Partial<Record<SignalName, Band>>): void {
+    const key = targetKey(frame.target);
+    this.frames.set(key, frame);
+    this.bandsNow.set(key, bands);
+  }
+
+  /** Bands as they were on the last frame without an anomaly: what "normal" means while something is wrong. */
+  healthy(target: TargetRef, bands: Partial<Record<SignalName, Band>>): void {
+    this.healthyBands.set(targetKey(target), bands);
+  }
+
+  notePlacements(inv: WorkloadInventory): void {
+    const now = this.deps.clock.now();
+    for (const svc of inv.services) {
+      for (const pod of svc.pods) {
+        if (!pod.node) continue;
+        let onNode = this.placements.get(pod.node);
+        if (!onNode) this.placements.set(pod.node, (onNode = new Map()));
+        onNode.set(targetKey(svc.target), { target: svc.target, t: now });
+      }
+    }
+  }
+
+  latest(target: TargetRef, signal: SignalName): { t: number; v: number } | undefined {
+    const f = this.frames.get(targetKey(target));
+    const v = f?.values[signal];
+    return f && v !== undefined && Number.isFinite(v) ? { t: f.t, v } : undefined;
+  }
+
+  /** The expected band from before the trouble began, so verification never compares against a baseline that learnt the fault. */
+  band(target: TargetRef, signal: SignalName): Band | undefined {
+    const key = targetKey(target);
+    return this.healthyBands.get(key)?.[signal] ?? this.bandsNow.get(key)?.()[signal];
+  }
+
+  async rolloutStatus(target: TargetRef): Promise<{ complete: boolean; message: string } | undefined> {
+    if (target.kind !== 'service' || !target.namespace) return undefined;
+    try {
+      return await this.deps.cluster.rolloutStatus(target.namespace, target.name);
+    } catch (err) {
+      this.deps.logger.log('warn', `rollout status of ${targetKey(target)} unavailable: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  probe(): { passing: boolean; detail: string } | undefined {
+    return undefined; // probes feed probe_success/probe_latency signals; conditions on them use signal checks
+  }
+
+  /** For a node: the services that ran on it lately are fully available and none has a pod left on it. */
+  rescheduled(node: TargetRef): { complete: boolean; message: string } | undefined {
+    if (node.kind !== 'node') return undefined;
+    const inv = this.deps.events.inventory();
+    if (inv.nodes.length === 0 && inv.services.length === 0) return undefined; // the inventory has not synced
+    const now = this.deps.clock.now();
+    const left = inv.services.flatMap((s) => s.pods.filter((p) => p.node === node.name).map((p) => `${s.target.namespace}/${p.name}`));
+    const ran = [...(this.placements.get(node.name)?.values() ?? [])].filter((x) => now - x.t <= PLACEMENT_MEMORY_MS);
+    const short = ran.flatMap(({ target }) => {
+      const svc = inv.services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
+      return svc && svc.availableReplicas < svc.replicas ? [`${targetLabel(target)} ${svc.availableReplicas}/${svc.replicas} available`] : [];
+    });
+    if (left.length > 0) return { complete: false, message: `${left.length} pod(s) still on ${node.name}: ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}` };
+    if (short.length > 0) return { complete: false, message: `moved off ${node.name}, not yet available again: ${short.join(', ')}` };
+    return { complete: true, message: ran.length ? `every workload that ran on ${node.name} is available elsewhere: ${ran.map((x) => targetLabel(x.target)).join(', ')}` : `no workload ran on ${node.name}` };
+  }
+
+  windowMs(signal: SignalName): number | undefined {
+    return signalDefinition(signal).windowed ? this.deps.rateWindowMs : undefined;
+  }
+
+  restarts(target: TargetRef): number | undefined {
+    const svc = this.deps.events.inventory().services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
+    return svc ? svc.pods.reduce((n, p) => n + p.restarts, 0) : undefined;
+  }
+}
