@@ -236,7 +236,9 @@ export class SettingsError extends Error {
     readonly source: string,
     readonly problems: ReadonlyArray<string>,
   ) {
-    super(problems.length === 1 ? `${source}: ${problems[0]}` : `${source}:\n  ${problems.join('\n  ')}`);
+    // a problem that already names its file:line needs no second prefix
+    const one = problems.length === 1 ? (problems[0].startsWith(`${source}:`) ? problems[0] : `${source}: ${problems[0]}`) : undefined;
+    super(one ?? `${source}: ${problems.length} problems\n  ${problems.join('\n  ')}`);
     this.name = 'SettingsError';
   }
 }
