@@ -1,10 +1,7 @@
-import path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import type { LoggerPort } from '../core/ports';
-import { rateWindowMs, type VigilSettings } from '../core/settings';
 import { SETTINGS_SCHEMA } from '../core/settingsSchema';
 import { JsonLogger } from '../infra/jsonLogger';
-import type { RuntimeOptions } from '../infra/runtime';
+import { runtimeOptionsFrom } from '../infra/runtimeSettings';
 import { formatEffectiveSettings, loadAgentSettings } from '../infra/settingsFile';
 import { parseCliArgs } from './args';
 
@@ -16,27 +13,6 @@ export const AGENT_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   config: { type: 'string' },
   'print-config': { type: 'boolean' },
 };
-
-/** VigilSettings → what the runtime takes today; `settings` rides along for the runtime that reads it whole. */
-export function runtimeOptions(settings: VigilSettings, logger: LoggerPort): RuntimeOptions & { readonly settings: VigilSettings } {
-  return {
-    kubeconfig: settings.kubernetes.kubeconfig || undefined,
-    context: settings.kubernetes.context || undefined,
-    prometheusUrl: settings.prometheus.url || undefined,
-    mode: settings.automation.mode,
-    stateDir: path.resolve(settings.agent.stateDir),
-    intervalMs: settings.prometheus.scrapeIntervalSeconds * 1000,
-    rateWindowMs: rateWindowMs(settings),
-    namespaces: settings.kubernetes.namespaces.length ? settings.kubernetes.namespaces : undefined,
-    playbooksDir: settings.agent.playbooksDir || undefined,
-    safety: settings.safety,
-    model: settings.model.enabled,
-    retrainEveryMs: settings.model.retrainEveryHours * 3_600_000,
-    leaseNamespace: settings.agent.leaseNamespace,
-    logger,
-    settings,
-  };
-}
 
 /**
  * `vigil agent`: the headless loop. JSON lines on stdout; SIGTERM/SIGINT stop it cleanly.
@@ -56,7 +32,7 @@ export async function run(argv: string[], io: { env: NodeJS.ProcessEnv; write: (
   logger.log('info', `settings: ${Object.entries(counts).map(([k, n]) => `${n} from ${k}`).join(', ')} (\`vigil agent --print-config\` shows each)`, { sources: Object.fromEntries(Object.entries(sources).filter(([, s]) => s !== 'default')) });
   // loaded here, not at the top: --print-config and a bad setting need no Kubernetes client
   const { VigilRuntime } = await import('../infra/runtime');
-  const runtime = await VigilRuntime.create(runtimeOptions(settings, logger));
+  const runtime = await VigilRuntime.create(runtimeOptionsFrom(settings, { logger }));
   await runtime.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

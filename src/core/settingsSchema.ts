@@ -374,7 +374,7 @@ export function validateSetting(key: string, value: unknown): { value: unknown; 
 }
 
 /** Writes `value` at a dotted key, creating the objects on the way. */
-function setAt(root: Record<string, unknown>, key: string, value: unknown): void {
+export function setValueAt(root: Record<string, unknown>, key: string, value: unknown): void {
   const parts = key.split('.');
   let o = root;
   for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
@@ -415,14 +415,19 @@ export function validateSettings(raw: unknown, source: string): { settings: Vigi
   for (const d of SETTINGS_SCHEMA) {
     const given = isPlainObject(root) ? valueAt(root, d.key) : undefined;
     if (given === undefined) {
-      setAt(out, d.key, d.default);
+      setValueAt(out, d.key, d.default);
       continue;
     }
     const r = validateSetting(d.key, given);
     problems.push(...r.problems);
-    setAt(out, d.key, r.problems.length ? d.default : r.value);
+    setValueAt(out, d.key, r.problems.length ? d.default : r.value);
   }
   return { settings: out as unknown as VigilSettings, problems };
+}
+
+/** The table's keys whose values differ between two settings. */
+export function changedKeys(a: VigilSettings, b: VigilSettings): string[] {
+  return SETTINGS_SCHEMA.filter((d) => JSON.stringify(valueAt(a, d.key)) !== JSON.stringify(valueAt(b, d.key))).map((d) => d.key);
 }
 
 /** The throwing variant: every problem in one error, prefixed with `source`. */

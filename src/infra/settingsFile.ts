@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { VigilSettings } from '../core/settings';
-import { nearestKey, SETTINGS_SCHEMA, SettingsError, settingDescriptor, validateSettings, valueAt, type SettingDescriptor } from '../core/settingsSchema';
+import { nearestKey, SETTINGS_SCHEMA, SettingsError, setValueAt, settingDescriptor, validateSettings, valueAt, type SettingDescriptor } from '../core/settingsSchema';
 
 /** Keys that hold secrets: refused in the file, whatever section they are in. */
 const SECRET_KEY = /(token|password|passwd|secret|webhook|routing[-_]?key|api[-_]?key|credential|private[-_]?key)/i;
@@ -179,10 +179,7 @@ export function resolveAgentSettings(input: { flags: FlagValues; env: NodeJS.Pro
       sources[d.key] = 'default';
       continue;
     }
-    const parts = d.key.split('.');
-    let o = raw;
-    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
-    o[parts[parts.length - 1]] = value;
+    setValueAt(raw, d.key, value);
   }
   const { settings, problems } = validateSettings(raw, 'agent settings');
   if (problems.length) {

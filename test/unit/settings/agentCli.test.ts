@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AGENT_FLAGS, run, runtimeOptions } from '../../../src/cli/agent';
+import { AGENT_FLAGS, run } from '../../../src/cli/agent';
 import { DEFAULT_SETTINGS } from '../../../src/core/settings';
+import { runtimeOptionsFrom } from '../../../src/infra/runtimeSettings';
 import { MemoryLogger } from '../../fakes/nullLogger';
 
 describe('vigil agent settings', () => {
@@ -32,7 +33,7 @@ describe('vigil agent settings', () => {
 
   it('maps the settings to the runtime, settings included', () => {
     const s = { ...DEFAULT_SETTINGS, safety: { ...DEFAULT_SETTINGS.safety, dryRun: true }, agent: { ...DEFAULT_SETTINGS.agent, stateDir: 'state' }, model: { enabled: false, retrainEveryHours: 2 } };
-    const o = runtimeOptions(s, new MemoryLogger());
+    const o = runtimeOptionsFrom(s, { logger: new MemoryLogger() });
     assert.equal(o.stateDir, path.resolve('state'));
     assert.equal(o.intervalMs, 15_000);
     assert.equal(o.rateWindowMs, 60_000);
