@@ -11,12 +11,11 @@ import { kubeconfigContexts } from './connectionHelp';
 import { COMMAND, SECRET, SETTING } from './ids';
 import { ReplayPanel } from './replayPanel';
 import type { VigilSession } from './session';
+import { currentVigilSettings } from './settingsReader';
 
-const MODES: ReadonlyArray<AutomationMode> = ['off', 'suggest', 'auto'];
-
+/** The `vigil.automation.mode` setting, validated (a bad value is the default). */
 export function automationMode(): AutomationMode {
-  const m = vscode.workspace.getConfiguration(SETTING.section).get<string>(SETTING.automationMode, 'suggest');
-  return (MODES as readonly string[]).includes(m) ? (m as AutomationMode) : 'suggest';
+  return currentVigilSettings().settings.automation.mode;
 }
 
 export function humanIdentity(): string {
@@ -86,13 +85,14 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       );
       if (!picked) return;
       await config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global);
-      const prometheusUrl = config.get<string>(SETTING.prometheusUrl, '') || undefined;
+      const { settings } = currentVigilSettings();
+      const prometheusUrl = settings.prometheus.url || undefined;
       const prometheusToken = (await context.secrets.get(SECRET.prometheusToken)) || undefined;
-      const intervalMs = Math.max(1, config.get<number>(SETTING.scrapeIntervalSeconds, 15)) * 1000;
+      const intervalMs = settings.prometheus.scrapeIntervalSeconds * 1000;
       const dir = storage(`cluster-${picked.label.replace(/[^\w.-]+/g, '_')}`);
       await fs.mkdir(dir, { recursive: true });
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Vigil: connecting to ${picked.label}…` }, () =>
-        session.connect({ kubeconfig: file, context: picked.label, prometheusUrl, prometheusToken, stateDir: dir, intervalMs, mode: automationMode(), label: `context ${picked.label}` }),
+        session.connect({ kubeconfig: file, context: picked.label, prometheusUrl, prometheusToken, stateDir: dir, intervalMs, mode: settings.automation.mode, label: `context ${picked.label}` }),
       );
       void vscode.window.showInformationMessage(`Vigil: connected to ${picked.label}.`);
     },

@@ -4,11 +4,15 @@ import * as vscode from 'vscode';
 import type { AutomationMode } from '../core/model/automation';
 import type { Incident } from '../core/model/incident';
 import type { LoggerPort, NotifierPort } from '../core/ports';
+import type { VigilSettings } from '../core/settings';
+import { changedKeys } from '../core/settingsSchema';
 import type { VigilRuntime } from '../infra/runtime';
+import { runtimeOptionsFrom } from '../infra/runtimeSettings';
 import type { ConnectionView } from '../webview/protocol';
 import { connectionFix } from './connectionHelp';
 import { COMMAND } from './ids';
 import { SandboxProcess, type SandboxCommand } from './sandboxProcess';
+import { currentVigilSettings, onDidChangeVigilSettings, warnAboutSettings } from './settingsReader';
 import { pastForViews, SeriesHistory } from './viewModel';
 
 export interface ConnectOptions {
@@ -21,6 +25,25 @@ export interface ConnectOptions {
   readonly mode: AutomationMode;
   /** Shown in the view: "the sandbox", "context prod". */
   readonly label: string;
+  /** Everything else (namespaces, safety, model, ...); read from the `vigil.*` settings when omitted. */
+  readonly settings?: VigilSettings;
+}
+
+/** The settings with what this connection fixed: cluster, Prometheus, interval and state dir (the sandbox's differ). */
+function forConnection(s: VigilSettings, o: ConnectOptions, mode: AutomationMode): VigilSettings {
+  return {
+    ...s,
+    kubernetes: { ...s.kubernetes, kubeconfig: o.kubeconfig ?? '', context: o.context ?? '' },
+    prometheus: { ...s.prometheus, url: o.prometheusUrl ?? '', scrapeIntervalSeconds: o.intervalMs / 1000 },
+    automation: { ...s.automation, mode },
+    agent: { ...s.agent, stateDir: o.stateDir },
+  };
+}
+
+/** What a runtime may offer for live settings; `applySettings` arrives with createHealingCore. */
+interface LiveSettings {
+  setMode(mode: AutomationMode): void;
+  applySettings?(settings: VigilSettings): void;
 }
 
 const DISCONNECTED: ConnectionView = { state: 'disconnected', message: 'Not connected. Run "Vigil: Start Sandbox Cluster" or "Vigil: Connect to Cluster".' };
@@ -73,18 +96,14 @@ export class VigilSession implements vscode.Disposable {
     try {
       const { VigilRuntime } = await import('../infra/runtime');
       const env = options.prometheusToken ? { ...process.env, VIGIL_PROMETHEUS_TOKEN: options.prometheusToken } : process.env;
-      const runtime = await VigilRuntime.create({
-        kubeconfig: options.kubeconfig,
-        context: options.context,
-        prometheusUrl: options.prometheusUrl,
-        mode: options.mode,
-        stateDir: options.stateDir,
-        intervalMs: options.intervalMs,
-        logger: this.logger,
-        identity: `vscode@${os.hostname()}`,
-        notifiers: [this.notifier],
-        env,
-      });
+      let base = options.settings;
+      if (!base) {
+        const read = currentVigilSettings();
+        warnAboutSettings(read.problems);
+        base = read.settings;
+      }
+      let applied = forConnection(base, options, options.mode);
+      const runtime = await VigilRuntime.create(runtimeOptionsFrom(applied, { logger: this.logger, identity: `vscode@${os.hostname()}`, notifiers: [this.notifier], env }));
       // a cheap authenticated call first, so unreachable / forbidden / expired show up now, with the fix
       await runtime.conn.get('/version', { timeoutMs: 5000 });
       this.runtime = runtime;
@@ -99,13 +118,22 @@ export class VigilSession implements vscode.Disposable {
         }),
       );
       this.subscriptions.push(
-        // the automation mode follows the setting while connected
-        vscode.workspace.onDidChangeConfiguration((e) => {
-          if (!e.affectsConfiguration('vigil.automation.mode')) return;
-          const mode = vscode.workspace.getConfiguration('vigil').get<AutomationMode>('automation.mode', 'suggest');
-          runtime.setMode(mode);
-          this.logger.log('info', `automation mode is now ${mode}`);
-          this.set({ ...this.connection, message: `Connected to ${options.label} (${runtime.conn.server}), ${mode} mode.` });
+        // settings follow the configuration while connected; the connection's own (cluster, Prometheus) need a reconnect
+        onDidChangeVigilSettings(({ settings: next, problems }) => {
+          warnAboutSettings(problems);
+          const previous = applied;
+          applied = forConnection(next, options, next.automation.mode);
+          const changed = changedKeys(previous, applied);
+          if (!changed.length) return;
+          const live: LiveSettings = runtime;
+          if (live.applySettings) live.applySettings(applied);
+          else {
+            runtime.setMode(applied.automation.mode);
+            const later = changed.filter((k) => k !== 'automation.mode');
+            if (later.length) void vscode.window.showInformationMessage(`Vigil: ${later.map((k) => `vigil.${k}`).join(', ')} take effect when you reconnect.`);
+          }
+          this.logger.log('info', `settings changed: ${changed.join(', ')}; automation mode is ${applied.automation.mode}`);
+          this.set({ ...this.connection, message: `Connected to ${options.label} (${runtime.conn.server}), ${applied.automation.mode} mode.` });
         }),
       );
       await runtime.start();
