@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_SETTINGS } from '../../../src/core/settings';
 import { SETTINGS_SCHEMA } from '../../../src/core/settingsSchema';
 import { formatEffectiveSettings, parseSettingsFile, resolveAgentSettings } from '../../../src/infra/settingsFile';
@@ -112,5 +113,15 @@ describe('agent settings file', () => {
     assert.match(out, /^safety\.leaseName = "vigil-copilot" +\(default\)$/m);
     assert.match(out, /VIGIL_PROMETHEUS_TOKEN set, /);
     assert.doesNotMatch(out, /s3cret/);
+  });
+});
+
+describe('config/vigil.example.yaml', () => {
+  it('is valid, sets every section, and has no secrets', () => {
+    const file = parseSettingsFile(readFileSync('config/vigil.example.yaml', 'utf8'), 'config/vigil.example.yaml');
+    const { settings } = resolveAgentSettings({ flags: {}, env: {}, file });
+    assert.deepEqual(SETTINGS_SCHEMA.map((d) => d.key).filter((k) => !file.values.has(k)), [], 'the example shows every key');
+    assert.equal(settings.probes[0].steps.length, 3);
+    assert.equal(settings.probes[1].steps[0].method, 'GET');
   });
 });
