@@ -61,7 +61,8 @@ export function parseSettingsFile(text: string, file: string): SettingsFile {
     }
   };
   walk(root, '');
-  if (problems.length) throw new SettingsError(file, problems);
+  const lineOfProblem = (p: string) => Number(/^.*?:(\d+): /.exec(p)?.[1] ?? 0);
+  if (problems.length) throw new SettingsError(file, problems.sort((a, b) => lineOfProblem(a) - lineOfProblem(b)));
   return {
     path: file,
     values,
