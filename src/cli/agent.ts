@@ -1,39 +1,38 @@
 import path from 'node:path';
-import type { AutomationMode } from '../core/model/automation';
-import { DEFAULT_SETTINGS, withSettings } from '../core/settings';
+import type { ParseArgsConfig } from 'node:util';
+import { SETTINGS_SCHEMA } from '../core/settingsSchema';
 import { JsonLogger } from '../infra/jsonLogger';
-import { VigilRuntime } from '../infra/runtime';
-import { intOption, parseCliArgs } from './args';
+import { formatEffectiveSettings, loadAgentSettings } from '../infra/settingsFile';
+import { parseCliArgs } from './args';
 
-const MODES: ReadonlyArray<AutomationMode> = ['off', 'suggest', 'auto'];
+/** The agent's flags: one per setting the table gives a flag (lists repeat), plus the file and --print-config. */
+export const AGENT_FLAGS: NonNullable<ParseArgsConfig['options']> = {
+  ...Object.fromEntries(
+    SETTINGS_SCHEMA.filter((d) => d.flag).map((d) => [d.flag as string, d.type === 'boolean' ? { type: 'boolean' as const } : d.type === 'array' ? { type: 'string' as const, multiple: true } : { type: 'string' as const }]),
+  ),
+  config: { type: 'string' },
+  'print-config': { type: 'boolean' },
+};
 
-/** `vigil agent`: the headless loop. JSON lines on stdout; SIGTERM/SIGINT stop it cleanly. */
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCliArgs('agent', argv, {
-    kubeconfig: { type: 'string' },
-    context: { type: 'string' },
-    prometheus: { type: 'string' },
-    mode: { type: 'string' },
-    'state-dir': { type: 'string' },
-    'interval-seconds': { type: 'string' },
-    namespace: { type: 'string', multiple: true },
-    playbooks: { type: 'string' },
-    'log-level': { type: 'string' },
-  });
-  const mode = (values.mode as string | undefined) ?? 'suggest';
-  if (!MODES.includes(mode as AutomationMode)) throw new Error(`vigil agent: --mode must be off, suggest or auto, got "${mode}"`);
-  if (!values['state-dir']) throw new Error('vigil agent: --state-dir DIR is required (incidents, the audit log and learned state live there)');
-  const level = (values['log-level'] as string | undefined) ?? 'info';
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error(`vigil agent: --log-level must be debug, info, warn or error`);
-  const logger = new JsonLogger(undefined, level as 'info');
-  const settings = withSettings(DEFAULT_SETTINGS, {
-    kubernetes: { kubeconfig: (values.kubeconfig as string | undefined) ?? '', context: (values.context as string | undefined) ?? '', namespaces: (values.namespace as string[] | undefined) ?? [] },
-    prometheus: { url: (values.prometheus as string | undefined) ?? process.env.VIGIL_PROMETHEUS_URL ?? '', scrapeIntervalSeconds: intOption('agent', 'interval-seconds', values['interval-seconds'], 15) },
-    automation: { mode: mode as AutomationMode },
-    model: { enabled: process.env.VIGIL_MODEL !== 'off' },
-    agent: { stateDir: path.resolve(String(values['state-dir'])), playbooksDir: (values.playbooks as string | undefined) ?? '', logLevel: level as 'info' },
-  });
-  const runtime = await VigilRuntime.create({ settings, logger });
+/**
+ * `vigil agent`: the headless loop. JSON lines on stdout; SIGTERM/SIGINT stop it cleanly.
+ * Settings: flag > VIGIL_* environment > `--config FILE` (or VIGIL_CONFIG) > default.
+ */
+export async function run(argv: string[], io: { env: NodeJS.ProcessEnv; write: (text: string) => void } = { env: process.env, write: (t) => process.stdout.write(t) }): Promise<number> {
+  const { values } = parseCliArgs('agent', argv, AGENT_FLAGS);
+  const resolved = loadAgentSettings(values, io.env);
+  if (values['print-config']) {
+    io.write(formatEffectiveSettings(resolved, io.env));
+    return 0;
+  }
+  const { settings, sources } = resolved;
+  if (!settings.agent.stateDir) throw new Error('vigil agent: a state directory is required: --state-dir DIR, VIGIL_STATE_DIR or agent.stateDir in the settings file (incidents, the audit log and learned state live there)');
+  const logger = new JsonLogger(undefined, settings.agent.logLevel);
+  const counts = Object.values(sources).reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.split(' ')[0]]: (acc[s.split(' ')[0]] ?? 0) + 1 }), {});
+  logger.log('info', `settings: ${Object.entries(counts).map(([k, n]) => `${n} from ${k}`).join(', ')} (\`vigil agent --print-config\` shows each)`, { sources: Object.fromEntries(Object.entries(sources).filter(([, s]) => s !== 'default')) });
+  // loaded here, not at the top: --print-config and a bad setting need no Kubernetes client
+  const { VigilRuntime } = await import('../infra/runtime');
+  const runtime = await VigilRuntime.create({ settings: { ...settings, agent: { ...settings.agent, stateDir: path.resolve(settings.agent.stateDir) } }, logger });
   await runtime.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

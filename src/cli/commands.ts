@@ -13,7 +13,8 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'agent',
     summary: 'Run the headless self-healing loop against a cluster (JSON-lines log to stdout).',
-    usage: 'vigil agent --kubeconfig PATH [--context C] [--prometheus URL] [--mode off|suggest|auto] --state-dir DIR [--interval-seconds 15] [--namespace NS ...] [--playbooks DIR] [--log-level info]',
+    usage:
+      'vigil agent [--config FILE] --state-dir DIR [--kubeconfig PATH] [--context C] [--prometheus URL] [--mode off|suggest|auto] [--interval-seconds 15] [--namespace NS ...] [--deny-namespace NS ...] [--allow-namespace NS ...] [--dry-run] [--playbooks DIR] [--log-level info] [--print-config]\n\nSettings: flag > VIGIL_* environment (VIGIL_MODE, VIGIL_STATE_DIR, ...) > --config FILE or VIGIL_CONFIG (YAML, see config/vigil.example.yaml) > default. --print-config prints every effective value and where it came from, then exits.',
     load: () => import('./agent'),
   },
   {

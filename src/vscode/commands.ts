@@ -7,36 +7,16 @@ import type { AutomationMode } from '../core/model/automation';
 import type { Incident } from '../core/model/incident';
 import { targetLabel } from '../core/model/target';
 import type { LoggerPort } from '../core/ports';
-import { DEFAULT_SETTINGS, withSettings, type VigilSettings } from '../core/settings';
+import { withSettings, type VigilSettings } from '../core/settings';
 import { kubeconfigContexts } from './connectionHelp';
 import { COMMAND, SECRET, SETTING } from './ids';
 import { ReplayPanel } from './replayPanel';
 import type { VigilSession } from './session';
+import { currentVigilSettings } from './settingsReader';
 
-const MODES: ReadonlyArray<AutomationMode> = ['off', 'suggest', 'auto'];
-
+/** The `vigil.automation.mode` setting, validated (a bad value is the default). */
 export function automationMode(): AutomationMode {
-  const m = vscode.workspace.getConfiguration(SETTING.section).get<string>(SETTING.automationMode, 'suggest');
-  return (MODES as readonly string[]).includes(m) ? (m as AutomationMode) : 'suggest';
-}
-
-/**
- * Every `vigil.*` setting as VigilSettings, with the defaults for what is unset. The agent-only `agent` section
- * comes from the connection (its state directory).
- */
-export function vigilSettings(): VigilSettings {
-  const config = vscode.workspace.getConfiguration(SETTING.section);
-  const out: Record<string, unknown> = {};
-  for (const [section, fields] of Object.entries(DEFAULT_SETTINGS)) {
-    if (Array.isArray(fields) || section === 'agent') {
-      out[section] = Array.isArray(fields) ? config.get(section, fields) : fields;
-      continue;
-    }
-    const read: Record<string, unknown> = {};
-    for (const [field, dflt] of Object.entries(fields as object)) read[field] = config.get(`${section}.${field}`, dflt);
-    out[section] = read;
-  }
-  return { ...(out as unknown as VigilSettings), automation: { ...(out.automation as VigilSettings['automation']), mode: automationMode() } };
+  return currentVigilSettings().settings.automation.mode;
 }
 
 export function humanIdentity(): string {
@@ -83,7 +63,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       await fs.mkdir(dir, { recursive: true });
       // the bundled CLI next to this extension's own bundle: `node dist/cli.js sandbox …`
       const command = { program: process.execPath, args: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath] };
-      const sandbox = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: starting the sandbox cluster…' }, () => session.startSandbox(dir, vigilSettings, command));
+      const sandbox = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: starting the sandbox cluster…' }, () => session.startSandbox(dir, command));
       void vscode.window.showInformationMessage(`Vigil: sandbox cluster started at ${sandbox.apiServer} and connected (${automationMode()} mode). Kubeconfig: ${sandbox.kubeconfig}`);
     },
     [COMMAND.connectCluster]: async () => {
@@ -111,7 +91,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       await fs.mkdir(dir, { recursive: true });
       const forCluster = (s: VigilSettings) => withSettings(s, { kubernetes: { kubeconfig: file, context: picked.label }, agent: { stateDir: dir } });
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Vigil: connecting to ${picked.label}…` }, () =>
-        session.connect({ settings: forCluster(vigilSettings()), reread: () => forCluster(vigilSettings()), prometheusToken, label: `context ${picked.label}` }),
+        session.connect({ forConnection: forCluster, prometheusToken, label: `context ${picked.label}` }),
       );
       void vscode.window.showInformationMessage(`Vigil: connected to ${picked.label}.`);
     },

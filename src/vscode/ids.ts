@@ -28,14 +28,12 @@ export const VIEW = {
   incidents: 'vigil.incidents',
 } as const;
 
+/** Settings the commands write; every key and its reading is in core/settingsSchema.ts and settingsReader.ts. */
 export const SETTING = {
   section: 'vigil',
   kubernetesContext: 'kubernetes.context',
   kubernetesKubeconfig: 'kubernetes.kubeconfig',
-  kubernetesNamespaces: 'kubernetes.namespaces',
   prometheusUrl: 'prometheus.url',
-  scrapeIntervalSeconds: 'prometheus.scrapeIntervalSeconds',
-  automationMode: 'automation.mode',
 } as const;
 
 export const SECRET = { prometheusToken: 'vigil.prometheus.token' } as const;

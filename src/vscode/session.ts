@@ -4,22 +4,25 @@ import * as vscode from 'vscode';
 import type { Incident } from '../core/model/incident';
 import type { LoggerPort, NotifierPort } from '../core/ports';
 import { withSettings, type VigilSettings } from '../core/settings';
+import { changedKeys } from '../core/settingsSchema';
 import type { VigilRuntime } from '../infra/runtime';
 import type { ConnectionView } from '../webview/protocol';
 import { connectionFix } from './connectionHelp';
 import { COMMAND } from './ids';
 import { SandboxProcess, type SandboxCommand } from './sandboxProcess';
+import { currentVigilSettings, onDidChangeVigilSettings, warnAboutSettings } from './settingsReader';
 import { pastForViews, SeriesHistory } from './viewModel';
 
 export interface ConnectOptions {
-  /** The user's settings with this connection's kubeconfig, context and state directory laid over them. */
-  readonly settings: VigilSettings;
-  /** Reads the settings again after the user changed them; they apply live while connected. */
-  readonly reread: () => VigilSettings;
+  /** What this connection fixes over the user's settings: cluster, context, state directory (the sandbox's interval). */
+  readonly forConnection: (settings: VigilSettings) => VigilSettings;
   readonly prometheusToken?: string;
   /** Shown in the view: "the sandbox", "context prod". */
   readonly label: string;
 }
+
+/** Settings the core reads at each decision; the others are read when the adapters are built, at connect. */
+const LIVE_SECTIONS = ['automation.', 'safety.'];
 
 const DISCONNECTED: ConnectionView = { state: 'disconnected', message: 'Not connected. Run "Vigil: Start Sandbox Cluster" or "Vigil: Connect to Cluster".' };
 
@@ -71,13 +74,10 @@ export class VigilSession implements vscode.Disposable {
     try {
       const { VigilRuntime } = await import('../infra/runtime');
       const env = options.prometheusToken ? { ...process.env, VIGIL_PROMETHEUS_TOKEN: options.prometheusToken } : process.env;
-      const runtime = await VigilRuntime.create({
-        settings: options.settings,
-        logger: this.logger,
-        identity: `vscode@${os.hostname()}`,
-        notifiers: [this.notifier],
-        env,
-      });
+      const read = currentVigilSettings();
+      warnAboutSettings(read.problems);
+      let applied = options.forConnection(read.settings);
+      const runtime = await VigilRuntime.create({ settings: applied, logger: this.logger, identity: `vscode@${os.hostname()}`, notifiers: [this.notifier], env });
       // a cheap authenticated call first, so unreachable / forbidden / expired show up now, with the fix
       await runtime.conn.get('/version', { timeoutMs: 5000 });
       this.runtime = runtime;
@@ -92,20 +92,23 @@ export class VigilSession implements vscode.Disposable {
         }),
       );
       this.subscriptions.push(
-        // settings apply while connected: mode, safety gates and namespace modes at the next decision
-        vscode.workspace.onDidChangeConfiguration((e) => {
-          if (!e.affectsConfiguration('vigil')) return;
-          const before = runtime.settings;
-          const next = options.reread();
-          runtime.applySettings({ ...next, kubernetes: before.kubernetes, agent: before.agent });
-          const mode = next.automation.mode;
-          if (mode !== before.automation.mode) this.logger.log('info', `automation mode is now ${mode}`);
-          this.set({ ...this.connection, message: `Connected to ${options.label} (${runtime.conn.server}), ${mode} mode.` });
+        // settings follow the configuration while connected; the connection's own (cluster, Prometheus) need a reconnect
+        onDidChangeVigilSettings(({ settings: next, problems }) => {
+          warnAboutSettings(problems);
+          const previous = applied;
+          applied = options.forConnection(next);
+          const changed = changedKeys(previous, applied);
+          if (!changed.length) return;
+          runtime.applySettings(applied);
+          const later = changed.filter((k) => !LIVE_SECTIONS.some((p) => k.startsWith(p)));
+          if (later.length) void vscode.window.showInformationMessage(`Vigil: ${later.map((k) => `vigil.${k}`).join(', ')} take effect when you reconnect.`);
+          this.logger.log('info', `settings changed: ${changed.join(', ')}; automation mode is ${applied.automation.mode}`);
+          this.set({ ...this.connection, message: `Connected to ${options.label} (${runtime.conn.server}), ${applied.automation.mode} mode.` });
         }),
       );
       await runtime.start();
       this.pastIncidents = pastForViews(await runtime.store.listIncidents());
-      this.set({ state: 'connected', message: `Connected to ${options.label} (${runtime.conn.server}), ${options.settings.automation.mode} mode.` });
+      this.set({ state: 'connected', message: `Connected to ${options.label} (${runtime.conn.server}), ${applied.automation.mode} mode.` });
     } catch (err) {
       const message = (err as Error).message;
       this.logger.log('error', `connecting to ${options.label} failed: ${message}`);
@@ -120,7 +123,7 @@ export class VigilSession implements vscode.Disposable {
    * Starts `vigil sandbox` as a child process and connects to it. Out of process, its simulation
    * costs the extension host no memory (measured: ~25 MB less rss).
    */
-  async startSandbox(stateDir: string, settings: () => VigilSettings, command: SandboxCommand): Promise<SandboxProcess> {
+  async startSandbox(stateDir: string, command: SandboxCommand): Promise<SandboxProcess> {
     await this.stopSandbox();
     this.set({ state: 'connecting', message: 'Starting the sandbox cluster…' });
     let sandbox: SandboxProcess;
@@ -142,8 +145,8 @@ export class VigilSession implements vscode.Disposable {
     this.sandbox = sandbox;
     this.logger.log('info', `sandbox cluster up at ${sandbox.apiServer} (pid ${sandbox.pid}); kubeconfig ${sandbox.kubeconfig}`);
     // the sandbox compresses time: it is sampled every 5 s whatever the setting for real clusters says
-    const sandboxSettings = (s: VigilSettings) => withSettings(s, { kubernetes: { ...s.kubernetes, kubeconfig: sandbox.kubeconfig, context: '' }, prometheus: { scrapeIntervalSeconds: 5 }, agent: { stateDir } });
-    await this.connect({ settings: sandboxSettings(settings()), reread: () => sandboxSettings(settings()), label: 'the sandbox cluster' });
+    const forConnection = (s: VigilSettings) => withSettings(s, { kubernetes: { kubeconfig: sandbox.kubeconfig, context: '' }, prometheus: { url: '', scrapeIntervalSeconds: 5 }, agent: { stateDir } });
+    await this.connect({ forConnection, label: 'the sandbox cluster' });
     return sandbox;
   }
 
