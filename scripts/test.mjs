@@ -11,10 +11,16 @@ const requireAll = process.env.VIGIL_REQUIRE_ALL_TIERS === '1';
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const problems = [];
 const reports = [];
+/** Wall time of each step and tier, printed at the end. */
+const times = [];
+const started = Date.now();
+const seconds = (ms) => `${Math.round(ms / 1000)} s`;
 
 function step(name, cmd, cmdArgs) {
   console.log(`\n=== ${name}: ${cmd} ${cmdArgs.join(' ')}`);
+  const t0 = Date.now();
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', shell: false });
+  times.push(`${name} ${seconds(Date.now() - t0)}`);
   if (r.status !== 0) problems.push(`${name} failed (exit ${r.status})`);
   return r.status === 0;
 }
@@ -57,6 +63,7 @@ for (const tier of tiers) {
     continue;
   }
   console.log(`\n=== ${tier.name}: ${files.length} file(s)`);
+  const t0 = Date.now();
   let reason = ensureNeeds(tier);
   if (!reason && tier.prepare && existsSync(tier.prepare)) {
     const r = spawnSync(process.execPath, [tier.prepare], { stdio: 'inherit' });
@@ -66,6 +73,7 @@ for (const tier of tiers) {
     console.log(`SKIPPED tier ${tier.name}: ${reason}`);
     totals.skipped += files.length;
     if (requireAll) problems.push(`tier ${tier.name} skipped under VIGIL_REQUIRE_ALL_TIERS=1: ${reason}`);
+    times.push(`${tier.name} skipped`);
     continue;
   }
   const r = await mocha(files, { VIGIL_TEST_TIER: tier.name });
@@ -74,10 +82,12 @@ for (const tier of tiers) {
   totals.skipped += r.pending;
   if (r.code !== 0) problems.push(`${tier.name} tests failed (exit ${r.code})`);
   if (r.report) reports.push(`--- ${tier.name}: what failed ---\n${r.report.trimEnd()}`);
+  times.push(`${tier.name} ${seconds(Date.now() - t0)} (${r.passed} passed, ${r.failed} failed)`);
 }
 
 console.log('');
 for (const r of reports) console.log(`${r}\n`);
 for (const p of problems) console.log(`FAILED: ${p}`);
+console.log(`times: ${times.join('; ')}; total ${seconds(Date.now() - started)}`);
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(problems.length ? 1 : 0);
