@@ -3,10 +3,8 @@ export interface CliCommand {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
-  /** Resolves to the command's exit code. Undefined while the feature is not built. */
-  readonly load?: () => Promise<{ run(argv: string[]): Promise<number> }>;
-  /** Which issue/feature brings it, said plainly when it is not built yet. */
-  readonly arrivesWith?: string;
+  /** Resolves to the command's exit code. */
+  readonly load: () => Promise<{ run(argv: string[]): Promise<number> }>;
 }
 
 export const COMMANDS: ReadonlyArray<CliCommand> = [

@@ -40,10 +40,6 @@ export async function main(argv: string[]): Promise<number> {
     console.log(commandHelp(command));
     return 0;
   }
-  if (!command.load) {
-    console.error(`vigil ${command.name}: not built yet — it arrives with ${command.arrivesWith}. Nothing was done.`);
-    return 3;
-  }
   const mod = await command.load();
   return mod.run(rest);
 }

@@ -7,17 +7,10 @@ import { describeAction } from '../core/model/action';
 import { DIAGNOSIS_TITLES, type Evidence } from '../core/model/diagnosis';
 import { describeTimelineEntry, isOpen, latestProposal, type Incident, type TimelineEntry } from '../core/model/incident';
 import type { SignalName } from '../core/model/signal';
+import { formatValue, SPARKLINE_SIGNALS } from '../core/observe/signalWording';
 import { targetKey, targetLabel } from '../core/model/target';
 import type { LoopSnapshot } from '../core/loop/detectionPipeline';
 import type { ConnectionView, CopilotModel, IncidentView, ProposalView, ReplayView, SeriesView, ServiceView, TimelineView } from '../webview/protocol';
-
-/** The signals a sparkline shows per service, in order. */
-export const KEY_SIGNALS: ReadonlyArray<{ readonly signal: SignalName; readonly label: string; readonly format: (v: number) => string }> = [
-  { signal: 'error_ratio', label: 'errors', format: (v) => `${(v * 100).toFixed(1)}%` },
-  { signal: 'latency_p95', label: 'p95', format: (v) => `${Math.round(v * 1000)} ms` },
-  { signal: 'request_rate', label: 'req/s', format: (v) => v.toFixed(1) },
-  { signal: 'memory', label: 'memory', format: (v) => `${Math.round(v / 1048576)} MiB` },
-];
 
 /** One target of the loop's snapshot, as the view reads it. */
 export type SnapshotTarget = LoopSnapshot['targets'][number];
@@ -46,7 +39,7 @@ export class SeriesHistory {
       this.latest.set(key, t);
       let bySignal = this.series.get(key);
       if (!bySignal) this.series.set(key, (bySignal = new Map()));
-      for (const { signal } of KEY_SIGNALS) {
+      for (const { signal } of SPARKLINE_SIGNALS) {
         const points = bySignal.get(signal) ?? [];
         const v = t.values[signal];
         const band = t.bands[signal];
@@ -62,11 +55,11 @@ export class SeriesHistory {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([key, t]) => {
         const bySignal = this.series.get(key) ?? new Map<SignalName, Point[]>();
-        const series: SeriesView[] = KEY_SIGNALS.filter((k) => (bySignal.get(k.signal) ?? []).some((p) => p.v !== null)).map((k) => {
+        const series: SeriesView[] = SPARKLINE_SIGNALS.filter((k) => (bySignal.get(k.signal) ?? []).some((p) => p.v !== null)).map((k) => {
           const points = bySignal.get(k.signal) ?? [];
           const last = points[points.length - 1];
           const outside = !!last && last.v !== null && ((last.hi !== null && last.v > last.hi) || (last.lo !== null && last.v < last.lo));
-          return { signal: k.signal, label: k.label, values: points.map((p) => p.v), lower: points.map((p) => p.lo), upper: points.map((p) => p.hi), latest: last?.v !== null && last ? k.format(last.v) : '—', outside };
+          return { signal: k.signal, label: k.label, values: points.map((p) => p.v), lower: points.map((p) => p.lo), upper: points.map((p) => p.hi), latest: last?.v !== null && last ? formatValue(k.signal, last.v) : '—', outside };
         });
         const health = openIncidentTargets.has(key) ? 'incident' : t.isAnomaly ? 'degraded' : series.length ? 'healthy' : 'unknown';
         return { key, name: targetLabel(t.target), health, reason: t.isAnomaly ? t.reason : health === 'healthy' ? 'within its expected band' : t.reason, series } satisfies ServiceView;

@@ -37,9 +37,6 @@ function paint(): void {
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const m = event.data;
   switch (m.type) {
-    case 'connection':
-      state = { ...state, connection: { state: m.state, message: m.message }, model: undefined };
-      break;
     case 'model':
       state = { ...state, model: m.model };
       break;

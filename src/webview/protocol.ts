@@ -93,7 +93,6 @@ export interface ReplayView {
 }
 
 export type HostToWebview =
-  | { readonly type: 'connection'; readonly state: ConnectionState; readonly message: string }
   | { readonly type: 'model'; readonly model: CopilotModel }
   | { readonly type: 'replay'; readonly replay: ReplayView }
   | { readonly type: 'error'; readonly message: string };

@@ -16,14 +16,6 @@ describe('vigil --help', function () {
     assert.deepEqual(COMMANDS.map((c) => c.name).sort(), [...expected].sort());
   });
 
-  it('names the feature when a command is not built yet, and changes nothing', () => {
-    const unbuilt = COMMANDS.find((c) => !c.load);
-    if (!unbuilt) return; // every command is built
-    const r = spawnSync(process.execPath, ['dist/cli.js', unbuilt.name], { encoding: 'utf8' });
-    assert.equal(r.status, 3);
-    assert.match(r.stderr, /not built yet/);
-  });
-
   it('rejects an unknown command with exit 2 and the help', () => {
     const r = spawnSync(process.execPath, ['dist/cli.js', 'frobnicate'], { encoding: 'utf8' });
     assert.equal(r.status, 2);

@@ -135,8 +135,6 @@ function describe(e: ErrorObject): string {
       return 'must be lowercase letters, digits and dashes (like a Kubernetes name)';
     case 'minItems':
       return 'must not be empty';
-    case 'minProperties':
-      return 'must name at least one of diagnosis, rule, anomalyOn';
     default:
       return e.message ?? 'is invalid';
   }

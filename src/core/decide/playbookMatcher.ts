@@ -6,14 +6,11 @@ export function matchPlaybook(
   playbooks: ReadonlyArray<Playbook>,
   diagnosis: Pick<Diagnosis, 'kind' | 'target'>,
   labels: Readonly<Record<string, string>> = {},
-  rule?: string,
 ): Playbook | undefined {
   const ns = diagnosis.target.namespace;
   const candidates = playbooks.filter((p) => {
     const t = p.trigger;
-    if (t.diagnosis && t.diagnosis !== diagnosis.kind) return false;
-    if (t.rule && t.rule !== rule) return false;
-    if (!t.diagnosis && !t.rule) return false;
+    if (t.diagnosis !== diagnosis.kind) return false;
     if (t.namespaces && t.namespaces.length > 0 && (!ns || !t.namespaces.includes(ns))) return false;
     if (t.labels && Object.entries(t.labels).some(([k, v]) => labels[k] !== v)) return false;
     return true;

@@ -1,7 +1,11 @@
 /** JSON schema of a playbook document (YAML). Kept beside the loader so errors and schema agree. */
-const signalNames = ['request_rate', 'error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'memory', 'restarts', 'available_replicas', 'log_errors', 'probe_success', 'probe_latency'];
-const diagnosisKinds = ['memory-leak', 'bad-release', 'crash-loop', 'node-failure', 'traffic-surge', 'bad-feature-flag', 'dependency-outage', 'latency-spike', 'unknown'];
-const actionKinds = ['delete-pod', 'rollout-restart', 'rollback', 'scale', 'cordon', 'uncordon', 'drain', 'patch-configmap'];
+import { ACTION_RISK } from '../model/action';
+import { DIAGNOSIS_TITLES } from '../model/diagnosis';
+import { SIGNAL_NAMES } from '../observe/signalCatalogue';
+
+const signalNames = [...SIGNAL_NAMES];
+const diagnosisKinds = Object.keys(DIAGNOSIS_TITLES);
+const actionKinds = Object.keys(ACTION_RISK);
 
 const condition = {
   type: 'object',
@@ -31,11 +35,9 @@ export const PLAYBOOK_SCHEMA = {
     trigger: {
       type: 'object',
       additionalProperties: false,
-      minProperties: 1,
+      required: ['diagnosis'],
       properties: {
         diagnosis: { enum: diagnosisKinds },
-        rule: { type: 'string', minLength: 1 },
-        anomalyOn: { enum: signalNames },
         namespaces: { type: 'array', items: { type: 'string', minLength: 1 } },
         labels: { type: 'object', additionalProperties: { type: 'string' } },
       },

@@ -4,7 +4,7 @@ import type { ClusterFact } from '../model/fact';
 import type { SampleFrame, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
 import { parseTargetKey, targetLabel } from '../model/target';
-import { signalDefinition } from '../observe/signalCatalogue';
+import { formatValue, pct, round, signalWords } from '../observe/signalWording';
 import type { CorrelationConfig } from './correlationConfig';
 import type { DependencyGraph } from './dependencyGraph';
 
@@ -221,51 +221,6 @@ export function climb(frames: ReadonlyArray<SampleFrame>, signal: SignalName, fr
     }
   }
   return best;
-}
-
-// --- formatting for the one-sentence summaries ---
-
-export function formatValue(signal: SignalName, v: number | undefined): string {
-  if (v === undefined) return '?';
-  switch (signalDefinition(signal).unit) {
-    case 'ratio':
-      return pct(v);
-    case 'seconds':
-      return v < 1 ? `${round(v * 1000)} ms` : `${round(v)} s`;
-    case 'bytes':
-      return v >= 1024 ** 3 ? `${round(v / 1024 ** 3)} GiB` : `${round(v / 1024 ** 2)} MiB`;
-    case 'cores':
-      return `${round(v)} cores`;
-    case 'req/s':
-      return `${round(v)} req/s`;
-    default:
-      return `${round(v)}`;
-  }
-}
-
-const SIGNAL_WORDS: Partial<Record<SignalName, string>> = {
-  error_ratio: '5xx',
-  latency_p50: 'p50 latency',
-  latency_p95: 'p95 latency',
-  latency_p99: 'p99 latency',
-  request_rate: 'requests',
-  available_replicas: 'available replicas',
-  log_errors: 'error log lines',
-  probe_success: 'probe success',
-  probe_latency: 'probe latency',
-};
-export const signalWords = (s: SignalName) => SIGNAL_WORDS[s] ?? s;
-
-function pct(v: number): string {
-  const p = v * 100;
-  const a = Math.abs(p);
-  return `${a >= 10 ? Math.round(p) : a >= 1 ? Math.round(p * 10) / 10 : Number(p.toPrecision(1))}%`;
-}
-
-function round(v: number): string {
-  const a = Math.abs(v);
-  const r = a >= 100 ? Math.round(v) : a >= 10 ? Math.round(v * 10) / 10 : Math.round(v * 100) / 100;
-  return String(r);
 }
 
 export function ago(ms: number): string {

@@ -4,9 +4,7 @@ import type { SignalName } from './signal';
 
 /** What makes a playbook apply. */
 export interface PlaybookTrigger {
-  readonly diagnosis?: DiagnosisKind;
-  readonly rule?: string;
-  readonly anomalyOn?: SignalName;
+  readonly diagnosis: DiagnosisKind;
   readonly namespaces?: ReadonlyArray<string>;
   readonly labels?: Readonly<Record<string, string>>;
 }

@@ -4,6 +4,7 @@ import type { TargetRef } from '../model/target';
 import type { CheckResult, Verdict } from '../model/verdict';
 import type { ClockPort } from '../ports';
 import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
+import { formatValue, signalWords } from '../observe/signalWording';
 
 /** What verification reads. Each returns undefined when it has no evidence (source down, no sample yet). */
 export interface VerificationEvidence {
@@ -110,7 +111,7 @@ async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvid
       const band = ev.band(target, c.signal, s.t);
       if (!band) return { result: { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` } };
       const inside = backToNormal(c.signal, s.v, band);
-      return { result: { condition: c, status: inside ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${inside ? 'back within' : 'outside'} expected band [${fmt(band.lower)}, ${fmt(band.upper)}]` }, coversFrom: reach(c.signal, s) };
+      return { result: { condition: c, status: inside ? 'passed' : 'failed', detail: `${signalWords(c.signal)} ${formatValue(c.signal, s.v)} ${inside ? 'back within' : 'outside'} its expected range ${formatValue(c.signal, Math.max(0, band.lower))} to ${formatValue(c.signal, band.upper)}` }, coversFrom: reach(c.signal, s) };
     }
     case 'signal-below':
     case 'signal-above': {

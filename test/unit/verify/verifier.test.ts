@@ -43,7 +43,7 @@ describe('verifyStep', () => {
     const clock = new VirtualClock(0);
     const verdict = (await run(clock, verifyStep(target, spec, evidence(clock, () => 0.15), clock))) as { status: string; summary: string };
     assert.equal(verdict.status, 'not-recovered');
-    assert.match(verdict.summary, /error_ratio 0\.15 outside expected band \[0, 0\.02\]/);
+    assert.match(verdict.summary, /5xx 15% outside its expected range 0% to 2%/);
   });
 
   it('never reports success without evidence: Prometheus gone means inconclusive', async () => {

@@ -35,7 +35,7 @@ describe('sidebar view models', () => {
     assert.deepEqual(errors?.values, [0.02, 0.01, 0.2]);
     assert.deepEqual(errors?.upper, [0.03, 0.03, 0.03]);
     assert.equal(errors?.outside, true);
-    assert.equal(errors?.latest, '20.0%');
+    assert.equal(errors?.latest, '20%');
     assert.equal(checkout.health, 'degraded');
     assert.ok(!checkout.series.some((s) => s.signal === 'memory'), 'signals without data get no sparkline');
   });
