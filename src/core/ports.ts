@@ -8,6 +8,7 @@ import type { ClusterFact, LogLine } from './model/fact';
 import type { EscalationContext, Incident } from './model/incident';
 import type { SampleFrame, SignalName } from './model/signal';
 import type { TargetRef } from './model/target';
+import type { ProbeRun } from './observe/probeSpec';
 
 export interface Disposable {
   dispose(): void;
@@ -74,6 +75,16 @@ export interface EventsPort {
   onStatus(listener: (status: SourceStatus) => void): Disposable;
   /** Recent log lines of a workload's pods that matched error patterns (bounded). */
   recentLogs(target: TargetRef, limit: number): Promise<ReadonlyArray<LogLine>>;
+}
+
+/** Results of the synthetic probes (HTTP checks and user journeys), for escalations and verification. */
+export interface ProbeResultsPort {
+  /** The latest runs of the probes that report on this target, oldest first, at most `limit`. */
+  recent(target: TargetRef, limit: number): ReadonlyArray<ProbeRun>;
+  /** The latest run of the named probe; undefined when no probe has that name or it has not run yet. */
+  latest(name: string): ProbeRun | undefined;
+  /** The target a named probe reports on (probe_success, probe_latency). */
+  targetOf(name: string): TargetRef | undefined;
 }
 
 export interface LeaseState {

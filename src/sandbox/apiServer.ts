@@ -12,11 +12,14 @@ import { tableFor, wantsTable } from './apiTable';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, groupVersion, openApiV3GroupVersion, openApiV3Root, subresourceKnown, versionInfo } from './discovery';
 import { applyPatch, PATCH_CONTENT_TYPES, strategicMergePatch } from './patch';
 import { formatLabelSelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, requirementsFromLabelSelector } from './selectors';
+import type { HttpAnswer, HttpRequest } from './sim/shopApi';
 import { RESOURCES, StatusError, type ChangeEvent, type KubeObject, type ObjectStore, type ResourceInfo, type ResourceName } from './store';
 
 /** What the API server needs from the simulation (see sim/simulation.ts). */
 export interface SimulationApi {
   podMetrics(namespace: string, pod: string): string | undefined;
+  /** An HTTP request to a pod's port; undefined when the pod does not exist. */
+  serveHttp(namespace: string, pod: string, req: HttpRequest): HttpAnswer | undefined;
   podLogs(namespace: string, pod: string, opts: { tailLines?: number; follow?: boolean; container?: string }, onLine: (line: string) => void): { lines: string[]; stop(): void } | undefined;
   handleControl(method: string, path: string, body: unknown): { status: number; body: unknown };
 }
@@ -32,8 +35,10 @@ export interface ApiServerOptions {
 }
 
 const DEFAULT_MAX_BODY = 3 * 1024 * 1024;
+/** A simulated answer never takes longer than this (a latency fault times the median can be large). */
+const MAX_PROXY_DELAY_MS = 30_000;
 const MAX_WATCH_SECONDS = 1800;
-const WITH_STATUS_SUBRESOURCE = new Set<ResourceName>(['namespaces', 'pods', 'nodes', 'deployments', 'replicasets', 'poddisruptionbudgets']);
+const WITH_STATUS_SUBRESOURCE = new Set<ResourceName>(['namespaces', 'pods', 'services', 'nodes', 'deployments', 'replicasets', 'poddisruptionbudgets']);
 
 interface Target {
   readonly info: ResourceInfo;
@@ -73,6 +78,8 @@ export class ApiServer {
   private readonly log: (line: string) => void;
   private readonly maxBody: number;
   private readonly bookmarkMs: number;
+  /** Which ready pod a service proxy request goes to next. */
+  private proxyTurn = 0;
   /** Closers of open watch and log-follow streams, so stop() can end them. */
   private readonly streams = new Set<() => void>();
 
@@ -739,8 +746,7 @@ export class ApiServer {
         if (method !== 'POST') throw methodNotAllowed();
         return this.evict(res, t, this.decodeBody(req, await this.readBody(req), 'Eviction'), dryRun);
       case 'proxy':
-        req.resume();
-        return this.proxy(res, method, t);
+        return this.proxy(req, res, method, t);
       default:
         throw notFoundPath();
     }
@@ -898,18 +904,48 @@ export class ApiServer {
     this.json(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
-  private proxy(res: http.ServerResponse, method: string, t: Target): void {
-    if (method !== 'GET') throw methodNotAllowed();
-    if (t.info.name !== 'pods') throw notFoundPath();
-    // NAME, NAME:PORT or SCHEME:NAME:PORT, as kubectl and Prometheus address a pod through the proxy.
+  /**
+   * The pod and service proxies: `/metrics` of a pod, and what the simulated service in the pod answers
+   * (the shop's API, `/healthz`), after the time the pod takes. A service picks a ready pod matching its
+   * selector in turn; with none it answers 503 as kube-proxy's API server path does.
+   */
+  private async proxy(req: http.IncomingMessage, res: http.ServerResponse, method: string, t: Target): Promise<void> {
+    if (t.info.name !== 'pods' && t.info.name !== 'services') throw notFoundPath();
+    const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? (await this.readBody(req)).toString('utf8') : '';
+    if (!body) req.resume();
+    // NAME, NAME:PORT or SCHEME:NAME:PORT, as kubectl and Prometheus address a pod or a service through the proxy.
     const parts = (t.name as string).split(':');
-    const podName = parts.length === 3 ? parts[1] : parts[0];
-    this.store.mustGet('pods', t.namespace, podName);
-    if (t.subPath !== 'metrics') throw new StatusError('NotFound', `the sandbox pod ${podName} serves only /metrics through the proxy, not /${t.subPath}`);
-    const text = this.sim.podMetrics(t.namespace as string, podName);
-    if (text === undefined) throw new StatusError('ServiceUnavailable', `pod ${podName} has no metrics endpoint (is it running?)`);
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-    res.end(text);
+    const name = parts.length === 3 ? parts[1] : parts[0];
+    const port = parts.length === 3 ? parts[2] : parts[1];
+    const namespace = t.namespace as string;
+    const pod = t.info.name === 'services' ? this.endpointOf(namespace, name, port) : this.store.mustGet('pods', namespace, name).metadata.name;
+    if (t.info.name === 'pods' && t.subPath === 'metrics') {
+      if (method !== 'GET') throw methodNotAllowed();
+      const text = this.sim.podMetrics(namespace, pod);
+      if (text === undefined) throw new StatusError('ServiceUnavailable', `pod ${pod} has no metrics endpoint (is it running?)`);
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
+    const answer = this.sim.serveHttp(namespace, pod, { method, path: `/${t.subPath}`, body });
+    if (!answer) throw new StatusError('NotFound', `pods "${pod}" not found`, { name: pod, kind: 'pods' });
+    await new Promise((r) => setTimeout(r, Math.min(answer.delayMs, MAX_PROXY_DELAY_MS)));
+    res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Content-Length': Buffer.byteLength(answer.body) });
+    res.end(method === 'HEAD' ? undefined : answer.body);
+  }
+
+  /** A ready pod behind the service's port, in turn. */
+  private endpointOf(namespace: string, name: string, port: string | undefined): string {
+    const svc = this.store.mustGet('services', namespace, name);
+    const spec = (svc.spec ?? {}) as { selector?: Record<string, string>; ports?: Array<{ name?: string; port: number }> };
+    const ports = spec.ports ?? [];
+    if (!(port === undefined ? ports.length > 0 : ports.some((p) => p.name === port || String(p.port) === port))) {
+      throw new StatusError('ServiceUnavailable', `no endpoints available for service "${port === undefined ? name : `${name}:${port}`}"`);
+    }
+    const reqs = spec.selector ? (requirementsFromLabelSelector({ matchLabels: spec.selector }) ?? []) : undefined;
+    const ready = reqs ? this.store.list('pods', namespace).items.filter((p) => matchesLabels(reqs, p.metadata.labels) && isHealthy(p)) : [];
+    if (ready.length === 0) throw new StatusError('ServiceUnavailable', `no endpoints available for service "${name}"`);
+    return ready[this.proxyTurn++ % ready.length].metadata.name;
   }
 }
 
@@ -957,4 +993,15 @@ function applyDefaults(resource: ResourceName, o: KubeObject): void {
     e.type ??= 'Normal';
   }
   if (resource === 'pods' && isObj(o.spec)) o.status ??= { phase: 'Pending' };
+  if (resource === 'services' && isObj(o.spec)) {
+    const spec = o.spec as Record<string, unknown>;
+    spec.type ??= 'ClusterIP';
+    spec.sessionAffinity ??= 'None';
+    // a stable address from the name, in the default service CIDR
+    const h = [...`${o.metadata.namespace}/${o.metadata.name}`].reduce((a, c) => (a * 31 + c.charCodeAt(0)) >>> 0, 7);
+    spec.clusterIP ??= `10.96.${(h >>> 8) & 255}.${(h & 253) + 1}`;
+    spec.clusterIPs ??= [spec.clusterIP];
+    if (Array.isArray(spec.ports)) spec.ports = spec.ports.map((p: unknown) => (isObj(p) ? { protocol: 'TCP', targetPort: p.port, ...p } : p));
+    o.status ??= { loadBalancer: {} };
+  }
 }

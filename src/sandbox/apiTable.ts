@@ -150,6 +150,18 @@ const COLUMNS: Partial<Record<string, Column[]>> = {
     { name: 'Message', type: 'string', cell: (o) => str(o, 'message', '') },
   ],
   namespaces: [NAME, { name: 'Status', type: 'string', cell: (o) => str(o, 'status.phase', 'Active') }, AGE],
+  services: [
+    NAME,
+    { name: 'Type', type: 'string', cell: (o) => str(o, 'spec.type', 'ClusterIP') },
+    { name: 'Cluster-IP', type: 'string', cell: (o) => str(o, 'spec.clusterIP', '<none>') },
+    { name: 'External-IP', type: 'string', cell: () => '<none>' },
+    {
+      name: 'Port(s)',
+      type: 'string',
+      cell: (o) => ((get(o, 'spec.ports') as Array<{ port: number; protocol?: string }> | undefined) ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',') || '<none>',
+    },
+    AGE,
+  ],
   configmaps: [NAME, { name: 'Data', type: 'integer', cell: (o) => Object.keys((get(o, 'data') as object | undefined) ?? {}).length + Object.keys((get(o, 'binaryData') as object | undefined) ?? {}).length }, AGE],
   leases: [NAME, { name: 'Holder', type: 'string', cell: (o) => str(o, 'spec.holderIdentity', '') }, AGE],
   poddisruptionbudgets: [

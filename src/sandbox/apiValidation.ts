@@ -168,6 +168,9 @@ const SPEC_FIELDS: Readonly<Record<string, Set<string>>> = {
   leases: words('holderIdentity leaseDurationSeconds acquireTime renewTime leaseTransitions strategy preferredHolder'),
   poddisruptionbudgets: words('minAvailable selector maxUnavailable unhealthyPodEvictionPolicy'),
   namespaces: words('finalizers'),
+  services: words(`ports selector clusterIP clusterIPs type externalIPs sessionAffinity loadBalancerIP loadBalancerSourceRanges externalName
+    externalTrafficPolicy healthCheckNodePort publishNotReadyAddresses sessionAffinityConfig ipFamilies ipFamilyPolicy allocateLoadBalancerNodePorts
+    loadBalancerClass internalTrafficPolicy trafficDistribution`),
 };
 
 /**

@@ -31,6 +31,8 @@ const SUBRESOURCES: ReadonlyArray<SubResource> = [
   { parent: 'pods', sub: 'eviction', kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   { parent: 'pods', sub: 'proxy', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
   { parent: 'pods', sub: 'status', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
+  { parent: 'services', sub: 'proxy', kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+  { parent: 'services', sub: 'status', kind: 'Service', verbs: ['get', 'patch', 'update'] },
   { parent: 'nodes', sub: 'status', kind: 'Node', verbs: ['get', 'patch', 'update'] },
   { parent: 'deployments', sub: 'scale', kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' },
   { parent: 'deployments', sub: 'status', kind: 'Deployment', verbs: ['get', 'patch', 'update'] },
@@ -43,7 +45,7 @@ export function subresourceKnown(resource: string, sub: string): boolean {
   return SUBRESOURCES.some((s) => s.parent === resource && s.sub === sub);
 }
 
-const IN_ALL_CATEGORY = new Set(['pods', 'deployments', 'replicasets']);
+const IN_ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets']);
 
 export function groupVersion(r: Pick<ResourceInfo, 'group' | 'version'>): string {
   return r.group ? `${r.group}/${r.version}` : r.version;

@@ -35,6 +35,7 @@ export type ResourceName =
   | 'events'
   | 'nodes'
   | 'configmaps'
+  | 'services'
   | 'deployments'
   | 'replicasets'
   | 'leases'
@@ -56,6 +57,7 @@ export const RESOURCES: ReadonlyArray<ResourceInfo> = [
   { name: 'pods', kind: 'Pod', group: '', version: 'v1', namespaced: true, shortNames: ['po'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'pod' },
   { name: 'events', kind: 'Event', group: '', version: 'v1', namespaced: true, shortNames: ['ev'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'event' },
   { name: 'nodes', kind: 'Node', group: '', version: 'v1', namespaced: false, shortNames: ['no'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'node' },
+  { name: 'services', kind: 'Service', group: '', version: 'v1', namespaced: true, shortNames: ['svc'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'service' },
   { name: 'configmaps', kind: 'ConfigMap', group: '', version: 'v1', namespaced: true, shortNames: ['cm'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'configmap' },
   { name: 'deployments', kind: 'Deployment', group: 'apps', version: 'v1', namespaced: true, shortNames: ['deploy'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'deployment' },
   { name: 'replicasets', kind: 'ReplicaSet', group: 'apps', version: 'v1', namespaced: true, shortNames: ['rs'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'replicaset' },

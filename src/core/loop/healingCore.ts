@@ -10,7 +10,7 @@ import { isOpen } from '../model/incident';
 import type { Playbook } from '../model/playbook';
 import type { SignalName } from '../model/signal';
 import { targetKey } from '../model/target';
-import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, RetrainRecord, StorePort } from '../ports';
+import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, ProbeResultsPort, RetrainRecord, StorePort } from '../ports';
 import { rateWindowMs, type VigilSettings } from '../settings';
 import { LiveEvidence } from '../verify/liveEvidence';
 import { backToNormal } from '../verify/verifier';
@@ -33,6 +33,8 @@ export interface HealingCorePorts {
   readonly notifiers?: ReadonlyArray<NotifierPort>;
   /** The multi-signal model; undefined when it is off. */
   readonly model?: ModelPort;
+  /** The synthetic probes' runs: escalation context and `probe-passing` checks. Undefined when none run (replay answers from frames). */
+  readonly probes?: ProbeResultsPort;
 }
 
 export interface HealingCoreOptions {
@@ -79,7 +81,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
   let settings = initial;
   const { clock, logger, store } = ports;
   const windowMs = rateWindowMs(settings);
-  const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster: ports.cluster, events: ports.events, rateWindowMs: windowMs });
+  const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster: ports.cluster, events: ports.events, rateWindowMs: windowMs, probes: ports.probes });
   const recovery = new RecoveryWindow(windowMs);
   const notifier = new FanOutNotifier([new LogNotifier(logger.child('engine')), ...(ports.notifiers ?? [])], logger);
   const lease = options.lease === false ? undefined : new LeaseKeeper(ports.cluster, clock, logger.child('lease'), settings.safety.leaseName, settings.agent.leaseNamespace, options.identity);
@@ -101,6 +103,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     lease: () => (lease ? lease.state : { holder: options.identity, held: true }),
     identity: options.identity,
     recentLogs: (t) => ports.events.recentLogs(t, 20),
+    recentProbes: (t) => ports.probes?.recent(t, 10) ?? [],
   });
   const pipeline = new DetectionPipeline({
     clock,

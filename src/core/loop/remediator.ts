@@ -13,6 +13,7 @@ import { isOpen, latestProposal, type EscalationContext, type HumanLabel, type I
 import type { Playbook, PlaybookStep } from '../model/playbook';
 import type { SampleFrame } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
+import type { ProbeRun } from '../observe/probeSpec';
 import type { ClockPort, ClusterPort, Disposable, LeaseState, LoggerPort, NotifierPort, StorePort } from '../ports';
 import { verifyStep, type VerificationEvidence } from '../verify/verifier';
 import { KeyedSerialQueue } from './serialQueue';
@@ -51,6 +52,8 @@ export interface RemediatorDeps {
   readonly recentLogs?: (target: TargetRef) => Promise<ReadonlyArray<LogLine>>;
   /** What happens after a fix: holds on new incidents of a fixed target, persisted with this state. */
   readonly recovery: RecoveryWindow;
+  /** The latest probe runs reporting on the target, for escalation context. */
+  readonly recentProbes?: (target: TargetRef) => ReadonlyArray<ProbeRun>;
   /** Reorders (or drops) a playbook's steps from past outcomes; see core/learn/remediationRanking. */
   readonly rankSteps?: (playbook: Playbook, incident: Incident) => Playbook;
 }
@@ -555,6 +558,7 @@ export class Remediator implements Disposable {
       actionsTried: tried,
       recentFacts: this.ring(targetKey(i.target)).facts.slice(-20),
       recentLogs: logs.slice(-20),
+      recentProbes: this.deps.recentProbes?.(i.target).slice(-10) ?? [],
       snapshot: this.deps.targetContext(i),
     };
     await this.deps.store.appendAudit({ t: now, actor: this.deps.identity, kind: 'escalation', incidentId: id, object: targetKey(i.target), summary: `escalated to a human: ${reason}` });

@@ -6,6 +6,7 @@ import type { GateDecision } from './gate';
 import type { SampleFrame } from './signal';
 import type { TargetRef } from './target';
 import type { Verdict } from './verdict';
+import type { ProbeRun } from '../observe/probeSpec';
 
 /**
  * State machine of one incident:
@@ -61,6 +62,8 @@ export interface EscalationContext {
   readonly actionsTried: ReadonlyArray<{ readonly stepId: string; readonly action: ActionSpec; readonly result?: ActionResult; readonly verdict?: Verdict; readonly error?: string }>;
   readonly recentFacts: ReadonlyArray<ClusterFact>;
   readonly recentLogs: ReadonlyArray<LogLine>;
+  /** The latest runs of the probes that report on the target (empty when none is configured). */
+  readonly recentProbes: ReadonlyArray<ProbeRun>;
   readonly snapshot?: unknown;
 }
 

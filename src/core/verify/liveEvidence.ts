@@ -1,7 +1,7 @@
 import type { Band, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import { signalDefinition } from '../observe/signalCatalogue';
-import type { ClockPort, ClusterPort, EventsPort, LoggerPort, WorkloadInventory } from '../ports';
+import type { ClockPort, ClusterPort, EventsPort, LoggerPort, ProbeResultsPort, WorkloadInventory } from '../ports';
 import type { VerificationEvidence } from './verifier';
 
 /** How long a service counts as displaced by a node failure after it was last seen on the node. */
@@ -14,6 +14,8 @@ export interface LiveEvidenceDeps {
   readonly events: EventsPort;
   /** The metrics source's rate window: how far back one sample of a windowed signal reaches. */
   readonly rateWindowMs: number;
+  /** Which target each probe reports on and why its last run failed, for `probe-passing` checks. Absent in replay. */
+  readonly probes?: ProbeResultsPort;
 }
 
 /**
@@ -76,8 +78,20 @@ export class LiveEvidence implements VerificationEvidence {
     }
   }
 
-  probe(): { passing: boolean; detail: string } | undefined {
-    return undefined; // probes feed probe_success/probe_latency signals; conditions on them use signal checks
+  /**
+   * From the probe_success frames the loop saw, so replay answers as the live loop did. Which target the probe
+   * reports on comes from the probes; without them (replay) it is the verified target. The last run says why.
+   */
+  probe(name: string, target: TargetRef): { t: number; passing: boolean; detail: string } | undefined {
+    const probes = this.deps.probes;
+    const where = probes ? probes.targetOf(name) : target;
+    if (!where) return undefined;
+    const s = this.latest(where, 'probe_success');
+    if (!s) return undefined;
+    const passing = s.v >= 1;
+    const run = probes?.latest(name);
+    const detail = passing ? `passing (probe_success of ${targetLabel(where)})` : run && !run.success && run.reason ? run.reason : `failing (probe_success of ${targetLabel(where)} is 0)`;
+    return { t: s.t, passing, detail };
   }
 
   /** For a node: the services that ran on it lately are fully available and none has a pod left on it. */

@@ -13,7 +13,11 @@ export interface VerificationEvidence {
   /** Expected band of a signal at a time, from the seasonal baseline. */
   band(target: TargetRef, signal: SignalName, t: number): Band | undefined;
   rolloutStatus(target: TargetRef): Promise<{ readonly complete: boolean; readonly message: string } | undefined>;
-  probe(name: string): { readonly passing: boolean; readonly detail: string } | undefined;
+  /**
+   * Latest result of the named probe as the loop saw it (probe_success of the probe's target, which is 1 only
+   * while every probe reporting on it passes), with when it was seen and why it fails.
+   */
+  probe(name: string, target: TargetRef): { readonly t: number; readonly passing: boolean; readonly detail: string } | undefined;
   /** Total container restarts of the target's pods now. */
   restarts(target: TargetRef): number | undefined;
   /**
@@ -126,8 +130,9 @@ async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvid
       return { result: { condition: c, status: r.complete ? 'passed' : 'pending', detail: r.message } };
     }
     case 'probe-passing': {
-      const p = ev.probe(c.probe);
+      const p = ev.probe(c.probe, target);
       if (!p) return { result: { condition: c, status: 'no-data', detail: `probe "${c.probe}" has no result` } };
+      if (now - p.t > opts.maxSampleAgeMs) return { result: { condition: c, status: 'no-data', detail: `probe "${c.probe}" has no result since ${Math.round((now - p.t) / 1000)} s` } };
       return { result: { condition: c, status: p.passing ? 'passed' : 'failed', detail: `probe ${c.probe}: ${p.detail}` } };
     }
     case 'workloads-rescheduled': {

@@ -15,6 +15,11 @@ export interface KubeConnection {
   /** GET a path on the API server; text body. Errors name the path and the cause. */
   get(path: string, options?: { readonly timeoutMs?: number; readonly maxBytes?: number; readonly params?: Record<string, string | number> }): Promise<string>;
   getJson<T>(path: string, options?: { readonly timeoutMs?: number }): Promise<T>;
+  /**
+   * Any method with an optional body, answering with whatever status came back (a service behind the proxy
+   * answering 503 is an answer, not an error). Throws KubeRequestError only when no answer came.
+   */
+  request(method: string, path: string, options?: { readonly body?: string; readonly contentType?: string; readonly timeoutMs?: number; readonly maxBytes?: number }): Promise<{ readonly status: number; readonly body: string }>;
 }
 
 export class KubeRequestError extends Error {
@@ -54,23 +59,37 @@ export async function connectKube(options: { readonly kubeconfig?: string; reado
     : new http.Agent({ keepAlive: true });
   const baseHeaders = (reqOpts.headers ?? {}) as Record<string, string>;
 
-  const get = async (path: string, o: { timeoutMs?: number; maxBytes?: number; params?: Record<string, string | number> } = {}): Promise<string> => {
+  const send = async (method: string, path: string, o: { timeoutMs?: number; maxBytes?: number; params?: Record<string, string | number>; body?: string; contentType?: string }) => {
     // Token-refreshing auth providers put fresh headers on each call.
     const fresh: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(fresh);
+    return axios.request<string>({
+      method,
+      url: server + path,
+      params: o.params,
+      data: o.body,
+      headers: { ...baseHeaders, ...((fresh.headers ?? {}) as Record<string, string>), ...(o.body !== undefined ? { 'Content-Type': o.contentType ?? 'application/json' } : {}) },
+      httpAgent: isHttps ? undefined : agent,
+      httpsAgent: isHttps ? agent : undefined,
+      timeout: o.timeoutMs ?? 10_000,
+      maxContentLength: o.maxBytes ?? 16 * 1024 * 1024,
+      responseType: 'text',
+      transformResponse: [(d: unknown) => d],
+      validateStatus: () => true,
+      proxy: false,
+      maxRedirects: 0,
+    });
+  };
+  const noAnswer = (method: string, path: string, err: unknown, timeoutMs: number): KubeRequestError => {
+    const e = err as { code?: string; message?: string };
+    const cause =
+      e.code === 'ECONNREFUSED' ? 'connection refused (is the API server up?)' : e.code === 'ECONNABORTED' ? `no answer within ${timeoutMs} ms` : /maxContentLength/.test(e.message ?? '') ? 'response over the size cap' : (e.code ?? e.message ?? String(err));
+    return new KubeRequestError(`${method} ${path} on ${server}: ${cause}`);
+  };
+
+  const get = async (path: string, o: { timeoutMs?: number; maxBytes?: number; params?: Record<string, string | number> } = {}): Promise<string> => {
     try {
-      const res = await axios.get<string>(server + path, {
-        params: o.params,
-        headers: { ...baseHeaders, ...((fresh.headers ?? {}) as Record<string, string>) },
-        httpAgent: isHttps ? undefined : agent,
-        httpsAgent: isHttps ? agent : undefined,
-        timeout: o.timeoutMs ?? 10_000,
-        maxContentLength: o.maxBytes ?? 16 * 1024 * 1024,
-        responseType: 'text',
-        transformResponse: [(d: unknown) => d],
-        validateStatus: () => true,
-        proxy: false,
-      });
+      const res = await send('GET', path, o);
       if (res.status >= 300) {
         let detail = String(res.data ?? '').slice(0, 200);
         try {
@@ -83,9 +102,7 @@ export async function connectKube(options: { readonly kubeconfig?: string; reado
       return String(res.data);
     } catch (err) {
       if (err instanceof KubeRequestError) throw err;
-      const e = err as { code?: string; message?: string };
-      const cause = e.code === 'ECONNREFUSED' ? 'connection refused (is the API server up?)' : /maxContentLength/.test(e.message ?? '') ? 'response over the size cap' : (e.code ?? e.message ?? String(err));
-      throw new KubeRequestError(`GET ${path} on ${server}: ${cause}`);
+      throw noAnswer('GET', path, err, o.timeoutMs ?? 10_000);
     }
   };
   return {
@@ -94,6 +111,14 @@ export async function connectKube(options: { readonly kubeconfig?: string; reado
     server,
     context: kc.getCurrentContext(),
     get,
+    async request(method: string, path: string, o: { body?: string; contentType?: string; timeoutMs?: number; maxBytes?: number } = {}) {
+      try {
+        const res = await send(method, path, o);
+        return { status: res.status, body: String(res.data ?? '') };
+      } catch (err) {
+        throw noAnswer(method, path, err, o.timeoutMs ?? 10_000);
+      }
+    },
     async getJson<T>(path: string, o: { timeoutMs?: number } = {}): Promise<T> {
       const text = await get(path, o);
       try {

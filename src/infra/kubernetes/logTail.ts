@@ -143,9 +143,10 @@ export class LogErrorsSource extends PolledSource {
   }
 }
 
-/** Services and their pod names from the inventory, optionally only the selected ones. */
+/** Services and their pod names from the inventory, optionally only the selected ones (`namespace/name`; `*` is every one). */
 export function servicesFromInventory(inv: WorkloadInventory, selected?: ReadonlyArray<string>): ServicePods[] {
+  const all = !selected || selected.length === 0 || selected.includes('*');
   return inv.services
-    .filter((s) => !selected || selected.length === 0 || selected.includes(`${s.target.namespace}/${s.target.name}`))
+    .filter((s) => all || selected.includes(`${s.target.namespace}/${s.target.name}`))
     .map((s) => ({ target: s.target, pods: s.pods.map((p) => p.name) }));
 }

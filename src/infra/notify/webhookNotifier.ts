@@ -3,6 +3,7 @@ import { describeAction } from '../../core/model/action';
 import { DIAGNOSIS_TITLES } from '../../core/model/diagnosis';
 import type { EscalationContext, Incident } from '../../core/model/incident';
 import { targetLabel } from '../../core/model/target';
+import { describeProbeRun, type ProbeRun } from '../../core/observe/probeSpec';
 import type { LoggerPort, NotifierPort } from '../../core/ports';
 
 export interface WebhookSettings {
@@ -38,7 +39,8 @@ export class WebhookNotifier implements NotifierPort {
   async escalate(c: EscalationContext): Promise<void> {
     const title = `${c.diagnosis ? DIAGNOSIS_TITLES[c.diagnosis.kind] : 'incident'} on ${targetLabel(c.target)} needs a human`;
     const tried = c.actionsTried.map((a) => `• ${describeAction(a.action)} → ${a.error ? `failed: ${a.error}` : (a.verdict?.summary ?? a.result?.summary ?? 'no verdict')}`);
-    const text = [`:rotating_light: *Vigil: ${title}*`, c.reason, c.diagnosis ? `Diagnosis: ${c.diagnosis.summary} (confidence ${Math.round(c.diagnosis.confidence * 100)}%)` : '', tried.length ? `Tried:\n${tried.join('\n')}` : 'Nothing was tried automatically.', `Incident: ${c.incidentId}`].filter(Boolean).join('\n');
+    const probes = latestPerProbe(c.recentProbes).map(describeProbeRun);
+    const text = [`:rotating_light: *Vigil: ${title}*`, c.reason, c.diagnosis ? `Diagnosis: ${c.diagnosis.summary} (confidence ${Math.round(c.diagnosis.confidence * 100)}%)` : '', tried.length ? `Tried:\n${tried.join('\n')}` : 'Nothing was tried automatically.', probes.length ? `Probes: ${probes.join('; ')}` : '', `Incident: ${c.incidentId}`].filter(Boolean).join('\n');
     await Promise.all([
       this.slack(text),
       this.pagerDuty({
@@ -51,7 +53,7 @@ export class WebhookNotifier implements NotifierPort {
           component: c.target.name,
           group: c.target.namespace,
           class: c.diagnosis?.kind ?? 'unknown',
-          custom_details: { reason: c.reason, diagnosis: c.diagnosis?.summary, actions_tried: tried, recent_events: c.recentFacts.slice(-10).map((f) => `${new Date(f.t).toISOString()} ${f.reason ?? f.kind}: ${f.message}`), recent_logs: c.recentLogs.slice(-10).map((l) => l.text) },
+          custom_details: { reason: c.reason, diagnosis: c.diagnosis?.summary, actions_tried: tried, recent_events: c.recentFacts.slice(-10).map((f) => `${new Date(f.t).toISOString()} ${f.reason ?? f.kind}: ${f.message}`), recent_logs: c.recentLogs.slice(-10).map((l) => l.text), recent_probes: c.recentProbes.slice(-10).map((r) => `${new Date(r.t).toISOString()} ${describeProbeRun(r)}`) },
         },
       }),
     ]);
@@ -93,4 +95,14 @@ function describeHttpError(err: unknown): string {
   const e = err as { response?: { status?: number }; code?: string; message?: string };
   if (e.response?.status) return `HTTP ${e.response.status}`;
   return e.code ?? 'request failed';
+}
+
+/** The newest run of each probe, in the order the probes last ran. */
+function latestPerProbe(runs: ReadonlyArray<ProbeRun>): ProbeRun[] {
+  const byName = new Map<string, ProbeRun>();
+  for (const r of runs) {
+    byName.delete(r.name);
+    byName.set(r.name, r);
+  }
+  return [...byName.values()];
 }

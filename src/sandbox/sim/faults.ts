@@ -328,7 +328,8 @@ export class FaultBook {
     this.flagValues = next;
   }
 
-  effectsFor(pod: { uid: string; image: string }, profile: ServiceProfile, atMs: number): Effects {
+  /** What faults do to a pod's requests; `withDependencies` false leaves out its dependencies' failures (a caller that calls them itself). */
+  effectsFor(pod: { uid: string; image: string }, profile: ServiceProfile, atMs: number, withDependencies = true): Effects {
     const fx = noEffects();
     const bad = this.badImages.get(pod.image);
     if (bad && bad.startedMs <= atMs) {
@@ -354,7 +355,7 @@ export class FaultBook {
         fx.errorCause = `upstream connect error or disconnect/reset before headers. reset reason: connection failure (${f.target} unavailable)`;
       }
     }
-    for (const dep of profile.dependsOn) {
+    for (const dep of withDependencies ? profile.dependsOn : []) {
       const share = this.host.serviceErrorShare(dep);
       if (share > 0.01) {
         fx.share502 += 0.6 * share;

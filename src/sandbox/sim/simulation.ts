@@ -12,7 +12,8 @@ import { renderMetrics } from './metrics';
 import { NodeLifecycle } from './nodeLifecycle';
 import { controllerOf, labelsMatch, podReady, type Deployment, type NodeObject, type Pod } from './objects';
 import { ReplicaSetController } from './replicaSetController';
-import { Rng } from './rng';
+import { fnv32a, hashUnit, Rng } from './rng';
+import { serveShopRequest, type HttpAnswer, type HttpRequest } from './shopApi';
 import { seedDefaultTopology } from './topology';
 import { profileOf, type Effects, type ServiceProfile } from './workload';
 
@@ -48,6 +49,9 @@ export class Simulation {
   private lastExpiry = 0;
   private ticking = false;
   private readonly listed = new Map<ResourceName, { rv: number; items: KubeObject[] }>();
+  /** Requests served over HTTP so far: each draws its own number, so a request sequence is reproducible. */
+  private requestSeq = 0;
+  private readonly roundRobin = new Map<string, number>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -185,8 +189,8 @@ export class Simulation {
     }
   }
 
-  private effectsAt(rt: PodRuntime, profile: ServiceProfile, atMs: number): Effects {
-    const fx = this.faults.effectsFor(rt, profile, atMs);
+  private effectsAt(rt: PodRuntime, profile: ServiceProfile, atMs: number, withDependencies = true): Effects {
+    const fx = this.faults.effectsFor(rt, profile, atMs, withDependencies);
     const frac = rt.service.memoryBytes / rt.memoryLimitBytes;
     if (frac > 0.6) {
       fx.latencyFactor *= 1 + 5 * ((Math.min(frac, 1) - 0.6) / 0.4) ** 2;
@@ -300,6 +304,55 @@ export class Simulation {
     if (!opts.follow) return { lines, stop: () => undefined };
     rt.service.listeners.add(onLine);
     return { lines, stop: () => void rt.service.listeners.delete(onLine) };
+  }
+
+  /**
+   * An HTTP request to a pod (through the pod or service proxy): the shop's API, `/healthz` on every pod.
+   * Undefined when the pod does not exist; a pod whose container is not running refuses the connection.
+   */
+  serveHttp(namespace: string, pod: string, req: HttpRequest): HttpAnswer | undefined {
+    const found = this.runtimeOf(namespace, pod);
+    if (!found) return undefined;
+    const rt = found.rt;
+    if (!rt || !rt.running || rt.nodeDown) return { status: 503, contentType: 'text/plain', body: `dial tcp ${rt?.podIP ?? pod}:8080: connect: connection refused`, delayMs: 1 };
+    return this.serveOn(rt, req, 0);
+  }
+
+  /** Ready pods of a workload, in turn, as a Service's endpoints are picked. */
+  readyPod(namespace: string, deployment: string): PodRuntime | undefined {
+    const ready = [...this.kubelet.runtimes.values()].filter((rt) => rt.namespace === namespace && rt.deployment === deployment && rt.ready && rt.running && !rt.nodeDown);
+    if (ready.length === 0) return undefined;
+    const key = `${namespace}/${deployment}`;
+    const n = this.roundRobin.get(key) ?? 0;
+    this.roundRobin.set(key, n + 1);
+    return ready[n % ready.length];
+  }
+
+  private serveOn(rt: PodRuntime, req: HttpRequest, depth: number): HttpAnswer {
+    const now = this.now();
+    this.advanceOne(rt, now);
+    const profile = this.profileFor(rt);
+    // its dependencies' failures reach it through the calls it makes, not as a share
+    const fx = this.effectsAt(rt, profile, now, false);
+    const util = rt.service.lastUtilisation;
+    const shed = util > 1 ? (util - 1) / util : 0;
+    const unavailable = fx.share502 + fx.share503 + shed;
+    const answer = serveShopRequest(profile.key, req, {
+      pod: rt.name,
+      failureShare: Math.min(1, fx.share500 + unavailable),
+      failureStatus: unavailable >= fx.share500 ? 503 : 500,
+      failureCause: fx.errorCause ?? (shed > 0 ? `overloaded: ${Math.round(util * 100)}% of capacity, request shed` : 'internal error'),
+      latencyMs: (rt.service.lastMedianSeconds || profile.medianLatencySeconds) * 1000,
+      draw: () => hashUnit(this.options.seed, fnv32a(rt.name), ++this.requestSeq),
+      call: (service, r) => {
+        const [ns, name] = service.split('/');
+        const to = depth < 4 ? this.readyPod(ns, name) : undefined;
+        if (!to) return { status: 503, contentType: 'application/json', body: JSON.stringify({ error: `no healthy upstream: ${service} has no ready pod` }), delayMs: 1 };
+        return this.serveOn(to, r, depth + 1);
+      },
+    });
+    rt.service.log(`${new Date(now).toISOString()} ${answer.status >= 500 ? 'ERROR' : 'INFO '} ${req.method} ${req.path} ${answer.status} ${Math.round(answer.delayMs)}ms${answer.status >= 500 ? ` ${answer.body}` : ''}`);
+    return answer;
   }
 
   handleControl(method: string, path: string, body: unknown): { status: number; body: unknown } {

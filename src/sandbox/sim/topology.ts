@@ -1,6 +1,6 @@
 /**
- * The default sandbox cluster: three nodes, a small shop with a payments dependency, feature flags
- * and PodDisruptionBudgets. Builders are exported so tests and benchmarks can grow larger ones.
+ * The default sandbox cluster: three nodes, a small shop with a payments dependency (each workload behind
+ * a Service), feature flags and PodDisruptionBudgets. Builders are exported so tests and benchmarks can grow larger ones.
  */
 import type { KubeObject, ObjectStore } from '../store';
 import type { ConfigMap, Deployment, NodeObject } from './objects';
@@ -106,6 +106,16 @@ export function deploymentManifest(s: ServiceSpec): Deployment {
   };
 }
 
+/** The Service in front of a workload: port 8080 (`http`) to its pods, reachable through the API server's service proxy. */
+export function serviceManifest(s: Pick<ServiceSpec, 'namespace' | 'name'>): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: s.name, namespace: s.namespace, labels: { app: s.name, 'app.kubernetes.io/part-of': s.namespace } },
+    spec: { selector: { app: s.name }, ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }] },
+  };
+}
+
 export const DEFAULT_SERVICES: ReadonlyArray<ServiceSpec> = [
   { namespace: 'shop', name: 'frontend', image: 'shop/frontend:2.3.1', replicas: 3, baseRps: 45, latencyMs: 35, capacityRps: 38, dependsOn: ['shop/cart', 'shop/checkout'], featureFlags: 'feature-flags' },
   { namespace: 'shop', name: 'cart', image: 'shop/cart:1.8.0', replicas: 2, baseRps: 18, latencyMs: 20, capacityRps: 22 },
@@ -136,7 +146,10 @@ export function seedDefaultTopology(store: ObjectStore): void {
   };
   put('configmaps', flags);
   put('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'default' }, data: { 'ca.crt': 'sandbox' } });
-  for (const s of DEFAULT_SERVICES) put('deployments', deploymentManifest(s));
+  for (const s of DEFAULT_SERVICES) {
+    put('deployments', deploymentManifest(s));
+    put('services', serviceManifest(s));
+  }
   put('poddisruptionbudgets', pdb('shop', 'checkout', { minAvailable: 2 }));
   put('poddisruptionbudgets', pdb('shop', 'frontend', { maxUnavailable: 1 }));
 }

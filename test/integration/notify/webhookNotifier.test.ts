@@ -41,6 +41,7 @@ describe('WebhookNotifier', () => {
     actionsTried: [{ stepId: 'roll-back', action: { kind: 'rollback', namespace: 'shop', deployment: 'checkout', toRevision: 4 }, error: 'HTTP 403: forbidden' }],
     recentFacts: [{ kind: 'k8s-event', t: 0, target: { kind: 'service', namespace: 'shop', name: 'checkout' }, reason: 'ScalingReplicaSet', message: 'Scaled up replica set checkout-abc to 3' }],
     recentLogs: [],
+    recentProbes: [{ name: 'checkout journey', target: { kind: 'service', namespace: 'shop', name: 'checkout' }, t: 0, success: false, latencyMs: 40, failedStep: 'check out', reason: 'step "check out": POST shop/checkout:8080/checkout answered 502, expected 200' }],
   };
 
   it('sends an escalation to Slack and a PagerDuty Events v2 trigger with a dedup key', async () => {
@@ -54,6 +55,8 @@ describe('WebhookNotifier', () => {
     assert.equal(pd?.body.event_action, 'trigger');
     assert.equal(pd?.body.dedup_key, 'inc-1');
     assert.equal((pd?.body.payload as { severity: string }).severity, 'critical');
+    assert.match(String(slack?.body.text), /Probes: checkout journey failed: step "check out": POST shop\/checkout:8080\/checkout answered 502/);
+    assert.match(String((pd?.body.payload as { custom_details: { recent_probes: string[] } }).custom_details.recent_probes[0]), /checkout journey failed/);
   });
 
   it('resolves the PagerDuty incident when Vigil recovers', async () => {

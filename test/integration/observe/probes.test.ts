@@ -1,25 +1,29 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SampleFrame } from '../../../src/core/model/signal';
-import { parseProbeSpecs } from '../../../src/core/observe/probeSpec';
-import { ProbeSource, runProbe } from '../../../src/infra/probes/httpProbe';
-import { waitFor } from '../sandbox/sandboxProcess';
-import { SystemClock } from '../../../src/infra/systemClock';
+import { PROBE_STEP_DEFAULTS, probeJourneys } from '../../../src/core/observe/probeSpec';
+import type { ProbeStepSettings } from '../../../src/core/settings';
+import { runJourney } from '../../../src/infra/probes/httpProbe';
 
-describe('observe: synthetic HTTP probes', function () {
+describe('observe: synthetic HTTP probes against a URL', function () {
   this.timeout(30_000);
   let server: http.Server;
   let base = '';
   let closedUrl = '';
+  const received: string[] = [];
 
   before(async () => {
     server = http.createServer((req, res) => {
-      if (req.url === '/ok') res.writeHead(200).end('ok');
-      else if (req.url === '/fail') res.writeHead(503).end('down');
-      else if (req.url === '/slow') setTimeout(() => res.writeHead(200).end('late'), 300);
-      else if (req.url === '/created' && req.method === 'POST') res.writeHead(201).end();
-      else res.writeHead(404).end();
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push(`${req.method} ${req.url} ${req.headers['content-type'] ?? ''} ${body}`.trim());
+        if (req.url === '/ok') res.writeHead(200).end('{"products":[]}');
+        else if (req.url === '/fail') res.writeHead(503).end('upstream down');
+        else if (req.url === '/slow') setTimeout(() => res.writeHead(200).end('late'), 300);
+        else if (req.url === '/cart' && req.method === 'POST') res.writeHead(201).end(body);
+        else res.writeHead(404).end();
+      });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -29,39 +33,30 @@ describe('observe: synthetic HTTP probes', function () {
     await new Promise<void>((r) => spare.close(() => r()));
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
+  beforeEach(() => (received.length = 0));
 
-  const spec = (o: Record<string, unknown>) => parseProbeSpecs({ probes: [{ service: 'shop/cart', ...o }] }, 'test')[0];
+  const step = (name: string, url: string, over: Partial<ProbeStepSettings> = {}): ProbeStepSettings => ({ ...PROBE_STEP_DEFAULTS, name, url, ...over });
+  const run = (steps: ProbeStepSettings[], timeoutMs = 2000) => runJourney(probeJourneys([{ name: 'p', target: 'shop/frontend', intervalSeconds: 15, timeoutMs, steps }])[0], {});
 
-  it('passes on the expected status within budget and names each failure', async () => {
-    assert.equal((await runProbe(spec({ url: `${base}/ok` }))).success, true);
-    assert.equal((await runProbe(spec({ url: `${base}/created`, method: 'POST', expectStatus: 201 }))).success, true);
-    const fail = await runProbe(spec({ url: `${base}/fail` }));
-    assert.equal(fail.reason, `GET ${base}/fail answered 503, expected 200`);
-    const slow = await runProbe(spec({ url: `${base}/slow`, latencyBudgetMs: 100 }));
-    assert.equal(slow.success, false);
-    assert.ok(slow.latencyMs >= 250, `latency ${slow.latencyMs}`);
-    assert.match(slow.reason!, /took \d+ ms, over the 100 ms budget/);
-    const timeout = await runProbe(spec({ url: `${base}/slow`, timeoutMs: 50 }));
-    assert.match(timeout.reason!, /no answer within 50 ms/);
-    const refused = await runProbe(spec({ url: closedUrl }));
-    assert.equal(refused.reason, `GET ${closedUrl}: connection refused`);
+  it('passes a journey of URL steps, sending each method and body', async () => {
+    const r = await run([step('list', `${base}/ok`, { expectBody: 'products' }), step('add', `${base}/cart`, { method: 'POST', body: '{"id":1}', expectStatus: [201], expectBody: '"id"' })]);
+    assert.equal(r.success, true, r.reason);
+    assert.deepEqual(received, ['GET /ok', 'POST /cart application/json {"id":1}']);
   });
 
-  it('streams probe_success and probe_latency per service', async () => {
-    const probes = parseProbeSpecs({ probes: [{ service: 'shop/cart', url: `${base}/ok`, intervalSeconds: 1 }, { service: 'shop/checkout', url: `${base}/fail`, intervalSeconds: 1 }] }, 'test');
-    const source = new ProbeSource(probes, { clock: new SystemClock() });
-    const frames: SampleFrame[] = [];
-    const sub = source.subscribe((f) => frames.push(...f));
-    try {
-      await waitFor('two rounds', () => (new Set(frames.map((f) => f.t)).size >= 2 ? true : undefined), 10_000, 50);
-      const cart = frames.filter((f) => f.target.name === 'cart');
-      const checkout = frames.filter((f) => f.target.name === 'checkout');
-      assert.ok(cart.every((f) => f.values.probe_success === 1 && f.values.probe_latency! > 0 && f.values.probe_latency! < 1));
-      assert.ok(checkout.length > 0 && checkout.every((f) => f.values.probe_success === 0));
-      assert.match(source.lastFailure.get(`${base}/fail`) ?? '', /answered 503/);
-    } finally {
-      sub.dispose();
-      source.dispose();
-    }
+  it('names the failing step and why: status, body, latency, timeout, refused', async () => {
+    const fail = await run([step('list', `${base}/ok`), step('check out', `${base}/fail`), step('never', `${base}/ok`)]);
+    assert.equal(fail.failedStep, 'check out');
+    assert.equal(fail.reason, `step "check out": GET ${base}/fail answered 503, expected 200: upstream down`);
+    assert.deepEqual(received, ['GET /ok', 'GET /fail'], 'stops at the first failing step');
+    const body = await run([step('list', `${base}/ok`, { expectBody: '"orders"' })]);
+    assert.equal(body.reason, `step "list": GET ${base}/ok answered 200 without /"orders"/ in the body: {"products":[]}`);
+    const slow = await run([step('slow', `${base}/slow`, { latencyBudgetMs: 100 })]);
+    assert.ok(slow.latencyMs >= 250, `latency ${slow.latencyMs}`);
+    assert.match(slow.reason!, /^step "slow": GET .*\/slow took \d+ ms, over the 100 ms budget$/);
+    const timeout = await run([step('slow', `${base}/slow`)], 50);
+    assert.equal(timeout.reason, `step "slow": GET ${base}/slow got no answer: no answer within 50 ms`);
+    const refused = await run([step('gone', closedUrl)]);
+    assert.equal(refused.reason, `step "gone": GET ${closedUrl} got no answer: connection refused`);
   });
 });

@@ -6,6 +6,7 @@ import { RecoveryWindow } from '../../../src/core/loop/recoveryWindow';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
 import type { Diagnosis, DiagnosisKind } from '../../../src/core/model/diagnosis';
+import { targetLabel } from '../../../src/core/model/target';
 import type { EscalationContext, Incident } from '../../../src/core/model/incident';
 import type { LeaseState, NotifierPort } from '../../../src/core/ports';
 import type { VerificationEvidence } from '../../../src/core/verify/verifier';
@@ -33,7 +34,7 @@ interface Rig {
   lease: LeaseState;
 }
 
-function rig(over: { mode?: RemediationSettings['mode']; healthyAt?: number; store?: MemoryStore; cluster?: FakeCluster; lease?: LeaseState; evidence?: (clock: VirtualClock) => VerificationEvidence; node?: string } = {}): Rig {
+function rig(over: { mode?: RemediationSettings['mode']; healthyAt?: number; store?: MemoryStore; cluster?: FakeCluster; lease?: LeaseState; evidence?: (clock: VirtualClock) => VerificationEvidence; node?: string; extra?: Partial<RemediatorDeps> } = {}): Rig {
   const dir = '';
   const clock = new VirtualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const cluster = over.cluster ?? new FakeCluster();
@@ -74,6 +75,7 @@ function rig(over: { mode?: RemediationSettings['mode']; healthyAt?: number; sto
     targetContext: () => ({ target, replicas: 3, previousRevision: 4, worstPod: 'checkout-7d9f-abcde', deploymentPods: { total: 3, unavailable: 0 }, rolloutInProgress: false, node: over.node, nodes: { total: 3, unschedulable: 0 } }),
     lease: () => r.lease,
     identity: 'agent-a',
+    ...over.extra,
   };
   r.engine = new Remediator(deps);
   return r;
@@ -153,7 +155,19 @@ describe('Remediator', () => {
   });
 
   it('a step that does not recover leads to the next, and the last escalates with full context', async () => {
-    const r = rig({ healthyAt: Number.MAX_SAFE_INTEGER });
+    const logLine = { t: 1, pod: { kind: 'pod' as const, namespace: 'shop', name: 'checkout-7d9f-abcde' }, text: 'ERROR upstream connect error', pattern: 'error' };
+    const probeRun = { name: 'checkout journey', target, t: 2, success: false, latencyMs: 12, failedStep: 'check out', reason: 'step "check out": POST shop/checkout:8080/checkout answered 502, expected 200' };
+    const asked: string[] = [];
+    const r = rig({
+      healthyAt: Number.MAX_SAFE_INTEGER,
+      extra: {
+        recentLogs: async () => [logLine],
+        recentProbes: (t) => {
+          asked.push(targetLabel(t));
+          return Array.from({ length: 15 }, () => probeRun);
+        },
+      },
+    });
     rigs.push(r);
     r.settings = { ...r.settings, safety: { ...r.settings.safety, circuitBreakerFailures: 10 } };
     await r.engine.start();
@@ -166,6 +180,10 @@ describe('Remediator', () => {
     assert.equal(ctx.actionsTried.length, 3);
     assert.ok(ctx.actionsTried.every((a) => a.verdict?.status === 'not-recovered'));
     assert.match(ctx.reason, /did not recover/);
+    assert.deepEqual(ctx.recentLogs, [logLine]);
+    assert.deepEqual(asked, ['shop/checkout']);
+    assert.equal(ctx.recentProbes.length, 10, 'the last ten runs');
+    assert.deepEqual(ctx.recentProbes[0], probeRun);
   });
 
   it('a restarted engine resumes an in-flight step without applying it twice', async () => {

@@ -3,6 +3,10 @@ import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import type { Band, SignalName } from '../../../src/core/model/signal';
 import type { TargetRef } from '../../../src/core/model/target';
 import { verifyStep, type VerificationEvidence } from '../../../src/core/verify/verifier';
+import { LiveEvidence } from '../../../src/core/verify/liveEvidence';
+import type { ClusterPort, EventsPort, ProbeResultsPort } from '../../../src/core/ports';
+import type { ProbeRun } from '../../../src/core/observe/probeSpec';
+import { MemoryLogger } from '../../fakes/nullLogger';
 
 const target: TargetRef = { kind: 'service', namespace: 'shop', name: 'checkout' };
 const band: Band = { lower: 0, expected: 0.005, upper: 0.02 };
@@ -112,6 +116,55 @@ describe('verifyStep', () => {
       const verdict = (await run(clock2, verifyStep(target, withRollout, ev, clock2))) as { status: string; t: number };
       assert.equal(verdict.status, 'recovered');
       assert.ok(verdict.t >= 40_000, `the rollout completed at 25 s and must hold 15 s (${verdict.t})`);
+    });
+  });
+
+  describe('probe-passing', () => {
+    const probeSpec = { conditions: [{ kind: 'probe-passing' as const, probe: 'checkout journey' }], timeoutSeconds: 60, stableForSeconds: 10 };
+    const withProbe = (clock: VirtualClock, result: (t: number) => { t: number; passing: boolean; detail: string } | undefined): VerificationEvidence => ({
+      ...evidence(clock, () => 0.004),
+      probe: (name, t) => (name === 'checkout journey' && t === target ? result(clock.now()) : undefined),
+    });
+
+    it('passes once the probe passes and holds, failing with its reason until then', async () => {
+      const clock = new VirtualClock(0);
+      const verdict = (await run(clock, verifyStep(target, probeSpec, withProbe(clock, (t) => ({ t, passing: t >= 20_000, detail: t >= 20_000 ? 'passing' : 'step "check out": answered 502' })), clock))) as { status: string; t: number };
+      assert.equal(verdict.status, 'recovered');
+      assert.ok(verdict.t >= 30_000, `recovered at ${verdict.t}`);
+      const failing = new VirtualClock(0);
+      const bad = (await run(failing, verifyStep(target, probeSpec, withProbe(failing, (t) => ({ t, passing: false, detail: 'step "check out": answered 502' })), failing))) as { status: string; summary: string };
+      assert.equal(bad.status, 'not-recovered');
+      assert.match(bad.summary, /probe checkout journey: step "check out": answered 502/);
+    });
+
+    it('a result that stopped coming is no evidence', async () => {
+      const clock = new VirtualClock(0);
+      const verdict = (await run(clock, verifyStep(target, probeSpec, withProbe(clock, () => ({ t: -60_000, passing: true, detail: 'passing' })), clock))) as { status: string; summary: string };
+      assert.equal(verdict.status, 'inconclusive');
+      assert.match(verdict.summary, /probe "checkout journey" has no result since \d+ s/);
+    });
+  });
+
+  describe('probe-passing from the loop\'s evidence', () => {
+    const frontend: TargetRef = { kind: 'service', namespace: 'shop', name: 'frontend' };
+    const live = (probes?: ProbeResultsPort) => new LiveEvidence({ clock: new VirtualClock(0), logger: new MemoryLogger(), cluster: {} as ClusterPort, events: {} as EventsPort, rateWindowMs: 60_000, probes });
+    const failed: ProbeRun = { name: 'shop journey', target: frontend, t: 900, success: false, latencyMs: 30, failedStep: 'check out', reason: 'step "check out": POST shop/checkout:8080/checkout answered 502, expected 200' };
+    const port: ProbeResultsPort = { recent: () => [failed], latest: (n) => (n === 'shop journey' ? failed : undefined), targetOf: (n) => (n === 'shop journey' ? frontend : undefined) };
+
+    it('answers from the probe_success frame of the probe\'s target, with the failed run\'s reason', () => {
+      const ev = live(port);
+      assert.equal(ev.probe('shop journey', target), undefined, 'no frame yet');
+      ev.observe({ target: frontend, t: 1000, values: { probe_success: 0 } }, () => ({}));
+      assert.deepEqual(ev.probe('shop journey', target), { t: 1000, passing: false, detail: failed.reason });
+      ev.observe({ target: frontend, t: 2000, values: { probe_success: 1 } }, () => ({}));
+      assert.deepEqual(ev.probe('shop journey', target), { t: 2000, passing: true, detail: 'passing (probe_success of shop/frontend)' });
+      assert.equal(ev.probe('no such probe', target), undefined);
+    });
+
+    it('without probes (replay) reads the verified target\'s frames', () => {
+      const ev = live();
+      ev.observe({ target, t: 1000, values: { probe_success: 0 } }, () => ({}));
+      assert.deepEqual(ev.probe('anything', target), { t: 1000, passing: false, detail: 'failing (probe_success of shop/checkout is 0)' });
     });
   });
 });
