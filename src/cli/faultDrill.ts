@@ -12,6 +12,7 @@ import { DEFAULT_SETTINGS, withSettings, type VigilSettings } from '../core/sett
 import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '../infra/prometheus/prometheusLauncher';
 import { VigilRuntime } from '../infra/runtime';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import { SHOP_JOURNEY } from '../sandbox/sim/shopApi';
 
 export interface DrillFault {
   readonly fault: string;
@@ -97,6 +98,9 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
     kubernetes: { kubeconfig: sandbox.kubeconfig },
     automation: { mode: options.mode ?? 'auto' },
     agent: { stateDir },
+    // the shop's error log lines, and its user journey (list products, add to cart, check out) as a synthetic probe
+    logs: { services: ['*'] },
+    probes: [SHOP_JOURNEY],
     prometheus: { url: prometheus?.url ?? '', scrapeIntervalSeconds: options.intervalMs / 1000, rateWindowSeconds: (6 * options.intervalMs) / 1000 },
   });
   const runtime = await VigilRuntime.create({ settings, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });

@@ -3,16 +3,14 @@ import path from 'node:path';
 import { createHealingCore, type HealingCore } from '../core/loop/healingCore';
 import type { Playbook } from '../core/model/playbook';
 import type { ClockPort, Disposable, LoggerPort, MetricsPort, NotifierPort } from '../core/ports';
-import { rateWindowMs, type VigilSettings } from '../core/settings';
+import type { VigilSettings } from '../core/settings';
 import { ApprovalInbox } from './approvalInbox';
 import { KubernetesCluster } from './kubernetes/clusterActions';
 import { connectKube, type KubeConnection } from './kubernetes/kubeClient';
 import { KubernetesSource } from './kubernetes/kubernetesSource';
 import { WebhookNotifier } from './notify/webhookNotifier';
 import { loadPlaybooks } from './playbookFiles';
-import { PrometheusClient, prometheusAuthFromEnv } from './prometheus/prometheusClient';
-import { PrometheusSource } from './prometheus/prometheusSource';
-import { ScrapeSource, type ScrapeEndpoint } from './prometheus/scrapeSource';
+import { createObserveAdapters, type ObserveAdapters } from './observeAdapters';
 import { FileStore } from './store/fileStore';
 import { SystemClock } from './systemClock';
 import { LazyTfjsModel } from './tfjs/lazyModel';
@@ -42,6 +40,8 @@ export class VigilRuntime implements Disposable {
   readonly core: HealingCore;
   readonly events: KubernetesSource;
   readonly metrics: MetricsPort & Disposable;
+  /** Metrics, logs and probes, built from the settings for this connection. */
+  readonly observe: ObserveAdapters;
   readonly cluster: KubernetesCluster;
   readonly inbox: ApprovalInbox;
   readonly identity: string;
@@ -54,42 +54,35 @@ export class VigilRuntime implements Disposable {
   private constructor(
     readonly options: RuntimeOptions,
     readonly conn: KubeConnection,
+    observe: ObserveAdapters,
   ) {
     const { settings, logger } = options;
-    if (!settings.agent.stateDir) throw new Error('no state directory: set agent.stateDir (`--state-dir DIR`); incidents, the audit log and learned state live there');
     const env = options.env ?? process.env;
-    const intervalMs = settings.prometheus.scrapeIntervalSeconds * 1000;
-    const windowMs = rateWindowMs(settings);
-    const namespaces = settings.kubernetes.namespaces.length ? settings.kubernetes.namespaces : undefined;
     this.clock = options.clock ?? new SystemClock();
     this.identity = options.identity ?? `vigil-agent@${os.hostname()}-${process.pid}`;
     this.store = new FileStore(settings.agent.stateDir);
     this.inbox = new ApprovalInbox(settings.agent.stateDir);
     this.cluster = new KubernetesCluster(conn.lib, conn.kubeConfig, () => this.clock.now());
-    this.events = new KubernetesSource({ conn, clock: this.clock, namespaces, logger: logger.child('kubernetes') });
-    this.metrics = settings.prometheus.url
-      ? new PrometheusSource({
-          client: new PrometheusClient({ url: settings.prometheus.url, auth: prometheusAuthFromEnv(env) }),
-          clock: this.clock,
-          intervalMs,
-          windowMs,
-          namespaces,
-          logger: logger.child('prometheus'),
-          inventory: () => this.events.inventory(),
-        })
-      : new ScrapeSource({ clock: this.clock, intervalMs, windowMs, endpoints: () => this.podEndpoints(), logger: logger.child('scrape'), describe: `pods through the API server ${conn.server}` });
+    this.observe = observe;
+    this.events = observe.events;
+    this.metrics = observe.metrics;
     const webhooks = new WebhookNotifier({ slackWebhookUrl: env.VIGIL_SLACK_WEBHOOK_URL, pagerDutyRoutingKey: env.VIGIL_PAGERDUTY_ROUTING_KEY, pagerDutyUrl: env.VIGIL_PAGERDUTY_URL }, logger.child('notify'));
     this.model = settings.model.enabled ? new LazyTfjsModel({ stateDir: settings.agent.stateDir, baseModelDir: options.baseModelDir, logger }) : undefined;
     this.core = createHealingCore(
-      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, model: this.model, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
+      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, model: this.model, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
       settings,
       { identity: this.identity, playbooks: () => this.playbooks },
     );
   }
 
   static async create(options: RuntimeOptions): Promise<VigilRuntime> {
-    const conn = await connectKube({ kubeconfig: options.settings.kubernetes.kubeconfig || undefined, context: options.settings.kubernetes.context || undefined });
-    return new VigilRuntime(options, conn);
+    const { settings } = options;
+    if (!settings.agent.stateDir) throw new Error('no state directory: set agent.stateDir (`--state-dir DIR`); incidents, the audit log and learned state live there');
+    const conn = await connectKube({ kubeconfig: settings.kubernetes.kubeconfig || undefined, context: settings.kubernetes.context || undefined });
+    // the signals file and the probes are read and checked here: a bad one stops the start, naming the key
+    const clock = options.clock ?? new SystemClock();
+    const observe = await createObserveAdapters(settings, conn, clock, options.logger, options.env ?? process.env);
+    return new VigilRuntime({ ...options, clock }, conn, observe);
   }
 
   get settings(): VigilSettings {
@@ -111,7 +104,7 @@ export class VigilRuntime implements Disposable {
     this.events.start();
     await this.core.start();
     this.pollInbox();
-    logger.log('info', `watching ${this.conn.server} (context ${this.conn.context}) in ${settings.automation.mode} mode; metrics from ${settings.prometheus.url || 'direct scrape of annotated pods'}; state in ${settings.agent.stateDir}`);
+    logger.log('info', `watching ${this.conn.server} (context ${this.conn.context}) in ${settings.automation.mode} mode; metrics from ${this.observe.description}; state in ${settings.agent.stateDir}`);
   }
 
   /** Approvals and rejections dropped by `vigil approve` / `vigil reject`. */
@@ -130,20 +123,11 @@ export class VigilRuntime implements Disposable {
     }, 1000);
   }
 
-  private podEndpoints(): ScrapeEndpoint[] {
-    return this.events.scrapeTargets().map((p) => ({
-      name: `${p.namespace}/${p.pod}`,
-      labels: { namespace: p.namespace, pod: p.pod, deployment: p.deployment, node: p.node },
-      fetch: () => this.conn.get(`/api/v1/namespaces/${p.namespace}/pods/${p.pod}:${p.port}/proxy${p.path.startsWith('/') ? p.path : `/${p.path}`}`, { timeoutMs: 5000 }),
-    }));
-  }
-
   async dispose(): Promise<void> {
     this.disposed = true;
     this.inboxTimer?.dispose();
     await this.core.dispose();
-    this.metrics.dispose();
-    this.events.dispose();
+    this.observe.dispose();
     await this.model?.dispose();
   }
 }
