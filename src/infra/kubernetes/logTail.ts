@@ -65,6 +65,8 @@ export class LogTailer {
           const kept = [...(this.recent.get(key) ?? []), ...matched];
           this.recent.set(key, kept.slice(-(this.options.keepLines ?? 200)));
         } catch (err) {
+          // a pod deleted since the inventory was read (a rollout, a restart) has no logs to miss
+          if ((err as { statusCode?: number }).statusCode === 404) continue;
           problems.push(`logs of ${svc.target.namespace}/${pod}: ${(err as Error).message}`);
         }
       }
