@@ -259,6 +259,7 @@ export class Remediator implements Disposable {
   reject(id: string, by: string, note?: string): Promise<Incident> {
     return this.enqueue(id, async () => {
       const i = this.must(id);
+      if (!isOpen(i)) throw new Error(`incident ${id} is ${i.state}, nothing to reject`);
       const step = this.currentStep(i);
       await this.deps.store.appendAudit({ t: this.deps.clock.now(), actor: by, kind: 'rejection', incidentId: id, object: targetKey(i.target), summary: `rejected step "${step?.id}"${note ? `: ${note}` : ''}` });
       await this.patch(id, {}, true, { t: this.deps.clock.now(), kind: 'rejected', stepId: step?.id ?? '?', by });
@@ -270,6 +271,7 @@ export class Remediator implements Disposable {
   snooze(id: string, by: string, ms: number): Promise<Incident> {
     return this.enqueue(id, async () => {
       const i = this.must(id);
+      if (i.state !== 'awaiting-approval') throw new Error(`incident ${id} is ${i.state}, not waiting for approval; nothing to snooze`);
       const until = this.deps.clock.now() + ms;
       await this.patch(id, { state: 'diagnosed' }, true, { t: this.deps.clock.now(), kind: 'snoozed', stepId: this.currentStep(i)?.id ?? '?', by, until });
       this.later(ms, id);
