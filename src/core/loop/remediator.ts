@@ -1,4 +1,5 @@
 import { ActionExecutor } from '../act/actionExecutor';
+import { applyLabel } from '../learn/feedback';
 import { evaluateGates, type ActionRecord } from '../decide/safetyGates';
 import { matchPlaybook } from '../decide/playbookMatcher';
 import { resolveStep, TemplateError, type TemplateContext } from '../decide/playbookTemplates';
@@ -282,9 +283,8 @@ export class Remediator implements Disposable {
   /** A human's verdict on a closed or open incident, for learning. */
   label(id: string, label: HumanLabel, by: string, note?: string): Promise<Incident> {
     return this.enqueue(id, async () => {
-      const i = this.must(id);
-      const outcome: Outcome = { ...(i.outcome ?? { kind: label === 'false-alarm' ? 'false-alarm' : 'resolved-without-action', t: this.deps.clock.now() }), label, labelledBy: by, note };
-      return this.patch(id, { outcome }, true, { t: this.deps.clock.now(), kind: 'note', text: `labelled ${label} by ${by}${note ? `: ${note}` : ''}` });
+      const labelled = applyLabel(this.must(id), label, by, this.deps.clock.now(), note);
+      return this.patch(id, { outcome: labelled.outcome }, true, labelled.timeline.at(-1));
     });
   }
 
