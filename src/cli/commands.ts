@@ -11,7 +11,7 @@ export interface CliCommand {
 
 const DECISION_HELP = [
   'The decision goes to the agent running on the state directory (its control socket, <state-dir>/agent.sock),',
-  'which applies it within a second and answers: exit 0 when applied, 1 when refused (the reason is printed, e.g.',
+  'which applies it at once and answers: exit 0 when applied, 1 when refused (the reason is printed, e.g.',
   '"incident X was recovered at T, nothing to approve"). Each decision has an id; the agent applies an id at most',
   'once, so `--decision-id ID` repeats a decision safely (a retry gets the first verdict). Every verdict is audited.',
 ].join('\n');
