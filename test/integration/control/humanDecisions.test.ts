@@ -10,6 +10,7 @@ import type { HumanDecision } from '../../../src/core/model/decision';
 import type { GateDecision } from '../../../src/core/model/gate';
 import type { HumanLabel, Incident } from '../../../src/core/model/incident';
 import type { LoggerPort } from '../../../src/core/ports';
+import { DEFAULT_SETTINGS, withSettings } from '../../../src/core/settings';
 import { VigilRuntime } from '../../../src/infra/runtime';
 import { FileStore } from '../../../src/infra/store/fileStore';
 import { startInProcessSandbox, type InProcessSandbox } from '../sandbox/sandboxProcess';
@@ -145,12 +146,13 @@ describe('human decisions while the agent runs (50 CLI processes)', function () 
     assert.equal(proposals.length, 5, 'five threshold proposals to decide');
     assert.ok(proposals.every((p) => p.status === 'proposed'));
 
-    const agent = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: 'suggest', stateDir, intervalMs: 5000, logger: silent, identity: 'agent-decisions', model: false });
+    const settings = withSettings(DEFAULT_SETTINGS, { kubernetes: { kubeconfig: sandbox.kubeconfig }, automation: { mode: 'suggest' }, agent: { stateDir }, prometheus: { scrapeIntervalSeconds: 5 }, model: { enabled: false } });
+    const agent = await VigilRuntime.create({ settings, logger: silent, identity: 'agent-decisions' });
     runtime = agent;
     await agent.start();
 
     // a second agent on the same state directory is refused and names the first
-    const second = await VigilRuntime.create({ kubeconfig: sandbox.kubeconfig, mode: 'suggest', stateDir, intervalMs: 5000, logger: silent, identity: 'agent-second', model: false });
+    const second = await VigilRuntime.create({ settings, logger: silent, identity: 'agent-second' });
     await assert.rejects(second.start(), new RegExp(`a Vigil agent \\(pid ${process.pid} on .*\\) already uses the state directory ${stateDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 
     const common = (id: string, by: string) => ['--state-dir', stateDir, '--by', by, '--decision-id', id];
@@ -206,7 +208,7 @@ describe('human decisions while the agent runs (50 CLI processes)', function () 
       const mine = calls.filter((c) => c.kind === 'label' && c.about === inc.id);
       const ids = new Set(mine.map((c) => c.decisionId));
       for (const id of ids) assert.equal(byId.get(id)![0].code, 0, `${id}: ${byId.get(id)![0].stderr}`);
-      const live = agent.engine.get(inc.id)!;
+      const live = agent.core.remediator.get(inc.id)!;
       const notes = live.timeline.filter((e) => e.kind === 'note' && e.text.startsWith('labelled '));
       assert.equal(notes.length, ids.size, `${inc.id}: one label per decision`);
       assert.ok(mine.some((c) => c.label === live.outcome?.label));
@@ -219,7 +221,7 @@ describe('human decisions while the agent runs (50 CLI processes)', function () 
       assert.ok(accepted !== rejected, `${p.id}: exactly one of accept and reject applies`);
       const userChanges = audit.filter((e) => e.kind === 'threshold-change' && e.actor.startsWith('user:') && (e.detail as { id: string }).id === p.id);
       assert.equal(userChanges.length, 1, `${p.id}: one threshold change by a human`);
-      assert.equal(agent.learner.state.changes.find((c) => c.id === p.id)?.status, accepted ? 'applied' : 'rejected');
+      assert.equal(agent.core.learner.state.changes.find((c) => c.id === p.id)?.status, accepted ? 'applied' : 'rejected');
       const loser = byId.get(accepted ? `reject-${k}` : `accept-${k}`)![0];
       assert.match(loser.stderr, new RegExp(`refused — threshold change ${p.id} is ${accepted ? 'applied' : 'rejected'}; only a proposed change can become`));
     }

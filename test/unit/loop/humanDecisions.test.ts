@@ -110,6 +110,8 @@ describe('human decisions', () => {
     assert.deepEqual(await applyHumanDecision(t, d), first);
     assert.deepEqual(incidents.calls, []);
     assert.match((await applyHumanDecision(t, { ...base, id: 'd-4', kind: 'reject', incidentId: 'inc-9' })).message, /^no incident "inc-9"/);
+    incidents.incidents.set('inc-3', incident('inc-3', { state: 'closed', outcome: { kind: 'resolved-without-action', t: T0 + 120_000 } }));
+    assert.deepEqual(await applyHumanDecision(t, { ...base, id: 'd-4b', kind: 'approve', incidentId: 'inc-3' }), { id: 'd-4b', applied: false, message: 'incident inc-3 resolved at 2026-11-23T12:02:00.000Z without action (its symptoms went back in band); nothing to approve' });
     assert.match((await applyHumanDecision(t, { ...base, id: 'd-5', kind: 'threshold', changeId: 'thr-9', action: 'accept' })).message, /^no threshold change "thr-9"/);
   });
 
