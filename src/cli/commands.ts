@@ -3,9 +3,21 @@ export interface CliCommand {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
+  /** More for `vigil <command> --help`: what happens, exit codes. */
+  readonly details?: string;
   /** Resolves to the command's exit code. */
   readonly load: () => Promise<{ run(argv: string[]): Promise<number> }>;
 }
+
+const DECISION_HELP = [
+  'The decision goes to the agent running on the state directory (its control socket, <state-dir>/agent.sock),',
+  'which applies it at once and answers: exit 0 when applied, 1 when refused (the reason is printed, e.g.',
+  '"incident X was recovered at T, nothing to approve"). Each decision has an id; the agent applies an id at most',
+  'once, so `--decision-id ID` repeats a decision safely (a retry gets the first verdict). Every verdict is audited.',
+].join('\n');
+
+const NO_AGENT_FILES = 'With no agent running, the command takes the agent\'s lock (<state-dir>/agent.lock) and writes the state directory itself, by the same rules; the agent starts from it.';
+const NO_AGENT_REFUSED = 'With no agent running, nothing is recorded and the command exits 1: only the agent that proposed a step can run or drop it; start `vigil agent` and decide again.';
 
 export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
@@ -13,6 +25,7 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
     summary: 'Run the headless self-healing loop against a cluster (JSON-lines log to stdout).',
     usage:
       'vigil agent [--config FILE] --state-dir DIR [--kubeconfig PATH] [--context C] [--prometheus URL] [--mode off|suggest|auto] [--interval-seconds 15] [--namespace NS ...] [--deny-namespace NS ...] [--allow-namespace NS ...] [--dry-run] [--playbooks DIR] [--log-level info] [--print-config]\n\nSettings: flag > VIGIL_* environment (VIGIL_MODE, VIGIL_STATE_DIR, ...) > --config FILE or VIGIL_CONFIG (YAML, see config/vigil.example.yaml) > default. --print-config prints every effective value and where it came from, then exits.',
+    details: 'The agent is the only writer of its state directory: it holds <state-dir>/agent.lock while it runs (a second agent on the same directory is refused, naming the first one\'s pid) and takes human decisions (`vigil approve`, `reject`, `snooze`, `feedback`, `thresholds accept|reject|revert`) on <state-dir>/agent.sock.',
     load: () => import('./agent'),
   },
   {
@@ -42,19 +55,29 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'approve',
     summary: 'Approve the remediation a suggest-mode agent proposed for an incident.',
-    usage: 'vigil approve <incident-id> [--state-dir DIR] [--by NAME]',
+    usage: 'vigil approve <incident-id> [--state-dir DIR] [--by NAME] [--decision-id ID]',
+    details: `${DECISION_HELP}\nThe step approved is the one proposed when you run the command: if the agent proposes another meanwhile, it refuses.\n${NO_AGENT_REFUSED}`,
     load: () => import('./approve'),
   },
   {
     name: 'reject',
     summary: 'Reject a proposed remediation; nothing is done and the label is kept for learning.',
-    usage: 'vigil reject <incident-id> [--state-dir DIR] [--by NAME] [--note TEXT]',
+    usage: 'vigil reject <incident-id> [--state-dir DIR] [--by NAME] [--note TEXT] [--decision-id ID]',
+    details: `${DECISION_HELP}\n${NO_AGENT_REFUSED}`,
     load: () => import('./reject'),
+  },
+  {
+    name: 'snooze',
+    summary: 'Hold a proposed remediation for a while; the agent proposes it again afterwards.',
+    usage: 'vigil snooze <incident-id> [--minutes 30] [--state-dir DIR] [--by NAME] [--decision-id ID]',
+    details: `${DECISION_HELP}\n${NO_AGENT_REFUSED}`,
+    load: () => import('./snooze'),
   },
   {
     name: 'feedback',
     summary: 'Label an incident for learning: false-alarm, real, or right-diagnosis-wrong-fix.',
-    usage: 'vigil feedback <incident-id> --label false-alarm|real|right-diagnosis-wrong-fix [--note TEXT] [--by NAME] [--state-dir DIR]',
+    usage: 'vigil feedback <incident-id> --label false-alarm|real|right-diagnosis-wrong-fix [--note TEXT] [--by NAME] [--state-dir DIR] [--decision-id ID]',
+    details: `${DECISION_HELP}\nThe running agent learns from the label at once (threshold tuning, remediation ranking).\n${NO_AGENT_FILES}`,
     load: () => import('./feedback'),
   },
   {
@@ -84,7 +107,8 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'thresholds',
     summary: 'List learned threshold changes (old → new, the incidents behind them), or accept, reject or revert one.',
-    usage: 'vigil thresholds [--state-dir DIR] [--json] | vigil thresholds accept|reject|revert <change-id> [--state-dir DIR] [--by NAME]',
+    usage: 'vigil thresholds [--state-dir DIR] [--json] | vigil thresholds accept|reject|revert <change-id> [--state-dir DIR] [--by NAME] [--decision-id ID]',
+    details: `Listing reads the files and needs no agent. accept, reject and revert are decisions:\n${DECISION_HELP}\n${NO_AGENT_FILES}`,
     load: () => import('./thresholds'),
   },
 ];

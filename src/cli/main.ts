@@ -18,7 +18,7 @@ function help(): string {
 }
 
 function commandHelp(c: CliCommand): string {
-  return `${c.summary}\n\nUsage: ${c.usage}`;
+  return `${c.summary}\n\nUsage: ${c.usage}${c.details ? `\n\n${c.details}` : ''}`;
 }
 
 export async function main(argv: string[]): Promise<number> {

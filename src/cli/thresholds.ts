@@ -1,37 +1,32 @@
-import os from 'node:os';
-import path from 'node:path';
 import { ThresholdLearner } from '../core/learn/learningStore';
 import { describeChange, type ThresholdChange } from '../core/learn/thresholdTuning';
+import type { ThresholdDecisionAction } from '../core/model/decision';
 import { FileStore } from '../infra/store/fileStore';
 import { SystemClock } from '../infra/systemClock';
 import { parseCliArgs } from './args';
+import { consoleOutput, DECISION_OPTIONS, decisionBase, sendAndReport, stateDirOf, type DecisionOutput } from './decide';
 
 /** Where output goes; tests pass their own. */
-export interface ThresholdsOutput {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type ThresholdsOutput = DecisionOutput;
 
-const consoleOutput: ThresholdsOutput = { out: (l) => console.log(l), err: (l) => console.error(l) };
-
-const DECISIONS = ['accept', 'reject', 'revert'] as const;
+const DECISIONS: ReadonlyArray<ThresholdDecisionAction> = ['accept', 'reject', 'revert'];
 
 /**
  * `vigil thresholds [--state-dir DIR] [--json]` lists every learned threshold change (old → new, the incidents
- * that justified it, proposed/applied/rejected/reverted); `vigil thresholds accept|reject|revert <change-id>`
- * decides one. Each decision is audited; a running agent re-reads the file within 15 s.
+ * that justified it, proposed/applied/rejected/reverted), reading the files; `vigil thresholds accept|reject|revert
+ * <change-id>` decides one: the running agent applies it (or, when none runs, the files are written under its lock).
  */
 export async function run(argv: string[], output: ThresholdsOutput = consoleOutput): Promise<number> {
-  const { values, positionals } = parseCliArgs('thresholds', argv, { 'state-dir': { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean' } }, true);
-  const stateDir = path.resolve(String(values['state-dir'] ?? '.vigil-state'));
-  const learner = new ThresholdLearner(new FileStore(stateDir), new SystemClock());
-  const state = await learner.load();
-  if (learner.problem) {
-    output.err(`vigil thresholds: ${learner.problem}`);
-    return 1;
-  }
+  const { values, positionals } = parseCliArgs('thresholds', argv, { ...DECISION_OPTIONS, json: { type: 'boolean' } }, true);
+  const stateDir = stateDirOf(values);
   const [verb, id] = positionals;
   if (!verb) {
+    const learner = new ThresholdLearner(new FileStore(stateDir), new SystemClock());
+    const state = await learner.load();
+    if (learner.problem) {
+      output.err(`vigil thresholds: ${learner.problem}`);
+      return 1;
+    }
     if (values.json) {
       output.out(JSON.stringify({ thresholds: state.thresholds, changes: state.changes }, null, 1));
       return 0;
@@ -48,7 +43,7 @@ export async function run(argv: string[], output: ThresholdsOutput = consoleOutp
     if (proposed.length) output.out(`Decide a proposal with \`vigil thresholds accept|reject ${proposed[0].id} --state-dir ${stateDir}\`; undo an applied change with \`vigil thresholds revert <id>\`.`);
     return 0;
   }
-  if (!(DECISIONS as readonly string[]).includes(verb)) {
+  if (!DECISIONS.includes(verb as ThresholdDecisionAction)) {
     output.err(`vigil thresholds: unknown action "${verb}"; use accept, reject or revert followed by a change id (list them with \`vigil thresholds --state-dir ${stateDir}\`)`);
     return 2;
   }
@@ -56,15 +51,7 @@ export async function run(argv: string[], output: ThresholdsOutput = consoleOutp
     output.err(`vigil thresholds: name the change, e.g. \`vigil thresholds ${verb} thr-1 --state-dir ${stateDir}\``);
     return 2;
   }
-  const by = `user:${String(values.by ?? os.userInfo().username)} (cli)`;
-  try {
-    const decided = await learner[verb as (typeof DECISIONS)[number]](id, by);
-    output.out(`${describeChange(decided)}\nDecided by ${by} and audited; a running agent applies it within 15 s.`);
-    return 0;
-  } catch (err) {
-    output.err(`vigil thresholds: ${(err as Error).message}`);
-    return 1;
-  }
+  return sendAndReport('thresholds', stateDir, { ...decisionBase(values), kind: 'threshold', changeId: id, action: verb as ThresholdDecisionAction }, output);
 }
 
 function line(c: ThresholdChange): string {

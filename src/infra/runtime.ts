@@ -1,10 +1,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { createHealingCore, type HealingCore } from '../core/loop/healingCore';
+import { applyHumanDecision, DecisionLedger } from '../core/loop/humanDecisions';
 import type { Playbook } from '../core/model/playbook';
 import type { ClockPort, Disposable, LoggerPort, MetricsPort, NotifierPort } from '../core/ports';
 import type { VigilSettings } from '../core/settings';
-import { ApprovalInbox } from './approvalInbox';
+import { AgentLock, describeHolder, LockHeldError } from './control/agentLock';
+import { ControlServer } from './control/controlServer';
 import { KubernetesCluster } from './kubernetes/clusterActions';
 import { connectKube, type KubeConnection } from './kubernetes/kubeClient';
 import { KubernetesSource } from './kubernetes/kubernetesSource';
@@ -43,13 +45,10 @@ export class VigilRuntime implements Disposable {
   /** Metrics, logs and probes, built from the settings for this connection. */
   readonly observe: ObserveAdapters;
   readonly cluster: KubernetesCluster;
-  readonly inbox: ApprovalInbox;
   readonly identity: string;
   /** Undefined when the model is turned off. tfjs loads on its first window, not here. */
   readonly model: LazyTfjsModel | undefined;
   private playbooks: Playbook[] = [];
-  private inboxTimer: Disposable | undefined;
-  private disposed = false;
 
   private constructor(
     readonly options: RuntimeOptions,
@@ -61,7 +60,6 @@ export class VigilRuntime implements Disposable {
     this.clock = options.clock ?? new SystemClock();
     this.identity = options.identity ?? `vigil-agent@${os.hostname()}-${process.pid}`;
     this.store = new FileStore(settings.agent.stateDir);
-    this.inbox = new ApprovalInbox(settings.agent.stateDir);
     this.cluster = new KubernetesCluster(conn.lib, conn.kubeConfig, () => this.clock.now());
     this.observe = observe;
     this.events = observe.events;
@@ -97,37 +95,60 @@ export class VigilRuntime implements Disposable {
   async start(): Promise<void> {
     const logger = this.options.logger;
     const settings = this.core.settings;
+    await this.takeStateDir();
     const loaded = await loadPlaybooks(settings.agent.playbooksDir || path.join(process.cwd(), '.vigil', 'playbooks'));
     this.playbooks = loaded.playbooks;
     for (const m of loaded.messages) logger.log('error', `playbook not loaded: ${m}`);
     logger.log('info', `loaded ${this.playbooks.length} playbooks (${this.playbooks.map((p) => p.name).join(', ')})`);
     this.events.start();
     await this.core.start();
-    this.pollInbox();
+    await this.openControl();
     logger.log('info', `watching ${this.conn.server} (context ${this.conn.context}) in ${settings.automation.mode} mode; metrics from ${this.observe.description}; state in ${settings.agent.stateDir}`);
   }
 
-  /** Approvals and rejections dropped by `vigil approve` / `vigil reject`. */
-  private pollInbox(): void {
-    if (this.disposed) return;
-    this.inboxTimer = this.clock.setTimeout(async () => {
-      for (const d of await this.inbox.take((file, problem) => this.options.logger.log('warn', `ignored ${file}: ${problem}`))) {
-        try {
-          if (d.decision === 'approve') await this.core.remediator.approve(d.incidentId, d.by, d.stepId);
-          else await this.core.remediator.reject(d.incidentId, d.by, d.note);
-        } catch (err) {
-          this.options.logger.log('warn', `${d.decision} of ${d.incidentId} by ${d.by} not applied: ${(err as Error).message}`);
-        }
+  // ---- human decisions: the state directory's lock and the control socket ------------------
+  private stateDirLock: AgentLock | undefined;
+  private control: ControlServer | undefined;
+
+  /** The agent is the only writer of its state directory; a second one on it is refused, naming the first. */
+  private async takeStateDir(): Promise<void> {
+    const stateDir = this.core.settings.agent.stateDir;
+    const started = Date.now();
+    for (;;) {
+      try {
+        this.stateDirLock = await AgentLock.acquire(stateDir, 'agent');
+        return;
+      } catch (err) {
+        if (!(err instanceof LockHeldError)) throw err;
+        // a vigil command holds it for one decision; another agent holds it for good
+        if (err.holder.role === 'agent' || Date.now() - started > 10_000) throw new Error(`${describeHolder(err.holder)} already uses the state directory ${stateDir} (lock ${err.file}); stop it or give this one another state directory`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      this.pollInbox();
-    }, 1000);
+    }
   }
 
+  /** `vigil approve|reject|snooze|feedback|thresholds` reach the running agent here (`<stateDir>/agent.sock`). */
+  private async openControl(): Promise<void> {
+    const target = { incidents: this.core.remediator, thresholds: this.core.learner, store: this.store, clock: this.clock, ledger: new DecisionLedger(this.store) };
+    this.control = await ControlServer.listen(this.core.settings.agent.stateDir, (d) => applyHumanDecision(target, d), this.options.logger.child('control'));
+  }
+
+  private async closeControl(): Promise<void> {
+    await this.control?.close();
+    this.control = undefined;
+  }
+
+  private async releaseStateDir(): Promise<void> {
+    await this.stateDirLock?.release();
+    this.stateDirLock = undefined;
+  }
+  // ---- end of human decisions ------------------------------------------------------------------
+
   async dispose(): Promise<void> {
-    this.disposed = true;
-    this.inboxTimer?.dispose();
+    await this.closeControl(); // first: decisions being applied still find the remediator
     await this.core.dispose();
     this.observe.dispose();
     await this.model?.dispose();
+    await this.releaseStateDir(); // last: nothing of this agent writes the state directory after it
   }
 }

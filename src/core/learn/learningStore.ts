@@ -28,6 +28,7 @@ export class ThresholdLearner {
   private current: LearningState = emptyLearningState();
   /** Outcome of each incident as last learned from, so each new label or verdict is learned once. */
   private readonly learnedOutcomes = new Map<string, string>();
+  private tail: Promise<unknown> = Promise.resolve();
   /** Why the learned state could not be read, if it could not; shown to the user. */
   problem: string | undefined;
 
@@ -42,7 +43,22 @@ export class ThresholdLearner {
     return this.current;
   }
 
-  async load(): Promise<LearningState> {
+  /** Re-reads the file. Runs after any read or write of it still going on, as every method here does. */
+  load(): Promise<LearningState> {
+    return this.serial(() => this.loadNow());
+  }
+
+  /**
+   * One thing at a time: a re-read that overlapped a decision could put back the state from before it,
+   * and the next decision would then build on that and drop the first.
+   */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work, work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private async loadNow(): Promise<LearningState> {
     let raw: unknown;
     try {
       raw = await this.store.readState<unknown>(LEARNING_STATE);
@@ -66,7 +82,11 @@ export class ThresholdLearner {
   }
 
   /** Tunes from every labeled incident; suggest mode proposes, auto applies. Returns the new changes. */
-  async learn(incidents: ReadonlyArray<Incident>, rules: ReadonlyArray<Rule>, mode: AutomationMode, options?: TuningOptions): Promise<ThresholdChange[]> {
+  learn(incidents: ReadonlyArray<Incident>, rules: ReadonlyArray<Rule>, mode: AutomationMode, options?: TuningOptions): Promise<ThresholdChange[]> {
+    return this.serial(() => this.learnNow(incidents, rules, mode, options));
+  }
+
+  private async learnNow(incidents: ReadonlyArray<Incident>, rules: ReadonlyArray<Rule>, mode: AutomationMode, options?: TuningOptions): Promise<ThresholdChange[]> {
     const { state, changes } = tuneThresholds(this.current, labeledAlerts(incidents, rules), rules, { mode, now: this.clock.now() }, options);
     if (changes.length === 0) return [];
     await this.commit(state, changes);
@@ -78,31 +98,37 @@ export class ThresholdLearner {
    * when one of them is new or changed since the last call. Re-reads the file first, so a decision made
    * meanwhile with `vigil thresholds` is not overwritten; a file that cannot be read is left alone.
    */
-  async learnFromOutcomes(incidents: ReadonlyArray<Incident>, rules: ReadonlyArray<Rule>, mode: AutomationMode, options?: TuningOptions): Promise<ThresholdChange[]> {
-    const labeled = incidents.filter((i) => !isOpen(i) && isReal(i) !== undefined);
-    const fresh = labeled.filter((i) => this.learnedOutcomes.get(i.id) !== outcomeSignature(i));
-    if (fresh.length === 0) return [];
-    await this.load();
-    if (this.problem) return []; // the user has to look at the file first; the defaults apply meanwhile
-    for (const i of fresh) this.learnedOutcomes.set(i.id, outcomeSignature(i));
-    return this.learn(labeled, rules, mode, options);
+  learnFromOutcomes(incidents: ReadonlyArray<Incident>, rules: ReadonlyArray<Rule>, mode: AutomationMode, options?: TuningOptions): Promise<ThresholdChange[]> {
+    return this.serial(async () => {
+      const labeled = incidents.filter((i) => !isOpen(i) && isReal(i) !== undefined);
+      const fresh = labeled.filter((i) => this.learnedOutcomes.get(i.id) !== outcomeSignature(i));
+      if (fresh.length === 0) return [];
+      await this.loadNow();
+      if (this.problem) return []; // the user has to look at the file first; the defaults apply meanwhile
+      for (const i of fresh) this.learnedOutcomes.set(i.id, outcomeSignature(i));
+      return this.learnNow(labeled, rules, mode, options);
+    });
   }
 
   accept(id: string, by: string): Promise<ThresholdChange> {
-    return this.decide(acceptChange(this.current, id, by, this.clock.now()), by);
+    return this.decide(() => acceptChange(this.current, id, by, this.clock.now()), by);
   }
 
   reject(id: string, by: string): Promise<ThresholdChange> {
-    return this.decide(rejectChange(this.current, id, by, this.clock.now()), by);
+    return this.decide(() => rejectChange(this.current, id, by, this.clock.now()), by);
   }
 
   revert(id: string, by: string): Promise<ThresholdChange> {
-    return this.decide(revertChange(this.current, id, by, this.clock.now()), by);
+    return this.decide(() => revertChange(this.current, id, by, this.clock.now()), by);
   }
 
-  private async decide(r: { state: LearningState; change: ThresholdChange }, by: string): Promise<ThresholdChange> {
-    await this.commit(r.state, [r.change], by);
-    return r.change;
+  /** Decides on the state as it is when the decision's turn comes, not when it was asked for. */
+  private decide(change: () => { state: LearningState; change: ThresholdChange }, by: string): Promise<ThresholdChange> {
+    return this.serial(async () => {
+      const r = change();
+      await this.commit(r.state, [r.change], by);
+      return r.change;
+    });
   }
 
   private async commit(state: LearningState, changes: ReadonlyArray<ThresholdChange>, actor = this.actor): Promise<void> {

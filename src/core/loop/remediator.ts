@@ -1,4 +1,5 @@
 import { ActionExecutor } from '../act/actionExecutor';
+import { applyLabel } from '../learn/feedback';
 import { evaluateGates, type ActionRecord } from '../decide/safetyGates';
 import { matchPlaybook } from '../decide/playbookMatcher';
 import { resolveStep, TemplateError, type TemplateContext } from '../decide/playbookTemplates';
@@ -259,6 +260,7 @@ export class Remediator implements Disposable {
   reject(id: string, by: string, note?: string): Promise<Incident> {
     return this.enqueue(id, async () => {
       const i = this.must(id);
+      if (!isOpen(i)) throw new Error(`incident ${id} is ${i.state}, nothing to reject`);
       const step = this.currentStep(i);
       await this.deps.store.appendAudit({ t: this.deps.clock.now(), actor: by, kind: 'rejection', incidentId: id, object: targetKey(i.target), summary: `rejected step "${step?.id}"${note ? `: ${note}` : ''}` });
       await this.patch(id, {}, true, { t: this.deps.clock.now(), kind: 'rejected', stepId: step?.id ?? '?', by });
@@ -270,6 +272,7 @@ export class Remediator implements Disposable {
   snooze(id: string, by: string, ms: number): Promise<Incident> {
     return this.enqueue(id, async () => {
       const i = this.must(id);
+      if (i.state !== 'awaiting-approval') throw new Error(`incident ${id} is ${i.state}, not waiting for approval; nothing to snooze`);
       const until = this.deps.clock.now() + ms;
       await this.patch(id, { state: 'diagnosed' }, true, { t: this.deps.clock.now(), kind: 'snoozed', stepId: this.currentStep(i)?.id ?? '?', by, until });
       this.later(ms, id);
@@ -280,9 +283,8 @@ export class Remediator implements Disposable {
   /** A human's verdict on a closed or open incident, for learning. */
   label(id: string, label: HumanLabel, by: string, note?: string): Promise<Incident> {
     return this.enqueue(id, async () => {
-      const i = this.must(id);
-      const outcome: Outcome = { ...(i.outcome ?? { kind: label === 'false-alarm' ? 'false-alarm' : 'resolved-without-action', t: this.deps.clock.now() }), label, labelledBy: by, note };
-      return this.patch(id, { outcome }, true, { t: this.deps.clock.now(), kind: 'note', text: `labelled ${label} by ${by}${note ? `: ${note}` : ''}` });
+      const labelled = applyLabel(this.must(id), label, by, this.deps.clock.now(), note);
+      return this.patch(id, { outcome: labelled.outcome }, true, labelled.timeline.at(-1));
     });
   }
 

@@ -5,7 +5,7 @@ export interface AuditEntry {
   readonly t: number;
   /** Who: 'vigil-agent@host', 'user:alice (vscode)'. */
   readonly actor: string;
-  readonly kind: 'action' | 'dry-run' | 'approval' | 'rejection' | 'escalation' | 'threshold-change' | 'lease' | 'automation' | 'feedback' | 'model-retrain' | 'resolution';
+  readonly kind: 'action' | 'dry-run' | 'approval' | 'rejection' | 'escalation' | 'threshold-change' | 'lease' | 'automation' | 'feedback' | 'model-retrain' | 'resolution' | 'decision';
   readonly incidentId?: string;
   /** kind/namespace/name the entry is about. */
   readonly object?: string;

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runFaultDrill, sleep } from '../../../src/cli/faultDrill';
 import type { LoggerPort } from '../../../src/core/ports';
 import { DEFAULT_SETTINGS, withSettings } from '../../../src/core/settings';
+import { submitDecision } from '../../../src/infra/control/controlClient';
 import { VigilRuntime } from '../../../src/infra/runtime';
 import { FileStore } from '../../../src/infra/store/fileStore';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/sandbox';
@@ -115,8 +117,9 @@ describe('self-healing against the sandbox (real HTTP)', function () {
         assert.equal(refusal?.kind === 'refused' && refusal.gates.refusedBy?.gate, 'lease');
       }
       assert.deepEqual((await new FileStore(b.stateDir).readAudit()).filter((e) => e.kind === 'action'), []);
-      // A human approves on A (through the CLI's inbox), and the rollback happens
-      await a.rt.inbox.submit({ incidentId: proposedA, decision: 'approve', by: 'user:alice (test)', t: Date.now() });
+      // A human approves on A (through the control socket, as `vigil approve` does), and the rollback happens
+      const sent = await submitDecision(a.stateDir, { id: randomUUID(), kind: 'approve', incidentId: proposedA, by: 'user:alice (test)', t: Date.now() });
+      assert.deepEqual([sent.via, sent.verdict.applied], ['agent', true], sent.verdict.message);
       let recovered = false;
       for (let i = 0; i < 150 && !recovered; i++) {
         await sleep(1000);
@@ -125,7 +128,8 @@ describe('self-healing against the sandbox (real HTTP)', function () {
       assert.ok(recovered, `agent A: ${a.rt.core.remediator.get(proposedA)?.state}`);
       assert.notEqual(deployment('shop', 'checkout').image, bad.image, 'rolled back to the previous image');
       const audit = await new FileStore(a.stateDir).readAudit();
-      assert.deepEqual(audit.map((e) => e.kind).filter((k) => k !== 'dry-run'), ['approval', 'action']);
+      assert.deepEqual(audit.map((e) => e.kind).filter((k) => k !== 'dry-run' && k !== 'decision'), ['approval', 'action']);
+      assert.equal(audit.filter((e) => e.kind === 'decision').length, 1, 'the decision is audited once');
       assert.match(readFileSync(path.join(a.stateDir, 'audit.jsonl'), 'utf8'), /user:alice \(test\)/);
     });
   });

@@ -14,17 +14,11 @@ function incident(over: Partial<Incident> = {}): Incident {
   return { id: 'inc-1', target, openedAt: T0, updatedAt: T0, state: 'recovered', stepIndex: 0, timeline: [], recording: { frames: [], facts: [], logs: [] }, outcome: { kind: 'recovered', t: T0, recoveredBy: 'rollout-restart' }, ...over };
 }
 
-async function quietly<T>(fn: () => Promise<T>): Promise<{ result: T; out: string }> {
-  const log = console.log;
+async function quietly<T>(fn: (output: { out(l: string): void; err(l: string): void }) => Promise<T>): Promise<{ result: T; out: string; err: string }> {
   let out = '';
-  console.log = (...args: unknown[]) => {
-    out += `${args.join(' ')}\n`;
-  };
-  try {
-    return { result: await fn(), out };
-  } finally {
-    console.log = log;
-  }
+  let err = '';
+  const result = await fn({ out: (l) => (out += `${l}\n`), err: (l) => (err += `${l}\n`) });
+  return { result, out, err };
 }
 
 describe('vigil feedback', () => {
@@ -37,9 +31,9 @@ describe('vigil feedback', () => {
   it('labels the stored incident, keeps its outcome, notes it on the timeline and audits it', async () => {
     const store = new FileStore(dir);
     await store.saveIncident(incident());
-    const { result, out } = await quietly(() => run(['inc-1', '--label', 'right-diagnosis-wrong-fix', '--note', 'restart only hid it', '--by', 'alice', '--state-dir', dir]));
+    const { result, out } = await quietly((o) => run(['inc-1', '--label', 'right-diagnosis-wrong-fix', '--note', 'restart only hid it', '--by', 'alice', '--state-dir', dir], o));
     assert.equal(result, 0);
-    assert.match(out, /Labelled inc-1 as right-diagnosis-wrong-fix/);
+    assert.match(out, /^labelled inc-1 as right-diagnosis-wrong-fix; threshold tuning and remediation ranking learn from it\n/);
     const i = (await store.loadIncident('inc-1'))!;
     assert.equal(i.outcome?.kind, 'recovered');
     assert.equal(i.outcome?.recoveredBy, 'rollout-restart');
@@ -49,17 +43,18 @@ describe('vigil feedback', () => {
     assert.deepEqual(i.timeline.map((e) => (e.kind === 'note' ? e.text : e.kind)), ['labelled right-diagnosis-wrong-fix by user:alice (cli): restart only hid it']);
     const audit = await store.readAudit();
     assert.equal(audit.length, 1);
-    assert.equal(audit[0].kind, 'feedback');
+    assert.equal(audit[0].kind, 'decision');
     assert.equal(audit[0].incidentId, 'inc-1');
     assert.equal(audit[0].actor, 'user:alice (cli)');
+    assert.match(audit[0].summary, /^label inc-1 right-diagnosis-wrong-fix: restart only hid it: applied — labelled inc-1/);
     assert.equal((await store.verifyAudit()).ok, true);
   });
 
   it('a second label replaces the first and says so; an incident without outcome gets one', async () => {
     const store = new FileStore(dir);
     await store.saveIncident(incident({ id: 'inc-2', state: 'closed', outcome: undefined }));
-    await quietly(() => run(['inc-2', '--label', 'real', '--state-dir', dir]));
-    const { out } = await quietly(() => run(['inc-2', '--label', 'false-alarm', '--state-dir', dir]));
+    await quietly((o) => run(['inc-2', '--label', 'real', '--state-dir', dir], o));
+    const { out } = await quietly((o) => run(['inc-2', '--label', 'false-alarm', '--state-dir', dir], o));
     assert.match(out, /\(was real\)/);
     const i = (await store.loadIncident('inc-2'))!;
     assert.equal(i.outcome?.kind, 'resolved-without-action', 'the outcome the first label created stays');
@@ -71,9 +66,11 @@ describe('vigil feedback', () => {
     await new FileStore(dir).saveIncident(incident());
     await assert.rejects(run(['inc-1', '--label', 'bogus', '--state-dir', dir]), /--label must be one of false-alarm, real, right-diagnosis-wrong-fix, got "bogus"/);
     await assert.rejects(run(['inc-1', '--state-dir', dir]), /--label must be one of .* got nothing/);
-    await assert.rejects(run(['inc-9', '--label', 'real', '--state-dir', dir]), /no incident "inc-9" in .*vigil replay --list/);
+    const missing = await quietly((o) => run(['inc-9', '--label', 'real', '--state-dir', dir], o));
+    assert.equal(missing.result, 1);
+    assert.match(missing.err, /^vigil feedback: refused — no incident "inc-9" \(list them with `vigil replay --list`\)/);
     await assert.rejects(run(['--label', 'real', '--state-dir', dir]), /name the incident/);
-    assert.equal((await new FileStore(dir).readAudit()).length, 0, 'nothing audited for a refused command');
+    assert.deepEqual((await new FileStore(dir).readAudit()).map((e) => e.kind), ['decision'], 'a malformed command sends nothing; a refused decision is audited');
   });
 
   it('applyLabel without a note drops an earlier note', () => {

@@ -53,23 +53,38 @@ describe('vigil thresholds', () => {
 
     o = io();
     assert.equal(await run(['accept', proposal.id, '--state-dir', dir, '--by', 'alice'], o.output), 0, o.err.join('\n'));
-    assert.match(o.out[0], new RegExp(`${proposal.id} applied:`));
+    assert.match(o.out[0], new RegExp(`^${proposal.id} applied:`));
+    assert.match(o.out[1], /no agent runs on .*: written to its files under the agent's lock/);
     const key = thresholdKey('service:shop/cart', 'rule:HighErrorRatio', 'error_ratio');
     assert.equal((await new ThresholdLearner(store, new VirtualClock(NOW)).load()).thresholds[key].value, proposal.to);
 
     o = io();
     assert.equal(await run(['accept', proposal.id, '--state-dir', dir], o.output), 1);
-    assert.match(o.err[0], /is applied; only a proposed change can become applied/);
+    assert.match(o.err[0], /^vigil thresholds: refused — threshold change thr-\d+ is applied; only a proposed change can become applied \(decision \S+ by /);
 
+    // the same decision id again: its first verdict, nothing applied twice
     o = io();
-    assert.equal(await run(['revert', proposal.id, '--state-dir', dir, '--by', 'bob'], o.output), 0);
+    assert.equal(await run(['revert', proposal.id, '--state-dir', dir, '--by', 'bob', '--decision-id', 'd-revert-1'], o.output), 0);
+    const again = io();
+    assert.equal(await run(['revert', proposal.id, '--state-dir', dir, '--by', 'bob', '--decision-id', 'd-revert-1'], again.output), 0);
+    assert.deepEqual(again.out, o.out);
+
     assert.equal((await new ThresholdLearner(store, new VirtualClock(NOW)).load()).thresholds[key], undefined);
     o = io();
     await run(['--state-dir', dir], o.output);
     assert.match(o.out.join('\n'), /reverted: .*\[reverted by user:bob \(cli\)/);
 
     const audit = await store.readAudit();
-    assert.deepEqual(audit.map((e) => [e.kind, e.actor]), [['threshold-change', 'vigil-learn'], ['threshold-change', 'user:alice (cli)'], ['threshold-change', 'user:bob (cli)']]);
+    assert.deepEqual(audit.map((e) => [e.kind, e.actor]), [
+      ['threshold-change', 'vigil-learn'],
+      ['threshold-change', 'user:alice (cli)'],
+      ['decision', 'user:alice (cli)'],
+      ['decision', `user:${os.userInfo().username} (cli)`],
+      ['threshold-change', 'user:bob (cli)'],
+      ['decision', 'user:bob (cli)'],
+    ]);
+    assert.match(audit[3].summary, /^accept threshold change thr-\d+: refused — threshold change thr-\d+ is applied/, 'a refused decision is audited too');
+    assert.equal((await store.verifyAudit()).ok, true);
   });
 
   it('names a bad action or a missing id, and reports a corrupted learning file without touching it', async () => {
