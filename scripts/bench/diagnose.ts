@@ -140,7 +140,7 @@ class Agent {
       { clock: this.clock, logger: silent, store, cluster, metrics, events },
       withSettings(DEFAULT_SETTINGS, { automation: { mode: 'off' }, prometheus: { scrapeIntervalSeconds: SCRAPE_MS / 1000, rateWindowSeconds: 30 } }),
       // detector state is kept in memory only; saving it every minute would time the store, not detection
-      { identity: 'bench', playbooks: () => PLAYBOOKS, lease: false, correlator: this.correlator, persistEvery: Number.MAX_SAFE_INTEGER, learningReloadMs: 0 },
+      { identity: 'bench', playbooks: () => PLAYBOOKS, lease: false, correlator: this.correlator, persistEvery: Number.MAX_SAFE_INTEGER },
     );
     this.engine = this.core.remediator;
     this.loop = this.core.pipeline;

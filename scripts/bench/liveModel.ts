@@ -79,7 +79,7 @@ function loopOf(clock: VirtualClock, inventory: () => WorkloadInventory, model?:
   const core = createHealingCore(
     { clock, logger: silent, store: new MemoryStore(), cluster: readOnlyCluster, metrics, events, model },
     withSettings(DEFAULT_SETTINGS, { automation: { mode: 'off' }, prometheus: { scrapeIntervalSeconds: 5, rateWindowSeconds: 30 } }),
-    { identity: 'bench', playbooks: () => [], lease: false, correlator, learningReloadMs: 0 },
+    { identity: 'bench', playbooks: () => [], lease: false, correlator },
   );
   return { loop: core.pipeline, core, correlator };
 }

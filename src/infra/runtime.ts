@@ -146,7 +146,8 @@ export class VigilRuntime implements Disposable {
 
   async dispose(): Promise<void> {
     await this.closeControl(); // first: decisions being applied still find the remediator
-    await this.core.dispose();
+    // a runtime refused its state directory (another agent holds it) never started and must not save its state there
+    if (this.stateDirLock) await this.core.dispose();
     this.observe.dispose();
     await this.model?.dispose();
     await this.releaseStateDir(); // last: nothing of this agent writes the state directory after it

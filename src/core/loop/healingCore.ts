@@ -50,8 +50,6 @@ export interface HealingCoreOptions {
   /** A correlator with other tunables (benches sweep them). */
   readonly correlator?: Correlator;
   readonly rules?: ReadonlyArray<Rule>;
-  /** The learning file is re-read this often (0: never), so a decision taken elsewhere reaches the core. */
-  readonly learningReloadMs?: number;
 }
 
 export interface HealingCore {
@@ -70,8 +68,6 @@ export interface HealingCore {
   retrainModel(serviceKeys?: ReadonlyArray<string>): Promise<{ records: RetrainRecord[]; skipped: string[] }>;
   dispose(): Promise<void>;
 }
-
-const DEFAULT_LEARNING_RELOAD_MS = 15_000;
 
 /**
  * The healing loop, composed once: the detection pipeline, the remediator, the verification evidence they share,
@@ -204,9 +200,6 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
       );
       void learnSoon().catch(() => undefined);
       await pipeline.start();
-      every(options.learningReloadMs ?? DEFAULT_LEARNING_RELOAD_MS, () => {
-        learning = learning.then(() => learner.load()).catch(() => undefined);
-      });
       if (ports.model) every(settings.model.retrainEveryHours * 3_600_000, () => retrainModel().then(() => undefined));
     },
     learnSoon,
