@@ -33,10 +33,10 @@ import type { Anomaly } from '../../src/core/model/anomaly';
 import type { ClusterFact } from '../../src/core/model/fact';
 import type { SampleFrame } from '../../src/core/model/signal';
 import { targetKey } from '../../src/core/model/target';
-import type { ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort } from '../../src/core/ports';
+import type { Disposable, EventsPort, LoggerPort, MetricsPort } from '../../src/core/ports';
 import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
 import type { FaultKind } from '../../src/sandbox/sim/faults';
-import { MemoryStore, VirtualCluster } from './virtualCluster';
+import { MemoryStore, READ_ONLY_CLUSTER, VirtualCluster } from './virtualCluster';
 
 const SCRAPE_MS = 5_000;
 /** Ticks during a fault, so restarts and evictions happen when they would; once per scrape when quiet. */
@@ -114,14 +114,7 @@ class Agent {
   constructor(readonly vc: VirtualCluster) {
     this.clock = new VirtualClock(vc.t);
     const store = new MemoryStore();
-    const cluster: ClusterPort = {
-      execute: async () => {
-        throw new Error('bench: mode off never writes');
-      },
-      rolloutStatus: async () => ({ complete: true, message: 'bench', revision: 1 }),
-      acquireLease: async () => ({ holder: 'bench', held: true }),
-      releaseLease: async () => undefined,
-    };
+    const cluster = READ_ONLY_CLUSTER;
     const metrics: MetricsPort = {
       discoverTargets: async () => [],
       range: async () => [],

@@ -24,7 +24,7 @@ import type { Anomaly } from '../../src/core/model/anomaly';
 import type { SampleFrame } from '../../src/core/model/signal';
 import { targetKey } from '../../src/core/model/target';
 import { ScrapeSignalComputer } from '../../src/core/observe/scrapeSignals';
-import type { ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, WorkloadInventory } from '../../src/core/ports';
+import type { Disposable, EventsPort, LoggerPort, MetricsPort, WorkloadInventory } from '../../src/core/ports';
 import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
 import { buildInventory, type ClusterObjects } from '../../src/infra/kubernetes/inventory';
 import { parseTextFormat } from '../../src/infra/prometheus/textFormat';
@@ -32,7 +32,7 @@ import { loadTf } from '../../src/infra/tfjs/backend';
 import { TfjsModel } from '../../src/infra/tfjs/tfjsModel';
 import { Simulation } from '../../src/sandbox/sim/simulation';
 import { ObjectStore } from '../../src/sandbox/store';
-import { MemoryStore } from './virtualCluster';
+import { MemoryStore, READ_ONLY_CLUSTER } from './virtualCluster';
 
 const SCRAPE_MS = 5_000;
 const DAY_SECONDS = 600;
@@ -61,23 +61,13 @@ class CountingCorrelator extends Correlator {
 const silent: LoggerPort = { log: () => undefined, child: () => silent };
 const noop: Disposable = { dispose: () => undefined };
 
-/** Never called in mode off; a write here would be a bug in the bench. */
-const readOnlyCluster: ClusterPort = {
-  execute: async () => {
-    throw new Error('bench: mode off never writes');
-  },
-  rolloutStatus: async () => ({ complete: true, message: 'bench', revision: 1 }),
-  acquireLease: async () => ({ holder: 'bench', held: true }),
-  releaseLease: async () => undefined,
-};
-
 /** The live composition in mode off (it diagnoses, never writes), fed frames by hand through the pipeline. */
 function loopOf(clock: VirtualClock, inventory: () => WorkloadInventory, model?: TfjsModel) {
   const correlator = new CountingCorrelator();
   const metrics: MetricsPort = { discoverTargets: async () => [], range: async () => [], subscribe: () => noop, onStatus: () => noop };
   const events: EventsPort = { inventory, subscribe: () => noop, onStatus: () => noop, recentLogs: async () => [] };
   const core = createHealingCore(
-    { clock, logger: silent, store: new MemoryStore(), cluster: readOnlyCluster, metrics, events, model },
+    { clock, logger: silent, store: new MemoryStore(), cluster: READ_ONLY_CLUSTER, metrics, events, model },
     withSettings(DEFAULT_SETTINGS, { automation: { mode: 'off' }, prometheus: { scrapeIntervalSeconds: 5, rateWindowSeconds: 30 } }),
     { identity: 'bench', playbooks: () => [], lease: false, correlator },
   );

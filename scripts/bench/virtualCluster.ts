@@ -11,7 +11,7 @@ import type { TargetRef } from '../../src/core/model/target';
 import { ScrapeSignalComputer } from '../../src/core/observe/scrapeSignals';
 import type { AuditEntry } from '../../src/core/model/audit';
 import type { Incident } from '../../src/core/model/incident';
-import type { StorePort, WorkloadInventory } from '../../src/core/ports';
+import type { ClusterPort, StorePort, WorkloadInventory } from '../../src/core/ports';
 import { factsOfChange, type FactContext } from '../../src/infra/kubernetes/facts';
 import { buildInventory, serviceOfPod, type ClusterObjects } from '../../src/infra/kubernetes/inventory';
 import { parseTextFormat } from '../../src/infra/prometheus/textFormat';
@@ -169,3 +169,13 @@ export class MemoryStore implements StorePort {
     this.state.set(name, value);
   }
 }
+
+/** The cluster of a bench that runs the loop in mode off: it diagnoses and never writes (a write is a bench bug). */
+export const READ_ONLY_CLUSTER: ClusterPort = {
+  execute: async () => {
+    throw new Error('bench: mode off never writes');
+  },
+  rolloutStatus: async () => ({ complete: true, message: 'bench', revision: 1 }),
+  acquireLease: async () => ({ holder: 'bench', held: true }),
+  releaseLease: async () => undefined,
+};
