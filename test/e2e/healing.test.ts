@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
-import { clearNotifications, describeInCodeServer, openVigilView, pickQuickInputItem, runCommand, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
+import { clearNotifications, describeInCodeServer, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
 
 /**
  * The healing story in a real VS Code, once per theme: start the sandbox from the command palette,
@@ -19,6 +19,8 @@ const REPLAY = '#app.replay';
 const TARGET = 'shop/frontend';
 /** The second fault's target, whose proposal is rejected: not the first target, which is in its cooldown by then. */
 const REJECT_TARGET = 'shop/cart';
+/** The third fault's target, in auto mode with its namespace denied. */
+const DENIED_TARGET = 'shop/checkout';
 /** The assert of issue 8: the extension host with the sandbox's default topology. */
 const MEMORY_LIMIT_MB = 200;
 const WARMUP_MS = 45_000;
@@ -216,6 +218,43 @@ describeInCodeServer('healing', (session, theme) => {
     await page.waitForTimeout(10_000);
     assert.deepEqual(await readDeployment(session(), REJECT_TARGET), injected, 'the deployment changed after Reject');
     assert.equal(storedIncident(session(), id).outcome?.kind, 'rejected');
+  });
+
+  it('settings apply while connected: auto mode with shop denied diagnoses a third bad release, writes nothing and says which gate refused', async () => {
+    const { page, server } = session();
+    await clearNotifications(page);
+    // what a user does in Settings (JSON): the extension re-reads them and the engine takes them at its next decision
+    server.writeSettings({ ...userSettings(theme), 'vigil.automation.mode': 'auto', 'vigil.safety.deniedNamespaces': ['kube-system', 'shop'] });
+    await waitForWebviewText(page, /mode: auto/, COPILOT, 30_000);
+    await runCommand(page, 'Vigil: Run Chaos Experiment', { opensPicker: true });
+    await pickThenNext(page, 'bad-release', /Target of bad-release/);
+    await pickQuickInputItem(page, DENIED_TARGET);
+    await waitForNotification(page, new RegExp(`bad-release injected on ${DENIED_TARGET}`));
+    const injected = await readDeployment(session(), DENIED_TARGET);
+    await clearNotifications(page);
+    // poll the stored incidents until one about the target carries the gate's refusal (bounded: 180 s)
+    let refusal: { gate: string; reason: string } | undefined;
+    let id = '';
+    await waitFor(async () => {
+      for (const name of readdirSync(path.join(sandboxStateDir(session()), 'incidents'))) {
+        const i = JSON.parse(readFileSync(path.join(sandboxStateDir(session()), 'incidents', name), 'utf8')) as { id: string; target: { namespace?: string; name: string }; diagnosis?: { kind: string }; timeline: Array<{ kind: string; gates?: { refusedBy?: { gate: string; reason: string } } }> };
+        if (`${i.target.namespace}/${i.target.name}` !== DENIED_TARGET || i.diagnosis?.kind !== 'bad-release') continue;
+        const refused = i.timeline.find((e) => e.kind === 'refused')?.gates?.refusedBy;
+        if (refused) {
+          refusal = refused;
+          id = i.id;
+          return true;
+        }
+      }
+      return false;
+    }, 180_000, `an incident on ${DENIED_TARGET} diagnosed a bad release and refused by a gate`);
+    console.log(`      [${theme}] ${id}: refused by ${refusal?.gate}: ${refusal?.reason}`);
+    assert.equal(refusal?.gate, 'namespace-policy');
+    assert.match(refusal?.reason ?? '', /namespace "shop" is in vigil\.safety\.deniedNamespaces/);
+    await session().shot('denied-namespace');
+    assert.deepEqual(await readDeployment(session(), DENIED_TARGET), injected, 'the deployment changed in a denied namespace');
+    assert.deepEqual(auditEntries(session()).filter((e) => e.incidentId === id && e.kind === 'action'), [], 'an action was audited in a denied namespace');
+    server.writeSettings(userSettings(theme));
   });
 
   it('reports the extension host memory with the sandbox running', async function () {
