@@ -36,7 +36,8 @@ import { targetKey } from '../../src/core/model/target';
 import type { Disposable, EventsPort, LoggerPort, MetricsPort } from '../../src/core/ports';
 import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
 import type { FaultKind } from '../../src/sandbox/sim/faults';
-import { MemoryStore, READ_ONLY_CLUSTER, VirtualCluster } from './virtualCluster';
+import { MemoryStore } from '../../src/core/loop/memoryStore';
+import { READ_ONLY_CLUSTER, VirtualCluster } from './virtualCluster';
 
 const SCRAPE_MS = 5_000;
 /** Ticks during a fault, so restarts and evictions happen when they would; once per scrape when quiet. */

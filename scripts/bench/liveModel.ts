@@ -32,7 +32,8 @@ import { loadTf } from '../../src/infra/tfjs/backend';
 import { TfjsModel } from '../../src/infra/tfjs/tfjsModel';
 import { Simulation } from '../../src/sandbox/sim/simulation';
 import { ObjectStore } from '../../src/sandbox/store';
-import { MemoryStore, READ_ONLY_CLUSTER } from './virtualCluster';
+import { MemoryStore } from '../../src/core/loop/memoryStore';
+import { READ_ONLY_CLUSTER } from './virtualCluster';
 
 const SCRAPE_MS = 5_000;
 const DAY_SECONDS = 600;

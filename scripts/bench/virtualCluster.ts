@@ -9,9 +9,7 @@ import type { ClusterFact } from '../../src/core/model/fact';
 import type { SampleFrame } from '../../src/core/model/signal';
 import type { TargetRef } from '../../src/core/model/target';
 import { ScrapeSignalComputer } from '../../src/core/observe/scrapeSignals';
-import type { AuditEntry } from '../../src/core/model/audit';
-import type { Incident } from '../../src/core/model/incident';
-import type { ClusterPort, StorePort, WorkloadInventory } from '../../src/core/ports';
+import type { ClusterPort, WorkloadInventory } from '../../src/core/ports';
 import { factsOfChange, type FactContext } from '../../src/infra/kubernetes/facts';
 import { buildInventory, serviceOfPod, type ClusterObjects } from '../../src/infra/kubernetes/inventory';
 import { parseTextFormat } from '../../src/infra/prometheus/textFormat';
@@ -139,36 +137,6 @@ export class VirtualCluster {
 }
 
 const cacheKey = (resource: string, o: KubeObject) => `${resource}|${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-
-/** Incidents and state in memory; a bench keeps no audit log. */
-export class MemoryStore implements StorePort {
-  private readonly incidents = new Map<string, Incident>();
-  private readonly state = new Map<string, unknown>();
-  async saveIncident(i: Incident): Promise<void> {
-    this.incidents.set(i.id, i);
-  }
-  async loadIncident(id: string): Promise<Incident | undefined> {
-    return this.incidents.get(id);
-  }
-  async listIncidents(): Promise<ReadonlyArray<Incident>> {
-    return [...this.incidents.values()];
-  }
-  async appendAudit(e: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>): Promise<AuditEntry> {
-    return { ...e, seq: 0, prevHash: '', hash: '' } as AuditEntry;
-  }
-  async readAudit(): Promise<ReadonlyArray<AuditEntry>> {
-    return [];
-  }
-  async verifyAudit(): Promise<never> {
-    throw new Error('the bench store keeps no audit log');
-  }
-  async readState<T>(name: string): Promise<T | undefined> {
-    return this.state.get(name) as T | undefined;
-  }
-  async writeState<T>(name: string, value: T): Promise<void> {
-    this.state.set(name, value);
-  }
-}
 
 /** The cluster of a bench that runs the loop in mode off: it diagnoses and never writes (a write is a bench bug). */
 export const READ_ONLY_CLUSTER: ClusterPort = {

@@ -48,8 +48,8 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   },
   {
     name: 'replay',
-    summary: 'List recorded incidents, or replay one on a virtual clock (what-if against current thresholds).',
-    usage: 'vigil replay --list [--state-dir DIR] | vigil replay <incident-id|file> [--state-dir DIR] [--with current|recorded] [--export FILE] [--json]',
+    summary: 'List recorded incidents, or replay one through the live core on a virtual clock (what-if with today\'s playbooks and settings, or unchanged).',
+    usage: 'vigil replay --list [--state-dir DIR] | vigil replay <incident-id|file> [--state-dir DIR] [--with current|unchanged|recorded] [--config FILE] [--playbooks DIR] [--export FILE] [--json]',
     load: () => import('./replay'),
   },
   {

@@ -5,7 +5,7 @@ import { describeAction } from '../core/model/action';
 import type { AutomationMode } from '../core/model/automation';
 import { DIAGNOSIS_TITLES, type DiagnosisKind } from '../core/model/diagnosis';
 import type { Incident, TimelineEntry } from '../core/model/incident';
-import { isOpen } from '../core/model/incident';
+import { diagnosisActedOn, isOpen } from '../core/model/incident';
 import { targetLabel } from '../core/model/target';
 import type { LogFields, LoggerPort, LogLevel } from '../core/ports';
 import { DEFAULT_SETTINGS, withSettings, type VigilSettings } from '../core/settings';
@@ -181,16 +181,6 @@ function findIncident(list: ReadonlyArray<Incident>, row: DrillRow): Incident | 
   const matches = list.filter((i) => i.openedAt >= row.injectedAt - 1000 && (onTarget(i, row) || i.diagnosis?.details?.affected?.some((a) => a.name === name)));
   // prefer an incident on the fault's own target, then the expected diagnosis, then the earliest
   return matches.sort((a, b) => Number(onTarget(b, row)) - Number(onTarget(a, row)) || Number(b.diagnosis?.kind === row.fault.expected) - Number(a.diagnosis?.kind === row.fault.expected) || a.openedAt - b.openedAt)[0];
-}
-
-/** The diagnosis in force when the incident first acted (or proposed, or was refused): the one its playbook answers. */
-function diagnosisActedOn(i: Incident): DiagnosisKind | undefined {
-  let kind: DiagnosisKind | undefined;
-  for (const e of i.timeline) {
-    if (e.kind === 'diagnosed') kind = e.diagnosis.kind;
-    else if (e.kind === 'acted' || e.kind === 'proposed' || e.kind === 'refused' || e.kind === 'action-failed') return kind;
-  }
-  return i.diagnosis?.kind ?? kind;
 }
 
 export function describeEntry(i: Incident, e: TimelineEntry): string {

@@ -5,15 +5,17 @@ import { DIAGNOSIS_TITLES } from '../core/model/diagnosis';
 import { describeTimelineEntry, type Incident } from '../core/model/incident';
 import { targetLabel } from '../core/model/target';
 import { loadPlaybooks } from '../infra/playbookFiles';
+import { loadAgentSettings } from '../infra/settingsFile';
 import { FileStore } from '../infra/store/fileStore';
 import { parseCliArgs } from './args';
 
 /**
- * `vigil replay --list` lists recorded incidents; `vigil replay <id|file>` re-runs one through today's
- * detectors, correlation and playbooks on its recorded timestamps and compares with what ran then.
+ * `vigil replay --list` lists recorded incidents; `vigil replay <id|file>` runs the live core again on one's
+ * recording (virtual clock, recorded data, dry cluster) and compares with what ran then: with today's playbooks and
+ * settings (`--with current`, the what-if), with the recorded ones (`--with unchanged`), or prints the recorded timeline.
  */
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCliArgs('replay', argv, { list: { type: 'boolean' }, 'state-dir': { type: 'string' }, with: { type: 'string' }, export: { type: 'string' }, json: { type: 'boolean' }, playbooks: { type: 'string' } }, true);
+  const { values, positionals } = parseCliArgs('replay', argv, { list: { type: 'boolean' }, 'state-dir': { type: 'string' }, with: { type: 'string' }, export: { type: 'string' }, json: { type: 'boolean' }, playbooks: { type: 'string' }, config: { type: 'string' } }, true);
   const stateDir = path.resolve(String(values['state-dir'] ?? '.vigil-state'));
   const store = new FileStore(stateDir);
   if (values.list) {
@@ -43,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const mode = String(values.with ?? 'current');
-  if (mode !== 'current' && mode !== 'recorded') throw new Error(`vigil replay: --with must be current or recorded, got "${mode}"`);
+  if (mode !== 'current' && mode !== 'recorded' && mode !== 'unchanged') throw new Error(`vigil replay: --with must be current, unchanged or recorded, got "${mode}"`);
   const start = Math.min(incident.openedAt, ...incident.recording.frames.map((f) => f.t), ...incident.recording.facts.map((f) => f.t));
   if (mode === 'recorded') {
     const lines = [`Recorded timeline of ${incident.id} (${targetLabel(incident.target)})`, ''];
@@ -51,9 +53,15 @@ export async function run(argv: string[]): Promise<number> {
     console.log(values.json ? JSON.stringify(incident.timeline) : lines.join('\n'));
     return 0;
   }
-  const loaded = await loadPlaybooks(values.playbooks ? String(values.playbooks) : path.join(process.cwd(), '.vigil', 'playbooks'));
-  for (const m of loaded.messages) console.error(`playbook not loaded: ${m}`);
-  const result = replayIncident(incident, { playbooks: loaded.playbooks });
+  let config = {};
+  if (mode === 'current') {
+    // today's configuration: the agent's settings (file, environment) and playbooks
+    const { settings } = loadAgentSettings(values.config ? { config: String(values.config) } : {}, process.env);
+    const loaded = await loadPlaybooks(values.playbooks ? String(values.playbooks) : settings.agent.playbooksDir || path.join(process.cwd(), '.vigil', 'playbooks'));
+    for (const m of loaded.messages) console.error(`playbook not loaded: ${m}`);
+    config = { playbooks: loaded.playbooks, settings };
+  }
+  const result = await replayIncident(incident, config);
   console.log(values.json ? JSON.stringify(result) : formatReplay(result, start));
   return 0;
 }

@@ -3,9 +3,10 @@ import type { Incident } from '../core/model/incident';
 import type { LoggerPort } from '../core/ports';
 import type { ReplayMode, WebviewToHost } from '../webview/protocol';
 import { webviewHtml } from './copilotView';
+import { currentVigilSettings } from './settingsReader';
 import { replayView } from './viewModel';
 
-/** One editor panel per incident: its timeline as recorded, or replayed through today's detectors and playbooks. */
+/** One editor panel per incident: its timeline as recorded, or the live core replayed on it with today's settings and playbooks. */
 export class ReplayPanel {
   private static readonly open = new Map<string, ReplayPanel>();
   private ready = false;
@@ -53,7 +54,7 @@ export class ReplayPanel {
         const [{ replayIncident }, { loadPlaybooks }] = await Promise.all([import('../core/learn/replay'), import('../infra/playbookFiles')]);
         const loaded = await loadPlaybooks(this.playbooksDir);
         for (const m of loaded.messages) this.logger.log('warn', `playbook not loaded: ${m}`);
-        result = replayIncident(this.incident, { playbooks: loaded.playbooks });
+        result = await replayIncident(this.incident, { playbooks: loaded.playbooks, settings: currentVigilSettings().settings });
       }
       void this.panel.webview.postMessage({ type: 'replay', replay: replayView(this.incident, this.mode, result) });
     } catch (err) {

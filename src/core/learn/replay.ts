@@ -1,31 +1,35 @@
-import { Correlator } from '../diagnose/correlation';
-import type { CorrelationUpdate } from '../diagnose/incidentGrouping';
-import { DEFAULT_RULES } from '../detect/defaultRules';
-import { RuleEngine, type Rule } from '../detect/rules';
-import { StreamingDetector, stepFrame, toAnomaly } from '../detect/streamingDetector';
-import { matchPlaybook } from '../decide/playbookMatcher';
-import { resolveStep, type TemplateContext } from '../decide/playbookTemplates';
-import { describeAction } from '../model/action';
+import { ClusterError } from '../act/clusterError';
+import type { Rule } from '../detect/rules';
+import { createHealingCore } from '../loop/healingCore';
+import { compareArrival } from '../loop/incidentRecorder';
+import { MemoryStore } from '../loop/memoryStore';
+import { VirtualClock } from '../loop/virtualClock';
+import { describeAction, type ActionResult, type ActionSpec } from '../model/action';
 import { DIAGNOSIS_TITLES, type DiagnosisKind } from '../model/diagnosis';
 import type { ClusterFact } from '../model/fact';
-import type { Incident } from '../model/incident';
+import { describeTimelineEntry, diagnosisActedOn, type Incident, type IncidentRecording, type TimelineEntry } from '../model/incident';
 import type { Playbook } from '../model/playbook';
-import type { BadDirection, SampleFrame } from '../model/signal';
+import type { SampleFrame } from '../model/signal';
 import { targetKey, targetLabel } from '../model/target';
-import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
-import { badDirectionOnly } from '../loop/detectionPipeline';
+import type { ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, StorePort, WorkloadInventory } from '../ports';
+import { DEFAULT_SETTINGS, type VigilSettings } from '../settings';
+import { LEARNING_STATE } from './thresholdTuning';
 
-/** One line of a replayed timeline. */
+/** One line of a replayed timeline: a recorded fact, or what the replayed core did (a timeline entry's kind). */
 export interface ReplayEvent {
   readonly t: number;
-  readonly kind: 'fact' | 'detected' | 'diagnosed' | 'decided';
+  readonly kind: 'fact' | TimelineEntry['kind'];
   readonly text: string;
 }
 
+/** The decisions of one run of an incident: when it was detected, on what diagnosis, which steps in which order. */
 export interface ReplayOutcome {
   readonly firstDetection?: number;
   readonly diagnosis?: DiagnosisKind;
   readonly firstAction?: string;
+  /** `step-id ran|failed|proposed (action kind)`, in order. */
+  readonly steps?: ReadonlyArray<string>;
+  readonly outcome?: string;
 }
 
 export interface ReplayResult {
@@ -35,117 +39,263 @@ export interface ReplayResult {
   readonly recorded: ReplayOutcome;
   /** Plain sentences: "detected 10 s earlier", "same diagnosis", "different first action: …". */
   readonly comparison: ReadonlyArray<string>;
+  /** Replay reached the live decisions: detection within one interval, same diagnosis, same steps in order. */
+  readonly equivalent?: { readonly detection: boolean; readonly diagnosis: boolean; readonly steps: boolean; readonly all: boolean };
+  /** What replay could not take from the recording and assumed instead. */
+  readonly notes?: ReadonlyArray<string>;
 }
 
+/** Anything left out is taken from the recording (unchanged configuration); given, it is today's (a what-if). */
 export interface ReplayConfig {
-  readonly playbooks: ReadonlyArray<Playbook>;
+  readonly playbooks?: ReadonlyArray<Playbook>;
+  readonly settings?: VigilSettings;
   readonly rules?: ReadonlyArray<Rule>;
 }
 
-const DIRECTIONS: Readonly<Record<string, BadDirection>> = Object.fromEntries(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
+const silent: LoggerPort = { log: () => undefined, child: () => silent };
+const none: Disposable = { dispose: () => undefined };
 
 /**
- * Re-runs an incident's recorded frames and facts, in time order, through fresh detectors, the
- * correlator and the playbooks, and compares with what happened then. Pure and deterministic: no
- * clock but the recorded timestamps, no cluster (the decision is resolved, never executed).
+ * Runs the live core (createHealingCore) again on an incident's recording: a virtual clock, the recorded frames and
+ * facts delivered when the core first received them, the recorded inventory, a dry ClusterPort answering each call
+ * as the cluster did then, and a store seeded with the detector, learner, recovery and remediator state recorded
+ * before the first symptom. The humans' recorded approvals are given again. Compares what the core decides now
+ * with what it decided then.
  */
-export function replayIncident(incident: Incident, config: ReplayConfig): ReplayResult {
-  const correlator = new Correlator();
-  const detectors = new Map<string, { d: StreamingDetector; r: RuleEngine }>();
-  const events: ReplayEvent[] = [];
-  const replayed: { firstDetection?: number; diagnosis?: DiagnosisKind; firstAction?: string } = {};
-  type Input = { t: number; order: number; frame?: SampleFrame; fact?: ClusterFact };
-  const inputs: Input[] = [
-    ...incident.recording.frames.map((frame, i) => ({ t: frame.t, order: i * 2 + 1, frame })),
-    ...incident.recording.facts.map((fact, i) => ({ t: fact.t, order: i * 2, fact })),
-  ];
-  // facts before frames of the same instant, as the live loop sees events as they happen
-  inputs.sort((a, b) => a.t - b.t || (a.fact ? 0 : 1) - (b.fact ? 0 : 1) || a.order - b.order);
+export async function replayIncident(incident: Incident, config: ReplayConfig = {}): Promise<ReplayResult> {
+  const rec = incident.recording;
+  const start = rec.start;
+  const notes: string[] = [];
+  if (!start) notes.push('recorded before replay state was captured: detectors start cold; learned thresholds, holds and history are empty');
+  for (const x of start?.notCaptured ?? []) notes.push(`not in the recording: ${x}`);
+  if (rec.truncated) notes.push(`recording incomplete: ${rec.truncated}`);
+  const settings = config.settings ?? start?.settings ?? DEFAULT_SETTINGS;
+  const playbooks = config.playbooks ?? start?.playbooks ?? [];
+  if (!config.playbooks && !start) notes.push('no playbooks recorded and none given: every diagnosis escalates');
 
-  const onUpdates = (updates: ReadonlyArray<CorrelationUpdate>) => {
-    for (const u of updates) {
-      if (replayed.diagnosis !== u.diagnosis.kind) {
-        replayed.firstDetection ??= u.diagnosis.t;
-        events.push({ t: u.diagnosis.t, kind: 'diagnosed', text: `${DIAGNOSIS_TITLES[u.diagnosis.kind]} on ${targetLabel(u.diagnosis.target)} (${Math.round(u.diagnosis.confidence * 100)}%): ${u.diagnosis.summary}` });
-        replayed.diagnosis = u.diagnosis.kind;
-        const playbook = matchPlaybook(config.playbooks, u.diagnosis);
-        const step = playbook?.steps[0];
-        if (!playbook || !step) {
-          events.push({ t: u.diagnosis.t, kind: 'decided', text: `no playbook for ${DIAGNOSIS_TITLES[u.diagnosis.kind]}: escalate to a human` });
-          replayed.firstAction ??= 'escalate';
-          continue;
-        }
-        const d = u.diagnosis.details;
-        const ctx: TemplateContext = { target: { namespace: u.diagnosis.target.namespace, name: u.diagnosis.target.name }, revision: d?.revision, previousRevision: d?.previousRevision, worstPod: d?.worstPod, node: d?.node ?? (u.diagnosis.target.kind === 'node' ? u.diagnosis.target.name : undefined), flag: d?.flag, replicas: undefined };
-        let text: string;
-        try {
-          text = describeAction(resolveStep(step, ctx));
-        } catch {
-          // values read from the live inventory at run time (the worst pod, replicas) are not in a recording
-          text = `${step.action} ${targetLabel(u.diagnosis.target)} (details chosen from the live cluster at run time)`;
-        }
-        events.push({ t: u.diagnosis.t, kind: 'decided', text: `playbook ${playbook.name}, step "${step.id}": ${text}` });
-        replayed.firstAction ??= text;
-      }
-    }
+  const inputs = orderedInputs(rec);
+  const firstAt = inputs[0]?.at ?? incident.openedAt;
+  const clock = new VirtualClock(firstAt - 1);
+  const store = new MemoryStore();
+  await seed(store, incident);
+
+  let onFrames: (frames: ReadonlyArray<SampleFrame>) => void = () => undefined;
+  let onFact: (fact: ClusterFact) => void = () => undefined;
+  const metrics: MetricsPort = {
+    discoverTargets: async () => [],
+    range: async (from, to) => rec.frames.filter((f) => f.t >= from && f.t <= to),
+    subscribe: (cb) => ((onFrames = cb), none),
+    onStatus: () => none,
   };
-
+  const facts: EventsPort = {
+    inventory: () => inventoryAt(rec, clock.now()),
+    subscribe: (cb) => ((onFact = cb), none),
+    onStatus: () => none,
+    recentLogs: async (target, limit) => rec.logs.filter((l) => l.pod.namespace === target.namespace && l.pod.name.startsWith(target.name)).slice(-limit),
+  };
+  const cluster = new RecordedCluster(rec, clock);
+  const core = createHealingCore({ clock, logger: silent, store, cluster, metrics, events: facts }, settings, {
+    identity: start?.identity ?? 'vigil-replay',
+    playbooks: () => playbooks,
+    lease: false,
+    learn: false,
+    rules: config.rules,
+  });
+  const past = new Set((start?.pastIncidents ?? []).map((i) => i.id));
+  const humans = new RecordedHumans(incident, clock, core.remediator);
+  const sub = core.remediator.onChange((i) => {
+    if (!past.has(i.id)) humans.onChange(i);
+  });
+  await core.start();
   for (const input of inputs) {
-    if (input.fact) {
-      const f = input.fact;
-      events.push({ t: f.t, kind: 'fact', text: `${f.reason ?? f.kind} ${targetLabel(f.target)}: ${f.message}` });
-      onUpdates(correlator.observeFact(f));
-      continue;
-    }
-    const frame = input.frame as SampleFrame;
-    if (frame.target.kind === 'pod') continue;
-    const key = targetKey(frame.target);
-    let st = detectors.get(key);
-    if (!st) detectors.set(key, (st = { d: new StreamingDetector(DIRECTIONS), r: new RuleEngine(config.rules ?? DEFAULT_RULES) }));
-    const anomaly = badDirectionOnly(toAnomaly(frame.target, stepFrame(st.d, frame, undefined, st.r.step(frame))));
-    if (anomaly.isAnomaly) {
-      if (replayed.firstDetection === undefined) {
-        replayed.firstDetection = anomaly.t;
-        events.push({ t: anomaly.t, kind: 'detected', text: `${targetLabel(anomaly.target)} score ${anomaly.score.toFixed(2)}: ${anomaly.reason}` });
-      }
-      onUpdates(correlator.observeAnomaly(anomaly));
-    }
-    onUpdates(correlator.observeFrame(frame));
+    await clock.advanceTo(input.at);
+    if (input.frames) onFrames(input.frames);
+    else if (input.fact) onFact(input.fact);
   }
+  // until the live incident closed (its verification read the frames up to then), and one interval more
+  const intervalMs = settings.prometheus.scrapeIntervalSeconds * 1000;
+  await clock.advanceTo(Math.max(clock.now(), incident.outcome?.t ?? incident.updatedAt) + intervalMs);
+  sub.dispose();
+  const replayedIncident = pick(core.remediator.list().filter((i) => !past.has(i.id)), incident);
+  await core.dispose();
+  if (cluster.unrecorded.length) notes.push(`not in the recording, answered as a dry run: ${[...new Set(cluster.unrecorded)].join('; ')}`);
 
-  const recorded = recordedOutcome(incident);
-  return { incidentId: incident.id, events, replayed, recorded, comparison: compare(recorded, replayed) };
+  const recorded = decisionsOf(incident);
+  const replayed: ReplayOutcome = replayedIncident ? decisionsOf(replayedIncident) : { steps: [] };
+  const events: ReplayEvent[] = [
+    ...rec.facts.map((f) => ({ t: f.t, kind: 'fact' as const, text: `${f.reason ?? f.kind} ${targetLabel(f.target)}: ${f.message}` })),
+    ...(replayedIncident?.timeline ?? []).map((e) => ({ t: e.t, kind: e.kind, text: describeTimelineEntry(e) })),
+  ].sort((a, b) => a.t - b.t);
+  const detection = recorded.firstDetection !== undefined && replayed.firstDetection !== undefined && Math.abs(replayed.firstDetection - recorded.firstDetection) <= intervalMs;
+  const diagnosis = recorded.diagnosis === replayed.diagnosis;
+  const steps = stepsOf(recorded).join('\n') === stepsOf(replayed).join('\n');
+  return {
+    incidentId: incident.id,
+    events,
+    replayed,
+    recorded,
+    comparison: compare(recorded, replayed),
+    equivalent: { detection, diagnosis, steps, all: detection && diagnosis && steps },
+    notes,
+  };
 }
 
-function recordedOutcome(i: Incident): ReplayOutcome {
+interface Input {
+  readonly at: number;
+  readonly seq: number;
+  readonly frames?: SampleFrame[];
+  readonly fact?: ClusterFact;
+}
+
+/** Frames in the batches the core received them in, and facts, in arrival order (facts first at equal times when old recordings lack arrivals). */
+function orderedInputs(rec: IncidentRecording): Input[] {
+  const batches = new Map<string, { at: number; seq: number; frames: SampleFrame[] }>();
+  rec.frames.forEach((frame, k) => {
+    const [at, seq] = rec.frameArrivals?.[k] ?? [frame.t, 1];
+    const id = `${at}|${seq}`;
+    let b = batches.get(id);
+    if (!b) batches.set(id, (b = { at, seq, frames: [] }));
+    b.frames.push(frame);
+  });
+  const facts: Input[] = rec.facts.map((fact, k) => {
+    const [at, seq] = rec.factArrivals?.[k] ?? [fact.t, 0];
+    return { at, seq, fact };
+  });
+  return [...batches.values(), ...facts].sort((a, b) => compareArrival([a.at, a.seq], [b.at, b.seq]));
+}
+
+/** The store as the live core had it where replay starts: detector, learner, recovery and remediator state, past steps. */
+async function seed(store: StorePort, incident: Incident): Promise<void> {
+  const start = incident.recording.start;
+  if (!start) return;
+  await store.writeState('detectors', start.detectors);
+  if (start.learning) await store.writeState(LEARNING_STATE, start.learning);
+  await store.writeState('engine', { ...start.engine, history: [...start.engine.history], openByKey: {}, seq: 0, recovery: start.recovery });
+  for (const i of start.pastIncidents) await store.saveIncident(i);
+}
+
+function inventoryAt(rec: IncidentRecording, now: number): WorkloadInventory {
+  const list = rec.inventory ?? [];
+  let out = list[0]?.inventory;
+  for (const x of list) if (x.at <= now) out = x.inventory;
+  return out ?? { services: [], nodes: [] };
+}
+
+/** The ClusterPort of a replay: each call answered as recorded, in order; a call not recorded is a dry run. */
+class RecordedCluster implements ClusterPort {
+  private readonly calls = new Map<string, Array<NonNullable<IncidentRecording['writes']>[number]>>();
+  readonly unrecorded: string[] = [];
+
+  constructor(
+    private readonly rec: IncidentRecording,
+    private readonly clock: VirtualClock,
+  ) {
+    for (const w of rec.writes ?? []) {
+      const key = `${w.dryRun}|${describeAction(w.action)}`;
+      this.calls.set(key, [...(this.calls.get(key) ?? []), w]);
+    }
+  }
+
+  async execute(action: ActionSpec, options: { readonly dryRun: boolean }): Promise<ActionResult> {
+    const w = this.calls.get(`${options.dryRun}|${describeAction(action)}`)?.shift();
+    if (w?.error) throw new ClusterError(w.error.message, w.error.status, w.error.reason);
+    if (w?.result) return w.result;
+    if (!options.dryRun) this.unrecorded.push(describeAction(action));
+    return { action, dryRun: true, changed: true, summary: `${describeAction(action)} (dry run: not in the recording)` };
+  }
+
+  async rolloutStatus(namespace: string, deployment: string): Promise<{ complete: boolean; message: string; revision: number }> {
+    const key = targetKey({ kind: 'service', namespace, name: deployment });
+    const answers = (this.rec.rollouts ?? []).filter((r) => r.key === key);
+    const now = this.clock.now();
+    const a = answers.filter((r) => r.at <= now).at(-1) ?? answers[0];
+    if (a?.error) throw new Error(a.error);
+    return a?.status ?? { complete: true, message: 'rollout status not in the recording', revision: 0 };
+  }
+
+  async acquireLease(_name: string, _ns: string, identity: string): Promise<{ holder: string; held: boolean }> {
+    return { holder: identity, held: true };
+  }
+
+  async releaseLease(): Promise<void> {}
+}
+
+/** The humans of the recorded incident: each approval, rejection or snooze given again to the step it was for. */
+class RecordedHumans {
+  private readonly pending: Array<Extract<TimelineEntry, { kind: 'approved' | 'rejected' | 'snoozed' }>>;
+  private scheduled = false;
+
+  constructor(
+    incident: Incident,
+    private readonly clock: VirtualClock,
+    private readonly remediator: { approve(id: string, by: string, step?: string): Promise<unknown>; reject(id: string, by: string): Promise<unknown>; snooze(id: string, by: string, ms: number): Promise<unknown> },
+  ) {
+    this.pending = incident.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'approved' | 'rejected' | 'snoozed' }> => e.kind === 'approved' || e.kind === 'rejected' || e.kind === 'snoozed');
+  }
+
+  onChange(i: Incident): void {
+    const next = this.pending[0];
+    const proposed = [...i.timeline].reverse().find((e) => e.kind === 'proposed');
+    if (this.scheduled || !next || i.state !== 'awaiting-approval' || proposed?.kind !== 'proposed' || proposed.stepId !== next.stepId) return;
+    this.scheduled = true;
+    this.clock.setTimeout(() => {
+      this.pending.shift();
+      this.scheduled = false;
+      const done = next.kind === 'approved' ? this.remediator.approve(i.id, next.by, next.stepId) : next.kind === 'rejected' ? this.remediator.reject(i.id, next.by) : this.remediator.snooze(i.id, next.by, Math.max(0, (next.until ?? next.t) - next.t));
+      void done.catch(() => undefined);
+    }, Math.max(0, next.t - this.clock.now()));
+  }
+}
+
+/** The replayed incident that stands for the recorded one: on the same target, opened closest in time. */
+function pick(candidates: ReadonlyArray<Incident>, recorded: Incident): Incident | undefined {
+  const key = targetKey(recorded.target);
+  return [...candidates].sort((a, b) => Number(targetKey(b.target) === key) - Number(targetKey(a.target) === key) || Math.abs(a.openedAt - recorded.openedAt) - Math.abs(b.openedAt - recorded.openedAt))[0];
+}
+
+export function decisionsOf(i: Incident): ReplayOutcome {
   const detected = i.timeline.filter((e) => e.kind === 'detected').map((e) => e.t);
-  const firstAction = i.timeline.find((e) => e.kind === 'acted' || e.kind === 'proposed');
+  const steps: string[] = [];
+  let firstAction: string | undefined;
+  for (const e of i.timeline) {
+    if (e.kind !== 'acted' && e.kind !== 'action-failed' && e.kind !== 'proposed') continue;
+    const action = e.kind === 'acted' ? e.result.action : e.action;
+    firstAction ??= describeAction(action);
+    const line = `${e.stepId} ${e.kind === 'acted' ? 'ran' : e.kind === 'proposed' ? 'proposed' : 'failed'} (${action.kind})`;
+    if (steps.at(-1) !== line) steps.push(line);
+  }
   return {
     firstDetection: detected.length ? Math.min(...detected) : i.openedAt,
-    diagnosis: i.diagnosis?.kind,
-    firstAction: firstAction ? describeAction(firstAction.kind === 'acted' ? firstAction.result.action : (firstAction as { action: Parameters<typeof describeAction>[0] }).action) : undefined,
+    diagnosis: diagnosisActedOn(i),
+    firstAction,
+    steps,
+    outcome: i.outcome?.kind ?? i.state,
   };
 }
 
 function compare(then: ReplayOutcome, now: ReplayOutcome): string[] {
   const out: string[] = [];
-  if (now.firstDetection === undefined) out.push('not detected at all with the current configuration');
+  if (now.firstDetection === undefined || (now.diagnosis === undefined && stepsOf(now).length === 0)) out.push('not detected at all with this configuration');
   else if (then.firstDetection !== undefined) {
     const d = Math.round((now.firstDetection - then.firstDetection) / 1000);
     out.push(d === 0 ? 'detected at the same time' : d < 0 ? `detected ${-d} s earlier` : `detected ${d} s later`);
   }
-  if (now.diagnosis !== then.diagnosis) out.push(`different diagnosis: ${then.diagnosis ? DIAGNOSIS_TITLES[then.diagnosis] : 'none'} then, ${now.diagnosis ? DIAGNOSIS_TITLES[now.diagnosis] : 'none'} now`);
-  else out.push(`same diagnosis (${now.diagnosis ? DIAGNOSIS_TITLES[now.diagnosis] : 'none'})`);
-  if (actionKey(now.firstAction) !== actionKey(then.firstAction)) out.push(`different first action: "${then.firstAction ?? 'none'}" then, "${now.firstAction ?? 'none'}" now`);
-  else out.push(`same first action (${now.firstAction ?? 'none'})`);
+  const title = (k: DiagnosisKind | undefined) => (k ? DIAGNOSIS_TITLES[k] : 'none');
+  out.push(now.diagnosis === then.diagnosis ? `same diagnosis (${title(now.diagnosis)})` : `different diagnosis: ${title(then.diagnosis)} then, ${title(now.diagnosis)} now`);
+  out.push(actionKey(now.firstAction) === actionKey(then.firstAction) ? `same first action (${now.firstAction ?? 'none'})` : `different first action: "${then.firstAction ?? 'none'}" then, "${now.firstAction ?? 'none'}" now`);
+  const list = (o: ReplayOutcome) => (stepsOf(o).length ? stepsOf(o).join(', ') : 'none');
+  out.push(stepsOf(then).join('\n') === stepsOf(now).join('\n') ? `same steps in order (${list(now)})` : `different steps: ${list(then)} then, ${list(now)} now`);
+  if (then.outcome !== now.outcome) out.push(`ended ${now.outcome ?? 'open'} (then ${then.outcome ?? 'open'})`);
   return out;
 }
 
-/** Compares actions by verb and object kind ("delete pod", "rollout restart deployment"), not by the pod picked. */
+const stepsOf = (o: ReplayOutcome): ReadonlyArray<string> => o.steps ?? [];
+
+/** Compares actions by verb and object ("delete pod", "rollout restart deployment"), not by the pod picked. */
 function actionKey(a: string | undefined): string {
   if (!a) return 'none';
-  const m = /^(delete pod|delete-pod|rollout restart|rollout-restart|rollout undo|rollback|scale|cordon|uncordon|drain|patch configmap|patch-configmap)/.exec(a);
-  return (m?.[1] ?? a).replace('-', ' ').replace('delete pod', 'delete pod').replace('rollback', 'rollout undo').replace('rollout restart', 'rollout restart');
+  const m = /^(delete pod|rollout restart|rollout undo|scale|cordon|uncordon|drain|patch configmap)/.exec(a);
+  return m?.[1] ?? a;
 }
 
 /** The timeline as text, one line per event, times relative to the first input: what `vigil replay` prints. */
@@ -153,5 +303,6 @@ export function formatReplay(r: ReplayResult, start: number): string {
   const lines = [`Replay of ${r.incidentId}`, ''];
   for (const e of r.events) lines.push(`  +${String(Math.round((e.t - start) / 1000)).padStart(5)}s  ${e.kind.padEnd(9)} ${e.text}`);
   lines.push('', 'Compared with what ran then:', ...r.comparison.map((c) => `  - ${c}`));
+  if (r.notes?.length) lines.push('', 'Replay assumed:', ...r.notes.map((n) => `  - ${n}`));
   return lines.join('\n');
 }

@@ -13,6 +13,7 @@ import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
 import { holdBackByLearnedThresholds, type LearningState } from '../learn/thresholdTuning';
 import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, ModelScore, SourceStatus, StorePort } from '../ports';
 import type { LiveEvidence } from '../verify/liveEvidence';
+import type { IncidentRecorder } from './incidentRecorder';
 import type { RecoveryWindow } from './recoveryWindow';
 import type { Remediator } from './remediator';
 import { ModelEvidence, explainModelAnomaly, type ModelEvidenceOptions } from './modelEvidence';
@@ -24,8 +25,10 @@ export interface DetectionPipelineDeps {
   readonly metrics: MetricsPort;
   readonly events: EventsPort;
   readonly cluster: ClusterPort;
-  /** Where diagnoses go, and frames and facts for the incidents' recordings. */
-  readonly remediator: Pick<Remediator, 'record' | 'recordFact' | 'onDiagnosis' | 'actedOn' | 'onChange'>;
+  /** Where diagnoses go. */
+  readonly remediator: Pick<Remediator, 'onDiagnosis' | 'actedOn' | 'onChange'>;
+  /** Frames, facts, inventory and detector state for the incidents' recordings (replay). */
+  readonly recorder?: IncidentRecorder;
   /** What verification reads; the pipeline keeps it current. */
   readonly evidence: LiveEvidence;
   /** After a fix: when the members' detectors end their quiet period. */
@@ -130,13 +133,15 @@ export class DetectionPipeline implements Disposable {
     const inventory = this.deps.events.inventory();
     this.correlator.setInventory(inventory);
     this.deps.evidence.notePlacements(inventory);
+    this.deps.recorder?.inventory(inventory);
     // frames first, so the numbers in a diagnosis' summary include this interval
     const updates: CorrelationUpdate[] = [...this.correlator.observeFrames(frames.filter((f) => f.target.kind !== 'pod'))];
     for (const frame of frames) {
       this.lastFrameT = Math.max(this.lastFrameT, frame.t);
-      this.deps.remediator.record(frame);
       if (frame.target.kind === 'pod') continue; // pods roll up into their service; per-pod noise would drown the signal
       const st = this.stateOf(frame.target);
+      // before anything of this frame touches the detectors: a replay from here scores it the same way
+      this.deps.recorder?.frame(frame, () => ({ detector: st.detector.snapshot(), rules: structuredClone(st.rules.state) }));
       if (this.deps.recovery.rearming && this.deps.recovery.rearmDue(targetKey(frame.target), frame.t)) st.detector.forgiveLastDetection();
       st.latest = frame;
       this.deps.evidence.observe(frame, () => st.detector.bands() as Partial<Record<SignalName, Band>>);
@@ -162,7 +167,7 @@ export class DetectionPipeline implements Disposable {
   }
 
   onFact(fact: ClusterFact): void {
-    this.deps.remediator.recordFact(fact);
+    this.deps.recorder?.fact(fact);
     // a revision Vigil made itself (restart, rollback) is a remedy, not a release to blame symptoms on
     if ((fact.kind === 'revision-changed' || fact.kind === 'rollout-started') && this.deps.remediator.actedOn(targetKey(fact.target), OWN_ROLLOUT_MS)) return;
     this.dispatch(this.correlator.observeFact(fact));

@@ -18,6 +18,7 @@ import { DetectionPipeline } from './detectionPipeline';
 import { LeaseKeeper } from './leaseKeeper';
 import type { ModelEvidenceOptions } from './modelEvidence';
 import { RecoveryWindow } from './recoveryWindow';
+import { IncidentRecorder } from './incidentRecorder';
 import { Remediator, untouched } from './remediator';
 import { targetContext } from './targetContext';
 
@@ -50,6 +51,8 @@ export interface HealingCoreOptions {
   /** A correlator with other tunables (benches sweep them). */
   readonly correlator?: Correlator;
   readonly rules?: ReadonlyArray<Rule>;
+  /** False: the learned state is read once and never tuned (replay decides with the thresholds it recorded). */
+  readonly learn?: boolean;
 }
 
 export interface HealingCore {
@@ -58,6 +61,7 @@ export interface HealingCore {
   readonly evidence: LiveEvidence;
   readonly recovery: RecoveryWindow;
   readonly learner: ThresholdLearner;
+  readonly recorder: IncidentRecorder;
   readonly lease: LeaseKeeper | undefined;
   readonly settings: VigilSettings;
   /** Takes effect at the next decision: mode, safety gates, namespace modes. */
@@ -77,17 +81,30 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
   let settings = initial;
   const { clock, logger, store } = ports;
   const windowMs = rateWindowMs(settings);
-  const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster: ports.cluster, events: ports.events, rateWindowMs: windowMs, probes: ports.probes });
   const recovery = new RecoveryWindow(windowMs);
+  const correlator = options.correlator ?? new Correlator();
+  const learner = new ThresholdLearner(store, clock, logger.child('learn'));
+  const recorder = new IncidentRecorder({
+    clock,
+    correlator,
+    recovery,
+    learning: () => learner.state,
+    settings: () => settings,
+    playbooks: options.playbooks,
+    identity: options.identity,
+    notCaptured: () => (ports.model ? ["the multi-signal model's scores (replay runs without the model)"] : []),
+  });
+  // every cluster call of a step, and each rollout status read, is recorded on its incident
+  const cluster = recorder.recordingCluster(ports.cluster);
+  const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster, events: ports.events, rateWindowMs: windowMs, probes: ports.probes });
   const notifier = new FanOutNotifier([new LogNotifier(logger.child('engine')), ...(ports.notifiers ?? [])], logger);
   const lease = options.lease === false ? undefined : new LeaseKeeper(ports.cluster, clock, logger.child('lease'), settings.safety.leaseName, settings.agent.leaseNamespace, options.identity);
-  const learner = new ThresholdLearner(store, clock, logger.child('learn'));
   const rules = options.rules ?? DEFAULT_RULES;
   const remediator: Remediator = new Remediator({
     clock,
     logger: logger.child('engine'),
     store,
-    cluster: ports.cluster,
+    cluster,
     notifier,
     evidence,
     recovery,
@@ -100,6 +117,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     identity: options.identity,
     recentLogs: (t) => ports.events.recentLogs(t, 20),
     recentProbes: (t) => ports.probes?.recent(t, 10) ?? [],
+    recorder,
   });
   const pipeline = new DetectionPipeline({
     clock,
@@ -107,12 +125,13 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     store,
     metrics: ports.metrics,
     events: ports.events,
-    cluster: ports.cluster,
+    cluster,
     remediator,
     evidence,
     recovery,
     rules,
-    correlator: options.correlator ?? new Correlator(),
+    correlator,
+    recorder,
     persistEvery: options.persistEvery,
     model: ports.model,
     modelOptions: options.modelOptions,
@@ -126,7 +145,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
 
   const learnSoon = (): Promise<ThresholdChange[]> => {
     const run = learning.then(async () => {
-      if (disposed) return [];
+      if (disposed || options.learn === false) return [];
       const changes = await learner.learnFromOutcomes(remediator.list(), rules, settings.automation.mode);
       for (const c of changes) logger.log('info', `${c.status === 'proposed' ? 'THRESHOLD PROPOSED' : 'THRESHOLD CHANGED'} ${describeChange(c)}${c.status === 'proposed' ? ` — \`vigil thresholds accept ${c.id}\` to apply` : ` — \`vigil thresholds revert ${c.id}\` to undo`}`);
       return changes;
@@ -176,6 +195,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     evidence,
     recovery,
     learner,
+    recorder,
     lease,
     get settings() {
       return settings;

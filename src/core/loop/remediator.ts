@@ -8,16 +8,16 @@ import type { Verdict } from '../model/verdict';
 import type { Anomaly } from '../model/anomaly';
 import type { AutomationMode, SafetySettings } from '../model/automation';
 import { DIAGNOSIS_TITLES, type Diagnosis, type DiagnosisKind } from '../model/diagnosis';
-import type { ClusterFact, LogLine } from '../model/fact';
+import type { LogLine } from '../model/fact';
 import type { GateDecision, GateName } from '../model/gate';
 import { isOpen, latestProposal, type EscalationContext, type HumanLabel, type Incident, type IncidentState, type Outcome, type TimelineEntry } from '../model/incident';
 import type { Playbook, PlaybookStep } from '../model/playbook';
-import type { SampleFrame } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import type { ProbeRun } from '../observe/probeSpec';
 import type { ClockPort, ClusterPort, Disposable, LeaseState, LoggerPort, NotifierPort, StorePort } from '../ports';
 import { verifyStep, type VerificationEvidence } from '../verify/verifier';
 import { KeyedSerialQueue } from './serialQueue';
+import type { IncidentRecorder } from './incidentRecorder';
 import type { RecoveryWindow, RecoveryWindowState } from './recoveryWindow';
 
 /** Facts about the target that templates and gates need, read from the inventory at decision time. */
@@ -57,6 +57,8 @@ export interface RemediatorDeps {
   readonly recentProbes?: (target: TargetRef) => ReadonlyArray<ProbeRun>;
   /** Reorders (or drops) a playbook's steps from past outcomes; see core/learn/remediationRanking. */
   readonly rankSteps?: (playbook: Playbook, incident: Incident) => Playbook;
+  /** Records each incident's inputs and the core's state for replay; without it incidents carry empty recordings. */
+  readonly recorder?: IncidentRecorder;
 }
 
 /** A diagnosis update from correlation: one incident key per problem. */
@@ -83,7 +85,6 @@ interface SavedRemediatorState extends RemediatorState {
 const RETRY_REFUSED_MS = 15_000;
 const VERIFY_POLL_MS = 1000;
 const MAX_REFUSED_WAIT_MS = 10 * 60_000;
-const RING = 120;
 /** What one advance decided to run: the step of which playbook, chosen for which diagnosis. */
 interface StepChoice {
   readonly playbook: string;
@@ -99,7 +100,6 @@ const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', '
 export class Remediator implements Disposable {
   private readonly queue = new KeyedSerialQueue();
   private readonly incidents = new Map<string, Incident>();
-  private readonly recent = new Map<string, { frames: SampleFrame[]; facts: ClusterFact[] }>();
   private readonly timers = new Set<Disposable>();
   private readonly listeners = new Set<(incident: Incident) => void>();
   private readonly executor: ActionExecutor;
@@ -139,8 +139,11 @@ export class Remediator implements Disposable {
     return [...this.incidents.values()].sort((a, b) => b.openedAt - a.openedAt);
   }
 
+  /** The incident, with its recording so far while it is open. */
   get(id: string): Incident | undefined {
-    return this.incidents.get(id);
+    const i = this.incidents.get(id);
+    const recording = i && this.deps.recorder?.recordingOf(id);
+    return i && recording ? { ...i, recording } : i;
   }
 
   get paused(): boolean {
@@ -152,28 +155,6 @@ export class Remediator implements Disposable {
     if (!paused) this.state.consecutiveFailures = 0;
     await this.deps.store.appendAudit({ t: this.deps.clock.now(), actor: by, kind: 'automation', summary: paused ? 'automation paused' : 'automation resumed (circuit breaker reset)' });
     await this.saveState();
-  }
-
-  /** Keeps recent inputs per target so a new incident carries what led up to it (for replay). */
-  record(frame: SampleFrame): void {
-    const r = this.ring(targetKey(frame.target));
-    r.frames.push(frame);
-    if (r.frames.length > RING) r.frames.shift();
-    for (const i of this.incidents.values()) {
-      if (isOpen(i) && targetKey(i.target) === targetKey(frame.target)) this.patch(i.id, { recording: { ...i.recording, frames: [...i.recording.frames, frame].slice(-RING * 4) } }, false);
-    }
-  }
-
-  recordFact(fact: ClusterFact): void {
-    const r = this.ring(targetKey(fact.target));
-    r.facts.push(fact);
-    if (r.facts.length > RING) r.facts.shift();
-  }
-
-  private ring(key: string) {
-    let r = this.recent.get(key);
-    if (!r) this.recent.set(key, (r = { frames: [], facts: [] }));
-    return r;
   }
 
   /** A new or updated diagnosis: opens an incident or updates the open one of the same key. */
@@ -211,7 +192,14 @@ export class Remediator implements Disposable {
     const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     this.state.seq++;
     const id = `inc-${stamp}-${target.name.replace(/[^A-Za-z0-9-]/g, '')}-${this.state.seq}`;
-    const r = this.ring(targetKey(target));
+    const recording = this.deps.recorder?.opened({
+      id,
+      correlationKey: update.incidentKey,
+      target,
+      openedAt: now,
+      engine: this.state,
+      past: this.list().filter((x) => !isOpen(x) && x.updatedAt < now),
+    });
     const incident: Incident = {
       id,
       correlationKey: update.incidentKey,
@@ -222,7 +210,7 @@ export class Remediator implements Disposable {
       diagnosis: update.diagnosis,
       stepIndex: 0,
       timeline: [...(update.anomalies ?? []).map((a) => ({ t: a.t, kind: 'detected' as const, anomaly: a })), { t: now, kind: 'diagnosed', diagnosis: update.diagnosis }],
-      recording: { frames: [...r.frames], facts: [...r.facts], logs: [] },
+      recording: recording ?? { frames: [], facts: [], logs: [] },
     };
     this.incidents.set(id, incident);
     this.state.openByKey[update.incidentKey] = id;
@@ -558,7 +546,7 @@ export class Remediator implements Disposable {
       reason,
       triggeringSignals: i.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'detected' }> => e.kind === 'detected').map((e) => e.anomaly),
       actionsTried: tried,
-      recentFacts: this.ring(targetKey(i.target)).facts.slice(-20),
+      recentFacts: this.deps.recorder?.recentFacts(targetKey(i.target), 20) ?? [],
       recentLogs: logs.slice(-20),
       recentProbes: this.deps.recentProbes?.(i.target).slice(-10) ?? [],
       snapshot: this.deps.targetContext(i),
@@ -572,6 +560,7 @@ export class Remediator implements Disposable {
 
   private async close(id: string, outcome: Outcome, state: IncidentState = outcome.kind === 'recovered' ? 'recovered' : outcome.kind === 'escalated' ? 'escalated' : 'closed'): Promise<Incident> {
     const i = await this.patch(id, { state, outcome }, true, { t: outcome.t, kind: 'resolved', outcome });
+    this.deps.recorder?.closed(id);
     for (const [key, openId] of Object.entries(this.state.openByKey)) if (openId === id) delete this.state.openByKey[key];
     this.deps.recovery.closed({ target: i.target, diagnosis: i.diagnosis, t: outcome.t, fixed: state === 'recovered' || outcome.kind === 'resolved-without-action' });
     this.deps.recovery.prune(outcome.t);
@@ -591,7 +580,8 @@ export class Remediator implements Disposable {
     const next: Incident = { ...cur, ...change, updatedAt: this.deps.clock.now(), timeline: entry ? [...cur.timeline, entry] : cur.timeline };
     this.incidents.set(id, next);
     if (persist) {
-      await this.deps.store.saveIncident(next);
+      const recording = this.deps.recorder?.recordingOf(id);
+      await this.deps.store.saveIncident(recording ? { ...next, recording } : next);
       this.emit(next);
     }
     return next;

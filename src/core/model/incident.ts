@@ -1,10 +1,17 @@
 import { describeAction, type ActionResult, type ActionSpec } from './action';
 import type { Anomaly } from './anomaly';
-import { DIAGNOSIS_TITLES, type Diagnosis } from './diagnosis';
+import { DIAGNOSIS_TITLES, type Diagnosis, type DiagnosisKind } from './diagnosis';
 import type { ClusterFact, LogLine } from './fact';
 import type { GateDecision } from './gate';
 import type { SampleFrame } from './signal';
 import type { TargetRef } from './target';
+import type { DetectorState } from '../detect/detectorState';
+import type { RuleState } from '../detect/rules';
+import type { LearningState } from '../learn/thresholdTuning';
+import type { RecoveryWindowState } from '../loop/recoveryWindow';
+import type { WorkloadInventory } from '../ports';
+import type { VigilSettings } from '../settings';
+import type { Playbook } from './playbook';
 import type { Verdict } from './verdict';
 import type { ProbeRun } from '../observe/probeSpec';
 
@@ -78,19 +85,80 @@ export interface Incident {
   /** Index of the playbook step in progress or next. */
   readonly stepIndex: number;
   readonly timeline: ReadonlyArray<TimelineEntry>;
-  /** Recorded inputs, so the incident can be replayed deterministically. */
-  readonly recording: {
-    readonly frames: ReadonlyArray<SampleFrame>;
-    readonly facts: ReadonlyArray<ClusterFact>;
-    readonly logs: ReadonlyArray<LogLine>;
-  };
+  /** Recorded inputs, so the incident can be replayed deterministically (see core/loop/incidentRecorder). */
+  readonly recording: IncidentRecording;
   readonly outcome?: Outcome;
   /** The correlator's key for this problem, so closing the incident closes its symptom group too. */
   readonly correlationKey?: string;
 }
 
+/**
+ * What replay needs to run the live core again on this incident. Everything but frames, facts and logs is optional:
+ * incidents recorded before it was captured still load, and replay says what it had to assume.
+ */
+export interface IncidentRecording {
+  /** Frames of the incident's members and neighbours (not pods), from the replay start until the incident closed. */
+  readonly frames: ReadonlyArray<SampleFrame>;
+  /** Cluster facts about them over the same span, those after the opening included. */
+  readonly facts: ReadonlyArray<ClusterFact>;
+  readonly logs: ReadonlyArray<LogLine>;
+  /** When the core received each frame / fact ([clock time, input number]; one number per batch), same order. */
+  readonly frameArrivals?: ReadonlyArray<readonly [number, number]>;
+  readonly factArrivals?: ReadonlyArray<readonly [number, number]>;
+  /** The core's state where replay starts, before the first recorded frame. */
+  readonly start?: RecordingStart;
+  /** The workload inventory as the core read it, filtered to the recorded targets (and every node), at each change. */
+  readonly inventory?: ReadonlyArray<{ readonly at: number; readonly inventory: WorkloadInventory }>;
+  /** Every cluster call of this incident's steps (dry runs too), in order, with what it answered. */
+  readonly writes?: ReadonlyArray<RecordedWrite>;
+  /** Rollout status of the recorded deployments, at each change of answer. */
+  readonly rollouts?: ReadonlyArray<{ readonly at: number; readonly key: string; readonly status?: { readonly complete: boolean; readonly message: string; readonly revision: number }; readonly error?: string }>;
+  /** Set when a bound of the recorder was reached: what is missing from then on. */
+  readonly truncated?: string;
+}
+
+export interface RecordedWrite {
+  readonly at: number;
+  readonly action: ActionSpec;
+  readonly dryRun: boolean;
+  readonly actionId?: string;
+  readonly result?: ActionResult;
+  readonly error?: { readonly message: string; readonly status: number; readonly reason?: string };
+}
+
+export interface RecordingStart {
+  /** Time of the first recorded frame: the detector states are as they were just before it. */
+  readonly t: number;
+  /** Per target key, the detector and rule state in the format the detection pipeline persists ('detectors'). */
+  readonly detectors: Readonly<Record<string, { readonly detector: DetectorState; readonly rules: RuleState }>>;
+  /** The recovery window's holds at the replay start. */
+  readonly recovery: RecoveryWindowState;
+  /** The learned thresholds when the incident opened. */
+  readonly learning?: LearningState;
+  /** The remediator's action history, failure count and pause at the opening (gates, own-rollout filter). */
+  readonly engine: { readonly history: ReadonlyArray<{ readonly t: number; readonly targetKey: string; readonly incidentId: string }>; readonly consecutiveFailures: number; readonly paused: boolean };
+  /** Closed incidents the step ranking learned from, stripped to their steps and outcomes. */
+  readonly pastIncidents: ReadonlyArray<Incident>;
+  /** The configuration the live core decided with: settings, playbooks, rules were the defaults unless named. */
+  readonly settings: VigilSettings;
+  readonly playbooks: ReadonlyArray<Playbook>;
+  readonly identity: string;
+  /** Said when the live core used state replay does not capture (the multi-signal model's scores). */
+  readonly notCaptured?: ReadonlyArray<string>;
+}
+
 export function isOpen(i: Pick<Incident, 'state'>): boolean {
   return i.state !== 'recovered' && i.state !== 'escalated' && i.state !== 'closed';
+}
+
+/** The diagnosis in force when the incident first acted (or proposed, or was refused): the one its playbook answers. */
+export function diagnosisActedOn(i: Pick<Incident, 'timeline' | 'diagnosis'>): DiagnosisKind | undefined {
+  let kind: DiagnosisKind | undefined;
+  for (const e of i.timeline) {
+    if (e.kind === 'diagnosed') kind = e.diagnosis.kind;
+    else if (e.kind === 'acted' || e.kind === 'proposed' || e.kind === 'refused' || e.kind === 'action-failed') return kind;
+  }
+  return i.diagnosis?.kind ?? kind;
 }
 
 /** The latest proposal on the timeline: the step and action a human is (or was last) asked to approve. */
