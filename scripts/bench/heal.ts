@@ -1,5 +1,5 @@
 /**
- * `npm run bench:heal [-- --seeds 3 --faults all|<group>,<group> --parallel 1]`: the real loop against the sandbox
+ * `npm run bench:heal [-- --seeds 3 --faults all|<group or fault>,… --parallel 1 --model on|off]`: the real loop against the sandbox
  * over real HTTP, in auto mode at a 5 s scrape interval (30 s rate windows); per fault and seed: the
  * diagnosis the playbook ran on, time to detect, time to recover, actions, outcome; then where the
  * seconds went (symptoms, detected, acted, healed by the sandbox's ground truth, verified) and medians.
@@ -17,6 +17,7 @@
  * on-call engineer approves each proposal the moment it appears, so its time is Vigil's alone.
  */
 import { DIAGNOSIS_TITLES } from '../../src/core/model/diagnosis';
+import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
 import { phaseTable, runFaultDrill, secondsText, sinceInjection as since, textTable, type DrillFault, type DrillRow } from '../../src/cli/faultDrill';
 
 const GROUPS: Record<string, DrillFault[]> = {
@@ -53,8 +54,14 @@ async function main(): Promise<void> {
   const seeds = Number(arg('seeds', '3'));
   const which = arg('faults', 'all');
   const names = which === 'all' ? Object.keys(GROUPS) : which.split(',');
-  const unknown = names.filter((n) => !GROUPS[n]);
-  if (unknown.length) throw new Error(`--faults: unknown group(s) ${unknown.join(', ')}; use all or some of ${Object.keys(GROUPS).join(', ')}`);
+  // one fault of a group runs alone (crash-loop, bad-release, …)
+  const single = (n: string) => Object.values(GROUPS).flat().find((f) => f.fault === n);
+  const unknown = names.filter((n) => !GROUPS[n] && !single(n));
+  if (unknown.length) throw new Error(`--faults: unknown group(s) ${unknown.join(', ')}; use all, some of ${Object.keys(GROUPS).join(', ')}, or a fault of one`);
+  const faultsOf = (n: string) => GROUPS[n] ?? [single(n)!];
+  const model = arg('model', 'on');
+  if (model !== 'on' && model !== 'off') throw new Error(`--model must be on or off, got "${model}"`);
+  const stateDirs: string[] = [];
   const parallel = Math.max(1, Number(arg('parallel', '1')));
   const jobs = Array.from({ length: seeds }, (_, n) => names.map((name) => ({ seed: n + 1, name }))).flat();
   const results: Array<Array<DrillRow & { seed: number }>> = [];
@@ -63,12 +70,13 @@ async function main(): Promise<void> {
   const worker = async () => {
     for (let job = jobs.shift(); job; job = jobs.shift()) {
       const { seed, name } = job;
-      const faults = GROUPS[name];
+      const faults = faultsOf(name);
       const slot = results.length;
       results.push([]);
       process.stderr.write(`seed ${seed}: ${faults.map((f) => f.fault).join(', ')} ...\n`);
-      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL });
+      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
       results[slot] = r.rows.map((x) => ({ ...x, seed }));
+      stateDirs.push(r.stateDir);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
@@ -98,6 +106,8 @@ async function main(): Promise<void> {
       }),
     ),
   );
+  // each drill's incidents, audit log and state stay on disk: `npm run bench:replay -- DIR …` replays them
+  console.log(`\nState directories (replay with \`npm run bench:replay -- ${stateDirs.join(' ')}\`):\n${stateDirs.map((d) => `  ${d}`).join('\n')}`);
 }
 
 main().then(
