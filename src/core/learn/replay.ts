@@ -174,8 +174,15 @@ async function seed(store: StorePort, incident: Incident): Promise<void> {
   for (const i of start.pastIncidents) await store.saveIncident(i);
 }
 
+/** What the live core read next at this moment: its reads came a little after the input that caused them. */
 function inventoryAt(rec: IncidentRecording, now: number): WorkloadInventory {
   const list = rec.inventory ?? [];
+  const reads = rec.inventoryReads ?? [];
+  if (reads.length) {
+    const read = reads.find(([at]) => at >= now) ?? reads[reads.length - 1];
+    const inv = list[read[1]]?.inventory;
+    if (inv) return inv;
+  }
   let out = list[0]?.inventory;
   for (const x of list) if (x.at <= now) out = x.inventory;
   return out ?? { services: [], nodes: [] };

@@ -96,7 +96,9 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
   });
   // every cluster call of a step, and each rollout status read, is recorded on its incident
   const cluster = recorder.recordingCluster(ports.cluster);
-  const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster, events: ports.events, rateWindowMs: windowMs, probes: ports.probes });
+  // and every read of the inventory by a decision or a verification
+  const events = recorder.recordingEvents(ports.events);
+  const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster, events, rateWindowMs: windowMs, probes: ports.probes });
   const notifier = new FanOutNotifier([new LogNotifier(logger.child('engine')), ...(ports.notifiers ?? [])], logger);
   const lease = options.lease === false ? undefined : new LeaseKeeper(ports.cluster, clock, logger.child('lease'), settings.safety.leaseName, settings.agent.leaseNamespace, options.identity);
   const rules = options.rules ?? DEFAULT_RULES;
@@ -110,7 +112,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     recovery,
     playbooks: options.playbooks,
     settings: () => ({ mode: settings.automation.mode, safety: settings.safety, namespaceModes: settings.automation.namespaceModes }),
-    targetContext: (i) => targetContext(i, ports.events.inventory()),
+    targetContext: (i) => targetContext(i, events.inventory()),
     // steps ranked by what worked before this incident opened, so the order cannot shift under a running incident
     rankSteps: (playbook, incident) => stepRanker(() => remediator.list().filter((x) => !isOpen(x) && x.updatedAt < incident.openedAt))(playbook, incident),
     lease: () => (lease ? lease.state : { holder: options.identity, held: true }),

@@ -7,7 +7,7 @@ import type { Incident, IncidentRecording, RecordedWrite, RecordingStart } from 
 import type { Playbook } from '../model/playbook';
 import type { SampleFrame } from '../model/signal';
 import { targetKey, type TargetRef } from '../model/target';
-import type { ClockPort, ClusterPort, WorkloadInventory } from '../ports';
+import type { ClockPort, ClusterPort, EventsPort, WorkloadInventory } from '../ports';
 import type { VigilSettings } from '../settings';
 import type { RecoveryWindow, RecoveryWindowState } from './recoveryWindow';
 
@@ -24,6 +24,8 @@ export const RECORDING_BOUNDS = {
   MAX_FRAMES_PER_TARGET: 960,
   MAX_FACTS: 2000,
   MAX_INVENTORY: 240,
+  /** Reads of the inventory (decisions, verification polls) remembered by time, each naming its snapshot. */
+  MAX_INVENTORY_READS: 5000,
   MAX_CALLS: 200,
   MAX_ROLLOUTS: 400,
   MAX_PAST: 100,
@@ -70,6 +72,7 @@ interface LiveRecording {
   readonly factArrivals: Arrival[];
   readonly factsIn: Set<ClusterFact>;
   readonly inventory: Array<{ at: number; inventory: WorkloadInventory }>;
+  readonly inventoryReads: Array<readonly [number, number]>;
   lastInventory: string;
   readonly writes: RecordedWrite[];
   readonly rollouts: NonNullable<IncidentRecording['rollouts']>[number][];
@@ -119,6 +122,27 @@ export class IncidentRecorder {
   /** The inventory as the pipeline reads it at the start of an interval; a new interval's frames follow. */
   inventory(inventory: WorkloadInventory): void {
     this.seq++;
+    this.read(inventory);
+  }
+
+  /**
+   * The EventsPort the core decides and verifies through: each inventory read is recorded with its time, so replay
+   * answers a read with what the live core read next (its reads came a few milliseconds after their input).
+   */
+  recordingEvents(events: EventsPort): EventsPort {
+    return {
+      inventory: () => {
+        const inv = events.inventory();
+        this.read(inv);
+        return inv;
+      },
+      subscribe: (cb) => events.subscribe(cb),
+      onStatus: (l) => events.onStatus(l),
+      recentLogs: (t, n) => events.recentLogs(t, n),
+    };
+  }
+
+  private read(inventory: WorkloadInventory): void {
     const at = this.deps.clock.now();
     const json = JSON.stringify(inventory);
     if (this.inventories.at(-1)?.json !== json) {
@@ -210,6 +234,7 @@ export class IncidentRecorder {
       factArrivals: [],
       factsIn: new Set(),
       inventory: [],
+      inventoryReads: [],
       lastInventory: '',
       writes: [],
       rollouts: [],
@@ -234,6 +259,7 @@ export class IncidentRecorder {
     const startAt = Math.min(...[...r.scope].map((k) => this.tapes.get(k)?.checkpoints[0]?.at ?? Infinity), this.deps.clock.now());
     const before = this.inventories.filter((x) => x.at <= startAt).at(-1);
     for (const x of this.inventories) if (x === before || x.at > startAt) this.noteInventory(r, x.at, x.inventory);
+    if (this.inventories.at(-1)) this.noteInventory(r, this.deps.clock.now(), this.inventories.at(-1)!.inventory);
     return this.recordingOf(o.id)!;
   }
 
@@ -249,6 +275,7 @@ export class IncidentRecorder {
       factArrivals: [...r.factArrivals],
       start: { ...r.start, detectors: { ...r.start.detectors } },
       inventory: [...r.inventory],
+      inventoryReads: [...r.inventoryReads],
       writes: [...r.writes],
       rollouts: [...r.rollouts],
       ...(r.truncated ? { truncated: r.truncated } : {}),
@@ -344,13 +371,19 @@ export class IncidentRecorder {
   private noteInventory(r: LiveRecording, at: number, inventory: WorkloadInventory): void {
     const mine: WorkloadInventory = { services: inventory.services.filter((s) => r.scope.has(targetKey(s.target))), nodes: inventory.nodes };
     const json = JSON.stringify(mine);
-    if (json === r.lastInventory) return;
-    if (r.inventory.length >= RECORDING_BOUNDS.MAX_INVENTORY) {
-      r.truncated ??= `inventory changes after ${new Date(at).toISOString()} not recorded (more than ${RECORDING_BOUNDS.MAX_INVENTORY})`;
+    if (json !== r.lastInventory) {
+      if (r.inventory.length >= RECORDING_BOUNDS.MAX_INVENTORY) {
+        r.truncated ??= `inventory changes after ${new Date(at).toISOString()} not recorded (more than ${RECORDING_BOUNDS.MAX_INVENTORY})`;
+        return;
+      }
+      r.lastInventory = json;
+      r.inventory.push({ at, inventory: mine });
+    }
+    if (r.inventoryReads.length >= RECORDING_BOUNDS.MAX_INVENTORY_READS) {
+      r.truncated ??= `inventory reads after ${new Date(at).toISOString()} not recorded (more than ${RECORDING_BOUNDS.MAX_INVENTORY_READS})`;
       return;
     }
-    r.lastInventory = json;
-    r.inventory.push({ at, inventory: mine });
+    if (r.inventoryReads.at(-1)?.[0] !== at || r.inventoryReads.at(-1)?.[1] !== r.inventory.length - 1) r.inventoryReads.push([at, r.inventory.length - 1]);
   }
 
   /** The targets a fact is about: its own, the service and node of a pod, the namespace of a configmap. */
