@@ -79,6 +79,7 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
   const store = new MemoryStore();
   await seed(store, incident);
 
+  const inventory = new InventoryReader(rec, clock);
   let onFrames: (frames: ReadonlyArray<SampleFrame>) => void = () => undefined;
   let onFact: (fact: ClusterFact) => void = () => undefined;
   const metrics: MetricsPort = {
@@ -88,7 +89,7 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
     onStatus: () => none,
   };
   const facts: EventsPort = {
-    inventory: () => inventoryAt(rec, clock.now()),
+    inventory: () => inventory.read(),
     subscribe: (cb) => ((onFact = cb), none),
     onStatus: () => none,
     recentLogs: async (target, limit) => rec.logs.filter((l) => l.pod.namespace === target.namespace && l.pod.name.startsWith(target.name)).slice(-limit),
@@ -109,7 +110,11 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
   await core.start();
   for (const input of inputs) {
     await clock.advanceTo(input.at);
-    if (input.frames) onFrames(input.frames);
+    if (input.frames) {
+      inventory.batchAt = input.at;
+      onFrames(input.frames);
+      inventory.batchAt = undefined;
+    }
     else if (input.fact) onFact(input.fact);
   }
   // until the live incident closed (its verification read the frames up to then), and one interval more
@@ -174,18 +179,46 @@ async function seed(store: StorePort, incident: Incident): Promise<void> {
   for (const i of start.pastIncidents) await store.saveIncident(i);
 }
 
-/** What the live core read next at this moment: its reads came a little after the input that caused them. */
-function inventoryAt(rec: IncidentRecording, now: number): WorkloadInventory {
-  const list = rec.inventory ?? [];
-  const reads = rec.inventoryReads ?? [];
-  if (reads.length) {
-    const read = reads.find(([at]) => at >= now) ?? reads[reads.length - 1];
-    const inv = list[read[1]]?.inventory;
-    if (inv) return inv;
+/**
+ * The inventory as the live core read it. The pipeline's read at the start of an interval is the one it made with
+ * that batch. A decision's or a verification's read gets the next such live read at or after this moment, in order:
+ * live reads came milliseconds after the input that caused them (store writes, calls) while the virtual clock has no
+ * such delays, so a decision's second read sees what the live decision's second read saw.
+ */
+class InventoryReader {
+  /** Set while a recorded batch is delivered: the pipeline reads the inventory of that interval. */
+  batchAt: number | undefined;
+  private cursor = -1;
+  private readonly list: NonNullable<IncidentRecording['inventory']>;
+  private readonly reads: NonNullable<IncidentRecording['inventoryReads']>;
+
+  constructor(
+    rec: IncidentRecording,
+    private readonly clock: VirtualClock,
+  ) {
+    this.list = rec.inventory ?? [];
+    this.reads = rec.inventoryReads ?? [];
   }
-  let out = list[0]?.inventory;
-  for (const x of list) if (x.at <= now) out = x.inventory;
-  return out ?? { services: [], nodes: [] };
+
+  read(): WorkloadInventory {
+    const now = this.clock.now();
+    const { reads, list } = this;
+    let k: number | undefined;
+    if (this.batchAt !== undefined) {
+      const at = this.batchAt;
+      k = reads.find((r) => r[2] === 1 && r[0] >= at)?.[1];
+    } else if (reads.some((r) => !r[2])) {
+      let i = this.cursor + 1;
+      while (i < reads.length && (reads[i][2] || reads[i][0] < now)) i++;
+      if (i < reads.length) this.cursor = i;
+      k = reads[Math.min(i, reads.length - 1)][1];
+    }
+    const inv = k !== undefined ? list[k]?.inventory : undefined;
+    if (inv) return inv;
+    let out = list[0]?.inventory;
+    for (const x of list) if (x.at <= now) out = x.inventory;
+    return out ?? { services: [], nodes: [] };
+  }
 }
 
 /** The ClusterPort of a replay: each call answered as recorded, in order; a call not recorded is a dry run. */
@@ -205,6 +238,9 @@ class RecordedCluster implements ClusterPort {
 
   async execute(action: ActionSpec, options: { readonly dryRun: boolean }): Promise<ActionResult> {
     const w = this.calls.get(`${options.dryRun}|${describeAction(action)}`)?.shift();
+    // the call takes as long as it did live, so the verification after it starts when it did
+    const wait = (w?.doneAt ?? 0) - this.clock.now();
+    if (wait > 0) await this.clock.sleep(wait);
     if (w?.error) throw new ClusterError(w.error.message, w.error.status, w.error.reason);
     if (w?.result) return w.result;
     if (!options.dryRun) this.unrecorded.push(describeAction(action));

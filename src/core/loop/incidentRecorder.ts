@@ -72,7 +72,7 @@ interface LiveRecording {
   readonly factArrivals: Arrival[];
   readonly factsIn: Set<ClusterFact>;
   readonly inventory: Array<{ at: number; inventory: WorkloadInventory }>;
-  readonly inventoryReads: Array<readonly [number, number]>;
+  readonly inventoryReads: Array<readonly [number, number, 0 | 1]>;
   lastInventory: string;
   readonly writes: RecordedWrite[];
   readonly rollouts: NonNullable<IncidentRecording['rollouts']>[number][];
@@ -122,7 +122,7 @@ export class IncidentRecorder {
   /** The inventory as the pipeline reads it at the start of an interval; a new interval's frames follow. */
   inventory(inventory: WorkloadInventory): void {
     this.seq++;
-    this.read(inventory);
+    this.read(inventory, 1);
   }
 
   /**
@@ -142,7 +142,8 @@ export class IncidentRecorder {
     };
   }
 
-  private read(inventory: WorkloadInventory): void {
+  /** `interval`: 1 for the pipeline's read at the start of an interval, 0 for a decision's or a verification's. */
+  private read(inventory: WorkloadInventory, interval: 0 | 1 = 0): void {
     const at = this.deps.clock.now();
     const json = JSON.stringify(inventory);
     if (this.inventories.at(-1)?.json !== json) {
@@ -151,7 +152,7 @@ export class IncidentRecorder {
     }
     for (const r of this.live.values()) {
       this.refreshScope(r);
-      this.noteInventory(r, at, inventory);
+      this.noteInventory(r, at, inventory, interval);
     }
   }
 
@@ -195,11 +196,11 @@ export class IncidentRecorder {
         const r = options.actionId ? this.live.get(options.actionId.slice(0, options.actionId.indexOf('/'))) : undefined;
         try {
           const result = await cluster.execute(action, options);
-          if (r) this.addWrite(r, { at, action, dryRun: options.dryRun, actionId: options.actionId, result });
+          if (r) this.addWrite(r, { at, doneAt: this.deps.clock.now(), action, dryRun: options.dryRun, actionId: options.actionId, result });
           return result;
         } catch (err) {
           const e = err as Error & { status?: number; reason?: string };
-          if (r) this.addWrite(r, { at, action, dryRun: options.dryRun, actionId: options.actionId, error: { message: e.message, status: typeof e.status === 'number' ? e.status : 0, ...(e.reason ? { reason: e.reason } : {}) } });
+          if (r) this.addWrite(r, { at, doneAt: this.deps.clock.now(), action, dryRun: options.dryRun, actionId: options.actionId, error: { message: e.message, status: typeof e.status === 'number' ? e.status : 0, ...(e.reason ? { reason: e.reason } : {}) } });
           throw err;
         }
       },
@@ -368,7 +369,7 @@ export class IncidentRecorder {
     }
   }
 
-  private noteInventory(r: LiveRecording, at: number, inventory: WorkloadInventory): void {
+  private noteInventory(r: LiveRecording, at: number, inventory: WorkloadInventory, interval: 0 | 1 = 1): void {
     const mine: WorkloadInventory = { services: inventory.services.filter((s) => r.scope.has(targetKey(s.target))), nodes: inventory.nodes };
     const json = JSON.stringify(mine);
     if (json !== r.lastInventory) {
@@ -383,7 +384,8 @@ export class IncidentRecorder {
       r.truncated ??= `inventory reads after ${new Date(at).toISOString()} not recorded (more than ${RECORDING_BOUNDS.MAX_INVENTORY_READS})`;
       return;
     }
-    if (r.inventoryReads.at(-1)?.[0] !== at || r.inventoryReads.at(-1)?.[1] !== r.inventory.length - 1) r.inventoryReads.push([at, r.inventory.length - 1]);
+    const last = r.inventoryReads.at(-1);
+    if (last?.[0] !== at || last[1] !== r.inventory.length - 1 || last[2] !== interval) r.inventoryReads.push([at, r.inventory.length - 1, interval]);
   }
 
   /** The targets a fact is about: its own, the service and node of a pod, the namespace of a configmap. */

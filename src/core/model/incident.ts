@@ -109,8 +109,8 @@ export interface IncidentRecording {
   readonly start?: RecordingStart;
   /** The workload inventory as the core read it, filtered to the recorded targets (and every node), at each change. */
   readonly inventory?: ReadonlyArray<{ readonly at: number; readonly inventory: WorkloadInventory }>;
-  /** Every read of the inventory by the core: [clock time, index into `inventory` of what it read]. */
-  readonly inventoryReads?: ReadonlyArray<readonly [number, number]>;
+  /** Every read of the inventory by the core: [clock time, index into `inventory` of what it read, 1 for the pipeline's read at the start of an interval]. */
+  readonly inventoryReads?: ReadonlyArray<readonly [number, number, (0 | 1)?]>;
   /** Every cluster call of this incident's steps (dry runs too), in order, with what it answered. */
   readonly writes?: ReadonlyArray<RecordedWrite>;
   /** Rollout status of the recorded deployments, at each change of answer. */
@@ -121,6 +121,8 @@ export interface IncidentRecording {
 
 export interface RecordedWrite {
   readonly at: number;
+  /** When the answer came back: replay answers no sooner, so what follows happens when it did. */
+  readonly doneAt?: number;
   readonly action: ActionSpec;
   readonly dryRun: boolean;
   readonly actionId?: string;
