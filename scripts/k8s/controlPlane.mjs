@@ -77,19 +77,19 @@ function createNetns(name, addresses) {
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-function makeCa(pki) {
-  run('openssl', ['req', '-x509', ...EC, '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`, '-days', '3650',
-    '-subj', '/CN=vigil-k8s-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+function makeCa(pki, name = 'ca') {
+  run('openssl', ['req', '-x509', ...EC, '-keyout', `${pki}/${name}.key`, '-out', `${pki}/${name}.crt`, '-days', '3650',
+    '-subj', `/CN=vigil-k8s-${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
 }
 
 /** A leaf certificate signed by the cluster CA; `o` becomes the RBAC group of a client certificate. */
-function makeCert(pki, name, { cn, o, sans, server = false }) {
+function makeCert(pki, name, { cn, o, sans, server = false, ca = 'ca' }) {
   const subj = `/CN=${cn}${o ? `/O=${o}` : ''}`;
   const ext = ['-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment',
     '-addext', `extendedKeyUsage=${server ? 'serverAuth' : 'clientAuth'}`];
   if (sans) ext.push('-addext', `subjectAltName=${sans.join(',')}`);
   run('openssl', ['req', '-x509', ...EC, '-keyout', `${pki}/${name}.key`, '-out', `${pki}/${name}.crt`, '-days', '3650',
-    '-subj', subj, '-CA', `${pki}/ca.crt`, '-CAkey', `${pki}/ca.key`, ...ext]);
+    '-subj', subj, '-CA', `${pki}/${ca}.crt`, '-CAkey', `${pki}/${ca}.key`, ...ext]);
 }
 
 function makePki(pki) {
@@ -101,6 +101,10 @@ function makePki(pki) {
     sans: [`IP:${API_ADDRESS}`, `IP:${SERVICE_API_IP}`, 'IP:127.0.0.1', 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default',
       'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'],
   });
+  // the aggregation layer's request-header authentication, as kubeadm sets it up; without it the
+  // controller-manager and the scheduler log a missing requestheader CA bundle every few seconds
+  makeCa(pki, 'front-proxy-ca');
+  makeCert(pki, 'front-proxy-client', { cn: 'front-proxy-client', ca: 'front-proxy-ca' });
   makeCert(pki, 'apiserver-kubelet-client', { cn: 'kube-apiserver-kubelet-client', o: 'system:masters' });
   makeCert(pki, 'admin', { cn: 'kubernetes-admin', o: 'system:masters' });
   makeCert(pki, 'controller-manager', { cn: 'system:kube-controller-manager' });
@@ -163,8 +167,8 @@ function rssKiB(pid) {
 }
 
 /**
- * Starts the control plane. Resolves once the apiserver is ready, the controller-manager and the
- * scheduler hold their leases and kube-state-metrics reports the namespaces. `stop()` ends every process it
+ * Starts the control plane. Resolves once the apiserver is ready, the controller-manager's controllers run, the
+ * scheduler holds its lease and kube-state-metrics reports the namespaces. `stop()` ends every process it
  * started and deletes the namespace.
  */
 export async function startControlPlane({ binaries, dir, netns = NETNS, extraApiserverArgs = [], log = () => {} } = {}) {
@@ -231,6 +235,7 @@ export async function startControlPlane({ binaries, dir, netns = NETNS, extraApi
       // a throwaway test store: durability is not worth an fsync per write on a shared disk
       '--unsafe-no-fsync', '--log-level=warn',
     ]);
+    await waitFor('etcd /health', () => /"health":"true"/.test(nsRun(['curl', '-sf', 'http://127.0.0.1:2379/health']).stdout || ''));
     spawnIn('kube-apiserver', bin('kube-apiserver'), [
       `--advertise-address=${API_ADDRESS}`, `--bind-address=${API_ADDRESS}`, `--secure-port=${API_PORT}`,
       '--etcd-servers=http://127.0.0.1:2379',
@@ -238,6 +243,10 @@ export async function startControlPlane({ binaries, dir, netns = NETNS, extraApi
       `--client-ca-file=${pki}/ca.crt`, `--tls-cert-file=${pki}/apiserver.crt`, `--tls-private-key-file=${pki}/apiserver.key`,
       `--kubelet-client-certificate=${pki}/apiserver-kubelet-client.crt`, `--kubelet-client-key=${pki}/apiserver-kubelet-client.key`,
       '--kubelet-preferred-address-types=InternalIP',
+      `--requestheader-client-ca-file=${pki}/front-proxy-ca.crt`, '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User', '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${pki}/front-proxy-client.crt`, `--proxy-client-key-file=${pki}/front-proxy-client.key`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${pki}/sa.pub`, `--service-account-signing-key-file=${pki}/sa.key`,
       // RBAC with the default admission plugins (none disabled), NodeRestriction as kubeadm adds it
@@ -258,6 +267,8 @@ export async function startControlPlane({ binaries, dir, netns = NETNS, extraApi
       `--cluster-signing-cert-file=${pki}/ca.crt`, `--cluster-signing-key-file=${pki}/ca.key`,
       '--use-service-account-credentials=true', `--service-cluster-ip-range=${SERVICE_CIDR}`,
       '--allocate-node-cidrs=false', '--node-monitor-grace-period=20s', '--profiling=false',
+      // its default is a host path (/usr/libexec/kubernetes/...), which it would create
+      `--flex-volume-plugin-dir=${path.join(dir, 'flexvolume')}`,
     ]);
     spawnIn('kube-scheduler', bin('kube-scheduler'), [
       ...delegated(path.join(dir, 'scheduler.kubeconfig')),
@@ -277,6 +288,10 @@ export async function startControlPlane({ binaries, dir, netns = NETNS, extraApi
       return r.status === 0 && r.stdout.trim() !== '';
     };
     await waitFor('the kube-controller-manager lease', () => holds('kube-controller-manager'));
+    // its controllers start a few seconds after the lease, all at once; the first visible work of two of
+    // them is the default namespace's ServiceAccount (which pods need to be admitted) and CA ConfigMap
+    await waitFor('the controllers (default ServiceAccount, kube-root-ca.crt)', () =>
+      kubectl(['-n', 'default', 'get', 'serviceaccount/default', 'configmap/kube-root-ca.crt', '-o', 'name']).status === 0);
     await waitFor('the kube-scheduler lease', () => holds('kube-scheduler'));
     // ready once its stores have listed: the namespaces the apiserver created show up as series
     await waitFor('kube-state-metrics to report kube_namespace_created', () =>
