@@ -28,7 +28,8 @@ export function goEnv() {
     GOTOOLCHAIN: 'local',
     GOMODCACHE: path.join(go, 'mod'),
     GOCACHE: path.join(go, 'build'),
-    GOFLAGS: '-modcacherw',
+    // no VCS stamp: the main module is this clone, whose state says nothing about the components
+    GOFLAGS: '-modcacherw -buildvcs=false',
     CGO_ENABLED: '0',
   };
 }
