@@ -3,7 +3,7 @@
 // Exit 3 (EXIT_NO_GO) when Go is missing or too old, so a test tier can skip with the printed reason.
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT_NO_GO, binDir, checkBinaries, goEnv, goVersion, moduleDir, pins, runGo } from './goEnv.mjs';
+import { EXIT_NO_GO, binDir, checkBinaries, goEnv, goVersion, moduleDir, pinnedEtcdVersion, pins, runGo } from './goEnv.mjs';
 
 const force = process.argv.includes('--force');
 
@@ -45,7 +45,7 @@ function main() {
   }
 
   const goMod = readFileSync(path.join(moduleDir, 'go.mod'), 'utf8');
-  const etcdVersion = /go\.etcd\.io\/etcd\/server\/v3 (\S+)/.exec(goMod)?.[1];
+  const etcdVersion = pinnedEtcdVersion();
   if (!goMod.includes(`k8s.io/kubernetes ${pins.kubernetes}\n`) || !goMod.includes(`k8s.io/kube-state-metrics/v2 ${pins.kubeStateMetrics}\n`) || !etcdVersion) {
     console.error('k8s:build: scripts/k8s/go.mod does not match pins.json; run `node scripts/k8s/generateGoMod.mjs` and commit go.mod and go.sum.');
     process.exit(1);
@@ -64,24 +64,29 @@ function main() {
   runGo(['build', '-trimpath', `-ldflags=-s -w ${versionLdflags()}`, '-o', `${partial}/`, ...pins.commands.map((c) => c.package)]);
   const t2 = Date.now();
 
+  // build.json is what marks the folder complete (checkBinaries): gone while binaries are swapped
+  const record = path.join(dir, 'build.json');
   mkdirSync(dir, { recursive: true });
+  rmSync(record, { force: true });
   for (const c of pins.commands) renameSync(path.join(partial, goBinaryName(c.package)), path.join(dir, c.binary));
   rmSync(partial, { recursive: true, force: true });
 
+  const summary = { kubernetes: pins.kubernetes, etcd: etcdVersion, kubeStateMetrics: pins.kubeStateMetrics, go: go.version,
+    downloadSeconds: (t1 - t0) / 1000, buildSeconds: (t2 - t1) / 1000, builtAt: new Date().toISOString(), binaries: {} };
+  writeFileSync(record, `${JSON.stringify(summary, null, 2)}\n`);
   const built = checkBinaries(dir);
   if (!built) {
+    rmSync(record, { force: true });
     console.error(`k8s:build: built, but a binary in ${dir} does not answer its version command`);
     process.exit(1);
   }
-  const summary = { kubernetes: pins.kubernetes, etcd: etcdVersion, kubeStateMetrics: pins.kubeStateMetrics, go: go.version,
-    downloadSeconds: (t1 - t0) / 1000, buildSeconds: (t2 - t1) / 1000, builtAt: new Date().toISOString(), binaries: {} };
   console.log(`k8s:build: built in ${((t2 - t1) / 1000).toFixed(1)} s (download ${((t1 - t0) / 1000).toFixed(1)} s):`);
   for (const c of pins.commands) {
     const size = statSync(path.join(dir, c.binary)).size;
     summary.binaries[c.binary] = { bytes: size, version: built[c.binary] };
     console.log(`  ${c.binary.padEnd(24)} ${(size / 1048576).toFixed(1).padStart(6)} MiB  ${built[c.binary]}`);
   }
-  writeFileSync(path.join(dir, 'build.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(record, `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 main();

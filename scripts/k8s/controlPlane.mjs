@@ -171,7 +171,7 @@ function rssKiB(pid) {
  * scheduler holds its lease and kube-state-metrics reports the namespaces. `stop()` ends every process it
  * started and deletes the namespace.
  */
-export async function startControlPlane({ binaries, dir, netns = NETNS, extraApiserverArgs = [], log = () => {} } = {}) {
+export async function startControlPlane({ binaries, dir, netns = NETNS, extraApiserverArgs = [], log = () => {}, signal } = {}) {
   const started = Date.now();
   const bin = (name) => path.join(binaries, name);
   dir ??= mkdtempSync(path.join(os.tmpdir(), 'vigil-k8s-'));
@@ -206,6 +206,7 @@ export async function startControlPlane({ binaries, dir, netns = NETNS, extraApi
   const waitFor = async (what, test, timeoutMs = 90_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (signal?.aborted) throw new Error(`interrupted while waiting for ${what}`);
       const dead = procs.find((p) => p.exited);
       if (dead) throw new Error(`${dead.name} exited (${dead.exited.signal ?? dead.exited.code}) while waiting for ${what}; see ${path.join(logs, `${dead.name}.log`)}`);
       if (test()) return;
@@ -312,6 +313,7 @@ export async function startControlPlane({ binaries, dir, netns = NETNS, extraApi
     };
   } catch (err) {
     await stop();
+    err.message += ` (certificates, etcd data and logs kept in ${dir})`;
     throw err;
   }
 }
@@ -326,17 +328,21 @@ async function main() {
     process.exit(3);
   }
   const log = (m) => console.error(`k8s control plane: ${m}`);
-  const cp = await startControlPlane({ binaries: comps.dir, log });
+  // a signal while starting aborts the start (which stops what it started); after it, stops
+  let cp;
+  const starting = { aborted: false };
   const done = async (code) => {
     await cp.stop();
     if (!keep) rmSync(cp.dir, { recursive: true, force: true });
     process.exit(code);
   };
+  const onSignal = () => (cp ? done(verify ? 1 : 0) : (starting.aborted = true));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  cp = await startControlPlane({ binaries: comps.dir, log, signal: starting });
   if (!verify) {
     console.log(JSON.stringify({ ready: true, kubeconfig: cp.kubeconfig, server: cp.server, netns: cp.netns,
       kubeStateMetrics: cp.kubeStateMetricsUrl, startSeconds: cp.startSeconds }));
-    process.on('SIGINT', () => done(0));
-    process.on('SIGTERM', () => done(0));
     return;
   }
   let ok = true;

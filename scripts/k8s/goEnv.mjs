@@ -88,8 +88,26 @@ export function binDir(goVer) {
   return path.join(cacheRoot(), `${pins.kubernetes}-${goVer}`);
 }
 
-/** Each binary's first version line, or undefined when one is missing or does not run. */
+/** The etcd version scripts/k8s/go.mod builds (the one the pinned Kubernetes requires). */
+export function pinnedEtcdVersion() {
+  try {
+    return /go\.etcd\.io\/etcd\/server\/v3 (\S+)/.exec(readFileSync(path.join(moduleDir, 'go.mod'), 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Each binary's first version line, or undefined when one is missing or does not run, or when the
+ * build.json beside them records other versions than the pins (the folder is named by Kubernetes' alone).
+ */
 export function checkBinaries(dir) {
+  try {
+    const built = JSON.parse(readFileSync(path.join(dir, 'build.json'), 'utf8'));
+    if (built.kubernetes !== pins.kubernetes || built.kubeStateMetrics !== pins.kubeStateMetrics || built.etcd !== pinnedEtcdVersion()) return undefined;
+  } catch {
+    return undefined;
+  }
   const lines = {};
   for (const c of pins.commands) {
     const file = path.join(dir, c.binary);
