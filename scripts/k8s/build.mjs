@@ -1,0 +1,92 @@
+// npm run k8s:build — builds the official Kubernetes components for the k8s test tier (see README.md).
+// Idempotent: when every binary is present and answers its version command, it only says so.
+// Exit 3 (EXIT_NO_GO) when Go is missing or too old, so a test tier can skip with the printed reason.
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { EXIT_NO_GO, binDir, checkBinaries, goEnv, goVersion, moduleDir, pinnedEtcdVersion, pins, runGo } from './goEnv.mjs';
+
+const force = process.argv.includes('--force');
+
+/** What `go build -o DIR/` names a main package's binary: its last path element, skipping a /vN suffix. */
+function goBinaryName(pkg) {
+  const parts = pkg.split('/');
+  const last = parts.at(-1);
+  return /^v\d+$/.test(last) && parts.length > 1 ? parts.at(-2) : last;
+}
+
+/** Version stamps the upstream release builds set with -X, so `kubectl version` shows the real version. */
+function versionLdflags() {
+  const k8s = pins.kubernetes;
+  const [major, minor] = k8s.replace(/^v/, '').split('.');
+  const buildDate = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const flags = [];
+  for (const pkg of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']) {
+    flags.push(`-X ${pkg}.gitVersion=${k8s}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`,
+      `-X ${pkg}.gitTreeState=clean`, `-X ${pkg}.gitCommit=`, `-X ${pkg}.buildDate=${buildDate}`);
+  }
+  flags.push(`-X github.com/prometheus/common/version.Version=${pins.kubeStateMetrics.replace(/^v/, '')}`,
+    `-X github.com/prometheus/common/version.BuildDate=${buildDate}`,
+    `-X k8s.io/kube-state-metrics/v2/pkg/app.ClientGoVersion=${k8s.replace(/^v1\./, 'v0.')}`);
+  return flags.join(' ');
+}
+
+function main() {
+  const go = goVersion();
+  if (go.reason) {
+    console.error(`k8s:build: cannot build the Kubernetes components: ${go.reason}.`);
+    process.exit(EXIT_NO_GO);
+  }
+  const dir = binDir(go.version);
+  const present = checkBinaries(dir);
+  if (present && !force) {
+    console.log(`k8s:build: up to date in ${dir}`);
+    for (const [bin, line] of Object.entries(present)) console.log(`  ${bin.padEnd(24)} ${line}`);
+    return;
+  }
+
+  const goMod = readFileSync(path.join(moduleDir, 'go.mod'), 'utf8');
+  const etcdVersion = pinnedEtcdVersion();
+  if (!goMod.includes(`k8s.io/kubernetes ${pins.kubernetes}\n`) || !goMod.includes(`k8s.io/kube-state-metrics/v2 ${pins.kubeStateMetrics}\n`) || !etcdVersion) {
+    console.error('k8s:build: scripts/k8s/go.mod does not match pins.json; run `node scripts/k8s/generateGoMod.mjs` and commit go.mod and go.sum.');
+    process.exit(1);
+  }
+
+  console.log(`k8s:build: Kubernetes ${pins.kubernetes}, etcd ${etcdVersion}, kube-state-metrics ${pins.kubeStateMetrics} with ${go.version} into ${dir}`);
+  console.log(`  Go caches: ${goEnv().GOMODCACHE}, ${goEnv().GOCACHE}`);
+  const t0 = Date.now();
+  runGo(['mod', 'download']);
+  const t1 = Date.now();
+  console.log(`  modules downloaded in ${((t1 - t0) / 1000).toFixed(1)} s`);
+
+  const partial = `${dir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  runGo(['build', '-trimpath', `-ldflags=-s -w ${versionLdflags()}`, '-o', `${partial}/`, ...pins.commands.map((c) => c.package)]);
+  const t2 = Date.now();
+
+  // build.json is what marks the folder complete (checkBinaries): gone while binaries are swapped
+  const record = path.join(dir, 'build.json');
+  mkdirSync(dir, { recursive: true });
+  rmSync(record, { force: true });
+  for (const c of pins.commands) renameSync(path.join(partial, goBinaryName(c.package)), path.join(dir, c.binary));
+  rmSync(partial, { recursive: true, force: true });
+
+  const summary = { kubernetes: pins.kubernetes, etcd: etcdVersion, kubeStateMetrics: pins.kubeStateMetrics, go: go.version,
+    downloadSeconds: (t1 - t0) / 1000, buildSeconds: (t2 - t1) / 1000, builtAt: new Date().toISOString(), binaries: {} };
+  writeFileSync(record, `${JSON.stringify(summary, null, 2)}\n`);
+  const built = checkBinaries(dir);
+  if (!built) {
+    rmSync(record, { force: true });
+    console.error(`k8s:build: built, but a binary in ${dir} does not answer its version command`);
+    process.exit(1);
+  }
+  console.log(`k8s:build: built in ${((t2 - t1) / 1000).toFixed(1)} s (download ${((t1 - t0) / 1000).toFixed(1)} s):`);
+  for (const c of pins.commands) {
+    const size = statSync(path.join(dir, c.binary)).size;
+    summary.binaries[c.binary] = { bytes: size, version: built[c.binary] };
+    console.log(`  ${c.binary.padEnd(24)} ${(size / 1048576).toFixed(1).padStart(6)} MiB  ${built[c.binary]}`);
+  }
+  writeFileSync(record, `${JSON.stringify(summary, null, 2)}\n`);
+}
+
+main();
