@@ -1,7 +1,7 @@
 import { actionTarget, describeAction, type ActionSpec, type RiskLevel } from '../model/action';
 import type { AutomationMode, SafetySettings } from '../model/automation';
 import type { GateDecision, GateName, GateResult } from '../model/gate';
-import { targetKey } from '../model/target';
+import { targetKey, type TargetRef } from '../model/target';
 import type { LeaseState } from '../ports';
 
 /** An action that already ran, for rate limits and cooldowns. */
@@ -9,6 +9,8 @@ export interface ActionRecord {
   readonly t: number;
   readonly targetKey: string;
   readonly incidentId: string;
+  /** The workload the action remedied (a pod delete remedies its deployment); absent in older state: `targetKey`. */
+  readonly workloadKey?: string;
 }
 
 export interface GateInput {
@@ -18,6 +20,8 @@ export interface GateInput {
   readonly paused: boolean;
   readonly settings: SafetySettings;
   readonly action: ActionSpec;
+  /** The workload the action remedies, for the per-workload rate limit and cooldown; default: the action's own target. */
+  readonly workload?: TargetRef;
   readonly risk: RiskLevel;
   readonly incidentId: string;
   /** A human approved this exact step. */
@@ -136,10 +140,10 @@ function rolloutGate(i: GateInput): GateResult {
 }
 
 function rateLimitTargetGate(i: GateInput): GateResult {
-  const key = targetKey(actionTarget(i.action));
-  const n = i.history.filter((h) => h.targetKey === key && i.now - h.t < HOUR_MS).length;
+  const key = workloadKey(i);
+  const n = i.history.filter((h) => (h.workloadKey ?? h.targetKey) === key && i.now - h.t < HOUR_MS).length;
   const max = i.settings.maxActionsPerTargetPerHour;
-  if (n >= max) return no('rate-limit-target', `${n} actions on ${describeTarget(i.action)} in the last hour (limit vigil.safety.maxActionsPerTargetPerHour = ${max})`);
+  if (n >= max) return no('rate-limit-target', `${n} actions on ${describeWorkload(i)} in the last hour (limit vigil.safety.maxActionsPerTargetPerHour = ${max})`);
   return ok('rate-limit-target', `${n} of ${max} actions on this target in the last hour`);
 }
 
@@ -151,11 +155,11 @@ function rateLimitGlobalGate(i: GateInput): GateResult {
 }
 
 function cooldownGate(i: GateInput): GateResult {
-  const key = targetKey(actionTarget(i.action));
+  const key = workloadKey(i);
   // steps of the same incident follow each other after verification; the cooldown is between incidents
-  const last = i.history.filter((h) => h.targetKey === key && h.incidentId !== i.incidentId).reduce((m, h) => Math.max(m, h.t), -Infinity);
+  const last = i.history.filter((h) => (h.workloadKey ?? h.targetKey) === key && h.incidentId !== i.incidentId).reduce((m, h) => Math.max(m, h.t), -Infinity);
   const waitMs = last + i.settings.cooldownSeconds * 1000 - i.now;
-  if (waitMs > 0) return no('cooldown', `last action on ${describeTarget(i.action)} was ${Math.round((i.now - last) / 1000)} s ago; cooldown is ${i.settings.cooldownSeconds} s (${Math.ceil(waitMs / 1000)} s left)`);
+  if (waitMs > 0) return no('cooldown', `last action on ${describeWorkload(i)} was ${Math.round((i.now - last) / 1000)} s ago; cooldown is ${i.settings.cooldownSeconds} s (${Math.ceil(waitMs / 1000)} s left)`);
   return ok('cooldown', 'no recent action on this target from another incident');
 }
 
@@ -196,6 +200,16 @@ function leaseGate(i: GateInput): GateResult {
 
 function dryRunGate(i: GateInput): GateResult {
   return ok('dry-run', i.settings.dryRun ? 'vigil.safety.dryRun is on: the action runs as a server-side dry run only; nothing changes' : `a server-side dry run of "${describeAction(i.action)}" runs first`);
+}
+
+/** Rate limits and cooldowns count per workload: a pod's name changes with every delete, its deployment's does not. */
+function workloadKey(i: GateInput): string {
+  return targetKey(i.workload ?? actionTarget(i.action));
+}
+
+function describeWorkload(i: GateInput): string {
+  const t = i.workload ?? actionTarget(i.action);
+  return t.namespace ? `${t.namespace}/${t.name}` : `node ${t.name}`;
 }
 
 function describeTarget(a: ActionSpec): string {

@@ -388,6 +388,7 @@ export class Remediator implements Disposable {
       paused: this.state.paused,
       settings: settings.safety,
       action,
+      workload: serviceOf(i.target, action),
       risk,
       incidentId: id,
       approved: approved || i.state === 'acting',
@@ -485,7 +486,7 @@ export class Remediator implements Disposable {
       return;
     }
     if (out.result.changed && !out.result.dryRun) {
-      this.state.history.push({ t: now, targetKey: key, incidentId: id });
+      this.state.history.push({ t: now, targetKey: key, incidentId: id, workloadKey: targetKey(serviceOf(i.target, action)) });
       while (this.state.history.length > 500) this.state.history.shift();
       await this.saveState();
     }

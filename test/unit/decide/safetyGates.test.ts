@@ -85,6 +85,18 @@ describe('safety gates', () => {
     assert.equal(evaluateGates(input({ history: old })).allowed, true, 'actions older than an hour do not count');
   });
 
+  it('rate limit and cooldown count per workload: deleting a fresh pod of the same deployment counts with the last delete', () => {
+    const checkout = { kind: 'service' as const, namespace: 'shop', name: 'checkout' };
+    // each delete hits a new pod name (the last one was replaced); the deployment is the same
+    const deletes = [1, 2, 3].map((i) => ({ t: NOW - i * 60_000 * 10, targetKey: `pod:shop/checkout-${i}`, workloadKey: 'service:shop/checkout', incidentId: `inc-${i + 1}` }));
+    const action = { kind: 'delete-pod' as const, namespace: 'shop', pod: 'checkout-4' };
+    const d = evaluateGates(input({ action, workload: checkout, history: deletes, deploymentPods: { total: 3, unavailable: 0 } }));
+    assert.equal(d.refusedBy?.gate, 'rate-limit-target');
+    assert.match(d.refusedBy!.reason, /3 actions on shop\/checkout in the last hour/);
+    const recent = [{ t: NOW - 30_000, targetKey: 'pod:shop/checkout-1', workloadKey: 'service:shop/checkout', incidentId: 'inc-0' }];
+    assert.equal(refusedBy({ action, workload: checkout, history: recent, deploymentPods: { total: 3, unavailable: 0 } }), 'cooldown');
+  });
+
   it('cooldown: applies between incidents, not between steps of one incident', () => {
     const recent = [{ t: NOW - 30_000, targetKey: 'service:shop/checkout', incidentId: 'inc-0' }];
     assert.equal(refusedBy({ history: recent }), 'cooldown');
