@@ -2,7 +2,7 @@
  * The real `vigil agent` (dist/cli.js, built by webpack) as a child process, for tests that check what the
  * shipped agent does with its settings file. Build first: `node node_modules/webpack/bin/webpack.js --mode production`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -44,9 +44,26 @@ export function startAgent(args: string[]): AgentProcess {
   };
 }
 
-/** Runs `node dist/cli.js ARGS` to completion. */
-export function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+/**
+ * Runs `node dist/cli.js ARGS` to completion, without blocking this process: a decision command talks to an agent
+ * that may run in this very process (its control socket must be able to answer).
+ */
+export function cli(args: string[], timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
   requireBuiltCli();
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => (stdout += d.toString()));
+    child.stderr?.on('data', (d) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }

@@ -78,7 +78,7 @@ describe('agent process: a denied namespace is never acted on', function () {
     const audit = await store.readAudit();
     assert.deepEqual(audit.filter((e) => e.kind === 'action' || e.kind === 'dry-run'), []);
     assert.ok(audit.some((e) => e.kind === 'escalation' && e.incidentId === incident.id));
-    const verify = cli(['audit', 'verify', '--state-dir', stateDir]);
+    const verify = await cli(['audit', 'verify', '--state-dir', stateDir]);
     assert.equal(verify.status, 0, verify.stderr + verify.stdout);
     assert.match(verify.stdout, /audit log OK/);
 

@@ -75,9 +75,10 @@ describe('a fault that heals itself ends resolved-without-action (sandbox, real 
     assert.ok(audit.some((e) => e.kind === 'resolution' && e.incidentId === proposed.id), audit.map((e) => e.kind).join(', '));
 
     // approving it now is refused: by the CLI (non-zero exit) and by the running core
-    const approve = cli(['approve', proposed.id, '--state-dir', stateDir, '--by', 'alice']);
-    assert.notEqual(approve.status, 0, approve.stdout);
-    assert.match(approve.stderr, /nothing to approve/);
+    // (the CLI reaches the running runtime over its control socket in the state directory)
+    const approve = await cli(['approve', proposed.id, '--state-dir', stateDir, '--by', 'alice']);
+    assert.equal(approve.status, 1, approve.stdout + approve.stderr);
+    assert.match(approve.stderr, new RegExp(`refused — incident ${proposed.id} resolved at \\S+ without action .*; nothing to approve`));
     await assert.rejects(runtime.core.remediator.approve(proposed.id, 'user:alice'), /resolved at \S+ without action .*; nothing to approve/);
     await sleep(2_000);
     assert.equal(runtime.core.remediator.get(proposed.id)?.outcome?.kind, 'resolved-without-action');
