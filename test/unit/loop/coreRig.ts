@@ -73,7 +73,6 @@ export async function coreRig(patch: SettingsPatch, over: { cluster?: FakeCluste
   const core: HealingCore = createHealingCore({ clock, logger, store, cluster, metrics, events }, withSettings(DEFAULT_SETTINGS, patch), {
     identity: IDENTITY,
     playbooks: () => playbooks,
-    learningReloadMs: 0,
   });
   await core.start();
   return {
