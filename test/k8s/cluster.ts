@@ -182,6 +182,22 @@ before(async function () {
   console.log(`    k8s tier: control plane ready in ${cp.startSeconds.toFixed(1)} s, nodes ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (state in ${cp.dir})`);
 });
 
+/** Ctrl-C or a CI timeout mid-tier: stop what the tier started before exiting, so no namespace or component outlives it. */
+let interrupted = false;
+function stopOnSignal(signal: NodeJS.Signals): void {
+  process.once(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.log(`    k8s tier: ${signal}: stopping the node agent and the control plane`);
+    const cp = current?.cp;
+    void stopChild(agent)
+      .then(() => cp?.stop())
+      .finally(() => process.exit(130));
+  });
+}
+stopOnSignal('SIGINT');
+stopOnSignal('SIGTERM');
+
 afterEach(function () {
   if (this.currentTest?.state === 'failed') failed = true;
 });
