@@ -3,7 +3,7 @@
 // "tests: N passed, N failed, N skipped" that CI reads.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ensureNeeds, testFiles, tiers } from './tiers.mjs';
+import { EXIT_CANNOT_RUN, ensureNeeds, testFiles, tiers } from './tiers.mjs';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -52,8 +52,10 @@ if (!only) {
   step('lint', process.execPath, ['node_modules/eslint/bin/eslint.js', 'src', 'test', 'scripts']);
   step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
 }
-// Tests load the built bundles (activation, CLI, packaged extension), so build first.
-if (process.env.VIGIL_SKIP_BUILD !== '1') step('build', process.execPath, ['node_modules/webpack/bin/webpack.js', '--mode', 'production']);
+// Tests load the built bundles (activation, CLI, packaged extension), so build first — unless every
+// selected tier runs from source.
+const selected = tiers.filter((t) => !only || t.name === only);
+if (process.env.VIGIL_SKIP_BUILD !== '1' && selected.some((t) => t.bundle !== false)) step('build', process.execPath, ['node_modules/webpack/bin/webpack.js', '--mode', 'production']);
 
 for (const tier of tiers) {
   if (only && tier.name !== only) continue;
@@ -66,8 +68,11 @@ for (const tier of tiers) {
   const t0 = Date.now();
   let reason = ensureNeeds(tier);
   if (!reason && tier.prepare && existsSync(tier.prepare)) {
-    const r = spawnSync(process.execPath, [tier.prepare], { stdio: 'inherit' });
-    if (r.status !== 0) reason = `${tier.prepare} could not prepare the tier (exit ${r.status})`;
+    const r = spawnSync(process.execPath, [tier.prepare], { stdio: ['inherit', 'inherit', 'pipe'], encoding: 'utf8' });
+    process.stderr.write(r.stderr ?? '');
+    const said = (r.stderr ?? '').trim().split('\n').at(-1);
+    if (r.status === EXIT_CANNOT_RUN) reason = said || `${tier.prepare} says the tier cannot run here (exit ${r.status})`;
+    else if (r.status !== 0) reason = `${tier.prepare} could not prepare the tier (exit ${r.status})`;
   }
   if (reason) {
     console.log(`SKIPPED tier ${tier.name}: ${reason}`);

@@ -43,14 +43,28 @@ const need = {
   kubectl: () => (has('kubectl', ['version', '--client']) ? undefined : aptInstall(['kubernetes-client']) ?? (has('kubectl', ['version', '--client']) ? undefined : 'kubectl still missing after install')),
   prometheus: () => (has('prometheus', ['--version']) ? undefined : aptInstall(['prometheus']) ?? (has('prometheus', ['--version']) ? undefined : 'prometheus still missing after install')),
   chromium: () => (existsSync('/usr/bin/chromium') ? undefined : aptInstall(['chromium'])),
+  // the k8s tier: a network namespace of its own, certificates made with openssl, probes with curl
+  root: () => (isRoot ? undefined : 'not root: the real control plane runs in a network namespace (ip netns add) of its own'),
+  ip: () => (has('ip', ['-V']) ? undefined : aptInstall(['iproute2']) ?? (has('ip', ['-V']) ? undefined : 'ip (iproute2) still missing after install')),
+  openssl: () => (has('openssl', ['version']) ? undefined : aptInstall(['openssl']) ?? (has('openssl', ['version']) ? undefined : 'openssl still missing after install')),
+  curl: () => (has('curl', ['--version']) ? undefined : aptInstall(['curl']) ?? (has('curl', ['--version']) ? undefined : 'curl still missing after install')),
 };
 
-/** The tiers, in the order they run. `needs` are checked (and installed where possible) before the tier. */
+/**
+ * The tiers, in the order they run. `needs` are checked (and installed where possible) before the tier;
+ * then `prepare` runs, and its exit 3 means "cannot run here": the tier is skipped with the reason it printed.
+ * `bundle: false`: the tier runs from source and needs no webpack build.
+ */
 export const tiers = [
   { name: 'unit', dir: 'test/unit', needs: [] },
   { name: 'integration', dir: 'test/integration', needs: ['kubectl', 'prometheus'] },
+  // the real control plane: Go builds its components (scripts/k8s/build.mjs; exit 3 without Go), or VIGIL_K8S_BIN has them
+  { name: 'k8s', dir: 'test/k8s', needs: ['root', 'ip', 'openssl', 'curl'], prepare: 'test/k8s/prepare.mjs', bundle: false },
   { name: 'e2e', dir: 'test/e2e', needs: ['chromium'], prepare: 'test/e2e/prepare.mjs' },
 ];
+
+/** Exit code of a tier's prepare step that means "cannot run on this machine" (the reason is its last stderr line). */
+export const EXIT_CANNOT_RUN = 3;
 
 export function ensureNeeds(tier) {
   for (const n of tier.needs) {

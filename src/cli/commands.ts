@@ -35,6 +35,13 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
     load: () => import('./sandbox'),
   },
   {
+    name: 'node-agent',
+    summary: 'Play the kubelets of N nodes of a real control plane: node Leases and status, pods Running and Ready, deletions.',
+    usage: 'vigil node-agent --kubeconfig PATH [--nodes 3]',
+    details: 'Registers node-1 … node-N (InternalIP 10.244.<i>.1; put those addresses where the API server can route them, e.g. the lo of its network namespace). No workload runs behind a pod yet: no metrics, logs or restarts.',
+    load: () => import('./nodeAgent'),
+  },
+  {
     name: 'chaos',
     summary: 'Inject a fault into the sandbox: crash-loop, memory-leak, bad-release, latency-spike, node-failure, traffic-surge, bad-feature-flag, dependency-outage.',
     usage: 'vigil chaos <fault> --kubeconfig PATH --target <namespace>/<deployment|node> [--duration S]',

@@ -1,0 +1,90 @@
+/** Real RBAC: a ServiceAccount's TokenRequest token with read-only rights on deployments gets 403 on a write. */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { apply, cluster, kubectl, kubectlOk, settled, waitFor } from './cluster';
+
+const NS = 'rbac';
+
+describe('RBAC with a ServiceAccount token', function () {
+  this.timeout(90_000);
+  let kubeconfig: string;
+
+  before(async () => {
+    await apply(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: ${NS}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: reader, namespace: ${NS}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: vigil-test-deployment-reader}
+rules:
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: vigil-test-deployment-reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vigil-test-deployment-reader}
+subjects:
+- {kind: ServiceAccount, name: reader, namespace: ${NS}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: target, namespace: ${NS}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: target}}
+  template:
+    metadata: {labels: {app: target}}
+    spec:
+      containers: [{name: app, image: registry.invalid/target:1.0}]
+`);
+    await settled(NS, 'app=target', 1);
+    const token = (await kubectlOk(['create', 'token', 'reader', '-n', NS, '--duration=10m'])).trim();
+    const { cp, dir } = cluster();
+    kubeconfig = path.join(dir, 'reader.kubeconfig');
+    writeFileSync(kubeconfig, `apiVersion: v1
+kind: Config
+clusters:
+- name: vigil-k8s
+  cluster: {server: "${cp.server}", certificate-authority: "${path.join(cp.dir, 'pki', 'ca.crt')}"}
+users:
+- name: reader
+  user: {token: "${token}"}
+contexts:
+- name: reader
+  context: {cluster: vigil-k8s, user: reader}
+current-context: reader
+`, { mode: 0o600 });
+  });
+
+  it('the token reads deployments', async () => {
+    // the apiserver's RBAC cache sees the new binding within moments (bound 20 s)
+    const out = await waitFor('the reader to be allowed to get deployments', 20_000, async () => {
+      const r = await kubectl(['get', 'deploy/target', '-n', NS, '-o', 'name'], { kubeconfig });
+      return r.code === 0 ? r.stdout : undefined;
+    });
+    assert.equal(out.trim(), 'deployment.apps/target');
+    assert.match(await kubectlOk(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { kubeconfig }), /^system:serviceaccount:rbac:reader$/);
+  });
+
+  it('kubectl scale is forbidden (403) with a message naming the verb and the resource', async () => {
+    const r = await kubectl(['scale', 'deploy/target', '-n', NS, '--replicas=3'], { kubeconfig });
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /Error from server \(Forbidden\)/);
+    assert.match(r.stderr, /User "system:serviceaccount:rbac:reader" cannot (patch|update) resource "deployments\/scale" in API group "apps" in the namespace "rbac"/);
+    assert.equal((await kubectlOk(['get', 'deploy/target', '-n', NS, '-o', 'jsonpath={.spec.replicas}'])).trim(), '1');
+  });
+
+  after(async () => {
+    await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => undefined);
+    await kubectl(['delete', 'clusterrolebinding,clusterrole', 'vigil-test-deployment-reader']).catch(() => undefined);
+  });
+});
