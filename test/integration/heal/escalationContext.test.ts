@@ -34,7 +34,7 @@ describe('an escalation carries the target\'s log lines and probe results (sandb
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a bad release on shop/frontend with shop denied: escalated with its log lines and the journey's runs', async () => {
+  it('a bad release on shop/frontend with shop denied: escalated with its log lines and the journey runs', async () => {
     const escalations: EscalationContext[] = [];
     const capture: NotifierPort = { escalate: async (c) => void escalations.push(c), approvalNeeded: async () => undefined, resolved: async () => undefined };
     const settings = withSettings(DEFAULT_SETTINGS, {
