@@ -505,6 +505,8 @@ function dependencyOutage(view: EvidenceView, key: string): Hypothesis | undefin
   if (errorsNow !== undefined && errorsNow >= 0.3) c += 0.1;
   // An outage fails a real share of calls; a callee up and answering 98% is not one, whatever its band says.
   if (!down && errorsNow !== undefined && errorsNow < 0.05) c -= 0.2;
+  // A callee whose own traffic at least doubled before it failed is overloaded, not out: the surge explains its errors.
+  if (!down && ep && surgeRatioOf(view, key, ep.onset) >= cfg.surgeRatio) c -= 0.3;
   const state = down ? 'is down' : `is failing (${rose(view, key, ep ? headlineSignal(ep) : 'error_ratio', onset)})`;
   const callerOnset = Math.min(...callers.map((k) => view.episode(k)!.onset));
   const summary = `${label(key)} ${state} and its caller${callers.length > 1 ? 's' : ''} ${callers.map(label).join(', ')} ${callers.length > 1 ? 'show' : 'shows'} errors since ${clock(callerOnset)}.`;
@@ -519,6 +521,12 @@ function dependencyOutage(view: EvidenceView, key: string): Hypothesis | undefin
     members: [key, ...callers],
     details: { affected: callers.map(parseTargetKey) },
   };
+}
+
+/** The request rate after an onset over its baseline before it; 0 when either is unknown. */
+function surgeRatioOf(view: EvidenceView, key: string, onset: number): number {
+  const { before, after } = shift(view, key, 'request_rate', onset);
+  return before !== undefined && after !== undefined && before > 0 ? after / before : 0;
 }
 
 /** Callers with errors or latency that began after the callee's trouble (less a tolerance). */
@@ -550,7 +558,8 @@ function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
   const climbing = rates.length === 2 && rates[0][1] > 0 && rates[1][1] >= rates[0][1] * 1.15;
   let c = ratio >= cfg.surgeRatio ? 0.45 + 0.15 * Math.min(1, (ratio - cfg.surgeRatio) / cfg.surgeRatio) : climbing ? 0.35 : ratio >= cfg.surgeRatio * 0.75 ? 0.25 : 0;
   if (c === 0) return undefined;
-  const saturated = hasAny(ep.signals, LATENCY_SIGNALS) || ep.signals.has('cpu');
+  // saturation: slower, busier, or (past its capacity) failing a share of its own requests while its traffic doubled
+  const saturated = hasAny(ep.signals, LATENCY_SIGNALS) || ep.signals.has('cpu') || (ratio >= cfg.surgeRatio && hasAny(ep.signals, ERROR_SIGNALS));
   if (saturated) c += 0.2;
   const window = view.facts(key, ep.onset - cfg.releaseWindowMs, view.now);
   const releases = window.filter(isRelease);

@@ -171,6 +171,24 @@ describe('diagnosis scenarios (correlator end to end)', () => {
     assert.equal(keys.size, 1, [...keys].join());
   });
 
+  it('a surge past capacity: the surged service fails a share of its own requests and its caller errs → traffic-surge, not a dependency outage', () => {
+    // as the sandbox's surge on cart plays out: requests double, cart answers 5xx past its capacity, frontend's calls to it fail
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    s.series(svc('shop', 'cart'), BEFORE, AFTER, (t) => {
+      const k = ramp(t, T, 20_000);
+      return { ...healthy(), request_rate: 25 + wobble(t, 1, 5) + 26 * k, error_ratio: 0.002 + 0.38 * ramp(t, T + 10_000, 15_000) };
+    });
+    s.series(svc('shop', 'frontend'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.003 + 0.12 * ramp(t, T + 15_000, 15_000) }));
+    const updates = s.run(new Correlator());
+    const final = finalIncidents(updates);
+    const onCart = final.find((u) => u.target.name === 'cart');
+    assert.ok(onCart, `an incident on shop/cart: ${final.map((u) => `${u.incidentKey} ${u.diagnosis.kind}`).join('; ')}`);
+    assert.equal(onCart.diagnosis.kind, 'traffic-surge', onCart.diagnosis.summary);
+    const outage = onCart.diagnosis.alternatives?.find((a) => a.kind === 'dependency-outage');
+    if (outage) assert.ok(outage.confidence < onCart.diagnosis.confidence, 'a dependency outage is at most the runner-up');
+  });
+
   it('dependency outage: callee fails, two callers error → ONE dependency-outage incident on the callee', () => {
     const s = new Scenario();
     s.inventory = shopInventory();
