@@ -95,17 +95,29 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
     recentLogs: async (target, limit) => rec.logs.filter((l) => l.pod.namespace === target.namespace && l.pod.name.startsWith(target.name)).slice(-limit),
   };
   const cluster = new RecordedCluster(rec, clock);
+  // the replayed incident: the first one opened on the recorded target. Until it opens (the lead-in), the core only
+  // detects and correlates; what the live core decided then is in the seeded state (history, past incidents)
+  let counterpart: string | undefined;
   const core = createHealingCore({ clock, logger: silent, store, cluster, metrics, events: facts }, settings, {
     identity: start?.identity ?? 'vigil-replay',
     playbooks: () => playbooks,
     lease: false,
     learn: false,
     rules: config.rules,
+    holdDecisions: () => start !== undefined && counterpart === undefined,
   });
   const past = new Set((start?.pastIncidents ?? []).map((i) => i.id));
   const humans = new RecordedHumans(incident, clock, core.remediator);
+  const recordedKey = targetKey(incident.target);
   const sub = core.remediator.onChange((i) => {
-    if (!past.has(i.id)) humans.onChange(i);
+    if (past.has(i.id)) return;
+    if (counterpart === undefined && targetKey(i.target) === recordedKey) {
+      counterpart = i.id;
+      // its decisions' and verifications' reads are answered by the live reads recorded from its opening on
+      inventory.opened();
+      cluster.counterpart = i.id;
+    }
+    humans.onChange(i);
   });
   await core.start();
   for (const input of inputs) {
@@ -200,6 +212,17 @@ class InventoryReader {
     this.reads = rec.inventoryReads ?? [];
   }
 
+  /**
+   * The recorder notes a decision's or a verification's reads from the incident's opening on. Before the replayed
+   * incident opens, such a read (another incident of the lead-in) gets the inventory in force then and does not
+   * take a live read meant for the incident's own decisions.
+   */
+  opened(): void {
+    this.open = true;
+  }
+
+  private open = false;
+
   read(): WorkloadInventory {
     const now = this.clock.now();
     const { reads, list } = this;
@@ -207,7 +230,7 @@ class InventoryReader {
     if (this.batchAt !== undefined) {
       const at = this.batchAt;
       k = reads.find((r) => r[2] === 1 && r[0] >= at)?.[1];
-    } else if (reads.some((r) => !r[2])) {
+    } else if (this.open && reads.some((r) => !r[2])) {
       let i = this.cursor + 1;
       while (i < reads.length && (reads[i][2] || reads[i][0] < now)) i++;
       if (i < reads.length) this.cursor = i;
@@ -225,6 +248,8 @@ class InventoryReader {
 class RecordedCluster implements ClusterPort {
   private readonly calls = new Map<string, Array<NonNullable<IncidentRecording['writes']>[number]>>();
   readonly unrecorded: string[] = [];
+  /** The replayed incident: the recorded writes are its own; another incident's call is a dry run. */
+  counterpart: string | undefined;
 
   constructor(
     private readonly rec: IncidentRecording,
@@ -236,14 +261,15 @@ class RecordedCluster implements ClusterPort {
     }
   }
 
-  async execute(action: ActionSpec, options: { readonly dryRun: boolean }): Promise<ActionResult> {
-    const w = this.calls.get(`${options.dryRun}|${describeAction(action)}`)?.shift();
+  async execute(action: ActionSpec, options: { readonly dryRun: boolean; readonly actionId?: string }): Promise<ActionResult> {
+    const own = !options.actionId || (this.counterpart !== undefined && options.actionId.startsWith(`${this.counterpart}/`));
+    const w = own ? this.calls.get(`${options.dryRun}|${describeAction(action)}`)?.shift() : undefined;
     // the call takes as long as it did live, so the verification after it starts when it did
     const wait = (w?.doneAt ?? 0) - this.clock.now();
     if (wait > 0) await this.clock.sleep(wait);
     if (w?.error) throw new ClusterError(w.error.message, w.error.status, w.error.reason);
     if (w?.result) return w.result;
-    if (!options.dryRun) this.unrecorded.push(describeAction(action));
+    if (!options.dryRun && own) this.unrecorded.push(describeAction(action));
     return { action, dryRun: true, changed: true, summary: `${describeAction(action)} (dry run: not in the recording)` };
   }
 

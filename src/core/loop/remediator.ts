@@ -59,6 +59,8 @@ export interface RemediatorDeps {
   readonly rankSteps?: (playbook: Playbook, incident: Incident) => Playbook;
   /** Records each incident's inputs and the core's state for replay; without it incidents carry empty recordings. */
   readonly recorder?: IncidentRecorder;
+  /** While true, incidents open and follow their diagnosis but no step is chosen (replay's lead-in). Live: never. */
+  readonly holdDecisions?: () => boolean;
 }
 
 /** A diagnosis update from correlation: one incident key per problem. */
@@ -337,7 +339,7 @@ export class Remediator implements Disposable {
   /** Moves an incident one decision further: pick the step, pass the gates, act, verify. */
   private async advance(id: string, approvedStepId?: string): Promise<void> {
     let i = this.must(id);
-    if (!isOpen(i) || this.disposed || !i.diagnosis) return;
+    if (!isOpen(i) || this.disposed || !i.diagnosis || this.deps.holdDecisions?.()) return;
     const settings = this.deps.settings();
     const mode = (i.target.namespace && settings.namespaceModes?.[i.target.namespace]) || settings.mode;
 
