@@ -43,6 +43,8 @@ export interface ReplayResult {
   readonly equivalent?: { readonly detection: boolean; readonly diagnosis: boolean; readonly steps: boolean; readonly all: boolean };
   /** What replay could not take from the recording and assumed instead. */
   readonly notes?: ReadonlyArray<string>;
+  /** The other incidents the replayed core opened (neighbours' symptoms in the recording), with their decisions. */
+  readonly others?: ReadonlyArray<ReplayOutcome & { readonly target: string }>;
 }
 
 /** Anything left out is taken from the recording (unchanged configuration); given, it is today's (a what-if). */
@@ -133,7 +135,8 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
   const intervalMs = settings.prometheus.scrapeIntervalSeconds * 1000;
   await clock.advanceTo(Math.max(clock.now(), incident.outcome?.t ?? incident.updatedAt) + intervalMs);
   sub.dispose();
-  const replayedIncident = pick(core.remediator.list().filter((i) => !past.has(i.id)), incident);
+  const opened = core.remediator.list().filter((i) => !past.has(i.id));
+  const replayedIncident = pick(opened, incident);
   await core.dispose();
   if (cluster.unrecorded.length) notes.push(`not in the recording, answered as a dry run: ${[...new Set(cluster.unrecorded)].join('; ')}`);
 
@@ -154,6 +157,7 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
     comparison: compare(recorded, replayed),
     equivalent: { detection, diagnosis, steps, all: detection && diagnosis && steps },
     notes,
+    others: opened.filter((i) => i !== replayedIncident).map((i) => ({ target: targetKey(i.target), ...decisionsOf(i) })),
   };
 }
 
