@@ -97,8 +97,9 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
     recentLogs: async (target, limit) => rec.logs.filter((l) => l.pod.namespace === target.namespace && l.pod.name.startsWith(target.name)).slice(-limit),
   };
   const cluster = new RecordedCluster(rec, clock);
-  // the replayed incident: the first one opened on the recorded target. Until it opens (the lead-in), the core only
-  // detects and correlates; what the live core decided then is in the seeded state (history, past incidents)
+  // the replayed incident: the first one opened with the recorded correlation key (or on the recorded target). Until
+  // it opens (the lead-in; at the latest until the recorded opening, for a what-if that opens it elsewhere or later),
+  // the core only detects and correlates: what the live core decided then is in the seeded state (history, past incidents)
   let counterpart: string | undefined;
   const core = createHealingCore({ clock, logger: silent, store, cluster, metrics, events: facts }, settings, {
     identity: start?.identity ?? 'vigil-replay',
@@ -106,14 +107,14 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
     lease: false,
     learn: false,
     rules: config.rules,
-    holdDecisions: () => start !== undefined && counterpart === undefined,
+    holdDecisions: () => start !== undefined && counterpart === undefined && clock.now() < incident.openedAt,
   });
   const past = new Set((start?.pastIncidents ?? []).map((i) => i.id));
   const humans = new RecordedHumans(incident, clock, core.remediator);
   const recordedKey = targetKey(incident.target);
   const sub = core.remediator.onChange((i) => {
     if (past.has(i.id)) return;
-    if (counterpart === undefined && targetKey(i.target) === recordedKey) {
+    if (counterpart === undefined && ((incident.correlationKey !== undefined && i.correlationKey === incident.correlationKey) || targetKey(i.target) === recordedKey)) {
       counterpart = i.id;
       // its decisions' and verifications' reads are answered by the live reads recorded from its opening on
       inventory.opened();
@@ -136,7 +137,7 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
   await clock.advanceTo(Math.max(clock.now(), incident.outcome?.t ?? incident.updatedAt) + intervalMs);
   sub.dispose();
   const opened = core.remediator.list().filter((i) => !past.has(i.id));
-  const replayedIncident = pick(opened, incident);
+  const replayedIncident = opened.find((i) => i.id === counterpart) ?? pick(opened, incident);
   await core.dispose();
   if (cluster.unrecorded.length) notes.push(`not in the recording, answered as a dry run: ${[...new Set(cluster.unrecorded)].join('; ')}`);
 
