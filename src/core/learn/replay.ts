@@ -109,7 +109,8 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
     rules: config.rules,
     holdDecisions: () => start !== undefined && counterpart === undefined && clock.now() < incident.openedAt,
   });
-  const past = new Set((start?.pastIncidents ?? []).map((i) => i.id));
+  // incidents the live core had at the opening, closed or open: not the replayed one, not replayed
+  const past = new Set([...(start?.pastIncidents ?? []), ...(start?.openIncidents ?? [])].map((i) => i.id));
   const humans = new RecordedHumans(incident, clock, core.remediator);
   const recordedKey = targetKey(incident.target);
   const sub = core.remediator.onChange((i) => {
@@ -192,8 +193,11 @@ async function seed(store: StorePort, incident: Incident): Promise<void> {
   if (!start) return;
   await store.writeState('detectors', start.detectors);
   if (start.learning) await store.writeState(LEARNING_STATE, start.learning);
-  await store.writeState('engine', { ...start.engine, history: [...start.engine.history], openByKey: {}, seq: 0, recovery: start.recovery });
-  for (const i of start.pastIncidents) await store.saveIncident(i);
+  // the incidents open at the opening keep their keys: their updates go to them, as they did live
+  const openByKey: Record<string, string> = {};
+  for (const i of start.openIncidents ?? []) if (i.correlationKey) openByKey[i.correlationKey] = i.id;
+  await store.writeState('engine', { ...start.engine, history: [...start.engine.history], openByKey, seq: 0, recovery: start.recovery });
+  for (const i of [...start.pastIncidents, ...(start.openIncidents ?? [])]) await store.saveIncident(i);
 }
 
 /**

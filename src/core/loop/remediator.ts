@@ -210,6 +210,7 @@ export class Remediator implements Disposable {
       openedAt: now,
       engine: this.state,
       past: this.list().filter((x) => !isOpen(x) && x.updatedAt < now),
+      open: this.list().filter((x) => isOpen(x)),
     });
     const incident: Incident = {
       id,

@@ -158,6 +158,27 @@ describe('replay: the live core on a virtual clock with recorded-data ports', ()
     }
   });
 
+  it('an incident open at the opening is recorded with its key; in replay its key’s updates go to it, it is not opened again', async function () {
+    this.timeout(60_000);
+    // shop/frontend's bad release is rolled back and still being verified when shop/checkout's opens
+    const during = await liveBadRelease({ frontendReleaseAt: 148 });
+    const open = during.recording.start!.openIncidents ?? [];
+    assert.deepEqual(open.map((i) => [i.target.name, i.state]), [['frontend', 'verifying']]);
+    assert.ok(open[0].correlationKey?.startsWith('service:shop/frontend@'));
+    assert.ok(open[0].timeline.some((e) => e.kind === 'acted'), 'with its step');
+    assert.ok((await replayIncident(during)).equivalent?.all);
+    // the caller's incident from the lead-in test, opened again in replay, is taken by the same incident open at the opening
+    const before = await liveBadRelease({ frontendReleaseAt: 100 });
+    const again = (await replayIncident(before)).others?.find((o) => o.target === 'service:shop/frontend');
+    assert.ok(again?.firstDetection !== undefined);
+    const start = before.recording.start!;
+    const frontendPast = start.pastIncidents.find((i) => i.target.name === 'frontend')!;
+    const seeded: Incident = { ...before, recording: { ...before.recording, start: { ...start, pastIncidents: start.pastIncidents.filter((i) => i !== frontendPast), openIncidents: [{ ...frontendPast, state: 'verifying', outcome: undefined, correlationKey: `service:shop/frontend@${new Date(again.firstDetection).toISOString()}` }] } } };
+    const r = await replayIncident(seeded);
+    assert.ok(r.equivalent?.all, r.comparison.join('; '));
+    assert.deepEqual(r.others, [], 'the frontend updates went to the incident open at the opening');
+  });
+
   it('an incident recorded before replay state existed still replays (detectors start cold) and says so', async () => {
     const old: Incident = { ...live, recording: { frames: live.recording.frames, facts: live.recording.facts, logs: [] } };
     const r = await replayIncident(old, { playbooks, settings });
