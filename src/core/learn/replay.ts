@@ -43,6 +43,8 @@ export interface ReplayResult {
   readonly equivalent?: { readonly detection: boolean; readonly diagnosis: boolean; readonly steps: boolean; readonly all: boolean };
   /** What replay could not take from the recording and assumed instead. */
   readonly notes?: ReadonlyArray<string>;
+  /** The other incidents the replayed core opened (neighbours' symptoms in the recording), with their decisions. */
+  readonly others?: ReadonlyArray<ReplayOutcome & { readonly target: string }>;
 }
 
 /** Anything left out is taken from the recording (unchanged configuration); given, it is today's (a what-if). */
@@ -95,17 +97,31 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
     recentLogs: async (target, limit) => rec.logs.filter((l) => l.pod.namespace === target.namespace && l.pod.name.startsWith(target.name)).slice(-limit),
   };
   const cluster = new RecordedCluster(rec, clock);
+  // the replayed incident: the first one opened with the recorded correlation key (or on the recorded target). Until
+  // it opens (the lead-in; at the latest until the recorded opening, for a what-if that opens it elsewhere or later),
+  // the core only detects and correlates: what the live core decided then is in the seeded state (history, past incidents)
+  let counterpart: string | undefined;
   const core = createHealingCore({ clock, logger: silent, store, cluster, metrics, events: facts }, settings, {
     identity: start?.identity ?? 'vigil-replay',
     playbooks: () => playbooks,
     lease: false,
     learn: false,
     rules: config.rules,
+    holdDecisions: () => start !== undefined && counterpart === undefined && clock.now() < incident.openedAt,
   });
-  const past = new Set((start?.pastIncidents ?? []).map((i) => i.id));
+  // incidents the live core had at the opening, closed or open: not the replayed one, not replayed
+  const past = new Set([...(start?.pastIncidents ?? []), ...(start?.openIncidents ?? [])].map((i) => i.id));
   const humans = new RecordedHumans(incident, clock, core.remediator);
+  const recordedKey = targetKey(incident.target);
   const sub = core.remediator.onChange((i) => {
-    if (!past.has(i.id)) humans.onChange(i);
+    if (past.has(i.id)) return;
+    if (counterpart === undefined && ((incident.correlationKey !== undefined && i.correlationKey === incident.correlationKey) || targetKey(i.target) === recordedKey)) {
+      counterpart = i.id;
+      // its decisions' and verifications' reads are answered by the live reads recorded from its opening on
+      inventory.opened();
+      cluster.counterpart = i.id;
+    }
+    humans.onChange(i);
   });
   await core.start();
   for (const input of inputs) {
@@ -121,7 +137,8 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
   const intervalMs = settings.prometheus.scrapeIntervalSeconds * 1000;
   await clock.advanceTo(Math.max(clock.now(), incident.outcome?.t ?? incident.updatedAt) + intervalMs);
   sub.dispose();
-  const replayedIncident = pick(core.remediator.list().filter((i) => !past.has(i.id)), incident);
+  const opened = core.remediator.list().filter((i) => !past.has(i.id));
+  const replayedIncident = opened.find((i) => i.id === counterpart) ?? pick(opened, incident);
   await core.dispose();
   if (cluster.unrecorded.length) notes.push(`not in the recording, answered as a dry run: ${[...new Set(cluster.unrecorded)].join('; ')}`);
 
@@ -142,6 +159,7 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
     comparison: compare(recorded, replayed),
     equivalent: { detection, diagnosis, steps, all: detection && diagnosis && steps },
     notes,
+    others: opened.filter((i) => i !== replayedIncident).map((i) => ({ target: targetKey(i.target), ...decisionsOf(i) })),
   };
 }
 
@@ -175,8 +193,11 @@ async function seed(store: StorePort, incident: Incident): Promise<void> {
   if (!start) return;
   await store.writeState('detectors', start.detectors);
   if (start.learning) await store.writeState(LEARNING_STATE, start.learning);
-  await store.writeState('engine', { ...start.engine, history: [...start.engine.history], openByKey: {}, seq: 0, recovery: start.recovery });
-  for (const i of start.pastIncidents) await store.saveIncident(i);
+  // the incidents open at the opening keep their keys: their updates go to them, as they did live
+  const openByKey: Record<string, string> = {};
+  for (const i of start.openIncidents ?? []) if (i.correlationKey) openByKey[i.correlationKey] = i.id;
+  await store.writeState('engine', { ...start.engine, history: [...start.engine.history], openByKey, seq: 0, recovery: start.recovery });
+  for (const i of [...start.pastIncidents, ...(start.openIncidents ?? [])]) await store.saveIncident(i);
 }
 
 /**
@@ -200,6 +221,17 @@ class InventoryReader {
     this.reads = rec.inventoryReads ?? [];
   }
 
+  /**
+   * The recorder notes a decision's or a verification's reads from the incident's opening on. Before the replayed
+   * incident opens, such a read (another incident of the lead-in) gets the inventory in force then and does not
+   * take a live read meant for the incident's own decisions.
+   */
+  opened(): void {
+    this.open = true;
+  }
+
+  private open = false;
+
   read(): WorkloadInventory {
     const now = this.clock.now();
     const { reads, list } = this;
@@ -207,7 +239,7 @@ class InventoryReader {
     if (this.batchAt !== undefined) {
       const at = this.batchAt;
       k = reads.find((r) => r[2] === 1 && r[0] >= at)?.[1];
-    } else if (reads.some((r) => !r[2])) {
+    } else if (this.open && reads.some((r) => !r[2])) {
       let i = this.cursor + 1;
       while (i < reads.length && (reads[i][2] || reads[i][0] < now)) i++;
       if (i < reads.length) this.cursor = i;
@@ -225,6 +257,8 @@ class InventoryReader {
 class RecordedCluster implements ClusterPort {
   private readonly calls = new Map<string, Array<NonNullable<IncidentRecording['writes']>[number]>>();
   readonly unrecorded: string[] = [];
+  /** The replayed incident: the recorded writes are its own; another incident's call is a dry run. */
+  counterpart: string | undefined;
 
   constructor(
     private readonly rec: IncidentRecording,
@@ -236,14 +270,15 @@ class RecordedCluster implements ClusterPort {
     }
   }
 
-  async execute(action: ActionSpec, options: { readonly dryRun: boolean }): Promise<ActionResult> {
-    const w = this.calls.get(`${options.dryRun}|${describeAction(action)}`)?.shift();
+  async execute(action: ActionSpec, options: { readonly dryRun: boolean; readonly actionId?: string }): Promise<ActionResult> {
+    const own = !options.actionId || (this.counterpart !== undefined && options.actionId.startsWith(`${this.counterpart}/`));
+    const w = own ? this.calls.get(`${options.dryRun}|${describeAction(action)}`)?.shift() : undefined;
     // the call takes as long as it did live, so the verification after it starts when it did
     const wait = (w?.doneAt ?? 0) - this.clock.now();
     if (wait > 0) await this.clock.sleep(wait);
     if (w?.error) throw new ClusterError(w.error.message, w.error.status, w.error.reason);
     if (w?.result) return w.result;
-    if (!options.dryRun) this.unrecorded.push(describeAction(action));
+    if (!options.dryRun && own) this.unrecorded.push(describeAction(action));
     return { action, dryRun: true, changed: true, summary: `${describeAction(action)} (dry run: not in the recording)` };
   }
 

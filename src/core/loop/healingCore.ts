@@ -53,6 +53,11 @@ export interface HealingCoreOptions {
   readonly rules?: ReadonlyArray<Rule>;
   /** False: the learned state is read once and never tuned (replay decides with the thresholds it recorded). */
   readonly learn?: boolean;
+  /**
+   * While true, the remediator decides nothing (see RemediatorDeps.holdDecisions). Replay holds its lead-in: what
+   * the live remediator decided before the replayed incident opened is already in the state replay seeds.
+   */
+  readonly holdDecisions?: () => boolean;
 }
 
 export interface HealingCore {
@@ -120,6 +125,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     recentLogs: (t) => ports.events.recentLogs(t, 20),
     recentProbes: (t) => ports.probes?.recent(t, 10) ?? [],
     recorder,
+    holdDecisions: options.holdDecisions,
   });
   const pipeline = new DetectionPipeline({
     clock,

@@ -102,6 +102,8 @@ export interface OpeningContext {
   readonly openedAt: number;
   readonly engine: RecordingStart['engine'];
   readonly past: ReadonlyArray<Incident>;
+  /** The other incidents open now. */
+  readonly open?: ReadonlyArray<Incident>;
 }
 
 /**
@@ -247,6 +249,7 @@ export class IncidentRecorder {
         learning: this.deps.learning(),
         engine: { history: o.engine.history.slice(-50), consecutiveFailures: o.engine.consecutiveFailures, paused: o.engine.paused },
         pastIncidents: o.past.slice(0, RECORDING_BOUNDS.MAX_PAST).map(stripped),
+        ...(o.open?.length ? { openIncidents: o.open.slice(0, RECORDING_BOUNDS.MAX_PAST).map(openStripped) } : {}),
         settings: this.deps.settings(),
         playbooks: [...this.deps.playbooks()],
         identity: this.deps.identity,
@@ -404,6 +407,12 @@ export class IncidentRecorder {
 
 export function compareArrival(a: Arrival, b: Arrival): number {
   return a[0] - b[0] || a[1] - b[1];
+}
+
+/** What the remediator reads of an incident open at the opening: its key, state, diagnosis, playbook, steps and the decisions on them. */
+function openStripped(i: Incident): Incident {
+  const kept: ReadonlySet<string> = new Set(['acted', 'action-failed', 'verified', 'proposed', 'approved', 'rejected', 'snoozed']);
+  return { ...stripped(i), correlationKey: i.correlationKey, timeline: i.timeline.filter((e) => kept.has(e.kind)) };
 }
 
 /** What the step ranking reads of a past incident: its playbook, diagnosis, steps and outcome. */

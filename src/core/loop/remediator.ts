@@ -59,6 +59,8 @@ export interface RemediatorDeps {
   readonly rankSteps?: (playbook: Playbook, incident: Incident) => Playbook;
   /** Records each incident's inputs and the core's state for replay; without it incidents carry empty recordings. */
   readonly recorder?: IncidentRecorder;
+  /** While true, incidents open and follow their diagnosis but no step is chosen (replay's lead-in). Live: never. */
+  readonly holdDecisions?: () => boolean;
 }
 
 /** A diagnosis update from correlation: one incident key per problem. */
@@ -104,6 +106,8 @@ export class Remediator implements Disposable {
   private readonly listeners = new Set<(incident: Incident) => void>();
   private readonly executor: ActionExecutor;
   private state: RemediatorState = { history: [], consecutiveFailures: 0, paused: false, openByKey: {}, seq: 0 };
+  /** Incidents just opened whose first advance waits for the diagnoses queued behind the opening one. */
+  private readonly firstAdvance = new Set<string>();
   /** Targets with a write on its way: its watch events can arrive before the write returns. */
   private readonly writing = new Map<string, number>();
   private disposed = false;
@@ -177,12 +181,19 @@ export class Remediator implements Disposable {
         const cur = this.must(open.id);
         if (changedKind && isOpen(cur) && (cur.state === 'diagnosed' || cur.state === 'awaiting-approval') && !cur.timeline.some((e) => e.kind === 'acted')) {
           await this.patch(open.id, { state: 'diagnosed', stepIndex: 0, playbook: undefined });
-          void this.enqueue(open.id, () => this.advance(open.id));
+          // before its first decision the incident has one advance coming, which reads the diagnosis then
+          if (!this.firstAdvance.has(open.id)) void this.enqueue(open.id, () => this.advance(open.id));
         }
         return next;
       }
       const incident = await this.open(update, now);
-      void this.enqueue(incident.id, () => this.advance(incident.id));
+      // the first step is chosen after the diagnoses already queued for this key: the pipeline dispatches every update
+      // of an interval at once, and which of them the step was chosen for must not depend on how fast the store writes
+      this.firstAdvance.add(incident.id);
+      void this.queue.run(`key:${update.incidentKey}`, async () => undefined).then(() => {
+        this.firstAdvance.delete(incident.id);
+        return this.enqueue(incident.id, () => this.advance(incident.id));
+      });
       return incident;
     });
   }
@@ -199,6 +210,7 @@ export class Remediator implements Disposable {
       openedAt: now,
       engine: this.state,
       past: this.list().filter((x) => !isOpen(x) && x.updatedAt < now),
+      open: this.list().filter((x) => isOpen(x)),
     });
     const incident: Incident = {
       id,
@@ -337,7 +349,7 @@ export class Remediator implements Disposable {
   /** Moves an incident one decision further: pick the step, pass the gates, act, verify. */
   private async advance(id: string, approvedStepId?: string): Promise<void> {
     let i = this.must(id);
-    if (!isOpen(i) || this.disposed || !i.diagnosis) return;
+    if (!isOpen(i) || this.disposed || !i.diagnosis || this.deps.holdDecisions?.()) return;
     const settings = this.deps.settings();
     const mode = (i.target.namespace && settings.namespaceModes?.[i.target.namespace]) || settings.mode;
 

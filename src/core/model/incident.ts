@@ -140,9 +140,15 @@ export interface RecordingStart {
   /** The learned thresholds when the incident opened. */
   readonly learning?: LearningState;
   /** The remediator's action history, failure count and pause at the opening (gates, own-rollout filter). */
-  readonly engine: { readonly history: ReadonlyArray<{ readonly t: number; readonly targetKey: string; readonly incidentId: string }>; readonly consecutiveFailures: number; readonly paused: boolean };
+  readonly engine: { readonly history: ReadonlyArray<{ readonly t: number; readonly targetKey: string; readonly incidentId: string; readonly workloadKey?: string }>; readonly consecutiveFailures: number; readonly paused: boolean };
   /** Closed incidents the step ranking learned from, stripped to their steps and outcomes. */
   readonly pastIncidents: ReadonlyArray<Incident>;
+  /**
+   * The other incidents open at the opening, stripped to their key, state, diagnosis, steps and decisions: replay
+   * gives their correlation keys' updates to them, as the live core did, instead of opening them again.
+   * Absent in recordings made before it was captured.
+   */
+  readonly openIncidents?: ReadonlyArray<Incident>;
   /** The configuration the live core decided with: settings, playbooks, rules were the defaults unless named. */
   readonly settings: VigilSettings;
   readonly playbooks: ReadonlyArray<Playbook>;

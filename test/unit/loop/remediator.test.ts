@@ -261,6 +261,22 @@ describe('Remediator', () => {
     assert.deepEqual((await r.store.readAudit()).filter((e) => e.kind === 'action').length, 1);
   });
 
+  it('two diagnoses of one batch (dispatched together): the first step is chosen for the latter, however fast the store is', async () => {
+    // the pipeline dispatches every update of an interval at once; a fast store must not let the first one's step win the race
+    const r = rig();
+    rigs.push(r);
+    await r.engine.start();
+    const first = r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('crash-loop', r.clock.now()) });
+    const second = r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('bad-release', r.clock.now()) });
+    await Promise.all([first, second]);
+    await settle(r);
+    const [i] = r.engine.list();
+    assert.deepEqual(r.cluster.applied, ['rollout undo deployment shop/checkout --to-revision=4'], "only the bad release's step ran");
+    assert.equal(i.outcome?.recoveredBy, 'roll-back');
+    assert.deepEqual(i.timeline.filter((e) => e.kind === 'diagnosed').map((e) => (e as { diagnosis: Diagnosis }).diagnosis.kind), ['crash-loop', 'bad-release']);
+    assert.equal((await r.store.readAudit()).filter((e) => e.kind === 'action').length, 1);
+  });
+
   it('an approval of a proposal that has changed since (a new diagnosis) approves nothing and says what is proposed now', async () => {
     const r = rig({ mode: 'suggest' });
     rigs.push(r);
