@@ -38,7 +38,7 @@ function mocha(files, env = {}) {
       text += d.toString();
     });
     child.on('close', (code) => {
-      const count = (word) => Number((new RegExp(`(\\d+) ${word}`).exec(text) ?? [0, 0])[1]);
+      const count = (word) => Number((new RegExp(`^\\s*(\\d+) ${word}`, 'm').exec(text) ?? [0, 0])[1]);
       // Mocha's failure report (titles, messages, stacks) starts at "N failing". Keep it so the
       // closing lines can repeat it: a long log's tail then still says what failed.
       const at = text.search(/^\s*\d+ failing/m);

@@ -64,6 +64,20 @@ function storedIncident(s: E2eSession, id: string): { state: string; outcome?: {
   return JSON.parse(readFileSync(path.join(sandboxStateDir(s), 'incidents', `${id}.json`), 'utf8')) as { state: string; outcome?: { kind: string; labelledBy?: string } };
 }
 
+/** Replaces the user settings as a user does: the settings JSON editor, select all, the new text, save, close. */
+async function editUserSettings(page: Page, settings: Record<string, unknown>): Promise<void> {
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
+  await editor.waitFor({ state: 'visible' });
+  await editor.click();
+  await page.keyboard.press('Control+A');
+  // one line: no auto-indent or auto-closing gets between the text and the file
+  await page.keyboard.insertText(JSON.stringify(settings));
+  await page.keyboard.press('Control+S');
+  await page.waitForTimeout(500);
+  await runCommand(page, 'View: Close All Editors');
+}
+
 /** Picks `label` in a quick pick that is followed by another one (the harness's helper waits for the widget to close). */
 async function pickThenNext(page: Page, label: string, nextPlaceholder: RegExp): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
@@ -221,10 +235,11 @@ describeInCodeServer('healing', (session, theme) => {
   });
 
   it('settings apply while connected: auto mode with shop denied diagnoses a third bad release, writes nothing and says which gate refused', async () => {
-    const { page, server } = session();
+    const { page } = session();
     await clearNotifications(page);
-    // what a user does in Settings (JSON): the extension re-reads them and the engine takes them at its next decision
-    server.writeSettings({ ...userSettings(theme), 'vigil.automation.mode': 'auto', 'vigil.safety.deniedNamespaces': ['kube-system', 'shop'] });
+    // what a user does: "Preferences: Open User Settings (JSON)", edit, save; the extension re-reads the settings
+    // and the engine takes them at its next decision
+    await editUserSettings(page, { ...userSettings(theme), 'vigil.automation.mode': 'auto', 'vigil.safety.deniedNamespaces': ['kube-system', 'shop'] });
     await waitForWebviewText(page, /mode: auto/, COPILOT, 30_000);
     await runCommand(page, 'Vigil: Run Chaos Experiment', { opensPicker: true });
     await pickThenNext(page, 'bad-release', /Target of bad-release/);
@@ -254,7 +269,8 @@ describeInCodeServer('healing', (session, theme) => {
     await session().shot('denied-namespace');
     assert.deepEqual(await readDeployment(session(), DENIED_TARGET), injected, 'the deployment changed in a denied namespace');
     assert.deepEqual(auditEntries(session()).filter((e) => e.incidentId === id && e.kind === 'action'), [], 'an action was audited in a denied namespace');
-    server.writeSettings(userSettings(theme));
+    await editUserSettings(page, userSettings(theme));
+    await waitForWebviewText(page, /mode: suggest/, COPILOT, 30_000);
   });
 
   it('reports the extension host memory with the sandbox running', async function () {

@@ -57,7 +57,7 @@ describe('an escalation carries the target\'s log lines and probe results (sandb
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const escalation = await waitFor('an escalation on shop/frontend', () => escalations.find((c) => c.target.name === 'frontend'), 180_000, 1000);
     const failedRuns = escalation.recentProbes.filter((p) => !p.success);
-    console.log(`      escalated: ${escalation.reason}; ${escalation.recentLogs.length} log line(s) (${escalation.recentLogs.slice(-1).map((l) => l.text).join('')}), ${escalation.recentProbes.length} probe run(s), ${failedRuns.length} failing (${failedRuns.slice(-1).map((p) => p.reason).join('')})`);
+    console.log(`      escalated: ${escalation.reason}; ${escalation.recentLogs.length} log line(s) (${escalation.recentLogs.slice(-1).map((l) => l.text).join('')}), ${escalation.recentProbes.length} probe run(s) of which ${failedRuns.length} failed (${failedRuns.slice(-1).map((p) => p.reason).join('')})`);
     assert.match(escalation.reason, /namespace-policy|deniedNamespaces/);
     // the journey reports on shop/frontend: its runs up to the hand-over, each with its outcome
     assert.ok(escalation.recentProbes.length > 0, 'the escalation carries the journey probe runs of the target');
