@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { Incident } from '../core/model/incident';
+import { isOpen, type Incident } from '../core/model/incident';
 import type { LoggerPort, NotifierPort } from '../core/ports';
 import { withSettings, type VigilSettings } from '../core/settings';
 import { changedKeys } from '../core/settingsSchema';
@@ -60,7 +60,10 @@ export class VigilSession implements vscode.Disposable {
 
   /** The incident with its recording (replay, export): live from the engine, else read back from the store. */
   async fullIncident(id: string): Promise<Incident | undefined> {
-    return this.runtime?.core.remediator.get(id) ?? (await this.runtime?.store.loadIncident(id)) ?? this.incidents().find((i) => i.id === id);
+    const live = this.runtime?.core.remediator.get(id);
+    if (live && isOpen(live)) return live;
+    // a closed incident's recording is read back from the store, not kept in memory
+    return (await this.runtime?.store.loadIncident(id)) ?? live ?? this.incidents().find((i) => i.id === id);
   }
 
   private set(connection: ConnectionView): void {

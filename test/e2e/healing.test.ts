@@ -234,6 +234,22 @@ describeInCodeServer('healing', (session, theme) => {
     assert.equal(storedIncident(session(), id).outcome?.kind, 'rejected');
   });
 
+  it('reports the extension host memory with the sandbox running', async function () {
+    const { page } = session();
+    const soakMs = theme === 'dark' ? Number(process.env.VIGIL_E2E_SOAK_MINUTES ?? 0) * 60_000 : 0;
+    this.timeout(soakMs + 120_000);
+    const left = soakMs - (Date.now() - startedAt);
+    if (left > 0) {
+      console.log(`      [${theme}] soaking ${Math.round(left / 1000)} s more with the sandbox running (VIGIL_E2E_SOAK_MINUTES)`);
+      await page.waitForTimeout(left);
+    }
+    await clearNotifications(page);
+    const { rss, text } = await debugStats(page);
+    console.log(`      [${theme}] after ${Math.round((Date.now() - startedAt) / 1000)} s with the sandbox: ${text} (${(rss - baselineRss).toFixed(1)} MB more than before the sandbox started)`);
+    assert.ok(rss > 0 && rss < MEMORY_LIMIT_MB, `extension host rss ${rss} MB, the limit is ${MEMORY_LIMIT_MB} MB`);
+    await session().shot('debug-stats');
+  });
+
   it('settings apply while connected: auto mode with shop denied diagnoses a third bad release, writes nothing and says which gate refused', async () => {
     const { page } = session();
     await clearNotifications(page);
@@ -271,21 +287,5 @@ describeInCodeServer('healing', (session, theme) => {
     assert.deepEqual(auditEntries(session()).filter((e) => e.incidentId === id && e.kind === 'action'), [], 'an action was audited in a denied namespace');
     await editUserSettings(page, userSettings(theme));
     await waitForWebviewText(page, /mode: suggest/, COPILOT, 30_000);
-  });
-
-  it('reports the extension host memory with the sandbox running', async function () {
-    const { page } = session();
-    const soakMs = theme === 'dark' ? Number(process.env.VIGIL_E2E_SOAK_MINUTES ?? 0) * 60_000 : 0;
-    this.timeout(soakMs + 120_000);
-    const left = soakMs - (Date.now() - startedAt);
-    if (left > 0) {
-      console.log(`      [${theme}] soaking ${Math.round(left / 1000)} s more with the sandbox running (VIGIL_E2E_SOAK_MINUTES)`);
-      await page.waitForTimeout(left);
-    }
-    await clearNotifications(page);
-    const { rss, text } = await debugStats(page);
-    console.log(`      [${theme}] after ${Math.round((Date.now() - startedAt) / 1000)} s with the sandbox: ${text} (${(rss - baselineRss).toFixed(1)} MB more than before the sandbox started)`);
-    assert.ok(rss > 0 && rss < MEMORY_LIMIT_MB, `extension host rss ${rss} MB, the limit is ${MEMORY_LIMIT_MB} MB`);
-    await session().shot('debug-stats');
   });
 });

@@ -125,7 +125,7 @@ export class Remediator implements Disposable {
     if (saved) this.state = { history: [...saved.history], consecutiveFailures: saved.consecutiveFailures, paused: saved.paused, openByKey: { ...saved.openByKey }, seq: saved.seq };
     this.deps.recovery.restore(saved?.recovery);
     for (const i of await this.deps.store.listIncidents()) {
-      this.incidents.set(i.id, i);
+      this.incidents.set(i.id, isOpen(i) ? i : { ...i, recording: NO_RECORDING });
       if (!isOpen(i)) continue;
       if (i.state === 'acting' || i.state === 'verifying' || i.state === 'diagnosed') {
         this.deps.logger.log('info', `resuming incident ${i.id} (${i.state}, step ${i.stepIndex + 1})`);
@@ -143,7 +143,7 @@ export class Remediator implements Disposable {
     return [...this.incidents.values()].sort((a, b) => b.openedAt - a.openedAt);
   }
 
-  /** The incident, with its recording so far while it is open. */
+  /** The incident, with its recording so far while it is open; a closed one's recording is in the store. */
   get(id: string): Incident | undefined {
     const i = this.incidents.get(id);
     const recording = i && this.deps.recorder?.recordingOf(id);
@@ -222,9 +222,11 @@ export class Remediator implements Disposable {
       diagnosis: update.diagnosis,
       stepIndex: 0,
       timeline: [...(update.anomalies ?? []).map((a) => ({ t: a.t, kind: 'detected' as const, anomaly: a })), { t: now, kind: 'diagnosed', diagnosis: update.diagnosis }],
-      recording: recording ?? { frames: [], facts: [], logs: [] },
+      recording: recording ?? NO_RECORDING,
     };
-    this.incidents.set(id, incident);
+    // the recording lives in the store (and in the recorder while the incident is open), not in this map:
+    // a long-running agent or extension host keeps every incident it has seen
+    this.incidents.set(id, { ...incident, recording: NO_RECORDING });
     this.state.openByKey[update.incidentKey] = id;
     await this.deps.store.saveIncident(incident);
     await this.saveState();
@@ -593,7 +595,8 @@ export class Remediator implements Disposable {
     const next: Incident = { ...cur, ...change, updatedAt: this.deps.clock.now(), timeline: entry ? [...cur.timeline, entry] : cur.timeline };
     this.incidents.set(id, next);
     if (persist) {
-      const recording = this.deps.recorder?.recordingOf(id);
+      // the recording: the recorder's while open; once closed, the one already in the store (not kept in memory)
+      const recording = this.deps.recorder?.recordingOf(id) ?? (next.recording === NO_RECORDING ? (await this.deps.store.loadIncident(id))?.recording : undefined);
       await this.deps.store.saveIncident(recording ? { ...next, recording } : next);
       this.emit(next);
     }
@@ -619,6 +622,9 @@ export class Remediator implements Disposable {
 export function untouched(i: Pick<Incident, 'state' | 'timeline'>): boolean {
   return (i.state === 'awaiting-approval' || i.state === 'diagnosed') && !i.timeline.some((e) => e.kind === 'acted' || e.kind === 'action-failed' || e.kind === 'approved' || e.kind === 'verified');
 }
+
+/** What an incident carries in memory once its recording is in the store. */
+const NO_RECORDING: Incident['recording'] = { frames: [], facts: [], logs: [] };
 
 function maxRisk(a: RiskLevel, b: RiskLevel | undefined): RiskLevel {
   const order: RiskLevel[] = ['low', 'medium', 'high'];
