@@ -1,5 +1,5 @@
 /** `vigil node-agent`: plays the kubelets of N nodes of a real control plane until SIGINT/SIGTERM; one JSON ready line on stdout, logs on stderr. */
-import { intOption, parseCliArgs } from './args';
+import { intOption, parseCliArgs, serveUntilStopped } from './args';
 import { startNodeAgent } from '../sandbox/node/nodeAgent';
 
 export async function run(argv: string[]): Promise<number> {
@@ -12,22 +12,5 @@ export async function run(argv: string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const agent = await startNodeAgent({ kubeconfig, nodes: intOption('node-agent', 'nodes', values.nodes, 3), log });
   process.stdout.write(`${JSON.stringify({ ready: true, nodes: agent.nodes })}\n`);
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log(`${signal}: stopping the node agent`);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      agent.stop().then(
-        () => resolve(0),
-        (err: unknown) => {
-          log(`stop failed: ${(err as Error).message}`);
-          resolve(1);
-        },
-      );
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-  });
+  return serveUntilStopped('node agent', () => agent.stop(), log);
 }

@@ -1,5 +1,5 @@
 /** `vigil sandbox`: runs the simulated cluster until SIGINT/SIGTERM; one JSON ready line on stdout, logs on stderr. */
-import { intOption, parseCliArgs } from './args';
+import { intOption, parseCliArgs, serveUntilStopped } from './args';
 import { DEFAULT_KUBECONFIG_PATH, startSandbox } from '../sandbox/sandbox';
 
 function port(flag: string, value: unknown): number {
@@ -30,28 +30,6 @@ export async function run(argv: string[]): Promise<number> {
   });
   process.stdout.write(`${JSON.stringify({ apiServer: sandbox.apiServer, metrics: sandbox.metrics, kubeconfig: sandbox.kubeconfig })}\n`);
   log(`sandbox ready; kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A. Ctrl-C stops it.`);
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log(`${signal}: stopping the sandbox`);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      process.stdin.pause();
-      sandbox.stop().then(
-        () => resolve(0),
-        (err: unknown) => {
-          log(`stop failed: ${(err as Error).message}`);
-          resolve(1);
-        },
-      );
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    // run as a child (the VS Code extension): when the parent goes away, so does the sandbox
-    if (values['stop-with-stdin']) {
-      process.stdin.once('end', () => stop('stdin closed'));
-      process.stdin.resume();
-    }
-  });
+  // run as a child (the VS Code extension): when the parent goes away, so does the sandbox
+  return serveUntilStopped('sandbox', () => sandbox.stop(), log, { stopWithStdin: Boolean(values['stop-with-stdin']) });
 }
