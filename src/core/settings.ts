@@ -99,10 +99,14 @@ export const DEFAULT_SETTINGS: VigilSettings = {
   agent: { stateDir: '', playbooksDir: '', leaseNamespace: 'default', logLevel: 'info' },
 };
 
-/** The rate window in ms the settings ask for: the explicit one, else max(4 × interval, 60 s). */
+/** The rate window in ms the settings ask for: the explicit one, else the default for their interval. */
 export function rateWindowMs(settings: VigilSettings): number {
-  const interval = settings.prometheus.scrapeIntervalSeconds * 1000;
-  return settings.prometheus.rateWindowSeconds > 0 ? settings.prometheus.rateWindowSeconds * 1000 : Math.max(4 * interval, 60_000);
+  return settings.prometheus.rateWindowSeconds > 0 ? settings.prometheus.rateWindowSeconds * 1000 : defaultRateWindowMs(settings.prometheus.scrapeIntervalSeconds * 1000);
+}
+
+/** The window of rates and quantiles when none is set: max(4 × interval, 60 s), as a Prometheus `rate(...[1m])`. */
+export function defaultRateWindowMs(intervalMs: number): number {
+  return Math.max(4 * intervalMs, 60_000);
 }
 
 /** Any part of the settings, nested: what a file, a flag or a test sets. */

@@ -7,6 +7,7 @@ import type { SampleFrame, SignalName } from '../../core/model/signal';
 import { targetKey, type TargetRef } from '../../core/model/target';
 import type { ClockPort, LoggerPort, WorkloadInventory } from '../../core/ports';
 import { PrometheusError, type PrometheusClient } from './prometheusClient';
+import { defaultRateWindowMs } from '../../core/settings';
 
 export interface PrometheusSourceOptions {
   readonly client: PrometheusClient;
@@ -44,7 +45,7 @@ export class PrometheusSource extends PolledSource {
 
   constructor(private readonly options: PrometheusSourceOptions) {
     super();
-    const windowMs = options.windowMs ?? Math.max(4 * options.intervalMs, 60_000);
+    const windowMs = options.windowMs ?? defaultRateWindowMs(options.intervalMs);
     const window = promDuration(windowMs);
     this.rendered = (options.queries ?? DEFAULT_SIGNAL_QUERIES).map((q) => ({ ...q, query: renderQuery(q.query, window, options.namespaces ?? []) }));
     const url = options.client.url;

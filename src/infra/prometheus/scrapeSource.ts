@@ -6,6 +6,7 @@ import type { SignalName } from '../../core/model/signal';
 import { targetKey, type TargetRef } from '../../core/model/target';
 import type { ClockPort, LoggerPort, WorkloadInventory } from '../../core/ports';
 import { parseTextFormat } from './textFormat';
+import { defaultRateWindowMs } from '../../core/settings';
 
 /** One endpoint to scrape: a name for messages, labels it adds, and how to fetch its exposition. */
 export interface ScrapeEndpoint {
@@ -50,7 +51,7 @@ export class ScrapeSource extends PolledSource {
 
   constructor(private readonly options: ScrapeSourceOptions) {
     super();
-    const windowMs = options.windowMs ?? Math.max(4 * options.intervalMs, 60_000);
+    const windowMs = options.windowMs ?? defaultRateWindowMs(options.intervalMs);
     this.computer = new ScrapeSignalComputer(windowMs, options.metrics ?? DEFAULT_SCRAPE_METRICS);
     const where = options.describe ?? 'the scrape targets';
     this.poller = new StreamPoller(
