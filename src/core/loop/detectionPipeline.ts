@@ -82,6 +82,7 @@ export class DetectionPipeline implements Disposable {
   private readonly subscriptions: Disposable[] = [];
   private readonly sources = new Map<string, SourceStatus>();
   private readonly snapshotListeners = new Set<(s: LoopSnapshot) => void>();
+  private readonly intervalListeners = new Set<(t: number) => void>();
   private savedStates: Record<string, { detector: DetectorState; rules: RuleState }> = {};
   private lastFrameT = 0;
   private persisting: Promise<void> = Promise.resolve();
@@ -120,6 +121,12 @@ export class DetectionPipeline implements Disposable {
   onSnapshot(listener: (s: LoopSnapshot) => void): Disposable {
     this.snapshotListeners.add(listener);
     return { dispose: () => this.snapshotListeners.delete(listener) };
+  }
+
+  /** After each interval's frames are scored, with the newest frame time; cheaper than a snapshot when only time matters. */
+  onInterval(listener: (t: number) => void): Disposable {
+    this.intervalListeners.add(listener);
+    return { dispose: () => this.intervalListeners.delete(listener) };
   }
 
   private status(s: SourceStatus): void {
@@ -164,6 +171,7 @@ export class DetectionPipeline implements Disposable {
     this.dispatch(updates);
     this.maybePersist();
     this.emitSnapshot();
+    for (const l of this.intervalListeners) l(this.lastFrameT);
   }
 
   onFact(fact: ClusterFact): void {

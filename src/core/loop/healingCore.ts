@@ -220,8 +220,8 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
           if (!isOpen(i) && isReal(i) !== undefined) void learnSoon().catch(() => undefined);
         }),
         // an incident nobody acted on whose symptoms stay back in band resolves itself
-        pipeline.onSnapshot((s) => {
-          for (const id of quiet.resolvedNow(remediator.list(), s.t)) {
+        pipeline.onInterval((t) => {
+          for (const id of quiet.resolvedNow(remediator.list(), t)) {
             void remediator.resolveWithoutAction(id.id, id.why).catch((err: Error) => logger.log('warn', `could not close ${id.id}: ${err.message}`));
           }
         }),
