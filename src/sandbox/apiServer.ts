@@ -20,7 +20,7 @@ export interface SimulationApi {
   podMetrics(namespace: string, pod: string): string | undefined;
   /** An HTTP request to a pod's port; undefined when the pod does not exist. */
   serveHttp(namespace: string, pod: string, req: HttpRequest): HttpAnswer | undefined;
-  podLogs(namespace: string, pod: string, opts: { tailLines?: number; follow?: boolean; container?: string }, onLine: (line: string) => void): { lines: string[]; stop(): void } | undefined;
+  podLogs(namespace: string, pod: string, opts: { tailLines?: number; follow?: boolean; container?: string; previous?: boolean }, onLine: (line: string) => void): { lines: string[]; stop(): void } | undefined;
   handleControl(method: string, path: string, body: unknown): { status: number; body: unknown };
 }
 
@@ -846,7 +846,8 @@ export class ApiServer {
     };
     const pending: string[] = [];
     let started = false;
-    const stream = this.sim.podLogs(t.namespace as string, name, { tailLines, follow, container: container ?? containers[0] }, (line) => {
+    const previous = q.get('previous') === 'true' || q.get('previous') === '1';
+    const stream = this.sim.podLogs(t.namespace as string, name, { tailLines, follow, previous, container: container ?? containers[0] }, (line) => {
       if (!started) pending.push(line);
       else if (!res.writableEnded) res.write(`${line}\n`);
     });

@@ -12,7 +12,12 @@ export interface EventSource {
   host?: string;
 }
 
-export class EventRecorder {
+/** Where a kubelet or controller records an event: the store here, the real API server in the node agent. */
+export interface EventSink {
+  record(involved: KubeObject, type: EventType, reason: string, message: string, source: EventSource, fieldPath?: string): void;
+}
+
+export class EventRecorder implements EventSink {
   private readonly folded = new Map<string, string>();
   private seq = 0;
 

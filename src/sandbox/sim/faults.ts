@@ -6,7 +6,7 @@
  * bad-feature-flag follows the ConfigMap's current value.
  */
 import { StatusError, type ObjectStore } from '../store';
-import type { ConfigMap, Deployment } from './objects';
+import type { ConfigMap, Deployment, NodeObject } from './objects';
 import { noEffects, type Effects, type ServiceProfile } from './workload';
 
 export const FAULT_KINDS = [
@@ -63,9 +63,52 @@ export interface FaultPodView {
   utilisation: number;
 }
 
+/**
+ * The cluster objects faults read and the two writes they make (a release, a flag). The embedded sandbox
+ * answers from its ObjectStore; the node agent from its informer caches, writing through the real API server.
+ */
+export interface FaultCluster {
+  nodeNames(): string[];
+  deployment(namespace: string, name: string): Deployment | undefined;
+  deploymentNames(namespace: string): string[];
+  podUid(namespace: string, name: string): string | undefined;
+  /** Images of every ReplicaSet template in the namespace (a bad release picks a version none ran). */
+  templateImages(namespace: string): string[];
+  configMap(namespace: string, name: string): ConfigMap | undefined;
+  /** Sets the first container's image and the change-cause annotation, as `kubectl set image --record` would. */
+  setImage(namespace: string, deployment: string, image: string, changeCause: string): void;
+  /** Sets (or with undefined removes) one key of a ConfigMap's data. */
+  setConfigMapKey(namespace: string, name: string, key: string, value: string | undefined): void;
+}
+
+/** FaultCluster over the embedded sandbox's ObjectStore. */
+export function storeFaultCluster(store: ObjectStore): FaultCluster {
+  return {
+    nodeNames: () => store.list('nodes').items.map((n) => (n as NodeObject).metadata.name),
+    deployment: (ns, name) => store.get('deployments', ns, name) as Deployment | undefined,
+    deploymentNames: (ns) => store.list('deployments', ns).items.map((d) => d.metadata.name),
+    podUid: (ns, name) => store.get('pods', ns, name)?.metadata.uid as string | undefined,
+    templateImages: (ns) => store.list('replicasets', ns).items.flatMap((rs) => ((rs.spec as Deployment['spec']).template?.spec.containers ?? []).map((c) => c.image)),
+    configMap: (ns, name) => store.get('configmaps', ns, name) as ConfigMap | undefined,
+    setImage: (ns, name, image, changeCause) =>
+      void store.mutate('deployments', ns, name, (o) => {
+        const dep = o as Deployment;
+        dep.spec.template.spec.containers[0].image = image;
+        dep.metadata.annotations = { ...dep.metadata.annotations, 'kubernetes.io/change-cause': changeCause };
+      }),
+    setConfigMapKey: (ns, name, key, value) =>
+      void store.mutate('configmaps', ns, name, (o) => {
+        const data = { ...(o as ConfigMap).data };
+        if (value === undefined) delete data[key];
+        else data[key] = value;
+        (o as ConfigMap).data = data;
+      }),
+  };
+}
+
 /** What the simulation lets faults read and change. */
 export interface FaultHost {
-  readonly store: ObjectStore;
+  readonly cluster: FaultCluster;
   now(): number;
   pods(): Iterable<FaultPodView>;
   /** Share of a service's requests that fail right now (1 when no pod is ready). */
@@ -158,8 +201,8 @@ export class FaultBook {
 
   private prepareNodeFailure(f: Fault): void {
     const name = f.target.replace(/^(nodes?\/|\/)/, '');
-    if (!this.host.store.get('nodes', undefined, name)) {
-      const known = this.host.store.list('nodes').items.map((n) => n.metadata.name);
+    const known = this.host.cluster.nodeNames();
+    if (!known.includes(name)) {
       throw new FaultError(404, `node "${name}" not found: node-failure targets a node, one of ${known.join(', ') || '(none)'}`);
     }
     f.name = name;
@@ -174,16 +217,16 @@ export class FaultBook {
     const [, ns, name] = m;
     f.namespace = ns;
     f.name = name;
-    const store = this.host.store;
-    const deployment = store.get('deployments', ns, name) as Deployment | undefined;
-    const pod = !deployment && (f.kind === 'crash-loop' || f.kind === 'memory-leak') ? store.get('pods', ns, name) : undefined;
-    if (!deployment && !pod) {
-      const known = store.list('deployments', ns).items.map((d) => `${ns}/${d.metadata.name}`);
+    const cluster = this.host.cluster;
+    const deployment = cluster.deployment(ns, name);
+    const podUid = !deployment && (f.kind === 'crash-loop' || f.kind === 'memory-leak') ? cluster.podUid(ns, name) : undefined;
+    if (!deployment && !podUid) {
+      const known = cluster.deploymentNames(ns).map((d) => `${ns}/${d}`);
       throw new FaultError(404, `deployment "${f.target}" not found${f.kind === 'crash-loop' || f.kind === 'memory-leak' ? ' (nor a pod of that name)' : ''}; deployments in ${ns}: ${known.join(', ') || '(none)'}`);
     }
-    if (pod) {
-      f.podUids.add(pod.metadata.uid as string);
-      const v = [...this.host.pods()].find((p) => p.uid === pod.metadata.uid);
+    if (podUid) {
+      f.podUids.add(podUid);
+      const v = [...this.host.pods()].find((p) => p.uid === podUid);
       f.namespace = ns;
       f.name = v?.deployment ?? name;
     } else if (POD_BOUND.has(f.kind)) {
@@ -218,29 +261,21 @@ export class FaultBook {
 
   private rollOutBadRelease(f: Fault, d: Deployment): void {
     const container = d.spec.template.spec.containers[0];
-    const used = new Set(
-      this.host.store
-        .list('replicasets', f.namespace)
-        .items.flatMap((rs) => ((rs.spec as Deployment['spec']).template?.spec.containers ?? []).map((c) => c.image)),
-    );
+    const used = new Set(this.host.cluster.templateImages(f.namespace));
     used.add(container.image);
     let image = bumpVersion(container.image);
     while (used.has(image)) image = bumpVersion(image);
     f.previousImage = container.image;
     f.badImage = image;
     this.badImages.set(image, f);
-    this.host.store.mutate('deployments', f.namespace, f.name, (o) => {
-      const dep = o as Deployment;
-      dep.spec.template.spec.containers[0].image = image;
-      dep.metadata.annotations = { ...dep.metadata.annotations, 'kubernetes.io/change-cause': `release ${image}` };
-    });
+    this.host.cluster.setImage(f.namespace, f.name, image, `release ${image}`);
     f.description = `rolled out ${image} (was ${container.image}); it answers 5xx to a quarter of requests; rollback heals`;
   }
 
   private flipFlag(f: Fault, d: Deployment, requested: unknown): void {
     const cmName = d.metadata.annotations?.['vigil.dev/feature-flags'];
     if (!cmName) throw new FaultError(400, `deployment ${f.target} reads no feature flags (annotation vigil.dev/feature-flags is not set); pick one that does, e.g. shop/checkout`);
-    const cm = this.host.store.get('configmaps', f.namespace, cmName) as ConfigMap | undefined;
+    const cm = this.host.cluster.configMap(f.namespace, cmName);
     if (!cm) throw new FaultError(404, `configmap ${f.namespace}/${cmName} (feature flags of ${f.target}) not found`);
     const keys = Object.keys(cm.data ?? {});
     const key = typeof requested === 'string' ? requested : keys.find((k) => k.startsWith(`${f.name}.`));
@@ -250,9 +285,7 @@ export class FaultBook {
     const previous = cm.data?.[key];
     const badValue = previous === 'false' ? 'true' : previous === 'true' ? 'false' : 'broken';
     f.flag = { configMap: cmName, key, badValue, previousValue: previous };
-    this.host.store.mutate('configmaps', f.namespace, cmName, (o) => {
-      (o as ConfigMap).data = { ...(o as ConfigMap).data, [key]: badValue };
-    });
+    this.host.cluster.setConfigMapKey(f.namespace, cmName, key, badValue);
     this.flagValues.set(`${f.namespace}/${cmName}/${key}`, badValue);
     f.description = `flag ${key} in configmap ${f.namespace}/${cmName} set to "${badValue}" (was "${previous}"); errors last while it keeps that value`;
   }
@@ -269,15 +302,8 @@ export class FaultBook {
     if (f.badImage) this.badImages.delete(f.badImage);
     if (f.flag) {
       const { configMap, key, badValue, previousValue } = f.flag;
-      const cm = this.host.store.get('configmaps', f.namespace, configMap) as ConfigMap | undefined;
-      if (cm && cm.data?.[key] === badValue) {
-        this.host.store.mutate('configmaps', f.namespace, configMap, (o) => {
-          const data = { ...(o as ConfigMap).data };
-          if (previousValue === undefined) delete data[key];
-          else data[key] = previousValue;
-          (o as ConfigMap).data = data;
-        });
-      }
+      const cm = this.host.cluster.configMap(f.namespace, configMap);
+      if (cm && cm.data?.[key] === badValue) this.host.cluster.setConfigMapKey(f.namespace, configMap, key, previousValue);
     }
   }
 
@@ -322,7 +348,7 @@ export class FaultBook {
     const next = new Map<string, string | undefined>();
     for (const f of this.faults) {
       if (!f.flag) continue;
-      const cm = this.host.store.get('configmaps', f.namespace, f.flag.configMap) as ConfigMap | undefined;
+      const cm = this.host.cluster.configMap(f.namespace, f.flag.configMap);
       next.set(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`, cm?.data?.[f.flag.key]);
     }
     this.flagValues = next;
@@ -386,7 +412,7 @@ export class FaultBook {
     const pods = [...this.host.pods()];
     const fullyAvailable = (key: string) => {
       const [ns, name] = key.split('/');
-      const d = this.host.store.get('deployments', ns, name) as Deployment | undefined;
+      const d = this.host.cluster.deployment(ns, name);
       if (!d) return true;
       const ready = pods.filter((p) => p.namespace === ns && p.deployment === name && p.ready).length;
       return ready >= (d.spec.replicas ?? 1) && (d.status?.updatedReplicas ?? 0) >= (d.spec.replicas ?? 1);

@@ -3,7 +3,7 @@
  * Families are written once each with every pod's samples under them, as the format requires.
  */
 import { ExpositionWriter, renderLabels } from './exposition';
-import type { PodRuntime } from './kubelet';
+import type { PodRuntime } from './containerLifecycle';
 import { nodeReady, type Deployment, type NodeObject } from './objects';
 import { BUCKETS, CODES, METHODS } from './workload';
 

@@ -6,16 +6,17 @@
 import { StatusError, type KubeObject, type ObjectStore, type ResourceName } from '../store';
 import { DeploymentController } from './deploymentController';
 import { EventRecorder } from './eventRecorder';
-import { FaultBook, type FaultPodView } from './faults';
-import { DEFAULT_KUBELET_OPTIONS, Kubelet, type KubeletOptions, type PodRuntime } from './kubelet';
+import { FaultBook, storeFaultCluster, type FaultPodView } from './faults';
+import { DEFAULT_KUBELET_OPTIONS, type KubeletOptions, type PodRuntime } from './containerLifecycle';
+import { Kubelet } from './kubelet';
 import { renderMetrics } from './metrics';
 import { NodeLifecycle } from './nodeLifecycle';
 import { controllerOf, labelsMatch, podReady, type Deployment, type NodeObject, type Pod } from './objects';
 import { ReplicaSetController } from './replicaSetController';
-import { fnv32a, hashUnit, Rng } from './rng';
-import { serveShopRequest, type HttpAnswer, type HttpRequest } from './shopApi';
+import { Rng } from './rng';
+import type { HttpAnswer, HttpRequest } from './shopApi';
 import { seedDefaultTopology } from './topology';
-import { profileOf, type Effects, type ServiceProfile } from './workload';
+import { WorkloadModel } from './workloadModel';
 
 export interface SimulationOptions {
   seed: number;
@@ -42,16 +43,11 @@ export class Simulation {
   private readonly deployments: DeploymentController;
   private readonly replicaSets: ReplicaSetController;
   private readonly nodes: NodeLifecycle;
+  private readonly workloads: WorkloadModel;
   private timer?: ReturnType<typeof setInterval>;
-  private profiles = new Map<string, ServiceProfile>();
-  private readyByKey = new Map<string, number>();
-  private errorShareByKey = new Map<string, number>();
   private lastExpiry = 0;
   private ticking = false;
   private readonly listed = new Map<ResourceName, { rv: number; items: KubeObject[] }>();
-  /** Requests served over HTTP so far: each draws its own number, so a request sequence is reproducible. */
-  private requestSeq = 0;
-  private readonly roundRobin = new Map<string, number>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -65,11 +61,20 @@ export class Simulation {
     this.replicaSets = new ReplicaSetController(store, this.recorder, rng, list);
     this.nodes = new NodeLifecycle(store, this.recorder, this.now, options.evictionTimeoutMs ?? 20_000);
     this.faults = new FaultBook({
-      store,
+      cluster: storeFaultCluster(store),
       now: this.now,
       pods: () => this.podViews(),
-      serviceErrorShare: (key) => this.errorShareByKey.get(key) ?? 0,
+      serviceErrorShare: (key) => this.workloads.errorShare(key),
     });
+    this.workloads = new WorkloadModel(
+      {
+        now: this.now,
+        runtimes: () => this.kubelet.runtimes.values(),
+        deployments: () => this.list('deployments') as Deployment[],
+        effects: (pod, profile, atMs, withDependencies) => this.faults.effectsFor(pod, profile, atMs, withDependencies),
+      },
+      { seed: options.seed, daySeconds: options.daySeconds },
+    );
     this.kubelet = new Kubelet(store, this.recorder, this.now, options.seed, { ...DEFAULT_KUBELET_OPTIONS, ...options.kubelet, podStartDelayMs: options.podStartDelayMs ?? DEFAULT_KUBELET_OPTIONS.podStartDelayMs }, {
       crashing: (uid, at) => this.faults.crashing(uid, at),
       failedNodes: (at) => this.faults.failedNodes(at),
@@ -102,12 +107,11 @@ export class Simulation {
     try {
       this.faults.refreshFlags();
       this.collectGarbage();
-      this.refreshProfiles();
       this.deployments.reconcile(this.list('pods') as Pod[]);
       this.replicaSets.reconcile(this.list('pods') as Pod[]);
       this.nodes.sync(this.list('nodes') as NodeObject[], this.list('pods') as Pod[], this.faults.failedNodes(this.now()));
       this.kubelet.sync(this.list('pods') as Pod[], this.list('nodes') as NodeObject[]);
-      this.advanceAll();
+      this.workloads.tick();
       this.updateDisruptionBudgets();
       this.faults.update(this.now(), (f) => {
         for (const rt of this.kubelet.runtimes.values()) {
@@ -150,25 +154,6 @@ export class Simulation {
     return out;
   }
 
-  private refreshProfiles(): void {
-    const next = new Map<string, ServiceProfile>();
-    for (const d of this.list('deployments') as Deployment[]) {
-      const ns = d.metadata.namespace as string;
-      next.set(`${ns}/${d.metadata.name}`, profileOf(ns, d.metadata.name, d));
-    }
-    this.profiles = next;
-  }
-
-  private profileFor(rt: PodRuntime): ServiceProfile {
-    const key = `${rt.namespace}/${rt.deployment}`;
-    let p = this.profiles.get(key);
-    if (!p) {
-      p = profileOf(rt.namespace, rt.deployment, undefined);
-      this.profiles.set(key, p);
-    }
-    return p;
-  }
-
   /** Owner chains broken by deletes: ReplicaSets of deleted Deployments, pods of deleted ReplicaSets. */
   private collectGarbage(): void {
     const live = (resource: 'deployments' | 'replicasets', o: KubeObject) => {
@@ -187,53 +172,6 @@ export class Simulation {
       const owner = controllerOf(p.metadata);
       if (owner?.kind === 'ReplicaSet' && !rsUids.has(owner.uid) && !live('replicasets', p)) this.store.delete('pods', p.metadata.namespace, p.metadata.name);
     }
-  }
-
-  private effectsAt(rt: PodRuntime, profile: ServiceProfile, atMs: number, withDependencies = true): Effects {
-    const fx = this.faults.effectsFor(rt, profile, atMs, withDependencies);
-    const frac = rt.service.memoryBytes / rt.memoryLimitBytes;
-    if (frac > 0.6) {
-      fx.latencyFactor *= 1 + 5 * ((Math.min(frac, 1) - 0.6) / 0.4) ** 2;
-      fx.errorCause ??= `GC pause ${Math.round(frac * 900)}ms: heap ${(rt.service.memoryBytes / 1048576).toFixed(0)}Mi of ${(rt.memoryLimitBytes / 1048576).toFixed(0)}Mi`;
-    }
-    return fx;
-  }
-
-  private advanceOne(rt: PodRuntime, now: number): void {
-    const profile = this.profileFor(rt);
-    rt.service.advance(now, {
-      seed: this.options.seed,
-      daySeconds: this.options.daySeconds,
-      profile,
-      readyPods: this.readyByKey.get(profile.key) ?? 1,
-      serving: rt.ready,
-      running: rt.running && !rt.nodeDown,
-      cpuLimitCores: rt.cpuLimitCores,
-      effects: (t) => this.effectsAt(rt, profile, t),
-    });
-  }
-
-  private advanceAll(): void {
-    const now = this.now();
-    const ready = new Map<string, number>();
-    const errSum = new Map<string, number>();
-    for (const rt of this.kubelet.runtimes.values()) {
-      const key = `${rt.namespace}/${rt.deployment}`;
-      if (!ready.has(key)) {
-        ready.set(key, 0);
-        errSum.set(key, 0);
-      }
-      if (!rt.ready) continue;
-      ready.set(key, (ready.get(key) ?? 0) + 1);
-      errSum.set(key, (errSum.get(key) ?? 0) + rt.service.lastErrorShare);
-    }
-    const shares = new Map<string, number>();
-    for (const [key, n] of ready) shares.set(key, n === 0 ? 1 : (errSum.get(key) ?? 0) / n);
-    // a service with no ready pod has no endpoints: every call to it fails
-    for (const key of this.profiles.keys()) if (!shares.has(key)) shares.set(key, 1);
-    this.readyByKey = ready;
-    this.errorShareByKey = shares;
-    for (const rt of this.kubelet.runtimes.values()) this.advanceOne(rt, now);
   }
 
   private updateDisruptionBudgets(): void {
@@ -272,22 +210,20 @@ export class Simulation {
   podMetrics(namespace: string, pod: string): string | undefined {
     const found = this.runtimeOf(namespace, pod);
     if (!found) return undefined;
-    if (!found.rt) return '';
-    this.advanceOne(found.rt, this.now());
-    return renderMetrics([found.rt], [], [], { kubeState: false });
+    return found.rt ? this.workloads.podMetrics(found.rt) : '';
   }
 
   allMetrics(): string {
     const now = this.now();
     const runtimes = [...this.kubelet.runtimes.values()];
-    for (const rt of runtimes) this.advanceOne(rt, now);
+    for (const rt of runtimes) this.workloads.advance(rt, now);
     return renderMetrics(runtimes, this.list('deployments') as Deployment[], this.list('nodes') as NodeObject[], { kubeState: true });
   }
 
   podLogs(
     namespace: string,
     pod: string,
-    opts: { tailLines?: number; follow?: boolean; container?: string },
+    opts: { tailLines?: number; follow?: boolean; container?: string; previous?: boolean },
     onLine: (line: string) => void,
   ): { lines: string[]; stop(): void } | undefined {
     const found = this.runtimeOf(namespace, pod);
@@ -296,14 +232,8 @@ export class Simulation {
     if (opts.container && !containers.includes(opts.container)) {
       throw new StatusError('BadRequest', `container ${opts.container} is not valid for pod ${pod}`);
     }
-    const rt = found.rt;
-    if (!rt) return { lines: [], stop: () => undefined };
-    this.advanceOne(rt, this.now());
-    const all = rt.service.logs;
-    const lines = opts.tailLines !== undefined && opts.tailLines >= 0 ? all.slice(Math.max(0, all.length - opts.tailLines)) : [...all];
-    if (!opts.follow) return { lines, stop: () => undefined };
-    rt.service.listeners.add(onLine);
-    return { lines, stop: () => void rt.service.listeners.delete(onLine) };
+    if (!found.rt) return { lines: [], stop: () => undefined };
+    return this.workloads.podLogs(found.rt, opts, onLine);
   }
 
   /**
@@ -314,45 +244,13 @@ export class Simulation {
     const found = this.runtimeOf(namespace, pod);
     if (!found) return undefined;
     const rt = found.rt;
-    if (!rt || !rt.running || rt.nodeDown) return { status: 503, contentType: 'text/plain', body: `dial tcp ${rt?.podIP ?? pod}:8080: connect: connection refused`, delayMs: 1 };
-    return this.serveOn(rt, req, 0);
+    if (!rt) return { status: 503, contentType: 'text/plain', body: `dial tcp ${pod}:8080: connect: connection refused`, delayMs: 1 };
+    return this.workloads.serve(rt, req);
   }
 
   /** Ready pods of a workload, in turn, as a Service's endpoints are picked. */
   readyPod(namespace: string, deployment: string): PodRuntime | undefined {
-    const ready = [...this.kubelet.runtimes.values()].filter((rt) => rt.namespace === namespace && rt.deployment === deployment && rt.ready && rt.running && !rt.nodeDown);
-    if (ready.length === 0) return undefined;
-    const key = `${namespace}/${deployment}`;
-    const n = this.roundRobin.get(key) ?? 0;
-    this.roundRobin.set(key, n + 1);
-    return ready[n % ready.length];
-  }
-
-  private serveOn(rt: PodRuntime, req: HttpRequest, depth: number): HttpAnswer {
-    const now = this.now();
-    this.advanceOne(rt, now);
-    const profile = this.profileFor(rt);
-    // its dependencies' failures reach it through the calls it makes, not as a share
-    const fx = this.effectsAt(rt, profile, now, false);
-    const util = rt.service.lastUtilisation;
-    const shed = util > 1 ? (util - 1) / util : 0;
-    const unavailable = fx.share502 + fx.share503 + shed;
-    const answer = serveShopRequest(profile.key, req, {
-      pod: rt.name,
-      failureShare: Math.min(1, fx.share500 + unavailable),
-      failureStatus: unavailable >= fx.share500 ? 503 : 500,
-      failureCause: fx.errorCause ?? (shed > 0 ? `overloaded: ${Math.round(util * 100)}% of capacity, request shed` : 'internal error'),
-      latencyMs: (rt.service.lastMedianSeconds || profile.medianLatencySeconds) * 1000,
-      draw: () => hashUnit(this.options.seed, fnv32a(rt.name), ++this.requestSeq),
-      call: (service, r) => {
-        const [ns, name] = service.split('/');
-        const to = depth < 4 ? this.readyPod(ns, name) : undefined;
-        if (!to) return { status: 503, contentType: 'application/json', body: JSON.stringify({ error: `no healthy upstream: ${service} has no ready pod` }), delayMs: 1 };
-        return this.serveOn(to, r, depth + 1);
-      },
-    });
-    rt.service.log(`${new Date(now).toISOString()} ${answer.status >= 500 ? 'ERROR' : 'INFO '} ${req.method} ${req.path} ${answer.status} ${Math.round(answer.delayMs)}ms${answer.status >= 500 ? ` ${answer.body}` : ''}`);
-    return answer;
+    return this.workloads.readyPod(namespace, deployment);
   }
 
   handleControl(method: string, path: string, body: unknown): { status: number; body: unknown } {
