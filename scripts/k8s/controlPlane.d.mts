@@ -4,6 +4,7 @@ import type { SpawnSyncReturns } from 'node:child_process';
 export const NETNS: string;
 export const API_ADDRESS: string;
 export const API_PORT: number;
+export const POD_RANGE: string;
 
 export function missingPrerequisite(): string | undefined;
 export function componentsDir(): { dir: string; reason?: undefined } | { reason: string; dir?: undefined };

@@ -18,6 +18,8 @@ export const NETNS = 'vigil-k8s-test';
 /** The apiserver's advertise address; nodes and pods take others from 10.244.0.0/16. */
 export const API_ADDRESS = '10.244.0.1';
 export const API_PORT = 6443;
+/** Nodes and pods: the node agent's addresses, all local to the namespace. */
+export const POD_RANGE = '10.244.0.0/16';
 const SERVICE_CIDR = '10.96.0.0/16';
 const SERVICE_API_IP = '10.96.0.1';
 const KSM_PORT = 8080;
@@ -71,6 +73,8 @@ function createNetns(name, addresses) {
   run('ip', ['netns', 'add', name]);
   run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
   for (const a of addresses) run('ip', ['-n', name, 'addr', 'add', `${a}/32`, 'dev', 'lo']);
+  // AnyIP: every address of the range is local, so the node agent binds each pod's IP without adding it
+  run('ip', ['-n', name, 'route', 'add', 'local', POD_RANGE, 'dev', 'lo']);
 }
 
 // ---- certificates -------------------------------------------------------------------------------

@@ -1,8 +1,13 @@
-/** `vigil chaos <fault>`: asks a running Vigil sandbox (found through a kubeconfig) to inject a fault. */
+/**
+ * `vigil chaos <fault>`: asks a running Vigil sandbox to inject a fault. The sandbox is found through the
+ * kubeconfig's API server: ConfigMap kube-public/vigil-sandbox names its fault API — the embedded sandbox's
+ * own API server, or the node agent that plays the nodes of a real control plane.
+ */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { intOption, parseCliArgs } from './args';
-import { SANDBOX_KUBERNETES_VERSION } from '../sandbox/discovery';
+import { connectKube } from '../infra/kubernetes/kubeClient';
+import { FAULT_API_CONFIGMAP } from '../sandbox/discovery';
 import { DEFAULT_KUBECONFIG_PATH } from '../sandbox/sandbox';
 
 export const FAULTS = ['crash-loop', 'memory-leak', 'bad-release', 'latency-spike', 'node-failure', 'traffic-surge', 'bad-feature-flag', 'dependency-outage'] as const;
@@ -29,10 +34,36 @@ export function serverFromKubeconfig(file: string): string {
   return server.replace(/\/+$/, '');
 }
 
-async function request(server: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+/** The fault API's base URL (…/sandbox/v1) the cluster publishes, read with the kubeconfig's credentials. */
+export async function faultApiUrl(kubeconfig: string): Promise<string> {
+  const server = serverFromKubeconfig(kubeconfig);
+  const { namespace, name, key } = FAULT_API_CONFIGMAP;
+  let answer: { status: number; body: string };
+  try {
+    const conn = await connectKube({ kubeconfig });
+    answer = await conn.request('GET', `/api/v1/namespaces/${namespace}/configmaps/${name}`, { timeoutMs: 10_000 });
+  } catch (err) {
+    throw new ChaosError(`cannot reach ${server} (${(err as Error).message}). Is \`vigil sandbox\` (or the control plane) running with this kubeconfig?`);
+  }
+  if (answer.status === 401 || answer.status === 403) {
+    throw new ChaosError(`${server} refused to show configmap ${namespace}/${name} (HTTP ${answer.status}): the kubeconfig's user needs get on configmaps in ${namespace}; use the admin kubeconfig`);
+  }
+  const notSandbox = `${server} is not a Vigil sandbox: it publishes no fault API (configmap ${namespace}/${name}, key ${key}); start \`vigil sandbox\`, or \`vigil node-agent\` on a real control plane`;
+  if (answer.status !== 200) throw new ChaosError(`${notSandbox} (HTTP ${answer.status})`);
+  let url: unknown;
+  try {
+    url = (JSON.parse(answer.body) as { data?: Record<string, unknown> }).data?.[key];
+  } catch {
+    url = undefined;
+  }
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new ChaosError(notSandbox);
+  return url.replace(/\/+$/, '');
+}
+
+async function request(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   let res: Response;
   try {
-    res = await fetch(`${server}${path}`, {
+    res = await fetch(`${base}${path}`, {
       method,
       headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -40,7 +71,7 @@ async function request(server: string, method: string, path: string, body?: unkn
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new ChaosError(`cannot reach ${server} (${cause}). Is \`vigil sandbox\` running with this kubeconfig?`);
+    throw new ChaosError(`cannot reach the sandbox fault API ${base} (${cause}). Is \`vigil sandbox\` (or \`vigil node-agent\`) still running?`);
   }
   const text = await res.text();
   let parsed: Record<string, unknown> = {};
@@ -68,13 +99,8 @@ export async function run(argv: string[]): Promise<number> {
     const durationSeconds = values.duration === undefined ? undefined : intOption('chaos', 'duration', values.duration, 0);
     if (durationSeconds !== undefined && durationSeconds <= 0) throw new ChaosError(`--duration must be a positive number of seconds, got ${durationSeconds}`);
     const kubeconfig = (values.kubeconfig as string | undefined) ?? process.env.KUBECONFIG ?? DEFAULT_KUBECONFIG_PATH;
-    const server = serverFromKubeconfig(kubeconfig);
-
-    const version = await request(server, 'GET', '/version');
-    if (version.status !== 200 || version.body.gitVersion !== SANDBOX_KUBERNETES_VERSION.gitVersion) {
-      throw new ChaosError(`${server} is not a Vigil sandbox (its /version says ${String(version.body.gitVersion ?? `HTTP ${version.status}`)}); vigil chaos only injects faults into \`vigil sandbox\`.`);
-    }
-    const r = await request(server, 'POST', '/sandbox/v1/faults', { fault, target, ...(durationSeconds !== undefined ? { durationSeconds } : {}) });
+    const faults = await faultApiUrl(kubeconfig);
+    const r = await request(faults, 'POST', '/faults', { fault, target, ...(durationSeconds !== undefined ? { durationSeconds } : {}) });
     if (r.status < 200 || r.status >= 300) {
       throw new ChaosError(`the sandbox refused ${fault} on ${target} (HTTP ${r.status}): ${String(r.body.message ?? JSON.stringify(r.body))}`);
     }

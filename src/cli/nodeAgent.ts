@@ -6,11 +6,21 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseCliArgs('node-agent', argv, {
     kubeconfig: { type: 'string' },
     nodes: { type: 'string' },
+    seed: { type: 'string' },
+    'day-seconds': { type: 'string' },
+    'fault-port': { type: 'string' },
   });
   const kubeconfig = values.kubeconfig as string | undefined;
   if (!kubeconfig) throw new Error('vigil node-agent: --kubeconfig is required (the control plane\'s admin kubeconfig)');
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  const agent = await startNodeAgent({ kubeconfig, nodes: intOption('node-agent', 'nodes', values.nodes, 3), log });
-  process.stdout.write(`${JSON.stringify({ ready: true, nodes: agent.nodes })}\n`);
+  const agent = await startNodeAgent({
+    kubeconfig,
+    nodes: intOption('node-agent', 'nodes', values.nodes, 3),
+    seed: intOption('node-agent', 'seed', values.seed, 1),
+    daySeconds: intOption('node-agent', 'day-seconds', values['day-seconds'], 600),
+    faultApiPort: intOption('node-agent', 'fault-port', values['fault-port'], 0),
+    log,
+  });
+  process.stdout.write(`${JSON.stringify({ ready: true, nodes: agent.nodes, faultsUrl: agent.faultsUrl })}\n`);
   return serveUntilStopped('node agent', () => agent.stop(), log);
 }

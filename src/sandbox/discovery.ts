@@ -138,3 +138,9 @@ export function openApiV3GroupVersion(path: string): Record<string, unknown> | u
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes (Vigil sandbox)', version: SANDBOX_KUBERNETES_VERSION.gitVersion }, paths, components: { schemas: {} } };
 }
+
+/**
+ * Where a sandbox publishes its fault API (the embedded one and the node agent of a real control plane
+ * alike): `vigil chaos` reads the URL from this ConfigMap through the API server, so one discovery serves both.
+ */
+export const FAULT_API_CONFIGMAP = { namespace: 'kube-public', name: 'vigil-sandbox', key: 'faultsUrl' } as const;

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiServer } from './apiServer';
+import { FAULT_API_CONFIGMAP } from './discovery';
 import { writeSandboxKubeconfig } from './kubeconfig';
 import { Simulation } from './sim/simulation';
 import { ObjectStore } from './store';
@@ -82,6 +83,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   const apiServer = `http://${SANDBOX_HOST}:${apiPort}`;
   const kubeconfig = writeSandboxKubeconfig(options.kubeconfigPath ?? DEFAULT_KUBECONFIG_PATH, apiServer);
+  // where `vigil chaos` finds the fault API, as it does on a real control plane with the node agent
+  const { namespace: faultNs, name: faultCm, key: faultKey } = FAULT_API_CONFIGMAP;
+  if (!store.get('configmaps', faultNs, faultCm)) store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: faultCm, namespace: faultNs }, data: { [faultKey]: `${apiServer}/sandbox/v1` } });
   simulation.start();
   log(`sandbox API server on ${apiServer}, metrics on http://${SANDBOX_HOST}:${metricsPort}/metrics`);
   let stopped: Promise<void> | undefined;

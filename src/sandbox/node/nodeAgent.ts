@@ -1,20 +1,38 @@
 /**
- * A minimal node agent for a real control plane: it plays the kubelets of N nodes. It registers the
- * nodes, renews their Leases (kube-node-lease) and their Ready condition, and for every pod the real
- * scheduler binds to one of them reports what a kubelet reports once the containers run: phase Running,
- * the Ready/ContainersReady conditions, a podIP from the node's range and ready containerStatuses; it
- * records Pulled and Started events. A pod with a deletionTimestamp is deleted with grace 0, as a kubelet
+ * The node agent: the simulation as the nodes of a real control plane. It plays the kubelets of N nodes:
+ * registers them, renews their Leases (kube-node-lease) and Ready heartbeats, and for every pod the real
+ * scheduler binds to one of them runs the pod's simulated workload — the same ContainerLifecycle and
+ * WorkloadModel the embedded sandbox runs — serving the pod's HTTP (/metrics, the shop's API) on the pod's
+ * IP, so the API server's proxies and Prometheus reach it. It reports pod status as a kubelet does (Running,
+ * Ready/ContainersReady, podIP, restartCount, lastState terminated Error/OOMKilled, waiting CrashLoopBackOff
+ * with back-off) with the kubelet's events, serves each node's kubelet port (HTTPS :10250: container logs,
+ * /metrics/cadvisor), and a pod with a deletionTimestamp is stopped and deleted with grace 0, as a kubelet
  * does once its containers stopped, so drains and rollouts finish.
  *
- * Nothing runs: there is no simulated workload behind a pod yet (no metrics, logs, probes, restarts,
- * crash loops or OOM kills), and it serves no kubelet port (10250). Those come with the simulation as
- * the nodes (issue 13). It uses whatever credentials the kubeconfig has (the tier's admin), not per-node
- * `system:node:<name>` identities, so NodeRestriction does not apply to it.
+ * Faults: the agent serves the sandbox fault API (the FaultBook of the embedded sandbox, reading the
+ * cluster from its informers and writing through the API server) and publishes its URL in ConfigMap
+ * kube-public/vigil-sandbox, where `vigil chaos` finds it. node-failure stops that node's heartbeats and
+ * Lease, so the real node lifecycle controller marks it Unknown, taints and evicts.
+ *
+ * It uses whatever credentials the kubeconfig has (the tier's admin), not per-node `system:node:<name>`
+ * identities, so NodeRestriction does not apply to it. Pod addresses must be local to the network namespace
+ * it runs in (the tier adds `ip route add local 10.244.0.0/16 dev lo`).
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type * as k8s from '@kubernetes/client-node';
 import { toClusterError } from '../../infra/kubernetes/clusterActions';
 import { ResilientInformer } from '../../infra/kubernetes/informers';
 import { connectKube, type KubeConnection } from '../../infra/kubernetes/kubeClient';
+import { FAULT_API_CONFIGMAP } from '../discovery';
+import type { KubeObject } from '../store';
+import { ContainerLifecycle, DEFAULT_KUBELET_OPTIONS, PodRuntime, type KubeletOptions } from '../sim/containerLifecycle';
+import { FaultBook, faultPodView, faultShows, type FaultCluster } from '../sim/faults';
+import { parseQuantity, type ConfigMap, type Deployment } from '../sim/objects';
+import { WorkloadModel } from '../sim/workloadModel';
+import { ApiEventSink } from './apiEvents';
+import { KUBELET_PORT, selfSignedCertificate, startKubeletServer, type KubeletServer } from './kubeletServer';
+import { PodServer } from './podServer';
 
 export interface NodeAgentOptions {
   readonly kubeconfig: string;
@@ -27,6 +45,18 @@ export interface NodeAgentOptions {
   readonly leaseRenewSeconds?: number;
   /** How often the Ready condition's heartbeat is written. */
   readonly statusSeconds?: number;
+  /** Seed of the simulated workloads (traffic noise, memory baselines), as `vigil sandbox --seed`. */
+  readonly seed?: number;
+  /** Length of one simulated day of traffic in real seconds (default 600), as the embedded sandbox. */
+  readonly daySeconds?: number;
+  /** ms between passes over the pods (container lifecycle, workloads, status); default 500. */
+  readonly tickMs?: number;
+  /** Container timing: start delay, crash-loop timing and back-off (the embedded sandbox's defaults). */
+  readonly kubelet?: Partial<KubeletOptions>;
+  /** Port of the fault API on the first node's address (default 0: a free one); its URL goes to ConfigMap kube-public/vigil-sandbox. */
+  readonly faultApiPort?: number;
+  /** Port of each node's kubelet server (default 10250; 0 turns it off, for tests that run no TLS). */
+  readonly kubeletPort?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -37,14 +67,18 @@ export interface NodeSpec {
 
 export interface NodeAgent {
   readonly nodes: ReadonlyArray<NodeSpec>;
-  /** Stops heartbeats, the pod watch and the timers; the Node objects stay, as they do when a kubelet stops. */
+  /** URL of the fault API (…/sandbox/v1), as published in ConfigMap kube-public/vigil-sandbox. */
+  readonly faultsUrl: string;
+  /** Stops heartbeats, the pod watch, the pods' servers and the timers; the Node objects stay, as they do when a kubelet stops. */
   stop(): Promise<void>;
 }
 
 const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 const LEASE_SECONDS = 40;
 const FIELD_MANAGER = 'vigil-node-agent';
-const RECONCILE_MS = 1000;
+const MIB = 1024 * 1024;
+const NODE_CPU_CORES = 4;
+const NODE_MEMORY = '8Gi';
 
 /** The node addresses the agent uses; whoever starts it puts them on the network namespace's lo. */
 export function nodeSpecs(count = 3, namePrefix = 'node-', addressPrefix = '10.244'): NodeSpec[] {
@@ -55,31 +89,62 @@ export function nodeSpecs(count = 3, namePrefix = 'node-', addressPrefix = '10.2
 export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAgent> {
   const conn = await connectKube({ kubeconfig: options.kubeconfig });
   const agent = new RunningNodeAgent(conn, nodeSpecs(options.nodes, options.namePrefix, options.addressPrefix), options);
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    await agent.stop();
+    throw err;
+  }
   return agent;
 }
 
-interface PodState {
+/** One pod bound to one of the agent's nodes. */
+interface PodEntry {
   readonly uid: string;
   readonly node: string;
-  readonly ip: string;
-  /** resourceVersion our last status write produced, so an unchanged pod is not written again. */
+  readonly rt: PodRuntime;
+  readonly server: PodServer;
+  pod: k8s.V1Pod;
+  /** Status key of our last successful write, and the pod version it produced. */
+  reportedKey: string;
   reportedRv?: string;
   writing: boolean;
   deleting: boolean;
-  eventsRecorded: boolean;
+}
+
+type NodeEntry = NodeSpec & { readonly freeIPs: number[] };
+
+/** An object as the informers cache it: plain JSON from the API server. */
+type Cached = k8s.KubernetesObject & { spec?: unknown; data?: Record<string, string> };
+
+/** The slice of a pod the event recorder names as the involved object. */
+function involved(pod: k8s.V1Pod): KubeObject {
+  const m = pod.metadata!;
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: m.name!, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion } };
 }
 
 class RunningNodeAgent implements NodeAgent {
   private readonly core: k8s.CoreV1Api;
   private readonly coordination: k8s.CoordinationV1Api;
-  private readonly byName: Map<string, NodeSpec & { readonly freeIPs: number[] }>;
-  private readonly pods = new Map<string, PodState>();
+  private readonly byName: Map<string, NodeEntry>;
+  private readonly pods = new Map<string, PodEntry>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  private informer: ResilientInformer<k8s.V1Pod> | undefined;
+  private readonly informers: { pods?: ResilientInformer<k8s.V1Pod>; deployments?: ResilientInformer<Cached>; replicasets?: ResilientInformer<Cached>; configmaps?: ResilientInformer<Cached> } = {};
+  private readonly kubeletServers: KubeletServer[] = [];
+  private faultServer: http.Server | undefined;
   private stopped = false;
+  private ticking = false;
   private readonly log: (line: string) => void;
+  private readonly now = () => Date.now();
+  private readonly events: ApiEventSink;
+  private readonly lifecycle: ContainerLifecycle;
+  private readonly workloads: WorkloadModel;
+  private readonly faults: FaultBook;
+  /** Cluster writes faults made (a release, a flag) that the fault API waits for before it answers. */
+  private pendingFaultWrites: Array<Promise<void>> = [];
+  private downNodes = new Set<string>();
+  faultsUrl = '';
 
   constructor(
     private readonly conn: KubeConnection,
@@ -91,45 +156,87 @@ class RunningNodeAgent implements NodeAgent {
     this.log = options.log ?? (() => {});
     // .1 is the node; the lowest free address goes first, so a small cluster reads easily
     this.byName = new Map(nodes.map((n) => [n.name, { ...n, freeIPs: Array.from({ length: 253 }, (_, k) => k + 2) }]));
+    this.events = new ApiEventSink(conn, (p) => this.track(p), this.now);
+    const seed = options.seed ?? 1;
+    this.faults = new FaultBook({
+      cluster: this.faultCluster(),
+      now: this.now,
+      pods: () => [...this.runtimes()].map(faultPodView),
+      serviceErrorShare: (key) => this.workloads.errorShare(key),
+    });
+    this.lifecycle = new ContainerLifecycle(this.events, { ...DEFAULT_KUBELET_OPTIONS, ...options.kubelet }, (uid, at) => this.faults.crashing(uid, at));
+    this.workloads = new WorkloadModel(
+      {
+        now: this.now,
+        runtimes: () => this.runtimes(),
+        deployments: () => (this.informers.deployments?.list() ?? []) as unknown as Deployment[],
+        effects: (pod, profile, atMs, withDependencies) => this.faults.effectsFor(pod, profile, atMs, withDependencies),
+      },
+      { seed, daySeconds: options.daySeconds ?? 600 },
+    );
+  }
+
+  /** Pods whose containers the agent runs and that still count (not terminating). */
+  private *runtimes(): Iterable<PodRuntime> {
+    for (const e of this.pods.values()) if (!e.pod.metadata?.deletionTimestamp) yield e.rt;
   }
 
   async start(): Promise<void> {
     for (const n of this.nodes) await this.register(n);
     await Promise.all(this.nodes.map((n) => this.renewLease(n.name)));
-    const every = (ms: number, fn: () => Promise<void>) => {
+    const every = (ms: number, fn: () => Promise<void> | void) => {
       const t = setInterval(() => {
-        if (!this.stopped) this.track(fn());
+        if (!this.stopped) this.track(Promise.resolve().then(fn));
       }, ms);
       this.timers.push(t);
     };
+    // a failed node's kubelet is silent: no Lease, no heartbeat, so the node lifecycle controller acts
     every((this.options.leaseRenewSeconds ?? 10) * 1000, async () => {
-      await Promise.all(this.nodes.map((n) => this.renewLease(n.name)));
+      await Promise.all(this.nodes.filter((n) => !this.downNodes.has(n.name)).map((n) => this.renewLease(n.name)));
     });
     every((this.options.statusSeconds ?? 10) * 1000, async () => {
-      await Promise.all(this.nodes.map((n) => this.heartbeat(n.name)));
+      await Promise.all(this.nodes.filter((n) => !this.downNodes.has(n.name)).map((n) => this.heartbeat(n.name)));
     });
-    this.informer = new ResilientInformer<k8s.V1Pod>(this.conn, { path: '/api/v1/pods' }, {
-      onChange: (_previous, current) => {
-        if (current) this.track(this.reconcile(current));
-      },
-      onState: (state, detail) => {
-        if (state === 'failing') this.log(`pod watch: ${detail}`);
-      },
+    const watch = <T extends k8s.KubernetesObject>(path: string, onChange?: (current: T | undefined) => void) => {
+      const inf = new ResilientInformer<T>(this.conn, { path }, {
+        onChange: (_previous, current) => onChange?.(current),
+        onState: (state, detail) => {
+          if (state === 'failing') this.log(`watch ${path}: ${detail}`);
+        },
+      });
+      inf.start();
+      return inf;
+    };
+    this.informers.deployments = watch<Cached>('/apis/apps/v1/deployments');
+    this.informers.replicasets = watch<Cached>('/apis/apps/v1/replicasets');
+    this.informers.configmaps = watch<Cached>('/api/v1/configmaps');
+    this.informers.pods = watch<k8s.V1Pod>('/api/v1/pods', (current) => {
+      if (current) this.track(this.admit(current));
     });
-    this.informer.start();
+    if (this.options.kubeletPort !== 0) {
+      const tls = selfSignedCertificate(this.nodes.map((n) => n.internalIP));
+      for (const n of this.nodes) this.kubeletServers.push(await startKubeletServer(n.internalIP, tls, this.kubeletHost(n.name), this.options.kubeletPort ?? KUBELET_PORT));
+    }
+    await this.startFaultApi();
     // level-triggered: a write that failed (a conflict, the API server busy) is retried on the next pass
-    every(RECONCILE_MS, async () => {
-      for (const pod of this.informer?.list() ?? []) await this.reconcile(pod);
-      this.forgetGone();
-    });
-    this.log(`node agent: ${this.nodes.map((n) => `${n.name} (${n.internalIP})`).join(', ')} registered`);
+    every(this.options.tickMs ?? 500, () => this.tick());
+    this.log(`node agent: ${this.nodes.map((n) => `${n.name} (${n.internalIP})`).join(', ')} registered; fault API ${this.faultsUrl}`);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    this.informer?.stop();
+    for (const inf of Object.values(this.informers)) inf?.stop();
     await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.pods.values()].map((e) => e.server.close()));
+    await Promise.allSettled(this.kubeletServers.map((s) => s.close()));
+    if (this.faultServer) {
+      const s = this.faultServer;
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+      // the URL leads nowhere now; a later `vigil chaos` should say so rather than time out
+      await this.conn.request('DELETE', `/api/v1/namespaces/${FAULT_API_CONFIGMAP.namespace}/configmaps/${FAULT_API_CONFIGMAP.name}`).catch(() => undefined);
+    }
   }
 
   private track(p: Promise<unknown>): void {
@@ -157,7 +264,7 @@ class RunningNodeAgent implements NodeAgent {
   }
 
   private async register(n: NodeSpec): Promise<void> {
-    const resources = { cpu: '4', memory: '8Gi', pods: '110', 'ephemeral-storage': '50Gi' };
+    const resources = { cpu: String(NODE_CPU_CORES), memory: NODE_MEMORY, pods: '110', 'ephemeral-storage': '50Gi' };
     const labels = { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'vigil.dev/node-agent': 'true' };
     try {
       await this.core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels } } });
@@ -171,7 +278,7 @@ class RunningNodeAgent implements NodeAgent {
       allocatable: resources,
       addresses: [{ type: 'InternalIP', address: n.internalIP }, { type: 'Hostname', address: n.name }],
       conditions: this.nodeConditions(now),
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: this.options.kubeletPort || KUBELET_PORT } },
       nodeInfo: {
         architecture: 'amd64', operatingSystem: 'linux', osImage: 'Vigil node agent', kernelVersion: '', bootID: '', machineID: '', systemUUID: '',
         containerRuntimeVersion: 'vigil://0.1.0', kubeletVersion: 'vigil-node-agent', kubeProxyVersion: '',
@@ -222,33 +329,55 @@ class RunningNodeAgent implements NodeAgent {
 
   // ---- pods -------------------------------------------------------------------------------------
 
-  private async reconcile(pod: k8s.V1Pod): Promise<void> {
+  /** A pod bound to one of our nodes gets a runtime (its container, its address, its server) the first time it is seen. */
+  private async admit(pod: k8s.V1Pod): Promise<void> {
     if (this.stopped) return;
     const node = pod.spec?.nodeName;
     const spec = node ? this.byName.get(node) : undefined;
     const uid = pod.metadata?.uid;
     if (!spec || !uid || !pod.metadata?.name || !pod.metadata.namespace) return;
-    let state = this.pods.get(uid);
-    if (!state) {
-      const ip = this.allocate(spec, pod.status?.podIP);
-      state = { uid, node: spec.name, ip, writing: false, deleting: false, eventsRecorded: false };
-      this.pods.set(uid, state);
-    }
-    if (pod.metadata.deletionTimestamp) {
-      await this.deletePod(pod, state);
+    const known = this.pods.get(uid);
+    if (known) {
+      known.pod = pod;
       return;
     }
-    if (state.writing || isReported(pod, state)) return;
-    state.writing = true;
-    try {
-      await this.reportRunning(pod, state, spec);
-    } finally {
-      state.writing = false;
+    const ip = this.allocate(spec, pod.status?.podIP);
+    const c = pod.spec?.containers?.[0];
+    const rt = new PodRuntime(
+      uid,
+      pod.metadata.namespace,
+      pod.metadata.name,
+      this.deploymentOf(pod),
+      c?.image ?? 'unknown',
+      c?.name ?? 'app',
+      parseQuantity(c?.resources?.limits?.memory, 256 * MIB),
+      parseQuantity(c?.resources?.limits?.cpu, 0.5),
+      Date.parse(String(pod.metadata.creationTimestamp ?? '')) || this.now(),
+      this.options.seed ?? 1,
+    );
+    rt.node = spec.name;
+    rt.scheduledMs = this.now();
+    rt.hostIP = spec.internalIP;
+    rt.podIP = ip;
+    const server = new PodServer(ip, { metrics: () => this.workloads.podMetrics(rt), serve: (req) => this.workloads.serve(rt, req) }, this.log, c?.ports?.[0]?.containerPort ?? undefined);
+    this.pods.set(uid, { uid, node: spec.name, rt, server, pod, reportedKey: '', writing: false, deleting: false });
+  }
+
+  /** The Deployment that owns the pod through its ReplicaSet (the app label or the pod's name otherwise). */
+  private deploymentOf(pod: k8s.V1Pod): string {
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
+    if (owner?.kind === 'ReplicaSet') {
+      const rs = this.informers.replicasets?.list().find((r) => r.metadata?.namespace === pod.metadata?.namespace && r.metadata?.name === owner.name);
+      const d = rs?.metadata?.ownerReferences?.find((o) => o.controller);
+      if (d?.kind === 'Deployment') return d.name;
+      const hash = pod.metadata?.labels?.['pod-template-hash'];
+      return hash && owner.name.endsWith(`-${hash}`) ? owner.name.slice(0, -hash.length - 1) : owner.name;
     }
+    return pod.metadata?.labels?.app ?? pod.metadata?.name ?? '';
   }
 
   /** The pod's address: the one it already has (an agent restarted) when it is in the node's range, else the lowest free. */
-  private allocate(spec: NodeSpec & { readonly freeIPs: number[] }, existing: string | undefined): string {
+  private allocate(spec: NodeEntry, existing: string | undefined): string {
     const prefix = spec.internalIP.replace(/\.\d+$/, '.');
     const had = existing?.startsWith(prefix) ? spec.freeIPs.indexOf(Number(existing.slice(prefix.length))) : -1;
     if (had >= 0) {
@@ -260,123 +389,197 @@ class RunningNodeAgent implements NodeAgent {
     return `${spec.internalIP.replace(/\.\d+$/, '')}.${host}`;
   }
 
-  private release(state: PodState): void {
-    const spec = this.byName.get(state.node);
-    const host = Number(state.ip.split('.').at(-1));
-    if (spec && state.ip.startsWith(spec.internalIP.replace(/\.\d+$/, '.')) && !spec.freeIPs.includes(host)) {
+  private release(e: PodEntry): void {
+    const spec = this.byName.get(e.node);
+    const ip = e.rt.podIP ?? '';
+    const host = Number(ip.split('.').at(-1));
+    if (spec && ip.startsWith(spec.internalIP.replace(/\.\d+$/, '.')) && !spec.freeIPs.includes(host)) {
       spec.freeIPs.push(host);
       spec.freeIPs.sort((a, b) => a - b);
     }
   }
 
-  /** Pods the informer no longer has are gone from the cluster: their addresses are free again. */
-  private forgetGone(): void {
-    const live = new Set((this.informer?.list() ?? []).map((p) => p.metadata?.uid));
-    for (const [uid, state] of this.pods) {
-      if (!live.has(uid)) {
-        this.release(state);
-        this.pods.delete(uid);
+  /** One pass: containers, workloads and faults move to now; servers follow the containers; changed statuses are written. */
+  private tick(): void {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      const now = this.now();
+      const live = new Map((this.informers.pods?.list() ?? []).map((p) => [p.metadata?.uid, p]));
+      for (const [uid, e] of this.pods) {
+        const current = live.get(uid);
+        if (current) e.pod = current;
+        else this.forget(e);
       }
+      this.faults.refreshFlags();
+      this.downNodes = this.faults.failedNodes(now);
+      for (const e of this.pods.values()) {
+        e.rt.nodeDown = this.downNodes.has(e.node);
+        if (e.pod.metadata?.deletionTimestamp) continue;
+        this.lifecycle.advance(involved(e.pod), e.rt, now);
+      }
+      this.workloads.tick();
+      this.faults.update(now, (f) => faultShows(f, this.runtimes()));
+      for (const e of this.pods.values()) {
+        if (e.pod.metadata?.deletionTimestamp) {
+          e.server.set(false);
+          // a failed node's kubelet cannot act: its terminating pods wait for it, as real ones do
+          if (!e.rt.nodeDown) this.track(this.deletePod(e));
+          continue;
+        }
+        e.server.set(e.rt.running && !e.rt.nodeDown);
+        if (!e.rt.nodeDown) this.track(this.report(e, now));
+      }
+    } finally {
+      this.ticking = false;
     }
   }
 
-  private async reportRunning(pod: k8s.V1Pod, state: PodState, spec: NodeSpec): Promise<void> {
-    const name = pod.metadata!.name!;
-    const namespace = pod.metadata!.namespace!;
-    const started = pod.status?.startTime ?? new Date();
-    const now = new Date();
-    const cond = (type: string): k8s.V1PodCondition => ({ type, status: 'True', lastTransitionTime: now });
-    const containers = pod.spec?.containers ?? [];
-    const status: k8s.V1PodStatus = {
-      phase: 'Running',
-      hostIP: spec.internalIP,
-      hostIPs: [{ ip: spec.internalIP }],
-      podIP: state.ip,
-      podIPs: [{ ip: state.ip }],
-      startTime: started,
-      conditions: ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled'].map(cond),
-      containerStatuses: containers.map((c) => ({
-        name: c.name,
-        image: c.image ?? '',
-        imageID: '',
-        containerID: `vigil://${state.uid}/${c.name}`,
-        ready: true,
-        started: true,
-        restartCount: 0,
-        state: { running: { startedAt: now } },
-      })),
-    };
-    if (!state.eventsRecorded) {
-      state.eventsRecorded = true;
-      for (const c of containers) {
-        await this.event(pod, spec.name, c.name, 'Pulled', `Container image "${c.image}" already present on machine`);
-        await this.event(pod, spec.name, c.name, 'Started', `Started container ${c.name}`);
-      }
-    }
+  /** Pods the informer no longer has are gone from the cluster: their containers stop and their addresses are free again. */
+  private forget(e: PodEntry): void {
+    void e.server.close();
+    e.rt.service.listeners.clear();
+    this.events.forget(e.uid);
+    this.release(e);
+    this.pods.delete(e.uid);
+  }
+
+  private async report(e: PodEntry, now: number): Promise<void> {
+    const key = `${this.lifecycle.statusKey(e.rt, now)}/${e.rt.podIP}`;
+    if (e.writing || (key === e.reportedKey && (e.reportedRv === undefined || e.reportedRv === e.pod.metadata?.resourceVersion || statusHolds(e)))) return;
+    e.writing = true;
+    const name = e.pod.metadata!.name!;
+    const namespace = e.pod.metadata!.namespace!;
+    // the API server computes qosClass at creation and refuses a change to it
+    const { qosClass: _qos, ...status } = this.lifecycle.podStatus(e.rt, now);
     try {
       const out = await this.core.patchNamespacedPodStatus(
-        { name, namespace, body: { metadata: { uid: state.uid }, status }, fieldManager: FIELD_MANAGER },
+        { name, namespace, body: { metadata: { uid: e.uid }, status }, fieldManager: FIELD_MANAGER },
         this.patch(this.conn.lib.PatchStrategy.StrategicMergePatch),
       );
-      state.reportedRv = out.metadata?.resourceVersion;
+      e.reportedKey = key;
+      e.reportedRv = out.metadata?.resourceVersion;
     } catch (err) {
-      const e = toClusterError(err, `report pod ${namespace}/${name} running`);
+      e.reportedKey = '';
+      const ce = toClusterError(err, `report the status of pod ${namespace}/${name}`);
       // deleted or replaced meanwhile: the watch brings what happened
-      if (e.status === 404 || e.status === 409) return;
-      throw e;
+      if (ce.status === 404 || ce.status === 409) return;
+      throw ce;
+    } finally {
+      e.writing = false;
     }
   }
 
-  private async deletePod(pod: k8s.V1Pod, state: PodState): Promise<void> {
-    if (state.deleting) return;
-    state.deleting = true;
-    const name = pod.metadata!.name!;
-    const namespace = pod.metadata!.namespace!;
+  private async deletePod(e: PodEntry): Promise<void> {
+    if (e.deleting) return;
+    e.deleting = true;
+    const name = e.pod.metadata!.name!;
+    const namespace = e.pod.metadata!.namespace!;
+    if (e.rt.running) this.events.record(involved(e.pod), 'Normal', 'Killing', `Stopping container ${e.rt.containerName}`, { component: 'kubelet', host: e.node }, `spec.containers{${e.rt.containerName}}`);
     try {
       // the containers "stop" at once; grace 0 with the uid as precondition removes exactly this pod
-      await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: state.uid } } });
+      await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: e.uid } } });
     } catch (err) {
-      const e = toClusterError(err, `delete pod ${namespace}/${name}`);
-      if (e.status !== 404 && e.status !== 409) {
-        state.deleting = false;
-        throw e;
+      const ce = toClusterError(err, `delete pod ${namespace}/${name}`);
+      if (ce.status !== 404 && ce.status !== 409) {
+        e.deleting = false;
+        throw ce;
       }
     }
   }
 
-  private async event(pod: k8s.V1Pod, node: string, container: string, reason: string, message: string): Promise<void> {
-    const namespace = pod.metadata!.namespace!;
-    const now = new Date();
-    try {
-      await this.core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { name: `${pod.metadata!.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`, namespace },
-          involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name, namespace, uid: pod.metadata!.uid, resourceVersion: pod.metadata!.resourceVersion, fieldPath: `spec.containers{${container}}` },
-          reason,
-          message,
-          type: 'Normal',
-          source: { component: 'kubelet', host: node },
-          reportingComponent: 'kubelet',
-          reportingInstance: node,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
+  // ---- kubelet port -----------------------------------------------------------------------------
+
+  private kubeletHost(node: string) {
+    const onNode = () => [...this.pods.values()].filter((e) => e.node === node && !e.pod.metadata?.deletionTimestamp);
+    return {
+      now: this.now,
+      machine: { cores: NODE_CPU_CORES, memoryBytes: parseQuantity(NODE_MEMORY, 0) },
+      pod: (namespace: string, name: string) => {
+        const e = [...this.pods.values()].find((x) => x.node === node && x.rt.namespace === namespace && x.rt.name === name);
+        return e ? { rt: e.rt, containers: (e.pod.spec?.containers ?? []).map((c) => c.name) } : undefined;
+      },
+      runtimes: () => onNode().map((e) => e.rt),
+      logs: (rt: PodRuntime, opts: { tailLines?: number; follow?: boolean; previous?: boolean }, onLine: (line: string) => void) => this.workloads.podLogs(rt, opts, onLine),
+    };
+  }
+
+  // ---- faults -----------------------------------------------------------------------------------
+
+  private faultCluster(): FaultCluster {
+    const objects = (inf: ResilientInformer<Cached> | undefined, ns: string) => (inf?.list() ?? []).filter((o) => o.metadata?.namespace === ns);
+    const write = (what: string, p: Promise<{ status: number; body: string }>) => {
+      const done = p.then((r) => {
+        if (r.status >= 300) throw new Error(`${what}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
       });
-    } catch (err) {
-      // an event is a courtesy: a refused one never holds up the pod
-      this.log(`node agent: ${toClusterError(err, `record event ${reason} for pod ${namespace}/${pod.metadata!.name}`).message}`);
+      this.pendingFaultWrites.push(done);
+      this.track(done);
+    };
+    return {
+      nodeNames: () => this.nodes.map((n) => n.name),
+      deployment: (ns, name) => objects(this.informers.deployments, ns).find((d) => d.metadata?.name === name) as unknown as Deployment | undefined,
+      deploymentNames: (ns) => objects(this.informers.deployments, ns).map((d) => d.metadata?.name ?? ''),
+      podUid: (ns, name) => (this.informers.pods?.list() ?? []).find((p) => p.metadata?.namespace === ns && p.metadata.name === name)?.metadata?.uid,
+      templateImages: (ns) => objects(this.informers.replicasets, ns).flatMap((rs) => ((rs.spec as Deployment['spec']).template?.spec.containers ?? []).map((c) => c.image)),
+      configMap: (ns, name) => objects(this.informers.configmaps, ns).find((c) => c.metadata?.name === name) as unknown as ConfigMap | undefined,
+      setImage: (ns, name, image, changeCause) => {
+        const d = objects(this.informers.deployments, ns).find((x) => x.metadata?.name === name) as unknown as Deployment | undefined;
+        const container = d?.spec.template.spec.containers[0]?.name;
+        const body = { metadata: { annotations: { 'kubernetes.io/change-cause': changeCause } }, spec: { template: { spec: { containers: [{ name: container, image }] } } } };
+        write(`set the image of deployment ${ns}/${name}`, this.conn.request('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/${name}?fieldManager=${FIELD_MANAGER}`, { body: JSON.stringify(body), contentType: 'application/strategic-merge-patch+json' }));
+      },
+      setConfigMapKey: (ns, name, key, value) => {
+        write(`set ${key} in configmap ${ns}/${name}`, this.conn.request('PATCH', `/api/v1/namespaces/${ns}/configmaps/${name}?fieldManager=${FIELD_MANAGER}`, { body: JSON.stringify({ data: { [key]: value ?? null } }), contentType: 'application/merge-patch+json' }));
+      },
+    };
+  }
+
+  /** The sandbox fault API (/sandbox/v1) on the first node's address; its URL goes to ConfigMap kube-public/vigil-sandbox. */
+  private async startFaultApi(): Promise<void> {
+    const address = this.nodes[0].internalIP;
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => void this.serveFault(req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString('utf8')).then((r) => res.writeHead(r.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(r.body))));
+    });
+    this.faultServer = server;
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`node agent: the fault API cannot listen on ${address}:${this.options.faultApiPort ?? 0} (${err.code ?? err.message}); pick another port or free it`)));
+      server.listen(this.options.faultApiPort ?? 0, address, () => resolve((server.address() as AddressInfo).port));
+    });
+    this.faultsUrl = `http://${address}:${port}/sandbox/v1`;
+    const { namespace, name, key } = FAULT_API_CONFIGMAP;
+    const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': FIELD_MANAGER } }, data: { [key]: this.faultsUrl } };
+    const r = await this.conn.request('PUT', `/api/v1/namespaces/${namespace}/configmaps/${name}`, { body: JSON.stringify(body) });
+    if (r.status === 404) {
+      const c = await this.conn.request('POST', `/api/v1/namespaces/${namespace}/configmaps`, { body: JSON.stringify(body) });
+      if (c.status >= 300) throw new Error(`node agent: cannot publish the fault API in configmap ${namespace}/${name}: HTTP ${c.status} ${c.body.slice(0, 300)}`);
+    } else if (r.status >= 300) {
+      throw new Error(`node agent: cannot publish the fault API in configmap ${namespace}/${name}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
     }
+  }
+
+  private async serveFault(method: string, url: string, text: string): Promise<{ status: number; body: unknown }> {
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      return { status: 400, body: { message: 'body must be JSON: {"fault": "crash-loop", "target": "shop/checkout", "durationSeconds": 120}' } };
+    }
+    this.pendingFaultWrites = [];
+    const result = this.faults.handle(method, url, body);
+    // a release or a flag is the cluster write itself: answer once the API server took it, or say why not
+    const writes = await Promise.allSettled(this.pendingFaultWrites);
+    const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    if (failed && result.status < 300) return { status: 502, body: { message: `fault recorded, but its cluster write failed: ${(failed.reason as Error).message}` } };
+    if (method !== 'GET' && result.status < 300) this.tick();
+    return result;
   }
 }
 
-/** What we wrote is still what the pod says: Running, Ready, our address, every container reported. */
-function isReported(pod: k8s.V1Pod, state: PodState): boolean {
-  if (state.reportedRv && pod.metadata?.resourceVersion === state.reportedRv) return true;
-  const s = pod.status;
-  if (s?.phase !== 'Running' || s.podIP !== state.ip) return false;
-  if (!s.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return false;
-  const names = new Set((s.containerStatuses ?? []).filter((c) => c.ready).map((c) => c.name));
-  return (pod.spec?.containers ?? []).every((c) => names.has(c.name));
+/** The pod still shows what we last wrote (an unrelated write, e.g. a label, changed its version). */
+function statusHolds(e: PodEntry): boolean {
+  const s = e.pod.status;
+  const c = s?.containerStatuses?.[0];
+  return s?.podIP === e.rt.podIP && c?.restartCount === e.rt.restartCount && c?.ready === e.rt.ready && (c?.state?.running !== undefined) === e.rt.running;
 }

@@ -6,6 +6,7 @@
  * bad-feature-flag follows the ConfigMap's current value.
  */
 import { StatusError, type ObjectStore } from '../store';
+import type { PodRuntime } from './containerLifecycle';
 import type { ConfigMap, Deployment, NodeObject } from './objects';
 import { noEffects, type Effects, type ServiceProfile } from './workload';
 
@@ -104,6 +105,21 @@ export function storeFaultCluster(store: ObjectStore): FaultCluster {
         (o as ConfigMap).data = data;
       }),
   };
+}
+
+/** A running pod as faults see it. */
+export function faultPodView(rt: PodRuntime): FaultPodView {
+  return { uid: rt.uid, namespace: rt.namespace, deployment: rt.deployment, node: rt.node, image: rt.image, ready: rt.ready, started: rt.running, restartCount: rt.restartCount, utilisation: rt.service.lastUtilisation };
+}
+
+/** Whether a fault shows in its pods yet (ground truth `symptomsAt`); traffic-surge is judged by FaultBook itself. */
+export function faultShows(f: { kind: FaultKind; podUids: Set<string>; badImage?: string }, runtimes: Iterable<PodRuntime>): boolean {
+  for (const rt of runtimes) {
+    if (f.kind === 'crash-loop' && f.podUids.has(rt.uid) && rt.lastTerminated?.reason === 'Error') return true;
+    if (f.kind === 'memory-leak' && f.podUids.has(rt.uid) && (rt.service.memoryBytes / rt.memoryLimitBytes > 0.8 || rt.lastTerminated?.reason === 'OOMKilled')) return true;
+    if (f.kind === 'bad-release' && rt.image === f.badImage && rt.ready) return true;
+  }
+  return false;
 }
 
 /** What the simulation lets faults read and change. */

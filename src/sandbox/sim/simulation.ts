@@ -6,7 +6,7 @@
 import { StatusError, type KubeObject, type ObjectStore, type ResourceName } from '../store';
 import { DeploymentController } from './deploymentController';
 import { EventRecorder } from './eventRecorder';
-import { FaultBook, storeFaultCluster, type FaultPodView } from './faults';
+import { FaultBook, faultPodView, faultShows, storeFaultCluster, type FaultPodView } from './faults';
 import { DEFAULT_KUBELET_OPTIONS, type KubeletOptions, type PodRuntime } from './containerLifecycle';
 import { Kubelet } from './kubelet';
 import { renderMetrics } from './metrics';
@@ -113,14 +113,7 @@ export class Simulation {
       this.kubelet.sync(this.list('pods') as Pod[], this.list('nodes') as NodeObject[]);
       this.workloads.tick();
       this.updateDisruptionBudgets();
-      this.faults.update(this.now(), (f) => {
-        for (const rt of this.kubelet.runtimes.values()) {
-          if (f.kind === 'crash-loop' && f.podUids.has(rt.uid) && rt.lastTerminated?.reason === 'Error') return true;
-          if (f.kind === 'memory-leak' && f.podUids.has(rt.uid) && (rt.service.memoryBytes / rt.memoryLimitBytes > 0.8 || rt.lastTerminated?.reason === 'OOMKilled')) return true;
-          if (f.kind === 'bad-release' && rt.image === f.badImage && rt.ready) return true;
-        }
-        return false;
-      });
+      this.faults.update(this.now(), (f) => faultShows(f, this.kubelet.runtimes.values()));
       if (this.now() - this.lastExpiry > 60_000) {
         this.lastExpiry = this.now();
         this.recorder.expire(EVENT_TTL_MS);
@@ -147,11 +140,7 @@ export class Simulation {
   }
 
   private podViews(): FaultPodView[] {
-    const out: FaultPodView[] = [];
-    for (const rt of this.kubelet.runtimes.values()) {
-      out.push({ uid: rt.uid, namespace: rt.namespace, deployment: rt.deployment, node: rt.node, image: rt.image, ready: rt.ready, started: rt.running, restartCount: rt.restartCount, utilisation: rt.service.lastUtilisation });
-    }
-    return out;
+    return [...this.kubelet.runtimes.values()].map(faultPodView);
   }
 
   /** Owner chains broken by deletes: ReplicaSets of deleted Deployments, pods of deleted ReplicaSets. */

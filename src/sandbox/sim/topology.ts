@@ -100,6 +100,8 @@ export function deploymentManifest(s: ServiceSpec): Deployment {
               readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 5, timeoutSeconds: 1 },
             },
           ],
+          // one pod per node where it can be: a node failure takes one replica, not all
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { app: s.name } } }],
         },
       },
     },
@@ -131,6 +133,28 @@ function pdb(ns: string, app: string, rule: { minAvailable?: number | string; ma
   return { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: app, namespace: ns }, spec: { ...rule, selector: { matchLabels: { app } } } };
 }
 
+function featureFlags(): ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'feature-flags', namespace: 'shop' },
+    data: { 'checkout.new-pricing-engine': 'false', 'frontend.recommendations-v2': 'false', 'frontend.dark-mode': 'true', 'cart.persist-to-redis': 'true' },
+  };
+}
+
+/**
+ * The shop as ordinary manifests, in apply order: its namespaces, the feature-flag ConfigMap, each workload's
+ * Deployment and Service, the PodDisruptionBudgets. The embedded sandbox seeds them; on a real control plane
+ * they are applied with kubectl and the node agent runs their pods.
+ */
+export function shopManifests(): KubeObject[] {
+  const out: KubeObject[] = ['shop', 'payments'].map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { 'kubernetes.io/metadata.name': n } } }));
+  out.push(featureFlags());
+  for (const s of DEFAULT_SERVICES) out.push(deploymentManifest(s), serviceManifest(s));
+  out.push(pdb('shop', 'checkout', { minAvailable: 2 }), pdb('shop', 'frontend', { maxUnavailable: 1 }));
+  return out;
+}
+
 /** Writes the default cluster into an empty store. Objects that exist already are left alone. */
 export function seedDefaultTopology(store: ObjectStore): void {
   const put = (resource: Parameters<ObjectStore['create']>[0], o: KubeObject) => {
@@ -138,13 +162,7 @@ export function seedDefaultTopology(store: ObjectStore): void {
   };
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'shop', 'payments']) put('namespaces', namespace(ns));
   for (let i = 1; i <= 3; i++) put('nodes', nodeManifest(i));
-  const flags: ConfigMap = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'feature-flags', namespace: 'shop' },
-    data: { 'checkout.new-pricing-engine': 'false', 'frontend.recommendations-v2': 'false', 'frontend.dark-mode': 'true', 'cart.persist-to-redis': 'true' },
-  };
-  put('configmaps', flags);
+  put('configmaps', featureFlags());
   put('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'default' }, data: { 'ca.crt': 'sandbox' } });
   for (const s of DEFAULT_SERVICES) {
     put('deployments', deploymentManifest(s));

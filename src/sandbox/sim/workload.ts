@@ -108,6 +108,8 @@ export class ServiceState {
   count = 0;
   sum = 0;
   cpuSeconds = 0;
+  /** CPU seconds of the containers before the current one: the pod's cgroup keeps counting across restarts. */
+  retiredCpuSeconds = 0;
   memoryBytes: number;
   lastStep: number;
   /** Error share and median latency of the last step, for callers and health checks. */
@@ -146,6 +148,7 @@ export class ServiceState {
   /** A new container: counters and memory start over, logs too (the old ones become --previous). */
   restartContainer(): void {
     // a new process: its counters start from zero, as Prometheus expects after a restart
+    this.retiredCpuSeconds += this.cpuSeconds;
     this.requests.fill(0);
     this.buckets.fill(0);
     this.count = 0;
