@@ -37,8 +37,8 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'node-agent',
     summary: 'Play the kubelets of N nodes of a real control plane: the simulated workloads behind its pods, their status, logs, cAdvisor metrics and faults.',
-    usage: 'vigil node-agent --kubeconfig PATH [--nodes 3] [--seed S] [--day-seconds D] [--fault-port N]',
-    details: 'Registers node-1 … node-N (InternalIP 10.244.<i>.1, kubelet port 10250) and serves each bound pod on its own IP (10.244.<i>.2 …, port 8080); those addresses must be local where it runs, e.g. `ip route add local 10.244.0.0/16 dev lo` in the network namespace. Publishes its fault API in configmap kube-public/vigil-sandbox for `vigil chaos`.',
+    usage: 'vigil node-agent --kubeconfig PATH [--nodes 3] [--seed S] [--day-seconds D] [--fault-port N] [--run-image IMAGE=COMMAND …]',
+    details: 'Registers node-1 … node-N (InternalIP 10.244.<i>.1, kubelet port 10250) and serves each bound pod on its own IP (10.244.<i>.2 …, port 8080); those addresses must be local where it runs, e.g. `ip route add local 10.244.0.0/16 dev lo` in the network namespace. Publishes its fault API in configmap kube-public/vigil-sandbox for `vigil chaos`. --run-image runs the pods of IMAGE as the real process COMMAND, with a ServiceAccount token, ca.crt and namespace in the directory VIGIL_SERVICEACCOUNT_ROOT names.',
     load: () => import('./nodeAgent'),
   },
   {

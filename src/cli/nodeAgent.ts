@@ -1,6 +1,7 @@
 /** `vigil node-agent`: plays the kubelets of N nodes of a real control plane until SIGINT/SIGTERM; one JSON ready line on stdout, logs on stderr. */
 import { intOption, parseCliArgs, serveUntilStopped } from './args';
 import { startNodeAgent } from '../sandbox/node/nodeAgent';
+import { parseRunImage } from '../sandbox/node/podProcesses';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCliArgs('node-agent', argv, {
@@ -9,6 +10,7 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     'day-seconds': { type: 'string' },
     'fault-port': { type: 'string' },
+    'run-image': { type: 'string', multiple: true },
   });
   const kubeconfig = values.kubeconfig as string | undefined;
   if (!kubeconfig) throw new Error('vigil node-agent: --kubeconfig is required (the control plane\'s admin kubeconfig)');
@@ -19,6 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     seed: intOption('node-agent', 'seed', values.seed, 1),
     daySeconds: intOption('node-agent', 'day-seconds', values['day-seconds'], 600),
     faultApiPort: intOption('node-agent', 'fault-port', values['fault-port'], 0),
+    runImages: ((values['run-image'] as string[] | undefined) ?? []).map(parseRunImage),
     log,
   });
   process.stdout.write(`${JSON.stringify({ ready: true, nodes: agent.nodes, faultsUrl: agent.faultsUrl })}\n`);

@@ -122,9 +122,19 @@ export function settled(namespace: string, selector: string, replicas: number, b
   });
 }
 
+/** Pods of this image run as a real process on the node agent: it asks the API server who it is, with its pod's token. */
+export const WHOAMI_IMAGE = 'vigil/whoami';
+const WHOAMI_COMMAND = [
+  'SA=$VIGIL_SERVICEACCOUNT_ROOT;',
+  'curl -s --cacert "$SA/ca.crt" -H "Authorization: Bearer $(cat "$SA/token")" -H "Content-Type: application/json" -X POST',
+  `-d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}'`,
+  'https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/apis/authentication.k8s.io/v1/selfsubjectreviews;',
+  'echo; echo "namespace $(cat "$SA/namespace") pod $POD_NAME"; exec sleep 3600',
+].join(' ');
+
 async function startNodeAgentProcess(cp: ControlPlane): Promise<ChildProcess> {
   // single node process (no tsx wrapper), so SIGTERM reaches the agent itself
-  const child = spawn('ip', ['netns', 'exec', cp.netns, process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'node-agent', '--kubeconfig', cp.kubeconfig], {
+  const child = spawn('ip', ['netns', 'exec', cp.netns, process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'node-agent', '--kubeconfig', cp.kubeconfig, '--run-image', `${WHOAMI_IMAGE}=${WHOAMI_COMMAND}`], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { shopManifests } from '../../src/sandbox/sim/topology';
-import { apply, cluster, inNetns, kubectl, kubectlOk, pods, podReady, waitFor } from './cluster';
+import { apply, cluster, inNetns, kubectl, kubectlOk, pods, podReady, settled, waitFor, WHOAMI_IMAGE } from './cluster';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 /** The shop's pods: frontend 3, cart 2, checkout 3 in shop; payments-api 2 in payments. */
@@ -120,6 +120,33 @@ describe('the node agent runs the shop on the real control plane', function () {
     assert.ok(fresh.every((c) => c.status.restartCount === 0), `fresh cart pods do not crash: ${JSON.stringify(fresh)}`);
   });
 
+  it('node-failure silences a node: the real node lifecycle controller marks it Unknown, taints it and evicts; its pods return to service elsewhere', async function () {
+    // grace 20 s to Unknown, 10 s toleration of the unreachable taint, then the ReplicaSets replace the pods
+    this.timeout(300_000);
+    const node = 'node-3';
+    const victims = (await pods('shop', 'app')).filter((p) => p.spec.nodeName === node);
+    assert.ok(victims.length > 0, `shop pods on ${node}`);
+    const injected = await chaos(['node-failure', '--target', node, '--duration', '75']);
+    assert.equal(injected.code, 0, injected.stderr);
+    await waitFor(`${node} Ready=Unknown with the unreachable NoExecute taint`, 90_000, async () => {
+      const n = JSON.parse(await kubectlOk(['get', 'node', node, '-o', 'json'])) as { spec: { taints?: Array<{ key: string; effect: string }> }; status: { conditions: Array<{ type: string; status: string }> } };
+      const ready = n.status.conditions.find((c) => c.type === 'Ready')?.status;
+      return ready === 'Unknown' && n.spec.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') ? true : undefined;
+    });
+    await waitFor(`the pods of ${node} evicted and the shop Ready again on the other nodes`, 120_000, async () => {
+      const all = await pods('shop', 'app');
+      const evicted = victims.every((v) => all.find((p) => p.metadata.uid === v.metadata.uid)?.metadata.deletionTimestamp !== undefined || !all.some((p) => p.metadata.uid === v.metadata.uid));
+      const serving = all.filter((p) => podReady(p) && p.spec.nodeName !== node);
+      return evicted && serving.length === SHOP_PODS.shop ? true : undefined;
+    });
+    // the fault ends: heartbeats resume, the node is Ready, and its kubelet finishes the evicted pods
+    await waitFor(`${node} Ready again and its evicted pods gone`, 120_000, async () => {
+      const ready = await kubectlOk(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+      const left = (await pods('shop', 'app')).filter((p) => victims.some((v) => v.metadata.uid === p.metadata.uid));
+      return ready.trim() === 'True' && left.length === 0 ? true : undefined;
+    });
+  });
+
   it('serves cAdvisor series for every pod of a node: container, the pod cgroup (container="") and POD', async () => {
     const [pod] = await pods('shop', 'app=checkout');
     const node = pod.spec.nodeName!;
@@ -133,5 +160,42 @@ describe('the node agent runs the shop on the real control plane', function () {
     }
     const onNode = (await pods('shop', 'app')).filter((p) => p.spec.nodeName === node && !p.metadata.deletionTimestamp);
     for (const p of onNode) assert.ok(text.includes(`pod="${p.metadata.name}"`), `${p.metadata.name} is on ${node}`);
+  });
+});
+
+describe('the node agent runs pods of a --run-image image as real processes', function () {
+  this.timeout(120_000);
+  const NS = 'procs';
+
+  after(async () => {
+    await kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+  });
+
+  it('gives the process its pod\'s ServiceAccount token, ca.crt and namespace; its output is the pod log', async () => {
+    await apply(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: ${NS}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: whoami, namespace: ${NS}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: whoami}}
+  template:
+    metadata: {labels: {app: whoami}}
+    spec:
+      containers: [{name: whoami, image: ${WHOAMI_IMAGE}:1.0}]
+`);
+    const [pod] = await settled(NS, 'app=whoami', 1, 60_000);
+    const log = await waitFor('the process output in kubectl logs', 30_000, async () => {
+      const out = await kubectlOk(['logs', '-n', NS, pod.metadata.name]);
+      return out.includes(`pod ${pod.metadata.name}`) ? out : undefined;
+    });
+    // authenticated by the API server as the pod's ServiceAccount, with the pod bound to the token
+    assert.match(log, new RegExp(`"username":"system:serviceaccount:${NS}:default"`));
+    assert.match(log, new RegExp(`"authentication.kubernetes.io/pod-name":\\["${pod.metadata.name}"\\]`));
+    assert.match(log, new RegExp(`^namespace ${NS} pod ${pod.metadata.name}$`, 'm'));
   });
 });

@@ -18,8 +18,11 @@
  * identities, so NodeRestriction does not apply to it. Pod addresses must be local to the network namespace
  * it runs in (the tier adds `ip route add local 10.244.0.0/16 dev lo`).
  */
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { toClusterError } from '../../infra/kubernetes/clusterActions';
 import { ResilientInformer } from '../../infra/kubernetes/informers';
@@ -32,6 +35,7 @@ import { parseQuantity, type ConfigMap, type Deployment } from '../sim/objects';
 import { WorkloadModel } from '../sim/workloadModel';
 import { ApiEventSink } from './apiEvents';
 import { KUBELET_PORT, selfSignedCertificate, startKubeletServer, type KubeletServer } from './kubeletServer';
+import { PodProcesses, type RunImage } from './podProcesses';
 import { PodServer } from './podServer';
 
 export interface NodeAgentOptions {
@@ -57,6 +61,8 @@ export interface NodeAgentOptions {
   readonly faultApiPort?: number;
   /** Port of each node's kubelet server (default 10250; 0 turns it off, for tests that run no TLS). */
   readonly kubeletPort?: number;
+  /** Pods of these images run COMMAND as a real process instead of the simulated workload (see podProcesses.ts). */
+  readonly runImages?: ReadonlyArray<RunImage>;
   readonly log?: (line: string) => void;
 }
 
@@ -141,6 +147,8 @@ class RunningNodeAgent implements NodeAgent {
   private readonly lifecycle: ContainerLifecycle;
   private readonly workloads: WorkloadModel;
   private readonly faults: FaultBook;
+  private readonly processes: PodProcesses;
+  private readonly admitting = new Set<string>();
   /** Cluster writes faults made (a release, a flag) that the fault API waits for before it answers. */
   private pendingFaultWrites: Array<Promise<void>> = [];
   private downNodes = new Set<string>();
@@ -164,11 +172,12 @@ class RunningNodeAgent implements NodeAgent {
       pods: () => [...this.runtimes()].map(faultPodView),
       serviceErrorShare: (key) => this.workloads.errorShare(key),
     });
-    this.lifecycle = new ContainerLifecycle(this.events, { ...DEFAULT_KUBELET_OPTIONS, ...options.kubelet }, (uid, at) => this.faults.crashing(uid, at));
+    this.processes = new PodProcesses(options.runImages ?? [], conn, mkdtempSync(path.join(os.tmpdir(), 'vigil-node-agent-')), this.log);
+    this.lifecycle = new ContainerLifecycle(this.events, { ...DEFAULT_KUBELET_OPTIONS, ...options.kubelet }, (uid, at) => this.faults.crashing(uid, at), this.processes);
     this.workloads = new WorkloadModel(
       {
         now: this.now,
-        runtimes: () => this.runtimes(),
+        runtimes: () => this.simulated(),
         deployments: () => (this.informers.deployments?.list() ?? []) as unknown as Deployment[],
         effects: (pod, profile, atMs, withDependencies) => this.faults.effectsFor(pod, profile, atMs, withDependencies),
       },
@@ -179,6 +188,11 @@ class RunningNodeAgent implements NodeAgent {
   /** Pods whose containers the agent runs and that still count (not terminating). */
   private *runtimes(): Iterable<PodRuntime> {
     for (const e of this.pods.values()) if (!e.pod.metadata?.deletionTimestamp) yield e.rt;
+  }
+
+  /** Of those, the ones the workload model runs (not real processes). */
+  private *simulated(): Iterable<PodRuntime> {
+    for (const rt of this.runtimes()) if (!this.processes.runs(rt)) yield rt;
   }
 
   async start(): Promise<void> {
@@ -230,6 +244,7 @@ class RunningNodeAgent implements NodeAgent {
     await Promise.allSettled([...this.inFlight]);
     await Promise.allSettled([...this.pods.values()].map((e) => e.server.close()));
     await Promise.allSettled(this.kubeletServers.map((s) => s.close()));
+    await this.processes.stopAll();
     if (this.faultServer) {
       const s = this.faultServer;
       s.closeAllConnections();
@@ -341,8 +356,19 @@ class RunningNodeAgent implements NodeAgent {
       known.pod = pod;
       return;
     }
-    const ip = this.allocate(spec, pod.status?.podIP);
+    if (this.admitting.has(uid) || pod.metadata.deletionTimestamp) return;
     const c = pod.spec?.containers?.[0];
+    const command = this.processes.commandFor(c?.image ?? '');
+    if (command) {
+      this.admitting.add(uid);
+      try {
+        await this.processes.prepare(pod, command);
+      } finally {
+        this.admitting.delete(uid);
+      }
+      if (this.stopped || this.pods.has(uid)) return;
+    }
+    const ip = this.allocate(spec, pod.status?.podIP);
     const rt = new PodRuntime(
       uid,
       pod.metadata.namespace,
@@ -411,6 +437,8 @@ class RunningNodeAgent implements NodeAgent {
         if (current) e.pod = current;
         else this.forget(e);
       }
+      // level-triggered admission too: a pod whose first admission failed (its token, say) is tried again
+      for (const [uid, p] of live) if (uid && !this.pods.has(uid) && p.spec?.nodeName && this.byName.has(p.spec.nodeName)) this.track(this.admit(p));
       this.faults.refreshFlags();
       this.downNodes = this.faults.failedNodes(now);
       for (const e of this.pods.values()) {
@@ -427,7 +455,7 @@ class RunningNodeAgent implements NodeAgent {
           if (!e.rt.nodeDown) this.track(this.deletePod(e));
           continue;
         }
-        e.server.set(e.rt.running && !e.rt.nodeDown);
+        e.server.set(e.rt.running && !e.rt.nodeDown && !this.processes.runs(e.rt));
         if (!e.rt.nodeDown) this.track(this.report(e, now));
       }
     } finally {
@@ -438,6 +466,7 @@ class RunningNodeAgent implements NodeAgent {
   /** Pods the informer no longer has are gone from the cluster: their containers stop and their addresses are free again. */
   private forget(e: PodEntry): void {
     void e.server.close();
+    this.track(this.processes.stop(e.uid));
     e.rt.service.listeners.clear();
     this.events.forget(e.uid);
     this.release(e);
@@ -476,6 +505,7 @@ class RunningNodeAgent implements NodeAgent {
     const name = e.pod.metadata!.name!;
     const namespace = e.pod.metadata!.namespace!;
     if (e.rt.running) this.events.record(involved(e.pod), 'Normal', 'Killing', `Stopping container ${e.rt.containerName}`, { component: 'kubelet', host: e.node }, `spec.containers{${e.rt.containerName}}`);
+    await this.processes.stop(e.uid);
     try {
       // the containers "stop" at once; grace 0 with the uid as precondition removes exactly this pod
       await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid: e.uid } } });
@@ -499,7 +529,8 @@ class RunningNodeAgent implements NodeAgent {
         const e = [...this.pods.values()].find((x) => x.node === node && x.rt.namespace === namespace && x.rt.name === name);
         return e ? { rt: e.rt, containers: (e.pod.spec?.containers ?? []).map((c) => c.name) } : undefined;
       },
-      runtimes: () => onNode().map((e) => e.rt),
+      // a real process's usage is not measured: only simulated pods have cAdvisor series
+      runtimes: () => onNode().filter((e) => !this.processes.runs(e.rt)).map((e) => e.rt),
       logs: (rt: PodRuntime, opts: { tailLines?: number; follow?: boolean; previous?: boolean }, onLine: (line: string) => void) => this.workloads.podLogs(rt, opts, onLine),
     };
   }

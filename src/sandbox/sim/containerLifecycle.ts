@@ -78,12 +78,22 @@ export class PodRuntime {
 }
 
 
+/** Pods whose container is a real process (the node agent's --run-image): the lifecycle starts it and learns its exit. */
+export interface ProcessContainers {
+  /** Whether the pod's container is a real process rather than the simulated service. */
+  runs(rt: PodRuntime): boolean;
+  start(rt: PodRuntime): void;
+  /** The exit code once the current process ended, else undefined. */
+  exitCode(rt: PodRuntime): number | undefined;
+}
+
 export class ContainerLifecycle {
   constructor(
     private readonly events: EventSink,
     private readonly options: KubeletOptions,
     /** Whether a crash-loop fault holds the pod at that time. */
     private readonly crashing: (uid: string, atMs: number) => boolean,
+    private readonly processes?: ProcessContainers,
   ) {}
 
   /** Moves the container on to `now` (unless its node is down) and recomputes readiness. */
@@ -103,6 +113,10 @@ export class ContainerLifecycle {
       this.events.record(pod, 'Normal', 'Pulled', `Container image "${rt.image}" already present on machine`, src, field);
       this.events.record(pod, 'Normal', 'Created', `Created container: ${rt.containerName}`, src, field);
       this.events.record(pod, 'Normal', 'Started', `Started container ${rt.containerName}`, src, field);
+      if (this.processes?.runs(rt)) {
+        this.processes.start(rt);
+        return;
+      }
       const ts = new Date(now).toISOString();
       rt.service.log(`${ts} INFO  starting ${rt.deployment} version ${rt.image.split(':').pop()} (pid 1)`);
       rt.service.log(`${ts} INFO  listening on 0.0.0.0:8080`);
@@ -116,6 +130,11 @@ export class ContainerLifecycle {
         rt.service.restartContainer();
         startContainer();
       }
+      return;
+    }
+    const exit = this.processes?.runs(rt) ? this.processes.exitCode(rt) : undefined;
+    if (exit !== undefined) {
+      this.terminate(pod, rt, exit === 0 ? 'Completed' : 'Error', exit, now);
       return;
     }
     const crashing = this.crashing(rt.uid, now);
