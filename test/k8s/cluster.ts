@@ -7,7 +7,7 @@
  * listens on 10.244.0.1, which exists only there. Commands use the kubectl built by `npm run k8s:build`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ControlPlane } from '../../scripts/k8s/controlPlane.mjs';
@@ -212,8 +212,21 @@ afterEach(function () {
   if (this.currentTest?.state === 'failed') failed = true;
 });
 
+/** The node agent's rss and CPU time so far (Linux /proc; clock ticks of 10 ms), for the tier's closing line. */
+function agentUsage(pid: number | undefined): string {
+  try {
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const cpu = (Number(stat[11]) + Number(stat[12])) / 100;
+    return `rss ${rss.toFixed(0)} MiB, CPU ${cpu.toFixed(1)} s over ${((Date.now() - tierStarted) / 1000).toFixed(0)} s`;
+  } catch (err) {
+    return `usage unknown (${(err as Error).message})`;
+  }
+}
+
 after(async function () {
   this.timeout(60_000);
+  console.log(`    k8s tier: node agent ${agentUsage(agent?.pid)}`);
   await stopChild(agent);
   if (failed && agentLog) writeFileSync(path.join(current?.cp.dir ?? os.tmpdir(), 'node-agent.log'), agentLog);
   if (current) {
