@@ -43,7 +43,7 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   },
   {
     name: 'chaos',
-    summary: 'Inject a fault into the sandbox: crash-loop, memory-leak, bad-release, latency-spike, node-failure, traffic-surge, bad-feature-flag, dependency-outage.',
+    summary: 'Inject a fault into the sandbox: crash-loop, memory-leak, bad-release, latency-spike, node-failure, traffic-surge, bad-feature-flag, dependency-outage, cpu-hog.',
     usage: 'vigil chaos <fault> --kubeconfig PATH --target <namespace>/<deployment|node> [--duration S]',
     load: () => import('./chaos'),
   },
