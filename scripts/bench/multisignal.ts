@@ -125,7 +125,7 @@ function line(name: string, c: Counts): string {
   return `${name.padEnd(26)} F1 ${m.f1.toFixed(3)}  false-alarm ${(100 * m.far).toFixed(2).padStart(5)} %  missed ${(100 * m.mar).toFixed(1).padStart(5)} %  delay ${Number.isFinite(m.delay) ? `${m.delay.toFixed(0)} s` : '-'}${missed}`;
 }
 
-function loadCorpus(dir: string): CorpusFile[] {
+export function loadCorpus(dir: string): CorpusFile[] {
   const labels = JSON.parse(readFileSync(path.join(dir, 'labels.json'), 'utf8')) as Record<string, { kind: CorpusFile['kind']; service: string; symptomsAt: string; recoveredAt: string | null; labels: string }>;
   return Object.entries(labels).map(([name, l]) => {
     const csv = readFileSync(path.join(dir, name), 'utf8');
