@@ -10,7 +10,7 @@ import { connectKube } from '../infra/kubernetes/kubeClient';
 import { FAULT_API_CONFIGMAP } from '../sandbox/discovery';
 import { DEFAULT_KUBECONFIG_PATH } from '../sandbox/sandbox';
 
-export const FAULTS = ['crash-loop', 'memory-leak', 'bad-release', 'latency-spike', 'node-failure', 'traffic-surge', 'bad-feature-flag', 'dependency-outage'] as const;
+export const FAULTS = ['crash-loop', 'memory-leak', 'bad-release', 'latency-spike', 'node-failure', 'traffic-surge', 'bad-feature-flag', 'dependency-outage', 'cpu-hog'] as const;
 
 class ChaosError extends Error {}
 

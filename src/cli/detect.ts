@@ -8,8 +8,10 @@ import { intOption, parseCliArgs } from './args';
 const USAGE = 'vigil detect --input FILE.csv [--output FILE.csv] [--train-rows N] [--keep-unordered]';
 
 /**
- * `vigil detect`: streams a CSV of signals row by row through the statistical detector (no look-ahead) and writes
- * `timestamp,anomaly_score,is_anomaly[,contribution_<signal>...]`. Exit 0 on success, 2 on bad input.
+ * `vigil detect`: streams a CSV of signals row by row (no look-ahead) through the multi-signal model (two or more
+ * signal columns and enough --train-rows) or the statistical detector, and writes
+ * `timestamp,anomaly_score,is_anomaly,alert[,contribution_<signal>...]` (see `vigil detect --help`). Exit 0 on
+ * success, 2 on bad input.
  */
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCliArgs('detect', argv, {
@@ -60,7 +62,8 @@ export async function run(argv: string[]): Promise<number> {
       renameSync(tmp, output);
     } else flushStdout(outLines);
     const note = summary.unordered ? `, ${summary.unordered} rows with a repeated or earlier timestamp scored in file order` : '';
-    console.error(`vigil detect: scored ${summary.rows} rows of ${input} (threshold ${summary.threshold}${note})${output ? ` -> ${output}` : ''}`);
+    for (const n of summary.notes) console.error(`vigil detect: note: ${n}`);
+    console.error(`vigil detect: scored ${summary.rows} rows of ${input} with the ${summary.detector} (threshold ${summary.threshold}${note})${output ? ` -> ${output}` : ''}`);
     return 0;
   } catch (err) {
     if (out) await close(out).catch(() => undefined);

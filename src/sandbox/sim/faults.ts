@@ -3,7 +3,8 @@
  * heals it: crash-loop, memory-leak, latency-spike and dependency-outage live in the pods that ran
  * at injection (a wedged process: new pods are fine, so a restart heals), bad-release is an image
  * version (rollback heals), traffic-surge saturates per-pod capacity (scaling out heals),
- * bad-feature-flag follows the ConfigMap's current value.
+ * bad-feature-flag follows the ConfigMap's current value. cpu-hog breaks a relationship, not a level: one pod
+ * burns `factor` times the CPU per request at normal traffic, latency and errors (a restart heals it).
  */
 import { StatusError, type ObjectStore } from '../store';
 import type { PodRuntime } from './containerLifecycle';
@@ -19,17 +20,18 @@ export const FAULT_KINDS = [
   'traffic-surge',
   'bad-feature-flag',
   'dependency-outage',
+  'cpu-hog',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Faults that live in the pods running at injection: replacing the pods heals them. */
-const POD_BOUND: ReadonlySet<FaultKind> = new Set(['crash-loop', 'memory-leak', 'latency-spike', 'dependency-outage']);
+const POD_BOUND: ReadonlySet<FaultKind> = new Set(['crash-loop', 'memory-leak', 'latency-spike', 'dependency-outage', 'cpu-hog']);
 
 export interface FaultRequest {
   fault?: unknown;
   target?: unknown;
   durationSeconds?: unknown;
-  /** traffic-surge: rate multiplier (default 4); latency-spike: latency multiplier (default 10). */
+  /** traffic-surge: rate multiplier (default 4); latency-spike: latency multiplier (default 10); cpu-hog: CPU per request (default 2). */
   factor?: unknown;
   /** memory-leak: seconds from start to OOM (default 40). */
   leakSeconds?: unknown;
@@ -201,7 +203,7 @@ export class FaultBook {
       startedMs: now,
       endsMs: durationMs === undefined ? undefined : now + durationMs,
       podUids: new Set(),
-      factor: positive(req.factor, kind === 'latency-spike' ? 10 : 4, 'factor'),
+      factor: positive(req.factor, kind === 'latency-spike' ? 10 : kind === 'cpu-hog' ? 2 : 4, 'factor'),
       leakSeconds: positive(req.leakSeconds, 40, 'leakSeconds'),
       affectedDeployments: new Set(),
       description: '',
@@ -209,7 +211,7 @@ export class FaultBook {
     if (f.kind === 'node-failure') this.prepareNodeFailure(f);
     else this.prepareWorkloadFault(f, req);
     this.faults.push(f);
-    if (f.kind === 'latency-spike' || f.kind === 'dependency-outage' || f.kind === 'node-failure' || f.kind === 'bad-feature-flag') {
+    if (f.kind === 'latency-spike' || f.kind === 'dependency-outage' || f.kind === 'node-failure' || f.kind === 'bad-feature-flag' || f.kind === 'cpu-hog') {
       f.symptomsMs = now;
     }
     return this.record(f);
@@ -245,6 +247,10 @@ export class FaultBook {
       const v = [...this.host.pods()].find((p) => p.uid === podUid);
       f.namespace = ns;
       f.name = v?.deployment ?? name;
+    } else if (f.kind === 'cpu-hog') {
+      // one pod: the service's CPU rises by a share, not a multiple, so every signal can stay in its band
+      const first = [...this.host.pods()].filter((p) => p.namespace === ns && p.deployment === name && p.ready).sort((a, b) => (a.uid < b.uid ? -1 : 1))[0];
+      if (first) f.podUids.add(first.uid);
     } else if (POD_BOUND.has(f.kind)) {
       for (const p of this.host.pods()) if (p.namespace === ns && p.deployment === name) f.podUids.add(p.uid);
     }
@@ -263,6 +269,9 @@ export class FaultBook {
         break;
       case 'traffic-surge':
         f.description = `request rate of ${f.target} × ${f.factor}; pods saturate until scaled out`;
+        break;
+      case 'cpu-hog':
+        f.description = `${f.podUids.size} pod(s) of ${f.target} burn ${f.factor} × the CPU per request at normal traffic, latency and errors; new pods are not affected`;
         break;
       case 'dependency-outage':
         f.description = `${f.podUids.size} pod(s) of ${f.target} answer 503 to most requests; services that depend on it fail too; new pods are not affected`;
@@ -391,6 +400,7 @@ export class FaultBook {
       const onTarget = f.namespace === profile.namespace && f.name === profile.deployment;
       if (f.kind === 'memory-leak' && f.podUids.has(pod.uid)) fx.leakBytesPerSecond += this.leakRate(f);
       else if (f.kind === 'latency-spike' && f.podUids.has(pod.uid)) fx.latencyFactor *= f.factor;
+      else if (f.kind === 'cpu-hog' && f.podUids.has(pod.uid)) fx.cpuFactor *= f.factor;
       else if (f.kind === 'traffic-surge' && onTarget) fx.trafficFactor *= f.factor;
       else if (f.kind === 'dependency-outage' && f.podUids.has(pod.uid)) {
         fx.share503 += 0.9;
@@ -439,6 +449,7 @@ export class FaultBook {
       case 'memory-leak':
       case 'latency-spike':
       case 'dependency-outage':
+      case 'cpu-hog':
         return (!active || !pods.some((p) => f.podUids.has(p.uid))) && fullyAvailable(key);
       case 'bad-release':
         return !pods.some((p) => p.image === f.badImage && this.badImages.has(p.image)) && fullyAvailable(key);

@@ -78,6 +78,8 @@ export function seasonalFactor(nowMs: number, daySeconds: number): number {
 export interface Effects {
   trafficFactor: number;
   latencyFactor: number;
+  /** CPU burned per request, relative to normal. */
+  cpuFactor: number;
   share500: number;
   share502: number;
   share503: number;
@@ -87,7 +89,7 @@ export interface Effects {
 }
 
 export function noEffects(): Effects {
-  return { trafficFactor: 1, latencyFactor: 1, share500: 0, share502: 0, share503: 0, leakBytesPerSecond: 0 };
+  return { trafficFactor: 1, latencyFactor: 1, cpuFactor: 1, share500: 0, share502: 0, share503: 0, leakBytesPerSecond: 0 };
 }
 
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 via erf). */
@@ -210,7 +212,7 @@ export class ServiceState {
       for (let b = 0; b < BUCKETS.length; b++) this.buckets[b] += n * normalCdf((Math.log(BUCKETS[b]) - lnMedian) / LATENCY_SIGMA);
       this.count += n;
       this.sum += n * median * Math.exp((LATENCY_SIGMA * LATENCY_SIGMA) / 2);
-      this.cpuSeconds += Math.min(ctx.cpuLimitCores, 0.01 + util * ctx.cpuLimitCores * 0.8) * (STEP_MS / 1000);
+      this.cpuSeconds += Math.min(ctx.cpuLimitCores, 0.01 + util * ctx.cpuLimitCores * 0.8 * fx.cpuFactor) * (STEP_MS / 1000);
       this.lastErrorShare = s500 + s502 + s503;
       this.lastMedianSeconds = median;
       this.lastUtilisation = util;

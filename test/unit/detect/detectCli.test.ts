@@ -34,19 +34,19 @@ describe('vigil detect input handling', () => {
 
   it('writes one output row per input row, wide files get contributions, ; works', () => {
     const out = runCsv(series(1000));
-    assert.equal(out[0], 'timestamp,anomaly_score,is_anomaly');
+    assert.equal(out[0], 'timestamp,anomaly_score,is_anomaly,alert');
     assert.equal(out.length, 1001);
-    // The spike is input row 995, output line 996.
-    assert.match(out[996], /,1$/, out.slice(990).join('\n'));
-    assert.ok(out.slice(1, 996).every((l) => l.endsWith(',0')), 'no alarm on the plain sine before it');
+    // The spike is input row 995, output line 996: the alert fires there and the state begins.
+    assert.match(out[996], /,1,1$/, out.slice(990).join('\n'));
+    assert.ok(out.slice(1, 996).every((l) => l.endsWith(',0,0')), 'no alarm on the plain sine before it');
     const wide = runCsv('timestamp;cpu;memory\n2024-01-01 00:00:00;1;2\n2024-01-01 00:01:00;1.1;;\n'.replace(';;', ';'));
-    assert.equal(wide[0], 'timestamp,anomaly_score,is_anomaly,contribution_cpu,contribution_memory');
+    assert.equal(wide[0], 'timestamp,anomaly_score,is_anomaly,alert,contribution_cpu,contribution_memory');
     assert.equal(wide.length, 3);
   });
 
   it('treats --train-rows as known-normal history', () => {
     const out = runCsv(series(1000), { trainRows: 999 });
-    assert.ok(out.slice(1, 1000).every((l) => l.endsWith(',0,0')));
+    assert.ok(out.slice(1, 1000).every((l) => l.endsWith(',0,0,0')));
   });
 
   const bad: Array<[string, string, RegExp]> = [

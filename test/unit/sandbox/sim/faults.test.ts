@@ -169,6 +169,30 @@ describe('sandbox faults', () => {
     assert.ok(h.events({ reason: 'Unhealthy', name: 'payments-api' }).length > 0, 'slow readiness probes');
   });
 
+  it('cpu-hog: one pod burns twice the CPU per request at normal traffic, latency and errors; deleting it heals', () => {
+    const h = new SimHarness();
+    h.run(3000);
+    const a = scrape(h);
+    h.run(20_000);
+    const b = scrape(h);
+    const f = inject(h, { fault: 'cpu-hog', target: 'shop/checkout' });
+    assert.ok(f.symptomsAt, 'symptoms from injection');
+    h.run(20_000);
+    const c = scrape(h);
+    const cpu = (x: ReturnType<typeof scrape>) => total(x, 'process_cpu_seconds_total', { deployment: 'checkout' });
+    const before = (cpu(b) - cpu(a)) / 20;
+    const during = (cpu(c) - cpu(b)) / 20;
+    // one pod of three at twice its CPU: the service burns about 4/3 as much
+    assert.ok(during > 1.2 * before && during < 1.5 * before, `${during} vs ${before}`);
+    assert.ok(window(b, c, 'checkout').requests > 0.8 * window(a, b, 'checkout').requests, 'traffic unchanged');
+    assert.ok(meanLatency(b, c, 'checkout') < 1.2 * meanLatency(a, b, 'checkout'), 'latency unchanged');
+    assert.equal(fault(h, f.id).recoveredAt, undefined);
+    const checkoutPods = h.store.list('pods', 'shop').items.filter((p) => (p as Pod).metadata.labels?.app === 'checkout').map((p) => p.metadata.name).sort();
+    for (const name of checkoutPods) h.store.delete('pods', 'shop', name);
+    h.run(30_000);
+    assert.ok(fault(h, f.id).recoveredAt, 'new pods are not affected');
+  });
+
   it('traffic-surge: rate × N saturates CPU and latency; scaling out heals', () => {
     const h = new SimHarness();
     h.run(3000);
