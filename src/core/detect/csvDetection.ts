@@ -23,9 +23,15 @@ export const CSV_SIGNAL_CONFIG: SignalDetectorConfig = {
 /** Alert fatigue forgets more slowly (half-life 3000 samples, live: 2000): NAB low-FP 61.5 -> 62.7, standard 72.4 -> 72.3. */
 export const CSV_FUSION_CONFIG: FusionConfig = { ...DEFAULT_FUSION_CONFIG, fatigueHalfLife: 3000 };
 
-/** A fresh detector with the univariate CSV profile. */
-export function newCsvDetector(): StreamingDetector {
-  return new StreamingDetector({}, undefined, CSV_FUSION_CONFIG, CSV_SIGNAL_CONFIG);
+/** Settings of the CSV profile that a benchmark may vary (its cross-validation grid); empty: the frozen profile. */
+export interface CsvProfileOverrides {
+  readonly signal?: Partial<SignalDetectorConfig>;
+  readonly fusion?: Partial<FusionConfig>;
+}
+
+/** A fresh detector with the univariate CSV profile (optionally with some of its settings changed). */
+export function newCsvDetector(overrides: CsvProfileOverrides = {}): StreamingDetector {
+  return new StreamingDetector({}, undefined, { ...CSV_FUSION_CONFIG, ...overrides.fusion }, { ...CSV_SIGNAL_CONFIG, ...overrides.signal });
 }
 
 /**
