@@ -15,6 +15,14 @@
  *
  * Auto mode with the default gates: a step at high risk (the drain) waits for approval; a simulated
  * on-call engineer approves each proposal the moment it appears, so its time is Vigil's alone.
+ *
+ * Never a false recovery: a recovered verdict before the sandbox's ground truth says the service healed is a false
+ * recovery; after the verdict the fault stays in place for `--relapse-watch` seconds (default 60; the issue's bar is
+ * 300) and the service turning unhealthy again by ground truth, or a new incident on it, is a relapse. Detection is
+ * on time when the incident opened within two scrape intervals of the ground truth's first symptoms.
+ *
+ * Targets (median from injection to verified recovery): < 30 s for crash loop, bad release, bad feature flag,
+ * dependency outage and node failure; < 45 s for memory leak, latency spike and traffic surge, whose symptoms build up.
  */
 import { DIAGNOSIS_TITLES } from '../../src/core/model/diagnosis';
 import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
@@ -50,6 +58,22 @@ function median(xs: ReadonlyArray<number>): number | undefined {
 
 const right = (r: DrillRow) => r.playbook === r.fault.expected;
 
+const INTERVAL_MS = 5000;
+const TARGET_MS: Readonly<Record<string, number>> = {
+  'crash-loop': 30_000,
+  'bad-release': 30_000,
+  'bad-feature-flag': 30_000,
+  'dependency-outage': 30_000,
+  'node-failure': 30_000,
+  'memory-leak': 45_000,
+  'latency-spike': 45_000,
+  'traffic-surge': 45_000,
+};
+
+/** Incident opened within two intervals of the first symptoms (or before them). */
+const onTime = (r: DrillRow) => r.detectedAt !== undefined && r.symptomsAt !== undefined && r.detectedAt - r.symptomsAt <= 2 * INTERVAL_MS;
+const lagText = (r: DrillRow) => (r.detectedAt !== undefined && r.symptomsAt !== undefined ? `${((r.detectedAt - r.symptomsAt) / INTERVAL_MS).toFixed(1)}` : '—');
+
 async function main(): Promise<void> {
   const seeds = Number(arg('seeds', '3'));
   const which = arg('faults', 'all');
@@ -63,6 +87,8 @@ async function main(): Promise<void> {
   if (model !== 'on' && model !== 'off') throw new Error(`--model must be on or off, got "${model}"`);
   const stateDirs: string[] = [];
   const parallel = Math.max(1, Number(arg('parallel', '1')));
+  const relapseWatchMs = Number(arg('relapse-watch', '60')) * 1000;
+  if (!Number.isFinite(relapseWatchMs) || relapseWatchMs < 0) throw new Error(`--relapse-watch must be a number of seconds (0 or more), got "${arg('relapse-watch', '')}"`);
   const jobs = Array.from({ length: seeds }, (_, n) => names.map((name) => ({ seed: n + 1, name }))).flat();
   const results: Array<Array<DrillRow & { seed: number }>> = [];
   const started = Date.now();
@@ -74,7 +100,7 @@ async function main(): Promise<void> {
       const slot = results.length;
       results.push([]);
       process.stderr.write(`seed ${seed}: ${faults.map((f) => f.fault).join(', ')} ...\n`);
-      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
+      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, relapseWatchMs, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
       results[slot] = r.rows.map((x) => ({ ...x, seed }));
       stateDirs.push(r.stateDir);
     }
@@ -82,30 +108,33 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: parallel }, worker));
   const order = (f: string) => Object.values(GROUPS).flat().findIndex((g) => g.fault === f);
   const rows = results.flat().sort((a, b) => order(a.fault.fault) - order(b.fault.fault) || a.seed - b.seed);
-  console.log(`\nbench:heal — auto mode, 5 s scrape interval, ${seeds} seed(s), ${parallel} drill(s) at a time, ${Math.round((Date.now() - started) / 1000)} s in all\n`);
+  console.log(`\nbench:heal — auto mode, 5 s scrape interval, ${seeds} seed(s), ${parallel} drill(s) at a time, relapse watch ${relapseWatchMs / 1000} s, ${Math.round((Date.now() - started) / 1000)} s in all\n`);
   console.log(
     textTable(
-      ['fault', 'seed', 'diagnosis', 'playbook', 'right?', 'detect', 'recover', 'outcome', 'actions'],
-      rows.map((r) => [r.fault.fault, String(r.seed), r.diagnosis ? DIAGNOSIS_TITLES[r.diagnosis] : '—', r.playbook ?? '—', right(r) ? 'yes' : 'no', secondsText(since(r, r.detectedAt)), secondsText(since(r, r.recoveredAt)), r.outcome, r.actions.join('; ')]),
+      ['fault', 'seed', 'diagnosis', 'playbook', 'right?', 'detect', 'intervals after symptoms', 'recover', 'outcome', 'false recovery', 'relapse', 'actions'],
+      rows.map((r) => [r.fault.fault, String(r.seed), r.diagnosis ? DIAGNOSIS_TITLES[r.diagnosis] : '—', r.playbook ?? '—', right(r) ? 'yes' : 'no', secondsText(since(r, r.detectedAt)), lagText(r), secondsText(since(r, r.recoveredAt)), r.outcome, r.falseRecovery ? 'YES' : r.outcome === 'recovered' ? 'no' : '—', r.relapse ?? (r.outcome === 'recovered' ? 'no' : '—'), r.actions.join('; ')]),
     ),
   );
   console.log('\nWhere the seconds went (from injection; symptoms and healed are the sandbox\'s ground truth, acted is the step that recovered the service)\n');
   console.log(phaseTable(rows));
-  console.log('\nPer fault (medians over seeds; target: median time to recover < 60 s for crash-loop, bad-release, memory-leak)\n');
+  console.log('\nPer fault (medians over seeds; target: median injection → verified < 30 s, < 45 s for memory leak, latency spike, traffic surge; detection within 2 intervals of the first symptoms; no false recovery, no relapse)\n');
   const faults = [...new Set(rows.map((r) => r.fault.fault))];
   const med = (rs: ReadonlyArray<DrillRow>, at: (r: DrillRow) => number | undefined) => secondsText(median(rs.map((r) => since(r, at(r))).filter((x): x is number => x !== undefined)));
   console.log(
     textTable(
-      ['fault', 'right playbook', 'recovered', 'detect', 'acted', 'healed', 'recover', 'target met?'],
+      ['fault', 'right playbook', 'recovered', 'detected on time', 'false recoveries', 'relapses', 'symptoms', 'detect', 'acted', 'healed', 'recover', 'target', 'met?'],
       faults.map((f) => {
         const rs = rows.filter((r) => r.fault.fault === f);
-        const core = GROUPS.core.some((c) => c.fault === f);
         const ttr = median(rs.filter((r) => r.recoveredAt !== undefined).map((r) => r.recoveredAt! - r.injectedAt));
-        const met = rs.every((r) => r.outcome === 'recovered' && right(r)) && (!core || (ttr !== undefined && ttr < 60_000));
-        return [f, `${rs.filter(right).length}/${rs.length}`, `${rs.filter((r) => r.outcome === 'recovered').length}/${rs.length}`, med(rs, (r) => r.detectedAt), med(rs, (r) => r.actedAt), med(rs, (r) => r.healedAt), secondsText(ttr), met ? 'yes' : 'NO'];
+        const target = TARGET_MS[f] ?? 60_000;
+        const met = rs.every((r) => r.outcome === 'recovered' && right(r) && onTime(r) && !r.falseRecovery && !r.relapse) && ttr !== undefined && ttr < target;
+        return [f, `${rs.filter(right).length}/${rs.length}`, `${rs.filter((r) => r.outcome === 'recovered').length}/${rs.length}`, `${rs.filter(onTime).length}/${rs.length}`, String(rs.filter((r) => r.falseRecovery).length), String(rs.filter((r) => r.relapse).length), med(rs, (r) => r.symptomsAt), med(rs, (r) => r.detectedAt), med(rs, (r) => r.actedAt), med(rs, (r) => r.healedAt), secondsText(ttr), `< ${target / 1000} s`, met ? 'yes' : 'NO'];
       }),
     ),
   );
+  const falseRecoveries = rows.filter((r) => r.falseRecovery).length;
+  const relapses = rows.filter((r) => r.relapse);
+  console.log(`\n${falseRecoveries} false recover${falseRecoveries === 1 ? 'y' : 'ies'}, ${relapses.length} relapse(s) within ${relapseWatchMs / 1000} s of the verdict, over ${rows.length} drill(s)${relapses.length ? `: ${relapses.map((r) => `${r.fault.fault} seed ${r.seed}: ${r.relapse}`).join('; ')}` : ''}`);
   // each drill's incidents, audit log and state stay on disk: `npm run bench:replay -- DIR …` replays them
   console.log(`\nState directories (replay with \`npm run bench:replay -- ${stateDirs.join(' ')}\`):\n${stateDirs.map((d) => `  ${d}`).join('\n')}`);
 }

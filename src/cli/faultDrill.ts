@@ -37,6 +37,10 @@ export interface DrillRow {
   actions: string[];
   outcome: 'recovered' | 'escalated' | 'open' | 'not detected' | 'not injected' | string;
   incidentId?: string;
+  /** A recovered verdict while the sandbox's ground truth said the service was not healed yet. */
+  falseRecovery?: boolean;
+  /** After the recovered verdict, within the relapse watch: the service was unhealthy again by ground truth, or a new incident opened on it. */
+  relapse?: string;
 }
 
 export interface DrillOptions {
@@ -59,6 +63,8 @@ export interface DrillOptions {
   readonly approveAs?: string;
   /** Settings the drill starts from (a config file's); the sandbox's connection, the mode and the interval are laid over them. */
   readonly settings?: VigilSettings;
+  /** After a recovered verdict, keep the fault in place and watch this long for a relapse (0: do not watch). */
+  readonly relapseWatchMs?: number;
 }
 
 /** Keeps only warnings and errors of the runtime, on stderr; the drill reports its own timeline. */
@@ -126,8 +132,8 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
       return { row, id: body.id };
     };
     const truth = (faultId: string | undefined) => {
-      const body = faultId ? (sandbox.simulation.handleControl('GET', `/sandbox/v1/faults/${faultId}`, undefined).body as { symptomsAt?: string; recoveredAt?: string }) : {};
-      return { symptomsAt: body.symptomsAt ? Date.parse(body.symptomsAt) : undefined, healedAt: body.recoveredAt ? Date.parse(body.recoveredAt) : undefined };
+      const body = faultId ? (sandbox.simulation.handleControl('GET', `/sandbox/v1/faults/${faultId}`, undefined).body as { symptomsAt?: string; recoveredAt?: string; healthyNow?: boolean }) : {};
+      return { symptomsAt: body.symptomsAt ? Date.parse(body.symptomsAt) : undefined, healedAt: body.recoveredAt ? Date.parse(body.recoveredAt) : undefined, healthyNow: body.healthyNow };
     };
     const follow = async (row: DrillRow, faultId: string | undefined) => {
       const deadline = row.injectedAt + options.timeoutMs;
@@ -138,7 +144,20 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
         // an incident elsewhere (a caller's symptoms) that closed ends the wait only if the fault is healed too
         if (incident && !isOpen(incident) && (onTarget(incident, row) || truth(faultId).healedAt !== undefined)) break;
       }
-      Object.assign(row, truth(faultId));
+      const { symptomsAt, healedAt } = truth(faultId);
+      Object.assign(row, { symptomsAt, healedAt });
+      if (incident?.state === 'recovered' && incident.outcome) {
+        const verdictAt = incident.outcome.t;
+        row.falseRecovery = healedAt === undefined || healedAt > verdictAt;
+        // the fault stays in place: a fix that only hid it shows again (ground truth unhealthy, or a new incident)
+        const watchEnd = verdictAt + (options.relapseWatchMs ?? 0);
+        while (!row.relapse && Date.now() < watchEnd) {
+          await sleep(1000);
+          if (truth(faultId).healthyNow === false) row.relapse = `unhealthy again ${secondsText(Date.now() - verdictAt)} after the verdict (ground truth)`;
+          const again = runtime.core.remediator.list().find((i) => i.id !== incident?.id && i.openedAt > verdictAt && onTarget(i, row));
+          if (again) row.relapse = `new incident ${again.id} (${DIAGNOSIS_TITLES[again.diagnosis?.kind ?? 'unknown']}) ${secondsText(again.openedAt - verdictAt)} after the verdict`;
+        }
+      }
       // the remediation fixed the service; end the fault's ground truth too so later faults start clean
       if (faultId) sandbox.simulation.handleControl('DELETE', `/sandbox/v1/faults/${faultId}`, undefined);
       if (!incident) return;

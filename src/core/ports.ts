@@ -58,7 +58,15 @@ export interface WorkloadInventory {
     readonly replicas: number;
     readonly availableReplicas: number;
     readonly rolloutInProgress: boolean;
-    readonly pods: ReadonlyArray<{ readonly name: string; readonly node?: string; readonly ready: boolean; readonly restarts: number; readonly phase: string }>;
+    readonly pods: ReadonlyArray<{
+      readonly name: string;
+      readonly node?: string;
+      readonly ready: boolean;
+      readonly restarts: number;
+      readonly phase: string;
+      /** Sum of its containers' memory limits, in bytes; absent when any container has none. */
+      readonly memoryLimitBytes?: number;
+    }>;
     readonly labels: Readonly<Record<string, string>>;
     /** Deployment annotations; correlation reads `vigil.dev/depends-on` (the services this one calls). */
     readonly annotations?: Readonly<Record<string, string>>;

@@ -72,7 +72,7 @@ steps:
     params: { node: "{{node}}" }
     # cordoning only stops new pods landing there; pods stuck on the dead node move only with the drain
     # (or the node controller's eviction, when it comes first)
-    verify: { conditions: [{ kind: workloads-rescheduled }], timeoutSeconds: 20, stableForSeconds: 10 }
+    verify: { conditions: [{ kind: workloads-rescheduled }], timeoutSeconds: 10, stableForSeconds: 5 }
     onFailure: next
   - id: drain-node
     action: drain

@@ -154,6 +154,23 @@ function computeShift(view: EvidenceView, key: string, signal: SignalName, onset
   return { before: expected, after };
 }
 
+/**
+ * The request rate before an onset and now. Now is the higher of the rate window and the last intervals alone
+ * (SampleFrame.fresh): a surge fills a 30 s window only slowly, while its first interval already shows it whole.
+ */
+export function requestShift(view: EvidenceView, key: string, onset: number): { before?: number; after?: number } {
+  return view.memo(`requests|${key}|${onset}`, () => {
+    const { before, after } = shift(view, key, 'request_rate', onset);
+    const frames = view.frames(key);
+    let fresh: number | undefined;
+    for (let i = frames.length - 1; i >= 0 && i >= frames.length - 3 && frames[i].t >= onset; i--) {
+      const v = frames[i].fresh?.request_rate;
+      if (v !== undefined && Number.isFinite(v)) fresh = Math.max(fresh ?? -Infinity, v);
+    }
+    return { before, after: after === undefined ? fresh : Math.max(after, fresh ?? -Infinity) };
+  });
+}
+
 export interface Trend {
   readonly slopePerMinute: number;
   readonly relativePerMinute: number;
@@ -379,7 +396,7 @@ function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined
   if (ownsKey) c += 0.1;
   if (othersKey) c -= 0.25;
   // A flag does not multiply incoming traffic: with requests up by the surge ratio, the surge explains the symptoms better.
-  const rate = shift(view, key, 'request_rate', ep.onset);
+  const rate = requestShift(view, key, ep.onset);
   if (rate.before !== undefined && rate.after !== undefined && rate.before > 0 && rate.after / rate.before >= cfg.surgeRatio) c -= 0.2;
   c += 0.2 * (1 - lag / cfg.flagWindowMs);
   if (errors) c += 0.2;
@@ -525,7 +542,7 @@ function dependencyOutage(view: EvidenceView, key: string): Hypothesis | undefin
 
 /** The request rate after an onset over its baseline before it; 0 when either is unknown. */
 function surgeRatioOf(view: EvidenceView, key: string, onset: number): number {
-  const { before, after } = shift(view, key, 'request_rate', onset);
+  const { before, after } = requestShift(view, key, onset);
   return before !== undefined && after !== undefined && before > 0 ? after / before : 0;
 }
 
@@ -550,7 +567,7 @@ function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
   const cfg = view.config;
   const ep = view.episode(key);
   if (!ep) return undefined;
-  const { before, after } = shift(view, key, 'request_rate', ep.onset);
+  const { before, after } = requestShift(view, key, ep.onset);
   const ratio = before !== undefined && after !== undefined && before > 0 ? after / before : undefined;
   if (ratio === undefined || ratio < cfg.surgeRatio * 0.7) return undefined;
   // The rate is averaged over its window, so a surge shows first as a steep climb: 15% in one scrape is no daily curve.

@@ -3,6 +3,7 @@ import { DEFAULT_RULES } from '../detect/defaultRules';
 import type { DetectorState } from '../detect/detectorState';
 import type { CorrelationUpdate } from '../diagnose/incidentGrouping';
 import { RuleEngine, type Rule, type RuleState } from '../detect/rules';
+import { MemoryHeadroom, freshAnomalies } from '../detect/freshEvidence';
 import { StreamingDetector, stepFrame, toAnomaly, type DetectionStep } from '../detect/streamingDetector';
 import type { Anomaly } from '../model/anomaly';
 import type { ClusterFact } from '../model/fact';
@@ -11,7 +12,7 @@ import type { Band, BadDirection, SampleFrame, SignalName } from '../model/signa
 import { targetKey, type TargetRef } from '../model/target';
 import { SIGNAL_DEFINITIONS } from '../observe/signalCatalogue';
 import { holdBackByLearnedThresholds, type LearningState } from '../learn/thresholdTuning';
-import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, ModelScore, SourceStatus, StorePort } from '../ports';
+import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, ModelScore, SourceStatus, StorePort, WorkloadInventory } from '../ports';
 import type { LiveEvidence } from '../verify/liveEvidence';
 import type { IncidentRecorder } from './incidentRecorder';
 import type { RecoveryWindow } from './recoveryWindow';
@@ -86,6 +87,7 @@ export class DetectionPipeline implements Disposable {
   private savedStates: Record<string, { detector: DetectorState; rules: RuleState }> = {};
   private lastFrameT = 0;
   private persisting: Promise<void> = Promise.resolve();
+  private readonly memoryHeadroom = new MemoryHeadroom();
   readonly modelEvidence: ModelEvidence | undefined;
 
   constructor(private readonly deps: DetectionPipelineDeps) {
@@ -153,8 +155,10 @@ export class DetectionPipeline implements Disposable {
       st.latest = frame;
       this.deps.evidence.observe(frame, () => st.detector.bands() as Partial<Record<SignalName, Band>>);
       st.frames++;
-      const ruleAnomalies = st.rules.step(frame);
       const bandsBefore = st.detector.bands();
+      // the rules, and the early evidence that needs no rate window nor warm-up (the last interval, memory headroom)
+      const headroom = this.memoryHeadroom.step(targetKey(frame.target), frame, ...memoryLimit(inventory, frame.target));
+      const ruleAnomalies = [...st.rules.step(frame), ...freshAnomalies(frame, bandsBefore as Partial<Record<SignalName, Band>>), ...(headroom ? [headroom] : [])];
       const scored = scoreFrame(st.detector, frame, this.modelEvidence?.evidence(frame, bandsBefore), ruleAnomalies);
       this.modelEvidence?.settle(frame, scored.step.isAnomaly || ruleAnomalies.some((a) => a.isAnomaly));
       const learned = this.deps.thresholds?.();
@@ -167,6 +171,7 @@ export class DetectionPipeline implements Disposable {
         updates.push(...this.correlator.observeAnomaly(anomaly));
       }
     }
+    this.memoryHeadroom.prune(this.lastFrameT - 10 * 60_000);
     this.correlator.closeIdle(this.lastFrameT);
     this.dispatch(updates);
     this.maybePersist();
@@ -276,4 +281,11 @@ export function badDirectionOnly(a: Anomaly): Anomaly {
   });
   if (harmful.length > 0 || a.contributions.length === 0) return a;
   return { ...a, isAnomaly: false, reason: `${a.reason} (a move the harmless way; not raised)` };
+}
+
+/** A service's summed container memory limit and pod count from the inventory; the limit is unknown unless every pod has one. */
+function memoryLimit(inv: WorkloadInventory, target: TargetRef): [number | undefined, number] {
+  const svc = target.kind === 'service' ? inv.services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name) : undefined;
+  if (!svc || svc.pods.length === 0 || svc.pods.some((p) => p.memoryLimitBytes === undefined)) return [undefined, svc?.pods.length ?? 0];
+  return [svc.pods.reduce((n, p) => n + (p.memoryLimitBytes ?? 0), 0), svc.pods.length];
 }

@@ -52,6 +52,12 @@ export interface SampleFrame {
   readonly target: TargetRef;
   readonly t: number;
   readonly values: Readonly<Partial<Record<SignalName, number>>>;
+  /**
+   * Windowed signals over the last scrape interval alone (the increase since the previous scrape), where the
+   * source has it: what changed just now, free of the minutes a rate window still holds. Only the series scraped
+   * in this round count, so after a rollout it speaks for the new pods alone.
+   */
+  readonly fresh?: Readonly<Partial<Record<SignalName, number>>>;
 }
 
 /** Expected range of a signal at a time, from the seasonal baseline. */

@@ -29,6 +29,19 @@ export class CounterWindow {
     return { increase: inc, spanMs: inWindow[inWindow.length - 1].t - inWindow[0].t };
   }
 
+  /**
+   * Increase between the last two samples at or before `now` (a drop counts from zero), and their span: the
+   * fresh interval alone, like Prometheus's irate. Undefined with fewer than two samples.
+   */
+  lastIncrease(now: number): { increase: number; spanMs: number; from: number } | undefined {
+    let i = this.points.length - 1;
+    while (i >= 0 && this.points[i].t > now) i--;
+    if (i < 1) return undefined;
+    const [a, b] = [this.points[i - 1], this.points[i]];
+    const d = b.v - a.v;
+    return { increase: d >= 0 ? d : b.v, spanMs: b.t - a.t, from: a.t };
+  }
+
   /** Per-second rate over the window; undefined without two samples. */
   rate(now: number): number | undefined {
     const r = this.increase(now);

@@ -3,16 +3,27 @@ import { targetKey, type TargetRef } from '../model/target';
 
 /** Collects signal values per (aligned time, target) into frames; non-finite values are dropped. */
 export class FrameAssembler {
-  private readonly byTime = new Map<number, Map<string, { target: TargetRef; values: Partial<Record<SignalName, number>> }>>();
+  private readonly byTime = new Map<number, Map<string, { target: TargetRef; values: Partial<Record<SignalName, number>>; fresh?: Partial<Record<SignalName, number>> }>>();
 
   add(t: number, target: TargetRef, signal: SignalName, v: number): void {
     if (!Number.isFinite(v)) return;
+    this.entry(t, target).values[signal] = v;
+  }
+
+  /** A value over the last interval alone (see SampleFrame.fresh). */
+  addFresh(t: number, target: TargetRef, signal: SignalName, v: number): void {
+    if (!Number.isFinite(v)) return;
+    const e = this.entry(t, target);
+    (e.fresh ??= {})[signal] = v;
+  }
+
+  private entry(t: number, target: TargetRef) {
     let targets = this.byTime.get(t);
     if (!targets) this.byTime.set(t, (targets = new Map()));
     const key = targetKey(target);
     let entry = targets.get(key);
     if (!entry) targets.set(key, (entry = { target, values: {} }));
-    entry.values[signal] = v;
+    return entry;
   }
 
   /** Frames oldest first, targets in key order within a time, so output is deterministic. */
@@ -21,8 +32,8 @@ export class FrameAssembler {
     for (const t of [...this.byTime.keys()].sort((a, b) => a - b)) {
       const targets = this.byTime.get(t)!;
       for (const key of [...targets.keys()].sort()) {
-        const { target, values } = targets.get(key)!;
-        out.push({ target, t, values });
+        const { target, values, fresh } = targets.get(key)!;
+        out.push(fresh ? { target, t, values, fresh } : { target, t, values });
       }
     }
     return out;
@@ -46,6 +57,7 @@ export function mergeFrames(...sets: ReadonlyArray<ReadonlyArray<SampleFrame>>):
   for (const set of sets) {
     for (const f of set) {
       for (const [signal, v] of Object.entries(f.values)) asm.add(f.t, f.target, signal as SignalName, v as number);
+      for (const [signal, v] of Object.entries(f.fresh ?? {})) asm.addFresh(f.t, f.target, signal as SignalName, v as number);
     }
   }
   return asm.frames();

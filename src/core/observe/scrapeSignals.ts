@@ -55,7 +55,8 @@ interface Series {
 /**
  * Computes the catalogue's signals from successive scrapes the way the default PromQL does:
  * rates over the window from counter deltas (with reset handling), histogram quantiles from
- * bucket rates, sums per namespace/deployment (service) and per node.
+ * bucket rates, sums per namespace/deployment (service) and per node. Alongside, the same signals
+ * over the last interval alone (`fresh`: the increase since the previous scrape).
  */
 export class ScrapeSignalComputer {
   private readonly series = new Map<string, Series>();
@@ -122,7 +123,11 @@ export class ScrapeSignalComputer {
       if (node && (s.role === 'cpu' || s.role === 'memory')) accs.push(getAcc(nodes, node, { kind: 'node', name: node }));
       if (accs.length === 0) continue;
       const rate = s.counter?.rate(asOf);
+      // the fresh interval: only a series scraped in this round, with its previous sample inside the window
+      const last = s.counter && (this.previousAsOf === undefined || seen > this.previousAsOf) ? s.counter.lastIncrease(asOf) : undefined;
+      const freshRate = last && last.spanMs > 0 && last.from > asOf - this.windowMs ? last.increase / (last.spanMs / 1000) : undefined;
       for (const acc of accs) {
+        if (freshRate !== undefined) addFresh(acc, s, freshRate, last!.increase, this.errorCode);
         switch (s.role) {
           case 'requests':
             if (rate === undefined) break;
@@ -165,6 +170,16 @@ export class ScrapeSignalComputer {
         }
         put('restarts', acc.restarts);
         put('available_replicas', acc.available);
+        const f = acc.fresh;
+        if (f.requests !== undefined) asm.addFresh(t, acc.target, 'request_rate', f.requests);
+        if (f.requests !== undefined && f.requests > 0) asm.addFresh(t, acc.target, 'error_ratio', (f.errors ?? 0) / f.requests);
+        if (f.buckets.size > 0) {
+          const buckets: Bucket[] = [...f.buckets].map(([le, count]) => ({ le, count }));
+          asm.addFresh(t, acc.target, 'latency_p50', histogramQuantile(0.5, buckets));
+          asm.addFresh(t, acc.target, 'latency_p95', histogramQuantile(0.95, buckets));
+          asm.addFresh(t, acc.target, 'latency_p99', histogramQuantile(0.99, buckets));
+        }
+        if (f.restarts !== undefined) asm.addFresh(t, acc.target, 'restarts', f.restarts);
       }
       put('cpu', acc.cpu);
       put('memory', acc.memory);
@@ -179,6 +194,8 @@ export class ScrapeSignalComputer {
 
 interface Acc {
   readonly target: TargetRef;
+  /** The same sums over the last scrape interval alone (see SampleFrame.fresh); restarts as a count. */
+  readonly fresh: { requests?: number; errors?: number; readonly buckets: Map<number, number>; restarts?: number };
   requests?: number;
   errors?: number;
   readonly buckets: Map<number, number>;
@@ -190,8 +207,19 @@ interface Acc {
 
 function getAcc(map: Map<string, Acc>, key: string, target: TargetRef): Acc {
   let acc = map.get(key);
-  if (!acc) map.set(key, (acc = { target, buckets: new Map() }));
+  if (!acc) map.set(key, (acc = { target, buckets: new Map(), fresh: { buckets: new Map() } }));
   return acc;
+}
+
+function addFresh(acc: Acc, s: Series, rate: number, increase: number, errorCode: RegExp): void {
+  const f = acc.fresh;
+  if (s.role === 'requests') {
+    f.requests = (f.requests ?? 0) + rate;
+    if (errorCode.test(s.labels.code ?? '')) f.errors = (f.errors ?? 0) + rate;
+  } else if (s.role === 'bucket') {
+    const le = Number(s.labels.le === '+Inf' ? Infinity : s.labels.le);
+    f.buckets.set(le, (f.buckets.get(le) ?? 0) + rate);
+  } else if (s.role === 'restarts') f.restarts = (f.restarts ?? 0) + increase;
 }
 
 function dropUndefined(labels: ScrapeTargetLabels): Record<string, string> {

@@ -25,6 +25,8 @@ export interface LiveEvidenceDeps {
  */
 export class LiveEvidence implements VerificationEvidence {
   private readonly frames = new Map<string, SampleFrame>();
+  /** Time of each target's frame before the newest: where the newest frame's fresh interval begins. */
+  private readonly previousT = new Map<string, number>();
   private readonly bandsNow = new Map<string, () => Partial<Record<SignalName, Band>>>();
   private readonly healthyBands = new Map<string, Partial<Record<SignalName, Band>>>();
   /** node → services that had pods on it, and when last seen there: what a node failure displaced. */
@@ -35,6 +37,8 @@ export class LiveEvidence implements VerificationEvidence {
   /** A target's newest frame, and where its current bands come from. */
   observe(frame: SampleFrame, bands: () => Partial<Record<SignalName, Band>>): void {
     const key = targetKey(frame.target);
+    const before = this.frames.get(key);
+    if (before && before.t < frame.t) this.previousT.set(key, before.t);
     this.frames.set(key, frame);
     this.bandsNow.set(key, bands);
   }
@@ -60,6 +64,15 @@ export class LiveEvidence implements VerificationEvidence {
     const f = this.frames.get(targetKey(target));
     const v = f?.values[signal];
     return f && v !== undefined && Number.isFinite(v) ? { t: f.t, v } : undefined;
+  }
+
+  /** The newest frame's value over its own interval alone (since the frame before it). */
+  fresh(target: TargetRef, signal: SignalName): { t: number; from: number; v: number } | undefined {
+    const key = targetKey(target);
+    const f = this.frames.get(key);
+    const v = f?.fresh?.[signal];
+    const from = this.previousT.get(key);
+    return f && from !== undefined && v !== undefined && Number.isFinite(v) ? { t: f.t, from, v } : undefined;
   }
 
   /** The expected band from before the trouble began, so verification never compares against a baseline that learnt the fault. */

@@ -27,6 +27,35 @@ export interface VerificationEvidence {
   windowMs?(signal: SignalName): number | undefined;
   /** For a node: whether the workloads that ran on it are available elsewhere and none is left on it. */
   rescheduled?(node: TargetRef): { readonly complete: boolean; readonly message: string } | undefined;
+  /**
+   * Latest value of a windowed signal over the last scrape interval alone, and the interval it covers, (from, t]
+   * (SampleFrame.fresh). Absent when the source gives none: verification then reads the rate window.
+   */
+  fresh?(target: TargetRef, signal: SignalName): { readonly t: number; readonly from: number; readonly v: number } | undefined;
+}
+
+/**
+ * The sequential test that judges a signal on post-action evidence (Wald's SPRT over intervals read in or out of
+ * band): a service still broken reads in band in at most `pBroken` of its intervals, a healed one in at least
+ * `pHealed`. Recovered once the evidence makes "still broken" less likely than `falseRecovery`; not recovered once it
+ * makes "healed" less likely than `falseFailure`. With the defaults: two intervals in band in a row (5% false
+ * recovery), two out of band in a row (1% false failure); a stray interval either way needs more evidence.
+ */
+export interface SequentialTest {
+  readonly pBroken: number;
+  readonly pHealed: number;
+  readonly falseRecovery: number;
+  readonly falseFailure: number;
+}
+
+export const DEFAULT_SEQUENTIAL_TEST: SequentialTest = { pBroken: 0.2, pHealed: 0.95, falseRecovery: 0.05, falseFailure: 0.01 };
+
+/** One condition's running test: log-likelihood ratio (healed over broken) and the samples it has counted. */
+interface TestState {
+  llr: number;
+  lastT: number;
+  inBand: number;
+  outOfBand: number;
 }
 
 export interface VerifyOptions {
@@ -35,19 +64,24 @@ export interface VerifyOptions {
   readonly cancelled?: () => boolean;
   /** A sample older than this is no evidence (the source has gone quiet). */
   readonly maxSampleAgeMs: number;
+  readonly test: SequentialTest;
 }
 
-const DEFAULTS: VerifyOptions = { pollMs: 5000, maxSampleAgeMs: 30_000 };
+const DEFAULTS: VerifyOptions = { pollMs: 5000, maxSampleAgeMs: 30_000, test: DEFAULT_SEQUENTIAL_TEST };
 
 /**
- * Checks a remediation worked: polls the step's conditions until they all hold for `stableForSeconds`,
- * or the timeout passes. Missing evidence is never success: it ends 'inconclusive'. Undefined when cancelled.
+ * Checks a remediation worked. Missing evidence is never success: it ends 'inconclusive'. Undefined when cancelled.
  *
- * What "held for" covers depends on the evidence: a gauge or a rollout status speaks for the moment it
- * was read, so it must pass on polls spanning the whole time. A rate sample speaks for its whole window:
- * one that passes while its window still holds the bad minutes before the action says the time since
- * the action was at least as good, so it covers back to the action (never before it). "No new restarts"
- * compares with the count at the action, so it covers everything since.
+ * A signal is judged on samples that start after the action took effect (after the rollout completed, for a step
+ * that waits for one): the last interval alone for a windowed signal (SampleFrame.fresh), a gauge read after it.
+ * A sequential test over those samples (see SequentialTest) says recovered or not recovered as soon as the evidence
+ * allows, bounded by the step's timeout; rollout status, restarts and probes must pass at that moment too.
+ *
+ * Without fresh samples (a source that gives none), every check holds for `stableForSeconds`: a rate sample then
+ * speaks for its whole window, so one that passes while its window still holds the bad minutes covers back to the
+ * action (never before it); a gauge or a rollout status speaks for the moment it was read. "No new restarts"
+ * compares with the count at the action, so it covers everything since. A step whose checks are all instantaneous
+ * (rollout, restarts, placement) holds them for `stableForSeconds` too.
  */
 export async function verifyStep(
   target: TargetRef,
@@ -65,6 +99,10 @@ export async function verifyStep(
   let restartFloor = evidence.restarts(target);
   // per condition: since when it has passed without a break, as far back as its evidence reaches
   const passingSince: Array<number | undefined> = spec.conditions.map(() => undefined);
+  const tests: Array<TestState | undefined> = spec.conditions.map(() => undefined);
+  // the action has taken effect: at once, or once the rollout the step waits for has completed
+  const waitsForRollout = spec.conditions.some((c) => c.kind === 'rollout-complete');
+  let effectAt: number | undefined = waitsForRollout ? undefined : start;
   let last: CheckResult[] = [];
   for (;;) {
     if (opts.cancelled?.()) return undefined;
@@ -72,21 +110,29 @@ export async function verifyStep(
     last = [];
     const restartsNow = evidence.restarts(target);
     if (restartsNow !== undefined && (restartFloor === undefined || restartsNow < restartFloor)) restartFloor = restartsNow;
+    const judged: boolean[] = [];
     for (const [n, c] of spec.conditions.entries()) {
-      const { result, coversFrom } = await check(c, target, evidence, now, restartFloor, opts);
-      last.push(result);
-      passingSince[n] = result.status === 'passed' ? Math.min(passingSince[n] ?? Infinity, Math.max(start, coversFrom ?? now)) : undefined;
+      const state = () => (tests[n] ??= { llr: 0, lastT: -Infinity, inBand: 0, outOfBand: 0 });
+      const r = await check(c, target, evidence, now, restartFloor, opts, { effectAt, state });
+      last.push(r.result);
+      judged.push(r.judged ?? false);
+      if (c.kind === 'rollout-complete' && r.result.status === 'passed' && effectAt === undefined) effectAt = now;
+      passingSince[n] = r.result.status === 'passed' ? Math.min(passingSince[n] ?? Infinity, Math.max(start, r.coversFrom ?? now)) : undefined;
     }
     onProgress?.(last);
-    const allPassed = last.every((r) => r.status === 'passed');
-    if (allPassed) {
+    if (last.every((r) => r.status === 'passed')) {
+      // the sequential test is its own hold; without one, every check holds for stableForSeconds
+      const tested = judged.some((x) => x) && spec.conditions.every((c, i) => !('signal' in c) || judged[i]);
       const holdingSince = Math.max(start, ...passingSince.map((x) => x ?? now));
-      if (now - holdingSince >= stableMs) {
-        return { status: 'recovered', t: now, checks: last, summary: spec.conditions.length ? `all ${spec.conditions.length} checks passed${stableMs ? ` and held for ${spec.stableForSeconds} s` : ''}` : 'action applied; the step has no checks' };
+      if (tested || now - holdingSince >= stableMs) {
+        const n = spec.conditions.length;
+        const how = tested ? `: ${describeTests(spec, tests)}` : stableMs ? ` and held for ${spec.stableForSeconds} s` : '';
+        return { status: 'recovered', t: now, checks: last, summary: n ? `all ${n} checks passed${how}` : 'action applied; the step has no checks' };
       }
     }
-    // a restart after the action is final: waiting out the timeout would only delay the next step
-    const definitive = last.find((r) => r.status === 'failed' && r.condition.kind === 'no-new-restarts');
+    // a restart after the action, or a signal clearly out of band after it took effect, is final: waiting out the
+    // timeout would only delay the next step
+    const definitive = last.find((r, i) => r.status === 'failed' && (r.condition.kind === 'no-new-restarts' || judged[i]));
     if (definitive) return { status: 'not-recovered', t: now, checks: last, summary: `not recovered: ${definitive.detail}` };
     if (now >= deadline) {
       const missing = last.filter((r) => r.status === 'no-data');
@@ -100,29 +146,66 @@ export async function verifyStep(
   }
 }
 
-/** One check, and how far back a pass speaks for (undefined: only for now). */
-async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvidence, now: number, restartsAtStart: number | undefined, opts: VerifyOptions): Promise<{ result: CheckResult; coversFrom?: number }> {
-  const fresh = (s: { t: number; v: number } | undefined) => (s && now - s.t <= opts.maxSampleAgeMs ? s : undefined);
-  // a rate sample at t summarises (t - window, t]
-  const reach = (signal: SignalName, s: { t: number }) => {
-    const w = ev.windowMs?.(signal);
-    return w !== undefined && w > 0 ? s.t - w : undefined;
+function describeTests(spec: StepVerification, tests: ReadonlyArray<TestState | undefined>): string {
+  return spec.conditions
+    .flatMap((c, i) => {
+      const t = tests[i];
+      return t && 'signal' in c ? [`${c.signal} in band on ${t.inBand} of ${t.inBand + t.outOfBand} interval(s) after the action took effect`] : [];
+    })
+    .join('; ');
+}
+
+/** The sequential test's steps and bounds, as log-likelihood ratios of healed over broken. */
+function testSteps(t: SequentialTest): { inBand: number; outOfBand: number; accept: number; reject: number } {
+  return {
+    inBand: Math.log(t.pHealed / t.pBroken),
+    outOfBand: Math.log((1 - t.pHealed) / (1 - t.pBroken)),
+    accept: Math.log((1 - t.falseFailure) / t.falseRecovery),
+    reject: Math.log(t.falseFailure / (1 - t.falseRecovery)),
   };
+}
+
+/** One check, and how far back a pass speaks for (undefined: only for now); `judged` when the sequential test decided it. */
+async function check(
+  c: VerifyCondition,
+  target: TargetRef,
+  ev: VerificationEvidence,
+  now: number,
+  restartsAtStart: number | undefined,
+  opts: VerifyOptions,
+  seq: { readonly effectAt: number | undefined; readonly state: () => TestState },
+): Promise<{ result: CheckResult; coversFrom?: number; judged?: boolean }> {
+  const recent = <T extends { t: number }>(s: T | undefined) => (s && now - s.t <= opts.maxSampleAgeMs ? s : undefined);
   switch (c.kind) {
-    case 'signal-in-band': {
-      const s = fresh(ev.latest(target, c.signal));
-      if (!s) return { result: { condition: c, status: 'no-data', detail: `no recent ${c.signal} sample` } };
-      const band = ev.band(target, c.signal, s.t);
-      if (!band) return { result: { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` } };
-      const inside = backToNormal(c.signal, s.v, band);
-      return { result: { condition: c, status: inside ? 'passed' : 'failed', detail: `${signalWords(c.signal)} ${formatValue(c.signal, s.v)} ${inside ? 'back within' : 'outside'} its expected range ${formatValue(c.signal, Math.max(0, band.lower))} to ${formatValue(c.signal, band.upper)}` }, coversFrom: reach(c.signal, s) };
-    }
+    case 'signal-in-band':
     case 'signal-below':
     case 'signal-above': {
-      const s = fresh(ev.latest(target, c.signal));
-      if (!s) return { result: { condition: c, status: 'no-data', detail: `no recent ${c.signal} sample` } };
-      const ok = c.kind === 'signal-below' ? s.v < c.value : s.v > c.value;
-      return { result: { condition: c, status: ok ? 'passed' : 'failed', detail: `${c.signal} ${fmt(s.v)} ${c.kind === 'signal-below' ? '<' : '>'} ${c.value}: ${ok ? 'yes' : 'no'}` }, coversFrom: reach(c.signal, s) };
+      const signal = c.signal;
+      const judge = (v: number): { ok: boolean; detail: string } | undefined => {
+        if (c.kind !== 'signal-in-band') {
+          const ok = c.kind === 'signal-below' ? v < c.value : v > c.value;
+          return { ok, detail: `${signal} ${fmt(v)} ${c.kind === 'signal-below' ? '<' : '>'} ${c.value}: ${ok ? 'yes' : 'no'}` };
+        }
+        const band = ev.band(target, signal, now);
+        if (!band) return undefined;
+        const inside = backToNormal(signal, v, band);
+        return { ok: inside, detail: `${signalWords(signal)} ${formatValue(signal, v)} ${inside ? 'back within' : 'outside'} its expected range ${formatValue(signal, Math.max(0, band.lower))} to ${formatValue(signal, band.upper)}` };
+      };
+      // a rate sample at t summarises (t - window, t]
+      const window = ev.windowMs?.(signal);
+      const windowed = window !== undefined && window > 0;
+      const latest = recent(ev.latest(target, signal));
+      // post-action evidence, from a source that tells what each sample covers: the last interval alone for a
+      // windowed signal, a reading for a gauge
+      if (ev.fresh && ev.windowMs) {
+        const post = windowed ? recent(ev.fresh(target, signal)) : latest && { ...latest, from: latest.t };
+        if (post) return judgeSequentially(c, post, judge, seq, opts.test);
+      }
+      // no fresh samples from this source: the rate window, held for stableForSeconds
+      if (!latest) return { result: { condition: c, status: 'no-data', detail: `no recent ${signal} sample` } };
+      const j = judge(latest.v);
+      if (!j) return { result: { condition: c, status: 'no-data', detail: `no baseline band for ${signal} yet` } };
+      return { result: { condition: c, status: j.ok ? 'passed' : 'failed', detail: j.detail }, coversFrom: windowed ? latest.t - window : undefined };
     }
     case 'rollout-complete': {
       const r = await ev.rolloutStatus(target);
@@ -147,6 +230,31 @@ async function check(c: VerifyCondition, target: TargetRef, ev: VerificationEvid
       return { result: { condition: c, status: added === 0 ? 'passed' : 'failed', detail: added === 0 ? 'no new container restarts' : `${added} new container restart(s) since the action` }, coversFrom: -Infinity };
     }
   }
+}
+
+/** Counts one post-action sample (once) in the condition's sequential test and reads its decision. */
+function judgeSequentially(
+  c: VerifyCondition & { readonly signal: SignalName },
+  sample: { readonly t: number; readonly from: number; readonly v: number },
+  judge: (v: number) => { ok: boolean; detail: string } | undefined,
+  seq: { readonly effectAt: number | undefined; readonly state: () => TestState },
+  test: SequentialTest,
+): { result: CheckResult; judged?: boolean } {
+  const j = judge(sample.v);
+  if (!j) return { result: { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` } };
+  if (seq.effectAt === undefined || sample.from < seq.effectAt) return { result: { condition: c, status: 'pending', detail: `${j.detail}; waiting for samples from after the action took effect` } };
+  const st = seq.state();
+  const steps = testSteps(test);
+  if (sample.t > st.lastT) {
+    st.lastT = sample.t;
+    st.llr += j.ok ? steps.inBand : steps.outOfBand;
+    if (j.ok) st.inBand++;
+    else st.outOfBand++;
+  }
+  const counted = `${st.inBand} of ${st.inBand + st.outOfBand} interval(s) after the action in band`;
+  if (st.llr >= steps.accept) return { result: { condition: c, status: 'passed', detail: `${j.detail} (${counted})` }, judged: true };
+  if (st.llr <= steps.reject) return { result: { condition: c, status: 'failed', detail: `${j.detail} (${counted})` }, judged: true };
+  return { result: { condition: c, status: 'pending', detail: `${j.detail} (${counted}; not yet conclusive)` } };
 }
 
 function fmt(v: number): string {

@@ -1,6 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { TargetRef } from '../../core/model/target';
 import type { WorkloadInventory } from '../../core/ports';
+import { parseKubeQuantity } from '../../core/observe/quantity';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
@@ -88,7 +89,7 @@ export function buildInventory(objects: ClusterObjects): WorkloadInventory {
       const name = d.metadata!.name!;
       const pods = (podsByService.get(`${namespace}/${name}`) ?? [])
         .filter((p) => !p.metadata?.deletionTimestamp)
-        .map((p) => ({ name: p.metadata?.name ?? '', node: p.spec?.nodeName, ready: podReady(p), restarts: podRestarts(p), phase: p.status?.phase ?? 'Unknown' }))
+        .map((p) => ({ name: p.metadata?.name ?? '', node: p.spec?.nodeName, ready: podReady(p), restarts: podRestarts(p), phase: p.status?.phase ?? 'Unknown', ...memoryLimitOf(p) }))
         .sort((a, b) => a.name.localeCompare(b.name));
       return {
         target: { kind: 'service' as const, namespace, name },
@@ -113,4 +114,10 @@ export function buildInventory(objects: ClusterObjects): WorkloadInventory {
     .map((n) => ({ name: n.metadata?.name ?? '', ready: nodeReady(n), unschedulable: n.spec?.unschedulable ?? false, pods: podsPerNode.get(n.metadata?.name ?? '') ?? 0 }))
     .sort((a, b) => a.name.localeCompare(b.name));
   return { services, nodes };
+}
+
+/** The pod's memory limit (sum over its containers), when every container has one. */
+function memoryLimitOf(p: k8s.V1Pod): { memoryLimitBytes?: number } {
+  const limits = (p.spec?.containers ?? []).map((c) => parseKubeQuantity(c.resources?.limits?.memory as string | undefined));
+  return limits.length > 0 && limits.every((l) => l !== undefined && l > 0) ? { memoryLimitBytes: limits.reduce<number>((a, b) => a + (b ?? 0), 0) } : {};
 }

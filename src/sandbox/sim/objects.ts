@@ -1,3 +1,4 @@
+import { parseKubeQuantity } from '../../core/observe/quantity';
 /** The slices of Kubernetes object shapes the simulation reads and writes. */
 import type { KubeObject, ObjectMeta } from '../store';
 
@@ -133,10 +134,5 @@ export function nodeReady(n: NodeObject): boolean {
 
 /** Parses a Kubernetes quantity (Mi, Gi, m, plain) to a number (bytes, cores). */
 export function parseQuantity(q: string | undefined, fallback: number): number {
-  if (!q) return fallback;
-  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|m)?$/.exec(q.trim());
-  if (!m) return fallback;
-  const n = Number(m[1]);
-  const unit: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, m: 1e-3 };
-  return m[2] ? n * unit[m[2]] : n;
+  return parseKubeQuantity(q) ?? fallback;
 }

@@ -77,6 +77,23 @@ describe('early diagnosis (correlator + diagnosis rules)', () => {
     assert.match(first.diagnosis.summary, /requests rose 1\.4\dx above baseline/);
   });
 
+  it('traffic surge: the last interval shows the whole 4x surge, so a caller\'s errors are not blamed on an outage of it', () => {
+    const cart = svc('shop', 'cart');
+    const fe = svc('shop', 'frontend');
+    const s = new Scenario();
+    s.inventory = shopInventory();
+    // the 30 s window has only begun to climb (20 → 30 req/s) while the last interval reads 80: cart sheds 35% as 503
+    s.series(cart, BEFORE, T + STEP, (t) => ({ ...healthy(), request_rate: t <= T ? 20 : 30, error_ratio: t <= T ? 0.003 : 0.06 }), false, (t) => ({ request_rate: t <= T ? 20 : 80, error_ratio: t <= T ? 0.003 : 0.35 }));
+    s.series(fe, BEFORE, T + STEP, (t) => ({ ...healthy(), error_ratio: t <= T ? 0.003 : 0.2 }), false);
+    s.anomaly(rule(cart, T + STEP, 'error_ratio', 0.35));
+    s.anomaly(rule(fe, T + STEP, 'error_ratio', 0.2));
+    const updates = s.run(new Correlator());
+    const last = updates[updates.length - 1];
+    assert.ok(last, 'an incident opens');
+    assert.equal(last.diagnosis.kind, 'traffic-surge');
+    assert.match(last.diagnosis.summary, /shop\/cart requests rose 4x above baseline/);
+  });
+
   it('traffic surge: the same 1.45x reached slowly (a daily curve) does not open on one latency alert', () => {
     const fe = svc('shop', 'frontend');
     const s = new Scenario();

@@ -101,6 +101,13 @@ describe('workload inventory', () => {
     assert.deepEqual(inv.nodes, [{ name: 'node-1', ready: true, unschedulable: true, pods: 2 }]);
   });
 
+  it('sums a pod\'s container memory limits, and knows none when a container has no limit', () => {
+    const rs: k8s.V1ReplicaSet = { metadata: { namespace: 'shop', name: 'cart-abc12', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'cart', uid: 'd' }] } };
+    const limited = (name: string, limits: Array<string | undefined>): k8s.V1Pod => ({ ...pod(name, 0), spec: { nodeName: 'node-1', containers: limits.map((memory, i) => ({ name: `c${i}`, ...(memory ? { resources: { limits: { memory } } } : {}) })) } });
+    const inv = buildInventory({ pods: [limited('cart-abc12-a', ['256Mi', '64Mi']), limited('cart-abc12-b', ['256Mi', undefined])], deployments: [deployment({ rev: 1, image: 'cart:1', replicas: 2, gen: 1, observed: 1, updated: 2, available: 2 })], replicaSets: [rs], nodes: [] });
+    assert.deepEqual(inv.services[0].pods.map((p) => p.memoryLimitBytes), [320 * 1024 * 1024, undefined]);
+  });
+
   it('falls back to the pod-template-hash when the ReplicaSet is not cached yet', () => {
     assert.equal(owningDeployment(pod('cart-abc12-a', 0), []), 'cart');
   });

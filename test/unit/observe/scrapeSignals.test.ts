@@ -25,6 +25,18 @@ describe('CounterWindow', () => {
     assert.equal(w.rate(30_000), 250 / 30);
     assert.equal(new CounterWindow(1000).rate(0), undefined);
   });
+
+  it('gives the last interval alone, a reset counted from zero', () => {
+    const w = new CounterWindow(60_000);
+    w.add(0, 100);
+    w.add(10_000, 200);
+    assert.deepEqual(w.lastIncrease(10_000), { increase: 100, spanMs: 10_000, from: 0 });
+    w.add(20_000, 30); // reset: +30
+    assert.deepEqual(w.lastIncrease(20_000), { increase: 30, spanMs: 10_000, from: 10_000 });
+    // as of an earlier time, the interval that ended then
+    assert.deepEqual(w.lastIncrease(15_000), { increase: 100, spanMs: 10_000, from: 0 });
+    assert.equal(new CounterWindow(1000).lastIncrease(0), undefined);
+  });
 });
 
 describe('ScrapeSignalComputer', () => {
@@ -70,6 +82,45 @@ describe('ScrapeSignalComputer', () => {
     const cart = c.compute(60_000).find((f) => f.target.kind === 'service')!;
     assert.ok(Math.abs(cart.values.request_rate! - 1) < 1e-9);
     assert.equal(cart.values.memory, 100e6);
+  });
+
+  it('gives each windowed signal over the last interval alone, from the series scraped in this round', () => {
+    const c = new ScrapeSignalComputer(30_000);
+    // 10 req/s, no errors, for 20 s; then 5 s at 10 req/s with half of them errors
+    const at = (t: number) => (t <= 20_000 ? { ok: t / 100, err: 0 } : { ok: 200 + (t - 20_000) / 200, err: (t - 20_000) / 200 });
+    for (let t = 0; t <= 20_000; t += 5_000) c.ingest(t, pod('shop', 'cart', 'cart-a', 'n1', t, at(t)));
+    c.compute(20_000);
+    c.ingest(25_000, pod('shop', 'cart', 'cart-a', 'n1', 25_000, at(25_000)));
+    const cart = c.compute(25_000).find((f) => f.target.kind === 'service')!;
+    // the 30 s window still averages the good seconds in; the fresh interval is the bad one alone
+    assert.ok(Math.abs(cart.values.error_ratio! - 25 / 250) < 1e-9, `windowed ${cart.values.error_ratio}`);
+    assert.ok(Math.abs(cart.fresh!.error_ratio! - 0.5) < 1e-9, `fresh ${cart.fresh?.error_ratio}`);
+    assert.ok(Math.abs(cart.fresh!.request_rate! - 10) < 1e-9);
+    // a pod not scraped in this round adds nothing fresh, though its samples are still in the window
+    c.ingest(30_000, pod('shop', 'cart', 'cart-b', 'n1', 30_000, { ok: 0, err: 0 }));
+    const next = c.compute(30_000).find((f) => f.target.kind === 'service')!;
+    assert.equal(next.fresh?.request_rate, undefined, 'cart-a was not scraped and cart-b has one sample only');
+    assert.ok(next.values.request_rate! > 0, 'the window still counts cart-a');
+  });
+
+  it('gives fresh latency quantiles from the buckets\' increase since the previous scrape', () => {
+    const c = new ScrapeSignalComputer(60_000);
+    let fast = 0;
+    let slow = 0;
+    const buckets = (): ExpositionSample[] =>
+      [
+        ['0.1', fast],
+        ['1', fast + slow],
+        ['+Inf', fast + slow],
+      ].map(([le, n]) => ({ name: 'http_request_duration_seconds_bucket', labels: { le: le as string }, value: n as number }));
+    for (let t = 0; t <= 50_000; t += 5_000) {
+      if (t <= 45_000) fast += 100;
+      else slow += 100;
+      c.ingest(t, buckets(), { namespace: 'shop', deployment: 'api', pod: 'api-1' });
+    }
+    const api = c.compute(50_000).find((f) => f.target.name === 'api')!;
+    assert.ok(api.values.latency_p95! < 0.6, `the window is mostly fast: ${api.values.latency_p95}`);
+    assert.ok(api.fresh!.latency_p95! > 0.9, `the last interval is all slow: ${api.fresh?.latency_p95}`);
   });
 
   it('names a bad error-code pattern', () => {

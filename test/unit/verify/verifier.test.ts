@@ -167,4 +167,97 @@ describe('verifyStep', () => {
       assert.deepEqual(ev.probe('anything', target), { t: 1000, passing: false, detail: 'failing (probe_success of shop/checkout is 0)' });
     });
   });
+
+  describe('a sequential test on post-action samples (the last interval alone)', () => {
+    const W = 30_000;
+    /**
+     * The loop's evidence fed a frame every 5 s: the windowed error ratio averages the last 30 s, the fresh one the
+     * last interval; `rolloutDoneAt` is when the rollout completes. `errorAt` is the true error share at a time.
+     */
+    function fed(clock: VirtualClock, errorAt: (t: number) => number, rolloutDoneAt = 0, memoryAt?: (t: number) => number) {
+      const ev = new LiveEvidence({
+        clock,
+        logger: new MemoryLogger(),
+        cluster: { rolloutStatus: async () => ({ complete: clock.now() >= rolloutDoneAt, message: clock.now() >= rolloutDoneAt ? 'successfully rolled out' : 'Waiting for rollout to finish' }) } as unknown as ClusterPort,
+        events: { inventory: () => ({ services: [{ target, pods: [{ restarts: 0 }] }], nodes: [] }) } as unknown as EventsPort,
+        rateWindowMs: W,
+      });
+      const mean = (from: number, to: number) => {
+        let sum = 0;
+        for (let t = from; t < to; t += 100) sum += errorAt(t);
+        return sum / ((to - from) / 100);
+      };
+      const bands = () => ({ error_ratio: band, memory: { lower: 80e6, expected: 100e6, upper: 120e6 } });
+      const feed = (t: number) => ev.observe({ target, t, values: { error_ratio: mean(t - W, t), ...(memoryAt ? { memory: memoryAt(t) } : {}) }, fresh: { error_ratio: mean(t - 5_000, t) } }, bands);
+      return { ev, feed };
+    }
+    /** Runs the verification on a clock that feeds a frame at every 5 s boundary; the 1 s poll after it reads it. */
+    async function verifyFed(clock: VirtualClock, spec: Parameters<typeof verifyStep>[1], f: ReturnType<typeof fed>) {
+      let done = false;
+      const p = verifyStep(target, spec, f.ev, clock, undefined, { pollMs: 1000 });
+      void p.finally(() => (done = true));
+      while (!done) {
+        await clock.advance(1000);
+        if (clock.now() % 5_000 === 0) f.feed(clock.now());
+      }
+      return (await p) as { status: string; t: number; summary: string };
+    }
+    const errorsOnly = { conditions: [{ kind: 'signal-in-band' as const, signal: 'error_ratio' as const }], timeoutSeconds: 90, stableForSeconds: 15 };
+    const withRollout = { conditions: [{ kind: 'rollout-complete' as const }, { kind: 'signal-in-band' as const, signal: 'error_ratio' as const }], timeoutSeconds: 90, stableForSeconds: 15 };
+
+    it('says recovered after two intervals in band after the action, while the rate window still holds the bad minutes', async () => {
+      const clock = new VirtualClock(0);
+      const f = fed(clock, (t) => (t < 0 ? 0.25 : 0.003));
+      for (let t = -30_000; t <= 0; t += 5_000) f.feed(t);
+      const v = await verifyFed(clock, errorsOnly, f);
+      assert.equal(v.status, 'recovered');
+      // the intervals (0, 5] and (5, 10] are the evidence; the 30 s window would read 5xx above 2% until ~28 s
+      assert.equal(v.t, 11_000, 'read at the poll after the frame of 10 s lands');
+      assert.match(v.summary, /error_ratio in band on 2 of 2 interval\(s\) after the action took effect/);
+    });
+
+    it('counts only samples from after the rollout completed', async () => {
+      const clock = new VirtualClock(0);
+      // the old pods fail until the rollout completes at 12 s
+      const f = fed(clock, (t) => (t < 12_000 ? 0.25 : 0.003), 12_000);
+      for (let t = -30_000; t <= 0; t += 5_000) f.feed(t);
+      const v = await verifyFed(clock, withRollout, f);
+      assert.equal(v.status, 'recovered');
+      // effect at 12 s: (15, 20] and (20, 25] are the first intervals wholly after it
+      assert.equal(v.t, 26_000);
+    });
+
+    it('says not recovered once two post-action intervals are clearly out, without waiting for the timeout', async () => {
+      const clock = new VirtualClock(0);
+      const f = fed(clock, () => 0.25);
+      for (let t = -30_000; t <= 0; t += 5_000) f.feed(t);
+      const v = await verifyFed(clock, errorsOnly, f);
+      assert.equal(v.status, 'not-recovered');
+      assert.equal(v.t, 11_000);
+      assert.match(v.summary, /not recovered: 5xx 25% outside its expected range .*0 of 2 interval/);
+    });
+
+    it('a stray interval either way asks for more evidence', async () => {
+      const clock = new VirtualClock(0);
+      // in band, one bad interval (5, 10], then in band again
+      const f = fed(clock, (t) => (t >= 5_000 && t < 10_000 ? 0.25 : 0.003));
+      for (let t = -30_000; t <= 0; t += 5_000) f.feed(t);
+      const v = await verifyFed(clock, errorsOnly, f);
+      assert.equal(v.status, 'recovered');
+      // in, out, then in band until the evidence outweighs the stray: four more intervals
+      assert.ok(v.t > 10_000 && v.t <= 30_000, `recovered at ${v.t}`);
+      assert.match(v.summary, /in band on \d+ of \d+ interval/);
+    });
+
+    it('judges a gauge on readings taken after the action', async () => {
+      const clock = new VirtualClock(0);
+      const memorySpec = { conditions: [{ kind: 'rollout-complete' as const }, { kind: 'signal-in-band' as const, signal: 'memory' as const }], timeoutSeconds: 90, stableForSeconds: 10 };
+      // the leaking pods (400 MB) are replaced by fresh ones (100 MB) when the rollout completes at 7 s
+      const f = fed(clock, () => 0.003, 7_000, (t) => (t < 7_000 ? 400e6 : 100e6));
+      for (let t = -30_000; t <= 0; t += 5_000) f.feed(t);
+      const v = await verifyFed(clock, memorySpec, f);
+      assert.equal(v.status, 'recovered');
+      assert.equal(v.t, 16_000, 'the readings at 10 s and 15 s, read a poll later');
+    });
+  });
 });

@@ -1,0 +1,124 @@
+import type { Anomaly } from '../model/anomaly';
+import type { Band, SampleFrame, SignalName } from '../model/signal';
+import type { TargetRef } from '../model/target';
+import { formatValue } from '../observe/signalWording';
+
+/**
+ * Early evidence that does not wait for a rate window to fill or a baseline to finish its warm-up: the
+ * last scrape interval's own latency and errors (SampleFrame.fresh), and memory heading for its limit.
+ * Each is a rule-like anomaly with no hold time; the correlator still asks for a second scrape (or a
+ * supporting fact) before it opens an incident, so one bad interval alone opens nothing.
+ */
+export interface FreshEvidenceConfig {
+  /** Fresh p95 latency at least this many times its expected level (and above its band)... */
+  readonly latencyRatio: number;
+  /** ...and at least this much above it, in seconds (a 4x move of 5 ms is no symptom). */
+  readonly latencyStepSeconds: number;
+  /** Fresh error ratio above which the interval counts as failing (the `HighErrorRatioNow` level). */
+  readonly errorRatio: number;
+  /** Memory that, at its current steady climb, reaches the containers' limit within this long. */
+  readonly memoryHorizonMs: number;
+  /** Memory samples (and the time they span) a climb is fitted on. */
+  readonly memorySamples: number;
+  readonly memoryMinSpanMs: number;
+  /** How straight the climb must be (r² of the line). */
+  readonly memoryMinR2: number;
+  /** How much the climb must have added over the fit, relative to where it began. */
+  readonly memoryMinRise: number;
+}
+
+export const DEFAULT_FRESH_EVIDENCE: FreshEvidenceConfig = {
+  latencyRatio: 4,
+  latencyStepSeconds: 0.15,
+  errorRatio: 0.08,
+  memoryHorizonMs: 120_000,
+  memorySamples: 4,
+  memoryMinSpanMs: 15_000,
+  memoryMinR2: 0.9,
+  memoryMinRise: 0.15,
+};
+
+/** The rule names these anomalies carry, so learning and the UI can tell them apart. */
+export const FRESH_RULES = { latency: 'FreshLatency', errors: 'FreshErrorRatio', memory: 'MemoryHeadroom' } as const;
+
+/** Anomalies of the last interval's latency and errors against the bands from before it. Pure. */
+export function freshAnomalies(frame: SampleFrame, bands: Readonly<Partial<Record<SignalName, Band>>>, config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE): Anomaly[] {
+  const fresh = frame.fresh;
+  if (!fresh) return [];
+  const out: Anomaly[] = [];
+  const p95 = fresh.latency_p95;
+  const band = bands.latency_p95;
+  if (p95 !== undefined && Number.isFinite(p95) && band && Number.isFinite(band.expected) && band.expected > 0) {
+    const over = p95 > band.upper && p95 >= config.latencyRatio * band.expected && p95 - band.expected >= config.latencyStepSeconds;
+    if (over) {
+      const reason = `latency_p95 ${formatValue('latency_p95', p95)} over the last interval, ${(p95 / band.expected).toFixed(1)}x its expected ${formatValue('latency_p95', band.expected)}`;
+      out.push(anomaly(frame.target, frame.t, FRESH_RULES.latency, 'latency_p95', p95, band, reason));
+    }
+  }
+  const errors = fresh.error_ratio;
+  if (errors !== undefined && Number.isFinite(errors) && errors > config.errorRatio && (!bands.error_ratio || errors > bands.error_ratio.upper)) {
+    out.push(anomaly(frame.target, frame.t, FRESH_RULES.errors, 'error_ratio', errors, bands.error_ratio, `error_ratio ${formatValue('error_ratio', errors)} over the last interval > ${config.errorRatio}`));
+  }
+  return out;
+}
+
+/** A least-squares line through the points: slope per ms and r². */
+export function lineFit(points: ReadonlyArray<{ readonly t: number; readonly v: number }>): { slope: number; r2: number } | undefined {
+  const n = points.length;
+  if (n < 2) return undefined;
+  const t0 = points[0].t;
+  let sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+  for (const p of points) {
+    const x = p.t - t0;
+    sx += x; sy += p.v; sxx += x * x; sxy += x * p.v; syy += p.v * p.v;
+  }
+  const vx = sxx - (sx * sx) / n;
+  const vy = syy - (sy * sy) / n;
+  const cov = sxy - (sx * sy) / n;
+  if (vx <= 0) return undefined;
+  return { slope: cov / vx, r2: vy > 0 ? (cov * cov) / (vx * vy) : 0 };
+}
+
+/**
+ * predict_linear against the limit, per target: memory climbing in a straight line that reaches the sum of its
+ * containers' limits within the horizon is a leak before the first OOMKill. Counts only while the pods and their
+ * limits stay the same (a rollout or scale-out adds memory without a leak). Keeps the last few samples per target.
+ */
+export class MemoryHeadroom {
+  private readonly samples = new Map<string, Array<{ t: number; v: number; limit: number; pods: number }>>();
+
+  constructor(private readonly config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE) {}
+
+  /** One frame of a target, with its containers' summed memory limit and pod count (undefined: unknown). */
+  step(key: string, frame: SampleFrame, limit: number | undefined, pods: number): Anomaly | undefined {
+    const c = this.config;
+    const v = frame.values.memory;
+    let list = this.samples.get(key);
+    if (v === undefined || !Number.isFinite(v) || limit === undefined || !(limit > 0)) {
+      this.samples.delete(key);
+      return undefined;
+    }
+    if (!list) this.samples.set(key, (list = []));
+    if (list.length && (list[list.length - 1].limit !== limit || list[list.length - 1].pods !== pods)) list.length = 0;
+    if (list.length && frame.t <= list[list.length - 1].t) return undefined;
+    list.push({ t: frame.t, v, limit, pods });
+    while (list.length > c.memorySamples) list.shift();
+    if (list.length < c.memorySamples || frame.t - list[0].t < c.memoryMinSpanMs) return undefined;
+    const fit = lineFit(list);
+    if (!fit || fit.slope <= 0 || fit.r2 < c.memoryMinR2 || v < list[0].v * (1 + c.memoryMinRise)) return undefined;
+    const leftMs = Math.max(0, (limit - v) / fit.slope);
+    if (leftMs > c.memoryHorizonMs) return undefined;
+    const perMinute = fit.slope * 60_000;
+    const reason = `memory ${formatValue('memory', v)} climbing ${formatValue('memory', perMinute)}/min: at this rate it reaches its limit of ${formatValue('memory', limit)} in ${Math.round(leftMs / 1000)} s`;
+    return anomaly(frame.target, frame.t, FRESH_RULES.memory, 'memory', v, undefined, reason);
+  }
+
+  /** Drops targets not seen since `before`. */
+  prune(before: number): void {
+    for (const [k, list] of this.samples) if (!list.length || list[list.length - 1].t < before) this.samples.delete(k);
+  }
+}
+
+function anomaly(target: TargetRef, t: number, rule: string, signal: SignalName, observed: number, band: Band | undefined, reason: string): Anomaly {
+  return { target, t, detector: 'rule', rule, score: 0.9, isAnomaly: true, severity: 'warning', contributions: [{ signal, share: 1, observed, ...(band ? { band } : {}) }], reason };
+}
