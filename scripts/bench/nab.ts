@@ -95,14 +95,16 @@ export function loadCorpus(dataDir: string, newDetector: () => StreamingDetector
 
 /**
  * The cross-validation grid: settings of the CSV profile chosen on one half of the corpus and scored on the other.
- * It spans the two settings the frozen profile was tuned on (range gain, fatigue half-life); the frozen profile is
- * its centre.
+ * It spans the settings the frozen profile was tuned on (the seasonal baseline's history and period re-estimation,
+ * the range gain); the frozen profile (history 4,096, every 1,024, gain 24) is one of its points.
  */
-export const CV_GRID: ReadonlyArray<{ readonly label: string; readonly overrides: CsvProfileOverrides }> = [16, 24, 32].flatMap((rangeGain) =>
-  [2000, 3000, 4000].map((fatigueHalfLife) => ({
-    label: `rangeGain ${rangeGain}, fatigueHalfLife ${fatigueHalfLife}`,
-    overrides: { signal: { rangeGain }, fusion: { fatigueHalfLife } },
-  })),
+export const CV_GRID: ReadonlyArray<{ readonly label: string; readonly overrides: CsvProfileOverrides }> = [1024, 4096].flatMap((historyLength) =>
+  [512, 1024, 2048].flatMap((periodEvery) =>
+    [16, 24, 32].map((rangeGain) => ({
+      label: `history ${historyLength}, period every ${periodEvery}, rangeGain ${rangeGain}`,
+      overrides: { baseline: { historyLength, periodEvery }, signal: { rangeGain } },
+    })),
+  ),
 );
 
 interface FoldResult {

@@ -1,7 +1,7 @@
 import type { BadDirection, Band } from '../model/signal';
 import { newNovelty, noveltyStep, type NoveltyState } from './novelty';
 import { alphaForHalfLife, ewUpdate, ewZ, newEw, newSurpriseCal, scaleFloor, surpriseCalStep, type EwState, type SurpriseCalState } from './robustStats';
-import { SeasonalBaseline, type BaselineState } from './seasonalBaseline';
+import { DEFAULT_BASELINE_CONFIG, SeasonalBaseline, type BaselineConfig, type BaselineState } from './seasonalBaseline';
 
 /** Everything one signal's detectors remember; plain JSON. */
 export interface SignalDetectorState {
@@ -59,6 +59,8 @@ export interface SignalDetectorConfig {
   readonly rangeWarmup: number;
   readonly singlePenalty: number;
   readonly calShortHalfLife: number;
+  /** The seasonal baseline's history and period re-estimation. */
+  readonly baseline: BaselineConfig;
 }
 
 export const DEFAULT_SIGNAL_CONFIG: SignalDetectorConfig = {
@@ -69,6 +71,7 @@ export const DEFAULT_SIGNAL_CONFIG: SignalDetectorConfig = {
   rangeWarmup: 200,
   singlePenalty: SINGLE_PENALTY,
   calShortHalfLife: 16,
+  baseline: DEFAULT_BASELINE_CONFIG,
 };
 const CAUSES: ReadonlyArray<SignalCause> = ['seasonal', 'shift', 'novel'];
 
@@ -99,7 +102,7 @@ export class SignalDetector {
     private readonly bad: BadDirection = 'both',
     private readonly config: SignalDetectorConfig = DEFAULT_SIGNAL_CONFIG,
   ) {
-    this.baseline = new SeasonalBaseline(state.baseline);
+    this.baseline = new SeasonalBaseline(state.baseline, config.baseline);
     this.calShort = alphaForHalfLife(config.calShortHalfLife);
   }
 

@@ -46,6 +46,19 @@ describe('univariate CSV profile', () => {
     assert.ok(low.map((x) => both.step(x).evidence)[1500] > plain[1500] + 1, 'the same low counts when both directions matter');
   });
 
+  it('keeps the longer seasonal history of the CSV profile, the live detector its own', () => {
+    const csv = new SignalDetector(undefined, 'both', CSV_SIGNAL_CONFIG);
+    const live = new SignalDetector(undefined, 'both', DEFAULT_SIGNAL_CONFIG);
+    for (let i = 0; i < 5000; i++) {
+      csv.step(50 + 10 * Math.sin((2 * Math.PI * i) / 288) + noise(i));
+      live.step(50 + 10 * Math.sin((2 * Math.PI * i) / 288) + noise(i));
+    }
+    assert.equal(csv.state.baseline.buf.length, CSV_SIGNAL_CONFIG.baseline.historyLength);
+    assert.equal(CSV_SIGNAL_CONFIG.baseline.historyLength, 4096);
+    assert.equal(live.state.baseline.buf.length, 1024);
+    assert.ok(Math.abs(csv.state.baseline.period - 288) <= 3, `daily period found on the longer history: ${csv.state.baseline.period}`);
+  });
+
   it('saves and reloads the range with the rest of the state', () => {
     const whole = newCsvDetector();
     const expected = xs.map((x, i) => whole.step(i, { value: x }).score);
