@@ -26,6 +26,24 @@ export interface JointModelConfig {
   /** The model needs at least max(minRows, rowsPerSignal × signals) training rows. */
   readonly minRows: number;
   readonly rowsPerSignal: number;
+  /**
+   * The first components left out of T² (0: none). The live loop leaves out the leading one, the load that moves
+   * every signal together over the day and the week: levels are the per-signal baselines' business, the live model
+   * watches relationships.
+   */
+  readonly levelComponents?: number;
+  /**
+   * Smallest scale of a signal, as a share of its training median (0: none). The live loop learns from a short
+   * stretch (20 minutes) in which traffic may barely move: without a floor, the next hour's ordinary 1 % drift would
+   * be many of those minutes' sigmas.
+   */
+  readonly minScaleShare?: number;
+  /**
+   * Smallest departure that may reach the threshold, in squared standardised units (0: none): the variance of every
+   * component is at least a ninth of it and the T² and Q references at least it. With minScaleShare 0.05 and 9, a row
+   * must move three times 5 % of the signals' levels off their usual relationship however steady the training was.
+   */
+  readonly minDeparture?: number;
 }
 
 /**
@@ -119,7 +137,7 @@ export class JointModel {
     }
     const raw = rows.map((r) => keep.map((j) => (isNum(r[j]) ? (r[j] as number) : NaN)));
     const smooth = smoothColumns(raw, config.smoothRows);
-    const std = standardiser(smooth);
+    const std = standardiser(smooth, config.minScaleShare ?? 0);
     const constant: number[] = [];
     std.scale.forEach((s, c) => {
       if (s >= 0) return;
@@ -129,24 +147,25 @@ export class JointModel {
     });
     const varying = signals.map((_, c) => c).filter((c) => !constant.includes(c));
     if (varying.length === 0) return { model: undefined, reason: 'every signal column is constant over the training rows; there is no joint behaviour to learn', notes };
-    const z = smooth.map((r) => varying.map((c) => clipZ((r[c] - std.median[c]) / std.scale[c], config.clip)));
+    // a missing value is taken as normal (z 0), as when scoring
+    const z = smooth.map((r) => varying.map((c) => (Number.isFinite(r[c]) ? clipZ((r[c] - std.median[c]) / std.scale[c], config.clip) : 0)));
     // two interleaved folds of ten blocks: each half is scored by the model fitted on the other
     const block = Math.max(1, Math.floor(z.length / 10));
     const fold = z.map((_, i) => Math.floor(i / block) % 2);
     const outT2: number[] = new Array<number>(z.length);
     const outQ: number[] = new Array<number>(z.length);
     for (const f of [0, 1]) {
-      const pca = fitPca(z.filter((_, i) => fold[i] !== f), config.varianceKept);
+      const pca = fitPca(z.filter((_, i) => fold[i] !== f), config.varianceKept, (config.minDeparture ?? 0) / 9);
       z.forEach((row, i) => {
         if (fold[i] !== f) return;
-        const s = statistics(pca, row);
+        const s = statistics(pca, row, config.levelComponents ?? 0);
         outT2[i] = s.t2;
         outQ[i] = s.q;
       });
     }
     const q = 1 - config.falseAlarmRate;
-    const t2Ref = Math.max(quantile([...outT2].sort(byNumber), q), 1e-9);
-    const qRef = Math.max(quantile([...outQ].sort(byNumber), q), 1e-9);
+    const t2Ref = Math.max(quantile([...outT2].sort(byNumber), q), config.minDeparture ?? 0, 1e-9);
+    const qRef = Math.max(quantile([...outQ].sort(byNumber), q), config.minDeparture ?? 0, 1e-9);
     const alpha = alphaForHalfLife(config.scoreHalfLife);
     let e: number | undefined;
     const calibration = outT2.map((t2, i) => {
@@ -155,7 +174,7 @@ export class JointModel {
       return e;
     });
     calibration.sort(byNumber);
-    const model = new JointModel(signals, std, varying, constant, fitPca(z, config.varianceKept), t2Ref, qRef, calibration, config);
+    const model = new JointModel(signals, std, varying, constant, fitPca(z, config.varianceKept, (config.minDeparture ?? 0) / 9), t2Ref, qRef, calibration, config);
     // the live history of the medians starts with the training rows' last values
     for (let c = 0; c < signals.length; c++) model.history[c] = raw.slice(-config.smoothRows).map((r) => r[c]);
     model.smoothed = calibration.length ? quantile(calibration, 0.5) : undefined;
@@ -182,7 +201,7 @@ export class JointModel {
       return causalMedian(h);
     });
     const zOf = (c: number) => (Number.isFinite(x[c]) ? clipZ((x[c] - this.std.median[c]) / this.std.scale[c], this.config.clip) : 0);
-    const s = statistics(this.pca, this.varying.map(zOf));
+    const s = statistics(this.pca, this.varying.map(zOf), this.config.levelComponents ?? 0);
     let fixed = 0;
     for (const c of this.constant) fixed += zOf(c) ** 2;
     const r = rowStatistic(s.t2, s.q, this.t2Ref, this.qRef, fixed);
@@ -200,7 +219,9 @@ export class JointModel {
    * their 90th percentile, so values beyond anything seen still rank): 0.9 × log p / log falseAlarmRate, capped at 1.
    */
   private scoreOf(e: number): number {
-    return calibratedScore(this.calibration, e, this.config.falseAlarmRate);
+    const score = calibratedScore(this.calibration, e, this.config.falseAlarmRate);
+    // below the smallest departure (statistic under its floored reference), never at the threshold
+    return this.config.minDeparture && e < 0 ? Math.min(score, JOINT_THRESHOLD_SCORE * Math.exp(e)) : score;
   }
 
 }
@@ -274,7 +295,7 @@ function smoothColumns(raw: ReadonlyArray<ReadonlyArray<number>>, w: number): nu
 }
 
 /** Median and robust scale per column; scale -1 marks a constant column. */
-function standardiser(rows: ReadonlyArray<ReadonlyArray<number>>): Standardiser {
+function standardiser(rows: ReadonlyArray<ReadonlyArray<number>>, minScaleShare: number): Standardiser {
   const d = rows[0]?.length ?? 0;
   const median: number[] = [];
   const scale: number[] = [];
@@ -289,7 +310,7 @@ function standardiser(rows: ReadonlyArray<ReadonlyArray<number>>): Standardiser 
     // a mostly flat column with rare moves has no IQR: fall back on its standard deviation
     const s = Math.max(iqr, mad) || sd;
     median.push(m);
-    scale.push(s > Math.max(Math.abs(m) * 1e-4, 1e-9) ? s : -1);
+    scale.push(s > Math.max(Math.abs(m) * 1e-4, 1e-9) ? Math.max(s, minScaleShare * Math.abs(m)) : -1);
   }
   return { median, scale };
 }
@@ -306,7 +327,7 @@ function constantScale(level: number): number {
   return Math.max(Math.abs(level) * CONSTANT_SHARE, 1e-6);
 }
 
-function fitPca(z: ReadonlyArray<ReadonlyArray<number>>, varianceKept: number): Pca {
+function fitPca(z: ReadonlyArray<ReadonlyArray<number>>, varianceKept: number, minEigenvalue = 0): Pca {
   const n = z.length;
   const d = z[0].length;
   const mean = new Array<number>(d).fill(0);
@@ -322,15 +343,15 @@ function fitPca(z: ReadonlyArray<ReadonlyArray<number>>, varianceKept: number): 
   const { values, vectors } = symmetricEigen(cov);
   const total = values.reduce((s, v) => s + Math.max(0, v), 0);
   // a floor on the eigenvalues: a direction with no variance in training must not divide by ~0
-  const floor = Math.max(total * 1e-3, 1e-6);
+  const floor = Math.max(total * 1e-3, 1e-6, minEigenvalue);
   let acc = 0;
   let k = 0;
   while (k < d - 1 && acc < varianceKept * total) acc += Math.max(0, values[k++]);
   return { mean, components: vectors.slice(0, Math.max(1, k)), eigenvalues: values.slice(0, Math.max(1, k)).map((v) => Math.max(v, floor)) };
 }
 
-/** T², Q, the residual per signal and each signal's part of T². */
-function statistics(pca: Pca, z: ReadonlyArray<number>): { t2: number; q: number; residual: number[]; t2Part: number[] } {
+/** T² (without the first `skip` components), Q, the residual per signal and each signal's part of T². */
+function statistics(pca: Pca, z: ReadonlyArray<number>, skip = 0): { t2: number; q: number; residual: number[]; t2Part: number[] } {
   const d = z.length;
   const x = z.map((v, c) => v - pca.mean[c]);
   const residual = [...x];
@@ -339,11 +360,10 @@ function statistics(pca: Pca, z: ReadonlyArray<number>): { t2: number; q: number
   pca.components.forEach((p, i) => {
     let s = 0;
     for (let c = 0; c < d; c++) s += p[c] * x[c];
+    for (let c = 0; c < d; c++) residual[c] -= s * p[c];
+    if (i < skip) return;
     t2 += (s * s) / pca.eigenvalues[i];
-    for (let c = 0; c < d; c++) {
-      residual[c] -= s * p[c];
-      t2Part[c] += (x[c] * p[c] * s) / pca.eigenvalues[i];
-    }
+    for (let c = 0; c < d; c++) t2Part[c] += (x[c] * p[c] * s) / pca.eigenvalues[i];
   });
   let q = 0;
   for (const r of residual) q += r * r;

@@ -17,6 +17,7 @@ import type { LiveEvidence } from '../verify/liveEvidence';
 import type { IncidentRecorder } from './incidentRecorder';
 import type { RecoveryWindow } from './recoveryWindow';
 import type { Remediator } from './remediator';
+import { JointEvidence, type JointEvidenceOptions } from './jointEvidence';
 import { ModelEvidence, explainModelAnomaly, type ModelEvidenceOptions } from './modelEvidence';
 
 export interface DetectionPipelineDeps {
@@ -41,6 +42,8 @@ export interface DetectionPipelineDeps {
   /** The multi-signal model: scored asynchronously per service and fused into the next frame (see ModelEvidence). */
   readonly model?: ModelPort;
   readonly modelOptions?: ModelEvidenceOptions;
+  /** The joint (relationship) model of each service, pure and in-process (see JointEvidence); false: off. */
+  readonly relationships?: JointEvidenceOptions | false;
   /** Learned thresholds: an anomaly they say does not stand is scored but not raised. */
   readonly thresholds?: () => LearningState | undefined;
 }
@@ -89,10 +92,12 @@ export class DetectionPipeline implements Disposable {
   private persisting: Promise<void> = Promise.resolve();
   private readonly memoryHeadroom = new MemoryHeadroom();
   readonly modelEvidence: ModelEvidence | undefined;
+  readonly jointEvidence: JointEvidence | undefined;
 
   constructor(private readonly deps: DetectionPipelineDeps) {
     this.correlator = deps.correlator ?? new Correlator();
     this.modelEvidence = deps.model && new ModelEvidence(deps.model, deps.logger.child('model'), deps.store, deps.modelOptions, () => deps.clock.now());
+    this.jointEvidence = deps.relationships ? new JointEvidence(deps.logger.child('model'), deps.relationships) : undefined;
   }
 
   /** Reloads detector state (no new warm-up after a restart) and subscribes to the sources. */
@@ -159,8 +164,12 @@ export class DetectionPipeline implements Disposable {
       // the rules, and the early evidence that needs no rate window nor warm-up (the last interval, memory headroom)
       const headroom = this.memoryHeadroom.step(targetKey(frame.target), frame, ...memoryLimit(inventory, frame.target));
       const ruleAnomalies = [...st.rules.step(frame), ...freshAnomalies(frame, bandsBefore as Partial<Record<SignalName, Band>>), ...(headroom ? [headroom] : [])];
-      const scored = scoreFrame(st.detector, frame, this.modelEvidence?.evidence(frame, bandsBefore), ruleAnomalies);
-      this.modelEvidence?.settle(frame, scored.step.isAnomaly || ruleAnomalies.some((a) => a.isAnomaly));
+      const learnedModel = this.modelEvidence?.evidence(frame, bandsBefore);
+      const joint = this.jointEvidence?.evidence(frame);
+      const scored = scoreFrame(st.detector, frame, joint && (!learnedModel || joint.score > learnedModel.score) ? joint : learnedModel, ruleAnomalies);
+      const anomalous = scored.step.isAnomaly || ruleAnomalies.some((a) => a.isAnomaly);
+      this.modelEvidence?.settle(frame, anomalous);
+      this.jointEvidence?.settle(frame, anomalous);
       const learned = this.deps.thresholds?.();
       const fused = explainModelAnomaly(scored.anomaly);
       const anomaly = learned ? holdBackByLearnedThresholds(learned, fused, this.deps.rules ?? DEFAULT_RULES) : fused;

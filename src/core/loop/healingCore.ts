@@ -16,6 +16,7 @@ import { LiveEvidence } from '../verify/liveEvidence';
 import { backToNormal } from '../verify/verifier';
 import { DetectionPipeline } from './detectionPipeline';
 import { LeaseKeeper } from './leaseKeeper';
+import type { JointEvidenceOptions } from './jointEvidence';
 import type { ModelEvidenceOptions } from './modelEvidence';
 import { RecoveryWindow } from './recoveryWindow';
 import { IncidentRecorder } from './incidentRecorder';
@@ -48,6 +49,11 @@ export interface HealingCoreOptions {
   /** Save detector state every this many frames per target. */
   readonly persistEvery?: number;
   readonly modelOptions?: ModelEvidenceOptions;
+  /**
+   * The joint (relationship) model of each service; on by default whenever the multi-signal model is (a model port is
+   * given), so replay, which runs without the model, runs without it too. false: off; options: on, with them.
+   */
+  readonly relationships?: JointEvidenceOptions | false;
   /** A correlator with other tunables (benches sweep them). */
   readonly correlator?: Correlator;
   readonly rules?: ReadonlyArray<Rule>;
@@ -143,6 +149,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     persistEvery: options.persistEvery,
     model: ports.model,
     modelOptions: options.modelOptions,
+    relationships: options.relationships ?? (ports.model ? {} : false),
     thresholds: () => learner.state,
   });
   const quiet = new SymptomsBackInBand(evidence, Math.max(2 * windowMs, 60_000));
