@@ -25,11 +25,14 @@ interface Counts {
   fp: number;
   fn: number;
   tn: number;
+  /** False alarms within one rate window (30 s) after recoveredAt: the windowed signals still carry the fault there. */
+  trailing: number;
   delays: number[];
   missedFiles: string[];
 }
 
-const newCounts = (): Counts => ({ tp: 0, fp: 0, fn: 0, tn: 0, delays: [], missedFiles: [] });
+const newCounts = (): Counts => ({ tp: 0, fp: 0, fn: 0, tn: 0, trailing: 0, delays: [], missedFiles: [] });
+const RATE_WINDOW_MS = 30_000;
 
 /** `is_anomaly` of every row as `vigil detect` writes it. */
 export function detectFlags(file: CorpusFile, options: CsvDetectionOptions): number[] {
@@ -98,7 +101,10 @@ function count(c: Counts, file: CorpusFile, flags: ReadonlyArray<number>): Count
     const y = file.labels[i];
     const p = flags[i] ?? 0;
     if (y && p) own.tp++;
-    else if (!y && p) own.fp++;
+    else if (!y && p) {
+      own.fp++;
+      if (file.recoveredMs !== undefined && file.times[i] > file.recoveredMs && file.times[i] <= file.recoveredMs + RATE_WINDOW_MS) own.trailing++;
+    }
     else if (y && !p) own.fn++;
     else own.tn++;
     if (y && p && first === undefined) first = i;
@@ -109,6 +115,7 @@ function count(c: Counts, file: CorpusFile, flags: ReadonlyArray<number>): Count
   c.fp += own.fp;
   c.fn += own.fn;
   c.tn += own.tn;
+  c.trailing += own.trailing;
   c.delays.push(...own.delays);
   c.missedFiles.push(...own.missedFiles);
   return own;
@@ -122,7 +129,8 @@ function metrics(c: Counts): { f1: number; far: number; mar: number; delay: numb
 function line(name: string, c: Counts): string {
   const m = metrics(c);
   const missed = c.missedFiles.length ? `  (no detection: ${c.missedFiles.join(', ')})` : '';
-  return `${name.padEnd(26)} F1 ${m.f1.toFixed(3)}  false-alarm ${(100 * m.far).toFixed(2).padStart(5)} %  missed ${(100 * m.mar).toFixed(1).padStart(5)} %  delay ${Number.isFinite(m.delay) ? `${m.delay.toFixed(0)} s` : '-'}${missed}`;
+  const trailing = c.fp ? ` (${c.trailing} of ${c.fp} within 30 s after recovery)` : '';
+  return `${name.padEnd(26)} F1 ${m.f1.toFixed(3)}  false-alarm ${(100 * m.far).toFixed(2).padStart(5)} %${trailing}  missed ${(100 * m.mar).toFixed(1).padStart(5)} %  delay ${Number.isFinite(m.delay) ? `${m.delay.toFixed(0)} s` : '-'}${missed}`;
 }
 
 export function loadCorpus(dir: string): CorpusFile[] {
