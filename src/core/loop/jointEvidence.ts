@@ -8,7 +8,8 @@ import type { LoggerPort, ModelScore } from '../ports';
  * on its own normal frames and calibrated the same way (out-of-sample training scores, a 0.1 % false-alarm target).
  * It speaks on its own — no per-signal band has to agree — so it can raise an incident when the signals break their
  * usual relationship while each stays inside its own band (one pod burning twice the CPU per request). It leaves the
- * leading component (the load that moves every signal together over the day and week) to the baselines.
+ * leading component (the load that moves every signal together over the day and week) to the baselines. Not saved:
+ * after a restart it learns again (240 frames).
  */
 export interface JointEvidenceOptions {
   /**
@@ -75,6 +76,11 @@ export class JointEvidence {
     const svc = this.serviceOf(targetKey(frame.target));
     svc.rows.push(JOINT_SIGNALS.map((s) => frame.values[s]));
     svc.anomalous.push(false);
+    const excess = svc.rows.length - this.options.historyFrames;
+    if (excess > 0) {
+      svc.rows.splice(0, excess);
+      svc.anomalous.splice(0, excess);
+    }
     if (!svc.model) return undefined;
     const step = svc.model.step(frame.values);
     const contributions: Partial<Record<SignalName, number>> = {};
@@ -99,11 +105,6 @@ export class JointEvidence {
       return;
     }
     svc.sinceFit++;
-    const excess = svc.rows.length - this.options.historyFrames;
-    if (excess > 0) {
-      svc.rows.splice(0, excess);
-      svc.anomalous.splice(0, excess);
-    }
     const due = svc.model ? svc.sinceFit >= this.options.refitEveryFrames : this.normalRows(svc).length >= this.options.trustFrames;
     if (!due) return;
     const fit = JointModel.fit(JOINT_SIGNALS, this.normalRows(svc), this.options.model);
