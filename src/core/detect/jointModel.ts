@@ -9,8 +9,8 @@ import { MAD_TO_SIGMA, alphaForHalfLife } from './robustStats';
  * its reference level, smoothed over the last rows. The threshold is calibrated on the training rows' own
  * out-of-sample scores (two interleaved folds: each half is scored by the model fitted on the other), so it is set by
  * a target false-alarm rate, not a constant. Pure, streaming, no look-ahead. PCA rather than an autoencoder by
- * measurement (scripts/bench/multisignalAutoencoder.ts: the autoencoder, otherwise identical, scored F1 0.842 with
- * 9.7 % false alarms on the bench:multisignal corpus against 0.956 and 3.9 %).
+ * measurement (scripts/bench/multisignalAutoencoder.ts: the autoencoder, otherwise identical, scored F1 0.869 with
+ * 10.5 % false alarms on the bench:multisignal corpus against 0.955 and 4.0 %).
  */
 export interface JointModelConfig {
   /** Share of the standardised variance the principal components keep. */
