@@ -32,11 +32,11 @@ const CHECKOUT = 'service:shop/checkout';
 
 class RecordingCorrelator extends Correlator {
   readonly anomalies: Anomaly[] = [];
-  readonly opened: Array<{ t: number; target: string }> = [];
+  readonly opened: Array<{ t: number; target: string; summary: string }> = [];
   override observeAnomaly(a: Anomaly): CorrelationUpdate[] {
     this.anomalies.push(a);
     const us = super.observeAnomaly(a);
-    for (const u of us) if (u.isNew) this.opened.push({ t: u.diagnosis.t, target: targetKey(u.target) });
+    for (const u of us) if (u.isNew) this.opened.push({ t: u.diagnosis.t, target: targetKey(u.target), summary: u.diagnosis.summary });
     return us;
   }
 }
@@ -105,7 +105,9 @@ describe('joint (relationship) model in the live loop', function () {
     const byModel = withModel.correlator.anomalies.slice(from.model).filter((a) => targetKey(a.target) === CHECKOUT && a.isAnomaly && a.reason.startsWith('model:'));
     assert.ok(byModel.length > 0, 'in the loop, the joint model raises the fault on its own evidence');
     assert.match(byModel[0].reason, /^model: signals moved together unlike this service's normal windows .*cpu \d+%/);
-    assert.ok(withModel.correlator.opened.some((o) => o.target === CHECKOUT && o.t >= symptomsMs), 'an incident opens on checkout');
+    const incident = withModel.correlator.opened.find((o) => o.target === CHECKOUT && o.t >= symptomsMs);
+    // no diagnosis rule knows this cause yet: the incident is an unexplained anomaly that names the signals
+    assert.match(incident?.summary ?? '(no incident on checkout)', /shop\/checkout shows anomalies on cpu/);
     const others = withModel.correlator.anomalies.slice(from.model).filter((a) => targetKey(a.target) !== CHECKOUT && a.isAnomaly && a.reason.startsWith('model:'));
     assert.deepEqual(others.map((a) => `${targetKey(a.target)} ${a.reason}`), [], 'no model anomaly on the services the fault does not touch');
     const byBaselines = baselines.correlator.anomalies.slice(from.base).filter((a) => targetKey(a.target) === CHECKOUT && a.isAnomaly);
