@@ -1,4 +1,4 @@
-import { AnomalyState, type AnomalyStateConfig } from './anomalyState';
+import { AnomalyState, type AnomalyStateConfig, type AnomalyStateStep } from './anomalyState';
 import { CsvInputError, CsvSignalParser } from './csvSignals';
 import { DEFAULT_FUSION_CONFIG, type FusionConfig } from './fusion';
 import { DEFAULT_JOINT_CONFIG, JOINT_THRESHOLD_SCORE, JointModel, jointRowsNeeded, type JointModelConfig } from './jointModel';
@@ -135,7 +135,7 @@ export class CsvDetection {
     if (training) return `${row.timestamp},0,0,0${signals.length > 1 ? ',0'.repeat(signals.length) : ''}`;
     let score: number;
     let shares: ReadonlyArray<{ readonly signal: string; readonly share: number }>;
-    let state;
+    let state: AnomalyStateStep;
     if (this.joint) {
       const j = this.joint.step(row.values);
       score = j.score;
