@@ -531,7 +531,9 @@ class RunningNodeAgent implements NodeAgent {
       },
       // a real process's usage is not measured: only simulated pods have cAdvisor series
       runtimes: () => onNode().filter((e) => !this.processes.runs(e.rt)).map((e) => e.rt),
-      logs: (rt: PodRuntime, opts: { tailLines?: number; follow?: boolean; previous?: boolean }, onLine: (line: string) => void) => this.workloads.podLogs(rt, opts, onLine),
+      // a real process's log is what it wrote; only the model writes a simulated service's lines
+      logs: (rt: PodRuntime, opts: { tailLines?: number; follow?: boolean; previous?: boolean }, onLine: (line: string) => void) =>
+        this.processes.runs(rt) ? rt.service.readLogs(opts, onLine) : this.workloads.podLogs(rt, opts, onLine),
     };
   }
 

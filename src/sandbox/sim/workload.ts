@@ -147,6 +147,16 @@ export class ServiceState {
     }
   }
 
+  /** Log lines now (of the container before the last restart with `previous`); with `follow`, later lines go to `onLine` until `stop()`. */
+  readLogs(opts: { readonly tailLines?: number; readonly follow?: boolean; readonly previous?: boolean }, onLine: LogListener): { lines: string[]; stop(): void } {
+    const all = opts.previous ? this.previousLogs : this.logs;
+    const lines = opts.tailLines !== undefined && opts.tailLines >= 0 ? all.slice(Math.max(0, all.length - opts.tailLines)) : [...all];
+    // the previous container has ended: there is nothing more to follow
+    if (!opts.follow || opts.previous) return { lines, stop: () => undefined };
+    this.listeners.add(onLine);
+    return { lines, stop: () => void this.listeners.delete(onLine) };
+  }
+
   /** A new container: counters and memory start over, logs too (the old ones become --previous). */
   restartContainer(): void {
     // a new process: its counters start from zero, as Prometheus expects after a restart

@@ -118,12 +118,7 @@ export class WorkloadModel {
   /** The pod's log lines now; with `follow`, later lines go to `onLine` until `stop()`. */
   podLogs(rt: PodRuntime, opts: PodLogOptions, onLine: (line: string) => void): { lines: string[]; stop(): void } {
     this.advance(rt, this.host.now());
-    const all = opts.previous ? rt.service.previousLogs : rt.service.logs;
-    const lines = opts.tailLines !== undefined && opts.tailLines >= 0 ? all.slice(Math.max(0, all.length - opts.tailLines)) : [...all];
-    // the previous container has ended: there is nothing more to follow
-    if (!opts.follow || opts.previous) return { lines, stop: () => undefined };
-    rt.service.listeners.add(onLine);
-    return { lines, stop: () => void rt.service.listeners.delete(onLine) };
+    return rt.service.readLogs(opts, onLine);
   }
 
   /** An HTTP request to the pod; a pod whose container is not running refuses the connection. */
