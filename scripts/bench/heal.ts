@@ -70,9 +70,9 @@ const TARGET_MS: Readonly<Record<string, number>> = {
   'traffic-surge': 45_000,
 };
 
-/** Incident opened within two intervals of the first symptoms (or before them). */
-const onTime = (r: DrillRow) => r.detectedAt !== undefined && r.symptomsAt !== undefined && r.detectedAt - r.symptomsAt <= 2 * INTERVAL_MS;
-const lagText = (r: DrillRow) => (r.detectedAt !== undefined && r.symptomsAt !== undefined ? `${((r.detectedAt - r.symptomsAt) / INTERVAL_MS).toFixed(1)}` : '—');
+/** Incident opened within two intervals of the first symptoms, or before any (fixed before they showed, e.g. a leak caught early). */
+const onTime = (r: DrillRow) => r.detectedAt !== undefined && (r.symptomsAt === undefined || r.detectedAt - r.symptomsAt <= 2 * INTERVAL_MS);
+const lagText = (r: DrillRow) => (r.detectedAt === undefined ? '—' : r.symptomsAt === undefined ? 'before any' : `${((r.detectedAt - r.symptomsAt) / INTERVAL_MS).toFixed(1)}`);
 
 async function main(): Promise<void> {
   const seeds = Number(arg('seeds', '3'));

@@ -148,7 +148,8 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
       Object.assign(row, { symptomsAt, healedAt });
       if (incident?.state === 'recovered' && incident.outcome) {
         const verdictAt = incident.outcome.t;
-        row.falseRecovery = healedAt === undefined || healedAt > verdictAt;
+        // healed after the verdict, or (fixed before its symptoms showed, e.g. a leak caught before 80% of its limit) not healthy at it
+        row.falseRecovery = healedAt !== undefined ? healedAt > verdictAt : truth(faultId).healthyNow !== true;
         // the fault stays in place: a fix that only hid it shows again (ground truth unhealthy, or a new incident)
         const watchEnd = verdictAt + (options.relapseWatchMs ?? 0);
         while (!row.relapse && Date.now() < watchEnd) {

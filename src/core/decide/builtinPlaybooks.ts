@@ -78,7 +78,7 @@ steps:
     action: drain
     risk: high
     params: { node: "{{node}}" }
-    verify: { conditions: [{ kind: workloads-rescheduled }], timeoutSeconds: 180, stableForSeconds: 10 }
+    verify: { conditions: [{ kind: workloads-rescheduled }], timeoutSeconds: 180, stableForSeconds: 5 }
 ---
 name: bad-feature-flag
 description: Errors rose right after a feature-flag change. Put the flag back to its previous value.

@@ -31,7 +31,8 @@ export interface GateInput {
   readonly consecutiveFailures: number;
   readonly rolloutInProgress: boolean;
   /** For pod-disrupting actions: the deployment's pods and how many are already unavailable. */
-  readonly deploymentPods?: { readonly total: number; readonly unavailable: number };
+  /** `unavailablePods`: names of the pods not ready now (deleting one of them takes nothing more out of service). */
+  readonly deploymentPods?: { readonly total: number; readonly unavailable: number; readonly unavailablePods?: ReadonlyArray<string> };
   /** For node actions: the cluster's nodes and how many are already cordoned or NotReady. */
   readonly nodes?: { readonly total: number; readonly unschedulable: number };
   /** For scale: the current replica count. */
@@ -167,7 +168,8 @@ function blastRadiusGate(i: GateInput): GateResult {
   const pct = i.settings.maxBlastRadiusPercent;
   const a = i.action;
   if (a.kind === 'delete-pod' && i.deploymentPods) {
-    const { total, unavailable } = i.deploymentPods;
+    const { total, unavailable, unavailablePods } = i.deploymentPods;
+    if (unavailablePods?.includes(a.pod)) return ok('blast-radius', `${a.pod} is not ready: deleting it takes nothing more out of service (${unavailable} of ${total} unavailable)`);
     const after = ((unavailable + 1) / Math.max(1, total)) * 100;
     if (total <= 1 || after > pct) return no('blast-radius', `deleting this pod would leave ${unavailable + 1} of ${total} pods unavailable (${after.toFixed(0)}% > ${pct}%, vigil.safety.maxBlastRadiusPercent)`);
     return ok('blast-radius', `${unavailable + 1} of ${total} pods unavailable at most (${after.toFixed(0)}% ≤ ${pct}%)`);

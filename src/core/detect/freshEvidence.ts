@@ -14,8 +14,14 @@ export interface FreshEvidenceConfig {
   readonly latencyRatio: number;
   /** ...and at least this much above it, in seconds (a 4x move of 5 ms is no symptom). */
   readonly latencyStepSeconds: number;
-  /** Fresh error ratio above which the interval counts as failing (the `HighErrorRatioNow` level). */
+  /** Fresh error ratio above which the interval counts as failing (the `HighErrorRatio` level)... */
   readonly errorRatio: number;
+  /** ...and at least this many times the level just before (a peak's shedding creeps up; a fault steps)... */
+  readonly errorJump: number;
+  /** ...unless p95 latency is this many times its level just before too: then it is overload, not a failure... */
+  readonly overloadRatio: number;
+  /** ...and with at least this many failed requests a second in the interval. */
+  readonly minErrorsPerSecond: number;
   /** Memory that, at its current steady climb, reaches the containers' limit within this long. */
   readonly memoryHorizonMs: number;
   /** Memory samples (and the time they span) a climb is fitted on. */
@@ -28,9 +34,12 @@ export interface FreshEvidenceConfig {
 }
 
 export const DEFAULT_FRESH_EVIDENCE: FreshEvidenceConfig = {
-  latencyRatio: 4,
+  latencyRatio: 6,
   latencyStepSeconds: 0.15,
-  errorRatio: 0.08,
+  errorRatio: 0.05,
+  errorJump: 3,
+  overloadRatio: 3,
+  minErrorsPerSecond: 1,
   memoryHorizonMs: 120_000,
   memorySamples: 4,
   memoryMinSpanMs: 15_000,
@@ -41,25 +50,60 @@ export const DEFAULT_FRESH_EVIDENCE: FreshEvidenceConfig = {
 /** The rule names these anomalies carry, so learning and the UI can tell them apart. */
 export const FRESH_RULES = { latency: 'FreshLatency', errors: 'FreshErrorRatio', memory: 'MemoryHeadroom' } as const;
 
-/** Anomalies of the last interval's latency and errors against the bands from before it. Pure. */
-export function freshAnomalies(frame: SampleFrame, bands: Readonly<Partial<Record<SignalName, Band>>>, config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE): Anomaly[] {
+/** The windowed level of a signal on the target's last frame whose fresh interval was not flagged: "just before". */
+export type FreshReference = Partial<Record<'latency_p95' | 'error_ratio', number>>;
+
+/**
+ * Anomalies of the last interval's latency and errors: a sudden step against the level just before (`reference`,
+ * the rate window's value on the last unflagged frame, which a daily peak drags up with it) and the band. Pure.
+ */
+export function freshAnomalies(frame: SampleFrame, bands: Readonly<Partial<Record<SignalName, Band>>>, reference: FreshReference = {}, config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE): Anomaly[] {
   const fresh = frame.fresh;
   if (!fresh) return [];
   const out: Anomaly[] = [];
   const p95 = fresh.latency_p95;
   const band = bands.latency_p95;
   if (p95 !== undefined && Number.isFinite(p95) && band && Number.isFinite(band.expected) && band.expected > 0) {
-    const over = p95 > band.upper && p95 >= config.latencyRatio * band.expected && p95 - band.expected >= config.latencyStepSeconds;
+    const before = Math.max(band.expected, reference.latency_p95 ?? 0);
+    const over = p95 > band.upper && p95 >= config.latencyRatio * before && p95 - before >= config.latencyStepSeconds;
     if (over) {
-      const reason = `latency_p95 ${formatValue('latency_p95', p95)} over the last interval, ${(p95 / band.expected).toFixed(1)}x its expected ${formatValue('latency_p95', band.expected)}`;
+      const reason = `latency_p95 ${formatValue('latency_p95', p95)} over the last interval, ${(p95 / before).toFixed(1)}x its level just before (${formatValue('latency_p95', before)})`;
       out.push(anomaly(frame.target, frame.t, FRESH_RULES.latency, 'latency_p95', p95, band, reason));
     }
   }
   const errors = fresh.error_ratio;
-  if (errors !== undefined && Number.isFinite(errors) && errors > config.errorRatio && (!bands.error_ratio || errors > bands.error_ratio.upper)) {
-    out.push(anomaly(frame.target, frame.t, FRESH_RULES.errors, 'error_ratio', errors, bands.error_ratio, `error_ratio ${formatValue('error_ratio', errors)} over the last interval > ${config.errorRatio}`));
+  const before = reference.error_ratio ?? 0;
+  // errors with a service slowed to a crawl are an overload shedding load (a daily peak, a surge): the latency speaks for it
+  const overloaded = p95 !== undefined && reference.latency_p95 !== undefined && p95 >= config.overloadRatio * reference.latency_p95;
+  // a few stray 5xx of a quiet service make a big share of one short interval: count them too
+  const perSecond = errors !== undefined && fresh.request_rate !== undefined ? errors * fresh.request_rate : undefined;
+  const enough = perSecond === undefined || perSecond >= config.minErrorsPerSecond;
+  if (errors !== undefined && Number.isFinite(errors) && enough && !overloaded && errors > config.errorRatio && errors >= config.errorJump * before && (!bands.error_ratio || errors > bands.error_ratio.upper)) {
+    out.push(anomaly(frame.target, frame.t, FRESH_RULES.errors, 'error_ratio', errors, bands.error_ratio, `error_ratio ${formatValue('error_ratio', errors)} over the last interval > ${config.errorRatio} (${formatValue('error_ratio', before)} just before)`));
   }
   return out;
+}
+
+/** Keeps each target's FreshReference: the windowed values of its last frame that `freshAnomalies` left unflagged. */
+export class FreshReferences {
+  private readonly refs = new Map<string, { t: number; ref: FreshReference }>();
+
+  get(key: string): FreshReference {
+    return this.refs.get(key)?.ref ?? {};
+  }
+
+  /** After scoring a frame: an unflagged frame moves the reference to its own windowed values. */
+  update(key: string, frame: SampleFrame, flagged: boolean): void {
+    if (flagged) return;
+    const ref: FreshReference = {};
+    if (frame.values.latency_p95 !== undefined && Number.isFinite(frame.values.latency_p95)) ref.latency_p95 = frame.values.latency_p95;
+    if (frame.values.error_ratio !== undefined && Number.isFinite(frame.values.error_ratio)) ref.error_ratio = frame.values.error_ratio;
+    this.refs.set(key, { t: frame.t, ref });
+  }
+
+  prune(before: number): void {
+    for (const [k, v] of this.refs) if (v.t < before) this.refs.delete(k);
+  }
 }
 
 /** A least-squares line through the points: slope per ms and r². */

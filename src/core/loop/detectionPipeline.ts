@@ -3,7 +3,7 @@ import { DEFAULT_RULES } from '../detect/defaultRules';
 import type { DetectorState } from '../detect/detectorState';
 import type { CorrelationUpdate } from '../diagnose/incidentGrouping';
 import { RuleEngine, type Rule, type RuleState } from '../detect/rules';
-import { MemoryHeadroom, freshAnomalies } from '../detect/freshEvidence';
+import { FreshReferences, MemoryHeadroom, freshAnomalies } from '../detect/freshEvidence';
 import { StreamingDetector, stepFrame, toAnomaly, type DetectionStep } from '../detect/streamingDetector';
 import type { Anomaly } from '../model/anomaly';
 import type { ClusterFact } from '../model/fact';
@@ -91,6 +91,7 @@ export class DetectionPipeline implements Disposable {
   private lastFrameT = 0;
   private persisting: Promise<void> = Promise.resolve();
   private readonly memoryHeadroom = new MemoryHeadroom();
+  private readonly freshReferences = new FreshReferences();
   readonly modelEvidence: ModelEvidence | undefined;
   readonly jointEvidence: JointEvidence | undefined;
 
@@ -163,7 +164,10 @@ export class DetectionPipeline implements Disposable {
       const bandsBefore = st.detector.bands();
       // the rules, and the early evidence that needs no rate window nor warm-up (the last interval, memory headroom)
       const headroom = this.memoryHeadroom.step(targetKey(frame.target), frame, ...memoryLimit(inventory, frame.target));
-      const ruleAnomalies = [...st.rules.step(frame), ...freshAnomalies(frame, bandsBefore as Partial<Record<SignalName, Band>>), ...(headroom ? [headroom] : [])];
+      const key = targetKey(frame.target);
+      const fresh = freshAnomalies(frame, bandsBefore as Partial<Record<SignalName, Band>>, this.freshReferences.get(key));
+      this.freshReferences.update(key, frame, fresh.length > 0);
+      const ruleAnomalies = [...st.rules.step(frame), ...fresh, ...(headroom ? [headroom] : [])];
       const learnedModel = this.modelEvidence?.evidence(frame, bandsBefore);
       const joint = this.jointEvidence?.evidence(frame);
       const scored = scoreFrame(st.detector, frame, joint && (!learnedModel || joint.score > learnedModel.score) ? joint : learnedModel, ruleAnomalies);
@@ -181,6 +185,7 @@ export class DetectionPipeline implements Disposable {
       }
     }
     this.memoryHeadroom.prune(this.lastFrameT - 10 * 60_000);
+    this.freshReferences.prune(this.lastFrameT - 10 * 60_000);
     this.correlator.closeIdle(this.lastFrameT);
     this.dispatch(updates);
     this.maybePersist();

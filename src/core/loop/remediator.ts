@@ -24,7 +24,7 @@ import type { RecoveryWindow, RecoveryWindowState } from './recoveryWindow';
 export interface TargetContext extends TemplateContext {
   readonly labels?: Readonly<Record<string, string>>;
   readonly rolloutInProgress?: boolean;
-  readonly deploymentPods?: { readonly total: number; readonly unavailable: number };
+  readonly deploymentPods?: { readonly total: number; readonly unavailable: number; readonly unavailablePods?: ReadonlyArray<string> };
   readonly nodes?: { readonly total: number; readonly unschedulable: number };
 }
 

@@ -18,7 +18,7 @@ export function targetContext(i: Incident, inv: WorkloadInventory): TargetContex
     flag: d?.flag,
     labels: svc?.labels,
     rolloutInProgress: svc?.rolloutInProgress,
-    deploymentPods: svc ? { total: svc.replicas, unavailable: Math.max(0, svc.replicas - svc.availableReplicas) } : undefined,
+    deploymentPods: svc ? { total: svc.replicas, unavailable: Math.max(0, svc.replicas - svc.availableReplicas), unavailablePods: svc.pods.filter((p) => !p.ready).map((p) => p.name) } : undefined,
     // the node being cordoned is not counted twice
     nodes: { total: inv.nodes.length, unschedulable: inv.nodes.filter((n) => n.name !== node && (n.unschedulable || !n.ready)).length },
   };

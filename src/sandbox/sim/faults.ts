@@ -49,7 +49,7 @@ export interface FaultRecord {
   symptomsAt?: string;
   endedAt?: string;
   recoveredAt?: string;
-  /** Whether the fault's service is healthy right now (after its first symptoms): false again after recoveredAt is a relapse. */
+  /** Whether the fault's service is healthy right now (healed, or never hurt yet): false again after recoveredAt is a relapse. */
   healthyNow?: boolean;
   active: boolean;
   description: string;
@@ -354,7 +354,7 @@ export class FaultBook {
       symptomsAt: iso(f.symptomsMs),
       endedAt: iso(f.endedMs ?? (f.endsMs !== undefined && f.endsMs <= this.host.now() ? f.endsMs : undefined)),
       recoveredAt: iso(f.recoveredMs),
-      ...(f.symptomsMs !== undefined ? { healthyNow: this.healed(f, this.host.now()) } : {}),
+      healthyNow: this.healed(f, this.host.now()),
       active: this.isActive(f, this.host.now()),
       description: f.description,
     };

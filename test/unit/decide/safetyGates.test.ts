@@ -106,6 +106,10 @@ describe('safety gates', () => {
   it('blast-radius: pods of a deployment and nodes of the cluster', () => {
     assert.equal(refusedBy({ action: { kind: 'delete-pod', namespace: 'shop', pod: 'checkout-abc' }, deploymentPods: { total: 3, unavailable: 1 } }), 'blast-radius');
     assert.equal(evaluateGates(input({ action: { kind: 'delete-pod', namespace: 'shop', pod: 'checkout-abc' }, deploymentPods: { total: 3, unavailable: 0 } })).allowed, true);
+    // every pod crash-looping: deleting one that is not ready takes nothing more out of service; a ready one still counts
+    const crashing = { total: 3, unavailable: 3, unavailablePods: ['checkout-abc', 'checkout-def', 'checkout-ghi'] };
+    assert.equal(evaluateGates(input({ action: { kind: 'delete-pod', namespace: 'shop', pod: 'checkout-abc' }, deploymentPods: crashing })).allowed, true);
+    assert.equal(refusedBy({ action: { kind: 'delete-pod', namespace: 'shop', pod: 'checkout-xyz' }, deploymentPods: { total: 3, unavailable: 1, unavailablePods: ['checkout-abc'] } }), 'blast-radius');
     assert.equal(refusedBy({ action: { kind: 'cordon', node: 'node-2' }, risk: 'medium', nodes: { total: 3, unschedulable: 1 } }), 'blast-radius');
     assert.equal(refusedBy({ action: { kind: 'scale', namespace: 'shop', deployment: 'checkout', replicas: 1 }, currentReplicas: 4 }), 'blast-radius');
   });

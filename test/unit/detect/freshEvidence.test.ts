@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_FRESH_EVIDENCE, FRESH_RULES, MemoryHeadroom, freshAnomalies, lineFit } from '../../../src/core/detect/freshEvidence';
+import { DEFAULT_FRESH_EVIDENCE, FRESH_RULES, FreshReferences, MemoryHeadroom, freshAnomalies, lineFit } from '../../../src/core/detect/freshEvidence';
 import type { Band, SampleFrame } from '../../../src/core/model/signal';
 import type { TargetRef } from '../../../src/core/model/target';
 
@@ -17,22 +17,45 @@ describe('freshAnomalies', () => {
     assert.equal(rest.length, 0);
     assert.equal(a.rule, FRESH_RULES.latency);
     assert.equal(a.contributions[0].signal, 'latency_p95');
-    assert.match(a.reason, /over the last interval, 10\.0x its expected/);
+    assert.match(a.reason, /over the last interval, 10\.0x its level just before \(90 ms\)/);
   });
 
   it('needs both the ratio and the absolute step, above the band', () => {
-    assert.deepEqual(freshAnomalies(frame({ latency_p95: 0.3 }), { latency_p95: p95 }), [], '3.3x is under the 4x ratio');
+    assert.deepEqual(freshAnomalies(frame({ latency_p95: 0.5 }), { latency_p95: p95 }), [], '5.6x is under the 6x ratio');
     const tiny: Band = { lower: 0.001, expected: 0.002, upper: 0.004 };
     assert.deepEqual(freshAnomalies(frame({ latency_p95: 0.05 }), { latency_p95: tiny }), [], '25x of 2 ms is still under the 0.15 s step');
     assert.deepEqual(freshAnomalies(frame({ latency_p95: 0.9 }), {}), [], 'no band, no judgement');
     assert.deepEqual(freshAnomalies(frame(undefined), { latency_p95: p95 }), [], 'a source without fresh values');
   });
 
-  it('flags a failing interval by the HighErrorRatioNow level', () => {
+  it('judges a step against the level just before: a daily peak that creeps up is not flagged, a fault is, scrape after scrape', () => {
+    const refs = new FreshReferences();
+    const step = (t: number, windowed: number, freshP95: number) => {
+      const f: SampleFrame = { target, t, values: { latency_p95: windowed }, fresh: { latency_p95: freshP95 } };
+      const found = freshAnomalies(f, { latency_p95: p95 }, refs.get('fe'));
+      refs.update('fe', f, found.length > 0);
+      return found.length;
+    };
+    // the peak: each interval 40% slower than the last, the window a little behind
+    const peak = [0.09, 0.126, 0.176, 0.247, 0.346, 0.484, 0.678].map((v, i) => step(i * 5_000, v * 0.85, v));
+    assert.deepEqual(peak, [0, 0, 0, 0, 0, 0, 0]);
+    // back to normal, then a fault: 10x at once; the window climbs behind it, the reference stays where it was before the step
+    assert.equal(step(90_000, 0.09, 0.09), 0);
+    const fault = [[0.09, 0.9], [0.3, 0.9], [0.5, 0.9]].map(([w, f], i) => step(100_000 + i * 5_000, w, f));
+    assert.deepEqual(fault, [1, 1, 1]);
+  });
+
+  it('flags a failing interval by the HighErrorRatio level, a step from just before', () => {
     const [a] = freshAnomalies(frame({ error_ratio: 0.25 }), { error_ratio: errors });
     assert.equal(a.rule, FRESH_RULES.errors);
     assert.equal(freshAnomalies(frame({ error_ratio: DEFAULT_FRESH_EVIDENCE.errorRatio }), { error_ratio: errors }).length, 0);
+    assert.equal(freshAnomalies(frame({ error_ratio: 0.09, request_rate: 7 }), { error_ratio: errors }).length, 0, '3 stray 5xx of 35 requests: 0.6 a second');
+    assert.equal(freshAnomalies(frame({ error_ratio: 0.09, request_rate: 45 }), { error_ratio: errors }).length, 1, '4 a second');
     assert.equal(freshAnomalies(frame({ error_ratio: 0.2 }), { error_ratio: { lower: 0, expected: 0.2, upper: 0.3 } }).length, 0, 'within a band that is used to it');
+    assert.equal(freshAnomalies(frame({ error_ratio: 0.12 }), { error_ratio: errors }, { error_ratio: 0.06 }).length, 0, 'shedding that crept up to 6% before');
+    // an overload sheds load as 503 while it slows down: the errors are the overload's, not a failure of their own
+    const overload = freshAnomalies(frame({ error_ratio: 0.2, latency_p95: 0.4 }), { error_ratio: errors, latency_p95: p95 }, { error_ratio: 0.003, latency_p95: 0.1 });
+    assert.deepEqual(overload.map((a) => a.rule), [], 'p95 4x its level with 20% errors: overload');
   });
 });
 
