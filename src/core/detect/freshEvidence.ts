@@ -65,7 +65,11 @@ export function freshAnomalies(frame: SampleFrame, bands: Readonly<Partial<Recor
   const band = bands.latency_p95;
   if (p95 !== undefined && Number.isFinite(p95) && band && Number.isFinite(band.expected) && band.expected > 0) {
     const before = Math.max(band.expected, reference.latency_p95 ?? 0);
-    const over = p95 > band.upper && p95 >= config.latencyRatio * before && p95 - before >= config.latencyStepSeconds;
+    // the interval's median above the p95 just before: most requests slowed, not one straggler among the few a quiet
+    // service serves in one interval (at night checkout's p95 over 5 s is its slowest of a dozen requests)
+    const p50 = fresh.latency_p50;
+    const most = p50 === undefined || !Number.isFinite(p50) || p50 >= before;
+    const over = most && p95 > band.upper && p95 >= config.latencyRatio * before && p95 - before >= config.latencyStepSeconds;
     if (over) {
       const reason = `latency_p95 ${formatValue('latency_p95', p95)} over the last interval, ${(p95 / before).toFixed(1)}x its level just before (${formatValue('latency_p95', before)})`;
       out.push(anomaly(frame.target, frame.t, FRESH_RULES.latency, 'latency_p95', p95, band, reason));

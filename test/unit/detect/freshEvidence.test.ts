@@ -28,6 +28,13 @@ describe('freshAnomalies', () => {
     assert.deepEqual(freshAnomalies(frame(undefined), { latency_p95: p95 }), [], 'a source without fresh values');
   });
 
+  it('needs most of the interval slow: one straggler among a quiet service\'s few requests is no spike', () => {
+    // a dozen requests at night, one of them 1.4 s: p95 is that one, the median stays at its usual 60 ms
+    assert.deepEqual(freshAnomalies(frame({ latency_p95: 1.4, latency_p50: 0.06 }), { latency_p95: p95 }), []);
+    // every request 10x slower: the median is above the p95 of just before
+    assert.equal(freshAnomalies(frame({ latency_p95: 0.9, latency_p50: 0.6 }), { latency_p95: p95 }).length, 1);
+  });
+
   it('judges a step against the level just before: a daily peak that creeps up is not flagged, a fault is, scrape after scrape', () => {
     const refs = new FreshReferences();
     const step = (t: number, windowed: number, freshP95: number) => {
