@@ -64,6 +64,19 @@ export function findComponents(env: NodeJS.ProcessEnv = process.env): { readonly
   return { reason: `the Kubernetes ${pins.kubernetes} components are not built (nothing usable in ${root}/${pins.kubernetes}-<go version>): ${BUILD_HINT}` };
 }
 
+/**
+ * The Prometheus `npm run k8s:build` built beside the components (with Kubernetes service discovery, which
+ * Debian's package lacks), or a reason naming the fix.
+ */
+export function builtPrometheus(dir: string): { readonly binary: string } | { readonly reason: string } {
+  const binary = path.join(dir, 'prometheus');
+  const r = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 20_000 });
+  const line = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0];
+  if (r.status !== 0) return { reason: `no Prometheus in ${dir}: run \`npm run k8s:build\` (it builds Prometheus ${pins.prometheus.release} with kubernetes_sd_configs)` };
+  if (!line.includes(`version ${pins.prometheus.release} `)) return { reason: `${binary} is not Prometheus ${pins.prometheus.release} (${line}): run \`npm run k8s:build\`` };
+  return { binary };
+}
+
 /** Why this machine cannot run the control plane (root, iproute2, openssl, curl), or undefined. */
 export function controlPlanePrerequisiteProblem(): string | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root: the control plane runs in a network namespace of its own (ip netns add), which needs root; run it as root (e.g. sudo)';

@@ -256,6 +256,8 @@ export interface ControlPlane {
   readonly prometheusKubeconfig: string;
   readonly server: string;
   readonly kubeStateMetricsUrl: string;
+  /** The folder of the built components. */
+  readonly binaries: string;
   readonly kubectlPath: string;
   readonly nodes: ReadonlyArray<NodeSpec>;
   /** Seconds from the call to ready: the apiserver's /readyz, and everything (node agent included). */
@@ -433,6 +435,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       prometheusKubeconfig: path.join(dir, 'prometheus.kubeconfig'),
       server: `https://${API_ADDRESS}:${API_PORT}`,
       kubeStateMetricsUrl: `http://${API_ADDRESS}:${KSM_PORT}/metrics`,
+      binaries: options.binaries,
       kubectlPath: bin('kubectl'),
       nodes,
       startSeconds: (readyAt - started) / 1000,
