@@ -21,7 +21,8 @@ export const NETNS = 'vigil-k8s-test';
 /** The apiserver's advertise address; nodes and pods take others from 10.244.0.0/16. */
 export const API_ADDRESS = '10.244.0.1';
 export const API_PORT = 6443;
-export const CLUSTER_CIDR = '10.244.0.0/16';
+/** Nodes and pods: the node agent's addresses, all local to the namespace. */
+export const POD_RANGE = '10.244.0.0/16';
 const HOST_LINK = 'vigil-k8s0';
 const HOST_LINK_ADDRESS = '10.243.255.1';
 const NETNS_LINK_ADDRESS = '10.243.255.2';
@@ -64,16 +65,18 @@ function createNetns(name: string, addresses: ReadonlyArray<string>): void {
   run('ip', ['netns', 'add', name]);
   run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
   for (const a of addresses) run('ip', ['-n', name, 'addr', 'add', `${a}/32`, 'dev', 'lo']);
+  // AnyIP: every address of the range is local, so the node agent binds each pod's IP without adding it
+  run('ip', ['-n', name, 'route', 'add', 'local', POD_RANGE, 'dev', 'lo']);
   run('ip', ['link', 'add', HOST_LINK, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
   run('ip', ['addr', 'add', `${HOST_LINK_ADDRESS}/30`, 'dev', HOST_LINK]);
   run('ip', ['link', 'set', HOST_LINK, 'up']);
   run('ip', ['-n', name, 'addr', 'add', `${NETNS_LINK_ADDRESS}/30`, 'dev', 'eth0']);
   run('ip', ['-n', name, 'link', 'set', 'eth0', 'up']);
   try {
-    run('ip', ['route', 'add', CLUSTER_CIDR, 'via', NETNS_LINK_ADDRESS, 'dev', HOST_LINK]);
+    run('ip', ['route', 'add', POD_RANGE, 'via', NETNS_LINK_ADDRESS, 'dev', HOST_LINK]);
   } catch (err) {
     deleteNetns(name);
-    throw new Error(`cannot route ${CLUSTER_CIDR} to the control plane's namespace (${(err as Error).message}); does this host already use ${CLUSTER_CIDR}? (ip route get 10.244.0.1)`);
+    throw new Error(`cannot route ${POD_RANGE} to the control plane's namespace (${(err as Error).message}); does this host already use ${POD_RANGE}? (ip route get 10.244.0.1)`);
   }
 }
 
