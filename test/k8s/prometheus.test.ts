@@ -108,8 +108,13 @@ spec:
     assert.equal(t.scrapeUrl, `${cp.server}/metrics`);
     assert.equal(t.labels.namespace, 'default');
     assert.equal(t.labels.service, 'kubernetes');
-    const series = await prom.query('apiserver_request_total{job="apiserver"}');
-    assert.ok(series.length > 0, 'the apiserver\'s own request counter is scraped');
+    // the apiserver's own metrics, e.g. its request counter (bound 30 s: one more scrape)
+    const names = await waitFor('apiserver_* series from the apiserver job', 30_000, async () => {
+      const r = await prom.query('count by (__name__) ({job="apiserver", __name__=~"apiserver_.+"})');
+      if (r.length === 0) throw new Error(`no apiserver_* series; the job has ${JSON.stringify(await prom.query('count({job="apiserver"})'))} series`);
+      return r.map((s) => s.metric.__name__);
+    });
+    assert.ok(names.includes('apiserver_request_total'), `apiserver_request_total among ${names.length} apiserver_* names`);
   });
 
   it('discovers kube-state-metrics (kube-system/kube-state-metrics, port http) and keeps its series\' own labels', async () => {
