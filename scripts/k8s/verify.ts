@@ -3,7 +3,7 @@
  * from this host with the kubectl built here, prints the start time and the rss of every component, and
  * stops it (SIGTERM, as Ctrl-C does). Needs root and `npm run k8s:build`; run it under the heavy-run lock.
  *
- *   npx tsx scripts/k8s/verify.ts [--nodes 3]
+ *   npx tsx scripts/k8s/verify.ts [--nodes 3] [--bundle]     (--bundle: the built dist/cli.js, as shipped)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
@@ -40,7 +40,8 @@ async function main(): Promise<number> {
     return 3;
   }
   const t0 = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'sandbox', '--control-plane', 'kubernetes', '--nodes', nodes, '--kubeconfig', path.join(ROOT, '.vigil-state/k8s-verify.kubeconfig')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const cli = process.argv.includes('--bundle') ? [path.join(ROOT, 'dist/cli.js')] : ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
+  const child = spawn(process.execPath, [...cli, 'sandbox', '--control-plane', 'kubernetes', '--nodes', nodes, '--kubeconfig', path.join(ROOT, '.vigil-state/k8s-verify.kubeconfig')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = await new Promise<SandboxReadyLine>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
