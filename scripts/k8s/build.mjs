@@ -1,6 +1,7 @@
 // npm run k8s:build — builds the official Kubernetes components for the k8s test tier (see README.md).
 // Idempotent: when every binary is present and answers its version command, it only says so.
 // Exit 3 (EXIT_NO_GO) when Go is missing or too old, so a test tier can skip with the printed reason.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_NO_GO, binDir, checkBinaries, goEnv, goVersion, moduleDir, pinnedEtcdVersion, pins, runGo } from './goEnv.mjs';
@@ -41,6 +42,7 @@ function main() {
   if (present && !force) {
     console.log(`k8s:build: up to date in ${dir}`);
     for (const [bin, line] of Object.entries(present)) console.log(`  ${bin.padEnd(24)} ${line}`);
+    buildPrometheus(dir);
     return;
   }
 
@@ -87,6 +89,40 @@ function main() {
     console.log(`  ${c.binary.padEnd(24)} ${(size / 1048576).toFixed(1).padStart(6)} MiB  ${built[c.binary]}`);
   }
   writeFileSync(record, `${JSON.stringify(summary, null, 2)}\n`);
+  buildPrometheus(dir);
+}
+
+/**
+ * Prometheus with kubernetes_sd_configs for the tier (Debian's prometheus package is built without Kubernetes
+ * service discovery). Its own module at its own versions (`go install pkg@version`, which honors its go.mod, so
+ * its client-go never meets Kubernetes' pins), with only the kubernetes discovery plugin compiled in.
+ */
+function buildPrometheus(dir) {
+  const p = pins.prometheus;
+  const file = path.join(dir, 'prometheus');
+  if (!force && prometheusVersionLine(file)?.includes(`version ${p.release} `)) {
+    console.log(`  ${'prometheus'.padEnd(24)} ${prometheusVersionLine(file)}`);
+    return;
+  }
+  const partial = `${dir}.prometheus.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  console.log(`k8s:build: Prometheus ${p.release} (${p.package}@${p.module}, -tags ${p.tags})`);
+  const t0 = Date.now();
+  runGo(['install', '-trimpath', `-tags=${p.tags}`, `-ldflags=-s -w -X github.com/prometheus/common/version.Version=${p.release} -X github.com/prometheus/common/version.Branch=release`, `${p.package}@${p.module}`], { env: { GOBIN: partial } });
+  renameSync(path.join(partial, 'prometheus'), file);
+  rmSync(partial, { recursive: true, force: true });
+  const line = prometheusVersionLine(file);
+  if (!line?.includes(`version ${p.release} `)) {
+    console.error(`k8s:build: built ${file}, but its --version says ${line ?? 'nothing'}`);
+    process.exit(1);
+  }
+  console.log(`  ${'prometheus'.padEnd(24)} ${(statSync(file).size / 1048576).toFixed(1).padStart(6)} MiB  ${line} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+function prometheusVersionLine(file) {
+  const r = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 ? `${r.stdout}${r.stderr}`.trim().split('\n')[0] : undefined;
 }
 
 main();

@@ -35,12 +35,12 @@ export function goEnv() {
 }
 
 /** Runs go at the lowest CPU priority when `nice` exists: the build takes both cores for many minutes. */
-export function runGo(args, { capture = false, cwd = moduleDir } = {}) {
+export function runGo(args, { capture = false, cwd = moduleDir, env = {} } = {}) {
   const nice = spawnSync('nice', ['--version'], { stdio: 'ignore' }).status === 0;
   const [cmd, argv] = nice ? ['nice', ['-n', '19', 'go', ...args]] : ['go', args];
   const r = spawnSync(cmd, argv, {
     cwd,
-    env: goEnv(),
+    env: { ...goEnv(), ...env },
     stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,

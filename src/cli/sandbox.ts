@@ -1,4 +1,10 @@
-/** `vigil sandbox`: runs the simulated cluster until SIGINT/SIGTERM; one JSON ready line on stdout, logs on stderr. */
+/**
+ * `vigil sandbox`: runs a cluster until SIGINT/SIGTERM; one JSON ready line on stdout, logs on stderr.
+ * `--control-plane embedded` (default): the embedded API server and simulation. `--control-plane kubernetes`:
+ * the official components built by `npm run k8s:build`, with the node agent as the nodes (needs root).
+ */
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { intOption, parseCliArgs, serveUntilStopped } from './args';
 import { DEFAULT_KUBECONFIG_PATH, startSandbox } from '../sandbox/sandbox';
 
@@ -8,8 +14,21 @@ function port(flag: string, value: unknown): number {
   return n;
 }
 
+/** The ready line both control planes print: tools that start a sandbox read apiServer, metrics and kubeconfig. */
+export interface SandboxReadyLine {
+  readonly apiServer: string;
+  /** The embedded simulation's exposition, or kube-state-metrics on the real control plane (workloads are found by service discovery there). */
+  readonly metrics: string;
+  readonly kubeconfig: string;
+  readonly controlPlane: 'embedded' | 'kubernetes';
+  readonly netns?: string;
+  readonly startSeconds?: number;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCliArgs('sandbox', argv, {
+    'control-plane': { type: 'string' },
+    nodes: { type: 'string' },
     port: { type: 'string' },
     'metrics-port': { type: 'string' },
     seed: { type: 'string' },
@@ -17,19 +36,65 @@ export async function run(argv: string[]): Promise<number> {
     kubeconfig: { type: 'string' },
     'stop-with-stdin': { type: 'boolean' },
   });
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const kubeconfigPath = (values.kubeconfig as string | undefined) ?? DEFAULT_KUBECONFIG_PATH;
+  const stopWithStdin = Boolean(values['stop-with-stdin']);
+  const controlPlane = (values['control-plane'] as string | undefined) ?? 'embedded';
+  if (controlPlane === 'kubernetes') {
+    for (const flag of ['port', 'metrics-port', 'seed', 'day-seconds']) {
+      if (values[flag] !== undefined) throw new Error(`vigil sandbox: --${flag} is for the embedded control plane; --control-plane kubernetes takes --nodes and --kubeconfig`);
+    }
+    return runKubernetes(intOption('sandbox', 'nodes', values.nodes, 3), kubeconfigPath, stopWithStdin, log);
+  }
+  if (controlPlane !== 'embedded') throw new Error(`vigil sandbox: --control-plane must be embedded or kubernetes, got "${controlPlane}"`);
+  if (values.nodes !== undefined) throw new Error('vigil sandbox: --nodes is for --control-plane kubernetes');
   const daySeconds = intOption('sandbox', 'day-seconds', values['day-seconds'], 600);
   if (daySeconds < 1) throw new Error(`vigil sandbox: --day-seconds must be at least 1, got ${daySeconds}`);
-  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const sandbox = await startSandbox({
     port: port('port', values.port),
     metricsPort: port('metrics-port', values['metrics-port']),
     seed: intOption('sandbox', 'seed', values.seed, 1),
     daySeconds,
-    kubeconfigPath: (values.kubeconfig as string | undefined) ?? DEFAULT_KUBECONFIG_PATH,
+    kubeconfigPath,
     log,
   });
-  process.stdout.write(`${JSON.stringify({ apiServer: sandbox.apiServer, metrics: sandbox.metrics, kubeconfig: sandbox.kubeconfig })}\n`);
+  const ready: SandboxReadyLine = { apiServer: sandbox.apiServer, metrics: sandbox.metrics, kubeconfig: sandbox.kubeconfig, controlPlane: 'embedded' };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
   log(`sandbox ready; kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A. Ctrl-C stops it.`);
   // run as a child (the VS Code extension): when the parent goes away, so does the sandbox
-  return serveUntilStopped('sandbox', () => sandbox.stop(), log, { stopWithStdin: Boolean(values['stop-with-stdin']) });
+  return serveUntilStopped('sandbox', () => sandbox.stop(), log, { stopWithStdin });
+}
+
+async function runKubernetes(nodes: number, kubeconfigPath: string, stopWithStdin: boolean, log: (line: string) => void): Promise<number> {
+  const { controlPlanePrerequisiteProblem, findComponents } = await import('../sandbox/controlPlane/components');
+  const problem = controlPlanePrerequisiteProblem();
+  if (problem) throw new Error(`vigil sandbox --control-plane kubernetes: ${problem}`);
+  const components = findComponents();
+  if ('reason' in components) throw new Error(`vigil sandbox --control-plane kubernetes: ${components.reason}`);
+  const { startControlPlane } = await import('../sandbox/controlPlane/controlPlane');
+  const starting = { aborted: false };
+  const abort = () => (starting.aborted = true);
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  log(`starting the Kubernetes control plane from ${components.dir}`);
+  const cp = await startControlPlane({
+    binaries: components.dir,
+    // this same program plays the nodes, inside the namespace
+    nodeAgent: { command: [process.execPath, ...process.execArgv, process.argv[1]], nodes },
+    log,
+    signal: starting,
+  }).finally(() => {
+    process.off('SIGINT', abort);
+    process.off('SIGTERM', abort);
+  });
+  const kubeconfig = path.resolve(kubeconfigPath);
+  mkdirSync(path.dirname(kubeconfig), { recursive: true });
+  copyFileSync(cp.kubeconfig, kubeconfig);
+  const ready: SandboxReadyLine = { apiServer: cp.server, metrics: cp.kubeStateMetricsUrl, kubeconfig, controlPlane: 'kubernetes', netns: cp.netns, startSeconds: cp.startSeconds };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+  log(`Kubernetes control plane ready in ${cp.startSeconds.toFixed(1)} s (state in ${cp.dir}); ${cp.kubectlPath} --kubeconfig ${kubeconfig} get nodes. Ctrl-C stops it.`);
+  return serveUntilStopped('control plane', async () => {
+    await cp.stop();
+    rmSync(cp.dir, { recursive: true, force: true });
+  }, log, { stopWithStdin });
 }

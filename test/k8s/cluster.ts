@@ -1,17 +1,18 @@
 /**
- * One real control plane (scripts/k8s/controlPlane.mjs) and one node agent (`vigil node-agent`) for the
- * whole k8s tier, both in the network namespace the control plane creates. Importing this module registers
- * root hooks: mocha runs them once, before the first and after the last test of the tier.
+ * One real control plane with one node agent (`vigil node-agent`, 3 nodes) for the whole k8s tier, started by
+ * src/sandbox/controlPlane (the code behind `vigil sandbox --control-plane kubernetes`). Importing this module
+ * registers root hooks: mocha runs them once, before the first and after the last test of the tier.
  *
- * Everything that talks to the cluster runs inside the namespace (`ip netns exec`): the apiserver
- * listens on 10.244.0.1, which exists only there. Commands use the kubectl built by `npm run k8s:build`.
+ * The cluster's addresses (10.244.0.0/16) live in the control plane's network namespace; this process reaches
+ * them over the namespace's veth pair. Commands run inside the namespace (`ip netns exec`) with the kubectl
+ * built by `npm run k8s:build`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ControlPlane } from '../../scripts/k8s/controlPlane.mjs';
-import { nodeSpecs, type NodeSpec } from '../../src/sandbox/node/nodeAgent';
+import type { ControlPlane } from '../../src/sandbox/controlPlane/controlPlane';
+import type { NodeSpec } from '../../src/sandbox/node/nodeAgent';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 /** Start of the control plane with 2 loaded cores: ~12 s measured, 4 min allowed. */
@@ -32,8 +33,6 @@ export interface CommandResult {
 }
 
 let current: Cluster | undefined;
-let agent: ChildProcess | undefined;
-let agentLog = '';
 let failed = false;
 const tierStarted = Date.now();
 
@@ -122,6 +121,16 @@ export function settled(namespace: string, selector: string, replicas: number, b
   });
 }
 
+/** SIGTERM, SIGKILL after `boundMs`; resolves once the child exited. */
+export async function stopChild(child: ChildProcess | undefined, boundMs = 10_000): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), boundMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** Pods of this image run as a real process on the node agent: it asks the API server who it is, with its pod's token. */
 export const WHOAMI_IMAGE = 'vigil/whoami';
 const WHOAMI_COMMAND = [
@@ -132,64 +141,26 @@ const WHOAMI_COMMAND = [
   'echo; echo "namespace $(cat "$SA/namespace") pod $POD_NAME"; exec sleep 3600',
 ].join(' ');
 
-async function startNodeAgentProcess(cp: ControlPlane): Promise<ChildProcess> {
-  // single node process (no tsx wrapper), so SIGTERM reaches the agent itself
-  const child = spawn('ip', ['netns', 'exec', cp.netns, process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'node-agent', '--kubeconfig', cp.kubeconfig, '--run-image', `${WHOAMI_IMAGE}=${WHOAMI_COMMAND}`], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr!.on('data', (d) => (agentLog += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`the node agent was not ready within 60 s:\n${agentLog}`)), 60_000);
-    child.stdout!.on('data', (d) => {
-      out += d.toString();
-      if (out.includes('"ready":true')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the node agent exited (${code}) before it was ready:\n${agentLog}`));
-    });
-  });
-  return child;
-}
-
-async function stopChild(child: ChildProcess | undefined, boundMs = 10_000): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), boundMs);
-  await exited;
-  clearTimeout(timer);
-}
+/** etcd compaction every 5 s and no watch cache for ConfigMaps: a watch resumed from a version older than two compactions gets 410 Gone (informers.test.ts). */
+export const ETCD_COMPACTION_SECONDS = 5;
 
 before(async function () {
   this.timeout(START_BOUND_MS + 90_000);
-  const { componentsDir, missingPrerequisite, startControlPlane } = await import('../../scripts/k8s/controlPlane.mjs');
-  const why = missingPrerequisite();
-  const comps = componentsDir();
+  const { controlPlanePrerequisiteProblem, findComponents } = await import('../../src/sandbox/controlPlane/components');
+  const { startControlPlane } = await import('../../src/sandbox/controlPlane/controlPlane');
+  const why = controlPlanePrerequisiteProblem();
+  const comps = findComponents();
   // scripts/tiers.mjs checks these before the tier; this is for a direct mocha run
-  if (why || comps.reason) throw new Error(`the k8s tier cannot run: ${why ?? comps.reason}`);
-  const t0 = Date.now();
-  const cp = await startControlPlane({ binaries: comps.dir!, log: (line) => console.log(`    [control plane] ${line}`) });
-  try {
-    const nodes = nodeSpecs();
-    for (const n of nodes) spawnSync('ip', ['-n', cp.netns, 'addr', 'add', `${n.internalIP}/32`, 'dev', 'lo'], { stdio: 'inherit' });
-    agent = await startNodeAgentProcess(cp);
-    current = { cp, nodes, kubectlPath: path.join(comps.dir!, 'kubectl'), dir: mkdtempSync(path.join(os.tmpdir(), 'vigil-k8s-tier-')) };
-    await waitFor('every node Ready', 60_000, async () => {
-      const out = await kubectlOk(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-      return nodes.every((n) => out.includes(`${n.name}=True`)) ? true : undefined;
-    });
-  } catch (err) {
-    await stopChild(agent);
-    await cp.stop();
-    throw err;
-  }
-  console.log(`    k8s tier: control plane ready in ${cp.startSeconds.toFixed(1)} s, nodes ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (state in ${cp.dir})`);
+  if (why || 'reason' in comps) throw new Error(`the k8s tier cannot run: ${why ?? ('reason' in comps ? comps.reason : '')}`);
+  const cp = await startControlPlane({
+    binaries: comps.dir,
+    // single node process (no tsx wrapper), so SIGTERM reaches the agent itself
+    nodeAgent: { command: [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts')], nodes: 3, args: ['--run-image', `${WHOAMI_IMAGE}=${WHOAMI_COMMAND}`] },
+    extraApiserverArgs: [`--etcd-compaction-interval=${ETCD_COMPACTION_SECONDS}s`, '--watch-cache-sizes=configmaps#0'],
+    log: (line) => console.log(`    [control plane] ${line}`),
+  });
+  current = { cp, nodes: cp.nodes, kubectlPath: cp.kubectlPath, dir: mkdtempSync(path.join(os.tmpdir(), 'vigil-k8s-tier-')) };
+  console.log(`    k8s tier: control plane and nodes ready in ${cp.startSeconds.toFixed(1)} s (apiserver ${cp.apiserverReadySeconds.toFixed(1)} s; state in ${cp.dir})`);
 });
 
 /** Ctrl-C or a CI timeout mid-tier: stop what the tier started before exiting, so no namespace or component outlives it. */
@@ -199,10 +170,7 @@ function stopOnSignal(signal: NodeJS.Signals): void {
     if (interrupted) return;
     interrupted = true;
     console.log(`    k8s tier: ${signal}: stopping the node agent and the control plane`);
-    const cp = current?.cp;
-    void stopChild(agent)
-      .then(() => cp?.stop())
-      .finally(() => process.exit(130));
+    void (current?.cp.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   });
 }
 stopOnSignal('SIGINT');
@@ -226,9 +194,7 @@ function agentUsage(pid: number | undefined): string {
 
 after(async function () {
   this.timeout(60_000);
-  console.log(`    k8s tier: node agent ${agentUsage(agent?.pid)}`);
-  await stopChild(agent);
-  if (failed && agentLog) writeFileSync(path.join(current?.cp.dir ?? os.tmpdir(), 'node-agent.log'), agentLog);
+  console.log(`    k8s tier: node agent ${agentUsage(current?.cp.pid('node-agent'))}`);
   if (current) {
     await current.cp.stop();
     rmSync(current.dir, { recursive: true, force: true });

@@ -17,6 +17,8 @@ export interface ScrapeTarget {
 
 export interface PrometheusOptions {
   targets: ReadonlyArray<ScrapeTarget>;
+  /** A whole prometheus.yml to run instead of one made from `targets` (e.g. kubernetes_sd_configs for a real cluster). */
+  config?: string;
   /** Seconds between scrapes (default 1). */
   scrapeIntervalSeconds?: number;
   /** How long to wait for /-/ready (default 30 s). */
@@ -71,7 +73,7 @@ function configYaml(options: PrometheusOptions): string {
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusProcess> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
-  writeFileSync(configFile, configYaml(options));
+  writeFileSync(configFile, options.config ?? configYaml(options));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
