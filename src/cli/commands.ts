@@ -31,7 +31,7 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'sandbox',
     summary: 'Start the embedded Kubernetes-API-compatible sandbox cluster with live workloads and metrics.',
-    usage: 'vigil sandbox [--port N] [--metrics-port N] [--seed S] [--day-seconds D] [--kubeconfig PATH]',
+    usage: 'vigil sandbox [--port N] [--metrics-port N] [--seed S] [--day-seconds D] [--kubeconfig PATH] [--application-metrics prometheus|opentelemetry|istio] [--no-deployment-label]',
     load: () => import('./sandbox'),
   },
   {

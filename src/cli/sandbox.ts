@@ -1,6 +1,7 @@
 /** `vigil sandbox`: runs the simulated cluster until SIGINT/SIGTERM; one JSON ready line on stdout, logs on stderr. */
 import { intOption, parseCliArgs, serveUntilStopped } from './args';
 import { DEFAULT_KUBECONFIG_PATH, startSandbox } from '../sandbox/sandbox';
+import { DEFAULT_SETTINGS } from '../core/settings';
 
 function port(flag: string, value: unknown): number {
   const n = intOption('sandbox', flag, value, 0);
@@ -16,7 +17,13 @@ export async function run(argv: string[]): Promise<number> {
     'day-seconds': { type: 'string' },
     kubeconfig: { type: 'string' },
     'stop-with-stdin': { type: 'boolean' },
+    'application-metrics': { type: 'string' },
+    'no-deployment-label': { type: 'boolean' },
   });
+  const application = (values['application-metrics'] as string | undefined) ?? DEFAULT_SETTINGS.sandbox.applicationMetrics;
+  if (application !== 'prometheus' && application !== 'opentelemetry' && application !== 'istio') {
+    throw new Error(`vigil sandbox: --application-metrics must be prometheus, opentelemetry or istio, got "${application}"`);
+  }
   const daySeconds = intOption('sandbox', 'day-seconds', values['day-seconds'], 600);
   if (daySeconds < 1) throw new Error(`vigil sandbox: --day-seconds must be at least 1, got ${daySeconds}`);
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -26,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     seed: intOption('sandbox', 'seed', values.seed, 1),
     daySeconds,
     kubeconfigPath: (values.kubeconfig as string | undefined) ?? DEFAULT_KUBECONFIG_PATH,
+    metricShape: { application, deploymentLabel: !values['no-deployment-label'] },
     log,
   });
   process.stdout.write(`${JSON.stringify({ apiServer: sandbox.apiServer, metrics: sandbox.metrics, kubeconfig: sandbox.kubeconfig })}\n`);
