@@ -69,6 +69,7 @@ export class PrometheusSource extends PolledSource {
       lagMs: options.lagMs ?? Math.round(options.intervalMs / 5),
       maxBackfillMs: options.maxBackfillMs,
       logger: options.logger?.child('prometheus'),
+      details: () => this.signalChoices.map(describeChoice),
     });
   }
 
