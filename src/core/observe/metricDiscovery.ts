@@ -117,9 +117,15 @@ export const SIGNAL_CANDIDATES: ReadonlyArray<SignalCandidate> = [
   clientDefault('memory', 'node', CLIENT),
 ];
 
-/** Every metric name a candidate needs: what the source asks the Prometheus about, and nothing else. */
+/**
+ * kube-state-metrics' ownership series: which workload owns a pod (and a ReplicaSet), for pods the informers
+ * never listed (gone before Vigil started, still in a backfilled range). Asked about with the candidates.
+ */
+export const OWNER_METRICS = { pod: 'kube_pod_owner', replicaSet: 'kube_replicaset_owner' } as const;
+
+/** Every metric name a candidate needs, and the ownership series: what the source asks the Prometheus about, and nothing else. */
 export function candidateMetricNames(candidates: ReadonlyArray<SignalCandidate> = SIGNAL_CANDIDATES): string[] {
-  return [...new Set(candidates.map((c) => c.metric))].sort();
+  return [...new Set([...candidates.map((c) => c.metric), OWNER_METRICS.pod, OWNER_METRICS.replicaSet])].sort();
 }
 
 /** The `match[]` selector of the discovery call: the candidate names only. */

@@ -1,7 +1,8 @@
 import { alignUp, promDuration } from '../../core/observe/alignment';
 import { FrameAssembler } from '../../core/observe/frames';
 import { DEFAULT_SIGNAL_QUERIES, renderQuery, type SignalQuery } from '../../core/observe/signalCatalogue';
-import { candidateMetricNames, chooseSignalQueries, describeChoice, discoverySelector, metricNames, signalsFileExample, type SignalChoice } from '../../core/observe/metricDiscovery';
+import { candidateMetricNames, chooseSignalQueries, describeChoice, discoverySelector, metricNames, OWNER_METRICS, signalsFileExample, type SignalChoice } from '../../core/observe/metricDiscovery';
+import { PodWorkloadMap, workloadTarget } from '../../core/observe/podWorkloads';
 import { aggregateSeries, aggregationOf, seriesTarget, type PodResolver } from '../../core/observe/workloadAggregation';
 import { errorText, StreamPoller, type FrameFetchResult, type FrameFetcher } from '../../core/observe/streamPoller';
 import { PolledSource } from '../../core/observe/polledSource';
@@ -52,6 +53,14 @@ export class PrometheusSource extends PolledSource {
   private signalChoices: ReadonlyArray<SignalChoice> = [];
   private discoveredAt: number | undefined;
   private discoveryProblem: string | undefined;
+  /** Pod owners as kube-state-metrics saw them over the last hour: for pods the informers never listed. */
+  private ksmOwners: PodWorkloadMap | undefined;
+  private readonly resolvePod: PodResolver = (ns, pod) => {
+    const known = this.options.resolvePod?.(ns, pod);
+    if (known) return known;
+    const w = this.ksmOwners?.workloadOf(ns, pod);
+    return w && workloadTarget(w);
+  };
 
   constructor(private readonly options: PrometheusSourceOptions) {
     super();
@@ -104,6 +113,7 @@ export class PrometheusSource extends PolledSource {
     }
     this.discoveredAt = now;
     this.discoveryProblem = undefined;
+    this.ksmOwners = present.has(OWNER_METRICS.pod) ? await this.readOwners(now) : undefined;
     const { queries, choices } = chooseSignalQueries(present, this.configured);
     const before = this.signalChoices.map(describeChoice).join('\n');
     this.rendered = this.render(queries);
@@ -113,6 +123,24 @@ export class PrometheusSource extends PolledSource {
       const missing = choices.filter((c) => c.status === 'missing');
       log?.log('info', `signals: ${choices.length - missing.length} of ${choices.length} have a metric`, { signals: choices.filter((c) => c.status !== 'missing').map(describeChoice) });
       for (const c of missing) log?.log('warn', describeChoice(c));
+    }
+  }
+
+  /** kube_pod_owner and kube_replicaset_owner over the last hour, as a pod → workload map; undefined when unreadable. */
+  private async readOwners(now: number): Promise<PodWorkloadMap | undefined> {
+    const owners = (metric: string, subject: string) =>
+      this.options.client.instant(`max by (namespace, ${subject}, owner_kind, owner_name) (last_over_time(${metric}{owner_kind!="<none>",owner_kind!=""}[1h]))`, now);
+    try {
+      const [pods, replicaSets] = await Promise.all([owners(OWNER_METRICS.pod, 'pod'), owners(OWNER_METRICS.replicaSet, 'replicaset')]);
+      const map = new PodWorkloadMap(HOUR);
+      const owned = (namespace: string, name: string, kind: string, owner: string) => ({ namespace, name, owners: [{ kind, name: owner, controller: true }] });
+      for (const { metric: m } of replicaSets) if (m.namespace && m.replicaset && m.owner_kind && m.owner_name) map.setReplicaSet(owned(m.namespace, m.replicaset, m.owner_kind, m.owner_name));
+      for (const { metric: m } of pods) if (m.namespace && m.pod && m.owner_kind && m.owner_name) map.setPod(owned(m.namespace, m.pod, m.owner_kind, m.owner_name));
+      return map;
+    } catch (err) {
+      if (err instanceof PrometheusError && err.sourceDown) throw err;
+      this.options.logger?.log('debug', 'kube_pod_owner unreadable; pods map through the informers only', { error: errorText(err) });
+      return undefined;
     }
   }
 
@@ -150,7 +178,7 @@ export class PrometheusSource extends PolledSource {
         else sourceError ??= r.reason;
         return;
       }
-      const { points, unmapped } = aggregateSeries(q.kind, aggregationOf(q.signal), r.value, this.options.resolvePod);
+      const { points, unmapped } = aggregateSeries(q.kind, aggregationOf(q.signal), r.value, this.resolvePod);
       let kept = 0;
       for (const p of points) {
         if (watched && p.target.namespace !== undefined && !watched.has(p.target.namespace)) continue;
@@ -181,7 +209,7 @@ export class PrometheusSource extends PolledSource {
       try {
         const series = await this.options.client.series([`{__name__=~"${names.join('|')}"${ns}}`], now - 5 * 60_000, now);
         for (const labels of series) {
-          const target = seriesTarget('service', labels, this.options.resolvePod);
+          const target = seriesTarget('service', labels, this.resolvePod);
           if (target) add(target);
         }
       } catch (err) {

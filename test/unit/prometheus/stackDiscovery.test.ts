@@ -18,6 +18,8 @@ interface StackAnswers {
   readonly comment: string;
   readonly labelValues: { readonly status: string; readonly data: string[] };
   readonly responses: Record<string, InstantVectorSample[]>;
+  /** Answers to the kube_pod_owner / kube_replicaset_owner queries. */
+  readonly owners?: { readonly pods: InstantVectorSample[]; readonly replicaSets: InstantVectorSample[] };
 }
 
 function load(stack: string): StackAnswers {
@@ -47,6 +49,8 @@ class AnsweringPrometheus {
 
   async instant(query: string): Promise<InstantVectorSample[]> {
     this.queries.push(query);
+    if (query.includes('kube_pod_owner')) return this.answers.owners?.pods ?? [];
+    if (query.includes('kube_replicaset_owner')) return this.answers.owners?.replicaSets ?? [];
     const q = this.source.queries.find((x) => x.query === query);
     assert.ok(q, `query not among the source's: ${query}`);
     const key = `${q.signal.startsWith('latency_') ? 'latency' : q.signal}/${q.kind}`;
@@ -153,6 +157,29 @@ describe('default signals chosen by what the Prometheus has, per stack', () => {
     assert.equal(frames.filter((f) => f.target.kind === 'service' && f.values.request_rate !== undefined).length, 0);
     assert.equal(status.state, 'degraded');
     assert.match(status.message, /signal request_rate \(service\): http_server_requests_seconds_count 2 series name no workload Vigil knows/);
+  });
+
+  it('places pods the informers never listed by kube-state-metrics\' kube_pod_owner and kube_replicaset_owner (last hour)', async () => {
+    const base = load('spring');
+    const at = (metric: Record<string, string>): InstantVectorSample => ({ metric, value: [T / 1000, '1'] });
+    const answers: StackAnswers = {
+      ...base,
+      responses: { ...base.responses, 'request_rate/service': [...base.responses['request_rate/service'], { metric: { namespace: 'shop', pod: 'db-0' }, value: [T / 1000, '7'] }] },
+      owners: {
+        pods: [
+          at({ namespace: 'shop', pod: 'cart-6d8f9c7b5-x7k2p', owner_kind: 'ReplicaSet', owner_name: 'cart-6d8f9c7b5' }),
+          at({ namespace: 'shop', pod: 'cart-6d8f9c7b5-q9w4z', owner_kind: 'ReplicaSet', owner_name: 'cart-6d8f9c7b5' }),
+          at({ namespace: 'shop', pod: 'db-0', owner_kind: 'StatefulSet', owner_name: 'db' }),
+        ],
+        replicaSets: [at({ namespace: 'shop', replicaset: 'cart-6d8f9c7b5', owner_kind: 'Deployment', owner_name: 'cart' })],
+      },
+    };
+    const { client, frames, status } = await run(answers, { resolvePod: () => undefined });
+    assert.ok(client.queries.some((q) => q === 'max by (namespace, pod, owner_kind, owner_name) (last_over_time(kube_pod_owner{owner_kind!="<none>",owner_kind!=""}[1h]))'), client.queries.join('\n'));
+    const rate = (name: string) => frames.find((f) => f.target.kind === 'service' && f.target.name === name)?.values.request_rate;
+    assert.equal(rate('cart'), 100);
+    assert.equal(rate('db'), 7);
+    assert.equal(status.state, 'ok', status.message);
   });
 
   it('keeps a configured query as it is and reports it as configured; discovery runs again after 10 minutes', async () => {
