@@ -23,6 +23,8 @@ export interface PrometheusSourceOptions {
   /** Ask the Prometheus which candidate metric names it has, at connect and every `discoverEveryMs` (default on, 10 min). */
   readonly discover?: boolean;
   readonly discoverEveryMs?: number;
+  /** While a default signal has no metric, ask again this soon instead (default 1 min): a Prometheus just started has scraped nothing yet. */
+  readonly rediscoverMissingMs?: number;
   readonly namespaces?: ReadonlyArray<string>;
   /** Wait after a boundary before querying it. Default a fifth of the interval. */
   readonly lagMs?: number;
@@ -96,11 +98,13 @@ export class PrometheusSource extends PolledSource {
     return queries.map((q) => ({ ...q, query: renderQuery(q.query, this.window, this.options.namespaces ?? []) }));
   }
 
-  /** At connect and every `discoverEveryMs`: which candidate names exist, and so which queries run. */
+  /** At connect and every `discoverEveryMs` (every `rediscoverMissingMs` while a signal has none): which candidate names exist, and so which queries run. */
   async discoverSignals(force = false): Promise<void> {
     if (this.options.discover === false) return;
     const now = this.options.clock.now();
-    if (!force && this.discoveredAt !== undefined && now - this.discoveredAt < (this.options.discoverEveryMs ?? 10 * 60_000)) return;
+    const missing = this.signalChoices.some((c) => c.status === 'missing');
+    const every = missing ? (this.options.rediscoverMissingMs ?? 60_000) : (this.options.discoverEveryMs ?? 10 * 60_000);
+    if (!force && this.discoveredAt !== undefined && now - this.discoveredAt < every) return;
     let present: Set<string>;
     try {
       present = new Set(await this.options.client.labelValues('__name__', [discoverySelector(candidateMetricNames())], now - HOUR, now));

@@ -64,7 +64,8 @@ for (const c of CASES) describe(`kube-prometheus names, ${c.stack} application m
     await rt.start();
     const runtime = rt;
 
-    const report = await waitFor('the signal report', () => lines.find((l) => /^signals: \d+ of \d+ have a metric$/.test(l.message)), 60_000, 500);
+    // a Prometheus just started may have scraped nothing at the first look: the agent asks again each minute until it has
+    const report = await waitFor('a signal report with every signal found', () => lines.find((l) => /^signals: (\d+) of \1 have a metric$/.test(l.message)), 150_000, 500);
     const found = (report.fields?.signals as string[]).join('\n');
     console.log(`      ${report.message}:\n        ${found.split('\n').join('\n        ')}`);
     assert.ok(found.includes(`request_rate (service): ${c.requests} (${c.stack})`), found);

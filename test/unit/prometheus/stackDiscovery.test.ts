@@ -182,7 +182,7 @@ describe('default signals chosen by what the Prometheus has, per stack', () => {
     assert.equal(status.state, 'ok', status.message);
   });
 
-  it('keeps a configured query as it is and reports it as configured; discovery runs again after 10 minutes', async () => {
+  it('keeps a configured query as it is and reports it as configured; discovery runs again after 1 minute while a signal has no metric, then every 10 minutes', async () => {
     const answers = load('linkerd');
     const configured = applyQueryOverrides(DEFAULT_SIGNAL_QUERIES, { restarts: 'sum by (namespace, deployment) (increase(my_restarts_total[{{window}}]))' });
     const client = new AnsweringPrometheus(answers);
@@ -193,12 +193,20 @@ describe('default signals chosen by what the Prometheus has, per stack', () => {
     await clock.advance(5_000);
     assert.deepEqual(source.choices.find((c) => c.signal === 'restarts'), { signal: 'restarts', kind: 'service', status: 'configured', metric: 'my_restarts_total' });
     assert.equal(source.choices.find((c) => c.signal === 'available_replicas')?.status, 'missing');
-    client.answers = { ...answers, labelValues: { ...answers.labelValues, data: [...answers.labelValues.data, 'kube_deployment_status_replicas_available'] } };
-    await clock.advance(9 * 60_000);
-    assert.equal(client.discoveryMatches.length, 1, 'not before 10 minutes');
-    await clock.advance(2 * 60_000);
-    assert.equal(client.discoveryMatches.length, 2);
+    await clock.advance(50_000);
+    assert.equal(client.discoveryMatches.length, 1, 'not before a minute');
+    await clock.advance(15_000);
+    assert.equal(client.discoveryMatches.length, 2, 'again after a minute while available_replicas has no metric');
+    const data = [...answers.labelValues.data, 'kube_deployment_status_replicas_available', 'container_cpu_usage_seconds_total', 'container_memory_working_set_bytes'];
+    client.answers = { ...answers, labelValues: { ...answers.labelValues, data }, responses: { ...answers.responses, 'cpu/node': load('spring').responses['cpu/node'], 'memory/node': load('spring').responses['memory/node'] } };
+    await clock.advance(60_000);
+    assert.equal(client.discoveryMatches.length, 3);
     assert.equal(source.choices.find((c) => c.signal === 'available_replicas')?.status, 'found');
+    assert.ok(source.choices.every((c) => c.status !== 'missing'), JSON.stringify(source.choices));
+    await clock.advance(9 * 60_000);
+    assert.equal(client.discoveryMatches.length, 3, 'every signal has a metric: not again before 10 minutes');
+    await clock.advance(2 * 60_000);
+    assert.equal(client.discoveryMatches.length, 4);
     sub.dispose();
     source.dispose();
   });
