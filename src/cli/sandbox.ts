@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { intOption, parseCliArgs, serveUntilStopped } from './args';
 import { DEFAULT_KUBECONFIG_PATH, startSandbox } from '../sandbox/sandbox';
+import { DEFAULT_SETTINGS } from '../core/settings';
 
 function port(flag: string, value: unknown): number {
   const n = intOption('sandbox', flag, value, 0);
@@ -35,19 +36,25 @@ export async function run(argv: string[]): Promise<number> {
     'day-seconds': { type: 'string' },
     kubeconfig: { type: 'string' },
     'stop-with-stdin': { type: 'boolean' },
+    'application-metrics': { type: 'string' },
+    'no-deployment-label': { type: 'boolean' },
   });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const kubeconfigPath = (values.kubeconfig as string | undefined) ?? DEFAULT_KUBECONFIG_PATH;
   const stopWithStdin = Boolean(values['stop-with-stdin']);
   const controlPlane = (values['control-plane'] as string | undefined) ?? 'embedded';
   if (controlPlane === 'kubernetes') {
-    for (const flag of ['port', 'metrics-port', 'seed', 'day-seconds']) {
+    for (const flag of ['port', 'metrics-port', 'seed', 'day-seconds', 'application-metrics', 'no-deployment-label']) {
       if (values[flag] !== undefined) throw new Error(`vigil sandbox: --${flag} is for the embedded control plane; --control-plane kubernetes takes --nodes and --kubeconfig`);
     }
     return runKubernetes(intOption('sandbox', 'nodes', values.nodes, 3), kubeconfigPath, stopWithStdin, log);
   }
   if (controlPlane !== 'embedded') throw new Error(`vigil sandbox: --control-plane must be embedded or kubernetes, got "${controlPlane}"`);
   if (values.nodes !== undefined) throw new Error('vigil sandbox: --nodes is for --control-plane kubernetes');
+  const application = (values['application-metrics'] as string | undefined) ?? DEFAULT_SETTINGS.sandbox.applicationMetrics;
+  if (application !== 'prometheus' && application !== 'opentelemetry' && application !== 'istio') {
+    throw new Error(`vigil sandbox: --application-metrics must be prometheus, opentelemetry or istio, got "${application}"`);
+  }
   const daySeconds = intOption('sandbox', 'day-seconds', values['day-seconds'], 600);
   if (daySeconds < 1) throw new Error(`vigil sandbox: --day-seconds must be at least 1, got ${daySeconds}`);
   const sandbox = await startSandbox({
@@ -56,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     seed: intOption('sandbox', 'seed', values.seed, 1),
     daySeconds,
     kubeconfigPath,
+    metricShape: { application, deploymentLabel: !values['no-deployment-label'] },
     log,
   });
   const ready: SandboxReadyLine = { apiServer: sandbox.apiServer, metrics: sandbox.metrics, kubeconfig: sandbox.kubeconfig, controlPlane: 'embedded' };

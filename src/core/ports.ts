@@ -36,6 +36,8 @@ export interface SourceStatus {
   readonly state: 'connecting' | 'ok' | 'degraded' | 'down';
   readonly message: string;
   readonly since: number;
+  /** Per-part lines, e.g. per signal which metric the Prometheus has (or not, and the fix). */
+  readonly details?: ReadonlyArray<string>;
 }
 
 /** Where metric samples come from: Prometheus or direct scrape. */

@@ -77,6 +77,13 @@ export interface VigilSettings {
     /** Retrain every service's model on its normal windows this often; 0 means only on command. */
     readonly retrainEveryHours: number;
   };
+  /** The sandbox cluster's metric names, to try Vigil against the shapes real clusters export. */
+  readonly sandbox: {
+    /** The application's RED metrics: Prometheus client names, OpenTelemetry's, or Istio's sidecar metrics. */
+    readonly applicationMetrics: 'prometheus' | 'opentelemetry' | 'istio';
+    /** false: series carry namespace+pod only (kube-prometheus relabeling), CPU and memory from cAdvisor. */
+    readonly deploymentLabel: boolean;
+  };
   readonly agent: {
     /** Incidents, the audit log and learned state; the agent is its only writer. */
     readonly stateDir: string;
@@ -96,6 +103,7 @@ export const DEFAULT_SETTINGS: VigilSettings = {
   logs: { services: [], patterns: [] },
   probes: [],
   model: { enabled: true, retrainEveryHours: 6 },
+  sandbox: { applicationMetrics: 'prometheus', deploymentLabel: true },
   agent: { stateDir: '', playbooksDir: '', leaseNamespace: 'default', logLevel: 'info' },
 };
 

@@ -202,6 +202,22 @@ const TABLE: ReadonlyArray<Omit<SettingDescriptor, 'default'>> = [
   },
   { key: 'model.enabled', type: 'boolean', env: 'VIGIL_MODEL', description: 'Use the multi-signal TensorFlow.js model in the live loop.' },
   { key: 'model.retrainEveryHours', type: 'number', minimum: 0, description: "Retrain every service's model on its normal data this often, in hours; 0 means only on command." },
+  {
+    key: 'sandbox.applicationMetrics',
+    type: 'string',
+    enum: ['prometheus', 'opentelemetry', 'istio'],
+    enumDescriptions: [
+      'http_requests_total and http_request_duration_seconds, as Prometheus client libraries name them.',
+      'http_server_request_duration_seconds with http_response_status_code, as OpenTelemetry SDKs export them.',
+      'istio_requests_total and istio_request_duration_milliseconds by destination workload, as Istio sidecars report them.',
+    ],
+    markdownDescription: 'How the sandbox cluster names its application metrics, to see which signals Vigil finds under each (**Vigil: Start Sandbox Cluster**, `vigil sandbox --application-metrics`).',
+  },
+  {
+    key: 'sandbox.deploymentLabel',
+    type: 'boolean',
+    markdownDescription: 'Whether the sandbox labels its series with `deployment`. Off: `namespace`+`pod`+`container` only, CPU and memory as cAdvisor reports them, as under kube-prometheus-stack (`vigil sandbox --no-deployment-label`).',
+  },
   { key: 'agent.stateDir', type: 'string', agentOnly: true, flag: 'state-dir', env: 'VIGIL_STATE_DIR', description: 'Incidents, the audit log and learned state; the agent is its only writer. Required by the agent.' },
   { key: 'agent.playbooksDir', type: 'string', agentOnly: true, flag: 'playbooks', env: 'VIGIL_PLAYBOOKS_DIR', description: 'Folder of playbook YAML files added to the built-in ones; empty means .vigil/playbooks if present.' },
   { key: 'agent.leaseNamespace', type: 'string', agentOnly: true, env: 'VIGIL_LEASE_NAMESPACE', check: (v: string) => (NAME.test(v) ? undefined : 'a namespace name, e.g. "vigil"'), description: 'Namespace of the Lease that makes sure only one instance acts.' },

@@ -47,7 +47,7 @@ export async function createObserveAdapters(settings: VigilSettings, conn: KubeC
   const described: string[] = [];
   if (settings.prometheus.url && queries) {
     const client = new PrometheusClient({ url: settings.prometheus.url, auth: prometheusAuthFromEnv(env) });
-    primary = new PrometheusSource({ client, clock, intervalMs, windowMs, queries, namespaces, logger: logger.child('prometheus'), inventory: () => events.inventory() });
+    primary = new PrometheusSource({ client, clock, intervalMs, windowMs, queries, namespaces, logger: logger.child('prometheus'), inventory: () => events.inventory(), resolvePod: (ns, pod) => events.workloadOfPod(ns, pod) });
     described.push(`Prometheus at ${client.url}`);
   } else {
     primary = new ScrapeSource({ clock, intervalMs, windowMs, endpoints: () => podProxyEndpoints(events, conn), inventory: () => events.inventory(), logger: logger.child('scrape'), describe: conn.server });

@@ -9,6 +9,7 @@ import { FAULT_API_CONFIGMAP } from './discovery';
 import { writeSandboxKubeconfig } from './kubeconfig';
 import { Simulation } from './sim/simulation';
 import { ObjectStore } from './store';
+import type { MetricShape } from './sim/metrics';
 
 export const SANDBOX_HOST = '127.0.0.1';
 export const DEFAULT_KUBECONFIG_PATH = '.vigil-state/sandbox.kubeconfig';
@@ -27,6 +28,8 @@ export interface SandboxOptions {
   historyLimit?: number;
   /** How often watches that allow bookmarks get one (default 10 s). */
   watchBookmarkMs?: number;
+  /** How /metrics names the series: the `sandbox.applicationMetrics` and `sandbox.deploymentLabel` settings. */
+  metricShape?: MetricShape;
   log?: (line: string) => void;
 }
 
@@ -50,6 +53,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     daySeconds: options.daySeconds ?? 600,
     tickMs: options.tickMs,
     podStartDelayMs: options.podStartDelayMs,
+    metricShape: options.metricShape,
   });
   simulation.seedTopology();
   const api = new ApiServer({ store, simulation, log, bookmarkIntervalMs: options.watchBookmarkMs });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { LoggerPort } from '../core/ports';
+import type { VigilSettings } from '../core/settings';
 
 /** How to run `vigil sandbox`: the program and the arguments before `sandbox`. */
 export interface SandboxCommand {
@@ -13,6 +14,8 @@ export interface SandboxProcessOptions {
   readonly kubeconfigPath: string;
   readonly seed?: number;
   readonly daySeconds?: number;
+  /** The `sandbox.*` settings: how the sandbox names its metrics. */
+  readonly metrics?: VigilSettings['sandbox'];
   readonly logger: LoggerPort;
   readonly readyTimeoutMs?: number;
   /** Called when the sandbox exits without being asked to (killed, crashed). */
@@ -51,6 +54,7 @@ export class SandboxProcess {
 
   static start(o: SandboxProcessOptions): Promise<SandboxProcess> {
     const args = [...o.command.args, 'sandbox', '--seed', String(o.seed ?? 7), '--day-seconds', String(o.daySeconds ?? 600), '--kubeconfig', o.kubeconfigPath, '--stop-with-stdin'];
+    if (o.metrics) args.push('--application-metrics', o.metrics.applicationMetrics, ...(o.metrics.deploymentLabel ? [] : ['--no-deployment-label']));
     // inside VS Code desktop process.execPath is Electron: run it as plain Node
     const child = spawn(o.command.program, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
     const stderr: string[] = [];

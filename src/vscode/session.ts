@@ -136,6 +136,7 @@ export class VigilSession implements vscode.Disposable {
         kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig'),
         seed: 7,
         daySeconds: 600,
+        metrics: currentVigilSettings().settings.sandbox,
         logger: this.logger,
         onUnexpectedExit: (reason) => void this.sandboxLost(sandbox, reason),
       });

@@ -135,7 +135,7 @@ export interface ModelInputs {
   readonly paused: boolean;
   readonly incidents: ReadonlyArray<Incident>;
   readonly history: SeriesHistory;
-  readonly sources: ReadonlyArray<{ readonly source: string; readonly state: string; readonly message: string }>;
+  readonly sources: ReadonlyArray<{ readonly source: string; readonly state: string; readonly message: string; readonly details?: ReadonlyArray<string> }>;
 }
 
 /** Open incidents first (newest first), then the last few closed ones. */
@@ -153,7 +153,7 @@ export function buildCopilotModel(input: ModelInputs): CopilotModel {
     paused: input.paused,
     services: input.history.services(openTargets),
     incidents: [...open, ...sorted.filter((i) => !isOpen(i)).slice(0, 5)].map(incidentView),
-    sources: input.sources.map((s) => ({ source: s.source, state: s.state, message: s.message })),
+    sources: input.sources.map((s) => ({ source: s.source, state: s.state, message: s.message, ...(s.details ? { details: s.details } : {}) })),
   };
 }
 

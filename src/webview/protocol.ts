@@ -79,7 +79,8 @@ export interface CopilotModel {
   readonly paused: boolean;
   readonly services: ReadonlyArray<ServiceView>;
   readonly incidents: ReadonlyArray<IncidentView>;
-  readonly sources: ReadonlyArray<{ readonly source: string; readonly state: string; readonly message: string }>;
+  /** `details`: per-part lines, e.g. per signal which metric the Prometheus has and, when none, the signals-file fix. */
+  readonly sources: ReadonlyArray<{ readonly source: string; readonly state: string; readonly message: string; readonly details?: ReadonlyArray<string> }>;
 }
 
 export type ReplayMode = 'recorded' | 'current';

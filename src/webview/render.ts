@@ -211,6 +211,18 @@ export function renderCopilot(dom: Dom, m: CopilotModel, post: Post): DomElement
   out.push(toolbar);
   const down = m.sources.filter((s) => s.state === 'down' || s.state === 'degraded');
   if (down.length) out.push(h(dom, 'ul', { class: 'sources error' }, ...down.map((s) => h(dom, 'li', {}, `${s.source}: ${s.message}`))));
+  for (const s of m.sources.filter((x) => x.details?.length)) {
+    const missing = s.details!.filter((d) => / not found — /.test(d)).length;
+    out.push(
+      h(
+        dom,
+        'details',
+        { class: 'source-details' },
+        h(dom, 'summary', {}, `${s.source}: ${s.details!.length - missing} of ${s.details!.length} signals found`),
+        h(dom, 'ul', {}, ...s.details!.map((d) => h(dom, 'li', { class: / not found — /.test(d) ? 'error' : 'status' }, d))),
+      ),
+    );
+  }
   if (!connected) return out;
   const open = m.incidents.filter((i) => i.open);
   out.push(h(dom, 'h2', {}, open.length ? `Incidents (${open.length} open)` : 'Incidents'));

@@ -1,5 +1,6 @@
 import type { SignalDefinition, SignalName } from '../model/signal';
 import type { TargetKind, TargetRef } from '../model/target';
+import { seriesTarget } from './workloadAggregation';
 
 /** Every signal Vigil knows, with unit, bad direction and the target kinds it exists for. */
 export const SIGNAL_DEFINITIONS: ReadonlyArray<SignalDefinition> = [
@@ -33,7 +34,8 @@ export function isSignalName(name: string): name is SignalName {
  * A PromQL template for one signal and target kind. Placeholders: `{{window}}` (rate window,
  * e.g. 1m) and `{{selector}}` (namespace matcher, may be empty; write it inside braces after
  * other matchers as `{code=~"5..",{{selector}}}` or alone as `{{{selector}}}`).
- * The result's labels name the target: namespace+deployment (service), namespace+pod, or node.
+ * The result's labels name the target: namespace+deployment or namespace+pod (service: the pod's workload),
+ * namespace+pod (pod), or node. Per-pod series of one workload combine as the signal says (workloadAggregation.ts).
  */
 export interface SignalQuery {
   readonly signal: SignalName;
@@ -41,25 +43,30 @@ export interface SignalQuery {
   readonly query: string;
 }
 
-const byService = 'by (namespace, deployment)';
+/**
+ * Grouping of the per-pod defaults: `deployment` where the series carry it, else `pod`, which Vigil maps to its
+ * workload (Deployment, StatefulSet, DaemonSet) from its own inventory and aggregates per signal
+ * (workloadAggregation.ts): no default needs a `deployment` label.
+ */
+const byPod = 'by (namespace, deployment, pod)';
+const ratioParts = (errors: string, all: string) =>
+  `label_replace(sum ${byPod} (rate(${errors}[{{window}}])), "vigil_part", "num", "", "") or label_replace(sum ${byPod} (rate(${all}[{{window}}])), "vigil_part", "den", "", "")`;
 
-/** Defaults for the common metric names; config/signals.default.yaml holds the same, for editing. */
+/**
+ * Defaults for the Prometheus client libraries' names; config/signals.default.yaml holds the same, for editing.
+ * What else a Prometheus may name them (cAdvisor, OpenTelemetry, Spring, ingress-nginx, Istio, Linkerd) is in
+ * metricDiscovery.ts, which picks per signal the names the Prometheus actually has.
+ */
 export const DEFAULT_SIGNAL_QUERIES: ReadonlyArray<SignalQuery> = [
-  { signal: 'request_rate', kind: 'service', query: `sum ${byService} (rate(http_requests_total{{{selector}}}[{{window}}]))` },
-  {
-    signal: 'error_ratio',
-    kind: 'service',
-    query:
-      `(sum ${byService} (rate(http_requests_total{code=~"5..",{{selector}}}[{{window}}])) or sum ${byService} (rate(http_requests_total{{{selector}}}[{{window}}])) * 0)` +
-      ` / sum ${byService} (rate(http_requests_total{{{selector}}}[{{window}}]))`,
-  },
-  { signal: 'latency_p50', kind: 'service', query: `histogram_quantile(0.5, sum by (namespace, deployment, le) (rate(http_request_duration_seconds_bucket{{{selector}}}[{{window}}])))` },
-  { signal: 'latency_p95', kind: 'service', query: `histogram_quantile(0.95, sum by (namespace, deployment, le) (rate(http_request_duration_seconds_bucket{{{selector}}}[{{window}}])))` },
-  { signal: 'latency_p99', kind: 'service', query: `histogram_quantile(0.99, sum by (namespace, deployment, le) (rate(http_request_duration_seconds_bucket{{{selector}}}[{{window}}])))` },
-  { signal: 'cpu', kind: 'service', query: `sum ${byService} (rate(process_cpu_seconds_total{{{selector}}}[{{window}}]))` },
-  { signal: 'memory', kind: 'service', query: `sum ${byService} (process_resident_memory_bytes{{{selector}}})` },
-  { signal: 'restarts', kind: 'service', query: `sum ${byService} (increase(kube_pod_container_status_restarts_total{{{selector}}}[{{window}}]))` },
-  { signal: 'available_replicas', kind: 'service', query: `max ${byService} (kube_deployment_status_replicas_available{{{selector}}})` },
+  { signal: 'request_rate', kind: 'service', query: `sum ${byPod} (rate(http_requests_total{{{selector}}}[{{window}}]))` },
+  { signal: 'error_ratio', kind: 'service', query: ratioParts('http_requests_total{code=~"5..",{{selector}}}', 'http_requests_total{{{selector}}}') },
+  { signal: 'latency_p50', kind: 'service', query: `sum by (namespace, deployment, pod, le) (rate(http_request_duration_seconds_bucket{{{selector}}}[{{window}}]))` },
+  { signal: 'latency_p95', kind: 'service', query: `sum by (namespace, deployment, pod, le) (rate(http_request_duration_seconds_bucket{{{selector}}}[{{window}}]))` },
+  { signal: 'latency_p99', kind: 'service', query: `sum by (namespace, deployment, pod, le) (rate(http_request_duration_seconds_bucket{{{selector}}}[{{window}}]))` },
+  { signal: 'cpu', kind: 'service', query: `sum ${byPod} (rate(process_cpu_seconds_total{{{selector}}}[{{window}}]))` },
+  { signal: 'memory', kind: 'service', query: `sum ${byPod} (process_resident_memory_bytes{{{selector}}})` },
+  { signal: 'restarts', kind: 'service', query: `sum ${byPod} (increase(kube_pod_container_status_restarts_total{{{selector}}}[{{window}}]))` },
+  { signal: 'available_replicas', kind: 'service', query: `max by (namespace, deployment) (kube_deployment_status_replicas_available{{{selector}}})` },
   { signal: 'cpu', kind: 'node', query: `sum by (node) (rate(process_cpu_seconds_total{{{selector}}}[{{window}}]))` },
   { signal: 'memory', kind: 'node', query: `sum by (node) (process_resident_memory_bytes{{{selector}}})` },
 ];
@@ -104,11 +111,9 @@ export function parseSignalQueries(doc: unknown, source: string, base: ReadonlyA
   return [...out.values()];
 }
 
-/** The target a result series belongs to, from its labels; undefined when the labels name none. */
+/** The target a result series names by its own labels (no pod → workload mapping); undefined when they name none. */
 export function targetFromLabels(kind: TargetKind, labels: Readonly<Record<string, string>>): TargetRef | undefined {
-  if (kind === 'service') return labels.namespace && labels.deployment ? { kind, namespace: labels.namespace, name: labels.deployment } : undefined;
-  if (kind === 'pod') return labels.namespace && labels.pod ? { kind, namespace: labels.namespace, name: labels.pod } : undefined;
-  return labels.node ? { kind, name: labels.node } : undefined;
+  return seriesTarget(kind, labels);
 }
 
 /**

@@ -27,6 +27,8 @@ export interface StreamPollerOptions {
   /** Longest gap filled after an outage; older intervals are reported as lost, not silently dropped. */
   readonly maxBackfillMs?: number;
   readonly logger?: LoggerPort;
+  /** Lines the status carries besides its message (SourceStatus.details). */
+  readonly details?: () => ReadonlyArray<string>;
 }
 
 type FramesListener = (frames: ReadonlyArray<SampleFrame>) => void;
@@ -168,8 +170,9 @@ export class StreamPoller implements Disposable {
   }
 
   private setStatus(state: SourceStatus['state'], message: string): void {
-    if (this.current.state === state && this.current.message === message) return;
-    this.current = { source: this.options.source, state, message, since: this.options.clock.now() };
+    const details = this.options.details?.();
+    if (this.current.state === state && this.current.message === message && (this.current.details ?? []).join('\n') === (details ?? []).join('\n')) return;
+    this.current = { source: this.options.source, state, message, since: this.options.clock.now(), ...(details && details.length > 0 ? { details } : {}) };
     for (const listener of [...this.statusListeners]) {
       try {
         listener(this.current);

@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { TargetRef } from '../../core/model/target';
 import type { WorkloadInventory } from '../../core/ports';
 import { parseKubeQuantity } from '../../core/observe/quantity';
+import { workloadOfPod, type OwnedObject } from '../../core/observe/podWorkloads';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
@@ -12,16 +13,23 @@ export interface ClusterObjects {
   readonly nodes: ReadonlyArray<k8s.V1Node>;
 }
 
+/** What the pod → workload mapping needs of a pod or ReplicaSet (core/observe/podWorkloads). */
+export function ownedObject(o: k8s.V1Pod | k8s.V1ReplicaSet): OwnedObject {
+  return {
+    namespace: o.metadata?.namespace ?? '',
+    name: o.metadata?.name ?? '',
+    owners: (o.metadata?.ownerReferences ?? []).map((r) => ({ kind: r.kind, name: r.name, controller: r.controller })),
+    templateHash: o.metadata?.labels?.['pod-template-hash'],
+  };
+}
+
 /** The deployment a pod belongs to: ownerReferences Pod → ReplicaSet → Deployment. */
 export function owningDeployment(pod: k8s.V1Pod, replicaSets: ReadonlyArray<k8s.V1ReplicaSet>): string | undefined {
-  const rsRef = pod.metadata?.ownerReferences?.find((r) => r.kind === 'ReplicaSet');
-  if (!rsRef) return undefined;
-  const rs = replicaSets.find((r) => r.metadata?.namespace === pod.metadata?.namespace && r.metadata?.name === rsRef.name);
-  const depRef = rs?.metadata?.ownerReferences?.find((r) => r.kind === 'Deployment');
-  if (depRef) return depRef.name;
-  // The ReplicaSet may not be cached yet; its name is <deployment>-<pod-template-hash>.
-  const hash = pod.metadata?.labels?.['pod-template-hash'];
-  return hash && rsRef.name.endsWith(`-${hash}`) ? rsRef.name.slice(0, -hash.length - 1) : undefined;
+  const w = workloadOfPod(ownedObject(pod), (ns, name) => {
+    const rs = replicaSets.find((r) => r.metadata?.namespace === ns && r.metadata?.name === name);
+    return rs && ownedObject(rs);
+  });
+  return w?.kind === 'Deployment' ? w.name : undefined;
 }
 
 export function serviceOfPod(pod: k8s.V1Pod, replicaSets: ReadonlyArray<k8s.V1ReplicaSet>): TargetRef | undefined {

@@ -4,7 +4,8 @@ import type { TargetRef } from '../../core/model/target';
 import type { ClockPort, Disposable, EventsPort, LoggerPort, SourceStatus, WorkloadInventory } from '../../core/ports';
 import { factsOfChange, type FactContext } from './facts';
 import { ResilientInformer, type KubeObject } from './informers';
-import { buildInventory, owningDeployment, serviceOfPod } from './inventory';
+import { buildInventory, ownedObject, owningDeployment, serviceOfPod } from './inventory';
+import { PodWorkloadMap, workloadTarget } from '../../core/observe/podWorkloads';
 import type { KubeConnection } from './kubeClient';
 import type { LogTailer } from './logTail';
 import type { ScrapeEndpoint } from '../prometheus/scrapeSource';
@@ -52,6 +53,8 @@ export class KubernetesSource implements EventsPort, Disposable {
   private readonly failing = new Map<string, string>();
   private readonly synced = new Set<string>();
   private current: SourceStatus;
+  /** Pods and ReplicaSets by owner, kept from the informers' changes (deleted pods for an hour: backfill reads them). */
+  private readonly podWorkloads = new PodWorkloadMap(60 * 60_000);
   private started = false;
   private startedAt = 0;
 
@@ -153,8 +156,15 @@ export class KubernetesSource implements EventsPort, Disposable {
     resolve: (ns, kind, name) => this.resolve(ns, kind, name),
   };
 
+  /** The workload target a pod's series count for (Deployment, StatefulSet, DaemonSet, bare ReplicaSet), also shortly after the pod is gone. */
+  workloadOfPod(namespace: string, pod: string): TargetRef | undefined {
+    const w = this.podWorkloads.workloadOf(namespace, pod);
+    return w && workloadTarget(w);
+  }
+
   private onChange(kind: Kind, prev: KubeObject | undefined, cur: KubeObject | undefined): void {
     const t = this.options.clock.now();
+    if (kind === 'pods' || kind === 'replicasets') this.trackOwners(kind, prev, cur, t);
     let facts = factsOfChange(kind, prev, cur, this.factContext, t);
     // Events listed at start-up are history; keep only those from the last few minutes.
     if (kind === 'events' && prev === undefined) facts = facts.filter((f) => f.t >= this.startedAt - 5 * 60_000);
@@ -167,6 +177,17 @@ export class KubernetesSource implements EventsPort, Disposable {
         }
       }
     }
+  }
+
+  private trackOwners(kind: 'pods' | 'replicasets', prev: KubeObject | undefined, cur: KubeObject | undefined, t: number): void {
+    const obj = (cur ?? prev) as k8s.V1Pod | k8s.V1ReplicaSet | undefined;
+    if (!obj?.metadata?.name || !obj.metadata.namespace) return;
+    const { namespace, name } = obj.metadata;
+    if (kind === 'pods') {
+      if (cur) this.podWorkloads.setPod(ownedObject(cur as k8s.V1Pod));
+      else this.podWorkloads.deletePod(namespace, name, t);
+    } else if (cur) this.podWorkloads.setReplicaSet(ownedObject(cur as k8s.V1ReplicaSet));
+    else this.podWorkloads.deleteReplicaSet(namespace, name);
   }
 
   private resolve(namespace: string | undefined, kind: string | undefined, name: string): TargetRef | undefined {

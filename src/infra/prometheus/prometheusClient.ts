@@ -127,8 +127,13 @@ export class PrometheusClient {
     return data as Array<Record<string, string>>;
   }
 
-  async labelValues(label: string): Promise<string[]> {
-    const data = await this.call(`/api/v1/label/${encodeURIComponent(label)}/values`, {}, label);
+  /** Values of a label; with `match`, only of series matching a selector (in [from, to] when given, ms). */
+  async labelValues(label: string, match: ReadonlyArray<string> = [], from?: number, to?: number): Promise<string[]> {
+    const params = new URLSearchParams();
+    for (const m of match) params.append('match[]', m);
+    if (from !== undefined) params.set('start', (from / 1000).toFixed(3));
+    if (to !== undefined) params.set('end', (to / 1000).toFixed(3));
+    const data = await this.call(`/api/v1/label/${encodeURIComponent(label)}/values`, params, match.length > 0 ? `${label} of ${match.join(', ')}` : label);
     if (!Array.isArray(data)) throw this.notPrometheus(`/api/v1/label/${label}/values returned no list`);
     return data as string[];
   }

@@ -1,6 +1,9 @@
 import { alignUp, promDuration } from '../../core/observe/alignment';
 import { FrameAssembler } from '../../core/observe/frames';
-import { DEFAULT_SIGNAL_QUERIES, renderQuery, targetFromLabels, type SignalQuery } from '../../core/observe/signalCatalogue';
+import { DEFAULT_SIGNAL_QUERIES, renderQuery, type SignalQuery } from '../../core/observe/signalCatalogue';
+import { candidateMetricNames, chooseSignalQueries, describeChoice, discoverySelector, metricNames, OWNER_METRICS, signalsFileExample, type SignalChoice } from '../../core/observe/metricDiscovery';
+import { PodWorkloadMap, workloadTarget } from '../../core/observe/podWorkloads';
+import { aggregateSeries, aggregationOf, seriesTarget, type PodResolver } from '../../core/observe/workloadAggregation';
 import { errorText, StreamPoller, type FrameFetchResult, type FrameFetcher } from '../../core/observe/streamPoller';
 import { PolledSource } from '../../core/observe/polledSource';
 import type { SampleFrame, SignalName } from '../../core/model/signal';
@@ -15,7 +18,13 @@ export interface PrometheusSourceOptions {
   readonly intervalMs: number;
   /** Rate window; at least two scrape intervals of the Prometheus. Default max(4 × interval, 60 s). */
   readonly windowMs?: number;
+  /** The signals file and settings merged over DEFAULT_SIGNAL_QUERIES; defaults are replaced by what discovery finds. */
   readonly queries?: ReadonlyArray<SignalQuery>;
+  /** Ask the Prometheus which candidate metric names it has, at connect and every `discoverEveryMs` (default on, 10 min). */
+  readonly discover?: boolean;
+  readonly discoverEveryMs?: number;
+  /** While a default signal has no metric, ask again this soon instead (default 1 min): a Prometheus just started has scraped nothing yet. */
+  readonly rediscoverMissingMs?: number;
   readonly namespaces?: ReadonlyArray<string>;
   /** Wait after a boundary before querying it. Default a fifth of the interval. */
   readonly lagMs?: number;
@@ -23,31 +32,44 @@ export interface PrometheusSourceOptions {
   readonly logger?: LoggerPort;
   /** Workloads known from Kubernetes, listed by discoverTargets even before they have samples. */
   readonly inventory?: () => WorkloadInventory;
-}
-
-/** Metric names a set of PromQL expressions reads (a name followed by a selector or range). */
-export function metricNames(queries: ReadonlyArray<string>): string[] {
-  const names = new Set<string>();
-  for (const q of queries) {
-    const noStrings = q.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-    for (const m of noStrings.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*[{[]/g)) names.add(m[1]);
-  }
-  return [...names].sort();
+  /** The workload of a pod, for series labelled only namespace+pod (from the informers' owner references). */
+  readonly resolvePod?: PodResolver;
 }
 
 /** Prometheus range queries return at most 11,000 points per series. */
 const MAX_POINTS = 11_000;
+const HOUR = 60 * 60_000;
 
-/** MetricsPort on the Prometheus HTTP API: every catalogue query, aligned, streamed and backfilled. */
+type QueryResult = Array<{ metric: Readonly<Record<string, string>>; values: ReadonlyArray<readonly [number, string]> }>;
+
+/**
+ * MetricsPort on the Prometheus HTTP API: every signal query, aligned, streamed and backfilled. Default signals
+ * are chosen by the metric names the Prometheus has (metricDiscovery); per-pod series are counted for their
+ * workload and aggregated per signal. Every signal with no query or no series is a problem in the status.
+ */
 export class PrometheusSource extends PolledSource {
   readonly poller: StreamPoller;
-  private readonly rendered: ReadonlyArray<SignalQuery>;
+  private readonly configured: ReadonlyArray<SignalQuery>;
+  private readonly window: string;
+  private rendered: ReadonlyArray<SignalQuery>;
+  private signalChoices: ReadonlyArray<SignalChoice> = [];
+  private discoveredAt: number | undefined;
+  private discoveryProblem: string | undefined;
+  /** Pod owners as kube-state-metrics saw them over the last hour: for pods the informers never listed. */
+  private ksmOwners: PodWorkloadMap | undefined;
+  private readonly resolvePod: PodResolver = (ns, pod) => {
+    const known = this.options.resolvePod?.(ns, pod);
+    if (known) return known;
+    const w = this.ksmOwners?.workloadOf(ns, pod);
+    return w && workloadTarget(w);
+  };
 
   constructor(private readonly options: PrometheusSourceOptions) {
     super();
     const windowMs = options.windowMs ?? defaultRateWindowMs(options.intervalMs);
-    const window = promDuration(windowMs);
-    this.rendered = (options.queries ?? DEFAULT_SIGNAL_QUERIES).map((q) => ({ ...q, query: renderQuery(q.query, window, options.namespaces ?? []) }));
+    this.window = promDuration(windowMs);
+    this.configured = options.queries ?? DEFAULT_SIGNAL_QUERIES;
+    this.rendered = this.render(this.configured);
     const url = options.client.url;
     const fetcher: FrameFetcher = { instant: (t) => this.fetchInstant(t), range: (f, to, step) => this.fetchRange(f, to, step) };
     this.poller = new StreamPoller(fetcher, {
@@ -58,6 +80,7 @@ export class PrometheusSource extends PolledSource {
       lagMs: options.lagMs ?? Math.round(options.intervalMs / 5),
       maxBackfillMs: options.maxBackfillMs,
       logger: options.logger?.child('prometheus'),
+      details: () => this.signalChoices.map(describeChoice),
     });
   }
 
@@ -66,14 +89,75 @@ export class PrometheusSource extends PolledSource {
     return this.rendered;
   }
 
+  /** Per signal and kind: the metric found (and whose), the configured query, or what was looked for in vain. */
+  get choices(): ReadonlyArray<SignalChoice> {
+    return this.signalChoices;
+  }
+
+  private render(queries: ReadonlyArray<SignalQuery>): SignalQuery[] {
+    return queries.map((q) => ({ ...q, query: renderQuery(q.query, this.window, this.options.namespaces ?? []) }));
+  }
+
+  /** At connect and every `discoverEveryMs` (every `rediscoverMissingMs` while a signal has none): which candidate names exist, and so which queries run. */
+  async discoverSignals(force = false): Promise<void> {
+    if (this.options.discover === false) return;
+    const now = this.options.clock.now();
+    const missing = this.signalChoices.some((c) => c.status === 'missing');
+    const every = missing ? (this.options.rediscoverMissingMs ?? 60_000) : (this.options.discoverEveryMs ?? 10 * 60_000);
+    if (!force && this.discoveredAt !== undefined && now - this.discoveredAt < every) return;
+    let present: Set<string>;
+    try {
+      present = new Set(await this.options.client.labelValues('__name__', [discoverySelector(candidateMetricNames())], now - HOUR, now));
+    } catch (err) {
+      if (!(err instanceof PrometheusError) || err.sourceDown) throw err;
+      // a Prometheus that refuses match[] on label values (before 2.24) still answers the queries
+      this.discoveredAt = now;
+      this.discoveryProblem = `metric discovery refused (${err.message}); running the configured queries unchecked`;
+      return;
+    }
+    this.discoveredAt = now;
+    this.discoveryProblem = undefined;
+    this.ksmOwners = present.has(OWNER_METRICS.pod) ? await this.readOwners(now) : undefined;
+    const { queries, choices } = chooseSignalQueries(present, this.configured);
+    const before = this.signalChoices.map(describeChoice).join('\n');
+    this.rendered = this.render(queries);
+    this.signalChoices = choices;
+    if (choices.map(describeChoice).join('\n') !== before) {
+      const log = this.options.logger?.child('prometheus');
+      const missing = choices.filter((c) => c.status === 'missing');
+      log?.log('info', `signals: ${choices.length - missing.length} of ${choices.length} have a metric`, { signals: choices.filter((c) => c.status !== 'missing').map(describeChoice) });
+      for (const c of missing) log?.log('warn', describeChoice(c));
+    }
+  }
+
+  /** kube_pod_owner and kube_replicaset_owner over the last hour, as a pod → workload map; undefined when unreadable. */
+  private async readOwners(now: number): Promise<PodWorkloadMap | undefined> {
+    const owners = (metric: string, subject: string) =>
+      this.options.client.instant(`max by (namespace, ${subject}, owner_kind, owner_name) (last_over_time(${metric}{owner_kind!="<none>",owner_kind!=""}[1h]))`, now);
+    try {
+      const [pods, replicaSets] = await Promise.all([owners(OWNER_METRICS.pod, 'pod'), owners(OWNER_METRICS.replicaSet, 'replicaset')]);
+      const map = new PodWorkloadMap(HOUR);
+      const owned = (namespace: string, name: string, kind: string, owner: string) => ({ namespace, name, owners: [{ kind, name: owner, controller: true }] });
+      for (const { metric: m } of replicaSets) if (m.namespace && m.replicaset && m.owner_kind && m.owner_name) map.setReplicaSet(owned(m.namespace, m.replicaset, m.owner_kind, m.owner_name));
+      for (const { metric: m } of pods) if (m.namespace && m.pod && m.owner_kind && m.owner_name) map.setPod(owned(m.namespace, m.pod, m.owner_kind, m.owner_name));
+      return map;
+    } catch (err) {
+      if (err instanceof PrometheusError && err.sourceDown) throw err;
+      this.options.logger?.log('debug', 'kube_pod_owner unreadable; pods map through the informers only', { error: errorText(err) });
+      return undefined;
+    }
+  }
+
   async fetchInstant(t: number): Promise<FrameFetchResult> {
+    await this.discoverSignals();
     return this.collect((q) => this.options.client.instant(q.query, t).then((vec) => vec.map((s) => ({ metric: s.metric, values: [s.value] }))));
   }
 
   async fetchRange(from: number, to: number, stepMs: number): Promise<FrameFetchResult> {
+    await this.discoverSignals();
     const chunk = stepMs * (MAX_POINTS - 1);
     return this.collect(async (q) => {
-      const out: Array<{ metric: Readonly<Record<string, string>>; values: ReadonlyArray<readonly [number, string]> }> = [];
+      const out: QueryResult = [];
       for (let start = from; start <= to; start += chunk + stepMs) {
         out.push(...(await this.options.client.range(q.query, start, Math.min(to, start + chunk), stepMs)));
       }
@@ -81,24 +165,31 @@ export class PrometheusSource extends PolledSource {
     });
   }
 
-  /** Runs every query; one bad query is a problem, a source failure (all transport errors) throws. */
-  private async collect(run: (q: SignalQuery) => Promise<Array<{ metric: Readonly<Record<string, string>>; values: ReadonlyArray<readonly [number, string]> }>>): Promise<FrameFetchResult> {
-    const results = await Promise.allSettled(this.rendered.map(run));
+  /** Runs every query; one bad or empty query is a problem, a source failure (all transport errors) throws. */
+  private async collect(run: (q: SignalQuery) => Promise<QueryResult>): Promise<FrameFetchResult> {
+    const queries = this.rendered;
+    const results = await Promise.allSettled(queries.map(run));
     const asm = new FrameAssembler();
     const problems: string[] = [];
+    if (this.discoveryProblem) problems.push(this.discoveryProblem);
+    for (const c of this.signalChoices) if (c.status === 'missing') problems.push(missingProblem(c));
+    const watched = this.options.namespaces?.length ? new Set(this.options.namespaces) : undefined;
     let sourceError: unknown;
     results.forEach((r, i) => {
-      const q = this.rendered[i];
+      const q = queries[i];
       if (r.status === 'rejected') {
         if (r.reason instanceof PrometheusError && !r.reason.sourceDown) problems.push(`signal ${q.signal} (${q.kind}): ${r.reason.message}`);
         else sourceError ??= r.reason;
         return;
       }
-      for (const series of r.value) {
-        const target = targetFromLabels(q.kind, series.metric);
-        if (!target) continue;
-        for (const [ts, v] of series.values) asm.add(Math.round(ts * 1000), target, q.signal, Number(v));
+      const { points, unmapped } = aggregateSeries(q.kind, aggregationOf(q.signal), r.value, this.resolvePod);
+      let kept = 0;
+      for (const p of points) {
+        if (watched && p.target.namespace !== undefined && !watched.has(p.target.namespace)) continue;
+        asm.add(p.t, p.target, q.signal, p.value);
+        kept++;
       }
+      if (kept === 0) problems.push(emptyProblem(q, r.value.length, unmapped));
     });
     if (sourceError !== undefined) throw sourceError;
     return { frames: asm.frames(), problems };
@@ -118,11 +209,11 @@ export class PrometheusSource extends PolledSource {
     // Series seen recently but without a current value (a service that stopped serving) are targets too.
     const names = metricNames(this.rendered.map((q) => q.query));
     if (names.length > 0) {
-      const ns = this.options.namespaces?.length ? `,namespace=~"${this.options.namespaces.join('|')}"` : '';
+      const ns = this.options.namespaces?.length ? `,namespace=~"${this.options.namespaces.join('|')}"` : ',namespace!=""';
       try {
-        const series = await this.options.client.series([`{__name__=~"${names.join('|')}",deployment!=""${ns}}`], now - 5 * 60_000, now);
+        const series = await this.options.client.series([`{__name__=~"${names.join('|')}"${ns}}`], now - 5 * 60_000, now);
         for (const labels of series) {
-          const target = targetFromLabels('service', labels);
+          const target = seriesTarget('service', labels, this.resolvePod);
           if (target) add(target);
         }
       } catch (err) {
@@ -139,4 +230,21 @@ export class PrometheusSource extends PolledSource {
   override async range(from: number, to: number, stepMs: number): Promise<ReadonlyArray<SampleFrame>> {
     return (await this.fetchRange(alignUp(from, stepMs), to, stepMs)).frames;
   }
+}
+
+/** A signal none of whose candidate metrics the Prometheus has: what was looked for and the signals-file fix. */
+function missingProblem(c: SignalChoice): string {
+  return `signal ${c.signal} (${c.kind}): no metric found (looked for ${c.lookedFor?.join(', ')}); put its PromQL in the signals file (prometheus.signalsFile), e.g. ${signalsFileExample(c.signal, c.kind).replace(/\n\s*/g, ' ')}`;
+}
+
+/** A query that ran but gave no value for any watched target: say whether it matched nothing or only pods Vigil cannot place. */
+function emptyProblem(q: SignalQuery, series: number, unmapped: number): string {
+  const names = metricNames([q.query]).join(', ');
+  const why =
+    series === 0
+      ? `matched no series`
+      : unmapped > 0
+        ? `${unmapped} series name no workload Vigil knows (they need namespace+deployment, or namespace+pod of a pod the informers list)`
+        : 'gave no value for a watched workload';
+  return `signal ${q.signal} (${q.kind}): ${names || 'the query'} ${why}; check the labels or set the query in the signals file`;
 }

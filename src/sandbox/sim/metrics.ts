@@ -15,7 +15,29 @@ function podLabels(rt: PodRuntime): string {
   return rt.labels;
 }
 
-export function renderMetrics(runtimes: ReadonlyArray<PodRuntime>, deployments: ReadonlyArray<Deployment>, nodes: ReadonlyArray<NodeObject>, options: { kubeState: boolean }): string {
+/** Pod labels as kube-prometheus-stack relabels them: namespace, pod, container; no `deployment`. */
+function podOnlyLabels(rt: PodRuntime): string {
+  return renderLabels({ namespace: rt.namespace, pod: rt.name, container: rt.containerName, node: rt.node ?? '' });
+}
+
+/** How the sandbox names its series (`sandbox.*` settings): the shapes real clusters export. */
+export interface MetricShape {
+  /** The application's RED metrics: Prometheus client names, OpenTelemetry's, or Istio's sidecar metrics. */
+  readonly application: 'prometheus' | 'opentelemetry' | 'istio';
+  /** false: no `deployment` label on application and kube_pod_* series, CPU and memory from cAdvisor (kube-prometheus-stack). */
+  readonly deploymentLabel: boolean;
+}
+
+export const DEFAULT_METRIC_SHAPE: MetricShape = { application: 'prometheus', deploymentLabel: true };
+
+export function renderMetrics(
+  runtimes: ReadonlyArray<PodRuntime>,
+  deployments: ReadonlyArray<Deployment>,
+  nodes: ReadonlyArray<NodeObject>,
+  options: { kubeState: boolean; shape?: MetricShape },
+): string {
+  const shape = options.shape ?? DEFAULT_METRIC_SHAPE;
+  if (shape.application !== 'prometheus' || !shape.deploymentLabel) return renderShaped(runtimes, deployments, nodes, options.kubeState, shape);
   const w = new ExpositionWriter();
   // a stopped container or an unreachable node answers no scrape: its series go stale
   const serving = runtimes.filter((rt) => rt.running && !rt.nodeDown);
@@ -41,8 +63,107 @@ export function renderMetrics(runtimes: ReadonlyArray<PodRuntime>, deployments: 
   w.family('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.');
   for (const rt of serving) w.sample('process_cpu_seconds_total', podLabels(rt), Math.round(rt.service.cpuSeconds * 1000) / 1000);
   if (!options.kubeState) return w.toString();
+  renderKubeState(w, runtimes, deployments, nodes, (rt) => renderLabels({ namespace: rt.namespace, pod: rt.name, deployment: rt.deployment, node: rt.node ?? '', container: rt.containerName }));
+  return w.toString();
+}
 
-  const podKs = (rt: PodRuntime) => renderLabels({ namespace: rt.namespace, pod: rt.name, deployment: rt.deployment, node: rt.node ?? '', container: rt.containerName });
+/**
+ * The renamed shapes: OpenTelemetry (`http_server_request_duration_seconds` with `http_response_status_code`) or
+ * Istio (`istio_requests_total`, `istio_request_duration_milliseconds` by destination workload), and without
+ * the `deployment` label, CPU and memory as cAdvisor reports them: a series per container, plus the pod's
+ * cgroup (`container=""`) and the pause container (`container="POD"`) a naive sum would count twice.
+ */
+function renderShaped(runtimes: ReadonlyArray<PodRuntime>, deployments: ReadonlyArray<Deployment>, nodes: ReadonlyArray<NodeObject>, kubeState: boolean, shape: MetricShape): string {
+  const w = new ExpositionWriter();
+  const serving = runtimes.filter((rt) => rt.running && !rt.nodeDown);
+  const labels = (rt: PodRuntime) => (shape.deploymentLabel ? podLabels(rt) : podOnlyLabels(rt));
+  const codes = CODES.flatMap((c) => METHODS.map((m) => ({ code: c, method: m })));
+  if (shape.application === 'istio') {
+    const istio = (rt: PodRuntime) =>
+      `${labels(rt)},${renderLabels({ reporter: 'destination', destination_workload: rt.deployment, destination_workload_namespace: rt.namespace, destination_service_name: rt.deployment })}`;
+    w.family('istio_requests_total', 'counter', 'Requests seen by the Envoy sidecar.');
+    for (const rt of serving) {
+      const r = rt.service.requests;
+      const byCode = new Map<string, number>();
+      codes.forEach((cm, i) => byCode.set(cm.code, (byCode.get(cm.code) ?? 0) + Math.floor(r[i])));
+      for (const [code, n] of byCode) w.sample('istio_requests_total', istio(rt), n, `response_code="${code}"`);
+    }
+    w.family('istio_request_duration_milliseconds', 'histogram', 'Request duration seen by the Envoy sidecar, in milliseconds.');
+    for (const rt of serving) {
+      const s = rt.service;
+      const count = Math.floor(s.count);
+      for (let b = 0; b < BUCKETS.length; b++) w.sample('istio_request_duration_milliseconds_bucket', istio(rt), Math.min(count, Math.floor(s.buckets[b])), `le="${Math.round(BUCKETS[b] * 1e6) / 1e3}"`);
+      w.sample('istio_request_duration_milliseconds_bucket', istio(rt), count, 'le="+Inf"');
+      w.sample('istio_request_duration_milliseconds_sum', istio(rt), Math.round(s.sum * 1000));
+      w.sample('istio_request_duration_milliseconds_count', istio(rt), count);
+    }
+  } else {
+    const name = shape.application === 'opentelemetry' ? 'http_server_request_duration_seconds' : 'http_request_duration_seconds';
+    if (shape.application === 'prometheus') {
+      w.family('http_requests_total', 'counter', 'HTTP requests served, by status code and method.');
+      for (const rt of serving) codes.forEach((cm, i) => w.sample('http_requests_total', labels(rt), Math.floor(rt.service.requests[i]), `code="${cm.code}",method="${cm.method}"`));
+    }
+    w.family(name, 'histogram', 'Duration of HTTP server requests.');
+    for (const rt of serving) {
+      const s = rt.service;
+      if (shape.application === 'opentelemetry') {
+        // OpenTelemetry has no request counter: the histogram's _count per status code is it. Latency is
+        // shared across codes in the simulation, so the buckets are split by each code's share of the requests.
+        const total = Math.max(1, s.requests.reduce((a, b) => a + b, 0));
+        codes.forEach((cm, i) => {
+          const share = s.requests[i] / total;
+          const l = `${labels(rt)},${renderLabels({ http_request_method: cm.method, http_response_status_code: cm.code })}`;
+          const count = Math.floor(s.requests[i]);
+          for (let b = 0; b < BUCKETS.length; b++) w.sample(`${name}_bucket`, l, Math.min(count, Math.floor(s.buckets[b] * share)), `le="${BUCKETS[b]}"`);
+          w.sample(`${name}_bucket`, l, count, 'le="+Inf"');
+          w.sample(`${name}_sum`, l, Math.round(s.sum * share * 1000) / 1000);
+          w.sample(`${name}_count`, l, count);
+        });
+      } else {
+        const count = Math.floor(s.count);
+        for (let b = 0; b < BUCKETS.length; b++) w.sample(`${name}_bucket`, labels(rt), Math.min(count, Math.floor(s.buckets[b])), BUCKET_LABELS[b]);
+        w.sample(`${name}_bucket`, labels(rt), count, BUCKET_LABELS[BUCKETS.length]);
+        w.sample(`${name}_sum`, labels(rt), Math.round(s.sum * 1000) / 1000);
+        w.sample(`${name}_count`, labels(rt), count);
+      }
+    }
+  }
+  if (shape.deploymentLabel) {
+    w.family('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.');
+    for (const rt of serving) w.sample('process_resident_memory_bytes', podLabels(rt), Math.round(rt.service.memoryBytes));
+    w.family('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.');
+    for (const rt of serving) w.sample('process_cpu_seconds_total', podLabels(rt), Math.round(rt.service.cpuSeconds * 1000) / 1000);
+  } else {
+    const cg = (rt: PodRuntime, container: string) => renderLabels({ namespace: rt.namespace, pod: rt.name, container, node: rt.node ?? '' });
+    const PAUSE_CPU = 0.001;
+    const PAUSE_MEMORY = 700_000;
+    w.family('container_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed in seconds.');
+    const nodeCpu = new Map<string, number>();
+    for (const rt of serving) {
+      const cpu = Math.round(rt.service.cpuSeconds * 1000) / 1000;
+      w.sample('container_cpu_usage_seconds_total', cg(rt, rt.containerName), cpu);
+      w.sample('container_cpu_usage_seconds_total', cg(rt, ''), cpu);
+      w.sample('container_cpu_usage_seconds_total', cg(rt, 'POD'), PAUSE_CPU);
+      if (rt.node) nodeCpu.set(rt.node, (nodeCpu.get(rt.node) ?? 0) + cpu);
+    }
+    for (const [node, cpu] of nodeCpu) w.sample('container_cpu_usage_seconds_total', renderLabels({ id: '/', node }), Math.round(cpu * 1000) / 1000);
+    w.family('container_memory_working_set_bytes', 'gauge', 'Current working set in bytes.');
+    const nodeMemory = new Map<string, number>();
+    for (const rt of serving) {
+      const mem = Math.round(rt.service.memoryBytes);
+      w.sample('container_memory_working_set_bytes', cg(rt, rt.containerName), mem);
+      w.sample('container_memory_working_set_bytes', cg(rt, ''), mem + PAUSE_MEMORY);
+      w.sample('container_memory_working_set_bytes', cg(rt, 'POD'), PAUSE_MEMORY);
+      if (rt.node) nodeMemory.set(rt.node, (nodeMemory.get(rt.node) ?? 0) + mem + PAUSE_MEMORY);
+    }
+    for (const [node, mem] of nodeMemory) w.sample('container_memory_working_set_bytes', renderLabels({ id: '/', node }), mem);
+  }
+  if (kubeState) renderKubeState(w, runtimes, deployments, nodes, (rt) => (shape.deploymentLabel ? renderLabels({ namespace: rt.namespace, pod: rt.name, deployment: rt.deployment, node: rt.node ?? '', container: rt.containerName }) : podOnlyLabels(rt)));
+  return w.toString();
+}
+
+/** What kube-state-metrics exports about the pods, deployments and nodes. */
+function renderKubeState(w: ExpositionWriter, runtimes: ReadonlyArray<PodRuntime>, deployments: ReadonlyArray<Deployment>, nodes: ReadonlyArray<NodeObject>, podKs: (rt: PodRuntime) => string): void {
   const ks = runtimes.map((rt) => [rt, podKs(rt)] as const);
   w.family('kube_pod_container_status_restarts_total', 'counter', 'The number of container restarts per container.');
   for (const [rt, l] of ks) w.sample('kube_pod_container_status_restarts_total', l, rt.restartCount);
@@ -72,5 +193,4 @@ export function renderMetrics(runtimes: ReadonlyArray<PodRuntime>, deployments: 
   }
   w.family('kube_node_spec_unschedulable', 'gauge', 'Whether a node can schedule new pods.');
   for (const n of nodes) w.sample('kube_node_spec_unschedulable', renderLabels({ node: n.metadata.name }), n.spec?.unschedulable ? 1 : 0);
-  return w.toString();
 }

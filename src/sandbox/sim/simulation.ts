@@ -9,7 +9,7 @@ import { EventRecorder } from './eventRecorder';
 import { FaultBook, faultPodView, faultShows, storeFaultCluster, type FaultPodView } from './faults';
 import { DEFAULT_KUBELET_OPTIONS, type KubeletOptions, type PodRuntime } from './containerLifecycle';
 import { Kubelet } from './kubelet';
-import { renderMetrics } from './metrics';
+import { renderMetrics, type MetricShape } from './metrics';
 import { NodeLifecycle } from './nodeLifecycle';
 import { controllerOf, labelsMatch, podReady, type Deployment, type NodeObject, type Pod } from './objects';
 import { ReplicaSetController } from './replicaSetController';
@@ -29,6 +29,8 @@ export interface SimulationOptions {
   evictionTimeoutMs?: number;
   /** Restart timing of crashing containers. */
   kubelet?: Partial<Omit<KubeletOptions, 'podStartDelayMs'>>;
+  /** How /metrics names the series (default: Prometheus client names with a `deployment` label). */
+  metricShape?: MetricShape;
 }
 
 const EVENT_TTL_MS = 60 * 60 * 1000;
@@ -73,7 +75,7 @@ export class Simulation {
         deployments: () => this.list('deployments') as Deployment[],
         effects: (pod, profile, atMs, withDependencies) => this.faults.effectsFor(pod, profile, atMs, withDependencies),
       },
-      { seed: options.seed, daySeconds: options.daySeconds },
+      { seed: options.seed, daySeconds: options.daySeconds, metricShape: options.metricShape },
     );
     this.kubelet = new Kubelet(store, this.recorder, this.now, options.seed, { ...DEFAULT_KUBELET_OPTIONS, ...options.kubelet, podStartDelayMs: options.podStartDelayMs ?? DEFAULT_KUBELET_OPTIONS.podStartDelayMs }, {
       crashing: (uid, at) => this.faults.crashing(uid, at),
@@ -206,7 +208,7 @@ export class Simulation {
     const now = this.now();
     const runtimes = [...this.kubelet.runtimes.values()];
     for (const rt of runtimes) this.workloads.advance(rt, now);
-    return renderMetrics(runtimes, this.list('deployments') as Deployment[], this.list('nodes') as NodeObject[], { kubeState: true });
+    return renderMetrics(runtimes, this.list('deployments') as Deployment[], this.list('nodes') as NodeObject[], { kubeState: true, shape: this.options.metricShape });
   }
 
   podLogs(

@@ -4,7 +4,7 @@
  * effects, the metrics and logs a pod exposes and what it answers over HTTP (the shop's API).
  */
 import type { PodRuntime } from './containerLifecycle';
-import { renderMetrics } from './metrics';
+import { renderMetrics, type MetricShape } from './metrics';
 import type { Deployment } from './objects';
 import { fnv32a, hashUnit } from './rng';
 import { serveShopRequest, type HttpAnswer, type HttpRequest } from './shopApi';
@@ -36,7 +36,7 @@ export class WorkloadModel {
 
   constructor(
     private readonly host: WorkloadModelHost,
-    private readonly options: { readonly seed: number; readonly daySeconds: number },
+    private readonly options: { readonly seed: number; readonly daySeconds: number; readonly metricShape?: MetricShape },
   ) {}
 
   /** Share of a service's requests that fail now (1 when it has no ready pod). */
@@ -112,7 +112,7 @@ export class WorkloadModel {
   /** The pod's own /metrics (application series only; kube-state series are not the pod's). */
   podMetrics(rt: PodRuntime): string {
     this.advance(rt, this.host.now());
-    return renderMetrics([rt], [], [], { kubeState: false });
+    return renderMetrics([rt], [], [], { kubeState: false, shape: this.options.metricShape });
   }
 
   /** The pod's log lines now; with `follow`, later lines go to `onLine` until `stop()`. */

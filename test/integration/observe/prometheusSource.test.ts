@@ -35,6 +35,24 @@ class Recorder {
   }
 }
 
+/** The signal aggregated per deployment in PromQL, as the defaults were written before the per-pod queries. */
+function deploymentReference(signal: SignalName, w: string): string {
+  const by = 'by (namespace, deployment)';
+  const quantile = (q: number) => `histogram_quantile(${q}, sum by (namespace, deployment, le) (rate(http_request_duration_seconds_bucket[${w}])))`;
+  const refs: Partial<Record<SignalName, string>> = {
+    request_rate: `sum ${by} (rate(http_requests_total[${w}]))`,
+    error_ratio: `(sum ${by} (rate(http_requests_total{code=~"5.."}[${w}])) or sum ${by} (rate(http_requests_total[${w}])) * 0) / sum ${by} (rate(http_requests_total[${w}]))`,
+    latency_p50: quantile(0.5),
+    latency_p95: quantile(0.95),
+    latency_p99: quantile(0.99),
+    cpu: `sum ${by} (rate(process_cpu_seconds_total[${w}]))`,
+    memory: `sum ${by} (process_resident_memory_bytes)`,
+    restarts: `sum ${by} (increase(kube_pod_container_status_restarts_total[${w}]))`,
+    available_replicas: `max ${by} (kube_deployment_status_replicas_available)`,
+  };
+  return refs[signal]!;
+}
+
 function close(a: number, b: number, rel: number, abs = 1e-9): boolean {
   return Math.abs(a - b) <= Math.max(abs, rel * Math.max(Math.abs(a), Math.abs(b)));
 }
@@ -95,8 +113,11 @@ describe('observe: Prometheus source and direct scrape against the sandbox', fun
       40_000,
       250,
     );
+    // The source sends per-pod queries and adds the pods up per workload; Prometheus's own aggregation by
+    // deployment (the queries of before) is the reference each streamed value must equal.
     for (const q of promSource.queries) {
-      const r = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(q.query)}&time=${t / 1000}`);
+      const reference = q.kind === 'node' ? q.query : deploymentReference(q.signal, '60s');
+      const r = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(reference)}&time=${t / 1000}`);
       const body = (await r.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
       for (const series of body.data.result) {
         const key = q.kind === 'node' ? `node:${series.metric.node}` : `service:${series.metric.namespace}/${series.metric.deployment}`;

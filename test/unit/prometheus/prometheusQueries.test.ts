@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { applyQueryOverrides, DEFAULT_SIGNAL_QUERIES, renderQuery } from '../../../src/core/observe/signalCatalogue';
-import { metricNames } from '../../../src/infra/prometheus/prometheusSource';
+import { metricNames } from '../../../src/core/observe/metricDiscovery';
 import { prometheusAuthFromEnv } from '../../../src/infra/prometheus/prometheusClient';
 
 describe('Prometheus queries and credentials', () => {

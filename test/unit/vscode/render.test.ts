@@ -93,6 +93,29 @@ describe('webview rendering', () => {
     assert.ok(r.find((e) => e.tag === 'svg' && e.ns === 'http://www.w3.org/2000/svg').length === 1);
   });
 
+  it('the Prometheus source lists per signal the metric it found, and what to put in the signals file for one it did not', () => {
+    const details = [
+      'request_rate (service): http_server_requests_seconds_count (Spring Boot (Micrometer))',
+      `restarts (service): not found — Prometheus has none of kube_pod_container_status_restarts_total; add an entry to the signals file (prometheus.signalsFile), e.g.\n- signal: restarts ${EVIL}`,
+    ];
+    const model: CopilotModel = {
+      connection: { state: 'connected', message: 'Connected' },
+      mode: 'suggest',
+      paused: false,
+      incidents: [],
+      services: [],
+      sources: [{ source: 'prometheus', state: 'degraded', message: 'signal restarts (service): no metric found', details }],
+    };
+    const r = root(renderCopilot(fakeDom, model, () => undefined));
+    const block = r.find((e) => e.tag === 'details' && e.attrs.get('class') === 'source-details')[0];
+    assert.ok(block, 'a details block for the source');
+    assert.match(block.find((e) => e.tag === 'summary')[0].textContent, /^prometheus: 1 of 2 signals found$/);
+    const items = block.find((e) => e.tag === 'li');
+    assert.deepEqual(items.map((li) => li.attrs.get('class')), ['status', 'error']);
+    assert.match(items[1].textContent, /- signal: restarts/);
+    assert.doesNotMatch(r.outerHTML, /<img|<script/);
+  });
+
   it('a sparkline of one point still shows it, and a flat series sits inside the box', () => {
     const svg = root([]);
     svg.append(sparkline(fakeDom, { signal: 'memory', label: 'memory', values: [5, 5], lower: [null, null], upper: [null, null], latest: '5', outside: false }, 100, 20));

@@ -137,3 +137,53 @@ describe('sandbox workload metrics', () => {
     assert.throws(() => h.sim.podLogs('shop', pod, { container: 'sidecar' }, () => undefined), /container sidecar is not valid/);
   });
 });
+
+describe('sandbox metric shapes (sandbox.applicationMetrics, sandbox.deploymentLabel)', () => {
+  const shaped = (application: 'prometheus' | 'opentelemetry' | 'istio', deploymentLabel: boolean) => {
+    const h = new SimHarness({ metricShape: { application, deploymentLabel } });
+    h.run(15_000);
+    return parseExposition(h.sim.allMetrics());
+  };
+  const sum = (xs: ReadonlyArray<{ value: number }>) => xs.reduce((a, s) => a + s.value, 0);
+
+  it('without the deployment label: no application, cAdvisor or kube_pod_* series carries it; CPU and memory per container as cAdvisor, with the pod cgroup and pause container', () => {
+    const { samples, types } = shaped('prometheus', false);
+    const pods = samples.filter((s) => /^(http_|container_|kube_pod_)/.test(s.name));
+    assert.ok(pods.length > 0);
+    assert.deepEqual(pods.filter((s) => 'deployment' in s.labels), []);
+    assert.ok(!types.has('process_cpu_seconds_total') && types.get('container_cpu_usage_seconds_total') === 'counter');
+    const cpu = samples.filter((s) => s.name === 'container_cpu_usage_seconds_total' && s.labels.pod);
+    const one = cpu[0].labels.pod;
+    const ofPod = cpu.filter((s) => s.labels.pod === one);
+    assert.deepEqual(ofPod.map((s) => s.labels.container).sort(), ['', 'POD', ofPod.find((s) => s.labels.container && s.labels.container !== 'POD')!.labels.container].sort());
+    // the pod cgroup holds what its container used: summing every series would count it twice
+    const container = ofPod.find((s) => s.labels.container !== '' && s.labels.container !== 'POD')!.value;
+    assert.equal(ofPod.find((s) => s.labels.container === '')!.value, container);
+    assert.ok(samples.some((s) => s.name === 'container_memory_working_set_bytes' && s.labels.id === '/' && s.labels.node));
+    assert.ok(samples.some((s) => s.name === 'kube_deployment_status_replicas_available' && s.labels.deployment), 'kube_deployment_* keeps its own deployment label');
+  });
+
+  it('Istio: requests per response code and durations in milliseconds by destination workload, the same requests as the plain shape', () => {
+    const istio = shaped('istio', true).samples;
+    const plain = shaped('prometheus', true).samples;
+    assert.equal(sum(istio.filter((s) => s.name === 'istio_requests_total')), sum(plain.filter((s) => s.name === 'http_requests_total')));
+    const s = istio.find((x) => x.name === 'istio_requests_total')!;
+    assert.equal(s.labels.reporter, 'destination');
+    assert.equal(s.labels.destination_workload, s.labels.deployment);
+    assert.equal(s.labels.destination_workload_namespace, s.labels.namespace);
+    const les = new Set(istio.filter((x) => x.name === 'istio_request_duration_milliseconds_bucket').map((x) => x.labels.le));
+    const plainLes = [...new Set(plain.filter((x) => x.name === 'http_request_duration_seconds_bucket').map((x) => x.labels.le))];
+    assert.deepEqual([...les], plainLes.map((le) => (le === '+Inf' ? le : String(Math.round(Number(le) * 1e6) / 1e3))));
+  });
+
+  it('OpenTelemetry: no request counter, the histogram count per http_response_status_code is it', () => {
+    const otel = shaped('opentelemetry', true);
+    const plain = shaped('prometheus', true).samples;
+    assert.ok(!otel.types.has('http_requests_total'));
+    assert.equal(otel.types.get('http_server_request_duration_seconds'), 'histogram');
+    const count = otel.samples.filter((s) => s.name === 'http_server_request_duration_seconds_count');
+    assert.equal(sum(count), sum(plain.filter((s) => s.name === 'http_requests_total')));
+    const fiveXX = (xs: typeof count, label: string) => sum(xs.filter((s) => /^5/.test(s.labels[label] ?? '')));
+    assert.equal(fiveXX(count, 'http_response_status_code'), fiveXX(plain.filter((s) => s.name === 'http_requests_total'), 'code'));
+  });
+});
