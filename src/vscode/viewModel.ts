@@ -2,7 +2,6 @@
  * Pure builders of what the webviews show, from the engine's incidents and the loop's snapshots.
  * No 'vscode' import, so they are unit tested under plain mocha.
  */
-import type { ReplayResult } from '../core/learn/replay';
 import { describeAction } from '../core/model/action';
 import { DIAGNOSIS_TITLES, type Evidence } from '../core/model/diagnosis';
 import { describeTimelineEntry, isOpen, latestProposal, type Incident, type TimelineEntry } from '../core/model/incident';
@@ -10,7 +9,7 @@ import type { SignalName } from '../core/model/signal';
 import { formatValue, SPARKLINE_SIGNALS } from '../core/observe/signalWording';
 import { targetKey, targetLabel } from '../core/model/target';
 import type { LoopSnapshot } from '../core/loop/detectionPipeline';
-import type { ConnectionView, CopilotModel, IncidentView, ProposalView, ReplayView, SeriesView, ServiceView, TimelineView } from '../webview/protocol';
+import type { ConnectionView, CopilotModel, IncidentView, ProposalView, SeriesView, ServiceView } from '../webview/protocol';
 
 /** One target of the loop's snapshot, as the view reads it. */
 export type SnapshotTarget = LoopSnapshot['targets'][number];
@@ -155,16 +154,6 @@ export function buildCopilotModel(input: ModelInputs): CopilotModel {
     incidents: [...open, ...sorted.filter((i) => !isOpen(i)).slice(0, 5)].map(incidentView),
     sources: input.sources.map((s) => ({ source: s.source, state: s.state, message: s.message })),
   };
-}
-
-/** The replay panel's content: the recorded timeline, or the what-if against today's detectors and playbooks. */
-export function replayView(i: Incident, mode: 'recorded' | 'current', result?: ReplayResult): ReplayView {
-  const start = Math.min(i.openedAt, ...i.recording.frames.map((f) => f.t), ...i.recording.facts.map((f) => f.t));
-  const events: TimelineView[] =
-    mode === 'recorded' || !result
-      ? i.timeline.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: describeTimelineEntry(e) }))
-      : result.events.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: e.text }));
-  return { incidentId: i.id, target: targetLabel(i.target), mode, events, comparison: mode === 'current' && result ? result.comparison : [] };
 }
 
 /** Past incidents kept in memory for the views; older ones stay on disk (replay and export read them back). */

@@ -88,13 +88,22 @@ function median(xs: number[]): number {
 /**
  * When the symptom began: walking back from the first detection over the target's recorded frames, the start of the
  * unbroken run in which the detected signal was off its earlier normal (median ± 3 robust deviations, at least 5% of
- * the median) on its bad side. The detection itself when nothing earlier was off, or the record is too short to say.
+ * the median) on its bad side; or, for a diagnosis from facts, the first symptom fact in its evidence (a restart,
+ * a BackOff). The detection itself when nothing earlier was off, or the record is too short to say.
  */
 export function symptomOnset(i: Incident): { t: number; signal?: SignalName } {
   const det = firstDetection(i);
   const detection = det?.t ?? i.openedAt;
   const signal = topSignal(det?.anomaly);
-  if (!signal) return { t: detection };
+  // a diagnosis from Kubernetes facts (restarts, BackOff, OOMKills) began with the first of them
+  const symptomFacts = (i.diagnosis?.evidence ?? []).flatMap((e) => (e.kind === 'fact' && !CHANGE_FACTS.has(e.fact.kind) && e.fact.t <= detection ? [e.fact.t] : []));
+  const fromFacts = Math.min(detection, ...symptomFacts);
+  const fromSignal = onsetOnSignal(i, signal, detection);
+  return { t: Math.min(fromFacts, fromSignal), signal };
+}
+
+function onsetOnSignal(i: Incident, signal: SignalName | undefined, detection: number): number {
+  if (!signal) return detection;
   const key = targetKey(i.target);
   const series = i.recording.frames
     .filter((f) => targetKey(f.target) === key && f.values[signal] !== undefined && Number.isFinite(f.values[signal]))
@@ -103,7 +112,7 @@ export function symptomOnset(i: Incident): { t: number; signal?: SignalName } {
   const before = series.filter((p) => p.t <= detection);
   // the normal is what came well before the run (not the last minute, which may already be the symptom)
   const reference = before.filter((p) => p.t < detection - 60_000).map((p) => p.v);
-  if (reference.length < 5) return { t: detection, signal };
+  if (reference.length < 5) return detection;
   const med = median(reference);
   const mad = median(reference.map((v) => Math.abs(v - med))) * 1.4826;
   const margin = Math.max(3 * mad, 0.05 * Math.abs(med), 1e-9);
@@ -111,7 +120,7 @@ export function symptomOnset(i: Incident): { t: number; signal?: SignalName } {
   const off = (v: number) => (bad === 'down' ? v < med - margin : bad === 'up' ? v > med + margin : Math.abs(v - med) > margin);
   let onset = detection;
   for (let k = before.length - 1; k >= 0 && off(before[k].v); k--) onset = before[k].t;
-  return { t: Math.min(onset, detection), signal };
+  return Math.min(onset, detection);
 }
 
 /** Onset, detection, every action and verification, recovery, and the blamed (or coincident) change, in time order. */
