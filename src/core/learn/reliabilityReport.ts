@@ -134,7 +134,8 @@ export function reliabilityReport(input: ReportInputs): ReliabilityReport {
   const fa = labelled.filter((i) => resolutionOf(i) === 'false alarm').length;
 
   const releases = (input.releases?.releases ?? []).filter((r) => r.t >= input.since && r.t <= input.until && !ownRelease(r, input.incidents));
-  const failed = releases.filter((r) => blamed(r, input.incidents));
+  // a false alarm blamed nothing
+  const failed = releases.filter((r) => blamed(r, input.incidents.filter((i) => resolutionOf(i) !== 'false alarm')));
 
   const actions: Record<string, Record<string, number>> = {};
   for (const i of inWindow) {
