@@ -5,7 +5,8 @@ import { incidentView } from '../../../src/vscode/viewModel';
 import { EVIL, awaitingIncident } from './fixtures';
 import { fakeDom, root, type FakeElement } from './fakeDom';
 
-const buttons = (r: FakeElement) => r.find((e) => e.tag === 'button');
+/** The decision buttons (every card also has Open, tested on its own). */
+const buttons = (r: FakeElement) => r.find((e) => e.tag === 'button' && e.textContent !== 'Open');
 
 describe('webview rendering', () => {
   it('renders pod names and log lines with HTML as text, never as elements', () => {
@@ -63,6 +64,16 @@ describe('webview rendering', () => {
     assert.deepEqual(buttons(r), []);
     assert.match(r.textContent, /recovered: error_ratio back in band/);
     assert.match(r.textContent, /outcome: recovered/);
+  });
+
+  it('each incident card opens its incident room', () => {
+    const posted: WebviewToHost[] = [];
+    const r = root([renderIncident(fakeDom, incidentView(awaitingIncident()), (m) => posted.push(m))]);
+    const open = r.find((e) => e.tag === 'button' && e.textContent === 'Open');
+    assert.equal(open.length, 1);
+    assert.equal(open[0].attrs.get('aria-label'), 'Open the incident room of bad release — shop/checkout');
+    open[0].click();
+    assert.deepEqual(posted, [{ type: 'openIncident', incidentId: 'inc-1' }]);
   });
 
   it('disconnected: the status line says how to connect, with buttons for both ways', () => {
