@@ -140,5 +140,7 @@ function mountChart(mount: ChartMount, markers: ReadonlyArray<MarkerView>, until
   el.setAttribute('data-points', String(xs.length));
   el.setAttribute('data-band-points', String(upper.filter((v) => v !== null).length));
   el.setAttribute('data-markers', shown.map((m) => m.kind).join(' '));
+  // what the canvas was drawn with, so a test can tell a redraw in the new theme's colours
+  el.setAttribute('data-line-colour', colours.line);
   return plot;
 }

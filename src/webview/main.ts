@@ -23,6 +23,7 @@ const dom = document as unknown as Dom;
 const post = (m: WebviewToHost) => vscode.postMessage(m);
 let state: SavedState = (vscode.getState() as SavedState | undefined) ?? {};
 let disposeCharts: (() => void) | undefined;
+let paints = 0;
 
 // a blocked script, style or image is a defect: say it in the extension's log (the e2e asserts there are none)
 document.addEventListener('securitypolicyviolation', (e: SecurityPolicyViolationEvent) => {
@@ -45,7 +46,10 @@ function paint(): void {
       paint();
     });
     nodes = out.nodes;
-    mount = () => (disposeCharts = mountCharts(out.charts, room.markers, ui.scrubT ?? Infinity));
+    mount = () => {
+      disposeCharts = mountCharts(out.charts, room.markers, ui.scrubT ?? Infinity);
+      app.setAttribute('data-paint', String((paints += 1)));
+    };
   } else if (state.model) nodes = renderCopilot(dom, state.model, post);
   else if (state.connection) nodes = [h(dom, 'p', { class: state.connection.state === 'error' ? 'error' : 'status', role: 'status' }, state.connection.message)];
   else nodes = [h(dom, 'p', { class: 'status' }, 'Loading…')];
