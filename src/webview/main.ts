@@ -60,10 +60,21 @@ function paint(): void {
   }
 }
 
-// VS Code swaps the body's theme class (vscode-dark, vscode-light, vscode-high-contrast): the canvases are drawn again in its colours
-new MutationObserver(() => {
-  if (state.room) paint();
-}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+// On a theme change VS Code sets the --vscode-* variables on <html> and swaps the body's class (vscode-dark,
+// vscode-light, vscode-high-contrast): the canvases are drawn again, once, in the new colours
+let redraw: number | undefined;
+const redrawSoon = () => {
+  if (!state.room || redraw !== undefined) return;
+  redraw = requestAnimationFrame(() => {
+    redraw = undefined;
+    paint();
+  });
+};
+const themeChanged = new MutationObserver(redrawSoon);
+// the charts take the panel's width
+window.addEventListener('resize', redrawSoon);
+themeChanged.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+themeChanged.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
 
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const m = event.data;

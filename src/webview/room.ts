@@ -101,7 +101,8 @@ export function renderRoom(dom: Dom, r: RoomView, ui: RoomUiState, post: Post, s
       return b;
     };
     const scrub = h(dom, 'input', { type: 'range', min: String(r.from), max: String(r.to), step: '1000', value: String(Math.min(until, r.to)), 'aria-label': 'Replay time', class: 'scrubber' });
-    scrub.addEventListener('input', () => setUi({ ...ui, scrubT: Number((scrub as unknown as { value: string }).value) }));
+    // on release (and each arrow key): a re-render while dragging would take the thumb from under the pointer
+    scrub.addEventListener('change', () => setUi({ ...ui, scrubT: Number((scrub as unknown as { value: string }).value) }));
     nodes.push(
       h(dom, 'div', { class: 'toolbar', role: 'group', 'aria-label': 'Replay' }, h(dom, 'strong', {}, 'Replay'), mode('recorded', 'As recorded'), mode('current', 'What if: today’s detectors and playbooks')),
       h(dom, 'div', { class: 'toolbar scrub', role: 'group', 'aria-label': 'Time scrubber' }, h(dom, 'label', {}, 'time '), scrub, h(dom, 'output', { 'aria-live': 'polite' }, Number.isFinite(until) ? clock(Math.min(until, r.to)) : 'whole incident')),
