@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { AutomationMode } from '../core/model/automation';
 import type { Incident } from '../core/model/incident';
-import { targetLabel } from '../core/model/target';
+import { targetKey, targetLabel } from '../core/model/target';
 import type { LoggerPort } from '../core/ports';
 import { withSettings, type VigilSettings } from '../core/settings';
 import { kubeconfigContexts } from './connectionHelp';
@@ -73,6 +73,13 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     reject: (id) => session.reject(id, humanIdentity()),
     snooze: (id, minutes) => session.snooze(id, humanIdentity(), minutes),
     playbooksDir: () => path.join(process.cwd(), '.vigil', 'playbooks'),
+    liveBands: (i) => {
+      // the sidebar's history holds the live bands of the last 15 minutes: enough when it saw the incident open
+      const key = targetKey(i.target);
+      const times = [...session.history.bands(key, 'error_ratio').keys()];
+      if (!times.length || Math.min(...times) > i.openedAt) return undefined;
+      return (signal) => session.history.bands(key, signal);
+    },
   };
 
   const handlers: Record<string, (...args: unknown[]) => Promise<unknown>> = {

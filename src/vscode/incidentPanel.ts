@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ReplayResult } from '../core/learn/replay';
 import { isOpen, type Incident } from '../core/model/incident';
+import type { SignalName } from '../core/model/signal';
 import type { LoggerPort } from '../core/ports';
 import type { ReplayMode, WebviewToHost } from '../webview/protocol';
 import { webviewHtml } from './copilotView';
@@ -16,6 +17,8 @@ export interface RoomActions {
   reject(incidentId: string): Promise<void>;
   snooze(incidentId: string, minutes: number): Promise<void>;
   playbooksDir(): string | undefined;
+  /** The live loop's bands of the incident's target by snapshot time, when this window saw its opening; else undefined. */
+  liveBands(incident: Incident): ((signal: SignalName) => ReadonlyMap<number, { readonly lower: number | null; readonly upper: number | null }>) | undefined;
 }
 
 /** Bands of an open incident are replayed again at most this often (a replay costs ~150 ms of the host's CPU). */
@@ -24,7 +27,9 @@ const LIVE_REPLAY_EVERY_MS = 15_000;
 /**
  * The incident room: one editor panel per incident, live (header, charts, evidence, the proposed step with Approve,
  * logs, the focused timeline) or as a replay (the same view with a time scrubber and the what-if of today's
- * detectors and playbooks). The expected bands come from replaying the recording through the live core.
+ * detectors and playbooks). The expected bands are the live loop's while this window saw the incident; otherwise
+ * (and for a replay) they come from replaying the recording through the live core, which costs the host a whole
+ * core for a moment: it is done once per mode and state, not on every change of a live incident.
  */
 export class IncidentPanel {
   private static readonly open = new Map<string, IncidentPanel>();
@@ -142,8 +147,9 @@ export class IncidentPanel {
         void this.panel.webview.postMessage({ type: 'error', message: `Incident ${this.incidentId} is no longer known.` });
         return;
       }
-      const replay = await this.replay(i, this.mode === 'current' ? 'current' : 'recorded');
-      void this.panel.webview.postMessage({ type: 'room', room: roomView({ incident: i, cluster: this.actions.cluster(), mode: this.mode, replay }) });
+      const liveBands = this.mode === 'live' ? this.actions.liveBands(i) : undefined;
+      const replay = liveBands ? undefined : await this.replay(i, this.mode === 'current' ? 'current' : 'recorded');
+      void this.panel.webview.postMessage({ type: 'room', room: roomView({ incident: i, cluster: this.actions.cluster(), mode: this.mode, replay, liveBands }) });
     } catch (err) {
       this.logger.log('error', `incident room of ${this.incidentId} failed: ${(err as Error).message}`);
       void this.panel.webview.postMessage({ type: 'error', message: `The incident room failed: ${(err as Error).message}` });

@@ -19,6 +19,8 @@ export interface RoomInputs {
   readonly mode: 'live' | ReplayMode;
   /** The replay that gives the expected bands (and, in mode current, what today's core would do). */
   readonly replay?: ReplayResult;
+  /** Without a replay: the live loop's bands of the incident's target, by snapshot time (the sidebar's history). */
+  readonly liveBands?: (signal: SignalName) => ReadonlyMap<number, { readonly lower: number | null; readonly upper: number | null }>;
 }
 
 /** Time before the first marker and after the last one that the charts show. */
@@ -34,19 +36,27 @@ export function roomView(input: RoomInputs): RoomView {
   const lastT = Math.max(frames[frames.length - 1]?.t ?? i.updatedAt, i.updatedAt, i.outcome?.t ?? 0);
   const from = Math.max(Math.min(times.onset, ...times.markers.map((m) => m.t)) - LEAD_MS, frames[0]?.t ?? -Infinity);
   const to = Math.min(Math.max(...times.markers.map((m) => m.t), i.updatedAt) + TAIL_MS, lastT);
-  const bandsAt = new Map((input.replay?.series ?? []).map((s) => [s.t, s.bands]));
+  const replayed = new Map((input.replay?.series ?? []).map((s) => [s.t, s.bands]));
+  const band = (signal: SignalName): ((t: number) => { readonly lower: number | null; readonly upper: number | null } | undefined) => {
+    if (input.replay) return (t) => replayed.get(t)?.[signal];
+    const live = input.liveBands?.(signal);
+    return (t) => live?.get(t);
+  };
   const inRange = frames.filter((f) => f.t >= from && f.t <= to);
   const signals = evidenceSignals(i);
   const charts: ChartView[] = signals
     .filter((s) => inRange.some((f) => f.values[s] !== undefined))
-    .map((signal: SignalName) => ({
-      signal,
-      label: signalWords(signal),
-      t: inRange.map((f) => f.t),
-      values: inRange.map((f) => finite(f.values[signal])),
-      lower: inRange.map((f) => finite(bandsAt.get(f.t)?.[signal]?.lower)),
-      upper: inRange.map((f) => finite(bandsAt.get(f.t)?.[signal]?.upper)),
-    }));
+    .map((signal: SignalName) => {
+      const at = band(signal);
+      return {
+        signal,
+        label: signalWords(signal),
+        t: inRange.map((f) => f.t),
+        values: inRange.map((f) => finite(f.values[signal])),
+        lower: inRange.map((f) => finite(at(f.t)?.lower ?? undefined)),
+        upper: inRange.map((f) => finite(at(f.t)?.upper ?? undefined)),
+      };
+    });
   const markers: MarkerView[] = times.markers.map((m) => ({ t: m.t, kind: m.kind, label: m.label }));
   if (input.mode === 'current' && input.replay) {
     // what today's detectors and playbooks would do, on the same chart

@@ -92,7 +92,7 @@ export class VigilSession implements vscode.Disposable {
           this.changed.fire();
         }),
         runtime.core.pipeline.onSnapshot((s) => {
-          this.history.record(s.targets);
+          this.history.record(s.targets, s.t);
           this.changed.fire();
         }),
       );

@@ -131,7 +131,7 @@ export function renderRoom(dom: Dom, r: RoomView, ui: RoomUiState, post: Post, s
   // the proposed step
   const p = r.proposal;
   if (p) {
-    const section = h(dom, 'section', { class: 'proposal', 'aria-label': 'Proposed remediation' }, h(dom, 'h3', {}, 'Proposed step'), h(dom, 'p', {}, h(dom, 'code', {}, p.action)));
+    const section = h(dom, 'section', { class: 'proposal', 'aria-label': 'Proposed remediation' }, h(dom, 'h3', {}, r.open ? 'Proposed step' : 'Last step proposed'), h(dom, 'p', {}, h(dom, 'code', {}, p.action)));
     if (p.dryRun) section.append(h(dom, 'p', { class: 'dry-run' }, /^dry run/i.test(p.dryRun) ? p.dryRun : `Dry run: ${p.dryRun}`));
     if (p.diff.length) section.append(h(dom, 'ul', { class: 'diff', 'aria-label': 'Dry-run diff' }, ...p.diff.map((d) => h(dom, 'li', {}, h(dom, 'code', { class: 'path' }, d.path), h(dom, 'div', { class: 'before' }, `− ${d.before}`), h(dom, 'div', { class: 'after' }, `+ ${d.after}`)))));
     section.append(h(dom, 'details', { class: 'gates-box' }, h(dom, 'summary', {}, gatesSummary(p.gates)), h(dom, 'ul', { class: 'gates', 'aria-label': 'Safety gates' }, ...p.gates.map((g) => h(dom, 'li', { class: g.allowed ? 'pass' : 'fail' }, g.allowed ? '✓ ' : '✗ ', h(dom, 'strong', {}, g.gate), `: ${g.reason}`)))));

@@ -22,7 +22,7 @@ describe('sidebar view models', () => {
     assert.equal(v.proposal?.action, 'rollout undo deployment shop/checkout');
     assert.deepEqual(v.proposal?.diff, [{ path: 'spec.template.spec.containers[0].image', before: 'shop/checkout:1.1-bad', after: 'shop/checkout:1.0' }]);
     assert.deepEqual(v.proposal?.gates.map((g) => `${g.gate}:${g.allowed}`), ['namespace-policy:true', 'approval:false']);
-    assert.deepEqual(v.evidence.map((e) => e.kind), ['signal', 'log', 'event']);
+    assert.deepEqual(v.evidence.map((e) => e.kind), ['signal', 'change', 'log']);
     assert.deepEqual(v.timeline.map((e) => e.at), ['+0s', '+20s']);
   });
 
