@@ -1,4 +1,4 @@
-// Two bundles: the extension + CLI for Node (CommonJS, 'vscode' external), and the sidebar webview for the browser.
+// Two bundles: the extension + CLI for Node (CommonJS, 'vscode' external), and the webview (sidebar, incident room) for the browser.
 'use strict';
 const path = require('path');
 const CopyPlugin = require('copy-webpack-plugin');
@@ -72,6 +72,8 @@ const webviewConfig = {
   module: { rules: [tsRule, { test: /\.css$/, type: 'asset/source' }] },
   devtool: 'source-map',
   performance: { hints: false },
+  // uPlot's own stylesheet, linked by the webview HTML (style-src allows only files of the extension)
+  plugins: [new CopyPlugin({ patterns: [{ from: 'node_modules/uplot/dist/uPlot.min.css', to: 'uPlot.min.css' }] })],
   stats: 'errors-warnings',
 };
 

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { automationMode, humanIdentity, registerCommands } from './vscode/commands';
 import { CopilotViewProvider } from './vscode/copilotView';
-import { VIEW } from './vscode/ids';
+import { COMMAND, VIEW } from './vscode/ids';
+import { IncidentPanel } from './vscode/incidentPanel';
 import { IncidentsTreeProvider } from './vscode/incidentsTree';
 import { OutputChannelLogger } from './vscode/logger';
 import { VscodeNotifier, type NotificationActions } from './vscode/notifier';
@@ -22,11 +23,11 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(channel);
   const logger = new OutputChannelLogger(channel);
 
-  const showView = () => void vscode.commands.executeCommand(`${VIEW.copilot}.focus`);
+  const openIncident = (id: string) => void vscode.commands.executeCommand(COMMAND.openIncident, id);
   const notifier: VscodeNotifier = new VscodeNotifier((): NotificationActions => ({
     approve: (id, stepId) => session.approve(id, humanIdentity(), stepId),
     reject: (id) => session.reject(id, humanIdentity()),
-    show: showView,
+    show: openIncident,
     decided: (id) => {
       const i = session.incidents().find((x) => x.id === id);
       if (!i) return 'no longer known';
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
         history: session.history,
         sources: session.runtime?.core.pipeline.snapshot().sources ?? [],
       }),
+    openIncident: async (id) => openIncident(id),
     approve: (id, stepId) => session.approve(id, humanIdentity(), stepId),
     reject: (id) => session.reject(id, humanIdentity()),
     snooze: (id, minutes) => session.snooze(id, humanIdentity(), minutes),
@@ -63,7 +65,10 @@ export function activate(context: vscode.ExtensionContext): void {
       copilot.refresh();
       statusBar.show(session.connection.state, session.incidents().filter(isOpen).length, session.connection.fix ?? session.connection.message);
     }),
-    session.onDidChangeIncident(() => incidents.refresh()),
+    session.onDidChangeIncident((i) => {
+      incidents.refresh();
+      IncidentPanel.changed(i.id);
+    }),
   );
   registerCommands(context, session, logger.child('commands'), started);
   logger.log('info', `activated in ${Date.now() - started} ms`);

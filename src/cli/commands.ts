@@ -117,6 +117,13 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
     load: () => import('./demo'),
   },
   {
+    name: 'report',
+    summary: 'The reliability report: MTTR and time to detect (median, p90), how incidents were resolved, false-alarm and change failure rates, actions by outcome, learned thresholds, per week.',
+    usage: 'vigil report [--since 30d] [--format md|html|json] [--state-dir DIR] [--out FILE]',
+    details: 'Reads the incident files, the release log and the learned thresholds of the state directory; needs no agent. MTTR runs from symptom onset to verified recovery, time to detect from symptom onset to detection. --format html writes one self-contained file (inline CSS, SVG charts, no script).',
+    load: () => import('./report'),
+  },
+  {
     name: 'train-model',
     summary: 'Train the base multi-signal TensorFlow.js model (seeded, reproducible) into models/.',
     usage: 'vigil train-model [--out DIR] [--seed S] [--epochs N] [--services N] [--days N]',

@@ -5,12 +5,15 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import type { AutomationMode } from '../core/model/automation';
 import type { Incident } from '../core/model/incident';
-import { targetLabel } from '../core/model/target';
+import { targetKey, targetLabel } from '../core/model/target';
 import type { LoggerPort } from '../core/ports';
 import { withSettings, type VigilSettings } from '../core/settings';
 import { kubeconfigContexts } from './connectionHelp';
 import { COMMAND, SECRET, SETTING } from './ids';
-import { ReplayPanel } from './replayPanel';
+import type { ReleaseLog } from '../core/learn/releaseLog';
+import type { LearningState } from '../core/learn/thresholdTuning';
+import { makeNonce } from './copilotView';
+import { IncidentPanel, type RoomActions } from './incidentPanel';
 import type { VigilSession } from './session';
 import { currentVigilSettings } from './settingsReader';
 
@@ -41,6 +44,12 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
   };
   const pickIncident = async (arg: unknown, placeHolder: string, filter: (i: Incident) => boolean = () => true): Promise<Incident | undefined> => {
     if (arg && typeof arg === 'object' && 'id' in arg && 'timeline' in arg) return session.runtime?.core.remediator.get((arg as Incident).id) ?? (arg as Incident);
+    // an incident id (a notification's Show, the sidebar card's Open)
+    if (typeof arg === 'string') {
+      const known = session.incidents().find((i) => i.id === arg);
+      if (!known) throw new UserError(`No incident ${arg} is known to this window.`);
+      return known;
+    }
     const candidates = session.incidents().filter(filter).sort((a, b) => b.openedAt - a.openedAt);
     if (!candidates.length) {
       void vscode.window.showInformationMessage(`Vigil: no incidents to choose from${session.connected ? '' : ' (not connected)'}.`);
@@ -55,6 +64,22 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
   const showDocument = async (content: string, language: string) => {
     const doc = await vscode.workspace.openTextDocument({ content, language });
     await vscode.window.showTextDocument(doc, { preview: false });
+  };
+
+  const room: RoomActions = {
+    incident: (id) => session.fullIncident(id),
+    cluster: () => session.connectionLabel ?? 'not connected',
+    approve: (id, stepId) => session.approve(id, humanIdentity(), stepId),
+    reject: (id) => session.reject(id, humanIdentity()),
+    snooze: (id, minutes) => session.snooze(id, humanIdentity(), minutes),
+    playbooksDir: () => path.join(process.cwd(), '.vigil', 'playbooks'),
+    liveBands: (i) => {
+      // the sidebar's history holds the live bands of the last 15 minutes: enough when it saw the incident open
+      const key = targetKey(i.target);
+      const times = [...session.history.bands(key, 'error_ratio').keys()];
+      if (!times.length || Math.min(...times) > i.openedAt) return undefined;
+      return (signal) => session.history.bands(key, signal);
+    },
   };
 
   const handlers: Record<string, (...args: unknown[]) => Promise<unknown>> = {
@@ -160,10 +185,35 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
           : `Vigil: nothing retrained; ${skipped.length ? `${skipped.length} service(s) have too little normal data yet` : 'no service has a model yet'} (a model needs a few hundred normal windows first).`,
       );
     },
+    [COMMAND.openIncident]: async (arg) => {
+      const picked = await pickIncident(arg, 'Incident to open');
+      if (picked) IncidentPanel.show(context.extensionUri, picked.id, 'live', room, logger);
+    },
     [COMMAND.replayIncident]: async (arg) => {
+      // replay is the incident room with a time scrubber and the what-if
       const picked = await pickIncident(arg, 'Incident to replay');
-      const i = picked && ((await session.fullIncident(picked.id)) ?? picked);
-      if (i) ReplayPanel.show(context.extensionUri, i, 'recorded', path.join(process.cwd(), '.vigil', 'playbooks'), logger);
+      if (picked) IncidentPanel.show(context.extensionUri, picked.id, 'recorded', room, logger);
+    },
+    [COMMAND.showReliabilityReport]: async () => {
+      const runtime = requireRuntime();
+      const [{ reliabilityReport }, { reportHtml }, { RELEASES_STATE }, { LEARNING_STATE }] = await Promise.all([
+        import('../core/learn/reliabilityReport'),
+        import('../core/learn/reportRendering'),
+        import('../core/learn/releaseLog'),
+        import('../core/learn/thresholdTuning'),
+      ]);
+      const now = Date.now();
+      const report = reliabilityReport({
+        incidents: await runtime.store.listIncidents(),
+        releases: await runtime.store.readState<ReleaseLog>(RELEASES_STATE),
+        learning: await runtime.store.readState<LearningState>(LEARNING_STATE),
+        since: now - 30 * 86_400_000,
+        until: now,
+      });
+      // the same self-contained HTML as `vigil report --format html`: no script, one nonce'd style
+      const panel = vscode.window.createWebviewPanel('vigil.report', 'Vigil reliability report', vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
+      panel.webview.html = reportHtml(report, { nonce: makeNonce() });
+      logger.log('info', `reliability report: ${report.incidents.length} incidents, MTTR median ${report.mttr.median ?? '—'} ms`);
     },
     [COMMAND.approveRemediation]: async (arg) => {
       const i = await pickIncident(arg, 'Remediation to approve', (x) => x.state === 'awaiting-approval');

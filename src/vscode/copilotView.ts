@@ -4,6 +4,8 @@ import { WEBVIEW_COMMANDS, type CopilotModel, type HostToWebview, type WebviewTo
 
 export interface CopilotActions {
   model(): CopilotModel;
+  /** Opens the incident room. */
+  openIncident(incidentId: string): Promise<void>;
   /** `stepId`: the step shown; a proposal that changed since is refused, not approved. */
   approve(incidentId: string, stepId?: string): Promise<void>;
   reject(incidentId: string): Promise<void>;
@@ -57,6 +59,12 @@ export class CopilotViewProvider implements vscode.WebviewViewProvider, vscode.D
         case 'snooze':
           await this.actions.snooze(msg.incidentId, msg.minutes);
           return;
+        case 'openIncident':
+          await this.actions.openIncident(msg.incidentId);
+          return;
+        case 'cspViolation':
+          this.logger.log('error', `content security policy violation in the Copilot view: ${msg.directive} blocked ${msg.blocked || 'inline'}`);
+          return;
         default:
           this.logger.log('debug', `webview message ${msg.type}`);
       }
@@ -91,16 +99,18 @@ export class CopilotViewProvider implements vscode.WebviewViewProvider, vscode.D
 }
 
 /** The HTML shell of a Vigil webview: strict CSP with a nonce, the one bundle, `view` picks what it renders. */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: 'copilot' | 'replay', title: string): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, view: 'copilot' | 'room', title: string): string {
   const nonce = makeNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dist', 'webview.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'copilot.css'));
+  const chartStyle = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dist', 'uPlot.min.css'));
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${chartStyle}" rel="stylesheet">
 <link href="${style}" rel="stylesheet">
 <title>${title}</title>
 </head>
@@ -111,7 +121,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, v
 </html>`;
 }
 
-function makeNonce(): string {
+export function makeNonce(): string {
   const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   let s = '';
   for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));

@@ -18,6 +18,8 @@ export const COMMAND = {
   openAuditEntries: 'vigil.openAuditEntries',
   disconnect: 'vigil.disconnect',
   debugStats: 'vigil.debugStats',
+  openIncident: 'vigil.openIncident',
+  showReliabilityReport: 'vigil.showReliabilityReport',
 } as const;
 
 export type CommandId = (typeof COMMAND)[keyof typeof COMMAND];

@@ -11,7 +11,7 @@ export function incidentItem(incident: Incident): vscode.TreeItem {
   item.tooltip = `${incident.id}\n${incident.diagnosis?.summary ?? ''}\nstate: ${incident.state}${incident.outcome?.label ? `\nlabelled ${incident.outcome.label}` : ''}`;
   item.iconPath = outcomeIcon(incident);
   item.contextValue = isOpen(incident) ? (incident.state === 'awaiting-approval' ? 'vigilIncidentAwaiting' : 'vigilIncidentOpen') : 'vigilIncidentPast';
-  item.command = { command: 'vigil.replayIncident', title: 'Replay', arguments: [incident] };
+  item.command = { command: 'vigil.openIncident', title: 'Open Incident', arguments: [incident] };
   return item;
 }
 

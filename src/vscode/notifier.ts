@@ -7,7 +7,8 @@ export interface NotificationActions {
   /** `stepId`: the step the notification proposed; a proposal that changed since is refused, not approved. */
   approve(incidentId: string, stepId?: string): Promise<void>;
   reject(incidentId: string): Promise<void>;
-  show(): void;
+  /** Opens the incident's room. */
+  show(incidentId: string): void;
   /** Undefined while the incident waits for a human; otherwise what became of it ("rejected by …"). */
   decided(incidentId: string): string | undefined;
 }
@@ -28,7 +29,7 @@ export class VscodeNotifier implements NotifierPort {
       try {
         if (choice === 'Approve') await a.approve(i.id, stepId);
         else if (choice === 'Reject') await a.reject(i.id);
-        else if (choice === 'Show') a.show();
+        else if (choice === 'Show') a.show(i.id);
       } catch (err) {
         void vscode.window.showErrorMessage(`Vigil: ${choice} failed: ${(err as Error).message}`);
       }
@@ -37,7 +38,7 @@ export class VscodeNotifier implements NotifierPort {
 
   async escalate(c: EscalationContext): Promise<void> {
     void vscode.window.showErrorMessage(`Vigil escalates ${targetLabel(c.target)} to you: ${c.reason}`, 'Show').then((choice) => {
-      if (choice === 'Show') this.actions().show();
+      if (choice === 'Show') this.actions().show(c.incidentId);
     });
   }
 

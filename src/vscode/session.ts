@@ -34,6 +34,8 @@ export class VigilSession implements vscode.Disposable {
   runtime: VigilRuntime | undefined;
   sandbox: SandboxProcess | undefined;
   connection: ConnectionView = DISCONNECTED;
+  /** What the engine is connected to, as the views say it: "the sandbox cluster", "context prod-eu". */
+  connectionLabel: string | undefined;
   history = new SeriesHistory();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -90,7 +92,7 @@ export class VigilSession implements vscode.Disposable {
           this.changed.fire();
         }),
         runtime.core.pipeline.onSnapshot((s) => {
-          this.history.record(s.targets);
+          this.history.record(s.targets, s.t);
           this.changed.fire();
         }),
       );
@@ -111,6 +113,7 @@ export class VigilSession implements vscode.Disposable {
       );
       await runtime.start();
       this.pastIncidents = pastForViews(await runtime.store.listIncidents());
+      this.connectionLabel = options.label;
       this.set({ state: 'connected', message: `Connected to ${options.label} (${runtime.conn.server}), ${applied.automation.mode} mode.` });
     } catch (err) {
       const message = (err as Error).message;

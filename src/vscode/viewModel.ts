@@ -2,37 +2,52 @@
  * Pure builders of what the webviews show, from the engine's incidents and the loop's snapshots.
  * No 'vscode' import, so they are unit tested under plain mocha.
  */
-import type { ReplayResult } from '../core/learn/replay';
 import { describeAction } from '../core/model/action';
-import { DIAGNOSIS_TITLES, type Evidence } from '../core/model/diagnosis';
+import { DIAGNOSIS_TITLES } from '../core/model/diagnosis';
 import { describeTimelineEntry, isOpen, latestProposal, type Incident, type TimelineEntry } from '../core/model/incident';
+import { rankedFindings } from '../core/learn/incidentStory';
 import type { SignalName } from '../core/model/signal';
 import { formatValue, SPARKLINE_SIGNALS } from '../core/observe/signalWording';
 import { targetKey, targetLabel } from '../core/model/target';
 import type { LoopSnapshot } from '../core/loop/detectionPipeline';
-import type { ConnectionView, CopilotModel, IncidentView, ProposalView, ReplayView, SeriesView, ServiceView, TimelineView } from '../webview/protocol';
+import type { ConnectionView, CopilotModel, IncidentView, ProposalView, SeriesView, ServiceView } from '../webview/protocol';
 
 /** One target of the loop's snapshot, as the view reads it. */
 export type SnapshotTarget = LoopSnapshot['targets'][number];
 
 interface Point {
+  /** The snapshot's time (0 when unknown). */
+  readonly t: number;
   readonly v: number | null;
   readonly lo: number | null;
   readonly hi: number | null;
 }
 
-/** The last `size` snapshots per service and key signal, so sparklines have a history. */
+/**
+ * The last `length` snapshots per service and key signal: sparklines show the last `sparkline` of them, the incident
+ * room reads the expected bands of a live incident here instead of replaying it.
+ */
 export class SeriesHistory {
   private readonly series = new Map<string, Map<SignalName, Point[]>>();
   private readonly latest = new Map<string, SnapshotTarget>();
 
-  constructor(private readonly length = 60) {}
+  constructor(
+    private readonly sparkline = 60,
+    private readonly length = Math.max(sparkline, 180),
+  ) {}
+
+  /** The expected band of a service's signal at each snapshot time recorded (only the sparkline signals are kept). */
+  bands(key: string, signal: SignalName): Map<number, { readonly lower: number | null; readonly upper: number | null }> {
+    const out = new Map<number, { lower: number | null; upper: number | null }>();
+    for (const p of this.series.get(key)?.get(signal) ?? []) if (p.t > 0) out.set(p.t, { lower: p.lo, upper: p.hi });
+    return out;
+  }
 
   size(): number {
     return this.latest.size;
   }
 
-  record(targets: ReadonlyArray<SnapshotTarget>): void {
+  record(targets: ReadonlyArray<SnapshotTarget>, at = 0): void {
     for (const t of targets) {
       if (t.target.kind !== 'service') continue;
       const key = targetKey(t.target);
@@ -43,7 +58,7 @@ export class SeriesHistory {
         const points = bySignal.get(signal) ?? [];
         const v = t.values[signal];
         const band = t.bands[signal];
-        points.push({ v: finite(v), lo: finite(band?.lower), hi: finite(band?.upper) });
+        points.push({ t: at, v: finite(v), lo: finite(band?.lower), hi: finite(band?.upper) });
         if (points.length > this.length) points.splice(0, points.length - this.length);
         bySignal.set(signal, points);
       }
@@ -56,7 +71,7 @@ export class SeriesHistory {
       .map(([key, t]) => {
         const bySignal = this.series.get(key) ?? new Map<SignalName, Point[]>();
         const series: SeriesView[] = SPARKLINE_SIGNALS.filter((k) => (bySignal.get(k.signal) ?? []).some((p) => p.v !== null)).map((k) => {
-          const points = bySignal.get(k.signal) ?? [];
+          const points = (bySignal.get(k.signal) ?? []).slice(-this.sparkline);
           const last = points[points.length - 1];
           const outside = !!last && last.v !== null && ((last.hi !== null && last.v > last.hi) || (last.lo !== null && last.v < last.lo));
           return { signal: k.signal, label: k.label, values: points.map((p) => p.v), lower: points.map((p) => p.lo), upper: points.map((p) => p.hi), latest: last?.v !== null && last ? formatValue(k.signal, last.v) : '—', outside };
@@ -73,19 +88,6 @@ function finite(v: number | undefined): number | null {
 
 export function timeText(t: number, start: number): string {
   return `+${Math.max(0, Math.round((t - start) / 1000))}s`;
-}
-
-function evidenceText(e: Evidence): { kind: string; text: string } {
-  switch (e.kind) {
-    case 'anomaly':
-      return { kind: 'signal', text: e.anomaly.reason };
-    case 'fact':
-      return { kind: 'event', text: `${e.fact.reason ? `${e.fact.reason}: ` : ''}${e.fact.message}` };
-    case 'log':
-      return { kind: 'log', text: `${e.line.pod.name}: ${e.line.text}` };
-    case 'signal-trend':
-      return { kind: 'trend', text: `${e.signal}: ${e.note}` };
-  }
 }
 
 function show(v: unknown): string {
@@ -117,7 +119,8 @@ export function incidentView(i: Incident): IncidentView {
     diagnosis: i.diagnosis ? DIAGNOSIS_TITLES[i.diagnosis.kind] : undefined,
     confidence: i.diagnosis ? Math.round(i.diagnosis.confidence * 100) : undefined,
     summary: i.diagnosis?.summary,
-    evidence: (i.diagnosis?.evidence ?? []).slice(0, 8).map(evidenceText),
+    // one line per finding (a rule firing at every scrape is one line with its peak), not one per piece of evidence
+    evidence: rankedFindings(i).slice(0, 8).map((f) => ({ kind: f.kind, text: f.text })),
     proposal: proposalOf(i),
     verification: verified
       ? { status: verified.verdict.status, summary: verified.verdict.summary, checks: verified.verdict.checks.map((c) => ({ status: c.status, detail: c.detail })) }
@@ -155,16 +158,6 @@ export function buildCopilotModel(input: ModelInputs): CopilotModel {
     incidents: [...open, ...sorted.filter((i) => !isOpen(i)).slice(0, 5)].map(incidentView),
     sources: input.sources.map((s) => ({ source: s.source, state: s.state, message: s.message, ...(s.details ? { details: s.details } : {}) })),
   };
-}
-
-/** The replay panel's content: the recorded timeline, or the what-if against today's detectors and playbooks. */
-export function replayView(i: Incident, mode: 'recorded' | 'current', result?: ReplayResult): ReplayView {
-  const start = Math.min(i.openedAt, ...i.recording.frames.map((f) => f.t), ...i.recording.facts.map((f) => f.t));
-  const events: TimelineView[] =
-    mode === 'recorded' || !result
-      ? i.timeline.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: describeTimelineEntry(e) }))
-      : result.events.map((e) => ({ at: timeText(e.t, start), kind: e.kind, text: e.text }));
-  return { incidentId: i.id, target: targetLabel(i.target), mode, events, comparison: mode === 'current' && result ? result.comparison : [] };
 }
 
 /** Past incidents kept in memory for the views; older ones stay on disk (replay and export read them back). */

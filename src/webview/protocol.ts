@@ -85,17 +85,61 @@ export interface CopilotModel {
 
 export type ReplayMode = 'recorded' | 'current';
 
-export interface ReplayView {
+/** One signal over the incident's time range, with its expected band (nulls are gaps). Times are epoch ms. */
+export interface ChartView {
+  readonly signal: string;
+  readonly label: string;
+  readonly t: ReadonlyArray<number>;
+  readonly values: ReadonlyArray<number | null>;
+  readonly lower: ReadonlyArray<number | null>;
+  readonly upper: ReadonlyArray<number | null>;
+}
+
+export interface MarkerView {
+  readonly t: number;
+  /** change, coincident-change, onset, detection, action, verification, recovery, escalation; what-if markers start with "whatif-". */
+  readonly kind: string;
+  readonly label: string;
+}
+
+export interface RoomTimelineLine {
+  readonly t: number;
+  readonly at: string;
+  readonly kind: string;
+  readonly text: string;
+}
+
+/** The incident room: one incident in the editor area, live or replayed. */
+export interface RoomView {
   readonly incidentId: string;
   readonly target: string;
-  readonly mode: ReplayMode;
-  readonly events: ReadonlyArray<TimelineView>;
+  readonly cluster: string;
+  readonly state: string;
+  readonly open: boolean;
+  readonly diagnosis?: string;
+  readonly confidence?: number;
+  readonly summary?: string;
+  readonly outcome?: string;
+  /** live: the incident as it happens; recorded / current: a replay, as recorded or with today's detectors and playbooks. */
+  readonly mode: 'live' | ReplayMode;
+  readonly from: number;
+  readonly to: number;
+  readonly charts: ReadonlyArray<ChartView>;
+  readonly markers: ReadonlyArray<MarkerView>;
+  readonly findings: ReadonlyArray<{ readonly kind: string; readonly text: string }>;
+  readonly alternatives: ReadonlyArray<{ readonly diagnosis: string; readonly confidence: number }>;
+  readonly proposal?: ProposalView;
+  readonly verification?: IncidentView['verification'];
+  readonly logs: ReadonlyArray<{ readonly at: string; readonly source: string; readonly text: string }>;
+  readonly probes: ReadonlyArray<{ readonly at: string; readonly name: string; readonly ok: boolean; readonly detail: string }>;
+  readonly timeline: { readonly focused: ReadonlyArray<RoomTimelineLine>; readonly all: ReadonlyArray<RoomTimelineLine> };
   readonly comparison: ReadonlyArray<string>;
+  readonly notes: ReadonlyArray<string>;
 }
 
 export type HostToWebview =
   | { readonly type: 'model'; readonly model: CopilotModel }
-  | { readonly type: 'replay'; readonly replay: ReplayView }
+  | { readonly type: 'room'; readonly room: RoomView }
   | { readonly type: 'error'; readonly message: string };
 
 export type WebviewToHost =
@@ -105,7 +149,11 @@ export type WebviewToHost =
   | { readonly type: 'approve'; readonly incidentId: string; readonly stepId?: string }
   | { readonly type: 'reject'; readonly incidentId: string }
   | { readonly type: 'snooze'; readonly incidentId: string; readonly minutes: number }
-  | { readonly type: 'replayMode'; readonly incidentId: string; readonly mode: ReplayMode };
+  | { readonly type: 'replayMode'; readonly incidentId: string; readonly mode: ReplayMode }
+  /** Open an incident in the room (from the sidebar card). */
+  | { readonly type: 'openIncident'; readonly incidentId: string }
+  /** A Content-Security-Policy violation the webview saw: reported to the extension's log. */
+  | { readonly type: 'cspViolation'; readonly directive: string; readonly blocked: string; readonly sample: string };
 
 /** Commands the webview may ask the host to run (anything else is ignored). */
-export const WEBVIEW_COMMANDS = ['vigil.startSandbox', 'vigil.connectCluster', 'vigil.runChaosExperiment', 'vigil.replayIncident', 'vigil.pauseAutomation', 'vigil.resumeAutomation'] as const;
+export const WEBVIEW_COMMANDS = ['vigil.startSandbox', 'vigil.connectCluster', 'vigil.runChaosExperiment', 'vigil.replayIncident', 'vigil.pauseAutomation', 'vigil.resumeAutomation', 'vigil.showReliabilityReport'] as const;

@@ -3,7 +3,7 @@
  * from the cluster (pod names, log lines, event messages), so nothing is ever parsed as HTML.
  * The document is passed in, so tests run these functions against a small fake DOM under mocha.
  */
-import type { CopilotModel, IncidentView, ReplayView, SeriesView, ServiceView, WebviewToHost } from './protocol';
+import type { CopilotModel, IncidentView, SeriesView, ServiceView, WebviewToHost } from './protocol';
 
 export interface DomElement {
   append(...nodes: Array<DomElement | DomText>): void;
@@ -122,7 +122,7 @@ export function renderIncident(dom: Dom, i: IncidentView, post: Post): DomElemen
   const title = `${i.diagnosis ?? 'anomaly'} — ${i.target}`;
   const article = h(dom, 'article', { class: `incident ${i.open ? 'open' : 'closed'}`, 'aria-label': `Incident ${title}, ${i.state}`, 'data-incident': i.id });
   appendAll(dom, article, [
-    h(dom, 'h3', {}, title),
+    h(dom, 'div', { class: 'card-head' }, h(dom, 'h3', {}, title), button(dom, 'Open', `Open the incident room of ${title}`, () => post({ type: 'openIncident', incidentId: i.id }), 'secondary open-room')),
     h(dom, 'div', { class: 'meta' }, `state: ${i.state}`, i.confidence !== undefined ? ` · confidence ${i.confidence}%` : '', i.outcome ? ` · outcome: ${i.outcome}` : '', ` · ${i.id}`),
     i.summary !== undefined && h(dom, 'p', { class: 'summary' }, i.summary),
   ]);
@@ -206,6 +206,7 @@ export function renderCopilot(dom: Dom, m: CopilotModel, post: Post): DomElement
       m.paused ? button(dom, 'Resume', 'Resume automation', run('vigil.resumeAutomation'), 'secondary') : button(dom, 'Pause', 'Pause automation', run('vigil.pauseAutomation'), 'secondary'),
       button(dom, 'Chaos…', 'Run a chaos experiment', run('vigil.runChaosExperiment'), 'secondary'),
       button(dom, 'Replay…', 'Replay an incident', run('vigil.replayIncident'), 'secondary'),
+      button(dom, 'Report', 'Show the reliability report', run('vigil.showReliabilityReport'), 'secondary'),
     );
   }
   out.push(toolbar);
@@ -233,19 +234,4 @@ export function renderCopilot(dom: Dom, m: CopilotModel, post: Post): DomElement
   if (!m.services.length) out.push(h(dom, 'p', { class: 'status' }, 'Waiting for the first samples…'));
   else out.push(h(dom, 'ul', { class: 'services' }, ...m.services.map((s) => renderService(dom, s))));
   return out;
-}
-
-/** The replay panel: the timeline and the what-if toggle (recorded vs today's detectors and playbooks). */
-export function renderReplay(dom: Dom, r: ReplayView, post: Post): DomElement[] {
-  const toggle = (mode: 'recorded' | 'current', label: string) => {
-    const b = button(dom, label, label, () => post({ type: 'replayMode', incidentId: r.incidentId, mode }), r.mode === mode ? 'primary' : 'secondary');
-    b.setAttribute('aria-pressed', String(r.mode === mode));
-    return b;
-  };
-  return [
-    h(dom, 'h2', {}, `Replay of ${r.incidentId} — ${r.target}`),
-    h(dom, 'div', { class: 'toolbar', role: 'group', 'aria-label': 'What if' }, toggle('recorded', 'As recorded'), toggle('current', 'What if: today’s detectors and playbooks')),
-    h(dom, 'ol', { class: 'timeline replay-timeline', 'aria-label': 'Replay timeline' }, ...r.events.map((e) => h(dom, 'li', {}, h(dom, 'span', { class: 'at' }, e.at), ' ', h(dom, 'span', { class: 'tag' }, e.kind), ' ', e.text))),
-    r.comparison.length > 0 && h(dom, 'section', { 'aria-label': 'Comparison' }, h(dom, 'h3', {}, 'Compared with what ran then'), h(dom, 'ul', {}, ...r.comparison.map((c) => h(dom, 'li', {}, c)))),
-  ].filter((x): x is DomElement => x !== false);
 }

@@ -8,14 +8,16 @@ import { clearNotifications, describeInCodeServer, openVigilView, pickQuickInput
 /**
  * The healing story in a real VS Code, once per theme: start the sandbox from the command palette,
  * watch services healthy, inject a bad release, see the incident diagnosed "bad release" waiting
- * for approval (and the cluster untouched), click Approve, see "recovered", replay the incident;
+ * for approval (and the cluster untouched), open its incident room (charts, markers, the focused timeline),
+ * click Approve there, see "recovered", replay it in the same view, open the reliability report;
  * then a second bad release whose proposal is Rejected: labelled, and nothing written.
  * Screenshots: artifacts/e2e/healing-<theme>-NN-<step>.png.
  *
  * VIGIL_E2E_SOAK_MINUTES=10 keeps the sandbox running that long before the memory step (dark theme only).
  */
 const COPILOT = '#app.copilot';
-const REPLAY = '#app.replay';
+/** The incident room in the editor area (live, and replay: the same view). */
+const ROOM = '#app.room';
 const TARGET = 'shop/frontend';
 /** The second fault's target, whose proposal is rejected: not the first target, which is in its cooldown by then. */
 const REJECT_TARGET = 'shop/cart';
@@ -76,6 +78,35 @@ async function editUserSettings(page: Page, settings: Record<string, unknown>): 
   await page.keyboard.press('Control+S');
   await page.waitForTimeout(500);
   await runCommand(page, 'View: Close All Editors');
+}
+
+/** Lines of the extension's log saying the webview reported a Content-Security-Policy violation. */
+function cspViolations(s: E2eSession): string[] {
+  return s.server
+    .logFiles(/^Vigil\.log$/)
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n'))
+    .filter((l) => /content security policy violation/.test(l));
+}
+
+/** The room's error chart: how many points and band points it drew, and its markers. */
+async function errorChart(page: Page): Promise<{ points: number; band: number; markers: string[]; canvases: number }> {
+  const room = await webviewFrame(page, ROOM);
+  const host = room.locator('figure.room-chart[data-signal="error_ratio"] .uplot-host');
+  return {
+    points: Number((await host.getAttribute('data-points', { timeout: 5_000 })) ?? 0),
+    band: Number((await host.getAttribute('data-band-points', { timeout: 5_000 })) ?? 0),
+    markers: ((await host.getAttribute('data-markers', { timeout: 5_000 })) ?? '').split(' ').filter(Boolean),
+    canvases: await host.locator('canvas').count(),
+  };
+}
+
+/** The focused timeline's lines, as their kinds (data-kind) and texts. */
+async function focusedLines(page: Page): Promise<Array<{ kind: string; text: string }>> {
+  const room = await webviewFrame(page, ROOM);
+  const items = room.locator('ol[aria-label="Focused timeline"] > li');
+  const out: Array<{ kind: string; text: string }> = [];
+  for (let k = 0; k < (await items.count()); k++) out.push({ kind: (await items.nth(k).getAttribute('data-kind')) ?? '', text: (await items.nth(k).innerText()).trim() });
+  return out;
 }
 
 /** Picks `label` in a quick pick that is followed by another one (the harness's helper waits for the widget to close). */
@@ -161,35 +192,142 @@ describeInCodeServer('healing', (session, theme) => {
     assert.ok(!kinds.includes('action'), `audit log has an action before Approve: ${kinds.join(', ')}`);
   });
 
-  it('Approve runs the step and the view shows verification reach "recovered"', async () => {
+  it('opens the incident room from the card: header, the error chart with its band and markers, the focused timeline', async () => {
+    const { page } = session();
+    const frame = await webviewFrame(page, COPILOT);
+    await frame.locator('article.incident.open').filter({ hasText: `bad release — ${TARGET}` }).first().getByRole('button', { name: /^Open the incident room/ }).click();
+    const text = await waitForWebviewText(page, new RegExp(`bad release — ${TARGET}[\\s\\S]*Signals`), ROOM, 60_000);
+    assert.match(text, /cluster\s+the sandbox cluster/);
+    assert.match(text, /confidence\s+\d+%/);
+    assert.match(text, /state\s+awaiting-approval/);
+    // the error series over the incident, its expected band (from the replayed core) and the release and detection markers
+    let chart = await errorChart(page);
+    await waitFor(async () => {
+      chart = await errorChart(page);
+      return chart.points >= 5 && chart.band >= 5 && chart.markers.includes('change') && chart.markers.includes('detection');
+    }, 60_000, () => `the error chart with its band and the release and detection markers (${JSON.stringify(chart)})`);
+    assert.ok(chart.canvases >= 1, 'uPlot drew on a canvas');
+    console.log(`      [${theme}] room chart: ${chart.points} points, ${chart.band} with a band, markers ${chart.markers.join(', ')}`);
+    const lines = await focusedLines(page);
+    assert.ok(lines.length <= 12, `focused timeline has ${lines.length} lines`);
+    assert.ok(lines.some((l) => l.kind === 'release'), `the release is in the focused timeline: ${lines.map((l) => l.text).join(' | ')}`);
+    assert.ok(lines.some((l) => l.kind === 'detected'), 'the detection is in the focused timeline');
+    // the keyboard moves the cursor and the readout says time and value
+    const room = await webviewFrame(page, ROOM);
+    const host = room.locator('figure.room-chart[data-signal="error_ratio"] .uplot-host');
+    await host.focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    const readout = await room.locator('figure.room-chart[data-signal="error_ratio"] .readout').innerText();
+    assert.match(readout, /^\d\d:\d\d:\d\d UTC: 5xx (\d+(\.\d+)?%|<0\.01%)/);
+    assert.doesNotMatch(readout, /\d[eE][+-]?\d/);
+    await session().shot('room-awaiting-approval');
+    // the text alternative
+    await room.getByRole('button', { name: 'Show as tables' }).click();
+    await waitFor(async () => (await (await webviewFrame(page, ROOM)).locator('table.chart-table tbody tr').count()) >= 5, 10_000, 'the chart as a table');
+    await session().shot('room-as-tables');
+    await (await webviewFrame(page, ROOM)).getByRole('button', { name: 'Show charts' }).click();
+    await waitFor(async () => (await errorChart(page)).canvases >= 1, 10_000, 'the charts again');
+  });
+
+  it('has written nothing to the cluster while the room is open', async () => {
+    assert.deepEqual(await readDeployment(session(), TARGET), afterInjection, 'the deployment changed before Approve');
+  });
+
+  if (theme === 'dark') {
+    it('redraws the charts in the high-contrast theme\'s colours', async () => {
+      const { page } = session();
+      const room = await webviewFrame(page, ROOM);
+      const paintsBefore = Number(await room.locator(ROOM).getAttribute('data-paint'));
+      await runCommand(page, 'Preferences: Color Theme', { opensPicker: true });
+      await pickQuickInputItem(page, 'Dark High Contrast');
+      let colour = '';
+      let expected = '?';
+      await waitFor(async () => {
+        const f = await webviewFrame(page, ROOM);
+        const hc = await f.evaluate(() => document.body.classList.contains('vscode-high-contrast'));
+        expected = await f.evaluate(() => getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim());
+        colour = (await f.locator('figure.room-chart[data-signal="error_ratio"] .uplot-host').getAttribute('data-line-colour', { timeout: 5_000 })) ?? '';
+        const paints = Number(await f.locator(ROOM).getAttribute('data-paint'));
+        return hc && paints > paintsBefore && colour === expected && colour !== '';
+      }, 30_000, () => `the chart redrawn in the high-contrast colours (drawn with ${colour}, theme says ${expected})`);
+      await session().shot('room-high-contrast');
+      await runCommand(page, 'Preferences: Color Theme', { opensPicker: true });
+      await pickQuickInputItem(page, 'Default Dark Modern');
+      await waitFor(async () => !(await (await webviewFrame(page, ROOM)).evaluate(() => document.body.classList.contains('vscode-high-contrast'))), 30_000, 'the dark theme again');
+    });
+  }
+
+  it('Approve from the room runs the step; the room follows it to "recovered" with the action and recovery markers', async () => {
     const { page } = session();
     await clearNotifications(page);
-    const frame = await webviewFrame(page, COPILOT);
-    const approve = frame.getByRole('button', { name: /^Approve:/ }).first();
+    const room = await webviewFrame(page, ROOM);
+    const approve = room.getByRole('button', { name: /^Approve:/ }).first();
     await approve.focus();
-    await session().shot('approve-focused');
+    await session().shot('room-approve-focused');
     await page.keyboard.press('Enter');
-    await waitForWebviewText(page, /state: (acting|verifying|recovered)/, COPILOT, 60_000);
-    await session().shot('verifying');
-    await waitForWebviewText(page, new RegExp(`bad release — ${TARGET}[\\s\\S]*outcome: recovered`), COPILOT, 240_000);
+    await waitForWebviewText(page, /state\s+(acting|verifying|recovered)/, ROOM, 60_000);
+    await waitForWebviewText(page, /state\s+recovered/, ROOM, 240_000);
     const after = await readDeployment(session(), TARGET);
     assert.notEqual(after.image, afterInjection?.image, 'the rollback changed the image back');
     assert.ok(auditKinds(session()).includes('action'), 'the approved action is in the audit log');
-    await session().shot('recovered');
+    // the sidebar agrees
+    await waitForWebviewText(page, new RegExp(`bad release — ${TARGET}[\\s\\S]*outcome: recovered`), COPILOT, 30_000);
+    let chart = await errorChart(page);
+    await waitFor(async () => {
+      chart = await errorChart(page);
+      return ['change', 'detection', 'action', 'recovery'].every((k) => chart.markers.includes(k)) && chart.band >= 5;
+    }, 30_000, () => `markers for the release, detection, action and recovery (${JSON.stringify(chart)})`);
+    const lines = await focusedLines(page);
+    console.log(`      [${theme}] focused timeline (${lines.length} lines):\n        ${lines.map((l) => l.text.replace(/\s+/g, ' ')).join('\n        ')}`);
+    assert.ok(lines.length <= 12, `focused timeline has ${lines.length} lines`);
+    for (const kind of ['release', 'detected', 'approved', 'acted']) assert.ok(lines.some((l) => l.kind === kind), `${kind} is in the focused timeline`);
+    assert.ok(lines.some((l) => l.kind === 'verified' && /recovered/.test(l.text)), 'the recovery is in the focused timeline');
+    const room2 = await webviewFrame(page, ROOM);
+    assert.ok(await room2.getByRole('button', { name: /^Show all events/ }).count(), '"show all events" unfolds the rest');
+    await session().shot('room-recovered');
   });
 
-  it('"Vigil: Replay Incident" shows its timeline, as recorded and replayed through today\'s detectors', async () => {
+  it('the room had no Content-Security-Policy violation, and the listener reports one', async () => {
+    const { page } = session();
+    assert.deepEqual(cspViolations(session()), [], 'CSP violations reported by the webviews');
+    assert.deepEqual(session().consoleErrors.filter((e) => /Content Security Policy/i.test(e.text)), [], 'CSP errors in the console');
+    // the listener is live: an inline script injected into the room is refused and reported to the extension's log
+    const room = await webviewFrame(page, ROOM);
+    await room.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'document.title = "injected"';
+      document.body.append(s);
+    });
+    await waitFor(() => cspViolations(session()).some((l) => /script-src/.test(l)), 15_000, 'the provoked violation in the Vigil log');
+    assert.equal(await room.evaluate(() => document.title === 'injected'), false, 'the inline script did not run');
+  });
+
+  it('"Vigil: Replay Incident" opens the same view: a time scrubber, as recorded and with today\'s detectors', async () => {
     const { page } = session();
     await runCommand(page, 'Vigil: Replay Incident', { opensPicker: true });
     await pickQuickInputItem(page, `bad-release — ${TARGET}`);
-    const recorded = await waitForWebviewText(page, /proposed[\s\S]*approved[\s\S]*recovered/, REPLAY, 30_000);
-    assert.match(recorded, new RegExp(`Replay of .* — ${TARGET}`));
+    const recorded = await waitForWebviewText(page, /Replay[\s\S]*As recorded[\s\S]*Signals/, ROOM, 30_000);
+    assert.match(recorded, new RegExp(`bad release — ${TARGET}`));
+    const room = await webviewFrame(page, ROOM);
+    assert.equal(await room.getByRole('slider', { name: 'Replay time' }).count(), 1, 'the time scrubber');
+    await waitFor(async () => (await errorChart(page)).band >= 5, 30_000, 'the replayed chart with its band');
     await session().shot('replay-recorded');
-    const frame = await webviewFrame(page, REPLAY);
-    await frame.getByRole('button', { name: /What if/ }).click();
-    await waitForWebviewText(page, /Compared with what ran then/, REPLAY, 30_000);
+    await room.getByRole('button', { name: /What if/ }).click();
+    await waitForWebviewText(page, /Compared with what ran then/, ROOM, 60_000);
     await session().shot('replay-what-if');
-    await runCommand(page, 'View: Close All Editors');
+  });
+
+  it('"Vigil: Show Reliability Report" shows MTTR for the incidents of the run', async () => {
+    const { page } = session();
+    await runCommand(page, 'Vigil: Show Reliability Report');
+    const text = await waitForWebviewText(page, /MTTR \(symptom onset → verified recovery\)\s+median [^\n]+ \(\d+ incidents?\)/, 'table.headline', 60_000);
+    console.log(`      [${theme}] report: ${text.replace(/\s+/g, ' ').slice(0, 400)}`);
+    assert.match(text, /Time to detect \(symptom onset → detection\)\s+median/);
+    const report = await webviewFrame(page, 'table.headline');
+    assert.ok((await report.locator('svg').count()) >= 2, 'server-rendered SVG charts');
+    assert.match(await report.locator('body').innerText(), new RegExp(`${TARGET}[\\s\\S]*bad-release[\\s\\S]*by approval`));
+    await session().shot('reliability-report');
   });
 
   it('a second incident: Reject in the view writes nothing to the cluster and records the label', async () => {

@@ -4,7 +4,7 @@ import { COMMANDS } from '../../src/cli/commands';
 
 describe('vigil --help', function () {
   this.timeout(60_000);
-  const expected = ['agent', 'sandbox', 'node-agent', 'chaos', 'detect', 'replay', 'approve', 'reject', 'snooze', 'feedback', 'audit', 'demo', 'train-model', 'retrain-model', 'thresholds'];
+  const expected = ['agent', 'sandbox', 'node-agent', 'chaos', 'detect', 'replay', 'approve', 'reject', 'snooze', 'feedback', 'audit', 'demo', 'report', 'train-model', 'retrain-model', 'thresholds'];
 
   it('lists every subcommand with one line each', () => {
     const r = spawnSync(process.execPath, ['dist/cli.js', '--help'], { encoding: 'utf8' });

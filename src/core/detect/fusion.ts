@@ -1,6 +1,7 @@
 import type { Band } from '../model/signal';
 import type { Severity } from '../model/anomaly';
 import { normalTail } from './robustStats';
+import { valueWording } from '../observe/signalWording';
 
 /** Tuning of the fused score; one configuration for every target (chosen on the whole NAB corpus, see bench:nab). */
 export interface FusionConfig {
@@ -163,9 +164,6 @@ function describe(e: SignalEvidence): string {
       : e.cause === 'novel'
         ? 'moved in a pattern not seen before'
         : 'left its seasonal pattern';
+  const fmt = (v: number) => valueWording(e.signal, v);
   return `${e.signal} ${fmt(e.observed)} ${what} (${e.deviation.toFixed(1)}σ from ${fmt(e.band.expected)}; band ${fmt(e.band.lower)}–${fmt(e.band.upper)})`;
-}
-
-function fmt(v: number): string {
-  return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toPrecision(3) : String(Math.round(v * 1000) / 1000);
 }

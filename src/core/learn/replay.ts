@@ -9,7 +9,7 @@ import { DIAGNOSIS_TITLES, type DiagnosisKind } from '../model/diagnosis';
 import type { ClusterFact } from '../model/fact';
 import { describeTimelineEntry, diagnosisActedOn, type Incident, type IncidentRecording, type TimelineEntry } from '../model/incident';
 import type { Playbook } from '../model/playbook';
-import type { SampleFrame } from '../model/signal';
+import type { Band, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, targetLabel } from '../model/target';
 import type { ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, StorePort, WorkloadInventory } from '../ports';
 import { DEFAULT_SETTINGS, type VigilSettings } from '../settings';
@@ -43,6 +43,8 @@ export interface ReplayResult {
   readonly equivalent?: { readonly detection: boolean; readonly diagnosis: boolean; readonly steps: boolean; readonly all: boolean };
   /** What replay could not take from the recording and assumed instead. */
   readonly notes?: ReadonlyArray<string>;
+  /** The recorded target's values and expected bands after each interval of the replayed core (the room's charts). */
+  readonly series?: ReadonlyArray<{ readonly t: number; readonly values: Readonly<Partial<Record<SignalName, number>>>; readonly bands: Readonly<Partial<Record<SignalName, Band>>> }>;
   /** The other incidents the replayed core opened (neighbours' symptoms in the recording), with their decisions. */
   readonly others?: ReadonlyArray<ReplayOutcome & { readonly target: string }>;
 }
@@ -113,6 +115,11 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
   const past = new Set([...(start?.pastIncidents ?? []), ...(start?.openIncidents ?? [])].map((i) => i.id));
   const humans = new RecordedHumans(incident, clock, core.remediator);
   const recordedKey = targetKey(incident.target);
+  const series: Array<NonNullable<ReplayResult['series']>[number]> = [];
+  const bandSub = core.pipeline.onSnapshot((snap) => {
+    const mine = snap.targets.find((x) => targetKey(x.target) === recordedKey);
+    if (mine && series[series.length - 1]?.t !== snap.t) series.push({ t: snap.t, values: mine.values, bands: mine.bands });
+  });
   const sub = core.remediator.onChange((i) => {
     if (past.has(i.id)) return;
     if (counterpart === undefined && ((incident.correlationKey !== undefined && i.correlationKey === incident.correlationKey) || targetKey(i.target) === recordedKey)) {
@@ -137,6 +144,7 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
   const intervalMs = settings.prometheus.scrapeIntervalSeconds * 1000;
   await clock.advanceTo(Math.max(clock.now(), incident.outcome?.t ?? incident.updatedAt) + intervalMs);
   sub.dispose();
+  bandSub.dispose();
   const opened = core.remediator.list().filter((i) => !past.has(i.id));
   const replayedIncident = opened.find((i) => i.id === counterpart) ?? pick(opened, incident);
   await core.dispose();
@@ -159,6 +167,7 @@ export async function replayIncident(incident: Incident, config: ReplayConfig = 
     comparison: compare(recorded, replayed),
     equivalent: { detection, diagnosis, steps, all: detection && diagnosis && steps },
     notes,
+    series,
     others: opened.filter((i) => i !== replayedIncident).map((i) => ({ target: targetKey(i.target), ...decisionsOf(i) })),
   };
 }

@@ -22,6 +22,7 @@ import { RecoveryWindow } from './recoveryWindow';
 import { IncidentRecorder } from './incidentRecorder';
 import { Remediator, untouched } from './remediator';
 import { targetContext } from './targetContext';
+import { ReleaseRecorder } from '../learn/releaseLog';
 
 /** The world the core talks to. Adapters in infra/ (or a bench's virtual cluster, or replay's recording) implement them. */
 export interface HealingCorePorts {
@@ -133,12 +134,14 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     recorder,
     holdDecisions: options.holdDecisions,
   });
+  // every release seen is recorded (the reliability report's change failure rate); replay records none
+  const releases = options.learn === false ? undefined : new ReleaseRecorder(store, logger.child('releases'));
   const pipeline = new DetectionPipeline({
     clock,
     logger: logger.child('loop'),
     store,
     metrics: ports.metrics,
-    events: ports.events,
+    events: releases ? releases.tap(ports.events) : ports.events,
     cluster,
     remediator,
     evidence,
@@ -248,6 +251,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
       await lease?.dispose();
       await pipeline.persist();
       await learning.catch(() => undefined);
+      await releases?.flush();
       await pipeline.modelEvidence?.flush().catch((err: Error) => logger.log('warn', `could not save the models: ${err.message}`));
     },
   };

@@ -2,6 +2,7 @@ import type { Anomaly } from '../model/anomaly';
 import type { Band, SampleFrame } from '../model/signal';
 import { targetKey } from '../model/target';
 import type { LoggerPort, ModelPort, ModelScore, RetrainRecord, StorePort } from '../ports';
+import { valueWording } from '../observe/signalWording';
 
 export interface ModelEvidenceOptions {
   /** Fine-tune a service on its new normal windows this often, in frame time. */
@@ -494,10 +495,7 @@ export function explainModelAnomaly(a: Anomaly): Anomaly {
   if (!a.reason.startsWith('model:')) return a;
   const top = [...a.contributions].filter((c) => c.share >= 0.1).sort((x, y) => y.share - x.share).slice(0, 4);
   if (top.length === 0) return a;
-  const moved = top.map((c) => `${c.signal} ${Math.round(c.share * 100)}%${c.observed !== undefined ? ` (${fmt(c.observed)}${c.band ? ` vs ${fmt(c.band.expected)}` : ''})` : ''}`).join(', ');
+  const moved = top.map((c) => `${c.signal} ${Math.round(c.share * 100)}%${c.observed !== undefined ? ` (${valueWording(c.signal, c.observed)}${c.band ? ` vs ${valueWording(c.signal, c.band.expected)}` : ''})` : ''}`).join(', ');
   return { ...a, reason: `model: signals moved together unlike this service's normal windows (score ${a.score.toFixed(2)}): ${moved}` };
 }
 
-function fmt(v: number): string {
-  return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toPrecision(3) : String(Math.round(v * 1000) / 1000);
-}

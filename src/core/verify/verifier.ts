@@ -184,7 +184,7 @@ async function check(
       const judge = (v: number): { ok: boolean; detail: string } | undefined => {
         if (c.kind !== 'signal-in-band') {
           const ok = c.kind === 'signal-below' ? v < c.value : v > c.value;
-          return { ok, detail: `${signal} ${fmt(v)} ${c.kind === 'signal-below' ? '<' : '>'} ${c.value}: ${ok ? 'yes' : 'no'}` };
+          return { ok, detail: `${signal} ${formatValue(signal, v)} ${c.kind === 'signal-below' ? '<' : '>'} ${formatValue(signal, c.value)}: ${ok ? 'yes' : 'no'}` };
         }
         const band = ev.band(target, signal, now);
         if (!band) return undefined;
@@ -255,12 +255,6 @@ function judgeSequentially(
   if (st.llr >= steps.accept) return { result: { condition: c, status: 'passed', detail: `${j.detail} (${counted})` }, judged: true };
   if (st.llr <= steps.reject) return { result: { condition: c, status: 'failed', detail: `${j.detail} (${counted})` }, judged: true };
   return { result: { condition: c, status: 'pending', detail: `${j.detail} (${counted}; not yet conclusive)` } };
-}
-
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 0.01 || a >= 1e5) ? v.toExponential(2) : String(Math.round(v * 1000) / 1000);
 }
 
 /**

@@ -65,7 +65,7 @@ describe('streaming detector', () => {
     assert.ok(spike.isAnomaly, `spike score ${spike.score}`);
     const top = [...spike.contributions].sort((x, y) => y.share - x.share)[0];
     assert.equal(top.signal, 'cpu');
-    assert.match(spike.reason, /^cpu [\d.]+ above its seasonal band/);
+    assert.match(spike.reason, /^cpu [\d.]+ cores above its seasonal band/);
     // Normal seasonal traffic: no alarm during warm-up, at most a stray novelty alarm per thousand rows after it.
     assert.equal(steps.slice(0, 250).filter((s) => s.score > 0).length, 0);
     const falseAlarms = steps.slice(250, 2500).filter((s) => s.isAnomaly).length;

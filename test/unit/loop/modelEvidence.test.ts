@@ -71,7 +71,7 @@ describe('the multi-signal model in the live loop', function () {
     await ev.idle();
     const next = rig.frame({ ...normalValues(k++), latency_p99: 0.25 });
     assert.equal(next.isAnomaly, true, next.reason);
-    assert.match(next.reason, /^model: signals moved together unlike this service's normal windows \(score 0\.99\): latency_p99 55% \(0\.25 vs [\d.]+\), cpu 35%/);
+    assert.match(next.reason, /^model: signals moved together unlike this service's normal windows \(score 0\.99\): latency_p99 55% \(250 ms vs [\d.]+ ms\), cpu 35%/);
     model.answer = () => ({ score: 0.01, contributions: { request_rate: 1 } });
   });
 
@@ -200,7 +200,7 @@ describe('the multi-signal model in the live loop', function () {
     const stat = { ...base, reason: 'cpu 0.9 above its seasonal band', contributions: [{ signal: 'cpu' as const, share: 1 }] };
     assert.equal(explainModelAnomaly(stat), stat);
     const m = explainModelAnomaly({ ...base, reason: 'model: multi-signal model', contributions: [{ signal: 'memory' as const, share: 0.7, observed: 3e8, band: { lower: 1e8, expected: 2e8, upper: 2.2e8 } }, { signal: 'latency_p95' as const, share: 0.25 }, { signal: 'cpu' as const, share: 0.05 }] });
-    assert.equal(m.reason, "model: signals moved together unlike this service's normal windows (score 0.95): memory 70% (3.00e+8 vs 2.00e+8), latency_p95 25%");
+    assert.equal(m.reason, "model: signals moved together unlike this service's normal windows (score 0.95): memory 70% (286 MiB vs 191 MiB), latency_p95 25%");
   });
 });
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { renderCopilot, renderIncident, renderReplay, sparkline, sparkPoints } from '../../../src/webview/render';
+import { renderCopilot, renderIncident, sparkline, sparkPoints } from '../../../src/webview/render';
 import type { CopilotModel, WebviewToHost } from '../../../src/webview/protocol';
 import { incidentView } from '../../../src/vscode/viewModel';
 import { EVIL, awaitingIncident } from './fixtures';
 import { fakeDom, root, type FakeElement } from './fakeDom';
 
-const buttons = (r: FakeElement) => r.find((e) => e.tag === 'button');
+/** The decision buttons (every card also has Open, tested on its own). */
+const buttons = (r: FakeElement) => r.find((e) => e.tag === 'button' && e.textContent !== 'Open');
 
 describe('webview rendering', () => {
   it('renders pod names and log lines with HTML as text, never as elements', () => {
@@ -63,6 +64,16 @@ describe('webview rendering', () => {
     assert.deepEqual(buttons(r), []);
     assert.match(r.textContent, /recovered: error_ratio back in band/);
     assert.match(r.textContent, /outcome: recovered/);
+  });
+
+  it('each incident card opens its incident room', () => {
+    const posted: WebviewToHost[] = [];
+    const r = root([renderIncident(fakeDom, incidentView(awaitingIncident()), (m) => posted.push(m))]);
+    const open = r.find((e) => e.tag === 'button' && e.textContent === 'Open');
+    assert.equal(open.length, 1);
+    assert.equal(open[0].attrs.get('aria-label'), 'Open the incident room of bad release — shop/checkout');
+    open[0].click();
+    assert.deepEqual(posted, [{ type: 'openIncident', incidentId: 'inc-1' }]);
   });
 
   it('disconnected: the status line says how to connect, with buttons for both ways', () => {
@@ -130,14 +141,4 @@ describe('webview rendering', () => {
     assert.equal(sparkPoints([5], 0, 10, 100, 20), '100.0,10.0');
   });
 
-  it('replay: the what-if toggle says which timeline is shown and asks for the other', () => {
-    const posted: WebviewToHost[] = [];
-    const r = root(renderReplay(fakeDom, { incidentId: 'inc-1', target: 'shop/checkout', mode: 'recorded', events: [{ at: '+0s', kind: 'detected', text: EVIL }], comparison: [] }, (m) => posted.push(m)));
-    const [recorded, current] = buttons(r);
-    assert.equal(recorded.attrs.get('aria-pressed'), 'true');
-    assert.equal(current.attrs.get('aria-pressed'), 'false');
-    current.click();
-    assert.deepEqual(posted, [{ type: 'replayMode', incidentId: 'inc-1', mode: 'current' }]);
-    assert.doesNotMatch(r.outerHTML, /<img|<script/);
-  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { connectionFix, kubeconfigContexts } from '../../../src/vscode/connectionHelp';
-import { buildCopilotModel, incidentView, pastForViews, replayView, SeriesHistory, type SnapshotTarget } from '../../../src/vscode/viewModel';
+import { buildCopilotModel, incidentView, pastForViews, SeriesHistory, type SnapshotTarget } from '../../../src/vscode/viewModel';
 import { awaitingIncident } from './fixtures';
 
 const svc = (name: string, errorRatio: number, isAnomaly = false): SnapshotTarget => ({
@@ -22,7 +22,7 @@ describe('sidebar view models', () => {
     assert.equal(v.proposal?.action, 'rollout undo deployment shop/checkout');
     assert.deepEqual(v.proposal?.diff, [{ path: 'spec.template.spec.containers[0].image', before: 'shop/checkout:1.1-bad', after: 'shop/checkout:1.0' }]);
     assert.deepEqual(v.proposal?.gates.map((g) => `${g.gate}:${g.allowed}`), ['namespace-policy:true', 'approval:false']);
-    assert.deepEqual(v.evidence.map((e) => e.kind), ['signal', 'log', 'event']);
+    assert.deepEqual(v.evidence.map((e) => e.kind), ['signal', 'change', 'log']);
     assert.deepEqual(v.timeline.map((e) => e.at), ['+0s', '+20s']);
   });
 
@@ -49,13 +49,6 @@ describe('sidebar view models', () => {
     assert.deepEqual(m.services.map((s) => `${s.name}:${s.health}`), ['shop/cart:healthy', 'shop/checkout:incident']);
   });
 
-  it('replayView: the recorded timeline, or the replayed events with the comparison', () => {
-    const i = awaitingIncident();
-    assert.deepEqual(replayView(i, 'recorded').events.map((e) => e.kind), ['detected', 'proposed']);
-    const r = replayView(i, 'current', { incidentId: i.id, events: [{ t: i.openedAt + 5000, kind: 'detected', text: 'x' }], replayed: {}, recorded: {}, comparison: ['detected 5 s earlier'] });
-    assert.deepEqual(r.events, [{ at: '+5s', kind: 'detected', text: 'x' }]);
-    assert.deepEqual(r.comparison, ['detected 5 s earlier']);
-  });
 
   it('connectionFix names the fix for unreachable, forbidden and expired credentials', () => {
     assert.match(connectionFix('GET /version on https://k: connect ECONNREFUSED 127.0.0.1:6443'), /unreachable/);
