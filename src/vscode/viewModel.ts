@@ -85,6 +85,8 @@ function evidenceText(e: Evidence): { kind: string; text: string } {
       return { kind: 'log', text: `${e.line.pod.name}: ${e.line.text}` };
     case 'signal-trend':
       return { kind: 'trend', text: `${e.signal}: ${e.note}` };
+    case 'coincident-change':
+      return { kind: 'event', text: `${e.fact.message}: ${e.note}` };
   }
 }
 
