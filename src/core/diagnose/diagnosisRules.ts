@@ -374,8 +374,9 @@ export function judgeChange(view: EvidenceView, key: string, t: number, what: st
   const noFrames = !values(view.frames(key), 'error_ratio', t - BEFORE_CHANGE_MS, view.now).length;
   const ep = view.episode(key);
   const worse = !!moved || crashes.length > 0 || (noFrames && !!ep && ep.onset >= t - view.config.factLagMs);
-  if (!worse) return { blamed: false, worse, reason: `coincident, not blamed: ${label(key)}'s own signals did not get worse after ${what}` };
   const callees = failingCallees(view, key, t - view.config.onsetToleranceMs);
+  const failing = `coincident, not blamed: ${label(key)}'s dependency ${callees.map((c) => label(c.key)).join(', ')} was failing over the same time`;
+  if (!worse) return { blamed: false, worse, reason: callees.length ? failing : `coincident, not blamed: ${label(key)}'s own signals did not get worse after ${what}` };
   if (!callees.length) return { blamed: true, worse, reason: `${label(key)} got worse after ${what} while its dependencies stayed healthy` };
   if (crashes.length) return { blamed: true, worse, reason: `pods of ${label(key)} crash since ${what}, which a failing dependency does not cause` };
   const own = moved?.signal === 'error_ratio' ? moved.after : undefined;
@@ -383,7 +384,7 @@ export function judgeChange(view: EvidenceView, key: string, t: number, what: st
   if (own !== undefined && own > worst * 1.2 + 0.05) {
     return { blamed: true, worse, reason: `${label(key)} fails ${formatValue('error_ratio', own)} of its requests, more than its failing dependency ${callees.map((c) => label(c.key)).join(', ')} (${formatValue('error_ratio', worst)}) explains` };
   }
-  return { blamed: false, worse, reason: `coincident, not blamed: ${label(key)}'s dependency ${callees.map((c) => label(c.key)).join(', ')} was failing over the same time` };
+  return { blamed: false, worse, reason: failing };
 }
 
 function badRelease(view: EvidenceView, key: string): Hypothesis | undefined {
