@@ -175,9 +175,9 @@ describe('Remediator', () => {
     await settle(r, 30 * 60_000);
     const [i] = r.engine.list();
     assert.equal(i.state, 'escalated');
-    assert.equal(r.cluster.applied.length, 3, r.cluster.applied.join('; '));
+    assert.equal(r.cluster.applied.length, 2, r.cluster.applied.join('; '));
     const ctx = r.notifier.escalations[0];
-    assert.equal(ctx.actionsTried.length, 3);
+    assert.equal(ctx.actionsTried.length, 2);
     assert.ok(ctx.actionsTried.every((a) => a.verdict?.status === 'not-recovered'));
     assert.match(ctx.reason, /did not recover/);
     assert.deepEqual(ctx.recentLogs, [logLine]);
