@@ -101,7 +101,8 @@ interface StepChoice {
 const FLAP_RECURRENCES = 2;
 const FLAP_WINDOW_MS = 15 * 60_000;
 const FLAP_HOLD_MS = 60 * 60_000;
-const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'maintenance-window', 'lease']);
+/** Holds worth waiting out. A maintenance window is not one: during it a human is told at once and nothing is written. */
+const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'lease']);
 
 /**
  * The incident state machine and the decide → act → verify loop. Every incident is persisted at
