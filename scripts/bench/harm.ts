@@ -217,14 +217,12 @@ async function runScenario(s: Scenario, seed: number, flapSeconds: number): Prom
     const healable = truth.filter((f) => f.remedy.actions.length > 0);
     const rightActions = (f: FaultRecord) => acted.filter((a) => workloadOf(a.action, truth) === f.cause && f.remedy.actions.includes(a.action.kind));
     const healedRight = healable.filter((f) => f.recoveredAt !== undefined && rightActions(f).some((a) => a.t <= Date.parse(f.recoveredAt!)));
-    for (const f of healable) if (!healedRight.includes(f)) notes.push(`${f.fault} on ${f.cause} not healed by ${f.remedy.words}${f.recoveredAt ? ' (it recovered otherwise)' : ''}`);
+    for (const f of healable) if (!healedRight.includes(f) && !s.maintenance) notes.push(`${f.fault} on ${f.cause} not healed by ${f.remedy.words}${f.recoveredAt ? ' (it recovered otherwise)' : ''}`);
     const unhealable = truth.filter((f) => f.remedy.actions.length === 0 && f.fault !== 'healthy-release');
     const escalatedRight = unhealable.filter((f) => escalatedRightly(s, f, incidents, acted, truth, injectedAt, notes));
-    if (s.maintenance) {
-      // a healable fault inside a maintenance window: no write at all, and a human told
-      const told = incidents.some((i) => i.state === 'escalated' && i.timeline.some((e) => e.kind === 'escalated' && /maintenance window/.test(e.reason)));
-      if (!told) notes.push('no escalation naming the maintenance window');
-    }
+    // a healable fault inside a maintenance window: no write at all, and a human told
+    const told = incidents.some((i) => i.state === 'escalated' && i.timeline.some((e) => e.kind === 'escalated' && /maintenance window/.test(e.reason)));
+    if (s.maintenance && !told) notes.push('no escalation naming the maintenance window');
     const recover = healable.map((f) => (f.recoveredAt ? Date.parse(f.recoveredAt) - injectedAt : undefined));
     return {
       scenario: s.name,
@@ -232,7 +230,7 @@ async function runScenario(s: Scenario, seed: number, flapSeconds: number): Prom
       healable: s.maintenance ? 0 : healable.length,
       healedRight: s.maintenance ? 0 : healedRight.length,
       unhealable: s.maintenance ? 1 : unhealable.length,
-      escalatedRight: s.maintenance ? (acted.length === 0 && !notes.length ? 1 : 0) : escalatedRight.length,
+      escalatedRight: s.maintenance ? (acted.length === 0 && told ? 1 : 0) : escalatedRight.length,
       actions,
       incidents: incidents.length,
       recoverSeconds: s.maintenance || recover.some((x) => x === undefined) || !recover.length ? undefined : Math.round(Math.max(...(recover as number[])) / 1000),
