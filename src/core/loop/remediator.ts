@@ -99,6 +99,12 @@ interface StepChoice {
  * for FLAP_HOLD_MS (no new incident, no action), so one flapping service costs at most FLAP_RECURRENCES actions.
  */
 const FLAP_RECURRENCES = 2;
+/**
+ * What a workload's own logs say no playbook step can fix: a full or read-only volume. Restarting, rolling back or
+ * scaling only adds new pods that fail the same; the incident goes to a human at once with the line as its reason.
+ */
+const UNFIXABLE_LOG = /no space left on device|ENOSPC|disk (is )?full|read-only file system/i;
+const UNFIXABLE_LOG_WITHIN_MS = 5 * 60_000;
 const FLAP_WINDOW_MS = 15 * 60_000;
 const FLAP_HOLD_MS = 60 * 60_000;
 /** Holds worth waiting out. A maintenance window is not one: during it a human is told at once and nothing is written. */
@@ -386,6 +392,11 @@ export class Remediator implements Disposable {
       await this.saveState();
       return;
     }
+    const unfixable = i.stepIndex === 0 && i.state === 'diagnosed' && !i.timeline.some((e) => e.kind === 'acted' || e.kind === 'action-failed') ? await this.unfixableByLogs(i) : undefined;
+    if (unfixable) {
+      await this.escalate(id, unfixable);
+      return;
+    }
 
     const step = playbook.steps[i.stepIndex];
     const choice: StepChoice = { playbook: playbook.name, stepIndex: i.stepIndex, kind: i.diagnosis?.kind ?? 'unknown' };
@@ -442,6 +453,16 @@ export class Remediator implements Disposable {
       return;
     }
     await this.act(id, step, action, gates, approved ? 'human-approved' : 'auto', choice);
+  }
+
+  /** A recent log line of the target saying its storage is full (see UNFIXABLE_LOG), as an escalation reason. */
+  private async unfixableByLogs(i: Incident): Promise<string | undefined> {
+    if (!this.deps.recentLogs) return undefined;
+    const since = this.deps.clock.now() - UNFIXABLE_LOG_WITHIN_MS;
+    const lines = await this.deps.recentLogs(i.target).catch(() => [] as ReadonlyArray<LogLine>);
+    const hit = [...lines].reverse().find((l) => l.t >= since && UNFIXABLE_LOG.test(l.text));
+    if (!hit) return undefined;
+    return `${targetLabel(i.target)}'s storage is full (pod ${hit.pod.name}: "${hit.text.slice(0, 160)}"); no restart, rollback or scale frees a volume, so Vigil takes no step: a human must free or grow it`;
   }
 
   /** Why the target is flapping (its problem cleared and came back FLAP_RECURRENCES times lately), or undefined. */

@@ -324,6 +324,26 @@ describe('Remediator', () => {
     assert.equal(r.notifier.escalations.length, 1);
   });
 
+  it('storage full by its own logs: no step frees a volume, so the incident goes to a human at once with the line', async () => {
+    const line = (text: string) => ({ t: Date.UTC(2026, 10, 23, 11, 59, 50), pod: { kind: 'pod' as const, namespace: 'shop', name: 'checkout-7d9f-abcde' }, text, pattern: 'error' });
+    const full = rig({ extra: { recentLogs: async () => [line('ERROR request failed'), line('ERROR: could not extend file "base/16384/2619": No space left on device')] } });
+    rigs.push(full);
+    await full.engine.start();
+    await full.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('dependency-outage', full.clock.now()) });
+    await settle(full);
+    const [i] = full.engine.list();
+    assert.equal(i.state, 'escalated');
+    assert.deepEqual(full.cluster.applied, [], 'nothing written');
+    assert.match(full.notifier.escalations[0].reason, /^shop\/checkout's storage is full \(pod checkout-7d9f-abcde: "ERROR: could not extend file .*No space left on device"\); no restart, rollback or scale frees a volume/);
+    // other error lines are no reason to hold back
+    const other = rig({ extra: { recentLogs: async () => [line('ERROR upstream connect error')] } });
+    rigs.push(other);
+    await other.engine.start();
+    await other.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('dependency-outage', other.clock.now()) });
+    await settle(other);
+    assert.deepEqual(other.cluster.applied, ['rollout restart deployment shop/checkout']);
+  });
+
   it('one recurrence is not flapping: the second incident on a target is remedied as usual', async () => {
     const r = rig();
     rigs.push(r);
