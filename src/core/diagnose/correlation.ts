@@ -30,6 +30,7 @@ const LAGGING_SIGNALS: ReadonlySet<SignalName> = new Set(['error_ratio', 'latenc
 const AFTERGLOW_RISE = 1.5;
 /** How long a trailing symptom may hold level before it counts as a cause of its own (see `plateaued`). */
 const PLATEAU_MS = 20_000;
+const PLATEAU_MIN_ERRORS = 0.05;
 const AFTERGLOW_RISE_ABS: Partial<Record<SignalName, number>> = { error_ratio: 0.01, latency_p50: 0.02, latency_p95: 0.05, latency_p99: 0.1 };
 
 interface MutableEpisode {
@@ -311,12 +312,13 @@ export class Correlator {
     while (i >= 0 && frames[i].t > a.t - PLATEAU_MS) i--;
     if (i < 0 || frames[i].t <= since) return false;
     const then = frames[i].values;
-    return signals.some((s) => {
-      const now = a.contributions.find((c) => c.signal === s)?.observed;
-      const was = then[s];
+    // errors only, and a real share of them: a service at its daily peak holding a percent or two is no new cause
+    return signals.includes('error_ratio') && (() => {
+      const now = a.contributions.find((c) => c.signal === 'error_ratio')?.observed;
+      const was = then.error_ratio;
       if (now === undefined || was === undefined || !Number.isFinite(now) || !Number.isFinite(was)) return false;
-      return signalDefinition(s).bad !== 'down' ? now >= was * 0.95 && now - was > -(AFTERGLOW_RISE_ABS[s] ?? 0) / 2 : now <= was * 1.05;
-    });
+      return now >= PLATEAU_MIN_ERRORS && now >= was * 0.95;
+    })();
   }
 
   /**
