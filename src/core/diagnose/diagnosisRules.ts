@@ -458,7 +458,13 @@ function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined
   const podCrashes = view.facts(key, view.now - cfg.crashWindowMs, view.now).filter((f) => isBackoff(f) || isRestart(f));
   const onset = ep?.onset ?? podCrashes[0]?.t;
   if (onset === undefined || !ref.namespace) return undefined;
-  const changes = view.configChanges(ref.namespace, onset - cfg.flagWindowMs, onset + cfg.factLagMs);
+  const all = view.configChanges(ref.namespace, onset - cfg.flagWindowMs - cfg.flagWindowMs, view.now);
+  // a change that puts back the value an earlier change replaced (Vigil's own revert, a human's) restores a known-good
+  // value: it is never the cause, or a fix would be blamed for the crashes it is ending and undone
+  const isRevert = (f: ClusterFact) =>
+    attr(f, 'value', 'newValue', 'new') !== undefined &&
+    all.some((e) => e.t < f.t && configMapOf(e) === configMapOf(f) && attr(e, 'key') === attr(f, 'key') && attr(e, 'previousValue', 'oldValue', 'old') === attr(f, 'value', 'newValue', 'new'));
+  const changes = view.configChanges(ref.namespace, onset - cfg.flagWindowMs, onset + cfg.factLagMs).filter((f) => !isRevert(f));
   if (!changes.length) return undefined;
   const g = view.graph;
   const referenced = (f: ClusterFact) => g.references(key, configMapOf(f)) || (f.target.kind === 'service' && f.target.name === ref.name && attr(f, 'configMap', 'configmap') !== undefined);

@@ -126,6 +126,24 @@ describe('rules of blame', () => {
     assert.equal(open[0].diagnosis.alternatives?.[0]?.kind, 'crash-loop');
   });
 
+  it('a revert of a bad config value is never blamed: crashes that go on for a moment after it stay the bad value\'s', () => {
+    const inv = shopInventory({ configMaps: { cart: ['cart-config'] } });
+    const s = new Scenario();
+    s.inventory = inv;
+    const change = (t: number, previousValue: string, value: string) =>
+      s.fact('configmap-changed', svc('shop', 'cart'), t, 'ConfigMap shop/cart-config changed (cart.max-connections)', { attributes: { configMap: 'cart-config', key: 'cart.max-connections', previousValue, value } });
+    change(T, '64', '-1');
+    change(T + 20_000, '-1', '64'); // the fix
+    const pods = podsOf(inv, 'cart');
+    for (const [i, dt] of [5_000, 12_000, 22_000, 26_000].entries()) s.fact('pod-restarted', pod('shop', pods[i % 3]), T + dt, 'Container cart restarted (exit code 78)', { attributes: { reason: 'Error', exitCode: 78 } });
+    s.fact('crash-backoff', pod('shop', pods[0]), T + 24_000, 'cart is in CrashLoopBackOff', { reason: 'CrashLoopBackOff' });
+    s.series(svc('shop', 'cart'), BEFORE, AFTER, (t) => ({ ...healthy(), available_replicas: t < T + 5_000 || t > T + 40_000 ? 3 : 1 }));
+    const updates = s.run(new Correlator());
+    const flags = updates.filter((u) => u.diagnosis.kind === 'bad-feature-flag');
+    assert.ok(flags.length > 0, describe1(updates));
+    for (const u of flags) assert.equal(u.diagnosis.details?.flag?.previousValue, '64', `only the bad value is put back: ${u.diagnosis.summary}`);
+  });
+
   it('a flag change while the dependency fails is coincident, not blamed: the outage is the incident', () => {
     const s = new Scenario();
     s.inventory = shopInventory({ configMaps: { checkout: ['checkout-flags'] } });
