@@ -81,46 +81,87 @@ class StderrLogger implements LoggerPort {
   }
 }
 
+/** What a drill runs in: the sandbox, the agent's runtime on it (started), where its state goes, and how it speaks. */
+export interface DrillWorld {
+  readonly sandbox: Sandbox;
+  readonly runtime: VigilRuntime;
+  readonly stateDir: string;
+  readonly say: (text: string) => void;
+  dispose(): Promise<void>;
+}
+
+export type DrillWorldOptions = Pick<DrillOptions, 'seed' | 'intervalMs' | 'stateDir' | 'mode' | 'onLine' | 'prometheus' | 'quiet' | 'approveAs' | 'settings'>;
+
+/**
+ * An in-process sandbox and the runtime the agent uses on it (auto mode by default), started: what `runFaultDrill`
+ * and `npm run bench:harm` drive.
+ */
+export async function startDrillWorld(options: DrillWorldOptions): Promise<DrillWorld> {
+  const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'vigil-drill-'));
+  const say = options.onLine ?? (() => undefined);
+  const sandbox: Sandbox = await startSandbox({ seed: options.seed, daySeconds: 600, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig') });
+  say(`sandbox cluster up: ${sandbox.apiServer} (kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A)`);
+  let prometheus: PrometheusProcess | undefined;
+  let runtime: VigilRuntime | undefined;
+  try {
+    if (options.prometheus === 'auto' && !prometheusUnavailable()) {
+      const metrics = new URL(sandbox.metrics);
+      prometheus = await startPrometheus({ targets: [{ target: metrics.host, jobName: 'vigil-sandbox', metricsPath: metrics.pathname }], scrapeIntervalSeconds: Math.max(1, Math.round(options.intervalMs / 5000)) });
+      say(`Prometheus ${prometheus.url} scraping the sandbox (found \`prometheus\` on PATH)`);
+    } else if (options.prometheus === 'auto') {
+      say('no `prometheus` on PATH: Vigil scrapes the pods directly through the API server');
+    }
+    // the sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute
+    const settings = withSettings(options.settings ?? DEFAULT_SETTINGS, {
+      kubernetes: { kubeconfig: sandbox.kubeconfig },
+      automation: { mode: options.mode ?? 'auto' },
+      agent: { stateDir },
+      // the shop's error log lines, and its user journey (list products, add to cart, check out) as a synthetic probe
+      logs: { services: ['*'] },
+      probes: [SHOP_JOURNEY],
+      prometheus: { url: prometheus?.url ?? '', scrapeIntervalSeconds: options.intervalMs / 1000, rateWindowSeconds: (6 * options.intervalMs) / 1000 },
+    });
+    runtime = await VigilRuntime.create({ settings, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
+    const seen = new Map<string, number>();
+    const rt = runtime;
+    rt.core.remediator.onChange((i) => {
+      const n = seen.get(i.id) ?? 0;
+      for (const e of i.timeline.slice(n)) say(describeEntry(i, e));
+      seen.set(i.id, i.timeline.length);
+      if (options.approveAs && i.state === 'awaiting-approval') void rt.core.remediator.approve(i.id, options.approveAs).catch(() => undefined);
+    });
+    await runtime.start();
+    say(`agent running in ${options.mode ?? 'auto'} mode, sampling every ${options.intervalMs / 1000} s from ${prometheus ? 'Prometheus' : 'the pods directly'}; state in ${stateDir}`);
+  } catch (err) {
+    await runtime?.dispose();
+    await prometheus?.stop();
+    await sandbox.stop();
+    throw err;
+  }
+  const started = runtime;
+  return {
+    sandbox,
+    runtime: started,
+    stateDir,
+    say,
+    async dispose() {
+      await started.dispose();
+      await prometheus?.stop();
+      await sandbox.stop();
+    },
+  };
+}
+
 /**
  * Runs the real thing end to end: an in-process sandbox, the runtime the agent uses (auto mode), and
  * faults injected through the sandbox's control API; measures time to detect and to recover per fault.
  * Shared by `vigil demo`, `npm run bench:heal` and the integration tests.
  */
 export async function runFaultDrill(options: DrillOptions): Promise<{ rows: DrillRow[]; stateDir: string; sandbox: { apiServer: string; kubeconfig: string } }> {
-  const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'vigil-drill-'));
-  const say = options.onLine ?? (() => undefined);
-  const sandbox: Sandbox = await startSandbox({ seed: options.seed, daySeconds: 600, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig') });
-  say(`sandbox cluster up: ${sandbox.apiServer} (kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A)`);
-  let prometheus: PrometheusProcess | undefined;
-  if (options.prometheus === 'auto' && !prometheusUnavailable()) {
-    const metrics = new URL(sandbox.metrics);
-    prometheus = await startPrometheus({ targets: [{ target: metrics.host, jobName: 'vigil-sandbox', metricsPath: metrics.pathname }], scrapeIntervalSeconds: Math.max(1, Math.round(options.intervalMs / 5000)) });
-    say(`Prometheus ${prometheus.url} scraping the sandbox (found \`prometheus\` on PATH)`);
-  } else if (options.prometheus === 'auto') {
-    say('no `prometheus` on PATH: Vigil scrapes the pods directly through the API server');
-  }
-  // the sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute
-  const settings = withSettings(options.settings ?? DEFAULT_SETTINGS, {
-    kubernetes: { kubeconfig: sandbox.kubeconfig },
-    automation: { mode: options.mode ?? 'auto' },
-    agent: { stateDir },
-    // the shop's error log lines, and its user journey (list products, add to cart, check out) as a synthetic probe
-    logs: { services: ['*'] },
-    probes: [SHOP_JOURNEY],
-    prometheus: { url: prometheus?.url ?? '', scrapeIntervalSeconds: options.intervalMs / 1000, rateWindowSeconds: (6 * options.intervalMs) / 1000 },
-  });
-  const runtime = await VigilRuntime.create({ settings, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
-  const seen = new Map<string, number>();
-  runtime.core.remediator.onChange((i) => {
-    const n = seen.get(i.id) ?? 0;
-    for (const e of i.timeline.slice(n)) say(describeEntry(i, e));
-    seen.set(i.id, i.timeline.length);
-    if (options.approveAs && i.state === 'awaiting-approval') void runtime.core.remediator.approve(i.id, options.approveAs).catch(() => undefined);
-  });
+  const world = await startDrillWorld(options);
+  const { sandbox, runtime, stateDir, say } = world;
   const rows: DrillRow[] = [];
   try {
-    await runtime.start();
-    say(`agent running in ${options.mode ?? 'auto'} mode, sampling every ${options.intervalMs / 1000} s from ${prometheus ? 'Prometheus' : 'the pods directly'}; state in ${stateDir}`);
     say(`learning the services' normal behaviour for ${Math.round(options.warmupMs / 1000)} s...`);
     await sleep(options.warmupMs);
     const inject = (fault: DrillFault): { row: DrillRow; id?: string } => {
@@ -183,9 +224,7 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
       await Promise.all(injected.map(({ row, id }) => (row.outcome === 'not injected' ? undefined : follow(row, id))));
     }
   } finally {
-    await runtime.dispose();
-    await prometheus?.stop();
-    await sandbox.stop();
+    await world.dispose();
   }
   return { rows, stateDir, sandbox: { apiServer: sandbox.apiServer, kubeconfig: sandbox.kubeconfig } };
 }

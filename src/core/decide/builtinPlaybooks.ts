@@ -6,7 +6,7 @@ export const BUILTIN_PLAYBOOKS_SOURCE = 'builtin:playbooks.yaml';
 
 export const BUILTIN_PLAYBOOKS_YAML = `
 name: crash-loop
-description: Pods crash and restart. Replace the worst pod, then restart the rollout, then roll back.
+description: Pods crash and restart. Replace the worst pod, then restart the rollout, then hand over.
 trigger: { diagnosis: crash-loop }
 steps:
   - id: delete-crashing-pod
@@ -17,11 +17,8 @@ steps:
     action: rollout-restart
     params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}" }
     verify: { conditions: [{ kind: rollout-complete }, { kind: no-new-restarts }], timeoutSeconds: 90, stableForSeconds: 15 }
-  - id: roll-back
-    action: rollback
-    risk: medium
-    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", toRevision: "{{previousRevision}}" }
-    verify: { conditions: [{ kind: rollout-complete }, { kind: no-new-restarts }], timeoutSeconds: 120, stableForSeconds: 15 }
+  # no roll-back here: a crash loop that began after a release is diagnosed a bad release, after a configmap change a
+  # bad value (revert it); rolling back a healthy revision would undo a good change. Two steps, then a human.
 ---
 name: bad-release
 description: Errors or latency rose right after a new revision. Roll back to the previous revision.
@@ -81,7 +78,7 @@ steps:
     verify: { conditions: [{ kind: workloads-rescheduled }], timeoutSeconds: 180, stableForSeconds: 5 }
 ---
 name: bad-feature-flag
-description: Errors rose right after a feature-flag change. Put the flag back to its previous value.
+description: Errors rose, or pods crash, right after a ConfigMap value changed (a feature flag, a config value). Put it back to its previous value.
 trigger: { diagnosis: bad-feature-flag }
 steps:
   - id: revert-flag

@@ -28,6 +28,9 @@ const MAX_JOIN_ROUNDS = 3;
 const LAGGING_SIGNALS: ReadonlySet<SignalName> = new Set(['error_ratio', 'latency_p50', 'latency_p95', 'latency_p99', 'restarts']);
 /** A lagging signal is rising again (a new problem, not the old one leaving the window) past its low since the fix by both. */
 const AFTERGLOW_RISE = 1.5;
+/** How long a trailing symptom may hold level before it counts as a cause of its own (see `plateaued`). */
+const PLATEAU_MS = 20_000;
+const PLATEAU_MIN_ERRORS = 0.05;
 const AFTERGLOW_RISE_ABS: Partial<Record<SignalName, number>> = { error_ratio: 0.01, latency_p50: 0.02, latency_p95: 0.05, latency_p99: 0.1 };
 
 interface MutableEpisode {
@@ -292,9 +295,30 @@ export class Correlator {
     const since = this.afterglow.get(key);
     if (since === undefined) return false;
     const lagging = signals.length > 0 && signals.every((s) => LAGGING_SIGNALS.has(s)) && a.t - since <= this.config.afterglowMs;
-    if (lagging && !this.worseSince(key, a, signals, since)) return true;
+    if (lagging && !this.worseSince(key, a, signals, since) && !this.plateaued(key, a, signals, since)) return true;
     this.afterglow.delete(key);
     return false;
+  }
+
+  /**
+   * True when a symptom has stopped fading: a rate window emptying of the bad minutes only falls, so a signal that
+   * has not fallen over the last PLATEAU_MS (well after the fix) is held up by a cause of its own — a caller's own bad
+   * release that its callee's fixed failure was hiding.
+   */
+  private plateaued(key: string, a: Anomaly, signals: ReadonlyArray<SignalName>, since: number): boolean {
+    if (a.t - since < 2 * PLATEAU_MS) return false;
+    const frames = this.entities.get(key)?.frames ?? [];
+    let i = frames.length - 1;
+    while (i >= 0 && frames[i].t > a.t - PLATEAU_MS) i--;
+    if (i < 0 || frames[i].t <= since) return false;
+    const then = frames[i].values;
+    // errors only, and a real share of them: a service at its daily peak holding a percent or two is no new cause
+    return signals.includes('error_ratio') && (() => {
+      const now = a.contributions.find((c) => c.signal === 'error_ratio')?.observed;
+      const was = then.error_ratio;
+      if (now === undefined || was === undefined || !Number.isFinite(now) || !Number.isFinite(was)) return false;
+      return now >= PLATEAU_MIN_ERRORS && now >= was * 0.95;
+    })();
   }
 
   /**

@@ -314,6 +314,79 @@ export function rank(hs: ReadonlyArray<Hypothesis>): Hypothesis[] {
   return [...hs].sort((a, b) => b.confidence - a.confidence || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
 }
 
+// --- the rules of blame: when a change (release, configmap) is the cause of a workload's symptoms ---
+
+/** Signals a change must have made worse on the changed workload itself, and the smallest step that counts. */
+const OWN_SIGNALS: ReadonlyArray<readonly [SignalName, number]> = [['error_ratio', 0.01], ['latency_p95', 0.05], ['latency_p99', 0.1]];
+/** How far before a change its workload's last sample may be to stand for its level at the change. */
+const BEFORE_CHANGE_MS = 60_000;
+/** A coincident change still ranks as an alternative, below any cause with its own evidence. */
+const COINCIDENT_CONFIDENCE = 0.2;
+
+export interface ChangeVerdict {
+  readonly blamed: boolean;
+  /** Why, in words: what made it the cause, or why it is coincident. */
+  readonly reason: string;
+  /** The workload's own signals worse after the change than just before it (or its pods crash since). */
+  readonly worse: boolean;
+}
+
+/** The signal that got worse after `t` on `key`, with its level just before and now; undefined when none did. */
+function worseAfter(view: EvidenceView, key: string, t: number): { signal: SignalName; before: number; after: number } | undefined {
+  const frames = view.frames(key);
+  for (const [signal, step] of OWN_SIGNALS) {
+    // the level at the change (a rate window's value then), not the worst before it: trailing symptoms fade
+    const pre = values(frames, signal, t - BEFORE_CHANGE_MS, t).map((p) => p[1]);
+    const post = values(frames, signal, t + 1, view.now).slice(-3).map((p) => p[1]);
+    if (!pre.length || !post.length) continue;
+    const before = pre[pre.length - 1];
+    const after = Math.max(...post);
+    if (after > before * 1.5 && after - before > step) return { signal, before, after };
+  }
+  return undefined;
+}
+
+/** Callees of `key` failing since `from` (errors or no replica available), with their error ratio now. */
+function failingCallees(view: EvidenceView, key: string, from: number): Array<{ key: string; errors: number }> {
+  const out: Array<{ key: string; errors: number }> = [];
+  for (const c of view.graph.callees(key)) {
+    const ep = view.episode(c);
+    const failing = (!!ep && ep.last >= from && (hasAny(ep.signals, ERROR_SIGNALS) || hasAny(ep.signals, AVAILABILITY_SIGNALS))) || isDown(view, c);
+    if (!failing) continue;
+    const recent = values(view.frames(c), 'error_ratio', view.now - BEFORE_CHANGE_MS, view.now).map((p) => p[1]);
+    out.push({ key: c, errors: isDown(view, c) ? 1 : recent.length ? Math.max(...recent) : 1 });
+  }
+  return out;
+}
+
+/**
+ * The rules of blame for a change at `t` on workload `key`:
+ * 1. its own behaviour got worse after the change than just before it (errors or latency, or its pods crash since);
+ * 2. and its dependencies were healthy over the same time — or its new pods are worse than what a failing dependency
+ *    explains: they crash (a failing callee makes 5xx, never a crash), or the workload fails a larger share of its
+ *    requests than its failing dependency fails of its own (every failed call could not explain them).
+ * Otherwise the change is coincident and is not blamed.
+ */
+export function judgeChange(view: EvidenceView, key: string, t: number, what: string): ChangeVerdict {
+  const crashes = view.facts(key, t, view.now).filter((f) => isBackoff(f) || isRestart(f) || isPullFailure(f));
+  const moved = worseAfter(view, key, t);
+  // No frames on either side: the symptoms' onset decides (they began after the change).
+  const noFrames = !values(view.frames(key), 'error_ratio', t - BEFORE_CHANGE_MS, view.now).length;
+  const ep = view.episode(key);
+  const worse = !!moved || crashes.length > 0 || (noFrames && !!ep && ep.onset >= t - view.config.factLagMs);
+  const callees = failingCallees(view, key, t - view.config.onsetToleranceMs);
+  const failing = `coincident, not blamed: ${label(key)}'s dependency ${callees.map((c) => label(c.key)).join(', ')} was failing over the same time`;
+  if (!worse) return { blamed: false, worse, reason: callees.length ? failing : `coincident, not blamed: ${label(key)}'s own signals did not get worse after ${what}` };
+  if (!callees.length) return { blamed: true, worse, reason: `${label(key)} got worse after ${what} while its dependencies stayed healthy` };
+  if (crashes.length) return { blamed: true, worse, reason: `pods of ${label(key)} crash since ${what}, which a failing dependency does not cause` };
+  const own = moved?.signal === 'error_ratio' ? moved.after : undefined;
+  const worst = Math.max(...callees.map((c) => c.errors));
+  if (own !== undefined && own > worst * 1.2 + 0.05) {
+    return { blamed: true, worse, reason: `${label(key)} fails ${formatValue('error_ratio', own)} of its requests, more than its failing dependency ${callees.map((c) => label(c.key)).join(', ')} (${formatValue('error_ratio', worst)}) explains` };
+  }
+  return { blamed: false, worse, reason: failing };
+}
+
 function badRelease(view: EvidenceView, key: string): Hypothesis | undefined {
   const ep = view.episode(key);
   const cfg = view.config;
@@ -340,10 +413,8 @@ function badRelease(view: EvidenceView, key: string): Hypothesis | undefined {
   // New pods crashing or not pulling right after the rollout: the release is the cause, not the pods.
   if (pullFailures.length) c += 0.3;
   else if (crashes.length) c += 0.25;
-  const revision = numAttr(rel, 'revision', 'newRevision', 'toRevision') ?? view.inventory(key)?.revision;
+  const { revision, image, what } = releaseOf(view, key, rel);
   const previousRevision = numAttr(rel, 'previousRevision', 'oldRevision', 'fromRevision') ?? (revision !== undefined && revision > 1 ? revision - 1 : undefined);
-  const image = attr(rel, 'image', 'newImage') ?? view.inventory(key)?.image;
-  const what = `revision ${revision ?? '?'}${image ? ` (image ${image})` : ''}`;
   const symptom = pullFailures.length
     ? 'pods cannot pull their image'
     : ep && (errors || latency)
@@ -351,16 +422,25 @@ function badRelease(view: EvidenceView, key: string): Hypothesis | undefined {
       : crashes.length
         ? `pods crash-loop (${describeCrashes(crashes)})`
         : rose(view, key, headlineSignal(ep!), onset);
-  const summary = `${label(key)} ${symptom} ${ago(lag)} after ${what} rolled out.`;
+  const verdict = view.memo(`blame|${key}|${rel.t}`, () => judgeChange(view, key, rel.t, what));
+  if (!verdict.blamed) c = Math.min(c, COINCIDENT_CONFIDENCE);
+  const summary = `${label(key)} ${symptom} ${ago(lag)} after ${what} rolled out${verdict.blamed ? '' : ` (${verdict.reason})`}.`;
   return {
     kind: 'bad-release',
     target: parseTargetKey(key),
     confidence: clamp(c),
     summary,
-    evidence: [...factEvidence([rel, ...crashes.slice(0, 3)]), ...anomalyEvidence(ep, cfg)],
+    evidence: [...(verdict.blamed ? factEvidence([rel]) : [{ kind: 'coincident-change' as const, fact: rel, note: verdict.reason }]), ...factEvidence(crashes.slice(0, 3)), ...anomalyEvidence(ep, cfg)],
     members: [key],
     details: { revision, previousRevision, image: image !== undefined ? String(image) : undefined, worstPod: worstPod(crashes) },
   };
+}
+
+/** A release fact's revision and image, and how a sentence names it. */
+function releaseOf(view: EvidenceView, key: string, rel: ClusterFact): { revision?: number; image?: string | number; what: string } {
+  const revision = numAttr(rel, 'revision', 'newRevision', 'toRevision') ?? view.inventory(key)?.revision;
+  const image = attr(rel, 'image', 'newImage') ?? view.inventory(key)?.image;
+  return { revision, image, what: `revision ${revision ?? '?'}${image ? ` (image ${image})` : ''}` };
 }
 
 function describeCrashes(facts: ReadonlyArray<ClusterFact>): string {
@@ -373,9 +453,18 @@ function describeCrashes(facts: ReadonlyArray<ClusterFact>): string {
 function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined {
   const ep = view.episode(key);
   const ref = parseTargetKey(key);
-  if (!ep || !ref.namespace) return undefined;
   const cfg = view.config;
-  const changes = view.configChanges(ref.namespace, ep.onset - cfg.flagWindowMs, ep.onset + cfg.factLagMs);
+  // Symptoms are anomalies, or pods that crash (a bad value in a config they read at start-up).
+  const podCrashes = view.facts(key, view.now - cfg.crashWindowMs, view.now).filter((f) => isBackoff(f) || isRestart(f));
+  const onset = ep?.onset ?? podCrashes[0]?.t;
+  if (onset === undefined || !ref.namespace) return undefined;
+  const all = view.configChanges(ref.namespace, onset - cfg.flagWindowMs - cfg.flagWindowMs, view.now);
+  // a change that puts back the value an earlier change replaced (Vigil's own revert, a human's) restores a known-good
+  // value: it is never the cause, or a fix would be blamed for the crashes it is ending and undone
+  const isRevert = (f: ClusterFact) =>
+    attr(f, 'value', 'newValue', 'new') !== undefined &&
+    all.some((e) => e.t < f.t && configMapOf(e) === configMapOf(f) && attr(e, 'key') === attr(f, 'key') && attr(e, 'previousValue', 'oldValue', 'old') === attr(f, 'value', 'newValue', 'new'));
+  const changes = view.configChanges(ref.namespace, onset - cfg.flagWindowMs, onset + cfg.factLagMs).filter((f) => !isRevert(f));
   if (!changes.length) return undefined;
   const g = view.graph;
   const referenced = (f: ClusterFact) => g.references(key, configMapOf(f)) || (f.target.kind === 'service' && f.target.name === ref.name && attr(f, 'configMap', 'configmap') !== undefined);
@@ -388,31 +477,38 @@ function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined
   const prefix = /^([a-z0-9-]+)[./]/.exec(flagKey)?.[1];
   const ownsKey = prefix === ref.name;
   const othersKey = !!prefix && !ownsKey && g.servicesIn(ref.namespace).includes(`service:${ref.namespace}/${prefix}`);
-  const errors = hasAny(ep.signals, ERROR_SIGNALS);
-  const latency = hasAny(ep.signals, LATENCY_SIGNALS);
-  if (!errors && !latency) return undefined;
-  const lag = Math.max(0, ep.onset - change.t);
+  const errors = !!ep && hasAny(ep.signals, ERROR_SIGNALS);
+  const latency = !!ep && hasAny(ep.signals, LATENCY_SIGNALS);
+  const crashes = podCrashes.filter((f) => f.t >= change.t);
+  const crashing = crashes.some(isBackoff) || crashes.length >= 2;
+  if (!errors && !latency && !crashing) return undefined;
+  const lag = Math.max(0, onset - change.t);
   let c = isReferenced ? 0.5 : 0.35;
   if (ownsKey) c += 0.1;
   if (othersKey) c -= 0.25;
   // A flag does not multiply incoming traffic: with requests up by the surge ratio, the surge explains the symptoms better.
-  const rate = requestShift(view, key, ep.onset);
+  const rate = requestShift(view, key, onset);
   if (rate.before !== undefined && rate.after !== undefined && rate.before > 0 && rate.after / rate.before >= cfg.surgeRatio) c -= 0.2;
   c += 0.2 * (1 - lag / cfg.flagWindowMs);
   if (errors) c += 0.2;
   else c += 0.05;
+  // Pods crashing since the change, still crashing when replaced: restarts will not help, the value will.
+  if (crashing) c += 0.25;
   const cm = configMapOf(change);
   const k = attr(change, 'key');
   const prev = attr(change, 'previousValue', 'oldValue', 'old');
   const next = attr(change, 'value', 'newValue', 'new');
   const what = `configmap ${ref.namespace}/${cm}${k !== undefined ? ` key ${k}` : ''} changed${prev !== undefined ? ` from ${JSON.stringify(String(prev))}` : ''}${next !== undefined ? ` to ${JSON.stringify(String(next))}` : ''}`;
-  const summary = `${label(key)} ${rose(view, key, headlineSignal(ep), ep.onset)} ${ago(lag)} after ${what}.`;
+  const verdict = view.memo(`blame|${key}|${change.t}`, () => judgeChange(view, key, change.t, what));
+  if (!verdict.blamed) c = Math.min(c, COINCIDENT_CONFIDENCE);
+  const symptom = ep && (errors || latency) ? rose(view, key, headlineSignal(ep), onset) : `pods crash-loop (${describeCrashes(crashes)})`;
+  const summary = `${label(key)} ${symptom} ${ago(lag)} after ${what}${verdict.blamed ? '' : ` (${verdict.reason})`}.`;
   return {
     kind: 'bad-feature-flag',
     target: ref,
     confidence: clamp(c),
     summary,
-    evidence: [...factEvidence([change]), ...anomalyEvidence(ep, cfg)],
+    evidence: [...(verdict.blamed ? factEvidence([change]) : [{ kind: 'coincident-change' as const, fact: change, note: verdict.reason }]), ...factEvidence(crashes.slice(-3)), ...anomalyEvidence(ep, cfg)],
     members: [key],
     details: k !== undefined && prev !== undefined ? { flag: { namespace: ref.namespace, configMap: cm, key: String(k), previousValue: String(prev) } } : undefined,
   };
@@ -489,6 +585,10 @@ function crashLoop(view: EvidenceView, key: string): Hypothesis | undefined {
   const firstCrash = Math.min(...[...backoffs, ...restarts].map((f) => f.t));
   const release = view.facts(key, firstCrash - cfg.releaseWindowMs, firstCrash).some(isRelease);
   if (release) c -= 0.15;
+  // Likewise after a change of a configmap the pods read: the value is the cause, and new pods crash on it too.
+  const ns = parseTargetKey(key).namespace;
+  const configChange = !!ns && view.configChanges(ns, firstCrash - cfg.flagWindowMs, firstCrash).some((f) => view.graph.references(key, configMapOf(f)));
+  if (configChange) c -= 0.15;
   const pod = worstPod([...backoffs, ...restarts]);
   const parts = [`${restartCount} restart${restartCount === 1 ? '' : 's'} in ${ago(cfg.crashWindowMs)}`];
   if (backoffs.length) parts.push(`BackOff${pod ? ` on ${pod}` : ''}`);
@@ -529,6 +629,13 @@ function dependencyOutage(view: EvidenceView, key: string): Hypothesis | undefin
   const summary = `${label(key)} ${state} and its caller${callers.length > 1 ? 's' : ''} ${callers.map(label).join(', ')} ${callers.length > 1 ? 'show' : 'shows'} errors since ${clock(callerOnset)}.`;
   const evidence: Evidence[] = [...anomalyEvidence(ep, cfg)];
   for (const k of callers) evidence.push(...anomalyEvidence(view.episode(k), cfg).slice(-2));
+  // A caller's own release while this callee fails: said in the evidence, so the on-call sees it was weighed.
+  for (const k of callers) {
+    const rel = view.facts(k, onset - cfg.releaseWindowMs, view.now).filter((f) => f.kind === 'revision-changed').at(-1);
+    if (!rel) continue;
+    const verdict = view.memo(`blame|${k}|${rel.t}`, () => judgeChange(view, k, rel.t, releaseOf(view, k, rel).what));
+    if (!verdict.blamed) evidence.push({ kind: 'coincident-change', fact: rel, note: verdict.reason });
+  }
   return {
     kind: 'dependency-outage',
     target: parseTargetKey(key),

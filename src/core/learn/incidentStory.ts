@@ -244,6 +244,10 @@ export function rankedFindings(i: Incident): Finding[] {
       case 'signal-trend':
         add(`trend|${e.signal}`, i.diagnosis?.t ?? i.openedAt, () => ({ kind: 'trend', rank: 70, signal: e.signal, text: () => `${signalWords(e.signal)}: ${e.note}` }));
         break;
+      case 'coincident-change':
+        // a change the rules of blame looked at and acquitted: said once, next to the changes, with why
+        add(`coincident|${e.fact.t}|${e.fact.kind}`, e.fact.t, () => ({ kind: 'event', rank: 85, text: () => `${e.fact.message}: ${e.note}` }));
+        break;
     }
   }
   return [...groups.values()]

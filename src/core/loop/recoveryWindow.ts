@@ -73,6 +73,11 @@ export class RecoveryWindow {
     if (args.fixed) this.state.settleUntil[targetKey(target)] = t + this.settleMs;
   }
 
+  /** A human owns every problem of `target` until `until` (a flapping service handed over): nothing new opens on it. */
+  handOver(target: TargetRef, until: number): void {
+    this.state.quietUntil[handedOverKey(target)] = until;
+  }
+
   /** The members of a fixed incident end their detectors' quiet period one rate window after the fix. */
   rearmAfter(memberKeys: Iterable<string>, t: number): void {
     for (const key of memberKeys) this.state.rearmAt[key] = t + this.rateWindowMs;
@@ -81,6 +86,7 @@ export class RecoveryWindow {
   /** Why a diagnosis that would open a new incident is held back now, or undefined when it is new. */
   holdsBack(diagnosis: Diagnosis, now: number): string | undefined {
     const cause = causeKey(diagnosis.target, diagnosis.kind);
+    if ((this.state.quietUntil[handedOverKey(diagnosis.target)] ?? 0) > now) return 'a human owns this flapping target';
     if ((this.state.quietUntil[cause] ?? 0) > now) return 'the same problem was just remedied or handed to a human';
     if ((this.state.settleUntil[targetKey(diagnosis.target)] ?? 0) > now) return 'its rate windows still hold the minutes before the fix';
     const closedAt = this.state.closedAt[cause];
@@ -107,6 +113,10 @@ export class RecoveryWindow {
     for (const m of [this.state.quietUntil, this.state.settleUntil, this.state.rearmAt]) for (const [k, v] of Object.entries(m)) if (v < now) delete m[k];
     for (const [k, v] of Object.entries(this.state.closedAt)) if (v < horizon) delete this.state.closedAt[k];
   }
+}
+
+function handedOverKey(target: TargetRef): string {
+  return `${targetKey(target)}|*`;
 }
 
 function causeKey(target: TargetRef, kind: DiagnosisKind): string {

@@ -93,7 +93,22 @@ interface StepChoice {
   readonly stepIndex: number;
   readonly kind: DiagnosisKind;
 }
-const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'maintenance-window', 'lease']);
+/**
+ * Flapping: a target whose problem cleared (by a step or on its own) FLAP_RECURRENCES times within FLAP_WINDOW_MS and
+ * is back is not fixed by acting again. The next incident goes to a human at once, and the target is left to them
+ * for FLAP_HOLD_MS (no new incident, no action), so one flapping service costs at most FLAP_RECURRENCES actions.
+ */
+const FLAP_RECURRENCES = 2;
+/**
+ * What a workload's own logs say no playbook step can fix: a full or read-only volume. Restarting, rolling back or
+ * scaling only adds new pods that fail the same; the incident goes to a human at once with the line as its reason.
+ */
+const UNFIXABLE_LOG = /no space left on device|ENOSPC|disk (is )?full|read-only file system/i;
+const UNFIXABLE_LOG_WITHIN_MS = 5 * 60_000;
+const FLAP_WINDOW_MS = 15 * 60_000;
+const FLAP_HOLD_MS = 60 * 60_000;
+/** Holds worth waiting out. A maintenance window is not one: during it a human is told at once and nothing is written. */
+const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'lease']);
 
 /**
  * The incident state machine and the decide → act → verify loop. Every incident is persisted at
@@ -370,6 +385,19 @@ export class Remediator implements Disposable {
     const effectiveMode = playbook.mode ?? mode;
     if (effectiveMode === 'off') return; // detection only: the incident stays visible, nothing is proposed
 
+    const flapping = i.stepIndex === 0 && i.state === 'diagnosed' && !i.timeline.some((e) => e.kind === 'acted' || e.kind === 'action-failed') ? this.flapping(i) : undefined;
+    if (flapping) {
+      await this.escalate(id, flapping);
+      this.deps.recovery.handOver(i.target, this.deps.clock.now() + FLAP_HOLD_MS);
+      await this.saveState();
+      return;
+    }
+    const unfixable = i.stepIndex === 0 && i.state === 'diagnosed' && !i.timeline.some((e) => e.kind === 'acted' || e.kind === 'action-failed') ? await this.unfixableByLogs(i) : undefined;
+    if (unfixable) {
+      await this.escalate(id, unfixable);
+      return;
+    }
+
     const step = playbook.steps[i.stepIndex];
     const choice: StepChoice = { playbook: playbook.name, stepIndex: i.stepIndex, kind: i.diagnosis?.kind ?? 'unknown' };
     if (!step) {
@@ -425,6 +453,30 @@ export class Remediator implements Disposable {
       return;
     }
     await this.act(id, step, action, gates, approved ? 'human-approved' : 'auto', choice);
+  }
+
+  /** A recent log line of the target saying its storage is full (see UNFIXABLE_LOG), as an escalation reason. */
+  private async unfixableByLogs(i: Incident): Promise<string | undefined> {
+    if (!this.deps.recentLogs) return undefined;
+    const since = this.deps.clock.now() - UNFIXABLE_LOG_WITHIN_MS;
+    const lines = await this.deps.recentLogs(i.target).catch(() => [] as ReadonlyArray<LogLine>);
+    const hit = [...lines].reverse().find((l) => l.t >= since && UNFIXABLE_LOG.test(l.text));
+    if (!hit) return undefined;
+    return `${targetLabel(i.target)}'s storage is full (pod ${hit.pod.name}: "${hit.text.slice(0, 160)}"); no restart, rollback or scale frees a volume, so Vigil takes no step: a human must free or grow it`;
+  }
+
+  /** Why the target is flapping (its problem cleared and came back FLAP_RECURRENCES times lately), or undefined. */
+  private flapping(i: Incident): string | undefined {
+    const key = targetKey(i.target);
+    const since = i.openedAt - FLAP_WINDOW_MS;
+    const cleared = this.list().filter(
+      (x) => x.id !== i.id && !isOpen(x) && targetKey(x.target) === key && x.openedAt >= since && (x.outcome?.kind === 'recovered' || x.outcome?.kind === 'resolved-without-action'),
+    );
+    if (cleared.length < FLAP_RECURRENCES) return undefined;
+    const first = Math.min(...cleared.map((x) => x.openedAt));
+    const acted = cleared.filter((x) => x.timeline.some((e) => e.kind === 'acted')).length;
+    const minutes = Math.max(1, Math.round((i.openedAt - first) / 60_000));
+    return `${targetLabel(i.target)} is flapping: its problem came back ${cleared.length} times in ${minutes} min after clearing (${acted} of those after a step of Vigil); acting again would not hold, so Vigil leaves it to a human and takes no action on it for ${FLAP_HOLD_MS / 60_000} min`;
   }
 
   /**

@@ -31,7 +31,9 @@ export type Evidence =
   | { readonly kind: 'anomaly'; readonly anomaly: Anomaly }
   | { readonly kind: 'fact'; readonly fact: ClusterFact }
   | { readonly kind: 'log'; readonly line: LogLine }
-  | { readonly kind: 'signal-trend'; readonly signal: SignalName; readonly slopePerMinute: number; readonly note: string };
+  | { readonly kind: 'signal-trend'; readonly signal: SignalName; readonly slopePerMinute: number; readonly note: string }
+  /** A change (release, configmap) near the symptoms that the rules of blame did not blame, and why. */
+  | { readonly kind: 'coincident-change'; readonly fact: ClusterFact; readonly note: string };
 
 export interface Diagnosis {
   readonly kind: DiagnosisKind;

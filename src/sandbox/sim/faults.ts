@@ -5,6 +5,11 @@
  * version (rollback heals), traffic-surge saturates per-pod capacity (scaling out heals),
  * bad-feature-flag follows the ConfigMap's current value. cpu-hog breaks a relationship, not a level: one pod
  * burns `factor` times the CPU per request at normal traffic, latency and errors (a restart heals it).
+ *
+ * Faults that fight back (FIGHTING_FAULTS) do not yield to the first remedy that comes to mind: a bad config value
+ * crash-loops new pods too (restart does not help, reverting the value does), a crashing release only rolls back,
+ * a full disk and a flapping service are fixed by no action (a human is), and a healthy release is no fault at all
+ * (ground truth for "innocent release" drills: any write to it is harm). Each record names its cause and remedy.
  */
 import { StatusError, type ObjectStore } from '../store';
 import type { PodRuntime } from './containerLifecycle';
@@ -21,8 +26,34 @@ export const FAULT_KINDS = [
   'bad-feature-flag',
   'dependency-outage',
   'cpu-hog',
+  'bad-config',
+  'crash-release',
+  'disk-full',
+  'flapping',
+  'healthy-release',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Faults that no restart heals; see the header. */
+export const FIGHTING_FAULTS: ReadonlySet<FaultKind> = new Set(['bad-config', 'crash-release', 'disk-full', 'flapping', 'healthy-release']);
+
+/** The remedy that works, per fault: the action kinds that heal it, or none (a human must, or nothing is wrong). */
+export const FAULT_REMEDIES: Readonly<Record<FaultKind, { readonly actions: ReadonlyArray<string>; readonly words: string }>> = {
+  'crash-loop': { actions: ['delete-pod', 'rollout-restart'], words: 'replace the crashing pods' },
+  'memory-leak': { actions: ['rollout-restart', 'delete-pod'], words: 'restart the rollout (fresh pods)' },
+  'bad-release': { actions: ['rollback'], words: 'roll back the release' },
+  'latency-spike': { actions: ['rollout-restart', 'delete-pod'], words: 'restart the rollout' },
+  'node-failure': { actions: ['cordon', 'drain'], words: 'cordon and drain the node' },
+  'traffic-surge': { actions: ['scale'], words: 'scale out' },
+  'bad-feature-flag': { actions: ['patch-configmap'], words: 'put the flag back' },
+  'dependency-outage': { actions: ['rollout-restart', 'delete-pod'], words: 'restart the failing dependency' },
+  'cpu-hog': { actions: ['rollout-restart', 'delete-pod'], words: 'restart the rollout (replace the hogging pod)' },
+  'bad-config': { actions: ['patch-configmap'], words: 'revert the config value (restarts do not help)' },
+  'crash-release': { actions: ['rollback'], words: 'roll back the release (restarts do not help)' },
+  'disk-full': { actions: [], words: 'none: a human frees or grows the volume; escalate with context' },
+  flapping: { actions: [], words: 'none: escalate, naming the flapping' },
+  'healthy-release': { actions: [], words: 'none: the release is healthy, leave it alone' },
+};
 
 /** Faults that live in the pods running at injection: replacing the pods heals them. */
 const POD_BOUND: ReadonlySet<FaultKind> = new Set(['crash-loop', 'memory-leak', 'latency-spike', 'dependency-outage', 'cpu-hog']);
@@ -35,8 +66,10 @@ export interface FaultRequest {
   factor?: unknown;
   /** memory-leak: seconds from start to OOM (default 40). */
   leakSeconds?: unknown;
-  /** bad-feature-flag: which ConfigMap key to flip. */
+  /** bad-feature-flag, bad-config: which ConfigMap key to flip. */
   flag?: unknown;
+  /** flapping: seconds on, then off, alternating (default 45). */
+  periodSeconds?: unknown;
 }
 
 /** The ground-truth record a benchmark reads back. Times are ISO 8601 with milliseconds. */
@@ -53,6 +86,9 @@ export interface FaultRecord {
   healthyNow?: boolean;
   active: boolean;
   description: string;
+  /** Ground truth: the workload whose fault this is, and the remedy that works (see FAULT_REMEDIES). */
+  cause: string;
+  remedy: { actions: ReadonlyArray<string>; words: string };
 }
 
 /** A pod as faults see it. */
@@ -117,11 +153,13 @@ export function faultPodView(rt: PodRuntime): FaultPodView {
 }
 
 /** Whether a fault shows in its pods yet (ground truth `symptomsAt`); traffic-surge is judged by FaultBook itself. */
-export function faultShows(f: { kind: FaultKind; podUids: Set<string>; badImage?: string }, runtimes: Iterable<PodRuntime>): boolean {
+export function faultShows(f: { kind: FaultKind; podUids: Set<string>; badImage?: string; namespace: string; name: string }, runtimes: Iterable<PodRuntime>): boolean {
   for (const rt of runtimes) {
     if (f.kind === 'crash-loop' && f.podUids.has(rt.uid) && rt.lastTerminated?.reason === 'Error') return true;
     if (f.kind === 'memory-leak' && f.podUids.has(rt.uid) && (rt.service.memoryBytes / rt.memoryLimitBytes > 0.8 || rt.lastTerminated?.reason === 'OOMKilled')) return true;
     if (f.kind === 'bad-release' && rt.image === f.badImage && rt.ready) return true;
+    if (f.kind === 'crash-release' && rt.image === f.badImage && rt.lastTerminated?.reason === 'Error') return true;
+    if (f.kind === 'bad-config' && rt.namespace === f.namespace && rt.deployment === f.name && rt.lastTerminated?.reason === 'Error') return true;
   }
   return false;
 }
@@ -155,6 +193,8 @@ interface Fault {
   /** node-failure: deployments that ran pods on the node. */
   affectedDeployments: Set<string>;
   description: string;
+  /** flapping: length of one on (and one off) spell. */
+  periodMs: number;
 }
 
 export class FaultError extends Error {
@@ -209,11 +249,12 @@ export class FaultBook {
       leakSeconds: positive(req.leakSeconds, 40, 'leakSeconds'),
       affectedDeployments: new Set(),
       description: '',
+      periodMs: positive(req.periodSeconds, 45, 'periodSeconds') * 1000,
     };
     if (f.kind === 'node-failure') this.prepareNodeFailure(f);
     else this.prepareWorkloadFault(f, req);
     this.faults.push(f);
-    if (f.kind === 'latency-spike' || f.kind === 'dependency-outage' || f.kind === 'node-failure' || f.kind === 'bad-feature-flag' || f.kind === 'cpu-hog') {
+    if (f.kind === 'latency-spike' || f.kind === 'dependency-outage' || f.kind === 'node-failure' || f.kind === 'bad-feature-flag' || f.kind === 'cpu-hog' || f.kind === 'disk-full' || f.kind === 'flapping') {
       f.symptomsMs = now;
     }
     return this.record(f);
@@ -280,6 +321,25 @@ export class FaultBook {
         break;
       case 'bad-feature-flag':
         this.flipFlag(f, deployment as Deployment, req.flag);
+        break;
+      case 'bad-config':
+        this.flipFlag(f, deployment as Deployment, req.flag);
+        f.description = `config ${f.flag!.key} in configmap ${f.namespace}/${f.flag!.configMap} set to "${f.flag!.badValue}" (was "${f.flag!.previousValue}"); every pod of ${f.target} exits at start-up while it keeps that value, new ones too`;
+        break;
+      case 'crash-release':
+        this.rollOutBadRelease(f, deployment as Deployment);
+        f.description = `rolled out ${f.badImage} (was ${f.previousImage}); its containers exit at start-up; rollback heals, restarts do not`;
+        break;
+      case 'healthy-release':
+        this.rollOutBadRelease(f, deployment as Deployment);
+        this.badImages.delete(f.badImage!);
+        f.description = `rolled out ${f.badImage} (was ${f.previousImage}), a healthy image: nothing to fix`;
+        break;
+      case 'disk-full':
+        f.description = `the volume of ${f.target} is full: every pod (new ones too) answers 503 "No space left on device"; no restart, rollback or scale heals it`;
+        break;
+      case 'flapping':
+        f.description = `${f.target} answers 503 to most requests for ${f.periodMs / 1000} s, then is fine for ${f.periodMs / 1000} s, and again; no action heals it`;
         break;
       default:
         break;
@@ -357,6 +417,8 @@ export class FaultBook {
       healthyNow: this.healed(f, this.host.now()),
       active: this.isActive(f, this.host.now()),
       description: f.description,
+      cause: f.kind === 'node-failure' ? `node/${f.name}` : `${f.namespace}/${f.name}`,
+      remedy: FAULT_REMEDIES[f.kind],
     };
   }
 
@@ -368,7 +430,25 @@ export class FaultBook {
   }
 
   crashing(uid: string, atMs: number): boolean {
-    return this.faults.some((f) => f.kind === 'crash-loop' && f.podUids.has(uid) && this.isActive(f, atMs));
+    if (this.faults.some((f) => f.kind === 'crash-loop' && f.podUids.has(uid) && this.isActive(f, atMs))) return true;
+    const fighting = this.faults.filter((f) => (f.kind === 'bad-config' || f.kind === 'crash-release') && f.startedMs <= atMs);
+    if (!fighting.length) return false;
+    const pod = [...this.host.pods()].find((p) => p.uid === uid);
+    if (!pod) return false;
+    return fighting.some((f) =>
+      f.kind === 'crash-release'
+        ? pod.image === f.badImage && this.badImages.has(pod.image)
+        : pod.namespace === f.namespace && pod.deployment === f.name && this.flagIsBad(f),
+    );
+  }
+
+  private flagIsBad(f: Fault): boolean {
+    return !!f.flag && this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) === f.flag.badValue;
+  }
+
+  /** flapping: on for one period, off for the next, from its start. */
+  private flappingOn(f: Fault, atMs: number): boolean {
+    return this.isActive(f, atMs) && Math.floor((atMs - f.startedMs) / f.periodMs) % 2 === 0;
   }
 
   /** Flag values as the pods read them: refreshed from the store once per tick. */
@@ -392,6 +472,7 @@ export class FaultBook {
       fx.errorCause = `TypeError: Cannot read properties of undefined (reading 'currency') at PriceService.total (/app/dist/price.js:88:31) [release ${pod.image}]`;
     }
     for (const f of this.faults) {
+      if (f.kind === 'bad-config') continue;
       if (f.kind === 'bad-feature-flag' && f.flag && f.namespace === profile.namespace && profile.flagsConfigMap === f.flag.configMap && f.flag.key.startsWith(`${profile.deployment}.`)) {
         if (this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) === f.flag.badValue && f.startedMs <= atMs) {
           fx.share500 += 0.35;
@@ -408,6 +489,12 @@ export class FaultBook {
       else if (f.kind === 'dependency-outage' && f.podUids.has(pod.uid)) {
         fx.share503 += 0.9;
         fx.errorCause = `upstream connect error or disconnect/reset before headers. reset reason: connection failure (${f.target} unavailable)`;
+      } else if (f.kind === 'disk-full' && onTarget) {
+        fx.share503 += 0.9;
+        fx.errorCause = `ERROR: could not extend file "base/16384/2619": No space left on device (volume data-${f.name}-0 100% full)`;
+      } else if (f.kind === 'flapping' && onTarget && this.flappingOn(f, atMs)) {
+        fx.share503 += 0.8;
+        fx.errorCause = `upstream connect error or disconnect/reset before headers. reset reason: connection timeout (${f.target} intermittently unavailable)`;
       }
     }
     for (const dep of withDependencies ? profile.dependsOn : []) {
@@ -455,7 +542,12 @@ export class FaultBook {
       case 'cpu-hog':
         return (!active || !pods.some((p) => f.podUids.has(p.uid))) && fullyAvailable(key);
       case 'bad-release':
+      case 'crash-release':
         return !pods.some((p) => p.image === f.badImage && this.badImages.has(p.image)) && fullyAvailable(key);
+      case 'bad-config':
+        return !this.flagIsBad(f) && fullyAvailable(key);
+      case 'healthy-release':
+        return fullyAvailable(key);
       case 'node-failure':
         return !active || [...f.affectedDeployments].every((k) => fullyAvailable(k) && !pods.some((p) => p.node === f.name && `${p.namespace}/${p.deployment}` === k));
       case 'traffic-surge':

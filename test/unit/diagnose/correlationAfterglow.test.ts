@@ -91,6 +91,34 @@ describe('Correlator: what a resolved incident leaves behind', () => {
     assert.ok(first.diagnosis.t - (FIX + 10_000) <= 20_000, `diagnosed ${(first.diagnosis.t - FIX - 10_000) / 1000} s after the release`);
   });
 
+  it("a caller's own bad release that the callee's failure hid: its errors stop fading after the callee's fix, and the release is found", () => {
+    // frontend rolled out a bad revision 5 s into checkout's crash loop: 25% 5xx of its own under checkout's 30%
+    const release = T + 5_000;
+    const own = (t: number) => (t > release ? 0.25 * ramp(t, release, 10_000) : 0);
+    const inv = shopInventory();
+    const s = new Scenario();
+    s.inventory = inv;
+    s.series(checkout, T - 5 * 60_000, FIX, (t) => ({ ...healthy(), error_ratio: fading(t, 0.5, FIX), restarts: restartsInWindow(t), available_replicas: t < T + 10_000 ? 3 : 1 }));
+    s.series(frontend, T - 5 * 60_000, FIX, (t) => ({ ...healthy(), error_ratio: Math.max(fading(t, 0.3, FIX), own(t)) }));
+    s.fact('revision-changed', frontend, release, 'deployment shop/frontend revision 4 → 5', { attributes: { revision: 5, previousRevision: 4, image: 'shop/frontend:1.5.0' } });
+    const pods = podsOf(inv, 'checkout');
+    for (const [i, dt] of [10_000, 25_000, 40_000].entries()) s.fact('pod-restarted', pod('shop', pods[i % 3]), T + dt, 'Container checkout restarted (exit code 1)', { attributes: { reason: 'Error', exitCode: 1 } });
+    s.fact('crash-backoff', pod('shop', pods[0]), T + 30_000, 'checkout is in CrashLoopBackOff', { reason: 'CrashLoopBackOff' });
+    const c = new Correlator();
+    const during = finalIncidents(s.run(c));
+    assert.equal(during.length, 1, during.map((u) => `${u.diagnosis.kind} ${targetKey(u.target)}`).join('; '));
+    assert.equal(during[0].diagnosis.kind, 'crash-loop', 'while checkout fails, the release is coincident');
+    c.closeIncident(during[0].incidentKey, true);
+    const after = new Scenario();
+    after.series(checkout, FIX + STEP, FIX + 3 * 60_000, (t) => ({ ...healthy(), error_ratio: fading(t, 0.5, FIX), restarts: restartsInWindow(t) }));
+    after.series(frontend, FIX + STEP, FIX + 3 * 60_000, (t) => ({ ...healthy(), error_ratio: Math.max(fading(t, 0.3, FIX), own(t)) }));
+    const updates = after.run(c);
+    const found = updates.find((u) => u.isNew && targetKey(u.target) === targetKey(frontend));
+    assert.ok(found, updates.map((u) => `${u.diagnosis.kind}: ${u.diagnosis.summary}`).join('\n') || 'no update');
+    assert.equal(found.diagnosis.kind, 'bad-release', found.diagnosis.summary);
+    assert.ok(found.diagnosis.t - FIX <= 90_000, `found ${(found.diagnosis.t - FIX) / 1000} s after the fix`);
+  });
+
   it('a bad release of a service whose unexplained symptoms were handed to a human is still found', () => {
     const { c, updates } = crashLoopUntilFix();
     (c.closeIncident as (k: string, r?: boolean) => boolean)(finalIncidents(updates)[0].incidentKey, false);

@@ -6,8 +6,10 @@ import type { ActionSpec } from '../../../src/core/model/action';
 import type { Incident, TimelineEntry } from '../../../src/core/model/incident';
 import type { Playbook } from '../../../src/core/model/playbook';
 
-const playbooks = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURCE).playbooks;
-const crashLoop = playbooks.find((p) => p.name === 'crash-loop')!;
+/** A three-step playbook to rank (the built-in crash-loop's two steps and a roll-back, as a user might write it). */
+const builtinCrashLoop = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURCE).playbooks.find((p) => p.name === 'crash-loop')!;
+const builtinRollBack = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURCE).playbooks.find((p) => p.name === 'bad-release')!.steps[0];
+const crashLoop: Playbook = { ...builtinCrashLoop, steps: [...builtinCrashLoop.steps.map((s) => ({ ...s, onFailure: 'next' as const })), { ...builtinRollBack, onFailure: 'escalate' as const }] };
 const T0 = Date.UTC(2026, 10, 23, 12);
 const cart = { kind: 'service' as const, namespace: 'shop', name: 'cart' };
 

@@ -175,9 +175,9 @@ describe('Remediator', () => {
     await settle(r, 30 * 60_000);
     const [i] = r.engine.list();
     assert.equal(i.state, 'escalated');
-    assert.equal(r.cluster.applied.length, 3, r.cluster.applied.join('; '));
+    assert.equal(r.cluster.applied.length, 2, r.cluster.applied.join('; '));
     const ctx = r.notifier.escalations[0];
-    assert.equal(ctx.actionsTried.length, 3);
+    assert.equal(ctx.actionsTried.length, 2);
     assert.ok(ctx.actionsTried.every((a) => a.verdict?.status === 'not-recovered'));
     assert.match(ctx.reason, /did not recover/);
     assert.deepEqual(ctx.recentLogs, [logLine]);
@@ -296,6 +296,65 @@ describe('Remediator', () => {
     await r.engine.approve(seen.id, 'user:alice', 'roll-back');
     await settle(r);
     assert.deepEqual(r.cluster.applied, ['rollout undo deployment shop/checkout --to-revision=4']);
+  });
+
+  it('a flapping target: its problem cleared twice and came back, so the third incident goes to a human at once and the target is left to them', async () => {
+    const r = rig();
+    rigs.push(r);
+    await r.engine.start();
+    // dependency outage: one restart step, which "recovers" (the fault flaps off), then the fault is back 3 min later
+    for (let n = 1; n <= 2; n++) {
+      await r.engine.onDiagnosis({ incidentKey: `k${n}`, diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+      await settle(r);
+      assert.equal(r.engine.list()[0].state, 'recovered', `incident ${n}`);
+      await r.clock.advance(3 * 60_000 + 1000);
+    }
+    const third = await r.engine.onDiagnosis({ incidentKey: 'k3', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await settle(r);
+    const i = r.engine.list().find((x) => x.id === third?.id)!;
+    assert.equal(i.state, 'escalated');
+    assert.equal(r.cluster.applied.length, 2, `one action per cleared incident, none on the third: ${r.cluster.applied.join('; ')}`);
+    assert.match(r.notifier.escalations[0].reason, /^shop\/checkout is flapping: its problem came back 2 times in \d+ min after clearing \(2 of those after a step of Vigil\)/);
+    // for the next hour, nothing opens on it (a human owns it), whatever its diagnosis
+    for (const [n, kind] of [[4, 'crash-loop'], [5, 'dependency-outage']] as const) {
+      await r.clock.advance(10 * 60_000);
+      assert.equal(await r.engine.onDiagnosis({ incidentKey: `k${n}`, diagnosis: diagnosis(kind, r.clock.now()) }), undefined);
+    }
+    assert.equal(r.cluster.applied.length, 2);
+    assert.equal(r.notifier.escalations.length, 1);
+  });
+
+  it('storage full by its own logs: no step frees a volume, so the incident goes to a human at once with the line', async () => {
+    const line = (text: string) => ({ t: Date.UTC(2026, 10, 23, 11, 59, 50), pod: { kind: 'pod' as const, namespace: 'shop', name: 'checkout-7d9f-abcde' }, text, pattern: 'error' });
+    const full = rig({ extra: { recentLogs: async () => [line('ERROR request failed'), line('ERROR: could not extend file "base/16384/2619": No space left on device')] } });
+    rigs.push(full);
+    await full.engine.start();
+    await full.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('dependency-outage', full.clock.now()) });
+    await settle(full);
+    const [i] = full.engine.list();
+    assert.equal(i.state, 'escalated');
+    assert.deepEqual(full.cluster.applied, [], 'nothing written');
+    assert.match(full.notifier.escalations[0].reason, /^shop\/checkout's storage is full \(pod checkout-7d9f-abcde: "ERROR: could not extend file .*No space left on device"\); no restart, rollback or scale frees a volume/);
+    // other error lines are no reason to hold back
+    const other = rig({ extra: { recentLogs: async () => [line('ERROR upstream connect error')] } });
+    rigs.push(other);
+    await other.engine.start();
+    await other.engine.onDiagnosis({ incidentKey: 'k', diagnosis: diagnosis('dependency-outage', other.clock.now()) });
+    await settle(other);
+    assert.deepEqual(other.cluster.applied, ['rollout restart deployment shop/checkout']);
+  });
+
+  it('one recurrence is not flapping: the second incident on a target is remedied as usual', async () => {
+    const r = rig();
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k1', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await settle(r);
+    await r.clock.advance(3 * 60_000 + 1000);
+    await r.engine.onDiagnosis({ incidentKey: 'k2', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await settle(r);
+    assert.deepEqual(r.engine.list().map((x) => x.state), ['recovered', 'recovered']);
+    assert.equal(r.notifier.escalations.length, 0);
   });
 
   it('groups a repeated diagnosis into the same incident', async () => {

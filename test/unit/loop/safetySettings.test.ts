@@ -198,6 +198,7 @@ const TABLE: { readonly [K in keyof SafetySettings]: Row<K> } = {
     withValue: (x) => {
       wroteEach(x, []);
       heldBy(x, 0, 'maintenance-window', /inside maintenance window "Mon 11:30-12:30"/);
+      assert.equal(x.incidents[0].state, 'escalated', 'during a maintenance window a human is told at once, nothing is written');
     },
   },
   maxActionsPerTargetPerHour: {
