@@ -39,6 +39,8 @@ export interface PrometheusSourceOptions {
 /** Prometheus range queries return at most 11,000 points per series. */
 const MAX_POINTS = 11_000;
 const HOUR = 60 * 60_000;
+/** How long after the first discovery a missing signal is looked for every interval rather than every minute. */
+const EARLY_DISCOVERY_MS = 2 * 60_000;
 
 type QueryResult = Array<{ metric: Readonly<Record<string, string>>; values: ReadonlyArray<readonly [number, string]> }>;
 
@@ -54,6 +56,7 @@ export class PrometheusSource extends PolledSource {
   private rendered: ReadonlyArray<SignalQuery>;
   private signalChoices: ReadonlyArray<SignalChoice> = [];
   private discoveredAt: number | undefined;
+  private firstDiscoveryAt: number | undefined;
   private discoveryProblem: string | undefined;
   /** Pod owners as kube-state-metrics saw them over the last hour: for pods the informers never listed. */
   private ksmOwners: PodWorkloadMap | undefined;
@@ -103,7 +106,11 @@ export class PrometheusSource extends PolledSource {
     if (this.options.discover === false) return;
     const now = this.options.clock.now();
     const missing = this.signalChoices.some((c) => c.status === 'missing');
-    const every = missing ? (this.options.rediscoverMissingMs ?? 60_000) : (this.options.discoverEveryMs ?? 10 * 60_000);
+    // a Prometheus started with the agent has scraped nothing at the first look: in the first minutes a missing
+    // signal is asked for again every interval (one label-values call), then every minute
+    this.firstDiscoveryAt ??= now;
+    const early = now - this.firstDiscoveryAt < EARLY_DISCOVERY_MS;
+    const every = missing ? (this.options.rediscoverMissingMs ?? (early ? this.options.intervalMs : 60_000)) : (this.options.discoverEveryMs ?? 10 * 60_000);
     if (!force && this.discoveredAt !== undefined && now - this.discoveredAt < every) return;
     let present: Set<string>;
     try {

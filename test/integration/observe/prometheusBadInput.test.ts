@@ -128,10 +128,10 @@ describe('observe: bad Prometheus input gives clear messages and never crashes t
     it('a URL that is not Prometheus (JSON of something else, plain text) is named as such', async () => {
       const json = await serve((_q, r) => r.writeHead(200, { 'Content-Type': 'application/json' }).end('{"hello":"world"}'));
       const st = await statusFor(new PrometheusClient({ url: json, retries: 0 }), /does not look like a Prometheus server/);
-      assert.match(st.message, new RegExp(`^Prometheus unreachable at ${json}: ${json} does not look like a Prometheus server: HTTP 200 from /api/v1/query is JSON without a Prometheus "status" field; set the URL of the Prometheus HTTP API`));
+      assert.match(st.message, new RegExp(`^Prometheus unreachable at ${json}: ${json} does not look like a Prometheus server: HTTP 200 from /api/v1/(query|label/__name__/values) is JSON without a Prometheus "status" field; set the URL of the Prometheus HTTP API`));
       const text = await serve((_q, r) => r.writeHead(404, { 'Content-Type': 'text/plain' }).end('404 page not found'));
       const st2 = await statusFor(new PrometheusClient({ url: text, retries: 0 }), /does not look like a Prometheus server/);
-      assert.match(st2.message, /HTTP 404 from \/api\/v1\/query is not JSON \(404 page not found\)/);
+      assert.match(st2.message, /HTTP 404 from \/api\/v1\/(query|label\/__name__\/values) is not JSON \(404 page not found\)/);
     });
 
     it('an HTML error page is named with its status and title', async () => {

@@ -182,7 +182,7 @@ describe('default signals chosen by what the Prometheus has, per stack', () => {
     assert.equal(status.state, 'ok', status.message);
   });
 
-  it('keeps a configured query as it is and reports it as configured; discovery runs again after 1 minute while a signal has no metric, then every 10 minutes', async () => {
+  it('keeps a configured query as it is and reports it as configured; discovery runs again every interval in the first two minutes and every minute after while a signal has no metric, then every 10 minutes', async () => {
     const answers = load('linkerd');
     const configured = applyQueryOverrides(DEFAULT_SIGNAL_QUERIES, { restarts: 'sum by (namespace, deployment) (increase(my_restarts_total[{{window}}]))' });
     const client = new AnsweringPrometheus(answers);
@@ -193,20 +193,24 @@ describe('default signals chosen by what the Prometheus has, per stack', () => {
     await clock.advance(5_000);
     assert.deepEqual(source.choices.find((c) => c.signal === 'restarts'), { signal: 'restarts', kind: 'service', status: 'configured', metric: 'my_restarts_total' });
     assert.equal(source.choices.find((c) => c.signal === 'available_replicas')?.status, 'missing');
-    await clock.advance(50_000);
-    assert.equal(client.discoveryMatches.length, 1, 'not before a minute');
+    assert.equal(client.discoveryMatches.length, 1);
     await clock.advance(15_000);
-    assert.equal(client.discoveryMatches.length, 2, 'again after a minute while available_replicas has no metric');
+    assert.equal(client.discoveryMatches.length, 2, 'in the first two minutes (a Prometheus that has not scraped yet): again at the next interval');
+    await clock.advance(2 * 60_000 + 15_000);
+    const afterEarly = client.discoveryMatches.length;
+    assert.ok(afterEarly >= 8, `every interval in the first two minutes: ${afterEarly}`);
+    await clock.advance(60_000);
+    assert.equal(client.discoveryMatches.length, afterEarly + 1, 'then once a minute (not every interval) while available_replicas has no metric');
     const data = [...answers.labelValues.data, 'kube_deployment_status_replicas_available', 'container_cpu_usage_seconds_total', 'container_memory_working_set_bytes'];
     client.answers = { ...answers, labelValues: { ...answers.labelValues, data }, responses: { ...answers.responses, 'cpu/node': load('spring').responses['cpu/node'], 'memory/node': load('spring').responses['memory/node'] } };
     await clock.advance(60_000);
-    assert.equal(client.discoveryMatches.length, 3);
+    assert.equal(client.discoveryMatches.length, afterEarly + 2);
     assert.equal(source.choices.find((c) => c.signal === 'available_replicas')?.status, 'found');
     assert.ok(source.choices.every((c) => c.status !== 'missing'), JSON.stringify(source.choices));
     await clock.advance(9 * 60_000);
-    assert.equal(client.discoveryMatches.length, 3, 'every signal has a metric: not again before 10 minutes');
+    assert.equal(client.discoveryMatches.length, afterEarly + 2, 'every signal has a metric: not again before 10 minutes');
     await clock.advance(2 * 60_000);
-    assert.equal(client.discoveryMatches.length, 4);
+    assert.equal(client.discoveryMatches.length, afterEarly + 3);
     sub.dispose();
     source.dispose();
   });
