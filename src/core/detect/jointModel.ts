@@ -1,4 +1,4 @@
-import { MAD_TO_SIGMA, alphaForHalfLife } from './robustStats';
+import { MAD_TO_SIGMA, alphaForHalfLife, lowerBound } from './robustStats';
 
 /**
  * The multi-signal model of `vigil detect`: the joint normal behaviour of all signal columns, learned on a
@@ -271,16 +271,6 @@ function quantile(sorted: ReadonlyArray<number>, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-function lowerBound(sorted: ReadonlyArray<number>, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Median of the finite values (NaN when none). */
 function causalMedian(h: ReadonlyArray<number>): number {

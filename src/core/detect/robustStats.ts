@@ -102,3 +102,15 @@ export function surpriseCalStep(s: SurpriseCalState, x: number, shortAlpha: numb
   if (s.n < 1e9) s.n++;
   return z;
 }
+
+/** First index of an ascending array whose value is >= x (the tail rank of an empirical calibration). */
+export function lowerBound(sorted: ReadonlyArray<number>, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

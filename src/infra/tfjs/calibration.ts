@@ -4,6 +4,7 @@
  * percentile, so errors beyond anything seen still rank), then score = logistic(2·(−log10 p − 3)).
  * A typical normal window scores ≈ 0; p = 1e-3 scores 0.5; a normal window reaches 0.9 about once in 10,000.
  */
+import { lowerBound } from '../../core/detect/robustStats';
 export const CALIBRATION_CAPACITY = 2000;
 const TAIL_QUANTILE = 0.9;
 const MIN_ERRORS = 20;
@@ -75,14 +76,3 @@ export class ErrorCalibration {
   }
 }
 
-/** First index whose value is >= x. */
-function lowerBound(sorted: number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
