@@ -4,7 +4,7 @@
  */
 import type { KubeConnection } from '../../infra/kubernetes/kubeClient';
 import type { KubeObject } from '../store';
-import type { EventSink, EventSource, EventType } from '../sim/eventRecorder';
+import { eventFoldKey, newEvent, type EventSink, type EventSource, type EventType } from '../sim/eventRecorder';
 import { kubeTime } from '../sim/objects';
 
 interface Folded {
@@ -26,7 +26,7 @@ export class ApiEventSink implements EventSink {
 
   record(involved: KubeObject, type: EventType, reason: string, message: string, source: EventSource, fieldPath?: string): void {
     const namespace = involved.metadata.namespace ?? 'default';
-    const key = `${involved.kind}/${namespace}/${involved.metadata.name}/${involved.metadata.uid}/${reason}/${message}/${source.component}/${fieldPath ?? ''}`;
+    const key = eventFoldKey(involved, reason, message, source, fieldPath);
     const stamp = kubeTime(this.now());
     const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
     const existing = this.folded.get(key);
@@ -40,22 +40,8 @@ export class ApiEventSink implements EventSink {
       this.track(existing.chain);
       return;
     }
-    const name = `${involved.metadata.name}.${(0x180000000000 + this.now() * 1000 + ++this.seq).toString(16).slice(-16)}`;
-    const body = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name, namespace },
-      involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, namespace, name: involved.metadata.name, uid: involved.metadata.uid, resourceVersion: involved.metadata.resourceVersion, ...(fieldPath ? { fieldPath } : {}) },
-      reason,
-      message,
-      type,
-      count: 1,
-      firstTimestamp: stamp,
-      lastTimestamp: stamp,
-      source,
-      reportingComponent: source.component,
-      reportingInstance: source.host ?? '',
-    };
+    const body = newEvent(involved, type, reason, message, source, fieldPath, this.now(), ++this.seq);
+    const name = body.metadata.name;
     const chain = (async () => {
       const r = await this.conn.request('POST', base, { body: JSON.stringify(body) });
       if (r.status >= 300) throw new Error(`event ${reason} for ${involved.kind} ${namespace}/${involved.metadata.name}: HTTP ${r.status} ${r.body.slice(0, 200)}`);

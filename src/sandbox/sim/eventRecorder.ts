@@ -17,6 +17,43 @@ export interface EventSink {
   record(involved: KubeObject, type: EventType, reason: string, message: string, source: EventSource, fieldPath?: string): void;
 }
 
+/** The fold key of an event: a repeat of the same object, reason, message, source and field raises one event's count. */
+export function eventFoldKey(involved: KubeObject, reason: string, message: string, source: EventSource, fieldPath?: string): string {
+  return `${involved.kind}/${involved.metadata.namespace ?? 'default'}/${involved.metadata.name}/${involved.metadata.uid}/${reason}/${message}/${source.component}/${fieldPath ?? ''}`;
+}
+
+/**
+ * A new core/v1 Event as the client-go recorder writes it (count 1; a cluster-scoped object's events go to
+ * `default` and their involvedObject has no namespace). `seq` makes names unique within one recorder.
+ */
+export function newEvent(involved: KubeObject, type: EventType, reason: string, message: string, source: EventSource, fieldPath: string | undefined, now: number, seq: number): KubeObject {
+  const stamp = kubeTime(now);
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${involved.metadata.name}.${(0x180000000000 + now * 1000 + seq).toString(16).slice(-16)}`, namespace: involved.metadata.namespace ?? 'default' },
+    involvedObject: {
+      apiVersion: involved.apiVersion,
+      kind: involved.kind,
+      namespace: involved.metadata.namespace,
+      name: involved.metadata.name,
+      uid: involved.metadata.uid,
+      resourceVersion: involved.metadata.resourceVersion,
+      ...(fieldPath ? { fieldPath } : {}),
+    },
+    reason,
+    message,
+    type,
+    count: 1,
+    firstTimestamp: stamp,
+    lastTimestamp: stamp,
+    source,
+    reportingComponent: source.component,
+    reportingInstance: source.host ?? '',
+    eventTime: null,
+  };
+}
+
 export class EventRecorder implements EventSink {
   private readonly folded = new Map<string, string>();
   private seq = 0;
@@ -28,42 +65,19 @@ export class EventRecorder implements EventSink {
 
   record(involved: KubeObject, type: EventType, reason: string, message: string, source: EventSource, fieldPath?: string): void {
     const namespace = involved.metadata.namespace ?? 'default';
-    const key = `${involved.kind}/${namespace}/${involved.metadata.name}/${involved.metadata.uid}/${reason}/${message}/${source.component}`;
-    const stamp = kubeTime(this.now());
+    const key = eventFoldKey(involved, reason, message, source, fieldPath);
     const existing = this.folded.get(key);
     if (existing && this.store.get('events', namespace, existing)) {
+      const stamp = kubeTime(this.now());
       this.store.mutate('events', namespace, existing, (e) => {
         e.count = ((e.count as number) ?? 1) + 1;
         e.lastTimestamp = stamp;
       });
       return;
     }
-    const name = `${involved.metadata.name}.${(0x180000000000 + this.now() * 1000 + ++this.seq).toString(16).slice(-16)}`;
-    this.folded.set(key, name);
-    this.store.create('events', {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name, namespace },
-      involvedObject: {
-        apiVersion: involved.apiVersion,
-        kind: involved.kind,
-        namespace: involved.metadata.namespace,
-        name: involved.metadata.name,
-        uid: involved.metadata.uid,
-        resourceVersion: involved.metadata.resourceVersion,
-        ...(fieldPath ? { fieldPath } : {}),
-      },
-      reason,
-      message,
-      type,
-      count: 1,
-      firstTimestamp: stamp,
-      lastTimestamp: stamp,
-      source,
-      reportingComponent: source.component,
-      reportingInstance: source.host ?? '',
-      eventTime: null,
-    });
+    const event = newEvent(involved, type, reason, message, source, fieldPath, this.now(), ++this.seq);
+    this.folded.set(key, event.metadata.name);
+    this.store.create('events', event);
   }
 
   /** Drops events not seen for `ttlMs`, as the API server's event TTL does. */
