@@ -1,5 +1,5 @@
 /**
- * `npm run bench:harm [-- --seeds 3 | --seed 2] [--scenarios all|name,…] [--parallel 1] [--flap-minutes 30] [--json FILE]`
+ * `npm run bench:harm [-- --seeds 3 | --seed 2] [--scenarios all|name,…] [--parallel 1] [--flap-minutes 30] [--json FILE] [--trace]`
  * `npm run bench:harm -- --combine FILE…` prints the table of earlier runs (a full run does not fit one 15-minute lock).
  *
  * Do no harm: the faults that fight back, on the embedded sandbox with the agent's runtime in auto mode (5 s scrape,
@@ -201,6 +201,12 @@ async function runScenario(s: Scenario, seed: number, flapSeconds: number): Prom
     }
     const truth = faults();
     const incidents = world.runtime.core.remediator.list().filter((i) => i.openedAt >= injectedAt - 1000);
+    if (process.argv.includes('--trace')) {
+      for (const i of incidents) {
+        const line = i.timeline.map((e) => `+${Math.round((e.t - injectedAt) / 1000)}s ${e.kind}${e.kind === 'diagnosed' ? ` ${e.diagnosis.kind}` : e.kind === 'acted' ? ` ${describeAction(e.result.action)}` : e.kind === 'verified' ? ` ${e.verdict.status}` : e.kind === 'escalated' ? ` ${e.reason.slice(0, 120)}` : e.kind === 'note' ? ` ${e.text.slice(0, 120)}` : ''}`);
+        console.log(`  trace ${i.id} ${i.state}${i.outcome ? ` (${i.outcome.kind})` : ''}: ${line.join(' | ')}`);
+      }
+    }
     // the after-window of the last actions: keep sampling until it has passed (bounded by the run's own length)
     const acted = incidents.flatMap((i) => i.timeline.flatMap((e) => (e.kind === 'acted' && !e.result.dryRun ? [{ t: e.t, incident: i, action: e.result.action }] : [])));
     const lastAction = Math.max(0, ...acted.map((a) => a.t));
