@@ -58,6 +58,16 @@ export interface VigilSettings {
     /** Per-signal PromQL overrides keyed by `signal` or `signal/kind`, applied after the file. */
     readonly signalQueries: Readonly<Record<string, string>>;
   };
+  readonly alertmanager: {
+    /** Base URL of the Alertmanager API (v2); empty means alerts from Prometheus' `/api/v1/alerts` when `prometheus.url` is set. */
+    readonly url: string;
+    /** Silence the alerts attached to an incident while Vigil remediates it (needs `url`). */
+    readonly silenceDuringRemediation: boolean;
+  };
+  readonly slos: {
+    /** SLO definition files or folders of them (Sloth `prometheus/v1`, its CRD, OpenSLO v1 `SLO`); read from Prometheus. */
+    readonly paths: ReadonlyArray<string>;
+  };
   readonly automation: {
     readonly mode: AutomationMode;
     /** Per-namespace overrides of the mode, e.g. `{ staging: auto, prod: suggest }`. */
@@ -98,6 +108,8 @@ export interface VigilSettings {
 export const DEFAULT_SETTINGS: VigilSettings = {
   kubernetes: { context: '', kubeconfig: '', namespaces: [] },
   prometheus: { url: '', scrapeIntervalSeconds: 15, rateWindowSeconds: 0, signalsFile: '', signalQueries: {} },
+  alertmanager: { url: '', silenceDuringRemediation: true },
+  slos: { paths: [] },
   automation: { mode: 'suggest', namespaceModes: {} },
   safety: DEFAULT_SAFETY,
   logs: { services: [], patterns: [] },
