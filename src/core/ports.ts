@@ -3,12 +3,15 @@
  * the sandbox and vscode/ implement them. Keep them small and about the domain.
  */
 import type { ActionResult, ActionSpec } from './model/action';
+import type { FiringAlert, SilenceMatcher } from './model/alert';
 import type { AuditEntry, AuditVerification } from './model/audit';
 import type { ClusterFact, LogLine } from './model/fact';
 import type { EscalationContext, Incident } from './model/incident';
 import type { SampleFrame, SignalName } from './model/signal';
 import type { TargetRef } from './model/target';
 import type { ProbeRun } from './observe/probeSpec';
+import type { SloPoint } from './detect/sloBurn';
+import type { SloDefinition } from './observe/sloDefinitions';
 
 export interface Disposable {
   dispose(): void;
@@ -176,4 +179,28 @@ export interface NotifierPort {
   escalate(context: EscalationContext): Promise<void>;
   approvalNeeded(incident: Incident, stepId: string, summary: string): Promise<void>;
   resolved(incident: Incident): Promise<void>;
+}
+
+/** Firing alerts (Alertmanager API v2 or Prometheus `/api/v1/alerts`) and, with Alertmanager, silences. */
+export interface AlertsPort {
+  /** `Alertmanager at URL` or `alerts of Prometheus at URL`. */
+  readonly description: string;
+  /** Throws an error whose message names the URL and the fix when the source cannot be read. */
+  firing(): Promise<ReadonlyArray<FiringAlert>>;
+  /** Undefined when the source cannot silence (Prometheus). */
+  readonly silences?: SilencesPort;
+}
+
+/** Alertmanager silences; every one Vigil makes has createdBy `vigil`, and it changes no other. */
+export interface SilencesPort {
+  /** Creates a silence, or with `id` replaces one Vigil created (a new id may come back); returns its id. */
+  upsert(silence: { readonly id?: string; readonly matchers: ReadonlyArray<SilenceMatcher>; readonly startsAt: number; readonly endsAt: number; readonly comment: string }): Promise<string>;
+  /** Expires a silence Vigil created; false (and nothing changed) when it is not Vigil's or already over. */
+  expire(id: string): Promise<boolean>;
+}
+
+/** The SLI of an SLO over time, read from Prometheus. */
+export interface SloDataPort {
+  /** Bad and all events per second for each step in (from, to], and the error ratio over the SLO's whole period at `to`. */
+  read(slo: SloDefinition, from: number, to: number, stepMs: number): Promise<{ readonly points: ReadonlyArray<SloPoint>; readonly periodErrorRatio?: number }>;
 }

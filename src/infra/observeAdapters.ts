@@ -1,7 +1,11 @@
 import { MergedMetrics } from '../core/observe/mergedMetrics';
 import { probeJourneys } from '../core/observe/probeSpec';
 import { applyQueryOverrides, DEFAULT_SIGNAL_QUERIES } from '../core/observe/signalCatalogue';
-import type { ClockPort, Disposable, LoggerPort, MetricsPort, ProbeResultsPort } from '../core/ports';
+import type { AlertsPort, ClockPort, Disposable, LoggerPort, MetricsPort, ProbeResultsPort } from '../core/ports';
+import type { ExternalEvidenceDeps } from '../core/loop/externalEvidence';
+import { AlertmanagerClient, PrometheusAlerts } from './prometheus/alertmanager';
+import { PrometheusSloData } from './prometheus/sloData';
+import { loadSloFiles } from './sloFiles';
 import { rateWindowMs, type VigilSettings } from '../core/settings';
 import type { KubeConnection } from './kubernetes/kubeClient';
 import { KubernetesSource, podProxyEndpoints } from './kubernetes/kubernetesSource';
@@ -20,6 +24,12 @@ export interface ObserveAdapters extends Disposable {
   readonly events: KubernetesSource;
   /** The probes' runs: escalation context (`recentProbes`) and `probe-passing` verification. Empty when none is configured. */
   readonly probes: ProbeResultsPort;
+  /** Firing alerts: Alertmanager (`alertmanager.url`, with silences), else Prometheus' own; undefined with neither. */
+  readonly alerts?: AlertsPort;
+  /** The SLOs of `slos.paths` and their SLIs in Prometheus; undefined when none is configured. */
+  readonly slos?: ExternalEvidenceDeps['slos'];
+  /** Pod → workload from the informers' owner references. */
+  readonly resolvePod: (namespace: string, pod: string) => ReturnType<KubernetesSource['workloadOfPod']>;
   /** `Prometheus at URL` or `direct scrape of annotated pods through the API server at URL`, plus logs and probes. */
   readonly description: string;
 }
@@ -45,8 +55,8 @@ export async function createObserveAdapters(settings: VigilSettings, conn: KubeC
   const events = new KubernetesSource({ conn, clock, namespaces, logger: logger.child('kubernetes'), logs });
   let primary: MetricsPort & Disposable;
   const described: string[] = [];
-  if (settings.prometheus.url && queries) {
-    const client = new PrometheusClient({ url: settings.prometheus.url, auth: prometheusAuthFromEnv(env) });
+  const client = settings.prometheus.url ? new PrometheusClient({ url: settings.prometheus.url, auth: prometheusAuthFromEnv(env) }) : undefined;
+  if (client && queries) {
     primary = new PrometheusSource({ client, clock, intervalMs, windowMs, queries, namespaces, logger: logger.child('prometheus'), inventory: () => events.inventory(), resolvePod: (ns, pod) => events.workloadOfPod(ns, pod) });
     described.push(`Prometheus at ${client.url}`);
   } else {
@@ -64,12 +74,21 @@ export async function createObserveAdapters(settings: VigilSettings, conn: KubeC
     parts.push(probes);
     described.push(`${journeys.length} probe(s): ${journeys.map((j) => j.name).join(', ')}`);
   }
+  const alerts: AlertsPort | undefined = settings.alertmanager.url ? new AlertmanagerClient({ url: settings.alertmanager.url }) : client ? new PrometheusAlerts(client) : undefined;
+  if (alerts) described.push(`alerts from ${alerts.description}`);
+  // a bad SLO file is a status line naming file:line and field, not a failed start: the loop runs without it
+  const loadedSlos = settings.slos.paths.length ? await loadSloFiles(settings.slos.paths) : undefined;
+  const slos = loadedSlos ? { definitions: loadedSlos.slos, problems: loadedSlos.problems, ...(client ? { data: new PrometheusSloData(client) } : {}) } : undefined;
+  if (slos) described.push(`${slos.definitions.length} SLO(s)`);
   const merged = parts.length === 1 ? undefined : new MergedMetrics(parts, { clock, graceMs: Math.min(5_000, intervalMs / 2) });
   const metrics: MetricsPort & Disposable = merged ?? primary;
   return {
     metrics,
     events,
     probes: probes ?? NO_PROBES,
+    ...(alerts ? { alerts } : {}),
+    ...(slos ? { slos } : {}),
+    resolvePod: (ns, pod) => events.workloadOfPod(ns, pod),
     description: described.join('; '),
     dispose: () => {
       merged?.dispose();

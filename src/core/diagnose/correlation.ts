@@ -1,5 +1,5 @@
 import type { Anomaly } from '../model/anomaly';
-import type { Diagnosis, DiagnosisKind } from '../model/diagnosis';
+import type { Diagnosis, DiagnosisKind, Evidence } from '../model/diagnosis';
 import type { ClusterFact } from '../model/fact';
 import type { SampleFrame, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
@@ -73,6 +73,8 @@ export class Correlator {
   /** Derived values (rule results, trends) of the current state; cleared whenever an input changes it. */
   private readonly cache = new Map<string, unknown>();
   private nextSweep = 0;
+  /** Evidence from outside the loop (firing alerts, burning SLOs) per target key; see observeExternalEvidence. */
+  private external: ReadonlyMap<string, ReadonlyArray<Evidence>> = new Map();
 
   /** Settings that were out of range and replaced by their defaults, for the user to fix. */
   readonly configProblems: ReadonlyArray<string>;
@@ -196,6 +198,18 @@ export class Correlator {
       if (ep || this.book.ofMember(key)) dirty.push(key);
     }
     return this.process(dirty);
+  }
+
+  /**
+   * The alerts firing and the SLOs burning now, per target key. They join the evidence of the incidents of their
+   * targets (never open one: an alert alone is not a symptom Vigil diagnoses); incidents whose set changed are re-reported.
+   */
+  observeExternalEvidence(t: number, byKey: ReadonlyMap<string, ReadonlyArray<Evidence>>): CorrelationUpdate[] {
+    this.advance(t);
+    const sig = (list: ReadonlyArray<Evidence> | undefined) => (list ?? []).map(externalId).sort().join('|');
+    const changed = [...new Set([...this.external.keys(), ...byKey.keys()])].filter((k) => sig(this.external.get(k)) !== sig(byKey.get(k)));
+    this.external = byKey;
+    return this.process(changed.filter((k) => this.book.ofMember(k)));
   }
 
   /** Closes incidents quiet for `incidentIdleMs`; returns their keys. */
@@ -507,7 +521,7 @@ export class Correlator {
       confidence: round3(top.confidence),
       t: this.time.now,
       summary,
-      evidence: top.evidence,
+      evidence: [...top.evidence, ...[inc.root, ...[...inc.members].sort()].flatMap((k, i, all) => (all.indexOf(k) === i ? (this.external.get(k) ?? []) : []))],
       alternatives: alternatives(top.kind, ranked.slice(1), inc.competing.values()),
       ...(details ? { details } : {}),
     };
@@ -519,8 +533,9 @@ export class Correlator {
     const members = memberRefs(inc);
     // New facts, members or ranked alternatives are news; a moving number in the summary alone is not.
     const facts = d.evidence.filter((e) => e.kind === 'fact').length;
+    const external = d.evidence.filter((e) => e.kind === 'alert' || e.kind === 'slo-burn').map(externalId).sort().join('+');
     const alts = (d.alternatives ?? []).map((a) => a.kind).join(',');
-    const signature = [d.kind, inc.root, Math.round(d.confidence / this.config.confidenceStep), facts, alts, members.map(targetKey).join(',')].join('|');
+    const signature = [d.kind, inc.root, Math.round(d.confidence / this.config.confidenceStep), facts, external, alts, members.map(targetKey).join(',')].join('|');
     if (signature === inc.reported && !inc.absorbed.length) return undefined;
     const isNew = inc.reported === undefined;
     inc.reported = signature;
@@ -581,6 +596,13 @@ function alternatives(
 
 function prune(list: ClusterFact[], before: number): void {
   while (list.length && list[0].t < before) list.shift();
+}
+
+/** What makes an alert or a burning SLO news: which alert, which SLO and which window pair. */
+function externalId(e: Evidence): string {
+  if (e.kind === 'alert') return `alert:${e.alert.fingerprint}`;
+  if (e.kind === 'slo-burn') return `slo:${e.slo}:${e.factor}`;
+  return e.kind;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

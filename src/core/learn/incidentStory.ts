@@ -4,6 +4,7 @@
  * matters, with bursts of Kubernetes events folded into one line. The incident room, the reliability report
  * and the CLI read it here; nothing in it depends on when or where it is shown.
  */
+import type { FiringAlert } from '../model/alert';
 import type { Anomaly } from '../model/anomaly';
 import type { Evidence } from '../model/diagnosis';
 import type { ClusterFact } from '../model/fact';
@@ -40,7 +41,7 @@ export interface IncidentTimes {
 }
 
 export interface Finding {
-  readonly kind: 'signal' | 'event' | 'change' | 'log' | 'trend';
+  readonly kind: 'signal' | 'event' | 'change' | 'log' | 'trend' | 'alert' | 'slo';
   /** One line: what was found, with its peak and how long it lasted. */
   readonly text: string;
   /** How many pieces of evidence it stands for. */
@@ -248,11 +249,25 @@ export function rankedFindings(i: Incident): Finding[] {
         // a change the rules of blame looked at and acquitted: said once, next to the changes, with why
         add(`coincident|${e.fact.t}|${e.fact.kind}`, e.fact.t, () => ({ kind: 'event', rank: 85, text: () => `${e.fact.message}: ${e.note}` }));
         break;
+      case 'alert':
+        // the runbook stays plain text here; the room turns only http(s) URLs into links
+        add(`alert|${e.alert.fingerprint}`, e.alert.startsAt, () => ({ kind: 'alert', rank: 95, text: () => alertLine(e.alert) }));
+        break;
+      case 'slo-burn':
+        add(`slo|${e.slo}`, e.t, () => ({ kind: 'slo', rank: 98, text: () => e.text }));
+        break;
     }
   }
   return [...groups.values()]
     .sort((a, b) => b.rank - a.rank || a.firstT - b.firstT)
     .map((g) => ({ kind: g.kind, text: g.text(g), count: g.count, firstT: g.firstT, lastT: g.lastT, signal: g.signal }));
+}
+
+/** `Alert KubePodCrashLooping (critical) firing: summary — runbook https://…`. */
+export function alertLine(a: FiringAlert): string {
+  const summary = a.summary ? `: ${a.summary}` : '';
+  const runbook = a.runbookUrl ? ` — runbook ${a.runbookUrl}` : '';
+  return `Alert ${a.name}${a.severity ? ` (${a.severity})` : ''} firing${summary}${runbook}`;
 }
 
 function span(g: { count: number; firstT: number; lastT: number }): string {

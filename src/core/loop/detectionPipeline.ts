@@ -17,6 +17,7 @@ import type { LiveEvidence } from '../verify/liveEvidence';
 import type { IncidentRecorder } from './incidentRecorder';
 import type { RecoveryWindow } from './recoveryWindow';
 import type { Remediator } from './remediator';
+import type { ExternalEvidence } from './externalEvidence';
 import { JointEvidence, type JointEvidenceOptions } from './jointEvidence';
 import { ModelEvidence, explainModelAnomaly, type ModelEvidenceOptions } from './modelEvidence';
 
@@ -46,6 +47,8 @@ export interface DetectionPipelineDeps {
   readonly relationships?: JointEvidenceOptions | false;
   /** Learned thresholds: an anomaly they say does not stand is scored but not raised. */
   readonly thresholds?: () => LearningState | undefined;
+  /** Firing alerts and burning SLOs, attached to the incidents of their workloads. */
+  readonly external?: ExternalEvidence;
 }
 
 /** What the loop saw most recently, for the UI and for verification. */
@@ -120,6 +123,7 @@ export class DetectionPipeline implements Disposable {
         this.correlator.closeIncident(i.correlationKey, fixed);
       }),
       this.deps.metrics.onStatus((s) => this.status(s)),
+      ...(this.deps.external ? [this.deps.external.onStatus((s) => this.status(s)), this.deps.external.onChange(() => this.dispatch(this.correlator.observeExternalEvidence(this.lastFrameT, this.deps.external!.evidence())))] : []),
       this.deps.events.onStatus((s) => this.status(s)),
       this.deps.events.subscribe((f) => this.onFact(f)),
       this.deps.metrics.subscribe((frames) => this.onFrames(frames)),

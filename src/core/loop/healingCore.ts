@@ -10,7 +10,9 @@ import { isOpen } from '../model/incident';
 import type { Playbook } from '../model/playbook';
 import type { SignalName } from '../model/signal';
 import { targetKey } from '../model/target';
-import type { ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, ProbeResultsPort, RetrainRecord, StorePort } from '../ports';
+import type { AlertsPort, ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, ProbeResultsPort, RetrainRecord, StorePort } from '../ports';
+import { ExternalEvidence, type ExternalEvidenceDeps } from './externalEvidence';
+import { RemediationSilences } from './remediationSilences';
 import { rateWindowMs, type VigilSettings } from '../settings';
 import { LiveEvidence } from '../verify/liveEvidence';
 import { backToNormal } from '../verify/verifier';
@@ -38,6 +40,12 @@ export interface HealingCorePorts {
   readonly model?: ModelPort;
   /** The synthetic probes' runs: escalation context and `probe-passing` checks. Undefined when none run (replay answers from frames). */
   readonly probes?: ProbeResultsPort;
+  /** Firing alerts (Alertmanager or Prometheus) and, with Alertmanager, silences during remediation. */
+  readonly alerts?: AlertsPort;
+  /** SLO definitions and where their SLIs are read. */
+  readonly slos?: ExternalEvidenceDeps['slos'];
+  /** Pod → workload from the informers' owner references, to attach alerts labelled by pod. */
+  readonly resolvePod?: ExternalEvidenceDeps['resolvePod'];
 }
 
 export interface HealingCoreOptions {
@@ -75,6 +83,10 @@ export interface HealingCore {
   readonly learner: ThresholdLearner;
   readonly recorder: IncidentRecorder;
   readonly lease: LeaseKeeper | undefined;
+  /** Alerts and SLOs; undefined when neither is configured. */
+  readonly external: ExternalEvidence | undefined;
+  /** Alertmanager silences held during remediation; undefined without Alertmanager or with silences off. */
+  readonly silences: RemediationSilences | undefined;
   readonly settings: VigilSettings;
   /** Takes effect at the next decision: mode, safety gates, namespace modes. */
   applySettings(settings: VigilSettings): void;
@@ -136,6 +148,11 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
   });
   // every release seen is recorded (the reliability report's change failure rate); replay records none
   const releases = options.learn === false ? undefined : new ReleaseRecorder(store, logger.child('releases'));
+  const external =
+    ports.alerts || ports.slos
+      ? new ExternalEvidence({ clock, logger: logger.child('alerts'), intervalMs: settings.prometheus.scrapeIntervalSeconds * 1000, inventory: () => ports.events.inventory(), resolvePod: ports.resolvePod, alerts: ports.alerts, slos: ports.slos })
+      : undefined;
+  const silences = ports.alerts?.silences && settings.alertmanager.silenceDuringRemediation ? new RemediationSilences({ clock, logger: logger.child('alerts'), silences: ports.alerts.silences, playbooks: options.playbooks }) : undefined;
   const pipeline = new DetectionPipeline({
     clock,
     logger: logger.child('loop'),
@@ -154,6 +171,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     modelOptions: options.modelOptions,
     relationships: options.relationships ?? (ports.model ? {} : false),
     thresholds: () => learner.state,
+    external,
   });
   const quiet = new SymptomsBackInBand(evidence, Math.max(2 * windowMs, 60_000));
 
@@ -215,6 +233,8 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     learner,
     recorder,
     lease,
+    external,
+    silences,
     get settings() {
       return settings;
     },
@@ -228,6 +248,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
       subscriptions.push(
         remediator.onChange((i) => {
           if (!isOpen(i) && isReal(i) !== undefined) void learnSoon().catch(() => undefined);
+          void silences?.onIncident(i);
         }),
         // an incident nobody acted on whose symptoms stay back in band resolves itself
         pipeline.onInterval((t) => {
@@ -238,6 +259,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
       );
       void learnSoon().catch(() => undefined);
       await pipeline.start();
+      external?.start();
       if (ports.model) every(settings.model.retrainEveryHours * 3_600_000, () => retrainModel().then(() => undefined));
     },
     learnSoon,
@@ -247,6 +269,8 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
       for (const t of timers.splice(0)) t.dispose();
       for (const s of subscriptions.splice(0)) s.dispose();
       pipeline.dispose();
+      external?.dispose();
+      silences?.dispose();
       remediator.dispose();
       await lease?.dispose();
       await pipeline.persist();

@@ -1,3 +1,4 @@
+import type { FiringAlert } from './alert';
 import type { Anomaly } from './anomaly';
 import type { ClusterFact, LogLine } from './fact';
 import type { SignalName } from './signal';
@@ -33,7 +34,11 @@ export type Evidence =
   | { readonly kind: 'log'; readonly line: LogLine }
   | { readonly kind: 'signal-trend'; readonly signal: SignalName; readonly slopePerMinute: number; readonly note: string }
   /** A change (release, configmap) near the symptoms that the rules of blame did not blame, and why. */
-  | { readonly kind: 'coincident-change'; readonly fact: ClusterFact; readonly note: string };
+  | { readonly kind: 'coincident-change'; readonly fact: ClusterFact; readonly note: string }
+  /** An alert firing on the workload (Alertmanager or Prometheus), with its summary and runbook. */
+  | { readonly kind: 'alert'; readonly alert: FiringAlert }
+  /** An SLO of the workload burning its error budget too fast (multi-window, multi-burn-rate). */
+  | { readonly kind: 'slo-burn'; readonly t: number; readonly slo: string; readonly burn: number; readonly factor: number; readonly budgetRemaining?: number; readonly text: string };
 
 export interface Diagnosis {
   readonly kind: DiagnosisKind;

@@ -49,6 +49,13 @@ export interface RangeSeries {
   readonly values: ReadonlyArray<readonly [number, string]>;
 }
 
+export interface PrometheusAlert {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly state: string;
+  readonly activeAt?: string;
+}
+
 /** Reads credentials from the agent's environment: VIGIL_PROMETHEUS_TOKEN, _USERNAME/_PASSWORD, _HEADERS (JSON). */
 export function prometheusAuthFromEnv(env: NodeJS.ProcessEnv = process.env): PrometheusAuth | undefined {
   const token = env.VIGIL_PROMETHEUS_TOKEN?.trim();
@@ -136,6 +143,13 @@ export class PrometheusClient {
     const data = await this.call(`/api/v1/label/${encodeURIComponent(label)}/values`, params, match.length > 0 ? `${label} of ${match.join(', ')}` : label);
     if (!Array.isArray(data)) throw this.notPrometheus(`/api/v1/label/${label}/values returned no list`);
     return data as string[];
+  }
+
+  /** The alerting rules' alerts (`/api/v1/alerts`): firing and pending. */
+  async alerts(): Promise<PrometheusAlert[]> {
+    const data = (await this.call('/api/v1/alerts', {}, 'alerts')) as { alerts?: unknown } | null;
+    if (!data || !Array.isArray(data.alerts)) throw this.notPrometheus('/api/v1/alerts returned no list of alerts');
+    return data.alerts as PrometheusAlert[];
   }
 
   private expect<T>(data: unknown, resultType: string, query: string): T {
