@@ -42,6 +42,7 @@ export function testFiles(dir) {
 const need = {
   kubectl: () => (has('kubectl', ['version', '--client']) ? undefined : aptInstall(['kubernetes-client']) ?? (has('kubectl', ['version', '--client']) ? undefined : 'kubectl still missing after install')),
   prometheus: () => (has('prometheus', ['--version']) ? undefined : aptInstall(['prometheus']) ?? (has('prometheus', ['--version']) ? undefined : 'prometheus still missing after install')),
+  alertmanager: () => (has('prometheus-alertmanager', ['--version']) ? undefined : aptInstall(['prometheus-alertmanager']) ?? (has('prometheus-alertmanager', ['--version']) ? undefined : 'prometheus-alertmanager still missing after install')),
   chromium: () => (existsSync('/usr/bin/chromium') ? undefined : aptInstall(['chromium'])),
   // the k8s tier: a network namespace of its own, certificates made with openssl, probes with curl
   root: () => (isRoot ? undefined : 'not root: the real control plane runs in a network namespace (ip netns add) of its own'),
@@ -57,7 +58,7 @@ const need = {
  */
 export const tiers = [
   { name: 'unit', dir: 'test/unit', needs: [] },
-  { name: 'integration', dir: 'test/integration', needs: ['kubectl', 'prometheus'] },
+  { name: 'integration', dir: 'test/integration', needs: ['kubectl', 'prometheus', 'alertmanager'] },
   // the real control plane: Go builds its components (scripts/k8s/build.mjs; exit 3 without Go), or VIGIL_K8S_BIN has them
   { name: 'k8s', dir: 'test/k8s', needs: ['root', 'ip', 'openssl', 'curl'], prepare: 'test/k8s/prepare.mjs', bundle: false },
   { name: 'e2e', dir: 'test/e2e', needs: ['chromium'], prepare: 'test/e2e/prepare.mjs' },
