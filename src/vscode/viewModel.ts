@@ -2,6 +2,7 @@
  * Pure builders of what the webviews show, from the engine's incidents and the loop's snapshots.
  * No 'vscode' import, so they are unit tested under plain mocha.
  */
+import { sloUrgency } from '../core/detect/sloBurn';
 import { describeAction } from '../core/model/action';
 import { DIAGNOSIS_TITLES } from '../core/model/diagnosis';
 import { describeTimelineEntry, isOpen, latestProposal, type Incident, type TimelineEntry } from '../core/model/incident';
@@ -141,9 +142,9 @@ export interface ModelInputs {
   readonly sources: ReadonlyArray<{ readonly source: string; readonly state: string; readonly message: string; readonly details?: ReadonlyArray<string> }>;
 }
 
-/** Open incidents first (newest first), then the last few closed ones. */
+/** Open incidents first (those burning an SLO fastest first, then newest first), then the last few closed ones. */
 export function buildCopilotModel(input: ModelInputs): CopilotModel {
-  const sorted = [...input.incidents].sort((a, b) => Number(isOpen(b)) - Number(isOpen(a)) || b.openedAt - a.openedAt);
+  const sorted = [...input.incidents].sort((a, b) => Number(isOpen(b)) - Number(isOpen(a)) || (isOpen(a) ? sloUrgency(b) - sloUrgency(a) : 0) || b.openedAt - a.openedAt);
   const open = sorted.filter(isOpen);
   const openTargets = new Set<string>();
   for (const i of open) {

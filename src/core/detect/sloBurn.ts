@@ -4,6 +4,7 @@
  * faster than the rolling period allows. A window holding less than 90 % of its expected samples reads
  * "not enough data" and neither fires nor clears a pair. Pure: the points come from a port.
  */
+import type { Incident } from '../model/incident';
 import type { BurnWindowPair, SloDefinition } from '../observe/sloDefinitions';
 import { formatDurationMs } from '../observe/signalWording';
 
@@ -85,4 +86,14 @@ function describeReading(slo: SloDefinition, pairs: ReadonlyArray<PairReading>, 
   if (burning) return `${head} burning: ${times(burning.long.burn!)} over ${formatDurationMs(burning.pair.longMs)} and ${times(burning.short.burn!)} over ${formatDurationMs(burning.pair.shortMs)} (alert at ${pairName(burning.pair)}); ${left}`;
   if (pairs.every((p) => p.state === 'not enough data')) return `${head}: not enough data (< ${pct(MIN_COVERAGE)} of the samples in every window); ${left}`;
   return `${head} ok; ${left}`;
+}
+
+/**
+ * How urgent an incident is by the SLOs it burns: the factor of the fastest burning window pair in its evidence
+ * (14.4 pages before 6, 6 before 1), 0 when it burns none. Views rank open incidents by it.
+ */
+export function sloUrgency(i: Pick<Incident, 'diagnosis'>): number {
+  let best = 0;
+  for (const e of i.diagnosis?.evidence ?? []) if (e.kind === 'slo-burn') best = Math.max(best, e.factor);
+  return best;
 }

@@ -49,6 +49,27 @@ describe('sidebar view models', () => {
     assert.deepEqual(m.services.map((s) => `${s.name}:${s.health}`), ['shop/cart:healthy', 'shop/checkout:incident']);
   });
 
+  it('buildCopilotModel: an open incident burning an SLO ranks above newer ones; its alert and SLO lines are evidence', () => {
+    const h = new SeriesHistory();
+    const base = awaitingIncident();
+    const burning = awaitingIncident({
+      id: 'inc-burning',
+      openedAt: base.openedAt - 60_000,
+      diagnosis: {
+        ...base.diagnosis!,
+        evidence: [
+          ...base.diagnosis!.evidence,
+          { kind: 'slo-burn', t: base.openedAt, slo: 'checkout/availability', burn: 20, factor: 14.4, budgetRemaining: 0.4, text: 'SLO checkout/availability (99 % over 1 h) burning: 20× over 2 min and 25× over 30 s (alert at 14.4× over 2 min/30 s); 40 % of the error budget left' },
+          { kind: 'alert', alert: { name: 'CheckoutErrors', labels: { alertname: 'CheckoutErrors' }, startsAt: base.openedAt, summary: 'checkout 5xx', runbookUrl: 'https://runbooks.example.com/checkout', fingerprint: 'f1', source: 'alertmanager' } },
+        ],
+      },
+    });
+    const m = buildCopilotModel({ connection: { state: 'connected', message: 'ok' }, mode: 'suggest', paused: false, incidents: [base, burning], history: h, sources: [] });
+    assert.deepEqual(m.incidents.map((i) => i.id), ['inc-burning', 'inc-1']);
+    const ev = m.incidents[0].evidence;
+    assert.deepEqual(ev.map((e) => e.kind), ['signal', 'slo', 'alert', 'change', 'log']);
+    assert.match(ev[2].text, /^Alert CheckoutErrors firing: checkout 5xx — runbook https:\/\/runbooks\.example\.com\/checkout$/);
+  });
 
   it('connectionFix names the fix for unreachable, forbidden and expired credentials', () => {
     assert.match(connectionFix('GET /version on https://k: connect ECONNREFUSED 127.0.0.1:6443'), /unreachable/);
