@@ -79,7 +79,7 @@ describe('SLOs as code: a fault burns an SLO and it is evidence (sandbox, real P
     const ev = burningEvidence(incident)!;
     assert.ok(ev.kind === 'slo-burn' && ev.factor === 14.4 && ev.burn >= 14.4, JSON.stringify(ev));
     const line = rankedFindings(incident).find((f) => f.kind === 'slo');
-    assert.match(line?.text ?? '', /^SLO checkout\/requests-availability \(99 % over 60 min\) burning: [\d.]+× over 120 s and [\d.]+× over 30 s \(alert at 14\.4× over 120 s\/30 s\); -?[\d.]+ % of the error budget left$/);
+    assert.match(line?.text ?? '', /^SLO checkout\/requests-availability \(99 % over 60 min\) burning: [\d.]+× over 2 min and [\d.]+× over 30 s \(alert at 14\.4× over 2 min\/30 s\); -?[\d.]+ % of the error budget left$/);
     const burning = checkout()!;
     assert.ok(burning.budgetRemaining !== undefined && burning.budgetRemaining < calm.budgetRemaining!, `the budget shrinks: ${calm.budgetRemaining} → ${burning.budgetRemaining}`);
   });
