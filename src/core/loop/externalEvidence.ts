@@ -167,7 +167,11 @@ export class ExternalEvidence implements Disposable {
           const { points, periodErrorRatio } = await slos.data.read(slo, now - longest, now, step);
           this.lastSloRead.set(slo.id, now);
           const target = sloTarget(slo, inventory);
-          this.readings.set(slo.id, { ...readSlo(slo, points, now, step, periodErrorRatio), ...(target ? { target } : {}) });
+          const reading = readSlo(slo, points, now, step, periodErrorRatio);
+          const was = this.readings.get(slo.id)?.burning?.pair.factor;
+          // the agent's log tells when an SLO starts and stops burning, with its budget
+          if (was !== reading.burning?.pair.factor) this.deps.logger.log(reading.burning ? 'warn' : 'info', reading.burning ? `SLO BURNING ${reading.text}` : `SLO no longer burning: ${reading.text}`, { slo: slo.id });
+          this.readings.set(slo.id, { ...reading, ...(target ? { target } : {}) });
         } catch (err) {
           failures.push(`${slo.id} (${slo.origin}): ${(err as Error).message}`);
           this.readings.delete(slo.id);

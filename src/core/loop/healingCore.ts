@@ -116,7 +116,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     settings: () => settings,
     playbooks: options.playbooks,
     identity: options.identity,
-    notCaptured: () => (ports.model ? ["the multi-signal model's scores (replay runs without the model)"] : []),
+    notCaptured: () => [...(ports.model ? ["the multi-signal model's scores (replay runs without the model)"] : []), ...(ports.alerts || ports.slos ? ['firing alerts and burning SLOs (replay reads neither Alertmanager nor the SLOs)'] : [])],
   });
   // every cluster call of a step, and each rollout status read, is recorded on its incident
   const cluster = recorder.recordingCluster(ports.cluster);
