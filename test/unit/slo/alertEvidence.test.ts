@@ -8,6 +8,7 @@ import type { Incident, IncidentState } from '../../../src/core/model/incident';
 import type { Playbook } from '../../../src/core/model/playbook';
 import { alertTarget } from '../../../src/core/observe/alertTargets';
 import type { AlertsPort, SilencesPort, SourceStatus, WorkloadInventory } from '../../../src/core/ports';
+import { PrometheusAlerts } from '../../../src/infra/prometheus/alertmanager';
 import { MemoryLogger } from '../../fakes/nullLogger';
 
 const alert = (name: string, labels: Record<string, string>, extra: Partial<FiringAlert> = {}): FiringAlert => ({ name, labels: { alertname: name, ...labels }, startsAt: 0, fingerprint: `fp-${name}`, source: 'alertmanager', ...extra });
@@ -151,5 +152,28 @@ describe('alerts: attached to workloads, as evidence, silenced during remediatio
       s.dispose();
       broken.dispose();
     });
+  });
+});
+
+describe('alerts from Prometheus when no Alertmanager is configured', () => {
+  it('reads firing alerts from /api/v1/alerts (pending ones are not evidence), with summary and runbook', async () => {
+    // a recorded /api/v1/alerts answer of Prometheus 2.x (data.alerts)
+    const recorded = [
+      { labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'checkout-1', severity: 'warning' }, annotations: { description: 'Pod shop/checkout-1 is crash looping', runbook_url: 'https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubepodcrashlooping' }, state: 'firing', activeAt: '2026-12-06T10:00:00Z', value: '1e+00' },
+      { labels: { alertname: 'HighLatency', namespace: 'shop', deployment: 'cart' }, annotations: { summary: 'slow' }, state: 'pending', activeAt: '2026-12-06T10:01:00Z', value: '2e+00' },
+    ];
+    const port = new PrometheusAlerts({ url: 'http://prom:9090', alerts: async () => recorded } as never);
+    const firing = await port.firing();
+    assert.equal(firing.length, 1);
+    assert.equal(firing[0].name, 'KubePodCrashLooping');
+    assert.equal(firing[0].summary, 'Pod shop/checkout-1 is crash looping');
+    assert.equal(firing[0].runbookUrl, 'https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubepodcrashlooping');
+    assert.equal(firing[0].startsAt, Date.parse('2026-12-06T10:00:00Z'));
+    assert.equal(firing[0].source, 'prometheus');
+    assert.equal((port as AlertsPort).silences, undefined, 'Prometheus cannot silence');
+    const again = await port.firing();
+    assert.equal(again[0].fingerprint, firing[0].fingerprint, 'the same labels give the same fingerprint');
+    const broken = new PrometheusAlerts({ url: 'http://prom:9090', alerts: async () => Promise.reject(new Error('connection refused; is Prometheus running and listening on that port?')) } as never);
+    await assert.rejects(broken.firing(), /^Error: could not read alerts from the alerting rules of Prometheus at http:\/\/prom:9090: connection refused/);
   });
 });
