@@ -190,6 +190,8 @@ interface Fault {
   badImage?: string;
   previousImage?: string;
   flag?: { configMap: string; key: string; badValue: string; previousValue: string | undefined };
+  /** bad-feature-flag: the bad value has been read back from the cluster (the write is visible). */
+  flagSeenBad?: boolean;
   /** node-failure: deployments that ran pods on the node. */
   affectedDeployments: Set<string>;
   description: string;
@@ -552,8 +554,14 @@ export class FaultBook {
         return !active || [...f.affectedDeployments].every((k) => fullyAvailable(k) && !pods.some((p) => p.node === f.name && `${p.namespace}/${p.deployment}` === k));
       case 'traffic-surge':
         return !active || !pods.some((p) => p.namespace === f.namespace && p.deployment === f.name && p.ready && p.utilisation > 0.85);
-      case 'bad-feature-flag':
-        return f.flag !== undefined && this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) !== f.flag.badValue;
+      case 'bad-feature-flag': {
+        if (!f.flag) return false;
+        const bad = this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) === f.flag.badValue;
+        // on a real API server (the node agent) the flag's write reaches the informer a moment after the
+        // injection: the old value read before it is not a revert
+        if (bad) f.flagSeenBad = true;
+        return f.flagSeenBad === true && !bad;
+      }
       default:
         return !active;
     }
