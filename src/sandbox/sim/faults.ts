@@ -190,7 +190,7 @@ interface Fault {
   badImage?: string;
   previousImage?: string;
   flag?: { configMap: string; key: string; badValue: string; previousValue: string | undefined };
-  /** bad-feature-flag: the bad value has been read back from the cluster (the write is visible). */
+  /** bad-feature-flag: the cluster has shown the bad value (its write is visible), so a good value now is a revert. */
   flagSeenBad?: boolean;
   /** node-failure: deployments that ran pods on the node. */
   affectedDeployments: Set<string>;
@@ -460,6 +460,7 @@ export class FaultBook {
       if (!f.flag) continue;
       const cm = this.host.cluster.configMap(f.namespace, f.flag.configMap);
       next.set(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`, cm?.data?.[f.flag.key]);
+      if (cm?.data?.[f.flag.key] === f.flag.badValue) f.flagSeenBad = true;
     }
     this.flagValues = next;
   }
@@ -556,11 +557,9 @@ export class FaultBook {
         return !active || !pods.some((p) => p.namespace === f.namespace && p.deployment === f.name && p.ready && p.utilisation > 0.85);
       case 'bad-feature-flag': {
         if (!f.flag) return false;
-        const bad = this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) === f.flag.badValue;
         // on a real API server (the node agent) the flag's write reaches the informer a moment after the
         // injection: the old value read before it is not a revert
-        if (bad) f.flagSeenBad = true;
-        return f.flagSeenBad === true && !bad;
+        return f.flagSeenBad === true && this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) !== f.flag.badValue;
       }
       default:
         return !active;
