@@ -59,8 +59,9 @@ const need = {
 export const tiers = [
   { name: 'unit', dir: 'test/unit', needs: [] },
   { name: 'integration', dir: 'test/integration', needs: ['kubectl', 'prometheus', 'alertmanager'] },
-  // the real control plane: Go builds its components (scripts/k8s/build.mjs; exit 3 without Go), or VIGIL_K8S_BIN has them
-  { name: 'k8s', dir: 'test/k8s', needs: ['root', 'ip', 'openssl', 'curl'], prepare: 'test/k8s/prepare.mjs', bundle: false },
+  // the real control plane: Go builds its components (scripts/k8s/build.mjs; exit 3 without Go), or VIGIL_K8S_BIN has them;
+  // its healing test runs the shipped agent (dist/cli.js), so the bundle is built first
+  { name: 'k8s', dir: 'test/k8s', needs: ['root', 'ip', 'openssl', 'curl'], prepare: 'test/k8s/prepare.mjs' },
   { name: 'e2e', dir: 'test/e2e', needs: ['chromium'], prepare: 'test/e2e/prepare.mjs' },
 ];
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:heal [-- --seeds 3 --faults all|<group or fault>,… --parallel 1 --model on|off]`: the real loop against the sandbox
+ * `npm run bench:heal [-- --seeds 3 --faults all|<group or fault>,… --parallel 1 --model on|off --control-plane embedded|kubernetes --verbose]`: the real loop against the sandbox
  * over real HTTP, in auto mode at a 5 s scrape interval (30 s rate windows); per fault and seed: the
  * diagnosis the playbook ran on, time to detect, time to recover, actions, outcome; then where the
  * seconds went (symptoms, detected, acted, healed by the sandbox's ground truth, verified) and medians.
@@ -21,12 +21,19 @@
  * 300) and the service turning unhealthy again by ground truth, or a new incident on it, is a relapse. Detection is
  * on time when the incident opened within two scrape intervals of the ground truth's first symptoms.
  *
+ * `--control-plane kubernetes` (root, `npm run k8s:build`): each drill starts the real control plane with the node
+ * agent as its nodes, applies the shop, and points the agent, with no signals file, at a Prometheus configured like
+ * kube-prometheus-stack (no `deployment` label); one drill at a time (one network namespace). Run it under
+ * `flock /work/k8s.lock`.
+ *
  * Targets (median from injection to verified recovery): < 30 s for crash loop, bad release, bad feature flag,
  * dependency outage and node failure; < 45 s for memory leak, latency spike and traffic surge, whose symptoms build up.
  */
+import path from 'node:path';
 import { DIAGNOSIS_TITLES } from '../../src/core/model/diagnosis';
 import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
-import { phaseTable, runFaultDrill, secondsText, sinceInjection as since, textTable, type DrillFault, type DrillRow } from '../../src/cli/faultDrill';
+import { phaseTable, runFaultDrill, secondsText, sinceInjection as since, textTable, type DrillFault, type DrillRow, type KubernetesDrillOptions } from '../../src/cli/faultDrill';
+import { controlPlanePrerequisiteProblem, findComponents } from '../../src/sandbox/controlPlane/components';
 
 const GROUPS: Record<string, DrillFault[]> = {
   core: [
@@ -86,7 +93,18 @@ async function main(): Promise<void> {
   const model = arg('model', 'on');
   if (model !== 'on' && model !== 'off') throw new Error(`--model must be on or off, got "${model}"`);
   const stateDirs: string[] = [];
+  const controlPlane = arg('control-plane', 'embedded');
+  if (controlPlane !== 'embedded' && controlPlane !== 'kubernetes') throw new Error(`--control-plane must be embedded or kubernetes, got "${controlPlane}"`);
+  let kubernetes: KubernetesDrillOptions | undefined;
+  if (controlPlane === 'kubernetes') {
+    const problem = controlPlanePrerequisiteProblem();
+    const comps = findComponents();
+    if (problem || 'reason' in comps) throw new Error(`--control-plane kubernetes: ${problem ?? ('reason' in comps ? comps.reason : '')}`);
+    // the node agent from source, one node process (as the k8s tier runs it)
+    kubernetes = { binaries: comps.dir, vigilCommand: [process.execPath, '--import', 'tsx', path.resolve(__dirname, '../../src/cli/main.ts')] };
+  }
   const parallel = Math.max(1, Number(arg('parallel', '1')));
+  if (kubernetes && parallel > 1) throw new Error('--parallel: the real control plane runs one drill at a time (one network namespace)');
   const relapseWatchMs = Number(arg('relapse-watch', '60')) * 1000;
   if (!Number.isFinite(relapseWatchMs) || relapseWatchMs < 0) throw new Error(`--relapse-watch must be a number of seconds (0 or more), got "${arg('relapse-watch', '')}"`);
   const jobs = Array.from({ length: seeds }, (_, n) => names.map((name) => ({ seed: n + 1, name }))).flat();
@@ -100,7 +118,7 @@ async function main(): Promise<void> {
       const slot = results.length;
       results.push([]);
       process.stderr.write(`seed ${seed}: ${faults.map((f) => f.fault).join(', ')} ...\n`);
-      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, relapseWatchMs, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
+      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, relapseWatchMs, kubernetes, onLine: process.argv.includes('--verbose') ? (l) => process.stderr.write(`  seed ${seed}: ${l}\n`) : undefined, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
       results[slot] = r.rows.map((x) => ({ ...x, seed }));
       stateDirs.push(r.stateDir);
     }
@@ -108,7 +126,7 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: parallel }, worker));
   const order = (f: string) => Object.values(GROUPS).flat().findIndex((g) => g.fault === f);
   const rows = results.flat().sort((a, b) => order(a.fault.fault) - order(b.fault.fault) || a.seed - b.seed);
-  console.log(`\nbench:heal — auto mode, 5 s scrape interval, ${seeds} seed(s), ${parallel} drill(s) at a time, relapse watch ${relapseWatchMs / 1000} s, ${Math.round((Date.now() - started) / 1000)} s in all\n`);
+  console.log(`\nbench:heal — ${kubernetes ? 'real control plane (kube-prometheus-stack Prometheus, no signals file)' : 'embedded sandbox'}, auto mode, 5 s scrape interval, ${seeds} seed(s), ${parallel} drill(s) at a time, relapse watch ${relapseWatchMs / 1000} s, ${Math.round((Date.now() - started) / 1000)} s in all\n`);
   console.log(
     textTable(
       ['fault', 'seed', 'diagnosis', 'playbook', 'right?', 'detect', 'intervals after symptoms', 'recover', 'outcome', 'false recovery', 'relapse', 'actions'],

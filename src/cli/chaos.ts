@@ -60,7 +60,8 @@ export async function faultApiUrl(kubeconfig: string): Promise<string> {
   return url.replace(/\/+$/, '');
 }
 
-async function request(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+/** One call to the sandbox fault API at `base`; a clear error when it does not answer. */
+export async function faultApiRequest(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   let res: Response;
   try {
     res = await fetch(`${base}${path}`, {
@@ -100,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     if (durationSeconds !== undefined && durationSeconds <= 0) throw new ChaosError(`--duration must be a positive number of seconds, got ${durationSeconds}`);
     const kubeconfig = (values.kubeconfig as string | undefined) ?? process.env.KUBECONFIG ?? DEFAULT_KUBECONFIG_PATH;
     const faults = await faultApiUrl(kubeconfig);
-    const r = await request(faults, 'POST', '/faults', { fault, target, ...(durationSeconds !== undefined ? { durationSeconds } : {}) });
+    const r = await faultApiRequest(faults, 'POST', '/faults', { fault, target, ...(durationSeconds !== undefined ? { durationSeconds } : {}) });
     if (r.status < 200 || r.status >= 300) {
       throw new ChaosError(`the sandbox refused ${fault} on ${target} (HTTP ${r.status}): ${String(r.body.message ?? JSON.stringify(r.body))}`);
     }

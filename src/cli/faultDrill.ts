@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeAction } from '../core/model/action';
@@ -13,6 +13,8 @@ import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '
 import { VigilRuntime } from '../infra/runtime';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { SHOP_JOURNEY } from '../sandbox/sim/shopApi';
+import { shopManifests } from '../sandbox/sim/topology';
+import { faultApiRequest, faultApiUrl } from './chaos';
 
 export interface DrillFault {
   readonly fault: string;
@@ -65,6 +67,16 @@ export interface DrillOptions {
   readonly settings?: VigilSettings;
   /** After a recovered verdict, keep the fault in place and watch this long for a relapse (0: do not watch). */
   readonly relapseWatchMs?: number;
+  /** Run on the real control plane (`npm run k8s:build`'s components) instead of the embedded sandbox. */
+  readonly kubernetes?: KubernetesDrillOptions;
+}
+
+/** The real control plane of a drill: where its components are and how to start `vigil node-agent`. */
+export interface KubernetesDrillOptions {
+  /** Folder of the built components (findComponents()). */
+  readonly binaries: string;
+  /** How to run `vigil` (`node-agent …` is appended), e.g. [node, dist/cli.js]. */
+  readonly vigilCommand: ReadonlyArray<string>;
 }
 
 /** Keeps only warnings and errors of the runtime, on stderr; the drill reports its own timeline. */
@@ -81,16 +93,59 @@ class StderrLogger implements LoggerPort {
   }
 }
 
-/** What a drill runs in: the sandbox, the agent's runtime on it (started), where its state goes, and how it speaks. */
-export interface DrillWorld {
-  readonly sandbox: Sandbox;
+/** The sandbox fault API (/sandbox/v1): inject, read ground truth, end a fault. */
+export type FaultApi = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+
+/** What a drill runs in: a cluster with its fault API, the agent's runtime on it (started), where its state goes, and how it speaks. */
+export interface DrillCluster {
+  readonly apiServer: string;
+  readonly kubeconfig: string;
+  readonly faults: FaultApi;
   readonly runtime: VigilRuntime;
   readonly stateDir: string;
   readonly say: (text: string) => void;
   dispose(): Promise<void>;
 }
 
+/** A drill world on the embedded sandbox, whose simulation a bench may also read directly. */
+export interface DrillWorld extends DrillCluster {
+  readonly sandbox: Sandbox;
+}
+
 export type DrillWorldOptions = Pick<DrillOptions, 'seed' | 'intervalMs' | 'stateDir' | 'mode' | 'onLine' | 'prometheus' | 'quiet' | 'approveAs' | 'settings'>;
+
+/** The drill's settings over `options.settings`: the cluster's connection, the mode, the interval, the shop's logs and journey. */
+function drillSettings(options: DrillWorldOptions, kubeconfig: string, stateDir: string, prometheusUrl: string | undefined): VigilSettings {
+  // the sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute
+  return withSettings(options.settings ?? DEFAULT_SETTINGS, {
+    kubernetes: { kubeconfig },
+    automation: { mode: options.mode ?? 'auto' },
+    agent: { stateDir },
+    // the shop's error log lines, and its user journey (list products, add to cart, check out) as a synthetic probe
+    logs: { services: ['*'] },
+    probes: [SHOP_JOURNEY],
+    prometheus: { url: prometheusUrl ?? '', scrapeIntervalSeconds: options.intervalMs / 1000, rateWindowSeconds: (6 * options.intervalMs) / 1000 },
+  });
+}
+
+/** Creates the runtime on `settings`, tells its incidents' timelines through `say`, approves as `approveAs`, and starts it. */
+async function startDrillRuntime(options: DrillWorldOptions, settings: VigilSettings, say: (text: string) => void): Promise<VigilRuntime> {
+  const runtime = await VigilRuntime.create({ settings, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
+  const seen = new Map<string, number>();
+  runtime.core.remediator.onChange((i) => {
+    const n = seen.get(i.id) ?? 0;
+    for (const e of i.timeline.slice(n)) say(describeEntry(i, e));
+    seen.set(i.id, i.timeline.length);
+    if (options.approveAs && i.state === 'awaiting-approval') void runtime.core.remediator.approve(i.id, options.approveAs).catch(() => undefined);
+  });
+  try {
+    await runtime.start();
+  } catch (err) {
+    await runtime.dispose();
+    throw err;
+  }
+  return runtime;
+}
 
 /**
  * An in-process sandbox and the runtime the agent uses on it (auto mode by default), started: what `runFaultDrill`
@@ -111,26 +166,7 @@ export async function startDrillWorld(options: DrillWorldOptions): Promise<Drill
     } else if (options.prometheus === 'auto') {
       say('no `prometheus` on PATH: Vigil scrapes the pods directly through the API server');
     }
-    // the sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute
-    const settings = withSettings(options.settings ?? DEFAULT_SETTINGS, {
-      kubernetes: { kubeconfig: sandbox.kubeconfig },
-      automation: { mode: options.mode ?? 'auto' },
-      agent: { stateDir },
-      // the shop's error log lines, and its user journey (list products, add to cart, check out) as a synthetic probe
-      logs: { services: ['*'] },
-      probes: [SHOP_JOURNEY],
-      prometheus: { url: prometheus?.url ?? '', scrapeIntervalSeconds: options.intervalMs / 1000, rateWindowSeconds: (6 * options.intervalMs) / 1000 },
-    });
-    runtime = await VigilRuntime.create({ settings, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
-    const seen = new Map<string, number>();
-    const rt = runtime;
-    rt.core.remediator.onChange((i) => {
-      const n = seen.get(i.id) ?? 0;
-      for (const e of i.timeline.slice(n)) say(describeEntry(i, e));
-      seen.set(i.id, i.timeline.length);
-      if (options.approveAs && i.state === 'awaiting-approval') void rt.core.remediator.approve(i.id, options.approveAs).catch(() => undefined);
-    });
-    await runtime.start();
+    runtime = await startDrillRuntime(options, drillSettings(options, sandbox.kubeconfig, stateDir, prometheus?.url), say);
     say(`agent running in ${options.mode ?? 'auto'} mode, sampling every ${options.intervalMs / 1000} s from ${prometheus ? 'Prometheus' : 'the pods directly'}; state in ${stateDir}`);
   } catch (err) {
     await runtime?.dispose();
@@ -141,6 +177,9 @@ export async function startDrillWorld(options: DrillWorldOptions): Promise<Drill
   const started = runtime;
   return {
     sandbox,
+    apiServer: sandbox.apiServer,
+    kubeconfig: sandbox.kubeconfig,
+    faults: async (method, p, body) => sandbox.simulation.handleControl(method, p, body),
     runtime: started,
     stateDir,
     say,
@@ -152,28 +191,104 @@ export async function startDrillWorld(options: DrillWorldOptions): Promise<Drill
   };
 }
 
+/** Bound for the shop's ten pods to be Ready on the real control plane after the apply (~15 s measured on the loaded 2-core machine). */
+const SHOP_READY_BOUND_MS = 180_000;
+
+/**
+ * The same drill world on the real control plane: etcd, kube-apiserver, controller-manager, scheduler and
+ * kube-state-metrics with the node agent as the nodes (src/sandbox/controlPlane), the shop applied as ordinary
+ * manifests, and a Prometheus that scrapes the way kube-prometheus-stack does (kubernetes_sd pods, cAdvisor,
+ * kube-state-metrics; no `deployment` label anywhere). The agent gets no signals file: it finds its signals
+ * in what that Prometheus has. Faults go through the node agent's fault API. Needs root and `npm run k8s:build`.
+ */
+export async function startKubernetesDrillWorld(options: DrillWorldOptions, k8s: KubernetesDrillOptions): Promise<DrillCluster> {
+  const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'vigil-drill-'));
+  const say = options.onLine ?? (() => undefined);
+  const { startControlPlane } = await import('../sandbox/controlPlane/controlPlane');
+  const { builtPrometheus } = await import('../sandbox/controlPlane/components');
+  const { kubernetesPrometheusConfig } = await import('../sandbox/controlPlane/prometheusConfig');
+  const built = builtPrometheus(k8s.binaries);
+  if ('reason' in built) throw new Error(`the drill on the real control plane needs Prometheus with Kubernetes service discovery: ${built.reason}`);
+  const cp = await startControlPlane({ binaries: k8s.binaries, nodeAgent: { command: k8s.vigilCommand, nodes: 3, args: ['--seed', String(options.seed)] }, log: (l) => say(`[control plane] ${l}`) });
+  let prometheus: PrometheusProcess | undefined;
+  let runtime: VigilRuntime | undefined;
+  try {
+    say(`Kubernetes control plane up in ${cp.startSeconds.toFixed(1)} s: ${cp.server} (ip netns exec ${cp.netns} ${cp.kubectlPath} --kubeconfig ${cp.kubeconfig} get pods -A)`);
+    const manifests = path.join(cp.dir, 'shop.yaml');
+    writeFileSync(manifests, shopManifests().map((o) => JSON.stringify(o)).join('\n'));
+    const applied = cp.kubectl(['apply', '-f', manifests]);
+    if (applied.status !== 0) throw new Error(`kubectl apply -f ${manifests} failed: ${applied.stderr}`);
+    const expected = shopManifests().reduce((n, o) => n + (o.kind === 'Deployment' ? Number((o.spec as { replicas?: number }).replicas ?? 1) : 0), 0);
+    const deadline = Date.now() + SHOP_READY_BOUND_MS;
+    for (;;) {
+      const out = cp.kubectl(['get', 'pods', '-A', '-l', 'app', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']).stdout ?? '';
+      const ready = out.split('\n').filter((l) => l === 'True').length;
+      if (ready === expected) break;
+      if (Date.now() > deadline) throw new Error(`the shop's ${expected} pods were not Ready within ${SHOP_READY_BOUND_MS / 1000} s of the apply (${ready} were)`);
+      await sleep(1000);
+    }
+    say(`the shop runs on the node agent's nodes (${expected} pods Ready)`);
+    prometheus = await startPrometheus({
+      binary: built.binary,
+      targets: [],
+      config: kubernetesPrometheusConfig({
+        kubeconfig: cp.prometheusKubeconfig,
+        caFile: path.join(cp.pki, 'ca.crt'),
+        certFile: path.join(cp.pki, 'prometheus.crt'),
+        keyFile: path.join(cp.pki, 'prometheus.key'),
+        scrapeIntervalSeconds: Math.max(1, Math.round(options.intervalMs / 5000)),
+      }),
+    });
+    say(`Prometheus ${prometheus.url} scraping the cluster through kubernetes_sd_configs (kube-prometheus-stack's relabeling)`);
+    const base = (await faultApiUrl(cp.kubeconfig)).replace(/\/sandbox\/v1$/, '');
+    runtime = await startDrillRuntime(options, drillSettings(options, cp.kubeconfig, stateDir, prometheus.url), say);
+    say(`agent running in ${options.mode ?? 'auto'} mode, sampling every ${options.intervalMs / 1000} s from Prometheus, no signals file; state in ${stateDir}`);
+    const started = runtime;
+    const prom = prometheus;
+    return {
+      apiServer: cp.server,
+      kubeconfig: cp.kubeconfig,
+      faults: (method, p, body) => faultApiRequest(base, method, p, body),
+      runtime: started,
+      stateDir,
+      say,
+      async dispose() {
+        await started.dispose();
+        await prom.stop();
+        await cp.stop();
+        rmSync(cp.dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await runtime?.dispose();
+    await prometheus?.stop();
+    await cp.stop();
+    throw err;
+  }
+}
+
 /**
  * Runs the real thing end to end: an in-process sandbox, the runtime the agent uses (auto mode), and
  * faults injected through the sandbox's control API; measures time to detect and to recover per fault.
  * Shared by `vigil demo`, `npm run bench:heal` and the integration tests.
  */
 export async function runFaultDrill(options: DrillOptions): Promise<{ rows: DrillRow[]; stateDir: string; sandbox: { apiServer: string; kubeconfig: string } }> {
-  const world = await startDrillWorld(options);
-  const { sandbox, runtime, stateDir, say } = world;
+  const world: DrillCluster = options.kubernetes ? await startKubernetesDrillWorld(options, options.kubernetes) : await startDrillWorld(options);
+  const { runtime, stateDir, say, faults } = world;
   const rows: DrillRow[] = [];
   try {
     say(`learning the services' normal behaviour for ${Math.round(options.warmupMs / 1000)} s...`);
     await sleep(options.warmupMs);
-    const inject = (fault: DrillFault): { row: DrillRow; id?: string } => {
-      const res = sandbox.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: fault.fault, target: fault.target, durationSeconds: 900 });
+    const inject = async (fault: DrillFault): Promise<{ row: DrillRow; id?: string }> => {
+      const res = await faults('POST', '/sandbox/v1/faults', { fault: fault.fault, target: fault.target, durationSeconds: 900 });
       const body = res.body as { id?: string };
       const row: DrillRow = { fault, injectedAt: Date.now(), actions: [], outcome: res.status < 300 ? 'not detected' : 'not injected' };
       rows.push(row);
       say(res.status < 300 ? `FAULT  ${fault.fault} injected on ${fault.target}` : `could not inject ${fault.fault}: ${JSON.stringify(res.body)}`);
       return { row, id: body.id };
     };
-    const truth = (faultId: string | undefined) => {
-      const body = faultId ? (sandbox.simulation.handleControl('GET', `/sandbox/v1/faults/${faultId}`, undefined).body as { symptomsAt?: string; recoveredAt?: string; healthyNow?: boolean }) : {};
+    const truth = async (faultId: string | undefined) => {
+      const body = faultId ? ((await faults('GET', `/sandbox/v1/faults/${faultId}`)).body as { symptomsAt?: string; recoveredAt?: string; healthyNow?: boolean }) : {};
       return { symptomsAt: body.symptomsAt ? Date.parse(body.symptomsAt) : undefined, healedAt: body.recoveredAt ? Date.parse(body.recoveredAt) : undefined, healthyNow: body.healthyNow };
     };
     const follow = async (row: DrillRow, faultId: string | undefined) => {
@@ -183,25 +298,25 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
         await sleep(500);
         incident = findIncident(runtime.core.remediator.list(), row);
         // an incident elsewhere (a caller's symptoms) that closed ends the wait only if the fault is healed too
-        if (incident && !isOpen(incident) && (onTarget(incident, row) || truth(faultId).healedAt !== undefined)) break;
+        if (incident && !isOpen(incident) && (onTarget(incident, row) || (await truth(faultId)).healedAt !== undefined)) break;
       }
-      const { symptomsAt, healedAt } = truth(faultId);
+      const { symptomsAt, healedAt, healthyNow } = await truth(faultId);
       Object.assign(row, { symptomsAt, healedAt });
       if (incident?.state === 'recovered' && incident.outcome) {
         const verdictAt = incident.outcome.t;
         // healed after the verdict, or (fixed before its symptoms showed, e.g. a leak caught before 80% of its limit) not healthy at it
-        row.falseRecovery = healedAt !== undefined ? healedAt > verdictAt : truth(faultId).healthyNow !== true;
+        row.falseRecovery = healedAt !== undefined ? healedAt > verdictAt : healthyNow !== true;
         // the fault stays in place: a fix that only hid it shows again (ground truth unhealthy, or a new incident)
         const watchEnd = verdictAt + (options.relapseWatchMs ?? 0);
         while (!row.relapse && Date.now() < watchEnd) {
           await sleep(1000);
-          if (truth(faultId).healthyNow === false) row.relapse = `unhealthy again ${secondsText(Date.now() - verdictAt)} after the verdict (ground truth)`;
+          if ((await truth(faultId)).healthyNow === false) row.relapse = `unhealthy again ${secondsText(Date.now() - verdictAt)} after the verdict (ground truth)`;
           const again = runtime.core.remediator.list().find((i) => i.id !== incident?.id && i.openedAt > verdictAt && onTarget(i, row));
           if (again) row.relapse = `new incident ${again.id} (${DIAGNOSIS_TITLES[again.diagnosis?.kind ?? 'unknown']}) ${secondsText(again.openedAt - verdictAt)} after the verdict`;
         }
       }
       // the remediation fixed the service; end the fault's ground truth too so later faults start clean
-      if (faultId) sandbox.simulation.handleControl('DELETE', `/sandbox/v1/faults/${faultId}`, undefined);
+      if (faultId) await faults('DELETE', `/sandbox/v1/faults/${faultId}`);
       if (!incident) return;
       const acted = incident.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'acted' }> => e.kind === 'acted');
       row.incidentId = incident.id;
@@ -215,18 +330,18 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
     };
     if (options.sequential) {
       for (const f of options.faults) {
-        const { row, id } = inject(f);
+        const { row, id } = await inject(f);
         if (row.outcome !== 'not injected') await follow(row, id);
         await sleep(10_000);
       }
     } else {
-      const injected = options.faults.map(inject);
+      const injected = await Promise.all(options.faults.map(inject));
       await Promise.all(injected.map(({ row, id }) => (row.outcome === 'not injected' ? undefined : follow(row, id))));
     }
   } finally {
     await world.dispose();
   }
-  return { rows, stateDir, sandbox: { apiServer: sandbox.apiServer, kubeconfig: sandbox.kubeconfig } };
+  return { rows, stateDir, sandbox: { apiServer: world.apiServer, kubeconfig: world.kubeconfig } };
 }
 
 function onTarget(i: Incident, row: DrillRow): boolean {

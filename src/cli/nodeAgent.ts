@@ -11,7 +11,10 @@ export async function run(argv: string[]): Promise<number> {
     'day-seconds': { type: 'string' },
     'fault-port': { type: 'string' },
     'run-image': { type: 'string', multiple: true },
+    'application-metrics': { type: 'string' },
   });
+  const application = (values['application-metrics'] as string | undefined) ?? 'prometheus';
+  if (application !== 'prometheus' && application !== 'opentelemetry' && application !== 'istio') throw new Error(`vigil node-agent: --application-metrics must be prometheus, opentelemetry or istio, got "${application}"`);
   const kubeconfig = values.kubeconfig as string | undefined;
   if (!kubeconfig) throw new Error('vigil node-agent: --kubeconfig is required (the control plane\'s admin kubeconfig)');
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -22,6 +25,7 @@ export async function run(argv: string[]): Promise<number> {
     daySeconds: intOption('node-agent', 'day-seconds', values['day-seconds'], 600),
     faultApiPort: intOption('node-agent', 'fault-port', values['fault-port'], 0),
     runImages: ((values['run-image'] as string[] | undefined) ?? []).map(parseRunImage),
+    applicationMetrics: application,
     log,
   });
   process.stdout.write(`${JSON.stringify({ ready: true, nodes: agent.nodes, faultsUrl: agent.faultsUrl })}\n`);

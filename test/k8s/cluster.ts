@@ -80,6 +80,42 @@ export async function kubectlOk(args: string[], options: { readonly kubeconfig?:
   return r.stdout;
 }
 
+export interface TestDeployment {
+  readonly namespace: string;
+  readonly name: string;
+  readonly replicas: number;
+  /** Default `registry.invalid/NAME:1.0` (the node agent simulates it; nothing is pulled). */
+  readonly image?: string;
+  /** Default `app`. */
+  readonly container?: string;
+  /** The container's port (named `http`), when it has one. */
+  readonly port?: number;
+  /** prometheus.io/scrape annotations on the pod template for `port`. */
+  readonly scrape?: boolean;
+}
+
+/**
+ * The Namespace and a Deployment (pods labelled `app: NAME`) as one YAML stream, for `apply`: the one home of
+ * the small workloads the tier's files run (the shop itself is `shopManifests()`).
+ */
+export function deploymentManifest(d: TestDeployment): string {
+  const container = { name: d.container ?? 'app', image: d.image ?? `registry.invalid/${d.name}:1.0`, ...(d.port ? { ports: [{ containerPort: d.port, name: 'http' }] } : {}) };
+  const annotations = d.scrape && d.port ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(d.port), 'prometheus.io/path': '/metrics' } : undefined;
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: d.namespace } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: d.name, namespace: d.namespace },
+      spec: {
+        replicas: d.replicas,
+        selector: { matchLabels: { app: d.name } },
+        template: { metadata: { labels: { app: d.name }, ...(annotations ? { annotations } : {}) }, spec: { containers: [container] } },
+      },
+    },
+  ].map((o) => JSON.stringify(o)).join('\n---\n');
+}
+
 /** Applies a manifest from a string. */
 export function apply(manifest: string, extra: string[] = []): Promise<string> {
   return kubectlOk(['apply', '-f', '-', ...extra], { input: manifest });

@@ -4,29 +4,12 @@
  * and deletes terminating ones. The steps share one Deployment and run in order.
  */
 import assert from 'node:assert/strict';
-import { apply, kubectl, kubectlOk, pods, settled, waitFor } from './cluster';
+import { apply, deploymentManifest, kubectl, kubectlOk, pods, settled, waitFor } from './cluster';
 
 const NS = 'walk';
 const SELECTOR = 'app=web';
 
-const manifest = (replicas: number) => `
-apiVersion: v1
-kind: Namespace
-metadata: {name: ${NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: ${NS}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: web
-        image: registry.invalid/web:1.0
-        ports: [{containerPort: 8080}]
+const manifest = (replicas: number) => `${deploymentManifest({ namespace: NS, name: 'web', container: 'web', replicas, port: 8080 })}
 ---
 apiVersion: v1
 kind: Service

@@ -1,7 +1,7 @@
 /** The real eviction API with a PodDisruptionBudget: an eviction that would break the budget is refused with 429. */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { apply, cluster, inNetns, kubectl, kubectlOk, settled, waitFor } from './cluster';
+import { apply, cluster, deploymentManifest, inNetns, kubectl, kubectlOk, settled, waitFor } from './cluster';
 
 const NS = 'pdb';
 const SELECTOR = 'app=guarded';
@@ -10,21 +10,7 @@ describe('a PodDisruptionBudget against the eviction API', function () {
   this.timeout(120_000);
 
   before(async () => {
-    await apply(`
-apiVersion: v1
-kind: Namespace
-metadata: {name: ${NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: guarded, namespace: ${NS}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: guarded}}
-  template:
-    metadata: {labels: {app: guarded}}
-    spec:
-      containers: [{name: app, image: registry.invalid/guarded:1.0}]
+    await apply(`${deploymentManifest({ namespace: NS, name: 'guarded', replicas: 2 })}
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { kubernetesPrometheusConfig } from '../../src/sandbox/controlPlane/prometheusConfig';
 import { startPrometheus, type PrometheusProcess } from '../../src/infra/prometheus/prometheusLauncher';
 import { builtPrometheus } from '../../src/sandbox/controlPlane/components';
-import { apply, cluster, kubectlOk, settled, waitFor, type PodView } from './cluster';
+import { apply, cluster, deploymentManifest, kubectlOk, settled, waitFor, type PodView } from './cluster';
 
 const NS = 'scrape';
 const SCRAPE_SECONDS = 2;
@@ -57,27 +57,7 @@ describe('Prometheus with kubernetes_sd_configs, as kube-prometheus-stack scrape
     const { cp } = cluster();
     const built = builtPrometheus(cp.binaries);
     if ('reason' in built) throw new Error(`the k8s tier needs Prometheus with Kubernetes service discovery: ${built.reason}`);
-    await apply(`
-apiVersion: v1
-kind: Namespace
-metadata: {name: ${NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: ${NS}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata:
-      labels: {app: api}
-      annotations: {prometheus.io/scrape: "true", prometheus.io/port: "8080", prometheus.io/path: /metrics}
-    spec:
-      containers:
-      - name: api
-        image: registry.invalid/api:1.0
-        ports: [{containerPort: 8080, name: http}]
-`);
+    await apply(deploymentManifest({ namespace: NS, name: 'api', container: 'api', replicas: 2, port: 8080, scrape: true }));
     podsNow = await settled(NS, 'app=api', 2);
     prom = await startPrometheus({
       binary: built.binary,

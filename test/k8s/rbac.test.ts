@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { apply, cluster, kubectl, kubectlOk, settled, waitFor } from './cluster';
+import { apply, cluster, deploymentManifest, kubectl, kubectlOk, settled, waitFor } from './cluster';
 
 const NS = 'rbac';
 
@@ -11,10 +11,7 @@ describe('RBAC with a ServiceAccount token', function () {
   let kubeconfig: string;
 
   before(async () => {
-    await apply(`
-apiVersion: v1
-kind: Namespace
-metadata: {name: ${NS}}
+    await apply(`${deploymentManifest({ namespace: NS, name: 'target', replicas: 1 })}
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -34,17 +31,6 @@ metadata: {name: vigil-test-deployment-reader}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vigil-test-deployment-reader}
 subjects:
 - {kind: ServiceAccount, name: reader, namespace: ${NS}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: target, namespace: ${NS}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: target}}
-  template:
-    metadata: {labels: {app: target}}
-    spec:
-      containers: [{name: app, image: registry.invalid/target:1.0}]
 `);
     await settled(NS, 'app=target', 1);
     const token = (await kubectlOk(['create', 'token', 'reader', '-n', NS, '--duration=10m'])).trim();

@@ -3,7 +3,8 @@
  * registers them, renews their Leases (kube-node-lease) and Ready heartbeats, and for every pod the real
  * scheduler binds to one of them runs the pod's simulated workload — the same ContainerLifecycle and
  * WorkloadModel the embedded sandbox runs — serving the pod's HTTP (/metrics, the shop's API) on the pod's
- * IP, so the API server's proxies and Prometheus reach it. It reports pod status as a kubelet does (Running,
+ * IP, so the API server's proxies and Prometheus reach it (as an application serves them: no namespace, pod or
+ * deployment label; kubernetes_sd's relabeling adds namespace, pod, container and node). It reports pod status as a kubelet does (Running,
  * Ready/ContainersReady, podIP, restartCount, lastState terminated Error/OOMKilled, waiting CrashLoopBackOff
  * with back-off) with the kubelet's events, serves each node's kubelet port (HTTPS :10250: container logs,
  * /metrics/cadvisor), and a pod with a deletionTimestamp is stopped and deleted with grace 0, as a kubelet
@@ -31,6 +32,7 @@ import { FAULT_API_CONFIGMAP } from '../discovery';
 import type { KubeObject } from '../store';
 import { ContainerLifecycle, DEFAULT_KUBELET_OPTIONS, PodRuntime, type KubeletOptions } from '../sim/containerLifecycle';
 import { FaultBook, faultPodView, faultShows, type FaultCluster } from '../sim/faults';
+import type { MetricShape } from '../sim/metrics';
 import { parseQuantity, type ConfigMap, type Deployment } from '../sim/objects';
 import { WorkloadModel } from '../sim/workloadModel';
 import { ApiEventSink } from './apiEvents';
@@ -63,6 +65,8 @@ export interface NodeAgentOptions {
   readonly kubeletPort?: number;
   /** Pods of these images run COMMAND as a real process instead of the simulated workload (see podProcesses.ts). */
   readonly runImages?: ReadonlyArray<RunImage>;
+  /** The shape of the pods' application metrics (default prometheus: http_requests_total, http_request_duration_seconds). */
+  readonly applicationMetrics?: MetricShape['application'];
   readonly log?: (line: string) => void;
 }
 
@@ -181,7 +185,7 @@ class RunningNodeAgent implements NodeAgent {
         deployments: () => (this.informers.deployments?.list() ?? []) as unknown as Deployment[],
         effects: (pod, profile, atMs, withDependencies) => this.faults.effectsFor(pod, profile, atMs, withDependencies),
       },
-      { seed, daySeconds: options.daySeconds ?? 600 },
+      { seed, daySeconds: options.daySeconds ?? 600, metricShape: { application: options.applicationMetrics ?? 'prometheus', deploymentLabel: false } },
     );
   }
 
@@ -385,7 +389,7 @@ class RunningNodeAgent implements NodeAgent {
     rt.scheduledMs = this.now();
     rt.hostIP = spec.internalIP;
     rt.podIP = ip;
-    const server = new PodServer(ip, { metrics: () => this.workloads.podMetrics(rt), serve: (req) => this.workloads.serve(rt, req) }, this.log, c?.ports?.[0]?.containerPort ?? undefined);
+    const server = new PodServer(ip, { metrics: () => this.workloads.podTargetMetrics(rt), serve: (req) => this.workloads.serve(rt, req) }, this.log, c?.ports?.[0]?.containerPort ?? undefined);
     this.pods.set(uid, { uid, node: spec.name, rt, server, pod, reportedKey: '', writing: false, deleting: false });
   }
 

@@ -190,6 +190,8 @@ interface Fault {
   badImage?: string;
   previousImage?: string;
   flag?: { configMap: string; key: string; badValue: string; previousValue: string | undefined };
+  /** bad-feature-flag: the cluster has shown the bad value (its write is visible), so a good value now is a revert. */
+  flagSeenBad?: boolean;
   /** node-failure: deployments that ran pods on the node. */
   affectedDeployments: Set<string>;
   description: string;
@@ -458,6 +460,7 @@ export class FaultBook {
       if (!f.flag) continue;
       const cm = this.host.cluster.configMap(f.namespace, f.flag.configMap);
       next.set(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`, cm?.data?.[f.flag.key]);
+      if (cm?.data?.[f.flag.key] === f.flag.badValue) f.flagSeenBad = true;
     }
     this.flagValues = next;
   }
@@ -552,8 +555,12 @@ export class FaultBook {
         return !active || [...f.affectedDeployments].every((k) => fullyAvailable(k) && !pods.some((p) => p.node === f.name && `${p.namespace}/${p.deployment}` === k));
       case 'traffic-surge':
         return !active || !pods.some((p) => p.namespace === f.namespace && p.deployment === f.name && p.ready && p.utilisation > 0.85);
-      case 'bad-feature-flag':
-        return f.flag !== undefined && this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) !== f.flag.badValue;
+      case 'bad-feature-flag': {
+        if (!f.flag) return false;
+        // on a real API server (the node agent) the flag's write reaches the informer a moment after the
+        // injection: the old value read before it is not a revert
+        return f.flagSeenBad === true && this.flagValues.get(`${f.namespace}/${f.flag.configMap}/${f.flag.key}`) !== f.flag.badValue;
+      }
       default:
         return !active;
     }

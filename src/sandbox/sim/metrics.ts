@@ -37,7 +37,7 @@ export function renderMetrics(
   options: { kubeState: boolean; shape?: MetricShape },
 ): string {
   const shape = options.shape ?? DEFAULT_METRIC_SHAPE;
-  if (shape.application !== 'prometheus' || !shape.deploymentLabel) return renderShaped(runtimes, deployments, nodes, options.kubeState, shape);
+  if (shape.application !== 'prometheus' || !shape.deploymentLabel) return renderShaped(runtimes, deployments, nodes, options.kubeState, shape, false);
   const w = new ExpositionWriter();
   // a stopped container or an unreachable node answers no scrape: its series go stale
   const serving = runtimes.filter((rt) => rt.running && !rt.nodeDown);
@@ -73,14 +73,15 @@ export function renderMetrics(
  * the `deployment` label, CPU and memory as cAdvisor reports them: a series per container, plus the pod's
  * cgroup (`container=""`) and the pause container (`container="POD"`) a naive sum would count twice.
  */
-function renderShaped(runtimes: ReadonlyArray<PodRuntime>, deployments: ReadonlyArray<Deployment>, nodes: ReadonlyArray<NodeObject>, kubeState: boolean, shape: MetricShape): string {
+function renderShaped(runtimes: ReadonlyArray<PodRuntime>, deployments: ReadonlyArray<Deployment>, nodes: ReadonlyArray<NodeObject>, kubeState: boolean, shape: MetricShape, asTarget: boolean): string {
   const w = new ExpositionWriter();
   const serving = runtimes.filter((rt) => rt.running && !rt.nodeDown);
-  const labels = (rt: PodRuntime) => (shape.deploymentLabel ? podLabels(rt) : podOnlyLabels(rt));
+  const labels = (rt: PodRuntime) => (asTarget ? '' : shape.deploymentLabel ? podLabels(rt) : podOnlyLabels(rt));
+  const withLabels = (rt: PodRuntime, extra: string) => (labels(rt) ? `${labels(rt)},${extra}` : extra);
   const codes = CODES.flatMap((c) => METHODS.map((m) => ({ code: c, method: m })));
   if (shape.application === 'istio') {
     const istio = (rt: PodRuntime) =>
-      `${labels(rt)},${renderLabels({ reporter: 'destination', destination_workload: rt.deployment, destination_workload_namespace: rt.namespace, destination_service_name: rt.deployment })}`;
+      withLabels(rt, renderLabels({ reporter: 'destination', destination_workload: rt.deployment, destination_workload_namespace: rt.namespace, destination_service_name: rt.deployment }));
     w.family('istio_requests_total', 'counter', 'Requests seen by the Envoy sidecar.');
     for (const rt of serving) {
       const r = rt.service.requests;
@@ -112,7 +113,7 @@ function renderShaped(runtimes: ReadonlyArray<PodRuntime>, deployments: Readonly
         const total = Math.max(1, s.requests.reduce((a, b) => a + b, 0));
         codes.forEach((cm, i) => {
           const share = s.requests[i] / total;
-          const l = `${labels(rt)},${renderLabels({ http_request_method: cm.method, http_response_status_code: cm.code })}`;
+          const l = withLabels(rt, renderLabels({ http_request_method: cm.method, http_response_status_code: cm.code }));
           const count = Math.floor(s.requests[i]);
           for (let b = 0; b < BUCKETS.length; b++) w.sample(`${name}_bucket`, l, Math.min(count, Math.floor(s.buckets[b] * share)), `le="${BUCKETS[b]}"`);
           w.sample(`${name}_bucket`, l, count, 'le="+Inf"');
@@ -128,11 +129,11 @@ function renderShaped(runtimes: ReadonlyArray<PodRuntime>, deployments: Readonly
       }
     }
   }
-  if (shape.deploymentLabel) {
+  if (shape.deploymentLabel || asTarget) {
     w.family('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.');
-    for (const rt of serving) w.sample('process_resident_memory_bytes', podLabels(rt), Math.round(rt.service.memoryBytes));
+    for (const rt of serving) w.sample('process_resident_memory_bytes', asTarget ? '' : podLabels(rt), Math.round(rt.service.memoryBytes));
     w.family('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.');
-    for (const rt of serving) w.sample('process_cpu_seconds_total', podLabels(rt), Math.round(rt.service.cpuSeconds * 1000) / 1000);
+    for (const rt of serving) w.sample('process_cpu_seconds_total', asTarget ? '' : podLabels(rt), Math.round(rt.service.cpuSeconds * 1000) / 1000);
   } else {
     const cg = (rt: PodRuntime, container: string) => renderLabels({ namespace: rt.namespace, pod: rt.name, container, node: rt.node ?? '' });
     const PAUSE_CPU = 0.001;
@@ -160,6 +161,16 @@ function renderShaped(runtimes: ReadonlyArray<PodRuntime>, deployments: Readonly
   }
   if (kubeState) renderKubeState(w, runtimes, deployments, nodes, (rt) => (shape.deploymentLabel ? renderLabels({ namespace: rt.namespace, pod: rt.name, deployment: rt.deployment, node: rt.node ?? '', container: rt.containerName }) : podOnlyLabels(rt)));
   return w.toString();
+}
+
+/**
+ * One pod's /metrics as the application itself serves it to a Prometheus that finds it with kubernetes_sd: the
+ * RED series (and its process_* series) in `application`'s shape with no namespace, pod or deployment label —
+ * the scrape's relabeling adds namespace, pod, container and node — and no container_* series, which the
+ * kubelet's cAdvisor serves.
+ */
+export function renderPodTarget(rt: PodRuntime, application: MetricShape['application']): string {
+  return renderShaped([rt], [], [], false, { application, deploymentLabel: false }, true);
 }
 
 /** What kube-state-metrics exports about the pods, deployments and nodes. */

@@ -4,7 +4,7 @@
  * effects, the metrics and logs a pod exposes and what it answers over HTTP (the shop's API).
  */
 import type { PodRuntime } from './containerLifecycle';
-import { renderMetrics, type MetricShape } from './metrics';
+import { renderMetrics, renderPodTarget, type MetricShape } from './metrics';
 import type { Deployment } from './objects';
 import { fnv32a, hashUnit } from './rng';
 import { serveShopRequest, type HttpAnswer, type HttpRequest } from './shopApi';
@@ -113,6 +113,12 @@ export class WorkloadModel {
   podMetrics(rt: PodRuntime): string {
     this.advance(rt, this.host.now());
     return renderMetrics([rt], [], [], { kubeState: false, shape: this.options.metricShape });
+  }
+
+  /** The pod's /metrics as a scrape target discovered by kubernetes_sd (the node agent's pods): see renderPodTarget. */
+  podTargetMetrics(rt: PodRuntime): string {
+    this.advance(rt, this.host.now());
+    return renderPodTarget(rt, this.options.metricShape?.application ?? 'prometheus');
   }
 
   /** The pod's log lines now; with `follow`, later lines go to `onLine` until `stop()`. */

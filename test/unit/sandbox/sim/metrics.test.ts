@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { ExpositionWriter, renderLabels } from '../../../../src/sandbox/sim/exposition';
+import type { PodRuntime } from '../../../../src/sandbox/sim/containerLifecycle';
+import { renderPodTarget } from '../../../../src/sandbox/sim/metrics';
 import { seasonalFactor } from '../../../../src/sandbox/sim/workload';
 import { parseExposition, scrape, SimHarness, T0, total, window } from './simHarness';
 
@@ -112,6 +114,24 @@ describe('sandbox workload metrics', () => {
     assert.ok(samples.every((s) => s.labels.pod === pod));
     assert.ok(!samples.some((s) => s.name.startsWith('kube_')));
     assert.equal(h.sim.podMetrics('shop', 'nope'), undefined);
+  });
+
+  it('serves a pod as a kubernetes_sd scrape target (the node agent\'s pods): application series only, no identity labels', () => {
+    const h = new SimHarness();
+    h.run(4000);
+    const pod = h.pods('shop', 'checkout')[0];
+    const rt = (h.sim as unknown as { kubelet: { runtimes: Map<string, PodRuntime> } }).kubelet.runtimes.get(pod.metadata.uid as string)!;
+    const labelled = parseExposition(h.sim.podMetrics('shop', pod.metadata.name) as string).samples;
+    for (const application of ['prometheus', 'opentelemetry', 'istio'] as const) {
+      const { samples } = parseExposition(renderPodTarget(rt, application));
+      assert.ok(samples.length > 0, application);
+      for (const s of samples) for (const l of ['namespace', 'pod', 'deployment', 'node', 'container']) assert.equal(s.labels[l], undefined, `${application}: ${s.name} has no ${l}`);
+      assert.ok(!samples.some((s) => s.name.startsWith('container_') || s.name.startsWith('kube_')), `${application}: cAdvisor and kube-state-metrics series are not the pod's`);
+    }
+    // the same requests as the labelled form: only the labels differ
+    const plain = parseExposition(renderPodTarget(rt, 'prometheus')).samples;
+    assert.equal(total(plain, 'http_requests_total', {}), total(labelled, 'http_requests_total', {}));
+    assert.ok(total(plain, 'http_requests_total', {}) > 0);
   });
 
   it('writes access logs with tail and follow', () => {
