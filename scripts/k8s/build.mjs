@@ -43,6 +43,7 @@ function main() {
     console.log(`k8s:build: up to date in ${dir}`);
     for (const [bin, line] of Object.entries(present)) console.log(`  ${bin.padEnd(24)} ${line}`);
     buildPrometheus(dir);
+    buildHelm(dir);
     return;
   }
 
@@ -90,6 +91,7 @@ function main() {
   }
   writeFileSync(record, `${JSON.stringify(summary, null, 2)}\n`);
   buildPrometheus(dir);
+  buildHelm(dir);
 }
 
 /**
@@ -118,6 +120,40 @@ function buildPrometheus(dir) {
     process.exit(1);
   }
   console.log(`  ${'prometheus'.padEnd(24)} ${(statSync(file).size / 1048576).toFixed(1).padStart(6)} MiB  ${line} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+/**
+ * helm, for `helm lint` and `helm template` of deploy/helm/vigil. Helm v4 requires the k8s.io modules at v0.37,
+ * one minor above the components' v0.36 pins, so it cannot join their consumer module; it has no replace
+ * directives either, so (like Prometheus) `go install pkg@version` builds it from its own go.mod, into the same
+ * folder and with the same private Go caches. The -X flag stamps the version as helm's Makefile does for a tag.
+ */
+function buildHelm(dir) {
+  const h = pins.helm;
+  const file = path.join(dir, 'helm');
+  if (!force && helmVersionLine(file)?.startsWith(h.release)) {
+    console.log(`  ${'helm'.padEnd(24)} ${helmVersionLine(file)}`);
+    return;
+  }
+  const partial = `${dir}.helm.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  console.log(`k8s:build: helm ${h.release} (${h.package}@${h.release})`);
+  const t0 = Date.now();
+  runGo(['install', '-trimpath', `-ldflags=-s -w -X ${h.module}/internal/version.version=${h.release} -X ${h.module}/internal/version.metadata= -X ${h.module}/internal/version.gitTreeState=clean`, `${h.package}@${h.release}`], { env: { GOBIN: partial } });
+  renameSync(path.join(partial, 'helm'), file);
+  rmSync(partial, { recursive: true, force: true });
+  const line = helmVersionLine(file);
+  if (!line?.startsWith(h.release)) {
+    console.error(`k8s:build: built ${file}, but its version --short says ${line ?? 'nothing'}`);
+    process.exit(1);
+  }
+  console.log(`  ${'helm'.padEnd(24)} ${(statSync(file).size / 1048576).toFixed(1).padStart(6)} MiB  ${line} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+function helmVersionLine(file) {
+  const r = spawnSync(file, ['version', '--short'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, HELM_CONFIG_HOME: '/nonexistent', HELM_CACHE_HOME: '/nonexistent', HELM_DATA_HOME: '/nonexistent' } });
+  return r.status === 0 ? r.stdout.trim().split('\n')[0] : undefined;
 }
 
 function prometheusVersionLine(file) {
