@@ -102,6 +102,10 @@ export interface VigilSettings {
     /** Namespace of the Lease that makes sure only one instance acts. */
     readonly leaseNamespace: string;
     readonly logLevel: LogLevelSetting;
+    /** Port of /healthz, /readyz and /metrics; 0: none. */
+    readonly httpPort: number;
+    /** Address they listen on; empty: every address. */
+    readonly httpHost: string;
   };
 }
 
@@ -116,7 +120,7 @@ export const DEFAULT_SETTINGS: VigilSettings = {
   probes: [],
   model: { enabled: true, retrainEveryHours: 6 },
   sandbox: { applicationMetrics: 'prometheus', deploymentLabel: true },
-  agent: { stateDir: '', playbooksDir: '', leaseNamespace: 'default', logLevel: 'info' },
+  agent: { stateDir: '', playbooksDir: '', leaseNamespace: 'default', logLevel: 'info', httpPort: 0, httpHost: '' },
 };
 
 /** The rate window in ms the settings ask for: the explicit one, else the default for their interval. */

@@ -240,6 +240,8 @@ const TABLE: ReadonlyArray<Omit<SettingDescriptor, 'default'>> = [
   { key: 'agent.playbooksDir', type: 'string', agentOnly: true, flag: 'playbooks', env: 'VIGIL_PLAYBOOKS_DIR', description: 'Folder of playbook YAML files added to the built-in ones; empty means .vigil/playbooks if present.' },
   { key: 'agent.leaseNamespace', type: 'string', agentOnly: true, env: 'VIGIL_LEASE_NAMESPACE', check: (v: string) => (NAME.test(v) ? undefined : 'a namespace name, e.g. "vigil"'), description: 'Namespace of the Lease that makes sure only one instance acts.' },
   { key: 'agent.logLevel', type: 'string', enum: ['debug', 'info', 'warn', 'error'], agentOnly: true, flag: 'log-level', env: 'VIGIL_LOG_LEVEL', description: 'Lowest level of the JSON log lines the agent writes.' },
+  { key: 'agent.httpPort', type: 'integer', minimum: 0, maximum: 65535, agentOnly: true, flag: 'http-port', env: 'VIGIL_HTTP_PORT', description: 'Port of the agent\'s /healthz, /readyz and /metrics; 0 means none are served.' },
+  { key: 'agent.httpHost', type: 'string', agentOnly: true, flag: 'http-host', env: 'VIGIL_HTTP_HOST', description: 'Address the endpoints listen on; empty means every address.' },
 ];
 
 /** The value at a dotted key of a nested object. */

@@ -6,6 +6,8 @@ import type { Playbook } from '../core/model/playbook';
 import type { ClockPort, Disposable, LoggerPort, MetricsPort, NotifierPort } from '../core/ports';
 import type { VigilSettings } from '../core/settings';
 import { AgentLock, describeHolder, LockHeldError } from './control/agentLock';
+import { AgentEndpoints } from './control/agentEndpoints';
+import { AgentMetrics } from './control/agentMetrics';
 import { ControlServer } from './control/controlServer';
 import { KubernetesCluster } from './kubernetes/clusterActions';
 import { connectKube, type KubeConnection } from './kubernetes/kubeClient';
@@ -63,7 +65,7 @@ export class VigilRuntime implements Disposable {
     this.cluster = new KubernetesCluster(conn.lib, conn.kubeConfig, () => this.clock.now());
     this.observe = observe;
     this.events = observe.events;
-    this.metrics = observe.metrics;
+    this.metrics = timedFrames(observe.metrics, (seconds) => this.agentMetrics?.observeLoop(seconds));
     const webhooks = new WebhookNotifier({ slackWebhookUrl: env.VIGIL_SLACK_WEBHOOK_URL, pagerDutyRoutingKey: env.VIGIL_PAGERDUTY_ROUTING_KEY, pagerDutyUrl: env.VIGIL_PAGERDUTY_URL }, logger.child('notify'));
     this.model = settings.model.enabled ? new LazyTfjsModel({ stateDir: settings.agent.stateDir, baseModelDir: options.baseModelDir, logger }) : undefined;
     this.core = createHealingCore(
@@ -96,6 +98,7 @@ export class VigilRuntime implements Disposable {
     const logger = this.options.logger;
     const settings = this.core.settings;
     await this.takeStateDir();
+    await this.openEndpoints();
     const loaded = await loadPlaybooks(settings.agent.playbooksDir || path.join(process.cwd(), '.vigil', 'playbooks'));
     this.playbooks = loaded.playbooks;
     for (const m of loaded.messages) logger.log('error', `playbook not loaded: ${m}`);
@@ -103,7 +106,34 @@ export class VigilRuntime implements Disposable {
     this.events.start();
     await this.core.start();
     await this.openControl();
+    this.agentMetrics = new AgentMetrics({
+      core: this.core,
+      metricsStatus: (l) => this.metrics.onStatus(l),
+      kubernetesStatus: (l) => this.events.onStatus(l),
+      metricsSource: settings.prometheus.url ? 'prometheus' : 'scrape',
+    });
+    this.started = true;
     logger.log('info', `watching ${this.conn.server} (context ${this.conn.context}) in ${settings.automation.mode} mode; metrics from ${this.observe.description}; state in ${settings.agent.stateDir}`);
+  }
+
+  // ---- /healthz, /readyz, /metrics (agent.httpPort) -----------------------------------------
+  private endpoints: AgentEndpoints | undefined;
+  private agentMetrics: AgentMetrics | undefined;
+  private started = false;
+
+  /** Served from before the loop starts, so a slow first sync is "not ready", not "dead". */
+  private async openEndpoints(): Promise<void> {
+    const { httpPort, httpHost } = this.core.settings.agent;
+    if (!httpPort) return;
+    this.endpoints = await AgentEndpoints.listen(httpPort, httpHost, {
+      notReady: () => {
+        if (!this.started) return 'starting';
+        const k8s = this.events.status;
+        return k8s.state === 'ok' || k8s.state === 'degraded' ? undefined : `Kubernetes API ${k8s.state}: ${k8s.message}`;
+      },
+      metrics: () => this.agentMetrics?.render() ?? '',
+    });
+    this.options.logger.log('info', `serving /healthz, /readyz and /metrics on ${httpHost || '*'}:${this.endpoints.port}`);
   }
 
   // ---- human decisions: the state directory's lock and the control socket ------------------
@@ -146,10 +176,31 @@ export class VigilRuntime implements Disposable {
 
   async dispose(): Promise<void> {
     await this.closeControl(); // first: decisions being applied still find the remediator
+    await this.endpoints?.close();
+    this.agentMetrics?.dispose();
     // a runtime refused its state directory (another agent holds it) never started and must not save its state there
     if (this.stateDirLock) await this.core.dispose();
     this.observe.dispose();
     await this.model?.dispose();
     await this.releaseStateDir(); // last: nothing of this agent writes the state directory after it
   }
+}
+
+/** The metrics port with each interval's frames callback timed: the loop's scoring is synchronous, so this is its duration. */
+function timedFrames(port: MetricsPort & Disposable, observe: (seconds: number) => void): MetricsPort & Disposable {
+  return {
+    discoverTargets: () => port.discoverTargets(),
+    range: (from, to, stepMs) => port.range(from, to, stepMs),
+    onStatus: (listener) => port.onStatus(listener),
+    dispose: () => port.dispose(),
+    subscribe: (onFrames) =>
+      port.subscribe((frames) => {
+        const t0 = performance.now();
+        try {
+          onFrames(frames);
+        } finally {
+          observe((performance.now() - t0) / 1000);
+        }
+      }),
+  };
 }

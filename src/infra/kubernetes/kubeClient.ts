@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import https from 'node:https';
+import path from 'node:path';
 import http from 'node:http';
 import axios from 'axios';
 import type * as k8s from '@kubernetes/client-node';
@@ -32,14 +34,42 @@ export class KubeRequestError extends Error {
   }
 }
 
+/**
+ * In a pod (KUBERNETES_SERVICE_HOST set, no KUBECONFIG) the agent uses its service account: the token, CA and
+ * namespace in /var/run/secrets/kubernetes.io/serviceaccount, or in VIGIL_SERVICEACCOUNT_ROOT (where the
+ * k8s tier's node agent puts a pod's, as the kubelet would mount them).
+ */
+export function inClusterServiceAccount(env: NodeJS.ProcessEnv): { readonly root: string; readonly host: string; readonly port: string } | undefined {
+  if (!env.KUBERNETES_SERVICE_HOST || env.KUBECONFIG) return undefined;
+  return { root: env.VIGIL_SERVICEACCOUNT_ROOT || '/var/run/secrets/kubernetes.io/serviceaccount', host: env.KUBERNETES_SERVICE_HOST, port: env.KUBERNETES_SERVICE_PORT || '443' };
+}
+
+/** client-node's loadFromCluster, with the service account folder as a parameter; the token file is re-read as it rotates. */
+function loadInCluster(kc: k8s.KubeConfig, sa: NonNullable<ReturnType<typeof inClusterServiceAccount>>): void {
+  const host = sa.host.includes(':') ? `[${sa.host}]` : sa.host;
+  const ca = path.join(sa.root, 'ca.crt');
+  const token = path.join(sa.root, 'token');
+  for (const f of [ca, token]) if (!existsSync(f)) throw new Error(`${f} does not exist`);
+  const nsFile = path.join(sa.root, 'namespace');
+  kc.loadFromOptions({
+    clusters: [{ name: 'in-cluster', server: `https://${host}:${sa.port}`, caFile: ca, skipTLSVerify: false }],
+    users: [{ name: 'service-account', authProvider: { name: 'tokenFile', config: { tokenFile: token } } }],
+    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'service-account', namespace: existsSync(nsFile) ? readFileSync(nsFile, 'utf8').trim() : undefined }],
+    currentContext: 'in-cluster',
+  });
+}
+
 /** Loads client-node lazily (ESM-only, large) and the kubeconfig; errors name the file or context and the fix. */
 export async function connectKube(options: { readonly kubeconfig?: string; readonly context?: string } = {}): Promise<KubeConnection> {
   const lib = await import('@kubernetes/client-node');
   const kc = new lib.KubeConfig();
+  const inCluster = !options.kubeconfig && inClusterServiceAccount(process.env);
   try {
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else if (inCluster) loadInCluster(kc, inCluster);
     else kc.loadFromDefault();
   } catch (err) {
+    if (inCluster) throw new Error(`Cannot use the pod's service account (KUBERNETES_SERVICE_HOST is set) from ${inCluster.root}: ${(err as Error).message}; mount its token (automountServiceAccountToken) or set vigil.kubernetes.kubeconfig`);
     throw new Error(`Cannot load kubeconfig ${options.kubeconfig ?? '(KUBECONFIG or ~/.kube/config)'}: ${(err as Error).message}; check the path or set vigil.kubernetes.kubeconfig`);
   }
   if (options.context) {
