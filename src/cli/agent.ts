@@ -32,7 +32,7 @@ export async function run(argv: string[], io: { env: NodeJS.ProcessEnv; write: (
   logger.log('info', `settings: ${Object.entries(counts).map(([k, n]) => `${n} from ${k}`).join(', ')} (\`vigil agent --print-config\` shows each)`, { sources: Object.fromEntries(Object.entries(sources).filter(([, s]) => s !== 'default')) });
   // loaded here, not at the top: --print-config and a bad setting need no Kubernetes client
   const { VigilRuntime } = await import('../infra/runtime');
-  const runtime = await VigilRuntime.create({ settings: { ...settings, agent: { ...settings.agent, stateDir: path.resolve(settings.agent.stateDir) } }, logger });
+  const runtime = await VigilRuntime.create({ settings: { ...settings, agent: { ...settings.agent, stateDir: path.resolve(settings.agent.stateDir) } }, logger, incidentResources: true });
   await runtime.start();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

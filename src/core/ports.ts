@@ -7,6 +7,7 @@ import type { FiringAlert, SilenceMatcher } from './model/alert';
 import type { AuditEntry, AuditVerification } from './model/audit';
 import type { ClusterFact, LogLine } from './model/fact';
 import type { EscalationContext, Incident } from './model/incident';
+import type { IncidentResource } from './model/incidentResource';
 import type { SampleFrame, SignalName } from './model/signal';
 import type { TargetRef } from './model/target';
 import type { ProbeRun } from './observe/probeSpec';
@@ -172,6 +173,14 @@ export interface StorePort {
   /** Small JSON documents: detector state, learned thresholds, engine state. */
   readState<T>(name: string): Promise<T | undefined>;
   writeState<T>(name: string, value: T): Promise<void>;
+}
+
+/**
+ * Where the acting replica publishes incidents for people and other tools: Incident resources
+ * (incidents.vigil.dev) in the cluster. Creates the resource when missing, then writes its status.
+ */
+export interface IncidentResourcesPort {
+  write(resource: IncidentResource): Promise<void>;
 }
 
 /** Reaching a human: the UI, Slack, PagerDuty. */

@@ -10,6 +10,7 @@ import { AgentEndpoints } from './control/agentEndpoints';
 import { AgentMetrics } from './control/agentMetrics';
 import { ControlServer } from './control/controlServer';
 import { KubernetesCluster } from './kubernetes/clusterActions';
+import { KubernetesIncidentResources } from './kubernetes/incidentResources';
 import { connectKube, type KubeConnection } from './kubernetes/kubeClient';
 import { KubernetesSource } from './kubernetes/kubernetesSource';
 import { WebhookNotifier } from './notify/webhookNotifier';
@@ -30,6 +31,8 @@ export interface RuntimeOptions {
   readonly clock?: ClockPort;
   /** Where secrets come from (VIGIL_PROMETHEUS_TOKEN, VIGIL_SLACK_WEBHOOK_URL, ...); never logged. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Publish incidents as Incident resources (incidents.vigil.dev) while leading: the agent does, the extension does not. */
+  readonly incidentResources?: boolean;
   /** Where the shipped base model is; found next to the bundle or in the checkout when omitted. */
   readonly baseModelDir?: string;
 }
@@ -69,7 +72,7 @@ export class VigilRuntime implements Disposable {
     const webhooks = new WebhookNotifier({ slackWebhookUrl: env.VIGIL_SLACK_WEBHOOK_URL, pagerDutyRoutingKey: env.VIGIL_PAGERDUTY_ROUTING_KEY, pagerDutyUrl: env.VIGIL_PAGERDUTY_URL }, logger.child('notify'));
     this.model = settings.model.enabled ? new LazyTfjsModel({ stateDir: settings.agent.stateDir, baseModelDir: options.baseModelDir, logger }) : undefined;
     this.core = createHealingCore(
-      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, alerts: observe.alerts, slos: observe.slos, resolvePod: observe.resolvePod, model: this.model, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
+      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, alerts: observe.alerts, slos: observe.slos, resolvePod: observe.resolvePod, model: this.model, incidentResources: options.incidentResources ? new KubernetesIncidentResources(conn) : undefined, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
       settings,
       { identity: this.identity, playbooks: () => this.playbooks },
     );

@@ -10,7 +10,7 @@ import { isOpen } from '../model/incident';
 import type { Playbook } from '../model/playbook';
 import type { SignalName } from '../model/signal';
 import { targetKey } from '../model/target';
-import type { AlertsPort, ClockPort, ClusterPort, Disposable, EventsPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, ProbeResultsPort, RetrainRecord, StorePort } from '../ports';
+import type { AlertsPort, ClockPort, ClusterPort, Disposable, EventsPort, IncidentResourcesPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, ProbeResultsPort, RetrainRecord, StorePort } from '../ports';
 import { ExternalEvidence, type ExternalEvidenceDeps } from './externalEvidence';
 import { RemediationSilences } from './remediationSilences';
 import { rateWindowMs, type VigilSettings } from '../settings';
@@ -18,6 +18,7 @@ import { LiveEvidence } from '../verify/liveEvidence';
 import { backToNormal } from '../verify/verifier';
 import { DetectionPipeline } from './detectionPipeline';
 import { LeaseKeeper } from './leaseKeeper';
+import { IncidentPublisher } from './incidentPublisher';
 import type { JointEvidenceOptions } from './jointEvidence';
 import type { ModelEvidenceOptions } from './modelEvidence';
 import { RecoveryWindow } from './recoveryWindow';
@@ -46,6 +47,8 @@ export interface HealingCorePorts {
   readonly slos?: ExternalEvidenceDeps['slos'];
   /** Pod → workload from the informers' owner references, to attach alerts labelled by pod. */
   readonly resolvePod?: ExternalEvidenceDeps['resolvePod'];
+  /** Incident resources in the cluster, written while this instance leads; undefined: none (the extension, replay). */
+  readonly incidentResources?: IncidentResourcesPort;
 }
 
 export interface HealingCoreOptions {
@@ -245,6 +248,11 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
       await lease?.start();
       await learner.load(); // a corrupted file is reported by the learner; the defaults are used
       await remediator.start();
+      const publisher = ports.incidentResources && new IncidentPublisher(ports.incidentResources, () => (lease ? lease.state : { holder: options.identity, held: true }), settings.agent.leaseNamespace, logger.child('incidents'));
+      if (publisher) {
+        subscriptions.push(publisher, remediator.onChange((i) => publisher.publish(i)), pipeline.onInterval(() => publisher.checkLeadership(() => remediator.list())));
+        publisher.checkLeadership(() => remediator.list());
+      }
       subscriptions.push(
         remediator.onChange((i) => {
           if (!isOpen(i) && isReal(i) !== undefined) void learnSoon().catch(() => undefined);
