@@ -77,6 +77,16 @@ export function builtPrometheus(dir: string): { readonly binary: string } | { re
   return { binary };
 }
 
+/** The helm `npm run k8s:build` built beside the components (for `helm lint` and `helm template` of deploy/helm/vigil), or a reason naming the fix. */
+export function builtHelm(dir: string): { readonly binary: string } | { readonly reason: string } {
+  const binary = path.join(dir, 'helm');
+  const r = spawnSync(binary, ['version', '--short'], { encoding: 'utf8', timeout: 20_000 });
+  const line = (r.stdout ?? '').trim().split('\n')[0];
+  if (r.status !== 0) return { reason: `no helm in ${dir}: run \`npm run k8s:build\` (it builds helm ${pins.helm.release})` };
+  if (!line.startsWith(pins.helm.release)) return { reason: `${binary} is not helm ${pins.helm.release} (${line}): run \`npm run k8s:build\`` };
+  return { binary };
+}
+
 /** Why this machine cannot run the control plane (root, iproute2, openssl, curl), or undefined. */
 export function controlPlanePrerequisiteProblem(): string | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root: the control plane runs in a network namespace of its own (ip netns add), which needs root; run it as root (e.g. sudo)';

@@ -1,6 +1,6 @@
 /** The agent's /healthz, /readyz and /metrics, with the metrics fed by a fake core's incident updates. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Incident, TimelineEntry } from '../../../src/core/model/incident';
@@ -100,6 +100,16 @@ describe('agent metrics and endpoints', () => {
     assert.equal(sample(text, 'vigil_loop_duration_seconds_bucket', 'le="0.01"'), 0);
     assert.equal(sample(text, 'vigil_leader'), 1);
     assert.match(text, /^# TYPE vigil_time_to_recover_seconds histogram$/m);
+    m.dispose();
+  });
+
+  it('the Grafana dashboard in deploy/ queries only metrics the agent exports, and every one of them', () => {
+    const m = new AgentMetrics(fakeSources().sources);
+    const exported = new Set([...m.render().matchAll(/^# TYPE (\w+) /gm)].map((x) => x[1]));
+    const dashboard = JSON.parse(readFileSync('deploy/grafana/vigil-agent.json', 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const queried = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\bvigil_\w+/g)].map((x) => x[0].replace(/_bucket$/, '')))));
+    assert.deepEqual([...queried].filter((q) => !exported.has(q)), []);
+    assert.deepEqual([...exported].filter((e) => !queried.has(e)), []);
     m.dispose();
   });
 
