@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ControlPlane } from '../../src/sandbox/controlPlane/controlPlane';
 import type { NodeSpec } from '../../src/sandbox/node/nodeAgent';
+import { AGENT_COMMAND, AGENT_IMAGE } from './agentImage';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 /** Start of the control plane with 2 loaded cores: ~12 s measured, 4 min allowed. */
@@ -191,7 +192,7 @@ before(async function () {
   const cp = await startControlPlane({
     binaries: comps.dir,
     // single node process (no tsx wrapper), so SIGTERM reaches the agent itself
-    nodeAgent: { command: [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts')], nodes: 3, args: ['--run-image', `${WHOAMI_IMAGE}=${WHOAMI_COMMAND}`] },
+    nodeAgent: { command: [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts')], nodes: 3, args: ['--run-image', `${WHOAMI_IMAGE}=${WHOAMI_COMMAND}`, '--run-image', `${AGENT_IMAGE}=${AGENT_COMMAND}`] },
     extraApiserverArgs: [`--etcd-compaction-interval=${ETCD_COMPACTION_SECONDS}s`, '--watch-cache-sizes=configmaps#0'],
     log: (line) => console.log(`    [control plane] ${line}`),
   });
