@@ -54,8 +54,13 @@ describe("the chart's ClusterRole (deploy/rbac/clusterrole.yaml) with a ServiceA
   let kubeconfig: string;
 
   before(async () => {
-    const role = parseAllDocuments(MANIFESTS).map((d) => d.toJS() as { kind: string; metadata: { name: string } }).find((d) => d?.kind === 'ClusterRole');
-    assert.ok(role, 'the manifests carry a ClusterRole');
+    const objects = parseAllDocuments(MANIFESTS).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
+    const role = objects.find((d) => d?.kind === 'ClusterRole');
+    const crd = objects.find((d) => d?.kind === 'CustomResourceDefinition');
+    assert.ok(role && crd, 'the manifests carry a ClusterRole and the Incident CRD');
+    // RBAC answers for incidents.vigil.dev only once the API server serves the resource
+    await apply(stringify(crd));
+    await kubectlOk(['wait', '--for=condition=Established', 'crd/incidents.vigil.dev', '--timeout=30s'], { timeoutMs: 40_000 });
     // the chart's ClusterRole exactly, renamed so this test does not race the release applied below
     await apply(stringify({ ...role, metadata: { ...role.metadata, name: 'vigil-test-chart-role' } }));
     await apply(`
