@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHealingCore, type HealingCore } from '../core/loop/healingCore';
 import { applyHumanDecision, DecisionLedger } from '../core/loop/humanDecisions';
+import { describeDecision } from '../core/model/decision';
 import type { Playbook } from '../core/model/playbook';
 import type { ClockPort, Disposable, LoggerPort, MetricsPort, NotifierPort } from '../core/ports';
 import type { VigilSettings } from '../core/settings';
@@ -54,6 +55,8 @@ export class VigilRuntime implements Disposable {
   /** Undefined when the model is turned off. tfjs loads on its first window, not here. */
   readonly model: LazyTfjsModel | undefined;
   private playbooks: Playbook[] = [];
+  private readonly incidentResources: KubernetesIncidentResources | undefined;
+  private decisionWatch: Disposable | undefined;
 
   private constructor(
     readonly options: RuntimeOptions,
@@ -67,12 +70,13 @@ export class VigilRuntime implements Disposable {
     this.store = new FileStore(settings.agent.stateDir);
     this.cluster = new KubernetesCluster(conn.lib, conn.kubeConfig, () => this.clock.now());
     this.observe = observe;
+    this.incidentResources = options.incidentResources ? new KubernetesIncidentResources(conn) : undefined;
     this.events = observe.events;
     this.metrics = timedFrames(observe.metrics, (seconds) => this.agentMetrics?.observeLoop(seconds));
     const webhooks = new WebhookNotifier({ slackWebhookUrl: env.VIGIL_SLACK_WEBHOOK_URL, pagerDutyRoutingKey: env.VIGIL_PAGERDUTY_ROUTING_KEY, pagerDutyUrl: env.VIGIL_PAGERDUTY_URL }, logger.child('notify'));
     this.model = settings.model.enabled ? new LazyTfjsModel({ stateDir: settings.agent.stateDir, baseModelDir: options.baseModelDir, logger }) : undefined;
     this.core = createHealingCore(
-      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, alerts: observe.alerts, slos: observe.slos, resolvePod: observe.resolvePod, model: this.model, incidentResources: options.incidentResources ? new KubernetesIncidentResources(conn) : undefined, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
+      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, alerts: observe.alerts, slos: observe.slos, resolvePod: observe.resolvePod, model: this.model, incidentResources: this.incidentResources, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
       settings,
       { identity: this.identity, playbooks: () => this.playbooks },
     );
@@ -164,9 +168,24 @@ export class VigilRuntime implements Disposable {
   private async openControl(): Promise<void> {
     const target = { incidents: this.core.remediator, thresholds: this.core.learner, store: this.store, clock: this.clock, ledger: new DecisionLedger(this.store) };
     this.control = await ControlServer.listen(this.core.settings.agent.stateDir, (d) => applyHumanDecision(target, d), this.options.logger.child('control'));
+    // spec.decision of Incident resources: the same path as the socket; only the acting replica applies them
+    const log = this.options.logger.child('decisions');
+    let failing = '';
+    this.decisionWatch = this.incidentResources?.watchDecisions(
+      (d) => {
+        if (!this.core.lease?.state?.held) return;
+        void applyHumanDecision(target, d).then((v) => log.log(v.applied ? 'info' : 'warn', `${describeDecision(d)} by ${d.by} (spec.decision): ${v.applied ? 'applied' : 'refused'} — ${v.message}`));
+      },
+      (state, detail) => {
+        if (state === 'failing' && detail !== failing) log.log('warn', `cannot watch Incident resources for decisions: ${detail}`);
+        failing = state === 'failing' ? detail : '';
+      },
+    );
   }
 
   private async closeControl(): Promise<void> {
+    this.decisionWatch?.dispose();
+    this.decisionWatch = undefined;
     await this.control?.close();
     this.control = undefined;
   }

@@ -21,6 +21,10 @@ const REPO_ROOT = path.resolve(__dirname, '../..');
 const SHOP_READY_BOUND_MS = 180_000;
 /** From the fault to the Incident: detection (rules over 1 min windows at a 15 s interval) and diagnosis; 5 min allowed. */
 const BAD_RELEASE_INCIDENT_BOUND_MS = 300_000;
+/** From kubectl patch of spec.decision to the agent acting: a watch event and one step; 60 s allowed. */
+const APPROVAL_BOUND_MS = 60_000;
+/** From the approval to a verified recovery (the rollout, then the verification window); 5 min allowed. */
+const RECOVERY_BOUND_MS = 300_000;
 
 /** `vigil chaos …` from source, inside the namespace (the node agent's fault API listens on a node address). */
 function chaos(args: string[]) {
@@ -55,7 +59,7 @@ describe("the chart's ClusterRole (deploy/rbac/clusterrole.yaml) with a ServiceA
 
   before(async () => {
     const objects = parseAllDocuments(MANIFESTS).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
-    const role = objects.find((d) => d?.kind === 'ClusterRole');
+    const role = objects.find((d) => d?.kind === 'ClusterRole' && d.metadata.name === 'vigil-agent');
     const crd = objects.find((d) => d?.kind === 'CustomResourceDefinition');
     assert.ok(role && crd, 'the manifests carry a ClusterRole and the Incident CRD');
     // RBAC answers for incidents.vigil.dev only once the API server serves the resource
@@ -207,9 +211,60 @@ describe('the chart applied on the control plane: two agent replicas as real pro
     assert.ok((incident.status.evidence ?? []).length > 0);
   });
 
+  it('approval through spec.decision: 403 without the approver role, a forged `by` refused by the admission policy, the real one approved and the service recovers', async function () {
+    this.timeout(APPROVAL_BOUND_MS + RECOVERY_BOUND_MS + 60_000);
+    await apply(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: oncall}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: alice, namespace: oncall}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: mallory, namespace: oncall}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: oncall-approvers, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vigil-approver}
+subjects:
+- {kind: ServiceAccount, name: alice, namespace: oncall}
+`);
+    const alice = await tokenKubeconfig('oncall', 'alice');
+    const mallory = await tokenKubeconfig('oncall', 'mallory');
+    const [inc] = (JSON.parse(await kubectlOk(['get', 'incidents', '-n', 'shop', '-o', 'json'])) as { items: Array<{ metadata: { name: string }; status: { proposedStep?: { stepId: string } } }> }).items;
+    const stepId = inc.status.proposedStep!.stepId;
+    const decide = (kubeconfig: string, by: string) => kubectl(['patch', 'incident', inc.metadata.name, '-n', 'shop', '--type=merge', '-p', JSON.stringify({ spec: { decision: { action: 'approve', stepId, by } } })], { kubeconfig });
+
+    const denied = await decide(mallory, 'system:serviceaccount:oncall:mallory');
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /is forbidden: User "system:serviceaccount:oncall:mallory" cannot patch resource "incidents" in API group "vigil.dev" in the namespace "shop"/);
+    // the binding and the policy reach the apiserver's caches within moments
+    const forged = await waitFor('the admission policy to refuse a forged by', 30_000, async () => {
+      const r = await decide(alice, 'system:serviceaccount:oncall:bob');
+      return r.code === 1 && /spec\.decision\.by must be the user who sends the decision/.test(r.stderr) ? r : undefined;
+    });
+    assert.match(forged.stderr, /ValidatingAdmissionPolicy 'vigil-incident-decisions'/);
+    assert.equal((await kubectlOk(['get', 'incident', inc.metadata.name, '-n', 'shop', '-o', 'jsonpath={.spec.decision}'])).trim(), '', 'nothing was written');
+
+    const t0 = Date.now();
+    const approved = await decide(alice, 'system:serviceaccount:oncall:alice');
+    assert.equal(approved.code, 0, approved.stderr);
+    const state = (): Promise<string> => kubectlOk(['get', 'incident', inc.metadata.name, '-n', 'shop', '-o', 'jsonpath={.status.state}']).then((s) => s.trim());
+    await waitFor('the agent to act on the approval', APPROVAL_BOUND_MS, async () => (['acting', 'verifying', 'recovered'].includes(await state()) ? true : undefined));
+    console.log(`    approved step ${stepId} acted on ${((Date.now() - t0) / 1000).toFixed(1)} s after kubectl patch`);
+    await waitFor('the Incident to say recovered', RECOVERY_BOUND_MS, async () => ((await state()) === 'recovered' ? true : undefined));
+    console.log(`    recovered ${((Date.now() - t0) / 1000).toFixed(0)} s after the approval:\n    ${(await kubectlOk(['get', 'incidents', '-A'])).trim().replace(/\n/g, '\n    ')}`);
+  });
+
   after(async function () {
     this.timeout(120_000);
-    await kubectl(['delete', 'namespace', NS, 'shop', 'payments', '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 }).catch(() => undefined);
+    await kubectl(['delete', 'namespace', NS, 'shop', 'payments', 'oncall', '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 }).catch(() => undefined);
     await kubectl(['delete', 'clusterrolebinding,clusterrole', 'vigil-agent']).catch(() => undefined);
+    await kubectl(['delete', 'clusterrole', 'vigil-approver']).catch(() => undefined);
+    await kubectl(['delete', 'validatingadmissionpolicy,validatingadmissionpolicybinding', 'vigil-incident-decisions']).catch(() => undefined);
   });
 });

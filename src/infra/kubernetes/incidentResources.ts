@@ -2,15 +2,45 @@
  * IncidentResourcesPort on the API server: incidents.vigil.dev/v1alpha1 Incident objects. One merge-patch of the
  * status subresource per write; the object is created first when that answers 404.
  */
+import type { HumanDecision } from '../../core/model/decision';
 import type { IncidentResource } from '../../core/model/incidentResource';
-import type { IncidentResourcesPort } from '../../core/ports';
+import type { Disposable, IncidentResourcesPort } from '../../core/ports';
+import { ResilientInformer, type KubeObject } from './informers';
 import type { KubeConnection } from './kubeClient';
+
+interface IncidentObject extends KubeObject {
+  readonly spec?: { readonly incidentId?: string; readonly decision?: { readonly action?: string; readonly stepId?: string; readonly by?: string } };
+}
 
 const GROUP_VERSION = 'vigil.dev/v1alpha1';
 const CRD_HINT = 'install the CRD incidents.vigil.dev (deploy/helm/vigil/crds/incidents.vigil.dev.yaml, part of the Helm chart)';
 
 export class KubernetesIncidentResources implements IncidentResourcesPort {
-  constructor(private readonly conn: Pick<KubeConnection, 'request'>) {}
+  constructor(private readonly conn: KubeConnection) {}
+
+  /**
+   * Decisions people write into spec.decision (kubectl patch, the sidebar, `vigil approve --kubeconfig`), as the
+   * HumanDecision the control socket carries too. The admission policy of the chart makes `by` the requesting user.
+   * Its id is derived from the object and the decision, so one seen again (a relist) is recognised by the ledger.
+   */
+  watchDecisions(onDecision: (d: HumanDecision) => void, onState: (state: 'synced' | 'failing', detail: string) => void): Disposable {
+    const informer = new ResilientInformer<IncidentObject>(this.conn, { path: `/apis/${GROUP_VERSION}/incidents` }, {
+      onChange: (prev, cur) => {
+        const d = cur?.spec?.decision;
+        if (!d?.action || !d.stepId || !d.by || !cur?.spec?.incidentId) return;
+        const before = prev?.spec?.decision;
+        if (before && before.action === d.action && before.stepId === d.stepId && before.by === d.by) return;
+        const id = `k8s:${cur.metadata?.uid ?? cur.metadata?.name}:${d.stepId}:${d.action}:${d.by}`;
+        const by = `user:${d.by} (kubernetes)`;
+        const t = Date.now();
+        if (d.action === 'approve') onDecision({ kind: 'approve', id, by, t, incidentId: cur.spec.incidentId, stepId: d.stepId });
+        else if (d.action === 'reject') onDecision({ kind: 'reject', id, by, t, incidentId: cur.spec.incidentId, note: `rejected step ${d.stepId} through spec.decision` });
+      },
+      onState,
+    });
+    informer.start();
+    return { dispose: () => informer.stop() };
+  }
 
   async write(r: IncidentResource): Promise<void> {
     const collection = `/apis/${GROUP_VERSION}/namespaces/${encodeURIComponent(r.namespace)}/incidents`;

@@ -18,7 +18,7 @@ describe('deploy/: Helm chart and rendered manifests', function () {
 
   it('the ClusterRole is deploy/rbac/clusterrole.yaml exactly, and grants no access to Secrets', () => {
     const source = parse(readFileSync('deploy/rbac/clusterrole.yaml', 'utf8')) as { rules: Array<{ resources: string[]; verbs: string[] }> };
-    const [role] = find(manifests, 'ClusterRole');
+    const [role] = find(manifests, 'ClusterRole', 'vigil-agent');
     assert.equal(role.metadata.name, 'vigil-agent');
     assert.deepEqual(role.rules, source.rules);
     assert.ok(!source.rules.some((r) => r.resources.includes('secrets') || r.resources.includes('*') || r.verbs.includes('*')));
@@ -70,7 +70,7 @@ describe('deploy/: Helm chart and rendered manifests', function () {
       const r = runHelm(helm, ['template', 'vigil', CHART_DIR, '--namespace', 'vigil', '--set', 'rbac.namespaces={shop,payments}']);
       assert.equal(r.code, 0, r.stderr);
       const out = docs(r.stdout);
-      const [cr] = find(out, 'ClusterRole') as Array<Doc & { rules: Array<{ resources: string[] }> }>;
+      const [cr] = find(out, 'ClusterRole', 'vigil-agent') as Array<Doc & { rules: Array<{ resources: string[] }> }>;
       assert.ok(cr.rules.length > 0 && cr.rules.every((x) => x.resources.includes('nodes')));
       const roles = find(out, 'Role', 'vigil-agent') as Array<Doc & { rules: Array<{ resources: string[] }> }>;
       assert.deepEqual(roles.map((x) => x.metadata.namespace), ['shop', 'payments']);
