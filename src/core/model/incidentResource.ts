@@ -91,6 +91,10 @@ function evidenceLines(d: Diagnosis): string[] {
       case 'signal-trend':
       case 'coincident-change':
         return e.note;
+      case 'alert':
+        return `alert ${e.alert.name}${e.alert.summary ? `: ${e.alert.summary}` : ''}`;
+      case 'slo-burn':
+        return e.text;
     }
   });
 }
