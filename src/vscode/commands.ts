@@ -16,7 +16,9 @@ import type { LearningState } from '../core/learn/thresholdTuning';
 import { makeNonce } from './copilotView';
 import { IncidentPanel, type RoomActions } from './incidentPanel';
 import type { VigilSession } from './session';
+import { serviceMapView } from './serviceMapModel';
 import { currentVigilSettings } from './settingsReader';
+import { openIncidentTargets } from './viewModel';
 
 /** The `vigil.automation.mode` setting, validated (a bad value is the default). */
 export function automationMode(): AutomationMode {
@@ -80,6 +82,11 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       const times = [...session.history.bands(key, 'error_ratio').keys()];
       if (!times.length || Math.min(...times) > i.openedAt) return undefined;
       return (signal) => session.history.bands(key, signal);
+    },
+    serviceMap: (i) => {
+      if (!session.runtime || !session.connected) return undefined;
+      const incidents = session.incidents();
+      return serviceMapView({ inventory: session.runtime.events.inventory(), services: session.history.services(openIncidentTargets(incidents)), incidents, focus: i });
     },
   };
 

@@ -244,6 +244,21 @@ describeInCodeServer('healing', (session, theme) => {
     assert.match(readout, /^\d\d:\d\d:\d\d UTC: 5xx (\d+(\.\d+)?%|<0\.01%)/);
     assert.doesNotMatch(readout, /\d[eE][+-]?\d/);
     await session().shot('room-awaiting-approval');
+    // the service map: the incident's service highlighted, the calls the sandbox declares, its signals on Enter
+    const mapNode = room.locator(`svg.service-map g.map-node[data-key="service:${TARGET}"]`);
+    await waitFor(async () => (await mapNode.count()) === 1, 30_000, `${TARGET} on the service map`);
+    assert.equal(await mapNode.getAttribute('data-health'), 'incident', 'the incident\'s service is marked as having an open incident');
+    assert.match((await mapNode.getAttribute('data-focus')) ?? '', /^(target|cause)$/, 'the room\'s incident is highlighted on the map');
+    const mapNodes = await room.locator('svg.service-map g.map-node').count();
+    const calls = await room.locator('svg.service-map path.map-edge').count();
+    assert.ok(mapNodes >= 3 && calls >= 1, `the map has the sandbox's services (${mapNodes}) and their declared calls (${calls})`);
+    await mapNode.scrollIntoViewIfNeeded();
+    await mapNode.focus();
+    await page.keyboard.press('Enter');
+    await waitForWebviewText(page, new RegExp(`${TARGET}: open incident[^\\n]*\\n[\\s\\S]*errors: [\\d.<]+%`), ROOM, 10_000);
+    console.log(`      [${theme}] service map: ${mapNodes} services, ${calls} calls; ${TARGET} ${await mapNode.getAttribute('data-focus')}`);
+    await session().shot('room-service-map');
+    await host.focus();
     // the text alternative
     await room.getByRole('button', { name: 'Show as tables' }).click();
     await waitFor(async () => (await (await webviewFrame(page, ROOM)).locator('table.chart-table tbody tr').count()) >= 5, 10_000, 'the chart as a table');
