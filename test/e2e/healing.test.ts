@@ -255,7 +255,7 @@ describeInCodeServer('healing', (session, theme) => {
     await mapNode.scrollIntoViewIfNeeded();
     await mapNode.focus();
     await page.keyboard.press('Enter');
-    await waitForWebviewText(page, new RegExp(`${TARGET}: open incident[^\\n]*\\n[\\s\\S]*errors: [\\d.<]+%`, "i"), ROOM, 10_000);
+    await waitForWebviewText(page, new RegExp(`${TARGET}: open incident[^\\n]*\\n[\\s\\S]*errors: [\\d.<]+%`, 'i'), ROOM, 10_000);
     console.log(`      [${theme}] service map: ${mapNodes} services, ${calls} calls; ${TARGET} ${await mapNode.getAttribute('data-focus')}`);
     await session().shot('room-service-map');
     await host.focus();
