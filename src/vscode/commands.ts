@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 import * as vscode from 'vscode';
 import type { AutomationMode } from '../core/model/automation';
 import type { Incident } from '../core/model/incident';
@@ -15,7 +16,9 @@ import type { LearningState } from '../core/learn/thresholdTuning';
 import { makeNonce } from './copilotView';
 import { IncidentPanel, type RoomActions } from './incidentPanel';
 import type { VigilSession } from './session';
+import { serviceMapView } from './serviceMapModel';
 import { currentVigilSettings } from './settingsReader';
+import { openIncidentTargets } from './viewModel';
 
 /** The `vigil.automation.mode` setting, validated (a bad value is the default). */
 export function automationMode(): AutomationMode {
@@ -79,6 +82,11 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       const times = [...session.history.bands(key, 'error_ratio').keys()];
       if (!times.length || Math.min(...times) > i.openedAt) return undefined;
       return (signal) => session.history.bands(key, signal);
+    },
+    serviceMap: (i) => {
+      if (!session.runtime || !session.connected) return undefined;
+      const incidents = session.incidents();
+      return serviceMapView({ inventory: session.runtime.events.inventory(), services: session.history.services(openIncidentTargets(incidents)), incidents, focus: i });
     },
   };
 
@@ -262,7 +270,14 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
         const { writeHeapSnapshot } = await import('node:v8');
         logger.log('info', `heap snapshot written to ${writeHeapSnapshot(path.join(snapshotDir, `vigil-exthost-${Date.now()}.heapsnapshot`))}`);
       }
-      const text = `Vigil stats: rss ${mb(m.rss)}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
+      // what the rss is made of: V8's heap (with its compiled code), anonymous memory outside it (wasm, malloc), mapped files
+      const own = await fs.readFile('/proc/self/status', 'utf8').catch(() => '');
+      const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(own)?.[1] ?? NaN) * 1024;
+      const code = getHeapSpaceStatistics().find((sp) => sp.space_name === 'code_space')?.space_used_size ?? 0;
+      const parts = own ? ` (anonymous ${mb(kb('RssAnon'))}, files ${mb(kb('RssFile'))})` : '';
+      const model = session.runtime?.model;
+      const modelText = model ? (model.loaded ? `model ${await model.backend()}` : 'model not loaded') : 'model off';
+      const text = `Vigil stats: rss ${mb(m.rss)}${parts}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (code ${mb(code)}), external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), ${modelText}, up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
       logger.log('info', text);
       void vscode.window.showInformationMessage(text);
       return { ...m, uptimeMs: Date.now() - activatedAt };

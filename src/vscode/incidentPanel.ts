@@ -3,7 +3,7 @@ import type { ReplayResult } from '../core/learn/replay';
 import { isOpen, type Incident } from '../core/model/incident';
 import type { SignalName } from '../core/model/signal';
 import type { LoggerPort } from '../core/ports';
-import type { ReplayMode, WebviewToHost } from '../webview/protocol';
+import type { ReplayMode, ServiceMapView, WebviewToHost } from '../webview/protocol';
 import { webviewHtml } from './copilotView';
 import { roomView } from './roomModel';
 import { currentVigilSettings } from './settingsReader';
@@ -19,6 +19,8 @@ export interface RoomActions {
   playbooksDir(): string | undefined;
   /** The live loop's bands of the incident's target by snapshot time, when this window saw its opening; else undefined. */
   liveBands(incident: Incident): ((signal: SignalName) => ReadonlyMap<number, { readonly lower: number | null; readonly upper: number | null }>) | undefined;
+  /** The service map now, with this incident marked; undefined when not connected. */
+  serviceMap(incident: Incident): ServiceMapView | undefined;
 }
 
 /** Bands of an open incident are replayed again at most this often (a replay costs ~150 ms of the host's CPU). */
@@ -43,6 +45,7 @@ export class IncidentPanel {
     private mode: 'live' | ReplayMode,
     private readonly actions: RoomActions,
     private readonly logger: LoggerPort,
+    private readonly extensionUri: vscode.Uri,
   ) {
     panel.webview.onDidReceiveMessage((m: WebviewToHost) => void this.receive(m));
     panel.onDidDispose(() => {
@@ -67,7 +70,7 @@ export class IncidentPanel {
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
     });
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'room', title);
-    IncidentPanel.open.set(incidentId, new IncidentPanel(panel, incidentId, mode, actions, logger));
+    IncidentPanel.open.set(incidentId, new IncidentPanel(panel, incidentId, mode, actions, logger, extensionUri));
   }
 
   /** The engine changed an incident: its open room shows it (coalesced). */
@@ -103,6 +106,10 @@ export class IncidentPanel {
           return;
         case 'snooze':
           await this.actions.snooze(m.incidentId, m.minutes);
+          return;
+        case 'openIncident':
+          // from the service map: another incident's room
+          IncidentPanel.show(this.extensionUri, m.incidentId, 'live', this.actions, this.logger);
           return;
         case 'cspViolation':
           this.logger.log('error', `content security policy violation in the incident room: ${m.directive} blocked ${m.blocked || 'inline'}${m.sample ? ` (${m.sample.slice(0, 80)})` : ''}`);
@@ -149,7 +156,8 @@ export class IncidentPanel {
       }
       const liveBands = this.mode === 'live' ? this.actions.liveBands(i) : undefined;
       const replay = liveBands ? undefined : await this.replay(i, this.mode === 'current' ? 'current' : 'recorded');
-      void this.panel.webview.postMessage({ type: 'room', room: roomView({ incident: i, cluster: this.actions.cluster(), mode: this.mode, replay, liveBands }) });
+      const map = this.mode === 'live' ? this.actions.serviceMap(i) : undefined;
+      void this.panel.webview.postMessage({ type: 'room', room: roomView({ incident: i, cluster: this.actions.cluster(), mode: this.mode, replay, liveBands, map }) });
     } catch (err) {
       this.logger.log('error', `incident room of ${this.incidentId} failed: ${(err as Error).message}`);
       void this.panel.webview.postMessage({ type: 'error', message: `The incident room failed: ${(err as Error).message}` });

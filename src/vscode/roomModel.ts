@@ -9,7 +9,7 @@ import { isOpen, type Incident } from '../core/model/incident';
 import type { SignalName } from '../core/model/signal';
 import { targetKey, targetLabel } from '../core/model/target';
 import { signalWords } from '../core/observe/signalWording';
-import type { ChartView, MarkerView, ReplayMode, RoomTimelineLine, RoomView } from '../webview/protocol';
+import type { ChartView, MarkerView, ReplayMode, RoomTimelineLine, RoomView, ServiceMapView } from '../webview/protocol';
 import { incidentView, timeText } from './viewModel';
 
 export interface RoomInputs {
@@ -21,6 +21,8 @@ export interface RoomInputs {
   readonly replay?: ReplayResult;
   /** Without a replay: the live loop's bands of the incident's target, by snapshot time (the sidebar's history). */
   readonly liveBands?: (signal: SignalName) => ReadonlyMap<number, { readonly lower: number | null; readonly upper: number | null }>;
+  /** The service map now (serviceMapModel), shown in a live room. */
+  readonly map?: ServiceMapView;
 }
 
 /** Time before the first marker and after the last one that the charts show. */
@@ -103,6 +105,7 @@ export function roomView(input: RoomInputs): RoomView {
     timeline,
     comparison: input.mode === 'current' ? (input.replay?.comparison ?? []) : [],
     notes: input.replay?.notes ?? [],
+    ...(input.mode === 'live' && input.map ? { map: input.map } : {}),
   };
 }
 

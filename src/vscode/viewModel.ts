@@ -142,15 +142,21 @@ export interface ModelInputs {
   readonly sources: ReadonlyArray<{ readonly source: string; readonly state: string; readonly message: string; readonly details?: ReadonlyArray<string> }>;
 }
 
+/** Keys of the services open incidents show on: their targets and the services their diagnosis says are affected. */
+export function openIncidentTargets(incidents: ReadonlyArray<Incident>): Set<string> {
+  const keys = new Set<string>();
+  for (const i of incidents.filter(isOpen)) {
+    keys.add(targetKey(i.target));
+    for (const a of i.diagnosis?.details?.affected ?? []) keys.add(targetKey(a));
+  }
+  return keys;
+}
+
 /** Open incidents first (those burning an SLO fastest first, then newest first), then the last few closed ones. */
 export function buildCopilotModel(input: ModelInputs): CopilotModel {
   const sorted = [...input.incidents].sort((a, b) => Number(isOpen(b)) - Number(isOpen(a)) || (isOpen(a) ? sloUrgency(b) - sloUrgency(a) : 0) || b.openedAt - a.openedAt);
   const open = sorted.filter(isOpen);
-  const openTargets = new Set<string>();
-  for (const i of open) {
-    openTargets.add(targetKey(i.target));
-    for (const a of i.diagnosis?.details?.affected ?? []) openTargets.add(targetKey(a));
-  }
+  const openTargets = openIncidentTargets(open);
   return {
     connection: input.connection,
     mode: input.mode,

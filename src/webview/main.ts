@@ -32,7 +32,7 @@ document.addEventListener('securitypolicyviolation', (e: SecurityPolicyViolation
 
 function paint(): void {
   // keep focus on the same control across re-renders, so keyboard users are not thrown to the top
-  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.getAttribute('aria-label') : null;
+  const focused = document.activeElement instanceof HTMLElement || document.activeElement instanceof SVGElement ? document.activeElement.getAttribute('aria-label') : null;
   disposeCharts?.();
   disposeCharts = undefined;
   let nodes: DomElement[];
@@ -56,7 +56,7 @@ function paint(): void {
   app.replaceChildren(...(nodes as unknown as Node[]));
   mount?.();
   if (focused) {
-    for (const b of Array.from(app.querySelectorAll('[aria-label]'))) if (b.getAttribute('aria-label') === focused && b instanceof HTMLElement) b.focus();
+    for (const b of Array.from(app.querySelectorAll('[aria-label]'))) if (b.getAttribute('aria-label') === focused && (b instanceof HTMLElement || b instanceof SVGElement)) b.focus();
   }
 }
 

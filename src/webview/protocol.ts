@@ -109,6 +109,43 @@ export interface RoomTimelineLine {
   readonly text: string;
 }
 
+/** One service on the service map; x, y are its box's top-left corner in the map's own units. */
+export interface MapNodeView {
+  readonly key: string;
+  readonly label: string;
+  readonly health: Health;
+  readonly reason: string;
+  readonly x: number;
+  readonly y: number;
+  /** The room's incident here: where it shows (target), the blamed cause, or a service it affects. */
+  readonly focus?: 'target' | 'cause' | 'affected';
+  /** Open incidents on this service (their target or their blamed cause). */
+  readonly incidents: ReadonlyArray<{ readonly id: string; readonly title: string; readonly cause: boolean }>;
+  /** Its key signals now, for the details shown on click. */
+  readonly signals: ReadonlyArray<{ readonly label: string; readonly latest: string; readonly outside: boolean }>;
+}
+
+/** caller → callee; `declared` from the vigil.dev/depends-on annotation, `inferred` when the core infers it. */
+export interface MapEdgeView {
+  readonly from: string;
+  readonly to: string;
+  readonly source: 'declared' | 'inferred';
+  /** Both ends are part of one open incident (its target, cause or affected services). */
+  readonly incident: boolean;
+}
+
+/** The dependency graph with each service's health, laid out in columns from callers (left) to callees (right). */
+export interface ServiceMapView {
+  readonly nodes: ReadonlyArray<MapNodeView>;
+  readonly edges: ReadonlyArray<MapEdgeView>;
+  readonly width: number;
+  readonly height: number;
+  readonly nodeWidth: number;
+  readonly nodeHeight: number;
+  /** What the map cannot show (e.g. a cause that is a node, not a service). */
+  readonly notes: ReadonlyArray<string>;
+}
+
 /** The incident room: one incident in the editor area, live or replayed. */
 export interface RoomView {
   readonly incidentId: string;
@@ -135,6 +172,8 @@ export interface RoomView {
   readonly timeline: { readonly focused: ReadonlyArray<RoomTimelineLine>; readonly all: ReadonlyArray<RoomTimelineLine> };
   readonly comparison: ReadonlyArray<string>;
   readonly notes: ReadonlyArray<string>;
+  /** The service map as it is now (live rooms, while connected). */
+  readonly map?: ServiceMapView;
 }
 
 export type HostToWebview =

@@ -8,7 +8,12 @@ import type { CopilotModel, IncidentView, SeriesView, ServiceView, WebviewToHost
 export interface DomElement {
   append(...nodes: Array<DomElement | DomText>): void;
   setAttribute(name: string, value: string): void;
-  addEventListener(type: string, listener: () => void): void;
+  addEventListener(type: string, listener: (event: DomEvent) => void): void;
+}
+/** The part of an event the render functions read (a key press's key). */
+export interface DomEvent {
+  readonly key?: string;
+  preventDefault(): void;
 }
 export type DomText = object;
 export interface Dom {
@@ -20,7 +25,7 @@ export interface Dom {
 export type Post = (message: WebviewToHost) => void;
 type Child = DomElement | string | undefined | false;
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
+export const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An element with attributes and children; strings become text nodes. */
 export function h(dom: Dom, tag: string, attrs: Record<string, string | undefined> = {}, ...children: Child[]): DomElement {

@@ -5,6 +5,7 @@
 import { formatNumber, valueWording } from '../core/observe/signalWording';
 import type { ChartView, RoomTimelineLine, RoomView } from './protocol';
 import { gatesSummary, h, type Dom, type DomElement, type Post } from './render';
+import { renderServiceMap } from './serviceMap';
 
 export interface RoomUiState {
   /** Show every event instead of the focused timeline. */
@@ -13,6 +14,8 @@ export interface RoomUiState {
   readonly tables: boolean;
   /** Replay's scrubber: the time shown up to (undefined: the whole range). */
   readonly scrubT?: number;
+  /** The service selected on the map (its key), whose signals show below it. */
+  readonly mapNode?: string;
 }
 
 export interface ChartMount {
@@ -128,6 +131,7 @@ export function renderRoom(dom: Dom, r: RoomView, ui: RoomUiState, post: Post, s
   // evidence
   if (r.findings.length) nodes.push(h(dom, 'section', { 'aria-label': 'Evidence' }, h(dom, 'h3', {}, 'Evidence'), h(dom, 'ul', { class: 'evidence' }, ...r.findings.map((f) => h(dom, 'li', {}, h(dom, 'span', { class: 'tag' }, f.kind), ' ', ...linkified(dom, f.text))))));
   if (r.alternatives.length) nodes.push(h(dom, 'section', { 'aria-label': 'Competing explanations' }, h(dom, 'h3', {}, 'Competing explanations'), h(dom, 'ul', {}, ...r.alternatives.map((a) => h(dom, 'li', {}, `${a.diagnosis}: ${a.confidence}%`)))));
+  if (r.map && r.map.nodes.length) nodes.push(renderServiceMap(dom, r.map, ui.mapNode, (key) => setUi({ ...ui, mapNode: key }), post));
   // the proposed step
   const p = r.proposal;
   if (p) {

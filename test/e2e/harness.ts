@@ -79,6 +79,11 @@ export class CodeServer {
   readonly logFile: string;
   url = '';
 
+  /** The code-server process (the leader of its process group), while it runs. */
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
   constructor(private readonly ready: Ready) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-e2e-'));
     this.userDataDir = path.join(this.dir, 'user-data');
@@ -491,4 +496,24 @@ export function describeInCodeServer(name: string, body: (session: () => E2eSess
       body(session, theme);
     });
   }
+}
+
+/** Resident memory (MB) of the extension host of a code-server: the process of its group started with --type=extensionHost. */
+export function extensionHostRssMb(server: CodeServer): number | undefined {
+  const group = server.pid;
+  if (group === undefined) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pgrp is the 5th field of /proc/PID/stat, after "pid (comm) state ppid"; comm may contain spaces
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== group) continue;
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('extensionHost')) continue;
+      const kb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]);
+      if (kb > 0) return kb / 1024;
+    } catch {
+      // the process ended while we read it
+    }
+  }
+  return undefined;
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
-import { clearNotifications, describeInCodeServer, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
+import { clearNotifications, describeInCodeServer, extensionHostRssMb, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
 
 /**
  * The healing story in a real VS Code, once per theme: start the sandbox from the command palette,
@@ -13,7 +13,9 @@ import { clearNotifications, describeInCodeServer, openVigilView, pickQuickInput
  * then a second bad release whose proposal is Rejected: labelled, and nothing written.
  * Screenshots: artifacts/e2e/healing-<theme>-NN-<step>.png.
  *
- * VIGIL_E2E_SOAK_MINUTES=10 keeps the sandbox running that long before the memory step (dark theme only).
+ * VIGIL_E2E_SOAK_MINUTES=10 keeps the sandbox running that long before the memory step (dark theme only), with the
+ * incident room open. The extension host's rss is sampled from /proc every RSS_SAMPLE_MS over the whole story and
+ * printed as a curve with the step each sample fell in.
  */
 const COPILOT = '#app.copilot';
 /** The incident room in the editor area (live, and replay: the same view). */
@@ -26,6 +28,7 @@ const DENIED_TARGET = 'shop/checkout';
 /** The assert of issue 8: the extension host with the sandbox's default topology. */
 const MEMORY_LIMIT_MB = 200;
 const WARMUP_MS = 45_000;
+const RSS_SAMPLE_MS = 15_000;
 
 /** The state folder the extension uses for the sandbox (context.globalStorageUri). */
 function sandboxStateDir(s: E2eSession): string {
@@ -127,6 +130,24 @@ async function debugStats(page: Page): Promise<{ rss: number; text: string }> {
 describeInCodeServer('healing', (session, theme) => {
   let startedAt = 0;
   let baselineRss = 0;
+  let step = '';
+  const rssCurve: Array<{ s: number; mb: number; step: string }> = [];
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  const sample = (): void => {
+    const mb = extensionHostRssMb(session().server);
+    if (mb !== undefined) rssCurve.push({ s: Math.round((Date.now() - startedAt) / 1000), mb, step });
+  };
+  const printCurve = (): void => {
+    const peak = Math.max(...rssCurve.map((p) => p.mb));
+    console.log(`      [${theme}] extension host rss (MB) every ${RSS_SAMPLE_MS / 1000} s since the sandbox started, peak ${peak.toFixed(1)}:\n        ${rssCurve.map((p) => `${p.s}s ${p.mb.toFixed(1)} (${p.step})`).join('\n        ')}`);
+  };
+  beforeEach(function () {
+    step = (this.currentTest?.title ?? '').split(/[:,(]/)[0].slice(0, 48);
+  });
+  after(() => {
+    if (sampler) clearInterval(sampler);
+    if (rssCurve.length) printCurve();
+  });
   let afterInjection: { revision: string; image: string; generation: number } | undefined;
 
   it('starts the sandbox from the command palette and connects', async () => {
@@ -139,6 +160,7 @@ describeInCodeServer('healing', (session, theme) => {
     await clearNotifications(page);
     await runCommand(page, 'Vigil: Start Sandbox Cluster');
     startedAt = Date.now();
+    sampler = setInterval(sample, RSS_SAMPLE_MS);
     await waitForNotification(page, /sandbox cluster started/i);
     await waitForWebviewText(page, /Connected to the sandbox cluster .* suggest mode/, COPILOT);
     await session().shot('sandbox-started');
@@ -222,6 +244,21 @@ describeInCodeServer('healing', (session, theme) => {
     assert.match(readout, /^\d\d:\d\d:\d\d UTC: 5xx (\d+(\.\d+)?%|<0\.01%)/);
     assert.doesNotMatch(readout, /\d[eE][+-]?\d/);
     await session().shot('room-awaiting-approval');
+    // the service map: the incident's service highlighted, the calls the sandbox declares, its signals on Enter
+    const mapNode = room.locator(`svg.service-map g.map-node[data-key="service:${TARGET}"]`);
+    await waitFor(async () => (await mapNode.count()) === 1, 30_000, `${TARGET} on the service map`);
+    assert.equal(await mapNode.getAttribute('data-health'), 'incident', 'the incident\'s service is marked as having an open incident');
+    assert.match((await mapNode.getAttribute('data-focus')) ?? '', /^(target|cause)$/, 'the room\'s incident is highlighted on the map');
+    const mapNodes = await room.locator('svg.service-map g.map-node').count();
+    const calls = await room.locator('svg.service-map path.map-edge').count();
+    assert.ok(mapNodes >= 3 && calls >= 1, `the map has the sandbox's services (${mapNodes}) and their declared calls (${calls})`);
+    await mapNode.scrollIntoViewIfNeeded();
+    await mapNode.focus();
+    await page.keyboard.press('Enter');
+    await waitForWebviewText(page, new RegExp(`${TARGET}: open incident[^\\n]*\\n[\\s\\S]*errors: [\\d.<]+%`, 'i'), ROOM, 10_000);
+    console.log(`      [${theme}] service map: ${mapNodes} services, ${calls} calls; ${TARGET} ${await mapNode.getAttribute('data-focus')}`);
+    await session().shot('room-service-map');
+    await host.focus();
     // the text alternative
     await room.getByRole('button', { name: 'Show as tables' }).click();
     await waitFor(async () => (await (await webviewFrame(page, ROOM)).locator('table.chart-table tbody tr').count()) >= 5, 10_000, 'the chart as a table');
@@ -372,19 +409,31 @@ describeInCodeServer('healing', (session, theme) => {
     assert.equal(storedIncident(session(), id).outcome?.kind, 'rejected');
   });
 
-  it('reports the extension host memory with the sandbox running', async function () {
+  it('reports the extension host memory with the sandbox running and the incident room open', async function () {
     const { page } = session();
     const soakMs = theme === 'dark' ? Number(process.env.VIGIL_E2E_SOAK_MINUTES ?? 0) * 60_000 : 0;
-    this.timeout(soakMs + 120_000);
+    this.timeout(soakMs + 180_000);
+    // the live room of the first incident in front (the report and the replay were opened over it)
+    await runCommand(page, 'Vigil: Open Incident', { opensPicker: true });
+    await pickQuickInputItem(page, `bad-release — ${TARGET}`);
+    await waitForWebviewText(page, new RegExp(`bad release — ${TARGET}[\\s\\S]*Signals`), ROOM, 60_000);
+    await waitFor(async () => (await errorChart(page)).canvases >= 1, 30_000, 'the room\'s charts');
     const left = soakMs - (Date.now() - startedAt);
     if (left > 0) {
-      console.log(`      [${theme}] soaking ${Math.round(left / 1000)} s more with the sandbox running (VIGIL_E2E_SOAK_MINUTES)`);
+      console.log(`      [${theme}] soaking ${Math.round(left / 1000)} s more with the sandbox running and the room open (VIGIL_E2E_SOAK_MINUTES)`);
       await page.waitForTimeout(left);
+      await waitForWebviewText(page, new RegExp(`bad release — ${TARGET}[\\s\\S]*Signals`), ROOM, 30_000);
     }
+    sample();
     await clearNotifications(page);
     const { rss, text } = await debugStats(page);
     console.log(`      [${theme}] after ${Math.round((Date.now() - startedAt) / 1000)} s with the sandbox: ${text} (${(rss - baselineRss).toFixed(1)} MB more than before the sandbox started)`);
+    printCurve();
     assert.ok(rss > 0 && rss < MEMORY_LIMIT_MB, `extension host rss ${rss} MB, the limit is ${MEMORY_LIMIT_MB} MB`);
+    // stays below: every sample since the sandbox started, not only the last one
+    const over = rssCurve.filter((p) => p.mb >= MEMORY_LIMIT_MB);
+    assert.deepEqual(over, [], `extension host rss samples at or over ${MEMORY_LIMIT_MB} MB`);
+    assert.ok(rssCurve.length >= 3, `rss sampled ${rssCurve.length} times (is the extension host found under /proc?)`);
     await session().shot('debug-stats');
   });
 

@@ -1,4 +1,4 @@
-import type { Dom, DomElement } from '../../../src/webview/render';
+import type { Dom, DomElement, DomEvent } from '../../../src/webview/render';
 
 /** A tiny DOM for the render functions: elements, text nodes, listeners, and serialisation as a browser does it. */
 export class FakeText {
@@ -8,7 +8,6 @@ export class FakeText {
 export class FakeElement implements DomElement {
   readonly attrs = new Map<string, string>();
   readonly children: Array<FakeElement | FakeText> = [];
-  readonly listeners = new Map<string, Array<() => void>>();
   constructor(
     readonly tag: string,
     readonly ns?: string,
@@ -22,11 +21,18 @@ export class FakeElement implements DomElement {
   setAttribute(name: string, value: string): void {
     this.attrs.set(name, value);
   }
-  addEventListener(type: string, listener: () => void): void {
+  readonly listeners = new Map<string, Array<(event: DomEvent) => void>>();
+  addEventListener(type: string, listener: (event: DomEvent) => void): void {
     this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
   }
   click(): void {
-    for (const l of this.listeners.get('click') ?? []) l();
+    this.fire('click');
+  }
+  /** Dispatches an event to this element's listeners; returns whether one called preventDefault. */
+  fire(type: string, init: { key?: string } = {}): boolean {
+    let prevented = false;
+    for (const l of this.listeners.get(type) ?? []) l({ ...init, preventDefault: () => (prevented = true) });
+    return prevented;
   }
   get textContent(): string {
     return this.children.map((c) => (c instanceof FakeText ? c.text : c.textContent)).join('');

@@ -59,6 +59,19 @@ describe('incident room', () => {
     assert.deepEqual(posted, [{ type: 'approve', incidentId: 'inc-r', stepId: 'roll-back' }]);
   });
 
+  it('shows a hostile Alertmanager summary and a javascript: runbook_url as text; an http(s) runbook becomes a link', () => {
+    const { incident } = awaiting();
+    const alert = (name: string, summary: string, runbookUrl: string) => ({ kind: 'alert' as const, alert: { name, labels: { alertname: name }, startsAt: incident.openedAt, summary, runbookUrl, fingerprint: name, source: 'alertmanager' as const } });
+    const withAlerts = { ...incident, diagnosis: { ...incident.diagnosis!, evidence: [...incident.diagnosis!.evidence, alert('FrontendErrors', HOSTILE, JS_URL), alert('FrontendLatency', 'p99 over 1 s', 'https://runbooks.example.com/latency')] } };
+    const { r } = render(roomView({ incident: withAlerts, cluster: 'c', mode: 'live' }));
+    const evidence = r.find((e) => e.attrs.get('aria-label') === 'Evidence')[0];
+    assert.ok(evidence, 'the evidence section');
+    assert.ok(evidence.textContent.includes(`Alert FrontendErrors firing: ${HOSTILE} — runbook ${JS_URL}`), evidence.textContent);
+    assert.deepEqual(evidence.find((e) => e.tag === 'img' || e.tag === 'script'), []);
+    assert.ok(evidence.outerHTML.includes('&lt;img src=x onerror=alert(1)&gt;'));
+    assert.deepEqual(evidence.find((e) => e.tag === 'a').map((a) => a.attrs.get('href')), ['https://runbooks.example.com/latency']);
+  });
+
   it('shows hostile strings in event messages, logs, annotations and flag values as text; only http(s) URLs become links', () => {
     const { incident } = awaiting();
     const view = roomView({ incident, cluster: 'c', mode: 'live' });
