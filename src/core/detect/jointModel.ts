@@ -71,6 +71,8 @@ export interface JointStep {
   readonly score: number;
   /** Share of the departure per signal (sums to 1 when the row departs at all). */
   readonly contributions: ReadonlyArray<{ readonly signal: string; readonly share: number }>;
+  /** This row's own departure, unsmoothed: log of the largest of T², Q (and constant columns) over its reference (0: at it). */
+  readonly departure: number;
 }
 
 export type JointFit = { readonly model: JointModel; readonly notes: ReadonlyArray<string> } | { readonly model: undefined; readonly reason: string; readonly notes: ReadonlyArray<string> };
@@ -111,6 +113,8 @@ export class JointModel {
     /** Smoothed out-of-sample statistics of the training rows, sorted. */
     private readonly calibration: number[],
     private readonly config: JointModelConfig,
+    /** The training rows' out-of-sample departures (JointStep.departure), in row order: a sequential test calibrates on them. */
+    readonly calibrationDepartures: ReadonlyArray<number>,
   ) {
     this.history = signals.map(() => []);
     this.alpha = alphaForHalfLife(config.scoreHalfLife);
@@ -168,13 +172,13 @@ export class JointModel {
     const qRef = Math.max(quantile([...outQ].sort(byNumber), q), config.minDeparture ?? 0, 1e-9);
     const alpha = alphaForHalfLife(config.scoreHalfLife);
     let e: number | undefined;
-    const calibration = outT2.map((t2, i) => {
-      const r = rowStatistic(t2, outQ[i], t2Ref, qRef);
+    const departures = outT2.map((t2, i) => rowStatistic(t2, outQ[i], t2Ref, qRef));
+    const calibration = departures.map((r) => {
       e = e === undefined ? r : e + alpha * (r - e);
       return e;
     });
     calibration.sort(byNumber);
-    const model = new JointModel(signals, std, varying, constant, fitPca(z, config.varianceKept, (config.minDeparture ?? 0) / 9), t2Ref, qRef, calibration, config);
+    const model = new JointModel(signals, std, varying, constant, fitPca(z, config.varianceKept, (config.minDeparture ?? 0) / 9), t2Ref, qRef, calibration, config, departures);
     // the live history of the medians starts with the training rows' last values
     for (let c = 0; c < signals.length; c++) model.history[c] = raw.slice(-config.smoothRows).map((r) => r[c]);
     model.smoothed = calibration.length ? quantile(calibration, 0.5) : undefined;
@@ -211,7 +215,7 @@ export class JointModel {
     this.varying.forEach((c, i) => (parts[c] = (s.residual[i] * s.residual[i]) / this.qRef + Math.max(0, s.t2Part[i]) / this.t2Ref));
     for (const c of this.constant) parts[c] = zOf(c) ** 2 / CONSTANT_SIGMAS ** 2;
     const total = parts.reduce((a, b) => a + b, 0);
-    return { score, contributions: this.signals.map((signal, c) => ({ signal, share: total > 0 ? parts[c] / total : 0 })) };
+    return { score, contributions: this.signals.map((signal, c) => ({ signal, share: total > 0 ? parts[c] / total : 0 })), departure: r };
   }
 
   /**

@@ -180,6 +180,7 @@ export class ScrapeSignalComputer {
           asm.addFresh(t, acc.target, 'latency_p99', histogramQuantile(0.99, buckets));
         }
         if (f.restarts !== undefined) asm.addFresh(t, acc.target, 'restarts', f.restarts);
+        if (f.cpu !== undefined) asm.addFresh(t, acc.target, 'cpu', f.cpu);
       }
       put('cpu', acc.cpu);
       put('memory', acc.memory);
@@ -195,7 +196,7 @@ export class ScrapeSignalComputer {
 interface Acc {
   readonly target: TargetRef;
   /** The same sums over the last scrape interval alone (see SampleFrame.fresh); restarts as a count. */
-  readonly fresh: { requests?: number; errors?: number; readonly buckets: Map<number, number>; restarts?: number };
+  readonly fresh: { requests?: number; errors?: number; readonly buckets: Map<number, number>; restarts?: number; cpu?: number };
   requests?: number;
   errors?: number;
   readonly buckets: Map<number, number>;
@@ -220,6 +221,7 @@ function addFresh(acc: Acc, s: Series, rate: number, increase: number, errorCode
     const le = Number(s.labels.le === '+Inf' ? Infinity : s.labels.le);
     f.buckets.set(le, (f.buckets.get(le) ?? 0) + rate);
   } else if (s.role === 'restarts') f.restarts = (f.restarts ?? 0) + increase;
+  else if (s.role === 'cpu') f.cpu = (f.cpu ?? 0) + rate;
 }
 
 function dropUndefined(labels: ScrapeTargetLabels): Record<string, string> {
