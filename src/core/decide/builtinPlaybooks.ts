@@ -104,4 +104,13 @@ steps:
     action: rollout-restart
     params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}" }
     verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 90, stableForSeconds: 15 }
+---
+name: cpu-hog
+description: CPU per request regressed with no release to blame (a runaway process in a pod). Restart the rollout once, then hand over.
+trigger: { diagnosis: cpu-hog }
+steps:
+  - id: rollout-restart
+    action: rollout-restart
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}" }
+    verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: cpu }], timeoutSeconds: 120, stableForSeconds: 30 }
 `;

@@ -53,7 +53,7 @@ const AVAILABILITY_SIGNALS: ReadonlySet<SignalName> = new Set(['available_replic
 
 /** Fixed order for ties, so equal confidences rank the same way on every run. */
 export const KIND_ORDER: ReadonlyArray<DiagnosisKind> = [
-  'node-failure', 'bad-release', 'bad-feature-flag', 'memory-leak', 'crash-loop', 'dependency-outage', 'traffic-surge', 'latency-spike', 'unknown',
+  'node-failure', 'bad-release', 'bad-feature-flag', 'memory-leak', 'crash-loop', 'dependency-outage', 'traffic-surge', 'cpu-hog', 'latency-spike', 'unknown',
 ];
 
 const MAX_CONFIDENCE = 0.97;
@@ -304,6 +304,7 @@ export function diagnoseService(view: EvidenceView, key: string): Hypothesis[] {
     crashLoop(view, key),
     dependencyOutage(view, key),
     trafficSurge(view, key),
+    cpuHog(view, key),
     latencySpike(view, key),
     unknown(view, key),
   ].filter((h): h is Hypothesis => !!h && h.confidence > 0);
@@ -705,6 +706,84 @@ function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
     evidence: [
       { kind: 'signal-trend', signal: 'request_rate', slopePerMinute: ((after! - before!) * 60_000) / Math.max(5_000, view.now - ep.onset), note: `request rate ${round(ratio)}x its baseline of ${formatValue('request_rate', before)}` },
       ...factEvidence([...releases.slice(-1), ...scaled.slice(-2)]),
+      ...anomalyEvidence(ep, cfg),
+    ],
+    members: [key],
+  };
+}
+
+/** CPU per request that counts as regressed: a quarter more than before the onset. */
+const CPU_PER_REQUEST_RATIO = 1.25;
+
+/**
+ * CPU per request before an onset (median of cpu / request_rate over the baseline) and now (the highest of the last
+ * three frames, on the last interval alone where the source has it: a 30 s rate window shows a step a sixth at a time).
+ */
+export function cpuPerRequestShift(view: EvidenceView, key: string, onset: number): { before?: number; after?: number } {
+  return view.memo(`cpuPerRequest|${key}|${onset}`, () => {
+    const frames = view.frames(key);
+    const ratio = (v: Readonly<Partial<Record<SignalName, number>>> | undefined) => {
+      const cpu = v?.cpu;
+      const rate = v?.request_rate;
+      return cpu !== undefined && rate !== undefined && Number.isFinite(cpu) && Number.isFinite(rate) && rate > 0 ? cpu / rate : undefined;
+    };
+    const before: number[] = [];
+    let after: number | undefined;
+    for (let i = frames.length - 1; i >= 0; i--) {
+      const f = frames[i];
+      if (f.t < onset - view.config.baselineMs) break;
+      if (f.t < onset) {
+        const r = ratio(f.values);
+        if (r !== undefined) before.push(r);
+      } else if (i >= frames.length - 3) {
+        const r = ratio(f.fresh?.cpu !== undefined && f.fresh.request_rate !== undefined ? f.fresh : f.values);
+        if (r !== undefined) after = Math.max(after ?? -Infinity, r);
+      }
+    }
+    return { before: median(before), after };
+  });
+}
+
+/**
+ * A broken relationship: the service burns more CPU per request than before while its traffic did not rise (that is
+ * a surge) and it neither fails nor slows much (those causes name themselves). The relationship model naming CPU
+ * adds weight. Remedy, as an SRE would: with no release to blame, a runaway process (a hot loop, a leaking cache, GC
+ * thrash) in a pod, so restart the rollout and hand over if that does not bring CPU back into its band; a release
+ * that coincides is the bad-release rule's (blame judges it, rollback is its remedy), so this rule steps back.
+ */
+function cpuHog(view: EvidenceView, key: string): Hypothesis | undefined {
+  const ep = view.episode(key);
+  if (!ep || !ep.signals.has('cpu')) return undefined;
+  const cfg = view.config;
+  const perRequest = cpuPerRequestShift(view, key, ep.onset);
+  if (perRequest.before === undefined || perRequest.after === undefined || perRequest.before <= 0) return undefined;
+  const ratio = perRequest.after / perRequest.before;
+  if (ratio < CPU_PER_REQUEST_RATIO) return undefined;
+  const requests = requestShift(view, key, ep.onset);
+  const traffic = requests.before !== undefined && requests.after !== undefined && requests.before > 0 ? requests.after / requests.before : 1;
+  if (traffic >= cfg.surgeRatio * 0.7) return undefined;
+  const relationship = ep.anomalies.some((a) => a.reason.startsWith('model:') && (a.contributions.find((c) => c.signal === 'cpu')?.share ?? 0) >= cfg.minContributionShare);
+  const errors = hasAny(ep.signals, ERROR_SIGNALS);
+  const latency = hasAny(ep.signals, LATENCY_SIGNALS);
+  const releases = view.facts(key, ep.onset - cfg.releaseWindowMs, view.now).filter(isRelease);
+  let c = 0.4 + 0.15 * Math.min(1, (ratio - CPU_PER_REQUEST_RATIO) / 0.5);
+  if (relationship) c += 0.15;
+  if (errors) c -= 0.25;
+  else if (latency) c -= 0.05;
+  if (releases.length) c -= 0.25;
+  const cpu = shift(view, key, 'cpu', ep.onset);
+  const summary =
+    `${label(key)} burns ${round(ratio)}x the CPU per request it did before (${formatValue('cpu', cpu.before)} → ${formatValue('cpu', cpu.after)} at ` +
+    `${formatValue('request_rate', requests.before)} → ${formatValue('request_rate', requests.after)})${relationship ? ': CPU broke its usual relationship with traffic' : ''}` +
+    `${releases.length ? ', though a new revision also rolled out' : ', with no release to blame'}.`;
+  return {
+    kind: 'cpu-hog',
+    target: parseTargetKey(key),
+    confidence: clamp(c),
+    summary,
+    evidence: [
+      { kind: 'signal-trend', signal: 'cpu', slopePerMinute: cpu.before !== undefined && cpu.after !== undefined ? ((cpu.after - cpu.before) * 60_000) / Math.max(5_000, view.now - ep.onset) : 0, note: `CPU per request ${round(ratio)}x its level before the onset` },
+      ...factEvidence(releases.slice(-1)),
       ...anomalyEvidence(ep, cfg),
     ],
     members: [key],

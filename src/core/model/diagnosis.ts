@@ -13,6 +13,7 @@ export type DiagnosisKind =
   | 'bad-feature-flag'
   | 'dependency-outage'
   | 'latency-spike'
+  | 'cpu-hog'
   | 'unknown';
 
 export const DIAGNOSIS_TITLES: Readonly<Record<DiagnosisKind, string>> = {
@@ -24,6 +25,7 @@ export const DIAGNOSIS_TITLES: Readonly<Record<DiagnosisKind, string>> = {
   'bad-feature-flag': 'bad feature flag',
   'dependency-outage': 'dependency outage',
   'latency-spike': 'latency spike',
+  'cpu-hog': 'CPU per request regressed',
   unknown: 'unexplained anomaly',
 };
 
