@@ -25,8 +25,8 @@ export interface JointEvidenceOptions {
   /**
    * The sequential test's smallest threshold, in the log units of a row's departure (see JointStep.departure): the
    * CUSUM adds each frame's departure (capped at 1, so one wild frame never fires alone) plus log 2 (a frame at half
-   * its reference adds nothing), and raises at this sum or at its calibrated level, whichever is higher. 6 × log 2:
-   * three frames at twice the reference raise, as do six just above it; one or two frames never do.
+   * its reference adds nothing), and raises at this sum or at its calibrated level, whichever is higher. 4 × log 2:
+   * two frames at twice the reference raise, as do four just above it; a single frame never does.
    */
   readonly sequentialFloor?: number;
   readonly model?: JointModelConfig;
@@ -43,7 +43,7 @@ const DEFAULTS: Required<JointEvidenceOptions> = {
   trustFrames: 240,
   refitEveryFrames: 240,
   historyFrames: 2880,
-  sequentialFloor: 6 * Math.LN2,
+  sequentialFloor: 4 * Math.LN2,
   // a departure must reach 2 × 5 % of the levels: at 1.4 × 5 % the sandbox's ordinary drift over an hour raised false
   // alarms. No median nor average over rows: the sequential test is the smoothing, and each would cost an interval.
   model: { ...DEFAULT_JOINT_CONFIG, levelComponents: 1, minScaleShare: 0.05, minDeparture: 4, smoothRows: 1 },
