@@ -36,6 +36,21 @@ describe('value wording', () => {
     assert.equal(formatNumber(1234.6), '1235');
   });
 
+  it('prints every value as the locale formatter would (the fast path of plain numbers changes no text)', () => {
+    const locale = (v: number) => v.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 6 });
+    for (let e = -12; e <= 24; e++) {
+      for (const m of [1, -1, 1.005, 2.675, 3.14159, 9.999, -7.25, 0.5]) {
+        const v = m * 10 ** e;
+        const r = Math.abs(v) >= 100 ? Math.round(v) : Math.abs(v) >= 10 ? Math.round(v * 10) / 10 : Math.round(v * 100) / 100;
+        assert.equal(round(v), locale(r === 0 ? 0 : r), `round(${v})`);
+        const a = Math.abs(v);
+        if (a >= 1e-6 && a < 1000) assert.equal(formatNumber(v), locale(a >= 0.01 ? Math.round(v * 1000) / 1000 : Number(v.toPrecision(3))), `formatNumber(${v})`);
+        const p = Math.abs(v * 100);
+        if (p >= 0.01) assert.equal(pct(v), `${locale(p >= 10 ? Math.round(v * 100) : p >= 1 ? Math.round(v * 1000) / 10 : Number((v * 100).toPrecision(1)))}%`, `pct(${v})`);
+      }
+    }
+  });
+
   it('says durations in ms, s, min and h', () => {
     assert.equal(formatDurationMs(850), '850 ms');
     assert.equal(formatDurationMs(14_200), '14 s');
