@@ -714,6 +714,8 @@ function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
 
 /** CPU per request that counts as regressed: a quarter more than before the onset. */
 const CPU_PER_REQUEST_RATIO = 1.25;
+/** How long CPU per request must stay up when the relationship model has not spoken (it is off, or not yet calibrated). */
+const CPU_ALONE_MS = 60_000;
 
 /**
  * CPU per request before an onset (median of cpu / request_rate over the baseline) and now (the highest of the last
@@ -747,9 +749,10 @@ export function cpuPerRequestShift(view: EvidenceView, key: string, onset: numbe
 /**
  * A broken relationship: the service burns more CPU per request than before while its traffic did not rise (that is
  * a surge) and it neither fails nor slows much (those causes name themselves). The relationship model naming CPU
- * adds weight. Remedy, as an SRE would: with no release to blame, a runaway process (a hot loop, a leaking cache, GC
- * thrash) in a pod, so restart the rollout and hand over if that does not bring CPU back into its band; a release
- * that coincides is the bad-release rule's (blame judges it, rollback is its remedy), so this rule steps back.
+ * makes it at once and adds weight; without it, the rise must last a minute. Remedy, as an SRE would: with no release to
+ * blame, a runaway process (a hot loop, a leaking cache, GC thrash) in a pod, so restart the rollout and hand over if
+ * that does not bring CPU back into its band. A release blame judges guilty (its own errors or latency worse) is
+ * bad-release's, with its rollback; one that only coincides is named here and lowers the confidence.
  */
 function cpuHog(view: EvidenceView, key: string): Hypothesis | undefined {
   const ep = view.episode(key);
@@ -763,6 +766,8 @@ function cpuHog(view: EvidenceView, key: string): Hypothesis | undefined {
   const traffic = requests.before !== undefined && requests.after !== undefined && requests.before > 0 ? requests.after / requests.before : 1;
   if (traffic >= cfg.surgeRatio * 0.7) return undefined;
   const relationship = ep.anomalies.some((a) => a.reason.startsWith('model:') && (a.contributions.find((c) => c.signal === 'cpu')?.share ?? 0) >= cfg.minContributionShare);
+  // without the relationship model's word, a CPU rise must last: a burst of a few samples is no regression
+  if (!relationship && ep.last - ep.onset < CPU_ALONE_MS) return undefined;
   const errors = hasAny(ep.signals, ERROR_SIGNALS);
   const latency = hasAny(ep.signals, LATENCY_SIGNALS);
   const releases = view.facts(key, ep.onset - cfg.releaseWindowMs, view.now).filter(isRelease);
