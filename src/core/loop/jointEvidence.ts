@@ -23,10 +23,12 @@ export interface JointEvidenceOptions {
   /** Normal frames kept per service for (re)fitting. */
   readonly historyFrames?: number;
   /**
-   * The sequential test's smallest threshold, in the log units of a row's departure (see JointStep.departure): the
-   * CUSUM adds each frame's departure (capped at 1, so one wild frame never fires alone) plus log 2 (a frame at half
-   * its reference adds nothing), and raises at this sum or at its calibrated level, whichever is higher. 4 × log 2:
-   * two frames at twice the reference raise, as do four just above it; a single frame never does.
+   * The sequential test's smallest threshold, in the log units of a row's departure (JointStep.departure, 0 at the
+   * reference): the CUSUM adds each frame's departure (capped at 1, so one wild frame never raises alone; a frame
+   * below its reference drains the sum) and raises at this sum or at its calibrated level, whichever is higher. 1.8:
+   * two frames at 2.5 times the reference raise, as do four at 1.6 times. With a slack of log 2 (a frame at half its
+   * reference adding nothing), sums crept up over long near-reference stretches: 1 false incident and 55 model
+   * anomalies in bench:live-model's fault-free stretch, against 0 and 0 with no slack.
    */
   readonly sequentialFloor?: number;
   readonly model?: JointModelConfig;
@@ -43,32 +45,34 @@ const DEFAULTS: Required<JointEvidenceOptions> = {
   trustFrames: 240,
   refitEveryFrames: 240,
   historyFrames: 2880,
-  sequentialFloor: 4 * Math.LN2,
+  sequentialFloor: 1.8,
   // a departure must reach 2 × 5 % of the levels: at 1.4 × 5 % the sandbox's ordinary drift over an hour raised false
   // alarms. No median nor average over rows: the sequential test is the smoothing, and each would cost an interval.
   model: { ...DEFAULT_JOINT_CONFIG, levelComponents: 1, minScaleShare: 0.05, minDeparture: 4, smoothRows: 1 },
 };
 
-/** A frame's departure counts at most this much in the CUSUM (log units: e × the reference). */
+/** A frame's departure counts at most this much in the CUSUM (log units: e × the reference), so one frame never raises. */
 const DEPARTURE_CAP = 1;
-/** Added to every frame's departure: a frame at half its reference adds nothing, one further below drains the sum. */
-const SLACK = Math.LN2;
 
 /**
- * The values the model reads: the last scrape interval alone (SampleFrame.fresh) where the source gives both CPU and
- * requests for it, else the rate windows. A 30 s rate window shows a step only a sixth per 5 s interval, so on windowed
- * values a pod burning twice the CPU per request needs 5 to 6 intervals to move the relationship past the threshold; the
- * last interval shows all of it at once, and CPU per request is as tight over 5 s as over 30 s (both count the same
- * requests). A service's rows come from one source, so the model learns and scores the same kind of values.
+ * The values the model reads: the rate windows, except that CPU is the window's requests times the CPU per request of
+ * the last scrape interval alone (SampleFrame.fresh), where the source gives both for it. A 30 s rate window shows a
+ * step only a sixth per 5 s interval, so on windowed values a pod burning twice the CPU per request needs 5 to 6
+ * intervals to move the relationship past the threshold; the last interval shows all of it at once, and CPU per
+ * request is as tight over 5 s as over 30 s (both count the same requests). Every level still lags like a rate window,
+ * as latency and memory do, so a load moving fast over the day moves them all alike (on the sandbox's normal hour the
+ * highest score was 0.00 this way, 0.20 reading CPU and requests of the last interval as levels).
  */
 export function jointValues(frame: SampleFrame): Readonly<Partial<Record<SignalName, number>>> {
   const fresh = frame.fresh;
-  if (fresh?.cpu === undefined || fresh.request_rate === undefined) return frame.values;
-  return { ...frame.values, cpu: fresh.cpu, request_rate: fresh.request_rate };
+  const rate = frame.values.request_rate;
+  if (fresh?.cpu === undefined || fresh.request_rate === undefined || !(fresh.request_rate > 0) || rate === undefined) return frame.values;
+  return { ...frame.values, cpu: (rate * fresh.cpu) / fresh.request_rate };
 }
 
+/** A frame below its reference drains the sum by how far below it is; one above adds how far above (capped). */
 function cusumStep(sum: number, departure: number): number {
-  return Math.max(0, sum + Math.min(departure, DEPARTURE_CAP) + SLACK);
+  return Math.max(0, sum + Math.min(departure, DEPARTURE_CAP));
 }
 
 /** Frames after an anomalous one that are not learned from (the rate windows still carry it). */
