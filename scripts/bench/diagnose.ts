@@ -71,6 +71,8 @@ const FAULTS: ReadonlyArray<{ kind: FaultKind; targets: ReadonlyArray<string>; e
   { kind: 'dependency-outage', targets: ['payments/payments-api', 'shop/cart', 'shop/checkout'] },
   { kind: 'node-failure', targets: ['node-1', 'node-2', 'node-3'] },
   { kind: 'latency-spike', targets: ['shop/cart', 'shop/checkout', 'payments/payments-api'] },
+  // one pod at twice the CPU per request: the relationship model's fault
+  { kind: 'cpu-hog', targets: ['shop/checkout', 'shop/cart', 'payments/payments-api'] },
 ];
 
 // ---- the agent under test: DetectionPipeline + Remediator (mode off) on in-memory ports --------------------
@@ -134,7 +136,8 @@ class Agent {
       { clock: this.clock, logger: silent, store, cluster, metrics, events },
       withSettings(DEFAULT_SETTINGS, { automation: { mode: 'off' }, prometheus: { scrapeIntervalSeconds: SCRAPE_MS / 1000, rateWindowSeconds: 30 } }),
       // detector state is kept in memory only; saving it every minute would time the store, not detection
-      { identity: 'bench', playbooks: () => PLAYBOOKS, lease: false, correlator: this.correlator, persistEvery: Number.MAX_SAFE_INTEGER },
+      // the joint (relationship) model is on, as in an agent with the model: pure and in-process, no tfjs needed
+      { identity: 'bench', playbooks: () => PLAYBOOKS, lease: false, correlator: this.correlator, persistEvery: Number.MAX_SAFE_INTEGER, relationships: {} },
     );
     this.engine = this.core.remediator;
     this.loop = this.core.pipeline;

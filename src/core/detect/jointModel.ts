@@ -39,6 +39,13 @@ export interface JointModelConfig {
    */
   readonly minScaleShare?: number;
   /**
+   * Measure every signal with a level in units of minScaleShare of that level, not of its spread (the live loop). Over
+   * a day the load moves every signal by tens of percent, so in units of its spread a pod burning a third more CPU per
+   * request is a fraction of a unit off the usual line; in units of the level it is several, while the day's common
+   * swing stays in the leading component that T² leaves out. Signals with no level (median 0) keep their spread.
+   */
+  readonly scaleByLevel?: boolean;
+  /**
    * Smallest departure that may reach the threshold, in squared standardised units (0: none): the variance of every
    * component is at least a ninth of it and the T² and Q references at least it. With minScaleShare 0.05 and 9, a row
    * must move three times 5 % of the signals' levels off their usual relationship however steady the training was.
@@ -141,7 +148,7 @@ export class JointModel {
     }
     const raw = rows.map((r) => keep.map((j) => (isNum(r[j]) ? (r[j] as number) : NaN)));
     const smooth = smoothColumns(raw, config.smoothRows);
-    const std = standardiser(smooth, config.minScaleShare ?? 0);
+    const std = standardiser(smooth, config.minScaleShare ?? 0, config.scaleByLevel ?? false);
     const constant: number[] = [];
     std.scale.forEach((s, c) => {
       if (s >= 0) return;
@@ -289,7 +296,7 @@ function smoothColumns(raw: ReadonlyArray<ReadonlyArray<number>>, w: number): nu
 }
 
 /** Median and robust scale per column; scale -1 marks a constant column. */
-function standardiser(rows: ReadonlyArray<ReadonlyArray<number>>, minScaleShare: number): Standardiser {
+function standardiser(rows: ReadonlyArray<ReadonlyArray<number>>, minScaleShare: number, byLevel: boolean): Standardiser {
   const d = rows[0]?.length ?? 0;
   const median: number[] = [];
   const scale: number[] = [];
@@ -304,7 +311,8 @@ function standardiser(rows: ReadonlyArray<ReadonlyArray<number>>, minScaleShare:
     // a mostly flat column with rare moves has no IQR: fall back on its standard deviation
     const s = Math.max(iqr, mad) || sd;
     median.push(m);
-    scale.push(s > Math.max(Math.abs(m) * 1e-4, 1e-9) ? Math.max(s, minScaleShare * Math.abs(m)) : -1);
+    const level = minScaleShare * Math.abs(m);
+    scale.push(s > Math.max(Math.abs(m) * 1e-4, 1e-9) ? (byLevel && level > 0 ? level : Math.max(s, level)) : -1);
   }
   return { median, scale };
 }

@@ -47,8 +47,9 @@ const DEFAULTS: Required<JointEvidenceOptions> = {
   historyFrames: 2880,
   sequentialFloor: 1.8,
   // a departure must reach 2 × 5 % of the levels: at 1.4 × 5 % the sandbox's ordinary drift over an hour raised false
-  // alarms. No median nor average over rows: the sequential test is the smoothing, and each would cost an interval.
-  model: { ...DEFAULT_JOINT_CONFIG, levelComponents: 1, minScaleShare: 0.05, minDeparture: 4, smoothRows: 1 },
+  // alarms; signals are measured in 5 % of their level, not of their daily spread (scaleByLevel). No median nor average
+  // over rows: the sequential test is the smoothing, and each would cost an interval.
+  model: { ...DEFAULT_JOINT_CONFIG, levelComponents: 1, minScaleShare: 0.05, minDeparture: 4, smoothRows: 1, scaleByLevel: true },
 };
 
 /** A frame's departure counts at most this much in the CUSUM (log units: e × the reference), so one frame never raises. */
