@@ -5,11 +5,29 @@
  */
 export class CounterWindow {
   private readonly points: Array<{ t: number; v: number }> = [];
+  /** The first point is the process start, not a sample (until a sample follows it). */
+  private origin = false;
 
-  constructor(private readonly windowMs: number) {}
+  /**
+   * `startedAt`: when the series' process started, if known and before its first sample. A counter starts at 0 with
+   * its process, so the first sample is already an increase over a known span: a new pod's series has a rate and a
+   * fresh interval from its first scrape, not only from its second.
+   */
+  constructor(
+    private readonly windowMs: number,
+    startedAt?: number,
+  ) {
+    if (startedAt !== undefined && Number.isFinite(startedAt)) {
+      this.points.push({ t: startedAt, v: 0 });
+      this.origin = true;
+    }
+  }
 
   add(t: number, v: number): void {
     if (!Number.isFinite(v)) return;
+    // a first sample at or before the stated start (clocks apart): the start tells nothing, drop it
+    if (this.origin && this.points.length === 1 && t <= this.points[0].t) this.points.length = 0;
+    this.origin = false;
     const last = this.points[this.points.length - 1];
     if (last && t <= last.t) return;
     this.points.push({ t, v });
@@ -48,7 +66,8 @@ export class CounterWindow {
     return r && r.spanMs > 0 ? r.increase / (r.spanMs / 1000) : undefined;
   }
 
+  /** When the last sample was taken (the process start alone is no sample). */
   get lastSeen(): number | undefined {
-    return this.points[this.points.length - 1]?.t;
+    return this.origin ? undefined : this.points[this.points.length - 1]?.t;
   }
 }

@@ -23,6 +23,8 @@ export interface ScrapeMetricNames {
   readonly residentMemoryBytes: string;
   readonly restartsTotal: string;
   readonly availableReplicas: string;
+  /** The process's start, in Unix seconds (every Prometheus client library exports it): its counters were 0 then. */
+  readonly processStartTime: string;
 }
 
 export const DEFAULT_SCRAPE_METRICS: ScrapeMetricNames = {
@@ -33,6 +35,7 @@ export const DEFAULT_SCRAPE_METRICS: ScrapeMetricNames = {
   residentMemoryBytes: 'process_resident_memory_bytes',
   restartsTotal: 'kube_pod_container_status_restarts_total',
   availableReplicas: 'kube_deployment_status_replicas_available',
+  processStartTime: 'process_start_time_seconds',
 };
 
 /** Labels the scraper knows about the scraped pod; they fill in labels the exposition lacks. */
@@ -62,6 +65,7 @@ export class ScrapeSignalComputer {
   private readonly series = new Map<string, Series>();
   private readonly roles: Map<string, Role>;
   private readonly errorCode: RegExp;
+  private readonly processStartTime: string;
   /** When the previous frames were computed: a gauge not scraped again since then belongs to a pod that is gone. */
   private previousAsOf: number | undefined;
 
@@ -77,6 +81,7 @@ export class ScrapeSignalComputer {
       [metrics.restartsTotal, 'restarts'],
       [metrics.availableReplicas, 'available'],
     ]);
+    this.processStartTime = metrics.processStartTime;
     try {
       this.errorCode = new RegExp(`^(?:${metrics.errorCode})$`);
     } catch {
@@ -86,21 +91,35 @@ export class ScrapeSignalComputer {
 
   /** Adds one scrape taken at `t` (ms). Samples of metrics the catalogue does not use are skipped. */
   ingest(t: number, samples: ReadonlyArray<ExpositionSample>, target: ScrapeTargetLabels = {}): void {
+    const started = this.processStarts(samples, target);
     for (const s of samples) {
       const role = this.roles.get(s.name);
       if (!role) continue;
+      const at = s.timestampMs ?? t;
       const labels = { ...dropUndefined(target), ...s.labels };
       const key = seriesKey(s.name, labels);
       let series = this.series.get(key);
       if (!series) {
         const isGauge = role === 'memory' || role === 'available';
-        series = { role, labels, counter: isGauge ? undefined : new CounterWindow(this.windowMs) };
+        const start = isGauge ? undefined : started.get(podKey(labels));
+        // a process that started within the window: its counters rose from 0 since then, so the first sample counts
+        const from = start !== undefined && start < at && start > at - this.windowMs ? start : undefined;
+        series = { role, labels, counter: isGauge ? undefined : new CounterWindow(this.windowMs, from) };
         this.series.set(key, series);
       }
-      const at = s.timestampMs ?? t;
       if (series.counter) series.counter.add(at, s.value);
       else series.gauge = { t: at, v: s.value };
     }
+  }
+
+  /** Process start times (ms) in one exposition, by pod (`namespace/pod`, from the sample's labels or the target's). */
+  private processStarts(samples: ReadonlyArray<ExpositionSample>, target: ScrapeTargetLabels): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const s of samples) {
+      if (s.name !== this.processStartTime || !Number.isFinite(s.value) || s.value <= 0) continue;
+      out.set(podKey({ ...dropUndefined(target), ...s.labels }), s.value * 1000);
+    }
+    return out;
   }
 
   /** Frames stamped at aligned time `t`, from samples up to `asOf` (the scrape may land after the boundary). */
@@ -228,6 +247,10 @@ function dropUndefined(labels: ScrapeTargetLabels): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) if (v !== undefined && v !== '') out[k] = v;
   return out;
+}
+
+function podKey(labels: Readonly<Record<string, string>>): string {
+  return `${labels.namespace ?? ''}/${labels.pod ?? ''}`;
 }
 
 function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {

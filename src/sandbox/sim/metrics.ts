@@ -30,6 +30,12 @@ export interface MetricShape {
 
 export const DEFAULT_METRIC_SHAPE: MetricShape = { application: 'prometheus', deploymentLabel: true };
 
+/** When each container's process started, as every Prometheus client library exports it (its counters were 0 then). */
+function renderProcessStart(w: ExpositionWriter, serving: ReadonlyArray<PodRuntime>, labels: (rt: PodRuntime) => string): void {
+  w.family('process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.');
+  for (const rt of serving) if (rt.containerStartMs !== undefined) w.sample('process_start_time_seconds', labels(rt), Math.round(rt.containerStartMs) / 1000);
+}
+
 export function renderMetrics(
   runtimes: ReadonlyArray<PodRuntime>,
   deployments: ReadonlyArray<Deployment>,
@@ -62,6 +68,7 @@ export function renderMetrics(
   for (const rt of serving) w.sample('process_resident_memory_bytes', podLabels(rt), Math.round(rt.service.memoryBytes));
   w.family('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.');
   for (const rt of serving) w.sample('process_cpu_seconds_total', podLabels(rt), Math.round(rt.service.cpuSeconds * 1000) / 1000);
+  renderProcessStart(w, serving, podLabels);
   if (!options.kubeState) return w.toString();
   renderKubeState(w, runtimes, deployments, nodes, (rt) => renderLabels({ namespace: rt.namespace, pod: rt.name, deployment: rt.deployment, node: rt.node ?? '', container: rt.containerName }));
   return w.toString();
@@ -134,6 +141,7 @@ function renderShaped(runtimes: ReadonlyArray<PodRuntime>, deployments: Readonly
     for (const rt of serving) w.sample('process_resident_memory_bytes', asTarget ? '' : podLabels(rt), Math.round(rt.service.memoryBytes));
     w.family('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.');
     for (const rt of serving) w.sample('process_cpu_seconds_total', asTarget ? '' : podLabels(rt), Math.round(rt.service.cpuSeconds * 1000) / 1000);
+    renderProcessStart(w, serving, (rt) => (asTarget ? '' : podLabels(rt)));
   } else {
     const cg = (rt: PodRuntime, container: string) => renderLabels({ namespace: rt.namespace, pod: rt.name, container, node: rt.node ?? '' });
     const PAUSE_CPU = 0.001;

@@ -39,6 +39,29 @@ describe('CounterWindow', () => {
   });
 });
 
+describe('CounterWindow from a known process start', () => {
+  it('counts the first sample as an increase from 0 at the start', () => {
+    const w = new CounterWindow(30_000, 2_000);
+    assert.equal(w.lastSeen, undefined, 'the start alone is no sample');
+    assert.equal(w.lastIncrease(5_000), undefined);
+    w.add(5_000, 30);
+    assert.deepEqual(w.lastIncrease(5_000), { increase: 30, spanMs: 3_000, from: 2_000 });
+    assert.equal(w.rate(5_000), 10);
+    assert.equal(w.lastSeen, 5_000);
+    w.add(10_000, 80);
+    assert.deepEqual(w.lastIncrease(10_000), { increase: 50, spanMs: 5_000, from: 5_000 });
+    assert.deepEqual(w.increase(10_000), { increase: 80, spanMs: 8_000 });
+  });
+
+  it('ignores a start that is not before the first sample (clocks apart)', () => {
+    const w = new CounterWindow(30_000, 6_000);
+    w.add(5_000, 30);
+    assert.equal(w.lastIncrease(5_000), undefined);
+    w.add(10_000, 40);
+    assert.deepEqual(w.lastIncrease(10_000), { increase: 10, spanMs: 5_000, from: 5_000 });
+  });
+});
+
 describe('ScrapeSignalComputer', () => {
   it('computes rates, error ratio, sums and max per service, and cpu/memory per node', () => {
     const c = new ScrapeSignalComputer(60_000);
@@ -123,7 +146,42 @@ describe('ScrapeSignalComputer', () => {
     assert.ok(api.fresh!.latency_p95! > 0.9, `the last interval is all slow: ${api.fresh?.latency_p95}`);
   });
 
+  it('gives a pod that started after the previous scrape fresh values from its first scrape (process_start_time_seconds)', () => {
+    // a bad release: the old pod serves 10 req/s cleanly; a new pod starts at 21 s and fails 40% of its 10 req/s
+    const old = (t: number) => pod('shop', 'web', 'web-old', 'n1', t, { ok: t / 100, err: 0 });
+    const fresh = (withStart: boolean) => {
+      const c = new ScrapeSignalComputer(30_000);
+      for (let t = 0; t <= 20_000; t += 5_000) {
+        c.ingest(t, old(t));
+        c.compute(t);
+      }
+      const start: ExpositionSample[] = withStart ? [{ name: 'process_start_time_seconds', labels: { namespace: 'shop', pod: 'web-new' }, value: 21 }] : [];
+      c.ingest(25_000, old(25_000));
+      // the start sample comes last in the exposition: the pod's counters still count from it
+      c.ingest(25_000, [...pod('shop', 'web', 'web-new', 'n1', 25_000, { ok: 24, err: 16 }).filter((x) => x.name === 'http_requests_total'), ...start], { namespace: 'shop', deployment: 'web', pod: 'web-new' });
+      return c.compute(25_000).find((f) => f.target.kind === 'service')!;
+    };
+    const known = fresh(true);
+    // fresh: old pod 50 ok over 5 s (10/s); new pod 24 ok + 16 failed over the 4 s since its start (10/s)
+    assert.ok(Math.abs(known.fresh!.request_rate! - 20) < 1e-9, `fresh rate ${known.fresh?.request_rate}`);
+    assert.ok(Math.abs(known.fresh!.error_ratio! - 0.2) < 1e-9, `fresh error ratio ${known.fresh?.error_ratio}`);
+    assert.ok(known.values.error_ratio! > 0, 'the window counts the new pod too');
+    // without its start time the new pod's single sample is no increase yet: the failures stay unseen for a scrape
+    const unknown = fresh(false);
+    assert.equal(unknown.fresh!.error_ratio, 0);
+    assert.equal(unknown.values.error_ratio, 0);
+  });
+
+  it('does not count a counter from a process start older than the window', () => {
+    const c = new ScrapeSignalComputer(30_000);
+    const start: ExpositionSample = { name: 'process_start_time_seconds', labels: { namespace: 'shop', pod: 'a' }, value: 100 };
+    c.ingest(200_000, [...pod('shop', 'web', 'a', 'n1', 200_000, { ok: 5_000, err: 0 }), start]);
+    const web = c.compute(200_000).find((f) => f.target.kind === 'service')!;
+    assert.equal(web.values.request_rate, undefined, 'one sample, its start out of the window: no rate yet');
+    assert.equal(web.fresh?.request_rate, undefined);
+  });
+
   it('names a bad error-code pattern', () => {
-    assert.throws(() => new ScrapeSignalComputer(1000, { requestsTotal: 'a', errorCode: '5..(', durationHistogram: 'd', cpuSecondsTotal: 'c', residentMemoryBytes: 'm', restartsTotal: 'r', availableReplicas: 'x' }), /Invalid error code pattern "5\.\.\("/);
+    assert.throws(() => new ScrapeSignalComputer(1000, { requestsTotal: 'a', errorCode: '5..(', durationHistogram: 'd', cpuSecondsTotal: 'c', residentMemoryBytes: 'm', restartsTotal: 'r', availableReplicas: 'x', processStartTime: 'p' }), /Invalid error code pattern "5\.\.\("/);
   });
 });
