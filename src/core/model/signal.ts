@@ -58,6 +58,11 @@ export interface SampleFrame {
    * in this round count, so after a rollout it speaks for the new pods alone.
    */
   readonly fresh?: Readonly<Partial<Record<SignalName, number>>>;
+  /**
+   * When the pods whose requests make up `fresh` started (the earliest of their process starts), where every one is
+   * known: at or after an action, `fresh` measures only pods that action made (the new revision's, say).
+   */
+  readonly freshPodsSince?: number;
 }
 
 /** Expected range of a signal at a time, from the seasonal baseline. */

@@ -3,7 +3,7 @@ import { targetKey, type TargetRef } from '../model/target';
 
 /** Collects signal values per (aligned time, target) into frames; non-finite values are dropped. */
 export class FrameAssembler {
-  private readonly byTime = new Map<number, Map<string, { target: TargetRef; values: Partial<Record<SignalName, number>>; fresh?: Partial<Record<SignalName, number>> }>>();
+  private readonly byTime = new Map<number, Map<string, { target: TargetRef; values: Partial<Record<SignalName, number>>; fresh?: Partial<Record<SignalName, number>>; freshPodsSince?: number }>>();
 
   add(t: number, target: TargetRef, signal: SignalName, v: number): void {
     if (!Number.isFinite(v)) return;
@@ -15,6 +15,11 @@ export class FrameAssembler {
     if (!Number.isFinite(v)) return;
     const e = this.entry(t, target);
     (e.fresh ??= {})[signal] = v;
+  }
+
+  /** When the pods behind this frame's fresh values started (see SampleFrame.freshPodsSince). */
+  setFreshPodsSince(t: number, target: TargetRef, since: number): void {
+    if (Number.isFinite(since)) this.entry(t, target).freshPodsSince = since;
   }
 
   private entry(t: number, target: TargetRef) {
@@ -32,8 +37,8 @@ export class FrameAssembler {
     for (const t of [...this.byTime.keys()].sort((a, b) => a - b)) {
       const targets = this.byTime.get(t)!;
       for (const key of [...targets.keys()].sort()) {
-        const { target, values, fresh } = targets.get(key)!;
-        out.push(fresh ? { target, t, values, fresh } : { target, t, values });
+        const { target, values, fresh, freshPodsSince } = targets.get(key)!;
+        out.push({ target, t, values, ...(fresh ? { fresh } : {}), ...(fresh && freshPodsSince !== undefined ? { freshPodsSince } : {}) });
       }
     }
     return out;
@@ -58,6 +63,7 @@ export function mergeFrames(...sets: ReadonlyArray<ReadonlyArray<SampleFrame>>):
     for (const f of set) {
       for (const [signal, v] of Object.entries(f.values)) asm.add(f.t, f.target, signal as SignalName, v as number);
       for (const [signal, v] of Object.entries(f.fresh ?? {})) asm.addFresh(f.t, f.target, signal as SignalName, v as number);
+      if (f.freshPodsSince !== undefined) asm.setFreshPodsSince(f.t, f.target, f.freshPodsSince);
     }
   }
   return asm.frames();

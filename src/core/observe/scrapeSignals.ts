@@ -53,6 +53,8 @@ interface Series {
   readonly labels: Readonly<Record<string, string>>;
   readonly counter?: CounterWindow;
   gauge?: { t: number; v: number };
+  /** Its process's start (ms), from the last exposition that had one. */
+  started?: number;
 }
 
 /**
@@ -107,6 +109,7 @@ export class ScrapeSignalComputer {
         series = { role, labels, counter: isGauge ? undefined : new CounterWindow(this.windowMs, from) };
         this.series.set(key, series);
       }
+      series.started = started.get(podKey(labels)) ?? series.started;
       if (series.counter) series.counter.add(at, s.value);
       else series.gauge = { t: at, v: s.value };
     }
@@ -200,6 +203,7 @@ export class ScrapeSignalComputer {
         }
         if (f.restarts !== undefined) asm.addFresh(t, acc.target, 'restarts', f.restarts);
         if (f.cpu !== undefined) asm.addFresh(t, acc.target, 'cpu', f.cpu);
+        if (f.podsSince !== undefined && !f.podStartUnknown) asm.setFreshPodsSince(t, acc.target, f.podsSince);
       }
       put('cpu', acc.cpu);
       put('memory', acc.memory);
@@ -215,7 +219,7 @@ export class ScrapeSignalComputer {
 interface Acc {
   readonly target: TargetRef;
   /** The same sums over the last scrape interval alone (see SampleFrame.fresh); restarts as a count. */
-  readonly fresh: { requests?: number; errors?: number; readonly buckets: Map<number, number>; restarts?: number; cpu?: number };
+  readonly fresh: { requests?: number; errors?: number; readonly buckets: Map<number, number>; restarts?: number; cpu?: number; podsSince?: number; podStartUnknown?: boolean };
   requests?: number;
   errors?: number;
   readonly buckets: Map<number, number>;
@@ -233,6 +237,10 @@ function getAcc(map: Map<string, Acc>, key: string, target: TargetRef): Acc {
 
 function addFresh(acc: Acc, s: Series, rate: number, increase: number, errorCode: RegExp): void {
   const f = acc.fresh;
+  if (s.role === 'requests' || s.role === 'bucket') {
+    if (s.started === undefined) f.podStartUnknown = true;
+    else f.podsSince = Math.min(f.podsSince ?? Infinity, s.started);
+  }
   if (s.role === 'requests') {
     f.requests = (f.requests ?? 0) + rate;
     if (errorCode.test(s.labels.code ?? '')) f.errors = (f.errors ?? 0) + rate;

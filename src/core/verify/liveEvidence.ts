@@ -66,13 +66,14 @@ export class LiveEvidence implements VerificationEvidence {
     return f && v !== undefined && Number.isFinite(v) ? { t: f.t, v } : undefined;
   }
 
-  /** The newest frame's value over its own interval alone (since the frame before it). */
-  fresh(target: TargetRef, signal: SignalName): { t: number; from: number; v: number } | undefined {
+  /** The newest frame's value over its own interval alone (since the frame before it), and when its pods started. */
+  fresh(target: TargetRef, signal: SignalName): { t: number; from: number; v: number; podsSince?: number } | undefined {
     const key = targetKey(target);
     const f = this.frames.get(key);
     const v = f?.fresh?.[signal];
     const from = this.previousT.get(key);
-    return f && from !== undefined && v !== undefined && Number.isFinite(v) ? { t: f.t, from, v } : undefined;
+    if (!f || from === undefined || v === undefined || !Number.isFinite(v)) return undefined;
+    return f.freshPodsSince !== undefined ? { t: f.t, from, v, podsSince: f.freshPodsSince } : { t: f.t, from, v };
   }
 
   /** The expected band from before the trouble began, so verification never compares against a baseline that learnt the fault. */

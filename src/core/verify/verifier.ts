@@ -29,9 +29,10 @@ export interface VerificationEvidence {
   rescheduled?(node: TargetRef): { readonly complete: boolean; readonly message: string } | undefined;
   /**
    * Latest value of a windowed signal over the last scrape interval alone, and the interval it covers, (from, t]
-   * (SampleFrame.fresh). Absent when the source gives none: verification then reads the rate window.
+   * (SampleFrame.fresh); `podsSince`: when the pods it measured started, if known (SampleFrame.freshPodsSince).
+   * Absent when the source gives none: verification then reads the rate window.
    */
-  fresh?(target: TargetRef, signal: SignalName): { readonly t: number; readonly from: number; readonly v: number } | undefined;
+  fresh?(target: TargetRef, signal: SignalName): { readonly t: number; readonly from: number; readonly v: number; readonly podsSince?: number } | undefined;
 }
 
 /**
@@ -49,6 +50,13 @@ export interface SequentialTest {
 }
 
 export const DEFAULT_SEQUENTIAL_TEST: SequentialTest = { pBroken: 0.2, pHealed: 0.95, falseRecovery: 0.05, falseFailure: 0.01 };
+
+/** What the sequential test of one condition reads: when the step acted, when that took effect, and its state. */
+interface SequentialContext {
+  readonly actedAt: number;
+  readonly effectAt: number | undefined;
+  readonly state: () => TestState;
+}
 
 /** One condition's running test: log-likelihood ratio (healed over broken) and the samples it has counted. */
 interface TestState {
@@ -113,7 +121,7 @@ export async function verifyStep(
     const judged: boolean[] = [];
     for (const [n, c] of spec.conditions.entries()) {
       const state = () => (tests[n] ??= { llr: 0, lastT: -Infinity, inBand: 0, outOfBand: 0 });
-      const r = await check(c, target, evidence, now, restartFloor, opts, { effectAt, state });
+      const r = await check(c, target, evidence, now, restartFloor, opts, { actedAt: start, effectAt, state });
       last.push(r.result);
       judged.push(r.judged ?? false);
       if (c.kind === 'rollout-complete' && r.result.status === 'passed' && effectAt === undefined) effectAt = now;
@@ -173,7 +181,7 @@ async function check(
   now: number,
   restartsAtStart: number | undefined,
   opts: VerifyOptions,
-  seq: { readonly effectAt: number | undefined; readonly state: () => TestState },
+  seq: SequentialContext,
 ): Promise<{ result: CheckResult; coversFrom?: number; judged?: boolean }> {
   const recent = <T extends { t: number }>(s: T | undefined) => (s && now - s.t <= opts.maxSampleAgeMs ? s : undefined);
   switch (c.kind) {
@@ -235,14 +243,17 @@ async function check(
 /** Counts one post-action sample (once) in the condition's sequential test and reads its decision. */
 function judgeSequentially(
   c: VerifyCondition & { readonly signal: SignalName },
-  sample: { readonly t: number; readonly from: number; readonly v: number },
+  sample: { readonly t: number; readonly from: number; readonly v: number; readonly podsSince?: number },
   judge: (v: number) => { ok: boolean; detail: string } | undefined,
-  seq: { readonly effectAt: number | undefined; readonly state: () => TestState },
+  seq: SequentialContext,
   test: SequentialTest,
 ): { result: CheckResult; judged?: boolean } {
   const j = judge(sample.v);
   if (!j) return { result: { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` } };
-  if (seq.effectAt === undefined || sample.from < seq.effectAt) return { result: { condition: c, status: 'pending', detail: `${j.detail}; waiting for samples from after the action took effect` } };
+  // after the action took effect: an interval that began after it, or one whose pods all started after the action
+  // (a rollout's new pods: what they served before the rollout status said complete is theirs alone)
+  const afterEffect = seq.effectAt !== undefined && (sample.from >= seq.effectAt || (sample.podsSince !== undefined && sample.podsSince >= seq.actedAt));
+  if (!afterEffect) return { result: { condition: c, status: 'pending', detail: `${j.detail}; waiting for samples from after the action took effect` } };
   const st = seq.state();
   const steps = testSteps(test);
   if (sample.t > st.lastT) {

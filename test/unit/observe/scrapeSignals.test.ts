@@ -172,6 +172,24 @@ describe('ScrapeSignalComputer', () => {
     assert.equal(unknown.values.error_ratio, 0);
   });
 
+  it('says when the pods behind the fresh values started, only while every one of them is known', () => {
+    const c = new ScrapeSignalComputer(30_000);
+    const T = 1_000_000;
+    const start = (podName: string, s: number): ExpositionSample => ({ name: 'process_start_time_seconds', labels: { namespace: 'shop', pod: podName }, value: s });
+    const web = (t: number, pods: Array<[string, number | undefined]>) => {
+      for (const [name, s] of pods) c.ingest(T + t, [...pod('shop', 'web', name, 'n1', t, { ok: t / 100, err: 0 }), ...(s !== undefined ? [start(name, s)] : [])]);
+      return c.compute(T + t).find((f) => f.target.kind === 'service')!;
+    };
+    web(0, [['a', 500], ['b', 400]]);
+    assert.equal(web(5_000, [['a', 500], ['b', 400]]).freshPodsSince, 400_000, 'the earliest start');
+    // a rolled-out pair replaces them: the old ones are no longer scraped
+    web(10_000, [['c', 1007], ['d', 1008]]);
+    assert.equal(web(15_000, [['c', 1007], ['d', 1008]]).freshPodsSince, 1_007_000);
+    // one pod without a start time: unknown
+    web(20_000, [['c', 1007], ['e', undefined]]);
+    assert.equal(web(25_000, [['c', 1007], ['e', undefined]]).freshPodsSince, undefined);
+  });
+
   it('does not count a counter from a process start older than the window', () => {
     const c = new ScrapeSignalComputer(30_000);
     const start: ExpositionSample = { name: 'process_start_time_seconds', labels: { namespace: 'shop', pod: 'a' }, value: 100 };

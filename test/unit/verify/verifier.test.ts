@@ -174,7 +174,7 @@ describe('verifyStep', () => {
      * The loop's evidence fed a frame every 5 s: the windowed error ratio averages the last 30 s, the fresh one the
      * last interval; `rolloutDoneAt` is when the rollout completes. `errorAt` is the true error share at a time.
      */
-    function fed(clock: VirtualClock, errorAt: (t: number) => number, rolloutDoneAt = 0, memoryAt?: (t: number) => number) {
+    function fed(clock: VirtualClock, errorAt: (t: number) => number, rolloutDoneAt = 0, memoryAt?: (t: number) => number, podsSinceAt?: (t: number) => number | undefined) {
       const ev = new LiveEvidence({
         clock,
         logger: new MemoryLogger(),
@@ -188,7 +188,10 @@ describe('verifyStep', () => {
         return sum / ((to - from) / 100);
       };
       const bands = () => ({ error_ratio: band, memory: { lower: 80e6, expected: 100e6, upper: 120e6 } });
-      const feed = (t: number) => ev.observe({ target, t, values: { error_ratio: mean(t - W, t), ...(memoryAt ? { memory: memoryAt(t) } : {}) }, fresh: { error_ratio: mean(t - 5_000, t) } }, bands);
+      const feed = (t: number) => {
+        const since = podsSinceAt?.(t);
+        ev.observe({ target, t, values: { error_ratio: mean(t - W, t), ...(memoryAt ? { memory: memoryAt(t) } : {}) }, fresh: { error_ratio: mean(t - 5_000, t) }, ...(since !== undefined ? { freshPodsSince: since } : {}) }, bands);
+      };
       return { ev, feed };
     }
     /** Runs the verification on a clock that feeds a frame at every 5 s boundary; the 1 s poll after it reads it. */
@@ -225,6 +228,23 @@ describe('verifyStep', () => {
       assert.equal(v.status, 'recovered');
       // effect at 12 s: (15, 20] and (20, 25] are the first intervals wholly after it
       assert.equal(v.t, 26_000);
+    });
+
+    it('counts an interval before the rollout status says complete when all its pods started after the action', async () => {
+      // the rolled-back pods start at 3 s and take over by 5 s (the old ones stop); the status says complete at 12 s
+      const run = async (podsSince: number) => {
+        const clock = new VirtualClock(0);
+        const f = fed(clock, (t) => (t < 5_000 ? 0.25 : 0.003), 12_000, undefined, (t) => (t >= 10_000 ? podsSince : undefined));
+        for (let t = -30_000; t <= 0; t += 5_000) f.feed(t);
+        return verifyFed(clock, withRollout, f);
+      };
+      const newPods = await run(3_000);
+      assert.equal(newPods.status, 'recovered');
+      // (5, 10] measured the new pods alone: counted once the status says complete (12 s), then (10, 15]
+      assert.equal(newPods.t, 16_000);
+      // an interval that still measured a pod from before the action counts only from the completion on, as before
+      const oldPod = await run(-60_000);
+      assert.equal(oldPod.t, 26_000);
     });
 
     it('says not recovered once two post-action intervals are clearly out, without waiting for the timeout', async () => {
