@@ -110,6 +110,11 @@ export class SignalDetector {
     return this.baseline.nextBand();
   }
 
+  /** Whether its baseline has found the signal's season: before, its expectation is only a recent level. */
+  get seasonal(): boolean {
+    return this.baseline.period > 0;
+  }
+
   step(x: number): SignalStep {
     const s = this.state;
     const c = this.config;

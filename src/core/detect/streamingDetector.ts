@@ -48,6 +48,20 @@ export class StreamingDetector {
   }
 
   /**
+   * What each signal whose season is known is expected to be at the next sample (its band's middle). A signal without
+   * a season yet has none: its band's middle is a recent level that follows a surge within a minute.
+   */
+  seasonalExpectations(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, d] of this.detectors) {
+      if (!d.seasonal) continue;
+      const e = d.band.expected;
+      if (Number.isFinite(e)) out[name] = e;
+    }
+    return out;
+  }
+
+  /**
    * Scores one time step. Missing or non-finite values are skipped for that signal (a gap, not a zero).
    * `external` carries rule and model evidence for the same time.
    */

@@ -48,6 +48,8 @@ interface Entity {
   releasedAt?: number;
   facts: ClusterFact[];
   frames: SampleFrame[];
+  /** The detectors' seasonal expectation of each signal at each frame's time, oldest first (see observeExpected). */
+  expected?: Array<{ t: number; values: Partial<Record<SignalName, number>> }>;
 }
 
 type InventoryEntry = ReturnType<EvidenceView['inventory']>;
@@ -95,6 +97,11 @@ export class Correlator {
       facts: (k, from, to) => (this.entities.get(k)?.facts ?? []).filter((f) => f.t >= from && f.t <= to),
       configChanges: (ns, from, to) => (this.configChanges.get(ns) ?? []).filter((f) => f.t >= from && f.t <= to),
       frames: (k) => this.entities.get(k)?.frames ?? [],
+      expected: (k, signal, at) => {
+        const list = this.entities.get(k)?.expected ?? [];
+        for (let i = list.length - 1; i >= 0; i--) if (list[i].t <= at) return list[i].values[signal];
+        return undefined;
+      },
       inventory: (k) => this.inventoryByKey.get(k),
       memo: <T>(k: string, compute: () => T): T => {
         if (this.cache.has(k)) return this.cache.get(k) as T;
@@ -170,6 +177,19 @@ export class Correlator {
       if (f.target.kind === 'node') dirty.push(...this.graph.servicesOnNode(key));
     }
     return this.process(dirty);
+  }
+
+  /**
+   * What the detectors expected of a target's signals at time t (their seasonal bands' middle): what "normal for this
+   * hour" means to the rules, where a median of the last minutes would take a daily peak for a surge.
+   */
+  observeExpected(target: TargetRef, t: number, values: Partial<Record<SignalName, number>>): void {
+    const e = this.entity(this.entityOf(target));
+    const list = (e.expected ??= []);
+    if (list.length && list[list.length - 1].t >= t) return;
+    list.push({ t, values });
+    const horizon = t - this.config.frameHistoryMs;
+    while (list.length && list[0].t < horizon) list.shift();
   }
 
   observeFrame(frame: SampleFrame): CorrelationUpdate[] {
@@ -272,7 +292,8 @@ export class Correlator {
     for (const [key, e] of this.entities) {
       const lastFrame = e.frames.length ? e.frames[e.frames.length - 1].t : -Infinity;
       const lastFact = e.facts.length ? e.facts[e.facts.length - 1].t : -Infinity;
-      const last = Math.max(lastFrame, lastFact, e.episode?.last ?? -Infinity);
+      const lastExpected = e.expected?.length ? e.expected[e.expected.length - 1].t : -Infinity;
+      const last = Math.max(lastFrame, lastFact, lastExpected, e.episode?.last ?? -Infinity);
       if (now - last > horizon && !this.book.ofMember(key)) this.entities.delete(key);
     }
     for (const [key, since] of this.afterglow) if (now - since > this.config.afterglowMs) this.afterglow.delete(key);

@@ -31,6 +31,8 @@ export interface EvidenceView {
   /** configmap-changed facts of a namespace, t in [from, to]. */
   configChanges(namespace: string, from: number, to: number): ReadonlyArray<ClusterFact>;
   frames(key: string): ReadonlyArray<SampleFrame>;
+  /** The detectors' seasonal expectation of a signal at the last frame at or before `at`, if they gave one. */
+  expected?(key: string, signal: SignalName, at: number): number | undefined;
   inventory(key: string): { readonly replicas: number; readonly availableReplicas: number; readonly revision: number; readonly image: string } | undefined;
   /** Caches a derived value while the state is unchanged (within one input). */
   memo<T>(key: string, compute: () => T): T;
@@ -155,12 +157,18 @@ function computeShift(view: EvidenceView, key: string, signal: SignalName, onset
 }
 
 /**
- * The request rate before an onset and now. Now is the higher of the rate window and the last intervals alone
- * (SampleFrame.fresh): a surge fills a 30 s window only slowly, while its first interval already shows it whole.
+ * The request rate before an onset and now. Before is the higher of the last ten minutes' median before the onset and,
+ * where the detectors have found the season, what they expect for now: a surge is more than both what the service
+ * just served and what is usual at this hour (a daily peak after a quiet night and weekend is twice that median,
+ * and no surge; a baseline still learning its season can sit far below the level). Now is the higher of the rate window and the last intervals alone (SampleFrame.fresh):
+ * a surge fills a 30 s window only slowly, while its first interval already shows it whole.
  */
 export function requestShift(view: EvidenceView, key: string, onset: number): { before?: number; after?: number } {
   return view.memo(`requests|${key}|${onset}`, () => {
-    const { before, after } = shift(view, key, 'request_rate', onset);
+    // now, not at the onset: a symptom that began minutes ago began at another hour of the day
+    const seasonal = view.expected?.(key, 'request_rate', view.now);
+    const { before: median, after } = shift(view, key, 'request_rate', onset);
+    const before = seasonal !== undefined && Number.isFinite(seasonal) && seasonal > 0 ? Math.max(seasonal, median ?? 0) : median;
     const frames = view.frames(key);
     let fresh: number | undefined;
     for (let i = frames.length - 1; i >= 0 && i >= frames.length - 3 && frames[i].t >= onset; i--) {

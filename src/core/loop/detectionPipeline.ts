@@ -166,6 +166,7 @@ export class DetectionPipeline implements Disposable {
       this.deps.evidence.observe(frame, () => st.detector.bands() as Partial<Record<SignalName, Band>>);
       st.frames++;
       const bandsBefore = st.detector.bands();
+      this.correlator.observeExpected(frame.target, frame.t, st.detector.seasonalExpectations() as Partial<Record<SignalName, number>>);
       // the rules, and the early evidence that needs no rate window nor warm-up (the last interval, memory headroom)
       const headroom = this.memoryHeadroom.step(targetKey(frame.target), frame, ...memoryLimit(inventory, frame.target));
       const key = targetKey(frame.target);

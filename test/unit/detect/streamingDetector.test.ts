@@ -57,6 +57,20 @@ describe('streaming detector', () => {
     return a.map((x, i) => ({ cpu: i >= 2500 && i < 2520 ? x + 200 : x, memory: b[i] }));
   }
 
+  it('gives a seasonal expectation only for signals whose season it has found', () => {
+    const d = new StreamingDetector();
+    const a = seasonal(600, 50, 13);
+    // twenty samples: no season yet, its band's middle is only a recent level
+    for (let i = 0; i < 20; i++) d.step(i * 5000, { request_rate: a[i] });
+    assert.deepEqual(d.seasonalExpectations(), {});
+    for (let i = 20; i < 600; i++) d.step(i * 5000, { request_rate: a[i] });
+    const e = d.seasonalExpectations().request_rate;
+    assert.ok(e !== undefined, 'the 50-sample season is found');
+    // the next sample's phase: 100 + 30 sin(2π·600/50) = 100, within the noise the profile learnt
+    assert.ok(Math.abs(e - 100) < 8, `expected ${e}`);
+    assert.equal(e, d.bands().request_rate.expected);
+  });
+
   it('flags an injected spike at once, names the signal, and stays mostly quiet on normal rows', () => {
     const d = new StreamingDetector();
     const rows = stream();

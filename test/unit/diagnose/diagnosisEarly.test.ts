@@ -104,6 +104,58 @@ describe('early diagnosis (correlator + diagnosis rules)', () => {
     assert.deepEqual(opened(s.run(new Correlator())), []);
   });
 
+  describe('traffic surge against the seasonal expectation (bench:diagnose fault-free week, seed 11, +48h46m)', () => {
+    // checkout on the first weekday after the weekend: the last ten minutes were the weekend's evening and the night
+    // (median 6.8 req/s); now the morning peak at 13.8 req/s, the same as every weekday's, with p99 at 407 ms
+    const checkout = svc('shop', 'checkout');
+    const daily = (t: number) => (t <= T - 5 * 60_000 ? 6.8 : 6.8 + (7 * (t - (T - 5 * 60_000))) / (5 * 60_000));
+    const scenario = () => {
+      const s = new Scenario();
+      s.inventory = shopInventory();
+      s.series(checkout, BEFORE, T + STEP, (t) => ({ ...healthy(), request_rate: daily(t), latency_p99: t > T ? 0.407 : 0.3 }), false, (t) => ({ request_rate: t > T ? 13.8 : daily(t) }));
+      s.anomaly(fused(checkout, T + STEP, 'latency_p99', 0.407, 0.3, 0.35));
+      return s;
+    };
+
+    it('a daily peak twice the last minutes\' median, as the seasonal baselines expect it, is no surge', () => {
+      const c = new Correlator();
+      // the detectors' expectation follows the daily curve: 13 req/s at this hour
+      for (let t = BEFORE; t <= T + STEP; t += STEP) c.observeExpected(checkout, t, { request_rate: Math.max(6.8, daily(t) - 0.8), latency_p99: 0.3 });
+      const surge = scenario().run(c).find((u) => u.diagnosis.kind === 'traffic-surge');
+      assert.equal(surge, undefined, surge?.diagnosis.summary);
+    });
+
+    it('without an expectation from the detectors the median stands in, and the same peak reads as a 2x surge', () => {
+      const first = opened(scenario().run(new Correlator()))[0];
+      assert.equal(first?.diagnosis.kind, 'traffic-surge');
+      assert.match(first.diagnosis.summary, /requests rose 2\.0\dx above baseline/);
+    });
+
+    it('an expectation below what the service just served (a profile still learning) does not make a surge of it', () => {
+      const c = new Correlator();
+      // the last ten minutes served 6.8 to 13.8 req/s; a half-learnt profile expects 6 at this hour
+      for (let t = BEFORE; t <= T + STEP; t += STEP) c.observeExpected(checkout, t, { request_rate: 6 });
+      const s = new Scenario();
+      s.inventory = shopInventory();
+      s.series(checkout, BEFORE, T + STEP, (t) => ({ ...healthy(), request_rate: 11, latency_p99: t > T ? 0.407 : 0.3 }), false, () => ({ request_rate: 13.8 }));
+      s.anomaly(fused(checkout, T + STEP, 'latency_p99', 0.407, 0.3, 0.35));
+      const surge = s.run(c).find((u) => u.diagnosis.kind === 'traffic-surge');
+      assert.equal(surge, undefined, surge?.diagnosis.summary);
+    });
+
+    it('a real 3x surge at that hour is still one', () => {
+      const c = new Correlator();
+      for (let t = BEFORE; t <= T + STEP; t += STEP) c.observeExpected(checkout, t, { request_rate: 13, latency_p99: 0.3 });
+      const s = new Scenario();
+      s.inventory = shopInventory();
+      s.series(checkout, BEFORE, T + STEP, (t) => ({ ...healthy(), request_rate: t > T ? 20 : 13, latency_p99: t > T ? 0.9 : 0.3 }), false, (t) => ({ request_rate: t > T ? 39 : 13 }));
+      s.anomaly(fused(checkout, T + STEP, 'latency_p99', 0.9, 0.3, 0.35));
+      const first = opened(s.run(c))[0];
+      assert.equal(first?.diagnosis.kind, 'traffic-surge');
+      assert.match(first.diagnosis.summary, /requests rose 3x above baseline \(13 req\/s/);
+    });
+  });
+
   it('bad feature flag: a flag flip does not explain requests up 3x; the surge ranks first', () => {
     const fe = svc('shop', 'frontend');
     const s = new Scenario();
