@@ -6,8 +6,8 @@
  * within 3 intervals (15 s) of the symptoms (measured: 10 s): it reads CPU and requests over the last interval alone,
  * where the hog shows whole at once, and a CUSUM of its departures needs two frames at twice the reference. The
  * incident opens within 3 intervals and is diagnosed "CPU per request regressed". (The sandbox's traffic is so steady
- * that the CPU baseline's band is ±5 %, so the per-signal baseline sees the service's +33 % CPU too, an interval
- * later, once the 30 s rate window holds enough of it; the test records that rather than claim otherwise.)
+ * that the CPU baseline's band is ±5 %, so the per-signal baseline sees the service's +33 % CPU too, as early as the
+ * model or earlier; the test prints both times rather than claim the model alone finds it.)
  */
 import assert from 'node:assert/strict';
 import { Correlator } from '../../../src/core/diagnose/correlation';
@@ -115,8 +115,10 @@ describe('joint (relationship) model in the live loop', function () {
     assert.deepEqual(others.map((a) => `${targetKey(a.target)} ${a.reason}`), [], 'no model anomaly on the services the fault does not touch');
     const byBaselines = baselines.correlator.anomalies.slice(from.base).filter((a) => targetKey(a.target) === CHECKOUT && a.isAnomaly);
     assert.ok(byBaselines.every((a) => !a.reason.startsWith('model:')), 'without the relationship model nothing speaks for the model');
-    // on this steady sandbox the CPU band sees the +33 % too, but only once the rate window holds enough of it
-    const firstBaseline = byBaselines[0]?.t ?? Infinity;
-    assert.ok(byModel[0].t < firstBaseline, `the model speaks first (${(byModel[0].t - symptomsMs) / 1000} s; the per-signal baselines at ${(firstBaseline - symptomsMs) / 1000} s)`);
+    // on this steady sandbox the CPU band sees the +33 % too (since a new pod's counters count from its start, as
+    // early as the model or earlier): the fault is not a relationship break the baselines miss, and the test says
+    // so rather than assert an order that depends on which interval the rate window fills
+    const firstBaseline = byBaselines[0]?.t;
+    console.log(`      model at ${(byModel[0].t - symptomsMs) / 1000} s, per-signal baselines at ${firstBaseline === undefined ? 'never' : `${(firstBaseline - symptomsMs) / 1000} s`} after the symptoms`);
   });
 });
