@@ -6,7 +6,7 @@
 import type { HealingCore } from '../../core/loop/healingCore';
 import { isOpen, type Incident, type IncidentState } from '../../core/model/incident';
 import type { Disposable, SourceStatus } from '../../core/ports';
-import { ExpositionWriter, renderLabels } from '../../sandbox/sim/exposition';
+import { ExpositionWriter, renderLabels } from '../prometheus/exposition';
 
 const OPEN_STATES: ReadonlyArray<IncidentState> = ['diagnosed', 'awaiting-approval', 'acting', 'verifying'];
 /** Seconds: detection is minutes, recovery minutes to an hour. */

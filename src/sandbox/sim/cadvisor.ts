@@ -5,7 +5,7 @@
  * (`container="POD"`). Labels as the kubelet writes them: container, id, image, name, namespace, pod.
  */
 import type { PodRuntime } from './containerLifecycle';
-import { ExpositionWriter, renderLabels } from './exposition';
+import { ExpositionWriter, renderLabels } from '../../infra/prometheus/exposition';
 
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 /** The pause container: a few hundred KiB and next to no CPU. */

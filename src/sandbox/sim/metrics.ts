@@ -2,7 +2,7 @@
  * What the simulated pods and a kube-state-metrics would export, in one exposition body.
  * Families are written once each with every pod's samples under them, as the format requires.
  */
-import { ExpositionWriter, renderLabels } from './exposition';
+import { ExpositionWriter, renderLabels } from '../../infra/prometheus/exposition';
 import type { PodRuntime } from './containerLifecycle';
 import { nodeReady, type Deployment, type NodeObject } from './objects';
 import { BUCKETS, CODES, METHODS } from './workload';

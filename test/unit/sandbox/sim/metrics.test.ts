@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ExpositionWriter, renderLabels } from '../../../../src/sandbox/sim/exposition';
+import { ExpositionWriter, renderLabels } from '../../../../src/infra/prometheus/exposition';
 import type { PodRuntime } from '../../../../src/sandbox/sim/containerLifecycle';
 import { renderPodTarget } from '../../../../src/sandbox/sim/metrics';
 import { seasonalFactor } from '../../../../src/sandbox/sim/workload';
