@@ -206,7 +206,7 @@ export async function startKubernetesDrillWorld(options: DrillWorldOptions, k8s:
   const say = options.onLine ?? (() => undefined);
   const { startControlPlane } = await import('../sandbox/controlPlane/controlPlane');
   const { builtPrometheus } = await import('../sandbox/controlPlane/components');
-  const { kubernetesPrometheusConfig } = await import('../sandbox/controlPlane/prometheusConfig');
+  const { controlPlanePrometheusConfig } = await import('../sandbox/controlPlane/prometheusConfig');
   const built = builtPrometheus(k8s.binaries);
   if ('reason' in built) throw new Error(`the drill on the real control plane needs Prometheus with Kubernetes service discovery: ${built.reason}`);
   const cp = await startControlPlane({ binaries: k8s.binaries, nodeAgent: { command: k8s.vigilCommand, nodes: 3, args: ['--seed', String(options.seed)] }, log: (l) => say(`[control plane] ${l}`) });
@@ -231,13 +231,7 @@ export async function startKubernetesDrillWorld(options: DrillWorldOptions, k8s:
     prometheus = await startPrometheus({
       binary: built.binary,
       targets: [],
-      config: kubernetesPrometheusConfig({
-        kubeconfig: cp.prometheusKubeconfig,
-        caFile: path.join(cp.pki, 'ca.crt'),
-        certFile: path.join(cp.pki, 'prometheus.crt'),
-        keyFile: path.join(cp.pki, 'prometheus.key'),
-        scrapeIntervalSeconds: Math.max(1, Math.round(options.intervalMs / 5000)),
-      }),
+      config: controlPlanePrometheusConfig(cp, Math.max(1, Math.round(options.intervalMs / 5000))),
     });
     say(`Prometheus ${prometheus.url} scraping the cluster through kubernetes_sd_configs (kube-prometheus-stack's relabeling)`);
     const base = (await faultApiUrl(cp.kubeconfig)).replace(/\/sandbox\/v1$/, '');

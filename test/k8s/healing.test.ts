@@ -21,7 +21,7 @@ import { diagnosisActedOn, type Incident } from '../../src/core/model/incident';
 import { startPrometheus, type PrometheusProcess } from '../../src/infra/prometheus/prometheusLauncher';
 import { FileStore } from '../../src/infra/store/fileStore';
 import { builtPrometheus } from '../../src/sandbox/controlPlane/components';
-import { kubernetesPrometheusConfig } from '../../src/sandbox/controlPlane/prometheusConfig';
+import { controlPlanePrometheusConfig } from '../../src/sandbox/controlPlane/prometheusConfig';
 import { shopManifests } from '../../src/sandbox/sim/topology';
 import { apply, cluster, kubectl, kubectlOk, pods, podReady, stopChild, waitFor } from './cluster';
 
@@ -93,13 +93,7 @@ describe('the agent heals the shop on the real control plane from a kube-prometh
     prom = await startPrometheus({
       binary: built.binary,
       targets: [],
-      config: kubernetesPrometheusConfig({
-        kubeconfig: cp.prometheusKubeconfig,
-        caFile: path.join(cp.pki, 'ca.crt'),
-        certFile: path.join(cp.pki, 'prometheus.crt'),
-        keyFile: path.join(cp.pki, 'prometheus.key'),
-        scrapeIntervalSeconds: 1,
-      }),
+      config: controlPlanePrometheusConfig(cp, 1),
     });
     // what the agent will see: application series by pod, without a deployment label (bound 60 s: discovery and first scrapes)
     const series = await waitFor('http_requests_total of the shop\'s pods in Prometheus', 60_000, async () => {

@@ -11,8 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import path from 'node:path';
-import { kubernetesPrometheusConfig } from '../../src/sandbox/controlPlane/prometheusConfig';
+import { controlPlanePrometheusConfig } from '../../src/sandbox/controlPlane/prometheusConfig';
 import { startPrometheus, type PrometheusProcess } from '../../src/infra/prometheus/prometheusLauncher';
 import { builtPrometheus } from '../../src/sandbox/controlPlane/components';
 import { apply, cluster, deploymentManifest, kubectlOk, settled, waitFor, type PodView } from './cluster';
@@ -62,13 +61,7 @@ describe('Prometheus with kubernetes_sd_configs, as kube-prometheus-stack scrape
     prom = await startPrometheus({
       binary: built.binary,
       targets: [],
-      config: kubernetesPrometheusConfig({
-        kubeconfig: cp.prometheusKubeconfig,
-        caFile: path.join(cp.pki, 'ca.crt'),
-        certFile: path.join(cp.pki, 'prometheus.crt'),
-        keyFile: path.join(cp.pki, 'prometheus.key'),
-        scrapeIntervalSeconds: SCRAPE_SECONDS,
-      }),
+      config: controlPlanePrometheusConfig(cp, SCRAPE_SECONDS),
     });
   });
 

@@ -12,6 +12,8 @@
  *
  * No job adds a `deployment` label: series carry namespace, pod and container, as on a real cluster.
  */
+import path from 'node:path';
+import type { ControlPlane } from './controlPlane';
 
 export interface KubernetesPrometheusOptions {
   /** Kubeconfig Prometheus discovers with (a read-only identity: list/watch nodes, pods, services, endpoints). */
@@ -110,4 +112,15 @@ export function kubernetesPrometheusConfig(o: KubernetesPrometheusOptions): stri
     ...jobs.map((j) => j.join('\n')),
     '',
   ].join('\n');
+}
+
+/** The configuration for a started control plane: its read-only `vigil:prometheus` identity and the cluster CA it wrote. */
+export function controlPlanePrometheusConfig(cp: Pick<ControlPlane, 'pki' | 'prometheusKubeconfig'>, scrapeIntervalSeconds: number): string {
+  return kubernetesPrometheusConfig({
+    kubeconfig: cp.prometheusKubeconfig,
+    caFile: path.join(cp.pki, 'ca.crt'),
+    certFile: path.join(cp.pki, 'prometheus.crt'),
+    keyFile: path.join(cp.pki, 'prometheus.key'),
+    scrapeIntervalSeconds,
+  });
 }
