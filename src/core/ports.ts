@@ -11,6 +11,7 @@ import type { IncidentResource } from './model/incidentResource';
 import type { SampleFrame, SignalName } from './model/signal';
 import type { TargetRef } from './model/target';
 import type { ProbeRun } from './observe/probeSpec';
+import type { CallReading } from './observe/serviceGraphQueries';
 import type { SloPoint } from './detect/sloBurn';
 import type { SloDefinition } from './observe/sloDefinitions';
 
@@ -206,6 +207,14 @@ export interface SilencesPort {
   upsert(silence: { readonly id?: string; readonly matchers: ReadonlyArray<SilenceMatcher>; readonly startsAt: number; readonly endsAt: number; readonly comment: string }): Promise<string>;
   /** Expires a silence Vigil created; false (and nothing changed) when it is not Vigil's or already over. */
   expire(id: string): Promise<boolean>;
+}
+
+/** Calls between workloads seen in telemetry: mesh metrics (Istio, Linkerd) and trace-derived service-graph metrics. */
+export interface ServiceGraphPort {
+  /** `service graph from Prometheus at URL`. */
+  readonly description: string;
+  /** Calls over the window before `t` between workloads of `inventory`; throws naming the URL and the fix when unreadable. */
+  calls(t: number, inventory: WorkloadInventory): Promise<CallReading>;
 }
 
 /** The SLI of an SLO over time, read from Prometheus. */

@@ -57,6 +57,8 @@ export interface VigilSettings {
     readonly signalsFile: string;
     /** Per-signal PromQL overrides keyed by `signal` or `signal/kind`, applied after the file. */
     readonly signalQueries: Readonly<Record<string, string>>;
+    /** Add the calls seen in Istio, Linkerd and trace-derived service-graph metrics to the dependency graph. */
+    readonly inferServiceGraph: boolean;
   };
   readonly alertmanager: {
     /** Base URL of the Alertmanager API (v2); empty means alerts from Prometheus' `/api/v1/alerts` when `prometheus.url` is set. */
@@ -111,7 +113,7 @@ export interface VigilSettings {
 
 export const DEFAULT_SETTINGS: VigilSettings = {
   kubernetes: { context: '', kubeconfig: '', namespaces: [] },
-  prometheus: { url: '', scrapeIntervalSeconds: 15, rateWindowSeconds: 0, signalsFile: '', signalQueries: {} },
+  prometheus: { url: '', scrapeIntervalSeconds: 15, rateWindowSeconds: 0, signalsFile: '', signalQueries: {}, inferServiceGraph: true },
   alertmanager: { url: '', silenceDuringRemediation: true },
   slos: { paths: [] },
   automation: { mode: 'suggest', namespaceModes: {} },

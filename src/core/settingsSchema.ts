@@ -134,6 +134,12 @@ const TABLE: ReadonlyArray<Omit<SettingDescriptor, 'default'>> = [
     markdownDescription: 'PromQL overrides per signal, keyed by `signal` or `signal/kind`, applied after the signals file, e.g. `{"error_ratio": "..."}`.',
   },
   {
+    key: 'prometheus.inferServiceGraph',
+    type: 'boolean',
+    env: 'VIGIL_INFER_SERVICE_GRAPH',
+    markdownDescription: 'Add to the dependency graph the calls Prometheus has seen: Istio `istio_requests_total` (source → destination workload), Linkerd outbound `response_total` (`deployment` → `dst_deployment`) and trace-derived `traces_service_graph_request_total` (`client` → `server`, from Tempo or the OpenTelemetry collector\'s servicegraph connector). Read at connect and every 10 minutes; an edge is kept 24 h after it was last seen. `vigil.dev/depends-on` annotations are always read.',
+  },
+  {
     key: 'alertmanager.url',
     type: 'string',
     format: 'uri',

@@ -1,9 +1,10 @@
 import { MergedMetrics } from '../core/observe/mergedMetrics';
 import { probeJourneys } from '../core/observe/probeSpec';
 import { applyQueryOverrides, DEFAULT_SIGNAL_QUERIES } from '../core/observe/signalCatalogue';
-import type { AlertsPort, ClockPort, Disposable, LoggerPort, MetricsPort, ProbeResultsPort } from '../core/ports';
+import type { AlertsPort, ClockPort, Disposable, LoggerPort, MetricsPort, ProbeResultsPort, ServiceGraphPort } from '../core/ports';
 import type { ExternalEvidenceDeps } from '../core/loop/externalEvidence';
 import { AlertmanagerClient, PrometheusAlerts } from './prometheus/alertmanager';
+import { PrometheusServiceGraph } from './prometheus/serviceGraph';
 import { PrometheusSloData } from './prometheus/sloData';
 import { loadSloFiles } from './sloFiles';
 import { rateWindowMs, type VigilSettings } from '../core/settings';
@@ -28,6 +29,8 @@ export interface ObserveAdapters extends Disposable {
   readonly alerts?: AlertsPort;
   /** The SLOs of `slos.paths` and their SLIs in Prometheus; undefined when none is configured. */
   readonly slos?: ExternalEvidenceDeps['slos'];
+  /** Calls seen in mesh and trace-derived metrics (`prometheus.inferServiceGraph`); undefined without Prometheus. */
+  readonly serviceGraph?: ServiceGraphPort;
   /** Pod → workload from the informers' owner references. */
   readonly resolvePod: (namespace: string, pod: string) => ReturnType<KubernetesSource['workloadOfPod']>;
   /** `Prometheus at URL` or `direct scrape of annotated pods through the API server at URL`, plus logs and probes. */
@@ -80,6 +83,8 @@ export async function createObserveAdapters(settings: VigilSettings, conn: KubeC
   const loadedSlos = settings.slos.paths.length ? await loadSloFiles(settings.slos.paths) : undefined;
   const slos = loadedSlos ? { definitions: loadedSlos.slos, problems: loadedSlos.problems, ...(client ? { data: new PrometheusSloData(client) } : {}) } : undefined;
   if (slos) described.push(`${slos.definitions.length} SLO(s)`);
+  const serviceGraph = client && settings.prometheus.inferServiceGraph ? new PrometheusServiceGraph(client) : undefined;
+  if (serviceGraph) described.push('calls seen in mesh and trace-derived metrics');
   const merged = parts.length === 1 ? undefined : new MergedMetrics(parts, { clock, graceMs: Math.min(5_000, intervalMs / 2) });
   const metrics: MetricsPort & Disposable = merged ?? primary;
   return {
@@ -88,6 +93,7 @@ export async function createObserveAdapters(settings: VigilSettings, conn: KubeC
     probes: probes ?? NO_PROBES,
     ...(alerts ? { alerts } : {}),
     ...(slos ? { slos } : {}),
+    ...(serviceGraph ? { serviceGraph } : {}),
     resolvePod: (ns, pod) => events.workloadOfPod(ns, pod),
     description: described.join('; '),
     dispose: () => {

@@ -76,7 +76,7 @@ export class VigilRuntime implements Disposable {
     const webhooks = new WebhookNotifier({ slackWebhookUrl: env.VIGIL_SLACK_WEBHOOK_URL, pagerDutyRoutingKey: env.VIGIL_PAGERDUTY_ROUTING_KEY, pagerDutyUrl: env.VIGIL_PAGERDUTY_URL }, logger.child('notify'));
     this.model = settings.model.enabled ? new LazyTfjsModel({ stateDir: settings.agent.stateDir, baseModelDir: options.baseModelDir, logger }) : undefined;
     this.core = createHealingCore(
-      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, alerts: observe.alerts, slos: observe.slos, resolvePod: observe.resolvePod, model: this.model, incidentResources: this.incidentResources, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
+      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, alerts: observe.alerts, slos: observe.slos, serviceGraph: observe.serviceGraph, resolvePod: observe.resolvePod, model: this.model, incidentResources: this.incidentResources, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
       settings,
       { identity: this.identity, playbooks: () => this.playbooks },
     );

@@ -86,7 +86,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     serviceMap: (i) => {
       if (!session.runtime || !session.connected) return undefined;
       const incidents = session.incidents();
-      return serviceMapView({ inventory: session.runtime.events.inventory(), services: session.history.services(openIncidentTargets(incidents)), incidents, focus: i });
+      return serviceMapView({ inventory: session.runtime.events.inventory(), observedCalls: session.runtime.core.observedCalls(), services: session.history.services(openIncidentTargets(incidents)), incidents, focus: i });
     },
   };
 

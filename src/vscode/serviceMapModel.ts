@@ -1,5 +1,6 @@
 /**
- * The service map: the dependency graph the core diagnoses with (declared edges from `vigil.dev/depends-on`), each
+ * The service map: the dependency graph the core diagnoses with (declared edges from `vigil.dev/depends-on`, and calls
+ * seen in mesh and trace-derived metrics), each
  * service's health from the sidebar's history, the open incidents and their blamed causes, laid out in columns from
  * callers to callees. Pure: no 'vscode' import, unit tested under plain mocha.
  */
@@ -8,10 +9,13 @@ import { DIAGNOSIS_TITLES } from '../core/model/diagnosis';
 import { isOpen, type Incident } from '../core/model/incident';
 import { targetKey, targetLabel, type TargetRef } from '../core/model/target';
 import type { WorkloadInventory } from '../core/ports';
+import type { ObservedCall } from '../core/model/serviceCall';
 import type { MapEdgeView, MapNodeView, ServiceMapView, ServiceView } from '../webview/protocol';
 
 export interface ServiceMapInputs {
   readonly inventory: WorkloadInventory;
+  /** Calls seen in mesh and trace-derived metrics (the core's `observedCalls()`); drawn beside the declared edges. */
+  readonly observedCalls?: ReadonlyArray<ObservedCall>;
   /** The sidebar's services (health and latest signals), built with the open incidents' targets. */
   readonly services: ReadonlyArray<ServiceView>;
   readonly incidents: ReadonlyArray<Incident>;
@@ -27,6 +31,7 @@ const MARGIN = 8;
 
 export function serviceMapView(input: ServiceMapInputs): ServiceMapView {
   const graph = DependencyGraph.fromInventory(input.inventory);
+  graph.setObservedCalls(input.observedCalls ?? []);
   const refs = new Map<string, TargetRef>();
   const add = (t: TargetRef) => {
     if (t.kind === 'service' && !refs.has(targetKey(t))) refs.set(targetKey(t), t);
@@ -93,12 +98,16 @@ export function serviceMapView(input: ServiceMapInputs): ServiceMapView {
       signals: (s?.series ?? []).map((x) => ({ label: x.label, latest: x.latest, outside: x.outside })),
     };
   });
-  const edgeViews: MapEdgeView[] = edges.map(([from, to]) => ({
-    from,
-    to,
-    source: 'declared',
-    incident: [...involved.values()].some((ks) => ks.has(from) && ks.has(to)),
-  }));
+  const edgeViews: MapEdgeView[] = edges.map(([from, to]) => {
+    const via = graph.sourcesOf(from, to);
+    return {
+      from,
+      to,
+      source: via.includes('annotation') ? 'declared' : 'inferred',
+      via,
+      incident: [...involved.values()].some((ks) => ks.has(from) && ks.has(to)),
+    };
+  });
   const columns = Math.max(0, ...[...place.values()].map((p) => p.column + 1));
   const rows = Math.max(0, ...[...place.values()].map((p) => p.row + 1));
   return {

@@ -125,11 +125,13 @@ export interface MapNodeView {
   readonly signals: ReadonlyArray<{ readonly label: string; readonly latest: string; readonly outside: boolean }>;
 }
 
-/** caller → callee; `declared` from the vigil.dev/depends-on annotation, `inferred` when the core infers it. */
+/** caller → callee; `declared` from the vigil.dev/depends-on annotation, `inferred` when only telemetry shows it. */
 export interface MapEdgeView {
   readonly from: string;
   readonly to: string;
   readonly source: 'declared' | 'inferred';
+  /** Where the edge was seen: `annotation`, `istio`, `linkerd`, `tracing`. */
+  readonly via: ReadonlyArray<string>;
   /** Both ends are part of one open incident (its target, cause or affected services). */
   readonly incident: boolean;
 }

@@ -53,7 +53,7 @@ export function renderServiceMap(dom: Dom, map: ServiceMapView, selected: string
     const y2 = b.y + H / 2;
     // forward calls bend between the columns; a call back to an earlier column (a cycle) arcs below both boxes
     const d = x2 > x1 ? `M${x1},${y1} C${(x1 + x2) / 2},${y1} ${(x1 + x2) / 2},${y2} ${x2},${y2}` : `M${a.x + W / 2},${a.y + H} C${a.x + W / 2},${Math.max(a.y, b.y) + 2 * H} ${b.x + W / 2},${Math.max(a.y, b.y) + 2 * H} ${b.x + W / 2},${b.y + H}`;
-    root.append(svg(dom, 'path', { d, class: `map-edge ${e.source}${e.incident ? ' incident' : ''}`, 'marker-end': 'url(#map-arrow)', 'data-from': e.from, 'data-to': e.to }, svg(dom, 'title', {}, `${e.from} calls ${e.to} (${e.source})`)));
+    root.append(svg(dom, 'path', { d, class: `map-edge ${e.source}${e.incident ? ' incident' : ''}`, 'marker-end': 'url(#map-arrow)', 'data-from': e.from, 'data-to': e.to }, svg(dom, 'title', {}, `${e.from} calls ${e.to} (${e.via.length ? e.via.join(', ') : e.source})`)));
   }
   for (const n of map.nodes) {
     const words = nodeWords(n);
@@ -91,7 +91,7 @@ export function renderServiceMap(dom: Dom, map: ServiceMapView, selected: string
     'section',
     { class: 'map', 'aria-label': 'Service map' },
     h(dom, 'h3', {}, 'Service map'),
-    h(dom, 'p', { class: 'meta' }, 'Arrows go from caller to callee, as declared with the vigil.dev/depends-on annotation. Select a service for its signals.'),
+    h(dom, 'p', { class: 'meta' }, 'Arrows go from caller to callee: solid where declared with the vigil.dev/depends-on annotation, dashed where only mesh or trace metrics show the calls. Select a service for its signals.'),
     h(dom, 'div', { class: 'map-scroll' }, root),
   );
   const chosen = selected !== undefined ? at.get(selected) : undefined;

@@ -1,4 +1,5 @@
 import type { WorkloadInventory } from '../ports';
+import type { CallSource, ObservedCall } from '../model/serviceCall';
 import type { TargetRef } from '../model/target';
 import { targetKey } from '../model/target';
 
@@ -41,7 +42,7 @@ interface PodPlacement {
 }
 
 /**
- * Who calls whom, and what runs where: service → callees, pod → service and node, node → services,
+ * Who calls whom (declared in annotations and seen in telemetry), and what runs where: service → callees, pod → service and node, node → services,
  * service → configmaps it references. Keys are `targetKey`s.
  */
 export class DependencyGraph {
@@ -53,6 +54,9 @@ export class DependencyGraph {
   private readonly serviceNodes = new Map<string, Set<string>>();
   private readonly configMaps = new Map<string, Set<string>>();
   private readonly annotationProblems: string[] = [];
+  /** `caller>callee` → where the edge was seen; an edge may come from an annotation and from telemetry at once. */
+  private readonly sources = new Map<string, Set<CallSource>>();
+  private observed: ReadonlyArray<ObservedCall> = [];
 
   /** Builds the graph from an inventory; `annotations`/`configMaps` on services are read when present. */
   static fromInventory(inventory: WorkloadInventory, now = 0): DependencyGraph {
@@ -66,12 +70,27 @@ export class DependencyGraph {
     return this.annotationProblems;
   }
 
-  addCall(caller: TargetRef, callee: TargetRef): void {
+  addCall(caller: TargetRef, callee: TargetRef, source: CallSource = 'annotation'): void {
     const a = this.remember(caller);
     const b = this.remember(callee);
     if (a === b) return;
     setOf(this.calls, a).add(b);
     setOf(this.calledBy, b).add(a);
+    setOf(this.sources, `${a}>${b}`).add(source);
+  }
+
+  /**
+   * Calls seen in telemetry (mesh or trace-derived metrics), kept until the next call of this: the graph is the union
+   * of these and the inventory's depends-on annotations, each edge with where it came from.
+   */
+  setObservedCalls(calls: ReadonlyArray<ObservedCall>): void {
+    this.observed = calls;
+    for (const c of calls) this.addCall(c.caller, c.callee, c.source);
+  }
+
+  /** Where the edge caller → callee (target keys) came from, sorted; empty when there is none. */
+  sourcesOf(caller: string, callee: string): ReadonlyArray<CallSource> {
+    return [...(this.sources.get(`${caller}>${callee}`) ?? [])].sort();
   }
 
   /**
@@ -81,6 +100,7 @@ export class DependencyGraph {
   applyInventory(inventory: WorkloadInventory, now: number, podMemoryMs = 15 * 60_000): void {
     this.calls.clear();
     this.calledBy.clear();
+    this.sources.clear();
     this.nodeServices.clear();
     this.serviceNodes.clear();
     this.configMaps.clear();
@@ -101,6 +121,7 @@ export class DependencyGraph {
       for (const cm of s.configMaps ?? []) setOf(this.configMaps, sk).add(cm);
       for (const cm of (s.annotations?.[FEATURE_FLAGS_ANNOTATION] ?? '').split(',')) if (cm.trim()) setOf(this.configMaps, sk).add(cm.trim());
     }
+    for (const c of this.observed) this.addCall(c.caller, c.callee, c.source);
     for (const p of this.pods.values()) {
       if (!p.node) continue;
       setOf(this.nodeServices, `node:${p.node}`).add(p.service);

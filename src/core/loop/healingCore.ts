@@ -10,8 +10,10 @@ import { isOpen } from '../model/incident';
 import type { Playbook } from '../model/playbook';
 import type { SignalName } from '../model/signal';
 import { targetKey } from '../model/target';
-import type { AlertsPort, ClockPort, ClusterPort, Disposable, EventsPort, IncidentResourcesPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, ProbeResultsPort, RetrainRecord, StorePort } from '../ports';
+import type { AlertsPort, ClockPort, ClusterPort, Disposable, EventsPort, IncidentResourcesPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, ProbeResultsPort, RetrainRecord, ServiceGraphPort, StorePort } from '../ports';
 import { ExternalEvidence, type ExternalEvidenceDeps } from './externalEvidence';
+import { InferredCalls } from './inferredCalls';
+import type { ObservedCall } from '../model/serviceCall';
 import { RemediationSilences } from './remediationSilences';
 import { rateWindowMs, type VigilSettings } from '../settings';
 import { LiveEvidence } from '../verify/liveEvidence';
@@ -49,6 +51,8 @@ export interface HealingCorePorts {
   readonly resolvePod?: ExternalEvidenceDeps['resolvePod'];
   /** Incident resources in the cluster, written while this instance leads; undefined: none (the extension, replay). */
   readonly incidentResources?: IncidentResourcesPort;
+  /** Calls seen in mesh and trace-derived metrics, joined to the declared dependency graph; undefined: declared edges only. */
+  readonly serviceGraph?: ServiceGraphPort;
 }
 
 export interface HealingCoreOptions {
@@ -90,6 +94,8 @@ export interface HealingCore {
   readonly external: ExternalEvidence | undefined;
   /** Alertmanager silences held during remediation; undefined without Alertmanager or with silences off. */
   readonly silences: RemediationSilences | undefined;
+  /** Calls seen in telemetry and remembered (the service map draws them); empty without a service-graph source. */
+  observedCalls(): ReadonlyArray<ObservedCall>;
   readonly settings: VigilSettings;
   /** Takes effect at the next decision: mode, safety gates, namespace modes. */
   applySettings(settings: VigilSettings): void;
@@ -176,6 +182,9 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     thresholds: () => learner.state,
     external,
   });
+  const inferredCalls = ports.serviceGraph
+    ? new InferredCalls({ clock, logger: logger.child('graph'), source: ports.serviceGraph, inventory: () => ports.events.inventory(), apply: (calls) => correlator.graph.setObservedCalls(calls) })
+    : undefined;
   const quiet = new SymptomsBackInBand(evidence, Math.max(2 * windowMs, 60_000));
 
   const timers: Disposable[] = [];
@@ -238,6 +247,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     lease,
     external,
     silences,
+    observedCalls: () => inferredCalls?.calls() ?? [],
     get settings() {
       return settings;
     },
@@ -268,6 +278,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
       void learnSoon().catch(() => undefined);
       await pipeline.start();
       external?.start();
+      inferredCalls?.start();
       if (ports.model) every(settings.model.retrainEveryHours * 3_600_000, () => retrainModel().then(() => undefined));
     },
     learnSoon,
@@ -278,6 +289,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
       for (const s of subscriptions.splice(0)) s.dispose();
       pipeline.dispose();
       external?.dispose();
+      inferredCalls?.dispose();
       silences?.dispose();
       remediator.dispose();
       await lease?.dispose();

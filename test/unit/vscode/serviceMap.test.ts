@@ -171,4 +171,26 @@ describe('service map', () => {
     (again.find((e) => e.attrs.get('data-key') === 'service:shop/checkout')[0]).click();
     assert.equal(selected, undefined);
   });
+  it('draws calls seen only in mesh or trace metrics as inferred (dashed) edges, naming where each edge came from', () => {
+    const map = serviceMapView({
+      inventory: inventory(),
+      observedCalls: [
+        { caller: svc('shop', 'cart'), callee: svc('payments', 'payments-api'), source: 'tracing', perSecond: 2 },
+        { caller: svc('shop', 'checkout'), callee: svc('payments', 'payments-api'), source: 'istio', perSecond: 12 },
+      ],
+      services: [],
+      incidents: [],
+    });
+    const line = (e: (typeof map.edges)[number]) => `${e.from} -> ${e.to} ${e.source} [${e.via.join(',')}]`;
+    assert.deepEqual(map.edges.map(line).sort(), [
+      'service:shop/cart -> service:payments/payments-api inferred [tracing]',
+      'service:shop/checkout -> service:payments/payments-api declared [annotation,istio]',
+      'service:shop/frontend -> service:shop/cart declared [annotation]',
+      'service:shop/frontend -> service:shop/checkout declared [annotation]',
+    ]);
+    const r = root([renderServiceMap(fakeDom, map, undefined, () => undefined, () => undefined)]);
+    const inferred = r.find((e) => e.tag === 'path' && e.attrs.get('data-from') === 'service:shop/cart')[0];
+    assert.match(inferred.attrs.get('class') ?? '', /\bmap-edge inferred\b/);
+    assert.equal(inferred.textContent, 'service:shop/cart calls service:payments/payments-api (tracing)');
+  });
 });
