@@ -38,13 +38,14 @@ export async function run(argv: string[]): Promise<number> {
     'stop-with-stdin': { type: 'boolean' },
     'application-metrics': { type: 'string' },
     'no-deployment-label': { type: 'boolean' },
+    'no-depends-on': { type: 'boolean' },
   });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const kubeconfigPath = (values.kubeconfig as string | undefined) ?? DEFAULT_KUBECONFIG_PATH;
   const stopWithStdin = Boolean(values['stop-with-stdin']);
   const controlPlane = (values['control-plane'] as string | undefined) ?? 'embedded';
   if (controlPlane === 'kubernetes') {
-    for (const flag of ['port', 'metrics-port', 'seed', 'day-seconds', 'application-metrics', 'no-deployment-label']) {
+    for (const flag of ['port', 'metrics-port', 'seed', 'day-seconds', 'application-metrics', 'no-deployment-label', 'no-depends-on']) {
       if (values[flag] !== undefined) throw new Error(`vigil sandbox: --${flag} is for the embedded control plane; --control-plane kubernetes takes --nodes and --kubeconfig`);
     }
     return runKubernetes(intOption('sandbox', 'nodes', values.nodes, 3), kubeconfigPath, stopWithStdin, log);
@@ -64,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     daySeconds,
     kubeconfigPath,
     metricShape: { application, deploymentLabel: !values['no-deployment-label'] },
+    declareDependencies: !values['no-depends-on'],
     log,
   });
   const ready: SandboxReadyLine = { apiServer: sandbox.apiServer, metrics: sandbox.metrics, kubeconfig: sandbox.kubeconfig, controlPlane: 'embedded' };

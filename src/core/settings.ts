@@ -95,6 +95,8 @@ export interface VigilSettings {
     readonly applicationMetrics: 'prometheus' | 'opentelemetry' | 'istio';
     /** false: series carry namespace+pod only (kube-prometheus relabeling), CPU and memory from cAdvisor. */
     readonly deploymentLabel: boolean;
+    /** false: the shop has no `vigil.dev/depends-on` annotations; who calls whom shows only in telemetry. */
+    readonly declareDependencies: boolean;
   };
   readonly agent: {
     /** Incidents, the audit log and learned state; the agent is its only writer. */
@@ -121,7 +123,7 @@ export const DEFAULT_SETTINGS: VigilSettings = {
   logs: { services: [], patterns: [] },
   probes: [],
   model: { enabled: true, retrainEveryHours: 6 },
-  sandbox: { applicationMetrics: 'prometheus', deploymentLabel: true },
+  sandbox: { applicationMetrics: 'prometheus', deploymentLabel: true, declareDependencies: true },
   agent: { stateDir: '', playbooksDir: '', leaseNamespace: 'default', logLevel: 'info', httpPort: 0, httpHost: '' },
 };
 

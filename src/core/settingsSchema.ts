@@ -242,6 +242,11 @@ const TABLE: ReadonlyArray<Omit<SettingDescriptor, 'default'>> = [
     type: 'boolean',
     markdownDescription: 'Whether the sandbox labels its series with `deployment`. Off: `namespace`+`pod`+`container` only, CPU and memory as cAdvisor reports them, as under kube-prometheus-stack (`vigil sandbox --no-deployment-label`).',
   },
+  {
+    key: 'sandbox.declareDependencies',
+    type: 'boolean',
+    markdownDescription: 'Whether the sandbox\'s shop declares who calls whom with `vigil.dev/depends-on` annotations. Off: the dependency graph comes only from telemetry, e.g. with `#vigil.sandbox.applicationMetrics#` `istio`, the source workload of each request (`vigil sandbox --no-depends-on`).',
+  },
   { key: 'agent.stateDir', type: 'string', agentOnly: true, flag: 'state-dir', env: 'VIGIL_STATE_DIR', description: 'Incidents, the audit log and learned state; the agent is its only writer. Required by the agent.' },
   { key: 'agent.playbooksDir', type: 'string', agentOnly: true, flag: 'playbooks', env: 'VIGIL_PLAYBOOKS_DIR', description: 'Folder of playbook YAML files added to the built-in ones; empty means .vigil/playbooks if present.' },
   { key: 'agent.leaseNamespace', type: 'string', agentOnly: true, env: 'VIGIL_LEASE_NAMESPACE', check: (v: string) => (NAME.test(v) ? undefined : 'a namespace name, e.g. "vigil"'), description: 'Namespace of the Lease that makes sure only one instance acts.' },

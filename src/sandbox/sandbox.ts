@@ -30,6 +30,8 @@ export interface SandboxOptions {
   watchBookmarkMs?: number;
   /** How /metrics names the series: the `sandbox.applicationMetrics` and `sandbox.deploymentLabel` settings. */
   metricShape?: MetricShape;
+  /** The `sandbox.declareDependencies` setting: false leaves out the `vigil.dev/depends-on` annotations. */
+  declareDependencies?: boolean;
   log?: (line: string) => void;
 }
 
@@ -54,6 +56,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     tickMs: options.tickMs,
     podStartDelayMs: options.podStartDelayMs,
     metricShape: options.metricShape,
+    declareDependencies: options.declareDependencies,
   });
   simulation.seedTopology();
   const api = new ApiServer({ store, simulation, log, bookmarkIntervalMs: options.watchBookmarkMs });

@@ -54,7 +54,7 @@ export class SandboxProcess {
 
   static start(o: SandboxProcessOptions): Promise<SandboxProcess> {
     const args = [...o.command.args, 'sandbox', '--seed', String(o.seed ?? 7), '--day-seconds', String(o.daySeconds ?? 600), '--kubeconfig', o.kubeconfigPath, '--stop-with-stdin'];
-    if (o.metrics) args.push('--application-metrics', o.metrics.applicationMetrics, ...(o.metrics.deploymentLabel ? [] : ['--no-deployment-label']));
+    if (o.metrics) args.push('--application-metrics', o.metrics.applicationMetrics, ...(o.metrics.deploymentLabel ? [] : ['--no-deployment-label']), ...(o.metrics.declareDependencies ? [] : ['--no-depends-on']));
     // inside VS Code desktop process.execPath is Electron: run it as plain Node
     const child = spawn(o.command.program, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, windowsHide: true });
     const stderr: string[] = [];

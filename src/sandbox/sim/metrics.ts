@@ -5,7 +5,7 @@
 import { ExpositionWriter, renderLabels } from '../../infra/prometheus/exposition';
 import type { PodRuntime } from './containerLifecycle';
 import { nodeReady, type Deployment, type NodeObject } from './objects';
-import { BUCKETS, CODES, METHODS } from './workload';
+import { BUCKETS, CODES, METHODS, profileOf } from './workload';
 
 const BUCKET_LABELS = [...BUCKETS.map((b) => `le="${b}"`), 'le="+Inf"'];
 const CODE_METHOD_LABELS = CODES.flatMap((c) => METHODS.map((m) => `code="${c}",method="${m}"`));
@@ -89,12 +89,19 @@ function renderShaped(runtimes: ReadonlyArray<PodRuntime>, deployments: Readonly
   if (shape.application === 'istio') {
     const istio = (rt: PodRuntime) =>
       withLabels(rt, renderLabels({ reporter: 'destination', destination_workload: rt.deployment, destination_workload_namespace: rt.namespace, destination_service_name: rt.deployment }));
+    // the destination sidecar names the caller's workload; a service nobody in the shop calls is reached through the
+    // ingress, which Istio reports as "unknown". A pod's requests are split evenly over its callers: floor((n + j) / k)
+    // for caller j keeps each counter monotonic and sums to n.
+    const callers = callersOf(deployments);
     w.family('istio_requests_total', 'counter', 'Requests seen by the Envoy sidecar.');
     for (const rt of serving) {
       const r = rt.service.requests;
       const byCode = new Map<string, number>();
       codes.forEach((cm, i) => byCode.set(cm.code, (byCode.get(cm.code) ?? 0) + Math.floor(r[i])));
-      for (const [code, n] of byCode) w.sample('istio_requests_total', istio(rt), n, `response_code="${code}"`);
+      const from = callers.get(`${rt.namespace}/${rt.deployment}`) ?? [{ namespace: 'unknown', name: 'unknown' }];
+      for (const [code, n] of byCode) {
+        from.forEach((c, j) => w.sample('istio_requests_total', `${istio(rt)},${renderLabels({ source_workload: c.name, source_workload_namespace: c.namespace })}`, Math.floor((n + j) / from.length), `response_code="${code}"`));
+      }
     }
     w.family('istio_request_duration_milliseconds', 'histogram', 'Request duration seen by the Envoy sidecar, in milliseconds.');
     for (const rt of serving) {
@@ -212,4 +219,14 @@ function renderKubeState(w: ExpositionWriter, runtimes: ReadonlyArray<PodRuntime
   }
   w.family('kube_node_spec_unschedulable', 'gauge', 'Whether a node can schedule new pods.');
   for (const n of nodes) w.sample('kube_node_spec_unschedulable', renderLabels({ node: n.metadata.name }), n.spec?.unschedulable ? 1 : 0);
+}
+
+/** namespace/deployment → the workloads that call it, from the simulation's own call graph (annotations of its Deployments). */
+function callersOf(deployments: ReadonlyArray<Deployment>): Map<string, Array<{ namespace: string; name: string }>> {
+  const out = new Map<string, Array<{ namespace: string; name: string }>>();
+  for (const d of deployments) {
+    const ns = d.metadata.namespace ?? 'default';
+    for (const callee of profileOf(ns, d.metadata.name, d).dependsOn) out.set(callee, [...(out.get(callee) ?? []), { namespace: ns, name: d.metadata.name }]);
+  }
+  return out;
 }

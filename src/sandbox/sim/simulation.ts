@@ -31,6 +31,8 @@ export interface SimulationOptions {
   kubelet?: Partial<Omit<KubeletOptions, 'podStartDelayMs'>>;
   /** How /metrics names the series (default: Prometheus client names with a `deployment` label). */
   metricShape?: MetricShape;
+  /** false: the shop's Deployments carry no `vigil.dev/depends-on`; who calls whom shows only in (Istio) telemetry. */
+  declareDependencies?: boolean;
 }
 
 const EVENT_TTL_MS = 60 * 60 * 1000;
@@ -87,7 +89,7 @@ export class Simulation {
   }
 
   seedTopology(): void {
-    seedDefaultTopology(this.store);
+    seedDefaultTopology(this.store, { declareDependencies: this.options.declareDependencies });
   }
 
   start(): void {

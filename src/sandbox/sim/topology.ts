@@ -70,10 +70,15 @@ export interface ServiceSpec {
   memoryLimit?: string;
 }
 
-export function deploymentManifest(s: ServiceSpec): Deployment {
+/** Whether the shop declares its calls with `vigil.dev/depends-on` (default), or leaves Vigil to infer them from telemetry. */
+export interface TopologyOptions {
+  readonly declareDependencies?: boolean;
+}
+
+export function deploymentManifest(s: ServiceSpec, options: TopologyOptions = {}): Deployment {
   const annotations: Record<string, string> = { [ANNOTATIONS.baseRps]: String(s.baseRps), [ANNOTATIONS.latencyMs]: String(s.latencyMs) };
   if (s.capacityRps) annotations[ANNOTATIONS.capacityRps] = String(s.capacityRps);
-  if (s.dependsOn?.length) annotations[ANNOTATIONS.dependsOn] = s.dependsOn.join(',');
+  if (s.dependsOn?.length) annotations[options.declareDependencies === false ? ANNOTATIONS.calls : ANNOTATIONS.dependsOn] = s.dependsOn.join(',');
   if (s.featureFlags) annotations[ANNOTATIONS.featureFlags] = s.featureFlags;
   return {
     apiVersion: 'apps/v1',
@@ -147,16 +152,16 @@ function featureFlags(): ConfigMap {
  * Deployment and Service, the PodDisruptionBudgets. The embedded sandbox seeds them; on a real control plane
  * they are applied with kubectl and the node agent runs their pods.
  */
-export function shopManifests(): KubeObject[] {
+export function shopManifests(options: TopologyOptions = {}): KubeObject[] {
   const out: KubeObject[] = ['shop', 'payments'].map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n, labels: { 'kubernetes.io/metadata.name': n } } }));
   out.push(featureFlags());
-  for (const s of DEFAULT_SERVICES) out.push(deploymentManifest(s), serviceManifest(s));
+  for (const s of DEFAULT_SERVICES) out.push(deploymentManifest(s, options), serviceManifest(s));
   out.push(pdb('shop', 'checkout', { minAvailable: 2 }), pdb('shop', 'frontend', { maxUnavailable: 1 }));
   return out;
 }
 
 /** Writes the default cluster into an empty store. Objects that exist already are left alone. */
-export function seedDefaultTopology(store: ObjectStore): void {
+export function seedDefaultTopology(store: ObjectStore, options: TopologyOptions = {}): void {
   const put = (resource: Parameters<ObjectStore['create']>[0], o: KubeObject) => {
     if (!store.get(resource, o.metadata.namespace, o.metadata.name)) store.create(resource, o);
   };
@@ -165,7 +170,7 @@ export function seedDefaultTopology(store: ObjectStore): void {
   put('configmaps', featureFlags());
   put('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'default' }, data: { 'ca.crt': 'sandbox' } });
   for (const s of DEFAULT_SERVICES) {
-    put('deployments', deploymentManifest(s));
+    put('deployments', deploymentManifest(s, options));
     put('services', serviceManifest(s));
   }
   put('poddisruptionbudgets', pdb('shop', 'checkout', { minAvailable: 2 }));

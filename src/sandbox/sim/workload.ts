@@ -32,6 +32,8 @@ export interface ServiceProfile {
 
 export const ANNOTATIONS = {
   dependsOn: 'vigil.dev/depends-on',
+  /** The calls the simulation makes when the sandbox declares no `vigil.dev/depends-on` (Vigil never reads it): its ground truth only. */
+  calls: 'sandbox.vigil.dev/calls',
   baseRps: 'vigil.dev/base-rps',
   latencyMs: 'vigil.dev/latency-ms',
   capacityRps: 'vigil.dev/capacity-rps',
@@ -53,7 +55,7 @@ export function profileOf(namespace: string, deployment: string, d: Deployment |
     medianLatencySeconds: num(ANNOTATIONS.latencyMs, 40) / 1000,
     // a property of the code, not of the replica count: scaling out lowers each pod's load
     capacityRps: num(ANNOTATIONS.capacityRps, 20),
-    dependsOn: (a[ANNOTATIONS.dependsOn] ?? '')
+    dependsOn: (a[ANNOTATIONS.dependsOn] ?? a[ANNOTATIONS.calls] ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),

@@ -196,6 +196,21 @@ describe('sandbox metric shapes (sandbox.applicationMetrics, sandbox.deploymentL
     assert.deepEqual([...les], plainLes.map((le) => (le === '+Inf' ? le : String(Math.round(Number(le) * 1e6) / 1e3))));
   });
 
+  it('Istio: the destination sidecar names each caller (source_workload), split over the callers; the ingress is "unknown"; the same with no depends-on declared', () => {
+    for (const declareDependencies of [true, false]) {
+      const h = new SimHarness({ metricShape: { application: 'istio', deploymentLabel: true }, declareDependencies });
+      h.run(15_000);
+      const requests = parseExposition(h.sim.allMetrics()).samples.filter((x) => x.name === 'istio_requests_total');
+      const edges = [...new Set(requests.map((x) => `${x.labels.source_workload_namespace}/${x.labels.source_workload} -> ${x.labels.destination_workload_namespace}/${x.labels.destination_workload}`))].sort();
+      assert.deepEqual(edges.filter((e) => !e.startsWith('unknown/')), ['shop/checkout -> payments/payments-api', 'shop/frontend -> shop/cart', 'shop/frontend -> shop/checkout'], `declareDependencies ${declareDependencies}`);
+      // a service no workload of the shop calls is reached from outside the mesh
+      assert.ok(edges.includes('unknown/unknown -> shop/frontend'));
+      assert.ok(!edges.includes('unknown/unknown -> shop/cart'));
+      const annotated = h.store.list('deployments').items.filter((d) => d.metadata.annotations?.['vigil.dev/depends-on']);
+      assert.equal(annotated.length > 0, declareDependencies, 'depends-on annotations only when declared');
+    }
+  });
+
   it('OpenTelemetry: no request counter, the histogram count per http_response_status_code is it', () => {
     const otel = shaped('opentelemetry', true);
     const plain = shaped('prometheus', true).samples;
