@@ -31,12 +31,15 @@ export class InferredCalls implements Disposable {
   constructor(private readonly deps: InferredCallsDeps) {}
 
   start(): void {
+    const startedAt = this.deps.clock.now();
     const loop = () => {
       if (this.disposed) return;
       const every = this.deps.everyMs ?? 10 * 60_000;
       void this.refresh().finally(() => {
-        // before the informers have listed anything no name resolves: look again soon rather than in 10 minutes
-        const soon = this.deps.inventory().services.length === 0 || this.lastProblem !== undefined;
+        // look again soon rather than in 10 minutes: before the informers have listed anything no name resolves, and in
+        // the first minutes a Prometheus just started (or just given the mesh) may not have the two scrapes rate() needs
+        const early = this.seen.size === 0 && this.deps.clock.now() - startedAt < every;
+        const soon = early || this.deps.inventory().services.length === 0 || this.lastProblem !== undefined;
         if (!this.disposed) this.timer = this.deps.clock.setTimeout(loop, soon ? Math.min(30_000, every) : every);
       });
     };

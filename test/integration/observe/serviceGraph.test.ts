@@ -120,7 +120,8 @@ describe('a dependency outage diagnosed from calls seen in Istio metrics, no dep
       automation: { mode: 'suggest' },
       agent: { stateDir: path.join(dir, 'state') },
     });
-    rt = await VigilRuntime.create({ settings, logger: new MemoryLogger(), identity: 'agent-graph' });
+    const logger = new MemoryLogger();
+    rt = await VigilRuntime.create({ settings, logger, identity: 'agent-graph' });
     await rt.start();
     const runtime = rt;
     assert.ok(runtime.events.inventory().services.every((s) => !s.annotations?.['vigil.dev/depends-on']), 'nothing declared');
@@ -129,7 +130,10 @@ describe('a dependency outage diagnosed from calls seen in Istio metrics, no dep
     const calls = await waitFor('the three calls of the shop', () => {
       const seen = runtime.core.observedCalls().map(edge).sort();
       return seen.length === 3 ? seen : undefined;
-    }, 150_000, 1_000);
+    }, 150_000, 1_000).catch((err: Error) => {
+      const said = logger.lines.filter((l) => /service graph/.test(l.message)).map((l) => l.message);
+      throw new Error(`${err.message}; seen: ${runtime.core.observedCalls().map(edge).join(', ') || 'none'}; the agent said: ${said.join(' | ') || 'nothing about the service graph'}`);
+    });
     assert.deepEqual(calls, ['shop/checkout -> payments/payments-api (istio)', 'shop/frontend -> shop/cart (istio)', 'shop/frontend -> shop/checkout (istio)']);
 
     await sleep(40_000); // the detectors' warm-up, as in the other heal tests

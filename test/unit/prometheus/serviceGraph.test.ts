@@ -143,7 +143,7 @@ describe('InferredCalls', () => {
     assert.deepEqual(r.applied.at(-1)?.map(edge), ['shop/cart -> shop/search (istio)']);
   });
 
-  it('reads again after 30 s, not 10 min, while the inventory is still empty', async () => {
+  it('reads again after 30 s, not 10 min, while the inventory is still empty or, in the first 10 min, nothing is seen', async () => {
     let inv: WorkloadInventory = { services: [], nodes: [] };
     const r = rig([[], [call]], () => inv);
     r.inferred.start();
@@ -158,5 +158,13 @@ describe('InferredCalls', () => {
     await r.clock.advanceTo(r.clock.now() + 10 * 60_000);
     assert.equal(r.reads(), 3);
     r.inferred.dispose();
+    // an inventory but no calls yet (Prometheus has not scraped twice): every 30 s for the first 10 minutes, then every 10
+    const quiet = rig([[]]);
+    quiet.inferred.start();
+    await quiet.clock.advanceTo(9 * 60_000 + 1);
+    assert.equal(quiet.reads(), 19);
+    await quiet.clock.advanceTo(30 * 60_000);
+    assert.equal(quiet.reads(), 23, 'after the first 10 minutes with nothing seen, every 10 minutes: at 20 and 30 min');
+    quiet.inferred.dispose();
   });
 });
