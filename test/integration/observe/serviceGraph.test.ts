@@ -123,6 +123,7 @@ describe('a dependency outage diagnosed from calls seen in Istio metrics, no dep
     const logger = new MemoryLogger();
     rt = await VigilRuntime.create({ settings, logger, identity: 'agent-graph' });
     await rt.start();
+    const startedAt = Date.now();
     const runtime = rt;
     assert.ok(runtime.events.inventory().services.every((s) => !s.annotations?.['vigil.dev/depends-on']), 'nothing declared');
     const edge = (c: ObservedCall) => `${c.caller.namespace}/${c.caller.name} -> ${c.callee.namespace}/${c.callee.name} (${c.source})`;
@@ -136,7 +137,7 @@ describe('a dependency outage diagnosed from calls seen in Istio metrics, no dep
     });
     assert.deepEqual(calls, ['shop/checkout -> payments/payments-api (istio)', 'shop/frontend -> shop/cart (istio)', 'shop/frontend -> shop/checkout (istio)']);
 
-    await sleep(40_000); // the detectors' warm-up, as in the other heal tests
+    await sleep(Math.max(0, startedAt + 40_000 - Date.now())); // the detectors' warm-up, as in the other heal tests
     const res = sandbox!.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: 'dependency-outage', target: 'payments/payments-api', durationSeconds: 600 });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const injectedAt = Date.now();
