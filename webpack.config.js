@@ -20,6 +20,8 @@ const nodeConfig = {
   entry: {
     extension: './src/extension.ts',
     cli: './src/cli/main.ts',
+    // the model process the extension forks (src/infra/tfjs/modelProcess.ts); tfjs stays its own chunk
+    modelWorker: './src/infra/tfjs/modelWorker.ts',
   },
   output: {
     path: path.resolve(__dirname, 'dist'),

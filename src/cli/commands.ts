@@ -118,9 +118,9 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   },
   {
     name: 'report',
-    summary: 'The reliability report: MTTR and time to detect (median, p90), how incidents were resolved, false-alarm and change failure rates, actions by outcome, learned thresholds, per week.',
-    usage: 'vigil report [--since 30d] [--format md|html|json] [--state-dir DIR] [--out FILE]',
-    details: 'Reads the incident files, the release log and the learned thresholds of the state directory; needs no agent. MTTR runs from symptom onset to verified recovery, time to detect from symptom onset to detection. --format html writes one self-contained file (inline CSS, SVG charts, no script).',
+    summary: 'The reliability report: MTTR and time to detect (median, p90), how incidents were resolved, false-alarm and change failure rates, actions by outcome, learned thresholds, per week, SLOs.',
+    usage: 'vigil report [--since 30d] [--format md|html|json] [--state-dir DIR] [--out FILE] [--slos FILE|DIR]... [--prometheus URL] [--config FILE]',
+    details: 'Reads the incident files, the release log and the learned thresholds of the state directory; needs no agent. MTTR runs from symptom onset to verified recovery, time to detect from symptom onset to detection. With SLOs configured as for the agent (--slos, VIGIL_SLOS or the settings file) each SLO gets its objective, the error budget left over the period and the burn rate, read from Prometheus (--prometheus), and the incidents that burned it. --format html writes one self-contained file (inline CSS, SVG charts, no script).',
     load: () => import('./report'),
   },
   {

@@ -20,6 +20,7 @@ import { createObserveAdapters, type ObserveAdapters } from './observeAdapters';
 import { FileStore } from './store/fileStore';
 import { SystemClock } from './systemClock';
 import { LazyTfjsModel } from './tfjs/lazyModel';
+import { ModelProcess } from './tfjs/modelProcess';
 
 export interface RuntimeOptions {
   /** Everything the user set; `agent.stateDir` is required. */
@@ -36,6 +37,11 @@ export interface RuntimeOptions {
   readonly incidentResources?: boolean;
   /** Where the shipped base model is; found next to the bundle or in the checkout when omitted. */
   readonly baseModelDir?: string;
+  /**
+   * Run the model in a child process (ModelProcess) instead of loading tfjs here: the extension does, so its host
+   * holds only the UI (the 200 MB bound of issue 18); the agent and the CLI are processes of their own already.
+   */
+  readonly modelProcess?: boolean;
 }
 
 /**
@@ -52,8 +58,8 @@ export class VigilRuntime implements Disposable {
   readonly observe: ObserveAdapters;
   readonly cluster: KubernetesCluster;
   readonly identity: string;
-  /** Undefined when the model is turned off. tfjs loads on its first window, not here. */
-  readonly model: LazyTfjsModel | undefined;
+  /** Undefined when the model is turned off. tfjs loads (or the model process starts) on its first window, not here. */
+  readonly model: LazyTfjsModel | ModelProcess | undefined;
   private playbooks: Playbook[] = [];
   private readonly incidentResources: KubernetesIncidentResources | undefined;
   private decisionWatch: Disposable | undefined;
@@ -74,7 +80,8 @@ export class VigilRuntime implements Disposable {
     this.events = observe.events;
     this.metrics = timedFrames(observe.metrics, (seconds) => this.agentMetrics?.observeLoop(seconds));
     const webhooks = new WebhookNotifier({ slackWebhookUrl: env.VIGIL_SLACK_WEBHOOK_URL, pagerDutyRoutingKey: env.VIGIL_PAGERDUTY_ROUTING_KEY, pagerDutyUrl: env.VIGIL_PAGERDUTY_URL }, logger.child('notify'));
-    this.model = settings.model.enabled ? new LazyTfjsModel({ stateDir: settings.agent.stateDir, baseModelDir: options.baseModelDir, logger }) : undefined;
+    const modelOptions = { stateDir: settings.agent.stateDir, baseModelDir: options.baseModelDir, logger };
+    this.model = settings.model.enabled ? (options.modelProcess ? new ModelProcess(modelOptions) : new LazyTfjsModel(modelOptions)) : undefined;
     this.core = createHealingCore(
       { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, alerts: observe.alerts, slos: observe.slos, serviceGraph: observe.serviceGraph, resolvePod: observe.resolvePod, model: this.model, incidentResources: this.incidentResources, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
       settings,

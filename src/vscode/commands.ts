@@ -273,11 +273,17 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       // what the rss is made of: V8's heap (with its compiled code), anonymous memory outside it (wasm, malloc), mapped files
       const own = await fs.readFile('/proc/self/status', 'utf8').catch(() => '');
       const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(own)?.[1] ?? NaN) * 1024;
-      const code = getHeapSpaceStatistics().find((sp) => sp.space_name === 'code_space')?.space_used_size ?? 0;
+      const spaces = getHeapSpaceStatistics();
+      const code = spaces.find((sp) => sp.space_name === 'code_space')?.space_used_size ?? 0;
+      // the young generation grows its semi-spaces with the allocation rate: committed heap the host keeps, mostly empty
+      const young = spaces.find((sp) => sp.space_name === 'new_space');
       const parts = own ? ` (anonymous ${mb(kb('RssAnon'))}, files ${mb(kb('RssFile'))})` : '';
       const model = session.runtime?.model;
-      const modelText = model ? (model.loaded ? `model ${await model.backend()}` : 'model not loaded') : 'model off';
-      const text = `Vigil stats: rss ${mb(m.rss)}${parts}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (code ${mb(code)}), external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), ${modelText}, up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
+      // the model's own process, when it runs in one: its rss is stated beside the host's, never hidden
+      const modelPid = model && 'pid' in model ? model.pid : undefined;
+      const modelRss = modelPid ? await processRssBytes(modelPid) : undefined;
+      const modelText = model ? (model.loaded ? `model ${await model.backend()}${modelRss !== undefined ? ` in its own process (pid ${modelPid}, rss ${mb(modelRss)})` : ''}` : 'model not loaded') : 'model off';
+      const text = `Vigil stats: rss ${mb(m.rss)}${parts}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (code ${mb(code)}${young ? `, young generation ${mb(young.space_used_size)} used of ${mb(young.space_size)}` : ''}), external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), ${modelText}, up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
       logger.log('info', text);
       void vscode.window.showInformationMessage(text);
       return { ...m, uptimeMs: Date.now() - activatedAt };

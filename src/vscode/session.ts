@@ -82,7 +82,8 @@ export class VigilSession implements vscode.Disposable {
       const read = currentVigilSettings();
       warnAboutSettings(read.problems);
       let applied = options.forConnection(read.settings);
-      const runtime = await VigilRuntime.create({ settings: applied, logger: this.logger, identity: `vscode@${os.hostname()}`, notifiers: [this.notifier], env });
+      // the model runs in a child process: the extension host keeps only the UI (memory, issue 18)
+      const runtime = await VigilRuntime.create({ settings: applied, logger: this.logger, identity: `vscode@${os.hostname()}`, notifiers: [this.notifier], env, modelProcess: true });
       // a cheap authenticated call first, so unreachable / forbidden / expired show up now, with the fix
       await runtime.conn.get('/version', { timeoutMs: 5000 });
       this.runtime = runtime;

@@ -500,6 +500,16 @@ export function describeInCodeServer(name: string, body: (session: () => E2eSess
 
 /** Resident memory (MB) of the extension host of a code-server: the process of its group started with --type=extensionHost. */
 export function extensionHostRssMb(server: CodeServer): number | undefined {
+  return groupProcessRssMb(server, 'extensionHost');
+}
+
+/** Resident memory (MB) of the model process the extension forks (dist/modelWorker.js); undefined while none runs. */
+export function modelProcessRssMb(server: CodeServer): number | undefined {
+  return groupProcessRssMb(server, 'modelWorker.js');
+}
+
+/** Resident memory (MB) of the process of the code-server's group whose command line has `marker`. */
+function groupProcessRssMb(server: CodeServer, marker: string): number | undefined {
   const group = server.pid;
   if (group === undefined) return undefined;
   for (const entry of readdirSync('/proc')) {
@@ -508,7 +518,7 @@ export function extensionHostRssMb(server: CodeServer): number | undefined {
       // pgrp is the 5th field of /proc/PID/stat, after "pid (comm) state ppid"; comm may contain spaces
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== group) continue;
-      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('extensionHost')) continue;
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) continue;
       const kb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]);
       if (kb > 0) return kb / 1024;
     } catch {

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
-import { clearNotifications, describeInCodeServer, extensionHostRssMb, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
+import { clearNotifications, describeInCodeServer, extensionHostRssMb, modelProcessRssMb, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
 
 /**
  * The healing story in a real VS Code, once per theme: start the sandbox from the command palette,
@@ -13,9 +13,10 @@ import { clearNotifications, describeInCodeServer, extensionHostRssMb, openVigil
  * then a second bad release whose proposal is Rejected: labelled, and nothing written.
  * Screenshots: artifacts/e2e/healing-<theme>-NN-<step>.png.
  *
- * VIGIL_E2E_SOAK_MINUTES=10 keeps the sandbox running that long before the memory step (dark theme only), with the
- * incident room open. The extension host's rss is sampled from /proc every RSS_SAMPLE_MS over the whole story and
- * printed as a curve with the step each sample fell in.
+ * The memory step keeps the sandbox running until MEMORY_WINDOW_MS after it started, with the incident room open
+ * (VIGIL_E2E_SOAK_MINUTES=10: that long, dark theme only). The extension host's rss is sampled from /proc every
+ * RSS_SAMPLE_MS over the whole story, printed as a curve with the step each sample fell in and the model process's
+ * rss beside it (the model runs in a child process of the host), and every host sample must be below the limit.
  */
 const COPILOT = '#app.copilot';
 /** The incident room in the editor area (live, and replay: the same view). */
@@ -28,6 +29,8 @@ const DENIED_TARGET = 'shop/checkout';
 /** The assert of issue 8: the extension host with the sandbox's default topology. */
 const MEMORY_LIMIT_MB = 200;
 const WARMUP_MS = 45_000;
+/** Issue 18's CI window: the sandbox runs at least this long, the last part of it with the room open. */
+const MEMORY_WINDOW_MS = 180_000;
 const RSS_SAMPLE_MS = 15_000;
 
 /** The state folder the extension uses for the sandbox (context.globalStorageUri). */
@@ -131,15 +134,17 @@ describeInCodeServer('healing', (session, theme) => {
   let startedAt = 0;
   let baselineRss = 0;
   let step = '';
-  const rssCurve: Array<{ s: number; mb: number; step: string }> = [];
+  const rssCurve: Array<{ s: number; mb: number; model?: number; step: string }> = [];
   let sampler: ReturnType<typeof setInterval> | undefined;
   const sample = (): void => {
     const mb = extensionHostRssMb(session().server);
-    if (mb !== undefined) rssCurve.push({ s: Math.round((Date.now() - startedAt) / 1000), mb, step });
+    const model = modelProcessRssMb(session().server);
+    if (mb !== undefined) rssCurve.push({ s: Math.round((Date.now() - startedAt) / 1000), mb, ...(model !== undefined ? { model } : {}), step });
   };
   const printCurve = (): void => {
     const peak = Math.max(...rssCurve.map((p) => p.mb));
-    console.log(`      [${theme}] extension host rss (MB) every ${RSS_SAMPLE_MS / 1000} s since the sandbox started, peak ${peak.toFixed(1)}:\n        ${rssCurve.map((p) => `${p.s}s ${p.mb.toFixed(1)} (${p.step})`).join('\n        ')}`);
+    const modelPeak = Math.max(0, ...rssCurve.map((p) => p.model ?? 0));
+    console.log(`      [${theme}] extension host rss (MB) every ${RSS_SAMPLE_MS / 1000} s since the sandbox started, peak ${peak.toFixed(1)}; model process beside it, peak ${modelPeak.toFixed(1)}:\n        ${rssCurve.map((p) => `${p.s}s host ${p.mb.toFixed(1)}, model ${p.model?.toFixed(1) ?? '—'} (${p.step})`).join('\n        ')}`);
   };
   beforeEach(function () {
     step = (this.currentTest?.title ?? '').split(/[:,(]/)[0].slice(0, 48);
@@ -411,7 +416,7 @@ describeInCodeServer('healing', (session, theme) => {
 
   it('reports the extension host memory with the sandbox running and the incident room open', async function () {
     const { page } = session();
-    const soakMs = theme === 'dark' ? Number(process.env.VIGIL_E2E_SOAK_MINUTES ?? 0) * 60_000 : 0;
+    const soakMs = Math.max(MEMORY_WINDOW_MS, theme === 'dark' ? Number(process.env.VIGIL_E2E_SOAK_MINUTES ?? 0) * 60_000 : 0);
     this.timeout(soakMs + 180_000);
     // the live room of the first incident in front (the report and the replay were opened over it)
     await runCommand(page, 'Vigil: Open Incident', { opensPicker: true });
@@ -420,8 +425,13 @@ describeInCodeServer('healing', (session, theme) => {
     await waitFor(async () => (await errorChart(page)).canvases >= 1, 30_000, 'the room\'s charts');
     const left = soakMs - (Date.now() - startedAt);
     if (left > 0) {
-      console.log(`      [${theme}] soaking ${Math.round(left / 1000)} s more with the sandbox running and the room open (VIGIL_E2E_SOAK_MINUTES)`);
-      await page.waitForTimeout(left);
+      console.log(`      [${theme}] ${Math.round(left / 1000)} s more with the sandbox running and the room open (until ${soakMs / 1000} s)`);
+      // what the rss is made of as it grows: Debug Stats once a minute (heap, compiled code, external, anonymous vs mapped files)
+      for (let end = Date.now() + left; Date.now() < end; ) {
+        await page.waitForTimeout(Math.min(60_000, end - Date.now()));
+        await clearNotifications(page);
+        console.log(`      [${theme}] soak ${Math.round((Date.now() - startedAt) / 1000)} s: ${(await debugStats(page)).text}`);
+      }
       await waitForWebviewText(page, new RegExp(`bad release — ${TARGET}[\\s\\S]*Signals`), ROOM, 30_000);
     }
     sample();
@@ -430,12 +440,12 @@ describeInCodeServer('healing', (session, theme) => {
     console.log(`      [${theme}] after ${Math.round((Date.now() - startedAt) / 1000)} s with the sandbox: ${text} (${(rss - baselineRss).toFixed(1)} MB more than before the sandbox started)`);
     printCurve();
     assert.ok(rss > 0 && rss < MEMORY_LIMIT_MB, `extension host rss ${rss} MB, the limit is ${MEMORY_LIMIT_MB} MB`);
-    // every sample since the sandbox started is printed above; those at or over the limit (transient peaks during
-    // Approve, Replay and the report, before a garbage collection) are named here but not failed on: the issue's
-    // "stays below" is not met yet and is reported as such, while the reading with the room open is asserted
+    // "stays below": every sample since the sandbox started (Approve, Replay, the report, the room open)
     const over = rssCurve.filter((p) => p.mb >= MEMORY_LIMIT_MB);
-    if (over.length) console.log(`      [${theme}] NOT MET: ${over.length} rss sample(s) at or over ${MEMORY_LIMIT_MB} MB: ${over.map((p) => `${p.s}s ${p.mb.toFixed(1)} (${p.step})`).join(', ')}`);
-    assert.ok(rssCurve.length >= 3, `rss sampled ${rssCurve.length} times (is the extension host found under /proc?)`);
+    assert.deepEqual(over.map((p) => `${p.s}s ${p.mb.toFixed(1)} MB (${p.step})`), [], `extension host rss samples at or over ${MEMORY_LIMIT_MB} MB`);
+    assert.ok(rssCurve.length >= soakMs / RSS_SAMPLE_MS - 2, `rss sampled ${rssCurve.length} times over ${soakMs / 1000} s (is the extension host found under /proc?)`);
+    // the model runs in its own process: it must have run (scored the story's windows), and its rss is printed above
+    assert.ok(rssCurve.some((p) => p.model !== undefined), 'no model process was seen beside the extension host');
     await session().shot('debug-stats');
   });
 

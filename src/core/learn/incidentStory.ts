@@ -117,8 +117,12 @@ function onsetOnSignal(i: Incident, signal: SignalName | undefined, detection: n
   const med = median(reference);
   const mad = median(reference.map((v) => Math.abs(v - med))) * 1.4826;
   const margin = Math.max(3 * mad, 0.05 * Math.abs(med), 1e-9);
+  // and a tenth of the way to what was detected: a signal flat at 0 has no spread, and without this its background
+  // (a 5xx ratio of 0.15 % from a callee) read as the symptom and carried the onset back a minute before the release
+  const detected = before.length ? before[before.length - 1].v : med;
+  const departure = Math.max(margin, 0.1 * Math.abs(detected - med));
   const bad = signalDefinition(signal).bad;
-  const off = (v: number) => (bad === 'down' ? v < med - margin : bad === 'up' ? v > med + margin : Math.abs(v - med) > margin);
+  const off = (v: number) => (bad === 'down' ? v < med - departure : bad === 'up' ? v > med + departure : Math.abs(v - med) > departure);
   let onset = detection;
   for (let k = before.length - 1; k >= 0 && off(before[k].v); k--) onset = before[k].t;
   return Math.min(onset, detection);

@@ -3,8 +3,10 @@
  * and the learned thresholds alone. `vigil report` and "Vigil: Show Reliability Report" both call this; the
  * renderers (reportRendering.ts) only format it.
  */
+import { windowBurn, type SloPoint } from '../detect/sloBurn';
 import type { Incident } from '../model/incident';
 import { targetLabel } from '../model/target';
+import type { SloDefinition } from '../observe/sloDefinitions';
 import { blamedChanges, incidentTimes } from './incidentStory';
 import type { ReleaseLog, ReleaseRecord } from './releaseLog';
 import { describeChange, type LearningState } from './thresholdTuning';
@@ -55,6 +57,39 @@ export interface ReliabilityReport {
   readonly actions: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly thresholdChanges: ReadonlyArray<{ readonly t: number; readonly text: string; readonly status: string }>;
   readonly weeks: ReadonlyArray<WeekRow>;
+  /** One row per SLO defined (`slos.paths`); empty when none is. */
+  readonly slos: ReadonlyArray<ReportSlo>;
+  /** SLO definitions that did not load (`file:line: field …; fix`). */
+  readonly sloProblems: ReadonlyArray<string>;
+}
+
+/** An SLO over the report's period: its objective, the budget the period's errors left, and the incidents that burned it. */
+export interface ReportSlo {
+  readonly id: string;
+  readonly objective: number;
+  /** The SLO's own rolling window (its budget is counted over it; the figures here are over the report's period). */
+  readonly periodMs: number;
+  readonly origin: string;
+  /** Error ratio over the report's period / (1 − objective): 1 spends exactly the period's budget. Undefined without enough data. */
+  readonly burnRate?: number;
+  /** 1 − burnRate: share of the period's error budget left; negative when overspent. */
+  readonly budgetLeft?: number;
+  /** Share of the period's steps with data. */
+  readonly coverage: number;
+  /** Why the SLI could not be read, when it could not. */
+  readonly unread?: string;
+  /** Incidents in the period whose evidence says this SLO burned, with the fastest burn seen and its alert factor. */
+  readonly incidents: ReadonlyArray<{ readonly id: string; readonly target: string; readonly openedAt: number; readonly burn: number; readonly factor: number }>;
+}
+
+/** An SLO and its SLI over the report's period, as read (from Prometheus) by the caller. */
+export interface SloReportInput {
+  readonly slo: SloDefinition;
+  /** Bad and all events per second, one point per `stepMs` step over the period (each the rate over its step). */
+  readonly points: ReadonlyArray<SloPoint>;
+  readonly stepMs: number;
+  /** Why there are no points ("set prometheus.url", a query error). */
+  readonly unread?: string;
 }
 
 export interface ReportInputs {
@@ -64,6 +99,8 @@ export interface ReportInputs {
   readonly learning?: LearningState;
   readonly since: number;
   readonly until: number;
+  readonly slos?: ReadonlyArray<SloReportInput>;
+  readonly sloProblems?: ReadonlyArray<string>;
 }
 
 /** Nearest-rank quantile of sorted values. */
@@ -185,5 +222,27 @@ export function reliabilityReport(input: ReportInputs): ReliabilityReport {
         for (const r of w.incidents) by[r.resolution] = (by[r.resolution] ?? 0) + 1;
         return { weekStart: weekStartT, incidents: w.incidents.length, byResolution: by, mttr: quantiles(w.incidents.flatMap((r) => (r.timeToRecoverMs !== undefined && r.resolution !== 'false alarm' ? [r.timeToRecoverMs] : []))), releases: w.releases, failedReleases: w.failed };
       }),
+    slos: (input.slos ?? []).map((x) => sloRow(x, inWindow, input.since, input.until)),
+    sloProblems: input.sloProblems ?? [],
+  };
+}
+
+function sloRow(x: SloReportInput, incidents: ReadonlyArray<Incident>, since: number, until: number): ReportSlo {
+  // the same burn as the live multi-window alerts, over one window: the report's period
+  const w = windowBurn(x.points, until, until - since, x.stepMs, x.slo.objective);
+  const burned = incidents.flatMap((i) => {
+    const burns = (i.diagnosis?.evidence ?? []).flatMap((e) => (e.kind === 'slo-burn' && e.slo === x.slo.id ? [e] : []));
+    if (!burns.length) return [];
+    return [{ id: i.id, target: targetLabel(i.target), openedAt: i.openedAt, burn: Math.max(...burns.map((e) => e.burn)), factor: Math.max(...burns.map((e) => e.factor)) }];
+  });
+  return {
+    id: x.slo.id,
+    objective: x.slo.objective,
+    periodMs: x.slo.periodMs,
+    origin: x.slo.origin,
+    ...(w.burn !== undefined ? { burnRate: w.burn, budgetLeft: 1 - w.burn } : {}),
+    coverage: w.coverage,
+    ...(x.unread ? { unread: x.unread } : {}),
+    incidents: burned,
   };
 }

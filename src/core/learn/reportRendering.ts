@@ -31,6 +31,29 @@ function headline(r: ReliabilityReport): Array<[string, string]> {
   ];
 }
 
+/** "99.9%", "99.95%": an objective keeps its digits (pct rounds 99.9 to 100). */
+const objective = (o: number) => `${Number((o * 100).toPrecision(6))}%`;
+
+/** One row per SLO: id, objective, budget left over the report's period, burn rate, the incidents that burned it. */
+function sloRows(r: ReliabilityReport): string[][] {
+  return r.slos.map((s) => {
+    const budget =
+      s.budgetLeft === undefined
+        ? s.unread ?? `not enough data (${pct(s.coverage)} of the period's steps)`
+        : s.budgetLeft >= 0
+          ? `${pct(s.budgetLeft)} left`
+          : `overspent by ${pct(-s.budgetLeft)}`;
+    const burn = s.burnRate === undefined ? '—' : `${burnText(s.burnRate)}×`;
+    const incidents = s.incidents.length ? s.incidents.map((i) => `${i.id} (${i.target}, up to ${burnText(i.burn)}× at the ${i.factor}× alert)`).join('; ') : 'none';
+    return [s.id, `${objective(s.objective)} over ${formatDurationMs(s.periodMs)}`, budget, burn, incidents];
+  });
+}
+
+/** 1.0, 0.51, 14; never scientific notation. */
+const burnText = (b: number) => (b >= 10 ? String(Math.round(b)) : b >= 1 ? b.toFixed(1) : b >= 0.01 ? String(Number(b.toPrecision(2))) : b > 0 ? '<0.01' : '0');
+
+const SLO_HEADER = ['SLO', 'objective', 'error budget left over this period', 'burn rate over this period', 'incidents that burned it'];
+
 function actionRows(r: ReliabilityReport): Array<[string, string]> {
   return Object.entries(r.actions)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -42,6 +65,11 @@ const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function reportMarkdown(r: ReliabilityReport): string {
   const out: string[] = [`# Vigil reliability report, ${day(r.since)} to ${day(r.until)}`, ''];
   for (const [k, v] of headline(r)) out.push(`- **${k}**: ${mdCell(v)}`);
+  if (r.slos.length || r.sloProblems.length) {
+    out.push('', '## SLOs', '');
+    if (r.slos.length) out.push(`| ${SLO_HEADER.join(' | ')} |`, `|${SLO_HEADER.map(() => '---').join('|')}|`, ...sloRows(r).map((row) => `| ${row.map(mdCell).join(' | ')} |`));
+    out.push(...r.sloProblems.map((p) => `- not loaded: ${mdCell(p)}`));
+  }
   out.push('', '## Actions by outcome', '');
   const actions = actionRows(r);
   if (actions.length) out.push('| action | outcomes |', '|---|---|', ...actions.map(([k, v]) => `| ${mdCell(k)} | ${mdCell(v)} |`));
@@ -150,7 +178,7 @@ code { font-family: var(--vscode-editor-font-family, monospace); }
 <h1>Vigil reliability report</h1>
 <p>${e(day(r.since))} to ${e(day(r.until))}</p>
 <table class="headline" aria-label="Headline figures">${rows(headline(r))}</table>
-<h2>Incidents per week</h2>
+${r.slos.length || r.sloProblems.length ? `<h2>SLOs</h2>\n${r.slos.length ? `<table aria-label="SLOs"><thead><tr>${SLO_HEADER.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${sloRows(r).map((row) => `<tr>${row.map((c) => `<td>${e(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>` : ''}${r.sloProblems.map((p) => `<p>not loaded: ${e(p)}</p>`).join('')}\n` : ''}<h2>Incidents per week</h2>
 ${weeksSvg(r)}
 <h2>MTTR per week</h2>
 ${mttrSvg(r)}

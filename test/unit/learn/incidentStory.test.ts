@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { FOCUSED_LINES, focusedTimeline, incidentTimes, rankedFindings, symptomOnset } from '../../../src/core/learn/incidentStory';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { blamedChanges, FOCUSED_LINES, focusedTimeline, incidentTimes, rankedFindings, symptomOnset } from '../../../src/core/learn/incidentStory';
+import type { Incident } from '../../../src/core/model/incident';
 import { badRelease } from './storyFixtures';
 
 const T0 = Date.UTC(2026, 11, 1, 10, 0, 0);
@@ -16,6 +19,25 @@ describe('incident story', () => {
       ['change', 'coincident-change', 'onset', 'detection', 'action', 'recovery'],
     );
     assert.equal(t.markers[0].label, 'revision 2');
+  });
+
+  it('on the demo\'s bad release, the onset is the release\'s errors, not the callee\'s earlier ones nor the 0.2 % background', () => {
+    // `vigil demo`'s incident file as written (crash loop on checkout, then a bad release on frontend, its caller):
+    // frontend's 5xx sat at 0.18 % for a minute, rose to 5 % with checkout's crash loop (−50 s to −20 s), fell back, and
+    // rose again with revision 2 (released 16 s before the detection; the demo printed "detected 17 s after injection,
+    // symptoms 1 s after"). The background was once "off" a median of 0 and carried the onset back to −65 s: a 65 s
+    // time to detect and 101 s to recover against the demo's own 17 s and 52 s.
+    const file = path.join(__dirname, '../../fixtures/incidents/demo-bad-release-frontend.json');
+    const incident = JSON.parse(readFileSync(file, 'utf8')) as Incident;
+    const t = incidentTimes(incident);
+    const [release] = blamedChanges(incident);
+    assert.equal(`${release.target.name} ${release.kind} to ${release.attributes?.to}`, 'frontend revision-changed to 2');
+    assert.equal(t.signal, 'error_ratio');
+    assert.equal(t.detection - release.t, 15_962);
+    // the first frame showing the release's errors (each frame is the last 5 s interval): after the release, before the detection
+    assert.equal(t.onset - t.detection, -10_000);
+    assert.ok(t.onset > release.t);
+    assert.ok(t.recovery! - t.onset <= 52_000, `time to recover ${t.recovery! - t.onset} ms, the demo's verified 52 s from injection`);
   });
 
   it('says each finding once, with its peak and how long it held (the rule fired six times)', () => {
