@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sleep } from '../../../src/cli/faultDrill';
 import type { Incident } from '../../../src/core/model/incident';
+import type { ObservedCall } from '../../../src/core/model/serviceCall';
 import type { LoggerPort } from '../../../src/core/ports';
 import { DEFAULT_SETTINGS, withSettings } from '../../../src/core/settings';
 import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '../../../src/infra/prometheus/prometheusLauncher';
@@ -21,11 +22,15 @@ function capturingLogger(lines: Array<{ level: string; message: string; fields?:
  * The agent with no signals file against a real Prometheus scraping the sandbox in kube-prometheus shapes:
  * Istio's request metrics (by destination workload) or OpenTelemetry's (per pod), cAdvisor CPU and memory,
  * kube-state-metrics per pod, and no `deployment` label on any application, cAdvisor or kube_pod_* series.
- * It finds those names, says so, maps the pods to their Deployments from its own inventory and detects the fault.
+ * It finds those names, says so, maps the pods to their Deployments from its own inventory and detects the fault. The
+ * Istio case declares no dependencies: the agent infers the shop's calls from source_workload and diagnoses a
+ * dependency outage with them.
  */
 const CASES = [
-  { application: 'istio', fault: 'bad-release', target: 'shop/frontend', stack: 'Istio', requests: 'istio_requests_total', latency: 'istio_request_duration_milliseconds_bucket' },
-  { application: 'opentelemetry', fault: 'crash-loop', target: 'shop/checkout', stack: 'OpenTelemetry', requests: 'http_server_request_duration_seconds_count', latency: 'http_server_request_duration_seconds_bucket' },
+  // no vigil.dev/depends-on either: a dependency outage is diagnosed only if the callers the agent inferred from
+  // Istio's source_workload are right, since the diagnosis names the callee's symptomatic callers
+  { application: 'istio', fault: 'dependency-outage', target: 'payments/payments-api', stack: 'Istio', requests: 'istio_requests_total', latency: 'istio_request_duration_milliseconds_bucket', declareDependencies: false, callers: ['shop/checkout'] },
+  { application: 'opentelemetry', fault: 'crash-loop', target: 'shop/checkout', stack: 'OpenTelemetry', requests: 'http_server_request_duration_seconds_count', latency: 'http_server_request_duration_seconds_bucket', declareDependencies: true, callers: [] },
 ] as const;
 
 for (const c of CASES) describe(`kube-prometheus names, ${c.stack} application metrics: no signals file, no deployment label (sandbox, real Prometheus)`, function () {
@@ -39,7 +44,7 @@ for (const c of CASES) describe(`kube-prometheus names, ${c.stack} application m
     const missing = prometheusUnavailable();
     if (missing) throw new Error(missing);
     dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-kp-'));
-    sandbox = await startSandbox({ seed: 5, daySeconds: 600, kubeconfigPath: path.join(dir, 'kubeconfig'), metricShape: { application: c.application, deploymentLabel: false } });
+    sandbox = await startSandbox({ seed: 5, daySeconds: 600, kubeconfigPath: path.join(dir, 'kubeconfig'), metricShape: { application: c.application, deploymentLabel: false }, declareDependencies: c.declareDependencies });
     const target = new URL(sandbox.metrics);
     prom = await startPrometheus({ targets: [{ target: target.host, jobName: 'sandbox', metricsPath: target.pathname }], scrapeIntervalSeconds: 1 });
   });
@@ -87,13 +92,27 @@ for (const c of CASES) describe(`kube-prometheus names, ${c.stack} application m
     );
     assert.equal(signals.length, services.length);
 
+    if (!c.declareDependencies) {
+      assert.ok(runtime.events.inventory().services.every((s) => !s.annotations?.['vigil.dev/depends-on']), 'no depends-on declared');
+      const edge = (x: ObservedCall) => `${x.caller.namespace}/${x.caller.name} -> ${x.callee.namespace}/${x.callee.name} (${x.source})`;
+      // the agent reads the calls at start and, while it has seen none, every 30 s
+      const calls = await waitFor('the shop\'s three calls, inferred', () => {
+        const seen = runtime.core.observedCalls().map(edge).sort();
+        return seen.length === 3 ? seen : undefined;
+      }, 120_000, 1_000);
+      assert.deepEqual(calls, ['shop/checkout -> payments/payments-api (istio)', 'shop/frontend -> shop/cart (istio)', 'shop/frontend -> shop/checkout (istio)']);
+    }
+
     await sleep(40_000); // the detectors' warm-up, as in the other heal tests
     const res = sandbox!.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: c.fault, target: c.target, durationSeconds: 600 });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const injectedAt = Date.now();
-    const onTarget = (i: Incident) => `${i.target.namespace}/${i.target.name}` === c.target && i.openedAt >= injectedAt - 5_000;
+    const at = (t: { namespace?: string; name: string } | undefined) => (t ? `${t.namespace}/${t.name}` : '');
+    const onTarget = (i: Incident) => (at(i.target) === c.target || at(i.diagnosis?.target) === c.target) && i.openedAt >= injectedAt - 5_000;
     const incident = await waitFor(`a diagnosed incident on ${c.target}`, () => runtime.core.remediator.list().find((i) => onTarget(i) && i.diagnosis), 180_000, 1_000);
-    console.log(`      ${incident.id}: ${incident.diagnosis?.kind} ${Math.round((incident.openedAt - injectedAt) / 1000)} s after the injection`);
+    console.log(`      ${incident.id}: ${incident.diagnosis?.kind} ${Math.round((incident.openedAt - injectedAt) / 1000)} s after the injection: ${incident.diagnosis?.summary}`);
     assert.equal(incident.diagnosis?.kind, c.fault);
+    const affected = (incident.diagnosis?.details?.affected ?? []).map(at);
+    for (const caller of c.callers) assert.ok(affected.includes(caller), `the inferred caller ${caller} is named: ${affected.join(', ')}`);
   });
 });

@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { sleep } from '../../../src/cli/faultDrill';
-import type { Incident } from '../../../src/core/model/incident';
-import { DEFAULT_SETTINGS, withSettings } from '../../../src/core/settings';
-import { VigilRuntime } from '../../../src/infra/runtime';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/sandbox';
-import { MemoryLogger } from '../../fakes/nullLogger';
 import type { ObservedCall } from '../../../src/core/model/serviceCall';
 import { PrometheusClient } from '../../../src/infra/prometheus/prometheusClient';
 import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '../../../src/infra/prometheus/prometheusLauncher';
@@ -21,7 +12,8 @@ import { waitFor } from '../sandbox/sandboxProcess';
  * The service-graph queries against a real Prometheus: an exporter serves, with counters that grow at each scrape,
  * the three shapes Vigil reads calls from — Istio's `istio_requests_total` as a sidecar reports it (both reporters,
  * one caller outside the mesh), Linkerd's proxy `response_total` (inbound and outbound) and Tempo's
- * `traces_service_graph_request_total`. Only what rate() over real scrapes gives back becomes an edge.
+ * `traces_service_graph_request_total`. Only what rate() over real scrapes gives back becomes an edge. The sandbox's
+ * Istio shape with no depends-on declared, diagnosed from the inferred calls: kubePrometheusNames.test.ts.
  */
 describe('the service graph inferred from mesh and trace metrics (real Prometheus)', function () {
   this.timeout(120_000);
@@ -85,67 +77,3 @@ describe('the service graph inferred from mesh and trace metrics (real Prometheu
   });
 });
 
-/**
- * The whole path with nothing declared: the sandbox's shop without a single `vigil.dev/depends-on` annotation, its
- * requests in Istio's shape (the destination sidecar names the source workload), a real Prometheus scraping it, and
- * the agent. A dependency outage can only be diagnosed when the callee's callers are known, so the diagnosis naming
- * payments-api's callers rests on the edges the agent inferred from Prometheus.
- */
-describe('a dependency outage diagnosed from calls seen in Istio metrics, no depends-on declared (sandbox, real Prometheus)', function () {
-  this.timeout(8 * 60_000);
-  let dir: string;
-  let sandbox: Sandbox | undefined;
-  let prom: PrometheusProcess | undefined;
-  let rt: VigilRuntime | undefined;
-
-  before(async () => {
-    const missing = prometheusUnavailable();
-    if (missing) throw new Error(missing);
-    dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-graph-'));
-    sandbox = await startSandbox({ seed: 5, daySeconds: 600, kubeconfigPath: path.join(dir, 'kubeconfig'), metricShape: { application: 'istio', deploymentLabel: false }, declareDependencies: false });
-    const target = new URL(sandbox.metrics);
-    prom = await startPrometheus({ targets: [{ target: target.host, jobName: 'sandbox', metricsPath: target.pathname }], scrapeIntervalSeconds: 1 });
-  });
-  after(async () => {
-    await rt?.dispose();
-    await prom?.stop();
-    await sandbox?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('infers who calls whom, then blames payments-api and names its caller', async () => {
-    const settings = withSettings(DEFAULT_SETTINGS, {
-      kubernetes: { kubeconfig: sandbox!.kubeconfig },
-      prometheus: { url: prom!.url, scrapeIntervalSeconds: 5 },
-      automation: { mode: 'suggest' },
-      agent: { stateDir: path.join(dir, 'state') },
-    });
-    const logger = new MemoryLogger();
-    rt = await VigilRuntime.create({ settings, logger, identity: 'agent-graph' });
-    await rt.start();
-    const startedAt = Date.now();
-    const runtime = rt;
-    assert.ok(runtime.events.inventory().services.every((s) => !s.annotations?.['vigil.dev/depends-on']), 'nothing declared');
-    const edge = (c: ObservedCall) => `${c.caller.namespace}/${c.caller.name} -> ${c.callee.namespace}/${c.callee.name} (${c.source})`;
-    // the first read finds no inventory or too few scrapes for rate(); the agent looks again after 30 s
-    const calls = await waitFor('the three calls of the shop', () => {
-      const seen = runtime.core.observedCalls().map(edge).sort();
-      return seen.length === 3 ? seen : undefined;
-    }, 150_000, 1_000).catch((err: Error) => {
-      const said = logger.lines.filter((l) => /service graph/.test(l.message)).map((l) => l.message);
-      throw new Error(`${err.message}; seen: ${runtime.core.observedCalls().map(edge).join(', ') || 'none'}; the agent said: ${said.join(' | ') || 'nothing about the service graph'}`);
-    });
-    assert.deepEqual(calls, ['shop/checkout -> payments/payments-api (istio)', 'shop/frontend -> shop/cart (istio)', 'shop/frontend -> shop/checkout (istio)']);
-
-    await sleep(Math.max(0, startedAt + 40_000 - Date.now())); // the detectors' warm-up, as in the other heal tests
-    const res = sandbox!.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: 'dependency-outage', target: 'payments/payments-api', durationSeconds: 600 });
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    const injectedAt = Date.now();
-    const diagnosed = (i: Incident) => i.openedAt >= injectedAt - 5_000 && i.diagnosis?.kind === 'dependency-outage';
-    const incident = await waitFor('a dependency outage diagnosed', () => runtime.core.remediator.list().find(diagnosed), 180_000, 1_000);
-    console.log(`      ${incident.id}: ${incident.diagnosis?.summary} (${Math.round(((incident.diagnosis?.t ?? Date.now()) - injectedAt) / 1000)} s after the injection)`);
-    assert.equal(`${incident.diagnosis?.target.namespace}/${incident.diagnosis?.target.name}`, 'payments/payments-api');
-    const affected = incident.diagnosis?.details?.affected ?? [];
-    assert.ok(affected.some((t) => `${t.namespace}/${t.name}` === 'shop/checkout'), `the inferred caller is named: ${JSON.stringify(affected)}`);
-  });
-});
