@@ -8,6 +8,7 @@ import type { AuditEntry, AuditVerification } from './model/audit';
 import type { ClusterFact, LogLine } from './model/fact';
 import type { EscalationContext, Incident } from './model/incident';
 import type { IncidentResource } from './model/incidentResource';
+import type { InFlightStep } from './model/inFlightStep';
 import type { SampleFrame, SignalName } from './model/signal';
 import type { TargetRef } from './model/target';
 import type { ProbeRun } from './observe/probeSpec';
@@ -116,6 +117,12 @@ export interface ClusterPort {
    * Throws core/act ClusterError on failure.
    */
   execute(action: ActionSpec, options: { readonly dryRun: boolean; readonly actionId?: string }): Promise<ActionResult>;
+  /**
+   * True when the write of `actionId` is already on the object it changes (its marker: the restartedAt and
+   * `vigil.dev/action-id` annotations, or the pod it deleted is gone). A replica resuming a step asks before writing.
+   * Undefined: the port cannot tell, and the resumed write relies on `execute`'s idempotency alone.
+   */
+  landed?(action: ActionSpec, actionId: string): Promise<boolean>;
   /** Rollout status of a deployment, as `kubectl rollout status` reads it. */
   rolloutStatus(namespace: string, deployment: string): Promise<{ readonly complete: boolean; readonly message: string; readonly revision: number }>;
   /** Tries to take or renew the named Lease for this identity; returns who holds it. */
@@ -181,7 +188,16 @@ export interface StorePort {
  * (incidents.vigil.dev) in the cluster. Creates the resource when missing, then writes its status.
  */
 export interface IncidentResourcesPort {
+  /** Throws IncidentResourcesAbsentError (core/model/incidentResource) when the cluster has no Incident CRD. */
   write(resource: IncidentResource): Promise<void>;
+}
+
+/** Steps in flight kept in the cluster (the Incident's status.inFlight), so a new leader resumes them; see InFlightStep. */
+export interface InFlightStepsPort {
+  /** Written before the step's write; creates the Incident resource when missing. */
+  record(step: InFlightStep, resource: IncidentResource): Promise<void>;
+  clear(step: Pick<InFlightStep, 'incidentId' | 'namespace'>): Promise<void>;
+  list(): Promise<ReadonlyArray<InFlightStep>>;
 }
 
 /** Reaching a human: the UI, Slack, PagerDuty. */

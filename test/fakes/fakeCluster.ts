@@ -35,6 +35,17 @@ export class FakeCluster implements ClusterPort {
     return { action, dryRun: options.dryRun, changed, summary: describeAction(action) };
   }
 
+  /** The marker check a resuming replica makes: a restart's token, a scale's replica count. */
+  async landed(action: ActionSpec, actionId: string): Promise<boolean> {
+    this.landedChecks++;
+    const key = 'deployment' in action ? `${action.namespace}/${action.deployment}` : '';
+    if (action.kind === 'rollout-restart') return this.restartTokens.get(key) === actionId;
+    if (action.kind === 'scale') return this.replicas.get(key) === action.replicas;
+    return false;
+  }
+
+  landedChecks = 0;
+
   async rolloutStatus(): Promise<{ complete: boolean; message: string; revision: number }> {
     return { complete: true, message: 'successfully rolled out', revision: 1 };
   }

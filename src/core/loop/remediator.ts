@@ -14,7 +14,9 @@ import { isOpen, latestProposal, type EscalationContext, type HumanLabel, type I
 import type { Playbook, PlaybookStep } from '../model/playbook';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import type { ProbeRun } from '../observe/probeSpec';
-import type { ClockPort, ClusterPort, Disposable, LeaseState, LoggerPort, NotifierPort, StorePort } from '../ports';
+import { resumeDecision, type InFlightStep } from '../model/inFlightStep';
+import { IncidentResourcesAbsentError, incidentResource } from '../model/incidentResource';
+import type { ClockPort, ClusterPort, Disposable, InFlightStepsPort, LeaseState, LoggerPort, NotifierPort, StorePort } from '../ports';
 import { verifyStep, type VerificationEvidence } from '../verify/verifier';
 import { KeyedSerialQueue } from './serialQueue';
 import type { IncidentRecorder } from './incidentRecorder';
@@ -61,6 +63,13 @@ export interface RemediatorDeps {
   readonly recorder?: IncidentRecorder;
   /** While true, incidents open and follow their diagnosis but no step is chosen (replay's lead-in). Live: never. */
   readonly holdDecisions?: () => boolean;
+  /**
+   * Steps in flight kept in the cluster: recorded before each write, read back by a replica that takes the Lease
+   * over so it resumes the old leader's step instead of starting its own. Undefined: this instance's store only.
+   */
+  readonly inFlight?: InFlightStepsPort;
+  /** Namespace of the Incident resource of a node incident (cluster-scoped target): the agent's own. */
+  readonly nodeNamespace?: string;
 }
 
 /** A diagnosis update from correlation: one incident key per problem. */
@@ -126,6 +135,11 @@ export class Remediator implements Disposable {
   /** Targets with a write on its way: its watch events can arrive before the write returns. */
   private readonly writing = new Map<string, number>();
   private disposed = false;
+  /** The cluster's steps in flight have been read (and adopted) since this instance last took the Lease. */
+  private inFlightSynced = false;
+  private inFlightSync: Promise<void> | undefined;
+  /** The cluster has no Incident resources: said once, not per step. */
+  private inFlightAbsentSaid = false;
 
   constructor(private readonly deps: RemediatorDeps) {
     this.executor = new ActionExecutor(deps.cluster, deps.store, deps.clock, deps.logger.child('act'));
@@ -147,6 +161,89 @@ export class Remediator implements Disposable {
         void this.enqueue(i.id, () => this.advance(i.id));
       }
     }
+  }
+
+  /**
+   * Call each interval: on the first call after this instance took the Lease, reads the steps the cluster has in
+   * flight and adopts each one another replica recorded (the old leader died between intent and verification), so
+   * it is resumed here, written at most once, instead of this replica running its own step for the same problem.
+   */
+  resumeInFlight(): Promise<void> {
+    if (!this.deps.inFlight || this.disposed) return Promise.resolve();
+    if (!this.deps.lease()?.held) {
+      this.inFlightSynced = false;
+      return Promise.resolve();
+    }
+    if (this.inFlightSynced) return Promise.resolve();
+    this.inFlightSync ??= this.syncInFlight(this.deps.inFlight).finally(() => {
+      this.inFlightSync = undefined;
+    });
+    return this.inFlightSync;
+  }
+
+  private async syncInFlight(port: InFlightStepsPort): Promise<void> {
+    let steps: ReadonlyArray<InFlightStep>;
+    try {
+      steps = await port.list();
+    } catch (err) {
+      if (err instanceof IncidentResourcesAbsentError) {
+        this.inFlightSynced = true; // nothing can be in flight where nothing can be recorded
+        return;
+      }
+      this.deps.logger.log('warn', `could not read the steps in flight from the cluster (retrying next interval): ${(err as Error).message}`);
+      return;
+    }
+    this.inFlightSynced = true;
+    for (const step of steps) {
+      const local = this.incidents.get(step.incidentId);
+      if (local && (!isOpen(local) || local.inFlight?.stepId === step.stepId)) continue;
+      await this.adopt(step);
+    }
+  }
+
+  /** Takes over a step another replica recorded in flight: its incident (same id, so the same write marker) continues here. */
+  private async adopt(step: InFlightStep): Promise<void> {
+    const now = this.deps.clock.now();
+    const keyOfTarget = targetKey(step.target);
+    const twin = [...this.incidents.values()].find((x) => isOpen(x) && (x.correlationKey === step.correlationKey || targetKey(x.target) === keyOfTarget));
+    const diagnosis: Diagnosis = twin?.diagnosis ?? { kind: step.diagnosis.kind, target: step.target, confidence: step.diagnosis.confidence, t: step.diagnosis.t, summary: step.diagnosis.summary, evidence: [] };
+    const note = `adopted from ${step.by} after a leader change: step "${step.stepId}" (${describeAction(step.action)}) was in flight since ${new Date(step.t).toISOString()}`;
+    const adopted: Incident = {
+      id: step.incidentId,
+      correlationKey: step.correlationKey ?? twin?.correlationKey,
+      target: step.target,
+      openedAt: Math.min(step.t, twin?.openedAt ?? step.t),
+      updatedAt: now,
+      state: 'acting',
+      diagnosis,
+      playbook: step.playbook,
+      stepIndex: step.stepIndex,
+      timeline: [
+        ...(twin?.timeline.filter((e) => e.kind === 'detected' || e.kind === 'diagnosed') ?? [{ t: step.diagnosis.t, kind: 'diagnosed' as const, diagnosis }]),
+        ...(step.approvedBy ? [{ t: step.t, kind: 'approved' as const, stepId: step.stepId, by: step.approvedBy }] : []),
+        { t: now, kind: 'note', text: note },
+      ],
+      recording: NO_RECORDING,
+      inFlight: step,
+    };
+    // this replica may rank the playbook's steps in another order: the step keeps its id, its index follows
+    const index = this.playbookOf(adopted)?.steps.findIndex((x) => x.id === step.stepId) ?? -1;
+    if (index < 0) {
+      this.deps.logger.log('warn', `step "${step.stepId}" in flight for ${step.incidentId} is not in playbook "${step.playbook}" here; not adopted (check that every replica loads the same playbooks)`);
+      return;
+    }
+    this.incidents.set(adopted.id, { ...adopted, stepIndex: index });
+    if (step.correlationKey) this.state.openByKey[step.correlationKey] = adopted.id;
+    await this.deps.store.saveIncident(this.must(adopted.id));
+    this.emit(this.must(adopted.id));
+    if (twin && twin.id !== adopted.id && untouched(twin)) {
+      // this replica's own incident for the same problem: the adopted one carries it on, so it must not act too
+      for (const [k, v] of Object.entries(this.state.openByKey)) if (v === twin.id) this.state.openByKey[k] = adopted.id;
+      await this.patch(twin.id, { state: 'closed', outcome: { kind: 'resolved-without-action', t: now, note: `continued by ${adopted.id}, adopted from the previous leader` } }, true, { t: now, kind: 'note', text: `continued by ${adopted.id}, whose step was in flight when the previous leader stopped` });
+    }
+    await this.saveState();
+    this.deps.logger.log('info', `incident ${adopted.id}: ${note}`, { incident: adopted.id });
+    void this.enqueue(adopted.id, () => this.advance(adopted.id));
   }
 
   onChange(listener: (incident: Incident) => void): Disposable {
@@ -365,6 +462,8 @@ export class Remediator implements Disposable {
 
   /** Moves an incident one decision further: pick the step, pass the gates, act, verify. */
   private async advance(id: string, approvedStepId?: string): Promise<void> {
+    // a replica that just took the Lease first adopts what the old leader had in flight (this incident may be its twin)
+    await this.resumeInFlight();
     let i = this.must(id);
     if (!isOpen(i) || this.disposed || !i.diagnosis || this.deps.holdDecisions?.()) return;
     const settings = this.deps.settings();
@@ -409,7 +508,8 @@ export class Remediator implements Disposable {
     const ctx = this.deps.targetContext(i);
     let action: ActionSpec;
     try {
-      action = resolveStep(step, ctx);
+      // a step in flight runs as it was recorded before its write (a rollback's revision must not be chosen afresh)
+      action = i.inFlight && i.inFlight.stepId === step.id && (i.state === 'acting' || i.state === 'verifying') ? i.inFlight.action : resolveStep(step, ctx);
     } catch (err) {
       const msg = err instanceof TemplateError ? err.message : String(err);
       await this.patch(id, {}, true, { t: this.deps.clock.now(), kind: 'note', text: `step "${step.id}" skipped: ${msg}` });
@@ -528,11 +628,45 @@ export class Remediator implements Disposable {
   private async act(id: string, step: PlaybookStep, action: ActionSpec, _gates: GateDecision, how: 'auto' | 'human-approved', choice: StepChoice): Promise<void> {
     // checked and marked 'acting' in one synchronous stretch: from here a changed diagnosis no longer resets the playbook
     if (!this.stillChosen(id, choice)) return;
-    // persist the intent first: a crash from here on resumes this step, and the action id keeps it idempotent
-    await this.patch(id, { state: 'acting' });
-    const i = this.must(id);
-    const approval = [...i.timeline].reverse().find((e) => e.kind === 'approved' && e.stepId === step.id) as { by: string } | undefined;
+    const before = this.must(id);
+    const resuming = before.state === 'acting' && before.inFlight?.stepId === step.id;
+    const approval = [...before.timeline].reverse().find((e) => e.kind === 'approved' && e.stepId === step.id) as { by: string } | undefined;
     const actor = how === 'human-approved' && approval ? `${approval.by} via ${this.deps.identity}` : this.deps.identity;
+    const actionId = ActionExecutor.actionId(id, step.id);
+    // persist the intent first, here and in the cluster: a crash or a leader change from here on resumes this step,
+    // and the action id (the write's marker on its object) keeps it to one write
+    const intent: InFlightStep = resuming && before.inFlight ? before.inFlight : {
+      incidentId: id,
+      namespace: before.target.namespace ?? this.deps.nodeNamespace ?? 'default',
+      ...(before.correlationKey ? { correlationKey: before.correlationKey } : {}),
+      target: before.target,
+      diagnosis: { kind: before.diagnosis?.kind ?? 'unknown', confidence: before.diagnosis?.confidence ?? 0, summary: before.diagnosis?.summary ?? '', t: before.diagnosis?.t ?? this.deps.clock.now() },
+      playbook: choice.playbook,
+      stepIndex: choice.stepIndex,
+      stepId: step.id,
+      actionId,
+      action,
+      by: this.deps.identity,
+      ...(how === 'human-approved' && approval ? { approvedBy: approval.by } : {}),
+      t: this.deps.clock.now(),
+    };
+    const i = await this.patch(id, { state: 'acting', inFlight: intent });
+    if (!resuming) await this.recordInFlight(i, intent);
+    if (resuming && !this.deps.settings().safety.dryRun) {
+      const landed = this.deps.cluster.landed ? await this.deps.cluster.landed(action, actionId).catch((err: Error) => {
+        this.deps.logger.log('warn', `incident ${id}: could not tell whether step "${step.id}" was already written (${err.message}); writing it, which its marker keeps idempotent`, { incident: id });
+        return false;
+      }) : false;
+      if (resumeDecision(landed) === 'verify') {
+        const now = this.deps.clock.now();
+        const summary = `already written before the restart or leader change (marker ${actionId} on the object): ${describeAction(action)}`;
+        await this.deps.store.appendAudit({ t: now, actor, kind: 'action', incidentId: id, object: targetKey(actionTarget(action)), summary: `no change needed: ${summary}`, detail: { stepId: step.id, actionId, action, changed: false, resumed: true } });
+        await this.patch(id, { state: 'verifying' }, true, { t: now, kind: 'acted', stepId: step.id, result: { action, dryRun: false, changed: false, summary } });
+        await this.verify(id, step, action);
+        return;
+      }
+      this.deps.logger.log('info', `incident ${id}: resuming step "${step.id}": its write has not landed, writing it once`, { incident: id });
+    }
     const key = targetKey(actionTarget(action));
     this.writing.set(key, (this.writing.get(key) ?? 0) + 1);
     let out: Awaited<ReturnType<ActionExecutor['execute']>>;
@@ -588,6 +722,7 @@ export class Remediator implements Disposable {
       await this.escalate(id, why);
       return;
     }
+    await this.clearInFlight(id);
     const i = this.must(id);
     await this.patch(id, { state: 'diagnosed', stepIndex: i.stepIndex + 1 }, true, { t: this.deps.clock.now(), kind: 'note', text: `${why}; trying the next step` });
     await this.advance(id);
@@ -626,6 +761,7 @@ export class Remediator implements Disposable {
   }
 
   private async close(id: string, outcome: Outcome, state: IncidentState = outcome.kind === 'recovered' ? 'recovered' : outcome.kind === 'escalated' ? 'escalated' : 'closed'): Promise<Incident> {
+    await this.clearInFlight(id);
     const i = await this.patch(id, { state, outcome }, true, { t: outcome.t, kind: 'resolved', outcome });
     this.deps.recorder?.closed(id);
     for (const [key, openId] of Object.entries(this.state.openByKey)) if (openId === id) delete this.state.openByKey[key];
@@ -634,6 +770,32 @@ export class Remediator implements Disposable {
     await this.saveState();
     this.deps.logger.log('info', `incident ${id} ${state}${outcome.recoveredBy ? ` by step "${outcome.recoveredBy}"` : ''}`, { incident: id });
     return i;
+  }
+
+  /** Writes the intent into the cluster before the step's write; without the CRD (or on failure) the local store alone keeps it. */
+  private async recordInFlight(i: Incident, step: InFlightStep): Promise<void> {
+    if (!this.deps.inFlight) return;
+    try {
+      await this.deps.inFlight.record(step, incidentResource(i, this.deps.nodeNamespace ?? 'default'));
+    } catch (err) {
+      if (err instanceof IncidentResourcesAbsentError) {
+        if (!this.inFlightAbsentSaid) this.deps.logger.log('warn', `steps in flight are kept on this replica's disk only: ${err.message}`);
+        this.inFlightAbsentSaid = true;
+        return;
+      }
+      this.deps.logger.log('warn', `incident ${i.id}: could not record step "${step.stepId}" in flight in the cluster (a leader change now may repeat it): ${(err as Error).message}`, { incident: i.id });
+    }
+  }
+
+  private async clearInFlight(id: string): Promise<void> {
+    const i = this.incidents.get(id);
+    if (!i?.inFlight) return;
+    const step = i.inFlight;
+    await this.patch(id, { inFlight: undefined }, false);
+    if (!this.deps.inFlight) return;
+    await this.deps.inFlight.clear(step).catch((err: Error) => {
+      if (!(err instanceof IncidentResourcesAbsentError)) this.deps.logger.log('warn', `incident ${id}: could not clear step "${step.stepId}" in flight in the cluster: ${err.message}`, { incident: id });
+    });
   }
 
   private must(id: string): Incident {

@@ -5,6 +5,7 @@ import type { ClusterFact, LogLine } from './fact';
 import type { GateDecision } from './gate';
 import type { SampleFrame } from './signal';
 import type { TargetRef } from './target';
+import type { InFlightStep } from './inFlightStep';
 import type { DetectorState } from '../detect/detectorState';
 import type { RuleState } from '../detect/rules';
 import type { LearningState } from '../learn/thresholdTuning';
@@ -90,6 +91,8 @@ export interface Incident {
   readonly outcome?: Outcome;
   /** The correlator's key for this problem, so closing the incident closes its symptom group too. */
   readonly correlationKey?: string;
+  /** The step being written or verified, as recorded in the cluster before its write (see InFlightStep). */
+  readonly inFlight?: InFlightStep;
 }
 
 /**

@@ -103,3 +103,11 @@ function text(v: unknown): string | undefined {
   if (v === undefined) return undefined;
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
+
+/** The cluster has no Incident resources (the CRD incidents.vigil.dev is not installed): nothing to write to. */
+export class IncidentResourcesAbsentError extends Error {
+  constructor(detail: string) {
+    super(`no Incident resources on this cluster (${detail}); install the CRD: kubectl apply -f deploy/helm/vigil/crds/incidents.vigil.dev.yaml (or the chart, deploy/helm/vigil)`);
+    this.name = 'IncidentResourcesAbsentError';
+  }
+}
