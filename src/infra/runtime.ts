@@ -83,7 +83,7 @@ export class VigilRuntime implements Disposable {
     const modelOptions = { stateDir: settings.agent.stateDir, baseModelDir: options.baseModelDir, logger };
     this.model = settings.model.enabled ? (options.modelProcess ? new ModelProcess(modelOptions) : new LazyTfjsModel(modelOptions)) : undefined;
     this.core = createHealingCore(
-      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, alerts: observe.alerts, slos: observe.slos, serviceGraph: observe.serviceGraph, resolvePod: observe.resolvePod, model: this.model, incidentResources: this.incidentResources, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
+      { clock: this.clock, logger, store: this.store, cluster: this.cluster, metrics: this.metrics, events: this.events, probes: observe.probes, alerts: observe.alerts, slos: observe.slos, serviceGraph: observe.serviceGraph, resolvePod: observe.resolvePod, model: this.model, incidentResources: this.incidentResources, inFlightSteps: this.incidentResources, notifiers: [...(webhooks.enabled ? [webhooks] : []), ...(options.notifiers ?? [])] },
       settings,
       { identity: this.identity, playbooks: () => this.playbooks },
     );

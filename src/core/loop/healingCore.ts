@@ -10,7 +10,7 @@ import { isOpen } from '../model/incident';
 import type { Playbook } from '../model/playbook';
 import type { SignalName } from '../model/signal';
 import { targetKey } from '../model/target';
-import type { AlertsPort, ClockPort, ClusterPort, Disposable, EventsPort, IncidentResourcesPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, ProbeResultsPort, RetrainRecord, ServiceGraphPort, StorePort } from '../ports';
+import type { AlertsPort, ClockPort, ClusterPort, Disposable, EventsPort, IncidentResourcesPort, InFlightStepsPort, LoggerPort, MetricsPort, ModelPort, NotifierPort, ProbeResultsPort, RetrainRecord, ServiceGraphPort, StorePort } from '../ports';
 import { ExternalEvidence, type ExternalEvidenceDeps } from './externalEvidence';
 import { InferredCalls } from './inferredCalls';
 import type { ObservedCall } from '../model/serviceCall';
@@ -53,6 +53,8 @@ export interface HealingCorePorts {
   readonly incidentResources?: IncidentResourcesPort;
   /** Calls seen in mesh and trace-derived metrics, joined to the declared dependency graph; undefined: declared edges only. */
   readonly serviceGraph?: ServiceGraphPort;
+  /** Steps in flight kept in the cluster, so a replica taking the Lease over resumes them; undefined: the local store only. */
+  readonly inFlightSteps?: InFlightStepsPort;
 }
 
 export interface HealingCoreOptions {
@@ -154,6 +156,8 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     recentProbes: (t) => ports.probes?.recent(t, 10) ?? [],
     recorder,
     holdDecisions: options.holdDecisions,
+    inFlight: ports.inFlightSteps,
+    nodeNamespace: settings.agent.leaseNamespace,
   });
   // every release seen is recorded (the reliability report's change failure rate); replay records none
   const releases = options.learn === false ? undefined : new ReleaseRecorder(store, logger.child('releases'));
@@ -267,6 +271,10 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
         remediator.onChange((i) => {
           if (!isOpen(i) && isReal(i) !== undefined) void learnSoon().catch(() => undefined);
           void silences?.onIncident(i);
+        }),
+        // a replica that took the Lease over resumes what the old leader had in flight
+        pipeline.onInterval(() => {
+          void remediator.resumeInFlight();
         }),
         // an incident nobody acted on whose symptoms stay back in band resolves itself
         pipeline.onInterval((t) => {

@@ -3,6 +3,7 @@ import type { RuleState } from '../detect/rules';
 import type { Correlator } from '../diagnose/correlation';
 import type { LearningState } from '../learn/thresholdTuning';
 import type { ClusterFact } from '../model/fact';
+import type { ActionSpec } from '../model/action';
 import type { Incident, IncidentRecording, RecordedWrite, RecordingStart } from '../model/incident';
 import type { Playbook } from '../model/playbook';
 import type { SampleFrame } from '../model/signal';
@@ -219,6 +220,7 @@ export class IncidentRecorder {
       },
       acquireLease: (...args) => cluster.acquireLease(...args),
       releaseLease: (...args) => cluster.releaseLease(...args),
+      ...(cluster.landed ? { landed: (action: ActionSpec, actionId: string) => cluster.landed!(action, actionId) } : {}),
     };
   }
 

@@ -53,6 +53,40 @@ export class KubernetesCluster implements ClusterPort {
     }
   }
 
+  /**
+   * Whether the write of `actionId` is already on its object: every write but a pod's deletion carries the
+   * `vigil.dev/action-id` annotation (a restart on the pod template, with restartedAt; a rollback or scale on the
+   * Deployment; a cordon on the Node; a config value on the ConfigMap), written in the same request as the change.
+   */
+  async landed(a: ActionSpec, actionId: string): Promise<boolean> {
+    try {
+      switch (a.kind) {
+        case 'delete-pod': {
+          const pod = await this.readOrUndefined(() => this.core.readNamespacedPod({ name: a.pod, namespace: a.namespace }));
+          return !pod || !!pod.metadata?.deletionTimestamp;
+        }
+        case 'rollout-restart': {
+          const d = await this.apps.readNamespacedDeployment({ name: a.deployment, namespace: a.namespace });
+          return d.spec?.template?.metadata?.annotations?.[ACTION_ID_ANNOTATION] === actionId;
+        }
+        case 'rollback':
+        case 'scale': {
+          const d = await this.apps.readNamespacedDeployment({ name: a.deployment, namespace: a.namespace });
+          return d.metadata?.annotations?.[ACTION_ID_ANNOTATION] === actionId;
+        }
+        case 'cordon':
+        case 'uncordon':
+          return (await this.core.readNode({ name: a.node })).metadata?.annotations?.[ACTION_ID_ANNOTATION] === actionId;
+        case 'drain':
+          return false; // evictions carry no marker; a drain run again cordons nothing twice and evicts only what is left
+        case 'patch-configmap':
+          return (await this.core.readNamespacedConfigMap({ name: a.configMap, namespace: a.namespace })).metadata?.annotations?.[ACTION_ID_ANNOTATION] === actionId;
+      }
+    } catch (err) {
+      throw toClusterError(err, `read the target of ${describeAction(a)}`);
+    }
+  }
+
   private async run(a: ActionSpec, dryRun: boolean, actionId: string): Promise<ActionResult> {
     const dry = dryRun ? 'All' : undefined;
     const result = (changed: boolean, summary: string, diff?: Diff, objects?: string[]): ActionResult => ({ action: a, dryRun, changed, summary: dryRun ? `dry run: ${summary}` : summary, diff, objects });
@@ -85,7 +119,9 @@ export class KubernetesCluster implements ClusterPort {
         const currentImage = d.spec?.template?.spec?.containers?.[0]?.image;
         const targetImage = template.spec?.containers?.[0]?.image;
         if (sameTemplate(d.spec?.template, template)) return result(false, `deployment ${a.namespace}/${a.deployment} already runs the template of revision ${target.revision}`);
-        const patch = [{ op: 'replace', path: '/spec/template', value: template }];
+        // the marker in the same request as the change: a new leader reads it to know this write landed
+        const marker = d.metadata?.annotations ? { op: 'add', path: `/metadata/annotations/${ACTION_ID_ANNOTATION.replace('/', '~1')}`, value: actionId } : { op: 'add', path: '/metadata/annotations', value: { [ACTION_ID_ANNOTATION]: actionId } };
+        const patch = [{ op: 'replace', path: '/spec/template', value: template }, marker];
         const out = await this.apps.patchNamespacedDeployment({ name: a.deployment, namespace: a.namespace, body: patch, dryRun: dry, fieldManager: FIELD_MANAGER }, this.patchOptions(this.lib.PatchStrategy.JsonPatch));
         return result(true, `rolled back deployment ${a.namespace}/${a.deployment} from revision ${current} to the template of revision ${target.revision}`, [{ path: 'spec.template.spec.containers[0].image', before: currentImage, after: targetImage }], [`Deployment/${a.namespace}/${a.deployment}@${out.metadata?.resourceVersion ?? ''}`]);
       }
@@ -93,36 +129,37 @@ export class KubernetesCluster implements ClusterPort {
         const s = await this.apps.readNamespacedDeploymentScale({ name: a.deployment, namespace: a.namespace });
         const before = s.spec?.replicas ?? 0;
         if (before === a.replicas) return result(false, `deployment ${a.namespace}/${a.deployment} already has ${a.replicas} replicas`);
-        await this.apps.patchNamespacedDeploymentScale({ name: a.deployment, namespace: a.namespace, body: { spec: { replicas: a.replicas } }, dryRun: dry, fieldManager: FIELD_MANAGER }, this.patchOptions(this.lib.PatchStrategy.MergePatch));
+        // on the Deployment rather than its scale subresource, so the marker rides in the same request
+        await this.apps.patchNamespacedDeployment({ name: a.deployment, namespace: a.namespace, body: { metadata: { annotations: { [ACTION_ID_ANNOTATION]: actionId } }, spec: { replicas: a.replicas } }, dryRun: dry, fieldManager: FIELD_MANAGER }, this.patchOptions(this.lib.PatchStrategy.MergePatch));
         return result(true, `scaled deployment ${a.namespace}/${a.deployment} from ${before} to ${a.replicas} replicas`, [{ path: 'spec.replicas', before, after: a.replicas }], [`Deployment/${a.namespace}/${a.deployment}`]);
       }
       case 'cordon':
       case 'uncordon':
-        return this.setUnschedulable(a.node, a.kind === 'cordon', dry, result);
+        return this.setUnschedulable(a.node, a.kind === 'cordon', dry, result, actionId);
       case 'drain':
-        return this.drain(a.node, dry, result);
+        return this.drain(a.node, dry, result, actionId);
       case 'patch-configmap': {
         const cm = await this.core.readNamespacedConfigMap({ name: a.configMap, namespace: a.namespace });
         const before = cm.data?.[a.key];
         if (before === a.value) return result(false, `configmap ${a.namespace}/${a.configMap} already has ${a.key}=${JSON.stringify(a.value)}`);
-        await this.core.patchNamespacedConfigMap({ name: a.configMap, namespace: a.namespace, body: { data: { [a.key]: a.value } }, dryRun: dry, fieldManager: FIELD_MANAGER }, this.patchOptions(this.lib.PatchStrategy.MergePatch));
+        await this.core.patchNamespacedConfigMap({ name: a.configMap, namespace: a.namespace, body: { metadata: { annotations: { [ACTION_ID_ANNOTATION]: actionId } }, data: { [a.key]: a.value } }, dryRun: dry, fieldManager: FIELD_MANAGER }, this.patchOptions(this.lib.PatchStrategy.MergePatch));
         return result(true, `set ${a.key}=${JSON.stringify(a.value)} in configmap ${a.namespace}/${a.configMap} (was ${JSON.stringify(before ?? null)})`, [{ path: `data.${a.key}`, before: before ?? null, after: a.value }], [`ConfigMap/${a.namespace}/${a.configMap}`]);
       }
     }
   }
 
-  private async setUnschedulable(node: string, want: boolean, dry: string | undefined, result: (changed: boolean, summary: string, diff?: Diff, objects?: string[]) => ActionResult): Promise<ActionResult> {
+  private async setUnschedulable(node: string, want: boolean, dry: string | undefined, result: (changed: boolean, summary: string, diff?: Diff, objects?: string[]) => ActionResult, actionId: string): Promise<ActionResult> {
     const n = await this.core.readNode({ name: node });
     const before = n.spec?.unschedulable === true;
     const verb = want ? 'cordoned' : 'uncordoned';
     if (before === want) return result(false, `node ${node} is already ${verb}`);
-    await this.core.patchNode({ name: node, body: { spec: { unschedulable: want } }, dryRun: dry, fieldManager: FIELD_MANAGER }, this.patchOptions(this.lib.PatchStrategy.StrategicMergePatch));
+    await this.core.patchNode({ name: node, body: { metadata: { annotations: { [ACTION_ID_ANNOTATION]: actionId } }, spec: { unschedulable: want } }, dryRun: dry, fieldManager: FIELD_MANAGER }, this.patchOptions(this.lib.PatchStrategy.StrategicMergePatch));
     return result(true, `${verb} node ${node}`, [{ path: 'spec.unschedulable', before, after: want }], [`Node/${node}`]);
   }
 
   /** Cordon, then evict every pod but DaemonSet and mirror pods, honouring PodDisruptionBudgets (429 means wait). */
-  private async drain(node: string, dry: string | undefined, result: (changed: boolean, summary: string, diff?: Diff, objects?: string[]) => ActionResult): Promise<ActionResult> {
-    const cordon = await this.setUnschedulable(node, true, dry, result);
+  private async drain(node: string, dry: string | undefined, result: (changed: boolean, summary: string, diff?: Diff, objects?: string[]) => ActionResult, actionId: string): Promise<ActionResult> {
+    const cordon = await this.setUnschedulable(node, true, dry, result, actionId);
     const deadline = this.now() + this.drainTimeoutMs;
     const evicted: string[] = [];
     for (;;) {

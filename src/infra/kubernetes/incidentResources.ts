@@ -3,19 +3,19 @@
  * status subresource per write; the object is created first when that answers 404.
  */
 import type { HumanDecision } from '../../core/model/decision';
-import type { IncidentResource } from '../../core/model/incidentResource';
-import type { Disposable, IncidentResourcesPort } from '../../core/ports';
+import type { InFlightStep } from '../../core/model/inFlightStep';
+import { IncidentResourcesAbsentError, incidentResourceName, type IncidentResource } from '../../core/model/incidentResource';
+import type { Disposable, InFlightStepsPort, IncidentResourcesPort } from '../../core/ports';
 import { ResilientInformer, type KubeObject } from './informers';
 import type { KubeConnection } from './kubeClient';
 
 interface IncidentObject extends KubeObject {
   readonly spec?: { readonly incidentId?: string; readonly decision?: { readonly action?: string; readonly stepId?: string; readonly by?: string } };
+  readonly status?: { readonly inFlight?: InFlightStep };
 }
 
 const GROUP_VERSION = 'vigil.dev/v1alpha1';
-const CRD_HINT = 'install the CRD incidents.vigil.dev (deploy/helm/vigil/crds/incidents.vigil.dev.yaml, part of the Helm chart)';
-
-export class KubernetesIncidentResources implements IncidentResourcesPort {
+export class KubernetesIncidentResources implements IncidentResourcesPort, InFlightStepsPort {
   constructor(private readonly conn: KubeConnection) {}
 
   /**
@@ -42,6 +42,27 @@ export class KubernetesIncidentResources implements IncidentResourcesPort {
     return { dispose: () => informer.stop() };
   }
 
+  /** The step's intent goes into status.inFlight (the Incident is created first when missing), before the step's write. */
+  record(step: InFlightStep, resource: IncidentResource): Promise<void> {
+    return this.write({ ...resource, status: { ...resource.status, inFlight: step } as IncidentResource['status'] });
+  }
+
+  async clear(step: Pick<InFlightStep, 'incidentId' | 'namespace'>): Promise<void> {
+    const path = `/apis/${GROUP_VERSION}/namespaces/${encodeURIComponent(step.namespace)}/incidents/${encodeURIComponent(incidentResourceName(step.incidentId))}/status`;
+    const res = await this.conn.request('PATCH', path, { body: JSON.stringify({ status: { inFlight: null } }), contentType: 'application/merge-patch+json' });
+    if (res.status === 404) return; // no such Incident (or no CRD): nothing is in flight there
+    if (res.status >= 300) throw this.failure('PATCH', path, res);
+  }
+
+  async list(): Promise<ReadonlyArray<InFlightStep>> {
+    const path = `/apis/${GROUP_VERSION}/incidents`;
+    const res = await this.conn.request('GET', path);
+    if (res.status === 404) throw new IncidentResourcesAbsentError(`GET ${path}: 404`);
+    if (res.status >= 300) throw this.failure('GET', path, res);
+    const items = (JSON.parse(res.body) as { items?: IncidentObject[] }).items ?? [];
+    return items.map((o) => o.status?.inFlight).filter((s): s is InFlightStep => !!s?.incidentId && !!s.stepId && !!s.actionId && !!s.action);
+  }
+
   async write(r: IncidentResource): Promise<void> {
     const collection = `/apis/${GROUP_VERSION}/namespaces/${encodeURIComponent(r.namespace)}/incidents`;
     const statusPath = `${collection}/${encodeURIComponent(r.name)}/status`;
@@ -51,7 +72,7 @@ export class KubernetesIncidentResources implements IncidentResourcesPort {
       const created = await this.conn.request('POST', collection, {
         body: JSON.stringify({ apiVersion: GROUP_VERSION, kind: 'Incident', metadata: { name: r.name, namespace: r.namespace, labels: { 'app.kubernetes.io/managed-by': 'vigil' } }, spec: r.spec }),
       });
-      if (created.status === 404) throw new Error(`no Incident resources on this cluster (POST ${collection}: 404); ${CRD_HINT}`);
+      if (created.status === 404) throw new IncidentResourcesAbsentError(`POST ${collection}: 404`);
       if (created.status >= 300 && created.status !== 409) throw this.failure('POST', collection, created);
       res = await this.conn.request('PATCH', statusPath, { body: patch, contentType: 'application/merge-patch+json' });
     }
