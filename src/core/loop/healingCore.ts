@@ -262,7 +262,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
       await lease?.start();
       await learner.load(); // a corrupted file is reported by the learner; the defaults are used
       await remediator.start();
-      const publisher = ports.incidentResources && new IncidentPublisher(ports.incidentResources, () => (lease ? lease.state : { holder: options.identity, held: true }), settings.agent.leaseNamespace, logger.child('incidents'));
+      const publisher = ports.incidentResources && new IncidentPublisher(ports.incidentResources, () => (lease ? lease.state : { holder: options.identity, held: true }), settings.agent.leaseNamespace, logger.child('incidents'), clock);
       if (publisher) {
         subscriptions.push(publisher, remediator.onChange((i) => publisher.publish(i)), pipeline.onInterval(() => publisher.checkLeadership(() => remediator.list())));
         publisher.checkLeadership(() => remediator.list());

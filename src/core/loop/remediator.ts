@@ -18,6 +18,7 @@ import { resumeDecision, type InFlightStep } from '../model/inFlightStep';
 import { IncidentResourcesAbsentError, incidentResource } from '../model/incidentResource';
 import type { ClockPort, ClusterPort, Disposable, InFlightStepsPort, LeaseState, LoggerPort, NotifierPort, StorePort } from '../ports';
 import { verifyStep, type VerificationEvidence } from '../verify/verifier';
+import { CRD_RECHECK_MS } from './incidentPublisher';
 import { KeyedSerialQueue } from './serialQueue';
 import type { IncidentRecorder } from './incidentRecorder';
 import type { RecoveryWindow, RecoveryWindowState } from './recoveryWindow';
@@ -138,8 +139,9 @@ export class Remediator implements Disposable {
   /** The cluster's steps in flight have been read (and adopted) since this instance last took the Lease. */
   private inFlightSynced = false;
   private inFlightSync: Promise<void> | undefined;
-  /** The cluster has no Incident resources: said once, not per step. */
+  /** The cluster has no Incident resources: said once, not per step, and not asked again before this time. */
   private inFlightAbsentSaid = false;
+  private inFlightAbsentUntil = 0;
 
   constructor(private readonly deps: RemediatorDeps) {
     this.executor = new ActionExecutor(deps.cluster, deps.store, deps.clock, deps.logger.child('act'));
@@ -774,13 +776,15 @@ export class Remediator implements Disposable {
 
   /** Writes the intent into the cluster before the step's write; without the CRD (or on failure) the local store alone keeps it. */
   private async recordInFlight(i: Incident, step: InFlightStep): Promise<void> {
-    if (!this.deps.inFlight) return;
+    if (!this.deps.inFlight || this.deps.clock.now() < this.inFlightAbsentUntil) return;
     try {
       await this.deps.inFlight.record(step, incidentResource(i, this.deps.nodeNamespace ?? 'default'));
     } catch (err) {
       if (err instanceof IncidentResourcesAbsentError) {
-        if (!this.inFlightAbsentSaid) this.deps.logger.log('warn', `steps in flight are kept on this replica's disk only: ${err.message}`);
+        // the publisher warns about the missing CRD; this only says what it means for a leader change, once
+        if (!this.inFlightAbsentSaid) this.deps.logger.log('info', `steps in flight are kept on this replica's disk only until the Incident CRD is installed: a leader change may repeat a step`);
         this.inFlightAbsentSaid = true;
+        this.inFlightAbsentUntil = this.deps.clock.now() + CRD_RECHECK_MS;
         return;
       }
       this.deps.logger.log('warn', `incident ${i.id}: could not record step "${step.stepId}" in flight in the cluster (a leader change now may repeat it): ${(err as Error).message}`, { incident: i.id });
@@ -792,7 +796,7 @@ export class Remediator implements Disposable {
     if (!i?.inFlight) return;
     const step = i.inFlight;
     await this.patch(id, { inFlight: undefined }, false);
-    if (!this.deps.inFlight) return;
+    if (!this.deps.inFlight || this.deps.clock.now() < this.inFlightAbsentUntil) return;
     await this.deps.inFlight.clear(step).catch((err: Error) => {
       if (!(err instanceof IncidentResourcesAbsentError)) this.deps.logger.log('warn', `incident ${id}: could not clear step "${step.stepId}" in flight in the cluster: ${err.message}`, { incident: id });
     });

@@ -1,8 +1,8 @@
 /** Incident resources: what status says for an incident, and that only the leader writes, newest version last. */
 import assert from 'node:assert/strict';
-import { IncidentPublisher } from '../../../src/core/loop/incidentPublisher';
+import { CRD_RECHECK_MS, IncidentPublisher } from '../../../src/core/loop/incidentPublisher';
 import type { Incident, TimelineEntry } from '../../../src/core/model/incident';
-import { incidentResource, type IncidentResource } from '../../../src/core/model/incidentResource';
+import { IncidentResourcesAbsentError, incidentResource, type IncidentResource } from '../../../src/core/model/incidentResource';
 import type { LeaseState, LoggerPort } from '../../../src/core/ports';
 
 const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
@@ -55,7 +55,7 @@ describe('Incident resources', () => {
     let release: (() => void) | undefined;
     const port = { write: (r: IncidentResource) => { writes.push(r); return new Promise<void>((resolve) => { release = resolve; }); } };
     let lease: LeaseState = { holder: 'other', held: false };
-    const p = new IncidentPublisher(port, () => lease, 'vigil', quiet);
+    const p = new IncidentPublisher(port, () => lease, 'vigil', quiet, { now: () => T0 });
     p.publish(incident('diagnosed'));
     await new Promise((r) => setImmediate(r));
     assert.equal(writes.length, 0, 'a standby writes nothing');
@@ -72,6 +72,57 @@ describe('Incident resources', () => {
     release!();
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(writes.map((w) => w.status.state), ['awaiting-approval', 'recovered'], 'one write in flight, then only the newest');
+    p.dispose();
+  });
+
+  it('without the CRD: found once, one warning naming the fix, no request until the re-check 5 min later, then the newest of each incident is written', async () => {
+    let crd = false;
+    let now = T0;
+    const requests: string[] = [];
+    const port = {
+      async write(r: IncidentResource) {
+        requests.push(`${r.name}:${r.status.state}`);
+        if (!crd) throw new IncidentResourcesAbsentError(`POST /apis/vigil.dev/v1alpha1/namespaces/${r.namespace}/incidents: 404`);
+      },
+    };
+    const lines: string[] = [];
+    const logger: LoggerPort = { log: (level, m) => void lines.push(`${level} ${m}`), child: () => logger };
+    const lease: LeaseState = { holder: 'me', held: true };
+    const p = new IncidentPublisher(port, () => lease, 'vigil', logger, { now: () => now });
+    const tick = () => new Promise((r) => setImmediate(r));
+    const other = (state: Incident['state']) => ({ ...incident(state), id: 'INC-2' });
+
+    p.publish(incident('diagnosed'));
+    await tick();
+    assert.deepEqual(requests, ['inc-1-ab:diagnosed'], 'the first write finds the CRD absent');
+    for (const state of ['awaiting-approval', 'acting', 'verifying'] as const) {
+      now += 15_000;
+      p.publish(incident(state));
+      p.publish(other(state));
+      p.checkLeadership(() => []);
+      await tick();
+    }
+    assert.equal(requests.length, 1, 'no request at all while the CRD is known absent');
+    assert.equal(lines.length, 1, 'one warning');
+    assert.match(lines[0], /^warn no Incident resources on this cluster .*kubectl apply -f deploy\/helm\/vigil\/crds\/incidents\.vigil\.dev\.yaml.*checks again every 5 min/);
+
+    // the re-check: one write, still absent, no second warning
+    now = T0 + CRD_RECHECK_MS;
+    p.checkLeadership(() => []);
+    await tick();
+    assert.equal(requests.length, 2, 'one write checks again');
+    assert.equal(lines.length, 1);
+    p.checkLeadership(() => []);
+    await tick();
+    assert.equal(requests.length, 2, 'and then quiet for another 5 min');
+
+    // the CRD is installed; the next re-check finds it and writes the newest version of each incident
+    crd = true;
+    now += CRD_RECHECK_MS;
+    p.checkLeadership(() => []);
+    for (let n = 0; n < 5; n++) await tick();
+    assert.deepEqual(requests.slice(2).sort(), ['inc-1-ab:verifying', 'inc-2:verifying']);
+    assert.match(lines[1], /^info Incident resources \(incidents\.vigil\.dev\) found: publishing 1 waiting incident/);
     p.dispose();
   });
 });

@@ -129,7 +129,7 @@ describe('A leader change with a step in flight', () => {
     assert.equal(b.engine.list().find((i) => i.id !== aIncident.id)?.state, 'closed');
   });
 
-  it('without the CRD the step runs from the local store and the warning is said once', async () => {
+  it('without the CRD the step runs from the local store, said once, and nothing more is asked of the cluster', async () => {
     const clock = new VirtualClock(Date.UTC(2026, 11, 6, 12, 0, 0));
     const cluster = new FakeCluster();
     const inFlight = new FakeInFlightSteps();
@@ -141,5 +141,6 @@ describe('A leader change with a step in flight', () => {
     assert.equal(a.engine.list()[0].state, 'recovered');
     assert.deepEqual(cluster.applied, [RESTART]);
     assert.equal(a.logger.lines.filter((l) => /kept on this replica's disk only/.test(l.message)).length, 1);
+    assert.deepEqual(inFlight.calls, ['list', 'record inc-20261206T120000Z-checkout-1/rollout-restart'], 'one read on taking the Lease, one write attempt; the clear after the step is not sent');
   });
 });
