@@ -18,6 +18,7 @@ const DECISION_HELP = [
 
 const NO_AGENT_FILES = 'With no agent running, the command takes the agent\'s lock (<state-dir>/agent.lock) and writes the state directory itself, by the same rules; the agent starts from it.';
 const NO_AGENT_REFUSED = 'With no agent running, nothing is recorded and the command exits 1: only the agent that proposed a step can run or drop it; start `vigil agent` and decide again.';
+const IN_CLUSTER_HELP = 'With --kubeconfig (and --context) the agent runs in the cluster: the decision is written to the Incident resource\'s spec.decision (incidents.vigil.dev, by its name or Vigil\'s incident id; --namespace when you may not list all namespaces) with your own credentials, for the step proposed now (--step ID refuses if another is proposed), and by = the user the API server knows you as (a SelfSubjectReview; the chart\'s admission policy refuses any other). Your user needs the ClusterRole vigil-approver in the incident\'s namespace.';
 
 export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
@@ -79,15 +80,15 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'approve',
     summary: 'Approve the remediation a suggest-mode agent proposed for an incident.',
-    usage: 'vigil approve <incident-id> [--state-dir DIR] [--by NAME] [--decision-id ID]',
-    details: `${DECISION_HELP}\nThe step approved is the one proposed when you run the command: if the agent proposes another meanwhile, it refuses.\n${NO_AGENT_REFUSED}`,
+    usage: 'vigil approve <incident-id> [--state-dir DIR] [--by NAME] [--decision-id ID] | vigil approve <incident> --kubeconfig FILE [--context C] [--namespace NS] [--step ID]',
+    details: `${DECISION_HELP}\nThe step approved is the one proposed when you run the command: if the agent proposes another meanwhile, it refuses.\n${NO_AGENT_REFUSED}\n${IN_CLUSTER_HELP}`,
     load: () => import('./approve'),
   },
   {
     name: 'reject',
     summary: 'Reject a proposed remediation; nothing is done and the label is kept for learning.',
-    usage: 'vigil reject <incident-id> [--state-dir DIR] [--by NAME] [--note TEXT] [--decision-id ID]',
-    details: `${DECISION_HELP}\n${NO_AGENT_REFUSED}`,
+    usage: 'vigil reject <incident-id> [--state-dir DIR] [--by NAME] [--note TEXT] [--decision-id ID] | vigil reject <incident> --kubeconfig FILE [--context C] [--namespace NS] [--step ID]',
+    details: `${DECISION_HELP}\n${NO_AGENT_REFUSED}\n${IN_CLUSTER_HELP}`,
     load: () => import('./reject'),
   },
   {

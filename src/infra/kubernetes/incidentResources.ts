@@ -90,3 +90,90 @@ export class KubernetesIncidentResources implements IncidentResourcesPort, InFli
     return new Error(`${method} ${path}: HTTP ${res.status} ${message}${fix}`);
   }
 }
+
+/** What `vigil approve|reject --kubeconfig` wrote. */
+export interface WrittenDecision {
+  readonly namespace: string;
+  readonly name: string;
+  readonly incidentId: string;
+  readonly stepId: string;
+  readonly action: string;
+  readonly by: string;
+}
+
+/** The user the API server authenticates this connection as (a SelfSubjectReview): what `by` must say. */
+export async function currentUser(conn: KubeConnection): Promise<string> {
+  const path = '/apis/authentication.k8s.io/v1/selfsubjectreviews';
+  const res = await conn.request('POST', path, { body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }) });
+  if (res.status >= 300) throw new Error(`could not ask the API server who you are (POST ${path}: HTTP ${res.status} ${statusMessage(res.body)}); SelfSubjectReview needs Kubernetes 1.28 or later`);
+  const user = (JSON.parse(res.body) as { status?: { userInfo?: { username?: string } } }).status?.userInfo?.username;
+  if (!user) throw new Error(`the API server did not say who you are (POST ${path} answered no status.userInfo.username)`);
+  return user;
+}
+
+/**
+ * A human's decision on an Incident's proposed step, written to spec.decision with the user's own credentials:
+ * `by` from a SelfSubjectReview (the chart's admission policy refuses any other), `stepId` the step proposed now
+ * (or `expectedStepId`, refused when it is no longer proposed). The merge patch carries the resourceVersion read, so
+ * a proposal that changes between the read and the write is a conflict, not an approval of the new step.
+ */
+export async function writeDecision(conn: KubeConnection, o: { readonly incident: string; readonly action: 'approve' | 'reject'; readonly namespace?: string; readonly expectedStepId?: string }): Promise<WrittenDecision> {
+  const found = await findIncident(conn, o.incident, o.namespace);
+  const ns = found.metadata?.namespace ?? o.namespace ?? 'default';
+  const name = found.metadata?.name ?? '';
+  const status = found.status as { state?: string; proposedStep?: { stepId?: string; action?: string } } | undefined;
+  const proposed = status?.proposedStep?.stepId;
+  if (status?.state !== 'awaiting-approval' || !proposed) {
+    throw new Error(`incident ${ns}/${name} has no step waiting for a decision (state ${status?.state ?? 'unknown'}${proposed ? `, last proposed step "${proposed}"` : ''}); nothing was written — see kubectl get incident ${name} -n ${ns} -o yaml`);
+  }
+  if (o.expectedStepId !== undefined && o.expectedStepId !== proposed) {
+    throw new Error(`the proposal of ${ns}/${name} changed: it now proposes step "${proposed}" (${status.proposedStep?.action ?? '?'}), not "${o.expectedStepId}"; nothing was written, review it and decide again`);
+  }
+  const by = await currentUser(conn);
+  const path = `/apis/${GROUP_VERSION}/namespaces/${encodeURIComponent(ns)}/incidents/${encodeURIComponent(name)}`;
+  const body = JSON.stringify({ metadata: { resourceVersion: found.metadata?.resourceVersion }, spec: { decision: { action: o.action, stepId: proposed, by } } });
+  const res = await conn.request('PATCH', path, { body, contentType: 'application/merge-patch+json' });
+  if (res.status === 403) throw new Error(`${by} may not update incidents in namespace ${ns} (HTTP 403: ${statusMessage(res.body)}); an admin binds the approver role: kubectl create rolebinding vigil-approvers -n ${ns} --clusterrole=vigil-approver --user=${by}`);
+  if (res.status === 409) throw new Error(`incident ${ns}/${name} changed while you decided (HTTP 409); nothing was written, run the command again to decide on what it proposes now`);
+  if (res.status >= 300) throw new Error(`PATCH ${path}: HTTP ${res.status} ${statusMessage(res.body)}`);
+  return { namespace: ns, name, incidentId: found.spec?.incidentId ?? name, stepId: proposed, action: o.action, by };
+}
+
+/** By resource name or Vigil's incident id, in one namespace or (when none is given) in all the user may list. */
+async function findIncident(conn: KubeConnection, incident: string, namespace: string | undefined): Promise<IncidentObject & { status?: unknown }> {
+  const name = incidentResourceName(incident);
+  if (namespace) {
+    const path = `/apis/${GROUP_VERSION}/namespaces/${encodeURIComponent(namespace)}/incidents/${encodeURIComponent(name)}`;
+    const res = await conn.request('GET', path);
+    if (res.status === 200) return JSON.parse(res.body) as IncidentObject;
+    if (res.status === 404) {
+      await requireCrd(conn);
+      throw new Error(`no Incident ${name} in namespace ${namespace}; list them with kubectl get incidents -n ${namespace}`);
+    }
+    if (res.status === 403) throw new Error(`you may not read incidents in namespace ${namespace} (HTTP 403: ${statusMessage(res.body)}); an admin binds the ClusterRole vigil-approver to you in that namespace`);
+    throw new Error(`GET ${path}: HTTP ${res.status} ${statusMessage(res.body)}`);
+  }
+  const path = `/apis/${GROUP_VERSION}/incidents`;
+  const res = await conn.request('GET', path);
+  if (res.status === 404) throw new IncidentResourcesAbsentError(`GET ${path}: 404`);
+  if (res.status === 403) throw new Error(`you may not list incidents in all namespaces (HTTP 403); name the incident's namespace: --namespace NS`);
+  if (res.status >= 300) throw new Error(`GET ${path}: HTTP ${res.status} ${statusMessage(res.body)}`);
+  const items = (JSON.parse(res.body) as { items?: IncidentObject[] }).items ?? [];
+  const hits = items.filter((i) => i.metadata?.name === name || i.spec?.incidentId === incident);
+  if (hits.length === 0) throw new Error(`no Incident named ${incident} in any namespace; list them with kubectl get incidents -A`);
+  if (hits.length > 1) throw new Error(`${hits.length} Incidents are named ${incident} (${hits.map((h) => h.metadata?.namespace).join(', ')}); name one: --namespace NS`);
+  return hits[0];
+}
+
+async function requireCrd(conn: KubeConnection): Promise<void> {
+  const res = await conn.request('GET', `/apis/${GROUP_VERSION}`);
+  if (res.status === 404) throw new IncidentResourcesAbsentError(`GET /apis/${GROUP_VERSION}: 404`);
+}
+
+function statusMessage(body: string): string {
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 300);
+  } catch {
+    return body.slice(0, 300);
+  }
+}
