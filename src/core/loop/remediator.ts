@@ -468,6 +468,12 @@ export class Remediator implements Disposable {
     await this.resumeInFlight();
     let i = this.must(id);
     if (!isOpen(i) || this.disposed || !i.diagnosis || this.deps.holdDecisions?.()) return;
+    if ((i.state === 'acting' || i.state === 'verifying') && !(this.deps.lease()?.held ?? false)) {
+      // a step in flight is resumed only by the leader (a restarted replica that lost the Lease meanwhile must not
+      // write it, the new leader adopts it); this one waits, and resumes it if it leads again
+      this.later(RETRY_REFUSED_MS, id);
+      return;
+    }
     const settings = this.deps.settings();
     const mode = (i.target.namespace && settings.namespaceModes?.[i.target.namespace]) || settings.mode;
 

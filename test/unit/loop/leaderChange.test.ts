@@ -18,9 +18,8 @@ const target = { kind: 'service' as const, namespace: 'shop', name: 'checkout' }
 const RESTART = 'rollout restart deployment shop/checkout';
 
 /** One replica of the agent: its own store (an emptyDir), the shared cluster and the shared Incident resources. */
-function replica(identity: string, clock: VirtualClock, cluster: FakeCluster, inFlight: FakeInFlightSteps, lease: { state: LeaseState }) {
+function replica(identity: string, clock: VirtualClock, cluster: FakeCluster, inFlight: FakeInFlightSteps, lease: { state: LeaseState }, store = new MemoryStore()) {
   const logger = new MemoryLogger();
-  const store = new MemoryStore();
   const engine = new Remediator({
     clock,
     logger,
@@ -88,9 +87,14 @@ async function leaderDies(landed: boolean) {
   // a's Lease runs out; b takes it and, at its next interval, adopts what a had in flight
   cluster.execute = original;
   lease.state = { holder: 'agent-b', held: true };
+  // a's pod restarts with its disk: its incident says 'acting', but it does not lead, so it must not write
+  const a2 = replica('agent-a', clock, cluster, inFlight, lease, a.store);
+  await a2.engine.start();
   await b.engine.resumeInFlight();
   for (let n = 0; n < 120 && b.engine.list().some((i) => i.state === 'acting' || i.state === 'verifying' || i.state === 'diagnosed'); n++) await clock.advance(1000);
   await b.engine.idle();
+  assert.equal(a2.engine.get(aIncident.id)?.state, 'acting', 'the restarted old leader waits for the Lease');
+  a2.engine.dispose();
   return { aIncident, b, cluster, inFlight };
 }
 
