@@ -5,18 +5,16 @@
  * their pod's service account, come up ready on /readyz, and exactly one of them leads.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { MANIFESTS_FILE, RELEASE } from '../../scripts/renderManifests';
 import { AGENT_IMAGE } from './agentImage';
 import { shopManifests } from '../../src/sandbox/sim/topology';
-import { apply, cluster, inNetns, kubectl, kubectlOk, pods, podReady, waitFor, type PodView } from './cluster';
+import { apply, cluster, kubectl, kubectlOk, pods, podReady, tokenKubeconfig, vigilCli, waitFor, type PodView } from './cluster';
 
 const MANIFESTS = readFileSync(MANIFESTS_FILE, 'utf8');
 const NS = RELEASE.namespace;
 const SELECTOR = 'app.kubernetes.io/name=vigil,app.kubernetes.io/component=agent';
-const REPO_ROOT = path.resolve(__dirname, '../..');
 /** The shop's pods Ready: ~15 s measured on the loaded machine (nodeAgent.test.ts); 3 min allowed. */
 const SHOP_READY_BOUND_MS = 180_000;
 /** From the fault to the Incident: detection (rules over 1 min windows at a 15 s interval) and diagnosis; 5 min allowed. */
@@ -28,28 +26,7 @@ const RECOVERY_BOUND_MS = 300_000;
 
 /** `vigil chaos …` from source, inside the namespace (the node agent's fault API listens on a node address). */
 function chaos(args: string[]) {
-  return inNetns([process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'chaos', ...args, '--kubeconfig', cluster().cp.kubeconfig], { timeoutMs: 60_000 });
-}
-
-/** A kubeconfig for a ServiceAccount's TokenRequest token. */
-async function tokenKubeconfig(namespace: string, sa: string): Promise<string> {
-  const token = (await kubectlOk(['create', 'token', sa, '-n', namespace, '--duration=10m'])).trim();
-  const { cp, dir } = cluster();
-  const file = path.join(dir, `${namespace}-${sa}.kubeconfig`);
-  writeFileSync(file, `apiVersion: v1
-kind: Config
-clusters:
-- name: vigil-k8s
-  cluster: {server: "${cp.server}", certificate-authority: "${path.join(cp.dir, 'pki', 'ca.crt')}"}
-users:
-- name: ${sa}
-  user: {token: "${token}"}
-contexts:
-- name: ${sa}
-  context: {cluster: vigil-k8s, user: ${sa}}
-current-context: ${sa}
-`, { mode: 0o600 });
-  return file;
+  return vigilCli(['chaos', ...args, '--kubeconfig', cluster().cp.kubeconfig]);
 }
 
 describe("the chart's ClusterRole (deploy/rbac/clusterrole.yaml) with a ServiceAccount token", function () {

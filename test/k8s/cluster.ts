@@ -8,7 +8,7 @@
  * built by `npm run k8s:build`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ControlPlane } from '../../src/sandbox/controlPlane/controlPlane';
@@ -122,6 +122,32 @@ export function apply(manifest: string, extra: string[] = []): Promise<string> {
   return kubectlOk(['apply', '-f', '-', ...extra], { input: manifest });
 }
 
+/** `vigil …` from this checkout, inside the namespace (cluster addresses are only reachable there). */
+export function vigilCli(args: string[], timeoutMs = 60_000): Promise<CommandResult> {
+  return inNetns([process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { timeoutMs });
+}
+
+/** A kubeconfig for a ServiceAccount's TokenRequest token. */
+export async function tokenKubeconfig(namespace: string, sa: string): Promise<string> {
+  const token = (await kubectlOk(['create', 'token', sa, '-n', namespace, '--duration=10m'])).trim();
+  const { cp, dir } = cluster();
+  const file = path.join(dir, `${namespace}-${sa}.kubeconfig`);
+  writeFileSync(file, `apiVersion: v1
+kind: Config
+clusters:
+- name: vigil-k8s
+  cluster: {server: "${cp.server}", certificate-authority: "${path.join(cp.dir, 'pki', 'ca.crt')}"}
+users:
+- name: ${sa}
+  user: {token: "${token}"}
+contexts:
+- name: ${sa}
+  context: {cluster: vigil-k8s, user: ${sa}}
+current-context: ${sa}
+`, { mode: 0o600 });
+  return file;
+}
+
 /** Polls `test` every 500 ms until it returns a value; fails after `boundMs` naming what it waited for and the last state. */
 export async function waitFor<T>(what: string, boundMs: number, test: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + boundMs;
@@ -178,6 +204,43 @@ const WHOAMI_COMMAND = [
   'echo; echo "namespace $(cat "$SA/namespace") pod $POD_NAME"; exec sleep 3600',
 ].join(' ');
 
+/**
+ * The API server's audit log (kube-apiserver --audit-policy-file/--audit-log-path): writes (create, update, patch,
+ * delete) to the objects Vigil acts on and to its Incidents, at Metadata level (who, verb, object, response code;
+ * no bodies). Everything else, the node agent's status updates included, is not logged.
+ */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete]
+  resources:
+  - {group: apps, resources: [deployments, deployments/scale]}
+  - {group: "", resources: [pods, pods/eviction, nodes, configmaps]}
+  - {group: vigil.dev, resources: [incidents, incidents/status]}
+- level: None
+`;
+const auditDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-k8s-audit-'));
+const AUDIT_LOG = path.join(auditDir, 'audit.log');
+
+/** One line of the audit log, as far as the tests read it. */
+export interface AuditEvent {
+  readonly stage: string;
+  readonly verb: string;
+  readonly requestURI: string;
+  readonly user: { readonly username: string };
+  readonly objectRef?: { readonly resource?: string; readonly subresource?: string; readonly namespace?: string; readonly name?: string; readonly apiGroup?: string };
+  readonly responseStatus?: { readonly code?: number };
+  readonly requestReceivedTimestamp: string;
+}
+
+/** The audit log so far (ResponseComplete events). */
+export function auditEvents(): AuditEvent[] {
+  if (!existsSync(AUDIT_LOG)) return [];
+  return readFileSync(AUDIT_LOG, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent).filter((e) => e.stage === 'ResponseComplete');
+}
+
 /** etcd compaction every 5 s and no watch cache for ConfigMaps: a watch resumed from a version older than two compactions gets 410 Gone (informers.test.ts). */
 export const ETCD_COMPACTION_SECONDS = 5;
 
@@ -193,12 +256,18 @@ before(async function () {
     binaries: comps.dir,
     // single node process (no tsx wrapper), so SIGTERM reaches the agent itself
     nodeAgent: { command: [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts')], nodes: 3, args: ['--run-image', `${WHOAMI_IMAGE}=${WHOAMI_COMMAND}`, '--run-image', `${AGENT_IMAGE}=${AGENT_COMMAND}`] },
-    extraApiserverArgs: [`--etcd-compaction-interval=${ETCD_COMPACTION_SECONDS}s`, '--watch-cache-sizes=configmaps#0'],
+    extraApiserverArgs: [`--etcd-compaction-interval=${ETCD_COMPACTION_SECONDS}s`, '--watch-cache-sizes=configmaps#0', `--audit-policy-file=${policyFile()}`, `--audit-log-path=${AUDIT_LOG}`],
     log: (line) => console.log(`    [control plane] ${line}`),
   });
   current = { cp, nodes: cp.nodes, kubectlPath: cp.kubectlPath, dir: mkdtempSync(path.join(os.tmpdir(), 'vigil-k8s-tier-')) };
   console.log(`    k8s tier: control plane and nodes ready in ${cp.startSeconds.toFixed(1)} s (apiserver ${cp.apiserverReadySeconds.toFixed(1)} s; state in ${cp.dir})`);
 });
+
+function policyFile(): string {
+  const file = path.join(auditDir, 'policy.yaml');
+  writeFileSync(file, AUDIT_POLICY);
+  return file;
+}
 
 /** Ctrl-C or a CI timeout mid-tier: stop what the tier started before exiting, so no namespace or component outlives it. */
 let interrupted = false;
@@ -235,6 +304,7 @@ after(async function () {
   if (current) {
     await current.cp.stop();
     rmSync(current.dir, { recursive: true, force: true });
+    rmSync(auditDir, { recursive: true, force: true });
     // the state folder (certificates, etcd, component logs) is kept when a test failed
     if (failed) console.log(`    k8s tier: logs kept in ${current.cp.dir}/logs`);
     else rmSync(current.cp.dir, { recursive: true, force: true });
