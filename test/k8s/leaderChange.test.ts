@@ -73,12 +73,16 @@ async function approve(inc: IncidentView, kubeconfig: string): Promise<string> {
   return decision.stepId;
 }
 
-/** SIGKILL of the Lease holder's process; resolves with the takeover: who holds the Lease next and after how long. */
-async function killLeaderAndTime(leader: string): Promise<{ seconds: number; next: string }> {
+/**
+ * SIGKILL of the Lease holder's process, then `meanwhile` (before the takeover); resolves with the takeover: who
+ * holds the Lease next and how long after the kill.
+ */
+async function killLeaderAndTime(leader: string, meanwhile: () => Promise<unknown> = async () => undefined): Promise<{ seconds: number; next: string }> {
   const pid = pidOf(leader);
   assert.ok(pid > 1, `a pid in the holder identity ${leader}`);
   process.kill(pid, 'SIGKILL');
   const killedAt = Date.now();
+  await meanwhile();
   const next = await waitFor('another replica to take the Lease', (TAKEOVER_BOUND_S + 20) * 1000, async () => {
     const h = await holder().catch(() => '');
     return h && h !== leader ? h : undefined;
@@ -145,8 +149,8 @@ webhooks:
     const stepId = await approve(inc, alice);
     // the leader's first write attempt is refused: the intent is in the Incident's status, the write is not on the Deployment
     await waitFor('the leader\'s first write attempt (refused by the webhook)', 120_000, async () => (agentWrites('checkout', since).refused.length > 0 ? true : undefined));
-    const { seconds, next } = await killLeaderAndTime(leader);
-    await kubectlOk(['delete', 'validatingwebhookconfiguration', HOLD_WEBHOOK]);
+    // the webhook goes at once: the new leader's write must not meet it
+    const { seconds, next } = await killLeaderAndTime(leader, () => kubectlOk(['delete', 'validatingwebhookconfiguration', HOLD_WEBHOOK]));
     const inFlight = (await incidents()).find((i) => i.metadata.name === inc.metadata.name)?.status?.inFlight;
     assert.equal(inFlight?.stepId, stepId, 'the intent the old leader recorded is in the Incident\'s status');
     assert.equal(inFlight?.by, leader);
