@@ -8,7 +8,7 @@ import type { AuditEntry, AuditVerification } from './model/audit';
 import type { ClusterFact, LogLine } from './model/fact';
 import type { EscalationContext, Incident } from './model/incident';
 import type { IncidentResource } from './model/incidentResource';
-import type { InFlightStep } from './model/inFlightStep';
+import type { ClosedIncidentRecord, InFlightStep } from './model/inFlightStep';
 import type { SampleFrame, SignalName } from './model/signal';
 import type { TargetRef } from './model/target';
 import type { ProbeRun } from './observe/probeSpec';
@@ -198,6 +198,8 @@ export interface InFlightStepsPort {
   record(step: InFlightStep, resource: IncidentResource): Promise<void>;
   clear(step: Pick<InFlightStep, 'incidentId' | 'namespace'>): Promise<void>;
   list(): Promise<ReadonlyArray<InFlightStep>>;
+  /** Incidents closed since `since` (ms), for the recovery window of a replica that takes the Lease over. */
+  closedSince?(since: number): Promise<ReadonlyArray<ClosedIncidentRecord>>;
 }
 
 /** Reaching a human: the UI, Slack, PagerDuty. */

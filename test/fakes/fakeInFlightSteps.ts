@@ -1,4 +1,4 @@
-import type { InFlightStep } from '../../src/core/model/inFlightStep';
+import type { ClosedIncidentRecord, InFlightStep } from '../../src/core/model/inFlightStep';
 import { IncidentResourcesAbsentError, type IncidentResource } from '../../src/core/model/incidentResource';
 import type { InFlightStepsPort } from '../../src/core/ports';
 
@@ -9,6 +9,8 @@ export class FakeInFlightSteps implements InFlightStepsPort {
   /** Every call, in order: `record <incident>/<step>`, `clear <incident>`, `list`. */
   readonly calls: string[] = [];
   absent = false;
+  /** Incidents the cluster shows closed (their Incident resources' outcomes). */
+  readonly closed: ClosedIncidentRecord[] = [];
 
   async record(step: InFlightStep, resource: IncidentResource): Promise<void> {
     this.calls.push(`record ${step.incidentId}/${step.stepId}`);
@@ -27,5 +29,10 @@ export class FakeInFlightSteps implements InFlightStepsPort {
     this.calls.push('list');
     if (this.absent) throw new IncidentResourcesAbsentError('GET: 404');
     return [...this.steps.values()].map((s) => structuredClone(s));
+  }
+
+  async closedSince(since: number): Promise<ReadonlyArray<ClosedIncidentRecord>> {
+    if (this.absent) throw new IncidentResourcesAbsentError('GET: 404');
+    return this.closed.filter((c) => c.t >= since);
   }
 }

@@ -73,6 +73,11 @@ export class RecoveryWindow {
     if (args.fixed) this.state.settleUntil[targetKey(target)] = t + this.settleMs;
   }
 
+  /** When an incident of this cause on this target last closed, as far as this window knows (-Infinity: never). */
+  closedAt(target: TargetRef, kind: DiagnosisKind): number {
+    return this.state.closedAt[causeKey(target, kind)] ?? Number.NEGATIVE_INFINITY;
+  }
+
   /** A human owns every problem of `target` until `until` (a flapping service handed over): nothing new opens on it. */
   handOver(target: TargetRef, until: number): void {
     this.state.quietUntil[handedOverKey(target)] = until;

@@ -95,6 +95,8 @@ interface SavedRemediatorState extends RemediatorState {
 }
 
 const RETRY_REFUSED_MS = 15_000;
+/** How far back a replica taking the Lease over reads closed incidents: longer than any hold of the recovery window. */
+const RECOVERY_HISTORY_MS = 2 * 60 * 60_000;
 const VERIFY_POLL_MS = 1000;
 const MAX_REFUSED_WAIT_MS = 10 * 60_000;
 /** What one advance decided to run: the step of which playbook, chosen for which diagnosis. */
@@ -196,6 +198,16 @@ export class Remediator implements Disposable {
       return;
     }
     this.inFlightSynced = true;
+    // the recovery window as the cluster records it: holds after the fixes the old leader closed
+    const closed = port.closedSince ? await port.closedSince(this.deps.clock.now() - RECOVERY_HISTORY_MS).catch((err: Error) => {
+      this.deps.logger.log('warn', `could not read closed incidents from the cluster (the recovery window is this replica's own): ${err.message}`);
+      return [];
+    }) : [];
+    for (const c of [...closed].sort((x, y) => x.t - y.t)) {
+      if (this.deps.recovery.closedAt(c.target, c.kind) >= c.t) continue;
+      this.deps.recovery.closed({ target: c.target, diagnosis: { kind: c.kind, target: c.target, confidence: 1, t: c.t, summary: '', evidence: [] }, t: c.t, fixed: c.fixed });
+    }
+    if (closed.length) await this.saveState();
     for (const step of steps) {
       const local = this.incidents.get(step.incidentId);
       if (local && (!isOpen(local) || local.inFlight?.stepId === step.stepId)) continue;

@@ -29,6 +29,18 @@ export interface InFlightStep {
 }
 
 /**
+ * A closed incident as its Incident resource says (target, cause, when and how it closed): a replica that takes the
+ * Lease over rebuilds the recovery window from these, so holds after a fix survive a leader change too.
+ */
+export interface ClosedIncidentRecord {
+  readonly target: TargetRef;
+  readonly kind: DiagnosisKind;
+  readonly t: number;
+  /** Recovered or resolved without action (any other close leaves the cause with a human). */
+  readonly fixed: boolean;
+}
+
+/**
  * What a replica does with a step it finds in flight (after a restart or a leader change): the write already
  * landed (its marker is on the object) → do not write again, verify; it did not → write it, once.
  */

@@ -3,15 +3,17 @@
  * status subresource per write; the object is created first when that answers 404.
  */
 import type { HumanDecision } from '../../core/model/decision';
-import type { InFlightStep } from '../../core/model/inFlightStep';
+import type { ClosedIncidentRecord, InFlightStep } from '../../core/model/inFlightStep';
+import type { DiagnosisKind } from '../../core/model/diagnosis';
+import type { TargetKind } from '../../core/model/target';
 import { IncidentResourcesAbsentError, incidentResourceName, type IncidentResource } from '../../core/model/incidentResource';
 import type { Disposable, InFlightStepsPort, IncidentResourcesPort } from '../../core/ports';
 import { ResilientInformer, type KubeObject } from './informers';
 import type { KubeConnection } from './kubeClient';
 
 interface IncidentObject extends KubeObject {
-  readonly spec?: { readonly incidentId?: string; readonly decision?: { readonly action?: string; readonly stepId?: string; readonly by?: string } };
-  readonly status?: { readonly inFlight?: InFlightStep };
+  readonly spec?: { readonly incidentId?: string; readonly target?: string; readonly decision?: { readonly action?: string; readonly stepId?: string; readonly by?: string } };
+  readonly status?: { readonly inFlight?: InFlightStep; readonly diagnosis?: { readonly kind?: string }; readonly outcome?: { readonly kind?: string; readonly at?: string } };
 }
 
 const GROUP_VERSION = 'vigil.dev/v1alpha1';
@@ -55,12 +57,28 @@ export class KubernetesIncidentResources implements IncidentResourcesPort, InFli
   }
 
   async list(): Promise<ReadonlyArray<InFlightStep>> {
+    return (await this.all()).map((o) => o.status?.inFlight).filter((s): s is InFlightStep => !!s?.incidentId && !!s.stepId && !!s.actionId && !!s.action);
+  }
+
+  async closedSince(since: number): Promise<ReadonlyArray<ClosedIncidentRecord>> {
+    const out: ClosedIncidentRecord[] = [];
+    for (const o of await this.all()) {
+      const t = Date.parse(o.status?.outcome?.at ?? '');
+      const kind = o.status?.diagnosis?.kind as DiagnosisKind | undefined;
+      const [targetKind, name] = o.spec?.target?.split('/') ?? [];
+      if (!(t >= since) || !kind || !name || !['service', 'pod', 'node'].includes(targetKind)) continue;
+      const target = targetKind === 'node' ? { kind: 'node' as const, name } : { kind: targetKind as TargetKind, namespace: o.metadata?.namespace, name };
+      out.push({ target, kind, t, fixed: o.status?.outcome?.kind === 'recovered' || o.status?.outcome?.kind === 'resolved-without-action' });
+    }
+    return out;
+  }
+
+  private async all(): Promise<IncidentObject[]> {
     const path = `/apis/${GROUP_VERSION}/incidents`;
     const res = await this.conn.request('GET', path);
     if (res.status === 404) throw new IncidentResourcesAbsentError(`GET ${path}: 404`);
     if (res.status >= 300) throw this.failure('GET', path, res);
-    const items = (JSON.parse(res.body) as { items?: IncidentObject[] }).items ?? [];
-    return items.map((o) => o.status?.inFlight).filter((s): s is InFlightStep => !!s?.incidentId && !!s.stepId && !!s.actionId && !!s.action);
+    return (JSON.parse(res.body) as { items?: IncidentObject[] }).items ?? [];
   }
 
   async write(r: IncidentResource): Promise<void> {

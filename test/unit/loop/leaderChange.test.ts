@@ -147,4 +147,21 @@ describe('A leader change with a step in flight', () => {
     assert.equal(a.logger.lines.filter((l) => /kept on this replica's disk only/.test(l.message)).length, 1);
     assert.deepEqual(inFlight.calls, ['list', 'record inc-20261206T120000Z-checkout-1/rollout-restart'], 'one read on taking the Lease, one write attempt; the clear after the step is not sent');
   });
+
+  it('the recovery window survives the leader change: a replica taking the Lease holds back the problem the old leader just fixed', async () => {
+    const clock = new VirtualClock(Date.UTC(2026, 11, 6, 12, 0, 0));
+    const cluster = new FakeCluster();
+    const inFlight = new FakeInFlightSteps();
+    const lease = { state: { holder: 'agent-b', held: true } as LeaseState };
+    // the old leader recovered shop/checkout's memory leak a minute ago (its Incident resource says so)
+    inFlight.closed.push({ target, kind: 'memory-leak', t: clock.now() - 60_000, fixed: true });
+    const b = replica('agent-b', clock, cluster, inFlight, lease);
+    await b.engine.start();
+    await b.engine.resumeInFlight();
+    assert.equal(await b.engine.onDiagnosis({ incidentKey: 'svc:shop/checkout', diagnosis: leak(clock.now()) }), undefined, 'lingering symptoms of the fix open nothing');
+    // once the hold is over (3 rate windows, at least 3 min, after the fix), the same problem is new again
+    await clock.advance(3 * 60_000);
+    assert.ok(await b.engine.onDiagnosis({ incidentKey: 'svc:shop/checkout', diagnosis: leak(clock.now()) }));
+    b.engine.dispose();
+  });
 });
