@@ -140,12 +140,20 @@ export class JointEvidence {
     return Math.min(1, byFloor, byCalibration);
   }
 
-  /** Records whether this frame was anomalous (by any detector); fits or refits the model when due. */
-  settle(frame: SampleFrame, anomalous: boolean): void {
+  /**
+   * Records whether this frame was anomalous (by any detector); fits or refits the model when due. A frame with no
+   * available replica is not normal history either, anomalous or not: at start-up the detectors are still warming up
+   * and stay silent, and before the rollout status catches up the sandbox's first frames show 0 of 3 replicas beside
+   * full traffic. One such row, 20 of its 5 % units off, set the residual's reference (its 0.1 % quantile of a few
+   * hundred rows is their maximum) at 400 for the next 4 hours, so a pod burning 1.3 to 1.5 times the CPU per request
+   * (Q 10 to 20) was never seen: bench:diagnose's cpu-hog, injected an hour after start, went undetected on 2 seeds of 3.
+   */
+  settle(frame: SampleFrame, detected: boolean): void {
     if (frame.target.kind !== 'service') return;
     const key = targetKey(frame.target);
     const svc = this.services.get(key);
     if (!svc || svc.rows.length === 0) return;
+    const anomalous = detected || frame.values.available_replicas === 0;
     svc.anomalous[svc.anomalous.length - 1] = anomalous;
     svc.clean = anomalous ? 0 : svc.clean + 1;
     if (svc.clean <= AFTER_ANOMALY) {
