@@ -264,6 +264,11 @@ export class Correlator {
     return inc ? memberRefs(inc).map(targetKey) : [];
   }
 
+  /** True while the target (by key) is a member of a reported open incident. */
+  inIncident(key: string): boolean {
+    return this.book.ofMember(key)?.reported !== undefined;
+  }
+
   /** How many targets the correlator holds state for (memory follows the live cluster, not its history). */
   get trackedTargets(): number {
     return this.entities.size;

@@ -178,7 +178,6 @@ export class DetectionPipeline implements Disposable {
       const scored = scoreFrame(st.detector, frame, joint && (!learnedModel || joint.score > learnedModel.score) ? joint : learnedModel, ruleAnomalies);
       const anomalous = scored.step.isAnomaly || ruleAnomalies.some((a) => a.isAnomaly);
       this.modelEvidence?.settle(frame, anomalous);
-      this.jointEvidence?.settle(frame, anomalous);
       const learned = this.deps.thresholds?.();
       const fused = explainModelAnomaly(scored.anomaly);
       const anomaly = learned ? holdBackByLearnedThresholds(learned, fused, this.deps.rules ?? DEFAULT_RULES) : fused;
@@ -188,6 +187,10 @@ export class DetectionPipeline implements Disposable {
         this.deps.logger.log('debug', `anomaly on ${targetKey(frame.target)} score ${anomaly.score.toFixed(2)}: ${anomaly.reason}`);
         updates.push(...this.correlator.observeAnomaly(anomaly));
       }
+      // the relationship model learns from every frame but those of an incident or a firing rule: with each baseline's
+      // blip (and the frames around it) left out, its reference lacked exactly the swings the baselines raise, so its
+      // evidence tended to echo theirs rather than add to it
+      this.jointEvidence?.settle(frame, ruleAnomalies.some((a) => a.isAnomaly) || this.correlator.inIncident(key));
     }
     this.memoryHeadroom.prune(this.lastFrameT - 10 * 60_000);
     this.freshReferences.prune(this.lastFrameT - 10 * 60_000);

@@ -4,7 +4,9 @@
  * at injection (a wedged process: new pods are fine, so a restart heals), bad-release is an image
  * version (rollback heals), traffic-surge saturates per-pod capacity (scaling out heals),
  * bad-feature-flag follows the ConfigMap's current value. cpu-hog breaks a relationship, not a level: one pod
- * burns `factor` times the CPU per request at normal traffic, latency and errors (a restart heals it).
+ * burns `factor` times the CPU per request at normal traffic, latency and errors (a restart heals it); started while
+ * the day's traffic eases, the service's total CPU stays inside its band although each request costs a third or half
+ * more, so only a model of CPU against requests sees it (test/unit/loop/relationshipFault.test.ts).
  *
  * Faults that fight back (FIGHTING_FAULTS) do not yield to the first remedy that comes to mind: a bad config value
  * crash-loops new pods too (restart does not help, reverting the value does), a crashing release only rolls back,
@@ -316,7 +318,7 @@ export class FaultBook {
         f.description = `request rate of ${f.target} × ${f.factor}; pods saturate until scaled out`;
         break;
       case 'cpu-hog':
-        f.description = `${f.podUids.size} pod(s) of ${f.target} burn ${f.factor} × the CPU per request at normal traffic, latency and errors; new pods are not affected`;
+        f.description = `${f.podUids.size} pod(s) of ${f.target} burn ${f.factor} × the CPU per request at normal traffic, latency and errors; new pods are not affected. A relationship fault: while traffic eases the service's total CPU can stay inside its usual band, so per-signal baselines may not see it, a model of CPU against requests does`;
         break;
       case 'dependency-outage':
         f.description = `${f.podUids.size} pod(s) of ${f.target} answer 503 to most requests; services that depend on it fail too; new pods are not affected`;
