@@ -1,5 +1,5 @@
 /**
- * `npm run bench:heal [-- --seeds 3 --faults all|<group or fault>,… --parallel 1 --model on|off --control-plane embedded|kubernetes --verbose]`: the real loop against the sandbox
+ * `npm run bench:heal [-- --seeds 3 --faults all|<group or fault>,… --parallel 1 --model on|off --control-plane embedded|kubernetes --metric-shape prometheus|opentelemetry|istio --verbose]`: the real loop against the sandbox
  * over real HTTP, in auto mode at a 5 s scrape interval (30 s rate windows); per fault and seed: the
  * diagnosis the playbook ran on, time to detect, time to recover, actions, outcome; then where the
  * seconds went (symptoms, detected, acted, healed by the sandbox's ground truth, verified) and medians.
@@ -20,6 +20,12 @@
  * recovery; after the verdict the fault stays in place for `--relapse-watch` seconds (default 60; the issue's bar is
  * 300) and the service turning unhealthy again by ground truth, or a new incident on it, is a relapse. Detection is
  * on time when the incident opened within two scrape intervals of the ground truth's first symptoms.
+ *
+ * `--metric-shape prometheus|opentelemetry|istio`: the pods name their request and latency metrics as a Prometheus client
+ * library, OpenTelemetry (`http_server_request_duration_seconds`) or Istio's sidecars (`istio_requests_total`,
+ * `istio_request_duration_milliseconds`) do, with no `deployment` label; on the embedded sandbox a real Prometheus
+ * (`prometheus` on PATH) scrapes it and the agent, with no signals file, finds the names there. Without it the embedded
+ * sandbox's agent scrapes the pods directly.
  *
  * `--control-plane kubernetes` (root, `npm run k8s:build`): each drill starts the real control plane with the node
  * agent as its nodes, applies the shop, and points the agent, with no signals file, at a Prometheus configured like
@@ -103,6 +109,9 @@ async function main(): Promise<void> {
     // the node agent from source, one node process (as the k8s tier runs it)
     kubernetes = { binaries: comps.dir, vigilCommand: [process.execPath, '--import', 'tsx', path.resolve(__dirname, '../../src/cli/main.ts')] };
   }
+  const shapeArg = arg('metric-shape', '');
+  if (shapeArg && shapeArg !== 'prometheus' && shapeArg !== 'opentelemetry' && shapeArg !== 'istio') throw new Error(`--metric-shape must be prometheus, opentelemetry or istio, got "${shapeArg}"`);
+  const applicationMetrics = (shapeArg || undefined) as 'prometheus' | 'opentelemetry' | 'istio' | undefined;
   const parallel = Math.max(1, Number(arg('parallel', '1')));
   if (kubernetes && parallel > 1) throw new Error('--parallel: the real control plane runs one drill at a time (one network namespace)');
   const relapseWatchMs = Number(arg('relapse-watch', '60')) * 1000;
@@ -118,7 +127,7 @@ async function main(): Promise<void> {
       const slot = results.length;
       results.push([]);
       process.stderr.write(`seed ${seed}: ${faults.map((f) => f.fault).join(', ')} ...\n`);
-      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, relapseWatchMs, kubernetes, onLine: process.argv.includes('--verbose') ? (l) => process.stderr.write(`  seed ${seed}: ${l}\n`) : undefined, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
+      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, relapseWatchMs, kubernetes, applicationMetrics, onLine: process.argv.includes('--verbose') ? (l) => process.stderr.write(`  seed ${seed}: ${l}\n`) : undefined, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
       results[slot] = r.rows.map((x) => ({ ...x, seed }));
       stateDirs.push(r.stateDir);
     }
@@ -126,7 +135,7 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: parallel }, worker));
   const order = (f: string) => Object.values(GROUPS).flat().findIndex((g) => g.fault === f);
   const rows = results.flat().sort((a, b) => order(a.fault.fault) - order(b.fault.fault) || a.seed - b.seed);
-  console.log(`\nbench:heal — ${kubernetes ? 'real control plane (kube-prometheus-stack Prometheus, no signals file)' : 'embedded sandbox'}, auto mode, 5 s scrape interval, ${seeds} seed(s), ${parallel} drill(s) at a time, relapse watch ${relapseWatchMs / 1000} s, ${Math.round((Date.now() - started) / 1000)} s in all\n`);
+  console.log(`\nbench:heal — ${kubernetes ? 'real control plane (kube-prometheus-stack Prometheus, no signals file)' : applicationMetrics ? 'embedded sandbox (real Prometheus, no deployment label, no signals file)' : 'embedded sandbox'}${applicationMetrics ? `, ${applicationMetrics} application metrics` : ''}, auto mode, 5 s scrape interval, ${seeds} seed(s), ${parallel} drill(s) at a time, relapse watch ${relapseWatchMs / 1000} s, ${Math.round((Date.now() - started) / 1000)} s in all\n`);
   console.log(
     textTable(
       ['fault', 'seed', 'diagnosis', 'playbook', 'right?', 'detect', 'intervals after symptoms', 'recover', 'outcome', 'false recovery', 'relapse', 'actions'],

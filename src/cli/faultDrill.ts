@@ -12,6 +12,7 @@ import { DEFAULT_SETTINGS, withSettings, type VigilSettings } from '../core/sett
 import { prometheusUnavailable, startPrometheus, type PrometheusProcess } from '../infra/prometheus/prometheusLauncher';
 import { VigilRuntime } from '../infra/runtime';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import type { MetricShape } from '../sandbox/sim/metrics';
 import { SHOP_JOURNEY } from '../sandbox/sim/shopApi';
 import { shopManifests } from '../sandbox/sim/topology';
 import { faultApiRequest, faultApiUrl } from './chaos';
@@ -69,6 +70,12 @@ export interface DrillOptions {
   readonly relapseWatchMs?: number;
   /** Run on the real control plane (`npm run k8s:build`'s components) instead of the embedded sandbox. */
   readonly kubernetes?: KubernetesDrillOptions;
+  /**
+   * How the pods name their application metrics (Prometheus client, OpenTelemetry or Istio shape). Set on the embedded
+   * sandbox, it also drops the `deployment` label as kube-prometheus-stack has none and makes a real Prometheus the
+   * source (the agent discovers the names there); the real control plane never has that label.
+   */
+  readonly applicationMetrics?: MetricShape['application'];
 }
 
 /** The real control plane of a drill: where its components are and how to start `vigil node-agent`. */
@@ -112,11 +119,13 @@ export interface DrillWorld extends DrillCluster {
   readonly sandbox: Sandbox;
 }
 
-export type DrillWorldOptions = Pick<DrillOptions, 'seed' | 'intervalMs' | 'stateDir' | 'mode' | 'onLine' | 'prometheus' | 'quiet' | 'approveAs' | 'settings'>;
+export type DrillWorldOptions = Pick<DrillOptions, 'seed' | 'intervalMs' | 'stateDir' | 'mode' | 'onLine' | 'prometheus' | 'quiet' | 'approveAs' | 'settings' | 'applicationMetrics'>;
+
+/** The sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute. */
+const RATE_WINDOW_INTERVALS = 6;
 
 /** The drill's settings over `options.settings`: the cluster's connection, the mode, the interval, the shop's logs and journey. */
 function drillSettings(options: DrillWorldOptions, kubeconfig: string, stateDir: string, prometheusUrl: string | undefined): VigilSettings {
-  // the sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute
   return withSettings(options.settings ?? DEFAULT_SETTINGS, {
     kubernetes: { kubeconfig },
     automation: { mode: options.mode ?? 'auto' },
@@ -124,7 +133,7 @@ function drillSettings(options: DrillWorldOptions, kubeconfig: string, stateDir:
     // the shop's error log lines, and its user journey (list products, add to cart, check out) as a synthetic probe
     logs: { services: ['*'] },
     probes: [SHOP_JOURNEY],
-    prometheus: { url: prometheusUrl ?? '', scrapeIntervalSeconds: options.intervalMs / 1000, rateWindowSeconds: (6 * options.intervalMs) / 1000 },
+    prometheus: { url: prometheusUrl ?? '', scrapeIntervalSeconds: options.intervalMs / 1000, rateWindowSeconds: (RATE_WINDOW_INTERVALS * options.intervalMs) / 1000 },
   });
 }
 
@@ -154,12 +163,15 @@ async function startDrillRuntime(options: DrillWorldOptions, settings: VigilSett
 export async function startDrillWorld(options: DrillWorldOptions): Promise<DrillWorld> {
   const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), 'vigil-drill-'));
   const say = options.onLine ?? (() => undefined);
-  const sandbox: Sandbox = await startSandbox({ seed: options.seed, daySeconds: 600, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig') });
-  say(`sandbox cluster up: ${sandbox.apiServer} (kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A)`);
+  const shape = options.applicationMetrics;
+  const sandbox: Sandbox = await startSandbox({ seed: options.seed, daySeconds: 600, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig'), ...(shape ? { metricShape: { application: shape, deploymentLabel: false } } : {}) });
+  say(`sandbox cluster up: ${sandbox.apiServer} (kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A)${shape ? `, ${shape} application metrics, no deployment label` : ''}`);
   let prometheus: PrometheusProcess | undefined;
   let runtime: VigilRuntime | undefined;
   try {
-    if (options.prometheus === 'auto' && !prometheusUnavailable()) {
+    // the named shapes are found by asking Prometheus which metric names it has: no direct scrape
+    if (shape && prometheusUnavailable()) throw new Error(`the ${shape} metric shape needs a real Prometheus: ${prometheusUnavailable()}`);
+    if ((options.prometheus === 'auto' || shape) && !prometheusUnavailable()) {
       const metrics = new URL(sandbox.metrics);
       prometheus = await startPrometheus({ targets: [{ target: metrics.host, jobName: 'vigil-sandbox', metricsPath: metrics.pathname }], scrapeIntervalSeconds: Math.max(1, Math.round(options.intervalMs / 5000)) });
       say(`Prometheus ${prometheus.url} scraping the sandbox (found \`prometheus\` on PATH)`);
@@ -209,7 +221,8 @@ export async function startKubernetesDrillWorld(options: DrillWorldOptions, k8s:
   const { controlPlanePrometheusConfig } = await import('../sandbox/controlPlane/prometheusConfig');
   const built = builtPrometheus(k8s.binaries);
   if ('reason' in built) throw new Error(`the drill on the real control plane needs Prometheus with Kubernetes service discovery: ${built.reason}`);
-  const cp = await startControlPlane({ binaries: k8s.binaries, nodeAgent: { command: k8s.vigilCommand, nodes: 3, args: ['--seed', String(options.seed)] }, log: (l) => say(`[control plane] ${l}`) });
+  const nodeArgs = ['--seed', String(options.seed), ...(options.applicationMetrics ? ['--application-metrics', options.applicationMetrics] : [])];
+  const cp = await startControlPlane({ binaries: k8s.binaries, nodeAgent: { command: k8s.vigilCommand, nodes: 3, args: nodeArgs }, log: (l) => say(`[control plane] ${l}`) });
   let prometheus: PrometheusProcess | undefined;
   let runtime: VigilRuntime | undefined;
   try {
@@ -234,6 +247,11 @@ export async function startKubernetesDrillWorld(options: DrillWorldOptions, k8s:
       config: controlPlanePrometheusConfig(cp, Math.max(1, Math.round(options.intervalMs / 5000))),
     });
     say(`Prometheus ${prometheus.url} scraping the cluster through kubernetes_sd_configs (kube-prometheus-stack's relabeling)`);
+    // a user's Prometheus has scraped their pods for longer than a rate window; one just started reads a rate that
+    // climbs from 0 over its first window (rate() of a series younger than the window), which a baseline would learn
+    const windowMs = RATE_WINDOW_INTERVALS * options.intervalMs;
+    say(`waiting ${windowMs / 1000} s for Prometheus to hold one rate window of the shop's series`);
+    await sleep(windowMs);
     const base = (await faultApiUrl(cp.kubeconfig)).replace(/\/sandbox\/v1$/, '');
     runtime = await startDrillRuntime(options, drillSettings(options, cp.kubeconfig, stateDir, prometheus.url), say);
     say(`agent running in ${options.mode ?? 'auto'} mode, sampling every ${options.intervalMs / 1000} s from Prometheus, no signals file; state in ${stateDir}`);

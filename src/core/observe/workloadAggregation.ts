@@ -126,3 +126,30 @@ export function aggregateSeries(
   points.sort((a, b) => a.t - b.t || targetKey(a.target).localeCompare(targetKey(b.target)));
   return { points, unmapped };
 }
+
+/**
+ * How many distinct series (pods, or whatever the query groups by, less `le` and the ratio's numerator) gave a value
+ * per target and time, keyed `targetKey@ms`. A short-window twin of a query that covers fewer series than its
+ * windowed query at the same time read only some of the workload's pods, and its sum would be a part of the whole.
+ */
+export function seriesCoverage(kind: TargetKind, series: ReadonlyArray<QuerySeries>, resolvePod?: PodResolver): Map<string, number> {
+  const seen = new Map<string, Set<string>>();
+  for (const s of series) {
+    if (s.metric[PART_LABEL] === 'num') continue;
+    const target = seriesTarget(kind, s.metric, resolvePod);
+    if (!target) continue;
+    const id = Object.entries(s.metric)
+      .filter(([k]) => k !== 'le' && k !== PART_LABEL)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    for (const [ts, raw] of s.values) {
+      if (Number.isNaN(Number(raw))) continue;
+      const key = `${targetKey(target)}@${Math.round(ts * 1000)}`;
+      let ids = seen.get(key);
+      if (!ids) seen.set(key, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+  return new Map([...seen].map(([k, ids]) => [k, ids.size]));
+}

@@ -1,9 +1,9 @@
 import { alignUp, promDuration } from '../../core/observe/alignment';
 import { FrameAssembler } from '../../core/observe/frames';
-import { DEFAULT_SIGNAL_QUERIES, renderQuery, type SignalQuery } from '../../core/observe/signalCatalogue';
+import { DEFAULT_SIGNAL_QUERIES, renderQuery, signalDefinition, type SignalQuery } from '../../core/observe/signalCatalogue';
 import { candidateMetricNames, chooseSignalQueries, describeChoice, discoverySelector, metricNames, OWNER_METRICS, signalsFileExample, type SignalChoice } from '../../core/observe/metricDiscovery';
 import { PodWorkloadMap, workloadTarget } from '../../core/observe/podWorkloads';
-import { aggregateSeries, aggregationOf, seriesTarget, type PodResolver } from '../../core/observe/workloadAggregation';
+import { aggregateSeries, aggregationOf, seriesCoverage, seriesTarget, type PodResolver } from '../../core/observe/workloadAggregation';
 import { errorText, StreamPoller, type FrameFetchResult, type FrameFetcher } from '../../core/observe/streamPoller';
 import { PolledSource } from '../../core/observe/polledSource';
 import type { SampleFrame, SignalName } from '../../core/model/signal';
@@ -53,7 +53,11 @@ export class PrometheusSource extends PolledSource {
   readonly poller: StreamPoller;
   private readonly configured: ReadonlyArray<SignalQuery>;
   private readonly window: string;
-  private rendered: ReadonlyArray<SignalQuery>;
+  /** The agent's interval as a PromQL duration, for the last interval's own values (SampleFrame.fresh); none when the window is no longer. */
+  private readonly freshWindow: string | undefined;
+  private rendered: ReadonlyArray<SignalQuery> = [];
+  /** Each windowed query over the last interval alone, with the index of its windowed twin in `rendered`. */
+  private freshRendered: ReadonlyArray<SignalQuery & { readonly twin: number }> = [];
   private signalChoices: ReadonlyArray<SignalChoice> = [];
   private discoveredAt: number | undefined;
   private firstDiscoveryAt: number | undefined;
@@ -71,8 +75,9 @@ export class PrometheusSource extends PolledSource {
     super();
     const windowMs = options.windowMs ?? defaultRateWindowMs(options.intervalMs);
     this.window = promDuration(windowMs);
+    this.freshWindow = windowMs > options.intervalMs ? promDuration(options.intervalMs) : undefined;
     this.configured = options.queries ?? DEFAULT_SIGNAL_QUERIES;
-    this.rendered = this.render(this.configured);
+    this.setQueries(this.configured);
     const url = options.client.url;
     const fetcher: FrameFetcher = { instant: (t) => this.fetchInstant(t), range: (f, to, step) => this.fetchRange(f, to, step) };
     this.poller = new StreamPoller(fetcher, {
@@ -97,8 +102,27 @@ export class PrometheusSource extends PolledSource {
     return this.signalChoices;
   }
 
-  private render(queries: ReadonlyArray<SignalQuery>): SignalQuery[] {
-    return queries.map((q) => ({ ...q, query: renderQuery(q.query, this.window, this.options.namespaces ?? []) }));
+  /**
+   * The queries as sent, and their twins over the last interval alone: what a direct scrape reads as the increase since
+   * the previous scrape. A rate window of six intervals shows a step a sixth at a time; the fresh value shows it whole
+   * at the next boundary, so early evidence (freshEvidence.ts) speaks as soon as on a direct scrape. It needs the
+   * Prometheus to scrape at least twice per agent interval; where it does not, the twin matches fewer series than its
+   * windowed query and is not used (collect).
+   */
+  private setQueries(queries: ReadonlyArray<SignalQuery>): void {
+    const ns = this.options.namespaces ?? [];
+    this.rendered = queries.map((q) => ({ ...q, query: renderQuery(q.query, this.window, ns) }));
+    const fresh: Array<SignalQuery & { twin: number }> = [];
+    const freshWindow = this.freshWindow;
+    if (freshWindow) {
+      queries.forEach((q, twin) => {
+        if (!signalDefinition(q.signal).windowed) return;
+        const query = renderQuery(q.query, freshWindow, ns);
+        // a query that names its own window (a signals file's) has no last-interval twin
+        if (query !== this.rendered[twin].query) fresh.push({ ...q, query, twin });
+      });
+    }
+    this.freshRendered = fresh;
   }
 
   /** At connect and every `discoverEveryMs` (every `rediscoverMissingMs` while a signal has none): which candidate names exist, and so which queries run. */
@@ -127,7 +151,7 @@ export class PrometheusSource extends PolledSource {
     this.ksmOwners = present.has(OWNER_METRICS.pod) ? await this.readOwners(now) : undefined;
     const { queries, choices } = chooseSignalQueries(present, this.configured);
     const before = this.signalChoices.map(describeChoice).join('\n');
-    this.rendered = this.render(queries);
+    this.setQueries(queries);
     this.signalChoices = choices;
     if (choices.map(describeChoice).join('\n') !== before) {
       const log = this.options.logger?.child('prometheus');
@@ -175,7 +199,8 @@ export class PrometheusSource extends PolledSource {
   /** Runs every query; one bad or empty query is a problem, a source failure (all transport errors) throws. */
   private async collect(run: (q: SignalQuery) => Promise<QueryResult>): Promise<FrameFetchResult> {
     const queries = this.rendered;
-    const results = await Promise.allSettled(queries.map(run));
+    const freshQueries = this.freshRendered;
+    const [results, freshResults] = await Promise.all([Promise.allSettled(queries.map(run)), Promise.allSettled(freshQueries.map(run))]);
     const asm = new FrameAssembler();
     const problems: string[] = [];
     if (this.discoveryProblem) problems.push(this.discoveryProblem);
@@ -199,6 +224,21 @@ export class PrometheusSource extends PolledSource {
       if (kept === 0) problems.push(emptyProblem(q, r.value.length, unmapped));
     });
     if (sourceError !== undefined) throw sourceError;
+    // the last interval's values, where they cover every series the windowed query has for that target and time
+    // (a failed or empty twin is no problem: the windowed value stands)
+    freshResults.forEach((r, i) => {
+      const q = freshQueries[i];
+      const whole = results[q.twin];
+      if (r.status === 'rejected' || whole.status === 'rejected') return;
+      const covered = seriesCoverage(q.kind, r.value, this.resolvePod);
+      const needed = seriesCoverage(q.kind, whole.value, this.resolvePod);
+      for (const p of aggregateSeries(q.kind, aggregationOf(q.signal), r.value, this.resolvePod).points) {
+        if (watched && p.target.namespace !== undefined && !watched.has(p.target.namespace)) continue;
+        const key = `${targetKey(p.target)}@${p.t}`;
+        if ((covered.get(key) ?? 0) < (needed.get(key) ?? Infinity)) continue;
+        asm.addFresh(p.t, p.target, q.signal, p.value);
+      }
+    });
     return { frames: asm.frames(), problems };
   }
 
