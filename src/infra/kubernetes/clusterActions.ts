@@ -6,6 +6,15 @@ import type { ClusterPort, LeaseState } from '../../core/ports';
 type K8sModule = typeof import('@kubernetes/client-node');
 type Diff = NonNullable<ActionResult['diff']>;
 
+/** A workload a service target names, with a patch of its own kind (resolves to the new resourceVersion). */
+interface Workload {
+  readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  readonly noun: 'deployment' | 'statefulset' | 'daemonset';
+  readonly object: k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet;
+  readonly template: k8s.V1PodTemplateSpec | undefined;
+  patch(body: object, strategy: string, dryRun: string | undefined): Promise<string>;
+}
+
 const ACTION_ID_ANNOTATION = 'vigil.dev/action-id';
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -56,7 +65,7 @@ export class KubernetesCluster implements ClusterPort {
   /**
    * Whether the write of `actionId` is already on its object: every write but a pod's deletion carries the
    * `vigil.dev/action-id` annotation (a restart on the pod template, with restartedAt; a rollback or scale on the
-   * Deployment; a cordon on the Node; a config value on the ConfigMap), written in the same request as the change.
+   * Deployment, StatefulSet or DaemonSet; a cordon on the Node; a config value on the ConfigMap), written in the same request as the change.
    */
   async landed(a: ActionSpec, actionId: string): Promise<boolean> {
     try {
@@ -65,15 +74,11 @@ export class KubernetesCluster implements ClusterPort {
           const pod = await this.readOrUndefined(() => this.core.readNamespacedPod({ name: a.pod, namespace: a.namespace }));
           return !pod || !!pod.metadata?.deletionTimestamp;
         }
-        case 'rollout-restart': {
-          const d = await this.apps.readNamespacedDeployment({ name: a.deployment, namespace: a.namespace });
-          return d.spec?.template?.metadata?.annotations?.[ACTION_ID_ANNOTATION] === actionId;
-        }
+        case 'rollout-restart':
+          return (await this.workload(a.namespace, a.deployment)).template?.metadata?.annotations?.[ACTION_ID_ANNOTATION] === actionId;
         case 'rollback':
-        case 'scale': {
-          const d = await this.apps.readNamespacedDeployment({ name: a.deployment, namespace: a.namespace });
-          return d.metadata?.annotations?.[ACTION_ID_ANNOTATION] === actionId;
-        }
+        case 'scale':
+          return (await this.workload(a.namespace, a.deployment)).object.metadata?.annotations?.[ACTION_ID_ANNOTATION] === actionId;
         case 'cordon':
         case 'uncordon':
           return (await this.core.readNode({ name: a.node })).metadata?.annotations?.[ACTION_ID_ANNOTATION] === actionId;
@@ -98,16 +103,19 @@ export class KubernetesCluster implements ClusterPort {
         return result(true, `deleted pod ${a.namespace}/${a.pod} (its ReplicaSet replaces it)`, [{ path: `pod/${a.pod}`, before: pod.status?.phase ?? 'Unknown', after: 'deleted' }], [`Pod/${a.namespace}/${a.pod}`]);
       }
       case 'rollout-restart': {
-        const d = await this.apps.readNamespacedDeployment({ name: a.deployment, namespace: a.namespace });
-        const ann = d.spec?.template?.metadata?.annotations ?? {};
-        if (ann[ACTION_ID_ANNOTATION] === actionId) return result(false, `deployment ${a.namespace}/${a.deployment} was already restarted by this action`);
+        const w = await this.workload(a.namespace, a.deployment);
+        const ann = w.template?.metadata?.annotations ?? {};
+        if (ann[ACTION_ID_ANNOTATION] === actionId) return result(false, `${w.noun} ${a.namespace}/${a.deployment} was already restarted by this action`);
         const at = new Date(this.now()).toISOString();
+        // what kubectl rollout restart writes, for each kind: its controller replaces the pods (a StatefulSet in ordinal order)
         const patch = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: at, [ACTION_ID_ANNOTATION]: actionId } } } } };
-        const out = await this.apps.patchNamespacedDeployment({ name: a.deployment, namespace: a.namespace, body: patch, dryRun: dry, fieldManager: FIELD_MANAGER }, this.patchOptions(this.lib.PatchStrategy.StrategicMergePatch));
-        return result(true, `rollout restart of deployment ${a.namespace}/${a.deployment}`, [{ path: `spec.template.metadata.annotations.${RESTARTED_AT}`, before: ann[RESTARTED_AT] ?? null, after: at }], [`Deployment/${a.namespace}/${a.deployment}@${out.metadata?.resourceVersion ?? ''}`]);
+        const version = await w.patch(patch, this.lib.PatchStrategy.StrategicMergePatch, dry);
+        return result(true, `rollout restart of ${w.noun} ${a.namespace}/${a.deployment}`, [{ path: `spec.template.metadata.annotations.${RESTARTED_AT}`, before: ann[RESTARTED_AT] ?? null, after: at }], [`${w.kind}/${a.namespace}/${a.deployment}@${version}`]);
       }
       case 'rollback': {
-        const d = await this.apps.readNamespacedDeployment({ name: a.deployment, namespace: a.namespace });
+        const w = await this.workload(a.namespace, a.deployment);
+        if (w.kind !== 'Deployment') return this.rollbackToRevision(w, a.namespace, a.deployment, a.toRevision, dry, result, actionId);
+        const d = w.object as k8s.V1Deployment;
         const current = Number(d.metadata?.annotations?.[REVISION] ?? 0);
         const sets = await this.replicaSetsOf(d);
         const target = a.toRevision !== undefined ? sets.find((s) => s.revision === a.toRevision) : sets.filter((s) => s.revision < current).sort((x, y) => y.revision - x.revision)[0];
@@ -126,12 +134,18 @@ export class KubernetesCluster implements ClusterPort {
         return result(true, `rolled back deployment ${a.namespace}/${a.deployment} from revision ${current} to the template of revision ${target.revision}`, [{ path: 'spec.template.spec.containers[0].image', before: currentImage, after: targetImage }], [`Deployment/${a.namespace}/${a.deployment}@${out.metadata?.resourceVersion ?? ''}`]);
       }
       case 'scale': {
-        const s = await this.apps.readNamespacedDeploymentScale({ name: a.deployment, namespace: a.namespace });
+        const w = await this.workload(a.namespace, a.deployment);
+        if (w.kind === 'DaemonSet') {
+          throw new ClusterError(`cannot scale daemonset ${a.namespace}/${a.deployment}: a DaemonSet runs one pod per eligible node and has no replica count; restart or roll it back instead`, 422, 'Invalid');
+        }
+        const sts = w.kind === 'StatefulSet';
+        const ref = { name: a.deployment, namespace: a.namespace };
+        const s = sts ? await this.apps.readNamespacedStatefulSetScale(ref) : await this.apps.readNamespacedDeploymentScale(ref);
         const before = s.spec?.replicas ?? 0;
-        if (before === a.replicas) return result(false, `deployment ${a.namespace}/${a.deployment} already has ${a.replicas} replicas`);
-        // on the Deployment rather than its scale subresource, so the marker rides in the same request
-        await this.apps.patchNamespacedDeployment({ name: a.deployment, namespace: a.namespace, body: { metadata: { annotations: { [ACTION_ID_ANNOTATION]: actionId } }, spec: { replicas: a.replicas } }, dryRun: dry, fieldManager: FIELD_MANAGER }, this.patchOptions(this.lib.PatchStrategy.MergePatch));
-        return result(true, `scaled deployment ${a.namespace}/${a.deployment} from ${before} to ${a.replicas} replicas`, [{ path: 'spec.replicas', before, after: a.replicas }], [`Deployment/${a.namespace}/${a.deployment}`]);
+        if (before === a.replicas) return result(false, `${w.noun} ${a.namespace}/${a.deployment} already has ${a.replicas} replicas`);
+        // on the object rather than its scale subresource, so the marker rides in the same request
+        await w.patch({ metadata: { annotations: { [ACTION_ID_ANNOTATION]: actionId } }, spec: { replicas: a.replicas } }, this.lib.PatchStrategy.MergePatch, dry);
+        return result(true, `scaled ${w.noun} ${a.namespace}/${a.deployment} from ${before} to ${a.replicas} replicas`, [{ path: 'spec.replicas', before, after: a.replicas }], [`${w.kind}/${a.namespace}/${a.deployment}`]);
       }
       case 'cordon':
       case 'uncordon':
@@ -146,6 +160,47 @@ export class KubernetesCluster implements ClusterPort {
         return result(true, `set ${a.key}=${JSON.stringify(a.value)} in configmap ${a.namespace}/${a.configMap} (was ${JSON.stringify(before ?? null)})`, [{ path: `data.${a.key}`, before: before ?? null, after: a.value }], [`ConfigMap/${a.namespace}/${a.configMap}`]);
       }
     }
+  }
+
+  /**
+   * The workload a service target names: a Deployment, else a StatefulSet, else a DaemonSet of that name (the target
+   * is namespace/name; pods map to whichever of the three owns them). Its pod template and a patch of its own kind.
+   */
+  private async workload(namespace: string, name: string): Promise<Workload> {
+    const ref = { name, namespace };
+    const d = await this.readOrUndefined(() => this.apps.readNamespacedDeployment(ref));
+    if (d) return { kind: 'Deployment', noun: 'deployment', object: d, template: d.spec?.template, patch: async (body, strategy, dryRun) => (await this.apps.patchNamespacedDeployment({ ...ref, body, dryRun, fieldManager: FIELD_MANAGER }, this.patchOptions(strategy))).metadata?.resourceVersion ?? '' };
+    const sts = await this.readOrUndefined(() => this.apps.readNamespacedStatefulSet(ref));
+    if (sts) return { kind: 'StatefulSet', noun: 'statefulset', object: sts, template: sts.spec?.template, patch: async (body, strategy, dryRun) => (await this.apps.patchNamespacedStatefulSet({ ...ref, body, dryRun, fieldManager: FIELD_MANAGER }, this.patchOptions(strategy))).metadata?.resourceVersion ?? '' };
+    const ds = await this.readOrUndefined(() => this.apps.readNamespacedDaemonSet(ref));
+    if (ds) return { kind: 'DaemonSet', noun: 'daemonset', object: ds, template: ds.spec?.template, patch: async (body, strategy, dryRun) => (await this.apps.patchNamespacedDaemonSet({ ...ref, body, dryRun, fieldManager: FIELD_MANAGER }, this.patchOptions(strategy))).metadata?.resourceVersion ?? '' };
+    throw new ClusterError(`no deployment, statefulset or daemonset named ${namespace}/${name}`, 404, 'NotFound');
+  }
+
+  /**
+   * `kubectl rollout undo` of a StatefulSet or DaemonSet: the ControllerRevisions it owns hold each template as a
+   * strategic merge patch; the current one is the StatefulSet's updateRevision (a DaemonSet's highest), and the patch
+   * of the one before (or `toRevision`) is applied to the object.
+   */
+  private async rollbackToRevision(w: Workload, namespace: string, name: string, toRevision: number | undefined, dry: string | undefined, result: (changed: boolean, summary: string, diff?: Diff, objects?: string[]) => ActionResult, actionId: string): Promise<ActionResult> {
+    const obj = w.object as k8s.V1StatefulSet | k8s.V1DaemonSet;
+    const selector = Object.entries(obj.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const list = await this.apps.listNamespacedControllerRevision({ namespace, labelSelector: selector || undefined });
+    const revisions = list.items.filter((r) => r.metadata?.ownerReferences?.some((o) => o.kind === w.kind && o.uid === obj.metadata?.uid)).sort((x, y) => x.revision - y.revision);
+    const updateRevision = w.kind === 'StatefulSet' ? (obj as k8s.V1StatefulSet).status?.updateRevision : undefined;
+    const current = revisions.find((r) => r.metadata?.name === updateRevision)?.revision ?? revisions.at(-1)?.revision ?? 0;
+    const target = toRevision !== undefined ? revisions.find((r) => r.revision === toRevision) : revisions.filter((r) => r.revision < current).at(-1);
+    if (!target) {
+      throw new ClusterError(`cannot roll back ${w.noun} ${namespace}/${name}: ${toRevision !== undefined ? `revision ${toRevision} not found` : 'no previous revision'} (known: ${revisions.map((r) => r.revision).join(', ') || 'none'})`, 404, 'NotFound');
+    }
+    const data = target.data as { spec?: { template?: k8s.V1PodTemplateSpec & { $patch?: string } } } | undefined;
+    const { $patch: _replace, ...template } = data?.spec?.template ?? {};
+    const currentImage = w.template?.spec?.containers?.[0]?.image;
+    const targetImage = template.spec?.containers?.[0]?.image;
+    if (sameTemplate(w.template, template)) return result(false, `${w.noun} ${namespace}/${name} already runs the template of revision ${target.revision}`);
+    // the marker in the same request as the change: a new leader reads it to know this write landed
+    const version = await w.patch({ ...(data ?? {}), metadata: { annotations: { [ACTION_ID_ANNOTATION]: actionId } } }, this.lib.PatchStrategy.StrategicMergePatch, dry);
+    return result(true, `rolled back ${w.noun} ${namespace}/${name} from revision ${current} to the template of revision ${target.revision} (ControllerRevision ${target.metadata?.name})`, [{ path: 'spec.template.spec.containers[0].image', before: currentImage, after: targetImage }], [`${w.kind}/${namespace}/${name}@${version}`]);
   }
 
   private async setUnschedulable(node: string, want: boolean, dry: string | undefined, result: (changed: boolean, summary: string, diff?: Diff, objects?: string[]) => ActionResult, actionId: string): Promise<ActionResult> {
@@ -203,8 +258,10 @@ export class KubernetesCluster implements ClusterPort {
 
   async rolloutStatus(namespace: string, deployment: string): Promise<{ readonly complete: boolean; readonly message: string; readonly revision: number }> {
     try {
-      const d = await this.apps.readNamespacedDeployment({ name: deployment, namespace });
-      return describeRollout(d);
+      const w = await this.workload(namespace, deployment);
+      if (w.kind === 'StatefulSet') return describeStatefulSetRollout(w.object as k8s.V1StatefulSet);
+      if (w.kind === 'DaemonSet') return describeDaemonSetRollout(w.object as k8s.V1DaemonSet);
+      return describeRollout(w.object as k8s.V1Deployment);
     } catch (err) {
       throw toClusterError(err, `read deployment ${namespace}/${deployment}`);
     }
@@ -288,6 +345,30 @@ export function describeRollout(d: k8s.V1Deployment): { complete: boolean; messa
   if ((st.replicas ?? 0) > updated) return { complete: false, message: `Waiting for deployment ${name} rollout to finish: ${(st.replicas ?? 0) - updated} old replicas are pending termination...`, revision };
   if ((st.availableReplicas ?? 0) < updated) return { complete: false, message: `Waiting for deployment ${name} rollout to finish: ${st.availableReplicas ?? 0} of ${updated} updated replicas are available...`, revision };
   return { complete: true, message: `deployment ${name} successfully rolled out`, revision };
+}
+
+/** `kubectl rollout status` of a StatefulSet (RollingUpdate): every replica updated and ready; revision = the updateRevision's number. */
+export function describeStatefulSetRollout(s: k8s.V1StatefulSet): { complete: boolean; message: string; revision: number } {
+  const name = `${s.metadata?.namespace}/${s.metadata?.name}`;
+  const st = s.status ?? { replicas: 0 };
+  const revision = Number(/-(\d+)$/.exec(st.updateRevision ?? '')?.[1] ?? 0) || (s.metadata?.generation ?? 0);
+  const want = s.spec?.replicas ?? 1;
+  if ((st.observedGeneration ?? 0) < (s.metadata?.generation ?? 0)) return { complete: false, message: `Waiting for statefulset ${name} spec update to be observed...`, revision };
+  if ((st.readyReplicas ?? 0) < want) return { complete: false, message: `Waiting for ${want - (st.readyReplicas ?? 0)} pods to be ready...`, revision };
+  if ((st.updatedReplicas ?? 0) < want || (st.updateRevision && st.currentRevision !== st.updateRevision)) return { complete: false, message: `Waiting for statefulset ${name} rolling update to complete ${st.updatedReplicas ?? 0} pods at revision ${st.updateRevision}...`, revision };
+  return { complete: true, message: `statefulset ${name} rolling update complete ${want} pods at revision ${st.updateRevision}...`, revision };
+}
+
+/** `kubectl rollout status` of a DaemonSet: a pod of the current template scheduled and available on every node that should run one. */
+export function describeDaemonSetRollout(d: k8s.V1DaemonSet): { complete: boolean; message: string; revision: number } {
+  const name = `${d.metadata?.namespace}/${d.metadata?.name}`;
+  const st = d.status ?? { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 };
+  const revision = d.metadata?.generation ?? 0;
+  if ((st.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return { complete: false, message: `Waiting for daemon set ${name} spec update to be observed...`, revision };
+  const want = st.desiredNumberScheduled ?? 0;
+  if ((st.updatedNumberScheduled ?? 0) < want) return { complete: false, message: `Waiting for daemon set ${name} rollout to finish: ${st.updatedNumberScheduled ?? 0} out of ${want} new pods have been updated...`, revision };
+  if ((st.numberAvailable ?? 0) < want) return { complete: false, message: `Waiting for daemon set ${name} rollout to finish: ${st.numberAvailable ?? 0} of ${want} updated pods are available...`, revision };
+  return { complete: true, message: `daemon set ${name} successfully rolled out`, revision };
 }
 
 function sameTemplate(a: unknown, b: unknown): boolean {
