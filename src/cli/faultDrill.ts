@@ -137,6 +137,17 @@ function drillSettings(options: DrillWorldOptions, kubeconfig: string, stateDir:
   });
 }
 
+/**
+ * A user's Prometheus has scraped their pods for longer than a rate window; one just started reads a rate that climbs
+ * from 0 over its first window (rate() of a series younger than the window), which the baselines would learn as normal
+ * and a surge rule would read a doubling against. The drill's agent starts once its Prometheus holds one window.
+ */
+async function holdOneRateWindow(options: DrillWorldOptions, say: (text: string) => void): Promise<void> {
+  const windowMs = RATE_WINDOW_INTERVALS * options.intervalMs;
+  say(`waiting ${windowMs / 1000} s for Prometheus to hold one rate window of the pods' series`);
+  await sleep(windowMs);
+}
+
 /** Creates the runtime on `settings`, tells its incidents' timelines through `say`, approves as `approveAs`, and starts it. */
 async function startDrillRuntime(options: DrillWorldOptions, settings: VigilSettings, say: (text: string) => void): Promise<VigilRuntime> {
   const runtime = await VigilRuntime.create({ settings, logger: new StderrLogger(options.quiet ?? false), identity: `vigil-drill@${os.hostname()}` });
@@ -175,6 +186,7 @@ export async function startDrillWorld(options: DrillWorldOptions): Promise<Drill
       const metrics = new URL(sandbox.metrics);
       prometheus = await startPrometheus({ targets: [{ target: metrics.host, jobName: 'vigil-sandbox', metricsPath: metrics.pathname }], scrapeIntervalSeconds: Math.max(1, Math.round(options.intervalMs / 5000)) });
       say(`Prometheus ${prometheus.url} scraping the sandbox (found \`prometheus\` on PATH)`);
+      await holdOneRateWindow(options, say);
     } else if (options.prometheus === 'auto') {
       say('no `prometheus` on PATH: Vigil scrapes the pods directly through the API server');
     }
@@ -247,11 +259,7 @@ export async function startKubernetesDrillWorld(options: DrillWorldOptions, k8s:
       config: controlPlanePrometheusConfig(cp, Math.max(1, Math.round(options.intervalMs / 5000))),
     });
     say(`Prometheus ${prometheus.url} scraping the cluster through kubernetes_sd_configs (kube-prometheus-stack's relabeling)`);
-    // a user's Prometheus has scraped their pods for longer than a rate window; one just started reads a rate that
-    // climbs from 0 over its first window (rate() of a series younger than the window), which a baseline would learn
-    const windowMs = RATE_WINDOW_INTERVALS * options.intervalMs;
-    say(`waiting ${windowMs / 1000} s for Prometheus to hold one rate window of the shop's series`);
-    await sleep(windowMs);
+    await holdOneRateWindow(options, say);
     const base = (await faultApiUrl(cp.kubeconfig)).replace(/\/sandbox\/v1$/, '');
     runtime = await startDrillRuntime(options, drillSettings(options, cp.kubeconfig, stateDir, prometheus.url), say);
     say(`agent running in ${options.mode ?? 'auto'} mode, sampling every ${options.intervalMs / 1000} s from Prometheus, no signals file; state in ${stateDir}`);

@@ -106,8 +106,8 @@ export class PrometheusSource extends PolledSource {
    * The queries as sent, and their twins over the last interval alone: what a direct scrape reads as the increase since
    * the previous scrape. A rate window of six intervals shows a step a sixth at a time; the fresh value shows it whole
    * at the next boundary, so early evidence (freshEvidence.ts) speaks as soon as on a direct scrape. It needs the
-   * Prometheus to scrape at least twice per agent interval; where it does not, the twin matches fewer series than its
-   * windowed query and is not used (collect).
+   * Prometheus to scrape at least twice per agent interval; where it does not, the twin matches no series or only some
+   * (see collect).
    */
   private setQueries(queries: ReadonlyArray<SignalQuery>): void {
     const ns = this.options.namespaces ?? [];
@@ -224,18 +224,21 @@ export class PrometheusSource extends PolledSource {
       if (kept === 0) problems.push(emptyProblem(q, r.value.length, unmapped));
     });
     if (sourceError !== undefined) throw sourceError;
-    // the last interval's values, where they cover every series the windowed query has for that target and time
-    // (a failed or empty twin is no problem: the windowed value stands)
+    // the last interval's values (a failed or empty twin is no problem: the windowed value stands). A ratio or a
+    // quantile read on some of a workload's pods is still that interval's ratio for them; a sum is only a part of the
+    // whole, so it counts where it covers every series the windowed query has for that target and time (a pod gone
+    // within the window keeps its sum windowed until it leaves the window)
     freshResults.forEach((r, i) => {
       const q = freshQueries[i];
       const whole = results[q.twin];
       if (r.status === 'rejected' || whole.status === 'rejected') return;
-      const covered = seriesCoverage(q.kind, r.value, this.resolvePod);
-      const needed = seriesCoverage(q.kind, whole.value, this.resolvePod);
-      for (const p of aggregateSeries(q.kind, aggregationOf(q.signal), r.value, this.resolvePod).points) {
+      const aggregation = aggregationOf(q.signal);
+      const covered = aggregation.mode === 'sum' ? seriesCoverage(q.kind, r.value, this.resolvePod) : undefined;
+      const needed = aggregation.mode === 'sum' ? seriesCoverage(q.kind, whole.value, this.resolvePod) : undefined;
+      for (const p of aggregateSeries(q.kind, aggregation, r.value, this.resolvePod).points) {
         if (watched && p.target.namespace !== undefined && !watched.has(p.target.namespace)) continue;
         const key = `${targetKey(p.target)}@${p.t}`;
-        if ((covered.get(key) ?? 0) < (needed.get(key) ?? Infinity)) continue;
+        if (covered && needed && (covered.get(key) ?? 0) < (needed.get(key) ?? Infinity)) continue;
         asm.addFresh(p.t, p.target, q.signal, p.value);
       }
     });

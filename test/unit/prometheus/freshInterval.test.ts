@@ -62,11 +62,11 @@ describe('Prometheus source: the last interval alone (SampleFrame.fresh), as a d
     assert.ok(!short.some((q) => q.includes('process_resident_memory_bytes') || q.includes('kube_deployment_status_replicas_available')), short.join('\n'));
   });
 
-  it('gives no fresh value for a workload whose short window covered only some of its pods', async () => {
+  it('gives no fresh sum for a workload whose short window covered only some of its pods; a ratio of those pods still counts', async () => {
     const { cart } = await cartFrame(PODS.slice(0, 1));
     assert.ok(cart, 'cart has a frame');
     assert.equal(cart.values.request_rate, 20);
-    assert.equal(cart.fresh?.request_rate, undefined);
-    assert.equal(cart.fresh?.error_ratio, undefined);
+    assert.equal(cart.fresh?.request_rate, undefined, 'one pod of two is not the workload\'s request rate');
+    assert.equal(cart.fresh?.error_ratio, 0.2);
   });
 });
