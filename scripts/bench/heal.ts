@@ -40,6 +40,7 @@ import { DIAGNOSIS_TITLES } from '../../src/core/model/diagnosis';
 import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
 import { phaseTable, runFaultDrill, secondsText, sinceInjection as since, textTable, type DrillFault, type DrillRow, type KubernetesDrillOptions } from '../../src/cli/faultDrill';
 import { controlPlanePrerequisiteProblem, findComponents } from '../../src/sandbox/controlPlane/components';
+import { workloadKindManifests } from '../../src/sandbox/sim/topology';
 
 const GROUPS: Record<string, DrillFault[]> = {
   core: [
@@ -53,6 +54,18 @@ const GROUPS: Record<string, DrillFault[]> = {
   // frontend: nothing calls it, so its slowness is no other service's symptom
   latency: [{ fault: 'latency-spike', target: 'shop/frontend', expected: 'latency-spike' }],
   node: [{ fault: 'node-failure', target: 'node-2', expected: 'node-failure' }],
+};
+
+/**
+ * `--faults kinds` (real control plane only, not in `all`): a crash loop of every pod of a StatefulSet (orders-db, 2
+ * replicas) and of a DaemonSet (log-agent, a pod per node), applied with the shop (workloadKindManifests()); the
+ * real controllers run them, and the remedies patch their own kind.
+ */
+const KIND_GROUPS: Record<string, DrillFault[]> = {
+  kinds: [
+    { fault: 'crash-loop', target: 'shop/orders-db', expected: 'crash-loop' },
+    { fault: 'crash-loop', target: 'shop/log-agent', expected: 'crash-loop' },
+  ],
 };
 
 /** Draining a node is high risk: the gates keep it for a human, played here by the bench, who approves at once. */
@@ -93,9 +106,9 @@ async function main(): Promise<void> {
   const names = which === 'all' ? Object.keys(GROUPS) : which.split(',');
   // one fault of a group runs alone (crash-loop, bad-release, …)
   const single = (n: string) => Object.values(GROUPS).flat().find((f) => f.fault === n);
-  const unknown = names.filter((n) => !GROUPS[n] && !single(n));
-  if (unknown.length) throw new Error(`--faults: unknown group(s) ${unknown.join(', ')}; use all, some of ${Object.keys(GROUPS).join(', ')}, or a fault of one`);
-  const faultsOf = (n: string) => GROUPS[n] ?? [single(n)!];
+  const unknown = names.filter((n) => !GROUPS[n] && !KIND_GROUPS[n] && !single(n));
+  if (unknown.length) throw new Error(`--faults: unknown group(s) ${unknown.join(', ')}; use all, some of ${[...Object.keys(GROUPS), ...Object.keys(KIND_GROUPS)].join(', ')}, or a fault of one`);
+  const faultsOf = (n: string) => GROUPS[n] ?? KIND_GROUPS[n] ?? [single(n)!];
   const model = arg('model', 'on');
   if (model !== 'on' && model !== 'off') throw new Error(`--model must be on or off, got "${model}"`);
   const stateDirs: string[] = [];
@@ -112,6 +125,7 @@ async function main(): Promise<void> {
   const shapeArg = arg('metric-shape', '');
   if (shapeArg && shapeArg !== 'prometheus' && shapeArg !== 'opentelemetry' && shapeArg !== 'istio') throw new Error(`--metric-shape must be prometheus, opentelemetry or istio, got "${shapeArg}"`);
   const applicationMetrics = (shapeArg || undefined) as 'prometheus' | 'opentelemetry' | 'istio' | undefined;
+  if (!kubernetes && names.some((n) => KIND_GROUPS[n])) throw new Error('--faults kinds: the StatefulSet and DaemonSet run on --control-plane kubernetes only (the embedded sandbox has no controller for them yet)');
   const parallel = Math.max(1, Number(arg('parallel', '1')));
   if (kubernetes && parallel > 1) throw new Error('--parallel: the real control plane runs one drill at a time (one network namespace)');
   const relapseWatchMs = Number(arg('relapse-watch', '60')) * 1000;
@@ -127,33 +141,35 @@ async function main(): Promise<void> {
       const slot = results.length;
       results.push([]);
       process.stderr.write(`seed ${seed}: ${faults.map((f) => f.fault).join(', ')} ...\n`);
-      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, relapseWatchMs, kubernetes, applicationMetrics, onLine: process.argv.includes('--verbose') ? (l) => process.stderr.write(`  seed ${seed}: ${l}\n`) : undefined, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
+      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, relapseWatchMs, kubernetes: kubernetes && KIND_GROUPS[name] ? { ...kubernetes, extraManifests: workloadKindManifests() } : kubernetes, applicationMetrics, onLine: process.argv.includes('--verbose') ? (l) => process.stderr.write(`  seed ${seed}: ${l}\n`) : undefined, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
       results[slot] = r.rows.map((x) => ({ ...x, seed }));
       stateDirs.push(r.stateDir);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
-  const order = (f: string) => Object.values(GROUPS).flat().findIndex((g) => g.fault === f);
-  const rows = results.flat().sort((a, b) => order(a.fault.fault) - order(b.fault.fault) || a.seed - b.seed);
+  const order = (f: DrillFault) => [...Object.values(GROUPS), ...Object.values(KIND_GROUPS)].flat().findIndex((g) => g.fault === f.fault && g.target === f.target);
+  const rows = results.flat().sort((a, b) => order(a.fault) - order(b.fault) || a.seed - b.seed);
+  // one fault on several targets (the kinds group) is told apart by its target
+  const label = (f: DrillFault) => (rows.some((r) => r.fault.fault === f.fault && r.fault.target !== f.target) ? `${f.fault} ${f.target}` : f.fault);
   console.log(`\nbench:heal — ${kubernetes ? 'real control plane (kube-prometheus-stack Prometheus, no signals file)' : applicationMetrics ? 'embedded sandbox (real Prometheus, no deployment label, no signals file)' : 'embedded sandbox'}${applicationMetrics ? `, ${applicationMetrics} application metrics` : ''}, auto mode, 5 s scrape interval, ${seeds} seed(s), ${parallel} drill(s) at a time, relapse watch ${relapseWatchMs / 1000} s, ${Math.round((Date.now() - started) / 1000)} s in all\n`);
   console.log(
     textTable(
       ['fault', 'seed', 'diagnosis', 'playbook', 'right?', 'detect', 'intervals after symptoms', 'recover', 'outcome', 'false recovery', 'relapse', 'actions'],
-      rows.map((r) => [r.fault.fault, String(r.seed), r.diagnosis ? DIAGNOSIS_TITLES[r.diagnosis] : '—', r.playbook ?? '—', right(r) ? 'yes' : 'no', secondsText(since(r, r.detectedAt)), lagText(r), secondsText(since(r, r.recoveredAt)), r.outcome, r.falseRecovery ? 'YES' : r.outcome === 'recovered' ? 'no' : '—', r.relapse ?? (r.outcome === 'recovered' ? 'no' : '—'), r.actions.join('; ')]),
+      rows.map((r) => [label(r.fault), String(r.seed), r.diagnosis ? DIAGNOSIS_TITLES[r.diagnosis] : '—', r.playbook ?? '—', right(r) ? 'yes' : 'no', secondsText(since(r, r.detectedAt)), lagText(r), secondsText(since(r, r.recoveredAt)), r.outcome, r.falseRecovery ? 'YES' : r.outcome === 'recovered' ? 'no' : '—', r.relapse ?? (r.outcome === 'recovered' ? 'no' : '—'), r.actions.join('; ')]),
     ),
   );
   console.log('\nWhere the seconds went (from injection; symptoms and healed are the sandbox\'s ground truth, acted is the step that recovered the service)\n');
   console.log(phaseTable(rows));
   console.log('\nPer fault (medians over seeds; target: median injection → verified < 30 s, < 45 s for memory leak, latency spike, traffic surge; detection within 2 intervals of the first symptoms; no false recovery, no relapse)\n');
-  const faults = [...new Set(rows.map((r) => r.fault.fault))];
+  const faults = [...new Set(rows.map((r) => label(r.fault)))];
   const med = (rs: ReadonlyArray<DrillRow>, at: (r: DrillRow) => number | undefined) => secondsText(median(rs.map((r) => since(r, at(r))).filter((x): x is number => x !== undefined)));
   console.log(
     textTable(
       ['fault', 'right playbook', 'recovered', 'detected on time', 'false recoveries', 'relapses', 'symptoms', 'detect', 'acted', 'healed', 'recover', 'target', 'met?'],
       faults.map((f) => {
-        const rs = rows.filter((r) => r.fault.fault === f);
+        const rs = rows.filter((r) => label(r.fault) === f);
         const ttr = median(rs.filter((r) => r.recoveredAt !== undefined).map((r) => r.recoveredAt! - r.injectedAt));
-        const target = TARGET_MS[f] ?? 60_000;
+        const target = TARGET_MS[rs[0].fault.fault] ?? 60_000;
         const met = rs.every((r) => r.outcome === 'recovered' && right(r) && onTime(r) && !r.falseRecovery && !r.relapse) && ttr !== undefined && ttr < target;
         return [f, `${rs.filter(right).length}/${rs.length}`, `${rs.filter((r) => r.outcome === 'recovered').length}/${rs.length}`, `${rs.filter(onTime).length}/${rs.length}`, String(rs.filter((r) => r.falseRecovery).length), String(rs.filter((r) => r.relapse).length), med(rs, (r) => r.symptomsAt), med(rs, (r) => r.detectedAt), med(rs, (r) => r.actedAt), med(rs, (r) => r.healedAt), secondsText(ttr), `< ${target / 1000} s`, met ? 'yes' : 'NO'];
       }),

@@ -15,6 +15,7 @@ import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import type { MetricShape } from '../sandbox/sim/metrics';
 import { SHOP_JOURNEY } from '../sandbox/sim/shopApi';
 import { shopManifests } from '../sandbox/sim/topology';
+import type { KubeObject } from '../sandbox/store';
 import { faultApiRequest, faultApiUrl } from './chaos';
 
 export interface DrillFault {
@@ -84,6 +85,8 @@ export interface KubernetesDrillOptions {
   readonly binaries: string;
   /** How to run `vigil` (`node-agent …` is appended), e.g. [node, dist/cli.js]. */
   readonly vigilCommand: ReadonlyArray<string>;
+  /** More workloads applied with the shop (e.g. workloadKindManifests(): a StatefulSet and a DaemonSet). */
+  readonly extraManifests?: ReadonlyArray<KubeObject>;
 }
 
 /** Keeps only warnings and errors of the runtime, on stderr; the drill reports its own timeline. */
@@ -240,10 +243,13 @@ export async function startKubernetesDrillWorld(options: DrillWorldOptions, k8s:
   try {
     say(`Kubernetes control plane up in ${cp.startSeconds.toFixed(1)} s: ${cp.server} (ip netns exec ${cp.netns} ${cp.kubectlPath} --kubeconfig ${cp.kubeconfig} get pods -A)`);
     const manifests = path.join(cp.dir, 'shop.yaml');
-    writeFileSync(manifests, shopManifests().map((o) => JSON.stringify(o)).join('\n'));
+    const objects = [...shopManifests(), ...(k8s.extraManifests ?? [])];
+    writeFileSync(manifests, objects.map((o) => JSON.stringify(o)).join('\n'));
     const applied = cp.kubectl(['apply', '-f', manifests]);
     if (applied.status !== 0) throw new Error(`kubectl apply -f ${manifests} failed: ${applied.stderr}`);
-    const expected = shopManifests().reduce((n, o) => n + (o.kind === 'Deployment' ? Number((o.spec as { replicas?: number }).replicas ?? 1) : 0), 0);
+    // a DaemonSet runs one pod on each of the node agent's nodes
+    const podsOf = (o: KubeObject) => (o.kind === 'Deployment' || o.kind === 'StatefulSet' ? Number((o.spec as { replicas?: number }).replicas ?? 1) : o.kind === 'DaemonSet' ? cp.nodes.length : 0);
+    const expected = objects.reduce((n, o) => n + podsOf(o), 0);
     const deadline = Date.now() + SHOP_READY_BOUND_MS;
     for (;;) {
       const out = cp.kubectl(['get', 'pods', '-A', '-l', 'app', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']).stdout ?? '';

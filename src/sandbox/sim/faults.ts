@@ -285,9 +285,11 @@ export class FaultBook {
     const cluster = this.host.cluster;
     const deployment = cluster.deployment(ns, name);
     const podUid = !deployment && (f.kind === 'crash-loop' || f.kind === 'memory-leak') ? cluster.podUid(ns, name) : undefined;
-    if (!deployment && !podUid) {
+    // a StatefulSet or DaemonSet (on the real control plane, whose controllers run them) is known by its pods
+    const ofWorkload = !deployment && !podUid && POD_BOUND.has(f.kind) && [...this.host.pods()].some((p) => p.namespace === ns && p.deployment === name);
+    if (!deployment && !podUid && !ofWorkload) {
       const known = cluster.deploymentNames(ns).map((d) => `${ns}/${d}`);
-      throw new FaultError(404, `deployment "${f.target}" not found${f.kind === 'crash-loop' || f.kind === 'memory-leak' ? ' (nor a pod of that name)' : ''}; deployments in ${ns}: ${known.join(', ') || '(none)'}`);
+      throw new FaultError(404, `deployment "${f.target}" not found${f.kind === 'crash-loop' || f.kind === 'memory-leak' ? ' (nor a pod of that name)' : ''}${POD_BOUND.has(f.kind) ? ' (nor a workload with pods of that name)' : ''}; deployments in ${ns}: ${known.join(', ') || '(none)'}`);
     }
     if (podUid) {
       f.podUids.add(podUid);

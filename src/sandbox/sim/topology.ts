@@ -160,6 +160,23 @@ export function shopManifests(options: TopologyOptions = {}): KubeObject[] {
   return out;
 }
 
+/**
+ * A StatefulSet (a database: orders-db, 2 replicas, with its headless Service) and a DaemonSet (a node log agent) in
+ * the shop's namespace, with the shop's pod template, for the real control plane, whose controllers run them (the
+ * embedded sandbox has no StatefulSet or DaemonSet controller yet). Their pods serve the default workload profile.
+ */
+export function workloadKindManifests(): KubeObject[] {
+  const base = (name: string, replicas: number) => deploymentManifest({ namespace: 'shop', name, image: `shop/${name}:1.0.0`, replicas, baseRps: 10, latencyMs: 20 });
+  const db = base('orders-db', 2);
+  const agent = base('log-agent', 1);
+  const { topologySpreadConstraints: _spread, ...agentPod } = agent.spec.template.spec;
+  return [
+    { ...serviceManifest({ namespace: 'shop', name: 'orders-db' }), spec: { ...(serviceManifest({ namespace: 'shop', name: 'orders-db' }).spec as object), clusterIP: 'None' } },
+    { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: db.metadata, spec: { serviceName: 'orders-db', replicas: 2, selector: db.spec.selector, template: db.spec.template } },
+    { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: agent.metadata, spec: { selector: agent.spec.selector, template: { ...agent.spec.template, spec: agentPod } } },
+  ] as KubeObject[];
+}
+
 /** Writes the default cluster into an empty store. Objects that exist already are left alone. */
 export function seedDefaultTopology(store: ObjectStore, options: TopologyOptions = {}): void {
   const put = (resource: Parameters<ObjectStore['create']>[0], o: KubeObject) => {
