@@ -100,7 +100,7 @@ export class KubernetesCluster implements ClusterPort {
         const pod = await this.readOrUndefined(() => this.core.readNamespacedPod({ name: a.pod, namespace: a.namespace }));
         if (!pod) return result(false, `pod ${a.namespace}/${a.pod} is already gone`);
         await this.core.deleteNamespacedPod({ name: a.pod, namespace: a.namespace, dryRun: dry });
-        return result(true, `deleted pod ${a.namespace}/${a.pod} (its ReplicaSet replaces it)`, [{ path: `pod/${a.pod}`, before: pod.status?.phase ?? 'Unknown', after: 'deleted' }], [`Pod/${a.namespace}/${a.pod}`]);
+        return result(true, `deleted pod ${a.namespace}/${a.pod} (its controller replaces it)`, [{ path: `pod/${a.pod}`, before: pod.status?.phase ?? 'Unknown', after: 'deleted' }], [`Pod/${a.namespace}/${a.pod}`]);
       }
       case 'rollout-restart': {
         const w = await this.workload(a.namespace, a.deployment);

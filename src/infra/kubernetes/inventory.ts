@@ -2,7 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { TargetRef } from '../../core/model/target';
 import type { WorkloadInventory } from '../../core/ports';
 import { parseKubeQuantity } from '../../core/observe/quantity';
-import { workloadOfPod, type OwnedObject } from '../../core/observe/podWorkloads';
+import { workloadOfPod, workloadTarget, type OwnedObject } from '../../core/observe/podWorkloads';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
@@ -32,9 +32,13 @@ export function owningDeployment(pod: k8s.V1Pod, replicaSets: ReadonlyArray<k8s.
   return w?.kind === 'Deployment' ? w.name : undefined;
 }
 
+/** The workload a pod's facts count for (Deployment through its ReplicaSet, StatefulSet, DaemonSet), as its series do; a bare ReplicaSet's pod stays a pod. */
 export function serviceOfPod(pod: k8s.V1Pod, replicaSets: ReadonlyArray<k8s.V1ReplicaSet>): TargetRef | undefined {
-  const dep = owningDeployment(pod, replicaSets);
-  return dep && pod.metadata?.namespace ? { kind: 'service', namespace: pod.metadata.namespace, name: dep } : undefined;
+  const w = workloadOfPod(ownedObject(pod), (ns, name) => {
+    const rs = replicaSets.find((r) => r.metadata?.namespace === ns && r.metadata?.name === name);
+    return rs && ownedObject(rs);
+  });
+  return w && w.namespace && w.kind !== 'ReplicaSet' ? workloadTarget(w) : undefined;
 }
 
 export function podReady(pod: k8s.V1Pod): boolean {
