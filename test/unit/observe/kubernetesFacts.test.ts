@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
 import { configMapFacts, deploymentFacts, eventFact, nodeFacts, podFacts } from '../../../src/infra/kubernetes/facts';
-import { buildInventory, owningDeployment, rolloutInProgress, templateConfigMaps } from '../../../src/infra/kubernetes/inventory';
+import { buildInventory, owningDeployment, rolloutInProgress, serviceOfPod, templateConfigMaps } from '../../../src/infra/kubernetes/inventory';
 
 const svc = { kind: 'service' as const, namespace: 'shop', name: 'cart' };
 
@@ -110,6 +110,16 @@ describe('workload inventory', () => {
 
   it('falls back to the pod-template-hash when the ReplicaSet is not cached yet', () => {
     assert.equal(owningDeployment(pod('cart-abc12-a', 0), []), 'cart');
+  });
+
+  it("a StatefulSet's or DaemonSet's pod counts for its workload, as its series do; a bare ReplicaSet's pod stays a pod", () => {
+    const owned = (name: string, kind: string, owner: string): k8s.V1Pod => ({ ...pod(name, 3), metadata: { namespace: 'shop', name, ownerReferences: [{ apiVersion: 'apps/v1', kind, name: owner, uid: 'u', controller: true }] } });
+    assert.deepEqual(serviceOfPod(owned('orders-db-0', 'StatefulSet', 'orders-db'), []), { kind: 'service', namespace: 'shop', name: 'orders-db' });
+    assert.deepEqual(serviceOfPod(owned('log-agent-x7k2p', 'DaemonSet', 'log-agent'), []), { kind: 'service', namespace: 'shop', name: 'log-agent' });
+    const bare: k8s.V1ReplicaSet = { metadata: { namespace: 'shop', name: 'batch-rs' } };
+    assert.equal(serviceOfPod(owned('batch-rs-q9w4z', 'ReplicaSet', 'batch-rs'), [bare]), undefined);
+    const restarted = podFacts(owned('orders-db-0', 'StatefulSet', 'orders-db'), { ...owned('orders-db-0', 'StatefulSet', 'orders-db'), status: pod('orders-db-0', 4).status }, serviceOfPod(owned('orders-db-0', 'StatefulSet', 'orders-db'), []), 1000);
+    assert.ok(restarted.some((f) => f.kind === 'pod-restarted' && f.target.kind === 'service' && f.target.name === 'orders-db'), JSON.stringify(restarted));
   });
 
   it('finds configmaps used through volumes, envFrom and env', () => {
