@@ -94,15 +94,17 @@ export function buildInventory(objects: ClusterObjects): WorkloadInventory {
     if (list) list.push(pod);
     else podsByService.set(key, [pod]);
   }
-  const services = objects.deployments
+  const podsOf = (key: string) =>
+    (podsByService.get(key) ?? [])
+      .filter((p) => !p.metadata?.deletionTimestamp)
+      .map((p) => ({ name: p.metadata?.name ?? '', node: p.spec?.nodeName, ready: podReady(p), restarts: podRestarts(p), phase: p.status?.phase ?? 'Unknown', ...memoryLimitOf(p) }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  const deployments = objects.deployments
     .filter((d) => d.metadata?.namespace && d.metadata?.name)
     .map((d) => {
       const namespace = d.metadata!.namespace!;
       const name = d.metadata!.name!;
-      const pods = (podsByService.get(`${namespace}/${name}`) ?? [])
-        .filter((p) => !p.metadata?.deletionTimestamp)
-        .map((p) => ({ name: p.metadata?.name ?? '', node: p.spec?.nodeName, ready: podReady(p), restarts: podRestarts(p), phase: p.status?.phase ?? 'Unknown', ...memoryLimitOf(p) }))
-        .sort((a, b) => a.name.localeCompare(b.name));
+      const pods = podsOf(`${namespace}/${name}`);
       return {
         target: { kind: 'service' as const, namespace, name },
         revision: deploymentRevision(d),
@@ -115,8 +117,31 @@ export function buildInventory(objects: ClusterObjects): WorkloadInventory {
         annotations: { ...(d.metadata?.annotations ?? {}) },
         configMaps: templateConfigMaps(d.spec?.template?.spec),
       };
-    })
-    .sort((a, b) => `${a.target.namespace}/${a.target.name}`.localeCompare(`${b.target.namespace}/${b.target.name}`));
+    });
+  // StatefulSets and DaemonSets, known by their pods (the agent watches no StatefulSet or DaemonSet objects): their
+  // pods, restarts and readiness for the playbooks and verification; no revision
+  const known = new Set(deployments.map((d) => `${d.target.namespace}/${d.target.name}`));
+  const setKinds = new Set(['StatefulSet', 'DaemonSet']);
+  const sets = [...podsByService.keys()]
+    .filter((key) => !known.has(key) && podsByService.get(key)!.some((p) => p.metadata?.ownerReferences?.some((o) => o.controller && setKinds.has(o.kind))))
+    .map((key) => {
+      const [namespace, name] = key.split('/');
+      const pods = podsOf(key);
+      const first = podsByService.get(key)![0];
+      return {
+        target: { kind: 'service' as const, namespace, name },
+        revision: 0,
+        image: first.spec?.containers?.[0]?.image ?? '',
+        replicas: pods.length,
+        availableReplicas: pods.filter((p) => p.ready).length,
+        rolloutInProgress: false,
+        pods,
+        labels: {},
+        annotations: {},
+        configMaps: templateConfigMaps(first.spec),
+      };
+    });
+  const services = [...deployments, ...sets].sort((a, b) => `${a.target.namespace}/${a.target.name}`.localeCompare(`${b.target.namespace}/${b.target.name}`));
   const podsPerNode = new Map<string, number>();
   for (const p of objects.pods) {
     const n = p.spec?.nodeName;

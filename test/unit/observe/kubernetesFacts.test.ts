@@ -120,6 +120,9 @@ describe('workload inventory', () => {
     assert.equal(serviceOfPod(owned('batch-rs-q9w4z', 'ReplicaSet', 'batch-rs'), [bare]), undefined);
     const restarted = podFacts(owned('orders-db-0', 'StatefulSet', 'orders-db'), { ...owned('orders-db-0', 'StatefulSet', 'orders-db'), status: pod('orders-db-0', 4).status }, serviceOfPod(owned('orders-db-0', 'StatefulSet', 'orders-db'), []), 1000);
     assert.ok(restarted.some((f) => f.kind === 'pod-restarted' && f.target.kind === 'service' && f.target.name === 'orders-db'), JSON.stringify(restarted));
+    // known by their pods in the inventory: restarts and readiness for the playbooks and the verifier
+    const inv = buildInventory({ pods: [owned('orders-db-0', 'StatefulSet', 'orders-db'), owned('orders-db-1', 'StatefulSet', 'orders-db'), owned('batch-rs-q9w4z', 'ReplicaSet', 'batch-rs')], deployments: [], replicaSets: [bare], nodes: [] });
+    assert.deepEqual(inv.services.map((x) => [x.target.name, x.replicas, x.availableReplicas, x.pods.reduce((n, p) => n + p.restarts, 0)]), [['orders-db', 2, 2, 6]]);
   });
 
   it('finds configmaps used through volumes, envFrom and env', () => {
