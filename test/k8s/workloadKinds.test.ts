@@ -109,10 +109,12 @@ describe('StatefulSet and DaemonSet remedies on the real control plane, with the
     });
   }
 
-  it('scales the StatefulSet through its scale subresource and refuses to scale the DaemonSet, naming why', async () => {
-    const done = await run({ kind: 'scale', namespace: NS, deployment: 'orders-db', replicas: 3 });
+  it('scales the StatefulSet (its action marker in the same write) and refuses to scale the DaemonSet, naming why', async () => {
+    const scaleId = `test-scale-${Date.now()}`;
+    const done = await port.execute({ kind: 'scale', namespace: NS, deployment: 'orders-db', replicas: 3 }, { dryRun: false, actionId: scaleId });
     assert.equal(done.summary, `scaled statefulset ${NS}/orders-db from 2 to 3 replicas`);
     await settled(NS, 'app=orders-db', 3, ROLLOUT_BOUND_MS);
+    assert.equal(await port.landed({ kind: 'scale', namespace: NS, deployment: 'orders-db', replicas: 3 }, scaleId), true, 'the marker rides on the StatefulSet');
     await assert.rejects(run({ kind: 'scale', namespace: NS, deployment: 'log-agent', replicas: 5 }), (err: unknown) => err instanceof ClusterError && /cannot scale daemonset kinds\/log-agent: a DaemonSet runs one pod per eligible node/.test(err.message));
     assert.equal((await pods(NS, 'app=log-agent')).filter((p) => !p.metadata.deletionTimestamp).length, nodes);
   });
