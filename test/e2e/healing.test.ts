@@ -13,8 +13,8 @@ import { clearNotifications, describeInCodeServer, extensionHostRssMb, modelProc
  * then a second bad release whose proposal is Rejected: labelled, and nothing written.
  * Screenshots: artifacts/e2e/healing-<theme>-NN-<step>.png.
  *
- * The memory step keeps the sandbox running until MEMORY_WINDOW_MS after it started, with the incident room open
- * (VIGIL_E2E_SOAK_MINUTES=10: that long, dark theme only). The extension host's rss is sampled from /proc every
+ * The memory step of the dark run keeps the sandbox running until MEMORY_WINDOW_MS after it started, with the incident
+ * room open (VIGIL_E2E_SOAK_MINUTES=10: that long); the light run samples over its story. The extension host's rss is sampled from /proc every
  * RSS_SAMPLE_MS over the whole story, printed as a curve with the step each sample fell in and the model process's
  * rss beside it (the model runs in a child process of the host); every host sample must be below MEMORY_LIMIT_MB, and
  * those at or over issue 18's MEMORY_TARGET_MB are printed as NOT MET.
@@ -422,7 +422,8 @@ describeInCodeServer('healing', (session, theme) => {
 
   it('reports the extension host memory with the sandbox running and the incident room open', async function () {
     const { page } = session();
-    const soakMs = Math.max(MEMORY_WINDOW_MS, theme === 'dark' ? Number(process.env.VIGIL_E2E_SOAK_MINUTES ?? 0) * 60_000 : 0);
+    // issue 18's 3-minute CI window in the dark run (and the soak, when asked); the light run samples over its story (~90 s)
+    const soakMs = theme === 'dark' ? Math.max(MEMORY_WINDOW_MS, Number(process.env.VIGIL_E2E_SOAK_MINUTES ?? 0) * 60_000) : 0;
     this.timeout(soakMs + 180_000);
     // the live room of the first incident in front (the report and the replay were opened over it)
     await runCommand(page, 'Vigil: Open Incident', { opensPicker: true });

@@ -41,7 +41,8 @@ describe('a fault that heals itself ends resolved-without-action (sandbox, real 
 
   it('a 30 s latency spike on shop/checkout: proposed, then closed without action; approving it is refused', async () => {
     const stateDir = path.join(dir, 'state');
-    const settings = withSettings(DEFAULT_SETTINGS, { kubernetes: { kubeconfig: sandbox!.kubeconfig }, automation: { mode: 'suggest' }, agent: { stateDir }, prometheus: { scrapeIntervalSeconds: 5 } });
+    // a 30 s rate window, as the drills use: the hold before closing is max(2 × window, 60 s) = 60 s
+    const settings = withSettings(DEFAULT_SETTINGS, { kubernetes: { kubeconfig: sandbox!.kubeconfig }, automation: { mode: 'suggest' }, agent: { stateDir }, prometheus: { scrapeIntervalSeconds: 5, rateWindowSeconds: 30 } });
     rt = await VigilRuntime.create({ settings, logger: silent, identity: 'agent-rwa' });
     await rt.start();
     const runtime = rt;
@@ -57,7 +58,7 @@ describe('a fault that heals itself ends resolved-without-action (sandbox, real 
     const proposedAt = Date.now();
     console.log(`      ${proposed.id}: ${proposed.diagnosis?.kind} awaiting approval ${Math.round((proposedAt - injectedAt) / 1000)} s after the injection`);
 
-    // expected about 190 s after the proposal: the spike's rest, one rate window (60 s) and the hold (120 s)
+    // expected about 100 s after the proposal: the spike's rest, one rate window (30 s) and the hold (60 s)
     const closed = await waitFor('the incident to close', () => {
       const i = runtime.core.remediator.get(proposed.id);
       return i?.outcome ? i : undefined;

@@ -39,6 +39,7 @@ for (const c of CASES) describe(`kube-prometheus names, ${c.stack} application m
   let sandbox: Sandbox | undefined;
   let prom: PrometheusProcess | undefined;
   let rt: VigilRuntime | undefined;
+  let promStartedAt = 0;
 
   before(async () => {
     const missing = prometheusUnavailable();
@@ -47,6 +48,7 @@ for (const c of CASES) describe(`kube-prometheus names, ${c.stack} application m
     sandbox = await startSandbox({ seed: 5, daySeconds: 600, kubeconfigPath: path.join(dir, 'kubeconfig'), metricShape: { application: c.application, deploymentLabel: false }, declareDependencies: c.declareDependencies });
     const target = new URL(sandbox.metrics);
     prom = await startPrometheus({ targets: [{ target: target.host, jobName: 'sandbox', metricsPath: target.pathname }], scrapeIntervalSeconds: 1 });
+    promStartedAt = Date.now();
   });
   after(async () => {
     await rt?.dispose();
@@ -65,6 +67,9 @@ for (const c of CASES) describe(`kube-prometheus names, ${c.stack} application m
       automation: { mode: 'suggest' },
       agent: { stateDir: path.join(dir, 'state') },
     });
+    // a user's Prometheus holds more than a rate window of history; one just started reads rates climbing from 0, which the
+    // baselines would learn as normal (as the drills, the agent starts once Prometheus holds one 60 s window)
+    await sleep(Math.max(0, promStartedAt + 60_000 - Date.now()));
     rt = await VigilRuntime.create({ settings, logger: capturingLogger(lines), identity: 'agent-kp' });
     await rt.start();
     const runtime = rt;
