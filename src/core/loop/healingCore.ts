@@ -158,6 +158,8 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     holdDecisions: options.holdDecisions,
     inFlight: ports.inFlightSteps,
     nodeNamespace: settings.agent.leaseNamespace,
+    // the next interval normally releases it; the bound is for frames that stop coming
+    oneScrapeHoldMs: 2 * settings.prometheus.scrapeIntervalSeconds * 1000,
   });
   // every release seen is recorded (the reliability report's change failure rate); replay records none
   const releases = options.learn === false ? undefined : new ReleaseRecorder(store, logger.child('releases'));
@@ -276,6 +278,8 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
         pipeline.onInterval(() => {
           void remediator.resumeInFlight();
         }),
+        // a first step held on one scrape's signals goes once the next interval is scored
+        pipeline.onInterval((t) => remediator.intervalObserved(t)),
         // an incident nobody acted on whose symptoms stay back in band resolves itself
         pipeline.onInterval((t) => {
           for (const id of quiet.resolvedNow(remediator.list(), t)) {

@@ -71,6 +71,11 @@ export interface RemediatorDeps {
   readonly inFlight?: InFlightStepsPort;
   /** Namespace of the Incident resource of a node incident (cluster-scoped target): the agent's own. */
   readonly nodeNamespace?: string;
+  /**
+   * The longest the first step of an incident resting on one scrape waits for the next one (see restsOnOneScrape),
+   * when the next interval does not come sooner; undefined: such a step runs at once.
+   */
+  readonly oneScrapeHoldMs?: number;
 }
 
 /** A diagnosis update from correlation: one incident key per problem. */
@@ -135,6 +140,11 @@ export class Remediator implements Disposable {
   private state: RemediatorState = { history: [], consecutiveFailures: 0, paused: false, openByKey: {}, seq: 0 };
   /** Incidents just opened whose first advance waits for the diagnoses queued behind the opening one. */
   private readonly firstAdvance = new Set<string>();
+  /**
+   * Incidents whose first step waits for the next interval (or a cluster fact): opened on one scrape's signals alone.
+   * id → the frame time they rest on and the timer that bounds the wait.
+   */
+  private readonly oneScrape = new Map<string, { t: number; timer: Disposable }>();
   /** Targets with a write on its way: its watch events can arrive before the write returns. */
   private readonly writing = new Map<string, number>();
   private disposed = false;
@@ -308,16 +318,32 @@ export class Remediator implements Disposable {
         if (changedKind && isOpen(cur) && (cur.state === 'diagnosed' || cur.state === 'awaiting-approval') && !cur.timeline.some((e) => e.kind === 'acted')) {
           await this.patch(open.id, { state: 'diagnosed', stepIndex: 0, playbook: undefined });
           // before its first decision the incident has one advance coming, which reads the diagnosis then
-          if (!this.firstAdvance.has(open.id)) void this.enqueue(open.id, () => this.advance(open.id));
+          if (!this.firstAdvance.has(open.id) && !this.oneScrape.has(open.id)) void this.enqueue(open.id, () => this.advance(open.id));
         }
+        // a held first step goes as soon as the diagnosis rests on more than one scrape (a fact came in)
+        if (this.oneScrape.has(open.id) && restsOnOneScrape(this.must(open.id)) === undefined) this.releaseFirstStep(open.id);
         return next;
       }
       const incident = await this.open(update, now);
+      // on one scrape's signals alone the cause can still turn within the interval (checkout's pods all down at the
+      // scrape read as a dependency outage; their BackOff and restarts arrive under a second later and name a crash
+      // loop): the first step waits for the next interval's frames or a cluster fact, whichever comes first
+      const oneScrape = this.deps.oneScrapeHoldMs !== undefined ? restsOnOneScrape(incident) : undefined;
+      if (oneScrape !== undefined) {
+        const timer = this.deps.clock.setTimeout(() => {
+          this.timers.delete(timer);
+          this.releaseFirstStep(incident.id);
+        }, this.deps.oneScrapeHoldMs!);
+        this.timers.add(timer);
+        this.oneScrape.set(incident.id, { t: oneScrape, timer });
+        this.deps.logger.log('info', `incident ${incident.id}: its diagnosis rests on one scrape; the first step waits for the next interval or a cluster fact (at most ${Math.round(this.deps.oneScrapeHoldMs! / 1000)} s)`, { incident: incident.id });
+      }
       // the first step is chosen after the diagnoses already queued for this key: the pipeline dispatches every update
       // of an interval at once, and which of them the step was chosen for must not depend on how fast the store writes
       this.firstAdvance.add(incident.id);
       void this.queue.run(`key:${update.incidentKey}`, async () => undefined).then(() => {
         this.firstAdvance.delete(incident.id);
+        if (this.oneScrape.has(incident.id)) return undefined;
         return this.enqueue(incident.id, () => this.advance(incident.id));
       });
       return incident;
@@ -359,6 +385,26 @@ export class Remediator implements Disposable {
     this.emit(incident);
     this.deps.logger.log('info', `incident ${id} opened: ${DIAGNOSIS_TITLES[update.diagnosis.kind]} on ${targetLabel(target)} (confidence ${update.diagnosis.confidence.toFixed(2)})`, { incident: id });
     return incident;
+  }
+
+  /**
+   * An interval's frames were scored (the pipeline's onInterval): first steps held on an earlier scrape go, after the
+   * diagnoses of this interval already queued.
+   */
+  intervalObserved(t: number): void {
+    for (const [id, held] of [...this.oneScrape]) if (t > held.t) this.releaseFirstStep(id);
+  }
+
+  private releaseFirstStep(id: string): void {
+    const held = this.oneScrape.get(id);
+    if (!held) return;
+    this.oneScrape.delete(id);
+    held.timer.dispose();
+    this.timers.delete(held.timer);
+    const i = this.incidents.get(id);
+    // still before its first advance: that one sees the hold gone and runs
+    if (!i || this.disposed || this.firstAdvance.has(id)) return;
+    void this.queue.run(`key:${i.correlationKey ?? ''}`, async () => undefined).then(() => this.enqueue(id, () => this.advance(id)));
   }
 
   /**
@@ -857,6 +903,20 @@ export class Remediator implements Disposable {
 /** No step has been run or started on it: only proposals, refusals, snoozes and notes. */
 export function untouched(i: Pick<Incident, 'state' | 'timeline'>): boolean {
   return (i.state === 'awaiting-approval' || i.state === 'diagnosed') && !i.timeline.some((e) => e.kind === 'acted' || e.kind === 'action-failed' || e.kind === 'approved' || e.kind === 'verified');
+}
+
+/**
+ * The frame time an incident's diagnosis rests on when it is one scrape's signals and nothing else: every anomaly
+ * it was detected on and names is of that one time, and no cluster fact, log line, alert, SLO burn or trend backs it.
+ * Undefined otherwise (and for a diagnosis with no anomaly at all).
+ */
+export function restsOnOneScrape(i: Pick<Incident, 'diagnosis' | 'timeline'>): number | undefined {
+  const evidence = i.diagnosis?.evidence ?? [];
+  if (evidence.some((e) => e.kind === 'fact' || e.kind === 'log' || e.kind === 'alert' || e.kind === 'slo-burn' || e.kind === 'signal-trend')) return undefined;
+  const times = new Set<number>();
+  for (const e of i.timeline) if (e.kind === 'detected') times.add(e.anomaly.t);
+  for (const e of evidence) if (e.kind === 'anomaly') times.add(e.anomaly.t);
+  return times.size === 1 ? [...times][0] : undefined;
 }
 
 /** What an incident carries in memory once its recording is in the store. */

@@ -277,6 +277,84 @@ describe('Remediator', () => {
     assert.equal((await r.store.readAudit()).filter((e) => e.kind === 'action').length, 1);
   });
 
+  describe('a first step resting on one scrape waits for the next interval or a cluster fact', () => {
+    // the order recorded in bench:heal's crash loop, seed 1 (incident inc-20261206T144710Z-checkout-1): the scrape
+    // at t caught checkout's three pods all down just after their first restarts and frontend's errors over the last
+    // interval (11 %), so the first diagnosis was a dependency outage of checkout at 0.41 s; its BackOff arrived
+    // 0.46 s later and turned it to a crash loop at 1.2 s, but the outage's restart had already run at 0.46 s
+    const frontend = { kind: 'service' as const, namespace: 'shop', name: 'frontend' };
+    const frameAt = (r: Rig) => r.clock.now() - 410;
+    const freshErrors = (t: number) => ({ target: frontend, t, detector: 'fusion' as const, score: 0.9, isAnomaly: true, severity: 'warning' as const, contributions: [{ signal: 'error_ratio' as const, share: 1, observed: 0.11 }], reason: 'rule: error_ratio 11% over the last interval > 0.05 (0.2% just before)' });
+    const outage = (r: Rig, t: number): Diagnosis => ({ ...diagnosis('dependency-outage', r.clock.now()), confidence: 0.7, summary: 'shop/checkout is down and its caller shop/frontend shows errors', evidence: [{ kind: 'anomaly', anomaly: freshErrors(t) }] });
+    const backoff = (r: Rig) => ({ kind: 'crash-backoff' as const, t: r.clock.now(), target, reason: 'CrashLoopBackOff', message: 'Container checkout of pod checkout-kzlj7zl-7cfhb is in CrashLoopBackOff' });
+    const crashLoop = (r: Rig, t: number): Diagnosis => ({ ...diagnosis('crash-loop', r.clock.now()), confidence: 0.75, evidence: [{ kind: 'fact', fact: backoff(r) }, { kind: 'anomaly', anomaly: freshErrors(t) }] });
+    const applied = (r: Rig) => r.cluster.applied;
+
+    it('the BackOff arriving within the interval turns the diagnosis before any step: the crash loop\'s step runs, the outage\'s never', async () => {
+      const r = rig({ extra: { oneScrapeHoldMs: 10_000 } });
+      rigs.push(r);
+      await r.engine.start();
+      const t = frameAt(r);
+      const opened = await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: outage(r, t), anomalies: [freshErrors(t)] });
+      await r.engine.idle();
+      await r.clock.advance(460);
+      await r.engine.idle();
+      assert.deepEqual(applied(r), [], 'nothing ran on the outage read from one scrape');
+      assert.equal(r.engine.list()[0].state, 'diagnosed');
+      await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: crashLoop(r, t) });
+      await settle(r);
+      const [i] = r.engine.list();
+      assert.equal(i.id, opened?.id);
+      assert.equal(i.playbook, 'crash-loop');
+      assert.deepEqual(applied(r), ['delete pod shop/checkout-7d9f-abcde']);
+      assert.equal(i.outcome?.recoveredBy, 'delete-crashing-pod');
+      const acted = i.timeline.find((e) => e.kind === 'acted')!;
+      assert.ok(acted.t - opened!.openedAt < 1000, `the step ran when the fact came in (${acted.t - opened!.openedAt} ms after opening), not at the bound`);
+    });
+
+    it('nothing turns it: the step runs once the next interval is scored, or at the bound when no frames come', async () => {
+      for (const nextInterval of [true, false]) {
+        const r = rig({ extra: { oneScrapeHoldMs: 10_000 } });
+        rigs.push(r);
+        await r.engine.start();
+        const t = frameAt(r);
+        const opened = await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: outage(r, t), anomalies: [freshErrors(t)] });
+        await r.engine.idle();
+        r.engine.intervalObserved(t); // the interval it opened on is no next one
+        await r.clock.advance(4000);
+        await r.engine.idle();
+        assert.deepEqual(applied(r), []);
+        if (nextInterval) r.engine.intervalObserved(t + 5000);
+        await settle(r);
+        const acted = r.engine.list()[0].timeline.find((e) => e.kind === 'acted');
+        assert.ok(acted, 'the outage\'s step ran');
+        assert.deepEqual(applied(r), ['rollout restart deployment shop/checkout']);
+        const after = acted.t - opened!.openedAt;
+        if (nextInterval) assert.ok(after >= 4000 && after < 5000, `ran at the next interval (${after} ms)`);
+        else assert.ok(after >= 10_000 && after < 11_000, `ran at the 10 s bound (${after} ms)`);
+      }
+    });
+
+    it('backed by a cluster fact or two scrapes, or without the hold configured, the step runs at once', async () => {
+      const cases: Array<{ d: (r: Rig, t: number) => Diagnosis; hold?: number }> = [
+        { d: crashLoop, hold: 10_000 },
+        { d: (r, t) => ({ ...outage(r, t), evidence: [{ kind: 'anomaly', anomaly: freshErrors(t - 5000) }, { kind: 'anomaly', anomaly: freshErrors(t) }] }), hold: 10_000 },
+        { d: outage },
+      ];
+      for (const c of cases) {
+        const r = rig({ extra: c.hold === undefined ? {} : { oneScrapeHoldMs: c.hold } });
+        rigs.push(r);
+        await r.engine.start();
+        const openedAt = r.clock.now();
+        await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: c.d(r, frameAt(r)) });
+        // no virtual time passes: the step's write is awaited through the event loop only
+        for (let k = 0; k < 200 && applied(r).length === 0; k++) await new Promise((res) => setImmediate(res));
+        assert.equal(applied(r).length, 1, `${c.d(r, 0).kind}: the step ran at once`);
+        assert.equal(r.clock.now(), openedAt);
+      }
+    });
+  });
+
   it('an approval of a proposal that has changed since (a new diagnosis) approves nothing and says what is proposed now', async () => {
     const r = rig({ mode: 'suggest' });
     rigs.push(r);
