@@ -49,10 +49,11 @@ name: traffic-surge
 description: Request rate far above normal saturates the service. Scale out, and again if it still sheds load, within the maximum.
 trigger: { diagnosis: traffic-surge }
 steps:
+  # sized from the measured rise: each pod back under its load before it, with a quarter to spare (at least double);
   # a saturated service sheds load as 5xx while its latency looks fine, so errors are checked too
   - id: scale-out
     action: scale
-    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", replicas: "{{replicas * 2}}", maxReplicas: 10 }
+    params: { namespace: "{{target.namespace}}", deployment: "{{target.name}}", replicas: "{{loadReplicas}}", maxReplicas: 10 }
     verify: { conditions: [{ kind: rollout-complete }, { kind: signal-in-band, signal: error_ratio }, { kind: signal-in-band, signal: latency_p99 }], timeoutSeconds: 45, stableForSeconds: 15 }
     onFailure: next
   - id: scale-out-more

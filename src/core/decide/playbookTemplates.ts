@@ -5,6 +5,11 @@ import type { PlaybookStep } from '../model/playbook';
 export interface TemplateContext {
   readonly target: { readonly namespace?: string; readonly name: string };
   readonly replicas?: number;
+  /**
+   * Replicas that bring each pod's request rate back under its level before the rise, with a quarter to spare, and at
+   * least double (see replicasForLoad); known when the diagnosis measured the rise (a traffic surge).
+   */
+  readonly loadReplicas?: number;
   readonly revision?: number;
   readonly previousRevision?: number;
   readonly worstPod?: string;
@@ -13,6 +18,19 @@ export interface TemplateContext {
 }
 
 export class TemplateError extends Error {}
+
+/** Headroom of a scale-out sized from the load: each pod gets at most 1 / LOAD_HEADROOM of its load before the rise. */
+const LOAD_HEADROOM = 1.25;
+
+/**
+ * Replicas for a load `ratio` times what `replicas` pods carried before it rose: each pod back under its own earlier
+ * request rate with a quarter to spare, and never less than double. A surge of 4x on 2 pods is 10 pods, not 4: doubling
+ * left each pod twice its usual load, which at the day's peak was the edge of its capacity (bench:heal's surge, seed 3,
+ * verified at 4 replicas and saturated again 2 s later).
+ */
+export function replicasForLoad(replicas: number, ratio: number): number {
+  return Math.max(2 * replicas, Math.ceil(replicas * ratio * LOAD_HEADROOM - 1e-9));
+}
 
 const OPTIONAL_PARAMS: ReadonlySet<string> = new Set(['toRevision', 'maxReplicas']);
 

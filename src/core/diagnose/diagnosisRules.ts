@@ -717,6 +717,7 @@ function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
       ...anomalyEvidence(ep, cfg),
     ],
     members: [key],
+    details: { loadRatio: Math.round(ratio * 1000) / 1000 },
   };
 }
 

@@ -1,3 +1,4 @@
+import { replicasForLoad } from '../decide/playbookTemplates';
 import type { Incident } from '../model/incident';
 import type { WorkloadInventory } from '../ports';
 import type { TargetContext } from './remediator';
@@ -11,6 +12,7 @@ export function targetContext(i: Incident, inv: WorkloadInventory): TargetContex
   return {
     target: { namespace: i.target.namespace, name: i.target.name },
     replicas: svc?.replicas,
+    loadReplicas: svc?.replicas !== undefined && d?.loadRatio !== undefined ? replicasForLoad(svc.replicas, d.loadRatio) : undefined,
     revision: d?.revision ?? svc?.revision,
     previousRevision: d?.previousRevision,
     worstPod: d?.worstPod ?? worst?.name,

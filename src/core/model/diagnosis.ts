@@ -69,6 +69,8 @@ export interface DiagnosisDetails {
   readonly worstPod?: string;
   /** The flag change to revert (bad feature flag). */
   readonly flag?: { readonly namespace: string; readonly configMap: string; readonly key: string; readonly previousValue: string };
+  /** The request rate over its baseline before the onset (traffic surge): how many times the load each pod had. */
+  readonly loadRatio?: number;
   /** Targets showing symptoms of this cause (callers of a failed dependency, services on a failed node). */
   readonly affected?: ReadonlyArray<TargetRef>;
 }

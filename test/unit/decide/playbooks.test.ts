@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../../src/core/decide/builtinPlaybooks';
 import { formatPlaybookError, parsePlaybooks } from '../../../src/core/decide/playbookLoader';
 import { matchPlaybook, mergePlaybooks } from '../../../src/core/decide/playbookMatcher';
-import { resolveStep, TemplateError } from '../../../src/core/decide/playbookTemplates';
+import { replicasForLoad, resolveStep, TemplateError } from '../../../src/core/decide/playbookTemplates';
+import { targetContext } from '../../../src/core/loop/targetContext';
+import type { Incident } from '../../../src/core/model/incident';
+import type { WorkloadInventory } from '../../../src/core/ports';
 import type { DiagnosisKind } from '../../../src/core/model/diagnosis';
 
 describe('playbooks', () => {
@@ -81,13 +84,33 @@ describe('playbooks', () => {
 
   it('resolves step templates against the incident, and names what is missing', () => {
     const surge = builtin.playbooks.find((p) => p.name === 'traffic-surge')!;
-    assert.deepEqual(resolveStep(surge.steps[0], { target: { namespace: 'shop', name: 'frontend' }, replicas: 3 }), { kind: 'scale', namespace: 'shop', deployment: 'frontend', replicas: 6 });
-    assert.equal((resolveStep(surge.steps[0], { target: { namespace: 'shop', name: 'frontend' }, replicas: 8 }) as { replicas: number }).replicas, 10, 'capped at maxReplicas');
+    assert.deepEqual(resolveStep(surge.steps[1], { target: { namespace: 'shop', name: 'frontend' }, replicas: 3 }), { kind: 'scale', namespace: 'shop', deployment: 'frontend', replicas: 6 });
+    assert.equal((resolveStep(surge.steps[1], { target: { namespace: 'shop', name: 'frontend' }, replicas: 8 }) as { replicas: number }).replicas, 10, 'capped at maxReplicas');
+    assert.throws(() => resolveStep(surge.steps[0], { target: { namespace: 'shop', name: 'frontend' }, replicas: 3 }), (e: Error) => e instanceof TemplateError && /loadReplicas is unknown/.test(e.message));
     const release = builtin.playbooks.find((p) => p.name === 'bad-release')!;
     assert.deepEqual(resolveStep(release.steps[0], { target: { namespace: 'shop', name: 'checkout' }, previousRevision: 4 }), { kind: 'rollback', namespace: 'shop', deployment: 'checkout', toRevision: 4 });
     // an unknown previous revision leaves the choice to the action (the revision before the current one)
     assert.deepEqual(resolveStep(release.steps[0], { target: { namespace: 'shop', name: 'checkout' } }), { kind: 'rollback', namespace: 'shop', deployment: 'checkout', toRevision: undefined });
     const crash = builtin.playbooks.find((p) => p.name === 'crash-loop')!;
     assert.throws(() => resolveStep(crash.steps[0], { target: { namespace: 'shop', name: 'checkout' } }), (e: Error) => e instanceof TemplateError && /worstPod is unknown/.test(e.message));
+  });
+
+  it("a surge's first scale-out is sized from the measured rise: every pod back under its load before it, with a quarter to spare", () => {
+    // bench:heal's surge, seed 3: cart's requests rose 3.89x (14.3 → 55.6 req/s) on 2 replicas. Doubling to 4 left each
+    // pod 13.9 req/s, 1.94x its 7.15 before, at the edge of its capacity at the day's peak: verified, then saturated 2 s later
+    const surge = builtin.playbooks.find((p) => p.name === 'traffic-surge')!;
+    const cart = { kind: 'service' as const, namespace: 'shop', name: 'cart' };
+    const inventory: WorkloadInventory = { services: [{ target: cart, revision: 1, image: 'shop/cart:1.8.0', replicas: 2, availableReplicas: 2, rolloutInProgress: false, pods: [], labels: {} }], nodes: [] };
+    const incident = (loadRatio: number | undefined): Incident => ({ id: 'inc-1', target: cart, openedAt: 0, updatedAt: 0, state: 'diagnosed', stepIndex: 0, timeline: [], recording: { frames: [], facts: [], logs: [] }, diagnosis: { kind: 'traffic-surge', target: cart, confidence: 0.89, t: 0, summary: '', evidence: [], ...(loadRatio === undefined ? {} : { details: { loadRatio } }) } });
+    const replicas = (ratio: number) => (resolveStep(surge.steps[0], targetContext(incident(ratio), inventory)) as { replicas: number }).replicas;
+    assert.equal(replicas(3.89), 10);
+    const perPodBefore = 14.3 / 2;
+    assert.ok(55.6 / replicas(3.89) <= perPodBefore / 1.25, 'each pod under its load before the rise, with a quarter to spare');
+    assert.equal(replicas(2.36), 6, '2 x 2.36 x 1.25 = 5.9');
+    assert.equal(replicas(1.2), 4, 'never less than double');
+    assert.equal(replicas(6), 10, 'capped at maxReplicas');
+    assert.equal(replicasForLoad(2, 2), 5, 'exactly twice the load: 2 x 2 x 1.25 = 5');
+    // without a measured rise (another diagnosis) the step cannot be prepared, and says why
+    assert.throws(() => resolveStep(surge.steps[0], targetContext(incident(undefined), inventory)), (e: Error) => e instanceof TemplateError && /loadReplicas is unknown/.test(e.message));
   });
 });
