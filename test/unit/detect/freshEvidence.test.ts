@@ -52,6 +52,30 @@ describe('freshAnomalies', () => {
     assert.deepEqual(fault, [1, 1, 1]);
   });
 
+  it('a spike that began within an interval: its partial interval does not drag the level just before up with its window', () => {
+    // bench:heal's latency spike, seed 1 (frontend, 10x): the recorded frames, windowed p95 / last interval's p95 and p50
+    const refs = new FreshReferences();
+    const band: Band = { lower: 0.08, expected: 0.095, upper: 0.11 };
+    const step = (t: number, windowed: number, freshP95: number, freshP50: number) => {
+      const f: SampleFrame = { target, t, values: { latency_p95: windowed }, fresh: { latency_p95: freshP95, latency_p50: freshP50 } };
+      const found = freshAnomalies(f, { latency_p95: band }, refs.get('fe'));
+      refs.update('fe', f, found.length > 0);
+      return found.length;
+    };
+    assert.equal(step(0, 0.095, 0.096, 0.037), 0);
+    // the spike began 2 s before this scrape: 0.52 s is 5.5x, under the 6x step, and the median still fast
+    assert.equal(step(5_000, 0.164, 0.518, 0.044), 0);
+    assert.deepEqual(refs.get('fe').latency_p95, 0.095, 'the reference stays where it was before the spike');
+    // the first full interval: 0.96 s is 10x the level before (it was read against 0.164 s, 5.9x, and left unflagged)
+    assert.equal(step(10_000, 0.558, 0.961, 0.374), 1);
+    // a level that moves 4x and stays is held two frames, then becomes the reference
+    const level = new FreshReferences();
+    const f = (t: number, windowed: number, fresh: number): SampleFrame => ({ target, t, values: { latency_p95: windowed }, fresh: { latency_p95: fresh, latency_p50: fresh / 2 } });
+    level.update('x', f(0, 0.1, 0.1), false);
+    const refsSeen = [0.25, 0.4, 0.4, 0.4].map((w, i) => (level.update('x', f((i + 1) * 5_000, w, 0.4), false), level.get('x').latency_p95));
+    assert.deepEqual(refsSeen, [0.1, 0.1, 0.4, 0.4]);
+  });
+
   it('flags a failing interval by the HighErrorRatio level, a step from just before', () => {
     const [a] = freshAnomalies(frame({ error_ratio: 0.25 }), { error_ratio: errors });
     assert.equal(a.rule, FRESH_RULES.errors);
