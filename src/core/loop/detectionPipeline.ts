@@ -3,6 +3,7 @@ import { DEFAULT_RULES } from '../detect/defaultRules';
 import type { DetectorState } from '../detect/detectorState';
 import type { CorrelationUpdate } from '../diagnose/incidentGrouping';
 import { RuleEngine, type Rule, type RuleState } from '../detect/rules';
+import type { SymptomSpells } from '../detect/flapping';
 import { FreshReferences, MemoryHeadroom, freshAnomalies } from '../detect/freshEvidence';
 import { StreamingDetector, stepFrame, toAnomaly, type DetectionStep } from '../detect/streamingDetector';
 import type { Anomaly } from '../model/anomaly';
@@ -49,6 +50,8 @@ export interface DetectionPipelineDeps {
   readonly thresholds?: () => LearningState | undefined;
   /** Firing alerts and burning SLOs, attached to the incidents of their workloads. */
   readonly external?: ExternalEvidence;
+  /** Each service's bad and healthy spells, which the remediator reads for flapping. */
+  readonly flaps?: SymptomSpells;
 }
 
 /** What the loop saw most recently, for the UI and for verification. */
@@ -166,6 +169,7 @@ export class DetectionPipeline implements Disposable {
       this.deps.evidence.observe(frame, () => st.detector.bands() as Partial<Record<SignalName, Band>>);
       st.frames++;
       const bandsBefore = st.detector.bands();
+      this.deps.flaps?.observe(frame, bandsBefore as Partial<Record<SignalName, Band>>);
       this.correlator.observeExpected(frame.target, frame.t, st.detector.seasonalExpectations() as Partial<Record<SignalName, number>>);
       // the rules, and the early evidence that needs no rate window nor warm-up (the last interval, memory headroom)
       const headroom = this.memoryHeadroom.step(targetKey(frame.target), frame, ...memoryLimit(inventory, frame.target));

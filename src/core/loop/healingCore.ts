@@ -1,6 +1,7 @@
 import { Correlator } from '../diagnose/correlation';
 import { DEFAULT_RULES } from '../detect/defaultRules';
 import type { Rule } from '../detect/rules';
+import { SymptomSpells } from '../detect/flapping';
 import { ThresholdLearner } from '../learn/learningStore';
 import { stepRanker } from '../learn/remediationRanking';
 import { describeChange, isReal, type ThresholdChange } from '../learn/thresholdTuning';
@@ -117,6 +118,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
   const { clock, logger, store } = ports;
   const windowMs = rateWindowMs(settings);
   const recovery = new RecoveryWindow(windowMs);
+  const flaps = new SymptomSpells();
   const correlator = options.correlator ?? new Correlator();
   const learner = new ThresholdLearner(store, clock, logger.child('learn'));
   const recorder = new IncidentRecorder({
@@ -160,6 +162,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     nodeNamespace: settings.agent.leaseNamespace,
     // the next interval normally releases it; the bound is for frames that stop coming
     oneScrapeHoldMs: 2 * settings.prometheus.scrapeIntervalSeconds * 1000,
+    flaps,
   });
   // every release seen is recorded (the reliability report's change failure rate); replay records none
   const releases = options.learn === false ? undefined : new ReleaseRecorder(store, logger.child('releases'));
@@ -187,6 +190,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     relationships: options.relationships ?? (ports.model ? {} : false),
     thresholds: () => learner.state,
     external,
+    flaps,
   });
   const inferredCalls = ports.serviceGraph
     ? new InferredCalls({ clock, logger: logger.child('graph'), source: ports.serviceGraph, inventory: () => ports.events.inventory(), apply: (calls) => correlator.graph.setObservedCalls(calls) })

@@ -1,6 +1,7 @@
 import { ActionExecutor } from '../act/actionExecutor';
 import { applyLabel } from '../learn/feedback';
 import { evaluateGates, type ActionRecord } from '../decide/safetyGates';
+import type { FlapReading } from '../detect/flapping';
 import { matchPlaybook } from '../decide/playbookMatcher';
 import { resolveStep, TemplateError, type TemplateContext } from '../decide/playbookTemplates';
 import { ACTION_RISK, actionTarget, describeAction, type ActionResult, type ActionSpec, type RiskLevel } from '../model/action';
@@ -76,6 +77,8 @@ export interface RemediatorDeps {
    * when the next interval does not come sooner; undefined: such a step runs at once.
    */
   readonly oneScrapeHoldMs?: number;
+  /** The target's own bad and healthy spells (see core/detect/flapping): a step waits while they oscillate. */
+  readonly flaps?: { reading(target: TargetRef, now: number): FlapReading };
 }
 
 /** A diagnosis update from correlation: one incident key per problem. */
@@ -124,6 +127,8 @@ const UNFIXABLE_LOG = /no space left on device|ENOSPC|disk (is )?full|read-only 
 const UNFIXABLE_LOG_WITHIN_MS = 5 * 60_000;
 const FLAP_WINDOW_MS = 15 * 60_000;
 const FLAP_HOLD_MS = 60 * 60_000;
+/** How often a step held on an oscillating target looks again. */
+const OSCILLATION_RECHECK_MS = 5_000;
 /** Holds worth waiting out. A maintenance window is not one: during it a human is told at once and nothing is written. */
 const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'lease']);
 
@@ -147,6 +152,8 @@ export class Remediator implements Disposable {
   private readonly oneScrape = new Map<string, { t: number; timer: Disposable }>();
   /** Targets with a write on its way: its watch events can arrive before the write returns. */
   private readonly writing = new Map<string, number>();
+  /** Incidents held on an oscillating target with a look again already set. */
+  private readonly rechecking = new Set<string>();
   private disposed = false;
   /** The cluster's steps in flight have been read (and adopted) since this instance last took the Lease. */
   private inFlightSynced = false;
@@ -552,10 +559,13 @@ export class Remediator implements Disposable {
 
     const flapping = i.stepIndex === 0 && i.state === 'diagnosed' && !i.timeline.some((e) => e.kind === 'acted' || e.kind === 'action-failed') ? this.flapping(i) : undefined;
     if (flapping) {
-      await this.escalate(id, flapping);
-      this.deps.recovery.handOver(i.target, this.deps.clock.now() + FLAP_HOLD_MS);
-      await this.saveState();
+      await this.handOverFlapping(id, flapping);
       return;
+    }
+    // before any step (the first or a next one, not one a human approved): the target's own spells
+    if (i.state === 'diagnosed' && !approvedStepId) {
+      const held = await this.heldByOscillation(i);
+      if (held) return;
     }
     const unfixable = i.stepIndex === 0 && i.state === 'diagnosed' && !i.timeline.some((e) => e.kind === 'acted' || e.kind === 'action-failed') ? await this.unfixableByLogs(i) : undefined;
     if (unfixable) {
@@ -629,6 +639,43 @@ export class Remediator implements Disposable {
     const hit = [...lines].reverse().find((l) => l.t >= since && UNFIXABLE_LOG.test(l.text));
     if (!hit) return undefined;
     return `${targetLabel(i.target)}'s storage is full (pod ${hit.pod.name}: "${hit.text.slice(0, 160)}"); no restart, rollback or scale frees a volume, so Vigil takes no step: a human must free or grow it`;
+  }
+
+  /** Escalates a flapping target and leaves it (every problem of it) to a human for FLAP_HOLD_MS. */
+  private async handOverFlapping(id: string, reason: string): Promise<void> {
+    const i = this.must(id);
+    // the diagnosis names it too: the room, the report and the Incident resource show the diagnosis, not the timeline
+    if (i.diagnosis && !/flapping/.test(i.diagnosis.summary)) await this.patch(id, { diagnosis: { ...i.diagnosis, summary: `${i.diagnosis.summary} Flapping: ${reason}.` } }, false);
+    await this.escalate(id, reason);
+    this.deps.recovery.handOver(i.target, this.deps.clock.now() + FLAP_HOLD_MS);
+    await this.saveState();
+  }
+
+  /**
+   * The target's symptoms cleared by themselves and came back (core/detect/flapping): flapping hands it to a human;
+   * one return holds the step (a service healthy half of the time is not restarted before Vigil knows whether it
+   * flaps), until the next return or until the symptom outlasts the hold and stays. True when nothing runs now.
+   */
+  private async heldByOscillation(i: Incident): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const reading = this.deps.flaps?.reading(i.target, now);
+    if (!reading || reading.state === 'steady' || reading.holdOver) return false;
+    if (reading.state === 'flapping') {
+      await this.handOverFlapping(i.id, `${targetLabel(i.target)} is flapping: ${reading.text}; no step holds on a service that recovers and fails by itself, so Vigil leaves it to a human and takes no action on it for ${FLAP_HOLD_MS / 60_000} min`);
+      return true;
+    }
+    const note = `holding the next step: ${targetLabel(i.target)}'s ${reading.text.replace(/^its /, '')}; waiting to see whether it flaps`;
+    if (!i.timeline.some((e) => e.kind === 'note' && e.text.startsWith('holding the next step:') && e.t >= (reading.since ?? 0))) await this.patch(i.id, {}, true, { t: now, kind: 'note', text: note });
+    if (!this.rechecking.has(i.id)) {
+      this.rechecking.add(i.id);
+      const timer = this.deps.clock.setTimeout(() => {
+        this.timers.delete(timer);
+        this.rechecking.delete(i.id);
+        if (!this.disposed) void this.enqueue(i.id, () => this.advance(i.id));
+      }, OSCILLATION_RECHECK_MS);
+      this.timers.add(timer);
+    }
+    return true;
   }
 
   /** Why the target is flapping (its problem cleared and came back FLAP_RECURRENCES times lately), or undefined. */

@@ -13,6 +13,7 @@ import type { VerificationEvidence } from '../../../src/core/verify/verifier';
 import { FakeCluster } from '../../fakes/fakeCluster';
 import { MemoryStore } from '../../fakes/memoryStore';
 import { MemoryLogger } from '../../fakes/nullLogger';
+import { SymptomSpells } from '../../../src/core/detect/flapping';
 
 const playbooks = parsePlaybooks(BUILTIN_PLAYBOOKS_YAML, BUILTIN_PLAYBOOKS_SOURCE).playbooks;
 const target = { kind: 'service' as const, namespace: 'shop', name: 'checkout' };
@@ -89,6 +90,22 @@ async function settle(r: Rig, ms = 10 * 60_000) {
     if (open.length === 0 && r.clock.pendingTimers === 0) break;
   }
   await r.engine.idle();
+}
+
+/**
+ * The target's spells as the pipeline would record them: a frame every 5 s from `from`, bad while `bad(t)`, fed up to
+ * the time of each reading.
+ */
+function spellsOf(from: number, bad: (t: number) => boolean): RemediatorDeps['flaps'] {
+  const spells = new SymptomSpells();
+  const bands = { error_ratio: { lower: 0, expected: 0.002, upper: 0.01 } };
+  let t = from;
+  return {
+    reading(tg, now) {
+      for (; t <= now; t += 5000) spells.observe({ target: tg, t, values: {}, fresh: { error_ratio: bad(t) ? 0.8 : 0.001 } }, bands);
+      return spells.reading(tg, now);
+    },
+  };
 }
 
 describe('Remediator', () => {
@@ -400,6 +417,65 @@ describe('Remediator', () => {
     }
     assert.equal(r.cluster.applied.length, 2);
     assert.equal(r.notifier.escalations.length, 1);
+  });
+
+  it('a target whose own errors cleared and came back twice is flapping: escalated at once naming it, in the diagnosis too, nothing written, left to a human', async () => {
+    const start = Date.UTC(2026, 10, 23, 12, 0, 0);
+    // 45 s on, 45 s off since 3 min before the incident opens; a minute of health before
+    const flap = (t: number) => t >= start - 185_000 && Math.floor((t - (start - 185_000)) / 45_000) % 2 === 0;
+    const r = rig({ extra: { flaps: spellsOf(start - 245_000, flap) } });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k1', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await settle(r);
+    const [i] = r.engine.list();
+    assert.equal(i.state, 'escalated');
+    assert.deepEqual(r.cluster.applied, []);
+    assert.match(r.notifier.escalations[0].reason, /^shop\/checkout is flapping: its errors cleared and came back 2 times in 3 min 10 s and are back \(bad ~45 s, healthy ~45 s each time\); no step holds/);
+    assert.match(i.diagnosis?.summary ?? '', /^dependency-outage on shop\/checkout Flapping: shop\/checkout is flapping/);
+    await r.clock.advance(20 * 60_000);
+    assert.equal(await r.engine.onDiagnosis({ incidentKey: 'k2', diagnosis: diagnosis('crash-loop', r.clock.now()) }), undefined, 'a human owns it for an hour');
+  });
+
+  it('errors that cleared by themselves and came back once hold the step; the next return names the flap, with no action at all', async () => {
+    const start = Date.UTC(2026, 10, 23, 12, 0, 0);
+    const flap = (t: number) => t >= start - 95_000 && Math.floor((t - (start - 95_000)) / 45_000) % 2 === 0;
+    const r = rig({ healthyAt: Infinity, extra: { flaps: spellsOf(start - 155_000, flap) } });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k1', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await r.clock.advance(30_000);
+    await r.engine.idle();
+    let [i] = r.engine.list();
+    assert.equal(i.state, 'diagnosed');
+    assert.deepEqual(r.cluster.applied, [], 'held while it may be flapping');
+    assert.deepEqual(i.timeline.filter((e) => e.kind === 'note').map((e) => (e as { text: string }).text), [
+      "holding the next step: shop/checkout's errors cleared and came back 1 time in 100 s and are back (bad ~45 s, healthy ~45 s each time); waiting to see whether it flaps",
+    ]);
+    // its second return is at start + 85 s
+    await settle(r, 3 * 60_000);
+    [i] = r.engine.list();
+    assert.equal(i.state, 'escalated');
+    assert.deepEqual(r.cluster.applied, []);
+    const escalatedAt = i.timeline.find((e) => e.kind === 'escalated')!.t;
+    assert.ok(escalatedAt >= start + 85_000 && escalatedAt <= start + 95_000, `escalated ${(escalatedAt - start) / 1000} s after opening`);
+  });
+
+  it('a blip that cleared, then a problem that stays: the hold ends after a minute of it and the playbook runs', async () => {
+    const start = Date.UTC(2026, 10, 23, 12, 0, 0);
+    const blipThenOn = (t: number) => (t >= start - 90_000 && t < start - 60_000) || t >= start - 5000;
+    const r = rig({ extra: { flaps: spellsOf(start - 150_000, blipThenOn) } });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k1', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await settle(r, 5 * 60_000);
+    const [i] = r.engine.list();
+    const acted = i.timeline.find((e) => e.kind === 'acted');
+    assert.ok(acted, `acted: ${i.timeline.map((e) => e.kind).join(', ')}`);
+    // the bad spell counts from the last healthy frame, 10 s before opening: a minute of it is 50 s after opening
+    assert.ok(acted.t >= start + 50_000 && acted.t <= start + 55_000, `acted ${(acted.t - start) / 1000} s after opening`);
+    assert.deepEqual(r.cluster.applied, ['rollout restart deployment shop/checkout']);
+    assert.equal(r.notifier.escalations.length, 0);
   });
 
   it('storage full by its own logs: no step frees a volume, so the incident goes to a human at once with the line', async () => {
