@@ -355,6 +355,38 @@ function worseAfter(view: EvidenceView, key: string, t: number): { signal: Signa
   return undefined;
 }
 
+/** Requests each side needs over the intervals new and old pods served together before they are compared. */
+const MIN_SIDE_BY_SIDE_REQUESTS = 20;
+/** New pods are worse than old ones when they fail this many times their share and this much more (5 points)... */
+const NEW_PODS_WORSE_FACTOR = 1.5;
+const NEW_PODS_WORSE_STEP = 0.05;
+/** ...and no worse when within this much of it (a healthy release during a failing dependency: both fail alike). */
+const NEW_PODS_ALIKE_STEP = 0.02;
+
+/**
+ * A change's new pods (started at or after it) against its old ones, over the intervals in which both served
+ * (SampleFrame.freshPods): the share of requests each failed. A failing dependency fails old and new pods alike; a bad
+ * release fails only its own. Undefined when they never served side by side with enough requests.
+ */
+export function newPodsAgainstOld(frames: ReadonlyArray<SampleFrame>, t: number, now: number): { newer: number; older: number; intervals: number } | undefined {
+  let newReq = 0;
+  let newErr = 0;
+  let oldReq = 0;
+  let oldErr = 0;
+  let intervals = 0;
+  for (const f of frames) {
+    if (f.t <= t || f.t > now || !f.freshPods) continue;
+    const newer = f.freshPods.filter((p) => p.since !== undefined && p.since >= t);
+    const older = f.freshPods.filter((p) => p.since !== undefined && p.since < t);
+    if (!newer.length || !older.length) continue;
+    intervals++;
+    for (const p of newer) (newReq += p.requests), (newErr += p.errors);
+    for (const p of older) (oldReq += p.requests), (oldErr += p.errors);
+  }
+  if (!intervals || newReq < MIN_SIDE_BY_SIDE_REQUESTS || oldReq < MIN_SIDE_BY_SIDE_REQUESTS) return undefined;
+  return { newer: newErr / newReq, older: oldErr / oldReq, intervals };
+}
+
 /** Callees of `key` failing since `from` (errors or no replica available), with their error ratio now. */
 function failingCallees(view: EvidenceView, key: string, from: number): Array<{ key: string; errors: number }> {
   const out: Array<{ key: string; errors: number }> = [];
@@ -372,9 +404,11 @@ function failingCallees(view: EvidenceView, key: string, from: number): Array<{ 
  * The rules of blame for a change at `t` on workload `key`:
  * 1. its own behaviour got worse after the change than just before it (errors or latency, or its pods crash since);
  * 2. and its dependencies were healthy over the same time — or its new pods are worse than what a failing dependency
- *    explains: they crash (a failing callee makes 5xx, never a crash), or the workload fails a larger share of its
- *    requests than its failing dependency fails of its own (every failed call could not explain them).
- * Otherwise the change is coincident and is not blamed.
+ *    explains: they crash (a failing callee makes 5xx, never a crash), they fail more of their requests than its old
+ *    pods over the same intervals while both serve, or the workload fails a larger share of its requests than its
+ *    failing dependency fails of its own (every failed call could not explain them).
+ * New pods that fail no more than the old ones beside them clear the change, even with healthy dependencies (one the
+ * graph does not know may be failing). Otherwise the change is coincident and is not blamed.
  */
 export function judgeChange(view: EvidenceView, key: string, t: number, what: string): ChangeVerdict {
   const crashes = view.facts(key, t, view.now).filter((f) => isBackoff(f) || isRestart(f) || isPullFailure(f));
@@ -386,8 +420,17 @@ export function judgeChange(view: EvidenceView, key: string, t: number, what: st
   const callees = failingCallees(view, key, t - view.config.onsetToleranceMs);
   const failing = `coincident, not blamed: ${label(key)}'s dependency ${callees.map((c) => label(c.key)).join(', ')} was failing over the same time`;
   if (!worse) return { blamed: false, worse, reason: callees.length ? failing : `coincident, not blamed: ${label(key)}'s own signals did not get worse after ${what}` };
+  if (crashes.length && callees.length) return { blamed: true, worse, reason: `pods of ${label(key)} crash since ${what}, which a failing dependency does not cause` };
+  // side by side, whatever its dependencies do: they fail the old pods as much as the new ones
+  const sides = newPodsAgainstOld(view.frames(key), t, view.now);
+  const share = (v: number) => formatValue('error_ratio', v);
+  if (sides && sides.newer > sides.older * NEW_PODS_WORSE_FACTOR + NEW_PODS_WORSE_STEP) {
+    return { blamed: true, worse, reason: `${label(key)}'s new pods since ${what} fail ${share(sides.newer)} of their requests, its old pods ${share(sides.older)} over the same ${sides.intervals} interval${sides.intervals === 1 ? '' : 's'}` };
+  }
+  if (sides && !crashes.length && sides.newer <= sides.older + NEW_PODS_ALIKE_STEP) {
+    return { blamed: false, worse, reason: `coincident, not blamed: ${label(key)}'s new pods since ${what} fail ${share(sides.newer)} of their requests, no more than its old pods (${share(sides.older)}) over the same ${sides.intervals} interval${sides.intervals === 1 ? '' : 's'}${callees.length ? `; its dependency ${callees.map((c) => label(c.key)).join(', ')} was failing` : ''}` };
+  }
   if (!callees.length) return { blamed: true, worse, reason: `${label(key)} got worse after ${what} while its dependencies stayed healthy` };
-  if (crashes.length) return { blamed: true, worse, reason: `pods of ${label(key)} crash since ${what}, which a failing dependency does not cause` };
   const own = moved?.signal === 'error_ratio' ? moved.after : undefined;
   const worst = Math.max(...callees.map((c) => c.errors));
   if (own !== undefined && own > worst * 1.2 + 0.05) {

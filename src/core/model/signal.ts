@@ -63,6 +63,20 @@ export interface SampleFrame {
    * known: at or after an action, `fresh` measures only pods that action made (the new revision's, say).
    */
   readonly freshPodsSince?: number;
+  /**
+   * The last interval's requests and 5xx of each pod behind `fresh` (counts, not rates), with its process start where
+   * known: a release's new pods against its old ones while both serve. Only where the source scrapes pods (direct scrape).
+   */
+  readonly freshPods?: ReadonlyArray<PodInterval>;
+}
+
+/** One pod's requests and 5xx over the last scrape interval (see SampleFrame.freshPods). */
+export interface PodInterval {
+  readonly pod: string;
+  /** Its process start, epoch ms, where the pod exports it. */
+  readonly since?: number;
+  readonly requests: number;
+  readonly errors: number;
 }
 
 /** Expected range of a signal at a time, from the seasonal baseline. */

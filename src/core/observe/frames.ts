@@ -1,9 +1,9 @@
-import type { SampleFrame, SignalName } from '../model/signal';
+import type { PodInterval, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, type TargetRef } from '../model/target';
 
 /** Collects signal values per (aligned time, target) into frames; non-finite values are dropped. */
 export class FrameAssembler {
-  private readonly byTime = new Map<number, Map<string, { target: TargetRef; values: Partial<Record<SignalName, number>>; fresh?: Partial<Record<SignalName, number>>; freshPodsSince?: number }>>();
+  private readonly byTime = new Map<number, Map<string, { target: TargetRef; values: Partial<Record<SignalName, number>>; fresh?: Partial<Record<SignalName, number>>; freshPodsSince?: number; freshPods?: ReadonlyArray<PodInterval> }>>();
 
   add(t: number, target: TargetRef, signal: SignalName, v: number): void {
     if (!Number.isFinite(v)) return;
@@ -22,6 +22,11 @@ export class FrameAssembler {
     if (Number.isFinite(since)) this.entry(t, target).freshPodsSince = since;
   }
 
+  /** Each pod's requests and 5xx over the last interval (see SampleFrame.freshPods). */
+  setFreshPods(t: number, target: TargetRef, pods: ReadonlyArray<PodInterval>): void {
+    if (pods.length) this.entry(t, target).freshPods = pods;
+  }
+
   private entry(t: number, target: TargetRef) {
     let targets = this.byTime.get(t);
     if (!targets) this.byTime.set(t, (targets = new Map()));
@@ -37,8 +42,8 @@ export class FrameAssembler {
     for (const t of [...this.byTime.keys()].sort((a, b) => a - b)) {
       const targets = this.byTime.get(t)!;
       for (const key of [...targets.keys()].sort()) {
-        const { target, values, fresh, freshPodsSince } = targets.get(key)!;
-        out.push({ target, t, values, ...(fresh ? { fresh } : {}), ...(fresh && freshPodsSince !== undefined ? { freshPodsSince } : {}) });
+        const { target, values, fresh, freshPodsSince, freshPods } = targets.get(key)!;
+        out.push({ target, t, values, ...(fresh ? { fresh } : {}), ...(fresh && freshPodsSince !== undefined ? { freshPodsSince } : {}), ...(fresh && freshPods ? { freshPods } : {}) });
       }
     }
     return out;

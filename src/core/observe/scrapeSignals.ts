@@ -204,6 +204,7 @@ export class ScrapeSignalComputer {
         if (f.restarts !== undefined) asm.addFresh(t, acc.target, 'restarts', f.restarts);
         if (f.cpu !== undefined) asm.addFresh(t, acc.target, 'cpu', f.cpu);
         if (f.podsSince !== undefined && !f.podStartUnknown) asm.setFreshPodsSince(t, acc.target, f.podsSince);
+        asm.setFreshPods(t, acc.target, [...f.pods.values()].sort((a, b) => (a.pod < b.pod ? -1 : 1)));
       }
       put('cpu', acc.cpu);
       put('memory', acc.memory);
@@ -219,7 +220,7 @@ export class ScrapeSignalComputer {
 interface Acc {
   readonly target: TargetRef;
   /** The same sums over the last scrape interval alone (see SampleFrame.fresh); restarts as a count. */
-  readonly fresh: { requests?: number; errors?: number; readonly buckets: Map<number, number>; restarts?: number; cpu?: number; podsSince?: number; podStartUnknown?: boolean };
+  readonly fresh: { requests?: number; errors?: number; readonly buckets: Map<number, number>; restarts?: number; cpu?: number; podsSince?: number; podStartUnknown?: boolean; readonly pods: Map<string, { pod: string; since?: number; requests: number; errors: number }> };
   requests?: number;
   errors?: number;
   readonly buckets: Map<number, number>;
@@ -231,7 +232,7 @@ interface Acc {
 
 function getAcc(map: Map<string, Acc>, key: string, target: TargetRef): Acc {
   let acc = map.get(key);
-  if (!acc) map.set(key, (acc = { target, buckets: new Map(), fresh: { buckets: new Map() } }));
+  if (!acc) map.set(key, (acc = { target, buckets: new Map(), fresh: { buckets: new Map(), pods: new Map() } }));
   return acc;
 }
 
@@ -243,7 +244,14 @@ function addFresh(acc: Acc, s: Series, rate: number, increase: number, errorCode
   }
   if (s.role === 'requests') {
     f.requests = (f.requests ?? 0) + rate;
-    if (errorCode.test(s.labels.code ?? '')) f.errors = (f.errors ?? 0) + rate;
+    const failed = errorCode.test(s.labels.code ?? '');
+    if (failed) f.errors = (f.errors ?? 0) + rate;
+    if (s.labels.pod) {
+      let p = f.pods.get(s.labels.pod);
+      if (!p) f.pods.set(s.labels.pod, (p = { pod: s.labels.pod, ...(s.started !== undefined ? { since: s.started } : {}), requests: 0, errors: 0 }));
+      p.requests += increase;
+      if (failed) p.errors += increase;
+    }
   } else if (s.role === 'bucket') {
     const le = Number(s.labels.le === '+Inf' ? Infinity : s.labels.le);
     f.buckets.set(le, (f.buckets.get(le) ?? 0) + rate);

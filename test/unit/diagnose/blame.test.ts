@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Correlator } from '../../../src/core/diagnose/correlation';
+import { newPodsAgainstOld } from '../../../src/core/diagnose/diagnosisRules';
 import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
 import { targetKey, type TargetRef } from '../../../src/core/model/target';
 import { Scenario, T, evidenceNames, finalIncidents, healthy, pod, podsOf, ramp, shopInventory, svc, wobble } from '../../fixtures/correlation/scenario';
@@ -157,6 +158,111 @@ describe('rules of blame', () => {
     assert.equal(open.length, 1, describe1(open));
     assert.equal(open[0].diagnosis.kind, 'dependency-outage', describe1(updates));
     assert.ok(!updates.some((u) => u.diagnosis.kind === 'bad-feature-flag'), describe1(updates));
+  });
+
+  /**
+   * A rolling update of frontend at `at`: one new pod every 15 s replaces an old one (3 replicas), each pod serving 50
+   * requests an interval; old pods fail `oldShare(t)`, new ones `newShare(t)`.
+   */
+  const rollingPods = (at: number, oldShare: (t: number) => number, newShare: (t: number) => number) => (t: number) => {
+    const replaced = t < at ? 0 : Math.min(3, 1 + Math.floor((t - at) / 15_000));
+    return [0, 1, 2].map((k) => {
+      const fresh = k < replaced;
+      const share = fresh ? newShare(t) : oldShare(t);
+      return { pod: fresh ? `frontend-6f5e4d3c2-n${k}` : `frontend-7d9f8c6b5-o${k}`, since: fresh ? at + 2_000 + k * 15_000 : T - 3_600_000, requests: 50, errors: Math.round(50 * share) };
+    });
+  };
+
+  it('concurrent causes: a bad release of frontend during checkout\'s crash loop is judged on its own pods (new fail more than old beside them) — two incidents', () => {
+    const inv = shopInventory();
+    const s = new Scenario();
+    s.inventory = inv;
+    // checkout crash-loops from T: 60 % of its requests fail, its pods restart
+    s.series(svc('shop', 'checkout'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.6 * ramp(t, T, 15_000), available_replicas: t < T + 10_000 ? 3 : 1 }));
+    const pods = podsOf(inv, 'checkout');
+    for (const [i, dt] of [6_000, 18_000, 30_000, 45_000].entries()) s.fact('pod-restarted', pod('shop', pods[i % 3]), T + dt, 'Container checkout restarted (exit code 1)', { attributes: { restarts: i + 1 } });
+    s.fact('crash-backoff', pod('shop', pods[0]), T + 25_000, 'checkout is in CrashLoopBackOff', { reason: 'CrashLoopBackOff' });
+    for (const c of ['cart', 'search']) s.series(svc('shop', c), BEFORE, AFTER, () => healthy());
+    // frontend: 60 % of checkout's share from its calls (0.36) on every pod, and 25 % more on the new revision's pods
+    const fromCallee = (t: number) => 0.36 * ramp(t, T + 3_000, 15_000);
+    const newPods = (t: number) => fromCallee(t) + 0.25;
+    const pf = rollingPods(T + 5_000, fromCallee, newPods);
+    s.series(
+      svc('shop', 'frontend'),
+      BEFORE,
+      AFTER,
+      (t) => {
+        const ps = pf(t);
+        return { ...healthy(), error_ratio: 0.004 + ps.reduce((a, p) => a + p.errors, 0) / ps.reduce((a, p) => a + p.requests, 0) };
+      },
+      true,
+      undefined,
+      pf,
+    );
+    release(s, svc('shop', 'frontend'), T + 5_000);
+    const updates = s.run(new Correlator());
+    const open = finalIncidents(updates);
+    const onFrontend = open.find((u) => targetKey(u.target) === targetKey(svc('shop', 'frontend')));
+    assert.equal(onFrontend?.diagnosis.kind, 'bad-release', describe1(open));
+    assert.match(onFrontend.diagnosis.summary, /shop\/frontend/);
+    assert.ok(evidenceNames(onFrontend).includes('fact:revision-changed'), evidenceNames(onFrontend).join());
+    const onCheckout = open.find((u) => targetKey(u.target) === targetKey(svc('shop', 'checkout')));
+    assert.ok(onCheckout && onCheckout.diagnosis.kind === 'crash-loop', `checkout's crash loop is an incident of its own:\n${describe1(open)}`);
+    assert.ok(!onCheckout.members.some((m) => m.name === 'frontend'), 'frontend is explained by its own release, not the callee');
+  });
+
+  it('the rule alone: new pods failing more than old ones beside them blame the release although a callee fails more than it does', () => {
+    const frames = [0, 1, 2, 3].map((k) => ({
+      target: svc('shop', 'frontend'),
+      t: T + 10_000 + k * 5_000,
+      values: {},
+      freshPods: [
+        { pod: 'frontend-old-a', since: T - 60_000, requests: 50, errors: 18 },
+        { pod: 'frontend-new-a', since: T + 2_000, requests: 50, errors: 31 },
+      ],
+    }));
+    assert.deepEqual(newPodsAgainstOld(frames, T, T + 60_000), { newer: 0.62, older: 0.36, intervals: 4 });
+    // before the change, pods that started later than it, too few requests: nothing to compare
+    assert.equal(newPodsAgainstOld(frames, T + 30_000, T + 60_000), undefined);
+    assert.equal(newPodsAgainstOld(frames.slice(0, 1).map((f) => ({ ...f, freshPods: f.freshPods.map((p) => ({ ...p, requests: 10 })) })), T, T + 60_000), undefined);
+  });
+
+  it('a healthy release whose caller fails more than any one failing callee (all three it calls fail): its new pods fail no more than its old ones, so it is coincident, not blamed', () => {
+    const inv = shopInventory();
+    const s = new Scenario();
+    s.inventory = inv;
+    // checkout, cart and search each fail 30 %; frontend calls all three and fails 60 % of each share on every pod,
+    // 54 % in all: more than 1.2 × 30 % + 5 points, which the share rule alone took for the release's own doing
+    for (const c of ['checkout', 'cart', 'search']) s.series(svc('shop', c), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.3 * ramp(t, T, 15_000) }));
+    const share = (t: number) => 0.54 * ramp(t, T + 3_000, 15_000);
+    const pf = rollingPods(T + 10_000, share, share);
+    s.series(svc('shop', 'frontend'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + share(t) }), true, undefined, pf);
+    release(s, svc('shop', 'frontend'), T + 10_000);
+    const updates = s.run(new Correlator());
+    assert.ok(!updates.some((u) => u.diagnosis.kind === 'bad-release' && targetKey(u.target) === targetKey(svc('shop', 'frontend'))), describe1(updates));
+    const open = finalIncidents(updates);
+    const withFrontend = open.find((u) => u.members.some((m) => m.name === 'frontend'));
+    assert.ok(withFrontend && withFrontend.diagnosis.kind === 'dependency-outage', describe1(open));
+    const coincident = withFrontend.diagnosis.evidence.find((e) => e.kind === 'coincident-change');
+    assert.ok(coincident && coincident.kind === 'coincident-change', describe1(open));
+    assert.match(coincident.note, /^coincident, not blamed: shop\/frontend's /);
+  });
+
+  it('a healthy release while a dependency the graph does not know fails: new pods no worse than old ones clear it, though its known dependencies are healthy', () => {
+    const inv = shopInventory();
+    const s = new Scenario();
+    s.inventory = inv;
+    // search (no declared dependencies) fails 30 % on every pod from T; a release rolls out 10 s later
+    const share = (t: number) => 0.3 * ramp(t, T, 10_000);
+    const pf = (t: number) => rollingPods(T + 10_000, share, share)(t).map((p) => ({ ...p, pod: p.pod.replace('frontend', 'search') }));
+    s.series(svc('shop', 'search'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + share(t) }), true, undefined, pf);
+    release(s, svc('shop', 'search'), T + 10_000);
+    const updates = s.run(new Correlator());
+    const open = finalIncidents(updates);
+    assert.equal(open.length, 1, describe1(open));
+    assert.notEqual(open[0].diagnosis.kind, 'bad-release', describe1(updates));
+    const alt = open[0].diagnosis.alternatives?.find((a) => a.kind === 'bad-release');
+    assert.ok(alt && alt.confidence <= 0.2, JSON.stringify(open[0].diagnosis.alternatives));
   });
 
   it('concurrent unrelated causes: two incidents, each with its own cause', () => {
