@@ -380,8 +380,14 @@ export function newPodsAgainstOld(frames: ReadonlyArray<SampleFrame>, t: number,
     const older = f.freshPods.filter((p) => p.since !== undefined && p.since < t);
     if (!newer.length || !older.length) continue;
     intervals++;
-    for (const p of newer) (newReq += p.requests), (newErr += p.errors);
-    for (const p of older) (oldReq += p.requests), (oldErr += p.errors);
+    for (const p of newer) {
+      newReq += p.requests;
+      newErr += p.errors;
+    }
+    for (const p of older) {
+      oldReq += p.requests;
+      oldErr += p.errors;
+    }
   }
   if (!intervals || newReq < MIN_SIDE_BY_SIDE_REQUESTS || oldReq < MIN_SIDE_BY_SIDE_REQUESTS) return undefined;
   return { newer: newErr / newReq, older: oldErr / oldReq, intervals };
