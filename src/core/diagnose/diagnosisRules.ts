@@ -1,7 +1,7 @@
 import type { Anomaly } from '../model/anomaly';
 import type { DiagnosisDetails, DiagnosisKind, Evidence } from '../model/diagnosis';
 import type { ClusterFact } from '../model/fact';
-import type { SampleFrame, SignalName } from '../model/signal';
+import type { PodInterval, SampleFrame, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
 import { parseTargetKey, targetLabel } from '../model/target';
 import { formatValue, pct, round, signalWords } from '../observe/signalWording';
@@ -366,31 +366,30 @@ const NEW_PODS_ALIKE_STEP = 0.02;
 /**
  * A change's new pods (started at or after it) against its old ones, over the intervals in which both served
  * (SampleFrame.freshPods): the share of requests each failed. A failing dependency fails old and new pods alike; a bad
- * release fails only its own. Undefined when they never served side by side with enough requests.
+ * release fails only its own. The old pods' share is taken interval by interval, weighted by the new pods' requests
+ * in each: while a rollout replaces pods, the new ones serve the later intervals, and an outage still growing would
+ * otherwise look like theirs. Undefined when they never served side by side with enough requests.
  */
 export function newPodsAgainstOld(frames: ReadonlyArray<SampleFrame>, t: number, now: number): { newer: number; older: number; intervals: number } | undefined {
   let newReq = 0;
   let newErr = 0;
   let oldReq = 0;
-  let oldErr = 0;
+  let oldLikeNew = 0;
   let intervals = 0;
   for (const f of frames) {
     if (f.t <= t || f.t > now || !f.freshPods) continue;
-    const newer = f.freshPods.filter((p) => p.since !== undefined && p.since >= t);
-    const older = f.freshPods.filter((p) => p.since !== undefined && p.since < t);
-    if (!newer.length || !older.length) continue;
+    const sum = (pods: ReadonlyArray<PodInterval>) => pods.reduce((a, p) => ({ requests: a.requests + p.requests, errors: a.errors + p.errors }), { requests: 0, errors: 0 });
+    const newer = sum(f.freshPods.filter((p) => p.since !== undefined && p.since >= t));
+    const older = sum(f.freshPods.filter((p) => p.since !== undefined && p.since < t));
+    if (!newer.requests || !older.requests) continue;
     intervals++;
-    for (const p of newer) {
-      newReq += p.requests;
-      newErr += p.errors;
-    }
-    for (const p of older) {
-      oldReq += p.requests;
-      oldErr += p.errors;
-    }
+    newReq += newer.requests;
+    newErr += newer.errors;
+    oldReq += older.requests;
+    oldLikeNew += newer.requests * (older.errors / older.requests);
   }
   if (!intervals || newReq < MIN_SIDE_BY_SIDE_REQUESTS || oldReq < MIN_SIDE_BY_SIDE_REQUESTS) return undefined;
-  return { newer: newErr / newReq, older: oldErr / oldReq, intervals };
+  return { newer: newErr / newReq, older: oldLikeNew / newReq, intervals };
 }
 
 /** Callees of `key` failing since `from` (errors or no replica available), with their error ratio now. */

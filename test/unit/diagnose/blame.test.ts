@@ -252,8 +252,9 @@ describe('rules of blame', () => {
     const inv = shopInventory();
     const s = new Scenario();
     s.inventory = inv;
-    // search (no declared dependencies) fails 30 % on every pod from T; a release rolls out 10 s later
-    const share = (t: number) => 0.3 * ramp(t, T, 10_000);
+    // search (no declared dependencies) fails more and more of its requests on every pod from T, up to 30 % at T + 40 s;
+    // a release rolls out at T + 10 s, so its errors rise after the release, which time alone took for the release's doing
+    const share = (t: number) => 0.3 * ramp(t, T, 40_000);
     const pf = (t: number) => rollingPods(T + 10_000, share, share)(t).map((p) => ({ ...p, pod: p.pod.replace('frontend', 'search') }));
     s.series(svc('shop', 'search'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + share(t) }), true, undefined, pf);
     release(s, svc('shop', 'search'), T + 10_000);
