@@ -83,6 +83,11 @@ export class RecoveryWindow {
     this.state.quietUntil[handedOverKey(target)] = until;
   }
 
+  /** True while a human owns every problem of `target` (see handOver). */
+  handedOver(target: TargetRef, now: number): boolean {
+    return (this.state.quietUntil[handedOverKey(target)] ?? 0) > now;
+  }
+
   /** The members of a fixed incident end their detectors' quiet period one rate window after the fix. */
   rearmAfter(memberKeys: Iterable<string>, t: number): void {
     for (const key of memberKeys) this.state.rearmAt[key] = t + this.rateWindowMs;

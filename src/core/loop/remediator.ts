@@ -309,7 +309,9 @@ export class Remediator implements Disposable {
     return this.queue.run(`key:${update.incidentKey}`, async () => {
       const now = this.deps.clock.now();
       // lingering symptoms of a problem just fixed (or handed to a human) are not a new incident
-      if (!this.state.openByKey[update.incidentKey] && this.deps.recovery.holdsBack(update.diagnosis, now)) return undefined;
+      // unless the target now flaps: a problem escalated (or remedied) minutes ago that keeps clearing and coming back
+      // is news for the human who owns it, and the hand-over keeps every step off it
+      if (!this.state.openByKey[update.incidentKey] && this.deps.recovery.holdsBack(update.diagnosis, now) && !this.flapsUnheard(update.diagnosis.target, now)) return undefined;
       const openId = this.state.openByKey[update.incidentKey];
       const open = openId ? this.incidents.get(openId) : undefined;
       if (open && isOpen(open)) {
@@ -639,6 +641,11 @@ export class Remediator implements Disposable {
     const hit = [...lines].reverse().find((l) => l.t >= since && UNFIXABLE_LOG.test(l.text));
     if (!hit) return undefined;
     return `${targetLabel(i.target)}'s storage is full (pod ${hit.pod.name}: "${hit.text.slice(0, 160)}"); no restart, rollback or scale frees a volume, so Vigil takes no step: a human must free or grow it`;
+  }
+
+  /** The target flaps by its own spells and has not been handed to a human for it yet. */
+  private flapsUnheard(target: TargetRef, now: number): boolean {
+    return !this.deps.recovery.handedOver(target, now) && this.deps.flaps?.reading(target, now).state === 'flapping';
   }
 
   /** Escalates a flapping target and leaves it (every problem of it) to a human for FLAP_HOLD_MS. */

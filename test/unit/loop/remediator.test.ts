@@ -461,6 +461,31 @@ describe('Remediator', () => {
     assert.ok(escalatedAt >= start + 85_000 && escalatedAt <= start + 95_000, `escalated ${(escalatedAt - start) / 1000} s after opening`);
   });
 
+  it('a step that did not hold, escalated, then the target flaps: the next symptom opens despite the quiet after the escalation and names the flap, no second step', async () => {
+    const start = Date.UTC(2026, 10, 23, 12, 0, 0);
+    // the flap starts as the incident opens: nothing is known yet, so the playbook's one step runs (and fails)
+    const flap = (t: number) => t >= start - 5000 && Math.floor((t - (start - 5000)) / 45_000) % 2 === 0;
+    const r = rig({ healthyAt: Infinity, extra: { flaps: spellsOf(start - 65_000, flap) } });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k1', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await settle(r, 150_000);
+    assert.deepEqual(r.engine.list().map((x) => x.state), ['escalated']);
+    assert.doesNotMatch(r.notifier.escalations[0].reason, /flapping/);
+    // one return (at +85 s) is no flap yet: the same cause stays quiet after the escalation
+    assert.equal(await r.engine.onDiagnosis({ incidentKey: 'k2', diagnosis: diagnosis('dependency-outage', r.clock.now()) }), undefined);
+    await r.clock.advance(Math.max(0, start + 185_000 - r.clock.now()));
+    const second = await r.engine.onDiagnosis({ incidentKey: 'k3', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    assert.ok(second, 'the flap opens an incident despite the quiet after the escalation');
+    await settle(r, 60_000);
+    assert.equal(r.engine.list().find((x) => x.id === second.id)?.state, 'escalated');
+    assert.match(r.notifier.escalations[1].reason, /^shop\/checkout is flapping: its errors cleared and came back 2 times/);
+    assert.deepEqual(r.cluster.applied, ['rollout restart deployment shop/checkout'], 'one step in all');
+    await r.clock.advance(5 * 60_000);
+    assert.equal(await r.engine.onDiagnosis({ incidentKey: 'k4', diagnosis: diagnosis('dependency-outage', r.clock.now()) }), undefined, 'handed over: nothing more opens');
+    assert.equal(r.notifier.escalations.length, 2);
+  });
+
   it('a blip that cleared, then a problem that stays: the hold ends after a minute of it and the playbook runs', async () => {
     const start = Date.UTC(2026, 10, 23, 12, 0, 0);
     const blipThenOn = (t: number) => (t >= start - 90_000 && t < start - 60_000) || t >= start - 5000;
