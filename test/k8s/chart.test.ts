@@ -10,7 +10,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { MANIFESTS_FILE, RELEASE } from '../../scripts/renderManifests';
 import { AGENT_IMAGE } from './agentImage';
 import { shopManifests } from '../../src/sandbox/sim/topology';
-import { apply, cluster, kubectl, kubectlOk, pods, podReady, tokenKubeconfig, vigilCli, waitFor, type PodView } from './cluster';
+import { apply, cluster, oncallUsersManifest, kubectl, kubectlOk, pods, podReady, tokenKubeconfig, vigilCli, waitFor, type PodView } from './cluster';
 
 const MANIFESTS = readFileSync(MANIFESTS_FILE, 'utf8');
 const NS = RELEASE.namespace;
@@ -190,26 +190,7 @@ describe('the chart applied on the control plane: two agent replicas as real pro
 
   it('approval through spec.decision: 403 without the approver role, a forged `by` refused by the admission policy, the real one approved and the service recovers', async function () {
     this.timeout(APPROVAL_BOUND_MS + RECOVERY_BOUND_MS + 60_000);
-    await apply(`
-apiVersion: v1
-kind: Namespace
-metadata: {name: oncall}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: alice, namespace: oncall}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: mallory, namespace: oncall}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: oncall-approvers, namespace: shop}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vigil-approver}
-subjects:
-- {kind: ServiceAccount, name: alice, namespace: oncall}
-`);
+    await apply(oncallUsersManifest(['alice', 'mallory'], ['alice']));
     const alice = await tokenKubeconfig('oncall', 'alice');
     const mallory = await tokenKubeconfig('oncall', 'mallory');
     const [inc] = (JSON.parse(await kubectlOk(['get', 'incidents', '-n', 'shop', '-o', 'json'])) as { items: Array<{ metadata: { name: string }; status: { proposedStep?: { stepId: string } } }> }).items;

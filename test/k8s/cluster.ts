@@ -127,6 +127,29 @@ export function vigilCli(args: string[], timeoutMs = 60_000): Promise<CommandRes
   return inNetns([process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], { timeoutMs });
 }
 
+/**
+ * Namespace `oncall` with one ServiceAccount per name, and a RoleBinding in `shop` granting `vigil-approver` (the chart's
+ * ClusterRole) to the ones in `approvers`: the on-call users of the approval tests.
+ */
+export function oncallUsersManifest(accounts: ReadonlyArray<string>, approvers: ReadonlyArray<string>): string {
+  return `
+apiVersion: v1
+kind: Namespace
+metadata: {name: oncall}
+${accounts.map((a) => `---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: ${a}, namespace: oncall}
+`).join('')}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: oncall-approvers, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vigil-approver}
+subjects:
+${approvers.map((a) => `- {kind: ServiceAccount, name: ${a}, namespace: oncall}
+`).join('')}`;
+}
+
 /** A kubeconfig for a ServiceAccount's TokenRequest token. */
 export async function tokenKubeconfig(namespace: string, sa: string): Promise<string> {
   const token = (await kubectlOk(['create', 'token', sa, '-n', namespace, '--duration=10m'])).trim();

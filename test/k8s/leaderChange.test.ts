@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { MANIFESTS_FILE, RELEASE } from '../../scripts/renderManifests';
 import { shopManifests } from '../../src/sandbox/sim/topology';
-import { apply, auditEvents, cluster, kubectl, kubectlOk, pods, podReady, tokenKubeconfig, vigilCli, waitFor, type AuditEvent } from './cluster';
+import { apply, auditEvents, oncallUsersManifest, cluster, kubectl, kubectlOk, pods, podReady, tokenKubeconfig, vigilCli, waitFor, type AuditEvent } from './cluster';
 
 const MANIFESTS = readFileSync(MANIFESTS_FILE, 'utf8');
 const NS = RELEASE.namespace;
@@ -104,22 +104,7 @@ describe('a leader change with a step in flight: the other replica resumes it wi
     await waitFor('a replica to hold the Lease', 90_000, async () => ((await holder().catch(() => '')).startsWith('vigil-agent@') ? true : undefined));
     await apply(shopManifests().map((o) => stringify(o)).join('---\n'));
     await waitFor('the shop Ready', 180_000, async () => ((await pods('shop', 'app=checkout')).filter(podReady).length === 3 && (await pods('shop', 'app=cart')).filter(podReady).length === 2 ? true : undefined));
-    await apply(`
-apiVersion: v1
-kind: Namespace
-metadata: {name: oncall}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: alice, namespace: oncall}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: oncall-approvers, namespace: shop}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vigil-approver}
-subjects:
-- {kind: ServiceAccount, name: alice, namespace: oncall}
-`);
+    await apply(oncallUsersManifest(['alice'], ['alice']));
     alice = await tokenKubeconfig('oncall', 'alice');
     // a minute of normal traffic scraped first, so the fault is a change and not the start
     await new Promise((r) => setTimeout(r, 60_000));

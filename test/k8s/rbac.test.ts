@@ -1,8 +1,6 @@
 /** Real RBAC: a ServiceAccount's TokenRequest token with read-only rights on deployments gets 403 on a write. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { apply, cluster, deploymentManifest, kubectl, kubectlOk, settled, waitFor } from './cluster';
+import { apply, deploymentManifest, kubectl, kubectlOk, settled, tokenKubeconfig, waitFor } from './cluster';
 
 const NS = 'rbac';
 
@@ -33,22 +31,7 @@ subjects:
 - {kind: ServiceAccount, name: reader, namespace: ${NS}}
 `);
     await settled(NS, 'app=target', 1);
-    const token = (await kubectlOk(['create', 'token', 'reader', '-n', NS, '--duration=10m'])).trim();
-    const { cp, dir } = cluster();
-    kubeconfig = path.join(dir, 'reader.kubeconfig');
-    writeFileSync(kubeconfig, `apiVersion: v1
-kind: Config
-clusters:
-- name: vigil-k8s
-  cluster: {server: "${cp.server}", certificate-authority: "${path.join(cp.dir, 'pki', 'ca.crt')}"}
-users:
-- name: reader
-  user: {token: "${token}"}
-contexts:
-- name: reader
-  context: {cluster: vigil-k8s, user: reader}
-current-context: reader
-`, { mode: 0o600 });
+    kubeconfig = await tokenKubeconfig(NS, 'reader');
   });
 
   it('the token reads deployments', async () => {
