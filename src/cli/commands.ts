@@ -114,7 +114,7 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'demo',
     summary: 'Start the sandbox and the agent, inject faults, and print a live healing timeline.',
-    usage: 'vigil demo [--seed S] [--state-dir DIR] [--warmup-seconds 45] [--interval-seconds 5] [--faults crash-loop,bad-release,memory-leak]',
+    usage: 'vigil demo [--seed S] [--state-dir DIR] [--warmup-seconds 45] [--interval-seconds 5] [--faults crash-loop,bad-release,memory-leak] [--control-plane embedded|kubernetes]',
     load: () => import('./demo'),
   },
   {

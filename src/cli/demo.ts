@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DIAGNOSIS_TITLES } from '../core/model/diagnosis';
 import { intOption, parseCliArgs } from './args';
-import { phaseTable, runFaultDrill, secondsText, textTable, type DrillFault } from './faultDrill';
+import { phaseTable, runFaultDrill, secondsText, textTable, type DrillFault, type KubernetesDrillOptions } from './faultDrill';
 
 const SEQUENCE: ReadonlyArray<DrillFault> = [
   { fault: 'crash-loop', target: 'shop/checkout', expected: 'crash-loop' },
@@ -9,15 +9,28 @@ const SEQUENCE: ReadonlyArray<DrillFault> = [
   { fault: 'memory-leak', target: 'shop/cart', expected: 'memory-leak' },
 ];
 
+/** The real control plane's components (`npm run k8s:build`), with this CLI as the node agent; refuses with the reason and the fix. */
+async function realControlPlane(): Promise<KubernetesDrillOptions> {
+  const { controlPlanePrerequisiteProblem, findComponents } = await import('../sandbox/controlPlane/components');
+  const problem = controlPlanePrerequisiteProblem();
+  if (problem) throw new Error(`vigil demo --control-plane kubernetes: ${problem}`);
+  const components = findComponents();
+  if ('reason' in components) throw new Error(`vigil demo --control-plane kubernetes: ${components.reason}`);
+  return { binaries: components.dir, vigilCommand: [process.execPath, ...process.execArgv, process.argv[1]] };
+}
+
 /** `vigil demo`: sandbox + agent in auto mode + a sequence of faults, with a live timeline and a closing table. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCliArgs('demo', argv, { seed: { type: 'string' }, 'state-dir': { type: 'string' }, 'warmup-seconds': { type: 'string' }, 'interval-seconds': { type: 'string' }, faults: { type: 'string' } });
+  const { values } = parseCliArgs('demo', argv, { seed: { type: 'string' }, 'state-dir': { type: 'string' }, 'warmup-seconds': { type: 'string' }, 'interval-seconds': { type: 'string' }, faults: { type: 'string' }, 'control-plane': { type: 'string' } });
+  const controlPlane = String(values['control-plane'] ?? 'embedded');
+  if (controlPlane !== 'embedded' && controlPlane !== 'kubernetes') throw new Error(`vigil demo: --control-plane must be embedded or kubernetes, got "${controlPlane}"`);
   const only = values.faults ? String(values.faults).split(',') : undefined;
   const faults = only ? SEQUENCE.filter((f) => only.includes(f.fault)) : SEQUENCE;
   if (faults.length === 0) throw new Error(`vigil demo: --faults takes some of ${SEQUENCE.map((f) => f.fault).join(', ')}`);
   const start = Date.now();
   const say = (text: string) => console.log(`+${String(Math.round((Date.now() - start) / 1000)).padStart(3)}s  ${text}`);
-  console.log('Vigil demo — a sandbox cluster, the self-healing agent in auto mode, and real faults.\n');
+  const kubernetes = controlPlane === 'kubernetes' ? await realControlPlane() : undefined;
+  console.log(`Vigil demo — ${kubernetes ? 'a real Kubernetes control plane with the simulation as its nodes' : 'a sandbox cluster'}, the self-healing agent in auto mode, and real faults.\n`);
   const { rows, stateDir } = await runFaultDrill({
     seed: intOption('demo', 'seed', values.seed, 7),
     faults,
@@ -28,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     prometheus: 'auto',
     stateDir: values['state-dir'] ? path.resolve(String(values['state-dir'])) : undefined,
     onLine: say,
+    kubernetes,
   });
   console.log('\nSummary');
   console.log(
