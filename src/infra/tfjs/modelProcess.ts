@@ -28,7 +28,12 @@ export interface ModelProcessOptions extends ModelWorkerOptions {
   readonly logger?: LoggerPort;
   /** The worker script and the Node flags to run it with; dist/modelWorker.js next to this bundle by default. */
   readonly worker?: { readonly path: string; readonly execArgv?: ReadonlyArray<string> };
+  /** Restarts allowed after exits it did not ask for: this many within `crashWindowMs`, then a pause (default 3 in 10 min, 5 min). */
+  readonly restarts?: { readonly max: number; readonly windowMs: number; readonly pauseMs: number };
+  readonly now?: () => number;
 }
+
+const DEFAULT_RESTARTS = { max: 3, windowMs: 600_000, pauseMs: 300_000 };
 
 /**
  * The TensorFlow.js model in a child process, as language servers run beside the editor: the ModelPort's calls go
@@ -43,6 +48,9 @@ export class ModelProcess implements ModelPort {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; method: Method }>();
   private readonly logger: LoggerPort | undefined;
+  /** When the process exited without being asked to, newest last (only those inside the restart window are kept). */
+  private crashes: number[] = [];
+  private pausedUntil = 0;
 
   constructor(private readonly options: ModelProcessOptions) {
     this.logger = options.logger?.child('model');
@@ -96,7 +104,12 @@ export class ModelProcess implements ModelPort {
   }
 
   private call(method: Method, args: unknown[]): Promise<unknown> {
-    const child = this.start();
+    let child: ChildProcess;
+    try {
+      child = this.start();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, method });
@@ -110,6 +123,11 @@ export class ModelProcess implements ModelPort {
 
   private start(): ChildProcess {
     if (this.child && this.child.exitCode === null && this.child.connected) return this.child;
+    const now = (this.options.now ?? Date.now)();
+    if (now < this.pausedUntil) {
+      const { max, windowMs } = this.options.restarts ?? DEFAULT_RESTARTS;
+      throw new Error(`the model process exited ${max} times within ${Math.round(windowMs / 60_000)} min; the model is paused until ${new Date(this.pausedUntil).toISOString()} (rules and baselines go on); see the model's log lines for why it died`);
+    }
     const worker = this.options.worker ?? { path: bundledWorker() };
     if (!existsSync(worker.path)) throw new Error(`the model process's script ${worker.path} is missing; rebuild the extension (npm run build) or turn the model off (vigil.model.enabled)`);
     const child = fork(worker.path, [JSON.stringify({ stateDir: this.options.stateDir, ...(this.options.baseModelDir ? { baseModelDir: this.options.baseModelDir } : {}) } satisfies ModelWorkerOptions)], {
@@ -133,8 +151,10 @@ export class ModelProcess implements ModelPort {
       }
     });
     child.on('exit', (code, signal) => {
-      if (this.child === child) this.child = undefined;
+      const unasked = this.child === child;
+      if (unasked) this.child = undefined;
       const why = `the model process exited (${signal ? `signal ${signal}` : `code ${code}`})`;
+      if (unasked) this.noteCrash(why);
       if (this.pending.size) this.logger?.log('warn', `${why} with ${this.pending.size} call(s) unanswered; the next call starts it again`);
       for (const [id, p] of this.pending) {
         this.pending.delete(id);
@@ -143,6 +163,17 @@ export class ModelProcess implements ModelPort {
     });
     this.logger?.log('info', `model process started (pid ${child.pid})`);
     return child;
+  }
+
+  /** A process that keeps dying (a broken wasm file, memory) is not restarted for every frame: `max` exits in the window pause it. */
+  private noteCrash(why: string): void {
+    const { max, windowMs, pauseMs } = this.options.restarts ?? DEFAULT_RESTARTS;
+    const now = (this.options.now ?? Date.now)();
+    this.crashes = [...this.crashes.filter((t) => now - t < windowMs), now];
+    if (this.crashes.length < max) return;
+    this.crashes = [];
+    this.pausedUntil = now + pauseMs;
+    this.logger?.log('error', `${why}: ${max} exits within ${Math.round(windowMs / 60_000)} min, so the model is paused for ${Math.round(pauseMs / 60_000)} min; rules and baselines go on`);
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LogLevel, LoggerPort } from '../../../src/core/ports';
@@ -70,5 +70,35 @@ describe('ModelProcess (the model in a child process)', function () {
     await child.dispose();
     assert.equal(child.loaded, false);
     assert.equal(processRunning(pid), false);
+  });
+});
+
+/** A model process that dies at once is restarted a bounded number of times, then paused, not forked for every frame. */
+describe('ModelProcess restarts', function () {
+  this.timeout(60_000);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-model-dies-'));
+  const script = path.join(dir, 'dies.js');
+  writeFileSync(script, 'process.exit(3);\n');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  // the call is sent before the process exits, or the channel is already closed when it is sent
+  const DIED = /the model process (exited \(code 3\) during score|did not take the score call)/;
+
+  it('pauses after 3 exits within the window, says until when, and starts again after the pause', async () => {
+    let now = Date.parse('2026-12-06T03:00:00Z');
+    const lines: Array<{ level: LogLevel; message: string }> = [];
+    const logger: LoggerPort = { log: (level, message) => lines.push({ level, message }), child: () => logger };
+    const model = new ModelProcess({ stateDir: dir, logger, worker: { path: script }, restarts: { max: 3, windowMs: 600_000, pauseMs: 300_000 }, now: () => now });
+    for (let k = 1; k <= 3; k++) {
+      await assert.rejects(model.score('shop/cart', []), DIED);
+      now += 60_000;
+    }
+    assert.ok(lines.some((l) => l.level === 'error' && /exited \(code 3\): 3 exits within 10 min, so the model is paused for 5 min/.test(l.message)), lines.map((l) => l.message).join('\n'));
+    await assert.rejects(model.score('shop/cart', []), /exited 3 times within 10 min; the model is paused until 2026-12-06T03:07:00.000Z \(rules and baselines go on\)/);
+    const started = () => lines.filter((l) => /model process started/.test(l.message)).length;
+    assert.equal(started(), 3, 'no process was forked while paused');
+    now += 300_000;
+    await assert.rejects(model.score('shop/cart', []), DIED);
+    assert.equal(started(), 4, 'started again after the pause');
+    await model.dispose();
   });
 });
