@@ -99,6 +99,8 @@ export class VirtualCluster {
   private readonly factContext: FactContext = {
     replicaSets: () => this.cached('replicasets') as k8s.V1ReplicaSet[],
     deployments: () => this.cached('deployments') as k8s.V1Deployment[],
+    sets: () => [...this.cached('statefulsets'), ...this.cached('daemonsets')] as Array<k8s.V1StatefulSet | k8s.V1DaemonSet>,
+    controllerRevisions: () => this.cached('controllerrevisions') as unknown as k8s.V1ControllerRevision[],
     resolve: (ns, kind, name) => this.resolve(ns, kind, name),
   };
 

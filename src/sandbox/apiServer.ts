@@ -38,7 +38,7 @@ const DEFAULT_MAX_BODY = 3 * 1024 * 1024;
 /** A simulated answer never takes longer than this (a latency fault times the median can be large). */
 const MAX_PROXY_DELAY_MS = 30_000;
 const MAX_WATCH_SECONDS = 1800;
-const WITH_STATUS_SUBRESOURCE = new Set<ResourceName>(['namespaces', 'pods', 'services', 'nodes', 'deployments', 'replicasets', 'poddisruptionbudgets']);
+const WITH_STATUS_SUBRESOURCE = new Set<ResourceName>(['namespaces', 'pods', 'services', 'nodes', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'poddisruptionbudgets']);
 
 interface Target {
   readonly info: ResourceInfo;
@@ -980,6 +980,24 @@ function applyDefaults(resource: ResourceName, o: KubeObject): void {
     spec.strategy = strategy;
   }
   if (resource === 'replicasets' && isObj(o.spec)) (o.spec as Record<string, unknown>).replicas ??= 1;
+  if (resource === 'statefulsets' && isObj(o.spec)) {
+    const spec = o.spec as Record<string, unknown>;
+    spec.replicas ??= 1;
+    spec.revisionHistoryLimit ??= 10;
+    spec.podManagementPolicy ??= 'OrderedReady';
+    const strategy = isObj(spec.updateStrategy) ? spec.updateStrategy : {};
+    strategy.type ??= 'RollingUpdate';
+    if (strategy.type === 'RollingUpdate') strategy.rollingUpdate = { partition: 0, ...(isObj(strategy.rollingUpdate) ? strategy.rollingUpdate : {}) };
+    spec.updateStrategy = strategy;
+  }
+  if (resource === 'daemonsets' && isObj(o.spec)) {
+    const spec = o.spec as Record<string, unknown>;
+    spec.revisionHistoryLimit ??= 10;
+    const strategy = isObj(spec.updateStrategy) ? spec.updateStrategy : {};
+    strategy.type ??= 'RollingUpdate';
+    if (strategy.type === 'RollingUpdate') strategy.rollingUpdate = { maxUnavailable: 1, maxSurge: 0, ...(isObj(strategy.rollingUpdate) ? strategy.rollingUpdate : {}) };
+    spec.updateStrategy = strategy;
+  }
   if (resource === 'namespaces') {
     o.spec ??= { finalizers: ['kubernetes'] };
     o.status ??= { phase: 'Active' };

@@ -95,6 +95,8 @@ export function validateObject(info: ResourceInfo, o: KubeObject): void {
   switch (info.name) {
     case 'deployments':
     case 'replicasets':
+    case 'statefulsets':
+    case 'daemonsets':
       validateWorkload(o, causes);
       break;
     case 'pods':
@@ -158,11 +160,14 @@ const CONTAINER_FIELDS = words(`name image command args workingDir ports envFrom
   readinessProbe startupProbe lifecycle terminationMessagePath terminationMessagePolicy imagePullPolicy securityContext stdin stdinOnce tty`);
 const TOP_FIELDS: Readonly<Record<string, Set<string>>> = {
   configmaps: words('apiVersion kind metadata data binaryData immutable'),
+  controllerrevisions: words('apiVersion kind metadata data revision'),
   events: words('apiVersion kind metadata involvedObject reason message source firstTimestamp lastTimestamp count type eventTime series action related reportingComponent reportingInstance'),
 };
 const SPEC_FIELDS: Readonly<Record<string, Set<string>>> = {
   deployments: words('replicas selector template strategy minReadySeconds revisionHistoryLimit paused progressDeadlineSeconds'),
   replicasets: words('replicas minReadySeconds selector template'),
+  statefulsets: words('replicas selector template volumeClaimTemplates serviceName podManagementPolicy updateStrategy revisionHistoryLimit minReadySeconds persistentVolumeClaimRetentionPolicy ordinals'),
+  daemonsets: words('selector template updateStrategy minReadySeconds revisionHistoryLimit'),
   pods: POD_SPEC_FIELDS,
   nodes: words('podCIDR podCIDRs providerID unschedulable taints configSource externalID'),
   leases: words('holderIdentity leaseDurationSeconds acquireTime renewTime leaseTransitions strategy preferredHolder'),
@@ -196,7 +201,7 @@ export function unknownFields(info: ResourceInfo, body: unknown, options: { prun
   if (specKnown) check(body.spec, specKnown, 'spec.');
   const podSpecs: Array<[unknown, string]> = [];
   if (info.name === 'pods') podSpecs.push([body.spec, 'spec.']);
-  if ((info.name === 'deployments' || info.name === 'replicasets') && isObj(body.spec) && isObj(body.spec.template)) {
+  if ((info.name === 'deployments' || info.name === 'replicasets' || info.name === 'statefulsets' || info.name === 'daemonsets') && isObj(body.spec) && isObj(body.spec.template)) {
     check(body.spec.template, words('metadata spec'), 'spec.template.');
     check(body.spec.template.metadata, META_FIELDS, 'spec.template.metadata.');
     check(body.spec.template.spec, POD_SPEC_FIELDS, 'spec.template.spec.');

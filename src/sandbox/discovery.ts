@@ -38,6 +38,9 @@ const SUBRESOURCES: ReadonlyArray<SubResource> = [
   { parent: 'deployments', sub: 'status', kind: 'Deployment', verbs: ['get', 'patch', 'update'] },
   { parent: 'replicasets', sub: 'scale', kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' },
   { parent: 'replicasets', sub: 'status', kind: 'ReplicaSet', verbs: ['get', 'patch', 'update'] },
+  { parent: 'statefulsets', sub: 'scale', kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' },
+  { parent: 'statefulsets', sub: 'status', kind: 'StatefulSet', verbs: ['get', 'patch', 'update'] },
+  { parent: 'daemonsets', sub: 'status', kind: 'DaemonSet', verbs: ['get', 'patch', 'update'] },
   { parent: 'poddisruptionbudgets', sub: 'status', kind: 'PodDisruptionBudget', verbs: ['get', 'patch', 'update'] },
 ];
 
@@ -45,7 +48,7 @@ export function subresourceKnown(resource: string, sub: string): boolean {
   return SUBRESOURCES.some((s) => s.parent === resource && s.sub === sub);
 }
 
-const IN_ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets']);
+const IN_ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'statefulsets', 'daemonsets']);
 
 export function groupVersion(r: Pick<ResourceInfo, 'group' | 'version'>): string {
   return r.group ? `${r.group}/${r.version}` : r.version;

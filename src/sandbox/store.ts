@@ -38,6 +38,9 @@ export type ResourceName =
   | 'services'
   | 'deployments'
   | 'replicasets'
+  | 'statefulsets'
+  | 'daemonsets'
+  | 'controllerrevisions'
   | 'leases'
   | 'poddisruptionbudgets';
 
@@ -61,6 +64,9 @@ export const RESOURCES: ReadonlyArray<ResourceInfo> = [
   { name: 'configmaps', kind: 'ConfigMap', group: '', version: 'v1', namespaced: true, shortNames: ['cm'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'configmap' },
   { name: 'deployments', kind: 'Deployment', group: 'apps', version: 'v1', namespaced: true, shortNames: ['deploy'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'deployment' },
   { name: 'replicasets', kind: 'ReplicaSet', group: 'apps', version: 'v1', namespaced: true, shortNames: ['rs'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'replicaset' },
+  { name: 'statefulsets', kind: 'StatefulSet', group: 'apps', version: 'v1', namespaced: true, shortNames: ['sts'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'statefulset' },
+  { name: 'daemonsets', kind: 'DaemonSet', group: 'apps', version: 'v1', namespaced: true, shortNames: ['ds'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'daemonset' },
+  { name: 'controllerrevisions', kind: 'ControllerRevision', group: 'apps', version: 'v1', namespaced: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'controllerrevision' },
   { name: 'leases', kind: 'Lease', group: 'coordination.k8s.io', version: 'v1', namespaced: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'lease' },
   { name: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', group: 'policy', version: 'v1', namespaced: true, shortNames: ['pdb'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'poddisruptionbudget' },
 ];
@@ -204,7 +210,7 @@ export class ObjectStore {
     this.uidCounter++;
     o.metadata.uid = o.metadata.uid ?? uuidFrom(this.uidCounter);
     o.metadata.creationTimestamp = o.metadata.creationTimestamp ?? new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    if (resource === 'deployments' || resource === 'replicasets') o.metadata.generation = 1;
+    if (resource === 'deployments' || resource === 'replicasets' || resource === 'statefulsets' || resource === 'daemonsets') o.metadata.generation = 1;
     o.metadata.resourceVersion = String(++this.rv);
     this.bucket(resource).set(k, o);
     this.emit({ type: 'ADDED', resource, object: clone(o), rv: this.rv });

@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { ClusterError } from '../../core/act/clusterError';
 import { describeAction, type ActionResult, type ActionSpec } from '../../core/model/action';
 import type { ClusterPort, LeaseState } from '../../core/ports';
+import { sortDeep } from './setRevisions';
 
 type K8sModule = typeof import('@kubernetes/client-node');
 type Diff = NonNullable<ActionResult['diff']>;
@@ -382,12 +383,6 @@ function sameTemplate(a: unknown, b: unknown): boolean {
     return JSON.stringify(sortDeep(c));
   };
   return strip(a) === strip(b);
-}
-
-function sortDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortDeep);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortDeep((v as Record<string, unknown>)[k])]).filter(([, x]) => x !== undefined && !(x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0)));
-  return v;
 }
 
 function statusOf(err: unknown): number {

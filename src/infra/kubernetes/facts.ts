@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { ClusterFact } from '../../core/model/fact';
 import type { TargetRef } from '../../core/model/target';
 import { deploymentRevision, nodeReady, rolloutInProgress, serviceOfPod, templateConfigMaps } from './inventory';
+import { setFacts, type SetObject } from './setRevisions';
 
 /**
  * Facts for correlation, derived by diffing an object's previous and current version.
@@ -116,6 +117,10 @@ export function eventFact(ev: k8s.CoreV1Event, resolve: (namespace: string | und
 export interface FactContext {
   replicaSets(): ReadonlyArray<k8s.V1ReplicaSet>;
   deployments(): ReadonlyArray<k8s.V1Deployment>;
+  /** StatefulSets and DaemonSets (their templates may use a ConfigMap too). */
+  sets(): ReadonlyArray<SetObject>;
+  /** ControllerRevisions, for the revision numbers of StatefulSets and DaemonSets. */
+  controllerRevisions(): ReadonlyArray<k8s.V1ControllerRevision>;
   resolve(namespace: string | undefined, kind: string | undefined, name: string): TargetRef | undefined;
 }
 
@@ -128,12 +133,15 @@ export function factsOfChange(resource: string, prev: object | undefined, cur: o
     }
     case 'deployments':
       return deploymentFacts(prev as k8s.V1Deployment | undefined, cur as k8s.V1Deployment | undefined, t);
+    case 'statefulsets':
+      return setFacts('StatefulSet', prev as SetObject | undefined, cur as SetObject | undefined, ctx.controllerRevisions(), t);
+    case 'daemonsets':
+      return setFacts('DaemonSet', prev as SetObject | undefined, cur as SetObject | undefined, ctx.controllerRevisions(), t);
     case 'nodes':
       return nodeFacts(prev as k8s.V1Node | undefined, cur as k8s.V1Node | undefined, t);
     case 'configmaps': {
       const cm = (cur ?? prev) as k8s.V1ConfigMap;
-      const users = ctx
-        .deployments()
+      const users = [...ctx.deployments(), ...ctx.sets()]
         .filter((d) => d.metadata?.namespace === cm.metadata?.namespace && templateConfigMaps(d.spec?.template?.spec).includes(cm.metadata?.name ?? ''))
         .map((d) => ({ kind: 'service' as const, namespace: d.metadata!.namespace!, name: d.metadata!.name! }));
       return configMapFacts(prev as k8s.V1ConfigMap | undefined, cur as k8s.V1ConfigMap | undefined, users, t);

@@ -3,6 +3,7 @@ import type { TargetRef } from '../../core/model/target';
 import type { WorkloadInventory } from '../../core/ports';
 import { parseKubeQuantity } from '../../core/observe/quantity';
 import { workloadOfPod, workloadTarget, type OwnedObject } from '../../core/observe/podWorkloads';
+import { setRevision, setRolloutInProgress, type SetKind, type SetObject } from './setRevisions';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
@@ -11,6 +12,9 @@ export interface ClusterObjects {
   readonly deployments: ReadonlyArray<k8s.V1Deployment>;
   readonly replicaSets: ReadonlyArray<k8s.V1ReplicaSet>;
   readonly nodes: ReadonlyArray<k8s.V1Node>;
+  readonly statefulSets?: ReadonlyArray<k8s.V1StatefulSet>;
+  readonly daemonSets?: ReadonlyArray<k8s.V1DaemonSet>;
+  readonly controllerRevisions?: ReadonlyArray<k8s.V1ControllerRevision>;
 }
 
 /** What the pod → workload mapping needs of a pod or ReplicaSet (core/observe/podWorkloads). */
@@ -118,11 +122,34 @@ export function buildInventory(objects: ClusterObjects): WorkloadInventory {
         configMaps: templateConfigMaps(d.spec?.template?.spec),
       };
     });
-  // StatefulSets and DaemonSets, known by their pods (the agent watches no StatefulSet or DaemonSet objects): their
-  // pods, restarts and readiness for the playbooks and verification; no revision
+  // StatefulSets and DaemonSets from their objects: revision (their ControllerRevisions' number), rollout, replicas
   const known = new Set(deployments.map((d) => `${d.target.namespace}/${d.target.name}`));
+  const revisions = objects.controllerRevisions ?? [];
+  const watched = [...(objects.statefulSets ?? []).map((o) => ['StatefulSet', o] as const), ...(objects.daemonSets ?? []).map((o) => ['DaemonSet', o] as const)]
+    .filter(([, o]) => o.metadata?.namespace && o.metadata?.name && !known.has(`${o.metadata.namespace}/${o.metadata.name}`))
+    .map(([kind, o]: readonly [SetKind, SetObject]) => {
+      const namespace = o.metadata!.namespace!;
+      const name = o.metadata!.name!;
+      known.add(`${namespace}/${name}`);
+      const pods = podsOf(`${namespace}/${name}`);
+      const sts = kind === 'StatefulSet' ? (o as k8s.V1StatefulSet) : undefined;
+      const ds = kind === 'DaemonSet' ? (o as k8s.V1DaemonSet) : undefined;
+      return {
+        target: { kind: 'service' as const, namespace, name },
+        revision: setRevision(kind, o, revisions),
+        image: o.spec?.template?.spec?.containers?.[0]?.image ?? '',
+        replicas: sts ? (sts.spec?.replicas ?? 1) : (ds?.status?.desiredNumberScheduled ?? pods.length),
+        availableReplicas: sts ? (sts.status?.availableReplicas ?? sts.status?.readyReplicas ?? 0) : (ds?.status?.numberAvailable ?? 0),
+        rolloutInProgress: setRolloutInProgress(kind, o),
+        pods,
+        labels: { ...(o.metadata?.labels ?? {}) },
+        annotations: { ...(o.metadata?.annotations ?? {}) },
+        configMaps: templateConfigMaps(o.spec?.template?.spec),
+      };
+    });
+  // ...and by their pods alone when their objects are not watched: pods, restarts and readiness, no revision
   const setKinds = new Set(['StatefulSet', 'DaemonSet']);
-  const sets = [...podsByService.keys()]
+  const byPods = [...podsByService.keys()]
     .filter((key) => !known.has(key) && podsByService.get(key)!.some((p) => p.metadata?.ownerReferences?.some((o) => o.controller && setKinds.has(o.kind))))
     .map((key) => {
       const [namespace, name] = key.split('/');
@@ -141,6 +168,7 @@ export function buildInventory(objects: ClusterObjects): WorkloadInventory {
         configMaps: templateConfigMaps(first.spec),
       };
     });
+  const sets = [...watched, ...byPods];
   const services = [...deployments, ...sets].sort((a, b) => `${a.target.namespace}/${a.target.name}`.localeCompare(`${b.target.namespace}/${b.target.name}`));
   const podsPerNode = new Map<string, number>();
   for (const p of objects.pods) {

@@ -31,12 +31,15 @@ export interface PodScrapeTarget {
   readonly node?: string;
 }
 
-type Kind = 'pods' | 'deployments' | 'replicasets' | 'nodes' | 'events' | 'configmaps';
+type Kind = 'pods' | 'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | 'controllerrevisions' | 'nodes' | 'events' | 'configmaps';
 
 const PATHS: Record<Kind, (ns?: string) => string> = {
   pods: (ns) => (ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods'),
   deployments: (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
   replicasets: (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/replicasets` : '/apis/apps/v1/replicasets'),
+  statefulsets: (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/statefulsets` : '/apis/apps/v1/statefulsets'),
+  daemonsets: (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/daemonsets` : '/apis/apps/v1/daemonsets'),
+  controllerrevisions: (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/controllerrevisions` : '/apis/apps/v1/controllerrevisions'),
   nodes: () => '/api/v1/nodes',
   events: (ns) => (ns ? `/api/v1/namespaces/${ns}/events` : '/api/v1/events'),
   configmaps: (ns) => (ns ? `/api/v1/namespaces/${ns}/configmaps` : '/api/v1/configmaps'),
@@ -103,6 +106,9 @@ export class KubernetesSource implements EventsPort, Disposable {
       deployments: this.objects<k8s.V1Deployment>('deployments'),
       replicaSets: this.objects<k8s.V1ReplicaSet>('replicasets'),
       nodes: this.objects<k8s.V1Node>('nodes'),
+      statefulSets: this.objects<k8s.V1StatefulSet>('statefulsets'),
+      daemonSets: this.objects<k8s.V1DaemonSet>('daemonsets'),
+      controllerRevisions: this.objects<k8s.V1ControllerRevision>('controllerrevisions'),
     });
   }
 
@@ -153,6 +159,8 @@ export class KubernetesSource implements EventsPort, Disposable {
   private readonly factContext: FactContext = {
     replicaSets: () => this.objects<k8s.V1ReplicaSet>('replicasets'),
     deployments: () => this.objects<k8s.V1Deployment>('deployments'),
+    sets: () => [...this.objects<k8s.V1StatefulSet>('statefulsets'), ...this.objects<k8s.V1DaemonSet>('daemonsets')],
+    controllerRevisions: () => this.objects<k8s.V1ControllerRevision>('controllerrevisions'),
     resolve: (ns, kind, name) => this.resolve(ns, kind, name),
   };
 
@@ -193,7 +201,7 @@ export class KubernetesSource implements EventsPort, Disposable {
   private resolve(namespace: string | undefined, kind: string | undefined, name: string): TargetRef | undefined {
     if (kind === 'Node') return { kind: 'node', name };
     if (!namespace) return undefined;
-    if (kind === 'Deployment') return { kind: 'service', namespace, name };
+    if (kind === 'Deployment' || kind === 'StatefulSet' || kind === 'DaemonSet') return { kind: 'service', namespace, name };
     if (kind === 'ReplicaSet') {
       const rs = this.objects<k8s.V1ReplicaSet>('replicasets').find((r) => r.metadata?.namespace === namespace && r.metadata?.name === name);
       const dep = rs?.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment')?.name;
