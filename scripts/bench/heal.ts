@@ -41,7 +41,6 @@ import { DIAGNOSIS_TITLES } from '../../src/core/model/diagnosis';
 import { DEFAULT_SETTINGS, withSettings } from '../../src/core/settings';
 import { phaseTable, runFaultDrill, secondsText, sinceInjection as since, textTable, type DrillFault, type DrillRow, type KubernetesDrillOptions } from '../../src/cli/faultDrill';
 import { controlPlanePrerequisiteProblem, findComponents } from '../../src/sandbox/controlPlane/components';
-import { workloadKindManifests } from '../../src/sandbox/sim/topology';
 
 const GROUPS: Record<string, DrillFault[]> = {
   core: [
@@ -60,16 +59,23 @@ const GROUPS: Record<string, DrillFault[]> = {
 };
 
 /**
- * `--faults kinds` (real control plane only, not in `all`): a crash loop of every pod of a StatefulSet (orders-db, 2
- * replicas) and of a DaemonSet (log-agent, a pod per node), applied with the shop (workloadKindManifests()); the
- * real controllers run them, and the remedies patch their own kind.
+ * `--faults kinds` (not in `all`): a crash loop of every pod and a bad release of a StatefulSet (orders-db, 2 replicas)
+ * and of a DaemonSet (log-agent, a pod per node), applied with the shop (workloadKindManifests()); the controllers of
+ * the real control plane or of the embedded sandbox run them, and the remedies patch their own kind (a rollback
+ * applies the previous ControllerRevision).
  */
 const KIND_GROUPS: Record<string, DrillFault[]> = {
-  kinds: [
+  'kinds-crash': [
     { fault: 'crash-loop', target: 'shop/orders-db', expected: 'crash-loop' },
     { fault: 'crash-loop', target: 'shop/log-agent', expected: 'crash-loop' },
   ],
+  'kinds-release': [
+    { fault: 'bad-release', target: 'shop/orders-db', expected: 'bad-release' },
+    { fault: 'bad-release', target: 'shop/log-agent', expected: 'bad-release' },
+  ],
 };
+/** `kinds` is both drills: a crash loop and a bad release of one workload at once would be one incident of two causes. */
+const ALIASES: Record<string, string[]> = { kinds: ['kinds-crash', 'kinds-release'] };
 
 /** Draining a node is high risk: the gates keep it for a human, played here by the bench, who approves at once. */
 const ON_CALL = 'user:on-call (bench, approves at once)';
@@ -106,11 +112,11 @@ const lagText = (r: DrillRow) => (r.detectedAt === undefined ? '—' : r.symptom
 async function main(): Promise<void> {
   const seeds = Number(arg('seeds', '3'));
   const which = arg('faults', 'all');
-  const names = which === 'all' ? Object.keys(GROUPS) : which.split(',');
+  const names = which === 'all' ? Object.keys(GROUPS) : which.split(',').flatMap((n) => ALIASES[n] ?? [n]);
   // one fault of a group runs alone (crash-loop, bad-release, …)
   const single = (n: string) => Object.values(GROUPS).flat().find((f) => f.fault === n);
   const unknown = names.filter((n) => !GROUPS[n] && !KIND_GROUPS[n] && !single(n));
-  if (unknown.length) throw new Error(`--faults: unknown group(s) ${unknown.join(', ')}; use all, some of ${[...Object.keys(GROUPS), ...Object.keys(KIND_GROUPS)].join(', ')}, or a fault of one`);
+  if (unknown.length) throw new Error(`--faults: unknown group(s) ${unknown.join(', ')}; use all, some of ${[...Object.keys(GROUPS), ...Object.keys(ALIASES), ...Object.keys(KIND_GROUPS)].join(', ')}, or a fault of one`);
   const faultsOf = (n: string) => GROUPS[n] ?? KIND_GROUPS[n] ?? [single(n)!];
   const model = arg('model', 'on');
   if (model !== 'on' && model !== 'off') throw new Error(`--model must be on or off, got "${model}"`);
@@ -128,7 +134,6 @@ async function main(): Promise<void> {
   const shapeArg = arg('metric-shape', '');
   if (shapeArg && shapeArg !== 'prometheus' && shapeArg !== 'opentelemetry' && shapeArg !== 'istio') throw new Error(`--metric-shape must be prometheus, opentelemetry or istio, got "${shapeArg}"`);
   const applicationMetrics = (shapeArg || undefined) as 'prometheus' | 'opentelemetry' | 'istio' | undefined;
-  if (!kubernetes && names.some((n) => KIND_GROUPS[n])) throw new Error('--faults kinds: the StatefulSet and DaemonSet run on --control-plane kubernetes only (the embedded sandbox has no controller for them yet)');
   const parallel = Math.max(1, Number(arg('parallel', '1')));
   if (kubernetes && parallel > 1) throw new Error('--parallel: the real control plane runs one drill at a time (one network namespace)');
   const relapseWatchMs = Number(arg('relapse-watch', '60')) * 1000;
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
       const slot = results.length;
       results.push([]);
       process.stderr.write(`seed ${seed}: ${faults.map((f) => f.fault).join(', ')} ...\n`);
-      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, relapseWatchMs, kubernetes: kubernetes && KIND_GROUPS[name] ? { ...kubernetes, extraManifests: workloadKindManifests() } : kubernetes, applicationMetrics, onLine: process.argv.includes('--verbose') ? (l) => process.stderr.write(`  seed ${seed}: ${l}\n`) : undefined, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
+      const r = await runFaultDrill({ seed, faults, intervalMs: 5000, warmupMs: 40_000, timeoutMs: 240_000, sequential: false, quiet: true, approveAs: ON_CALL, relapseWatchMs, kubernetes, workloadKinds: !!KIND_GROUPS[name], applicationMetrics, onLine: process.argv.includes('--verbose') ? (l) => process.stderr.write(`  seed ${seed}: ${l}\n`) : undefined, ...(model === 'off' ? { settings: withSettings(DEFAULT_SETTINGS, { model: { enabled: false } }) } : {}) });
       results[slot] = r.rows.map((x) => ({ ...x, seed }));
       stateDirs.push(r.stateDir);
     }

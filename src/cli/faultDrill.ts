@@ -14,7 +14,7 @@ import { VigilRuntime } from '../infra/runtime';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import type { MetricShape } from '../sandbox/sim/metrics';
 import { SHOP_JOURNEY } from '../sandbox/sim/shopApi';
-import { shopManifests } from '../sandbox/sim/topology';
+import { seedWorkloadKinds, shopManifests, workloadKindManifests } from '../sandbox/sim/topology';
 import type { KubeObject } from '../sandbox/store';
 import { faultApiRequest, faultApiUrl } from './chaos';
 
@@ -77,6 +77,8 @@ export interface DrillOptions {
    * source (the agent discovers the names there); the real control plane never has that label.
    */
   readonly applicationMetrics?: MetricShape['application'];
+  /** Run a StatefulSet (shop/orders-db) and a DaemonSet (shop/log-agent) beside the shop (workloadKindManifests()). */
+  readonly workloadKinds?: boolean;
 }
 
 /** The real control plane of a drill: where its components are and how to start `vigil node-agent`. */
@@ -122,7 +124,7 @@ export interface DrillWorld extends DrillCluster {
   readonly sandbox: Sandbox;
 }
 
-export type DrillWorldOptions = Pick<DrillOptions, 'seed' | 'intervalMs' | 'stateDir' | 'mode' | 'onLine' | 'prometheus' | 'quiet' | 'approveAs' | 'settings' | 'applicationMetrics'>;
+export type DrillWorldOptions = Pick<DrillOptions, 'seed' | 'intervalMs' | 'stateDir' | 'mode' | 'onLine' | 'prometheus' | 'quiet' | 'approveAs' | 'settings' | 'applicationMetrics' | 'workloadKinds'>;
 
 /** The sandbox compresses time, so rates use six intervals (30 s at 5 s) rather than a minute. */
 const RATE_WINDOW_INTERVALS = 6;
@@ -179,6 +181,7 @@ export async function startDrillWorld(options: DrillWorldOptions): Promise<Drill
   const say = options.onLine ?? (() => undefined);
   const shape = options.applicationMetrics;
   const sandbox: Sandbox = await startSandbox({ seed: options.seed, daySeconds: 600, kubeconfigPath: path.join(stateDir, 'sandbox.kubeconfig'), ...(shape ? { metricShape: { application: shape, deploymentLabel: false } } : {}) });
+  if (options.workloadKinds) seedWorkloadKinds(sandbox.store);
   say(`sandbox cluster up: ${sandbox.apiServer} (kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A)${shape ? `, ${shape} application metrics, no deployment label` : ''}`);
   let prometheus: PrometheusProcess | undefined;
   let runtime: VigilRuntime | undefined;
@@ -243,7 +246,7 @@ export async function startKubernetesDrillWorld(options: DrillWorldOptions, k8s:
   try {
     say(`Kubernetes control plane up in ${cp.startSeconds.toFixed(1)} s: ${cp.server} (ip netns exec ${cp.netns} ${cp.kubectlPath} --kubeconfig ${cp.kubeconfig} get pods -A)`);
     const manifests = path.join(cp.dir, 'shop.yaml');
-    const objects = [...shopManifests(), ...(k8s.extraManifests ?? [])];
+    const objects = [...shopManifests(), ...(options.workloadKinds ? workloadKindManifests() : []), ...(k8s.extraManifests ?? [])];
     writeFileSync(manifests, objects.map((o) => JSON.stringify(o)).join('\n'));
     const applied = cp.kubectl(['apply', '-f', manifests]);
     if (applied.status !== 0) throw new Error(`kubectl apply -f ${manifests} failed: ${applied.stderr}`);

@@ -31,7 +31,7 @@ import { connectKube, type KubeConnection } from '../../infra/kubernetes/kubeCli
 import { FAULT_API_CONFIGMAP } from '../discovery';
 import type { KubeObject } from '../store';
 import { ContainerLifecycle, DEFAULT_KUBELET_OPTIONS, PodRuntime, type KubeletOptions } from '../sim/containerLifecycle';
-import { FaultBook, faultPodView, faultShows, type FaultCluster } from '../sim/faults';
+import { FaultBook, faultPodView, faultShows, revisionImages, type FaultCluster, type PodSet } from '../sim/faults';
 import type { MetricShape } from '../sim/metrics';
 import { parseQuantity, type ConfigMap, type Deployment } from '../sim/objects';
 import { WorkloadModel } from '../sim/workloadModel';
@@ -140,7 +140,7 @@ class RunningNodeAgent implements NodeAgent {
   private readonly pods = new Map<string, PodEntry>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly informers: { pods?: ResilientInformer<k8s.V1Pod>; deployments?: ResilientInformer<Cached>; replicasets?: ResilientInformer<Cached>; configmaps?: ResilientInformer<Cached> } = {};
+  private readonly informers: { pods?: ResilientInformer<k8s.V1Pod>; deployments?: ResilientInformer<Cached>; replicasets?: ResilientInformer<Cached>; statefulsets?: ResilientInformer<Cached>; daemonsets?: ResilientInformer<Cached>; controllerrevisions?: ResilientInformer<Cached>; configmaps?: ResilientInformer<Cached> } = {};
   private readonly kubeletServers: KubeletServer[] = [];
   private faultServer: http.Server | undefined;
   private stopped = false;
@@ -227,6 +227,10 @@ class RunningNodeAgent implements NodeAgent {
     };
     this.informers.deployments = watch<Cached>('/apis/apps/v1/deployments');
     this.informers.replicasets = watch<Cached>('/apis/apps/v1/replicasets');
+    // a release fault on a StatefulSet or DaemonSet
+    this.informers.statefulsets = watch<Cached>('/apis/apps/v1/statefulsets');
+    this.informers.daemonsets = watch<Cached>('/apis/apps/v1/daemonsets');
+    this.informers.controllerrevisions = watch<Cached>('/apis/apps/v1/controllerrevisions');
     this.informers.configmaps = watch<Cached>('/api/v1/configmaps');
     this.informers.pods = watch<k8s.V1Pod>('/api/v1/pods', (current) => {
       if (current) this.track(this.admit(current));
@@ -557,13 +561,23 @@ class RunningNodeAgent implements NodeAgent {
       deployment: (ns, name) => objects(this.informers.deployments, ns).find((d) => d.metadata?.name === name) as unknown as Deployment | undefined,
       deploymentNames: (ns) => objects(this.informers.deployments, ns).map((d) => d.metadata?.name ?? ''),
       podUid: (ns, name) => (this.informers.pods?.list() ?? []).find((p) => p.metadata?.namespace === ns && p.metadata.name === name)?.metadata?.uid,
-      templateImages: (ns) => objects(this.informers.replicasets, ns).flatMap((rs) => ((rs.spec as Deployment['spec']).template?.spec.containers ?? []).map((c) => c.image)),
+      podSet: (ns, name) => {
+        const sts = objects(this.informers.statefulsets, ns).find((o) => o.metadata?.name === name);
+        if (sts) return { ...(sts as unknown as PodSet), kind: 'StatefulSet' };
+        const ds = objects(this.informers.daemonsets, ns).find((o) => o.metadata?.name === name);
+        return ds ? { ...(ds as unknown as PodSet), kind: 'DaemonSet' } : undefined;
+      },
+      templateImages: (ns) => [
+        ...objects(this.informers.replicasets, ns).flatMap((rs) => ((rs.spec as Deployment['spec']).template?.spec.containers ?? []).map((c) => c.image)),
+        ...objects(this.informers.controllerrevisions, ns).flatMap((cr) => revisionImages(cr as unknown as KubeObject)),
+      ],
       configMap: (ns, name) => objects(this.informers.configmaps, ns).find((c) => c.metadata?.name === name) as unknown as ConfigMap | undefined,
-      setImage: (ns, name, image, changeCause) => {
-        const d = objects(this.informers.deployments, ns).find((x) => x.metadata?.name === name) as unknown as Deployment | undefined;
+      setImage: (ns, name, image, changeCause, kind) => {
+        const resource = kind === 'StatefulSet' ? 'statefulsets' : kind === 'DaemonSet' ? 'daemonsets' : 'deployments';
+        const d = objects(this.informers[resource], ns).find((x) => x.metadata?.name === name) as unknown as Deployment | undefined;
         const container = d?.spec.template.spec.containers[0]?.name;
         const body = { metadata: { annotations: { 'kubernetes.io/change-cause': changeCause } }, spec: { template: { spec: { containers: [{ name: container, image }] } } } };
-        write(`set the image of deployment ${ns}/${name}`, this.conn.request('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/${name}?fieldManager=${FIELD_MANAGER}`, { body: JSON.stringify(body), contentType: 'application/strategic-merge-patch+json' }));
+        write(`set the image of ${resource.slice(0, -1)} ${ns}/${name}`, this.conn.request('PATCH', `/apis/apps/v1/namespaces/${ns}/${resource}/${name}?fieldManager=${FIELD_MANAGER}`, { body: JSON.stringify(body), contentType: 'application/strategic-merge-patch+json' }));
       },
       setConfigMapKey: (ns, name, key, value) => {
         write(`set ${key} in configmap ${ns}/${name}`, this.conn.request('PATCH', `/api/v1/namespaces/${ns}/configmaps/${name}?fieldManager=${FIELD_MANAGER}`, { body: JSON.stringify({ data: { [key]: value ?? null } }), contentType: 'application/merge-patch+json' }));

@@ -13,7 +13,7 @@
  * a full disk and a flapping service are fixed by no action (a human is), and a healthy release is no fault at all
  * (ground truth for "innocent release" drills: any write to it is harm). Each record names its cause and remedy.
  */
-import { StatusError, type ObjectStore } from '../store';
+import { StatusError, type KubeObject, type ObjectStore } from '../store';
 import type { PodRuntime } from './containerLifecycle';
 import type { ConfigMap, Deployment, NodeObject } from './objects';
 import { noEffects, type Effects, type ServiceProfile } from './workload';
@@ -59,6 +59,8 @@ export const FAULT_REMEDIES: Readonly<Record<FaultKind, { readonly actions: Read
 
 /** Faults that live in the pods running at injection: replacing the pods heals them. */
 const POD_BOUND: ReadonlySet<FaultKind> = new Set(['crash-loop', 'memory-leak', 'latency-spike', 'dependency-outage', 'cpu-hog']);
+/** Faults that roll out a new image. */
+const RELEASES: ReadonlySet<FaultKind> = new Set(['bad-release', 'crash-release', 'healthy-release']);
 
 export interface FaultRequest {
   fault?: unknown;
@@ -113,15 +115,30 @@ export interface FaultPodView {
 export interface FaultCluster {
   nodeNames(): string[];
   deployment(namespace: string, name: string): Deployment | undefined;
+  /** A StatefulSet or DaemonSet of that name (a release fault changes its template as a Deployment's). */
+  podSet(namespace: string, name: string): PodSet | undefined;
   deploymentNames(namespace: string): string[];
   podUid(namespace: string, name: string): string | undefined;
-  /** Images of every ReplicaSet template in the namespace (a bad release picks a version none ran). */
+  /** Images of every ReplicaSet and ControllerRevision template in the namespace (a bad release picks a version none ran). */
   templateImages(namespace: string): string[];
   configMap(namespace: string, name: string): ConfigMap | undefined;
-  /** Sets the first container's image and the change-cause annotation, as `kubectl set image --record` would. */
-  setImage(namespace: string, deployment: string, image: string, changeCause: string): void;
+  /** Sets the first container's image and the change-cause annotation of a Deployment (or a `kind` set), as `kubectl set image --record` would. */
+  setImage(namespace: string, deployment: string, image: string, changeCause: string, kind?: PodSet['kind']): void;
   /** Sets (or with undefined removes) one key of a ConfigMap's data. */
   setConfigMapKey(namespace: string, name: string, key: string, value: string | undefined): void;
+}
+
+/** A StatefulSet or DaemonSet, as release faults read it. */
+export interface PodSet {
+  readonly kind: 'StatefulSet' | 'DaemonSet';
+  readonly metadata: Deployment['metadata'];
+  readonly spec: { template: Deployment['spec']['template']; replicas?: number };
+}
+
+/** A ControllerRevision's template images. */
+export function revisionImages(cr: KubeObject): string[] {
+  const data = (cr as { data?: { spec?: { template?: Deployment['spec']['template'] } } }).data;
+  return (data?.spec?.template?.spec?.containers ?? []).map((c) => c.image);
 }
 
 /** FaultCluster over the embedded sandbox's ObjectStore. */
@@ -131,10 +148,19 @@ export function storeFaultCluster(store: ObjectStore): FaultCluster {
     deployment: (ns, name) => store.get('deployments', ns, name) as Deployment | undefined,
     deploymentNames: (ns) => store.list('deployments', ns).items.map((d) => d.metadata.name),
     podUid: (ns, name) => store.get('pods', ns, name)?.metadata.uid as string | undefined,
-    templateImages: (ns) => store.list('replicasets', ns).items.flatMap((rs) => ((rs.spec as Deployment['spec']).template?.spec.containers ?? []).map((c) => c.image)),
+    podSet: (ns, name) => {
+      const sts = store.get('statefulsets', ns, name);
+      if (sts) return { ...(sts as unknown as PodSet), kind: 'StatefulSet' };
+      const ds = store.get('daemonsets', ns, name);
+      return ds ? { ...(ds as unknown as PodSet), kind: 'DaemonSet' } : undefined;
+    },
+    templateImages: (ns) => [
+      ...store.list('replicasets', ns).items.flatMap((rs) => ((rs.spec as Deployment['spec']).template?.spec.containers ?? []).map((c) => c.image)),
+      ...store.list('controllerrevisions', ns).items.flatMap(revisionImages),
+    ],
     configMap: (ns, name) => store.get('configmaps', ns, name) as ConfigMap | undefined,
-    setImage: (ns, name, image, changeCause) =>
-      void store.mutate('deployments', ns, name, (o) => {
+    setImage: (ns, name, image, changeCause, kind) =>
+      void store.mutate(kind === 'StatefulSet' ? 'statefulsets' : kind === 'DaemonSet' ? 'daemonsets' : 'deployments', ns, name, (o) => {
         const dep = o as Deployment;
         dep.spec.template.spec.containers[0].image = image;
         dep.metadata.annotations = { ...dep.metadata.annotations, 'kubernetes.io/change-cause': changeCause };
@@ -284,9 +310,11 @@ export class FaultBook {
     f.name = name;
     const cluster = this.host.cluster;
     const deployment = cluster.deployment(ns, name);
+    // a release changes a StatefulSet's or DaemonSet's template as a Deployment's
+    const podSet = !deployment && RELEASES.has(f.kind) ? cluster.podSet(ns, name) : undefined;
     const podUid = !deployment && (f.kind === 'crash-loop' || f.kind === 'memory-leak') ? cluster.podUid(ns, name) : undefined;
     // a StatefulSet or DaemonSet (on the real control plane, whose controllers run them) is known by its pods
-    const ofWorkload = !deployment && !podUid && POD_BOUND.has(f.kind) && [...this.host.pods()].some((p) => p.namespace === ns && p.deployment === name);
+    const ofWorkload = !!podSet || (!deployment && !podUid && POD_BOUND.has(f.kind)) && [...this.host.pods()].some((p) => p.namespace === ns && p.deployment === name);
     if (!deployment && !podUid && !ofWorkload) {
       const known = cluster.deploymentNames(ns).map((d) => `${ns}/${d}`);
       throw new FaultError(404, `deployment "${f.target}" not found${f.kind === 'crash-loop' || f.kind === 'memory-leak' ? ' (nor a pod of that name)' : ''}${POD_BOUND.has(f.kind) ? ' (nor a workload with pods of that name)' : ''}; deployments in ${ns}: ${known.join(', ') || '(none)'}`);
@@ -311,7 +339,7 @@ export class FaultBook {
         f.description = `memory of ${f.podUids.size} pod(s) grows to the limit in ~${f.leakSeconds}s, then OOMKilled; new pods start fresh`;
         break;
       case 'bad-release':
-        this.rollOutBadRelease(f, deployment as Deployment);
+        this.rollOutBadRelease(f, deployment ?? podSet!);
         break;
       case 'latency-spike':
         f.description = `latency of ${f.podUids.size} pod(s) of ${f.target} × ${f.factor}; new pods are not affected`;
@@ -333,11 +361,11 @@ export class FaultBook {
         f.description = `config ${f.flag!.key} in configmap ${f.namespace}/${f.flag!.configMap} set to "${f.flag!.badValue}" (was "${f.flag!.previousValue}"); every pod of ${f.target} exits at start-up while it keeps that value, new ones too`;
         break;
       case 'crash-release':
-        this.rollOutBadRelease(f, deployment as Deployment);
+        this.rollOutBadRelease(f, deployment ?? podSet!);
         f.description = `rolled out ${f.badImage} (was ${f.previousImage}); its containers exit at start-up; rollback heals, restarts do not`;
         break;
       case 'healthy-release':
-        this.rollOutBadRelease(f, deployment as Deployment);
+        this.rollOutBadRelease(f, deployment ?? podSet!);
         this.badImages.delete(f.badImage!);
         f.description = `rolled out ${f.badImage} (was ${f.previousImage}), a healthy image: nothing to fix`;
         break;
@@ -352,7 +380,7 @@ export class FaultBook {
     }
   }
 
-  private rollOutBadRelease(f: Fault, d: Deployment): void {
+  private rollOutBadRelease(f: Fault, d: Deployment | PodSet): void {
     const container = d.spec.template.spec.containers[0];
     const used = new Set(this.host.cluster.templateImages(f.namespace));
     used.add(container.image);
@@ -361,7 +389,7 @@ export class FaultBook {
     f.previousImage = container.image;
     f.badImage = image;
     this.badImages.set(image, f);
-    this.host.cluster.setImage(f.namespace, f.name, image, `release ${image}`);
+    this.host.cluster.setImage(f.namespace, f.name, image, `release ${image}`, 'kind' in d && (d.kind === 'StatefulSet' || d.kind === 'DaemonSet') ? d.kind : undefined);
     f.description = `rolled out ${image} (was ${container.image}); it answers 5xx to a quarter of requests; rollback heals`;
   }
 
@@ -536,7 +564,12 @@ export class FaultBook {
     const fullyAvailable = (key: string) => {
       const [ns, name] = key.split('/');
       const d = this.host.cluster.deployment(ns, name);
-      if (!d) return true;
+      if (!d) {
+        // a StatefulSet's replicas, or a DaemonSet's pod per node, all ready
+        const set = this.host.cluster.podSet(ns, name);
+        const mine = pods.filter((p) => p.namespace === ns && p.deployment === name);
+        return !set || (mine.length >= (set.kind === 'StatefulSet' ? (set.spec.replicas ?? 1) : 1) && mine.every((p) => p.ready));
+      }
       const ready = pods.filter((p) => p.namespace === ns && p.deployment === name && p.ready).length;
       return ready >= (d.spec.replicas ?? 1) && (d.status?.updatedReplicas ?? 0) >= (d.spec.replicas ?? 1);
     };

@@ -13,6 +13,8 @@ import { renderMetrics, type MetricShape } from './metrics';
 import { NodeLifecycle } from './nodeLifecycle';
 import { controllerOf, labelsMatch, podReady, type Deployment, type NodeObject, type Pod } from './objects';
 import { ReplicaSetController } from './replicaSetController';
+import { StatefulSetController } from './statefulSetController';
+import { DaemonSetController } from './daemonSetController';
 import { Rng } from './rng';
 import type { HttpAnswer, HttpRequest } from './shopApi';
 import { seedDefaultTopology } from './topology';
@@ -46,6 +48,8 @@ export class Simulation {
   private readonly recorder: EventRecorder;
   private readonly deployments: DeploymentController;
   private readonly replicaSets: ReplicaSetController;
+  private readonly statefulSets: StatefulSetController;
+  private readonly daemonSets: DaemonSetController;
   private readonly nodes: NodeLifecycle;
   private readonly workloads: WorkloadModel;
   private timer?: ReturnType<typeof setInterval>;
@@ -63,6 +67,8 @@ export class Simulation {
     const list = (r: ResourceName) => this.list(r);
     this.deployments = new DeploymentController(store, this.recorder, this.now, list);
     this.replicaSets = new ReplicaSetController(store, this.recorder, rng, list);
+    this.statefulSets = new StatefulSetController(store, this.recorder, list);
+    this.daemonSets = new DaemonSetController(store, this.recorder, rng, list);
     this.nodes = new NodeLifecycle(store, this.recorder, this.now, options.evictionTimeoutMs ?? 20_000);
     this.faults = new FaultBook({
       cluster: storeFaultCluster(store),
@@ -113,6 +119,8 @@ export class Simulation {
       this.collectGarbage();
       this.deployments.reconcile(this.list('pods') as Pod[]);
       this.replicaSets.reconcile(this.list('pods') as Pod[]);
+      this.statefulSets.reconcile(this.list('pods') as Pod[]);
+      this.daemonSets.reconcile(this.list('pods') as Pod[], this.list('nodes') as NodeObject[]);
       this.nodes.sync(this.list('nodes') as NodeObject[], this.list('pods') as Pod[], this.faults.failedNodes(this.now()));
       this.kubelet.sync(this.list('pods') as Pod[], this.list('nodes') as NodeObject[]);
       this.workloads.tick();
@@ -161,9 +169,16 @@ export class Simulation {
       if (owner?.kind === 'Deployment' && !deploymentUids.has(owner.uid) && !live('deployments', rs)) this.store.delete('replicasets', rs.metadata.namespace, rs.metadata.name);
     }
     const rsUids = uids('replicasets');
+    const setUids = new Set([...uids('statefulsets'), ...uids('daemonsets')]);
+    const setKinds = new Set(['StatefulSet', 'DaemonSet']);
     for (const p of this.list('pods')) {
       const owner = controllerOf(p.metadata);
       if (owner?.kind === 'ReplicaSet' && !rsUids.has(owner.uid) && !live('replicasets', p)) this.store.delete('pods', p.metadata.namespace, p.metadata.name);
+      else if (owner && setKinds.has(owner.kind) && !setUids.has(owner.uid)) this.store.delete('pods', p.metadata.namespace, p.metadata.name);
+    }
+    for (const r of this.list('controllerrevisions')) {
+      const owner = controllerOf(r.metadata);
+      if (owner && setKinds.has(owner.kind) && !setUids.has(owner.uid)) this.store.delete('controllerrevisions', r.metadata.namespace, r.metadata.name);
     }
   }
 

@@ -162,8 +162,8 @@ export function shopManifests(options: TopologyOptions = {}): KubeObject[] {
 
 /**
  * A StatefulSet (a database: orders-db, 2 replicas, with its headless Service) and a DaemonSet (a node log agent) in
- * the shop's namespace, with the shop's pod template, for the real control plane, whose controllers run them (the
- * embedded sandbox has no StatefulSet or DaemonSet controller yet). Their pods serve the default workload profile.
+ * the shop's namespace, with the shop's pod template; the real control plane's controllers run them, or the embedded
+ * sandbox's (seedWorkloadKinds). Their pods serve the default workload profile.
  */
 export function workloadKindManifests(): KubeObject[] {
   const base = (name: string, replicas: number) => deploymentManifest({ namespace: 'shop', name, image: `shop/${name}:1.0.0`, replicas, baseRps: 10, latencyMs: 20 });
@@ -175,6 +175,15 @@ export function workloadKindManifests(): KubeObject[] {
     { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: db.metadata, spec: { serviceName: 'orders-db', replicas: 2, selector: db.spec.selector, template: db.spec.template } },
     { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: agent.metadata, spec: { selector: agent.spec.selector, template: { ...agent.spec.template, spec: agentPod } } },
   ] as KubeObject[];
+}
+
+/** Writes workloadKindManifests() into the embedded sandbox's store (objects that exist already are left alone). */
+export function seedWorkloadKinds(store: ObjectStore): void {
+  const resources: Record<string, Parameters<ObjectStore['create']>[0]> = { Service: 'services', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
+  for (const o of workloadKindManifests()) {
+    const resource = resources[o.kind as string];
+    if (!store.get(resource, o.metadata.namespace, o.metadata.name)) store.create(resource, o);
+  }
 }
 
 /** Writes the default cluster into an empty store. Objects that exist already are left alone. */
