@@ -61,6 +61,8 @@ export interface MetricsPort {
 export interface WorkloadInventory {
   readonly services: ReadonlyArray<{
     readonly target: TargetRef;
+    /** A StatefulSet or DaemonSet; absent: a Deployment. */
+    readonly workloadKind?: 'StatefulSet' | 'DaemonSet';
     readonly revision: number;
     readonly image: string;
     readonly replicas: number;

@@ -1,9 +1,11 @@
-import type { ActionSpec } from '../model/action';
+import type { ActionSpec, SetKind } from '../model/action';
 import type { PlaybookStep } from '../model/playbook';
 
 /** What a step's parameter templates can refer to, filled from the incident and the inventory. */
 export interface TemplateContext {
   readonly target: { readonly namespace?: string; readonly name: string };
+  /** The target is a StatefulSet or DaemonSet (the workload actions name its kind); absent: a Deployment. */
+  readonly workloadKind?: SetKind;
   readonly replicas?: number;
   /**
    * Replicas that bring each pod's request rate back under its level before the rise, with a quarter to spare, and at
@@ -90,12 +92,12 @@ export function resolveStep(step: PlaybookStep, ctx: TemplateContext): ActionSpe
     case 'delete-pod':
       return { kind: 'delete-pod', namespace: str(p, 'namespace'), pod: str(p, 'pod') };
     case 'rollout-restart':
-      return { kind: 'rollout-restart', namespace: str(p, 'namespace'), deployment: str(p, 'deployment') };
+      return { kind: 'rollout-restart', namespace: str(p, 'namespace'), deployment: str(p, 'deployment'), ...kindOf(ctx, p) };
     case 'rollback':
-      return { kind: 'rollback', namespace: str(p, 'namespace'), deployment: str(p, 'deployment'), toRevision: p.toRevision === undefined ? undefined : num(p, 'toRevision') };
+      return { kind: 'rollback', namespace: str(p, 'namespace'), deployment: str(p, 'deployment'), toRevision: p.toRevision === undefined ? undefined : num(p, 'toRevision'), ...kindOf(ctx, p) };
     case 'scale': {
       const max = p.maxReplicas === undefined ? Infinity : num(p, 'maxReplicas');
-      return { kind: 'scale', namespace: str(p, 'namespace'), deployment: str(p, 'deployment'), replicas: Math.max(0, Math.min(max, num(p, 'replicas'))) };
+      return { kind: 'scale', namespace: str(p, 'namespace'), deployment: str(p, 'deployment'), replicas: Math.max(0, Math.min(max, num(p, 'replicas'))), ...kindOf(ctx, p) };
     }
     case 'cordon':
     case 'uncordon':
@@ -104,4 +106,9 @@ export function resolveStep(step: PlaybookStep, ctx: TemplateContext): ActionSpe
     case 'patch-configmap':
       return { kind: 'patch-configmap', namespace: str(p, 'namespace'), configMap: str(p, 'configMap'), key: str(p, 'key'), value: String(p.value ?? '') };
   }
+}
+
+/** The target's kind, when the step acts on the target itself (its namespace and name). */
+function kindOf(ctx: TemplateContext, p: Record<string, string | number>): { workloadKind?: SetKind } {
+  return ctx.workloadKind && p.namespace === ctx.target.namespace && p.deployment === ctx.target.name ? { workloadKind: ctx.workloadKind } : {};
 }

@@ -1,4 +1,4 @@
-import { actionTarget, describeAction, type ActionSpec, type RiskLevel } from '../model/action';
+import { actionTarget, describeAction, workloadNoun, type ActionSpec, type RiskLevel } from '../model/action';
 import type { AutomationMode, SafetySettings } from '../model/automation';
 import type { GateDecision, GateName, GateResult } from '../model/gate';
 import { targetKey, type TargetRef } from '../model/target';
@@ -216,5 +216,6 @@ function describeWorkload(i: GateInput): string {
 
 function describeTarget(a: ActionSpec): string {
   const t = actionTarget(a);
+  if (a.kind === 'rollout-restart' || a.kind === 'rollback' || a.kind === 'scale') return `${workloadNoun(a)} ${t.namespace}/${t.name}`;
   return t.namespace ? `${t.namespace}/${t.name}` : `node ${t.name}`;
 }

@@ -11,6 +11,7 @@ export function targetContext(i: Incident, inv: WorkloadInventory): TargetContex
   const node = d?.node ?? (i.target.kind === 'node' ? i.target.name : undefined);
   return {
     target: { namespace: i.target.namespace, name: i.target.name },
+    ...(svc?.workloadKind ? { workloadKind: svc.workloadKind } : {}),
     replicas: svc?.replicas,
     loadReplicas: svc?.replicas !== undefined && d?.loadRatio !== undefined ? replicasForLoad(svc.replicas, d.loadRatio) : undefined,
     revision: d?.revision ?? svc?.revision,

@@ -1,11 +1,14 @@
 import type { TargetRef } from './target';
 
+/** A workload that is not a Deployment; the workload actions name it (their `deployment` field is its name). */
+export type SetKind = 'StatefulSet' | 'DaemonSet';
+
 /** Every remediation Vigil can perform on a cluster. */
 export type ActionSpec =
   | { readonly kind: 'delete-pod'; readonly namespace: string; readonly pod: string }
-  | { readonly kind: 'rollout-restart'; readonly namespace: string; readonly deployment: string }
-  | { readonly kind: 'rollback'; readonly namespace: string; readonly deployment: string; /** undefined: the previous revision */ readonly toRevision?: number }
-  | { readonly kind: 'scale'; readonly namespace: string; readonly deployment: string; readonly replicas: number }
+  | { readonly kind: 'rollout-restart'; readonly namespace: string; readonly deployment: string; readonly workloadKind?: SetKind }
+  | { readonly kind: 'rollback'; readonly namespace: string; readonly deployment: string; /** undefined: the previous revision */ readonly toRevision?: number; readonly workloadKind?: SetKind }
+  | { readonly kind: 'scale'; readonly namespace: string; readonly deployment: string; readonly replicas: number; readonly workloadKind?: SetKind }
   | { readonly kind: 'cordon'; readonly node: string }
   | { readonly kind: 'uncordon'; readonly node: string }
   | { readonly kind: 'drain'; readonly node: string }
@@ -43,17 +46,22 @@ export function actionTarget(a: ActionSpec): TargetRef {
   }
 }
 
+/** How kubectl names the workload an action acts on: deployment, statefulset or daemonset. */
+export function workloadNoun(a: { readonly workloadKind?: SetKind }): 'deployment' | 'statefulset' | 'daemonset' {
+  return a.workloadKind === 'StatefulSet' ? 'statefulset' : a.workloadKind === 'DaemonSet' ? 'daemonset' : 'deployment';
+}
+
 /** kubectl-like one-liner, for timelines and approval prompts. */
 export function describeAction(a: ActionSpec): string {
   switch (a.kind) {
     case 'delete-pod':
       return `delete pod ${a.namespace}/${a.pod}`;
     case 'rollout-restart':
-      return `rollout restart deployment ${a.namespace}/${a.deployment}`;
+      return `rollout restart ${workloadNoun(a)} ${a.namespace}/${a.deployment}`;
     case 'rollback':
-      return `rollout undo deployment ${a.namespace}/${a.deployment}${a.toRevision !== undefined ? ` --to-revision=${a.toRevision}` : ''}`;
+      return `rollout undo ${workloadNoun(a)} ${a.namespace}/${a.deployment}${a.toRevision !== undefined ? ` --to-revision=${a.toRevision}` : ''}`;
     case 'scale':
-      return `scale deployment ${a.namespace}/${a.deployment} --replicas=${a.replicas}`;
+      return `scale ${workloadNoun(a)} ${a.namespace}/${a.deployment} --replicas=${a.replicas}`;
     case 'cordon':
       return `cordon node ${a.node}`;
     case 'uncordon':

@@ -136,6 +136,7 @@ export function buildInventory(objects: ClusterObjects): WorkloadInventory {
       const ds = kind === 'DaemonSet' ? (o as k8s.V1DaemonSet) : undefined;
       return {
         target: { kind: 'service' as const, namespace, name },
+        workloadKind: kind,
         revision: setRevision(kind, o, revisions),
         image: o.spec?.template?.spec?.containers?.[0]?.image ?? '',
         replicas: sts ? (sts.spec?.replicas ?? 1) : (ds?.status?.desiredNumberScheduled ?? pods.length),
@@ -155,8 +156,10 @@ export function buildInventory(objects: ClusterObjects): WorkloadInventory {
       const [namespace, name] = key.split('/');
       const pods = podsOf(key);
       const first = podsByService.get(key)![0];
+      const owner = first.metadata?.ownerReferences?.find((o) => o.controller)?.kind;
       return {
         target: { kind: 'service' as const, namespace, name },
+        ...(owner === 'StatefulSet' || owner === 'DaemonSet' ? { workloadKind: owner as SetKind } : {}),
         revision: 0,
         image: first.spec?.containers?.[0]?.image ?? '',
         replicas: pods.length,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { evaluateGates, inMaintenanceWindow, type GateInput } from '../../../src/core/decide/safetyGates';
+import { describeAction } from '../../../src/core/model/action';
 import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
 import type { GateName } from '../../../src/core/model/gate';
 
@@ -37,6 +38,22 @@ describe('safety gates', () => {
     assert.equal(d.allowed, true);
     assert.equal(d.results.length, 12);
     assert.ok(d.results.every((r) => r.allowed && r.reason));
+  });
+
+  it('name a StatefulSet or DaemonSet by its kind (rollout gate, prompts), and hold its pods to the blast radius as a Deployment\'s', () => {
+    const sts = { kind: 'rollout-restart' as const, namespace: 'shop', deployment: 'orders-db', workloadKind: 'StatefulSet' as const };
+    const held = evaluateGates(input({ action: sts, rolloutInProgress: true }));
+    assert.equal(held.refusedBy?.gate, 'rollout-in-progress');
+    assert.equal(held.refusedBy?.reason, 'a rollout of statefulset shop/orders-db is still progressing; waiting for it to finish before acting');
+    assert.equal(describeAction(sts), 'rollout restart statefulset shop/orders-db');
+    assert.equal(describeAction({ kind: 'rollback', namespace: 'shop', deployment: 'log-agent', toRevision: 1, workloadKind: 'DaemonSet' }), 'rollout undo daemonset shop/log-agent --to-revision=1');
+    assert.equal(describeAction({ kind: 'rollback', namespace: 'shop', deployment: 'checkout' }), 'rollout undo deployment shop/checkout');
+    const rollback = evaluateGates(input({ action: { kind: 'rollback', namespace: 'shop', deployment: 'log-agent', workloadKind: 'DaemonSet' }, rolloutInProgress: true, risk: 'medium' }));
+    assert.equal(rollback.results.find((r) => r.gate === 'rollout-in-progress')?.reason, 'a rollout is in progress, but a rollback is allowed to interrupt it');
+    // deleting a pod of a 2-replica StatefulSet with one already down is over the blast radius, as for a Deployment
+    const radius = evaluateGates(input({ action: { kind: 'delete-pod', namespace: 'shop', pod: 'orders-db-0' }, workload: { kind: 'service', namespace: 'shop', name: 'orders-db' }, deploymentPods: { total: 2, unavailable: 1, unavailablePods: ['orders-db-1'] } }));
+    assert.equal(radius.refusedBy?.gate, 'blast-radius');
+    assert.match(radius.refusedBy!.reason, /would leave 2 of 2 pods unavailable/);
   });
 
   it('automation-mode: off refuses; paused refuses unless approved', () => {

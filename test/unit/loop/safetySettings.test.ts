@@ -254,7 +254,7 @@ const TABLE: { readonly [K in keyof SafetySettings]: Row<K> } = {
     scenario: DURING_ROLLOUT,
     withDefault: (x) => {
       wroteEach(x, []);
-      heldBy(x, 0, 'rollout-in-progress', /a rollout of shop\/checkout is still progressing/);
+      heldBy(x, 0, 'rollout-in-progress', /a rollout of deployment shop\/checkout is still progressing/);
     },
     withValue: (x) => wroteEach(x, [RESTART]),
   },

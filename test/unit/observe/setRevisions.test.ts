@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type * as k8s from '@kubernetes/client-node';
+import { resolveStep } from '../../../src/core/decide/playbookTemplates';
 import { factsOfChange, type FactContext } from '../../../src/infra/kubernetes/facts';
 import { buildInventory } from '../../../src/infra/kubernetes/inventory';
 import { setFacts, setRevision, setRolloutInProgress } from '../../../src/infra/kubernetes/setRevisions';
@@ -88,6 +89,10 @@ describe('StatefulSet and DaemonSet revisions', () => {
     const pod: k8s.V1Pod = { metadata: { namespace: 'shop', name: 'orders-db-0', labels: { 'controller-revision-hash': 'orders-db-7c9d5' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'orders-db', uid: 'sts-uid', controller: true }] }, spec: { containers: [{ name: 'db', image: 'db:1' }] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } };
     const inv = buildInventory({ pods: [pod], deployments: [], replicaSets: [], nodes: [], statefulSets: [released], controllerRevisions: [r1] });
     const s = inv.services[0];
+    assert.equal(s.workloadKind, 'StatefulSet');
+    // the playbook's rollback of the target names its kind and the previous ControllerRevision's number
+    const step = { id: 'rollback', action: 'rollback' as const, params: { namespace: '{{target.namespace}}', deployment: '{{target.name}}', toRevision: '{{previousRevision}}' } };
+    assert.deepEqual(resolveStep(step as unknown as Parameters<typeof resolveStep>[0], { target: { namespace: 'shop', name: 'orders-db' }, workloadKind: s.workloadKind, previousRevision: 1 }), { kind: 'rollback', namespace: 'shop', deployment: 'orders-db', toRevision: 1, workloadKind: 'StatefulSet' });
     assert.deepEqual([s.target.name, s.revision, s.image, s.replicas, s.rolloutInProgress, s.pods.map((p) => p.name), s.annotations?.['vigil.dev/depends-on']], ['orders-db', 2, 'db:2', 2, true, ['orders-db-0'], 'payments/ledger']);
     // not watched (no objects): still known by its pods, without a revision
     assert.deepEqual(buildInventory({ pods: [pod], deployments: [], replicaSets: [], nodes: [] }).services.map((x) => [x.target.name, x.revision]), [['orders-db', 0]]);
