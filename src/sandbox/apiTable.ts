@@ -110,6 +110,18 @@ const COLUMNS: Partial<Record<string, Column[]>> = {
     AGE,
     ...workloadWide,
   ],
+  statefulsets: [NAME, { name: 'Ready', type: 'string', cell: (o) => `${num(o, 'status.readyReplicas')}/${num(o, 'spec.replicas')}` }, AGE, ...workloadWide.slice(0, 2)],
+  daemonsets: [
+    NAME,
+    { name: 'Desired', type: 'integer', cell: (o) => num(o, 'status.desiredNumberScheduled') },
+    { name: 'Current', type: 'integer', cell: (o) => num(o, 'status.currentNumberScheduled') },
+    { name: 'Ready', type: 'integer', cell: (o) => num(o, 'status.numberReady') },
+    { name: 'Up-to-date', type: 'integer', cell: (o) => num(o, 'status.updatedNumberScheduled') },
+    { name: 'Available', type: 'integer', cell: (o) => num(o, 'status.numberAvailable') },
+    { name: 'Node Selector', type: 'string', cell: (o) => Object.entries((get(o, 'spec.template.spec.nodeSelector') as Record<string, string> | undefined) ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>' },
+    AGE,
+    ...workloadWide,
+  ],
   nodes: [
     NAME,
     {

@@ -172,8 +172,9 @@ export function workloadKindManifests(): KubeObject[] {
   const { topologySpreadConstraints: _spread, ...agentPod } = agent.spec.template.spec;
   return [
     { ...serviceManifest({ namespace: 'shop', name: 'orders-db' }), spec: { ...(serviceManifest({ namespace: 'shop', name: 'orders-db' }).spec as object), clusterIP: 'None' } },
-    { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: db.metadata, spec: { serviceName: 'orders-db', replicas: 2, selector: db.spec.selector, template: db.spec.template } },
-    { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: agent.metadata, spec: { selector: agent.spec.selector, template: { ...agent.spec.template, spec: agentPod } } },
+    // the API server's defaults spelled out: the embedded sandbox's store takes them as written (seedWorkloadKinds)
+    { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: db.metadata, spec: { serviceName: 'orders-db', replicas: 2, selector: db.spec.selector, template: db.spec.template, podManagementPolicy: 'OrderedReady', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } }, revisionHistoryLimit: 10 } },
+    { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: agent.metadata, spec: { selector: agent.spec.selector, template: { ...agent.spec.template, spec: agentPod }, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } }, revisionHistoryLimit: 10 } },
   ] as KubeObject[];
 }
 
