@@ -748,7 +748,7 @@ function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
   const scaled = window.filter((f) => f.kind === 'scaled');
   if (scaled.length) c += 0.05;
   const sat: string[] = [];
-  for (const s of ['latency_p99', 'latency_p95', 'cpu'] as SignalName[]) {
+  for (const s of ['latency_p99', 'latency_p95', 'latency_p50', 'cpu'] as SignalName[]) {
     if (!ep.signals.has(s)) continue;
     const sh = shift(view, key, s, ep.onset);
     sat.push(`${signalWords(s)} ${formatValue(s, sh.after)}`);
