@@ -142,9 +142,17 @@ function surgeAnomaly(frame: SampleFrame, bands: Readonly<Partial<Record<SignalN
  */
 const MAX_HELD_FRAMES = 2;
 
+/**
+ * A rise of the requests to a multiple of the level before it that the pods absorb (latency flat, so not flagged) keeps
+ * the level before the rise as the reference of requests and median latency for this long: a surge at a weekend night
+ * runs cart at 68% of its capacity and saturates it only as the day climbs a minute and a half later, a creep against
+ * the level just before but a step against the level before the surge. A rise that lasts longer is the new normal.
+ */
+const MAX_RISE_HOLD_MS = 10 * 60_000;
+
 /** Keeps each target's FreshReference: the windowed values of its last frame that `freshAnomalies` left unflagged. */
 export class FreshReferences {
-  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number }>();
+  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number }>();
 
   constructor(private readonly config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE) {}
 
@@ -166,7 +174,15 @@ export class FreshReferences {
     const halfway = before !== undefined && p95 !== undefined && Number.isFinite(p95) && p95 >= (this.config.latencyRatio / 2) * before && p95 - before >= this.config.latencyStepSeconds / 2;
     const held = halfway && prev!.held < MAX_HELD_FRAMES ? prev!.held + 1 : 0;
     if (held > 0) ref.latency_p95 = before;
-    this.refs.set(key, { t: frame.t, ref, held });
+    const rate = frame.fresh?.request_rate;
+    const base = prev?.ref.request_rate;
+    const riseSince = prev?.riseSince ?? frame.t;
+    const risen = base !== undefined && base > 0 && rate !== undefined && rate >= this.config.surgeRatio * base && frame.t - riseSince <= MAX_RISE_HOLD_MS;
+    if (risen) {
+      ref.request_rate = base;
+      if (prev!.ref.latency_p50 !== undefined) ref.latency_p50 = prev!.ref.latency_p50;
+    }
+    this.refs.set(key, { t: frame.t, ref, held, ...(risen ? { riseSince } : {}) });
   }
 
   prune(before: number): void {
