@@ -22,6 +22,12 @@ export interface FreshEvidenceConfig {
   readonly overloadRatio: number;
   /** ...and with at least this many failed requests a second in the interval. */
   readonly minErrorsPerSecond: number;
+  /** Fresh request rate at least this many times what the service served just before and what is usual at this hour... */
+  readonly surgeRatio: number;
+  /** ...while its own median latency rose this many times its level just before (its pods queue: saturated)... */
+  readonly saturationLatencyRatio: number;
+  /** ...and by at least this much, in seconds (a quiet service's median moves by a bucket's width). */
+  readonly saturationLatencyStepSeconds: number;
   /** Memory that, at its current steady climb, reaches the containers' limit within this long. */
   readonly memoryHorizonMs: number;
   /** Memory samples (and the time they span) a climb is fitted on. */
@@ -40,6 +46,9 @@ export const DEFAULT_FRESH_EVIDENCE: FreshEvidenceConfig = {
   errorJump: 3,
   overloadRatio: 3,
   minErrorsPerSecond: 1,
+  surgeRatio: 2,
+  saturationLatencyRatio: 1.5,
+  saturationLatencyStepSeconds: 0.005,
   memoryHorizonMs: 120_000,
   memorySamples: 4,
   memoryMinSpanMs: 15_000,
@@ -48,10 +57,13 @@ export const DEFAULT_FRESH_EVIDENCE: FreshEvidenceConfig = {
 };
 
 /** The rule names these anomalies carry, so learning and the UI can tell them apart. */
-export const FRESH_RULES = { latency: 'FreshLatency', errors: 'FreshErrorRatio', memory: 'MemoryHeadroom' } as const;
+export const FRESH_RULES = { latency: 'FreshLatency', errors: 'FreshErrorRatio', surge: 'FreshSurge', memory: 'MemoryHeadroom' } as const;
 
-/** The windowed level of a signal on the target's last frame whose fresh interval was not flagged: "just before". */
-export type FreshReference = Partial<Record<'latency_p95' | 'error_ratio', number>>;
+/**
+ * The windowed level of a signal on the target's last frame whose fresh interval was not flagged: "just before"; and,
+ * where the detectors know the season, the request rate usual at this hour (`seasonalRequestRate`).
+ */
+export type FreshReference = Partial<Record<'latency_p95' | 'latency_p50' | 'error_ratio' | 'request_rate' | 'seasonalRequestRate', number>>;
 
 /**
  * Anomalies of the last interval's latency and errors: a sudden step against the level just before (`reference`,
@@ -85,7 +97,40 @@ export function freshAnomalies(frame: SampleFrame, bands: Readonly<Partial<Recor
   if (errors !== undefined && Number.isFinite(errors) && enough && !overloaded && errors > config.errorRatio && errors >= config.errorJump * before && (!bands.error_ratio || errors > bands.error_ratio.upper)) {
     out.push(anomaly(frame.target, frame.t, FRESH_RULES.errors, 'error_ratio', errors, bands.error_ratio, `error_ratio ${formatValue('error_ratio', errors)} over the last interval > ${config.errorRatio} (${formatValue('error_ratio', before)} just before)`));
   }
+  const surge = surgeAnomaly(frame, bands, reference, config);
+  if (surge) out.push(surge);
   return out;
+}
+
+/**
+ * A surge saturating the service: the last interval's requests a multiple of both what it served just before and what
+ * is usual at this hour, while its own pods slowed (median latency up) or shed (errors past the failing level). A
+ * surge at the night trough can run the pods near their capacity without one error for minutes (bench:heal's surge
+ * seeds 2 and 3: errors came 84 and 105 s after the pods saturated); their queueing shows at once. A callee's outage
+ * raises no requests, and a rise the pods absorb (latency flat) is no symptom.
+ */
+function surgeAnomaly(frame: SampleFrame, bands: Readonly<Partial<Record<SignalName, Band>>>, reference: FreshReference, config: FreshEvidenceConfig): Anomaly | undefined {
+  const fresh = frame.fresh;
+  const rate = fresh?.request_rate;
+  const just = reference.request_rate;
+  if (rate === undefined || !Number.isFinite(rate) || just === undefined || !(just > 0)) return undefined;
+  const usual = Math.max(just, reference.seasonalRequestRate ?? 0);
+  if (rate < config.surgeRatio * usual) return undefined;
+  const p50 = fresh?.latency_p50;
+  const p50Before = reference.latency_p50;
+  const slower = p50 !== undefined && p50Before !== undefined && p50Before > 0 && p50 >= config.saturationLatencyRatio * p50Before && p50 - p50Before >= config.saturationLatencyStepSeconds;
+  const errors = fresh?.error_ratio;
+  const shedding = errors !== undefined && errors > config.errorRatio;
+  if (!slower && !shedding) return undefined;
+  const pods = frame.values.available_replicas;
+  const perPod = pods !== undefined && pods > 0 ? `, ${formatValue('request_rate', rate / pods)} per ready pod` : '';
+  const how = slower ? `median latency ${formatValue('latency_p50', p50)} (${(p50! / p50Before!).toFixed(1)}x)` : `${formatValue('error_ratio', errors)} of requests failing`;
+  const reason = `request_rate ${formatValue('request_rate', rate)} over the last interval, ${(rate / usual).toFixed(1)}x ${usual > just ? 'the usual at this hour' : 'its level just before'} (${formatValue('request_rate', usual)})${perPod}; its pods saturate: ${how}`;
+  const contributions: Anomaly['contributions'] = [
+    { signal: 'request_rate', share: 0.6, observed: rate, ...(bands.request_rate ? { band: bands.request_rate } : {}) },
+    slower ? { signal: 'latency_p50', share: 0.4, observed: p50!, ...(bands.latency_p50 ? { band: bands.latency_p50 } : {}) } : { signal: 'error_ratio', share: 0.4, observed: errors!, ...(bands.error_ratio ? { band: bands.error_ratio } : {}) },
+  ];
+  return { target: frame.target, t: frame.t, detector: 'rule', rule: FRESH_RULES.surge, score: 0.9, isAnomaly: true, severity: 'warning', contributions, reason };
 }
 
 /**
@@ -97,9 +142,17 @@ export function freshAnomalies(frame: SampleFrame, bands: Readonly<Partial<Recor
  */
 const MAX_HELD_FRAMES = 2;
 
+/**
+ * A rise of the requests to a multiple of the level before it that the pods absorb (latency flat, so not flagged) keeps
+ * the level before the rise as the reference of requests and median latency for this long: a surge at a weekend night
+ * runs cart at 68% of its capacity and saturates it only as the day climbs a minute and a half later, a creep against
+ * the level just before but a step against the level before the surge. A rise that lasts longer is the new normal.
+ */
+const MAX_RISE_HOLD_MS = 10 * 60_000;
+
 /** Keeps each target's FreshReference: the windowed values of its last frame that `freshAnomalies` left unflagged. */
 export class FreshReferences {
-  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number }>();
+  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number }>();
 
   constructor(private readonly config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE) {}
 
@@ -112,14 +165,24 @@ export class FreshReferences {
     if (flagged) return;
     const prev = this.refs.get(key);
     const ref: FreshReference = {};
-    if (frame.values.latency_p95 !== undefined && Number.isFinite(frame.values.latency_p95)) ref.latency_p95 = frame.values.latency_p95;
-    if (frame.values.error_ratio !== undefined && Number.isFinite(frame.values.error_ratio)) ref.error_ratio = frame.values.error_ratio;
+    for (const s of ['latency_p95', 'latency_p50', 'error_ratio', 'request_rate'] as const) {
+      const v = frame.values[s];
+      if (v !== undefined && Number.isFinite(v)) ref[s] = v;
+    }
     const before = prev?.ref.latency_p95;
     const p95 = frame.fresh?.latency_p95;
     const halfway = before !== undefined && p95 !== undefined && Number.isFinite(p95) && p95 >= (this.config.latencyRatio / 2) * before && p95 - before >= this.config.latencyStepSeconds / 2;
     const held = halfway && prev!.held < MAX_HELD_FRAMES ? prev!.held + 1 : 0;
     if (held > 0) ref.latency_p95 = before;
-    this.refs.set(key, { t: frame.t, ref, held });
+    const rate = frame.fresh?.request_rate;
+    const base = prev?.ref.request_rate;
+    const riseSince = prev?.riseSince ?? frame.t;
+    const risen = base !== undefined && base > 0 && rate !== undefined && rate >= this.config.surgeRatio * base && frame.t - riseSince <= MAX_RISE_HOLD_MS;
+    if (risen) {
+      ref.request_rate = base;
+      if (prev!.ref.latency_p50 !== undefined) ref.latency_p50 = prev!.ref.latency_p50;
+    }
+    this.refs.set(key, { t: frame.t, ref, held, ...(risen ? { riseSince } : {}) });
   }
 
   prune(before: number): void {

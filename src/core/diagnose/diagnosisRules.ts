@@ -160,7 +160,8 @@ function computeShift(view: EvidenceView, key: string, signal: SignalName, onset
  * The request rate before an onset and now. Before is the higher of the last ten minutes' median before the onset and,
  * where the detectors have found the season, what they expect for now: a surge is more than both what the service
  * just served and what is usual at this hour (a daily peak after a quiet night and weekend is twice that median,
- * and no surge; a baseline still learning its season can sit far below the level). Now is the higher of the rate window and the last intervals alone (SampleFrame.fresh):
+ * and no surge; a baseline still learning its season can sit far below the level), or, when the requests stepped up
+ * before the onset, the level before that step. Now is the higher of the rate window and the last intervals alone (SampleFrame.fresh):
  * a surge fills a 30 s window only slowly, while its first interval already shows it whole.
  */
 export function requestShift(view: EvidenceView, key: string, onset: number): { before?: number; after?: number } {
@@ -168,8 +169,18 @@ export function requestShift(view: EvidenceView, key: string, onset: number): { 
     // now, not at the onset: a symptom that began minutes ago began at another hour of the day
     const seasonal = view.expected?.(key, 'request_rate', view.now);
     const { before: median, after } = shift(view, key, 'request_rate', onset);
-    const before = seasonal !== undefined && Number.isFinite(seasonal) && seasonal > 0 ? Math.max(seasonal, median ?? 0) : median;
     const frames = view.frames(key);
+    // a rise the pods absorbed before they saturated (a surge at a weekend night, the symptoms as the day climbs) began
+    // before the onset: measured from the level before its step, one interval's requests a multiple of the window before
+    let stepBase: number | undefined;
+    for (let i = frames.length - 1; i > 0 && frames[i].t >= onset - view.config.baselineMs; i--) {
+      if (frames[i].t >= onset) continue;
+      const prev = frames[i - 1].values.request_rate;
+      const cur = frames[i].fresh?.request_rate;
+      if (prev !== undefined && prev > 0 && cur !== undefined && cur >= view.config.surgeRatio * prev) stepBase = Math.min(stepBase ?? prev, prev);
+    }
+    const base = stepBase !== undefined && median !== undefined ? Math.min(median, stepBase) : median;
+    const before = seasonal !== undefined && Number.isFinite(seasonal) && seasonal > 0 ? Math.max(seasonal, base ?? 0) : base;
     let fresh: number | undefined;
     for (let i = frames.length - 1; i >= 0 && i >= frames.length - 3 && frames[i].t >= onset; i--) {
       const v = frames[i].fresh?.request_rate;
@@ -748,7 +759,7 @@ function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
   const scaled = window.filter((f) => f.kind === 'scaled');
   if (scaled.length) c += 0.05;
   const sat: string[] = [];
-  for (const s of ['latency_p99', 'latency_p95', 'cpu'] as SignalName[]) {
+  for (const s of ['latency_p99', 'latency_p95', 'latency_p50', 'cpu'] as SignalName[]) {
     if (!ep.signals.has(s)) continue;
     const sh = shift(view, key, s, ep.onset);
     sat.push(`${signalWords(s)} ${formatValue(s, sh.after)}`);

@@ -170,11 +170,13 @@ export class DetectionPipeline implements Disposable {
       st.frames++;
       const bandsBefore = st.detector.bands();
       this.deps.flaps?.observe(frame, bandsBefore as Partial<Record<SignalName, Band>>);
-      this.correlator.observeExpected(frame.target, frame.t, st.detector.seasonalExpectations() as Partial<Record<SignalName, number>>);
+      const expected = st.detector.seasonalExpectations() as Partial<Record<SignalName, number>>;
+      this.correlator.observeExpected(frame.target, frame.t, expected);
       // the rules, and the early evidence that needs no rate window nor warm-up (the last interval, memory headroom)
       const headroom = this.memoryHeadroom.step(targetKey(frame.target), frame, ...memoryLimit(inventory, frame.target));
       const key = targetKey(frame.target);
-      const fresh = freshAnomalies(frame, bandsBefore as Partial<Record<SignalName, Band>>, this.freshReferences.get(key));
+      const seasonalRequestRate = expected.request_rate;
+      const fresh = freshAnomalies(frame, bandsBefore as Partial<Record<SignalName, Band>>, { ...this.freshReferences.get(key), ...(seasonalRequestRate !== undefined ? { seasonalRequestRate } : {}) });
       this.freshReferences.update(key, frame, fresh.length > 0);
       const ruleAnomalies = [...st.rules.step(frame), ...fresh, ...(headroom ? [headroom] : [])];
       const learnedModel = this.modelEvidence?.evidence(frame, bandsBefore);

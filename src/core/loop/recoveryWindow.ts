@@ -63,10 +63,14 @@ export class RecoveryWindow {
    * An incident closed at `t`. `fixed`: the problem went away (recovered, or resolved without action); any other
    * close (escalated, rejected) leaves the cause with a human for longer.
    */
-  closed(args: { readonly target: TargetRef; readonly diagnosis?: Diagnosis; readonly t: number; readonly fixed: boolean }): void {
+  closed(args: { readonly target: TargetRef; readonly diagnosis?: Diagnosis; readonly t: number; readonly fixed: boolean; readonly remedied?: DiagnosisKind }): void {
     const { target, diagnosis, t } = args;
-    if (diagnosis) {
-      const cause = causeKey(diagnosis.target, diagnosis.kind);
+    // the cause the steps ran on counts as closed too: a re-diagnosis while they ran can rename the incident (bench:heal's
+    // crash loop, seed 2: acted on as a crash loop, renamed a traffic surge while its request rate read 3.3x during the restarts, recovered),
+    // and its crash-loop facts must not open the "same" problem again once they are the only evidence left
+    for (const kind of new Set([diagnosis?.kind, args.remedied])) {
+      if (!diagnosis || !kind) continue;
+      const cause = causeKey(diagnosis.target, kind);
       this.state.closedAt[cause] = t;
       this.state.quietUntil[cause] = t + (args.fixed ? this.quietAfterRecoveryMs : QUIET_AFTER_ESCALATION_MS);
     }

@@ -11,7 +11,7 @@ import type { AutomationMode, SafetySettings } from '../model/automation';
 import { DIAGNOSIS_TITLES, type Diagnosis, type DiagnosisKind } from '../model/diagnosis';
 import type { LogLine } from '../model/fact';
 import type { GateDecision, GateName } from '../model/gate';
-import { isOpen, latestProposal, type EscalationContext, type HumanLabel, type Incident, type IncidentState, type Outcome, type TimelineEntry } from '../model/incident';
+import { diagnosisActedOn, isOpen, latestProposal, type EscalationContext, type HumanLabel, type Incident, type IncidentState, type Outcome, type TimelineEntry } from '../model/incident';
 import type { Playbook, PlaybookStep } from '../model/playbook';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import type { ProbeRun } from '../observe/probeSpec';
@@ -885,7 +885,7 @@ export class Remediator implements Disposable {
     const i = await this.patch(id, { state, outcome }, true, { t: outcome.t, kind: 'resolved', outcome });
     this.deps.recorder?.closed(id);
     for (const [key, openId] of Object.entries(this.state.openByKey)) if (openId === id) delete this.state.openByKey[key];
-    this.deps.recovery.closed({ target: i.target, diagnosis: i.diagnosis, t: outcome.t, fixed: state === 'recovered' || outcome.kind === 'resolved-without-action' });
+    this.deps.recovery.closed({ target: i.target, diagnosis: i.diagnosis, remedied: diagnosisActedOn(i), t: outcome.t, fixed: state === 'recovered' || outcome.kind === 'resolved-without-action' });
     this.deps.recovery.prune(outcome.t);
     await this.saveState();
     this.deps.logger.log('info', `incident ${id} ${state}${outcome.recoveredBy ? ` by step "${outcome.recoveredBy}"` : ''}`, { incident: id });

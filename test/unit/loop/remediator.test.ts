@@ -7,7 +7,7 @@ import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
 import type { Diagnosis, DiagnosisKind } from '../../../src/core/model/diagnosis';
 import { targetLabel } from '../../../src/core/model/target';
-import type { EscalationContext, Incident } from '../../../src/core/model/incident';
+import { diagnosisActedOn, type EscalationContext, type Incident } from '../../../src/core/model/incident';
 import type { LeaseState, NotifierPort } from '../../../src/core/ports';
 import type { VerificationEvidence } from '../../../src/core/verify/verifier';
 import { FakeCluster } from '../../fakes/fakeCluster';
@@ -563,6 +563,29 @@ describe('Remediator', () => {
     const fresh = await r.engine.onDiagnosis({ incidentKey: 'k4', diagnosis: withFact(r.clock.now(), { ...oldFact, t: r.clock.now() }) });
     assert.ok(fresh, 'fresh evidence opens a new incident');
     assert.equal(r.engine.list().length, 2);
+  });
+
+  it('after a fix, a renamed incident still holds back the cause its steps remedied (bench:heal crash loop seed 2)', async () => {
+    const r = rig();
+    rigs.push(r);
+    await r.engine.start();
+    const oldFact = { kind: 'crash-backoff' as const, t: r.clock.now(), target, reason: 'BackOff', message: 'Back-off restarting failed container' };
+    const withFact = (t: number, fact = oldFact) => ({ ...diagnosis('crash-loop', t), evidence: [{ kind: 'fact' as const, fact }] });
+    await r.engine.onDiagnosis({ incidentKey: 'k1', diagnosis: withFact(r.clock.now()) });
+    const acted = () => r.engine.list()[0]?.timeline.some((e) => e.kind === 'acted');
+    for (let i = 0; i < 50 && !acted(); i++) await r.clock.advance(100);
+    assert.ok(acted(), 'the crash loop\'s step ran');
+    // while it is verified, the correlator renames the incident (the restarts' request rate read as a surge)
+    await r.engine.onDiagnosis({ incidentKey: 'k1', diagnosis: diagnosis('traffic-surge', r.clock.now()) });
+    await settle(r);
+    const [closed] = r.engine.list();
+    assert.equal(closed.state, 'recovered');
+    assert.equal(closed.diagnosis?.kind, 'traffic-surge', 'it closed under the new name');
+    assert.equal(diagnosisActedOn(closed), 'crash-loop');
+    // past the quiet time, the crash loop's facts from before the fix are all that is left: not a new incident
+    await r.clock.advance(4 * 60_000);
+    assert.equal(await r.engine.onDiagnosis({ incidentKey: 'k2', diagnosis: withFact(r.clock.now()) }), undefined);
+    assert.ok(await r.engine.onDiagnosis({ incidentKey: 'k3', diagnosis: withFact(r.clock.now(), { ...oldFact, t: r.clock.now() }) }), 'a BackOff after the fix is');
   });
 
   it('a target is its own while the write is on its way, before the write returns (its watch events can arrive first)', async () => {
