@@ -1,13 +1,15 @@
 /**
- * bench:diagnose's slowest cpu-hog, recorded: shop/checkout (seed 11, 600 s sandbox days), one of its 3 pods burning
- * twice the CPU per request from +1 h 01 min, near the trough of the sandbox day (test/fixtures/relationship/
- * checkout-seed11-trough.json.gz: the service's frames from start to 60 s after the injection, through the agent's own
- * scrape pipeline, each with `normal`: whether the live loop let the model learn from it, no rule firing nor incident). At that traffic the service's CPU per request rises by about a third, and the last interval's
- * CPU per request (the model's CPU reading) wanders by ±10 % with the rounding of a few requests more or fewer, so
- * each frame alone departs no more than the noise's own 0.1 % tail: summed frame by frame, the relationship model
- * took 24 intervals in bench:diagnose, and replayed here it does not reach its threshold in the minute (fails on
- * 80da163). Averaged before it is squared (JointModelConfig.vectorHalfLife), the persisting break adds up while the
- * noise cancels: 25 s (5 intervals; the first two frames after the injection show no more CPU per request).
+ * One of bench:diagnose's slowest cpu-hog runs, recorded: shop/checkout (seed 11, 600 s sandbox days), one of its 3
+ * pods burning twice the CPU per request from +1 h 01 min, near the trough of the sandbox day
+ * (test/fixtures/relationship/checkout-seed11-trough.json.gz: the service's frames from start to 60 s after the
+ * injection, through the agent's own scrape pipeline, each with `normal`: whether the live loop let the model learn
+ * from it, no rule firing nor incident). At that traffic the service's CPU per request rises by about a third, and the
+ * last interval's CPU per request (the model's CPU reading) wanders by ±10 % with the rounding of a few requests more
+ * or fewer, so each frame alone departs no further than the noise's own 0.1 % tail: summed frame by frame, the
+ * relationship model took 24 intervals in bench:diagnose, and replayed here it does not reach its threshold within the
+ * minute (fails on be90d21, the commit before the averaging). Averaged before it is squared
+ * (JointModelConfig.vectorHalfLife), the persisting break adds up while the noise cancels: 25 s (5 intervals; the
+ * first two frames after the injection show no more CPU per request than before).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
