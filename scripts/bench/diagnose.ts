@@ -18,7 +18,9 @@
  *    real 86,400 s day, and per sandbox day (daySeconds, the seasonal period the simulation uses).
  *
  * Env: VIGIL_BENCH_QUIET_SEEDS fault-free seeds (a count, default 1, or a list like 11,23,37), VIGIL_BENCH_QUIET_DAYS (default 7),
- * VIGIL_BENCH_ONLY=kind[,kind] to run some faults only, VIGIL_BENCH_DEBUG=1 for every update.
+ * VIGIL_BENCH_ONLY=kind[,kind] to run some faults only, VIGIL_BENCH_DEBUG=1 for every update,
+ * VIGIL_BENCH_SEEDS=11,23,37,… other fault seeds (targets go round each fault's list), VIGIL_BENCH_INJECT_AFTER=0,60,…
+ * extra seconds of warm-up before the injection (every run at each, so a fault meets other times of the sandbox day).
  * Figures depend only on the seeds (virtual time); wall time was taken on a shared, loaded 2-core machine.
  */
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../src/core/decide/builtinPlaybooks';
@@ -52,7 +54,9 @@ const OBSERVE_MS = 300_000;
 const LATER_MS = 60_000;
 const WITHIN_INTERVALS = 2;
 const T0 = Date.parse('2026-03-02T00:00:00Z');
-const SEEDS = [11, 23, 37];
+const SEEDS: ReadonlyArray<number> = numberList('VIGIL_BENCH_SEEDS', process.env.VIGIL_BENCH_SEEDS ?? '11,23,37');
+/** Extra warm-up before each injection (ms): the default 0 injects at the hour. */
+const INJECT_AFTER: ReadonlyArray<number> = numberList('VIGIL_BENCH_INJECT_AFTER', process.env.VIGIL_BENCH_INJECT_AFTER ?? '0').map((s) => s * 1000);
 /** Seeds of the fault-free runs: a count of SEEDS (default 1, the ~10 min budget), or a comma list of seeds. */
 const QUIET_SEEDS: ReadonlyArray<number> = quietSeeds(process.env.VIGIL_BENCH_QUIET_SEEDS ?? '1');
 const QUIET_DAYS = Number(process.env.VIGIL_BENCH_QUIET_DAYS ?? 7);
@@ -177,6 +181,8 @@ class Agent {
 interface FaultRun {
   readonly kind: FaultKind;
   readonly seed: number;
+  /** Extra warm-up before the injection (ms). */
+  readonly after: number;
   readonly target: string;
   readonly symptomsMs?: number;
   readonly detectMs?: number;
@@ -195,11 +201,11 @@ function names(u: { readonly target: CorrelationUpdate['target']; readonly membe
   return targetKey(u.target) === key || u.members.some((m) => targetKey(m) === key);
 }
 
-async function faultRun(kind: FaultKind, seed: number, target: string, extra: Record<string, unknown> | undefined): Promise<FaultRun> {
+async function faultRun(kind: FaultKind, seed: number, target: string, extra: Record<string, unknown> | undefined, after: number): Promise<FaultRun> {
   const vc = new VirtualCluster({ seed, daySeconds: DAY_SECONDS, t0: T0, facts: true });
   const agent = new Agent(vc);
   await agent.start();
-  await agent.run(WARMUP_MS, QUIET_TICK_MS);
+  await agent.run(WARMUP_MS + after, QUIET_TICK_MS);
   const warmupIncidents = agent.correlator.updates.filter((u) => u.isNew).length;
   const injectedAt = vc.t;
   agent.correlator.debugFrom = injectedAt - 10_000;
@@ -226,6 +232,7 @@ async function faultRun(kind: FaultKind, seed: number, target: string, extra: Re
   return {
     kind,
     seed,
+    after,
     target,
     symptomsMs,
     detectMs: firstUpdate && symptomsMs !== undefined ? firstUpdate.at - symptomsMs : undefined,
@@ -304,11 +311,14 @@ async function main(): Promise<void> {
   const runs: FaultRun[] = [];
   const faults = FAULTS.filter((f) => !ONLY.length || ONLY.includes(f.kind));
   for (const f of faults) {
-    for (let i = 0; i < SEEDS.length; i++) {
-      const r = await faultRun(f.kind, SEEDS[i], f.targets[i], f.extra);
-      runs.push(r);
-      process.stderr.write(`  ${f.kind} seed ${SEEDS[i]} ${f.targets[i]}: ${r.first ?? 'not detected'}${r.detectMs !== undefined ? ` after ${(r.detectMs / 1000).toFixed(1)} s` : ''} (${((Date.now() - started) / 1000).toFixed(0)} s wall)\n`);
-      if (DEBUG && r.firstSummary) console.log(`    ${r.firstSummary}`);
+    for (const after of INJECT_AFTER) {
+      for (let i = 0; i < SEEDS.length; i++) {
+        const target = f.targets[i % f.targets.length];
+        const r = await faultRun(f.kind, SEEDS[i], target, f.extra, after);
+        runs.push(r);
+        process.stderr.write(`  ${f.kind} seed ${SEEDS[i]} ${target}${after ? ` +${after / 1000} s` : ''}: ${r.first ?? 'not detected'}${r.detectMs !== undefined ? ` after ${(r.detectMs / 1000).toFixed(1)} s` : ''} (${((Date.now() - started) / 1000).toFixed(0)} s wall)\n`);
+        if (DEBUG && r.firstSummary) console.log(`    ${r.firstSummary}`);
+      }
     }
   }
   const faultWall = Date.now() - started;
@@ -345,15 +355,15 @@ async function main(): Promise<void> {
 function printFaults(runs: ReadonlyArray<FaultRun>, faults: typeof FAULTS, faultWall: number): void {
 
   console.log(`Sandbox faults: the agent's DetectionPipeline (detectors, rules, correlator) + Remediator in mode off, on the sandbox simulation in virtual time`);
-  console.log(`(seeds ${SEEDS.join(', ')}; sandbox day ${DAY_SECONDS} s; ${WARMUP_MS / 60_000} min warm-up; ${SCRAPE_MS / 1000} s scrapes; one fault per run).`);
+  console.log(`(seeds ${SEEDS.join(', ')}; sandbox day ${DAY_SECONDS} s; ${WARMUP_MS / 60_000} min warm-up${INJECT_AFTER.some(Boolean) ? ` + ${INJECT_AFTER.map((a) => a / 1000).join(', ')} s` : ''}; ${SCRAPE_MS / 1000} s scrapes; one fault per run).`);
   console.log(`Detect = first incident naming the faulted target (as cause or member; for dependency-outage the failing dependency itself, not only its callers)`);
   console.log(`minus the FaultBook's symptomsAt, in scrape intervals, rounded up (≤ 0: before the symptom threshold, e.g. a leak seen before 80% of its limit).\n`);
-  const rows: string[][] = [['fault', 'target', 'seed', 'expected', 'first diagnosis', `at +${LATER_MS / 1000} s`, 'detect', 'other incidents']];
+  const rows: string[][] = [['fault', 'target', INJECT_AFTER.some(Boolean) ? 'seed/+s' : 'seed', 'expected', 'first diagnosis', `at +${LATER_MS / 1000} s`, 'detect', 'other incidents']];
   for (const r of runs) {
     rows.push([
       r.kind,
       r.target,
-      String(r.seed),
+      INJECT_AFTER.some(Boolean) ? `${r.seed}/+${r.after / 1000}` : String(r.seed),
       r.kind,
       `${r.first ?? '—'}${r.first && r.first !== r.kind ? ' ✗' : ''}`,
       `${r.later ?? '—'}${r.later && r.later !== r.kind ? ' ✗' : ''}`,
@@ -385,6 +395,12 @@ function printFaults(runs: ReadonlyArray<FaultRun>, faults: typeof FAULTS, fault
   console.log(`  right first AND within ${WITHIN_INTERVALS} intervals:        ${both}/${n} = ${pc(both)} (target ≥ 90%): ${met(both / n >= 0.9)}`);
   console.log(`  (incidents during the ${n} warm-ups before any fault: ${warm}; fault runs took ${(faultWall / 1000).toFixed(0)} s wall)`);
 
+}
+
+function numberList(name: string, text: string): number[] {
+  const list = text.split(',').map((x) => Number(x.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`${name} is "${text}": use a comma list of whole numbers, e.g. 0,60,120`);
+  return list;
 }
 
 function quietSeeds(text: string): number[] {

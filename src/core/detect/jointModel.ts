@@ -51,6 +51,13 @@ export interface JointModelConfig {
    * must move three times 5 % of the signals' levels off their usual relationship however steady the training was.
    */
   readonly minDeparture?: number;
+  /**
+   * Half-life, in rows, of an average of the standardised row itself, taken before it is projected and squared (0 or
+   * none: each row alone). A broken relationship persists and adds up row after row in the same direction, while the
+   * noise of each row (a counter's rounding, a few requests more or fewer in the last interval) points anywhere and
+   * cancels out; squared first, as T² and Q are, the noise of each row counts as much as the break (MEWMA, Lowry 1992).
+   */
+  readonly vectorHalfLife?: number;
 }
 
 /**
@@ -105,6 +112,8 @@ export class JointModel {
   private readonly history: number[][];
   private smoothed: number | undefined;
   private readonly alpha: number;
+  /** The average of the standardised rows (vectorHalfLife), over the varying columns. */
+  private zAverage: number[] | undefined;
 
   private constructor(
     /** Names of the signals the model uses, in its column order. */
@@ -159,7 +168,10 @@ export class JointModel {
     const varying = signals.map((_, c) => c).filter((c) => !constant.includes(c));
     if (varying.length === 0) return { model: undefined, reason: 'every signal column is constant over the training rows; there is no joint behaviour to learn', notes };
     // a missing value is taken as normal (z 0), as when scoring
-    const z = smooth.map((r) => varying.map((c) => (Number.isFinite(r[c]) ? clipZ((r[c] - std.median[c]) / std.scale[c], config.clip) : 0)));
+    const z = averageRows(
+      smooth.map((r) => varying.map((c) => (Number.isFinite(r[c]) ? clipZ((r[c] - std.median[c]) / std.scale[c], config.clip) : 0))),
+      config.vectorHalfLife ?? 0,
+    );
     // two interleaved folds of ten blocks: each half is scored by the model fitted on the other
     const block = Math.max(1, Math.floor(z.length / 10));
     const fold = z.map((_, i) => Math.floor(i / block) % 2);
@@ -189,6 +201,7 @@ export class JointModel {
     // the live history of the medians starts with the training rows' last values
     for (let c = 0; c < signals.length; c++) model.history[c] = raw.slice(-config.smoothRows).map((r) => r[c]);
     model.smoothed = calibration.length ? quantile(calibration, 0.5) : undefined;
+    if (config.vectorHalfLife) model.zAverage = [...z[z.length - 1]];
     return { model, notes };
   }
 
@@ -212,7 +225,12 @@ export class JointModel {
       return causalMedian(h);
     });
     const zOf = (c: number) => (Number.isFinite(x[c]) ? clipZ((x[c] - this.std.median[c]) / this.std.scale[c], this.config.clip) : 0);
-    const s = statistics(this.pca, this.varying.map(zOf), this.config.levelComponents ?? 0);
+    let zRow = this.varying.map(zOf);
+    if (this.zAverage) {
+      const a = alphaForHalfLife(this.config.vectorHalfLife ?? 0);
+      zRow = this.zAverage = this.zAverage.map((v, i) => v + a * (zRow[i] - v));
+    }
+    const s = statistics(this.pca, zRow, this.config.levelComponents ?? 0);
     let fixed = 0;
     for (const c of this.constant) fixed += zOf(c) ** 2;
     const r = rowStatistic(s.t2, s.q, this.t2Ref, this.qRef, fixed);
@@ -260,6 +278,14 @@ export function calibratedScore(sorted: ReadonlyArray<number>, e: number, falseA
 /** The row's departure: the largest of T², Q and the constant columns' squared z over their reference levels, in log units. */
 function rowStatistic(t2: number, q: number, t2Ref: number, qRef: number, fixed = 0): number {
   return Math.log(Math.max(t2 / t2Ref, q / qRef, fixed / CONSTANT_SIGMAS ** 2, 1e-6));
+}
+
+/** Each row replaced by the exponentially weighted average of the rows up to it (halfLife 0: unchanged). */
+function averageRows(rows: number[][], halfLife: number): number[][] {
+  if (!(halfLife > 0)) return rows;
+  const a = alphaForHalfLife(halfLife);
+  let avg: number[] | undefined;
+  return rows.map((r) => (avg = avg ? avg.map((v, i) => v + a * (r[i] - v)) : [...r]));
 }
 
 function clipZ(z: number, clip: number): number {

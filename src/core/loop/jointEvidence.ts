@@ -47,9 +47,14 @@ const DEFAULTS: Required<JointEvidenceOptions> = {
   historyFrames: 2880,
   sequentialFloor: 1.8,
   // a departure must reach 2 × 5 % of the levels: at 1.4 × 5 % the sandbox's ordinary drift over an hour raised false
-  // alarms; signals are measured in 5 % of their level, not of their daily spread (scaleByLevel). No median nor average
-  // over rows: the sequential test is the smoothing, and each would cost an interval.
-  model: { ...DEFAULT_JOINT_CONFIG, levelComponents: 1, minScaleShare: 0.05, minDeparture: 4, smoothRows: 1, scaleByLevel: true },
+  // alarms; signals are measured in 5 % of their level, not of their daily spread (scaleByLevel). No median of values
+  // over rows (it would cost an interval), but the standardised row is averaged before it is squared (vectorHalfLife
+  // 0.5: the newest frame weighs 3/4): CPU per request over the last interval wanders by ±10 % at the day's trough,
+  // as rounded request counters show a request too few in one interval and one too many in the next, so a pod at a
+  // third more CPU per request departed frame by frame no further than that noise's 0.1 % tail, and the sum of
+  // squared departures took 11 to 38 intervals to raise it at the trough in bench:diagnose (6 and 7 averaged; half-life
+  // 1: 6 at most, but more often 4 elsewhere)
+  model: { ...DEFAULT_JOINT_CONFIG, levelComponents: 1, minScaleShare: 0.05, minDeparture: 4, smoothRows: 1, scaleByLevel: true, vectorHalfLife: 0.5 },
 };
 
 /** A frame's departure counts at most this much in the CUSUM (log units: e × the reference), so one frame never raises. */

@@ -150,6 +150,13 @@ describe('multi-signal model (vigil detect)', () => {
         (err: unknown) => err instanceof CsvInputError && new RegExp(`line 6: column "cpu" has "${bad}", not a number; leave the cell empty for a gap`).test(err.message),
       );
     }
+    // every column constant in training: nothing joint to learn, said so; the statistical stack scores, still flags the step
+    const flat = detect(csv(Array.from({ length: 300 }, (_, i) => [3, 7, i >= 280 ? 9 : 7])), { trainRows: 240 });
+    assert.equal(flat.summary.detector, 'statistical stack');
+    assert.match(flat.summary.notes.join('\n'), /every signal column is constant over the training rows; there is no joint behaviour to learn; scoring with the statistical stack alone/);
+    assert.equal(flat.lines.length, 301, 'a row out for every row in');
+    assert.ok(flat.lines.slice(1 + 240, 1 + 280).every((l) => l[2] === '0'), 'quiet while nothing moves');
+    assert.ok(flat.lines.slice(1 + 280).some((l) => l[2] === '1'), 'the constant column stepping 7 → 9 is still flagged');
     const none = detect(csv(Array.from({ length: 100 }, (_, i) => row(i, r))), {});
     assert.equal(none.summary.detector, 'statistical stack');
     assert.match(none.summary.notes.join('\n'), /pass --train-rows N/);
