@@ -59,7 +59,8 @@ for (let i = 0, e = 0; i < count; i += 1) {
     const et = edgeTypes[edges[e + eType]];
     if (et === 'weak' || retainer[to] !== -1) continue;
     retainer[to] = i;
-    retainerEdge[to] = et === 'element' || et === 'hidden' ? `[${edges[e + eName]}]` : String(strings[edges[e + eName]]);
+    // an element's index would split one array's holdings into thousands of retainers
+    retainerEdge[to] = et === 'element' || et === 'hidden' ? '[]' : String(strings[edges[e + eName]]);
   }
 }
 const retainedBy = (i: number): string => (retainer[i] >= 0 ? `${groupOf(retainer[i])}.${retainerEdge[i]}` : '(root)');
