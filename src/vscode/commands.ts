@@ -90,6 +90,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     },
   };
 
+  let heapSnapshotWritten = false;
   const handlers: Record<string, (...args: unknown[]) => Promise<unknown>> = {
     [COMMAND.startSandbox]: async () => {
       const dir = storage('sandbox');
@@ -264,12 +265,6 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       const m = process.memoryUsage();
       const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
       const sandboxRss = session.sandbox?.pid ? await processRssBytes(session.sandbox.pid) : undefined;
-      // where the memory goes: a heap snapshot of the extension host, on request only (it is slow and large)
-      const snapshotDir = process.env.VIGIL_HEAP_SNAPSHOT_DIR;
-      if (snapshotDir) {
-        const { writeHeapSnapshot } = await import('node:v8');
-        logger.log('info', `heap snapshot written to ${writeHeapSnapshot(path.join(snapshotDir, `vigil-exthost-${Date.now()}.heapsnapshot`))}`);
-      }
       // what the rss is made of: V8's heap (with its compiled code), anonymous memory outside it (wasm, malloc), mapped files
       const own = await fs.readFile('/proc/self/status', 'utf8').catch(() => '');
       const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(own)?.[1] ?? NaN) * 1024;
@@ -286,6 +281,15 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       const text = `Vigil stats: rss ${mb(m.rss)}${parts}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (code ${mb(code)}${young ? `, young generation ${mb(young.space_used_size)} used of ${mb(young.space_size)}` : ''}), external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), ${modelText}, up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
       logger.log('info', text);
       void vscode.window.showInformationMessage(text);
+      // where the memory goes: one heap snapshot of the extension host, on request only, after the figures above were
+      // read (writing it blocks the host for seconds and leaves its rss inflated): VIGIL_HEAP_SNAPSHOT_DIR, and
+      // VIGIL_HEAP_SNAPSHOT_AFTER_S to take it at the first Debug Stats that late after activation (issue 18)
+      const snapshotDir = process.env.VIGIL_HEAP_SNAPSHOT_DIR;
+      if (snapshotDir && !heapSnapshotWritten && Date.now() - activatedAt >= Number(process.env.VIGIL_HEAP_SNAPSHOT_AFTER_S ?? 0) * 1000) {
+        heapSnapshotWritten = true;
+        const { writeHeapSnapshot } = await import('node:v8');
+        logger.log('info', `heap snapshot written to ${writeHeapSnapshot(path.join(snapshotDir, `vigil-exthost-${Date.now()}.heapsnapshot`))}`);
+      }
       return { ...m, uptimeMs: Date.now() - activatedAt };
     },
   };
