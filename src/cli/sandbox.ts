@@ -2,12 +2,14 @@
  * `vigil sandbox`: runs a cluster until SIGINT/SIGTERM; one JSON ready line on stdout, logs on stderr.
  * `--control-plane embedded` (default): the embedded API server and simulation. `--control-plane kubernetes`:
  * the official components built by `npm run k8s:build`, with the node agent as the nodes (needs root).
+ * `--services N --pods-per-service M` (embedded) generates N services beside the shop (src/sandbox/sim/scaleTopology.ts).
  */
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { intOption, parseCliArgs, serveUntilStopped } from './args';
 import { DEFAULT_KUBECONFIG_PATH, startSandbox } from '../sandbox/sandbox';
 import { DEFAULT_SETTINGS } from '../core/settings';
+import { scaleOptionsProblem, type ScaleOptions } from '../sandbox/sim/scaleTopology';
 
 function port(flag: string, value: unknown): number {
   const n = intOption('sandbox', flag, value, 0);
@@ -39,13 +41,15 @@ export async function run(argv: string[]): Promise<number> {
     'application-metrics': { type: 'string' },
     'no-deployment-label': { type: 'boolean' },
     'no-depends-on': { type: 'boolean' },
+    services: { type: 'string' },
+    'pods-per-service': { type: 'string' },
   });
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const kubeconfigPath = (values.kubeconfig as string | undefined) ?? DEFAULT_KUBECONFIG_PATH;
   const stopWithStdin = Boolean(values['stop-with-stdin']);
   const controlPlane = (values['control-plane'] as string | undefined) ?? 'embedded';
   if (controlPlane === 'kubernetes') {
-    for (const flag of ['port', 'metrics-port', 'seed', 'day-seconds', 'application-metrics', 'no-deployment-label', 'no-depends-on']) {
+    for (const flag of ['port', 'metrics-port', 'seed', 'day-seconds', 'application-metrics', 'no-deployment-label', 'no-depends-on', 'services', 'pods-per-service']) {
       if (values[flag] !== undefined) throw new Error(`vigil sandbox: --${flag} is for the embedded control plane; --control-plane kubernetes takes --nodes and --kubeconfig`);
     }
     return runKubernetes(intOption('sandbox', 'nodes', values.nodes, 3), kubeconfigPath, stopWithStdin, log);
@@ -56,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   if (application !== 'prometheus' && application !== 'opentelemetry' && application !== 'istio') {
     throw new Error(`vigil sandbox: --application-metrics must be prometheus, opentelemetry or istio, got "${application}"`);
   }
+  const scale = scaleOption(values.services, values['pods-per-service']);
   const daySeconds = intOption('sandbox', 'day-seconds', values['day-seconds'], 600);
   if (daySeconds < 1) throw new Error(`vigil sandbox: --day-seconds must be at least 1, got ${daySeconds}`);
   const sandbox = await startSandbox({
@@ -66,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     kubeconfigPath,
     metricShape: { application, deploymentLabel: !values['no-deployment-label'] },
     declareDependencies: !values['no-depends-on'],
+    scale,
     log,
   });
   const ready: SandboxReadyLine = { apiServer: sandbox.apiServer, metrics: sandbox.metrics, kubeconfig: sandbox.kubeconfig, controlPlane: 'embedded' };
@@ -73,6 +79,18 @@ export async function run(argv: string[]): Promise<number> {
   log(`sandbox ready; kubectl --kubeconfig ${sandbox.kubeconfig} get pods -A. Ctrl-C stops it.`);
   // run as a child (the VS Code extension): when the parent goes away, so does the sandbox
   return serveUntilStopped('sandbox', () => sandbox.stop(), log, { stopWithStdin });
+}
+
+/** `--services N [--pods-per-service M]`: generated services beside the shop; undefined without --services. */
+function scaleOption(services: unknown, podsPerService: unknown): ScaleOptions | undefined {
+  if (services === undefined) {
+    if (podsPerService !== undefined) throw new Error('vigil sandbox: --pods-per-service needs --services N (how many services to generate)');
+    return undefined;
+  }
+  const scale = { services: intOption('sandbox', 'services', services, 0), podsPerService: intOption('sandbox', 'pods-per-service', podsPerService, 5) };
+  const problem = scaleOptionsProblem(scale);
+  if (problem) throw new Error(`vigil sandbox: ${problem}`);
+  return scale;
 }
 
 async function runKubernetes(nodes: number, kubeconfigPath: string, stopWithStdin: boolean, log: (line: string) => void): Promise<number> {
