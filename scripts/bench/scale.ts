@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale [-- --services 1000 --pods-per-service 5 --warmup-seconds 180 --fault-target scale-010/svc-0500]`:
+ * `npm run bench:scale [-- --services 1000 --pods-per-service 5 --warmup-seconds 180 --after-seconds 60 --fault-target scale-010/svc-0500 --cli dist/cli.js --verbose]`:
  * the shipped agent (`node dist/cli.js agent`, its own process; build first with webpack) against the embedded sandbox
  * at scale (the shop plus N generated services, src/sandbox/sim/scaleTopology.ts) with a real Prometheus (Debian
  * `prometheus`) scraping the sandbox as the agent's only metrics source, at a 15 s interval, in suggest mode.
@@ -23,7 +23,6 @@ const RATE_WINDOW_SECONDS = 60;
 const TARGET_CORES = 1;
 const TARGET_RSS_MB = 500;
 const REPO_ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(REPO_ROOT, 'dist/cli.js');
 /** Bounds of the run's phases (the pods coming up, the diagnosis after the symptoms). */
 const READY_BOUND_MS = 6 * 60_000;
 const DIAGNOSIS_BOUND_MS = 5 * 60_000;
@@ -63,17 +62,25 @@ function pidWithArg(needle: string): number | undefined {
 }
 
 /** Seconds and count Prometheus spent on the query API so far (instant and range queries, series and label lookups). */
-async function queryTime(prometheusUrl: string): Promise<{ seconds: number; count: number }> {
+async function queryTime(prometheusUrl: string): Promise<{ seconds: number; count: number; byHandler: Map<string, { seconds: number; count: number }> }> {
   const text = await (await fetch(`${prometheusUrl}/metrics`)).text();
   let seconds = 0;
   let count = 0;
+  const byHandler = new Map<string, { seconds: number; count: number }>();
   for (const line of text.split('\n')) {
     const m = /^prometheus_http_request_duration_seconds_(sum|count)\{handler="\/api\/v1\/([^"]+)"\} (\S+)$/.exec(line);
     if (!m) continue;
-    if (m[1] === 'sum') seconds += Number(m[3]);
-    else count += Number(m[3]);
+    const h = byHandler.get(m[2]) ?? { seconds: 0, count: 0 };
+    byHandler.set(m[2], h);
+    if (m[1] === 'sum') {
+      seconds += Number(m[3]);
+      h.seconds += Number(m[3]);
+    } else {
+      count += Number(m[3]);
+      h.count += Number(m[3]);
+    }
   }
-  return { seconds, count };
+  return { seconds, count, byHandler };
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
@@ -117,6 +124,8 @@ async function main(): Promise<void> {
   const measureAfterMs = Number(arg('after-seconds', '60')) * 1000;
   const faultTarget = arg('fault-target', `scale-${String(Math.floor(scale.services / 2 / 50)).padStart(3, '0')}/svc-${String(Math.floor(scale.services / 2)).padStart(4, '0')}`);
   const [faultNs, faultName] = faultTarget.split('/');
+  const holdMs = Number(arg('hold-seconds', String(RATE_WINDOW_SECONDS + INTERVAL_SECONDS))) * 1000;
+  const CLI = path.resolve(arg('cli', path.join(REPO_ROOT, 'dist/cli.js')));
   if (!existsSync(CLI)) throw new Error(`bench:scale runs the shipped agent: ${CLI} is missing; build it with \`node node_modules/webpack/bin/webpack.js --mode production\``);
   const noProm = prometheusUnavailable();
   if (noProm) throw new Error(`bench:scale: ${noProm}`);
@@ -144,8 +153,8 @@ async function main(): Promise<void> {
     const metrics = new URL(sandbox.metrics);
     prometheus = await startPrometheus({ targets: [{ target: metrics.host, jobName: 'vigil-sandbox', metricsPath: metrics.pathname }], scrapeIntervalSeconds: INTERVAL_SECONDS, readyTimeoutMs: 60_000 });
     const promPid = pidWithArg(prometheus.dir);
-    say(`Prometheus ${prometheus.url} scraping the sandbox every ${INTERVAL_SECONDS} s; holding one rate window (${RATE_WINDOW_SECONDS} s) before the agent starts`);
-    await sleep(RATE_WINDOW_SECONDS * 1000 + INTERVAL_SECONDS * 1000);
+    say(`Prometheus ${prometheus.url} scraping the sandbox every ${INTERVAL_SECONDS} s; holding one rate window (${holdMs / 1000} s) before the agent starts`);
+    await sleep(holdMs);
     const config = path.join(dir, 'vigil.yaml');
     // JSON is YAML: the agent's settings file
     writeFileSync(
@@ -175,6 +184,7 @@ async function main(): Promise<void> {
     }
     const rows: Row[] = [];
     const start = Date.now();
+    const q0 = await queryTime(prometheus.url);
     let last = { t: Date.now(), agent: procStat(agentPid), prom: promPid ? procStat(promPid) : undefined, q: await queryTime(prometheus.url), sim: process.cpuUsage() };
     let injectedAt: number | undefined;
     let faultId: string | undefined;
@@ -229,6 +239,12 @@ async function main(): Promise<void> {
     say(`  agent CPU        mean ${mean(cores).toFixed(3)} cores, p95 ${p95(cores).toFixed(3)} cores   target < ${TARGET_CORES} core average: ${mean(cores) < TARGET_CORES ? 'met' : 'NOT MET'}`);
     say(`  agent rss        mean ${mean(rss).toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB         target < ${TARGET_RSS_MB} MB: ${Math.max(...rss) < TARGET_RSS_MB ? 'met' : 'NOT MET'}`);
     say(`  Prometheus query time per interval  mean ${mean(qs).toFixed(3)} s, p95 ${p95(qs).toFixed(3)} s (${mean(measured.map((r) => r.queries)).toFixed(0)} requests per interval)`);
+    const q1 = await queryTime(prometheus.url);
+    const handlers = [...q1.byHandler]
+      .map(([h, v]) => ({ h, seconds: v.seconds - (q0.byHandler.get(h)?.seconds ?? 0), count: v.count - (q0.byHandler.get(h)?.count ?? 0) }))
+      .filter((x) => x.count > 0)
+      .sort((a, b) => b.seconds - a.seconds);
+    say(`    by handler over the run: ${handlers.map((x) => `${x.h} ${x.count} requests ${x.seconds.toFixed(1)} s (${((1000 * x.seconds) / x.count).toFixed(0)} ms each)`).join('; ')}`);
     const promCores = measured.map((r) => r.promCores).filter((x): x is number => x !== undefined);
     say(`  Prometheus CPU   mean ${mean(promCores).toFixed(3)} cores; simulation (this process) ${simCores.toFixed(3)} cores over the run`);
     if (!injectedAt) say('  fault: not injected');

@@ -73,9 +73,9 @@ export function scaleServices(o: ScaleOptions): ServiceSpec[] {
   return out;
 }
 
-/** Nodes for the shop's ten pods and the generated ones: at least the default three. */
+/** All nodes: the default three (the shop's) and PODS_PER_NODE generated pods on each further one. */
 export function scaleNodeCount(o: ScaleOptions): number {
-  return Math.max(3, Math.ceil((o.services * o.podsPerService + 10) / PODS_PER_NODE));
+  return 3 + Math.ceil((o.services * o.podsPerService) / PODS_PER_NODE);
 }
 
 /** The generated namespaces, Deployments and Services as manifests in apply order (no nodes: a real control plane has its own). */
