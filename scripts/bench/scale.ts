@@ -14,9 +14,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prometheusUnavailable, startPrometheus } from '../../src/infra/prometheus/prometheusLauncher';
+import { faultApiRequest, faultApiUrl } from '../../src/cli/chaos';
+import { prometheusUnavailable, startPrometheus, type ScrapeTarget } from '../../src/infra/prometheus/prometheusLauncher';
+import { builtPrometheus, controlPlanePrerequisiteProblem, findComponents } from '../../src/sandbox/controlPlane/components';
+import { startControlPlane } from '../../src/sandbox/controlPlane/controlPlane';
+import { controlPlanePrometheusConfig } from '../../src/sandbox/controlPlane/prometheusConfig';
 import { startSandbox } from '../../src/sandbox/sandbox';
-import { scaleOptionsProblem } from '../../src/sandbox/sim/scaleTopology';
+import { scaleManifests, scaleOptionsProblem, type ScaleOptions } from '../../src/sandbox/sim/scaleTopology';
+import type { KubeObject } from '../../src/sandbox/store';
 
 const INTERVAL_SECONDS = 15;
 const RATE_WINDOW_SECONDS = 60;
@@ -116,8 +121,125 @@ function diagnosisOf(stateDir: string, namespace: string, name: string, kind: st
   return best;
 }
 
+/** Where the agent runs: the cluster, how Prometheus scrapes it, its fault API, and what else the run started. */
+interface World {
+  readonly description: string;
+  readonly kubeconfig: string;
+  readonly pods: number;
+  readonly scraped: string;
+  readonly scrapeTargets: ReadonlyArray<ScrapeTarget>;
+  readonly prometheusConfig?: string;
+  readonly prometheusBinary?: string;
+  faults(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** CPU of the cluster's own processes beyond this one, for the report. */
+  otherCores?(): string;
+  stop(): Promise<void>;
+}
+
+type Say = (text: string) => void;
+
+/** Polls `ready()` every 2 s until at least 99 % of `pods` are Ready, bounded by READY_BOUND_MS. */
+async function awaitReady(pods: number, ready: () => Promise<number> | number, since: number, say: Say): Promise<void> {
+  const deadline = Date.now() + READY_BOUND_MS;
+  for (;;) {
+    const n = await ready();
+    if (n >= pods * 0.99) {
+      say(`${n} of ${pods} pods Ready after ${((Date.now() - since) / 1000).toFixed(0)} s`);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`only ${n} of ${pods} pods were Ready within ${READY_BOUND_MS / 1000} s`);
+    await sleep(2000);
+  }
+}
+
+async function embeddedWorld(scale: ScaleOptions, dir: string, say: Say): Promise<World> {
+  const since = Date.now();
+  const sandbox = await startSandbox({ seed: 1, daySeconds: 600, kubeconfigPath: path.join(dir, 'sandbox.kubeconfig'), scale });
+  const pods = scale.services * scale.podsPerService + 10;
+  say(`sandbox: ${scale.services} services × ${scale.podsPerService} pods beside the shop (${pods} pods, ${sandbox.store.list('nodes').items.length} nodes) at ${sandbox.apiServer}`);
+  try {
+    const isReady = (p: KubeObject) => (p.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    await awaitReady(pods, () => sandbox.store.list('pods').items.filter(isReady).length, since, say);
+  } catch (err) {
+    await sandbox.stop();
+    throw err;
+  }
+  const metrics = new URL(sandbox.metrics);
+  return {
+    description: 'embedded sandbox',
+    kubeconfig: sandbox.kubeconfig,
+    pods,
+    scraped: 'the sandbox',
+    scrapeTargets: [{ target: metrics.host, jobName: 'vigil-sandbox', metricsPath: metrics.pathname }],
+    faults: async (method, p, body) => sandbox.simulation.handleControl(method, p, body),
+    stop: () => sandbox.stop(),
+  };
+}
+
+/**
+ * The real control plane (`npm run k8s:build`'s components, root) with the node agent as its nodes, the generated
+ * services applied with kubectl (no shop), and a Prometheus configured like kube-prometheus-stack. The node agent is
+ * `node dist/cli.js node-agent`, the shipped CLI, as the agent.
+ */
+async function kubernetesWorld(scale: ScaleOptions, say: Say, cli: string): Promise<World> {
+  const problem = controlPlanePrerequisiteProblem();
+  if (problem) throw new Error(`bench:scale --control-plane kubernetes: ${problem}`);
+  const components = findComponents();
+  if ('reason' in components) throw new Error(`bench:scale --control-plane kubernetes: ${components.reason}`);
+  const built = builtPrometheus(components.dir);
+  if ('reason' in built) throw new Error(`bench:scale --control-plane kubernetes needs Prometheus with Kubernetes service discovery: ${built.reason}`);
+  const pods = scale.services * scale.podsPerService;
+  // the node agent's nodes have 4 cores; a pod requests 100m, so 40 fit on one (35 leaves room for a rollout's surge)
+  const nodes = Math.max(3, Math.ceil(pods / 35));
+  const since = Date.now();
+  const cp = await startControlPlane({ binaries: components.dir, nodeAgent: { command: [process.execPath, cli], nodes, args: ['--seed', '1'] }, log: (l) => say(`[control plane] ${l}`) });
+  try {
+    say(`Kubernetes control plane up in ${cp.startSeconds.toFixed(1)} s with ${nodes} nodes: ${cp.server}`);
+    const manifests = path.join(cp.dir, 'scale.yaml');
+    writeFileSync(manifests, scaleManifests(scale).map((o) => JSON.stringify(o)).join('\n'));
+    const applied = cp.kubectl(['apply', '-f', manifests]);
+    if (applied.status !== 0) throw new Error(`kubectl apply -f ${manifests} failed: ${applied.stderr}`);
+    say(`applied ${scale.services} services × ${scale.podsPerService} pods`);
+    await awaitReady(
+      pods,
+      () => (cp.kubectl(['get', 'pods', '-A', '-l', 'app', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']).stdout ?? '').split('\n').filter((l) => l === 'True').length,
+      since,
+      say,
+    );
+    const base = (await faultApiUrl(cp.kubeconfig)).replace(/\/sandbox\/v1$/, '');
+    const nodeAgentPid = pidWithArg('node-agent');
+    const node0 = nodeAgentPid ? procStat(nodeAgentPid) : undefined;
+    const t0 = Date.now();
+    return {
+      description: `real control plane (${nodes} node-agent nodes, kube-state-metrics)`,
+      kubeconfig: cp.kubeconfig,
+      pods,
+      scraped: 'the cluster through kubernetes_sd_configs (pods, cAdvisor, kube-state-metrics)',
+      scrapeTargets: [],
+      prometheusConfig: controlPlanePrometheusConfig(cp, INTERVAL_SECONDS),
+      prometheusBinary: built.binary,
+      faults: (method, p, body) => faultApiRequest(base, method, p, body),
+      otherCores: () => {
+        const now = nodeAgentPid ? procStat(nodeAgentPid) : undefined;
+        return now && node0 ? `node agent ${((now.cpuSeconds - node0.cpuSeconds) / ((Date.now() - t0) / 1000)).toFixed(3)} cores` : 'node agent not found';
+      },
+      async stop() {
+        await cp.stop();
+        rmSync(cp.dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await cp.stop();
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
-  const scale = { services: Number(arg('services', '1000')), podsPerService: Number(arg('pods-per-service', '5')) };
+  const controlPlane = arg('control-plane', 'embedded');
+  if (controlPlane !== 'embedded' && controlPlane !== 'kubernetes') throw new Error(`bench:scale: --control-plane must be embedded or kubernetes, got "${controlPlane}"`);
+  const kubernetes = controlPlane === 'kubernetes';
+  // the issue's sizes: 5,000 pods on the embedded sandbox, 1,000 on the real control plane
+  const scale = { services: Number(arg('services', kubernetes ? '200' : '1000')), podsPerService: Number(arg('pods-per-service', '5')) };
   const problem = scaleOptionsProblem(scale);
   if (problem) throw new Error(`bench:scale: ${problem}`);
   const warmupMs = Number(arg('warmup-seconds', '180')) * 1000;
@@ -127,40 +249,27 @@ async function main(): Promise<void> {
   const holdMs = Number(arg('hold-seconds', String(RATE_WINDOW_SECONDS + INTERVAL_SECONDS))) * 1000;
   const CLI = path.resolve(arg('cli', path.join(REPO_ROOT, 'dist/cli.js')));
   if (!existsSync(CLI)) throw new Error(`bench:scale runs the shipped agent: ${CLI} is missing; build it with \`node node_modules/webpack/bin/webpack.js --mode production\``);
-  const noProm = prometheusUnavailable();
+  const noProm = kubernetes ? undefined : prometheusUnavailable();
   if (noProm) throw new Error(`bench:scale: ${noProm}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-scale-'));
   const stateDir = path.join(dir, 'state');
   const say = (text: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
   const simCpu0 = process.cpuUsage();
   const wall0 = Date.now();
-  const sandbox = await startSandbox({ seed: 1, daySeconds: 600, kubeconfigPath: path.join(dir, 'sandbox.kubeconfig'), scale });
-  const pods = scale.services * scale.podsPerService + 10;
-  say(`sandbox: ${scale.services} services × ${scale.podsPerService} pods beside the shop (${pods} pods, ${sandbox.store.list('nodes').items.length} nodes) at ${sandbox.apiServer}`);
+  const world = kubernetes ? await kubernetesWorld(scale, say, CLI) : await embeddedWorld(scale, dir, say);
   let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   let agent: ReturnType<typeof spawn> | undefined;
   try {
-    const readyDeadline = Date.now() + READY_BOUND_MS;
-    for (;;) {
-      const ready = sandbox.store.list('pods').items.filter((p) => (p.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
-      if (ready >= pods * 0.99) {
-        say(`${ready} of ${pods} pods Ready after ${((Date.now() - wall0) / 1000).toFixed(0)} s`);
-        break;
-      }
-      if (Date.now() > readyDeadline) throw new Error(`only ${ready} of ${pods} pods were Ready within ${READY_BOUND_MS / 1000} s`);
-      await sleep(2000);
-    }
-    const metrics = new URL(sandbox.metrics);
-    prometheus = await startPrometheus({ targets: [{ target: metrics.host, jobName: 'vigil-sandbox', metricsPath: metrics.pathname }], scrapeIntervalSeconds: INTERVAL_SECONDS, readyTimeoutMs: 60_000 });
+    prometheus = await startPrometheus({ targets: world.scrapeTargets, config: world.prometheusConfig, binary: world.prometheusBinary, scrapeIntervalSeconds: INTERVAL_SECONDS, readyTimeoutMs: 60_000 });
     const promPid = pidWithArg(prometheus.dir);
-    say(`Prometheus ${prometheus.url} scraping the sandbox every ${INTERVAL_SECONDS} s; holding one rate window (${holdMs / 1000} s) before the agent starts`);
+    say(`Prometheus ${prometheus.url} scraping ${world.scraped} every ${INTERVAL_SECONDS} s; holding one rate window (${holdMs / 1000} s) before the agent starts`);
     await sleep(holdMs);
     const config = path.join(dir, 'vigil.yaml');
     // JSON is YAML: the agent's settings file
     writeFileSync(
       config,
       JSON.stringify({
-        kubernetes: { kubeconfig: sandbox.kubeconfig },
+        kubernetes: { kubeconfig: world.kubeconfig },
         prometheus: { url: prometheus.url, scrapeIntervalSeconds: INTERVAL_SECONDS, rateWindowSeconds: RATE_WINDOW_SECONDS },
         automation: { mode: 'suggest' },
         agent: { stateDir, logLevel: 'warn' },
@@ -211,7 +320,7 @@ async function main(): Promise<void> {
       say(`${String(rows.length).padStart(8)}  ${row.phase.padEnd(8)}  ${row.cores.toFixed(3).padStart(11)}  ${row.rssMb.toFixed(0).padStart(6)}  ${row.querySeconds.toFixed(3).padStart(7)} (${String(row.queries).padStart(3)})  ${(row.promCores ?? NaN).toFixed(3).padStart(16)}  ${row.simCores.toFixed(3).padStart(16)}`);
       last = now;
       if (!injectedAt && now.t - start >= warmupMs) {
-        const res = sandbox.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: 'crash-loop', target: faultTarget, durationSeconds: 1800 });
+        const res = await world.faults('POST', '/sandbox/v1/faults', { fault: 'crash-loop', target: faultTarget, durationSeconds: 1800 });
         if (res.status >= 300) throw new Error(`could not inject the crash loop on ${faultTarget}: ${JSON.stringify(res.body)}`);
         injectedAt = Date.now();
         faultId = (res.body as { id: string }).id;
@@ -219,7 +328,7 @@ async function main(): Promise<void> {
         endAt = injectedAt + DIAGNOSIS_BOUND_MS;
       }
       if (injectedAt && faultId) {
-        const truth = sandbox.simulation.handleControl('GET', `/sandbox/v1/faults/${faultId}`, undefined).body as { symptomsAt?: string };
+        const truth = (await world.faults('GET', `/sandbox/v1/faults/${faultId}`)).body as { symptomsAt?: string };
         if (truth.symptomsAt) symptomsAt = Date.parse(truth.symptomsAt);
         diagnosed ??= diagnosisOf(stateDir, faultNs, faultName, 'crash-loop');
         if (diagnosed && endAt > Date.now() + measureAfterMs) endAt = Date.now() + measureAfterMs;
@@ -235,10 +344,10 @@ async function main(): Promise<void> {
     })();
     const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
     say('');
-    say(`bench:scale — embedded sandbox, ${scale.services} services / ${pods} pods, ${INTERVAL_SECONDS} s interval, ${measured.length} intervals measured after the first two (load average ${load}, ${os.cpus().length} cores)`);
+    say(`bench:scale — ${world.description}, ${scale.services} services / ${world.pods} pods, ${INTERVAL_SECONDS} s interval, ${measured.length} intervals measured after the first two (load average ${load}, ${os.cpus().length} cores)`);
     say(`  agent CPU        mean ${mean(cores).toFixed(3)} cores, p95 ${p95(cores).toFixed(3)} cores   target < ${TARGET_CORES} core average: ${mean(cores) < TARGET_CORES ? 'met' : 'NOT MET'}`);
     say(`  agent rss        mean ${mean(rss).toFixed(0)} MB, max ${Math.max(...rss).toFixed(0)} MB         target < ${TARGET_RSS_MB} MB: ${Math.max(...rss) < TARGET_RSS_MB ? 'met' : 'NOT MET'}`);
-    say(`  Prometheus query time per interval  mean ${mean(qs).toFixed(3)} s, p95 ${p95(qs).toFixed(3)} s (${mean(measured.map((r) => r.queries)).toFixed(0)} requests per interval)`);
+    say(`  Prometheus query time per interval (summed over its requests, which the agent sends at once)  mean ${mean(qs).toFixed(3)} s, p95 ${p95(qs).toFixed(3)} s (${mean(measured.map((r) => r.queries)).toFixed(0)} requests per interval)`);
     const q1 = await queryTime(prometheus.url);
     const handlers = [...q1.byHandler]
       .map(([h, v]) => ({ h, seconds: v.seconds - (q0.byHandler.get(h)?.seconds ?? 0), count: v.count - (q0.byHandler.get(h)?.count ?? 0) }))
@@ -246,7 +355,8 @@ async function main(): Promise<void> {
       .sort((a, b) => b.seconds - a.seconds);
     say(`    by handler over the run: ${handlers.map((x) => `${x.h} ${x.count} requests ${x.seconds.toFixed(1)} s (${((1000 * x.seconds) / x.count).toFixed(0)} ms each)`).join('; ')}`);
     const promCores = measured.map((r) => r.promCores).filter((x): x is number => x !== undefined);
-    say(`  Prometheus CPU   mean ${mean(promCores).toFixed(3)} cores; simulation (this process) ${simCores.toFixed(3)} cores over the run`);
+    const other = world.otherCores?.();
+    say(`  Prometheus CPU   mean ${mean(promCores).toFixed(3)} cores; simulation (this process) ${simCores.toFixed(3)} cores over the run${other ? `; ${other}` : ''}`);
     if (!injectedAt) say('  fault: not injected');
     else if (!diagnosed) say(`  fault: crash loop on ${faultTarget} NOT diagnosed within ${DIAGNOSIS_BOUND_MS / 1000} s of injection (symptoms at ${symptomsAt ? `+${((symptomsAt - injectedAt) / 1000).toFixed(0)} s` : 'never'})`);
     else say(`  fault: crash loop on ${faultTarget}: symptoms at +${symptomsAt ? ((symptomsAt - injectedAt) / 1000).toFixed(0) : '?'} s, diagnosed crash-loop (${diagnosed.id}) ${symptomsAt ? `${((diagnosed.at - symptomsAt) / 1000).toFixed(0)} s after the symptoms` : ''}`);
@@ -259,7 +369,7 @@ async function main(): Promise<void> {
       if (agent.exitCode === null) agent.kill('SIGKILL');
     }
     await prometheus?.stop();
-    await sandbox.stop();
+    await world.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
