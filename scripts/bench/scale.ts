@@ -32,6 +32,7 @@ const REPO_ROOT = path.resolve(__dirname, '../..');
 const READY_BOUND_MS = 6 * 60_000;
 const DIAGNOSIS_BOUND_MS = 5 * 60_000;
 const PAGE_BYTES = 4096;
+const APPLY_BATCH = 50;
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 function arg(name: string, fallback: string): string {
@@ -195,10 +196,14 @@ async function kubernetesWorld(scale: ScaleOptions, say: Say, cli: string): Prom
   const cp = await startControlPlane({ binaries: components.dir, nodeAgent: { command: [process.execPath, cli], nodes, args: ['--seed', '1'] }, log: (l) => say(`[control plane] ${l}`) });
   try {
     say(`Kubernetes control plane up in ${cp.startSeconds.toFixed(1)} s with ${nodes} nodes: ${cp.server}`);
-    const manifests = path.join(cp.dir, 'scale.yaml');
-    writeFileSync(manifests, scaleManifests(scale).map((o) => JSON.stringify(o)).join('\n'));
-    const applied = cp.kubectl(['apply', '-f', manifests]);
-    if (applied.status !== 0) throw new Error(`kubectl apply -f ${manifests} failed: ${applied.stderr}`);
+    // in batches: kubectl runs under a 30 s bound, which one apply of 400 objects on a loaded machine overran
+    const objects = scaleManifests(scale);
+    for (let i = 0; i < objects.length; i += APPLY_BATCH) {
+      const manifests = path.join(cp.dir, `scale-${i}.yaml`);
+      writeFileSync(manifests, objects.slice(i, i + APPLY_BATCH).map((o) => JSON.stringify(o)).join('\n'));
+      const applied = cp.kubectl(['apply', '-f', manifests]);
+      if (applied.status !== 0) throw new Error(`kubectl apply -f ${manifests} failed (${applied.status ?? applied.signal ?? applied.error?.message}): ${applied.stderr}`);
+    }
     say(`applied ${scale.services} services × ${scale.podsPerService} pods`);
     await awaitReady(
       pods,
