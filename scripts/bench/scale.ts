@@ -17,10 +17,10 @@ import path from 'node:path';
 import { faultApiRequest, faultApiUrl } from '../../src/cli/chaos';
 import { prometheusUnavailable, startPrometheus, type ScrapeTarget } from '../../src/infra/prometheus/prometheusLauncher';
 import { builtPrometheus, controlPlanePrerequisiteProblem, findComponents } from '../../src/sandbox/controlPlane/components';
-import { startControlPlane } from '../../src/sandbox/controlPlane/controlPlane';
+import { applyInBatches, startControlPlane } from '../../src/sandbox/controlPlane/controlPlane';
 import { controlPlanePrometheusConfig } from '../../src/sandbox/controlPlane/prometheusConfig';
 import { startSandbox } from '../../src/sandbox/sandbox';
-import { scaleManifests, scaleOptionsProblem, type ScaleOptions } from '../../src/sandbox/sim/scaleTopology';
+import { nodeAgentNodesFor, scaleManifests, scaleOptionsProblem, type ScaleOptions } from '../../src/sandbox/sim/scaleTopology';
 import type { KubeObject } from '../../src/sandbox/store';
 
 const INTERVAL_SECONDS = 15;
@@ -32,7 +32,6 @@ const REPO_ROOT = path.resolve(__dirname, '../..');
 const READY_BOUND_MS = 6 * 60_000;
 const DIAGNOSIS_BOUND_MS = 5 * 60_000;
 const PAGE_BYTES = 4096;
-const APPLY_BATCH = 50;
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 function arg(name: string, fallback: string): string {
@@ -54,12 +53,13 @@ function procStat(pid: number): { cpuSeconds: number; rssBytes: number } | undef
   }
 }
 
-/** The pid of the Prometheus whose state folder is `dir` (the launcher does not expose it). */
-function pidWithArg(needle: string): number | undefined {
+/** The pid of the process whose command line holds every needle, e.g. the Prometheus whose state folder is `dir` (the launcher does not expose it). */
+function pidWithArg(...needles: string[]): number | undefined {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) return Number(entry);
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (needles.every((n) => cmdline.includes(n))) return Number(entry);
     } catch {
       // gone meanwhile
     }
@@ -190,20 +190,12 @@ async function kubernetesWorld(scale: ScaleOptions, say: Say, cli: string): Prom
   const built = builtPrometheus(components.dir);
   if ('reason' in built) throw new Error(`bench:scale --control-plane kubernetes needs Prometheus with Kubernetes service discovery: ${built.reason}`);
   const pods = scale.services * scale.podsPerService;
-  // the node agent's nodes have 4 cores; a pod requests 100m, so 40 fit on one (35 leaves room for a rollout's surge)
-  const nodes = Math.max(3, Math.ceil(pods / 35));
+  const nodes = nodeAgentNodesFor(pods);
   const since = Date.now();
   const cp = await startControlPlane({ binaries: components.dir, nodeAgent: { command: [process.execPath, cli], nodes, args: ['--seed', '1'] }, log: (l) => say(`[control plane] ${l}`) });
   try {
     say(`Kubernetes control plane up in ${cp.startSeconds.toFixed(1)} s with ${nodes} nodes: ${cp.server}`);
-    // in batches: kubectl runs under a 30 s bound, which one apply of 400 objects on a loaded machine overran
-    const objects = scaleManifests(scale);
-    for (let i = 0; i < objects.length; i += APPLY_BATCH) {
-      const manifests = path.join(cp.dir, `scale-${i}.yaml`);
-      writeFileSync(manifests, objects.slice(i, i + APPLY_BATCH).map((o) => JSON.stringify(o)).join('\n'));
-      const applied = cp.kubectl(['apply', '-f', manifests]);
-      if (applied.status !== 0) throw new Error(`kubectl apply -f ${manifests} failed (${applied.status ?? applied.signal ?? applied.error?.message}): ${applied.stderr}`);
-    }
+    applyInBatches(cp, scaleManifests(scale), 'scale');
     say(`applied ${scale.services} services × ${scale.podsPerService} pods`);
     await awaitReady(
       pods,
@@ -212,7 +204,8 @@ async function kubernetesWorld(scale: ScaleOptions, say: Say, cli: string): Prom
       say,
     );
     const base = (await faultApiUrl(cp.kubeconfig)).replace(/\/sandbox\/v1$/, '');
-    const nodeAgentPid = pidWithArg('node-agent');
+    // this control plane's node agent (its kubeconfig is in the run's folder), not another run's
+    const nodeAgentPid = pidWithArg('node-agent', cp.dir);
     const node0 = nodeAgentPid ? procStat(nodeAgentPid) : undefined;
     const t0 = Date.now();
     return {

@@ -78,6 +78,11 @@ export function scaleNodeCount(o: ScaleOptions): number {
   return 3 + Math.ceil((o.services * o.podsPerService) / PODS_PER_NODE);
 }
 
+/** Node-agent nodes (4 cores each) for `pods` of 100m: 40 fit on one, 35 leave room for a rollout's surge; at least 3. */
+export function nodeAgentNodesFor(pods: number): number {
+  return Math.max(3, Math.ceil(pods / 35));
+}
+
 /** The generated namespaces, Deployments and Services as manifests in apply order (no nodes: a real control plane has its own). */
 export function scaleManifests(o: ScaleOptions, options: TopologyOptions = {}): KubeObject[] {
   const services = scaleServices(o);
