@@ -32,7 +32,7 @@ export const COMMANDS: ReadonlyArray<CliCommand> = [
   {
     name: 'sandbox',
     summary: 'Start a sandbox cluster: the embedded Kubernetes-API-compatible one (default), or the real control plane with the node agent as its nodes.',
-    usage: 'vigil sandbox [--port N] [--metrics-port N] [--seed S] [--day-seconds D] [--kubeconfig PATH] [--application-metrics prometheus|opentelemetry|istio] [--no-deployment-label] [--no-depends-on]\n       vigil sandbox --control-plane kubernetes [--nodes 3] [--kubeconfig PATH]',
+    usage: 'vigil sandbox [--port N] [--metrics-port N] [--seed S] [--day-seconds D] [--kubeconfig PATH] [--application-metrics prometheus|opentelemetry|istio] [--no-deployment-label] [--no-depends-on] [--services N [--pods-per-service 5]]\n       vigil sandbox --control-plane kubernetes [--nodes 3] [--services N [--pods-per-service 5]] [--kubeconfig PATH]',
     details: '--control-plane kubernetes runs etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kube-state-metrics (built by `npm run k8s:build`, found in ~/.cache/vigil-k8s or VIGIL_K8S_BIN) in the network namespace vigil-k8s-test, reachable from this host over a veth pair (10.244.0.0/16); needs root. --no-depends-on leaves the vigil.dev/depends-on annotations off the shop, so who calls whom shows only in telemetry (with --application-metrics istio, the source workload of each request). Both print one JSON line {apiServer, metrics, kubeconfig, controlPlane, …} when ready.',
     load: () => import('./sandbox'),
   },

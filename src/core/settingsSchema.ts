@@ -114,7 +114,7 @@ const PROBE: ValueSchema = {
 const TABLE: ReadonlyArray<Omit<SettingDescriptor, 'default'>> = [
   { key: 'kubernetes.context', type: 'string', flag: 'context', env: 'VIGIL_CONTEXT', markdownDescription: 'Kubeconfig context Vigil connects to. Empty means the kubeconfig\'s current context. Set it with **Vigil: Connect to Cluster**.' },
   { key: 'kubernetes.kubeconfig', type: 'string', flag: 'kubeconfig', env: 'VIGIL_KUBECONFIG', markdownDescription: 'Path of the kubeconfig file. Empty means `KUBECONFIG`, then `~/.kube/config` (in a pod: its service account).' },
-  { key: 'kubernetes.namespaces', ...NAMESPACE_LIST, flag: 'namespace', env: 'VIGIL_NAMESPACES', markdownDescription: 'Namespaces Vigil watches. Empty means every namespace the credentials can list.' },
+  { key: 'kubernetes.namespaces', ...NAMESPACE_LIST, flag: 'namespace', env: 'VIGIL_NAMESPACES', markdownDescription: 'Namespaces Vigil watches. Empty means every namespace the credentials can list. A list makes this agent one **shard**: it acts only in these namespaces and leads among the agents of the same list through its own Lease, `<safety.leaseName>-shard-<hash of the sorted list>`; agents of other shards run beside it.' },
   {
     key: 'prometheus.url',
     type: 'string',
@@ -197,7 +197,7 @@ const TABLE: ReadonlyArray<Omit<SettingDescriptor, 'default'>> = [
   { key: 'safety.maxBlastRadiusPercent', type: 'number', minimum: 1, maximum: 100, description: "Never disrupt more than this share of a deployment's pods, or of the cluster's nodes, at once." },
   { key: 'safety.circuitBreakerFailures', type: 'integer', minimum: 1, description: 'Failed remediations in a row after which automation stops and waits for a human.' },
   { key: 'safety.suppressDuringRollout', type: 'boolean', description: 'Hold off while a rollout of the target is still progressing.' },
-  { key: 'safety.leaseName', type: 'string', check: (v: string) => (NAME.test(v) ? undefined : 'a Kubernetes object name, e.g. "vigil-copilot"'), description: 'Name of the coordination.k8s.io Lease that makes sure only one Vigil instance acts on a cluster.' },
+  { key: 'safety.leaseName', type: 'string', check: (v: string) => (NAME.test(v) ? undefined : 'a Kubernetes object name, e.g. "vigil-copilot"'), description: 'Name of the coordination.k8s.io Lease that makes sure only one Vigil instance acts on a cluster (with kubernetes.namespaces set: on that shard, whose Lease is this name with -shard-<hash> appended).' },
   {
     key: 'logs.services',
     type: 'array',

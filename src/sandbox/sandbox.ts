@@ -10,6 +10,7 @@ import { writeSandboxKubeconfig } from './kubeconfig';
 import { Simulation } from './sim/simulation';
 import { ObjectStore } from './store';
 import type { MetricShape } from './sim/metrics';
+import { seedScaleTopology, type ScaleOptions } from './sim/scaleTopology';
 
 export const SANDBOX_HOST = '127.0.0.1';
 export const DEFAULT_KUBECONFIG_PATH = '.vigil-state/sandbox.kubeconfig';
@@ -32,6 +33,8 @@ export interface SandboxOptions {
   metricShape?: MetricShape;
   /** The `sandbox.declareDependencies` setting: false leaves out the `vigil.dev/depends-on` annotations. */
   declareDependencies?: boolean;
+  /** Generated services beside the shop (`vigil sandbox --services N --pods-per-service M`), on as many nodes as they need. */
+  scale?: ScaleOptions;
   log?: (line: string) => void;
 }
 
@@ -53,12 +56,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const simulation = new Simulation(store, {
     seed: options.seed ?? 1,
     daySeconds: options.daySeconds ?? 600,
-    tickMs: options.tickMs,
+    // at thousands of pods a pass costs tens of ms: once a second leaves the cores to what is measured
+    tickMs: options.tickMs ?? (options.scale ? 1000 : undefined),
     podStartDelayMs: options.podStartDelayMs,
     metricShape: options.metricShape,
     declareDependencies: options.declareDependencies,
   });
   simulation.seedTopology();
+  if (options.scale) seedScaleTopology(store, { seed: options.seed, ...options.scale }, { declareDependencies: options.declareDependencies });
   const api = new ApiServer({ store, simulation, log, bookmarkIntervalMs: options.watchBookmarkMs });
   const metricsServer = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];

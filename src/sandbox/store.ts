@@ -188,12 +188,12 @@ export class ObjectStore {
   }
 
   list(resource: ResourceName, namespace?: string): { items: KubeObject[]; resourceVersion: string } {
-    const items: KubeObject[] = [];
-    for (const o of this.bucket(resource).values()) {
-      if (namespace === undefined || o.metadata.namespace === namespace) items.push(clone(o));
-    }
-    items.sort((a, b) => this.key(a.metadata.namespace, a.metadata.name).localeCompare(this.key(b.metadata.namespace, b.metadata.name)));
-    return { items, resourceVersion: String(this.rv) };
+    const keys: string[] = [];
+    const bucket = this.bucket(resource);
+    for (const [k, o] of bucket) if (namespace === undefined || o.metadata.namespace === namespace) keys.push(k);
+    // by key in byte order, as etcd lists; a plain comparison (localeCompare cost seconds a minute at 5,000 pods)
+    keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return { items: keys.map((k) => clone(bucket.get(k) as KubeObject)), resourceVersion: String(this.rv) };
   }
 
   /** Stores a new object: fills uid, resourceVersion, creationTimestamp, generation; resolves generateName. */

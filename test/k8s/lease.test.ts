@@ -1,6 +1,6 @@
 /**
- * Two `vigil agent` processes against the real API server share one coordination.k8s.io Lease
- * (default/vigil-copilot, 30 s, renewed every 10 s): only the holder acts — the other says it observes only and
+ * Two `vigil agent` processes of one shard (`--namespace lease-test`) against the real API server share its
+ * coordination.k8s.io Lease (default/vigil-copilot-shard-<hash>, 30 s, renewed every 10 s): only the holder acts — the other says it observes only and
  * its safety gate refuses every action (`lease`) — and when the holder is killed (SIGKILL: no release), the
  * other takes the Lease within 40 s (30 s for it to expire, at most one 10 s renewal period to notice).
  *
@@ -11,10 +11,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { shardLeaseName } from '../../src/core/model/automation';
 import { apply, cluster, kubectlOk, stopChild, waitFor } from './cluster';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
-const LEASE = 'vigil-copilot';
+// the agents watch lease-test only: the Lease of that shard
+const LEASE = shardLeaseName('vigil-copilot', ['lease-test']);
 const HANDOVER_BOUND_S = 40;
 
 interface Agent {
@@ -64,11 +66,11 @@ describe('two agents with the real Lease', function () {
     a = startAgent('a');
     // bound 90 s: the agent starts (client-node, the model) and takes the Lease nobody holds
     await waitFor(`agent A (${a.identity}) to hold the Lease`, 90_000, async () => ((await holder().catch(() => '')) === a!.identity ? true : undefined));
-    await waitFor('agent A to say it acts', 10_000, async () => (logged(a!, /holding Lease default\/vigil-copilot: this instance acts/) ? true : undefined));
+    await waitFor('agent A to say it acts', 10_000, async () => (logged(a!, new RegExp(`holding Lease default/${LEASE}: this instance acts`)) ? true : undefined));
 
     b = startAgent('b');
     await waitFor('agent B to say A holds the Lease and it only observes', 90_000, async () =>
-      (logged(b!, new RegExp(`Lease default/vigil-copilot is held by ${a!.identity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: this instance observes only`)) ? true : undefined));
+      (logged(b!, new RegExp(`Lease default/${LEASE} is held by ${a!.identity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: this instance observes only`)) ? true : undefined));
     // two renewal periods with both running: the holder keeps it, the other never takes it
     await new Promise((r) => setTimeout(r, 21_000));
     assert.equal(await holder(), a.identity);
@@ -82,7 +84,7 @@ describe('two agents with the real Lease', function () {
     console.log(`      handover after SIGKILL of the holder: ${handover.toFixed(1)} s`);
     assert.ok(handover <= HANDOVER_BOUND_S, `handover took ${handover.toFixed(1)} s, more than ${HANDOVER_BOUND_S} s`);
     assert.equal(await transitions(), before + 1, 'one transition of the Lease');
-    await waitFor('agent B to say it acts now', 15_000, async () => (logged(b!, /holding Lease default\/vigil-copilot: this instance acts/) ? true : undefined));
+    await waitFor('agent B to say it acts now', 15_000, async () => (logged(b!, new RegExp(`holding Lease default/${LEASE}: this instance acts`)) ? true : undefined));
 
     // a holder that stops cleanly gives the Lease back at once
     await stopChild(b.child);

@@ -1,5 +1,5 @@
 import { actionTarget, describeAction, workloadNoun, type ActionSpec, type RiskLevel } from '../model/action';
-import type { AutomationMode, SafetySettings } from '../model/automation';
+import { shardLeaseName, type AutomationMode, type SafetySettings } from '../model/automation';
 import type { GateDecision, GateName, GateResult } from '../model/gate';
 import { targetKey, type TargetRef } from '../model/target';
 import type { LeaseState } from '../ports';
@@ -19,6 +19,8 @@ export interface GateInput {
   /** Automation paused by a human: only approved actions run. */
   readonly paused: boolean;
   readonly settings: SafetySettings;
+  /** The namespaces of this instance's shard (`kubernetes.namespaces`); undefined or empty: every namespace. */
+  readonly shardNamespaces?: ReadonlyArray<string>;
   readonly action: ActionSpec;
   /** The workload the action remedies, for the per-workload rate limit and cooldown; default: the action's own target. */
   readonly workload?: TargetRef;
@@ -92,6 +94,8 @@ function namespaceGate(i: GateInput): GateResult {
   const ns = actionTarget(i.action).namespace;
   if (!ns) return ok('namespace-policy', 'cluster-scoped action (node); namespace lists do not apply');
   if (i.settings.deniedNamespaces.includes(ns)) return no('namespace-policy', `namespace "${ns}" is in vigil.safety.deniedNamespaces`);
+  // another shard's agent (its own Lease) acts there
+  if (i.shardNamespaces?.length && !i.shardNamespaces.includes(ns)) return no('namespace-policy', `namespace "${ns}" is outside this agent's shard, vigil.kubernetes.namespaces (${i.shardNamespaces.join(', ')})`);
   if (i.settings.allowedNamespaces.length > 0 && !i.settings.allowedNamespaces.includes(ns)) {
     return no('namespace-policy', `namespace "${ns}" is not in vigil.safety.allowedNamespaces (${i.settings.allowedNamespaces.join(', ')})`);
   }
@@ -195,9 +199,9 @@ function circuitBreakerGate(i: GateInput): GateResult {
 }
 
 function leaseGate(i: GateInput): GateResult {
-  if (!i.lease) return no('lease', `the Lease "${i.settings.leaseName}" could not be read; not acting without knowing no other Vigil instance acts`);
-  if (!i.lease.held) return no('lease', `another Vigil instance (${i.lease.holder ?? 'unknown'}) holds the Lease "${i.settings.leaseName}"; only the holder acts`);
-  return ok('lease', `this instance (${i.identity}) holds the Lease "${i.settings.leaseName}"`);
+  if (!i.lease) return no('lease', `the Lease "${shardLeaseName(i.settings.leaseName, i.shardNamespaces ?? [])}" could not be read; not acting without knowing no other Vigil instance acts`);
+  if (!i.lease.held) return no('lease', `another Vigil instance (${i.lease.holder ?? 'unknown'}) holds the Lease "${shardLeaseName(i.settings.leaseName, i.shardNamespaces ?? [])}"; only the holder acts`);
+  return ok('lease', `this instance (${i.identity}) holds the Lease "${shardLeaseName(i.settings.leaseName, i.shardNamespaces ?? [])}"`);
 }
 
 function dryRunGate(i: GateInput): GateResult {

@@ -5,6 +5,7 @@ import { SymptomSpells } from '../detect/flapping';
 import { ThresholdLearner } from '../learn/learningStore';
 import { stepRanker } from '../learn/remediationRanking';
 import { describeChange, isReal, type ThresholdChange } from '../learn/thresholdTuning';
+import { shardLeaseName } from '../model/automation';
 import type { Anomaly } from '../model/anomaly';
 import type { EscalationContext, Incident } from '../model/incident';
 import { isOpen } from '../model/incident';
@@ -137,7 +138,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
   const events = recorder.recordingEvents(ports.events);
   const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster, events, rateWindowMs: windowMs, probes: ports.probes });
   const notifier = new FanOutNotifier([new LogNotifier(logger.child('engine')), ...(ports.notifiers ?? [])], logger);
-  const lease = options.lease === false ? undefined : new LeaseKeeper(ports.cluster, clock, logger.child('lease'), settings.safety.leaseName, settings.agent.leaseNamespace, options.identity);
+  const lease = options.lease === false ? undefined : new LeaseKeeper(ports.cluster, clock, logger.child('lease'), shardLeaseName(settings.safety.leaseName, settings.kubernetes.namespaces), settings.agent.leaseNamespace, options.identity);
   const rules = options.rules ?? DEFAULT_RULES;
   const remediator: Remediator = new Remediator({
     clock,
@@ -148,7 +149,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     evidence,
     recovery,
     playbooks: options.playbooks,
-    settings: () => ({ mode: settings.automation.mode, safety: settings.safety, namespaceModes: settings.automation.namespaceModes }),
+    settings: () => ({ mode: settings.automation.mode, safety: settings.safety, namespaceModes: settings.automation.namespaceModes, shardNamespaces: settings.kubernetes.namespaces }),
     targetContext: (i) => targetContext(i, events.inventory()),
     // steps ranked by what worked before this incident opened, so the order cannot shift under a running incident
     rankSteps: (playbook, incident) => stepRanker(() => remediator.list().filter((x) => !isOpen(x) && x.updatedAt < incident.openedAt))(playbook, incident),

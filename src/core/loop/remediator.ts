@@ -37,6 +37,8 @@ export interface RemediationSettings {
   readonly safety: SafetySettings;
   /** Per-namespace mode overrides. */
   readonly namespaceModes?: Readonly<Record<string, AutomationMode>>;
+  /** The shard's namespaces (`kubernetes.namespaces`): this instance acts in no other; empty: no shard. */
+  readonly shardNamespaces?: ReadonlyArray<string>;
 }
 
 export interface RemediatorDeps {
@@ -607,6 +609,7 @@ export class Remediator implements Disposable {
       mode: effectiveMode,
       paused: this.state.paused,
       settings: settings.safety,
+      shardNamespaces: settings.shardNamespaces,
       action,
       workload: serviceOf(i.target, action),
       risk,

@@ -31,3 +31,21 @@ export const DEFAULT_SAFETY: SafetySettings = {
   suppressDuringRollout: true,
   leaseName: 'vigil-copilot',
 };
+
+/** Longest Kubernetes object name (a DNS subdomain label here). */
+const MAX_NAME = 63;
+
+/**
+ * The Lease of a shard: an agent watching `kubernetes.namespaces` leads only among the agents of that same set, so
+ * each shard has one acting replica and shards never contend. No namespaces (the whole cluster): `leaseName` itself.
+ * The suffix is a hash of the sorted set (order and repeats do not matter), e.g. `vigil-copilot-shard-1f3a9c07`.
+ */
+export function shardLeaseName(leaseName: string, namespaces: ReadonlyArray<string>): string {
+  if (namespaces.length === 0) return leaseName;
+  const key = [...new Set(namespaces)].sort().join(',');
+  // FNV-1a, 32 bits: stable across versions and processes, which the name must be
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  const suffix = `-shard-${h.toString(16).padStart(8, '0')}`;
+  return `${leaseName.slice(0, MAX_NAME - suffix.length).replace(/[-.]+$/, '')}${suffix}`;
+}

@@ -454,3 +454,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     throw err;
   }
 }
+
+/**
+ * `kubectl apply` of many objects in batches (files in the control plane's folder): one kubectl runs under a 30 s
+ * bound, which an apply of 400 objects overran on the loaded machine. Throws naming the file that failed.
+ */
+export function applyInBatches(cp: Pick<ControlPlane, 'dir' | 'kubectl'>, objects: ReadonlyArray<{ readonly kind?: string }>, name: string, batch = 50): void {
+  for (let i = 0; i < objects.length; i += batch) {
+    const file = path.join(cp.dir, `${name}-${i / batch}.yaml`);
+    writeFileSync(file, objects.slice(i, i + batch).map((o) => JSON.stringify(o)).join('\n'));
+    const applied = cp.kubectl(['apply', '-f', file]);
+    if (applied.status !== 0) throw new Error(`kubectl apply -f ${file} failed (${applied.status ?? applied.signal ?? applied.error?.message}): ${applied.stderr}`);
+  }
+}

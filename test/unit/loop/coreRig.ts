@@ -55,7 +55,7 @@ export function inventoryOf(services: ReadonlyArray<ServiceSpec>): WorkloadInven
  * createHealingCore with in-memory ports on a virtual clock: the product's composition, fed by hand. `frame`
  * pushes one interval of samples through the metrics port the pipeline subscribed to.
  */
-export async function coreRig(patch: SettingsPatch, over: { cluster?: FakeCluster; inventory?: WorkloadInventory } = {}) {
+export async function coreRig(patch: SettingsPatch, over: { cluster?: FakeCluster; inventory?: WorkloadInventory; identity?: string } = {}) {
   const clock = new VirtualClock(CORE_T0);
   const logger = new MemoryLogger();
   const store = new MemoryStore();
@@ -71,7 +71,7 @@ export async function coreRig(patch: SettingsPatch, over: { cluster?: FakeCluste
   const inventory = over.inventory ?? inventoryOf([{ name: 'checkout' }, { name: 'cart' }]);
   const events: EventsPort = { inventory: () => inventory, subscribe: () => none, onStatus: () => none, recentLogs: async () => [] };
   const core: HealingCore = createHealingCore({ clock, logger, store, cluster, metrics, events }, withSettings(DEFAULT_SETTINGS, patch), {
-    identity: IDENTITY,
+    identity: over.identity ?? IDENTITY,
     playbooks: () => playbooks,
   });
   await core.start();

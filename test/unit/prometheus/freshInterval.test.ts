@@ -62,6 +62,16 @@ describe('Prometheus source: the last interval alone (SampleFrame.fresh), as a d
     assert.ok(!short.some((q) => q.includes('process_resident_memory_bytes') || q.includes('kube_deployment_status_replicas_available')), short.join('\n'));
   });
 
+  it('sends each distinct query once per interval: the three latency quantiles share one bucket query', async () => {
+    const { client } = await cartFrame(PODS);
+    // each fetch sends the request-rate query once; p50, p95 and p99 add one bucket query per window, not three
+    const fetches = client.queries.filter((q) => /^sum by \(namespace, deployment, pod\) \(rate\(http_requests_total\{\}\[30s\]\)\)$/.test(q)).length;
+    assert.ok(fetches >= 1, client.queries.join('\n'));
+    const buckets = client.queries.filter((q) => q.includes('http_request_duration_seconds_bucket'));
+    assert.equal(buckets.filter((q) => q.includes('[30s]')).length, fetches, buckets.join('\n'));
+    assert.equal(buckets.filter((q) => q.includes('[5s]')).length, fetches, buckets.join('\n'));
+  });
+
   it('gives no fresh sum for a workload whose short window covered only some of its pods; a ratio of those pods still counts', async () => {
     const { cart } = await cartFrame(PODS.slice(0, 1));
     assert.ok(cart, 'cart has a frame');
