@@ -8,6 +8,7 @@ import type { KubeObject, ObjectStore, ResourceName } from '../store';
 import { currentRevision, REVISION_HASH_LABEL, trimHistory, type ControllerRevision } from './controllerRevisions';
 import { resolveIntOrPercent } from './deploymentController';
 import type { EventRecorder } from './eventRecorder';
+import { podFromTemplate } from './podFromTemplate';
 import { podReady, type NodeObject, type Pod, type PodTemplate } from './objects';
 import { podsByOwner } from './replicaSetController';
 import { kubeSuffix, type Rng } from './rng';
@@ -98,31 +99,16 @@ export class DaemonSetController {
     const ns = set.metadata.namespace as string;
     let name = `${set.metadata.name}-${kubeSuffix(this.rng)}`;
     while (this.store.get('pods', ns, name)) name = `${set.metadata.name}-${kubeSuffix(this.rng)}`;
-    const t = set.spec.template;
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name,
-        generateName: `${set.metadata.name}-`,
-        namespace: ns,
-        labels: { ...t.metadata?.labels, [REVISION_HASH_LABEL]: revision.metadata.labels?.[REVISION_HASH_LABEL] as string, 'pod-template-generation': String(set.metadata.generation ?? 1) },
-        annotations: { ...t.metadata?.annotations },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: set.metadata.name, uid: set.metadata.uid as string, controller: true, blockOwnerDeletion: true }],
-      },
-      spec: {
-        restartPolicy: 'Always',
-        terminationGracePeriodSeconds: 30,
-        dnsPolicy: 'ClusterFirst',
-        serviceAccountName: 'default',
-        schedulerName: 'default-scheduler',
-        ...structuredClone(t.spec),
-        // bound by the controller, as the scheduler would through the node affinity a DaemonSet adds
-        nodeName: node,
-        containers: t.spec.containers.map((c) => ({ imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', ...structuredClone(c) })),
-      },
-      status: { phase: 'Pending', qosClass: 'Burstable' },
-    };
+    const pod = podFromTemplate({
+      kind: 'DaemonSet',
+      owner: set,
+      template: set.spec.template,
+      name,
+      generateName: `${set.metadata.name}-`,
+      labels: { [REVISION_HASH_LABEL]: revision.metadata.labels?.[REVISION_HASH_LABEL] as string, 'pod-template-generation': String(set.metadata.generation ?? 1) },
+      // bound by the controller, as the scheduler would through the node affinity a DaemonSet adds
+      specOverrides: { nodeName: node },
+    });
     const created = this.store.create('pods', pod) as Pod;
     this.recorder.record(set, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`, SOURCE);
     return created;

@@ -4,6 +4,7 @@
  */
 import type { KubeObject, ObjectStore, ResourceName } from '../store';
 import type { EventRecorder } from './eventRecorder';
+import { podFromTemplate } from './podFromTemplate';
 import { controllerOf, podReady, type Pod, type ReplicaSet } from './objects';
 import { kubeSuffix, type Rng } from './rng';
 
@@ -76,30 +77,7 @@ export class ReplicaSetController {
     const ns = rs.metadata.namespace as string;
     let name = `${rs.metadata.name}-${kubeSuffix(this.rng)}`;
     while (this.store.get('pods', ns, name)) name = `${rs.metadata.name}-${kubeSuffix(this.rng)}`;
-    const t = rs.spec.template;
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name,
-        generateName: `${rs.metadata.name}-`,
-        namespace: ns,
-        labels: { ...t.metadata?.labels },
-        annotations: { ...t.metadata?.annotations },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid as string, controller: true, blockOwnerDeletion: true }],
-      },
-      spec: {
-        restartPolicy: 'Always',
-        terminationGracePeriodSeconds: 30,
-        dnsPolicy: 'ClusterFirst',
-        serviceAccountName: 'default',
-        schedulerName: 'default-scheduler',
-        enableServiceLinks: true,
-        ...structuredClone(t.spec),
-        containers: t.spec.containers.map((c) => ({ imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', ...structuredClone(c) })),
-      },
-      status: { phase: 'Pending', qosClass: 'Burstable' },
-    };
+    const pod = podFromTemplate({ kind: 'ReplicaSet', owner: rs, template: rs.spec.template, name, generateName: `${rs.metadata.name}-`, specDefaults: { enableServiceLinks: true } });
     const created = this.store.create('pods', pod) as Pod;
     this.recorder.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`, SOURCE);
     return created;

@@ -8,6 +8,7 @@
 import type { KubeObject, ObjectStore, ResourceName } from '../store';
 import { currentRevision, REVISION_HASH_LABEL, revisionsOf, trimHistory, type ControllerRevision } from './controllerRevisions';
 import type { EventRecorder } from './eventRecorder';
+import { podFromTemplate } from './podFromTemplate';
 import { podReady, type Pod, type PodTemplate } from './objects';
 import { podsByOwner } from './replicaSetController';
 
@@ -106,31 +107,15 @@ export class StatefulSetController {
   }
 
   private createPod(set: StatefulSet, ordinal: number, revision: ControllerRevision): Pod {
-    const t = set.spec.template;
     const name = `${set.metadata.name}-${ordinal}`;
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name,
-        namespace: set.metadata.namespace,
-        labels: { ...t.metadata?.labels, [REVISION_HASH_LABEL]: revision.metadata.name, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(ordinal) },
-        annotations: { ...t.metadata?.annotations },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name, uid: set.metadata.uid as string, controller: true, blockOwnerDeletion: true }],
-      },
-      spec: {
-        restartPolicy: 'Always',
-        terminationGracePeriodSeconds: 30,
-        dnsPolicy: 'ClusterFirst',
-        serviceAccountName: 'default',
-        schedulerName: 'default-scheduler',
-        ...structuredClone(t.spec),
-        hostname: name,
-        ...(set.spec.serviceName ? { subdomain: set.spec.serviceName } : {}),
-        containers: t.spec.containers.map((c) => ({ imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File', ...structuredClone(c) })),
-      },
-      status: { phase: 'Pending', qosClass: 'Burstable' },
-    };
+    const pod = podFromTemplate({
+      kind: 'StatefulSet',
+      owner: set,
+      template: set.spec.template,
+      name,
+      labels: { [REVISION_HASH_LABEL]: revision.metadata.name, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(ordinal) },
+      specOverrides: { hostname: name, ...(set.spec.serviceName ? { subdomain: set.spec.serviceName } : {}) },
+    });
     const created = this.store.create('pods', pod) as Pod;
     this.recorder.record(set, 'Normal', 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${set.metadata.name} successful`, SOURCE);
     return created;
