@@ -3,7 +3,7 @@
 // "tests: N passed, N failed, N skipped" that CI reads.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { EXIT_CANNOT_RUN, ensureNeeds, testFiles, tiers } from './tiers.mjs';
+import { EXIT_CANNOT_RUN, ensureNeeds, shardFiles, testFiles, tiers } from './tiers.mjs';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -25,17 +25,31 @@ function step(name, cmd, cmdArgs) {
   return r.status === 0;
 }
 
-/** Runs mocha, echoing its output, and reads its passing/failing/pending counts. */
-function mocha(files, env = {}) {
+/**
+ * Runs mocha, echoing its output, and reads its passing/failing/pending counts. With a `prefix` (a shard
+ * running beside another), every echoed line starts with it so the two outputs can be told apart.
+ */
+function mocha(files, env = {}, prefix = '') {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['node_modules/mocha/bin/mocha.js', '--config', '.mocharc.json', ...files], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', prefix ? 'pipe' : 'inherit'],
       env: { ...process.env, ...env },
     });
     let text = '';
+    const partial = { stdout: '', stderr: '' };
+    const echo = (stream, d) => {
+      if (!prefix) return process[stream].write(d);
+      const lines = (partial[stream] + d.toString()).split('\n');
+      partial[stream] = lines.pop() ?? '';
+      for (const line of lines) process[stream].write(`${prefix}${line}\n`);
+    };
     child.stdout.on('data', (d) => {
-      process.stdout.write(d);
+      echo('stdout', d);
       text += d.toString();
+    });
+    child.stderr?.on('data', (d) => echo('stderr', d));
+    child.on('exit', () => {
+      for (const stream of ['stdout', 'stderr']) if (partial[stream]) process[stream].write(`${prefix}${partial[stream]}\n`);
     });
     child.on('close', (code) => {
       const count = (word) => Number((new RegExp(`^\\s*(\\d+) ${word}`, 'm').exec(text) ?? [0, 0])[1]);
@@ -81,13 +95,23 @@ for (const tier of tiers) {
     times.push(`${tier.name} skipped`);
     continue;
   }
-  const r = await mocha(files, { VIGIL_TEST_TIER: tier.name });
-  totals.passed += r.passed;
-  totals.failed += r.failed;
-  totals.skipped += r.pending;
-  if (r.code !== 0) problems.push(`${tier.name} tests failed (exit ${r.code})`);
-  if (r.report) reports.push(`--- ${tier.name}: what failed ---\n${r.report.trimEnd()}`);
-  times.push(`${tier.name} ${seconds(Date.now() - t0)} (${r.passed} passed, ${r.failed} failed)`);
+  // VIGIL_TEST_SHARDS=1 runs a sharded tier as one mocha process again (e.g. to time its files serially)
+  const shards = Math.max(1, Number(process.env.VIGIL_TEST_SHARDS ?? tier.shards ?? 1) || 1);
+  const groups = shards > 1 ? shardFiles(files, shards, tier.weights) : [{ files }];
+  if (groups.length > 1) console.log(`=== ${tier.name}: ${groups.length} mocha processes at once: ${groups.map((g, i) => `${i + 1}/${groups.length} ${g.files.length} file(s), about ${g.seconds} s`).join('; ')}`);
+  const runs = await Promise.all(groups.map((g, i) => mocha(g.files, { VIGIL_TEST_TIER: tier.name }, groups.length > 1 ? `[${tier.name} ${i + 1}/${groups.length}] ` : '')));
+  const r = { passed: 0, failed: 0 };
+  for (const [i, run] of runs.entries()) {
+    const label = groups.length > 1 ? `${tier.name} ${i + 1}/${groups.length}` : tier.name;
+    r.passed += run.passed;
+    r.failed += run.failed;
+    totals.passed += run.passed;
+    totals.failed += run.failed;
+    totals.skipped += run.pending;
+    if (run.code !== 0) problems.push(`${label} tests failed (exit ${run.code})`);
+    if (run.report) reports.push(`--- ${label}: what failed ---\n${run.report.trimEnd()}`);
+  }
+  times.push(`${tier.name} ${seconds(Date.now() - t0)} (${r.passed} passed, ${r.failed} failed${groups.length > 1 ? `, ${groups.length} processes` : ''})`);
 }
 
 console.log('');

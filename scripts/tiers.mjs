@@ -58,12 +58,51 @@ const need = {
  */
 export const tiers = [
   { name: 'unit', dir: 'test/unit', needs: [] },
-  { name: 'integration', dir: 'test/integration', needs: ['kubectl', 'prometheus', 'alertmanager'] },
+  // two mocha processes at once: its long files mostly wait on real time (a sandbox, Prometheus, an agent at
+  // its interval), so two of them share the 2 cores; `weights` (seconds, measured serially) balance the halves
+  {
+    name: 'integration',
+    dir: 'test/integration',
+    needs: ['kubectl', 'prometheus', 'alertmanager'],
+    shards: 2,
+    weights: {
+      'observe/kubePrometheusNames': 213,
+      'heal/demoReport': 199,
+      'heal/selfHealing': 194,
+      'observe/sloBurn': 191,
+      'heal/resolvedWithoutAction': 156,
+      'observe/prometheusSource': 127,
+      'sandbox/faults': 81,
+      'observe/alertmanager': 79,
+      'heal/deniedNamespace': 49,
+      'heal/escalationContext': 40,
+      'sandbox/kubectl': 20,
+      'sandbox/prometheus': 12,
+    },
+  },
   // the real control plane: Go builds its components (scripts/k8s/build.mjs; exit 3 without Go), or VIGIL_K8S_BIN has them;
   // its healing test runs the shipped agent (dist/cli.js), so the bundle is built first
   { name: 'k8s', dir: 'test/k8s', needs: ['root', 'ip', 'openssl', 'curl'], prepare: 'test/k8s/prepare.mjs' },
   { name: 'e2e', dir: 'test/e2e', needs: ['chromium'], prepare: 'test/e2e/prepare.mjs' },
 ];
+
+/**
+ * Splits a tier's files into `n` groups of about equal expected time (longest first, each to the lightest
+ * group); a file without a weight counts 5 s. The order inside a group stays alphabetical.
+ */
+export function shardFiles(files, n, weights = {}) {
+  const weight = (f) => {
+    const key = Object.keys(weights).find((k) => f.replace(/\\/g, '/').endsWith(`${k}.test.ts`));
+    return key ? weights[key] : 5;
+  };
+  const groups = Array.from({ length: n }, () => ({ files: [], total: 0 }));
+  for (const f of [...files].sort((a, b) => weight(b) - weight(a) || a.localeCompare(b))) {
+    const g = groups.reduce((lightest, x) => (x.total < lightest.total ? x : lightest));
+    g.files.push(f);
+    g.total += weight(f);
+  }
+  return groups.filter((g) => g.files.length > 0).map((g) => ({ files: g.files.sort(), seconds: g.total }));
+}
 
 /** Exit code of a tier's prepare step that means "cannot run on this machine" (the reason is its last stderr line). */
 export const EXIT_CANNOT_RUN = 3;
