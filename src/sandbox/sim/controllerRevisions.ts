@@ -5,7 +5,7 @@
  */
 import type { KubeObject, ObjectStore } from '../store';
 import type { PodTemplate } from './objects';
-import { fnv32a, safeEncodeHash, stableStringify } from './rng';
+import { beyondHistoryLimit, podTemplateHash } from './revisionHistory';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 
@@ -21,7 +21,7 @@ export interface RevisionOwner extends KubeObject {
 
 /** The hash of a template, as its revision's name suffix and label. */
 export function revisionHash(t: PodTemplate): string {
-  return safeEncodeHash(fnv32a(stableStringify(t)));
+  return podTemplateHash(t, REVISION_HASH_LABEL);
 }
 
 export function revisionsOf(store: ObjectStore, owner: RevisionOwner): ControllerRevision[] {
@@ -60,7 +60,6 @@ export function currentRevision(store: ObjectStore, owner: RevisionOwner, kind: 
 
 /** Keeps at most revisionHistoryLimit revisions no pod runs, oldest dropped first. */
 export function trimHistory(store: ObjectStore, owner: RevisionOwner, live: ReadonlySet<string>): void {
-  const limit = owner.spec.revisionHistoryLimit ?? 10;
   const idle = revisionsOf(store, owner).filter((r) => !live.has(r.metadata.name));
-  for (const r of idle.slice(0, Math.max(0, idle.length - limit))) store.delete('controllerrevisions', r.metadata.namespace, r.metadata.name);
+  for (const r of beyondHistoryLimit(idle, owner.spec.revisionHistoryLimit)) store.delete('controllerrevisions', r.metadata.namespace, r.metadata.name);
 }

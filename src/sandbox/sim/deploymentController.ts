@@ -8,7 +8,7 @@ import type { KubeObject, ObjectStore, ResourceName } from '../store';
 import type { EventRecorder } from './eventRecorder';
 import { controllerOf, kubeTime, podReady, type Condition, type Deployment, type Pod, type PodTemplate, type ReplicaSet } from './objects';
 import { podsByOwner } from './replicaSetController';
-import { fnv32a, safeEncodeHash, stableStringify } from './rng';
+import { beyondHistoryLimit, podTemplateHash } from './revisionHistory';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 const SOURCE = { component: 'deployment-controller' };
@@ -16,23 +16,7 @@ const HASH_LABEL = 'pod-template-hash';
 
 /** pod-template-hash of a template, ignoring its own hash label. */
 export function templateHash(t: PodTemplate): string {
-  const labels = { ...t.metadata?.labels };
-  delete labels[HASH_LABEL];
-  return safeEncodeHash(fnv32a(stableStringify(prune({ ...t, metadata: { ...t.metadata, labels } }))));
-}
-
-/** Drops nulls and empty objects, so a template round-tripped through kubectl hashes the same. */
-function prune(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(prune);
-  if (v === null || typeof v !== 'object') return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    const p = prune(x);
-    if (p === null || p === undefined) continue;
-    if (typeof p === 'object' && !Array.isArray(p) && Object.keys(p as object).length === 0) continue;
-    out[k] = p;
-  }
-  return out;
+  return podTemplateHash(t, HASH_LABEL);
 }
 
 /** An int-or-percent against a total: surge rounds up, unavailable rounds down, as kube does. */
@@ -200,11 +184,8 @@ export class DeploymentController {
 
   /** Keeps at most revisionHistoryLimit empty old ReplicaSets. */
   private cleanup(d: Deployment, ov: RsView[]): void {
-    const limit = d.spec.revisionHistoryLimit ?? 10;
     const empty = ov.filter((v) => v.replicas === 0 && v.pods === 0).sort((a, b) => revisionOf(a.rs) - revisionOf(b.rs));
-    for (const v of empty.slice(0, Math.max(0, empty.length - limit))) {
-      this.store.delete('replicasets', v.rs.metadata.namespace, v.rs.metadata.name);
-    }
+    for (const v of beyondHistoryLimit(empty, d.spec.revisionHistoryLimit)) this.store.delete('replicasets', v.rs.metadata.namespace, v.rs.metadata.name);
   }
 
   private scale(d: Deployment, v: RsView, to: number): void {
