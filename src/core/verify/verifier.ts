@@ -8,8 +8,11 @@ import { formatValue, signalWords } from '../observe/signalWording';
 
 /** What verification reads. Each returns undefined when it has no evidence (source down, no sample yet). */
 export interface VerificationEvidence {
-  /** Latest sample of a signal, with its time. */
-  latest(target: TargetRef, signal: SignalName): { readonly t: number; readonly v: number } | undefined;
+  /**
+   * Latest sample of a signal, with its time; `podsSince`: when the pods scraped for it started, if known
+   * (SampleFrame.freshPodsSince), so a gauge's reading of a rollout's new pods alone is known as theirs.
+   */
+  latest(target: TargetRef, signal: SignalName): { readonly t: number; readonly v: number; readonly podsSince?: number } | undefined;
   /** Expected band of a signal at a time, from the seasonal baseline. */
   band(target: TargetRef, signal: SignalName, t: number): Band | undefined;
   rolloutStatus(target: TargetRef): Promise<{ readonly complete: boolean; readonly message: string } | undefined>;
@@ -204,7 +207,7 @@ async function check(
       const windowed = window !== undefined && window > 0;
       const latest = recent(ev.latest(target, signal));
       // post-action evidence, from a source that tells what each sample covers: the last interval alone for a
-      // windowed signal, a reading for a gauge
+      // windowed signal, a reading for a gauge (of the new pods alone when all it read started after the action)
       if (ev.fresh && ev.windowMs) {
         const post = windowed ? recent(ev.fresh(target, signal)) : latest && { ...latest, from: latest.t };
         if (post) return judgeSequentially(c, post, judge, seq, opts.test);

@@ -279,5 +279,23 @@ describe('verifyStep', () => {
       assert.equal(v.status, 'recovered');
       assert.equal(v.t, 16_000, 'the readings at 10 s and 15 s, read a poll later');
     });
+
+    it('counts a gauge\'s reading of the new pods alone, taken before the rollout status said complete', async () => {
+      // bench:heal's memory leak (cart): the restarted pods serve alone from 4 s, the status says complete at 6 s
+      // (the old pod's termination), the reading at 5 s is the new pods' memory but was taken before that
+      const memorySpec = { conditions: [{ kind: 'rollout-complete' as const }, { kind: 'signal-in-band' as const, signal: 'memory' as const }], timeoutSeconds: 90, stableForSeconds: 10 };
+      const run = async (podsSince: number) => {
+        const clock = new VirtualClock(0);
+        const f = fed(clock, () => 0.003, 6_000, (t) => (t < 4_000 ? 400e6 : 100e6), (t) => (t >= 5_000 ? podsSince : undefined));
+        for (let t = -30_000; t <= 0; t += 5_000) f.feed(t);
+        return verifyFed(clock, memorySpec, f);
+      };
+      const newPods = await run(2_000);
+      assert.equal(newPods.status, 'recovered');
+      assert.equal(newPods.t, 11_000, 'the readings at 5 s (new pods only, counted once the status says complete) and 10 s');
+      // a reading that still summed a pod from before the action counts only from the completion on
+      const oldPod = await run(-60_000);
+      assert.equal(oldPod.t, 16_000);
+    });
   });
 });
