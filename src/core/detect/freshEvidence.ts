@@ -14,6 +14,12 @@ export interface FreshEvidenceConfig {
   readonly latencyRatio: number;
   /** ...and at least this much above it, in seconds (a 4x move of 5 ms is no symptom). */
   readonly latencyStepSeconds: number;
+  /**
+   * A step within the interval (the spike began between two scrapes): its median still under the p95 just before, its
+   * p95 at least half the ratio and its p99 the whole ratio above that level, counted only with at least this many
+   * requests in the interval, so that three of them are above its p95 (a straggler is no step).
+   */
+  readonly partialMinRequests: number;
   /** Fresh error ratio above which the interval counts as failing (the `HighErrorRatio` level)... */
   readonly errorRatio: number;
   /** ...and at least this many times the level just before (a peak's shedding creeps up; a fault steps)... */
@@ -42,6 +48,7 @@ export interface FreshEvidenceConfig {
 export const DEFAULT_FRESH_EVIDENCE: FreshEvidenceConfig = {
   latencyRatio: 6,
   latencyStepSeconds: 0.15,
+  partialMinRequests: 60,
   errorRatio: 0.05,
   errorJump: 3,
   overloadRatio: 3,
@@ -63,7 +70,10 @@ export const FRESH_RULES = { latency: 'FreshLatency', errors: 'FreshErrorRatio',
  * The windowed level of a signal on the target's last frame whose fresh interval was not flagged: "just before"; and,
  * where the detectors know the season, the request rate usual at this hour (`seasonalRequestRate`).
  */
-export type FreshReference = Partial<Record<'latency_p95' | 'latency_p50' | 'error_ratio' | 'request_rate' | 'seasonalRequestRate', number>>;
+export type FreshReference = Partial<Record<'latency_p95' | 'latency_p50' | 'error_ratio' | 'request_rate' | 'seasonalRequestRate', number>> & {
+  /** When the target's previous frame was scored (flagged or not): the fresh interval's start, to count its requests. */
+  readonly previousFrameT?: number;
+};
 
 /**
  * Anomalies of the last interval's latency and errors: a sudden step against the level just before (`reference`,
@@ -81,9 +91,14 @@ export function freshAnomalies(frame: SampleFrame, bands: Readonly<Partial<Recor
     // service serves in one interval (at night checkout's p95 over 5 s is its slowest of a dozen requests)
     const p50 = fresh.latency_p50;
     const most = p50 === undefined || !Number.isFinite(p50) || p50 >= before;
-    const over = most && p95 > band.upper && p95 >= config.latencyRatio * before && p95 - before >= config.latencyStepSeconds;
-    if (over) {
-      const reason = `latency_p95 ${formatValue('latency_p95', p95)} over the last interval, ${(p95 / before).toFixed(1)}x its level just before (${formatValue('latency_p95', before)})`;
+    const stepped = p95 > band.upper && p95 - before >= config.latencyStepSeconds;
+    const whole = most && p95 >= config.latencyRatio * before;
+    const partial = !most && partialStep(frame, before, reference, config);
+    if (stepped && (whole || partial)) {
+      const ratio = `${(p95 / before).toFixed(1)}x its level just before (${formatValue('latency_p95', before)})`;
+      const reason = whole
+        ? `latency_p95 ${formatValue('latency_p95', p95)} over the last interval, ${ratio}`
+        : `latency_p95 ${formatValue('latency_p95', p95)} over the last interval, ${ratio}, p99 ${formatValue('latency_p99', fresh.latency_p99)}: a step within the interval, its median still ${formatValue('latency_p50', p50)}`;
       out.push(anomaly(frame.target, frame.t, FRESH_RULES.latency, 'latency_p95', p95, band, reason));
     }
   }
@@ -100,6 +115,22 @@ export function freshAnomalies(frame: SampleFrame, bands: Readonly<Partial<Recor
   const surge = surgeAnomaly(frame, bands, reference, config);
   if (surge) out.push(surge);
   return out;
+}
+
+/**
+ * A latency step that began within the last interval: part of its requests served at the old level (the median is still
+ * under the p95 just before), the rest as slow as a whole slow interval would be (p99 at the full ratio, p95 at half of
+ * it). Without it such an interval waits for the next, and the incident for the one after: 2 to 3 intervals after the
+ * first slow request (bench:heal's latency spike, 2.2 intervals on 3 seeds). A uniform slowdown cannot pass it (a p95 3x
+ * the level before with the median still under it needs the spread to widen), and a quiet service's straggler cannot
+ * either (partialMinRequests).
+ */
+function partialStep(frame: SampleFrame, before: number, reference: FreshReference, config: FreshEvidenceConfig): boolean {
+  const { latency_p95: p95, latency_p99: p99, request_rate: rate } = frame.fresh ?? {};
+  const since = reference.previousFrameT;
+  if (p95 === undefined || p99 === undefined || !Number.isFinite(p99) || rate === undefined || since === undefined || !(frame.t > since)) return false;
+  const requests = rate * ((frame.t - since) / 1000);
+  return requests >= config.partialMinRequests && p95 >= (config.latencyRatio / 2) * before && p99 >= config.latencyRatio * before;
 }
 
 /**
@@ -153,15 +184,19 @@ const MAX_RISE_HOLD_MS = 10 * 60_000;
 /** Keeps each target's FreshReference: the windowed values of its last frame that `freshAnomalies` left unflagged. */
 export class FreshReferences {
   private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number }>();
+  private readonly lastFrameT = new Map<string, number>();
 
   constructor(private readonly config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE) {}
 
   get(key: string): FreshReference {
-    return this.refs.get(key)?.ref ?? {};
+    const ref = this.refs.get(key)?.ref ?? {};
+    const previousFrameT = this.lastFrameT.get(key);
+    return previousFrameT === undefined ? ref : { ...ref, previousFrameT };
   }
 
   /** After scoring a frame: an unflagged frame moves the reference to its own windowed values (see MAX_HELD_FRAMES). */
   update(key: string, frame: SampleFrame, flagged: boolean): void {
+    this.lastFrameT.set(key, frame.t);
     if (flagged) return;
     const prev = this.refs.get(key);
     const ref: FreshReference = {};
@@ -187,6 +222,7 @@ export class FreshReferences {
 
   prune(before: number): void {
     for (const [k, v] of this.refs) if (v.t < before) this.refs.delete(k);
+    for (const [k, t] of this.lastFrameT) if (t < before) this.lastFrameT.delete(k);
   }
 }
 

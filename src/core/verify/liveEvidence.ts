@@ -60,10 +60,12 @@ export class LiveEvidence implements VerificationEvidence {
     }
   }
 
-  latest(target: TargetRef, signal: SignalName): { t: number; v: number } | undefined {
+  /** The newest frame's value, and when the pods it scraped started (where known: the same pods as its fresh interval). */
+  latest(target: TargetRef, signal: SignalName): { t: number; v: number; podsSince?: number } | undefined {
     const f = this.frames.get(targetKey(target));
     const v = f?.values[signal];
-    return f && v !== undefined && Number.isFinite(v) ? { t: f.t, v } : undefined;
+    if (!f || v === undefined || !Number.isFinite(v)) return undefined;
+    return f.freshPodsSince !== undefined ? { t: f.t, v, podsSince: f.freshPodsSince } : { t: f.t, v };
   }
 
   /** The newest frame's value over its own interval alone (since the frame before it), and when its pods started. */

@@ -1,3 +1,4 @@
+import { DEFAULT_FRESH_EVIDENCE } from '../detect/freshEvidence';
 import type { StepVerification, VerifyCondition } from '../model/playbook';
 import type { Band, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
@@ -8,8 +9,11 @@ import { formatValue, signalWords } from '../observe/signalWording';
 
 /** What verification reads. Each returns undefined when it has no evidence (source down, no sample yet). */
 export interface VerificationEvidence {
-  /** Latest sample of a signal, with its time. */
-  latest(target: TargetRef, signal: SignalName): { readonly t: number; readonly v: number } | undefined;
+  /**
+   * Latest sample of a signal, with its time; `podsSince`: when the pods scraped for it started, if known
+   * (SampleFrame.freshPodsSince), so a gauge's reading of a rollout's new pods alone is known as theirs.
+   */
+  latest(target: TargetRef, signal: SignalName): { readonly t: number; readonly v: number; readonly podsSince?: number } | undefined;
   /** Expected band of a signal at a time, from the seasonal baseline. */
   band(target: TargetRef, signal: SignalName, t: number): Band | undefined;
   rolloutStatus(target: TargetRef): Promise<{ readonly complete: boolean; readonly message: string } | undefined>;
@@ -196,15 +200,18 @@ async function check(
         }
         const band = ev.band(target, signal, now);
         if (!band) return undefined;
-        const inside = backToNormal(signal, v, band);
-        return { ok: inside, detail: `${signalWords(signal)} ${formatValue(signal, v)} ${inside ? 'back within' : 'outside'} its expected range ${formatValue(signal, Math.max(0, band.lower))} to ${formatValue(signal, band.upper)}` };
+        const inBand = backToNormal(signal, v, band);
+        const inside = inBand || withinRestartSpread(signal, v, band);
+        const range = `its expected range ${formatValue(signal, Math.max(0, band.lower))} to ${formatValue(signal, band.upper)}`;
+        const where = inBand ? `back within ${range}` : inside ? `above ${range} but within ${Math.round(RESTART_SPREAD[signal]! * 100)}% of its level before (${formatValue(signal, band.expected)}): new pods' own level` : `outside ${range}`;
+        return { ok: inside, detail: `${signalWords(signal)} ${formatValue(signal, v)} ${where}` };
       };
       // a rate sample at t summarises (t - window, t]
       const window = ev.windowMs?.(signal);
       const windowed = window !== undefined && window > 0;
       const latest = recent(ev.latest(target, signal));
       // post-action evidence, from a source that tells what each sample covers: the last interval alone for a
-      // windowed signal, a reading for a gauge
+      // windowed signal, a reading for a gauge (of the new pods alone when all it read started after the action)
       if (ev.fresh && ev.windowMs) {
         const post = windowed ? recent(ev.fresh(target, signal)) : latest && { ...latest, from: latest.t };
         if (post) return judgeSequentially(c, post, judge, seq, opts.test);
@@ -275,6 +282,21 @@ function judgeSequentially(
  */
 const HEALTHY_FLOOR: Readonly<Partial<Record<SignalName, number>>> = { error_ratio: 0.02, latency_p50: 0.1, latency_p95: 0.25, latency_p99: 0.5, restarts: 0, log_errors: 1 };
 const BAD_DIRECTION = new Map(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
+
+/**
+ * After an action a gauge like memory reads new processes: its band, learnt on the old pods' flat line, is razor thin,
+ * and a fresh pod's resident memory lands a few percent either side of its predecessor's (bench:heal's memory leak,
+ * seed 2: the restarted pods read 182 MiB against an upper edge of 182 MiB, so a healed service was "not recovered"
+ * and scaled out). Up to the rise that MemoryHeadroom needs before it calls a climb a leak, the level is back; whether
+ * it climbs again is for the next incident (and the relapse watch). Verification only: an untouched incident's memory
+ * must be back in its band to resolve itself.
+ */
+const RESTART_SPREAD: Readonly<Partial<Record<SignalName, number>>> = { memory: DEFAULT_FRESH_EVIDENCE.memoryMinRise };
+
+function withinRestartSpread(signal: SignalName, v: number, band: Band): boolean {
+  const spread = RESTART_SPREAD[signal];
+  return spread !== undefined && band.expected > 0 && v <= band.expected * (1 + spread);
+}
 
 /**
  * Recovered means the signal is no longer bad: for signals where up is bad, anything up to the band's

@@ -76,6 +76,48 @@ describe('freshAnomalies', () => {
     assert.deepEqual(refsSeen, [0.1, 0.1, 0.4, 0.4]);
   });
 
+  it('a spike that began within an interval: flags its partial interval when part of its requests are already as slow as a whole slow interval', () => {
+    // recorded (virtual-time sandbox, seed 1, a weekend night's trough, frontend × 10 injected 1 s before a scrape): the
+    // windowed p95 / the last interval's p95, p50 and p99, and its request rate; one second of the five is slow
+    const band: Band = { lower: 0.08, expected: 0.095, upper: 0.11 };
+    const drill = (requestsPerSecond = (rps: number) => rps, fresh = (f: Record<string, number>) => f) => {
+      const refs = new FreshReferences();
+      const step = (t: number, windowed: number, p95: number, p50: number, p99: number, rps: number) => {
+        const f: SampleFrame = { target, t, values: { latency_p95: windowed }, fresh: fresh({ latency_p95: p95, latency_p50: p50, latency_p99: p99, request_rate: requestsPerSecond(rps) }) };
+        const found = freshAnomalies(f, { latency_p95: band }, refs.get('fe'));
+        refs.update('fe', f, found.length > 0);
+        return found;
+      };
+      return [step(35_000, 0.0952, 0.0951, 0.0367, 0.1830, 18.5), step(40_000, 0.0955, 0.096, 0.0366, 0.204, 18.2), step(45_000, 0.1509, 0.5438, 0.0441, 1.105, 18.8), step(50_000, 0.596, 0.9381, 0.3663, 1.81, 18.0)];
+    };
+    const [quiet, before, partial, full] = drill();
+    assert.deepEqual([quiet.length, before.length], [0, 0]);
+    // 94 requests: p95 5.7x and p99 11.6x the level just before, the median still under it. Before: left for the next
+    // interval, and the incident (two scrapes) for the one after: 11 s, 2.2 intervals after the first slow request
+    assert.equal(partial.length, 1, 'the partial interval is flagged');
+    assert.match(partial[0].reason, /5\.7x its level just before \(95\.5 ms\), p99 1\.1\d? s: a step within the interval, its median still 44(\.\d)? ms/);
+    assert.equal(full.length, 1, 'and the first whole one, against the level before the spike');
+    assert.match(full[0].reason, /9\.8x its level just before \(95\.5 ms\)$/);
+    // a quiet service's stragglers: the same shape over 11 requests is no step
+    assert.equal(drill((rps) => rps / 8)[2].length, 0, '11 requests in the interval');
+    // a source without the p99 or the request rate cannot tell a step within the interval from a straggler
+    assert.equal(drill(undefined, ({ latency_p99: _p99, ...f }) => f)[2].length, 0, 'no p99');
+    assert.equal(drill(undefined, ({ request_rate: _rps, ...f }) => f)[2].length, 0, 'no request rate');
+  });
+
+  it('a step within the interval needs the spread to widen: a uniform slowdown is judged whole (6x) or not at all', () => {
+    const refs = new FreshReferences();
+    const band: Band = { lower: 0.08, expected: 0.095, upper: 0.11 };
+    const f0: SampleFrame = { target, t: 0, values: { latency_p95: 0.095 }, fresh: { latency_p95: 0.095, latency_p50: 0.037, latency_p99: 0.19, request_rate: 40 } };
+    refs.update('fe', f0, freshAnomalies(f0, { latency_p95: band }, refs.get('fe')).length > 0);
+    // every request 3.5x slower (a saturated pod, a surge's queueing): p95 3.5x, p99 7x, but the median moved too
+    const slower: SampleFrame = { target, t: 5_000, values: { latency_p95: 0.13 }, fresh: { latency_p95: 0.33, latency_p50: 0.13, latency_p99: 0.66, request_rate: 40 } };
+    assert.deepEqual(freshAnomalies(slower, { latency_p95: band }, refs.get('fe')), []);
+    // the median still under the level, but the tail only 2x out: no step
+    const tail: SampleFrame = { target, t: 5_000, values: { latency_p95: 0.1 }, fresh: { latency_p95: 0.2, latency_p50: 0.04, latency_p99: 0.4, request_rate: 40 } };
+    assert.deepEqual(freshAnomalies(tail, { latency_p95: band }, refs.get('fe')), []);
+  });
+
   it('flags a failing interval by the HighErrorRatio level, a step from just before', () => {
     const [a] = freshAnomalies(frame({ error_ratio: 0.25 }), { error_ratio: errors });
     assert.equal(a.rule, FRESH_RULES.errors);

@@ -174,7 +174,7 @@ describe('verifyStep', () => {
      * The loop's evidence fed a frame every 5 s: the windowed error ratio averages the last 30 s, the fresh one the
      * last interval; `rolloutDoneAt` is when the rollout completes. `errorAt` is the true error share at a time.
      */
-    function fed(clock: VirtualClock, errorAt: (t: number) => number, rolloutDoneAt = 0, memoryAt?: (t: number) => number, podsSinceAt?: (t: number) => number | undefined) {
+    function fed(clock: VirtualClock, errorAt: (t: number) => number, rolloutDoneAt = 0, memoryAt?: (t: number) => number, podsSinceAt?: (t: number) => number | undefined, memoryBand: Band = { lower: 80e6, expected: 100e6, upper: 120e6 }) {
       const ev = new LiveEvidence({
         clock,
         logger: new MemoryLogger(),
@@ -187,7 +187,7 @@ describe('verifyStep', () => {
         for (let t = from; t < to; t += 100) sum += errorAt(t);
         return sum / ((to - from) / 100);
       };
-      const bands = () => ({ error_ratio: band, memory: { lower: 80e6, expected: 100e6, upper: 120e6 } });
+      const bands = () => ({ error_ratio: band, memory: memoryBand });
       const feed = (t: number) => {
         const since = podsSinceAt?.(t);
         ev.observe({ target, t, values: { error_ratio: mean(t - W, t), ...(memoryAt ? { memory: memoryAt(t) } : {}) }, fresh: { error_ratio: mean(t - 5_000, t) }, ...(since !== undefined ? { freshPodsSince: since } : {}) }, bands);
@@ -278,6 +278,44 @@ describe('verifyStep', () => {
       const v = await verifyFed(clock, memorySpec, f);
       assert.equal(v.status, 'recovered');
       assert.equal(v.t, 16_000, 'the readings at 10 s and 15 s, read a poll later');
+    });
+
+    it('counts a gauge\'s reading of the new pods alone, taken before the rollout status said complete', async () => {
+      // bench:heal's memory leak (cart): the restarted pods serve alone from 4 s, the status says complete at 6 s
+      // (the old pod's termination), the reading at 5 s is the new pods' memory but was taken before that
+      const memorySpec = { conditions: [{ kind: 'rollout-complete' as const }, { kind: 'signal-in-band' as const, signal: 'memory' as const }], timeoutSeconds: 90, stableForSeconds: 10 };
+      const run = async (podsSince: number) => {
+        const clock = new VirtualClock(0);
+        const f = fed(clock, () => 0.003, 6_000, (t) => (t < 4_000 ? 400e6 : 100e6), (t) => (t >= 5_000 ? podsSince : undefined));
+        for (let t = -30_000; t <= 0; t += 5_000) f.feed(t);
+        return verifyFed(clock, memorySpec, f);
+      };
+      const newPods = await run(2_000);
+      assert.equal(newPods.status, 'recovered');
+      assert.equal(newPods.t, 11_000, 'the readings at 5 s (new pods only, counted once the status says complete) and 10 s');
+      // a reading that still summed a pod from before the action counts only from the completion on
+      const oldPod = await run(-60_000);
+      assert.equal(oldPod.t, 16_000);
+    });
+
+    it('reads a restarted workload\'s memory as back up to the rise a leak needs, above a band learnt on the old pods\' flat line', async () => {
+      // bench:heal's memory leak, seed 2 (cart): the band before the leak 158-182 MiB around 170 MiB, the two new pods
+      // read 182.4 MiB, a hair over it: the healed service was "not recovered" and scaled out
+      const MiB = 2 ** 20;
+      const memorySpec = { conditions: [{ kind: 'rollout-complete' as const }, { kind: 'signal-in-band' as const, signal: 'memory' as const }], timeoutSeconds: 90, stableForSeconds: 10 };
+      const flat: Band = { lower: 158 * MiB, expected: 170 * MiB, upper: 182 * MiB };
+      const run = async (after: number) => {
+        const clock = new VirtualClock(0);
+        const f = fed(clock, () => 0.003, 3_000, (t) => (t < 3_000 ? 347 * MiB : after), undefined, flat);
+        for (let t = -30_000; t <= 0; t += 5_000) f.feed(t);
+        return verifyFed(clock, memorySpec, f);
+      };
+      const restarted = await run(182.4 * MiB);
+      assert.equal(restarted.status, 'recovered');
+      assert.match(JSON.stringify(restarted), /above its expected range 158 MiB to 182 MiB but within 15% of its level before \(170 MiB\): new pods' own level/);
+      // past the rise MemoryHeadroom calls a leak's (15%): still leaking, or a bigger pod, is not recovered
+      const leaking = await run(200 * MiB);
+      assert.equal(leaking.status, 'not-recovered');
     });
   });
 });
