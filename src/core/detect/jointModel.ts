@@ -75,11 +75,15 @@ export interface SetAside {
   readonly share: number;
 }
 
-/** True when `aside`'s signals carry `aside.share` or more of the departure whose contributions these are. */
-export function carriedAlone(contributions: ReadonlyArray<{ readonly signal: string; readonly share: number }>, aside: SetAside | undefined): boolean {
+/**
+ * True when `aside`'s signals carry `aside.share` or more of a departure, given each signal's share of it (as a list,
+ * or by signal name as a ModelScore's contributions).
+ */
+export function carriedAlone(contributions: ReadonlyArray<{ readonly signal: string; readonly share: number }> | Readonly<Partial<Record<string, number>>>, aside: SetAside | undefined): boolean {
   if (!aside) return false;
+  const entries: ReadonlyArray<readonly [string, number | undefined]> = Array.isArray(contributions) ? contributions.map((c) => [c.signal, c.share] as const) : Object.entries(contributions);
   let share = 0;
-  for (const c of contributions) if (aside.signals.includes(c.signal)) share += c.share;
+  for (const [signal, s] of entries) if (aside.signals.includes(signal)) share += s ?? 0;
   return share >= aside.share;
 }
 
