@@ -7,7 +7,7 @@
  * component (the day's load), so Q pools every signal's residual, and its reference, the 0.1 % tail of 720 training
  * rows, was their largest: one p99 jump to 1.46 × its median (Q reference 18.5, 4 without that row). The fault departed
  * below it for two frames and the model reached its threshold 45 s after the symptoms (9 intervals in the live loop;
- * fails on dadb6a3, the commit before the fix). A latency-alone row now sets no Q reference
+ * fails on de52e73, the commit before the fix). A latency-alone row now sets no Q reference
  * (JointModelConfig.setAside), as it already added nothing to the sequential sum.
  */
 import assert from 'node:assert/strict';
