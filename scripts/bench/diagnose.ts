@@ -19,10 +19,15 @@
  *
  * Env: VIGIL_BENCH_QUIET_SEEDS fault-free seeds (a count, default 1, or a list like 11,23,37), VIGIL_BENCH_QUIET_DAYS (default 7),
  * VIGIL_BENCH_ONLY=kind[,kind] to run some faults only, VIGIL_BENCH_DEBUG=1 for every update,
+ * VIGIL_BENCH_RECORD=dir to save each fault run's frames of the faulted service (with whether the relationship model
+ * learned from each) for unit tests,
  * VIGIL_BENCH_SEEDS=11,23,37,… other fault seeds (targets go round each fault's list), VIGIL_BENCH_INJECT_AFTER=0,60,…
  * extra seconds of warm-up before the injection (every run at each, so a fault meets other times of the sandbox day).
  * Figures depend only on the seeds (virtual time); wall time was taken on a shared, loaded 2-core machine.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../src/core/decide/builtinPlaybooks';
 import { parsePlaybooks } from '../../src/core/decide/playbookLoader';
 import { Correlator } from '../../src/core/diagnose/correlation';
@@ -62,6 +67,8 @@ const QUIET_SEEDS: ReadonlyArray<number> = quietSeeds(process.env.VIGIL_BENCH_QU
 const QUIET_DAYS = Number(process.env.VIGIL_BENCH_QUIET_DAYS ?? 7);
 const ONLY = (process.env.VIGIL_BENCH_ONLY ?? '').split(',').filter(Boolean);
 const DEBUG = Boolean(process.env.VIGIL_BENCH_DEBUG);
+/** A folder: each fault run writes its faulted service's frames there (gzipped JSON, each with `normal`), for unit tests. */
+const RECORD = process.env.VIGIL_BENCH_RECORD;
 
 /** The fault of each run: one target per seed, so no diagnosis can lean on one service's quirks. */
 const FAULTS: ReadonlyArray<{ kind: FaultKind; targets: ReadonlyArray<string>; extra?: Record<string, unknown> }> = [
@@ -115,6 +122,9 @@ class Agent {
   readonly engine: Remediator;
   readonly loop: DetectionPipeline;
   readonly debugTargets = new Set<string>();
+  /** Frames of the recorded targets, each with whether the relationship model was let learn from it (VIGIL_BENCH_RECORD). */
+  readonly recorded: Array<SampleFrame & { normal: boolean }> = [];
+  readonly recordTargets = new Set<string>();
   private onFrames: (frames: ReadonlyArray<SampleFrame>) => void = () => undefined;
   private onFact: (fact: ClusterFact) => void = () => undefined;
 
@@ -145,6 +155,14 @@ class Agent {
     );
     this.engine = this.core.remediator;
     this.loop = this.core.pipeline;
+    const joint = this.loop.jointEvidence;
+    if (RECORD && joint) {
+      const settle = joint.settle.bind(joint);
+      joint.settle = (frame, detected) => {
+        if (this.recordTargets.has(targetKey(frame.target))) this.recorded.push({ ...frame, normal: !detected });
+        settle(frame, detected);
+      };
+    }
   }
 
   async start(): Promise<void> {
@@ -204,6 +222,7 @@ function names(u: { readonly target: CorrelationUpdate['target']; readonly membe
 async function faultRun(kind: FaultKind, seed: number, target: string, extra: Record<string, unknown> | undefined, after: number): Promise<FaultRun> {
   const vc = new VirtualCluster({ seed, daySeconds: DAY_SECONDS, t0: T0, facts: true });
   const agent = new Agent(vc);
+  agent.recordTargets.add(expectedKey(kind, target));
   await agent.start();
   await agent.run(WARMUP_MS + after, QUIET_TICK_MS);
   const warmupIncidents = agent.correlator.updates.filter((u) => u.isNew).length;
@@ -227,6 +246,12 @@ async function faultRun(kind: FaultKind, seed: number, target: string, extra: Re
   });
   const rec = vc.faultRecords().find((r) => r.id === record.id);
   const symptomsMs = rec?.symptomsAt ? Date.parse(rec.symptomsAt) : undefined;
+  if (RECORD) {
+    const file = path.join(RECORD, `${kind}-${target.replace('/', '-')}-seed${seed}-after${after / 1000}.json.gz`);
+    mkdirSync(RECORD, { recursive: true });
+    writeFileSync(file, gzipSync(JSON.stringify(agent.recorded)));
+    process.stderr.write(`  recorded ${agent.recorded.length} frames of ${key} in ${file}\n`);
+  }
   const others = [...new Set(agent.correlator.updates.filter((u) => u.isNew && u.at >= injectedAt && !names(u, key)).map((u) => `${u.diagnosis.kind}@${targetKey(u.target)}`))];
   agent.dispose();
   return {

@@ -58,6 +58,38 @@ export interface JointModelConfig {
    * cancels out; squared first, as T² and Q are, the noise of each row counts as much as the break (MEWMA, Lowry 1992).
    */
   readonly vectorHalfLife?: number;
+  /**
+   * Departures carried by these signals alone (`share` or more of a row's departure) are set aside (none: every
+   * departure counts): such a training row sets no Q reference, and its departure counts at most 0 (it may show a
+   * row at or below its reference, never one above it). The live loop sets aside the latency quantiles (see
+   * LATENCY_ALONE in loop/jointEvidence.ts): one p99 jump among a few hundred training rows (their 0.1 % tail is their
+   * largest) had set the Q reference of every signal.
+   */
+  readonly setAside?: SetAside;
+}
+
+/** Signals whose departure alone does not count (see JointModelConfig.setAside). */
+export interface SetAside {
+  readonly signals: ReadonlyArray<string>;
+  /** Share of the departure they must carry together to be set aside. */
+  readonly share: number;
+}
+
+/**
+ * True when `aside`'s signals carry `aside.share` or more of a departure, given each signal's share of it (as a list,
+ * or by signal name as a ModelScore's contributions).
+ */
+export function carriedAlone(contributions: ReadonlyArray<{ readonly signal: string; readonly share: number }> | Readonly<Partial<Record<string, number>>>, aside: SetAside | undefined): boolean {
+  if (!aside) return false;
+  const entries: ReadonlyArray<readonly [string, number | undefined]> = Array.isArray(contributions) ? contributions.map((c) => [c.signal, c.share] as const) : Object.entries(contributions);
+  let share = 0;
+  for (const [signal, s] of entries) if (aside.signals.includes(signal)) share += s ?? 0;
+  return share >= aside.share;
+}
+
+/** A departure as it counts: at most 0 when carried by set-aside signals alone. */
+export function countedDeparture(departure: number, contributions: ReadonlyArray<{ readonly signal: string; readonly share: number }>, aside: SetAside | undefined): number {
+  return carriedAlone(contributions, aside) ? Math.min(departure, 0) : departure;
 }
 
 /**
@@ -85,7 +117,10 @@ export interface JointStep {
   readonly score: number;
   /** Share of the departure per signal (sums to 1 when the row departs at all). */
   readonly contributions: ReadonlyArray<{ readonly signal: string; readonly share: number }>;
-  /** This row's own departure, unsmoothed: log of the largest of T², Q (and constant columns) over its reference (0: at it). */
+  /**
+   * This row's own departure, unsmoothed: log of the largest of T², Q (and constant columns) over its reference (0: at
+   * it); at most 0 when set-aside signals carry it alone (JointModelConfig.setAside).
+   */
   readonly departure: number;
 }
 
@@ -175,23 +210,31 @@ export class JointModel {
     // two interleaved folds of ten blocks: each half is scored by the model fitted on the other
     const block = Math.max(1, Math.floor(z.length / 10));
     const fold = z.map((_, i) => Math.floor(i / block) % 2);
-    const outT2: number[] = new Array<number>(z.length);
-    const outQ: number[] = new Array<number>(z.length);
+    const out: Array<ReturnType<typeof statistics>> = new Array(z.length);
     for (const f of [0, 1]) {
       const pca = fitPca(z.filter((_, i) => fold[i] !== f), config.varianceKept, (config.minDeparture ?? 0) / 9);
       z.forEach((row, i) => {
         if (fold[i] !== f) return;
-        const s = statistics(pca, row, config.levelComponents ?? 0);
-        outT2[i] = s.t2;
-        outQ[i] = s.q;
+        out[i] = statistics(pca, row, config.levelComponents ?? 0);
       });
     }
     const q = 1 - config.falseAlarmRate;
-    const t2Ref = Math.max(quantile([...outT2].sort(byNumber), q), config.minDeparture ?? 0, 1e-9);
-    const qRef = Math.max(quantile([...outQ].sort(byNumber), q), config.minDeparture ?? 0, 1e-9);
+    const refsOf = (rows: ReadonlyArray<ReturnType<typeof statistics>>) => ({
+      t2Ref: Math.max(quantile(rows.map((s) => s.t2).sort(byNumber), q), config.minDeparture ?? 0, 1e-9),
+      qRef: Math.max(quantile(rows.map((s) => s.q).sort(byNumber), q), config.minDeparture ?? 0, 1e-9),
+    });
+    const all = refsOf(out);
+    const t2Ref = all.t2Ref;
+    let qRef = all.qRef;
+    // Rows whose departure (judged against the references of all rows) set-aside signals carry alone set no Q
+    // reference. Q pools what every signal leaves outside the components, so one signal's heavy tail sets it for all;
+    // T² is already scaled per component by that component's own variance.
+    const columns = varying.map((c) => signals[c]);
+    const aside = out.map((s) => carriedAlone(shares(s, t2Ref, qRef).map((share, i) => ({ signal: columns[i], share })), config.setAside));
+    if (aside.some(Boolean) && !aside.every(Boolean)) qRef = refsOf(out.filter((_, i) => !aside[i])).qRef;
     const alpha = alphaForHalfLife(config.scoreHalfLife);
     let e: number | undefined;
-    const departures = outT2.map((t2, i) => rowStatistic(t2, outQ[i], t2Ref, qRef));
+    const departures = out.map((s, i) => (aside[i] ? Math.min(0, rowStatistic(s.t2, s.q, t2Ref, qRef)) : rowStatistic(s.t2, s.q, t2Ref, qRef)));
     const calibration = departures.map((r) => {
       e = e === undefined ? r : e + alpha * (r - e);
       return e;
@@ -237,10 +280,12 @@ export class JointModel {
     this.smoothed = this.smoothed === undefined ? r : this.smoothed + this.alpha * (r - this.smoothed);
     const score = this.scoreOf(this.smoothed);
     const parts = new Array<number>(this.signals.length).fill(0);
-    this.varying.forEach((c, i) => (parts[c] = (s.residual[i] * s.residual[i]) / this.qRef + Math.max(0, s.t2Part[i]) / this.t2Ref));
+    const varyingParts = shares(s, this.t2Ref, this.qRef, false);
+    this.varying.forEach((c, i) => (parts[c] = varyingParts[i]));
     for (const c of this.constant) parts[c] = zOf(c) ** 2 / CONSTANT_SIGMAS ** 2;
     const total = parts.reduce((a, b) => a + b, 0);
-    return { score, contributions: this.signals.map((signal, c) => ({ signal, share: total > 0 ? parts[c] / total : 0 })), departure: r };
+    const contributions = this.signals.map((signal, c) => ({ signal, share: total > 0 ? parts[c] / total : 0 }));
+    return { score, contributions, departure: countedDeparture(r, contributions, this.config.setAside) };
   }
 
   /**
@@ -273,6 +318,14 @@ export function calibratedScore(sorted: ReadonlyArray<number>, e: number, falseA
   }
   const score = (JOINT_THRESHOLD_SCORE * Math.log(Math.max(p, 1e-300))) / Math.log(falseAlarmRate);
   return Math.max(0, Math.min(1, score));
+}
+
+/** Each varying signal's part of a row's departure (residual over the Q reference, T² part over its own), as shares when `normalise`. */
+function shares(s: { readonly residual: ReadonlyArray<number>; readonly t2Part: ReadonlyArray<number> }, t2Ref: number, qRef: number, normalise = true): number[] {
+  const parts = s.residual.map((r, i) => (r * r) / qRef + Math.max(0, s.t2Part[i]) / t2Ref);
+  if (!normalise) return parts;
+  const total = parts.reduce((a, b) => a + b, 0);
+  return parts.map((p) => (total > 0 ? p / total : 0));
 }
 
 /** The row's departure: the largest of T², Q and the constant columns' squared z over their reference levels, in log units. */

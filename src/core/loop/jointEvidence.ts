@@ -1,4 +1,4 @@
-import { DEFAULT_JOINT_CONFIG, JOINT_THRESHOLD_SCORE, JointModel, calibratedScore, type JointModelConfig, type JointStep } from '../detect/jointModel';
+import { DEFAULT_JOINT_CONFIG, JOINT_THRESHOLD_SCORE, JointModel, calibratedScore, type JointModelConfig, type SetAside } from '../detect/jointModel';
 import type { SampleFrame, SignalName } from '../model/signal';
 import { targetKey } from '../model/target';
 import type { LoggerPort, ModelScore } from '../ports';
@@ -41,6 +41,22 @@ export interface JointEvidenceOptions {
  */
 export const JOINT_SIGNALS: ReadonlyArray<SignalName> = ['request_rate', 'latency_p50', 'latency_p95', 'latency_p99', 'cpu', 'memory', 'restarts', 'available_replicas'];
 
+/**
+ * A departure carried 90 % or more by the latency quantiles alone is a latency move, not a broken relationship: it may
+ * drain the sum but adds nothing, and it sets no reference level (JointModelConfig.setAside). The p95 and p99 are set
+ * by the slowest few requests of a window, heavy-tailed (mostly flat, now and then a fifth higher), so in 5 % of their
+ * level such a jump departs alone (95 to 100 % of the row) beyond what 20 minutes to 4 hours of training show; and the
+ * per-signal baselines raise the same jump. Counted, the model raised it within a minute of the baselines' blip, and
+ * two anomalies 30 s apart open an incident where one does not: 3 false latency-spike incidents on shop/cart in
+ * bench:diagnose's fault-free week (+98 h, +109 h, +123 h, p99 99 % of the departure each time), and 9 in its 27
+ * warm-ups once the start-up fix let the model speak from its 20th minute. Latency alone is the baselines' business
+ * (they raise a slow pod within 2 intervals); a relationship with latency in it (latency up at falling traffic, CPU
+ * per request) still counts. As a reference level, one such jump among the training rows (their 0.1 % tail is their
+ * largest) set shop/cart's Q reference at 11 to 18 where its other rows reach 4: a pod at a third more CPU per request
+ * at the day's trough then departed below it for 2 to 3 frames, and bench:diagnose's cpu-hog took up to 9 intervals.
+ */
+export const LATENCY_ALONE: SetAside = { signals: ['latency_p50', 'latency_p95', 'latency_p99'], share: 0.9 };
+
 const DEFAULTS: Required<JointEvidenceOptions> = {
   trustFrames: 240,
   refitEveryFrames: 240,
@@ -54,7 +70,7 @@ const DEFAULTS: Required<JointEvidenceOptions> = {
   // third more CPU per request departed frame by frame no further than that noise's 0.1 % tail, and the sum of
   // squared departures took 11 to 38 intervals to raise it at the trough in bench:diagnose (6 and 7 averaged; half-life
   // 1: 6 at most, but more often 4 elsewhere)
-  model: { ...DEFAULT_JOINT_CONFIG, levelComponents: 1, minScaleShare: 0.05, minDeparture: 4, smoothRows: 1, scaleByLevel: true, vectorHalfLife: 0.5 },
+  model: { ...DEFAULT_JOINT_CONFIG, levelComponents: 1, minScaleShare: 0.05, minDeparture: 4, smoothRows: 1, scaleByLevel: true, vectorHalfLife: 0.5, setAside: LATENCY_ALONE },
 };
 
 /** A frame's departure counts at most this much in the CUSUM (log units: e × the reference), so one frame never raises. */
@@ -79,28 +95,6 @@ export function jointValues(frame: SampleFrame): Readonly<Partial<Record<SignalN
 /** A frame below its reference drains the sum by how far below it is; one above adds how far above (capped). */
 function cusumStep(sum: number, departure: number): number {
   return Math.max(0, sum + Math.min(departure, DEPARTURE_CAP));
-}
-
-const LATENCY: ReadonlySet<string> = new Set<SignalName>(['latency_p50', 'latency_p95', 'latency_p99']);
-
-/**
- * A frame whose departure sits this much in the latency quantiles alone is a latency move, not a broken relationship:
- * it may drain the sum but adds nothing. The p95 and p99 are set by the slowest few requests of a window, heavy-tailed
- * (mostly flat, now and then a fifth higher), so in 5 % of their level such a jump departs alone (95 to 100 % of the
- * row) beyond what 20 minutes to 4 hours of training show; and the per-signal baselines raise the same jump. Counted,
- * the model raised it within a minute of the baselines' blip, and two anomalies 30 s apart open an incident where one
- * does not: 3 false latency-spike incidents on shop/cart in bench:diagnose's fault-free week (+98 h, +109 h, +123 h,
- * p99 99 % of the departure each time), and 9 in its 27 warm-ups once the start-up fix let the model speak from its
- * 20th minute. Latency alone is the baselines' business (they raise a slow pod within 2 intervals); a relationship
- * with latency in it (latency up at falling traffic, CPU per request) still counts.
- */
-const LATENCY_ALONE_SHARE = 0.9;
-
-/** The departure the sequential test adds (see LATENCY_ALONE_SHARE). */
-export function relationshipDeparture(step: JointStep): number {
-  let latency = 0;
-  for (const c of step.contributions) if (LATENCY.has(c.signal)) latency += c.share;
-  return latency >= LATENCY_ALONE_SHARE ? Math.min(step.departure, 0) : step.departure;
 }
 
 /** Frames after an anomalous one that are not learned from (the rate windows still carry it). */
@@ -149,7 +143,7 @@ export class JointEvidence {
     }
     if (!svc.model) return undefined;
     const step = svc.model.step(values);
-    svc.sum = cusumStep(svc.sum, relationshipDeparture(step));
+    svc.sum = cusumStep(svc.sum, step.departure);
     const contributions: Partial<Record<SignalName, number>> = {};
     for (const c of step.contributions) contributions[c.signal as SignalName] = c.share;
     return { score: this.sequentialScore(svc), contributions };

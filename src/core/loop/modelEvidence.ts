@@ -1,8 +1,10 @@
+import { carriedAlone } from '../detect/jointModel';
 import type { Anomaly } from '../model/anomaly';
 import type { Band, SampleFrame } from '../model/signal';
 import { targetKey } from '../model/target';
 import type { LoggerPort, ModelPort, ModelScore, RetrainRecord, StorePort } from '../ports';
 import { valueWording } from '../observe/signalWording';
+import { LATENCY_ALONE } from './jointEvidence';
 
 export interface ModelEvidenceOptions {
   /** Fine-tune a service on its new normal windows this often, in frame time. */
@@ -126,8 +128,9 @@ export class ModelEvidence {
 
   /**
    * The freshest model score for this frame's service, and starts scoring the window that ends at this frame.
-   * Undefined for pods and nodes, before the service's model is ready, once the model failed, and when no
-   * signal the model blames is outside its expected band (`bands`, the baselines' for this frame).
+   * Undefined for pods and nodes, before the service's model is ready, once the model failed, when no
+   * signal the model blames is outside its expected band (`bands`, the baselines' for this frame), and when the
+   * latency quantiles carry the score alone (LATENCY_ALONE).
    */
   evidence(frame: SampleFrame, bands: Readonly<Record<string, Band>> = {}): ModelScore | undefined {
     if (frame.target.kind !== 'service' || this.failed) return undefined;
@@ -147,7 +150,10 @@ export class ModelEvidence {
       svc.rows.splice(0, excess);
       svc.anomalous.splice(0, excess);
     }
-    const fresh = corroborated(this.fused(svc, frame.t), frame, bands, this.options.corroborationShare);
+    const scored = corroborated(this.fused(svc, frame.t), frame, bands, this.options.corroborationShare);
+    // a score the latency quantiles carry alone is a latency move, the baselines' business: the same gate as the
+    // relationship model's (LATENCY_ALONE); bench:live-model's 4 model-raised incidents over 7 days were p99-led
+    const fresh = scored && carriedAlone(scored.contributions, LATENCY_ALONE) ? undefined : scored;
     const W = this.model.windowSize;
     if (svc.state === 'ready' && !svc.scoring && svc.rows.length >= W) {
       const window = smoothedWindow(svc.rows, svc.rows.length - 1, W);

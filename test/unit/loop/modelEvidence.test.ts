@@ -75,6 +75,31 @@ describe('the multi-signal model in the live loop', function () {
     model.answer = () => ({ score: 0.01, contributions: { request_rate: 1 } });
   });
 
+  it("gives no evidence the latency quantiles carry alone (the relationship model's gate, LATENCY_ALONE); latency beside other signals counts", async () => {
+    /** What the loop makes of a p99 out of its band once the model scores every window `score` with these contributions. */
+    const p99Raised = async (contributions: ModelScore['contributions']) => {
+      const model = new RecordingModel();
+      const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 30, fineTuneEveryMs: 600_000, matureAfterWindows: 0, persistWindows: 1 } });
+      const ev = rig.loop.modelEvidence!;
+      let k = 0;
+      for (; k < 100; k++) {
+        rig.frame(normalValues(k));
+        await ev.idle();
+      }
+      assert.ok(ev.isReady('service:shop/cart'));
+      model.answer = () => ({ score: 0.99, contributions });
+      // the score of the window ending at this frame is fused at the next one
+      rig.frame(normalValues(k++));
+      await ev.idle();
+      return rig.frame({ ...normalValues(k++), latency_p99: 0.25 });
+    };
+    const alone = await p99Raised({ latency_p99: 0.8, latency_p95: 0.15, cpu: 0.05 });
+    assert.equal(alone.isAnomaly, false, `p99 and p95 carry 95 % of the score: the model adds no evidence (${alone.reason})`);
+    const beside = await p99Raised({ latency_p99: 0.55, cpu: 0.35, request_rate: 0.1 });
+    assert.equal(beside.isAnomaly, true, 'p99 55 % beside CPU 35 %: the model speaks');
+    assert.match(beside.reason, /^model: .*latency_p99 55%.*cpu 35%/);
+  });
+
   it('fine-tunes online on new normal windows only, bounded, and saves periodically', async () => {
     const model = new RecordingModel();
     const rig = loopRig({ model, modelOptions: { firstFineTuneWindows: 30, fineTuneEveryMs: 120_000, fineTuneMaxWindows: 20, saveEveryMs: 300_000 } });
