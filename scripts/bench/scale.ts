@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale [-- --services 1000 --pods-per-service 5 --warmup-seconds 180 --after-seconds 60 --fault-target scale-010/svc-0500 --cli dist/cli.js --verbose]`:
+ * `npm run bench:scale [-- --services 1000 --pods-per-service 5 --warmup-seconds 180 --after-seconds 60 --fault-target scale-010/svc-0500 --cli dist/cli.js --agent-node-args "--inspect=127.0.0.1:PORT" --verbose]`:
  * the shipped agent (`node dist/cli.js agent`, its own process; build first with webpack) against the embedded sandbox
  * at scale (the shop plus N generated services, src/sandbox/sim/scaleTopology.ts) with a real Prometheus (Debian
  * `prometheus`) scraping the sandbox as the agent's only metrics source, at a 15 s interval, in suggest mode.
@@ -274,7 +274,9 @@ async function main(): Promise<void> {
       }),
     );
     let agentLog = '';
-    agent = spawn(process.execPath, [CLI, 'agent', '--config', config], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // e.g. --agent-node-args "--inspect=127.0.0.1:19500" to profile the agent's allocations while it runs
+    const nodeArgs = arg('agent-node-args', '').split(' ').filter(Boolean);
+    agent = spawn(process.execPath, [...nodeArgs, CLI, 'agent', '--config', config], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     agent.stdout?.on('data', (d) => (agentLog = (agentLog + d.toString()).slice(-20_000)));
     agent.stderr?.on('data', (d) => (agentLog = (agentLog + d.toString()).slice(-20_000)));
     const agentPid = agent.pid as number;
