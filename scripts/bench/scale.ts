@@ -357,6 +357,19 @@ async function main(): Promise<void> {
     const promCores = measured.map((r) => r.promCores).filter((x): x is number => x !== undefined);
     const other = world.otherCores?.();
     say(`  Prometheus CPU   mean ${mean(promCores).toFixed(3)} cores; simulation (this process) ${simCores.toFixed(3)} cores over the run${other ? `; ${other}` : ''}`);
+    // every incident the agent opened over the run, by its first diagnosis: at scale a storm of them is what it holds
+    const opened = new Map<string, number>();
+    const incidentDir = path.join(stateDir, 'incidents');
+    for (const file of existsSync(incidentDir) ? readdirSync(incidentDir).filter((f) => f.endsWith('.json')) : []) {
+      try {
+        const i = JSON.parse(readFileSync(path.join(incidentDir, file), 'utf8')) as StoredIncident;
+        const kind = i.timeline.find((e) => e.kind === 'diagnosed')?.diagnosis?.kind ?? 'not diagnosed';
+        opened.set(kind, (opened.get(kind) ?? 0) + 1);
+      } catch {
+        // being written
+      }
+    }
+    say(`  incidents opened: ${[...opened.values()].reduce((a, b) => a + b, 0)}${opened.size ? ` (${[...opened].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`);
     if (!injectedAt) say('  fault: not injected');
     else if (!diagnosed) say(`  fault: crash loop on ${faultTarget} NOT diagnosed within ${DIAGNOSIS_BOUND_MS / 1000} s of injection (symptoms at ${symptomsAt ? `+${((symptomsAt - injectedAt) / 1000).toFixed(0)} s` : 'never'})`);
     else say(`  fault: crash loop on ${faultTarget}: symptoms at +${symptomsAt ? ((symptomsAt - injectedAt) / 1000).toFixed(0) : '?'} s, diagnosed crash-loop (${diagnosed.id}) ${symptomsAt ? `${((diagnosed.at - symptomsAt) / 1000).toFixed(0)} s after the symptoms` : ''}`);
