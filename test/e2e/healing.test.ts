@@ -18,7 +18,7 @@ import { clearNotifications, describeInCodeServer, extensionHostRssMb, loopProce
  * room open (VIGIL_E2E_SOAK_MINUTES=10: that long); the light run samples over its story. The extension host's rss is sampled from /proc every
  * RSS_SAMPLE_MS over the whole story, printed as a curve with the step each sample fell in and, beside it, the rss of
  * the healing loop's process (the host forks it and keeps only the UI) and of the model's (the loop's child); every
- * host sample must be below MEMORY_LIMIT_MB, and those at or over issue 18's MEMORY_TARGET_MB are printed as NOT MET.
+ * host sample must be below issue 18's MEMORY_LIMIT_MB.
  */
 const COPILOT = '#app.copilot';
 /** The incident room in the editor area (live, and replay: the same view). */
@@ -28,13 +28,11 @@ const TARGET = 'shop/frontend';
 const REJECT_TARGET = 'shop/cart';
 /** The third fault's target, in auto mode with its namespace denied. */
 const DENIED_TARGET = 'shop/checkout';
-/** Issue 18's target for the extension host with the sandbox's default topology: not met yet in the dark run (~202 MB at 3 min). */
-const MEMORY_TARGET_MB = 200;
 /**
- * What the e2e asserts until the target is met (VIGIL_E2E_STRICT_MEMORY=1 asserts the target instead): a regression
- * guard that a leak or a second copy of the model in the host trips. Every sample at or over the target is printed as NOT MET.
+ * Issue 18's bound for the extension host with the sandbox's default topology, asserted on every sample: the healing
+ * loop runs in its own process (dist/coreWorker.js), the host keeps the UI (dark, load 8-11: peak 148 MB).
  */
-const MEMORY_LIMIT_MB = process.env.VIGIL_E2E_STRICT_MEMORY === '1' ? MEMORY_TARGET_MB : 240;
+const MEMORY_LIMIT_MB = 200;
 const WARMUP_MS = 45_000;
 /** Issue 18's CI window: the sandbox runs at least this long, the last part of it with the room open. */
 const MEMORY_WINDOW_MS = 180_000;
@@ -449,8 +447,6 @@ describeInCodeServer('healing', (session, theme) => {
     const { rss, text } = await debugStats(page);
     console.log(`      [${theme}] after ${Math.round((Date.now() - startedAt) / 1000)} s with the sandbox: ${text} (${(rss - baselineRss).toFixed(1)} MB more than before the sandbox started)`);
     printCurve();
-    const overTarget = rssCurve.filter((p) => p.mb >= MEMORY_TARGET_MB);
-    if (overTarget.length) console.log(`      [${theme}] NOT MET: ${overTarget.length} of ${rssCurve.length} extension host rss samples at or over issue 18's ${MEMORY_TARGET_MB} MB: ${overTarget.map((p) => `${p.s}s ${p.mb.toFixed(1)} MB (${p.step})`).join(', ')}`);
     assert.ok(rss > 0 && rss < MEMORY_LIMIT_MB, `extension host rss ${rss} MB, the limit is ${MEMORY_LIMIT_MB} MB`);
     // "stays below": every sample since the sandbox started (Approve, Replay, the report, the room open)
     const over = rssCurve.filter((p) => p.mb >= MEMORY_LIMIT_MB);
