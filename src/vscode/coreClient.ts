@@ -53,10 +53,9 @@ export interface CoreStats {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   readonly heapTotalBytes: number;
-  /** "model wasm in its own process (pid 12, rss 80.1 MB)", "model not loaded", "model off". */
+  /** "model wasm in its own process (pid 12)", "model not loaded", "model off"; the host adds its rss. */
   readonly model: string;
   readonly modelPid?: number;
-  readonly services: number;
 }
 
 /** The UI's requests; each answers once. A call the loop refuses rejects with a message for the user. */

@@ -211,7 +211,7 @@ export class CoreService implements CoreCalls, Disposable {
     const model = this.runtime.model;
     const modelPid = model && 'pid' in model ? model.pid : undefined;
     const text = model ? (model.loaded ? `model ${await model.backend()}${modelPid ? ` in its own process (pid ${modelPid})` : ''}` : 'model not loaded') : 'model off';
-    return { pid: process.pid, rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, model: text, ...(modelPid ? { modelPid } : {}), services: this.history.size() };
+    return { pid: process.pid, rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, model: text, ...(modelPid ? { modelPid } : {}) };
   }
 
   async dispose(): Promise<void> {
