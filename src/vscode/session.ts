@@ -7,7 +7,7 @@ import { withSettings, type VigilSettings } from '../core/settings';
 import { changedKeys } from '../core/settingsSchema';
 import type { ConnectionView, ReplayMode, RoomView } from '../webview/protocol';
 import type { CoreClient, CoreEvent, CoreStarted, CoreState } from './coreClient';
-import { CoreProcess } from './coreProcess';
+import { CoreProcess, type CoreProcessOptions } from './coreProcess';
 import { connectionFix } from './connectionHelp';
 import { COMMAND } from './ids';
 import { roomView } from './roomModel';
@@ -54,6 +54,8 @@ export class VigilSession implements vscode.Disposable {
   constructor(
     private readonly logger: LoggerPort,
     private readonly notifier: NotifierPort,
+    /** Where the loop runs: its own process (dist/coreWorker.js); another CoreClient (tests, another source) may stand in. */
+    private readonly createCore: (options: CoreProcessOptions) => CoreClient = (options) => new CoreProcess(options),
   ) {}
 
   get connected(): boolean {
@@ -89,9 +91,9 @@ export class VigilSession implements vscode.Disposable {
     for (const x of closed.sort((a, b) => b.openedAt - a.openedAt).slice(PAST_INCIDENTS_KEPT)) this.known.delete(x.id);
   }
 
+  /** The incidents a (re)started loop begins with; one its events already brought (they may come before the start's answer) is newer. */
   private adopt(started: CoreStarted): void {
-    this.known.clear();
-    for (const i of started.incidents) this.remember(i);
+    for (const i of started.incidents) if ((this.known.get(i.id)?.updatedAt ?? -Infinity) <= i.updatedAt) this.remember(i);
     this.state = started.state;
   }
 
@@ -135,7 +137,8 @@ export class VigilSession implements vscode.Disposable {
       warnAboutSettings(read.problems);
       let applied = options.forConnection(read.settings);
       let server = '';
-      const core: CoreClient = new CoreProcess({
+      this.known.clear();
+      const core: CoreClient = this.createCore({
         logger: this.logger,
         env: options.prometheusToken ? { VIGIL_PROMETHEUS_TOKEN: options.prometheusToken } : {},
         listener: {

@@ -6,42 +6,13 @@ import type { LoggerPort, LogLevel } from '../../../src/core/ports';
 import { DEFAULT_SETTINGS, withSettings } from '../../../src/core/settings';
 import type { CoreEvent, CoreStarted } from '../../../src/vscode/coreClient';
 import { CoreProcess } from '../../../src/vscode/coreProcess';
-
-/**
- * A stand-in for dist/coreWorker.js speaking its protocol: `start` answers with the mode it was started in (so a
- * restart shows which settings it got) and sends an incident event; `stats` answers with its pid; `approve` refuses
- * as the remediator does for an unknown incident; `applySettings` answers with the new mode.
- */
-const FAKE_WORKER = `
-let mode;
-process.on('message', (req) => {
-  const reply = (result, error) => process.send(error ? { kind: 'reply', id: req.id, error } : { kind: 'reply', id: req.id, result });
-  if (req.method === 'start') {
-    mode = req.args[0].settings.automation.mode;
-    process.send({ kind: 'event', event: { kind: 'log', component: 'engine', level: 'info', message: 'started in ' + mode + ' mode' } });
-    return reply({ server: 'http://fake:' + process.pid, state: { mode, paused: false, sources: [] }, incidents: [] });
-  }
-  if (req.method === 'stats') return reply({ pid: process.pid, rssBytes: process.memoryUsage().rss });
-  if (req.method === 'approve') return reply(undefined, 'no incident "' + req.args[0] + '"');
-  if (req.method === 'applySettings') { mode = req.args[0].automation.mode; return reply({ mode, paused: false, sources: [] }); }
-  reply(undefined, 'unexpected ' + req.method);
-});
-process.on('disconnect', () => process.exit(0));
-`;
-
-function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (condition() ? resolve() : Date.now() > end ? reject(new Error(`not within ${ms} ms: ${what}`)) : setTimeout(tick, 20));
-    tick();
-  });
-}
+import { FAKE_CORE_WORKER, until } from './fakeCoreWorker';
 
 describe('CoreProcess (the healing loop in a child process)', function () {
   this.timeout(30_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-core-process-'));
   const script = path.join(dir, 'fakeCoreWorker.js');
-  writeFileSync(script, FAKE_WORKER);
+  writeFileSync(script, FAKE_CORE_WORKER);
   after(() => rmSync(dir, { recursive: true, force: true }));
   const settings = (mode: 'suggest' | 'auto') => withSettings(DEFAULT_SETTINGS, { automation: { mode, namespaceModes: {} }, agent: { stateDir: dir } });
 
@@ -67,6 +38,8 @@ describe('CoreProcess (the healing loop in a child process)', function () {
     assert.equal(started.server, `http://fake:${core.pid}`);
     await until(() => events.length > 0, 5_000, 'the start event');
     assert.deepEqual(events[0], { kind: 'log', component: 'engine', level: 'info', message: 'started in suggest mode' });
+    await until(() => events.length === 3, 5_000, 'the incident and the approval request');
+    assert.deepEqual(events.slice(1).map((e) => e.kind), ['incident', 'approvalNeeded']);
     const stats = await core.call('stats');
     assert.equal(stats.pid, core.pid);
     assert.ok(stats.pid !== process.pid, 'the loop runs in another process');
