@@ -22,6 +22,8 @@ const nodeConfig = {
     cli: './src/cli/main.ts',
     // the model process the extension forks (src/infra/tfjs/modelProcess.ts); tfjs stays its own chunk
     modelWorker: './src/infra/tfjs/modelWorker.ts',
+    // the healing loop's process the extension forks (src/vscode/coreProcess.ts); the host keeps only the UI
+    coreWorker: './src/vscode/coreWorker.ts',
   },
   output: {
     path: path.resolve(__dirname, 'dist'),

@@ -41,11 +41,11 @@ export function activate(context: vscode.ExtensionContext): void {
     model: () =>
       buildCopilotModel({
         connection: session.connection,
-        mode: session.runtime?.settings.automation.mode ?? automationMode(),
-        paused: session.runtime?.core.remediator.paused ?? false,
+        mode: session.state?.mode ?? automationMode(),
+        paused: session.state?.paused ?? false,
         incidents: session.incidents(),
         history: session.history,
-        sources: session.runtime?.core.pipeline.snapshot().sources ?? [],
+        sources: session.state?.sources ?? [],
       }),
     openIncident: async (id) => openIncident(id),
     approve: (id, stepId) => session.approve(id, humanIdentity(), stepId),

@@ -6,19 +6,15 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import * as vscode from 'vscode';
 import type { AutomationMode } from '../core/model/automation';
 import type { Incident } from '../core/model/incident';
-import { targetKey, targetLabel } from '../core/model/target';
+import { targetLabel } from '../core/model/target';
 import type { LoggerPort } from '../core/ports';
 import { withSettings, type VigilSettings } from '../core/settings';
 import { kubeconfigContexts } from './connectionHelp';
 import { COMMAND, SECRET, SETTING } from './ids';
-import type { ReleaseLog } from '../core/learn/releaseLog';
-import type { LearningState } from '../core/learn/thresholdTuning';
 import { makeNonce } from './copilotView';
 import { IncidentPanel, type RoomActions } from './incidentPanel';
 import type { VigilSession } from './session';
-import { serviceMapView } from './serviceMapModel';
 import { currentVigilSettings } from './settingsReader';
-import { openIncidentTargets } from './viewModel';
 
 /** The `vigil.automation.mode` setting, validated (a bad value is the default). */
 export function automationMode(): AutomationMode {
@@ -41,12 +37,12 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     const base = context.globalStorageUri?.fsPath ?? path.join(os.tmpdir(), 'vigil-vscode');
     return path.join(base, name);
   };
-  const requireRuntime = () => {
-    if (!session.runtime || !session.connected) throw new UserError('Vigil is not connected. Run "Vigil: Start Sandbox Cluster" or "Vigil: Connect to Cluster" first.');
-    return session.runtime;
+  const requireCore = () => {
+    if (!session.core || !session.connected) throw new UserError('Vigil is not connected. Run "Vigil: Start Sandbox Cluster" or "Vigil: Connect to Cluster" first.');
+    return session.core;
   };
   const pickIncident = async (arg: unknown, placeHolder: string, filter: (i: Incident) => boolean = () => true): Promise<Incident | undefined> => {
-    if (arg && typeof arg === 'object' && 'id' in arg && 'timeline' in arg) return session.runtime?.core.remediator.get((arg as Incident).id) ?? (arg as Incident);
+    if (arg && typeof arg === 'object' && 'id' in arg && 'timeline' in arg) return session.incidents().find((i) => i.id === (arg as Incident).id) ?? (arg as Incident);
     // an incident id (a notification's Show, the sidebar card's Open)
     if (typeof arg === 'string') {
       const known = session.incidents().find((i) => i.id === arg);
@@ -70,24 +66,10 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
   };
 
   const room: RoomActions = {
-    incident: (id) => session.fullIncident(id),
-    cluster: () => session.connectionLabel ?? 'not connected',
+    room: (id, mode) => session.room(id, mode),
     approve: (id, stepId) => session.approve(id, humanIdentity(), stepId),
     reject: (id) => session.reject(id, humanIdentity()),
     snooze: (id, minutes) => session.snooze(id, humanIdentity(), minutes),
-    playbooksDir: () => path.join(process.cwd(), '.vigil', 'playbooks'),
-    liveBands: (i) => {
-      // the sidebar's history holds the live bands of the last 15 minutes: enough when it saw the incident open
-      const key = targetKey(i.target);
-      const times = [...session.history.bands(key, 'error_ratio').keys()];
-      if (!times.length || Math.min(...times) > i.openedAt) return undefined;
-      return (signal) => session.history.bands(key, signal);
-    },
-    serviceMap: (i) => {
-      if (!session.runtime || !session.connected) return undefined;
-      const incidents = session.incidents();
-      return serviceMapView({ inventory: session.runtime.events.inventory(), observedCalls: session.runtime.core.observedCalls(), services: session.history.services(openIncidentTargets(incidents)), incidents, focus: i });
-    },
   };
 
   let heapSnapshotWritten = false;
@@ -150,13 +132,13 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       await session.disconnect();
     },
     [COMMAND.pauseAutomation]: async () => {
-      await requireRuntime().core.remediator.setPaused(true, humanIdentity());
-      session.touch();
+      requireCore();
+      await session.setPaused(true, humanIdentity());
       void vscode.window.showInformationMessage('Vigil: automation paused. Detection continues; nothing is proposed or run until you resume.');
     },
     [COMMAND.resumeAutomation]: async () => {
-      await requireRuntime().core.remediator.setPaused(false, humanIdentity());
-      session.touch();
+      requireCore();
+      await session.setPaused(false, humanIdentity());
       void vscode.window.showInformationMessage('Vigil: automation resumed.');
     },
     [COMMAND.runChaosExperiment]: async () => {
@@ -164,7 +146,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       if (!sandbox) throw new UserError('Chaos experiments run on the sandbox only. Run "Vigil: Start Sandbox Cluster" first.');
       const fault = await vscode.window.showQuickPick(await sandbox.faultKinds(), { placeHolder: 'Fault to inject into the sandbox' });
       if (!fault) return;
-      const inv = requireRuntime().events.inventory();
+      const inv = await requireCore().call('inventory');
       const targets = fault === 'node-failure' ? inv.nodes.map((n) => n.name) : inv.services.map((s) => `${s.target.namespace}/${s.target.name}`);
       const target = await vscode.window.showQuickPick(targets.sort(), { placeHolder: `Target of ${fault}` });
       if (!target) return;
@@ -175,17 +157,17 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       void vscode.window.showInformationMessage(`Vigil: ${fault} injected on ${target} for 10 minutes. Watch the Copilot view.`);
     },
     [COMMAND.showAuditLog]: async () => {
-      const entries = await requireRuntime().store.readAudit();
+      const entries = await requireCore().call('readAudit');
       await showDocument(entries.map((e) => JSON.stringify(e)).join('\n') || '// the audit log is empty', 'jsonl');
     },
     [COMMAND.verifyAuditLog]: async () => {
-      const v = await requireRuntime().store.verifyAudit();
+      const v = await requireCore().call('verifyAudit');
       if (v.ok) void vscode.window.showInformationMessage(`Vigil: the audit log verifies: ${v.entries} entries, hash chain intact.`);
       else void vscode.window.showErrorMessage(`Vigil: the audit log does NOT verify at line ${v.firstBadLine}: ${v.problem}`);
     },
     [COMMAND.retrainModel]: async () => {
-      const runtime = requireRuntime();
-      const { records, skipped } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: retraining the per-service models' }, () => runtime.core.retrainModel());
+      const core = requireCore();
+      const { records, skipped } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Vigil: retraining the per-service models' }, () => core.call('retrainModel'));
       for (const r of records) logger.log('info', `retrain ${r.service}: kept the ${r.kept} model; ${r.reason}`);
       const kept = records.filter((r) => r.kept === 'new').length;
       void vscode.window.showInformationMessage(
@@ -204,21 +186,11 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       if (picked) IncidentPanel.show(context.extensionUri, picked.id, 'recorded', room, logger);
     },
     [COMMAND.showReliabilityReport]: async () => {
-      const runtime = requireRuntime();
-      const [{ reliabilityReport }, { reportHtml }, { RELEASES_STATE }, { LEARNING_STATE }] = await Promise.all([
-        import('../core/learn/reliabilityReport'),
-        import('../core/learn/reportRendering'),
-        import('../core/learn/releaseLog'),
-        import('../core/learn/thresholdTuning'),
-      ]);
+      const core = requireCore();
+      const { reportHtml } = await import('../core/learn/reportRendering');
       const now = Date.now();
-      const report = reliabilityReport({
-        incidents: await runtime.store.listIncidents(),
-        releases: await runtime.store.readState<ReleaseLog>(RELEASES_STATE),
-        learning: await runtime.store.readState<LearningState>(LEARNING_STATE),
-        since: now - 30 * 86_400_000,
-        until: now,
-      });
+      // computed where the loop runs: it reads every incident file of the state directory
+      const report = await core.call('report', now - 30 * 86_400_000, now);
       // the same self-contained HTML as `vigil report --format html`: no script, one nonce'd style
       const panel = vscode.window.createWebviewPanel('vigil.report', 'Vigil reliability report', vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
       panel.webview.html = reportHtml(report, { nonce: makeNonce() });
@@ -237,13 +209,13 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     [COMMAND.markFalseAlarm]: async (arg) => {
       const i = await pickIncident(arg, 'Incident to label a false alarm');
       if (!i) return;
-      await requireRuntime().core.remediator.label(i.id, 'false-alarm', humanIdentity());
+      await requireCore().call('label', i.id, 'false-alarm', humanIdentity());
       void vscode.window.showInformationMessage(`Vigil: ${i.id} labelled a false alarm; detectors learn from it.`);
     },
     [COMMAND.markReal]: async (arg) => {
       const i = await pickIncident(arg, 'Incident to label real');
       if (!i) return;
-      await requireRuntime().core.remediator.label(i.id, 'real', humanIdentity());
+      await requireCore().call('label', i.id, 'real', humanIdentity());
       void vscode.window.showInformationMessage(`Vigil: ${i.id} labelled real.`);
     },
     [COMMAND.exportIncident]: async (arg) => {
@@ -258,7 +230,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     [COMMAND.openAuditEntries]: async (arg) => {
       const i = await pickIncident(arg, 'Incident whose audit entries to show');
       if (!i) return;
-      const entries = (await requireRuntime().store.readAudit()).filter((e) => e.incidentId === i.id);
+      const entries = await requireCore().call('readAudit', i.id);
       await showDocument(entries.map((e) => JSON.stringify(e)).join('\n') || `// no audit entries for ${i.id}`, 'jsonl');
     },
     [COMMAND.debugStats]: async () => {
@@ -273,12 +245,15 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       // the young generation grows its semi-spaces with the allocation rate: committed heap the host keeps, mostly empty
       const young = spaces.find((sp) => sp.space_name === 'new_space');
       const parts = own ? ` (anonymous ${mb(kb('RssAnon'))}, files ${mb(kb('RssFile'))})` : '';
-      const model = session.runtime?.model;
-      // the model's own process, when it runs in one: its rss is stated beside the host's, never hidden
-      const modelPid = model && 'pid' in model ? model.pid : undefined;
-      const modelRss = modelPid ? await processRssBytes(modelPid) : undefined;
-      const modelText = model ? (model.loaded ? `model ${await model.backend()}${modelRss !== undefined ? ` in its own process (pid ${modelPid}, rss ${mb(modelRss)})` : ''}` : 'model not loaded') : 'model off';
-      const text = `Vigil stats: rss ${mb(m.rss)}${parts}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (code ${mb(code)}${young ? `, young generation ${mb(young.space_used_size)} used of ${mb(young.space_size)}` : ''}), external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), ${modelText}, up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
+      // the healing loop and the model run in processes of their own: their rss is stated beside the host's, never hidden
+      const loop = session.connected ? await session.core?.call('stats').catch((e: Error) => e) : undefined;
+      const modelRss = loop && !(loop instanceof Error) && loop.modelPid ? await processRssBytes(loop.modelPid) : undefined;
+      const loopText = !loop
+        ? 'healing loop not running'
+        : loop instanceof Error
+          ? `healing loop not answering (${loop.message})`
+          : `healing loop process (pid ${loop.pid}) rss ${mb(loop.rssBytes)}, heap used ${mb(loop.heapUsedBytes)} of ${mb(loop.heapTotalBytes)}, ${loop.model}${modelRss !== undefined ? ` rss ${mb(modelRss)}` : ''}`;
+      const text = `Vigil stats: rss ${mb(m.rss)}${parts}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (code ${mb(code)}${young ? `, young generation ${mb(young.space_used_size)} used of ${mb(young.space_size)}` : ''}), external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents; ${loopText}${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
       logger.log('info', text);
       void vscode.window.showInformationMessage(text);
       // where the memory goes: one heap snapshot of the extension host, on request only, after the figures above were
@@ -290,7 +265,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
         const { writeHeapSnapshot } = await import('node:v8');
         logger.log('info', `heap snapshot written to ${writeHeapSnapshot(path.join(snapshotDir, `vigil-exthost-${Date.now()}.heapsnapshot`))}`);
       }
-      return { ...m, uptimeMs: Date.now() - activatedAt };
+      return { ...m, uptimeMs: Date.now() - activatedAt, ...(loop && !(loop instanceof Error) ? { loopRss: loop.rssBytes } : {}) };
     },
   };
 

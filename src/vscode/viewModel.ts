@@ -178,5 +178,10 @@ export function pastForViews(all: ReadonlyArray<Incident>, keep = PAST_INCIDENTS
   return [...all]
     .sort((a, b) => b.openedAt - a.openedAt)
     .slice(0, keep)
-    .map((i) => ({ ...i, recording: { frames: [], facts: [], logs: [] } }));
+    .map(withoutRecording);
+}
+
+/** An incident without its recording (frames, facts, logs, the replay's start state: most of its size), as the views and the loop's events carry it. */
+export function withoutRecording(i: Incident): Incident {
+  return { ...i, recording: { frames: [], facts: [], logs: [] } };
 }

@@ -503,9 +503,14 @@ export function extensionHostRssMb(server: CodeServer): number | undefined {
   return groupProcessRssMb(server, 'extensionHost');
 }
 
-/** Resident memory (MB) of the model process the extension forks (dist/modelWorker.js); undefined while none runs. */
+/** Resident memory (MB) of the model process (dist/modelWorker.js, forked by the healing loop's process); undefined while none runs. */
 export function modelProcessRssMb(server: CodeServer): number | undefined {
   return groupProcessRssMb(server, 'modelWorker.js');
+}
+
+/** Resident memory (MB) of the healing loop's process the extension forks (dist/coreWorker.js); undefined while none runs. */
+export function loopProcessRssMb(server: CodeServer): number | undefined {
+  return groupProcessRssMb(server, 'coreWorker.js');
 }
 
 /** Resident memory (MB) of the process of the code-server's group whose command line has `marker`. */

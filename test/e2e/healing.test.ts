@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
-import { clearNotifications, describeInCodeServer, extensionHostRssMb, modelProcessRssMb, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
+import { clearNotifications, describeInCodeServer, extensionHostRssMb, loopProcessRssMb, modelProcessRssMb, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
 
 /**
  * The healing story in a real VS Code, once per theme: start the sandbox from the command palette,
@@ -15,9 +16,9 @@ import { clearNotifications, describeInCodeServer, extensionHostRssMb, modelProc
  *
  * The memory step of the dark run keeps the sandbox running until MEMORY_WINDOW_MS after it started, with the incident
  * room open (VIGIL_E2E_SOAK_MINUTES=10: that long); the light run samples over its story. The extension host's rss is sampled from /proc every
- * RSS_SAMPLE_MS over the whole story, printed as a curve with the step each sample fell in and the model process's
- * rss beside it (the model runs in a child process of the host); every host sample must be below MEMORY_LIMIT_MB, and
- * those at or over issue 18's MEMORY_TARGET_MB are printed as NOT MET.
+ * RSS_SAMPLE_MS over the whole story, printed as a curve with the step each sample fell in and, beside it, the rss of
+ * the healing loop's process (the host forks it and keeps only the UI) and of the model's (the loop's child); every
+ * host sample must be below issue 18's MEMORY_LIMIT_MB.
  */
 const COPILOT = '#app.copilot';
 /** The incident room in the editor area (live, and replay: the same view). */
@@ -27,13 +28,11 @@ const TARGET = 'shop/frontend';
 const REJECT_TARGET = 'shop/cart';
 /** The third fault's target, in auto mode with its namespace denied. */
 const DENIED_TARGET = 'shop/checkout';
-/** Issue 18's target for the extension host with the sandbox's default topology: not met yet in the dark run (~202 MB at 3 min). */
-const MEMORY_TARGET_MB = 200;
 /**
- * What the e2e asserts until the target is met (VIGIL_E2E_STRICT_MEMORY=1 asserts the target instead): a regression
- * guard that a leak or a second copy of the model in the host trips. Every sample at or over the target is printed as NOT MET.
+ * Issue 18's bound for the extension host with the sandbox's default topology, asserted on every sample: the healing
+ * loop runs in its own process (dist/coreWorker.js), the host keeps the UI (dark, load 8-11: peak 148 MB).
  */
-const MEMORY_LIMIT_MB = process.env.VIGIL_E2E_STRICT_MEMORY === '1' ? MEMORY_TARGET_MB : 240;
+const MEMORY_LIMIT_MB = 200;
 const WARMUP_MS = 45_000;
 /** Issue 18's CI window: the sandbox runs at least this long, the last part of it with the room open. */
 const MEMORY_WINDOW_MS = 180_000;
@@ -140,17 +139,19 @@ describeInCodeServer('healing', (session, theme) => {
   let startedAt = 0;
   let baselineRss = 0;
   let step = '';
-  const rssCurve: Array<{ s: number; mb: number; model?: number; step: string }> = [];
+  const rssCurve: Array<{ s: number; mb: number; loop?: number; model?: number; load: number; step: string }> = [];
   let sampler: ReturnType<typeof setInterval> | undefined;
   const sample = (): void => {
     const mb = extensionHostRssMb(session().server);
+    const loop = loopProcessRssMb(session().server);
     const model = modelProcessRssMb(session().server);
-    if (mb !== undefined) rssCurve.push({ s: Math.round((Date.now() - startedAt) / 1000), mb, ...(model !== undefined ? { model } : {}), step });
+    if (mb !== undefined) rssCurve.push({ s: Math.round((Date.now() - startedAt) / 1000), mb, ...(loop !== undefined ? { loop } : {}), ...(model !== undefined ? { model } : {}), load: os.loadavg()[0], step });
   };
   const printCurve = (): void => {
     const peak = Math.max(...rssCurve.map((p) => p.mb));
+    const loopPeak = Math.max(0, ...rssCurve.map((p) => p.loop ?? 0));
     const modelPeak = Math.max(0, ...rssCurve.map((p) => p.model ?? 0));
-    console.log(`      [${theme}] extension host rss (MB) every ${RSS_SAMPLE_MS / 1000} s since the sandbox started, peak ${peak.toFixed(1)}; model process beside it, peak ${modelPeak.toFixed(1)}:\n        ${rssCurve.map((p) => `${p.s}s host ${p.mb.toFixed(1)}, model ${p.model?.toFixed(1) ?? '—'} (${p.step})`).join('\n        ')}`);
+    console.log(`      [${theme}] extension host rss (MB) every ${RSS_SAMPLE_MS / 1000} s since the sandbox started, peak ${peak.toFixed(1)}; beside it the healing loop's process, peak ${loopPeak.toFixed(1)}, and the model's, peak ${modelPeak.toFixed(1)} :\n        ${rssCurve.map((p) => `${p.s}s host ${p.mb.toFixed(1)}, loop ${p.loop?.toFixed(1) ?? '—'}, model ${p.model?.toFixed(1) ?? '—'}, load ${p.load.toFixed(1)} (${p.step})`).join('\n        ')}`);
   };
   beforeEach(function () {
     step = (this.currentTest?.title ?? '').split(/[:,(]/)[0].slice(0, 48);
@@ -446,15 +447,15 @@ describeInCodeServer('healing', (session, theme) => {
     const { rss, text } = await debugStats(page);
     console.log(`      [${theme}] after ${Math.round((Date.now() - startedAt) / 1000)} s with the sandbox: ${text} (${(rss - baselineRss).toFixed(1)} MB more than before the sandbox started)`);
     printCurve();
-    const overTarget = rssCurve.filter((p) => p.mb >= MEMORY_TARGET_MB);
-    if (overTarget.length) console.log(`      [${theme}] NOT MET: ${overTarget.length} of ${rssCurve.length} extension host rss samples at or over issue 18's ${MEMORY_TARGET_MB} MB: ${overTarget.map((p) => `${p.s}s ${p.mb.toFixed(1)} MB (${p.step})`).join(', ')}`);
     assert.ok(rss > 0 && rss < MEMORY_LIMIT_MB, `extension host rss ${rss} MB, the limit is ${MEMORY_LIMIT_MB} MB`);
     // "stays below": every sample since the sandbox started (Approve, Replay, the report, the room open)
     const over = rssCurve.filter((p) => p.mb >= MEMORY_LIMIT_MB);
     assert.deepEqual(over.map((p) => `${p.s}s ${p.mb.toFixed(1)} MB (${p.step})`), [], `extension host rss samples at or over ${MEMORY_LIMIT_MB} MB`);
     assert.ok(rssCurve.length >= soakMs / RSS_SAMPLE_MS - 2, `rss sampled ${rssCurve.length} times over ${soakMs / 1000} s (is the extension host found under /proc?)`);
-    // the model runs in its own process: it must have run (scored the story's windows), and its rss is printed above
+    // the loop and the model run in processes of their own: both must have run, and their rss is printed above
+    assert.ok(rssCurve.some((p) => p.loop !== undefined), "no healing loop process was seen beside the extension host");
     assert.ok(rssCurve.some((p) => p.model !== undefined), 'no model process was seen beside the extension host');
+    assert.match(text, /healing loop process \(pid \d+\) rss [\d.]+ MB/, 'Debug Stats states the healing loop process\'s rss beside the host\'s');
     await session().shot('debug-stats');
   });
 

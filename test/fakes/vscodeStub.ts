@@ -49,14 +49,23 @@ export function installVscodeStub(): StubRecord {
         record.messages.push(m);
         return undefined;
       },
+      showWarningMessage: async (m: string) => {
+        record.messages.push(m);
+        return undefined;
+      },
+      showErrorMessage: async (m: string) => {
+        record.messages.push(m);
+        return undefined;
+      },
     },
     commands: {
       registerCommand: (id: string) => {
         record.commands.push(id);
         return { dispose() {} };
       },
+      executeCommand: async () => undefined,
     },
-    workspace: { getConfiguration: () => ({ get: (_k: string, d: unknown) => d }) },
+    workspace: { getConfiguration: () => ({ get: (_k: string, d: unknown) => d }), onDidChangeConfiguration: () => ({ dispose() {} }) },
   };
   const mod = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
   const original = mod._load;
