@@ -60,14 +60,18 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   const incidents = new IncidentsTreeProvider(() => session.incidents(), () => (clusterConsole.active ? clusterConsole.incidents() : undefined));
   const statusBar = new VigilStatusBar();
+  // the console of an in-cluster agent, while it runs, is what the status bar counts
+  const showStatus = () =>
+    clusterConsole.active
+      ? statusBar.show('connected', clusterConsole.openCount(), clusterConsole.connection().message)
+      : statusBar.show(session.connection.state, session.incidents().filter(isOpen).length, session.connection.fix ?? session.connection.message);
   context.subscriptions.push(
     session,
     clusterConsole,
     clusterConsole.onDidChange(() => {
       copilot.refresh();
       incidents.refresh();
-      if (clusterConsole.active) statusBar.show('connected', clusterConsole.openCount(), clusterConsole.connection().message);
-      else statusBar.show(session.connection.state, session.incidents().filter(isOpen).length, session.connection.fix ?? session.connection.message);
+      showStatus();
     }),
     copilot,
     incidents,
@@ -76,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerTreeDataProvider(VIEW.incidents, incidents),
     session.onDidChange(() => {
       copilot.refresh();
-      statusBar.show(session.connection.state, session.incidents().filter(isOpen).length, session.connection.fix ?? session.connection.message);
+      showStatus();
     }),
     session.onDidChangeIncident((i) => {
       incidents.refresh();
