@@ -3,7 +3,7 @@ import type { LoggerPort } from '../core/ports';
 import type { IncidentObject } from '../infra/kubernetes/incidentResources';
 import type { KubeConnection } from '../infra/kubernetes/kubeClient';
 import type { ConnectionView, CopilotModel } from '../webview/protocol';
-import { consoleCopilotModel, incidentResourceView, sortForViews, type ConsoleIncident } from './clusterConsoleModel';
+import { consoleCopilotModel, incidentResourceView, newlyAwaiting, sortForViews, type ConsoleIncident } from './clusterConsoleModel';
 
 /** Where the console reads from: a kubeconfig file and one of its contexts. */
 export interface ConsoleTarget {
@@ -26,6 +26,8 @@ export class ClusterConsole implements vscode.Disposable {
   private watchState: { state: 'synced' | 'failing' | 'starting'; detail: string } = { state: 'starting', detail: 'listing Incident resources…' };
   private holder: string | undefined;
   private label = '';
+  /** The first list arrived: later changes are news (notified), not what already waited when the console connected. */
+  private synced = false;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -70,13 +72,17 @@ export class ClusterConsole implements vscode.Disposable {
     await this.stop(false);
     const { watchIncidents } = await import('../infra/kubernetes/incidentResources');
     this.conn = conn;
+    this.synced = false;
     this.label = label;
     this.holder = holder;
     this.watchState = { state: 'starting', detail: `listing Incident resources of ${label}…` };
     this.watch = watchIncidents(
       conn,
       (items: ReadonlyArray<IncidentObject>) => {
+        const before = this.synced ? this.items : undefined;
         this.items = items.map((o) => incidentResourceView(o, conn.context));
+        this.synced = true;
+        for (const i of newlyAwaiting(before, this.items)) void this.notify(i);
         this.changed.fire();
       },
       (state, detail) => {
@@ -87,6 +93,17 @@ export class ClusterConsole implements vscode.Disposable {
     );
     this.logger.log('info', `console of the in-cluster agent of ${label} (${conn.server}); Lease held by ${holder}`);
     this.changed.fire();
+  }
+
+  /** A new proposal of the agent, naming the cluster it is in. */
+  private async notify(i: ConsoleIncident): Promise<void> {
+    const choice = await vscode.window.showWarningMessage(`Vigil (${i.cluster}): ${i.diagnosis ?? 'anomaly'} on ${i.target} needs a decision: ${i.proposal?.action ?? '?'}`, 'Approve', 'Show');
+    try {
+      if (choice === 'Approve') await this.decide(i.id, 'approve', i.proposal?.stepId);
+      else if (choice === 'Show') await this.showResource(i);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Vigil: ${(err as Error).message}`);
+    }
   }
 
   connection(): ConnectionView {

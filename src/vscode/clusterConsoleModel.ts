@@ -80,6 +80,17 @@ export function sortForViews(incidents: ReadonlyArray<ConsoleIncident>, closedKe
   return [...sorted.filter((i) => i.open), ...sorted.filter((i) => !i.open).slice(0, closedKept)];
 }
 
+/**
+ * Incidents that wait for a decision now and did not before (by id and step), to notify once per proposal; undefined
+ * `before` (the first list) notifies nothing, so connecting does not replay what already waited.
+ */
+export function newlyAwaiting(before: ReadonlyArray<ConsoleIncident> | undefined, now: ReadonlyArray<ConsoleIncident>): ConsoleIncident[] {
+  if (!before) return [];
+  const key = (i: ConsoleIncident) => `${i.cluster}/${i.id}/${i.proposal?.stepId ?? ''}`;
+  const waited = new Set(before.filter((i) => i.open && i.proposal?.awaitingApproval).map(key));
+  return now.filter((i) => i.open && i.proposal?.awaitingApproval && !waited.has(key(i)));
+}
+
 export interface ConsoleInputs {
   readonly connection: ConnectionView;
   readonly incidents: ReadonlyArray<ConsoleIncident>;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { incidentResource } from '../../../src/core/model/incidentResource';
 import type { Incident } from '../../../src/core/model/incident';
 import type { IncidentObject } from '../../../src/infra/kubernetes/incidentResources';
-import { consoleCopilotModel, incidentResourceView, sortForViews } from '../../../src/vscode/clusterConsoleModel';
+import { consoleCopilotModel, incidentResourceView, newlyAwaiting, sortForViews } from '../../../src/vscode/clusterConsoleModel';
 import { incidentView } from '../../../src/vscode/viewModel';
 import { awaitingIncident } from './fixtures';
 
@@ -56,5 +56,17 @@ describe('the console of an in-cluster agent: Incident resource → view model',
     assert.equal(m.mode, 'in-cluster agent (vigil-0)');
     assert.deepEqual(m.sources, [{ source: 'incidents', state: 'down', message: 'HTTP 403' }]);
     assert.deepEqual(m.incidents.map((x) => x.id), ['inc-b', 'inc-a', 'inc-c']);
+  });
+
+  it('notifies a proposal once: not what waited at connect, not the same step again, again for a new step', () => {
+    const v = (id: string, stepId: string, state: Incident['state'] = 'awaiting-approval') => {
+      const i = awaitingIncident({ id, state });
+      const o = asObject(i);
+      return incidentResourceView({ ...o, status: { ...o.status, proposedStep: { ...o.status!.proposedStep!, stepId } } }, 'prod-eu');
+    };
+    assert.deepEqual(newlyAwaiting(undefined, [v('inc-a', 's1')]), [], 'the first list');
+    assert.deepEqual(newlyAwaiting([v('inc-a', 's1')], [v('inc-a', 's1'), v('inc-b', 's1')]).map((i) => i.id), ['inc-b']);
+    assert.deepEqual(newlyAwaiting([v('inc-a', 's1')], [v('inc-a', 's2')]).map((i) => `${i.id}/${i.proposal?.stepId}`), ['inc-a/s2']);
+    assert.deepEqual(newlyAwaiting([], [v('inc-a', 's1', 'acting')]), [], 'not waiting');
   });
 });
