@@ -43,12 +43,13 @@ export class ClusterConsole implements vscode.Disposable {
    */
   async offer(target: ConsoleTarget, o: { readonly leaseName: string; readonly ownIdentity: string; readonly stopLocal: () => Promise<void> }): Promise<boolean> {
     const [{ connectKube }, { findInClusterVigil }] = await Promise.all([import('../infra/kubernetes/kubeClient'), import('../infra/kubernetes/incidentResources')]);
-    const conn = await connectKube({ kubeconfig: target.kubeconfig, context: target.context });
+    let conn: KubeConnection;
     let found;
     try {
+      conn = await connectKube({ kubeconfig: target.kubeconfig, context: target.context });
       found = await findInClusterVigil(conn, { leaseName: o.leaseName, ownIdentity: o.ownIdentity });
     } catch (err) {
-      // no answer or an odd one: the local loop is still an option, and it says what is wrong when it connects
+      // unreadable kubeconfig, no answer or an odd one: the local loop's connect says what is wrong, with its fix
       this.logger.log('warn', `looking for an in-cluster Vigil in context ${target.context}: ${(err as Error).message}`);
       return false;
     }
