@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     approve: (id, stepId) => (clusterConsole.active ? clusterConsole.decide(id, 'approve', stepId) : session.approve(id, humanIdentity(), stepId)),
     reject: (id) => (clusterConsole.active ? clusterConsole.decide(id, 'reject') : session.reject(id, humanIdentity())),
     snooze: (id, minutes) => {
-      if (clusterConsole.active) throw new Error('an in-cluster agent\'s incident is snoozed from the cluster: vigil snooze runs beside the agent; approve or reject it here');
+      if (clusterConsole.active) throw new Error('snoozing is not available for an in-cluster agent\'s incident (only spec.decision is written from here); approve or reject it');
       return session.snooze(id, humanIdentity(), minutes);
     },
   });
