@@ -121,7 +121,8 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
         { placeHolder: `Kubeconfig context to connect to (from ${file})` },
       );
       if (!picked) return;
-      await config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global);
+      // remembered for next time; a settings file VS Code cannot write (it says why) does not stop the connection
+      await Promise.resolve(config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global)).catch((e: Error) => logger.log('warn', `could not remember context ${picked.label} in vigil.kubernetes.context: ${e.message}`));
       // an agent in the cluster: watch it (no local loop) or run one here; the window's own loop (vscode@host) is not an agent
       const inCluster = { leaseName: currentVigilSettings().settings.safety.leaseName, ownIdentity: `vscode@${os.hostname()}`, stopLocal: () => session.disconnect() };
       if (await clusterConsole.offer({ kubeconfig: file, context: picked.label }, inCluster)) return;
