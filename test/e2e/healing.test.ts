@@ -184,35 +184,6 @@ async function pickThenNext(page: Page, label: string, nextPlaceholder: RegExp):
   await waitFor(async () => nextPlaceholder.test((await input.getAttribute('placeholder')) ?? '') && (await input.inputValue()) === '', 30_000, `the quick pick "${nextPlaceholder}"`);
 }
 
-/**
- * Runs "Vigil: Connect to Cluster" until its context picker names `kubeconfig` (VS Code reloads a settings file it
- * watches; until then the command reads the default kubeconfig, which is absent here and says so). Bounded: 30 s.
- */
-async function openContextPicker(page: Page, kubeconfig: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  let placeholder = '';
-  await waitFor(async () => {
-    await clearNotifications(page);
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible' });
-    await input.fill('>Vigil: Connect to Cluster');
-    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'Vigil: Connect to Cluster' }).first().click();
-    placeholder = '';
-    // the context picker (its placeholder names the file read) or the error toast of a missing kubeconfig
-    for (const end = Date.now() + 10_000; Date.now() < end; await page.waitForTimeout(100)) {
-      if ((await input.isVisible()) && !(await input.inputValue()).startsWith('>')) {
-        placeholder = (await input.getAttribute('placeholder')) ?? '';
-        if (placeholder) break;
-      }
-      if (await page.locator('.notification-toast').filter({ hasText: /No kubeconfig at/ }).count()) break;
-    }
-    if (placeholder.includes(kubeconfig)) return true;
-    if (await input.isVisible()) await page.keyboard.press('Escape');
-    return false;
-  }, 30_000, () => `the context picker of "Vigil: Connect to Cluster" reading ${kubeconfig} (last placeholder: "${placeholder}")`);
-}
-
 /** The extension host's resident memory, from "Vigil: Show Debug Stats" (process.memoryUsage() in that process), and the whole line. */
 async function debugStats(page: Page): Promise<{ rss: number; text: string }> {
   await runCommand(page, 'Vigil: Show Debug Stats');
@@ -591,11 +562,12 @@ describeInCodeServer('healing', (session, theme) => {
       await clearNotifications(page);
       const a = agent;
       assert.ok(a && a.child.exitCode === null, `the in-cluster agent is running${a ? `; its output:\n${a.output().slice(-2000)}` : ''}`);
-      // what "Connect to Cluster" reads: the kubeconfig setting (written to the settings file, as the harness sets
-      // settings), then the context; it finds the agent's CRD and Lease
+      // what "Connect to Cluster" reads: the kubeconfig setting, then the context; it finds the agent's CRD and Lease
       const kubeconfig = path.join(sandboxStateDir(session()), 'sandbox.kubeconfig');
-      session().server.writeSettings({ ...userSettings(theme), 'vigil.kubernetes.kubeconfig': kubeconfig });
-      await openContextPicker(page, kubeconfig);
+      await editUserSettings(page, { ...userSettings(theme), 'vigil.kubernetes.kubeconfig': kubeconfig });
+      await runCommand(page, 'Vigil: Connect to Cluster', { opensPicker: true });
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      assert.match((await input.getAttribute('placeholder')) ?? '', new RegExp(`from ${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the context picker reads the kubeconfig setting');
       await pickThenNext(page, 'vigil-sandbox', /An in-cluster Vigil runs in vigil-sandbox/);
       await pickQuickInputItem(page, 'Watch the in-cluster agent');
       await waitForWebviewText(page, /Watching the in-cluster agent of context vigil-sandbox[\s\S]*mode: in-cluster agent/, COPILOT, 30_000);
