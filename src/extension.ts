@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { ClusterConsole } from './vscode/clusterConsole';
 import { automationMode, humanIdentity, registerCommands } from './vscode/commands';
 import { CopilotViewProvider } from './vscode/copilotView';
 import { COMMAND, VIEW } from './vscode/ids';
@@ -37,9 +38,11 @@ export function activate(context: vscode.ExtensionContext): void {
   }));
   const session: VigilSession = new VigilSession(logger.child('engine'), notifier);
   current = session;
+  // the console of an in-cluster agent, when "Connect to Cluster" finds one and the user watches it: the views show it instead
+  const clusterConsole = new ClusterConsole(logger.child('console'));
   const copilot = new CopilotViewProvider(context.extensionUri, logger.child('view'), {
     model: () =>
-      buildCopilotModel({
+      clusterConsole.active ? clusterConsole.model() : buildCopilotModel({
         connection: session.connection,
         mode: session.state?.mode ?? automationMode(),
         paused: session.state?.paused ?? false,
@@ -48,14 +51,28 @@ export function activate(context: vscode.ExtensionContext): void {
         sources: session.state?.sources ?? [],
       }),
     openIncident: async (id) => openIncident(id),
-    approve: (id, stepId) => session.approve(id, humanIdentity(), stepId),
-    reject: (id) => session.reject(id, humanIdentity()),
-    snooze: (id, minutes) => session.snooze(id, humanIdentity(), minutes),
+    approve: (id, stepId) => (clusterConsole.active ? clusterConsole.decide(id, 'approve', stepId) : session.approve(id, humanIdentity(), stepId)),
+    reject: (id) => (clusterConsole.active ? clusterConsole.decide(id, 'reject') : session.reject(id, humanIdentity())),
+    snooze: (id, minutes) => {
+      if (clusterConsole.active) throw new Error('snoozing is not available for an in-cluster agent\'s incident (only spec.decision is written from here); approve or reject it');
+      return session.snooze(id, humanIdentity(), minutes);
+    },
   });
-  const incidents = new IncidentsTreeProvider(() => session.incidents());
+  const incidents = new IncidentsTreeProvider(() => session.incidents(), () => (clusterConsole.active ? clusterConsole.incidents() : undefined));
   const statusBar = new VigilStatusBar();
+  // the console of an in-cluster agent, while it runs, is what the status bar counts
+  const showStatus = () =>
+    clusterConsole.active
+      ? statusBar.show('connected', clusterConsole.openCount(), clusterConsole.connection().message)
+      : statusBar.show(session.connection.state, session.incidents().filter(isOpen).length, session.connection.fix ?? session.connection.message);
   context.subscriptions.push(
     session,
+    clusterConsole,
+    clusterConsole.onDidChange(() => {
+      copilot.refresh();
+      incidents.refresh();
+      showStatus();
+    }),
     copilot,
     incidents,
     statusBar,
@@ -63,14 +80,14 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerTreeDataProvider(VIEW.incidents, incidents),
     session.onDidChange(() => {
       copilot.refresh();
-      statusBar.show(session.connection.state, session.incidents().filter(isOpen).length, session.connection.fix ?? session.connection.message);
+      showStatus();
     }),
     session.onDidChangeIncident((i) => {
       incidents.refresh();
       IncidentPanel.changed(i.id);
     }),
   );
-  registerCommands(context, session, logger.child('commands'), started);
+  registerCommands(context, session, logger.child('commands'), started, clusterConsole);
   logger.log('info', `activated in ${Date.now() - started} ms`);
 }
 

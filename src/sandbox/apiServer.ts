@@ -11,6 +11,7 @@ import { unknownFields, validateObject } from './apiValidation';
 import { tableFor, wantsTable } from './apiTable';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions, groupVersion, openApiV3GroupVersion, openApiV3Root, subresourceKnown, versionInfo } from './discovery';
 import { applyPatch, PATCH_CONTENT_TYPES, strategicMergePatch } from './patch';
+import { SANDBOX_USER } from './kubeconfig';
 import { formatLabelSelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, requirementsFromLabelSelector } from './selectors';
 import type { HttpAnswer, HttpRequest } from './sim/shopApi';
 import { RESOURCES, StatusError, type ChangeEvent, type KubeObject, type ObjectStore, type ResourceInfo, type ResourceName } from './store';
@@ -38,7 +39,7 @@ const DEFAULT_MAX_BODY = 3 * 1024 * 1024;
 /** A simulated answer never takes longer than this (a latency fault times the median can be large). */
 const MAX_PROXY_DELAY_MS = 30_000;
 const MAX_WATCH_SECONDS = 1800;
-const WITH_STATUS_SUBRESOURCE = new Set<ResourceName>(['namespaces', 'pods', 'services', 'nodes', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'poddisruptionbudgets']);
+const WITH_STATUS_SUBRESOURCE = new Set<ResourceName>(['namespaces', 'pods', 'services', 'nodes', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'poddisruptionbudgets', 'incidents']);
 
 interface Target {
   readonly info: ResourceInfo;
@@ -227,7 +228,7 @@ export class ApiServer {
     }
     switch (root) {
       case undefined:
-        return this.json(res, 200, { paths: ['/api', '/api/v1', '/apis', '/apis/apps/v1', '/apis/coordination.k8s.io/v1', '/apis/policy/v1', '/healthz', '/livez', '/readyz', '/version', '/sandbox/v1'] });
+        return this.json(res, 200, { paths: ['/api', '/api/v1', '/apis', '/apis/apps/v1', '/apis/authentication.k8s.io/v1', '/apis/coordination.k8s.io/v1', '/apis/policy/v1', '/apis/vigil.dev/v1alpha1', '/healthz', '/livez', '/readyz', '/version', '/sandbox/v1'] });
       case 'version':
         if (rest.length) throw notFoundPath();
         return this.json(res, 200, versionInfo());
@@ -314,6 +315,7 @@ export class ApiServer {
     const watchParam = q.get('watch');
     const isWatch = t.legacyWatch || watchParam === 'true' || watchParam === '1';
     if (t.sub) return this.subresource(req, res, method, t, q);
+    if (t.info.name === 'selfsubjectreviews') return this.selfSubjectReview(req, res, method, t);
     const readBody = async (what: string) => this.decodeBody(req, await this.readBody(req), what);
     const dryRun = this.dryRun(q);
     if (t.name === undefined) {
@@ -727,6 +729,21 @@ export class ApiServer {
     const deleted = items.filter(match);
     for (const o of deleted) if (!dryRun) this.removeCascading(t.info.name, o, false, false);
     return { kind: `${t.info.kind}List`, apiVersion: groupVersion(t.info), metadata: { resourceVersion }, items: deleted };
+  }
+
+  /**
+   * `kubectl auth whoami` and clients filling `by` of a decision: the sandbox authenticates nobody, so every caller
+   * is its one user, SANDBOX_USER (the kubeconfig's token only keeps clients that insist on credentials happy).
+   */
+  private async selfSubjectReview(req: http.IncomingMessage, res: http.ServerResponse, method: string, t: Target): Promise<void> {
+    if (method !== 'POST' || t.name !== undefined) {
+      req.resume();
+      throw methodNotAllowed();
+    }
+    // a SelfSubjectReview's request says nothing (kubectl auth whoami sends it as protobuf): only the caller counts
+    await this.readBody(req);
+    const userInfo = { username: SANDBOX_USER, groups: ['system:masters', 'system:authenticated'] };
+    this.json(res, 201, { kind: 'SelfSubjectReview', apiVersion: groupVersion(t.info), metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }, status: { userInfo } });
   }
 
   // ---------------------------------------------------------------- subresources

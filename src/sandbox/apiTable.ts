@@ -176,6 +176,15 @@ const COLUMNS: Partial<Record<string, Column[]>> = {
   ],
   configmaps: [NAME, { name: 'Data', type: 'integer', cell: (o) => Object.keys((get(o, 'data') as object | undefined) ?? {}).length + Object.keys((get(o, 'binaryData') as object | undefined) ?? {}).length }, AGE],
   leases: [NAME, { name: 'Holder', type: 'string', cell: (o) => str(o, 'spec.holderIdentity', '') }, AGE],
+  // the printer columns of the CRD incidents.vigil.dev
+  incidents: [
+    NAME,
+    { name: 'Target', type: 'string', cell: (o) => str(o, 'spec.target', '') },
+    { name: 'Diagnosis', type: 'string', cell: (o) => str(o, 'status.diagnosis.kind', '') },
+    { name: 'Confidence', type: 'string', cell: (o) => str(o, 'status.diagnosis.confidence', '') },
+    { name: 'State', type: 'string', cell: (o) => str(o, 'status.state', '') },
+    AGE,
+  ],
   poddisruptionbudgets: [
     NAME,
     { name: 'Min Available', type: 'string', cell: (o) => str(o, 'spec.minAvailable', 'N/A') },

@@ -122,6 +122,27 @@ export function validateObject(info: ResourceInfo, o: KubeObject): void {
       }
       break;
     }
+    case 'incidents': {
+      // the CRD's structural schema: spec.incidentId and spec.target required; a decision is complete and approve|reject
+      const spec = o.spec;
+      if (!isObj(spec)) {
+        causes.push(required('spec'));
+        break;
+      }
+      for (const f of ['incidentId', 'target'] as const) {
+        if (spec[f] === undefined || spec[f] === null) causes.push(required(`spec.${f}`));
+        else if (typeof spec[f] !== 'string') causes.push(invalid(`spec.${f}`, spec[f], 'must be a string'));
+      }
+      const d = spec.decision;
+      if (d !== undefined && d !== null) {
+        if (!isObj(d)) causes.push(invalid('spec.decision', d, 'must be an object'));
+        else {
+          if (d.action !== 'approve' && d.action !== 'reject') causes.push(invalid('spec.decision.action', d.action ?? null, 'supported values: "approve", "reject"'));
+          for (const f of ['stepId', 'by'] as const) if (typeof d[f] !== 'string') causes.push(d[f] === undefined ? required(`spec.decision.${f}`) : invalid(`spec.decision.${f}`, d[f], 'must be a string'));
+        }
+      }
+      break;
+    }
     case 'events':
       if (!isObj((o as Record<string, unknown>).involvedObject)) causes.push(required('involvedObject'));
       break;
@@ -171,6 +192,7 @@ const SPEC_FIELDS: Readonly<Record<string, Set<string>>> = {
   pods: POD_SPEC_FIELDS,
   nodes: words('podCIDR podCIDRs providerID unschedulable taints configSource externalID'),
   leases: words('holderIdentity leaseDurationSeconds acquireTime renewTime leaseTransitions strategy preferredHolder'),
+  incidents: words('incidentId target decision'),
   poddisruptionbudgets: words('minAvailable selector maxUnavailable unhealthyPodEvictionPolicy'),
   namespaces: words('finalizers'),
   services: words(`ports selector clusterIP clusterIPs type externalIPs sessionAffinity loadBalancerIP loadBalancerSourceRanges externalName

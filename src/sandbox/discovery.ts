@@ -42,6 +42,7 @@ const SUBRESOURCES: ReadonlyArray<SubResource> = [
   { parent: 'statefulsets', sub: 'status', kind: 'StatefulSet', verbs: ['get', 'patch', 'update'] },
   { parent: 'daemonsets', sub: 'status', kind: 'DaemonSet', verbs: ['get', 'patch', 'update'] },
   { parent: 'poddisruptionbudgets', sub: 'status', kind: 'PodDisruptionBudget', verbs: ['get', 'patch', 'update'] },
+  { parent: 'incidents', sub: 'status', kind: 'Incident', verbs: ['get', 'patch', 'update'] },
 ];
 
 export function subresourceKnown(resource: string, sub: string): boolean {
@@ -49,6 +50,8 @@ export function subresourceKnown(resource: string, sub: string): boolean {
 }
 
 const IN_ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'statefulsets', 'daemonsets']);
+/** Categories other than `all`, as the CRDs declare them (`kubectl get vigil`). */
+const CATEGORIES: Readonly<Record<string, ReadonlyArray<string>>> = { incidents: ['vigil'] };
 
 export function groupVersion(r: Pick<ResourceInfo, 'group' | 'version'>): string {
   return r.group ? `${r.group}/${r.version}` : r.version;
@@ -95,7 +98,7 @@ export function apiResourceList(group: string, version: string): Record<string, 
       kind: r.kind,
       verbs: r.verbs,
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
-      ...(IN_ALL_CATEGORY.has(r.name) ? { categories: ['all'] } : {}),
+      ...(IN_ALL_CATEGORY.has(r.name) ? { categories: ['all'] } : CATEGORIES[r.name] ? { categories: CATEGORIES[r.name] } : {}),
     });
     for (const s of SUBRESOURCES.filter((x) => x.parent === r.name)) {
       resources.push({

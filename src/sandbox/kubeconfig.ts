@@ -6,6 +6,8 @@ import { stringify } from 'yaml';
 export const SANDBOX_CONTEXT = 'vigil-sandbox';
 /** The sandbox accepts any token; this one only keeps clients that insist on credentials happy. */
 export const SANDBOX_TOKEN = 'vigil-sandbox-token';
+/** Who every caller of the sandbox is (it authenticates nobody): what a SelfSubjectReview answers. */
+export const SANDBOX_USER = 'vigil-sandbox-admin';
 
 export function sandboxKubeconfig(server: string): string {
   return stringify({

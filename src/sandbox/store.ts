@@ -42,7 +42,9 @@ export type ResourceName =
   | 'daemonsets'
   | 'controllerrevisions'
   | 'leases'
-  | 'poddisruptionbudgets';
+  | 'poddisruptionbudgets'
+  | 'incidents'
+  | 'selfsubjectreviews';
 
 export interface ResourceInfo {
   readonly name: ResourceName;
@@ -69,6 +71,10 @@ export const RESOURCES: ReadonlyArray<ResourceInfo> = [
   { name: 'controllerrevisions', kind: 'ControllerRevision', group: 'apps', version: 'v1', namespaced: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'controllerrevision' },
   { name: 'leases', kind: 'Lease', group: 'coordination.k8s.io', version: 'v1', namespaced: true, verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'lease' },
   { name: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', group: 'policy', version: 'v1', namespaced: true, shortNames: ['pdb'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'poddisruptionbudget' },
+  // Vigil's own custom resource, served as the chart's CRD (deploy/helm/vigil/crds/incidents.vigil.dev.yaml) defines it
+  { name: 'incidents', kind: 'Incident', group: 'vigil.dev', version: 'v1alpha1', namespaced: true, shortNames: ['vinc'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], singularName: 'incident' },
+  // create-only and never stored: the API server answers who the caller is (see ApiServer.selfSubjectReview)
+  { name: 'selfsubjectreviews', kind: 'SelfSubjectReview', group: 'authentication.k8s.io', version: 'v1', namespaced: false, verbs: ['create'], singularName: '' },
 ];
 
 export function resourceInfo(name: string): ResourceInfo | undefined {

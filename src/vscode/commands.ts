@@ -9,6 +9,7 @@ import type { Incident } from '../core/model/incident';
 import { targetLabel } from '../core/model/target';
 import type { LoggerPort } from '../core/ports';
 import { withSettings, type VigilSettings } from '../core/settings';
+import type { ClusterConsole } from './clusterConsole';
 import { kubeconfigContexts } from './connectionHelp';
 import { COMMAND, SECRET, SETTING } from './ids';
 import { makeNonce } from './copilotView';
@@ -32,7 +33,7 @@ export function humanIdentity(): string {
 }
 
 /** Every command of the extension. Heavy modules load inside the handlers, never at activation. */
-export function registerCommands(context: vscode.ExtensionContext, session: VigilSession, logger: LoggerPort, activatedAt: number): void {
+export function registerCommands(context: vscode.ExtensionContext, session: VigilSession, logger: LoggerPort, activatedAt: number, clusterConsole: ClusterConsole): void {
   const storage = (name: string): string => {
     const base = context.globalStorageUri?.fsPath ?? path.join(os.tmpdir(), 'vigil-vscode');
     return path.join(base, name);
@@ -75,6 +76,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
   let heapSnapshotWritten = false;
   const handlers: Record<string, (...args: unknown[]) => Promise<unknown>> = {
     [COMMAND.startSandbox]: async () => {
+      await clusterConsole.stop();
       const dir = storage('sandbox');
       await fs.mkdir(dir, { recursive: true });
       // the bundled CLI next to this extension's own bundle: `node dist/cli.js sandbox …`
@@ -101,7 +103,12 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
         { placeHolder: `Kubeconfig context to connect to (from ${file})` },
       );
       if (!picked) return;
-      await config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global);
+      // remembered for next time; a settings file VS Code cannot write (it says why) does not stop the connection
+      await Promise.resolve(config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global)).catch((e: Error) => logger.log('warn', `could not remember context ${picked.label} in vigil.kubernetes.context: ${e.message}`));
+      // an agent in the cluster: watch it (no local loop) or run one here; the window's own loop (vscode@host) is not an agent
+      const inCluster = { leaseName: currentVigilSettings().settings.safety.leaseName, ownIdentity: `vscode@${os.hostname()}`, stopLocal: () => session.disconnect() };
+      if (await clusterConsole.offer({ kubeconfig: file, context: picked.label }, inCluster)) return;
+      await clusterConsole.stop();
       const prometheusToken = (await context.secrets.get(SECRET.prometheusToken)) || undefined;
       const dir = storage(`cluster-${picked.label.replace(/[^\w.-]+/g, '_')}`);
       await fs.mkdir(dir, { recursive: true });
@@ -128,6 +135,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       void vscode.window.showInformationMessage(`Vigil: Prometheus ${url ? `set to ${url}${token ? ' (token saved in SecretStorage)' : ''}` : 'cleared; pods are scraped directly'}.${session.connected ? ' Reconnect to use it.' : ''}`);
     },
     [COMMAND.disconnect]: async () => {
+      await clusterConsole.stop();
       await session.shutdown();
       await session.disconnect();
     },
@@ -177,6 +185,8 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       );
     },
     [COMMAND.openIncident]: async (arg) => {
+      const inCluster = clusterConsole.active ? clusterConsole.find(arg) : undefined;
+      if (inCluster) return clusterConsole.showResource(inCluster);
       const picked = await pickIncident(arg, 'Incident to open');
       if (picked) IncidentPanel.show(context.extensionUri, picked.id, 'live', room, logger);
     },
@@ -197,10 +207,12 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       logger.log('info', `reliability report: ${report.incidents.length} incidents, MTTR median ${report.mttr.median ?? '—'} ms`);
     },
     [COMMAND.approveRemediation]: async (arg) => {
+      if (clusterConsole.active) return clusterConsole.decideFromCommand(arg, 'approve');
       const i = await pickIncident(arg, 'Remediation to approve', (x) => x.state === 'awaiting-approval');
       if (i) await session.approve(i.id, humanIdentity());
     },
     [COMMAND.rejectRemediation]: async (arg) => {
+      if (clusterConsole.active) return clusterConsole.decideFromCommand(arg, 'reject');
       const i = await pickIncident(arg, 'Remediation to reject', (x) => x.state === 'awaiting-approval');
       if (!i) return;
       await session.reject(i.id, humanIdentity());

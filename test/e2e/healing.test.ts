@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -37,6 +38,11 @@ const WARMUP_MS = 45_000;
 /** Issue 18's CI window: the sandbox runs at least this long, the last part of it with the room open. */
 const MEMORY_WINDOW_MS = 180_000;
 const RSS_SAMPLE_MS = 15_000;
+/** The fourth fault's target (dark run), which the in-cluster agent diagnoses and the sidebar, as its console, approves: a leaf the story left alone. */
+const CONSOLE_TARGET = 'payments/payments-api';
+/** Where the in-cluster agent of the console step keeps its Lease, as the chart puts it in its release namespace. */
+const AGENT_NAMESPACE = 'vigil';
+const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
 /** The state folder the extension uses for the sandbox (context.globalStorageUri). */
 function sandboxStateDir(s: E2eSession): string {
@@ -51,6 +57,54 @@ async function readDeployment(s: E2eSession, target: string): Promise<{ revision
   assert.equal(res.status, 200, `GET deployment ${target}`);
   const d = (await res.json()) as { metadata: { generation: number; annotations?: Record<string, string> }; spec: { template: { spec: { containers: Array<{ image: string }> } } } };
   return { revision: d.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?', image: d.spec.template.spec.containers[0].image, generation: d.metadata.generation };
+}
+
+function sandboxServer(s: E2eSession): string {
+  return (YAML.parse(readFileSync(path.join(sandboxStateDir(s), 'sandbox.kubeconfig'), 'utf8')) as { clusters: Array<{ cluster: { server: string } }> }).clusters[0].cluster.server;
+}
+
+/** What the agent wrote to the cluster: Incident resources (incidents.vigil.dev), read with a plain HTTP GET. */
+interface IncidentResourceLike {
+  metadata: { name: string; namespace: string };
+  spec: { incidentId: string; target: string; decision?: { action: string; stepId: string; by: string } };
+  status?: { state?: string; diagnosis?: { kind: string }; proposedStep?: { stepId: string; action: string } };
+}
+
+async function incidentResources(s: E2eSession): Promise<IncidentResourceLike[]> {
+  const res = await fetch(`${sandboxServer(s)}/apis/vigil.dev/v1alpha1/incidents`);
+  assert.equal(res.status, 200, 'GET incidents.vigil.dev');
+  return ((await res.json()) as { items: IncidentResourceLike[] }).items;
+}
+
+/**
+ * `vigil agent` (dist/cli.js, one replica) against the e2e's sandbox, as it runs in a cluster: suggest mode, its Lease
+ * in its own namespace (the window's loop keeps its own in "default"), Incident resources on. Started with the sandbox
+ * so its detectors have their baseline by the console step.
+ */
+async function startInClusterAgent(s: E2eSession): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+  const ns = await fetch(`${sandboxServer(s)}/api/v1/namespaces`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: AGENT_NAMESPACE } }) });
+  assert.ok(ns.status === 201 || ns.status === 409, `create namespace ${AGENT_NAMESPACE}: HTTP ${ns.status}`);
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-e2e-agent-'));
+  const kubeconfig = path.join(sandboxStateDir(s), 'sandbox.kubeconfig');
+  const child = spawn(process.execPath, [CLI, 'agent', '--kubeconfig', kubeconfig, '--mode', 'suggest', '--interval-seconds', '5', '--state-dir', stateDir], {
+    env: { ...process.env, VIGIL_LEASE_NAMESPACE: AGENT_NAMESPACE },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
 }
 
 interface AuditLine {
@@ -156,9 +210,11 @@ describeInCodeServer('healing', (session, theme) => {
   beforeEach(function () {
     step = (this.currentTest?.title ?? '').split(/[:,(]/)[0].slice(0, 48);
   });
-  after(() => {
+  let agent: Awaited<ReturnType<typeof startInClusterAgent>> | undefined;
+  after(async () => {
     if (sampler) clearInterval(sampler);
     if (rssCurve.length) printCurve();
+    await agent?.stop();
   });
   let afterInjection: { revision: string; image: string; generation: number } | undefined;
 
@@ -175,6 +231,7 @@ describeInCodeServer('healing', (session, theme) => {
     sampler = setInterval(sample, RSS_SAMPLE_MS);
     await waitForNotification(page, /sandbox cluster started/i);
     await waitForWebviewText(page, /Connected to the sandbox cluster .* suggest mode/, COPILOT);
+    if (theme === 'dark') agent = await startInClusterAgent(session());
     await session().shot('sandbox-started');
     await clearNotifications(page);
   });
@@ -497,4 +554,60 @@ describeInCodeServer('healing', (session, theme) => {
     await editUserSettings(page, userSettings(theme));
     await waitForWebviewText(page, /mode: suggest/, COPILOT, 30_000);
   });
+
+  if (theme === 'dark') {
+    it('the sidebar as the console of the in-cluster agent: its Incident shown, Approve writes spec.decision, the agent runs it', async () => {
+      const { page } = session();
+      const started = Date.now();
+      await clearNotifications(page);
+      const a = agent;
+      assert.ok(a && a.child.exitCode === null, `the in-cluster agent is running${a ? `; its output:\n${a.output().slice(-2000)}` : ''}`);
+      // what "Connect to Cluster" reads: the kubeconfig setting, then the context; it finds the agent's CRD and Lease
+      const kubeconfig = path.join(sandboxStateDir(session()), 'sandbox.kubeconfig');
+      await editUserSettings(page, { ...userSettings(theme), 'vigil.kubernetes.kubeconfig': kubeconfig });
+      await runCommand(page, 'Vigil: Connect to Cluster', { opensPicker: true });
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      assert.match((await input.getAttribute('placeholder')) ?? '', new RegExp(`from ${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the context picker reads the kubeconfig setting');
+      await pickThenNext(page, 'vigil-sandbox', /An in-cluster Vigil runs in vigil-sandbox/);
+      await pickQuickInputItem(page, 'Watch the in-cluster agent');
+      await waitForWebviewText(page, /Watching the in-cluster agent of context vigil-sandbox[\s\S]*mode: in-cluster agent/, COPILOT, 30_000);
+      const inject = await fetch(`${sandboxServer(session())}/sandbox/v1/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ fault: 'bad-release', target: CONSOLE_TARGET, durationSeconds: 600 }) });
+      assert.equal(inject.status, 201, `inject bad-release on ${CONSOLE_TARGET}`);
+      const injected = await readDeployment(session(), CONSOLE_TARGET);
+      // the agent's Incident resource, diagnosed and waiting for a decision (polled, bounded)
+      let incident: IncidentResourceLike | undefined;
+      await waitFor(async () => {
+        incident = (await incidentResources(session())).find((o) => o.status?.state === 'awaiting-approval' && o.status.diagnosis?.kind === 'bad-release' && (o.status.proposedStep?.action ?? '').includes(CONSOLE_TARGET));
+        return !!incident;
+      }, 150_000, () => `an Incident resource awaiting approval of a step on ${CONSOLE_TARGET}; the agent said:\n${a.output().slice(-2000)}`);
+      const id = incident?.spec.incidentId ?? '';
+      const stepId = incident?.status?.proposedStep?.stepId ?? '';
+      console.log(`      [${theme}] in-cluster agent's Incident ${incident?.metadata.namespace}/${incident?.metadata.name}: ${incident?.status?.proposedStep?.action} (step ${stepId}), ${Math.round((Date.now() - started) / 1000)} s into the step`);
+      // the sidebar shows it from the resource: the card, its proposal and Approve
+      const frame = await webviewFrame(page, COPILOT);
+      const card = frame.locator(`article.incident.open[data-incident="${id}"]`);
+      await waitFor(async () => (await card.getByRole('button', { name: /^Approve:/ }).count()) === 1, 30_000, `the card of ${id} with Approve`);
+      // the view re-renders on every change: read its text as a whole, not one card's node mid-render
+      await waitForWebviewText(page, new RegExp(`bad release — ${CONSOLE_TARGET}[\\s\\S]*state: awaiting-approval[^\\n]*${id}[\\s\\S]*Proposed remediation`), COPILOT, 15_000);
+      await session().shot('console-awaiting-approval');
+      assert.deepEqual(await readDeployment(session(), CONSOLE_TARGET), injected, 'the deployment changed before Approve');
+      await card.getByRole('button', { name: /^Approve:/ }).click();
+      // from the cluster: the decision names the step shown and the user the API server knows (SelfSubjectReview)
+      let decision: IncidentResourceLike['spec']['decision'];
+      await waitFor(async () => {
+        decision = (await incidentResources(session())).find((o) => o.spec.incidentId === id)?.spec.decision;
+        return !!decision;
+      }, 15_000, `spec.decision on ${id}`);
+      assert.deepEqual(decision, { action: 'approve', stepId, by: 'vigil-sandbox-admin' });
+      // and the agent acts on it: the rollback reaches the deployment
+      let now = injected;
+      await waitFor(async () => {
+        now = await readDeployment(session(), CONSOLE_TARGET);
+        return now.image !== injected.image;
+      }, 60_000, () => `the agent to roll ${CONSOLE_TARGET} back (image still ${now.image}); the agent said:\n${a.output().slice(-2000)}`);
+      await waitForWebviewText(page, new RegExp(`state: (acting|verifying|recovered)[^\\n]*${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), COPILOT, 30_000);
+      await session().shot('console-approved');
+      console.log(`      [${theme}] console step: rolled back ${injected.image} → ${now.image}; ${Math.round((Date.now() - started) / 1000)} s`);
+    });
+  }
 });

@@ -32,6 +32,14 @@ export const DEFAULT_SAFETY: SafetySettings = {
   leaseName: 'vigil-copilot',
 };
 
+/** Whether a Lease is Vigil's: `leaseName` itself or the Lease of one of its shards (see shardLeaseName). */
+export function isVigilLeaseName(name: string, leaseName: string): boolean {
+  if (name === leaseName) return true;
+  // a shard's name is the shortened leaseName, "-shard-" and 8 hex digits: the same prefix for every shard
+  const prefix = shardLeaseName(leaseName, ['-']).slice(0, -8);
+  return name.startsWith(prefix) && /^[0-9a-f]{8}$/.test(name.slice(prefix.length));
+}
+
 /** Longest Kubernetes object name (a DNS subdomain label here). */
 const MAX_NAME = 63;
 

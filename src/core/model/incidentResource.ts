@@ -6,6 +6,7 @@
 import { describeAction } from './action';
 import type { Diagnosis } from './diagnosis';
 import type { Incident } from './incident';
+import type { TargetKind, TargetRef } from './target';
 
 export interface IncidentResource {
   /** The resource's name: the incident id, lower-cased to a DNS label. */
@@ -44,6 +45,13 @@ export function incidentResource(i: Incident, nodeNamespace: string): IncidentRe
     spec: { incidentId: i.id, target },
     status: incidentStatus(i),
   };
+}
+
+/** Inverse of the resource's `spec.target` (service/NAME, pod/NAME, node/NAME) in its namespace; undefined when malformed. */
+export function incidentResourceTarget(target: string | undefined, namespace: string | undefined): TargetRef | undefined {
+  const [kind, name, ...rest] = (target ?? '').split('/');
+  if (!name || rest.length || !['service', 'pod', 'node'].includes(kind)) return undefined;
+  return kind === 'node' ? { kind: 'node', name } : { kind: kind as TargetKind, namespace, name };
 }
 
 export function incidentStatus(i: Incident): IncidentResourceStatus {

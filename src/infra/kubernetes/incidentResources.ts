@@ -5,18 +5,20 @@
 import type { HumanDecision } from '../../core/model/decision';
 import type { ClosedIncidentRecord, InFlightStep } from '../../core/model/inFlightStep';
 import type { DiagnosisKind } from '../../core/model/diagnosis';
-import type { TargetKind } from '../../core/model/target';
-import { IncidentResourcesAbsentError, incidentResourceName, type IncidentResource } from '../../core/model/incidentResource';
+import { isVigilLeaseName } from '../../core/model/automation';
+import { IncidentResourcesAbsentError, incidentResourceName, incidentResourceTarget, type IncidentResource, type IncidentResourceStatus } from '../../core/model/incidentResource';
 import type { Disposable, InFlightStepsPort, IncidentResourcesPort } from '../../core/ports';
 import { ResilientInformer, type KubeObject } from './informers';
 import type { KubeConnection } from './kubeClient';
 
-interface IncidentObject extends KubeObject {
+/** An Incident resource as the API server returns it: what the leader wrote to status, and a human's spec.decision. */
+export interface IncidentObject extends KubeObject {
   readonly spec?: { readonly incidentId?: string; readonly target?: string; readonly decision?: { readonly action?: string; readonly stepId?: string; readonly by?: string } };
-  readonly status?: { readonly inFlight?: InFlightStep; readonly diagnosis?: { readonly kind?: string }; readonly outcome?: { readonly kind?: string; readonly at?: string } };
+  readonly status?: Partial<IncidentResourceStatus> & { readonly inFlight?: InFlightStep };
 }
 
 const GROUP_VERSION = 'vigil.dev/v1alpha1';
+const INCIDENTS = `/apis/${GROUP_VERSION}/incidents`;
 export class KubernetesIncidentResources implements IncidentResourcesPort, InFlightStepsPort {
   constructor(private readonly conn: KubeConnection) {}
 
@@ -65,9 +67,8 @@ export class KubernetesIncidentResources implements IncidentResourcesPort, InFli
     for (const o of await this.all()) {
       const t = Date.parse(o.status?.outcome?.at ?? '');
       const kind = o.status?.diagnosis?.kind as DiagnosisKind | undefined;
-      const [targetKind, name] = o.spec?.target?.split('/') ?? [];
-      if (!(t >= since) || !kind || !name || !['service', 'pod', 'node'].includes(targetKind)) continue;
-      const target = targetKind === 'node' ? { kind: 'node' as const, name } : { kind: targetKind as TargetKind, namespace: o.metadata?.namespace, name };
+      const target = incidentResourceTarget(o.spec?.target, o.metadata?.namespace);
+      if (!(t >= since) || !kind || !target) continue;
       out.push({ target, kind, t, fixed: o.status?.outcome?.kind === 'recovered' || o.status?.outcome?.kind === 'resolved-without-action' });
     }
     return out;
@@ -107,6 +108,60 @@ export class KubernetesIncidentResources implements IncidentResourcesPort, InFli
     const fix = res.status === 403 ? '; the agent\'s ServiceAccount needs create on incidents and patch on incidents/status (deploy/rbac/clusterrole.yaml)' : '';
     return new Error(`${method} ${path}: HTTP ${res.status} ${message}${fix}`);
   }
+}
+
+/**
+ * Every Incident resource the user may list, live (list + watch, relist after errors): `onChange` gets the whole set
+ * after each change and after each (re)list, so the views follow the cluster as `kubectl get incidents -A -w` does.
+ */
+export function watchIncidents(conn: KubeConnection, onChange: (items: ReadonlyArray<IncidentObject>) => void, onState: (state: 'synced' | 'failing', detail: string) => void): Disposable {
+  const informer: ResilientInformer<IncidentObject> = new ResilientInformer<IncidentObject>(conn, { path: INCIDENTS }, {
+    onChange: () => onChange(informer.list()),
+    onState: (state, detail) => {
+      onState(state, detail);
+      if (state === 'synced') onChange(informer.list());
+    },
+  });
+  informer.start();
+  return { dispose: () => informer.stop() };
+}
+
+/** An in-cluster Vigil as "Connect to Cluster" finds it: the Incident resources served, and who holds its Lease. */
+export interface InClusterVigil {
+  /** The CRD incidents.vigil.dev is served. */
+  readonly incidents: boolean;
+  /** A Vigil Lease held now by someone other than this window's own loop. */
+  readonly lease?: { readonly namespace: string; readonly name: string; readonly holder: string };
+  /** Why there is none, in words with the fix; or what was found. */
+  readonly detail: string;
+}
+
+interface LeaseObject extends KubeObject {
+  readonly spec?: { readonly holderIdentity?: string; readonly leaseDurationSeconds?: number; readonly renewTime?: string };
+}
+
+/**
+ * Looks for an agent in the cluster: the CRD served and a Lease named as Vigil names its Leases (`leaseName` or one of
+ * its shards, in any namespace) held and renewed within its duration, by someone other than `ownIdentity`.
+ */
+export async function findInClusterVigil(conn: KubeConnection, o: { readonly leaseName: string; readonly ownIdentity?: string; readonly now?: number }): Promise<InClusterVigil> {
+  const gv = await conn.request('GET', `/apis/${GROUP_VERSION}`, { timeoutMs: 10_000 });
+  const served = gv.status === 200 && ((JSON.parse(gv.body) as { resources?: Array<{ name?: string }> }).resources ?? []).some((r) => r.name === 'incidents');
+  if (!served) return { incidents: false, detail: `no in-cluster Vigil: the CRD incidents.vigil.dev is not served (GET /apis/${GROUP_VERSION}: HTTP ${gv.status}); install the chart deploy/helm/vigil to run the agent in the cluster` };
+  const path = '/apis/coordination.k8s.io/v1/leases';
+  const res = await conn.request('GET', path, { timeoutMs: 10_000 });
+  if (res.status === 403) return { incidents: true, detail: `Incident resources are served, but you may not list Leases (GET ${path}: HTTP 403), so whether an agent runs is unknown; an admin grants list on leases.coordination.k8s.io` };
+  if (res.status >= 300) throw new Error(`GET ${path}: HTTP ${res.status} ${statusMessage(res.body)}`);
+  const now = o.now ?? Date.now();
+  const held = ((JSON.parse(res.body) as { items?: LeaseObject[] }).items ?? []).filter((l) => {
+    const holder = l.spec?.holderIdentity;
+    const renewed = Date.parse(l.spec?.renewTime ?? '');
+    return !!holder && holder !== o.ownIdentity && isVigilLeaseName(l.metadata?.name ?? '', o.leaseName) && renewed + (l.spec?.leaseDurationSeconds ?? 0) * 1000 >= now;
+  });
+  if (!held.length) return { incidents: true, detail: `Incident resources are served, but no Vigil Lease ("${o.leaseName}" or its shards) is held: no agent runs in the cluster now (kubectl get pods -l app.kubernetes.io/name=vigil -A)` };
+  const l = held[0];
+  const lease = { namespace: l.metadata?.namespace ?? '', name: l.metadata?.name ?? '', holder: l.spec?.holderIdentity ?? '' };
+  return { incidents: true, lease, detail: `an agent runs in the cluster: ${lease.holder} holds the Lease ${lease.namespace}/${lease.name}` };
 }
 
 /** What `vigil approve|reject --kubeconfig` wrote. */

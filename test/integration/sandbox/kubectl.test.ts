@@ -60,6 +60,14 @@ describe('sandbox with the real kubectl', function () {
     assert.ok(listed.some((n) => n.startsWith('shop/')) && listed.some((n) => n.startsWith('payments/')));
   });
 
+  it('get incidents -A shows an Incident resource with the CRD\'s printer columns; auth whoami names the sandbox user', async () => {
+    store().create('incidents', { apiVersion: 'vigil.dev/v1alpha1', kind: 'Incident', metadata: { name: 'inc-k', namespace: 'shop' }, spec: { incidentId: 'inc-K', target: 'service/checkout' }, status: { state: 'awaiting-approval', diagnosis: { kind: 'bad-release', confidence: '84%', summary: 's' } } });
+    const [header, row] = (await k('get', 'incidents', '-A')).trim().split('\n');
+    assert.match(header, /^NAMESPACE\s+NAME\s+TARGET\s+DIAGNOSIS\s+CONFIDENCE\s+STATE\s+AGE/);
+    assert.match(row, /^shop\s+inc-k\s+service\/checkout\s+bad-release\s+84%\s+awaiting-approval\s+\d+s/);
+    assert.match(await k('auth', 'whoami'), /Username\s+vigil-sandbox-admin/);
+  });
+
   it('get deploy -n shop -o json returns the stored deployments', async () => {
     const list = JSON.parse(await k('get', 'deploy', '-n', 'shop', '-o', 'json')) as { items: DeploymentLike[] };
     const names = list.items.map((d) => d.metadata.name).sort();
