@@ -587,8 +587,9 @@ describeInCodeServer('healing', (session, theme) => {
       const frame = await webviewFrame(page, COPILOT);
       const card = frame.locator(`article.incident.open[data-incident="${id}"]`);
       await waitFor(async () => (await card.getByRole('button', { name: /^Approve:/ }).count()) === 1, 30_000, `the card of ${id} with Approve`);
-      // the view re-renders on every change: read its text as a whole, not one card's node mid-render
-      await waitForWebviewText(page, new RegExp(`bad release — ${CONSOLE_TARGET}[\\s\\S]*state: awaiting-approval[^\\n]*${id}[\\s\\S]*Proposed remediation`), COPILOT, 15_000);
+      // the view re-renders on every change: read its text as a whole, not one card's node mid-render; case aside, as the
+      // webview's section headings are upper-cased by CSS and innerText reads them so
+      await waitForWebviewText(page, new RegExp(`bad release — ${CONSOLE_TARGET}[\\s\\S]*state: awaiting-approval[^\\n]*${id}[\\s\\S]*Proposed remediation`, 'i'), COPILOT, 15_000);
       await session().shot('console-awaiting-approval');
       assert.deepEqual(await readDeployment(session(), CONSOLE_TARGET), injected, 'the deployment changed before Approve');
       await card.getByRole('button', { name: /^Approve:/ }).click();

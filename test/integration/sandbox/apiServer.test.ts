@@ -148,7 +148,7 @@ describe('sandbox API server semantics', function () {
     assert.deepEqual(apps.resources.find((r) => r.name === 'deployments/scale')?.group, 'autoscaling');
     assert.ok(apps.resources.some((r) => r.name === 'deployments/status'));
     const groups = (await call(base, 'GET', '/apis')).json as { groups: Array<{ name: string }> };
-    assert.deepEqual(groups.groups.map((g) => g.name).sort(), ['apps', 'coordination.k8s.io', 'policy']);
+    assert.deepEqual(groups.groups.map((g) => g.name).sort(), ['apps', 'authentication.k8s.io', 'coordination.k8s.io', 'policy', 'vigil.dev']);
     assert.equal((await call(base, 'GET', '/openapi/v2')).status, 404);
     assert.ok(((await call(base, 'GET', '/openapi/v3')).json.paths as Record<string, unknown>)['apis/apps/v1']);
   });
