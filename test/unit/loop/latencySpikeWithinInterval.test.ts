@@ -7,55 +7,16 @@
  * second, the fewest frontend serves); the incident must open within 2 intervals of the first symptoms, as a latency spike.
  */
 import assert from 'node:assert/strict';
-import { Correlator } from '../../../src/core/diagnose/correlation';
-import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
-import { createHealingCore } from '../../../src/core/loop/healingCore';
-import { VirtualClock } from '../../../src/core/loop/virtualClock';
-import type { ClusterFact } from '../../../src/core/model/fact';
-import type { SampleFrame } from '../../../src/core/model/signal';
 import { targetKey } from '../../../src/core/model/target';
-import type { EventsPort, MetricsPort } from '../../../src/core/ports';
-import { DEFAULT_SETTINGS, withSettings } from '../../../src/core/settings';
-import { READ_ONLY_CLUSTER, VirtualCluster } from '../../../scripts/bench/virtualCluster';
-import { MemoryStore } from '../../fakes/memoryStore';
-import { MemoryLogger } from '../../fakes/nullLogger';
+import { VirtualCluster } from '../../../scripts/bench/virtualCluster';
+import { liveLoop, SANDBOX_MONDAY as T0, SCRAPE_MS } from './liveDrill';
 
-const SCRAPE_MS = 5_000;
-/** Midnight of a 600 s sandbox day (a Monday of the sandbox's week). */
-const T0 = Date.parse('2026-03-02T00:00:00Z');
 const FRONTEND = 'service:shop/frontend';
-
-class RecordingCorrelator extends Correlator {
-  readonly opened: Array<{ t: number; target: string; kind: string; summary: string }> = [];
-  private rec(us: CorrelationUpdate[]): CorrelationUpdate[] {
-    for (const u of us) if (u.isNew) this.opened.push({ t: u.diagnosis.t, target: targetKey(u.target), kind: u.diagnosis.kind, summary: u.diagnosis.summary });
-    return us;
-  }
-  override observeAnomaly(a: Parameters<Correlator['observeAnomaly']>[0]): CorrelationUpdate[] {
-    return this.rec(super.observeAnomaly(a));
-  }
-  override observeFrames(frames: ReadonlyArray<SampleFrame>): CorrelationUpdate[] {
-    return this.rec(super.observeFrames(frames));
-  }
-  override observeFact(f: ClusterFact): CorrelationUpdate[] {
-    return this.rec(super.observeFact(f));
-  }
-}
 
 /** 40 s of watching (as in the bench), then frontend × 10 injected `offsetMs` after a scrape, 4 more scrapes. */
 async function spikeDrill(t0: number, offsetMs: number) {
   const vc = new VirtualCluster({ seed: 1, daySeconds: 600, t0, facts: true });
-  const none = { dispose: () => undefined };
-  const metrics: MetricsPort = { discoverTargets: async () => [], range: async () => [], subscribe: () => none, onStatus: () => none };
-  const events: EventsPort = { inventory: () => vc.inventory(), subscribe: () => none, onStatus: () => none, recentLogs: async () => [] };
-  const correlator = new RecordingCorrelator();
-  const clock = new VirtualClock(vc.t);
-  const core = createHealingCore(
-    { clock, logger: new MemoryLogger(), store: new MemoryStore(), cluster: READ_ONLY_CLUSTER, metrics, events },
-    withSettings(DEFAULT_SETTINGS, { automation: { mode: 'off' }, prometheus: { scrapeIntervalSeconds: 5, rateWindowSeconds: 30 } }),
-    { identity: 'test', playbooks: () => [], lease: false, correlator, persistEvery: Number.MAX_SAFE_INTEGER },
-  );
-  await core.start();
+  const { core, correlator, clock } = await liveLoop(vc);
   let requestRate: number | undefined;
   const scrape = async (ms: number) => {
     vc.advance(ms, 250, () => {

@@ -8,62 +8,20 @@
  * compositions (mode off), with and without the model.
  */
 import assert from 'node:assert/strict';
-import { Correlator } from '../../../src/core/diagnose/correlation';
-import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
-import { createHealingCore } from '../../../src/core/loop/healingCore';
-import type { JointEvidenceOptions } from '../../../src/core/loop/jointEvidence';
-import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import type { Anomaly } from '../../../src/core/model/anomaly';
-import type { ClusterFact } from '../../../src/core/model/fact';
 import { targetKey } from '../../../src/core/model/target';
-import type { EventsPort, MetricsPort } from '../../../src/core/ports';
-import { DEFAULT_SETTINGS, withSettings } from '../../../src/core/settings';
-import { READ_ONLY_CLUSTER, VirtualCluster } from '../../../scripts/bench/virtualCluster';
-import { MemoryStore } from '../../fakes/memoryStore';
-import { MemoryLogger } from '../../fakes/nullLogger';
+import { VirtualCluster } from '../../../scripts/bench/virtualCluster';
+import { liveLoop, SANDBOX_MONDAY as T0, SCRAPE_MS } from './liveDrill';
 
-const SCRAPE_MS = 5_000;
-const T0 = Date.parse('2026-03-02T00:00:00Z');
 const PAYMENTS = 'service:payments/payments-api';
-
-class RecordingCorrelator extends Correlator {
-  readonly anomalies: Anomaly[] = [];
-  readonly opened: Array<{ t: number; target: string; kind: string; summary: string }> = [];
-  private rec(us: CorrelationUpdate[]): CorrelationUpdate[] {
-    for (const u of us) if (u.isNew) this.opened.push({ t: u.diagnosis.t, target: targetKey(u.target), kind: u.diagnosis.kind, summary: u.diagnosis.summary });
-    return us;
-  }
-  override observeAnomaly(a: Anomaly): CorrelationUpdate[] {
-    this.anomalies.push(a);
-    return this.rec(super.observeAnomaly(a));
-  }
-  override observeFact(f: ClusterFact): CorrelationUpdate[] {
-    return this.rec(super.observeFact(f));
-  }
-}
-
-async function loop(vc: VirtualCluster, relationships: JointEvidenceOptions | false) {
-  const none = { dispose: () => undefined };
-  const metrics: MetricsPort = { discoverTargets: async () => [], range: async () => [], subscribe: () => none, onStatus: () => none };
-  const events: EventsPort = { inventory: () => vc.inventory(), subscribe: () => none, onStatus: () => none, recentLogs: async () => [] };
-  const correlator = new RecordingCorrelator();
-  const clock = new VirtualClock(vc.t);
-  const core = createHealingCore(
-    { clock, logger: new MemoryLogger(), store: new MemoryStore(), cluster: READ_ONLY_CLUSTER, metrics, events },
-    withSettings(DEFAULT_SETTINGS, { automation: { mode: 'off' }, prometheus: { scrapeIntervalSeconds: 5, rateWindowSeconds: 30 } }),
-    { identity: 'test', playbooks: () => [], lease: false, correlator, relationships, persistEvery: Number.MAX_SAFE_INTEGER },
-  );
-  await core.start();
-  return { core, correlator, clock };
-}
 
 describe('a relationship fault the per-signal baselines do not see', function () {
   this.timeout(180_000);
 
   it('cpu-hog while traffic eases: no baseline raises it, the relationship model does within 3 intervals, diagnosed', async () => {
     const vc = new VirtualCluster({ seed: 37, daySeconds: 600, t0: T0, facts: true });
-    const withModel = await loop(vc, {});
-    const baselines = await loop(vc, false);
+    const withModel = await liveLoop(vc, {});
+    const baselines = await liveLoop(vc, false);
     const scrape = async (tickMs: number) => {
       vc.advance(SCRAPE_MS, tickMs, () => {
         for (const f of vc.drainFacts()) for (const l of [withModel, baselines]) l.core.pipeline.onFact(f);

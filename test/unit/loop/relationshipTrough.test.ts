@@ -12,28 +12,14 @@
  * first two frames after the injection show no more CPU per request than before).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { JointEvidence } from '../../../src/core/loop/jointEvidence';
-import type { SampleFrame } from '../../../src/core/model/signal';
-import { MemoryLogger } from '../../fakes/nullLogger';
+import { replayRecorded, SCRAPE_MS } from './liveDrill';
 
-const FIXTURE = path.join(__dirname, '../../fixtures/relationship/checkout-seed11-trough.json.gz');
 const SYMPTOMS = Date.parse('2026-03-02T01:01:00Z');
-const SCRAPE_MS = 5_000;
 
 describe('joint (relationship) model: cpu-hog at the trough of the day, recorded', () => {
   it('raises within 6 intervals of the symptoms (it took 24), and never before them', () => {
-    const frames = JSON.parse(gunzipSync(readFileSync(FIXTURE)).toString('utf8')) as Array<SampleFrame & { normal: boolean }>;
+    const { frames, joint, raised } = replayRecorded('checkout-seed11-trough.json.gz');
     assert.equal(frames.length, 744, 'an hour and a minute of normal frames, then a minute of the fault');
-    const joint = new JointEvidence(new MemoryLogger());
-    const raised: number[] = [];
-    for (const f of frames) {
-      const e = joint.evidence(f);
-      joint.settle(f, !f.normal);
-      if (e && e.score >= 0.9) raised.push(f.t);
-    }
     assert.ok(joint.isReady('service:shop/checkout'), 'the model speaks before the fault');
     assert.deepEqual(raised.filter((t) => t < SYMPTOMS).map((t) => new Date(t).toISOString()), [], 'no frame at its threshold before the fault');
     const first = raised.find((t) => t >= SYMPTOMS);

@@ -7,54 +7,17 @@
  * the rise measured whole (it sizes the scale-out).
  */
 import assert from 'node:assert/strict';
-import { Correlator } from '../../../src/core/diagnose/correlation';
-import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
-import { createHealingCore } from '../../../src/core/loop/healingCore';
-import { VirtualClock } from '../../../src/core/loop/virtualClock';
-import type { ClusterFact } from '../../../src/core/model/fact';
-import type { Anomaly } from '../../../src/core/model/anomaly';
 import { targetKey } from '../../../src/core/model/target';
-import type { EventsPort, MetricsPort } from '../../../src/core/ports';
-import { DEFAULT_SETTINGS, withSettings } from '../../../src/core/settings';
-import { READ_ONLY_CLUSTER, VirtualCluster } from '../../../scripts/bench/virtualCluster';
-import { MemoryStore } from '../../fakes/memoryStore';
-import { MemoryLogger } from '../../fakes/nullLogger';
+import { VirtualCluster } from '../../../scripts/bench/virtualCluster';
+import { liveLoop, SANDBOX_MONDAY as T0, SCRAPE_MS } from './liveDrill';
 
-const SCRAPE_MS = 5_000;
-/** Midnight of a 600 s sandbox day (phase 0); the trough is at phase 0.125 (75 s later). */
-const T0 = Date.parse('2026-03-02T00:00:00Z');
+// T0 is midnight of a 600 s sandbox day (phase 0); the trough is at phase 0.125 (75 s later)
 const CART = 'service:shop/cart';
-
-class RecordingCorrelator extends Correlator {
-  readonly anomalies: Anomaly[] = [];
-  readonly opened: Array<{ t: number; target: string; members: string[]; kind: string; summary: string; loadRatio?: number }> = [];
-  private rec(us: CorrelationUpdate[]): CorrelationUpdate[] {
-    for (const u of us) if (u.isNew) this.opened.push({ t: u.diagnosis.t, target: targetKey(u.target), members: u.members.map(targetKey), kind: u.diagnosis.kind, summary: u.diagnosis.summary, loadRatio: (u.diagnosis.details as { loadRatio?: number } | undefined)?.loadRatio });
-    return us;
-  }
-  override observeAnomaly(a: Anomaly): CorrelationUpdate[] {
-    this.anomalies.push(a);
-    return this.rec(super.observeAnomaly(a));
-  }
-  override observeFact(f: ClusterFact): CorrelationUpdate[] {
-    return this.rec(super.observeFact(f));
-  }
-}
 
 /** The live composition (mode off) on the sandbox in virtual time: 40 s of watching, then × 4 traffic on cart, `scrapes` scrapes. */
 async function surgeDrill(t0: number, scrapes: number) {
   const vc = new VirtualCluster({ seed: 2, daySeconds: 600, t0, facts: true });
-  const none = { dispose: () => undefined };
-  const metrics: MetricsPort = { discoverTargets: async () => [], range: async () => [], subscribe: () => none, onStatus: () => none };
-  const events: EventsPort = { inventory: () => vc.inventory(), subscribe: () => none, onStatus: () => none, recentLogs: async () => [] };
-  const correlator = new RecordingCorrelator();
-  const clock = new VirtualClock(vc.t);
-  const core = createHealingCore(
-    { clock, logger: new MemoryLogger(), store: new MemoryStore(), cluster: READ_ONLY_CLUSTER, metrics, events },
-    withSettings(DEFAULT_SETTINGS, { automation: { mode: 'off' }, prometheus: { scrapeIntervalSeconds: 5, rateWindowSeconds: 30 } }),
-    { identity: 'test', playbooks: () => [], lease: false, correlator, persistEvery: Number.MAX_SAFE_INTEGER },
-  );
-  await core.start();
+  const { core, correlator, clock } = await liveLoop(vc);
   const frames: Array<{ t: number; err?: number }> = [];
   const scrape = async (tickMs: number) => {
     vc.advance(SCRAPE_MS, tickMs, () => {
