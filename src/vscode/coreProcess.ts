@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { LoggerPort } from '../core/ports';
-import type { CoreCalls, CoreClient, CoreListener, CoreMethod, CoreRequest, CoreStart, CoreStarted, CoreWorkerMessage } from './coreClient';
+import { IpcCalls } from '../infra/ipcCalls';
+import type { CoreCalls, CoreClient, CoreListener, CoreMethod, CoreStart, CoreStarted, CoreWorkerMessage } from './coreClient';
 
 export interface CoreProcessOptions {
   readonly listener: CoreListener;
@@ -30,8 +31,7 @@ const STOP_GRACE_MS = 8_000;
  */
 export class CoreProcess implements CoreClient {
   private child: ChildProcess | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; method: string }>();
+  private readonly calls = new IpcCalls("the healing loop's process");
   private startOptions: CoreStart | undefined;
   private running = false;
   /** A process is being started: its exit is that start's failure, not a crash to restart from. */
@@ -57,7 +57,7 @@ export class CoreProcess implements CoreClient {
     if (method === 'applySettings' && this.startOptions) this.startOptions = { ...this.startOptions, settings: args[0] as CoreStart['settings'] };
     const child = this.child;
     if (!child || !child.connected) return Promise.reject(new Error(`the healing loop is not running${this.running ? ' (its process exited; it is being started again)' : ''}`)) as ReturnType<CoreCalls[M]>;
-    return this.send(child, method, args) as ReturnType<CoreCalls[M]>;
+    return this.calls.send(child, method, args) as ReturnType<CoreCalls[M]>;
   }
 
   async dispose(): Promise<void> {
@@ -77,22 +77,10 @@ export class CoreProcess implements CoreClient {
     this.starting = true;
     try {
       const child = this.fork();
-      return (await this.send(child, 'start', [this.startOptions as CoreStart])) as CoreStarted;
+      return (await this.calls.send(child, 'start', [this.startOptions as CoreStart])) as CoreStarted;
     } finally {
       this.starting = false;
     }
-  }
-
-  private send(child: ChildProcess, method: CoreRequest['method'], args: unknown[]): Promise<unknown> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, method });
-      child.send({ id, method, args } as CoreRequest, (err) => {
-        if (!err) return;
-        this.pending.delete(id);
-        reject(new Error(`the healing loop's process did not take the ${method} call: ${err.message}`));
-      });
-    });
   }
 
   private fork(): ChildProcess {
@@ -118,11 +106,7 @@ export class CoreProcess implements CoreClient {
         this.options.listener.event(m.event);
         return;
       }
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m.result);
+      this.calls.settle(m);
     });
     child.on('exit', (code, signal) => this.exited(child, code, signal));
     this.options.logger?.log('info', `healing loop process started (pid ${child.pid})`);
@@ -133,10 +117,7 @@ export class CoreProcess implements CoreClient {
     const unasked = this.child === child;
     if (unasked) this.child = undefined;
     const why = `the healing loop's process exited (${signal ? `signal ${signal}` : `code ${code}`})${this.lastStderr ? `: ${this.lastStderr}` : ''}`;
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(new Error(`${why} during ${p.method}`));
-    }
+    this.calls.failAll(why);
     // a start that fails is reported by the one who started it; one asked to stop is no news
     if (!unasked || !this.running || this.starting) return;
     const { max, windowMs } = this.options.restarts ?? DEFAULT_RESTARTS;

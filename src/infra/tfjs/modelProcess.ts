@@ -5,6 +5,7 @@ import type { SignalName } from '../../core/model/signal';
 import type { LogFields, LogLevel, LoggerPort, ModelPort, ModelScore, RetrainRecord } from '../../core/ports';
 import type { TfjsModel } from './tfjsModel';
 import { MODEL_SIGNALS, WINDOW_SIZE, type RawWindow } from './windowSpec';
+import { IpcCalls } from '../ipcCalls';
 
 export interface ModelWorkerOptions {
   readonly stateDir: string;
@@ -45,8 +46,7 @@ export class ModelProcess implements ModelPort {
   readonly signals: ReadonlyArray<SignalName> = MODEL_SIGNALS;
   readonly windowSize = WINDOW_SIZE;
   private child: ChildProcess | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; method: Method }>();
+  private readonly calls = new IpcCalls('the model process');
   private readonly logger: LoggerPort | undefined;
   /** When the process exited without being asked to, newest last (only those inside the restart window are kept). */
   private crashes: number[] = [];
@@ -110,15 +110,7 @@ export class ModelProcess implements ModelPort {
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, method });
-      child.send({ id, method, args } satisfies ModelCall, (err) => {
-        if (!err) return;
-        this.pending.delete(id);
-        reject(new Error(`the model process did not take the ${method} call: ${err.message}`));
-      });
-    });
+    return this.calls.send(child, method, args);
   }
 
   private start(): ChildProcess {
@@ -142,24 +134,15 @@ export class ModelProcess implements ModelPort {
     child.stderr?.on('data', (text: string) => this.logger?.log('warn', `model process: ${text.trim()}`));
     child.on('message', (m: ModelProcessMessage) => {
       if (m.kind === 'log') this.logger?.log(m.level, m.message, m.fields);
-      else if (m.kind === 'reply') {
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
-        if (m.error !== undefined) p.reject(new Error(m.error));
-        else p.resolve(m.result);
-      }
+      else if (m.kind === 'reply') this.calls.settle(m);
     });
     child.on('exit', (code, signal) => {
       const unasked = this.child === child;
       if (unasked) this.child = undefined;
       const why = `the model process exited (${signal ? `signal ${signal}` : `code ${code}`})`;
       if (unasked) this.noteCrash(why);
-      if (this.pending.size) this.logger?.log('warn', `${why} with ${this.pending.size} call(s) unanswered; the next call starts it again`);
-      for (const [id, p] of this.pending) {
-        this.pending.delete(id);
-        p.reject(new Error(`${why} during ${p.method}`));
-      }
+      if (this.calls.size) this.logger?.log('warn', `${why} with ${this.calls.size} call(s) unanswered; the next call starts it again`);
+      this.calls.failAll(why);
     });
     this.logger?.log('info', `model process started (pid ${child.pid})`);
     return child;
