@@ -14,7 +14,7 @@ import { kubeconfigContexts } from './connectionHelp';
 import { COMMAND, SECRET, SETTING } from './ids';
 import { makeNonce } from './copilotView';
 import { IncidentPanel, type RoomActions } from './incidentPanel';
-import type { VigilSession } from './session';
+import { WINDOW_IDENTITY, type VigilSession } from './session';
 import { currentVigilSettings } from './settingsReader';
 
 /** The `vigil.automation.mode` setting, validated (a bad value is the default). */
@@ -106,7 +106,7 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       // remembered for next time; a settings file VS Code cannot write (it says why) does not stop the connection
       await Promise.resolve(config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global)).catch((e: Error) => logger.log('warn', `could not remember context ${picked.label} in vigil.kubernetes.context: ${e.message}`));
       // an agent in the cluster: watch it (no local loop) or run one here; the window's own loop (vscode@host) is not an agent
-      const inCluster = { leaseName: currentVigilSettings().settings.safety.leaseName, ownIdentity: `vscode@${os.hostname()}`, stopLocal: () => session.disconnect() };
+      const inCluster = { leaseName: currentVigilSettings().settings.safety.leaseName, ownIdentity: WINDOW_IDENTITY, stopLocal: () => session.disconnect() };
       if (await clusterConsole.offer({ kubeconfig: file, context: picked.label }, inCluster)) return;
       await clusterConsole.stop();
       const prometheusToken = (await context.secrets.get(SECRET.prometheusToken)) || undefined;

@@ -25,6 +25,8 @@ export interface ConnectOptions {
 
 /** Settings the core reads at each decision; the others are read when the adapters are built, at connect. */
 const LIVE_SECTIONS = ['automation.', 'safety.'];
+/** Who this window's loop is, as Lease holder and in the audit; the console tells its own loop's Lease by it. */
+export const WINDOW_IDENTITY = `vscode@${os.hostname()}`;
 
 const DISCONNECTED: ConnectionView = { state: 'disconnected', message: 'Not connected. Run "Vigil: Start Sandbox Cluster" or "Vigil: Connect to Cluster".' };
 const NOT_CONNECTED = 'Vigil is not connected. Run "Vigil: Start Sandbox Cluster" or "Vigil: Connect to Cluster" first.';
@@ -152,7 +154,7 @@ export class VigilSession implements vscode.Disposable {
         },
       });
       this.core = core;
-      const started = await core.start({ settings: applied, identity: `vscode@${os.hostname()}` });
+      const started = await core.start({ settings: applied, identity: WINDOW_IDENTITY });
       server = started.server;
       this.adopt(started);
       this.subscriptions.push(
