@@ -38,6 +38,7 @@ import { WorkloadModel } from '../sim/workloadModel';
 import { ApiEventSink } from './apiEvents';
 import { KUBELET_PORT, selfSignedCertificate, startKubeletServer, type KubeletServer } from './kubeletServer';
 import { PodProcesses, type RunImage } from './podProcesses';
+import { PodAddresses } from './podAddresses';
 import { PodServer } from './podServer';
 
 export interface NodeAgentOptions {
@@ -122,7 +123,7 @@ interface PodEntry {
   deleting: boolean;
 }
 
-type NodeEntry = NodeSpec & { readonly freeIPs: number[] };
+type NodeEntry = NodeSpec & { readonly addresses: PodAddresses };
 
 /** An object as the informers cache it: plain JSON from the API server. */
 type Cached = k8s.KubernetesObject & { spec?: unknown; data?: Record<string, string> };
@@ -166,8 +167,8 @@ class RunningNodeAgent implements NodeAgent {
     this.core = conn.kubeConfig.makeApiClient(conn.lib.CoreV1Api);
     this.coordination = conn.kubeConfig.makeApiClient(conn.lib.CoordinationV1Api);
     this.log = options.log ?? (() => {});
-    // .1 is the node; the lowest free address goes first, so a small cluster reads easily
-    this.byName = new Map(nodes.map((n) => [n.name, { ...n, freeIPs: Array.from({ length: 253 }, (_, k) => k + 2) }]));
+    // .1 is the node; its pods get .2 onwards, as host-local IPAM hands them out
+    this.byName = new Map(nodes.map((n) => [n.name, { ...n, addresses: new PodAddresses(n.internalIP.replace(/\.\d+$/, '.')) }]));
     this.events = new ApiEventSink(conn, (p) => this.track(p), this.now);
     const seed = options.seed ?? 1;
     this.faults = new FaultBook({
@@ -376,7 +377,7 @@ class RunningNodeAgent implements NodeAgent {
       }
       if (this.stopped || this.pods.has(uid)) return;
     }
-    const ip = this.allocate(spec, pod.status?.podIP);
+    const ip = spec.addresses.allocate(pod.status?.podIP);
     const rt = new PodRuntime(
       uid,
       pod.metadata.namespace,
@@ -410,27 +411,8 @@ class RunningNodeAgent implements NodeAgent {
     return pod.metadata?.labels?.app ?? pod.metadata?.name ?? '';
   }
 
-  /** The pod's address: the one it already has (an agent restarted) when it is in the node's range, else the lowest free. */
-  private allocate(spec: NodeEntry, existing: string | undefined): string {
-    const prefix = spec.internalIP.replace(/\.\d+$/, '.');
-    const had = existing?.startsWith(prefix) ? spec.freeIPs.indexOf(Number(existing.slice(prefix.length))) : -1;
-    if (had >= 0) {
-      spec.freeIPs.splice(had, 1);
-      return existing!;
-    }
-    const host = spec.freeIPs.shift();
-    if (host === undefined) throw new Error(`node ${spec.name} has no free pod address`);
-    return `${spec.internalIP.replace(/\.\d+$/, '')}.${host}`;
-  }
-
   private release(e: PodEntry): void {
-    const spec = this.byName.get(e.node);
-    const ip = e.rt.podIP ?? '';
-    const host = Number(ip.split('.').at(-1));
-    if (spec && ip.startsWith(spec.internalIP.replace(/\.\d+$/, '.')) && !spec.freeIPs.includes(host)) {
-      spec.freeIPs.push(host);
-      spec.freeIPs.sort((a, b) => a - b);
-    }
+    this.byName.get(e.node)?.addresses.release(e.rt.podIP);
   }
 
   /** One pass: containers, workloads and faults move to now; servers follow the containers; changed statuses are written. */
