@@ -798,8 +798,8 @@ const MIN_NOISE_READINGS = 20;
  * three frames, on the last interval alone where the source has it: a 30 s rate window shows a step a sixth at a time).
  * `sigmas`: how far the frames since the onset (the lowest of them) sit above the readings before it, in standard
  * errors of a reading at its own request count. CPU per request over an interval is a mean over the requests counted
- * in it, so its noise shrinks as 1/√n: at a day's trough, 25 requests in an interval, it wanders by ±10 % where at the
- * peak it holds to ±3 %, and a fixed ratio is either blind at the peak or jumpy at the trough. Each reading before the
+ * in it, so its noise shrinks as 1/√n (at a day's trough, some 25 requests in an interval, it wanders by ±10 %), and
+ * one fixed ratio cannot suit both a trough and a peak. Each reading before the
  * onset is scaled by √(its request rate) (the interval is the same for all, so the rate stands for the count) and the
  * robust spread of those scaled deviations is the service's own noise per √request, whatever its source: rounding of
  * counters, uneven request costs, GC.
@@ -875,9 +875,9 @@ function cpuHog(view: EvidenceView, key: string): Hypothesis | undefined {
   let c = 0.4 + 0.15 * Math.min(1, (ratio - CPU_PER_REQUEST_RATIO) / 0.5);
   if (relationship) c += 0.15;
   // The model's word is a sequential test that no single frame can pass (its CUSUM caps each frame below its
-  // threshold), so it already asks what `for 5s` asks of an alert; a rise beyond the counted requests' own noise
-  // as well is two independent readings agreeing, as sure as a fact: the incident opens at once (openConfidence)
-  // rather than waiting for the model's next frame.
+  // threshold), so it already asks what `for 5s` asks of an alert; when the CPU per request since its onset is also
+  // beyond the counted requests' own noise, the rise is not in doubt and the model's next frame adds nothing: the
+  // incident opens at once (openConfidence), as a fact would open it.
   if (relationship && perRequest.sigmas !== undefined && perRequest.sigmas >= CPU_PER_REQUEST_SURE) c += 0.1;
   if (errors) c -= 0.25;
   else if (latency) c -= 0.05;
