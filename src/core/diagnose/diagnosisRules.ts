@@ -1,3 +1,4 @@
+import { robustSummary } from '../detect/robustStats';
 import type { Anomaly } from '../model/anomaly';
 import type { DiagnosisDetails, DiagnosisKind, Evidence } from '../model/diagnosis';
 import type { ClusterFact } from '../model/fact';
@@ -784,34 +785,66 @@ function trafficSurge(view: EvidenceView, key: string): Hypothesis | undefined {
 const CPU_PER_REQUEST_RATIO = 1.25;
 /** How long CPU per request must stay up when the relationship model has not spoken (it is off, or not yet calibrated). */
 const CPU_ALONE_MS = 60_000;
+/**
+ * Standard errors from which a CPU-per-request rise is beyond the noise of the requests counted: 3.09, the one-sided
+ * 0.1 % tail of a normal, the false-alarm target the relationship model is calibrated to.
+ */
+const CPU_PER_REQUEST_SURE = 3.09;
+/** Readings before the onset needed to estimate that noise (a robust spread of fewer is itself too uncertain). */
+const MIN_NOISE_READINGS = 20;
 
 /**
  * CPU per request before an onset (median of cpu / request_rate over the baseline) and now (the highest of the last
  * three frames, on the last interval alone where the source has it: a 30 s rate window shows a step a sixth at a time).
+ * `sigmas`: how far the frames since the onset (the lowest of them) sit above the readings before it, in standard
+ * errors of a reading at its own request count. CPU per request over an interval is a mean over the requests counted
+ * in it, so its noise shrinks as 1/√n (at a day's trough, some 25 requests in an interval, it wanders by ±10 %), and
+ * one fixed ratio cannot suit both a trough and a peak. Each reading before the
+ * onset is scaled by √(its request rate) (the interval is the same for all, so the rate stands for the count) and the
+ * robust spread of those scaled deviations is the service's own noise per √request, whatever its source: rounding of
+ * counters, uneven request costs, GC.
  */
-export function cpuPerRequestShift(view: EvidenceView, key: string, onset: number): { before?: number; after?: number } {
+export function cpuPerRequestShift(view: EvidenceView, key: string, onset: number): { before?: number; after?: number; sigmas?: number } {
   return view.memo(`cpuPerRequest|${key}|${onset}`, () => {
     const frames = view.frames(key);
     const ratio = (v: Readonly<Partial<Record<SignalName, number>>> | undefined) => {
       const cpu = v?.cpu;
       const rate = v?.request_rate;
-      return cpu !== undefined && rate !== undefined && Number.isFinite(cpu) && Number.isFinite(rate) && rate > 0 ? cpu / rate : undefined;
+      return cpu !== undefined && rate !== undefined && Number.isFinite(cpu) && Number.isFinite(rate) && rate > 0 ? { r: cpu / rate, rate } : undefined;
     };
+    const lastInterval = (f: SampleFrame) => ratio(f.fresh?.cpu !== undefined && f.fresh.request_rate !== undefined ? f.fresh : f.values);
     const before: number[] = [];
+    const readings: Array<{ r: number; rate: number }> = [];
+    const since: Array<{ r: number; rate: number }> = [];
     let after: number | undefined;
     for (let i = frames.length - 1; i >= 0; i--) {
       const f = frames[i];
       if (f.t < onset - view.config.baselineMs) break;
       if (f.t < onset) {
         const r = ratio(f.values);
-        if (r !== undefined) before.push(r);
+        if (r !== undefined) before.push(r.r);
+        const fresh = lastInterval(f);
+        if (fresh !== undefined) readings.push(fresh);
       } else if (i >= frames.length - 3) {
-        const r = ratio(f.fresh?.cpu !== undefined && f.fresh.request_rate !== undefined ? f.fresh : f.values);
-        if (r !== undefined) after = Math.max(after ?? -Infinity, r);
+        const r = lastInterval(f);
+        if (r === undefined) continue;
+        after = Math.max(after ?? -Infinity, r.r);
+        since.push(r);
       }
     }
-    return { before: median(before), after };
+    return { before: median(before), after, sigmas: standardErrorsAbove(readings, since) };
   });
+}
+
+/** The lowest of `since`'s readings above the median of `readings`, in standard errors at its request count (see cpuPerRequestShift). */
+function standardErrorsAbove(readings: ReadonlyArray<{ r: number; rate: number }>, since: ReadonlyArray<{ r: number; rate: number }>): number | undefined {
+  if (readings.length < MIN_NOISE_READINGS || since.length === 0) return undefined;
+  const level = median(readings.map((x) => x.r));
+  if (level === undefined || !(level > 0)) return undefined;
+  const scaled = (x: { r: number; rate: number }) => (x.r / level - 1) * Math.sqrt(x.rate);
+  const noise = robustSummary(readings.map(scaled));
+  if (!(noise.sigma > 0)) return undefined;
+  return Math.min(...since.map((x) => (scaled(x) - noise.median) / noise.sigma));
 }
 
 /**
@@ -841,6 +874,11 @@ function cpuHog(view: EvidenceView, key: string): Hypothesis | undefined {
   const releases = view.facts(key, ep.onset - cfg.releaseWindowMs, view.now).filter(isRelease);
   let c = 0.4 + 0.15 * Math.min(1, (ratio - CPU_PER_REQUEST_RATIO) / 0.5);
   if (relationship) c += 0.15;
+  // The model's word is a sequential test that no single frame can pass (its CUSUM caps each frame below its
+  // threshold), so it already asks what `for 5s` asks of an alert; when the CPU per request since its onset is also
+  // beyond the counted requests' own noise, the rise is not in doubt and the model's next frame adds nothing: the
+  // incident opens at once (openConfidence), as a fact would open it.
+  if (relationship && perRequest.sigmas !== undefined && perRequest.sigmas >= CPU_PER_REQUEST_SURE) c += 0.1;
   if (errors) c -= 0.25;
   else if (latency) c -= 0.05;
   if (releases.length) c -= 0.25;

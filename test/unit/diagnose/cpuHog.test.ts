@@ -2,6 +2,8 @@
  * "CPU per request regressed" (cpu-hog): CPU up at unchanged traffic, no errors; at once when the relationship model
  * names cpu, after a minute on the CPU band alone; not when traffic rose with it (a surge); a release that only
  * coincides is named and lowers the confidence (a release that blame judges guilty is bad-release's, with its rollback).
+ * On the model's first word alone it opens only when the rise is beyond the service's own noise of CPU per request at the
+ * requests counted (standard errors at each interval's request count), as sure as a fact; else it waits for a second.
  */
 import assert from 'node:assert/strict';
 import { Correlator } from '../../../src/core/diagnose/correlation';
@@ -73,4 +75,39 @@ describe('diagnosis: CPU per request regressed (cpu-hog)', () => {
     assert.ok(withRelease.diagnosis.confidence < plain.diagnosis.confidence, `${withRelease.diagnosis.confidence} vs ${plain.diagnosis.confidence}`);
     assert.ok(withRelease.diagnosis.alternatives?.some((a) => a.kind === 'bad-release'), JSON.stringify(withRelease.diagnosis.alternatives));
   });
+
+  describe("on the model's first word, at once only when the rise is beyond the noise of the requests counted", () => {
+    /** Standard normal quantiles at 10, 25, 50, 75, 90 %: readings before the onset spread by `relNoise(rate)` σ. */
+    const Q = [-1.2816, -0.6745, 0, 0.6745, 1.2816];
+    /** CPU per request 4 m cores before T with that noise on each interval's reading, 1.3 × after; `rate(t)` req/s. */
+    function noisy(rate: (t: number) => number, relNoise: (rate: number) => number, words = 1): Scenario {
+      const s = new Scenario();
+      s.inventory = shopInventory();
+      const perRequest = (t: number) => (t >= T ? 0.0052 : 0.004 * (1 + relNoise(rate(t)) * Q[Math.round((t - BEFORE) / STEP) % Q.length]));
+      s.series(checkout, BEFORE, T + STEP, (t) => ({ ...healthy(), request_rate: rate(t), cpu: (t >= T ? 0.0052 : 0.004) * rate(t) }), false, (t) => ({ request_rate: rate(t), cpu: perRequest(t) * rate(t) }));
+      for (let k = 0; k < words; k++) s.anomaly(relationship(checkout, T + k * STEP, 0.6));
+      return s;
+    }
+    const openedAtT = (s: Scenario) => opened(s.run(new Correlator())).filter((u) => u.diagnosis.t === T);
+
+    it('a third more CPU per request where it held to ±3 % opens on the first word, named', () => {
+      const first = openedAtT(noisy(() => 100, () => 0.03))[0];
+      assert.equal(first?.diagnosis.kind, 'cpu-hog', first?.diagnosis.summary);
+    });
+
+    it("the same rise where it wandered by ±15 % waits for the model's next frame", () => {
+      assert.deepEqual(openedAtT(noisy(() => 100, () => 0.15)).map((u) => u.diagnosis.kind), []);
+      const next = opened(noisy(() => 100, () => 0.15, 2).run(new Correlator()))[0];
+      assert.equal(next?.diagnosis.kind, 'cpu-hog', 'opened on the second word');
+      assert.equal(next.diagnosis.t, T + STEP);
+    });
+
+    it("the noise per request is the service's own: the same rise is sure at 30 req/s, not at 20 (noise ∝ 1/√requests)", () => {
+      // before the onset, 30 and 20 req/s in turn, CPU per request spread by 0.5/√rate (9 % and 11 %)
+      const at = (after: number) => openedAtT(noisy((t) => (t >= T ? after : Math.round((t - BEFORE) / STEP) % 2 ? 30 : 20), (r) => 0.5 / Math.sqrt(r)));
+      assert.equal(at(30)[0]?.diagnosis.kind, 'cpu-hog', 'at 30 req/s: 3.3 standard errors');
+      assert.deepEqual(at(20).map((u) => u.diagnosis.kind), [], 'at 20 req/s: 2.7 standard errors');
+    });
+  });
 });
+

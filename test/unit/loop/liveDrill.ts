@@ -58,7 +58,7 @@ export class RecordingCorrelator extends Correlator {
 }
 
 /** The live composition in mode off on a VirtualCluster's inventory, 5 s scrapes, a 30 s rate window; frames and facts are fed by the drill. */
-export async function liveLoop(vc: VirtualCluster, relationships?: JointEvidenceOptions | false) {
+export async function liveLoop(vc: Pick<VirtualCluster, 't' | 'inventory'>, relationships?: JointEvidenceOptions | false) {
   const none = { dispose: () => undefined };
   const metrics: MetricsPort = { discoverTargets: async () => [], range: async () => [], subscribe: () => none, onStatus: () => none };
   const events: EventsPort = { inventory: () => vc.inventory(), subscribe: () => none, onStatus: () => none, recentLogs: async () => [] };
@@ -73,13 +73,17 @@ export async function liveLoop(vc: VirtualCluster, relationships?: JointEvidence
   return { core, correlator, clock };
 }
 
+/** A fault run recorded with VIGIL_BENCH_RECORD (test/fixtures/relationship/*.json.gz: the service's frames, each with `normal`). */
+function recorded(fixture: string): Array<SampleFrame & { normal: boolean }> {
+  return JSON.parse(gunzipSync(readFileSync(path.join(__dirname, '../../fixtures/relationship', fixture))).toString('utf8')) as Array<SampleFrame & { normal: boolean }>;
+}
+
 /**
- * A fault run recorded with VIGIL_BENCH_RECORD (test/fixtures/relationship/*.json.gz: the service's frames, each with
- * whether the live loop let the model learn from it), replayed through the relationship model: the frames, the model,
- * and the times of the frames its evidence reached the threshold (score ≥ 0.9).
+ * A recorded fault run replayed through the relationship model: the frames, the model, and the times of the frames its
+ * evidence reached the threshold (score ≥ 0.9). Each frame is learned from as the live loop let the model learn.
  */
 export function replayRecorded(fixture: string) {
-  const frames = JSON.parse(gunzipSync(readFileSync(path.join(__dirname, '../../fixtures/relationship', fixture))).toString('utf8')) as Array<SampleFrame & { normal: boolean }>;
+  const frames = recorded(fixture);
   const joint = new JointEvidence(new MemoryLogger());
   const raised: number[] = [];
   for (const f of frames) {
@@ -88,4 +92,22 @@ export function replayRecorded(fixture: string) {
     if (e && e.score >= 0.9) raised.push(f.t);
   }
   return { frames, joint, raised };
+}
+
+/**
+ * A recorded fault run replayed through the whole live composition (mode off, relationship model on), scrape by
+ * scrape on the virtual clock: detectors, rules, the model and the correlator decide what opens, as in bench:diagnose.
+ * `vc` (the recorded sandbox's seed) gives the inventory only: taken once its pods are up, as the agent would list it
+ * (a sandbox at its first second has no pod ready, and every service would read as down).
+ */
+export async function replayThroughLoop(fixture: string, vc: VirtualCluster) {
+  const frames = recorded(fixture);
+  vc.advance(120_000, SCRAPE_MS, () => vc.drainFacts());
+  const inventory = vc.inventory();
+  const loop = await liveLoop({ t: frames[0].t - SCRAPE_MS, inventory: () => inventory }, {});
+  for (const f of frames) {
+    await loop.clock.advanceTo(f.t);
+    loop.core.pipeline.onFrames([f]);
+  }
+  return { frames, ...loop };
 }
