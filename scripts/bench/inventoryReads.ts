@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench/inventoryReads.ts [--services 1000 --pods-per-service 5 --intervals 8 --reads 6]`: what the
+ * `npx tsx scripts/bench/inventoryReads.ts [--services 1000 --pods-per-service 5 --intervals 8 --reads 6 --crash-loop scale-002/svc-0100]`: what the
  * agent's reads of the workload inventory cost at scale, apart from Prometheus and the rest of the loop. The embedded
  * sandbox with N generated services (in this process), the Kubernetes source over its API as the agent has it, and
  * the incident recorder's recording events port; then per interval `--reads` inventory reads (the pipeline's, the
@@ -44,10 +44,17 @@ async function main(): Promise<void> {
   source.subscribe(() => facts++);
   const t0 = Date.now();
   while (!source.ready) {
-    if (Date.now() - t0 > 180_000) throw new Error('the informers did not list within 180 s');
+    if (Date.now() - t0 > 300_000) throw new Error(`the informers did not list within 300 s: ${source.status.message}`);
     await sleep(500);
   }
   const pods = source.inventory().services.reduce((n, s) => n + s.pods.length, 0);
+  // `--crash-loop NS/NAME`: a crash loop on one service, so its pods' restarts change the inventory as a fault does
+  const crashLoop = arg('crash-loop', '');
+  if (crashLoop) {
+    const res = await sandbox.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: 'crash-loop', target: crashLoop, durationSeconds: 600 });
+    if (res.status >= 300) throw new Error(`could not inject the crash loop on ${crashLoop}: ${JSON.stringify(res.body)}`);
+    await sleep(5000);
+  }
   process.stdout.write(`${services} services, ${pods} pods in the inventory after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   // only what the read path touches: the recorder's inventory ring (no incident is open here)
   const recorder = new IncidentRecorder({ clock } as unknown as ConstructorParameters<typeof IncidentRecorder>[0]);
@@ -56,6 +63,8 @@ async function main(): Promise<void> {
   session.connect();
   let ms = 0;
   let bytes = 0;
+  let changed = 0;
+  let previous = JSON.stringify(source.inventory());
   for (let i = 0; i < intervals; i++) {
     await sleep(1000); // the informers' changes of an interval land between its reads
     // sampled over the reads alone (nothing else runs in between: they are synchronous), objects collected since counted too
@@ -66,11 +75,14 @@ async function main(): Promise<void> {
     ms += performance.now() - start;
     const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };
     bytes += total(profile.head);
+    const now = JSON.stringify(source.inventory());
+    if (now !== previous) changed++;
+    previous = now;
   }
   session.disconnect();
   process.stdout.write(
     `inventory reads (${intervals} intervals × ${reads} reads, the first of each the pipeline's with the recorder): ` +
-      `${(ms / intervals).toFixed(1)} ms and ${(bytes / intervals / 1e6).toFixed(2)} MB allocated per interval; ${facts} facts; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
+      `${(ms / intervals).toFixed(1)} ms and ${(bytes / intervals / 1e6).toFixed(2)} MB allocated per interval; the inventory changed in ${changed} of the ${intervals} intervals; ${facts} facts; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
   );
   source.dispose();
   await sandbox.stop();
