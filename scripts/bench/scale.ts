@@ -12,7 +12,7 @@
  * Not in `npm test`; run it alone (`flock /work/heavy.lock npm run bench:scale`).
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { faultApiRequest, faultApiUrl } from '../../src/cli/chaos';
@@ -386,7 +386,8 @@ async function main(): Promise<void> {
     await world.stop();
     const keep = arg('keep-state', '');
     if (keep && existsSync(stateDir)) {
-      cpSync(stateDir, keep, { recursive: true });
+      // not the agent's control socket (cp cannot copy one)
+      cpSync(stateDir, keep, { recursive: true, filter: (src) => !lstatSync(src).isSocket() });
       say(`the agent's state folder kept in ${keep}`);
     }
     rmSync(dir, { recursive: true, force: true });
