@@ -8,10 +8,11 @@
  * prometheus_http_request_duration_seconds of /api/v1/query*); then the mean and p95 of each, and the time from the
  * fault's ground-truth symptoms to the agent's diagnosis. Also what the simulation (this process) and Prometheus
  * used, since on a small machine they compete with the agent. Targets: < 1 core average and < 500 MB rss.
+ * `--keep-state DIR` keeps the agent's state folder (its incident files name their evidence) in DIR after the run.
  * Not in `npm test`; run it alone (`flock /work/heavy.lock npm run bench:scale`).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { faultApiRequest, faultApiUrl } from '../../src/cli/chaos';
@@ -383,6 +384,12 @@ async function main(): Promise<void> {
     }
     await prometheus?.stop();
     await world.stop();
+    const keep = arg('keep-state', '');
+    if (keep && existsSync(stateDir)) {
+      // not the agent's control socket (cp cannot copy one)
+      cpSync(stateDir, keep, { recursive: true, filter: (src) => !lstatSync(src).isSocket() });
+      say(`the agent's state folder kept in ${keep}`);
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }

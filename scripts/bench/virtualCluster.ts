@@ -97,7 +97,7 @@ export class VirtualCluster {
   // ---- facts, as KubernetesSource.onChange derives them from informer updates ----
 
   private readonly factContext: FactContext = {
-    replicaSets: () => this.cached('replicasets') as k8s.V1ReplicaSet[],
+    replicaSet: (ns, name) => this.cache.get(`replicasets|${ns}/${name}`) as k8s.V1ReplicaSet | undefined,
     deployments: () => this.cached('deployments') as k8s.V1Deployment[],
     sets: () => [...this.cached('statefulsets'), ...this.cached('daemonsets')] as Array<k8s.V1StatefulSet | k8s.V1DaemonSet>,
     controllerRevisions: () => this.cached('controllerrevisions') as unknown as k8s.V1ControllerRevision[],
@@ -132,7 +132,7 @@ export class VirtualCluster {
     }
     if (kind === 'Pod') {
       const pod = this.cache.get(`pods|${namespace}/${name}`) as k8s.V1Pod | undefined;
-      return (pod && serviceOfPod(pod, this.cached('replicasets') as k8s.V1ReplicaSet[])) ?? { kind: 'pod', namespace, name };
+      return (pod && serviceOfPod(pod, this.factContext.replicaSet)) ?? { kind: 'pod', namespace, name };
     }
     return undefined;
   }

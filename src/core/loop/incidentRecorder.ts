@@ -148,10 +148,18 @@ export class IncidentRecorder {
   /** `interval`: 1 for the pipeline's read at the start of an interval, 0 for a decision's or a verification's. */
   private read(inventory: WorkloadInventory, interval: 0 | 1 = 0): void {
     const at = this.deps.clock.now();
-    const json = JSON.stringify(inventory);
-    if (this.inventories.at(-1)?.json !== json) {
-      this.inventories.push({ at, inventory, json });
-      if (this.inventories.length > RECORDING_BOUNDS.INVENTORY_RING) this.inventories.shift();
+    // the events port hands out the same inventory object until the cluster changes: at 5,000 pods serialising it
+    // again at every read (several an interval) was a few MB each, to learn that nothing had changed
+    const last = this.inventories.at(-1);
+    if (last?.inventory !== inventory) {
+      const json = JSON.stringify(inventory);
+      if (last?.json !== json) {
+        this.inventories.push({ at, inventory, json });
+        if (this.inventories.length > RECORDING_BOUNDS.INVENTORY_RING) this.inventories.shift();
+      } else {
+        // rebuilt with equal content (a change it does not show): remember this object, so its next reads compare by identity
+        this.inventories[this.inventories.length - 1] = { ...last, inventory };
+      }
     }
     for (const r of this.live.values()) {
       this.refreshScope(r);

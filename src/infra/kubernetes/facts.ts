@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { ClusterFact } from '../../core/model/fact';
 import type { TargetRef } from '../../core/model/target';
-import { deploymentRevision, nodeReady, rolloutInProgress, serviceOfPod, templateConfigMaps } from './inventory';
+import { deploymentRevision, nodeReady, rolloutInProgress, serviceOfPod, templateConfigMaps, type ReplicaSetLookup } from './inventory';
 import { setFacts, type SetObject } from './setRevisions';
 
 /**
@@ -115,7 +115,8 @@ export function eventFact(ev: k8s.CoreV1Event, resolve: (namespace: string | und
 
 /** What a change's facts need to know about the rest of the cluster. */
 export interface FactContext {
-  replicaSets(): ReadonlyArray<k8s.V1ReplicaSet>;
+  /** A ReplicaSet by key: every pod change asks for its owner, so no list is copied or scanned for it. */
+  replicaSet: ReplicaSetLookup;
   deployments(): ReadonlyArray<k8s.V1Deployment>;
   /** StatefulSets and DaemonSets (their templates may use a ConfigMap too). */
   sets(): ReadonlyArray<SetObject>;
@@ -129,7 +130,7 @@ export function factsOfChange(resource: string, prev: object | undefined, cur: o
   switch (resource) {
     case 'pods': {
       const pod = (cur ?? prev) as k8s.V1Pod;
-      return podFacts(prev as k8s.V1Pod | undefined, cur as k8s.V1Pod | undefined, serviceOfPod(pod, ctx.replicaSets()), t);
+      return podFacts(prev as k8s.V1Pod | undefined, cur as k8s.V1Pod | undefined, serviceOfPod(pod, ctx.replicaSet), t);
     }
     case 'deployments':
       return deploymentFacts(prev as k8s.V1Deployment | undefined, cur as k8s.V1Deployment | undefined, t);

@@ -26,6 +26,7 @@ export interface InformerOptions {
 export class ResilientInformer<T extends KubeObject> {
   private informer: k8s.ListWatch<T> | undefined;
   private readonly known = new Map<string, T>();
+  private changes = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
@@ -45,6 +46,16 @@ export class ResilientInformer<T extends KubeObject> {
     return [...this.known.values()];
   }
 
+  /** One cached object by namespace and name (a cluster-scoped object's namespace is ''), without copying the cache. */
+  get(namespace: string, name: string): T | undefined {
+    return this.known.get(`${namespace}/${name}`);
+  }
+
+  /** Counts every add, update and delete: a reader caching something derived from the objects compares it. */
+  get version(): number {
+    return this.changes;
+  }
+
   start(): void {
     const { lib } = this.conn;
     const listFn = async (): Promise<k8s.KubernetesListObject<T>> => {
@@ -59,6 +70,7 @@ export class ResilientInformer<T extends KubeObject> {
       const k = key(o);
       const prev = this.known.get(k);
       this.known.set(k, o);
+      this.changes++;
       this.safely(() => this.handlers.onChange(prev, o));
     };
     inf.on(lib.ADD, put);
@@ -67,6 +79,7 @@ export class ResilientInformer<T extends KubeObject> {
       const k = key(o);
       const prev = this.known.get(k) ?? o;
       this.known.delete(k);
+      this.changes++;
       this.safely(() => this.handlers.onChange(prev, undefined));
     });
     inf.on(lib.ERROR, (err: unknown) => this.retry(err));

@@ -4,7 +4,7 @@ import type { TargetRef } from '../../core/model/target';
 import type { ClockPort, Disposable, EventsPort, LoggerPort, SourceStatus, WorkloadInventory } from '../../core/ports';
 import { factsOfChange, type FactContext } from './facts';
 import { ResilientInformer, type KubeObject } from './informers';
-import { buildInventory, ownedObject, owningDeployment, serviceOfPod } from './inventory';
+import { buildInventory, ownedObject, owningDeployment, serviceOfPod, type ReplicaSetLookup } from './inventory';
 import { PodWorkloadMap, workloadTarget } from '../../core/observe/podWorkloads';
 import type { KubeConnection } from './kubeClient';
 import type { LogTailer } from './logTail';
@@ -33,6 +33,9 @@ export interface PodScrapeTarget {
 
 type Kind = 'pods' | 'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | 'controllerrevisions' | 'nodes' | 'events' | 'configmaps';
 
+/** The kinds the inventory is built from: a change of any other (events, configmaps) leaves it as it was. */
+const INVENTORY_KINDS: ReadonlyArray<Kind> = ['pods', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'controllerrevisions', 'nodes'];
+
 const PATHS: Record<Kind, (ns?: string) => string> = {
   pods: (ns) => (ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods'),
   deployments: (ns) => (ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments'),
@@ -60,6 +63,8 @@ export class KubernetesSource implements EventsPort, Disposable {
   private readonly podWorkloads = new PodWorkloadMap(60 * 60_000);
   private started = false;
   private startedAt = 0;
+  /** The inventory of the informers' objects at a version (the sum of their change counts); rebuilt only after a change. */
+  private cachedInventory: { version: number; inventory: WorkloadInventory } | undefined;
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.current = { source: 'kubernetes', state: 'connecting', message: `Connecting to the Kubernetes API at ${options.conn.server}`, since: options.clock.now() };
@@ -100,8 +105,27 @@ export class KubernetesSource implements EventsPort, Disposable {
     return (this.informers.get(kind) ?? []).flatMap((i) => i.list()) as T[];
   }
 
+  /** One object of `kind` from its informers' caches, by key (no copy of the cache). */
+  private object<T>(kind: Kind, namespace: string, name: string): T | undefined {
+    for (const i of this.informers.get(kind) ?? []) {
+      const o = i.get(namespace, name);
+      if (o) return o as T;
+    }
+    return undefined;
+  }
+
+  private readonly replicaSet: ReplicaSetLookup = (namespace, name) => this.object<k8s.V1ReplicaSet>('replicasets', namespace, name);
+
+  /**
+   * What runs where, built once per change of the objects it reads: the pipeline, the evidence, the recorder, each
+   * decision and verification read it several times an interval, and at 5,000 pods each build copied every cache and
+   * allocated a few MB (bench:scale). The same object is handed out until something changes; readers do not mutate it.
+   */
   inventory(): WorkloadInventory {
-    return buildInventory({
+    let version = 0;
+    for (const kind of INVENTORY_KINDS) for (const i of this.informers.get(kind) ?? []) version += i.version;
+    if (this.cachedInventory?.version === version) return this.cachedInventory.inventory;
+    const inventory = buildInventory({
       pods: this.objects<k8s.V1Pod>('pods'),
       deployments: this.objects<k8s.V1Deployment>('deployments'),
       replicaSets: this.objects<k8s.V1ReplicaSet>('replicasets'),
@@ -110,11 +134,13 @@ export class KubernetesSource implements EventsPort, Disposable {
       daemonSets: this.objects<k8s.V1DaemonSet>('daemonsets'),
       controllerRevisions: this.objects<k8s.V1ControllerRevision>('controllerrevisions'),
     });
+    this.cachedInventory = { version, inventory };
+    return inventory;
   }
 
   /** Pods annotated prometheus.io/scrape=true, for the direct-scrape source. */
   scrapeTargets(): PodScrapeTarget[] {
-    const rs = this.objects<k8s.V1ReplicaSet>('replicasets');
+    const rs = this.replicaSet;
     return this.objects<k8s.V1Pod>('pods')
       .filter((p) => p.metadata?.annotations?.['prometheus.io/scrape'] === 'true' && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
       .map((p) => {
@@ -157,7 +183,7 @@ export class KubernetesSource implements EventsPort, Disposable {
   }
 
   private readonly factContext: FactContext = {
-    replicaSets: () => this.objects<k8s.V1ReplicaSet>('replicasets'),
+    replicaSet: this.replicaSet,
     deployments: () => this.objects<k8s.V1Deployment>('deployments'),
     sets: () => [...this.objects<k8s.V1StatefulSet>('statefulsets'), ...this.objects<k8s.V1DaemonSet>('daemonsets')],
     controllerRevisions: () => this.objects<k8s.V1ControllerRevision>('controllerrevisions'),
@@ -203,13 +229,13 @@ export class KubernetesSource implements EventsPort, Disposable {
     if (!namespace) return undefined;
     if (kind === 'Deployment' || kind === 'StatefulSet' || kind === 'DaemonSet') return { kind: 'service', namespace, name };
     if (kind === 'ReplicaSet') {
-      const rs = this.objects<k8s.V1ReplicaSet>('replicasets').find((r) => r.metadata?.namespace === namespace && r.metadata?.name === name);
+      const rs = this.replicaSet(namespace, name);
       const dep = rs?.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment')?.name;
       return dep ? { kind: 'service', namespace, name: dep } : undefined;
     }
     if (kind === 'Pod') {
-      const pod = this.objects<k8s.V1Pod>('pods').find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
-      return (pod && serviceOfPod(pod, this.objects<k8s.V1ReplicaSet>('replicasets'))) ?? { kind: 'pod', namespace, name };
+      const pod = this.object<k8s.V1Pod>('pods', namespace, name);
+      return (pod && serviceOfPod(pod, this.replicaSet)) ?? { kind: 'pod', namespace, name };
     }
     return undefined;
   }

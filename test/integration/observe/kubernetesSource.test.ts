@@ -82,6 +82,8 @@ describe('observe: Kubernetes source against the sandbox', function () {
     it('lists every deployment with its revision, image, replicas and pods, as kubectl sees them', async () => {
       await inventoryMatchesKubectl(source, sandbox.kubeconfig);
       const inv = source.inventory();
+      // built once per change: a read with no change between (nothing runs between two synchronous calls) is the same object
+      assert.equal(source.inventory(), inv);
       assert.ok(inv.nodes.length >= 3 && inv.nodes.every((n) => n.ready));
       assert.equal(inv.nodes.reduce((n, x) => n + x.pods, 0), inv.services.reduce((n, s) => n + s.pods.length, 0));
       const targets = source.scrapeTargets();

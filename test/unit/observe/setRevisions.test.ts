@@ -82,7 +82,7 @@ describe('StatefulSet and DaemonSet revisions', () => {
 
   it('the facts of a change and the inventory read StatefulSets and DaemonSets from their objects', () => {
     const r1 = revision(STS, 'orders-db-7c9d5', 1, 'db:1');
-    const ctx: FactContext = { replicaSets: () => [], deployments: () => [], sets: () => [], controllerRevisions: () => [r1], resolve: () => undefined };
+    const ctx: FactContext = { replicaSet: () => undefined, deployments: () => [], sets: () => [], controllerRevisions: () => [r1], resolve: () => undefined };
     const stable = sts({ image: 'db:1', gen: 1, observed: 1, current: 'orders-db-7c9d5', update: 'orders-db-7c9d5', updated: 2, ready: 2 });
     const released = sts({ image: 'db:2', gen: 2, observed: 1, current: 'orders-db-7c9d5', update: 'orders-db-7c9d5', updated: 2, ready: 2 });
     assert.deepEqual(factsOfChange('statefulsets', stable, released, ctx, 1).map((f) => f.kind), ['revision-changed', 'rollout-started']);
