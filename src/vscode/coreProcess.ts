@@ -84,15 +84,8 @@ export class CoreProcess implements CoreClient {
   }
 
   private fork(): ChildProcess {
-    const worker = this.options.worker ?? { path: bundledWorker() };
-    if (!existsSync(worker.path)) throw new Error(`the healing loop's script ${worker.path} is missing; rebuild the extension (npm run build)`);
-    const child = fork(worker.path, [], {
-      // the extension host may be Electron: run its binary as plain Node, as VS Code's language clients do
-      env: { ...process.env, ...this.options.env, ELECTRON_RUN_AS_NODE: '1' },
-      execArgv: [...(worker.execArgv ?? [])],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
+    const worker = this.options.worker ?? { path: bundledWorker('coreWorker.js') };
+    const child = forkWorker(worker, "the healing loop's", this.options.env);
     this.child = child;
     this.lastStderr = '';
     child.stderr?.setEncoding('utf8');
@@ -144,9 +137,24 @@ export class CoreProcess implements CoreClient {
   }
 }
 
-/** dist/coreWorker.js: this code runs from dist/extension.js or from a chunk in dist/chunks/. */
-function bundledWorker(): string {
+/**
+ * Forks one of the bundle's worker scripts (`who`: "the healing loop's") with an IPC channel of structured clones and
+ * its stderr piped; `env` is added to the host's environment.
+ */
+export function forkWorker(worker: { readonly path: string; readonly execArgv?: ReadonlyArray<string> }, who: string, env: Readonly<Record<string, string>> = {}): ChildProcess {
+  if (!existsSync(worker.path)) throw new Error(`${who} script ${worker.path} is missing; rebuild the extension (npm run build)`);
+  return fork(worker.path, [], {
+    // the extension host may be Electron: run its binary as plain Node, as VS Code's language clients do
+    env: { ...process.env, ...env, ELECTRON_RUN_AS_NODE: '1' },
+    execArgv: [...(worker.execArgv ?? [])],
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+}
+
+/** dist/<name> (coreWorker.js, clusterConsoleWorker.js): this code runs from dist/extension.js or from a chunk in dist/chunks/. */
+export function bundledWorker(name: string): string {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-  const candidates = [path.join(here, 'coreWorker.js'), path.join(path.dirname(here), 'coreWorker.js')];
+  const candidates = [path.join(here, name), path.join(path.dirname(here), name)];
   return candidates.find((p) => existsSync(p)) ?? candidates[0];
 }
