@@ -20,7 +20,6 @@ export interface ClusterConsoleProcessOptions {
 export class ClusterConsoleProcess {
   private child: ChildProcess | undefined;
   private readonly calls = new IpcCalls("the console's process");
-  private lastStderr = '';
 
   constructor(private readonly options: ClusterConsoleProcessOptions) {}
 
@@ -39,21 +38,14 @@ export class ClusterConsoleProcess {
   }
 
   private fork(): ChildProcess {
-    const child = forkWorker(this.options.worker ?? { path: bundledWorker('clusterConsoleWorker.js') }, "the console's");
+    const { child, lastStderr } = forkWorker(this.options.worker ?? { path: bundledWorker('clusterConsoleWorker.js') }, { who: "the console's", logAs: 'console process', logger: this.options.logger });
     this.child = child;
-    this.lastStderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => {
-      const lines = text.trim().split('\n');
-      this.lastStderr = lines[lines.length - 1]?.slice(0, 300) ?? '';
-      this.options.logger?.log('warn', `console process: ${text.trim()}`);
-    });
     child.on('message', (m: ConsoleWorkerMessage) => {
       if (m.kind === 'event') this.options.event(m.event);
       else this.calls.settle(m);
     });
     child.on('exit', (code, signal) => {
-      const why = `the console's process exited (${signal ? `signal ${signal}` : `code ${code}`})${this.lastStderr ? `: ${this.lastStderr}` : ''}`;
+      const why = `the console's process exited (${signal ? `signal ${signal}` : `code ${code}`})${lastStderr() ? `: ${lastStderr()}` : ''}`;
       this.calls.failAll(why);
       if (this.child !== child) return;
       this.child = undefined;

@@ -3,7 +3,7 @@
  * it lists and watches the in-cluster agents' Incident resources and writes decisions, so @kubernetes/client-node and
  * the watches' buffers stay out of the host. It exits when the host goes away. No 'vscode' import.
  */
-import type { LogFields, LogLevel, LoggerPort } from '../core/ports';
+import { ipcLogger } from '../infra/ipcCalls';
 import { CONSOLE_METHODS, type ConsoleCalls, type ConsoleEvent, type ConsoleMethod, type ConsoleWorkerMessage } from './clusterConsoleProtocol';
 import { ClusterConsoleService } from './clusterConsoleService';
 
@@ -13,14 +13,8 @@ function send(m: ConsoleWorkerMessage): void {
 
 const emit = (event: ConsoleEvent): void => send({ kind: 'event', event });
 
-function ipcLogger(component: string): LoggerPort {
-  return {
-    log: (level: LogLevel, message: string, fields?: LogFields) => emit({ kind: 'log', component, level, message, ...(fields ? { fields } : {}) }),
-    child: (name: string) => ipcLogger(name),
-  };
-}
 
-const service = new ClusterConsoleService(emit, ipcLogger('console'));
+const service = new ClusterConsoleService(emit, ipcLogger(emit, 'console'));
 
 process.on('message', (req: { id: number; method: ConsoleMethod; args: unknown[] }) => {
   const answer = async (): Promise<unknown> => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
 import { clearNotifications, consoleProcessRssMb, describeInCodeServer, extensionHostRssMb, loopProcessRssMb, modelProcessRssMb, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
+import { writeContextsKubeconfig } from '../fixtures/contextsKubeconfig';
 
 /**
  * The healing story in a real VS Code, once per theme: start the sandbox from the command palette,
@@ -149,21 +150,6 @@ async function startSecondCluster(): Promise<{ server: string; kubeconfig: strin
   };
 }
 
-/** One kubeconfig with a context per cluster, as an SRE's has prod-eu and prod-us (the sandboxes take any token). */
-function consoleKubeconfig(file: string, servers: Record<string, string>): void {
-  const names = Object.keys(servers);
-  writeFileSync(
-    file,
-    YAML.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: names.map((n) => ({ name: n, cluster: { server: servers[n], 'insecure-skip-tls-verify': true } })),
-      users: names.map((n) => ({ name: `${n}-oncall`, user: { token: 'vigil-sandbox-token' } })),
-      contexts: names.map((n) => ({ name: n, context: { cluster: n, user: `${n}-oncall` } })),
-      'current-context': names[0],
-    }),
-  );
-}
 
 interface AuditLine {
   kind: string;
@@ -631,7 +617,7 @@ describeInCodeServer('healing', (session, theme) => {
       const servers: Record<string, string> = { [EU]: sandboxServer(session()), [US]: b.server };
       // what "Connect to Cluster" reads: the kubeconfig setting, then the context; it finds each agent's CRD and Lease
       const kubeconfig = path.join(sandboxStateDir(session()), 'console.kubeconfig');
-      consoleKubeconfig(kubeconfig, servers);
+      writeContextsKubeconfig(kubeconfig, servers);
       await editUserSettings(page, { ...userSettings(theme), 'vigil.kubernetes.kubeconfig': kubeconfig });
       for (const context of [EU, US]) {
         await runCommand(page, 'Vigil: Connect to Cluster', { opensPicker: true });

@@ -6,10 +6,9 @@
  * to prod-us's API server only, though both clusters have an incident of the same id.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { incidentResource } from '../../../src/core/model/incidentResource';
 import type { LogLevel, LoggerPort } from '../../../src/core/ports';
 import { KubernetesIncidentResources, type IncidentObject } from '../../../src/infra/kubernetes/incidentResources';
@@ -20,6 +19,7 @@ import { ClusterConsoleProcess } from '../../../src/vscode/clusterConsoleProcess
 import type { ConsoleEvent } from '../../../src/vscode/clusterConsoleProtocol';
 import { awaitingIncident } from '../../unit/vscode/fixtures';
 import { startInProcessSandbox, waitFor, type InProcessSandbox } from '../sandbox/sandboxProcess';
+import { writeContextsKubeconfig } from '../../fixtures/contextsKubeconfig';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const WORKER = { path: path.join(REPO_ROOT, 'src/vscode/clusterConsoleWorker.ts'), execArgv: ['--import', 'tsx'] };
@@ -27,21 +27,6 @@ const CONTEXTS = ['prod-eu', 'prod-us'] as const;
 const AGENT_NAMESPACE = 'vigil';
 const LEASE = 'vigil-agent';
 
-/** One kubeconfig with a context per sandbox, as an SRE's has prod-eu and prod-us. */
-function mergedKubeconfig(file: string, servers: Record<string, string>): void {
-  const names = Object.keys(servers);
-  writeFileSync(
-    file,
-    YAML.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: names.map((n) => ({ name: n, cluster: { server: servers[n], 'insecure-skip-tls-verify': true } })),
-      users: names.map((n) => ({ name: `${n}-oncall`, user: { token: `${n}-token` } })),
-      contexts: names.map((n) => ({ name: n, context: { cluster: n, user: `${n}-oncall` } })),
-      'current-context': names[0],
-    }),
-  );
-}
 
 async function post(server: string, p: string, body: unknown): Promise<void> {
   const res = await fetch(`${server}${p}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -55,7 +40,8 @@ async function incidentsOf(server: string): Promise<IncidentObject[]> {
 }
 
 describe('the console of several clusters at once (two sandboxes over HTTP, the console in its own process)', function () {
-  this.timeout(60_000);
+  // the first step forks the console's worker through tsx and loads client-node in it: seconds, more on a loaded machine
+  this.timeout(120_000);
   const sandboxes: Record<string, InProcessSandbox> = {};
   let dir = '';
   let kubeconfig = '';
@@ -75,7 +61,7 @@ describe('the console of several clusters at once (two sandboxes over HTTP, the 
     sandboxes['prod-eu'] = await startInProcessSandbox({ seed: 3 });
     sandboxes['prod-us'] = await startInProcessSandbox({ seed: 4 });
     kubeconfig = path.join(dir, 'kubeconfig');
-    mergedKubeconfig(kubeconfig, Object.fromEntries(CONTEXTS.map((c) => [c, sandboxes[c].apiServer])));
+    writeContextsKubeconfig(kubeconfig, Object.fromEntries(CONTEXTS.map((c) => [c, sandboxes[c].apiServer])));
     for (const c of CONTEXTS) {
       const server = sandboxes[c].apiServer;
       await post(server, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: AGENT_NAMESPACE } });
