@@ -654,17 +654,33 @@ describeInCodeServer('healing', (session, theme) => {
       for (const context of [EU, US]) await waitFor(async () => (await card(context).getByRole('button', { name: /^Approve:/ }).count()) === 1, 30_000, `the card of ${key(context)} with Approve`);
       // the view re-renders on every change: read its text as a whole; case aside, as CSS upper-cases the section headings
       for (const context of [EU, US]) await waitForWebviewText(page, new RegExp(`\\[${context}\\] bad release — ${CONSOLE_TARGET}[\\s\\S]*state: awaiting-approval[^\\n]*${esc(key(context))}[\\s\\S]*Proposed remediation`, 'i'), COPILOT, 15_000);
-      // the status bar sums over the clusters and says how many
-      let statusText = '';
-      await waitFor(async () => /Vigil: 2 open \(2 awaiting approval\) · 2 clusters/.test((statusText = await page.locator('.statusbar').innerText())), 15_000, () => `the status bar to sum both clusters: ${statusText}`);
-      // the Incidents tree: one node per cluster, with its count
+      // the Incidents tree: one node per cluster with its own counts, each as that cluster's API server has them (the
+      // e2e's sandbox has the story's incidents too), and the status bar sums them and says how many clusters
       const incidentsHeader = page.locator('.sidebar .pane-header').filter({ hasText: /^\s*Incidents/i }).first();
       if ((await incidentsHeader.getAttribute('aria-expanded')) === 'false') await incidentsHeader.click();
       const treeRows = page.locator('.sidebar .pane').filter({ has: incidentsHeader }).locator('.monaco-list-row');
-      let rowsText: string[] = [];
-      for (const context of [EU, US]) {
-        await waitFor(async () => (rowsText = await treeRows.allInnerTexts()).some((t) => new RegExp(`^\\s*${context}\\s*1 open, 1 awaiting approval`).test(t)), 15_000, () => `the tree's node of ${context}: rows ${rowsText.join(' | ')}`);
-      }
+      let seen = '';
+      await waitFor(async () => {
+        const rows = await treeRows.allInnerTexts();
+        const status = await page.locator('.statusbar').innerText();
+        const counts: Record<string, { open: number; awaiting: number }> = {};
+        for (const context of [EU, US]) {
+          const m = rows.map((t) => new RegExp(`^\\s*${context}\\s*(\\d+) open(?:, (\\d+) awaiting approval)?`).exec(t)).find(Boolean);
+          if (!m) return false;
+          counts[context] = { open: Number(m[1]), awaiting: Number(m[2] ?? 0) };
+        }
+        const awaitingInApi = await Promise.all([EU, US].map(async (context) => (await incidentResources(servers[context])).filter((o) => o.status?.state === 'awaiting-approval').length));
+        const sum = /Vigil: (\d+) open(?: \((\d+) awaiting approval\))? · 2 clusters/.exec(status);
+        seen = `tree ${JSON.stringify(counts)}, awaiting per the API servers ${awaitingInApi.join(', ')}, status bar "${status.replace(/\s+/g, ' ')}"`;
+        return (
+          !!sum &&
+          counts[EU].awaiting === awaitingInApi[0] &&
+          counts[US].awaiting === awaitingInApi[1] &&
+          Number(sum[1]) === counts[EU].open + counts[US].open &&
+          Number(sum[2] ?? 0) === counts[EU].awaiting + counts[US].awaiting
+        );
+      }, 20_000, () => `the tree's node per cluster with that cluster's counts, summed in the status bar: ${seen}`);
+      console.log(`      [${theme}] ${seen}`);
       await session().shot('console-two-clusters-awaiting');
       for (const context of [EU, US]) assert.deepEqual(await readDeploymentAt(servers[context], CONSOLE_TARGET), injected[context], `the deployment in ${context} changed before a decision`);
       const stepOf = (context: string) => incidents[context].status?.proposedStep?.stepId ?? '';
