@@ -22,6 +22,8 @@ export interface ConsoleTarget {
 }
 
 export const WATCH_AGENT = 'Watch the in-cluster agent';
+/** Read-only documents of Incident resources ("Open Incident" in console mode). */
+const RESOURCE_SCHEME = 'vigil-incident';
 export const RUN_LOCAL_LOOP = 'Run a local loop';
 
 interface WatchedCluster {
@@ -46,6 +48,9 @@ export class ClusterConsole implements vscode.Disposable {
   private readonly process: ClusterConsoleProcess;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
+  private resources: vscode.Disposable | undefined;
+  /** The resources opened as documents, by their URI. */
+  private readonly opened = new Map<string, ConsoleIncident>();
   /** Why the last context offered had no agent to watch (the command says it when consoles already run). */
   lastDetail = '';
 
@@ -224,12 +229,25 @@ export class ClusterConsole implements vscode.Disposable {
     if (i) await this.decide(i.id, action);
   }
 
-  /** The Incident resource as its cluster has it, for "Open Incident" (the room needs the agent's recording); its first line names the cluster. */
+  /**
+   * The Incident resource as its cluster has it, for "Open Incident" (the room needs the agent's recording): a
+   * read-only document whose tab names the cluster ("inc-… (prod-eu).jsonc"), read again from the cluster when reopened.
+   */
   async showResource(i: ConsoleIncident): Promise<void> {
-    const body = await this.process.call('resource', i.cluster, i.namespace, i.name);
-    const content = `// Incident ${i.namespace}/${i.name} in cluster (context) ${i.cluster}, as its API server returned it at ${new Date().toISOString()}\n${JSON.stringify(body, null, 2)}\n`;
-    const doc = await vscode.workspace.openTextDocument({ content, language: 'jsonc' });
+    if (!this.resources) {
+      this.resources = vscode.workspace.registerTextDocumentContentProvider(RESOURCE_SCHEME, { provideTextDocumentContent: (uri) => this.resourceText(uri) });
+    }
+    const uri = vscode.Uri.from({ scheme: RESOURCE_SCHEME, path: `/${i.cluster}/${i.namespace}/${i.name} (${i.cluster}).jsonc` });
+    this.opened.set(uri.toString(), i);
+    const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
+  private async resourceText(uri: vscode.Uri): Promise<string> {
+    const i = this.opened.get(uri.toString());
+    if (!i) return `// ${uri.path}: not an Incident this window opened`;
+    const body = await this.process.call('resource', i.cluster, i.namespace, i.name);
+    return `// Incident ${i.namespace}/${i.name} in cluster (context) ${i.cluster}, as its API server returned it at ${new Date().toISOString()}\n${JSON.stringify(body, null, 2)}\n`;
   }
 
   /** Stops watching one context, or all of them; with none left the console's process stops. */
@@ -244,6 +262,7 @@ export class ClusterConsole implements vscode.Disposable {
 
   dispose(): void {
     void this.stop(undefined, false);
+    this.resources?.dispose();
     this.changed.dispose();
   }
 }
