@@ -74,13 +74,14 @@ export class ClusterConsole implements vscode.Disposable {
 
   /**
    * "Connect to Cluster": when the context has an in-cluster Vigil (its CRD served, its Lease held), offers to watch
-   * it instead of running a local loop, beside the contexts watched already. True when the console took it
-   * (`stopLocal` ran first) or the user dismissed the choice; false to run a loop.
+   * it instead of running a local loop, beside the contexts watched already. 'handled' when the console took it
+   * (`stopLocal` ran first) or the user dismissed the choice; 'local' when the user chose a local loop; 'no-agent'
+   * when none was found (`lastDetail` says why).
    */
-  async offer(target: ConsoleTarget, o: { readonly leaseName: string; readonly ownIdentity: string; readonly stopLocal: () => Promise<void> }): Promise<boolean> {
+  async offer(target: ConsoleTarget, o: { readonly leaseName: string; readonly ownIdentity: string; readonly stopLocal: () => Promise<void> }): Promise<'handled' | 'local' | 'no-agent'> {
     if (this.clusters.has(target.context)) {
       void vscode.window.showInformationMessage(`Vigil: already watching the in-cluster agent of ${target.context}.`);
-      return true;
+      return 'handled';
     }
     let probe;
     try {
@@ -90,14 +91,14 @@ export class ClusterConsole implements vscode.Disposable {
       this.lastDetail = (err as Error).message;
       this.logger.log('warn', `looking for an in-cluster Vigil in context ${target.context}: ${this.lastDetail}`);
       await this.dropIfIdle(target.context);
-      return false;
+      return 'no-agent';
     }
     const { found, server } = probe;
     this.lastDetail = found.detail;
     this.logger.log('info', `context ${target.context}: ${found.detail}`);
     if (!found.lease) {
       await this.dropIfIdle(target.context);
-      return false;
+      return 'no-agent';
     }
     const others = this.contexts();
     const picked = await vscode.window.showQuickPick(
@@ -108,8 +109,8 @@ export class ClusterConsole implements vscode.Disposable {
       { placeHolder: `An in-cluster Vigil runs in ${target.context}` },
     );
     if (picked?.label !== WATCH_AGENT) await this.dropIfIdle(target.context);
-    if (!picked) return true; // dismissed: neither
-    if (picked.label !== WATCH_AGENT) return false;
+    if (!picked) return 'handled'; // dismissed: neither
+    if (picked.label !== WATCH_AGENT) return 'local';
     await o.stopLocal();
     this.clusters.set(target.context, { cluster: target.context, server, holder: found.lease.holder, items: [], watch: { state: 'starting', detail: `listing Incident resources of context ${target.context}…` }, synced: false });
     try {
@@ -120,7 +121,7 @@ export class ClusterConsole implements vscode.Disposable {
     }
     this.logger.log('info', `console of the in-cluster agent of context ${target.context} (${server}); Lease held by ${found.lease.holder}; ${this.clusters.size} cluster(s) watched`);
     this.changed.fire();
-    return true;
+    return 'handled';
   }
 
   /** A probed context that is not watched: its connection is dropped, and with none watched the process stops. */

@@ -107,8 +107,9 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       await Promise.resolve(config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global)).catch((e: Error) => logger.log('warn', `could not remember context ${picked.label} in vigil.kubernetes.context: ${e.message}`));
       // an agent in the cluster: watch it (no local loop) or run one here; the window's own loop (vscode@host) is not an agent
       const inCluster = { leaseName: currentVigilSettings().settings.safety.leaseName, ownIdentity: WINDOW_IDENTITY, stopLocal: () => session.disconnect() };
-      if (await clusterConsole.offer({ kubeconfig: file, context: picked.label }, inCluster)) return;
-      if (clusterConsole.active) {
+      const offered = await clusterConsole.offer({ kubeconfig: file, context: picked.label }, inCluster);
+      if (offered === 'handled') return;
+      if (offered === 'no-agent' && clusterConsole.active) {
         // a local loop replaces the console: say so, as the SRE watching other clusters may not want that
         const watched = clusterConsole.contexts().join(', ');
         const choice = await vscode.window.showWarningMessage(`Vigil: no in-cluster agent to watch in ${picked.label} (${clusterConsole.lastDetail}). Run a local loop there instead? It stops watching ${watched}.`, 'Run a local loop');
