@@ -658,12 +658,14 @@ describeInCodeServer('healing', (session, theme) => {
       // e2e's sandbox has the story's incidents too), and the status bar sums them and says how many clusters
       const incidentsHeader = page.locator('.sidebar .pane-header').filter({ hasText: /^\s*Incidents/i }).first();
       if ((await incidentsHeader.getAttribute('aria-expanded')) === 'false') await incidentsHeader.click();
-      const treeRows = page.locator('.sidebar .pane').filter({ has: incidentsHeader }).locator('.monaco-list-row');
+      // `has` is queried inside each pane: a locator of the header relative to it, not the page-rooted one above
+      const treeRows = page.locator('.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: /^\s*Incidents/i }) }).locator('.monaco-list-row');
       let seen = '';
       await waitFor(async () => {
         const rows = await treeRows.allInnerTexts();
         const status = await page.locator('.statusbar').innerText();
         const counts: Record<string, { open: number; awaiting: number }> = {};
+        seen = `tree rows ${JSON.stringify(rows)}, status bar "${status.replace(/\s+/g, ' ')}"`;
         for (const context of [EU, US]) {
           const m = rows.map((t) => new RegExp(`^\\s*${context}\\s*(\\d+) open(?:, (\\d+) awaiting approval)?`).exec(t)).find(Boolean);
           if (!m) return false;
