@@ -24,6 +24,8 @@ const nodeConfig = {
     modelWorker: './src/infra/tfjs/modelWorker.ts',
     // the healing loop's process the extension forks (src/vscode/coreProcess.ts); the host keeps only the UI
     coreWorker: './src/vscode/coreWorker.ts',
+    // the console's list+watch of in-cluster agents' Incident resources (src/vscode/clusterConsoleProcess.ts): client-node stays out of the host
+    clusterConsoleWorker: './src/vscode/clusterConsoleWorker.ts',
   },
   output: {
     path: path.resolve(__dirname, 'dist'),

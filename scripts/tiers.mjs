@@ -77,6 +77,7 @@ export const tiers = [
       'heal/deniedNamespace': 49,
       'heal/escalationContext': 40,
       'sandbox/kubectl': 20,
+      'console/severalClusters': 20,
       'sandbox/prometheus': 12,
     },
   },

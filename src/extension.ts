@@ -58,12 +58,12 @@ export function activate(context: vscode.ExtensionContext): void {
       return session.snooze(id, humanIdentity(), minutes);
     },
   });
-  const incidents = new IncidentsTreeProvider(() => session.incidents(), () => (clusterConsole.active ? clusterConsole.incidents() : undefined));
+  const incidents = new IncidentsTreeProvider(() => session.incidents(), () => (clusterConsole.active ? clusterConsole.groups() : undefined));
   const statusBar = new VigilStatusBar();
-  // the console of an in-cluster agent, while it runs, is what the status bar counts
+  // the console of in-cluster agents, while it runs, is what the status bar counts: summed over its clusters
   const showStatus = () =>
     clusterConsole.active
-      ? statusBar.show('connected', clusterConsole.openCount(), clusterConsole.connection().message)
+      ? statusBar.showConsole(clusterConsole.status())
       : statusBar.show(session.connection.state, session.incidents().filter(isOpen).length, session.connection.fix ?? session.connection.message);
   context.subscriptions.push(
     session,

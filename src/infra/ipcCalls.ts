@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { LogFields, LogLevel, LoggerPort } from '../core/ports';
 
 /** A reply to one call, as the healing loop's and the model's workers send it. */
 export interface IpcReply {
@@ -51,4 +52,21 @@ export class IpcCalls {
       p.reject(new Error(`${why} during ${p.method}`));
     }
   }
+}
+
+/** A log line a worker sends its host as an event. */
+export interface IpcLogLine {
+  readonly kind: 'log';
+  readonly component: string;
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly fields?: LogFields;
+}
+
+/** The LoggerPort of a worker process: its lines go to the host as `log` events (the host's logger writes them). */
+export function ipcLogger(emit: (line: IpcLogLine) => void, component: string): LoggerPort {
+  return {
+    log: (level, message, fields) => emit({ kind: 'log', component, level, message, ...(fields ? { fields } : {}) }),
+    child: (name) => ipcLogger(emit, name),
+  };
 }

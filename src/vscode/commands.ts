@@ -107,7 +107,14 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       await Promise.resolve(config.update(SETTING.kubernetesContext, picked.label, vscode.ConfigurationTarget.Global)).catch((e: Error) => logger.log('warn', `could not remember context ${picked.label} in vigil.kubernetes.context: ${e.message}`));
       // an agent in the cluster: watch it (no local loop) or run one here; the window's own loop (vscode@host) is not an agent
       const inCluster = { leaseName: currentVigilSettings().settings.safety.leaseName, ownIdentity: WINDOW_IDENTITY, stopLocal: () => session.disconnect() };
-      if (await clusterConsole.offer({ kubeconfig: file, context: picked.label }, inCluster)) return;
+      const offered = await clusterConsole.offer({ kubeconfig: file, context: picked.label }, inCluster);
+      if (offered === 'handled') return;
+      if (offered === 'no-agent' && clusterConsole.active) {
+        // a local loop replaces the console: say so, as the SRE watching other clusters may not want that
+        const watched = clusterConsole.contexts().join(', ');
+        const choice = await vscode.window.showWarningMessage(`Vigil: no in-cluster agent to watch in ${picked.label} (${clusterConsole.lastDetail}). Run a local loop there instead? It stops watching ${watched}.`, 'Run a local loop');
+        if (!choice) return;
+      }
       await clusterConsole.stop();
       const prometheusToken = (await context.secrets.get(SECRET.prometheusToken)) || undefined;
       const dir = storage(`cluster-${picked.label.replace(/[^\w.-]+/g, '_')}`);
@@ -134,7 +141,22 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
       else await context.secrets.delete(SECRET.prometheusToken);
       void vscode.window.showInformationMessage(`Vigil: Prometheus ${url ? `set to ${url}${token ? ' (token saved in SecretStorage)' : ''}` : 'cleared; pods are scraped directly'}.${session.connected ? ' Reconnect to use it.' : ''}`);
     },
-    [COMMAND.disconnect]: async () => {
+    [COMMAND.disconnect]: async (arg) => {
+      // one cluster of the console: its node's inline action, or picked when several are watched
+      const contexts = clusterConsole.contexts();
+      const node = arg && typeof arg === 'object' && 'cluster' in arg && 'incidents' in arg ? String((arg as { cluster: unknown }).cluster) : undefined;
+      let one = node;
+      if (!one && contexts.length > 1) {
+        const all = `All ${contexts.length} clusters`;
+        const picked = await vscode.window.showQuickPick([...contexts, all], { placeHolder: 'Stop watching the in-cluster agent of' });
+        if (!picked) return;
+        if (picked !== all) one = picked;
+      }
+      if (one) {
+        await clusterConsole.stop(one);
+        void vscode.window.showInformationMessage(`Vigil: stopped watching ${one}${clusterConsole.active ? `; still watching ${clusterConsole.contexts().join(', ')}` : ''}.`);
+        return;
+      }
       await clusterConsole.stop();
       await session.shutdown();
       await session.disconnect();
@@ -265,7 +287,10 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
         : loop instanceof Error
           ? `healing loop not answering (${loop.message})`
           : `healing loop process (pid ${loop.pid}) rss ${mb(loop.rssBytes)}, heap used ${mb(loop.heapUsedBytes)} of ${mb(loop.heapTotalBytes)}, ${loop.model}${modelRss !== undefined ? ` rss ${mb(modelRss)}` : ''}`;
-      const text = `Vigil stats: rss ${mb(m.rss)}${parts}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (code ${mb(code)}${young ? `, young generation ${mb(young.space_used_size)} used of ${mb(young.space_size)}` : ''}), external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents; ${loopText}${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}`;
+      const consolePid = clusterConsole.pid;
+      const consoleRss = consolePid ? await processRssBytes(consolePid) : undefined;
+      const consoleText = consoleRss !== undefined ? `; console process (pid ${consolePid}, ${clusterConsole.contexts().length} cluster(s) watched) rss ${mb(consoleRss)}` : '';
+      const text = `Vigil stats: rss ${mb(m.rss)}${parts}, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (code ${mb(code)}${young ? `, young generation ${mb(young.space_used_size)} used of ${mb(young.space_size)}` : ''}), external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)}), up ${Math.round((Date.now() - activatedAt) / 1000)} s, ${session.history.size()} services, ${session.incidents().length} incidents; ${loopText}${sandboxRss !== undefined ? `; sandbox process rss ${mb(sandboxRss)}` : ''}${consoleText}`;
       logger.log('info', text);
       void vscode.window.showInformationMessage(text);
       // where the memory goes: one heap snapshot of the extension host, on request only, after the figures above were

@@ -37,7 +37,7 @@ export class CoreProcess implements CoreClient {
   /** A process is being started: its exit is that start's failure, not a crash to restart from. */
   private starting = false;
   private crashes: number[] = [];
-  private lastStderr = '';
+  private lastStderr: () => string = () => '';
 
   constructor(private readonly options: CoreProcessOptions) {}
 
@@ -84,23 +84,10 @@ export class CoreProcess implements CoreClient {
   }
 
   private fork(): ChildProcess {
-    const worker = this.options.worker ?? { path: bundledWorker() };
-    if (!existsSync(worker.path)) throw new Error(`the healing loop's script ${worker.path} is missing; rebuild the extension (npm run build)`);
-    const child = fork(worker.path, [], {
-      // the extension host may be Electron: run its binary as plain Node, as VS Code's language clients do
-      env: { ...process.env, ...this.options.env, ELECTRON_RUN_AS_NODE: '1' },
-      execArgv: [...(worker.execArgv ?? [])],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
+    const worker = this.options.worker ?? { path: bundledWorker('coreWorker.js') };
+    const { child, lastStderr } = forkWorker(worker, { who: "the healing loop's", logAs: 'healing loop process', env: this.options.env, logger: this.options.logger });
     this.child = child;
-    this.lastStderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (text: string) => {
-      const lines = text.trim().split('\n');
-      this.lastStderr = lines[lines.length - 1]?.slice(0, 300) ?? '';
-      this.options.logger?.log('warn', `healing loop process: ${text.trim()}`);
-    });
+    this.lastStderr = lastStderr;
     child.on('message', (m: CoreWorkerMessage) => {
       if (m.kind === 'event') {
         this.options.listener.event(m.event);
@@ -116,7 +103,7 @@ export class CoreProcess implements CoreClient {
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     const unasked = this.child === child;
     if (unasked) this.child = undefined;
-    const why = `the healing loop's process exited (${signal ? `signal ${signal}` : `code ${code}`})${this.lastStderr ? `: ${this.lastStderr}` : ''}`;
+    const why = `the healing loop's process exited (${signal ? `signal ${signal}` : `code ${code}`})${this.lastStderr() ? `: ${this.lastStderr()}` : ''}`;
     this.calls.failAll(why);
     // a start that fails is reported by the one who started it; one asked to stop is no news
     if (!unasked || !this.running || this.starting) return;
@@ -144,9 +131,36 @@ export class CoreProcess implements CoreClient {
   }
 }
 
-/** dist/coreWorker.js: this code runs from dist/extension.js or from a chunk in dist/chunks/. */
-function bundledWorker(): string {
+/**
+ * Forks one of the bundle's worker scripts (`who`: "the healing loop's") with an IPC channel of structured clones;
+ * `env` is added to the host's environment. Its stderr goes to `logger` as warnings (`logAs`: "healing loop process"),
+ * and its last line is kept to say why it exited.
+ */
+export function forkWorker(
+  worker: { readonly path: string; readonly execArgv?: ReadonlyArray<string> },
+  o: { readonly who: string; readonly logAs: string; readonly env?: Readonly<Record<string, string>>; readonly logger?: LoggerPort },
+): { child: ChildProcess; lastStderr: () => string } {
+  if (!existsSync(worker.path)) throw new Error(`${o.who} script ${worker.path} is missing; rebuild the extension (npm run build)`);
+  const child = fork(worker.path, [], {
+    // the extension host may be Electron: run its binary as plain Node, as VS Code's language clients do
+    env: { ...process.env, ...o.env, ELECTRON_RUN_AS_NODE: '1' },
+    execArgv: [...(worker.execArgv ?? [])],
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let last = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => {
+    const lines = text.trim().split('\n');
+    last = lines[lines.length - 1]?.slice(0, 300) ?? '';
+    o.logger?.log('warn', `${o.logAs}: ${text.trim()}`);
+  });
+  return { child, lastStderr: () => last };
+}
+
+/** dist/<name> (coreWorker.js, clusterConsoleWorker.js): this code runs from dist/extension.js or from a chunk in dist/chunks/. */
+export function bundledWorker(name: string): string {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-  const candidates = [path.join(here, 'coreWorker.js'), path.join(path.dirname(here), 'coreWorker.js')];
+  const candidates = [path.join(here, name), path.join(path.dirname(here), name)];
   return candidates.find((p) => existsSync(p)) ?? candidates[0];
 }

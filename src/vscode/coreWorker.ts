@@ -4,7 +4,7 @@
  * and sends its events; the model runs in a child process of this one. It exits when the host goes away.
  * No 'vscode' import.
  */
-import type { LogFields, LogLevel, LoggerPort } from '../core/ports';
+import { ipcLogger } from '../infra/ipcCalls';
 import { CORE_METHODS, type CoreCalls, type CoreEvent, type CoreMethod, type CoreRequest, type CoreStart, type CoreWorkerMessage } from './coreClient';
 import type { CoreService } from './coreService';
 
@@ -14,12 +14,6 @@ function send(m: CoreWorkerMessage): void {
 
 const emit = (event: CoreEvent): void => send({ kind: 'event', event });
 
-function ipcLogger(component: string): LoggerPort {
-  return {
-    log: (level: LogLevel, message: string, fields?: LogFields) => emit({ kind: 'log', component, level, message, ...(fields ? { fields } : {}) }),
-    child: (name: string) => ipcLogger(name),
-  };
-}
 
 let service: CoreService | undefined;
 let running: Promise<CoreService> | undefined;
@@ -28,7 +22,7 @@ async function answer(req: CoreRequest): Promise<unknown> {
   if (req.method === 'start') {
     if (running) throw new Error('the healing loop was started already in this process');
     const { CoreService } = await import('./coreService');
-    const starting = CoreService.start(req.args[0] as CoreStart, emit, ipcLogger('engine'), process.env);
+    const starting = CoreService.start(req.args[0] as CoreStart, emit, ipcLogger(emit, 'engine'), process.env);
     running = starting.then((r) => (service = r.service));
     return (await starting).started;
   }

@@ -17,6 +17,13 @@ export class VigilStatusBar implements vscode.Disposable {
     this.item.command = 'workbench.view.extension.vigil';
   }
 
+  /** The console of in-cluster agents: open incidents summed over its clusters, per cluster in the tooltip. */
+  showConsole(summary: { readonly open: number; readonly text: string; readonly tooltip: string }): void {
+    this.item.text = `${summary.open > 0 ? '$(warning)' : '$(pulse)'} ${summary.text}`;
+    this.item.tooltip = summary.tooltip;
+    this.item.command = 'workbench.view.extension.vigil';
+  }
+
   dispose(): void {
     this.item.dispose();
   }

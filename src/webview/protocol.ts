@@ -60,6 +60,8 @@ export interface TimelineView {
 
 export interface IncidentView {
   readonly id: string;
+  /** The kubeconfig context of an in-cluster agent's incident (the console of several clusters names it on the card). */
+  readonly cluster?: string;
   readonly target: string;
   readonly state: string;
   readonly open: boolean;

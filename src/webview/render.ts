@@ -124,7 +124,7 @@ export function gatesSummary(gates: ReadonlyArray<{ gate: string; allowed: boole
 }
 
 export function renderIncident(dom: Dom, i: IncidentView, post: Post): DomElement {
-  const title = `${i.diagnosis ?? 'anomaly'} — ${i.target}`;
+  const title = `${i.cluster !== undefined ? `[${i.cluster}] ` : ''}${i.diagnosis ?? 'anomaly'} — ${i.target}`;
   const article = h(dom, 'article', { class: `incident ${i.open ? 'open' : 'closed'}`, 'aria-label': `Incident ${title}, ${i.state}`, 'data-incident': i.id });
   appendAll(dom, article, [
     h(dom, 'div', { class: 'card-head' }, h(dom, 'h3', {}, title), button(dom, 'Open', `Open the incident room of ${title}`, () => post({ type: 'openIncident', incidentId: i.id }), 'secondary open-room')),

@@ -513,6 +513,11 @@ export function loopProcessRssMb(server: CodeServer): number | undefined {
   return groupProcessRssMb(server, 'coreWorker.js');
 }
 
+/** Resident memory (MB) of the console's process the extension forks (dist/clusterConsoleWorker.js) while it watches in-cluster agents. */
+export function consoleProcessRssMb(server: CodeServer): number | undefined {
+  return groupProcessRssMb(server, 'clusterConsoleWorker.js');
+}
+
 /** Resident memory (MB) of the process of the code-server's group whose command line has `marker`. */
 function groupProcessRssMb(server: CodeServer, marker: string): number | undefined {
   const group = server.pid;

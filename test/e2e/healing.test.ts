@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
-import { clearNotifications, describeInCodeServer, extensionHostRssMb, loopProcessRssMb, modelProcessRssMb, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
+import { clearNotifications, consoleProcessRssMb, describeInCodeServer, extensionHostRssMb, loopProcessRssMb, modelProcessRssMb, openVigilView, pickQuickInputItem, runCommand, userSettings, waitFor, waitForNotification, waitForWebviewText, webviewFrame, type E2eSession } from './harness';
+import { writeContextsKubeconfig } from '../fixtures/contextsKubeconfig';
 
 /**
  * The healing story in a real VS Code, once per theme: start the sandbox from the command palette,
@@ -42,6 +43,9 @@ const RSS_SAMPLE_MS = 15_000;
 const CONSOLE_TARGET = 'payments/payments-api';
 /** Where the in-cluster agent of the console step keeps its Lease, as the chart puts it in its release namespace. */
 const AGENT_NAMESPACE = 'vigil';
+/** The console step's two clusters, as contexts of one kubeconfig: the e2e's sandbox, and a second sandbox with its own agent. */
+const EU = 'prod-eu';
+const US = 'prod-us';
 const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
 /** The state folder the extension uses for the sandbox (context.globalStorageUri). */
@@ -51,9 +55,12 @@ function sandboxStateDir(s: E2eSession): string {
 
 /** The deployment as the sandbox's API server has it, read with a plain HTTP GET and the kubeconfig the extension wrote. */
 async function readDeployment(s: E2eSession, target: string): Promise<{ revision: string; image: string; generation: number }> {
-  const kubeconfig = YAML.parse(readFileSync(path.join(sandboxStateDir(s), 'sandbox.kubeconfig'), 'utf8')) as { clusters: Array<{ cluster: { server: string } }> };
+  return readDeploymentAt(sandboxServer(s), target);
+}
+
+async function readDeploymentAt(server: string, target: string): Promise<{ revision: string; image: string; generation: number }> {
   const [ns, name] = target.split('/');
-  const res = await fetch(`${kubeconfig.clusters[0].cluster.server}/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
+  const res = await fetch(`${server}/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
   assert.equal(res.status, 200, `GET deployment ${target}`);
   const d = (await res.json()) as { metadata: { generation: number; annotations?: Record<string, string> }; spec: { template: { spec: { containers: Array<{ image: string }> } } } };
   return { revision: d.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?', image: d.spec.template.spec.containers[0].image, generation: d.metadata.generation };
@@ -70,8 +77,8 @@ interface IncidentResourceLike {
   status?: { state?: string; diagnosis?: { kind: string }; proposedStep?: { stepId: string; action: string } };
 }
 
-async function incidentResources(s: E2eSession): Promise<IncidentResourceLike[]> {
-  const res = await fetch(`${sandboxServer(s)}/apis/vigil.dev/v1alpha1/incidents`);
+async function incidentResources(server: string): Promise<IncidentResourceLike[]> {
+  const res = await fetch(`${server}/apis/vigil.dev/v1alpha1/incidents`);
   assert.equal(res.status, 200, 'GET incidents.vigil.dev');
   return ((await res.json()) as { items: IncidentResourceLike[] }).items;
 }
@@ -81,11 +88,10 @@ async function incidentResources(s: E2eSession): Promise<IncidentResourceLike[]>
  * in its own namespace (the window's loop keeps its own in "default"), Incident resources on. Started with the sandbox
  * so its detectors have their baseline by the console step.
  */
-async function startInClusterAgent(s: E2eSession): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
-  const ns = await fetch(`${sandboxServer(s)}/api/v1/namespaces`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: AGENT_NAMESPACE } }) });
+async function startInClusterAgent(server: string, kubeconfig: string): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+  const ns = await fetch(`${server}/api/v1/namespaces`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: AGENT_NAMESPACE } }) });
   assert.ok(ns.status === 201 || ns.status === 409, `create namespace ${AGENT_NAMESPACE}: HTTP ${ns.status}`);
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-e2e-agent-'));
-  const kubeconfig = path.join(sandboxStateDir(s), 'sandbox.kubeconfig');
   const child = spawn(process.execPath, [CLI, 'agent', '--kubeconfig', kubeconfig, '--mode', 'suggest', '--interval-seconds', '5', '--state-dir', stateDir], {
     env: { ...process.env, VIGIL_LEASE_NAMESPACE: AGENT_NAMESPACE },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,6 +112,44 @@ async function startInClusterAgent(s: E2eSession): Promise<{ child: ChildProcess
     },
   };
 }
+
+/**
+ * The console step's second cluster: `vigil sandbox` (dist/cli.js) on free ports with another seed, and its own
+ * in-cluster agent, started with the first so that agent too has its baseline by the console step.
+ */
+async function startSecondCluster(): Promise<{ server: string; kubeconfig: string; agent: Awaited<ReturnType<typeof startInClusterAgent>>; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-e2e-us-'));
+  const kubeconfig = path.join(dir, 'sandbox.kubeconfig');
+  const child = spawn(process.execPath, [CLI, 'sandbox', '--seed', '11', '--day-seconds', '600', '--port', '0', '--metrics-port', '0', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const server = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the second sandbox printed no ready line in 60 s: ${err}`)), 60_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes('\n')) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(out.slice(0, out.indexOf('\n'))) as { apiServer: string }).apiServer);
+    });
+    child.once('exit', (code) => reject(new Error(`the second sandbox exited with ${code}: ${err}`)));
+  });
+  const agent = await startInClusterAgent(server, kubeconfig);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    server,
+    kubeconfig,
+    agent,
+    stop: async () => {
+      await agent.stop();
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 
 interface AuditLine {
   kind: string;
@@ -193,28 +237,31 @@ describeInCodeServer('healing', (session, theme) => {
   let startedAt = 0;
   let baselineRss = 0;
   let step = '';
-  const rssCurve: Array<{ s: number; mb: number; loop?: number; model?: number; load: number; step: string }> = [];
+  const rssCurve: Array<{ s: number; mb: number; loop?: number; model?: number; console?: number; load: number; step: string }> = [];
   let sampler: ReturnType<typeof setInterval> | undefined;
   const sample = (): void => {
     const mb = extensionHostRssMb(session().server);
     const loop = loopProcessRssMb(session().server);
     const model = modelProcessRssMb(session().server);
-    if (mb !== undefined) rssCurve.push({ s: Math.round((Date.now() - startedAt) / 1000), mb, ...(loop !== undefined ? { loop } : {}), ...(model !== undefined ? { model } : {}), load: os.loadavg()[0], step });
+    const consoleMb = consoleProcessRssMb(session().server);
+    if (mb !== undefined) rssCurve.push({ s: Math.round((Date.now() - startedAt) / 1000), mb, ...(loop !== undefined ? { loop } : {}), ...(model !== undefined ? { model } : {}), ...(consoleMb !== undefined ? { console: consoleMb } : {}), load: os.loadavg()[0], step });
   };
   const printCurve = (): void => {
     const peak = Math.max(...rssCurve.map((p) => p.mb));
     const loopPeak = Math.max(0, ...rssCurve.map((p) => p.loop ?? 0));
     const modelPeak = Math.max(0, ...rssCurve.map((p) => p.model ?? 0));
-    console.log(`      [${theme}] extension host rss (MB) every ${RSS_SAMPLE_MS / 1000} s since the sandbox started, peak ${peak.toFixed(1)}; beside it the healing loop's process, peak ${loopPeak.toFixed(1)}, and the model's, peak ${modelPeak.toFixed(1)} :\n        ${rssCurve.map((p) => `${p.s}s host ${p.mb.toFixed(1)}, loop ${p.loop?.toFixed(1) ?? '—'}, model ${p.model?.toFixed(1) ?? '—'}, load ${p.load.toFixed(1)} (${p.step})`).join('\n        ')}`);
+    console.log(`      [${theme}] extension host rss (MB) every ${RSS_SAMPLE_MS / 1000} s since the sandbox started, peak ${peak.toFixed(1)}; beside it the healing loop's process, peak ${loopPeak.toFixed(1)}, and the model's, peak ${modelPeak.toFixed(1)} :\n        ${rssCurve.map((p) => `${p.s}s host ${p.mb.toFixed(1)}, loop ${p.loop?.toFixed(1) ?? '—'}, model ${p.model?.toFixed(1) ?? '—'}${p.console !== undefined ? `, console ${p.console.toFixed(1)}` : ''}, load ${p.load.toFixed(1)} (${p.step})`).join('\n        ')}`);
   };
   beforeEach(function () {
     step = (this.currentTest?.title ?? '').split(/[:,(]/)[0].slice(0, 48);
   });
   let agent: Awaited<ReturnType<typeof startInClusterAgent>> | undefined;
+  let second: Awaited<ReturnType<typeof startSecondCluster>> | undefined;
   after(async () => {
     if (sampler) clearInterval(sampler);
     if (rssCurve.length) printCurve();
     await agent?.stop();
+    await second?.stop();
   });
   let afterInjection: { revision: string; image: string; generation: number } | undefined;
 
@@ -231,7 +278,10 @@ describeInCodeServer('healing', (session, theme) => {
     sampler = setInterval(sample, RSS_SAMPLE_MS);
     await waitForNotification(page, /sandbox cluster started/i);
     await waitForWebviewText(page, /Connected to the sandbox cluster .* suggest mode/, COPILOT);
-    if (theme === 'dark') agent = await startInClusterAgent(session());
+    if (theme === 'dark') {
+      agent = await startInClusterAgent(sandboxServer(session()), path.join(sandboxStateDir(session()), 'sandbox.kubeconfig'));
+      second = await startSecondCluster();
+    }
     await session().shot('sandbox-started');
     await clearNotifications(page);
   });
@@ -556,59 +606,110 @@ describeInCodeServer('healing', (session, theme) => {
   });
 
   if (theme === 'dark') {
-    it('the sidebar as the console of the in-cluster agent: its Incident shown, Approve writes spec.decision, the agent runs it', async () => {
+    it('the sidebar as the console of two clusters\' in-cluster agents: grouped by cluster, summed, Approve in prod-eu and Reject in prod-us each written to its own cluster', async () => {
       const { page } = session();
       const started = Date.now();
       await clearNotifications(page);
       const a = agent;
-      assert.ok(a && a.child.exitCode === null, `the in-cluster agent is running${a ? `; its output:\n${a.output().slice(-2000)}` : ''}`);
-      // what "Connect to Cluster" reads: the kubeconfig setting, then the context; it finds the agent's CRD and Lease
-      const kubeconfig = path.join(sandboxStateDir(session()), 'sandbox.kubeconfig');
+      const b = second;
+      assert.ok(a && a.child.exitCode === null, `the in-cluster agent of ${EU} is running${a ? `; its output:\n${a.output().slice(-2000)}` : ''}`);
+      assert.ok(b && b.agent.child.exitCode === null, `the in-cluster agent of ${US} is running${b ? `; its output:\n${b.agent.output().slice(-2000)}` : ''}`);
+      const servers: Record<string, string> = { [EU]: sandboxServer(session()), [US]: b.server };
+      // what "Connect to Cluster" reads: the kubeconfig setting, then the context; it finds each agent's CRD and Lease
+      const kubeconfig = path.join(sandboxStateDir(session()), 'console.kubeconfig');
+      writeContextsKubeconfig(kubeconfig, servers);
       await editUserSettings(page, { ...userSettings(theme), 'vigil.kubernetes.kubeconfig': kubeconfig });
-      await runCommand(page, 'Vigil: Connect to Cluster', { opensPicker: true });
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      assert.match((await input.getAttribute('placeholder')) ?? '', new RegExp(`from ${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the context picker reads the kubeconfig setting');
-      await pickThenNext(page, 'vigil-sandbox', /An in-cluster Vigil runs in vigil-sandbox/);
-      await pickQuickInputItem(page, 'Watch the in-cluster agent');
-      await waitForWebviewText(page, /Watching the in-cluster agent of context vigil-sandbox[\s\S]*mode: in-cluster agent/, COPILOT, 30_000);
-      const inject = await fetch(`${sandboxServer(session())}/sandbox/v1/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ fault: 'bad-release', target: CONSOLE_TARGET, durationSeconds: 600 }) });
-      assert.equal(inject.status, 201, `inject bad-release on ${CONSOLE_TARGET}`);
-      const injected = await readDeployment(session(), CONSOLE_TARGET);
-      // the agent's Incident resource, diagnosed and waiting for a decision (polled, bounded)
-      let incident: IncidentResourceLike | undefined;
+      for (const context of [EU, US]) {
+        await runCommand(page, 'Vigil: Connect to Cluster', { opensPicker: true });
+        const input = page.locator('.quick-input-widget .quick-input-box input');
+        assert.match((await input.getAttribute('placeholder')) ?? '', new RegExp(`from ${kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the context picker reads the kubeconfig setting');
+        await pickThenNext(page, context, new RegExp(`An in-cluster Vigil runs in ${context}`));
+        await pickQuickInputItem(page, 'Watch the in-cluster agent');
+        if (context === EU) await waitForWebviewText(page, new RegExp(`Watching the in-cluster agent of context ${EU}[\\s\\S]*mode: in-cluster agent`), COPILOT, 30_000);
+      }
+      // the second context is added beside the first, not instead of it
+      await waitForWebviewText(page, new RegExp(`Watching the in-cluster agents of 2 clusters: context ${EU} \\(${servers[EU]}\\), context ${US} \\(${servers[US]}\\)[\\s\\S]*mode: in-cluster agents`), COPILOT, 30_000);
+      // the same fault in both clusters: two proposals on the same target name, one per cluster
+      const injected: Record<string, Awaited<ReturnType<typeof readDeploymentAt>>> = {};
+      for (const context of [EU, US]) {
+        const inject = await fetch(`${servers[context]}/sandbox/v1/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ fault: 'bad-release', target: CONSOLE_TARGET, durationSeconds: 600 }) });
+        assert.equal(inject.status, 201, `inject bad-release on ${CONSOLE_TARGET} in ${context}`);
+        injected[context] = await readDeploymentAt(servers[context], CONSOLE_TARGET);
+      }
+      // each agent's Incident resource, diagnosed and waiting for a decision (polled, bounded)
+      const incidents: Record<string, IncidentResourceLike> = {};
       await waitFor(async () => {
-        incident = (await incidentResources(session())).find((o) => o.status?.state === 'awaiting-approval' && o.status.diagnosis?.kind === 'bad-release' && (o.status.proposedStep?.action ?? '').includes(CONSOLE_TARGET));
-        return !!incident;
-      }, 150_000, () => `an Incident resource awaiting approval of a step on ${CONSOLE_TARGET}; the agent said:\n${a.output().slice(-2000)}`);
-      const id = incident?.spec.incidentId ?? '';
-      const stepId = incident?.status?.proposedStep?.stepId ?? '';
-      console.log(`      [${theme}] in-cluster agent's Incident ${incident?.metadata.namespace}/${incident?.metadata.name}: ${incident?.status?.proposedStep?.action} (step ${stepId}), ${Math.round((Date.now() - started) / 1000)} s into the step`);
-      // the sidebar shows it from the resource: the card, its proposal and Approve
+        for (const context of [EU, US]) {
+          const found = (await incidentResources(servers[context])).find((o) => o.status?.state === 'awaiting-approval' && o.status.diagnosis?.kind === 'bad-release' && (o.status.proposedStep?.action ?? '').includes(CONSOLE_TARGET));
+          if (found) incidents[context] = found;
+        }
+        return !!incidents[EU] && !!incidents[US];
+      }, 150_000, () => `an Incident resource awaiting approval of a step on ${CONSOLE_TARGET} in each cluster (found in ${Object.keys(incidents).join(', ') || 'none'}); ${EU}'s agent said:\n${a.output().slice(-1500)}\n${US}'s agent said:\n${b.agent.output().slice(-1500)}`);
+      const key = (context: string) => `${context}/${incidents[context].spec.incidentId}`;
+      const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      for (const context of [EU, US]) console.log(`      [${theme}] ${context}'s agent's Incident ${incidents[context].metadata.namespace}/${incidents[context].metadata.name}: ${incidents[context].status?.proposedStep?.action} (step ${incidents[context].status?.proposedStep?.stepId}), ${Math.round((Date.now() - started) / 1000)} s into the step`);
+      // the sidebar shows both, each card naming its cluster, from the resources
       const frame = await webviewFrame(page, COPILOT);
-      const card = frame.locator(`article.incident.open[data-incident="${id}"]`);
-      await waitFor(async () => (await card.getByRole('button', { name: /^Approve:/ }).count()) === 1, 30_000, `the card of ${id} with Approve`);
-      // the view re-renders on every change: read its text as a whole, not one card's node mid-render; case aside, as the
-      // webview's section headings are upper-cased by CSS and innerText reads them so
-      await waitForWebviewText(page, new RegExp(`bad release — ${CONSOLE_TARGET}[\\s\\S]*state: awaiting-approval[^\\n]*${id}[\\s\\S]*Proposed remediation`, 'i'), COPILOT, 15_000);
-      await session().shot('console-awaiting-approval');
-      assert.deepEqual(await readDeployment(session(), CONSOLE_TARGET), injected, 'the deployment changed before Approve');
-      await card.getByRole('button', { name: /^Approve:/ }).click();
-      // from the cluster: the decision names the step shown and the user the API server knows (SelfSubjectReview)
-      let decision: IncidentResourceLike['spec']['decision'];
+      const card = (context: string) => frame.locator(`article.incident.open[data-incident="${key(context)}"]`);
+      for (const context of [EU, US]) await waitFor(async () => (await card(context).getByRole('button', { name: /^Approve:/ }).count()) === 1, 30_000, `the card of ${key(context)} with Approve`);
+      // the view re-renders on every change: read its text as a whole; case aside, as CSS upper-cases the section headings
+      for (const context of [EU, US]) await waitForWebviewText(page, new RegExp(`\\[${context}\\] bad release — ${CONSOLE_TARGET}[\\s\\S]*state: awaiting-approval[^\\n]*${esc(key(context))}[\\s\\S]*Proposed remediation`, 'i'), COPILOT, 15_000);
+      // the Incidents tree: one node per cluster with its own counts, each as that cluster's API server has them (the
+      // e2e's sandbox has the story's incidents too), and the status bar sums them and says how many clusters
+      const incidentsHeader = page.locator('.sidebar .pane-header').filter({ hasText: /^\s*Incidents/i }).first();
+      if ((await incidentsHeader.getAttribute('aria-expanded')) === 'false') await incidentsHeader.click();
+      // `has` is queried inside each pane: a locator of the header relative to it, not the page-rooted one above
+      const treeRows = page.locator('.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: /^\s*Incidents/i }) }).locator('.monaco-list-row');
+      let seen = '';
       await waitFor(async () => {
-        decision = (await incidentResources(session())).find((o) => o.spec.incidentId === id)?.spec.decision;
-        return !!decision;
-      }, 15_000, `spec.decision on ${id}`);
-      assert.deepEqual(decision, { action: 'approve', stepId, by: 'vigil-sandbox-admin' });
-      // and the agent acts on it: the rollback reaches the deployment
-      let now = injected;
+        const rows = await treeRows.allInnerTexts();
+        const status = await page.locator('.statusbar').innerText();
+        const counts: Record<string, { open: number; awaiting: number }> = {};
+        seen = `tree rows ${JSON.stringify(rows)}, status bar "${status.replace(/\s+/g, ' ')}"`;
+        for (const context of [EU, US]) {
+          const m = rows.map((t) => new RegExp(`^\\s*${context}\\s*(\\d+) open(?:, (\\d+) awaiting approval)?`).exec(t)).find(Boolean);
+          if (!m) return false;
+          counts[context] = { open: Number(m[1]), awaiting: Number(m[2] ?? 0) };
+        }
+        const awaitingInApi = await Promise.all([EU, US].map(async (context) => (await incidentResources(servers[context])).filter((o) => o.status?.state === 'awaiting-approval').length));
+        const sum = /Vigil: (\d+) open(?: \((\d+) awaiting approval\))? · 2 clusters/.exec(status);
+        seen = `tree ${JSON.stringify(counts)}, awaiting per the API servers ${awaitingInApi.join(', ')}, status bar "${status.replace(/\s+/g, ' ')}"`;
+        return (
+          !!sum &&
+          counts[EU].awaiting === awaitingInApi[0] &&
+          counts[US].awaiting === awaitingInApi[1] &&
+          Number(sum[1]) === counts[EU].open + counts[US].open &&
+          Number(sum[2] ?? 0) === counts[EU].awaiting + counts[US].awaiting
+        );
+      }, 20_000, () => `the tree's node per cluster with that cluster's counts, summed in the status bar: ${seen}`);
+      console.log(`      [${theme}] ${seen}`);
+      await session().shot('console-two-clusters-awaiting');
+      for (const context of [EU, US]) assert.deepEqual(await readDeploymentAt(servers[context], CONSOLE_TARGET), injected[context], `the deployment in ${context} changed before a decision`);
+      const stepOf = (context: string) => incidents[context].status?.proposedStep?.stepId ?? '';
+      const decisionIn = async (context: string) => (await incidentResources(servers[context])).find((o) => o.spec.incidentId === incidents[context].spec.incidentId)?.spec.decision;
+      // Approve on prod-eu's card, Reject on prod-us's: each lands in its own cluster (SelfSubjectReview names the user)
+      await card(EU).getByRole('button', { name: /^Approve:/ }).click();
+      await waitFor(async () => !!(await decisionIn(EU)), 15_000, `spec.decision on ${key(EU)}`);
+      assert.deepEqual(await decisionIn(EU), { action: 'approve', stepId: stepOf(EU), by: 'vigil-sandbox-admin' });
+      assert.equal(await decisionIn(US), undefined, `approving ${key(EU)} wrote a decision in ${US}`);
+      await card(US).getByRole('button', { name: /^Reject:/ }).click();
+      await waitFor(async () => !!(await decisionIn(US)), 15_000, `spec.decision on ${key(US)}`);
+      assert.deepEqual(await decisionIn(US), { action: 'reject', stepId: stepOf(US), by: 'vigil-sandbox-admin' });
+      // and each agent acts on its own: prod-eu's rolls back, prod-us's closes its incident and writes nothing
+      let now = injected[EU];
       await waitFor(async () => {
-        now = await readDeployment(session(), CONSOLE_TARGET);
-        return now.image !== injected.image;
-      }, 60_000, () => `the agent to roll ${CONSOLE_TARGET} back (image still ${now.image}); the agent said:\n${a.output().slice(-2000)}`);
-      await waitForWebviewText(page, new RegExp(`state: (acting|verifying|recovered)[^\\n]*${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), COPILOT, 30_000);
-      await session().shot('console-approved');
-      console.log(`      [${theme}] console step: rolled back ${injected.image} → ${now.image}; ${Math.round((Date.now() - started) / 1000)} s`);
+        now = await readDeploymentAt(servers[EU], CONSOLE_TARGET);
+        return now.image !== injected[EU].image;
+      }, 60_000, () => `${EU}'s agent to roll ${CONSOLE_TARGET} back (image still ${now.image}); it said:\n${a.output().slice(-2000)}`);
+      await waitForWebviewText(page, new RegExp(`state: (acting|verifying|recovered)[^\\n]*${esc(key(EU))}`), COPILOT, 30_000);
+      await waitFor(async () => (await incidentResources(servers[US])).some((o) => o.spec.incidentId === incidents[US].spec.incidentId && o.status?.state !== 'awaiting-approval'), 30_000, `${US}'s agent to close ${key(US)} after the rejection`);
+      assert.deepEqual(await readDeploymentAt(servers[US], CONSOLE_TARGET), injected[US], `the deployment in ${US} changed though its step was rejected`);
+      await session().shot('console-two-clusters-decided');
+      // the list+watch ran in the console's own process, not in the extension host: its rss is beside the host's
+      const consoleMb = consoleProcessRssMb(session().server);
+      const hostMb = extensionHostRssMb(session().server);
+      assert.ok(consoleMb !== undefined, 'no console process (dist/clusterConsoleWorker.js) beside the extension host');
+      console.log(`      [${theme}] console step: ${EU} rolled back ${injected[EU].image} → ${now.image}, ${US} rejected and unchanged; host rss ${hostMb?.toFixed(1)} MB, console process ${consoleMb.toFixed(1)} MB; ${Math.round((Date.now() - started) / 1000)} s`);
     });
   }
 });
