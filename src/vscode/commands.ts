@@ -57,7 +57,8 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     }
     const picked = await vscode.window.showQuickPick(
       candidates.map((i) => ({ label: `${i.diagnosis ? i.diagnosis.kind : 'anomaly'} — ${targetLabel(i.target)}`, description: `${i.outcome?.kind ?? i.state}`, detail: i.id, incident: i })),
-      { placeHolder },
+      // the sidebar and the room redraw at every scrape: the pick stays open until the on-call chooses or presses Escape
+      { placeHolder, ignoreFocusOut: true },
     );
     return picked?.incident;
   };
@@ -174,11 +175,11 @@ export function registerCommands(context: vscode.ExtensionContext, session: Vigi
     [COMMAND.runChaosExperiment]: async () => {
       const sandbox = session.sandbox;
       if (!sandbox) throw new UserError('Chaos experiments run on the sandbox only. Run "Vigil: Start Sandbox Cluster" first.');
-      const fault = await vscode.window.showQuickPick(await sandbox.faultKinds(), { placeHolder: 'Fault to inject into the sandbox' });
+      const fault = await vscode.window.showQuickPick(await sandbox.faultKinds(), { placeHolder: 'Fault to inject into the sandbox', ignoreFocusOut: true });
       if (!fault) return;
       const inv = await requireCore().call('inventory');
       const targets = fault === 'node-failure' ? inv.nodes.map((n) => n.name) : inv.services.map((s) => `${s.target.namespace}/${s.target.name}`);
-      const target = await vscode.window.showQuickPick(targets.sort(), { placeHolder: `Target of ${fault}` });
+      const target = await vscode.window.showQuickPick(targets.sort(), { placeHolder: `Target of ${fault}`, ignoreFocusOut: true });
       if (!target) return;
       await sandbox.injectFault(fault, target, 600).catch((err: Error) => {
         throw new UserError(err.message);
