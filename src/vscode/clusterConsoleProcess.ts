@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { LoggerPort } from '../core/ports';
 import { IpcCalls } from '../infra/ipcCalls';
 import type { ConsoleCalls, ConsoleEvent, ConsoleMethod, ConsoleWorkerMessage } from './clusterConsoleProtocol';
-import { bundledWorker, forkWorker } from './coreProcess';
+import { bundledWorker, forkWorker, stopWorker } from './coreProcess';
 
 export interface ClusterConsoleProcessOptions {
   readonly event: (e: ConsoleEvent) => void;
@@ -59,11 +59,6 @@ export class ClusterConsoleProcess {
   async dispose(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) child.disconnect();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    if (child) await stopWorker(child, 5_000);
   }
 }

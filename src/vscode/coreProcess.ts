@@ -64,13 +64,8 @@ export class CoreProcess implements CoreClient {
     this.running = false;
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     // on disconnect the loop stops (saves its state, releases the state directory) and exits; a stuck one is killed
-    if (child.connected) child.disconnect();
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
+    if (child) await stopWorker(child, STOP_GRACE_MS);
   }
 
   private async launch(): Promise<CoreStarted> {
@@ -163,4 +158,14 @@ export function bundledWorker(name: string): string {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
   const candidates = [path.join(here, name), path.join(path.dirname(here), name)];
   return candidates.find((p) => existsSync(p)) ?? candidates[0];
+}
+
+/** Asks a forked worker to stop by closing its IPC channel, and kills it if it has not exited within `graceMs`. */
+export async function stopWorker(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.connected) child.disconnect();
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }
