@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { seasonalFactor } from '../../../../src/sandbox/sim/workload';
 import { scaleManifests, scaleNodeCount, scaleOptionsProblem, scaleServices, seedScaleTopology } from '../../../../src/sandbox/sim/scaleTopology';
 import type { Deployment } from '../../../../src/sandbox/sim/objects';
 import { ready, scrape, SimHarness } from './simHarness';
@@ -24,6 +25,18 @@ describe('sandbox topology at scale', () => {
     assert.deepEqual(a[119].dependsOn, []);
     const kinds = scaleManifests({ services: 120, podsPerService: 5, seed: 3 }).map((o) => o.kind);
     assert.deepEqual([kinds.filter((k) => k === 'Namespace').length, kinds.filter((k) => k === 'Deployment').length, kinds.filter((k) => k === 'Service').length], [3, 120, 120]);
+  });
+
+  it('sizes every generated service for its daily peak: under the 70 % of capacity where its latency starts to climb', () => {
+    const daySeconds = 600;
+    let peak = 0;
+    for (let s = 0; s < daySeconds * 7; s++) peak = Math.max(peak, seasonalFactor(s * 1000, daySeconds));
+    assert.ok(peak > 1.4, `the seasonal peak ${peak}`);
+    // the per-step noise adds up to 8 % on top
+    for (const s of scaleServices({ services: 1000, podsPerService: 5, seed: 1 })) {
+      const perPodAtPeak = (s.baseRps / s.replicas) * peak * 1.08;
+      assert.ok(perPodAtPeak < 0.7 * s.capacityRps!, `${s.name}: ${perPodAtPeak.toFixed(1)} rps per pod at the peak, capacity ${s.capacityRps}`);
+    }
   });
 
   it('refuses sizes it cannot place, naming the flag', () => {
