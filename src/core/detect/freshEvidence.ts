@@ -181,15 +181,32 @@ const MAX_HELD_FRAMES = 2;
  */
 const MAX_RISE_HOLD_MS = 10 * 60_000;
 
+/**
+ * The request rate of a reference is a level "just before" only once two unflagged frames in a row read it within this
+ * factor of each other. The first frames after the agent starts (or a target appears) are not: the first sample of a
+ * new series counts from its process start, which includes the time before the pod served, and a round of scrapes
+ * answered late reads its intervals unevenly. Recorded in bench:heal on a loaded machine: payments-api read 1.16 req/s,
+ * then 7.12 and 4.84, then 4.0–4.2 steadily; the first reading became the level before a "rise", held for 10 min, and
+ * the fault 45 s later was named a surge 3.4x that level (as were a latency spike, a bad flag and, 115 s after its
+ * verdict, a rolled-back release: a relapse). A surge is judged, and a rise held, against a level known to be steady.
+ */
+const SETTLED_RATE_RATIO = 1.25;
+
 /** Keeps each target's FreshReference: the windowed values of its last frame that `freshAnomalies` left unflagged. */
 export class FreshReferences {
-  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number }>();
+  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number; settled: boolean }>();
   private readonly lastFrameT = new Map<string, number>();
 
   constructor(private readonly config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE) {}
 
   get(key: string): FreshReference {
-    const ref = this.refs.get(key)?.ref ?? {};
+    const kept = this.refs.get(key);
+    let ref: FreshReference = kept?.ref ?? {};
+    // an unsettled request rate is no level to measure a surge against (see SETTLED_RATE_RATIO)
+    if (kept && !kept.settled && ref.request_rate !== undefined) {
+      const { request_rate: _unsettled, ...rest } = ref;
+      ref = rest;
+    }
     const previousFrameT = this.lastFrameT.get(key);
     return previousFrameT === undefined ? ref : { ...ref, previousFrameT };
   }
@@ -212,12 +229,14 @@ export class FreshReferences {
     const rate = frame.fresh?.request_rate;
     const base = prev?.ref.request_rate;
     const riseSince = prev?.riseSince ?? frame.t;
-    const risen = base !== undefined && base > 0 && rate !== undefined && rate >= this.config.surgeRatio * base && frame.t - riseSince <= MAX_RISE_HOLD_MS;
+    const risen = prev?.settled === true && base !== undefined && base > 0 && rate !== undefined && rate >= this.config.surgeRatio * base && frame.t - riseSince <= MAX_RISE_HOLD_MS;
     if (risen) {
       ref.request_rate = base;
       if (prev!.ref.latency_p50 !== undefined) ref.latency_p50 = prev!.ref.latency_p50;
     }
-    this.refs.set(key, { t: frame.t, ref, held, ...(risen ? { riseSince } : {}) });
+    const windowed = ref.request_rate;
+    const settled = risen || (base !== undefined && windowed !== undefined && base > 0 && windowed > 0 && Math.max(windowed / base, base / windowed) <= SETTLED_RATE_RATIO);
+    this.refs.set(key, { t: frame.t, ref, held, settled, ...(risen ? { riseSince } : {}) });
   }
 
   prune(before: number): void {

@@ -162,6 +162,53 @@ describe('freshAnomalies: a surge saturating the service', () => {
   });
 });
 
+describe('FreshReferences: a level known to be steady', () => {
+  const pay: TargetRef = { kind: 'service', namespace: 'payments', name: 'payments-api' };
+  // bench:heal on a loaded machine (dependency outage, seed 1), payments-api's recorded frames from the agent's first:
+  // t, windowed rate, last interval's rate, windowed and fresh p50, fresh error ratio. Its first reading (1.16 req/s) counts
+  // from the processes' start, before they served; the next interval was answered late (7.12); then 4.0–4.2 steadily
+  const recorded: Array<[number, number, number, number, number, number]> = [
+    [5_000, 1.163, 1.163, 0.175, 0.175, 0],
+    [10_000, 2.63, 7.12, 0.16, 0.1, 0],
+    [15_000, 4.14, 4.84, 0.142, 0.135, 0],
+    [20_000, 4.24, 4.38, 0.14, 0.138, 0],
+    [25_000, 4.18, 4.02, 0.139, 0.137, 0],
+    [30_000, 4.18, 4.2, 0.138, 0.131, 0],
+    [35_000, 4.15, 3.98, 0.138, 0.138, 0],
+    [40_000, 4.12, 4.01, 0.134, 0.134, 0],
+    [45_000, 4.05, 4.01, 0.135, 0.141, 0],
+    // the dependency outage: 10 % of its requests fail, the requests as before
+    [50_000, 4.04, 3.97, 0.135, 0.141, 0.1],
+  ];
+  const run = (rows: typeof recorded) => {
+    const refs = new FreshReferences();
+    return rows.map(([t, windowed, fresh, p50, freshP50, err]) => {
+      const f: SampleFrame = { target: pay, t, values: { request_rate: windowed, latency_p50: p50, error_ratio: 0 }, fresh: { request_rate: fresh, latency_p50: freshP50, error_ratio: err } };
+      const found = freshAnomalies(f, {}, refs.get('pay'));
+      refs.update('pay', f, found.length > 0);
+      return { found, ref: refs.get('pay') };
+    });
+  };
+
+  it('a cold start\'s readings are no level before a rise: the outage is no surge (a surge 3.4x 1.16 req/s before)', () => {
+    const out = run(recorded);
+    // 0.4 failed requests a second are under the fresh error rule's count: the windowed rules name the outage next
+    assert.deepEqual(out.at(-1)!.found.map((a) => a.rule), [], 'no surge');
+    assert.equal(out[1].ref.request_rate, undefined, 'no level yet after 1.16 then 2.63');
+    assert.equal(out[4].ref.request_rate, 4.18, 'then the steady level');
+    assert.ok(out.every((o) => !o.found.some((a) => a.rule === FRESH_RULES.surge)));
+  });
+
+  it('a surge from a steady level is still measured against the level before it, held while the pods absorb it', () => {
+    // steady at 4 req/s, then × 4 absorbed (median flat) for a minute, then the pods queue
+    const steady = recorded.slice(3, 9);
+    const rise: typeof recorded = Array.from({ length: 12 }, (_, i) => [50_000 + i * 5_000, 4 + Math.min(12, (i + 1) * 1.5), 16, 0.135, 0.137, 0]);
+    const out = run([...steady, ...rise, [110_000, 16, 16.5, 0.14, 0.3, 0]]);
+    assert.equal(out.at(-2)!.ref.request_rate, 4.05, 'the level before the rise, held');
+    assert.match(out.at(-1)!.found.find((a) => a.rule === FRESH_RULES.surge)?.reason ?? '', /4\.1x its level just before \(4\.05 req\/s\)/);
+  });
+});
+
 describe('MemoryHeadroom', () => {
   const at = (t: number, memory: number): SampleFrame => ({ target, t, values: { memory } });
 
