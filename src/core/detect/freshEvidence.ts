@@ -192,6 +192,11 @@ const MAX_RISE_HOLD_MS = 10 * 60_000;
  */
 const SETTLED_RATE_RATIO = 1.25;
 
+/** Two successive windowed readings of a rate that agree (see SETTLED_RATE_RATIO): a level to measure a step from. */
+export function steadyLevel(earlier: number | undefined, later: number | undefined): boolean {
+  return earlier !== undefined && later !== undefined && earlier > 0 && later > 0 && Math.max(later / earlier, earlier / later) <= SETTLED_RATE_RATIO;
+}
+
 /** Keeps each target's FreshReference: the windowed values of its last frame that `freshAnomalies` left unflagged. */
 export class FreshReferences {
   private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number; settled: boolean }>();
@@ -235,7 +240,7 @@ export class FreshReferences {
       if (prev!.ref.latency_p50 !== undefined) ref.latency_p50 = prev!.ref.latency_p50;
     }
     const windowed = ref.request_rate;
-    const settled = risen || (base !== undefined && windowed !== undefined && base > 0 && windowed > 0 && Math.max(windowed / base, base / windowed) <= SETTLED_RATE_RATIO);
+    const settled = risen || steadyLevel(base, windowed);
     this.refs.set(key, { t: frame.t, ref, held, settled, ...(risen ? { riseSince } : {}) });
   }
 

@@ -1,3 +1,4 @@
+import { steadyLevel } from '../detect/freshEvidence';
 import { robustSummary } from '../detect/robustStats';
 import type { Anomaly } from '../model/anomaly';
 import type { DiagnosisDetails, DiagnosisKind, Evidence } from '../model/diagnosis';
@@ -172,13 +173,15 @@ export function requestShift(view: EvidenceView, key: string, onset: number): { 
     const { before: median, after } = shift(view, key, 'request_rate', onset);
     const frames = view.frames(key);
     // a rise the pods absorbed before they saturated (a surge at a weekend night, the symptoms as the day climbs) began
-    // before the onset: measured from the level before its step, one interval's requests a multiple of the window before
+    // before the onset: measured from the level before its step, one interval's requests a multiple of the window before,
+    // where that window's reading was a steady level (the frame before it agreed): the agent's first readings are not
+    // (see freshEvidence's SETTLED_RATE_RATIO; a cold start's 1.16 req/s made a dependency outage 3.6x "above baseline")
     let stepBase: number | undefined;
-    for (let i = frames.length - 1; i > 0 && frames[i].t >= onset - view.config.baselineMs; i--) {
+    for (let i = frames.length - 1; i > 1 && frames[i].t >= onset - view.config.baselineMs; i--) {
       if (frames[i].t >= onset) continue;
       const prev = frames[i - 1].values.request_rate;
       const cur = frames[i].fresh?.request_rate;
-      if (prev !== undefined && prev > 0 && cur !== undefined && cur >= view.config.surgeRatio * prev) stepBase = Math.min(stepBase ?? prev, prev);
+      if (prev !== undefined && prev > 0 && cur !== undefined && cur >= view.config.surgeRatio * prev && steadyLevel(frames[i - 2].values.request_rate, prev)) stepBase = Math.min(stepBase ?? prev, prev);
     }
     const base = stepBase !== undefined && median !== undefined ? Math.min(median, stepBase) : median;
     const before = seasonal !== undefined && Number.isFinite(seasonal) && seasonal > 0 ? Math.max(seasonal, base ?? 0) : base;
