@@ -363,15 +363,20 @@ export class Correlator {
 
   /**
    * True when one of the anomaly's symptom signals is plainly worse than its best level since `since` (counting
-   * the last frame before it): by `AFTERGLOW_RISE` and by that signal's absolute step.
+   * the last frame before it): by `AFTERGLOW_RISE` and by that signal's absolute step. Where the frame has the last
+   * interval alone (`fresh`), that must be worse too: a rate window can climb after a fix while no bad request comes
+   * in, as a rollout's old pods' series leave it before their errors do (bench:heal, a rolled-back release: frontend's
+   * windowed 5xx 6.9 % → 10.5 % five seconds after the verdict, its last interval 0 %; the episode that began there
+   * opened a "traffic surge" 145 s later, a relapse on a healed service).
    */
   private worseSince(key: string, a: Anomaly, signals: ReadonlyArray<SignalName>, since: number): boolean {
     const frames = this.entities.get(key)?.frames ?? [];
     let from = frames.length;
     while (from > 0 && frames[from - 1].t > since) from--;
     from = Math.max(0, from - 1);
+    const frame = frames.find((f) => f.t === a.t);
     return signals.some((s) => {
-      const now = a.contributions.find((c) => c.signal === s)?.observed ?? frames.find((f) => f.t === a.t)?.values[s];
+      const now = a.contributions.find((c) => c.signal === s)?.observed ?? frame?.values[s];
       if (now === undefined || !Number.isFinite(now)) return false;
       const up = signalDefinition(s).bad !== 'down';
       let best = up ? Infinity : -Infinity;
@@ -381,7 +386,9 @@ export class Correlator {
       }
       if (!Number.isFinite(best)) return false;
       const step = AFTERGLOW_RISE_ABS[s] ?? 0;
-      return up ? now > best * AFTERGLOW_RISE && now - best > step : now * AFTERGLOW_RISE < best && best - now > step;
+      const worse = (v: number) => (up ? v > best * AFTERGLOW_RISE && v - best > step : v * AFTERGLOW_RISE < best && best - v > step);
+      const fresh = frame?.fresh?.[s];
+      return worse(now) && (fresh === undefined || !Number.isFinite(fresh) || worse(fresh));
     });
   }
 
@@ -527,7 +534,7 @@ export class Correlator {
     const ep = this.activeEpisode(key);
     // A cause that cannot be named yet waits one settle longer: a caller's errors or a fact may name it a scrape later.
     const settle = best.kind === 'unknown' ? 2 * this.config.settleMs : this.config.settleMs;
-    return !!ep && ep.count >= this.config.minAnomaliesToOpen && ep.last - ep.onset >= settle;
+    return !!ep && ep.count >= this.config.minAnomaliesToOpen && ep.last - ep.onset >= settle && this.time.now - ep.last <= this.config.currentSymptomsMs;
   }
 
   /** Recomputes the incident's diagnosis from its cause; queues the members that cause names but the incident lacks. */

@@ -47,6 +47,13 @@ export interface CorrelationConfig {
    * the lowest level seen since the fix); a rise, or a symptom on another signal, is a new problem at once.
    */
   readonly afterglowMs: number;
+  /**
+   * An incident that its cause's confidence alone does not open (under `openConfidence`) opens only while its symptoms
+   * are current: the episode's last anomaly at most this long ago. An episode stays active for `episodeGapMs` after its
+   * last anomaly and is re-diagnosed as its frames arrive; without this, minutes-old symptoms plus a slow drift of one
+   * signal (the day's climb read as a rise of requests) opened an incident with nothing wrong now.
+   */
+  readonly currentSymptomsMs: number;
 }
 
 export const DEFAULT_CORRELATION_CONFIG: CorrelationConfig = {
@@ -76,6 +83,7 @@ export const DEFAULT_CORRELATION_CONFIG: CorrelationConfig = {
   factRetentionMs: 30 * 60_000,
   incidentIdleMs: 10 * 60_000,
   afterglowMs: 5 * 60_000,
+  currentSymptomsMs: 30_000,
 };
 
 /** Fields that are shares or confidences, so must lie in [0, 1]; every other field is a non-negative number. */

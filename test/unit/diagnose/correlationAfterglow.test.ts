@@ -70,6 +70,34 @@ describe('Correlator: what a resolved incident leaves behind', () => {
     );
   });
 
+  it('resolved: a rate window that climbs while the last interval is clean opens nothing, even as the requests drift up', () => {
+    // bench:heal's rolled-back release (frontend): 5 s after the verdict the windowed 5xx rose 6.9 % → 10.5 % as the old
+    // pods' request series left the window before their errors did, its last interval 0 %; that began an episode, and
+    // 145 s later the day's climb of requests (25 → 51 req/s, no step) opened "traffic surge" on it: a relapse
+    const { c, updates } = crashLoopUntilFix();
+    c.closeIncident(finalIncidents(updates)[0].incidentKey, true);
+    const windowed = (t: number) => (t <= FIX + 5_000 ? 0.069 : t <= FIX + 15_000 ? 0.105 : 0.004);
+    const requests = (t: number) => 80 * (1 + Math.max(0, t - FIX - 20_000) / 150_000);
+    const s = new Scenario();
+    s.series(checkout, FIX + STEP, FIX + 3 * 60_000, (t) => ({ ...healthy(), error_ratio: fading(t, 0.5, FIX), restarts: restartsInWindow(t) }));
+    s.series(frontend, FIX + STEP, FIX + 3 * 60_000, (t) => ({ ...healthy(), error_ratio: windowed(t), request_rate: requests(t) }), true, (t) => ({ error_ratio: 0, request_rate: requests(t) * 1.02 }));
+    const after = s.run(c);
+    assert.ok(requests(FIX + 3 * 60_000) / 80 >= 2, 'the requests doubled over the run');
+    assert.deepEqual(after.map((u) => `${u.diagnosis.kind} on ${targetKey(u.target)}: ${u.diagnosis.summary}`), []);
+  });
+
+  it('resolved: the same climb of the window with the last interval failing too is a new problem at once', () => {
+    const { c, updates } = crashLoopUntilFix();
+    c.closeIncident(finalIncidents(updates)[0].incidentKey, true);
+    const windowed = (t: number) => (t <= FIX + 5_000 ? 0.069 : 0.105 + 0.002 * ((t - FIX) / 1000));
+    const s = new Scenario();
+    s.series(frontend, FIX + STEP, FIX + 60_000, (t) => ({ ...healthy(), error_ratio: windowed(t) }), true, (t) => ({ error_ratio: t <= FIX + 5_000 ? 0 : 0.2 }));
+    const after = s.run(c);
+    const found = after.find((u) => u.isNew && targetKey(u.target) === targetKey(frontend));
+    assert.ok(found, 'a new incident on frontend');
+    assert.ok(found.diagnosis.t - FIX <= 20_000, `opened ${(found.diagnosis.t - FIX) / 1000} s after the fix`);
+  });
+
   it('not resolved (escalated): the same symptoms go on being judged', () => {
     const { c, updates } = crashLoopUntilFix();
     (c.closeIncident as (k: string, r?: boolean) => boolean)(finalIncidents(updates)[0].incidentKey, false);
