@@ -1,4 +1,4 @@
-import { steadyLevel } from '../detect/freshEvidence';
+import { DEFAULT_FRESH_EVIDENCE, steadyLevel } from '../detect/freshEvidence';
 import { robustSummary } from '../detect/robustStats';
 import type { Anomaly } from '../model/anomaly';
 import type { DiagnosisDetails, DiagnosisKind, Evidence } from '../model/diagnosis';
@@ -910,9 +910,30 @@ function latencySpike(view: EvidenceView, key: string): Hypothesis | undefined {
   const latencyOnly = [...ep.signals].every((s) => LATENCY_SIGNALS.has(s) || s === 'cpu');
   let c = latencyOnly ? 0.45 : 0.2;
   if (ep.last - ep.onset >= 30_000) c += 0.15;
+  else if (latencyOnly && everyRequestSlowed(view, key, ep.onset)) c += 0.15;
   const lat = headlineSignal(ep);
   const summary = `${label(key)} ${rose(view, key, lat, ep.onset)} with ${latencyOnly ? 'no errors, ' : ''}no release, flag change or cluster event to explain it.`;
   return { kind: 'latency-spike', target: parseTargetKey(key), confidence: clamp(c), summary, evidence: anomalyEvidence(ep, view.config, LATENCY_SIGNALS), members: [key] };
+}
+
+/**
+ * A whole interval since the onset in which every request slowed: its median past the p95 before the onset and its p95
+ * the fresh rule's multiple of it (DEFAULT_FRESH_EVIDENCE.latencyRatio). Not a tail of stragglers, nor a partial step:
+ * such a spike opens on its first interval. Otherwise it waits for a second anomaly, and a spike that began just after
+ * a scrape opened 2.2 intervals after it (bench:heal, frontend × 10, all 3 seeds: the first scrape after it read p95
+ * 945 ms and median 371 ms against 96 ms before, whole, and the incident waited for the next).
+ */
+function everyRequestSlowed(view: EvidenceView, key: string, onset: number): boolean {
+  const frames = view.frames(key);
+  let i = frames.length - 1;
+  while (i >= 0 && frames[i].t >= onset) i--;
+  const before = i >= 0 ? frames[i].values.latency_p95 : undefined;
+  if (before === undefined || !(before > 0)) return false;
+  for (let j = i + 1; j < frames.length; j++) {
+    const f = frames[j].fresh;
+    if (f?.latency_p50 !== undefined && f.latency_p95 !== undefined && f.latency_p50 >= before && f.latency_p95 >= DEFAULT_FRESH_EVIDENCE.latencyRatio * before) return true;
+  }
+  return false;
 }
 
 function unknown(view: EvidenceView, key: string): Hypothesis | undefined {

@@ -51,6 +51,13 @@ describe('a latency spike that begins between two scrapes', function () {
   this.timeout(60_000);
 
   // 1, 2 and 4 slow seconds of the five before the next scrape (2.2, 2.4 and 1.4 intervals before; 2.05 at 4.75 s)
+  it('on a weekday afternoon, injected just after a scrape: the whole next interval slow, opened on it (it waited for the next: 2 intervals, 2.2 in real time)', async () => {
+    const d = await spikeDrill(T0 + 0.5 * 600_000 - 40_000, 250);
+    assert.equal(d.incident?.kind, 'latency-spike', d.incident?.summary);
+    const intervals = (d.incident!.t - d.symptomsMs) / SCRAPE_MS;
+    assert.ok(intervals <= 1, `opened ${intervals.toFixed(2)} intervals after the first symptoms (at most 1)`);
+  });
+
   for (const offsetMs of [4_000, 3_000, 1_000, 4_750]) {
     it(`on a weekday afternoon, injected ${offsetMs / 1000} s after a scrape: opened within 2 intervals`, async () => {
       await assertOnTime(T0 + 0.5 * 600_000 - 40_000, offsetMs);
