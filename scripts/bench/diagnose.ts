@@ -25,6 +25,7 @@
  * extra seconds of warm-up before the injection (every run at each, so a fault meets other times of the sandbox day).
  * Figures depend only on the seeds (virtual time); wall time was taken on a shared, loaded 2-core machine.
  */
+import os from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -374,7 +375,7 @@ async function main(): Promise<void> {
     console.log(`  fewer than 1 false incident per service per simulated day (real 86,400 s day, every target): ${met(worst.perDay < 1)}`);
     console.log(`  (fault-free runs took ${quiet.map((q) => `${(q.wallMs / 1000).toFixed(0)} s`).join(' + ')} wall)`);
   }
-  console.log(`\nbench:diagnose done in ${((Date.now() - started) / 1000).toFixed(0)} s wall (2 shared cores, other helpers running).`);
+  console.log(`\nbench:diagnose done in ${((Date.now() - started) / 1000).toFixed(0)} s wall (load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} cores).`);
 }
 
 function printFaults(runs: ReadonlyArray<FaultRun>, faults: typeof FAULTS, faultWall: number): void {

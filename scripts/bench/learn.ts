@@ -16,6 +16,7 @@
  *
  * Figures depend only on the seed (virtual time); wall time was taken on a shared, loaded 2-core machine.
  */
+import os from 'node:os';
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../src/core/decide/builtinPlaybooks';
 import { parsePlaybooks } from '../../src/core/decide/playbookLoader';
 import { Correlator } from '../../src/core/diagnose/correlation';
@@ -441,5 +442,5 @@ function rankingBench(): boolean {
 const started = Date.now();
 const a = thresholdBench();
 const b = rankingBench();
-console.log(`\nbench:learn done in ${((Date.now() - started) / 1000).toFixed(1)} s wall (2 shared cores, other helpers running).`);
+console.log(`\nbench:learn done in ${((Date.now() - started) / 1000).toFixed(1)} s wall (load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${os.cpus().length} cores).`);
 process.exitCode = a && b ? 0 : 1;
