@@ -32,6 +32,8 @@ const AFTERGLOW_RISE = 1.5;
 const PLATEAU_MS = 20_000;
 const PLATEAU_MIN_ERRORS = 0.05;
 const AFTERGLOW_RISE_ABS: Partial<Record<SignalName, number>> = { error_ratio: 0.01, latency_p50: 0.02, latency_p95: 0.05, latency_p99: 0.1 };
+/** How many hops down the call graph a caller's candidate causes are followed through callees not yet in an incident. */
+const MAX_CAUSE_HOPS = 3;
 
 interface MutableEpisode {
   onset: number;
@@ -459,8 +461,14 @@ export class Correlator {
     return [...incidents].filter((i) => !i.closed).sort((a, b) => a.openedAt - b.openedAt || (a.key < b.key ? -1 : 1));
   }
 
-  /** Candidate causes of one target's symptoms: its own, a failing callee's, a failed node's. */
-  private candidates(key: string): Hypothesis[] {
+  /**
+   * Candidate causes of one target's symptoms: its own, a failing callee's, a failed node's. A failing callee not yet in
+   * an incident offers its own best candidate, which may lie further down (`depth` hops, a cycle in the graph ends
+   * there): a caller two hops up fed before its callee in the same interval read that callee as the cause and opened
+   * an incident rooted at it, beside the one its callee then joined (bench:scale on the real control plane: a crash
+   * loop and 4 more "dependency outage" incidents, one per failing caller, each proposing a restart of a healthy service).
+   */
+  private candidates(key: string, depth = 0): Hypothesis[] {
     if (key.startsWith('node:')) return [...this.nodeCauses(key)];
     const out = [...this.serviceCauses(key)];
     const ep = this.activeEpisode(key);
@@ -474,7 +482,7 @@ export class Correlator {
       if (!failing || (cep && ep.onset < cep.onset - this.config.onsetToleranceMs) || (named && ep.onset < inc.openedAt - this.config.onsetToleranceMs)) continue;
       if (inc?.diagnosis && inc.root !== key) out.push(fromDiagnosis(inc.diagnosis));
       else if (!inc) {
-        const top = this.serviceCauses(callee)[0];
+        const top = (depth < MAX_CAUSE_HOPS ? this.candidates(callee, depth + 1) : this.serviceCauses(callee))[0];
         if (top && top.kind !== 'unknown') out.push(top);
       }
     }

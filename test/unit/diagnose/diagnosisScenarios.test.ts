@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Correlator } from '../../../src/core/diagnose/correlation';
 import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
+import { targetKey } from '../../../src/core/model/target';
 import { MiB, STEP, Scenario, T, evidenceNames, finalIncidents, healthy, node, pod, podsOf, ramp, shopInventory, svc, wobble } from '../../fixtures/correlation/scenario';
 
 const BEFORE = T - 10 * 60_000;
@@ -241,6 +242,41 @@ describe('faults as the sandbox shapes them', () => {
     assert.deepEqual(u.members, [svc('payments', 'payments-api'), svc('shop', 'checkout'), svc('shop', 'frontend')]);
     assert.match(u.diagnosis.summary, /its caller shop\/checkout shows errors since 19:00:\d\d UTC; also affected: shop\/frontend\.$/);
     assert.deepEqual(u.diagnosis.details?.affected, [svc('shop', 'checkout'), svc('shop', 'frontend')]);
+  });
+
+  it('a crash loop whose caller and its caller fail in the same interval, the caller two hops up fed first: ONE incident', () => {
+    // bench:scale on the real control plane (1,000 pods): svc-0100 crash-looping and down; its caller svc-0086 and that
+    // one's caller svc-0074 began failing in the same interval, and svc-0074 (which sorts first) was re-judged as soon as
+    // svc-0086's anomaly came in, before svc-0086 had joined svc-0100's incident: it read svc-0086 as the cause and opened
+    // "dependency outage" rooted there (0.65), proposing a restart of a healthy service; fails on 547fd97
+    const service = (name: string, dependsOn?: string) => ({
+      target: svc('scale-001', name),
+      revision: 1,
+      image: `scale/${name}:1.0.0`,
+      replicas: 3,
+      availableReplicas: 3,
+      rolloutInProgress: false,
+      pods: ['node-1', 'node-2', 'node-3'].map((n, i) => ({ name: `${name}-5d8f7c9b4-${'abc'[i]}x`, node: n, ready: true, restarts: 0, phase: 'Running' })),
+      labels: { app: name },
+      ...(dependsOn ? { annotations: { 'vigil.dev/depends-on': dependsOn } } : {}),
+    });
+    const inv = { services: [service('svc-0074', 'scale-001/svc-0086'), service('svc-0086', 'scale-001/svc-0100'), service('svc-0100')], nodes: ['node-1', 'node-2', 'node-3'].map((name) => ({ name, ready: true, unschedulable: false, pods: 3 })) };
+    const s = new Scenario();
+    s.inventory = inv;
+    const root = svc('scale-001', 'svc-0100');
+    const pods = podsOf(inv, 'svc-0100');
+    for (const [i, dt] of [-40_000, -30_000, -20_000].entries()) s.fact('pod-restarted', pod('scale-001', pods[i]), T + dt, 'Container svc-0100 restarted (exit code 1)', { attributes: { reason: 'Error', exitCode: 1 } });
+    s.fact('crash-backoff', pod('scale-001', pods[0]), T - 15_000, 'svc-0100 is in CrashLoopBackOff', { reason: 'CrashLoopBackOff' });
+    s.series(root, BEFORE, AFTER, (t) => ({ ...healthy(), available_replicas: t < T - 30_000 ? 3 : 0 }));
+    s.series(svc('scale-001', 'svc-0074'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.12 * ramp(t, T, 5_000) }));
+    s.series(svc('scale-001', 'svc-0086'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.4 * ramp(t, T, 5_000) }));
+    const updates = s.run(new Correlator());
+    const opened = [...new Set(updates.filter((u) => u.isNew).map((u) => `${u.diagnosis.kind} on ${targetKey(u.target)}`))];
+    assert.deepEqual(opened.filter((o) => !o.endsWith('scale-001/svc-0100')), [], 'no incident rooted at a caller');
+    const open = finalIncidents(updates);
+    assert.equal(open.length, 1, open.map((u) => `${u.diagnosis.kind} on ${targetKey(u.target)}`).join('; '));
+    assert.deepEqual(open[0].target, root);
+    assert.deepEqual(open[0].members.map(targetKey).sort(), ['service:scale-001/svc-0074', 'service:scale-001/svc-0086', 'service:scale-001/svc-0100']);
   });
 
   it('a bad release whose 5xx spill over to its caller as 502s stays ONE bad-release incident', () => {
