@@ -70,3 +70,13 @@ export function ipcLogger(emit: (line: IpcLogLine) => void, component: string): 
     child: (name) => ipcLogger(emit, name),
   };
 }
+
+/** Asks a forked worker to stop by closing its IPC channel, and kills it if it has not exited within `graceMs`. */
+export async function stopWorker(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.connected) child.disconnect();
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import type { LoggerPort } from '../core/ports';
-import { IpcCalls } from '../infra/ipcCalls';
+import { IpcCalls, stopWorker } from '../infra/ipcCalls';
 import type { ConsoleCalls, ConsoleEvent, ConsoleMethod, ConsoleWorkerMessage } from './clusterConsoleProtocol';
-import { bundledWorker, forkWorker, stopWorker } from './coreProcess';
+import { bundledWorker, forkWorker } from './coreProcess';
 
 export interface ClusterConsoleProcessOptions {
   readonly event: (e: ConsoleEvent) => void;

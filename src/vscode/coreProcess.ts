@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { LoggerPort } from '../core/ports';
-import { IpcCalls } from '../infra/ipcCalls';
+import { IpcCalls, stopWorker } from '../infra/ipcCalls';
 import type { CoreCalls, CoreClient, CoreListener, CoreMethod, CoreStart, CoreStarted, CoreWorkerMessage } from './coreClient';
 
 export interface CoreProcessOptions {
@@ -158,14 +158,4 @@ export function bundledWorker(name: string): string {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
   const candidates = [path.join(here, name), path.join(path.dirname(here), name)];
   return candidates.find((p) => existsSync(p)) ?? candidates[0];
-}
-
-/** Asks a forked worker to stop by closing its IPC channel, and kills it if it has not exited within `graceMs`. */
-export async function stopWorker(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (child.connected) child.disconnect();
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }

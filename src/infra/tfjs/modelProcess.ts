@@ -5,7 +5,7 @@ import type { SignalName } from '../../core/model/signal';
 import type { LogFields, LogLevel, LoggerPort, ModelPort, ModelScore, RetrainRecord } from '../../core/ports';
 import type { TfjsModel } from './tfjsModel';
 import { MODEL_SIGNALS, WINDOW_SIZE, type RawWindow } from './windowSpec';
-import { IpcCalls } from '../ipcCalls';
+import { IpcCalls, stopWorker } from '../ipcCalls';
 
 export interface ModelWorkerOptions {
   readonly stateDir: string;
@@ -94,13 +94,8 @@ export class ModelProcess implements ModelPort {
   async dispose(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.disconnect();
     // it exits on disconnect; a model busy in a long fine-tune is ended after a grace period
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-    await exited;
-    clearTimeout(timer);
+    if (child) await stopWorker(child, 3_000);
   }
 
   private call(method: Method, args: unknown[]): Promise<unknown> {
