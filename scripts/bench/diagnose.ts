@@ -100,9 +100,9 @@ class RecordingCorrelator extends Correlator {
     }
     return us;
   }
-  override observeAnomaly(a: Anomaly): CorrelationUpdate[] {
-    if (DEBUG && a.t >= this.debugFrom) console.log(`    [${clockOf(a.t)}] anomaly ${targetKey(a.target)} ${a.detector} ${a.score.toFixed(2)}: ${a.reason.slice(0, 200)}`);
-    return this.record(super.observeAnomaly(a));
+  override observeAnomalies(list: ReadonlyArray<Anomaly>): CorrelationUpdate[] {
+    for (const a of list) if (DEBUG && a.t >= this.debugFrom) console.log(`    [${clockOf(a.t)}] anomaly ${targetKey(a.target)} ${a.detector} ${a.score.toFixed(2)}: ${a.reason.slice(0, 200)}`);
+    return this.record(super.observeAnomalies(list));
   }
   override observeFact(f: ClusterFact): CorrelationUpdate[] {
     return this.record(super.observeFact(f));

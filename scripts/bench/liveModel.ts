@@ -46,9 +46,9 @@ const SEEDS = (process.env.VIGIL_BENCH_SEEDS ?? '11,23').split(',').map(Number);
 class CountingCorrelator extends Correlator {
   readonly fresh: Array<{ at: number; target: string; kind: string }> = [];
   readonly anomalies: Anomaly[] = [];
-  override observeAnomaly(a: Anomaly): CorrelationUpdate[] {
-    this.anomalies.push(a);
-    return this.count(super.observeAnomaly(a));
+  override observeAnomalies(list: ReadonlyArray<Anomaly>): CorrelationUpdate[] {
+    this.anomalies.push(...list);
+    return this.count(super.observeAnomalies(list));
   }
   override observeFrames(frames: ReadonlyArray<SampleFrame>): CorrelationUpdate[] {
     return this.count(super.observeFrames(frames));

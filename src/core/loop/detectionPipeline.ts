@@ -158,6 +158,10 @@ export class DetectionPipeline implements Disposable {
     this.deps.recorder?.inventory(inventory);
     // frames first, so the numbers in a diagnosis' summary include this interval
     const updates: CorrelationUpdate[] = [...this.correlator.observeFrames(frames.filter((f) => f.target.kind !== 'pod'))];
+    // the interval's anomalies are judged together once all are in (Correlator.observeAnomalies), then the relationship
+    // model settles on what the correlator made of them
+    const anomalies: Anomaly[] = [];
+    const settles: Array<{ frame: SampleFrame; key: string; ruleFired: boolean }> = [];
     for (const frame of frames) {
       this.lastFrameT = Math.max(this.lastFrameT, frame.t);
       if (frame.target.kind === 'pod') continue; // pods roll up into their service; per-pod noise would drown the signal
@@ -191,13 +195,15 @@ export class DetectionPipeline implements Disposable {
       if (!fused.isAnomaly) this.deps.evidence.healthy(frame.target, bandsBefore as Partial<Record<SignalName, Band>>);
       if (anomaly.isAnomaly) {
         this.deps.logger.log('debug', `anomaly on ${targetKey(frame.target)} score ${anomaly.score.toFixed(2)}: ${anomaly.reason}`);
-        updates.push(...this.correlator.observeAnomaly(anomaly));
+        anomalies.push(anomaly);
       }
-      // the relationship model learns from every frame but those of an incident or a firing rule: with each baseline's
-      // blip (and the frames around it) left out, its reference lacked exactly the swings the baselines raise, so its
-      // evidence tended to echo theirs rather than add to it
-      this.jointEvidence?.settle(frame, ruleAnomalies.some((a) => a.isAnomaly) || this.correlator.inIncident(key));
+      settles.push({ frame, key, ruleFired: ruleAnomalies.some((a) => a.isAnomaly) });
     }
+    updates.push(...this.correlator.observeAnomalies(anomalies));
+    // the relationship model learns from every frame but those of an incident or a firing rule: with each baseline's
+    // blip (and the frames around it) left out, its reference lacked exactly the swings the baselines raise, so its
+    // evidence tended to echo theirs rather than add to it
+    for (const s of settles) this.jointEvidence?.settle(s.frame, s.ruleFired || this.correlator.inIncident(s.key));
     this.memoryHeadroom.prune(this.lastFrameT - 10 * 60_000);
     this.freshReferences.prune(this.lastFrameT - 10 * 60_000);
     this.correlator.closeIdle(this.lastFrameT);

@@ -34,9 +34,9 @@ const CHECKOUT = 'service:shop/checkout';
 class RecordingCorrelator extends Correlator {
   readonly anomalies: Anomaly[] = [];
   readonly opened: Array<{ t: number; target: string; kind: string; summary: string }> = [];
-  override observeAnomaly(a: Anomaly): CorrelationUpdate[] {
-    this.anomalies.push(a);
-    const us = super.observeAnomaly(a);
+  override observeAnomalies(list: ReadonlyArray<Anomaly>): CorrelationUpdate[] {
+    this.anomalies.push(...list);
+    const us = super.observeAnomalies(list);
     for (const u of us) if (u.isNew) this.opened.push({ t: u.diagnosis.t, target: targetKey(u.target), kind: u.diagnosis.kind, summary: u.diagnosis.summary });
     return us;
   }

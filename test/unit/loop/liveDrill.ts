@@ -45,9 +45,9 @@ export class RecordingCorrelator extends Correlator {
     }
     return us;
   }
-  override observeAnomaly(a: Anomaly): CorrelationUpdate[] {
-    this.anomalies.push(a);
-    return this.rec(super.observeAnomaly(a));
+  override observeAnomalies(list: ReadonlyArray<Anomaly>): CorrelationUpdate[] {
+    this.anomalies.push(...list);
+    return this.rec(super.observeAnomalies(list));
   }
   override observeFrames(frames: ReadonlyArray<SampleFrame>): CorrelationUpdate[] {
     return this.rec(super.observeFrames(frames));
