@@ -150,7 +150,8 @@ function blamed(r: ReleaseRecord, incidents: ReadonlyArray<Incident>): boolean {
 }
 
 export function reliabilityReport(input: ReportInputs): ReliabilityReport {
-  const inWindow = input.incidents.filter((i) => i.openedAt >= input.since && i.openedAt <= input.until).sort((a, b) => a.openedAt - b.openedAt);
+  // an incident merged into another before any step was one problem counted twice: the other carries it
+  const inWindow = input.incidents.filter((i) => i.openedAt >= input.since && i.openedAt <= input.until && i.outcome?.kind !== 'merged').sort((a, b) => a.openedAt - b.openedAt);
   const rows: ReportIncident[] = inWindow.map((i) => {
     const times = incidentTimes(i);
     return {

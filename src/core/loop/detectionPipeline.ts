@@ -30,7 +30,7 @@ export interface DetectionPipelineDeps {
   readonly events: EventsPort;
   readonly cluster: ClusterPort;
   /** Where diagnoses go. */
-  readonly remediator: Pick<Remediator, 'onDiagnosis' | 'actedOn' | 'onChange'>;
+  readonly remediator: Pick<Remediator, 'onDiagnosis' | 'actedOn' | 'onChange' | 'mergeInto'>;
   /** Frames, facts, inventory and detector state for the incidents' recordings (replay). */
   readonly recorder?: IncidentRecorder;
   /** What verification reads; the pipeline keeps it current. */
@@ -222,7 +222,10 @@ export class DetectionPipeline implements Disposable {
 
   private dispatch(updates: ReadonlyArray<CorrelationUpdate>): void {
     for (const u of updates) {
-      for (const key of u.absorbed ?? []) this.correlator.closeIncident(key);
+      for (const key of u.absorbed ?? []) {
+        this.correlator.closeIncident(key);
+        void this.deps.remediator.mergeInto(key, u).catch((err: Error) => this.deps.logger.log('error', `could not close incident ${key} merged into ${u.incidentKey}: ${err.message}`));
+      }
       const anomalies = u.members.map((m) => this.targets.get(targetKey(m))?.lastAnomaly).filter((a): a is Anomaly => Boolean(a?.isAnomaly));
       void this.deps.remediator.onDiagnosis({ incidentKey: u.incidentKey, diagnosis: u.diagnosis, anomalies }).catch((err: Error) => this.deps.logger.log('error', `engine refused a diagnosis: ${err.message}`));
     }

@@ -83,6 +83,7 @@ async function decide(target: DecisionTarget, d: HumanDecision): Promise<Decisio
 }
 
 function notWaiting(i: Incident, kind: HumanDecisionKind): string {
+  if (i.outcome?.kind === 'merged') return `incident ${i.id} was ${i.outcome.note ?? 'merged into another'} (at ${new Date(i.outcome.t).toISOString()}); nothing to ${kind} here`;
   if (i.outcome?.kind === 'resolved-without-action') return `incident ${i.id} resolved at ${new Date(i.outcome.t).toISOString()} without action (its symptoms went back in band); nothing to ${kind}`;
   if (!isOpen(i)) return `incident ${i.id} was ${i.state} at ${new Date(i.outcome?.t ?? i.updatedAt).toISOString()}, nothing to ${kind}`;
   return `incident ${i.id} is ${i.state}, not waiting for approval; nothing to ${kind}`;

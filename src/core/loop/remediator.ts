@@ -426,6 +426,7 @@ export class Remediator implements Disposable {
     return this.enqueue(id, async () => {
       const i = this.must(id);
       if (i.outcome?.kind === 'resolved-without-action') throw new Error(`incident ${id} resolved at ${new Date(i.outcome.t).toISOString()} without action (its symptoms went back in band); nothing to approve`);
+      if (i.outcome?.kind === 'merged') throw new Error(`incident ${id} was ${i.outcome.note ?? 'merged into another'}; nothing to approve here`);
       if (i.state !== 'awaiting-approval') throw new Error(`incident ${id} is ${i.state}, not waiting for approval`);
       const step = this.currentStep(i);
       if (expectedStepId !== undefined && step?.id !== expectedStepId) {
@@ -485,6 +486,31 @@ export class Remediator implements Disposable {
       await this.deps.store.appendAudit({ t: now, actor: this.deps.identity, kind: 'resolution', incidentId: id, object: targetKey(i.target), summary: `resolved without action: ${why}` });
       await this.patch(id, {}, true, { t: now, kind: 'note', text: `resolved without action: ${why}` });
       return this.close(id, { kind: 'resolved-without-action', t: now, note: why }, 'closed');
+    });
+  }
+
+  /**
+   * The correlator found that this incident's cause is another's (its root joined that incident: a caller opened for a
+   * callee's outage whose anomaly came later). Before any step ran it closes as merged, naming the incident that carries
+   * the problem, so no stale proposal waits for approval; once a step ran, verification owns it and it stays.
+   */
+  mergeInto(absorbedKey: string, into: { readonly incidentKey: string; readonly diagnosis: Diagnosis }): Promise<Incident | undefined> {
+    const id = this.state.openByKey[absorbedKey];
+    if (!id) return Promise.resolve(undefined);
+    return this.enqueue(id, async () => {
+      const i = this.incidents.get(id);
+      if (!i || !isOpen(i) || !untouched(i)) return undefined;
+      const now = this.deps.clock.now();
+      const intoId = this.state.openByKey[into.incidentKey];
+      const note = `merged into ${intoId ?? 'the incident'} (${DIAGNOSIS_TITLES[into.diagnosis.kind]} on ${targetLabel(into.diagnosis.target)}): its symptoms are that incident's`;
+      await this.deps.store.appendAudit({ t: now, actor: this.deps.identity, kind: 'resolution', incidentId: id, object: targetKey(i.target), summary: note });
+      await this.clearInFlight(id);
+      const closed = await this.patch(id, { state: 'closed', outcome: { kind: 'merged', t: now, note } }, true, { t: now, kind: 'note', text: note });
+      this.deps.recorder?.closed(id);
+      if (this.state.openByKey[absorbedKey] === id) delete this.state.openByKey[absorbedKey];
+      await this.saveState();
+      this.deps.logger.log('info', `incident ${id} ${note}`, { incident: id });
+      return closed;
     });
   }
 

@@ -21,7 +21,7 @@ import type { ProbeRun } from '../observe/probeSpec';
  * diagnosed → (awaiting-approval →) acting → verifying → recovered
  *                                             ↘ next step … ↘ escalated
  * Any state may end in closed: a human rejects or labels it, or, before any step ran, its symptoms stay back
- * in band long enough (outcome resolved-without-action).
+ * in band long enough (outcome resolved-without-action) or its cause turns out to be another incident's (merged).
  */
 export type IncidentState =
   | 'diagnosed'
@@ -32,7 +32,7 @@ export type IncidentState =
   | 'escalated'
   | 'closed';
 
-export type OutcomeKind = 'recovered' | 'escalated' | 'resolved-without-action' | 'false-alarm' | 'rejected';
+export type OutcomeKind = 'recovered' | 'escalated' | 'resolved-without-action' | 'false-alarm' | 'rejected' | 'merged';
 
 /** A human's label, for learning. */
 export type HumanLabel = 'false-alarm' | 'real' | 'right-diagnosis-wrong-fix';

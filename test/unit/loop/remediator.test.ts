@@ -157,6 +157,43 @@ describe('Remediator', () => {
     assert.match(audit[2].actor, /user:alice/);
   });
 
+  it('an incident whose cause turned out to be another\'s closes as merged before any step, naming that incident; approving it is refused', async () => {
+    // the correlator absorbs an incident opened at a caller when its callee's outage comes in; left open, its proposal
+    // (restart the caller) waited for an approval it must never get
+    const r = rig({ mode: 'suggest' });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'svc:shop/checkout', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await settle(r, 30_000);
+    const payments = { kind: 'service' as const, namespace: 'payments', name: 'payments-api' };
+    const outage: Diagnosis = { kind: 'dependency-outage', target: payments, confidence: 0.75, t: r.clock.now(), summary: 'payments/payments-api is failing', evidence: [] };
+    await r.engine.onDiagnosis({ incidentKey: 'svc:payments/payments-api', diagnosis: outage });
+    const into = r.engine.list().find((i) => i.target.name === 'payments-api')!;
+    const merged = await r.engine.mergeInto('svc:shop/checkout', { incidentKey: 'svc:payments/payments-api', diagnosis: outage });
+    assert.equal(merged?.state, 'closed');
+    assert.equal(merged?.outcome?.kind, 'merged');
+    assert.equal(merged?.outcome?.note, `merged into ${into.id} (dependency outage on payments/payments-api): its symptoms are that incident's`);
+    await assert.rejects(r.engine.approve(merged!.id, 'user:alice'), /was merged into inc-.* \(dependency outage on payments\/payments-api\): its symptoms are that incident's; nothing to approve here/);
+    assert.deepEqual(r.cluster.applied, []);
+    // the merged key is free: new symptoms there open a new incident
+    await r.engine.onDiagnosis({ incidentKey: 'svc:shop/checkout', diagnosis: diagnosis('bad-release', r.clock.now()) });
+    assert.equal(r.engine.list().filter((i) => i.target.name === 'checkout').length, 2);
+  });
+
+  it('an incident merged after its step ran stays with its verification', async () => {
+    const r = rig();
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'svc:shop/checkout', diagnosis: diagnosis('crash-loop', r.clock.now()) });
+    for (let k = 0; k < 30 && !r.cluster.applied.length; k++) await r.clock.advance(1000);
+    assert.ok(r.cluster.applied.length > 0, 'the step ran');
+    // it waits behind the step's verification in the incident's queue, and finds the incident no longer open
+    const merging = r.engine.mergeInto('svc:shop/checkout', { incidentKey: 'svc:x/y', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await settle(r);
+    assert.equal(await merging, undefined);
+    assert.equal(r.engine.list()[0].outcome?.kind, 'recovered');
+  });
+
   it('reject records the label and changes nothing', async () => {
     const r = rig({ mode: 'suggest' });
     rigs.push(r);
