@@ -14,12 +14,12 @@ const silent: LoggerPort = { log: () => undefined, child: () => silent };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SHOP_SLOS = path.resolve(__dirname, '../../../config/slos');
 
-async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined | false): Promise<T> {
+async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined | false, seen?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = probe();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen ? `; seen: ${seen()}` : ''}`);
     await sleep(1000);
   }
 }
@@ -75,7 +75,13 @@ describe('SLOs as code: a fault burns an SLO and it is evidence (sandbox, real P
     const res = sandbox!.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: 'bad-release', target: 'shop/checkout', durationSeconds: 900 });
     assert.equal(res.status, 201);
     const burningEvidence = (i: Incident) => i.diagnosis?.evidence.find((e) => e.kind === 'slo-burn' && e.slo === 'checkout/requests-availability');
-    const incident = await until('an incident on shop/checkout with its SLO burning as evidence', 240_000, () => rt!.core.remediator.list().find((i) => i.target.name === 'checkout' && burningEvidence(i)));
+    // what there was instead, if it times out: every incident and the SLO's reading
+    const seen = () =>
+      [
+        ...rt!.core.remediator.list().map((i) => `${i.id} ${i.state} ${i.diagnosis?.kind ?? '-'} on ${i.target.namespace}/${i.target.name} [${(i.diagnosis?.evidence ?? []).map((e) => e.kind).join(',')}]`),
+        `SLO: ${checkout()?.text ?? 'none'}`,
+      ].join('; ');
+    const incident = await until('an incident on shop/checkout with its SLO burning as evidence', 240_000, () => rt!.core.remediator.list().find((i) => i.target.name === 'checkout' && burningEvidence(i)), seen);
     const ev = burningEvidence(incident)!;
     assert.ok(ev.kind === 'slo-burn' && ev.factor === 14.4 && ev.burn >= 14.4, JSON.stringify(ev));
     const line = rankedFindings(incident).find((f) => f.kind === 'slo');
