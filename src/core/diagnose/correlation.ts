@@ -102,6 +102,10 @@ export class Correlator {
       config: this.config,
       graph,
       episode: (k) => this.activeEpisode(k),
+      namedIncident: (k) => {
+        const inc = this.book.rootedAt(k);
+        return inc?.diagnosis && inc.reported !== undefined && !inc.closed && inc.diagnosis.kind !== 'unknown' ? { kind: inc.diagnosis.kind, openedAt: inc.openedAt } : undefined;
+      },
       facts: (k, from, to) => (this.entities.get(k)?.facts ?? []).filter((f) => f.t >= from && f.t <= to),
       configChanges: (ns, from, to) => (this.configChanges.get(ns) ?? []).filter((f) => f.t >= from && f.t <= to),
       frames: (k) => this.entities.get(k)?.frames ?? [],

@@ -43,6 +43,8 @@ export interface EvidenceView {
   inventory(key: string): { readonly replicas: number; readonly availableReplicas: number; readonly revision: number; readonly image: string } | undefined;
   /** Caches a derived value while the state is unchanged (within one input). */
   memo<T>(key: string, compute: () => T): T;
+  /** The open incident rooted at this target with a named cause (not "unknown") that has been reported, if any. */
+  namedIncident?(key: string): { readonly kind: DiagnosisKind; readonly openedAt: number } | undefined;
 }
 
 /** One candidate cause with its evidence; `members` are the targets whose symptoms it explains. */
@@ -728,9 +730,15 @@ function dependencyOutage(view: EvidenceView, key: string): Hypothesis | undefin
   };
 }
 
-/** A callee of `key` failing since no later than `onset` (less a tolerance), with at least half `key`'s error ratio. */
+/**
+ * A callee of `key` failing since no later than `onset` (less a tolerance), with at least half `key`'s error ratio; or
+ * one with a named incident opened no later: a crash-looping callee fails its callers' calls between its pods' brief
+ * ready spells with no 5xx of its own and no episode at that moment (bench:scale on the real control plane: svc-0100's
+ * crash loop, and its caller svc-0090 opened "failing, 3 callers show errors" at 0.95 over the crash loop's 0.85).
+ */
 function calleeFailedFirst(view: EvidenceView, key: string, onset: number, errors: number | undefined): boolean {
   const tol = view.config.onsetToleranceMs;
+  if (view.graph.callees(key).some((c) => (view.namedIncident?.(c)?.openedAt ?? Infinity) <= onset + tol)) return true;
   return failingCallees(view, key, onset - tol).some((c) => {
     const cep = view.episode(c.key);
     const since = cep ? cep.onset : isDown(view, c.key) ? -Infinity : Infinity;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Correlator } from '../../../src/core/diagnose/correlation';
 import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
 import { targetKey } from '../../../src/core/model/target';
-import { STEP, Scenario, T, finalIncidents, healthy, ramp, shopInventory, svc } from '../../fixtures/correlation/scenario';
+import { STEP, Scenario, T, finalIncidents, healthy, pod, podsOf, ramp, shopInventory, svc } from '../../fixtures/correlation/scenario';
 
 const BEFORE = T - 10 * 60_000;
 const AFTER = T + 2 * 60_000;
@@ -61,5 +61,44 @@ describe('a caller with an earlier blip still counts as the symptom of its calle
     const u = finalIncidents(updates)[0];
     assert.deepEqual(u.diagnosis.details?.affected, [CHECKOUT]);
     assert.match(u.diagnosis.summary, /its caller shop\/checkout shows errors since 19:00:05 UTC/);
+  });
+});
+
+describe('a caller of a crash-looping callee is not its own outage', () => {
+  it('svc-0090 fails a minute into svc-0100\'s crash loop, while its pods are briefly ready: it joins the crash loop\'s incident, none rooted at it', () => {
+    // bench:scale on the real control plane (1,000 pods, 87b263a): svc-0100's crash loop had its incident; its caller
+    // svc-0090 began failing when svc-0100 had no episode at that moment (its pods ready between crashes, no 5xx of its
+    // own) and opened "svc-0090 is failing (5xx 56 %) and its callers svc-0080, svc-0083, svc-0089 show errors" at 0.95
+    // over the crash loop's 0.85, proposing a restart of a healthy service
+    const service = (name: string, dependsOn?: string) => ({
+      target: svc('scale-001', name),
+      revision: 1,
+      image: `scale/${name}:1.0.0`,
+      replicas: 3,
+      availableReplicas: 3,
+      rolloutInProgress: false,
+      pods: ['node-1', 'node-2', 'node-3'].map((n, i) => ({ name: `${name}-5d8f7c9b4-${'abc'[i]}x`, node: n, ready: true, restarts: 0, phase: 'Running' })),
+      labels: { app: name },
+      ...(dependsOn ? { annotations: { 'vigil.dev/depends-on': dependsOn } } : {}),
+    });
+    const inv = {
+      services: [service('svc-0100'), service('svc-0090', 'scale-001/svc-0100'), ...['svc-0080', 'svc-0083', 'svc-0089'].map((n) => service(n, 'scale-001/svc-0090'))],
+      nodes: ['node-1', 'node-2', 'node-3'].map((name) => ({ name, ready: true, unschedulable: false, pods: 3 })),
+    };
+    const s = new Scenario();
+    s.inventory = inv;
+    const root = svc('scale-001', 'svc-0100');
+    const pods = podsOf(inv, 'svc-0100');
+    for (let dt = -40_000; dt <= 90_000; dt += 10_000) s.fact('pod-restarted', pod('scale-001', pods[((dt / 10_000) % 3 + 3) % 3]), T + dt, 'Container svc-0100 restarted (exit code 1)', { attributes: { reason: 'Error', exitCode: 1 } });
+    s.fact('crash-backoff', pod('scale-001', pods[0]), T - 15_000, 'svc-0100 is in CrashLoopBackOff', { reason: 'CrashLoopBackOff' });
+    s.series(root, BEFORE, AFTER, (t) => ({ ...healthy(), available_replicas: t >= T - 30_000 && t < T + 10_000 ? 0 : 3 }));
+    s.series(svc('scale-001', 'svc-0090'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.002 + 0.56 * ramp(t, T + 55_000, STEP) }));
+    for (const n of ['svc-0080', 'svc-0083', 'svc-0089']) s.series(svc('scale-001', n), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.002 + 0.34 * ramp(t, T + 55_000, STEP) }));
+    const updates = s.run(new Correlator(), { batched: true });
+    const opened = [...new Set(updates.filter((u) => u.isNew).map((u) => `${u.diagnosis.kind} on ${targetKey(u.target)}`))];
+    assert.deepEqual(opened, ['crash-loop on service:scale-001/svc-0100']);
+    const open = finalIncidents(updates);
+    assert.equal(open.length, 1);
+    assert.ok(open[0].members.some((m) => m.name === 'svc-0090'), open[0].members.map(targetKey).join(', '));
   });
 });
