@@ -327,12 +327,18 @@ function worstPod(facts: ReadonlyArray<ClusterFact>): string | undefined {
 
 /** Every cause rooted at a service, best first. `dependency-outage` treats the service as the callee. */
 export function diagnoseService(view: EvidenceView, key: string): Hypothesis[] {
+  const crash = crashLoop(view, key);
+  const outage = dependencyOutage(view, key);
   const out = [
     badRelease(view, key),
     badFeatureFlag(view, key),
     memoryLeak(view, key),
-    crashLoop(view, key),
-    dependencyOutage(view, key),
+    crash,
+    // A service down because its pods crash is its crash loop's outage: the mechanism ranks over the generic reading,
+    // which stays an alternative. Otherwise a crash loop's incident swung to "dependency outage" while its pods were all
+    // down and back (bench:scale on the real control plane: crash loop, dependency outage, crash loop again within a
+    // minute), and the step proposed for approval changed with it.
+    outage && crash && crash.confidence >= view.config.openConfidence && outage.confidence >= crash.confidence ? { ...outage, confidence: crash.confidence - CRASH_OVER_OUTAGE } : outage,
     trafficSurge(view, key),
     cpuHog(view, key),
     latencySpike(view, key),
@@ -340,6 +346,9 @@ export function diagnoseService(view: EvidenceView, key: string): Hypothesis[] {
   ].filter((h): h is Hypothesis => !!h && h.confidence > 0);
   return rank(out);
 }
+
+/** How far under a confident crash loop its own service's outage ranks. */
+const CRASH_OVER_OUTAGE = 0.05;
 
 export function rank(hs: ReadonlyArray<Hypothesis>): Hypothesis[] {
   return [...hs].sort((a, b) => b.confidence - a.confidence || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));

@@ -102,3 +102,27 @@ describe('a caller of a crash-looping callee is not its own outage', () => {
     assert.ok(open[0].members.some((m) => m.name === 'svc-0090'), open[0].members.map(targetKey).join(', '));
   });
 });
+
+describe('a crash loop whose pods are all down is not renamed its own dependency outage', () => {
+  it('payments-api crash-looping, 0 of 3 ready for a minute, its callers checkout and orders failing with it, frontend behind checkout: every report names the crash loop, the outage is an alternative', () => {
+    // bench:scale on the real control plane (1312a6c): svc-0100's incident went crash loop → dependency outage ("is down
+    // and its callers show errors", 0.9 over 0.85) → crash loop within a minute, and the step proposed changed with it
+    const inv = shopInventory();
+    const s = new Scenario();
+    s.inventory = inv;
+    const pods = podsOf(inv, 'payments-api');
+    for (let dt = -30_000; dt <= 90_000; dt += 10_000) s.fact('pod-restarted', pod('payments', pods[((dt / 10_000) % pods.length + pods.length) % pods.length]), T + dt, 'Container payments-api restarted (exit code 1)', { attributes: { reason: 'Error', exitCode: 1 } });
+    s.fact('crash-backoff', pod('payments', pods[0]), T - 10_000, 'payments-api is in CrashLoopBackOff', { reason: 'CrashLoopBackOff' });
+    s.series(PAYMENTS, BEFORE, AFTER, (t) => ({ ...healthy(), available_replicas: t >= T && t < T + 60_000 ? 0 : pods.length }));
+    const failing = (t: number) => t >= T + STEP && t < T + 60_000;
+    s.series(CHECKOUT, BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: failing(t) ? 0.6 : 0.004 }));
+    s.series(svc('shop', 'orders'), BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: failing(t) ? 0.5 : 0.004 }));
+    s.series(FRONTEND, BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: failing(t) ? 0.3 : 0.004 }));
+    const updates = s.run(new Correlator(), { batched: true });
+    const mine = updates.filter((u) => targetKey(u.target) === 'service:payments/payments-api');
+    assert.ok(mine.length >= 2, `${mine.length} reports`);
+    assert.deepEqual([...new Set(mine.map((u) => u.diagnosis.kind))], ['crash-loop']);
+    assert.ok(mine.some((u) => u.diagnosis.alternatives?.some((a) => a.kind === 'dependency-outage')), 'the outage reading is shown as an alternative');
+    assert.ok(mine.some((u) => u.members.some((m) => m.name === 'orders')), 'its callers join the crash loop');
+  });
+});
