@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Correlator } from '../../../src/core/diagnose/correlation';
 import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
 import { targetKey } from '../../../src/core/model/target';
-import { STEP, Scenario, T, finalIncidents, healthy, pod, podsOf, ramp, shopInventory, svc } from '../../fixtures/correlation/scenario';
+import { STEP, Scenario, T, finalIncidents, healthy, pod, podsOf, ramp, scaleInventory, shopInventory, svc } from '../../fixtures/correlation/scenario';
 
 const BEFORE = T - 10 * 60_000;
 const AFTER = T + 2 * 60_000;
@@ -70,21 +70,7 @@ describe('a caller of a crash-looping callee is not its own outage', () => {
     // svc-0090 began failing when svc-0100 had no episode at that moment (its pods ready between crashes, no 5xx of its
     // own) and opened "svc-0090 is failing (5xx 56 %) and its callers svc-0080, svc-0083, svc-0089 show errors" at 0.95
     // over the crash loop's 0.85, proposing a restart of a healthy service
-    const service = (name: string, dependsOn?: string) => ({
-      target: svc('scale-001', name),
-      revision: 1,
-      image: `scale/${name}:1.0.0`,
-      replicas: 3,
-      availableReplicas: 3,
-      rolloutInProgress: false,
-      pods: ['node-1', 'node-2', 'node-3'].map((n, i) => ({ name: `${name}-5d8f7c9b4-${'abc'[i]}x`, node: n, ready: true, restarts: 0, phase: 'Running' })),
-      labels: { app: name },
-      ...(dependsOn ? { annotations: { 'vigil.dev/depends-on': dependsOn } } : {}),
-    });
-    const inv = {
-      services: [service('svc-0100'), service('svc-0090', 'scale-001/svc-0100'), ...['svc-0080', 'svc-0083', 'svc-0089'].map((n) => service(n, 'scale-001/svc-0090'))],
-      nodes: ['node-1', 'node-2', 'node-3'].map((name) => ({ name, ready: true, unschedulable: false, pods: 3 })),
-    };
+    const inv = scaleInventory([['svc-0100'], ['svc-0090', 'svc-0100'], ['svc-0080', 'svc-0090'], ['svc-0083', 'svc-0090'], ['svc-0089', 'svc-0090']]);
     const s = new Scenario();
     s.inventory = inv;
     const root = svc('scale-001', 'svc-0100');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Correlator } from '../../../src/core/diagnose/correlation';
 import type { CorrelationUpdate } from '../../../src/core/diagnose/incidentGrouping';
 import { targetKey } from '../../../src/core/model/target';
-import { MiB, STEP, Scenario, T, evidenceNames, finalIncidents, healthy, node, pod, podsOf, ramp, shopInventory, svc, wobble } from '../../fixtures/correlation/scenario';
+import { MiB, STEP, Scenario, T, evidenceNames, finalIncidents, healthy, node, pod, podsOf, ramp, scaleInventory, shopInventory, svc, wobble } from '../../fixtures/correlation/scenario';
 
 const BEFORE = T - 10 * 60_000;
 const AFTER = T + 3 * 60_000;
@@ -249,18 +249,7 @@ describe('faults as the sandbox shapes them', () => {
     // one's caller svc-0074 began failing in the same interval, and svc-0074 (which sorts first) was re-judged as soon as
     // svc-0086's anomaly came in, before svc-0086 had joined svc-0100's incident: it read svc-0086 as the cause and opened
     // "dependency outage" rooted there (0.65), proposing a restart of a healthy service; fails on 547fd97
-    const service = (name: string, dependsOn?: string) => ({
-      target: svc('scale-001', name),
-      revision: 1,
-      image: `scale/${name}:1.0.0`,
-      replicas: 3,
-      availableReplicas: 3,
-      rolloutInProgress: false,
-      pods: ['node-1', 'node-2', 'node-3'].map((n, i) => ({ name: `${name}-5d8f7c9b4-${'abc'[i]}x`, node: n, ready: true, restarts: 0, phase: 'Running' })),
-      labels: { app: name },
-      ...(dependsOn ? { annotations: { 'vigil.dev/depends-on': dependsOn } } : {}),
-    });
-    const inv = { services: [service('svc-0074', 'scale-001/svc-0086'), service('svc-0086', 'scale-001/svc-0100'), service('svc-0100')], nodes: ['node-1', 'node-2', 'node-3'].map((name) => ({ name, ready: true, unschedulable: false, pods: 3 })) };
+    const inv = scaleInventory([['svc-0074', 'svc-0086'], ['svc-0086', 'svc-0100'], ['svc-0100']]);
     const s = new Scenario();
     s.inventory = inv;
     const root = svc('scale-001', 'svc-0100');
