@@ -193,7 +193,8 @@ async function check(
     case 'signal-below':
     case 'signal-above': {
       const signal = c.signal;
-      const judge = (v: number): { ok: boolean; detail: string } | undefined => {
+      // `requests`: how many requests the value was read on, where known (a fresh interval's), so a ratio is judged by count
+      const judge = (v: number, requests?: number): { ok: boolean; detail: string } | undefined => {
         if (c.kind !== 'signal-in-band') {
           const ok = c.kind === 'signal-below' ? v < c.value : v > c.value;
           return { ok, detail: `${signal} ${formatValue(signal, v)} ${c.kind === 'signal-below' ? '<' : '>'} ${formatValue(signal, c.value)}: ${ok ? 'yes' : 'no'}` };
@@ -201,9 +202,16 @@ async function check(
         const band = ev.band(target, signal, now);
         if (!band) return undefined;
         const inBand = backToNormal(signal, v, band);
-        const inside = inBand || withinRestartSpread(signal, v, band);
+        const byCount = !inBand && strayAtFloor(signal, v, band, requests);
+        const inside = inBand || byCount !== false || withinRestartSpread(signal, v, band);
         const range = `its expected range ${formatValue(signal, Math.max(0, band.lower))} to ${formatValue(signal, band.upper)}`;
-        const where = inBand ? `back within ${range}` : inside ? `above ${range} but within ${Math.round(RESTART_SPREAD[signal]! * 100)}% of its level before (${formatValue(signal, band.expected)}): new pods' own level` : `outside ${range}`;
+        const where = inBand
+          ? `back within ${range}`
+          : byCount
+            ? `(${byCount.errors} of ${byCount.requests} requests) above ${range} by count alone: no more than a service failing at ${formatValue(signal, Math.max(HEALTHY_FLOOR[signal]!, band.upper))} gives at least half the time`
+            : inside
+              ? `above ${range} but within ${Math.round(RESTART_SPREAD[signal]! * 100)}% of its level before (${formatValue(signal, band.expected)}): new pods' own level`
+              : `outside ${range}`;
         return { ok: inside, detail: `${signalWords(signal)} ${formatValue(signal, v)} ${where}` };
       };
       // a rate sample at t summarises (t - window, t]
@@ -214,7 +222,7 @@ async function check(
       // windowed signal, a reading for a gauge (of the new pods alone when all it read started after the action)
       if (ev.fresh && ev.windowMs) {
         const post = windowed ? recent(ev.fresh(target, signal)) : latest && { ...latest, from: latest.t };
-        if (post) return judgeSequentially(c, post, judge, seq, opts.test);
+        if (post) return judgeSequentially(c, post, (v) => judge(v, windowed ? requestsIn(ev, target, post) : undefined), seq, opts.test);
       }
       // no fresh samples from this source: the rate window, held for stableForSeconds
       if (!latest) return { result: { condition: c, status: 'no-data', detail: `no recent ${signal} sample` } };
@@ -282,6 +290,45 @@ function judgeSequentially(
  */
 const HEALTHY_FLOOR: Readonly<Partial<Record<SignalName, number>>> = { error_ratio: 0.02, latency_p50: 0.1, latency_p95: 0.25, latency_p99: 0.5, restarts: 0, log_errors: 1 };
 const BAD_DIRECTION = new Map(SIGNAL_DEFINITIONS.map((d) => [d.name, d.bad]));
+
+/**
+ * How many requests a fresh interval (from, t] served: its request rate over the same interval times its length.
+ * Undefined where the source gives no fresh request rate for that very interval.
+ */
+function requestsIn(ev: VerificationEvidence, target: TargetRef, post: { readonly t: number; readonly from: number }): number | undefined {
+  const rate = ev.fresh?.(target, 'request_rate');
+  if (!rate || rate.t !== post.t || rate.from !== post.from || !(rate.v >= 0) || !(post.t > post.from)) return undefined;
+  return Math.round(rate.v * ((post.t - post.from) / 1000));
+}
+
+/**
+ * An error ratio above the healthy floor by one stray 5xx of a quiet interval. After a revert at the night trough a
+ * healed service serves ~44 requests in 5 s; one 5xx among them reads 2.3%, over the 2% floor, and resets the
+ * sequential test (bench:heal's flag, verified 36 s and 68 s after injection where 21 s was usual). Judged by count:
+ * in band while the errors are no more than a service failing at the floor gives at least half the time
+ * (P(X >= k) >= 0.5, X ~ Binomial(n, floor)): 1 of 44 passes (P 0.59), 2 of 44 do not (0.22), nor 1 of 20 (0.33).
+ */
+function strayAtFloor(signal: SignalName, v: number, band: Band, requests: number | undefined): { errors: number; requests: number } | false {
+  const floor = HEALTHY_FLOOR[signal];
+  if (signal !== 'error_ratio' || floor === undefined || requests === undefined || requests < 1) return false;
+  const errors = Math.round(v * requests);
+  return binomialTail(requests, errors, Math.max(floor, band.upper)) >= 0.5 ? { errors, requests } : false;
+}
+
+/** P(X >= k) for X ~ Binomial(n, p). */
+export function binomialTail(n: number, k: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n || p <= 0) return 0;
+  if (p >= 1) return 1;
+  // terms in logs: (1 - p)^n underflows past a few tens of thousands of requests
+  let logTerm = n * Math.log1p(-p); // log P(X = 0)
+  let below = 0;
+  for (let i = 0; i < k; i++) {
+    below += Math.exp(logTerm);
+    logTerm += Math.log((n - i) / (i + 1)) + Math.log(p / (1 - p));
+  }
+  return Math.max(0, 1 - below);
+}
 
 /**
  * After an action a gauge like memory reads new processes: its band, learnt on the old pods' flat line, is razor thin,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import type { Band, SignalName } from '../../../src/core/model/signal';
 import type { TargetRef } from '../../../src/core/model/target';
-import { verifyStep, type VerificationEvidence } from '../../../src/core/verify/verifier';
+import { binomialTail, verifyStep, type VerificationEvidence } from '../../../src/core/verify/verifier';
 import { LiveEvidence } from '../../../src/core/verify/liveEvidence';
 import type { ClusterPort, EventsPort, ProbeResultsPort } from '../../../src/core/ports';
 import type { ProbeRun } from '../../../src/core/observe/probeSpec';
@@ -267,6 +267,44 @@ describe('verifyStep', () => {
       // in, out, then in band until the evidence outweighs the stray: four more intervals
       assert.ok(v.t > 10_000 && v.t <= 30_000, `recovered at ${v.t}`);
       assert.match(v.summary, /in band on \d+ of \d+ interval/);
+    });
+
+    it('judges a quiet interval\'s error ratio by count: one stray 5xx in 44 requests is what a service at the 2% floor gives', async () => {
+      // bench:heal's flag reverted at the night trough (~8.8 req/s): one 5xx among the 44 requests of (5, 10] read
+      // 2.3%, over the 2% floor, and the sequential test started again (verified 36 s and 68 s after injection)
+      const run = async (errorsIn510: number, withRequests = true) => {
+        const clock = new VirtualClock(0);
+        const ev = new LiveEvidence({ clock, logger: new MemoryLogger(), cluster: {} as ClusterPort, events: { inventory: () => ({ services: [], nodes: [] }) } as unknown as EventsPort, rateWindowMs: W });
+        const bands = () => ({ error_ratio: band });
+        const feed = (t: number) => {
+          const errors = t <= 0 ? 11 : t === 10_000 ? errorsIn510 : 0;
+          const fresh = { error_ratio: errors / 44, ...(withRequests ? { request_rate: 44 / 5 } : {}) };
+          ev.observe({ target, t, values: { error_ratio: t <= 0 ? 0.25 : 0.1 }, fresh }, bands);
+        };
+        for (let t = -30_000; t <= 0; t += 5_000) feed(t);
+        return verifyFed(clock, errorsOnly, { ev, feed });
+      };
+      const stray = await run(1);
+      assert.equal(stray.status, 'recovered');
+      assert.equal(stray.t, 11_000, 'the intervals (0, 5] and (5, 10] in band, the second by count');
+      // two in 44 (4.5%) are more than a service at the floor gives most of the time: out of band, more evidence needed
+      const two = await run(2);
+      assert.equal(two.status, 'recovered');
+      assert.ok(two.t > 11_000, `recovered at ${two.t}`);
+      // without the interval's request count the ratio alone is judged, as before
+      const unknown = await run(1, false);
+      assert.ok(unknown.t > 11_000, `recovered at ${unknown.t}`);
+    });
+
+    it('a binomial tail that holds for a few requests and for tens of thousands', () => {
+      assert.ok(Math.abs(binomialTail(44, 1, 0.02) - (1 - 0.98 ** 44)) < 1e-12);
+      assert.ok(Math.abs(binomialTail(44, 2, 0.02) - 0.2197) < 1e-3);
+      assert.ok(binomialTail(20, 1, 0.02) < 0.5, 'one 5xx in 20 requests is 5%: out');
+      assert.equal(binomialTail(44, 0, 0.02), 1);
+      assert.equal(binomialTail(44, 45, 0.02), 0);
+      // 40,000 requests: (0.98)^n underflows; the mean is 800, the spread ~28
+      assert.ok(binomialTail(40_000, 790, 0.02) > 0.5);
+      assert.ok(binomialTail(40_000, 900, 0.02) < 0.01);
     });
 
     it('judges a gauge on readings taken after the action', async () => {
