@@ -103,8 +103,8 @@ export class Correlator {
       graph,
       episode: (k) => this.activeEpisode(k),
       namedIncident: (k) => {
-        const inc = this.book.rootedAt(k);
-        return inc?.diagnosis && inc.reported !== undefined && !inc.closed && inc.diagnosis.kind !== 'unknown' ? { kind: inc.diagnosis.kind, openedAt: inc.openedAt } : undefined;
+        const inc = this.namedIncidentAt(k);
+        return inc && { kind: inc.diagnosis.kind, openedAt: inc.openedAt };
       },
       facts: (k, from, to) => (this.entities.get(k)?.facts ?? []).filter((f) => f.t >= from && f.t <= to),
       configChanges: (ns, from, to) => (this.configChanges.get(ns) ?? []).filter((f) => f.t >= from && f.t <= to),
@@ -508,9 +508,9 @@ export class Correlator {
       const cep = this.activeEpisode(callee);
       const inc = this.book.ofMember(callee);
       // A callee with its own named incident (pods crash-looping between brief ready spells) fails its callers' calls too.
-      const named = !!inc?.diagnosis && inc.reported !== undefined && inc.root === callee && inc.diagnosis.kind !== 'unknown';
+      const named = this.namedIncidentAt(callee);
       const failing = (cep && [...cep.signals].some((s) => ERROR_SIGNALS.has(s) || s === 'available_replicas')) || isDown(this.view, callee) || named;
-      if (!failing || (cep && since < cep.onset - this.config.onsetToleranceMs) || (named && since < inc.openedAt - this.config.onsetToleranceMs)) continue;
+      if (!failing || (cep && since < cep.onset - this.config.onsetToleranceMs) || (named && since < named.openedAt - this.config.onsetToleranceMs)) continue;
       if (inc?.diagnosis && inc.root !== key) out.push(fromDiagnosis(inc.diagnosis));
       else if (!inc) {
         const top = (depth < MAX_CAUSE_HOPS ? this.candidates(callee, depth + 1) : this.serviceCauses(callee))[0];
@@ -522,6 +522,12 @@ export class Correlator {
       if (h && h.members.includes(key)) out.push(h);
     }
     return rank(out);
+  }
+
+  /** The reported incident a service is the named cause of and a member of: its own failure, whatever its symptoms read now. */
+  private namedIncidentAt(key: string): (GroupedIncident & { diagnosis: Diagnosis }) | undefined {
+    const inc = this.book.ofMember(key);
+    return inc?.diagnosis && inc.reported !== undefined && inc.root === key && inc.diagnosis.kind !== 'unknown' ? (inc as GroupedIncident & { diagnosis: Diagnosis }) : undefined;
   }
 
   private serviceCauses(key: string): ReadonlyArray<Hypothesis> {
