@@ -504,13 +504,8 @@ export class Remediator implements Disposable {
       const intoId = this.state.openByKey[into.incidentKey];
       const note = `merged into ${intoId ?? 'the incident'} (${DIAGNOSIS_TITLES[into.diagnosis.kind]} on ${targetLabel(into.diagnosis.target)}): its symptoms are that incident's`;
       await this.deps.store.appendAudit({ t: now, actor: this.deps.identity, kind: 'resolution', incidentId: id, object: targetKey(i.target), summary: note });
-      await this.clearInFlight(id);
-      const closed = await this.patch(id, { state: 'closed', outcome: { kind: 'merged', t: now, note } }, true, { t: now, kind: 'note', text: note });
-      this.deps.recorder?.closed(id);
-      if (this.state.openByKey[absorbedKey] === id) delete this.state.openByKey[absorbedKey];
-      await this.saveState();
-      this.deps.logger.log('info', `incident ${id} ${note}`, { incident: id });
-      return closed;
+      await this.patch(id, {}, true, { t: now, kind: 'note', text: note });
+      return this.close(id, { kind: 'merged', t: now, note }, 'closed');
     });
   }
 
@@ -914,10 +909,13 @@ export class Remediator implements Disposable {
     const i = await this.patch(id, { state, outcome }, true, { t: outcome.t, kind: 'resolved', outcome });
     this.deps.recorder?.closed(id);
     for (const [key, openId] of Object.entries(this.state.openByKey)) if (openId === id) delete this.state.openByKey[key];
-    this.deps.recovery.closed({ target: i.target, diagnosis: i.diagnosis, remedied: diagnosisActedOn(i), t: outcome.t, fixed: state === 'recovered' || outcome.kind === 'resolved-without-action' });
-    this.deps.recovery.prune(outcome.t);
+    // a merged incident's cause was never the problem (the other incident carries it): nothing to hold quiet after it
+    if (outcome.kind !== 'merged') {
+      this.deps.recovery.closed({ target: i.target, diagnosis: i.diagnosis, remedied: diagnosisActedOn(i), t: outcome.t, fixed: state === 'recovered' || outcome.kind === 'resolved-without-action' });
+      this.deps.recovery.prune(outcome.t);
+    }
     await this.saveState();
-    this.deps.logger.log('info', `incident ${id} ${state}${outcome.recoveredBy ? ` by step "${outcome.recoveredBy}"` : ''}`, { incident: id });
+    this.deps.logger.log('info', `incident ${id} ${state}${outcome.recoveredBy ? ` by step "${outcome.recoveredBy}"` : ''}${outcome.kind === 'merged' ? `: ${outcome.note}` : ''}`, { incident: id });
     return i;
   }
 
