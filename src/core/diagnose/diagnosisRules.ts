@@ -717,7 +717,8 @@ function dependencyOutage(view: EvidenceView, key: string): Hypothesis | undefin
   // payments-api: "checkout failing, caller frontend" at 0.75 outranked payments-api's 0.65, checkout restarted).
   if (!down && ep && calleeFailedFirst(view, key, ep.onset, errorsNow)) c -= 0.25;
   const state = down ? 'is down' : `is failing (${rose(view, key, ep ? headlineSignal(ep) : 'error_ratio', onset)})`;
-  const callerOnset = Math.min(...callers.map((k) => callerSymptomsSince(view.episode(k)!) ?? view.episode(k)!.onset));
+  // symptomaticCallers keeps only callers whose symptoms have a start
+  const callerOnset = Math.min(...callers.map((k) => callerSymptomsSince(view.episode(k)!)!));
   const summary = `${label(key)} ${state} and its caller${callers.length > 1 ? 's' : ''} ${callers.map(label).join(', ')} ${callers.length > 1 ? 'show' : 'shows'} errors since ${clock(callerOnset)}.`;
   const evidence: Evidence[] = [...anomalyEvidence(ep, cfg)];
   for (const k of callers) evidence.push(...anomalyEvidence(view.episode(k), cfg).slice(-2));
