@@ -48,6 +48,27 @@ describe('the anomalies of one interval are judged together', () => {
   });
 });
 
+describe('a caller whose errors show an interval before its callees\'', () => {
+  it('frontend failing from one interval, checkout and payments-api from the next: ONE dependency outage rooted at payments-api, none opened at checkout', () => {
+    // bench:heal's dependency outage beside bench:diagnose (79a7e89, 3 of 3 seeds): frontend's errors showed one scrape
+    // before its callees'; in the next interval payments-api's incident opened first, checkout read it as a callee with
+    // no cause named yet, and frontend opened "checkout is failing (5xx 13%) and its caller frontend shows errors" at
+    // 0.4 beside it; checkout, healthy, was restarted before the next interval folded that incident into payments-api's
+    for (const frontendErrors of [0.08, 0.2]) {
+      const s = new Scenario();
+      s.inventory = shopInventory();
+      s.series(FRONTEND, BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + frontendErrors * ramp(t, T - 2 * STEP, STEP) }));
+      s.series(CHECKOUT, BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.13 * ramp(t, T - STEP, STEP) }));
+      s.series(PAYMENTS, BEFORE, AFTER, (t) => ({ ...healthy(), error_ratio: 0.004 + 0.26 * ramp(t, T - STEP, STEP) }));
+      const updates = s.run(new Correlator(), { batched: true });
+      assert.deepEqual(opened(updates), ['dependency-outage on service:payments/payments-api'], `frontend at ${frontendErrors}`);
+      const open = finalIncidents(updates);
+      assert.equal(open.length, 1);
+      assert.deepEqual(open[0].members.map(targetKey).sort(), ['service:payments/payments-api', 'service:shop/checkout', 'service:shop/frontend']);
+    }
+  });
+});
+
 describe('a caller with an earlier blip still counts as the symptom of its callee\'s outage', () => {
   it('checkout slow for one scrape 60 s before payments-api fails: a dependency outage naming checkout, not "unknown"', () => {
     // the kube-prometheus names test (Istio, one caller), once in a clean-clone run: the incident on payments-api opened as
