@@ -22,6 +22,9 @@
  * 300) and the service turning unhealthy again by ground truth, or a new incident on it, is a relapse. Detection is
  * on time when the incident opened within two scrape intervals of the ground truth's first symptoms.
  *
+ * Never a write beside the fault's own incident: every write of an incident no fault claims (a healthy caller restarted
+ * for its callee's outage) is listed as "other writes" and fails the fault's row.
+ *
  * `--metric-shape prometheus|opentelemetry|istio`: the pods name their request and latency metrics as a Prometheus client
  * library, OpenTelemetry (`http_server_request_duration_seconds`) or Istio's sidecars (`istio_requests_total`,
  * `istio_request_duration_milliseconds`) do, with no `deployment` label; on the embedded sandbox a real Prometheus
@@ -162,30 +165,32 @@ async function main(): Promise<void> {
   console.log(`\nbench:heal — ${kubernetes ? 'real control plane (kube-prometheus-stack Prometheus, no signals file)' : applicationMetrics ? 'embedded sandbox (real Prometheus, no deployment label, no signals file)' : 'embedded sandbox'}${applicationMetrics ? `, ${applicationMetrics} application metrics` : ''}, auto mode, 5 s scrape interval, ${seeds} seed(s), ${parallel} drill(s) at a time, relapse watch ${relapseWatchMs / 1000} s, ${Math.round((Date.now() - started) / 1000)} s in all\n`);
   console.log(
     textTable(
-      ['fault', 'seed', 'diagnosis', 'playbook', 'right?', 'detect', 'intervals after symptoms', 'recover', 'outcome', 'false recovery', 'relapse', 'actions'],
-      rows.map((r) => [label(r.fault), String(r.seed), r.diagnosis ? DIAGNOSIS_TITLES[r.diagnosis] : '—', r.playbook ?? '—', right(r) ? 'yes' : 'no', secondsText(since(r, r.detectedAt)), lagText(r), secondsText(since(r, r.recoveredAt)), r.outcome, r.falseRecovery ? 'YES' : r.outcome === 'recovered' ? 'no' : '—', r.relapse ?? (r.outcome === 'recovered' ? 'no' : '—'), r.actions.join('; ')]),
+      ['fault', 'seed', 'diagnosis', 'playbook', 'right?', 'detect', 'intervals after symptoms', 'recover', 'outcome', 'false recovery', 'relapse', 'actions', 'other writes'],
+      rows.map((r) => [label(r.fault), String(r.seed), r.diagnosis ? DIAGNOSIS_TITLES[r.diagnosis] : '—', r.playbook ?? '—', right(r) ? 'yes' : 'no', secondsText(since(r, r.detectedAt)), lagText(r), secondsText(since(r, r.recoveredAt)), r.outcome, r.falseRecovery ? 'YES' : r.outcome === 'recovered' ? 'no' : '—', r.relapse ?? (r.outcome === 'recovered' ? 'no' : '—'), r.actions.join('; '), r.otherWrites?.join('; ') ?? 'none']),
     ),
   );
   console.log('\nWhere the seconds went (from injection; symptoms and healed are the sandbox\'s ground truth, acted is the step that recovered the service)\n');
   console.log(phaseTable(rows));
-  console.log('\nPer fault (medians over seeds; target: median injection → verified < 30 s, < 45 s for memory leak, latency spike, traffic surge; detection within 2 intervals of the first symptoms; no false recovery, no relapse)\n');
+  console.log('\nPer fault (medians over seeds; target: median injection → verified < 30 s, < 45 s for memory leak, latency spike, traffic surge; detection within 2 intervals of the first symptoms; no false recovery, no relapse, no write outside the fault\'s own incident)\n');
   const faults = [...new Set(rows.map((r) => label(r.fault)))];
   const med = (rs: ReadonlyArray<DrillRow>, at: (r: DrillRow) => number | undefined) => secondsText(median(rs.map((r) => since(r, at(r))).filter((x): x is number => x !== undefined)));
   console.log(
     textTable(
-      ['fault', 'right playbook', 'recovered', 'detected on time', 'false recoveries', 'relapses', 'symptoms', 'detect', 'acted', 'healed', 'recover', 'target', 'met?'],
+      ['fault', 'right playbook', 'recovered', 'detected on time', 'false recoveries', 'relapses', 'other writes', 'symptoms', 'detect', 'acted', 'healed', 'recover', 'target', 'met?'],
       faults.map((f) => {
         const rs = rows.filter((r) => label(r.fault) === f);
         const ttr = median(rs.filter((r) => r.recoveredAt !== undefined).map((r) => r.recoveredAt! - r.injectedAt));
         const target = TARGET_MS[rs[0].fault.fault] ?? 60_000;
-        const met = rs.every((r) => r.outcome === 'recovered' && right(r) && onTime(r) && !r.falseRecovery && !r.relapse) && ttr !== undefined && ttr < target;
-        return [f, `${rs.filter(right).length}/${rs.length}`, `${rs.filter((r) => r.outcome === 'recovered').length}/${rs.length}`, `${rs.filter(onTime).length}/${rs.length}`, String(rs.filter((r) => r.falseRecovery).length), String(rs.filter((r) => r.relapse).length), med(rs, (r) => r.symptomsAt), med(rs, (r) => r.detectedAt), med(rs, (r) => r.actedAt), med(rs, (r) => r.healedAt), secondsText(ttr), `< ${target / 1000} s`, met ? 'yes' : 'NO'];
+        const met = rs.every((r) => r.outcome === 'recovered' && right(r) && onTime(r) && !r.falseRecovery && !r.relapse && !r.otherWrites?.length) && ttr !== undefined && ttr < target;
+        return [f, `${rs.filter(right).length}/${rs.length}`, `${rs.filter((r) => r.outcome === 'recovered').length}/${rs.length}`, `${rs.filter(onTime).length}/${rs.length}`, String(rs.filter((r) => r.falseRecovery).length), String(rs.filter((r) => r.relapse).length), String(rs.reduce((n, r) => n + (r.otherWrites?.length ?? 0), 0)), med(rs, (r) => r.symptomsAt), med(rs, (r) => r.detectedAt), med(rs, (r) => r.actedAt), med(rs, (r) => r.healedAt), secondsText(ttr), `< ${target / 1000} s`, met ? 'yes' : 'NO'];
       }),
     ),
   );
   const falseRecoveries = rows.filter((r) => r.falseRecovery).length;
   const relapses = rows.filter((r) => r.relapse);
   console.log(`\n${falseRecoveries} false recover${falseRecoveries === 1 ? 'y' : 'ies'}, ${relapses.length} relapse(s) within ${relapseWatchMs / 1000} s of the verdict, over ${rows.length} drill(s)${relapses.length ? `: ${relapses.map((r) => `${r.fault.fault} seed ${r.seed}: ${r.relapse}`).join('; ')}` : ''}`);
+  const other = rows.filter((r) => r.otherWrites?.length);
+  console.log(`${other.reduce((n, r) => n + r.otherWrites!.length, 0)} write(s) outside the faults' own incidents${other.length ? `: ${other.map((r) => `${r.fault.fault} seed ${r.seed}: ${r.otherWrites!.join('; ')}`).join('; ')}` : ''}`);
   // each drill's incidents, audit log and state stay on disk: `npm run bench:replay -- DIR …` replays them
   console.log(`\nState directories (replay with \`npm run bench:replay -- ${stateDirs.join(' ')}\`):\n${stateDirs.map((d) => `  ${d}`).join('\n')}`);
 }

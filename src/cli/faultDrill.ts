@@ -45,6 +45,11 @@ export interface DrillRow {
   falseRecovery?: boolean;
   /** After the recovered verdict, within the relapse watch: the service was unhealthy again by ground truth, or a new incident opened on it. */
   relapse?: string;
+  /**
+   * Writes of incidents that are no fault's own, opened after injection (a caller restarted for its callee's outage):
+   * "incident: action". Each is charged to the fault whose target the incident names, else to the first one injected.
+   */
+  otherWrites?: string[];
 }
 
 export interface DrillOptions {
@@ -367,10 +372,24 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
       const injected = await Promise.all(options.faults.map(inject));
       await Promise.all(injected.map(({ row, id }) => (row.outcome === 'not injected' ? undefined : follow(row, id))));
     }
+    chargeOtherWrites(rows, runtime.core.remediator.list());
   } finally {
     await world.dispose();
   }
   return { rows, stateDir, sandbox: { apiServer: world.apiServer, kubeconfig: world.kubeconfig } };
+}
+
+/** Charges each write of an incident no row claims, opened after the first injection, to the fault it concerns (DrillRow.otherWrites). */
+function chargeOtherWrites(rows: DrillRow[], incidents: ReadonlyArray<Incident>): void {
+  const claimed = new Set(rows.map((r) => r.incidentId).filter((id) => id !== undefined));
+  const first = Math.min(...rows.map((r) => r.injectedAt));
+  for (const i of incidents) {
+    if (claimed.has(i.id) || i.openedAt < first - 1000) continue;
+    const acted = i.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'acted' }> => e.kind === 'acted' && !e.result.dryRun);
+    if (!acted.length) continue;
+    const row = rows.find((r) => onTarget(i, r) || i.diagnosis?.details?.affected?.some((a) => a.name === r.fault.target.split('/').at(-1))) ?? rows[0];
+    (row.otherWrites ??= []).push(...acted.map((e) => `${i.id}: ${describeAction(e.result.action)}`));
+  }
 }
 
 function onTarget(i: Incident, row: DrillRow): boolean {
