@@ -622,7 +622,9 @@ export class Correlator {
     const facts = d.evidence.filter((e) => e.kind === 'fact').length;
     const external = d.evidence.filter((e) => e.kind === 'alert' || e.kind === 'slo-burn').map(externalId).sort().join('+');
     const alts = (d.alternatives ?? []).map((a) => a.kind).join(',');
-    const signature = [d.kind, inc.root, Math.round(d.confidence / this.config.confidenceStep), facts, external, alts, members.map(targetKey).join(',')].join('|');
+    // a load measured afresh is news when it sizes a scale-out differently (a surge read on part of its first interval)
+    const load = d.details?.loadRatio !== undefined ? Math.round(d.details.loadRatio * 2) / 2 : '';
+    const signature = [d.kind, inc.root, Math.round(d.confidence / this.config.confidenceStep), facts, external, alts, members.map(targetKey).join(','), load].join('|');
     if (signature === inc.reported && !inc.absorbed.length) return undefined;
     const isNew = inc.reported === undefined;
     inc.reported = signature;

@@ -622,7 +622,7 @@ function memoryLeak(view: EvidenceView, key: string): Hypothesis | undefined {
   if (ep && hasAny(ep.signals, LATENCY_SIGNALS)) c += 0.1;
   const evidence: Evidence[] = [];
   if (trend && leaking) {
-    evidence.push({ kind: 'signal-trend', signal: 'memory', slopePerMinute: trend.slopePerMinute, note: `memory grew ${pct(trend.relativePerMinute)}/min from ${formatValue('memory', trend.start)} to ${formatValue('memory', trend.end)} over ${ago(trend.to - trend.from)}` });
+    evidence.push({ kind: 'signal-trend', signal: 'memory', slopePerMinute: trend.slopePerMinute, spanMs: trend.to - trend.from, note: `memory grew ${pct(trend.relativePerMinute)}/min from ${formatValue('memory', trend.start)} to ${formatValue('memory', trend.end)} over ${ago(trend.to - trend.from)}` });
   }
   evidence.push(...factEvidence(ooms.slice(-4)), ...anomalyEvidence(ep, cfg, new Set<SignalName>(['memory', ...LATENCY_SIGNALS])));
   const parts: string[] = [];

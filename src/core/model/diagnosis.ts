@@ -34,7 +34,8 @@ export type Evidence =
   | { readonly kind: 'anomaly'; readonly anomaly: Anomaly }
   | { readonly kind: 'fact'; readonly fact: ClusterFact }
   | { readonly kind: 'log'; readonly line: LogLine }
-  | { readonly kind: 'signal-trend'; readonly signal: SignalName; readonly slopePerMinute: number; readonly note: string }
+  /** `spanMs`: how long the trend was measured over (a climb across scrapes); absent for a step measured before/after an onset. */
+  | { readonly kind: 'signal-trend'; readonly signal: SignalName; readonly slopePerMinute: number; readonly note: string; readonly spanMs?: number }
   /** A change (release, configmap) near the symptoms that the rules of blame did not blame, and why. */
   | { readonly kind: 'coincident-change'; readonly fact: ClusterFact; readonly note: string }
   /** An alert firing on the workload (Alertmanager or Prometheus), with its summary and runbook. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { BUILTIN_PLAYBOOKS_SOURCE, BUILTIN_PLAYBOOKS_YAML } from '../../../src/core/decide/builtinPlaybooks';
 import { parsePlaybooks } from '../../../src/core/decide/playbookLoader';
-import { Remediator, type RemediatorDeps, type RemediationSettings } from '../../../src/core/loop/remediator';
+import { Remediator, restsOnOneScrape, type RemediatorDeps, type RemediationSettings } from '../../../src/core/loop/remediator';
+import { replicasForLoad } from '../../../src/core/decide/playbookTemplates';
 import { RecoveryWindow } from '../../../src/core/loop/recoveryWindow';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import { DEFAULT_SAFETY } from '../../../src/core/model/automation';
@@ -387,6 +388,35 @@ describe('Remediator', () => {
         if (nextInterval) assert.ok(after >= 4000 && after < 5000, `ran at the next interval (${after} ms)`);
         else assert.ok(after >= 10_000 && after < 11_000, `ran at the 10 s bound (${after} ms)`);
       }
+    });
+
+    it('a surge whose rise was measured on its first interval alone waits: the scale-out is sized on the next interval\'s whole rise', async () => {
+      // bench:heal's surge (8cf17cf, seed 1): cart's first raised interval held ~2 s of a 4x surge, "rose 2.32x",
+      // scaled 2 to 6 at once; the whole interval read 5.66x and the service saturated again 4 s after the verdict
+      const surge = (r: Rig, t: number, ratio: number): Diagnosis => ({
+        ...diagnosis('traffic-surge', r.clock.now()),
+        confidence: 0.8,
+        summary: `shop/checkout requests rose ${ratio}x above baseline`,
+        evidence: [{ kind: 'signal-trend', signal: 'request_rate', slopePerMinute: 100, note: `request rate ${ratio}x its baseline` }, { kind: 'anomaly', anomaly: freshErrors(t) }],
+        details: { loadRatio: ratio },
+      });
+      const r = rig({ extra: { oneScrapeHoldMs: 10_000, targetContext: (i) => ({ target, replicas: 2, loadReplicas: replicasForLoad(2, i.diagnosis?.details?.loadRatio ?? 1) }) } });
+      rigs.push(r);
+      await r.engine.start();
+      const t = frameAt(r);
+      await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: surge(r, t, 2.32), anomalies: [freshErrors(t)] });
+      await r.engine.idle();
+      await r.clock.advance(4000);
+      await r.engine.idle();
+      assert.deepEqual(applied(r), [], 'nothing sized on the partial interval');
+      await r.engine.onDiagnosis({ incidentKey: 'k', diagnosis: surge(r, t + 5000, 5.66) });
+      r.engine.intervalObserved(t + 5000);
+      await settle(r);
+      assert.deepEqual(applied(r), ['scale deployment shop/checkout --replicas=10']);
+      // a memory climb measured across scrapes is more than one scrape: its step runs at once
+      const climb = { ...diagnosis('memory-leak', r.clock.now()), evidence: [{ kind: 'signal-trend' as const, signal: 'memory' as const, slopePerMinute: 1e8, spanMs: 20_000, note: 'memory grew' }, { kind: 'anomaly' as const, anomaly: freshErrors(t) }] };
+      assert.equal(restsOnOneScrape({ diagnosis: climb, timeline: [] }), undefined);
+      assert.equal(restsOnOneScrape({ diagnosis: surge(r, t, 2.32), timeline: [] }), t);
     });
 
     it('backed by a cluster fact or two scrapes, or without the hold configured, the step runs at once', async () => {
