@@ -352,7 +352,7 @@ export async function runFaultDrill(options: DrillOptions): Promise<{ rows: Dril
       // the remediation fixed the service; end the fault's ground truth too so later faults start clean
       if (faultId) await faults('DELETE', `/sandbox/v1/faults/${faultId}`);
       if (!incident) return;
-      const acted = incident.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'acted' }> => e.kind === 'acted');
+      const acted = actedEntries(incident);
       row.incidentId = incident.id;
       row.detectedAt = incident.openedAt;
       row.diagnosis = diagnosisActedOn(incident);
@@ -385,9 +385,9 @@ function chargeOtherWrites(rows: DrillRow[], incidents: ReadonlyArray<Incident>)
   const first = Math.min(...rows.map((r) => r.injectedAt));
   for (const i of incidents) {
     if (claimed.has(i.id) || i.openedAt < first - 1000) continue;
-    const acted = i.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'acted' }> => e.kind === 'acted' && !e.result.dryRun);
+    const acted = actedEntries(i).filter((e) => !e.result.dryRun);
     if (!acted.length) continue;
-    const row = rows.find((r) => onTarget(i, r) || i.diagnosis?.details?.affected?.some((a) => a.name === r.fault.target.split('/').at(-1))) ?? rows[0];
+    const row = rows.find((r) => concerns(i, r)) ?? rows[0];
     (row.otherWrites ??= []).push(...acted.map((e) => `${i.id}: ${describeAction(e.result.action)}`));
   }
 }
@@ -397,10 +397,19 @@ function onTarget(i: Incident, row: DrillRow): boolean {
   return i.target.name === name && (i.target.namespace ?? ns) === ns;
 }
 
+/** An incident on the fault's target, or naming it as affected. */
+function concerns(i: Incident, row: DrillRow): boolean {
+  const name = row.fault.target.split('/').at(-1);
+  return onTarget(i, row) || !!i.diagnosis?.details?.affected?.some((a) => a.name === name);
+}
+
+function actedEntries(i: Incident): Array<Extract<TimelineEntry, { kind: 'acted' }>> {
+  return i.timeline.filter((e): e is Extract<TimelineEntry, { kind: 'acted' }> => e.kind === 'acted');
+}
+
 /** The incident Vigil opened for a fault: on its target (or naming it as affected), opened after injection. */
 function findIncident(list: ReadonlyArray<Incident>, row: DrillRow): Incident | undefined {
-  const name = row.fault.target.split('/').at(-1);
-  const matches = list.filter((i) => i.openedAt >= row.injectedAt - 1000 && (onTarget(i, row) || i.diagnosis?.details?.affected?.some((a) => a.name === name)));
+  const matches = list.filter((i) => i.openedAt >= row.injectedAt - 1000 && concerns(i, row));
   // prefer an incident on the fault's own target, then the expected diagnosis, then the earliest
   return matches.sort((a, b) => Number(onTarget(b, row)) - Number(onTarget(a, row)) || Number(b.diagnosis?.kind === row.fault.expected) - Number(a.diagnosis?.kind === row.fault.expected) || a.openedAt - b.openedAt)[0];
 }
