@@ -34,6 +34,12 @@ export interface FreshEvidenceConfig {
   readonly saturationLatencyRatio: number;
   /** ...and by at least this much, in seconds (a quiet service's median moves by a bucket's width). */
   readonly saturationLatencyStepSeconds: number;
+  /**
+   * Or, before they slow: each ready pod serving at least `surgeRatio` times the requests it served before the rise,
+   * and the pods' CPU (per pod) at least this many times its level then: the rise is work these pods do, and a
+   * scale-out now keeps them from the saturation a further climb of the day's traffic brings.
+   */
+  readonly absorbingCpuRatio: number;
   /** Memory that, at its current steady climb, reaches the containers' limit within this long. */
   readonly memoryHorizonMs: number;
   /** Memory samples (and the time they span) a climb is fitted on. */
@@ -56,6 +62,7 @@ export const DEFAULT_FRESH_EVIDENCE: FreshEvidenceConfig = {
   surgeRatio: 2,
   saturationLatencyRatio: 1.5,
   saturationLatencyStepSeconds: 0.005,
+  absorbingCpuRatio: 1.5,
   memoryHorizonMs: 120_000,
   memorySamples: 4,
   memoryMinSpanMs: 15_000,
@@ -70,7 +77,7 @@ export const FRESH_RULES = { latency: 'FreshLatency', errors: 'FreshErrorRatio',
  * The windowed level of a signal on the target's last frame whose fresh interval was not flagged: "just before"; and,
  * where the detectors know the season, the request rate usual at this hour (`seasonalRequestRate`).
  */
-export type FreshReference = Partial<Record<'latency_p95' | 'latency_p50' | 'error_ratio' | 'request_rate' | 'seasonalRequestRate', number>> & {
+export type FreshReference = Partial<Record<'latency_p95' | 'latency_p50' | 'error_ratio' | 'request_rate' | 'cpu' | 'available_replicas' | 'seasonalRequestRate', number>> & {
   /** When the target's previous frame was scored (flagged or not): the fresh interval's start, to count its requests. */
   readonly previousFrameT?: number;
 };
@@ -134,11 +141,15 @@ function partialStep(frame: SampleFrame, before: number, reference: FreshReferen
 }
 
 /**
- * A surge saturating the service: the last interval's requests a multiple of both what it served just before and what
- * is usual at this hour, while its own pods slowed (median latency up) or shed (errors past the failing level). A
- * surge at the night trough can run the pods near their capacity without one error for minutes (bench:heal's surge
- * seeds 2 and 3: errors came 84 and 105 s after the pods saturated); their queueing shows at once. A callee's outage
- * raises no requests, and a rise the pods absorb (latency flat) is no symptom.
+ * A surge on the service: the last interval's requests a multiple of both what it served just before and what is usual
+ * at this hour, while its own pods slowed (median latency up), shed (errors past the failing level), or, before either,
+ * do the work of it (`absorbing`). A surge at the night trough can run the pods near their capacity without one error
+ * for minutes (bench:heal's surge seeds 2 and 3: errors came 84 and 105 s after the pods saturated); their queueing
+ * shows at once. On a weekend night it runs them at two thirds of their capacity with the latency flat, and they
+ * saturate only as the day's traffic climbs under it, a minute and more later (bench:heal run 10: symptoms 57–59 s
+ * after injection, verified at 83 s): Vigil, like an on-call engineer who sees four times the night's traffic land on
+ * two pods, scales out then rather than when they queue. A callee's outage raises no requests, a daily climb is no
+ * step, and a rise spread over more pods (after the scale-out) is no more load on each.
  */
 function surgeAnomaly(frame: SampleFrame, bands: Readonly<Partial<Record<SignalName, Band>>>, reference: FreshReference, config: FreshEvidenceConfig): Anomaly | undefined {
   const fresh = frame.fresh;
@@ -152,16 +163,37 @@ function surgeAnomaly(frame: SampleFrame, bands: Readonly<Partial<Record<SignalN
   const slower = p50 !== undefined && p50Before !== undefined && p50Before > 0 && p50 >= config.saturationLatencyRatio * p50Before && p50 - p50Before >= config.saturationLatencyStepSeconds;
   const errors = fresh?.error_ratio;
   const shedding = errors !== undefined && errors > config.errorRatio;
-  if (!slower && !shedding) return undefined;
   const pods = frame.values.available_replicas;
+  const absorbing = !slower && !shedding ? absorbingRise(frame, rate, reference, config) : undefined;
+  if (!slower && !shedding && !absorbing) return undefined;
   const perPod = pods !== undefined && pods > 0 ? `, ${formatValue('request_rate', rate / pods)} per ready pod` : '';
-  const how = slower ? `median latency ${formatValue('latency_p50', p50)} (${(p50! / p50Before!).toFixed(1)}x)` : `${formatValue('error_ratio', errors)} of requests failing`;
-  const reason = `request_rate ${formatValue('request_rate', rate)} over the last interval, ${(rate / usual).toFixed(1)}x ${usual > just ? 'the usual at this hour' : 'its level just before'} (${formatValue('request_rate', usual)})${perPod}; its pods saturate: ${how}`;
-  const contributions: Anomaly['contributions'] = [
-    { signal: 'request_rate', share: 0.6, observed: rate, ...(bands.request_rate ? { band: bands.request_rate } : {}) },
-    slower ? { signal: 'latency_p50', share: 0.4, observed: p50!, ...(bands.latency_p50 ? { band: bands.latency_p50 } : {}) } : { signal: 'error_ratio', share: 0.4, observed: errors!, ...(bands.error_ratio ? { band: bands.error_ratio } : {}) },
-  ];
+  const how = slower
+    ? `its pods saturate: median latency ${formatValue('latency_p50', p50)} (${(p50! / p50Before!).toFixed(1)}x)`
+    : shedding
+      ? `its pods saturate: ${formatValue('error_ratio', errors)} of requests failing`
+      : `its pods do the work of it, CPU ${formatValue('cpu', absorbing!.cpu)} (${absorbing!.cpuRatio.toFixed(1)}x per pod), not yet slower: scale out before they saturate`;
+  const reason = `request_rate ${formatValue('request_rate', rate)} over the last interval, ${(rate / usual).toFixed(1)}x ${usual > just ? 'the usual at this hour' : 'its level just before'} (${formatValue('request_rate', usual)})${perPod}; ${how}`;
+  const second: Anomaly['contributions'][number] = slower
+    ? { signal: 'latency_p50', share: 0.4, observed: p50!, ...(bands.latency_p50 ? { band: bands.latency_p50 } : {}) }
+    : shedding
+      ? { signal: 'error_ratio', share: 0.4, observed: errors!, ...(bands.error_ratio ? { band: bands.error_ratio } : {}) }
+      : { signal: 'cpu', share: 0.4, observed: absorbing!.cpu, ...(bands.cpu ? { band: bands.cpu } : {}) };
+  const contributions: Anomaly['contributions'] = [{ signal: 'request_rate', share: 0.6, observed: rate, ...(bands.request_rate ? { band: bands.request_rate } : {}) }, second];
   return { target: frame.target, t: frame.t, detector: 'rule', rule: FRESH_RULES.surge, score: 0.9, isAnomaly: true, severity: 'warning', contributions, reason };
+}
+
+/**
+ * A rise the pods absorb so far: per ready pod, at least `surgeRatio` times the requests and `absorbingCpuRatio` times
+ * the CPU of the level before it. Needs the replica count and CPU now and then; without them a surge waits for the
+ * pods to slow or shed.
+ */
+function absorbingRise(frame: SampleFrame, rate: number, reference: FreshReference, config: FreshEvidenceConfig): { cpu: number; cpuRatio: number } | undefined {
+  const { available_replicas: pods, cpu } = frame.values;
+  const { available_replicas: podsBefore, cpu: cpuBefore, request_rate: rateBefore } = reference;
+  if (pods === undefined || !(pods > 0) || podsBefore === undefined || !(podsBefore > 0) || cpu === undefined || !Number.isFinite(cpu) || cpuBefore === undefined || !(cpuBefore > 0) || rateBefore === undefined) return undefined;
+  if (rate / pods < config.surgeRatio * (rateBefore / podsBefore)) return undefined;
+  const cpuRatio = cpu / pods / (cpuBefore / podsBefore);
+  return cpuRatio >= config.absorbingCpuRatio ? { cpu, cpuRatio } : undefined;
 }
 
 /**
@@ -222,7 +254,7 @@ export class FreshReferences {
     if (flagged) return;
     const prev = this.refs.get(key);
     const ref: FreshReference = {};
-    for (const s of ['latency_p95', 'latency_p50', 'error_ratio', 'request_rate'] as const) {
+    for (const s of ['latency_p95', 'latency_p50', 'error_ratio', 'request_rate', 'cpu', 'available_replicas'] as const) {
       const v = frame.values[s];
       if (v !== undefined && Number.isFinite(v)) ref[s] = v;
     }
@@ -237,7 +269,8 @@ export class FreshReferences {
     const risen = prev?.settled === true && base !== undefined && base > 0 && rate !== undefined && rate >= this.config.surgeRatio * base && frame.t - riseSince <= MAX_RISE_HOLD_MS;
     if (risen) {
       ref.request_rate = base;
-      if (prev!.ref.latency_p50 !== undefined) ref.latency_p50 = prev!.ref.latency_p50;
+      // what the pods served, at what latency and CPU, before the rise
+      for (const s of ['latency_p50', 'cpu', 'available_replicas'] as const) if (prev!.ref[s] !== undefined) ref[s] = prev!.ref[s];
     }
     const windowed = ref.request_rate;
     const settled = risen || steadyLevel(base, windowed);

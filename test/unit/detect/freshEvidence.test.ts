@@ -162,6 +162,47 @@ describe('freshAnomalies: a surge saturating the service', () => {
   });
 });
 
+describe('freshAnomalies: a surge the pods absorb so far', () => {
+  const cart: TargetRef = { kind: 'service', namespace: 'shop', name: 'cart' };
+  // the sandbox's weekend night (test/unit/loop/trafficSurgeTrough.test.ts): 7.6 req/s on 2 pods at 0.16 cores, then
+  // × 4 traffic: 30 req/s, the median flat at 21 ms, the windowed CPU 0.24 cores after one interval, 0.32 after two
+  const before = { request_rate: 7.6, latency_p50: 0.0206, error_ratio: 0, cpu: 0.16, available_replicas: 2 };
+  const frame = (cpu: number | undefined, pods: number, rate = 30): SampleFrame => ({
+    target: cart,
+    t: 10_000,
+    values: { request_rate: 16.4, latency_p50: 0.0207, error_ratio: 0, available_replicas: pods, ...(cpu !== undefined ? { cpu } : {}) },
+    fresh: { request_rate: rate, latency_p50: 0.0207, error_ratio: 0 },
+  });
+  const surge = (found: ReturnType<typeof freshAnomalies>) => found.filter((a) => a.rule === FRESH_RULES.surge);
+
+  it('flags four times the requests on each pod, its CPU following, before the pods slow', () => {
+    const [a, ...rest] = surge(freshAnomalies(frame(0.32, 2), {}, before));
+    assert.equal(rest.length, 0);
+    assert.deepEqual(a.contributions.map((c) => c.signal), ['request_rate', 'cpu'], 'the rise and the work it makes, for the diagnosis');
+    assert.match(a.reason, /30 req\/s .* 3\.9x its level just before \(7\.6 req\/s\), 15 req\/s per ready pod; its pods do the work of it, CPU 0\.32 cores \(2\.0x per pod\), not yet slower/);
+  });
+
+  it('not without the CPU to show the work, nor cheap requests the CPU does not follow, nor once spread over more pods', () => {
+    assert.deepEqual(surge(freshAnomalies(frame(undefined, 2), {}, before)), [], 'no CPU signal: wait for the pods to slow');
+    assert.deepEqual(surge(freshAnomalies(frame(0.2, 2), {}, before)), [], 'CPU 1.25x per pod: requests that cost nothing');
+    assert.deepEqual(surge(freshAnomalies(frame(1.6, 10), {}, before)), [], 'after the scale-out to 10: 3 req/s per pod, less than before the rise');
+    assert.deepEqual(surge(freshAnomalies(frame(0.32, 2), {}, { ...before, available_replicas: undefined })), [], 'no replica count before');
+    assert.deepEqual(surge(freshAnomalies(frame(0.32, 2, 14), {}, before)), [], '1.8x is under the 2x ratio');
+  });
+
+  it('the reference keeps what the pods served before the rise while it is absorbed (no flag on a partial first interval)', () => {
+    const refs = new FreshReferences();
+    const at = (t: number, windowed: number, fresh: number, cpu: number): SampleFrame => ({ target: cart, t, values: { request_rate: windowed, latency_p50: 0.0206, cpu, available_replicas: 2, error_ratio: 0 }, fresh: { request_rate: fresh, latency_p50: 0.0206, error_ratio: 0 } });
+    for (const [t, w, f, c] of [[5_000, 7.6, 7.5, 0.16], [10_000, 7.6, 7.7, 0.16], [15_000, 8.9, 17.5, 0.19]] as const) {
+      const f0 = at(t, w, f, c);
+      refs.update('cart', f0, freshAnomalies(f0, {}, refs.get('cart')).length > 0);
+    }
+    const ref = refs.get('cart');
+    assert.deepEqual([ref.request_rate, ref.cpu, ref.available_replicas], [7.6, 0.16, 2], 'the level before the rise, not the partial interval\'s');
+    assert.equal(surge(freshAnomalies(at(20_000, 12.7, 30, 0.27), {}, ref)).length, 1, 'the first whole interval: 3.9x per pod, CPU 1.7x');
+  });
+});
+
 describe('FreshReferences: a level known to be steady', () => {
   const pay: TargetRef = { kind: 'service', namespace: 'payments', name: 'payments-api' };
   // bench:heal on a loaded machine (dependency outage, seed 1), payments-api's recorded frames from the agent's first:

@@ -40,7 +40,7 @@ async function surgeDrill(t0: number, scrapes: number) {
 }
 
 /** Within 2 intervals of the first symptoms, cart the cause, a traffic surge whose rise is measured whole (× 4 injected). */
-function assertDetected(d: Awaited<ReturnType<typeof surgeDrill>>): void {
+function assertDetected(d: Awaited<ReturnType<typeof surgeDrill>>, firstReason: RegExp = /request_rate .* its pods saturate: median latency/): void {
   const incident = d.correlator.opened.find((o) => o.members.includes(CART));
   assert.ok(incident, 'an incident on cart');
   assert.ok(incident.t - d.symptomsMs <= 2 * SCRAPE_MS, `opened ${(incident.t - d.symptomsMs) / 1000} s after the first symptoms (2 intervals: 10 s)`);
@@ -49,7 +49,7 @@ function assertDetected(d: Awaited<ReturnType<typeof surgeDrill>>): void {
   // measured on the last interval against the level before the rise, so the scale-out is sized for it
   assert.ok(incident.loadRatio !== undefined && incident.loadRatio >= 3.2, `load ratio ${incident.loadRatio}`);
   const first = d.correlator.anomalies.find((a) => targetKey(a.target) === CART && a.isAnomaly);
-  assert.match(first!.reason, /request_rate .* its pods saturate: median latency/);
+  assert.match(first!.reason, firstReason);
 }
 
 describe('a traffic surge before it sheds (saturated by ground truth, no errors yet)', function () {
@@ -63,10 +63,13 @@ describe('a traffic surge before it sheds (saturated by ground truth, no errors 
     assertDetected(d);
   });
 
-  it('on a weekend night: absorbed at first, saturated as the day climbs, opened within 2 intervals of that', async () => {
+  it('on a weekend night: absorbed at first, saturated as the day climbs; opened while the pods absorb it, before they saturate', async () => {
     // a weekend day (traffic × 0.75), injected at phase 0.1: 68% of capacity, so no symptom for a minute and more
+    // (bench:heal run 10: symptoms 57–59 s after injection, an incident only then, verified at 83 s)
     const d = await surgeDrill(T0 + 3 * 600_000 + 60_000 - 40_000, 40);
     assert.ok(d.symptomsMs - d.injectedAt >= 60_000, `ground truth: saturated only ${(d.symptomsMs - d.injectedAt) / 1000} s after injection`);
-    assertDetected(d);
+    assertDetected(d, /request_rate .* 3\.\dx its level just before .* its pods do the work of it, CPU .* not yet slower/);
+    const incident = d.correlator.opened.find((o) => o.members.includes(CART))!;
+    assert.ok(incident.t - d.injectedAt <= 2 * SCRAPE_MS, `opened ${(incident.t - d.injectedAt) / 1000} s after injection (2 intervals: 10 s), the pods still absorbing it`);
   });
 });
