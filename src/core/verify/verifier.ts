@@ -68,6 +68,8 @@ interface TestState {
   lastT: number;
   inBand: number;
   outOfBand: number;
+  /** A gauge's first reading after the action took effect: the new pods' own level (see RESTART_SPREAD). */
+  first?: number;
 }
 
 export interface VerifyOptions {
@@ -194,7 +196,8 @@ async function check(
     case 'signal-above': {
       const signal = c.signal;
       // `requests`: how many requests the value was read on, where known (a fresh interval's), so a ratio is judged by count
-      const judge = (v: number, requests?: number): { ok: boolean; detail: string } | undefined => {
+      // `first`: the new pods' first reading, for a gauge whose level a restart moves (see RESTART_SPREAD)
+      const judge = (v: number, requests?: number, first?: number): { ok: boolean; detail: string } | undefined => {
         if (c.kind !== 'signal-in-band') {
           const ok = c.kind === 'signal-below' ? v < c.value : v > c.value;
           return { ok, detail: `${signal} ${formatValue(signal, v)} ${c.kind === 'signal-below' ? '<' : '>'} ${formatValue(signal, c.value)}: ${ok ? 'yes' : 'no'}` };
@@ -203,15 +206,19 @@ async function check(
         if (!band) return undefined;
         const inBand = backToNormal(signal, v, band);
         const byCount = !inBand && strayAtFloor(signal, v, band, requests);
-        const inside = inBand || byCount !== false || withinRestartSpread(signal, v, band);
+        const spread = withinRestartSpread(signal, v, band);
+        const flat = !inBand && !spread && notClimbing(signal, v, first);
+        const inside = inBand || byCount !== false || spread || flat;
         const range = `its expected range ${formatValue(signal, Math.max(0, band.lower))} to ${formatValue(signal, band.upper)}`;
         const where = inBand
           ? `back within ${range}`
           : byCount
             ? `(${byCount.errors} of ${byCount.requests} requests) above ${range} by count alone: no more than a service failing at ${formatValue(signal, Math.max(HEALTHY_FLOOR[signal]!, band.upper))} gives at least half the time`
-            : inside
+            : spread
               ? `above ${range} but within ${Math.round(RESTART_SPREAD[signal]! * 100)}% of its level before (${formatValue(signal, band.expected)}): new pods' own level`
-              : `outside ${range}`;
+              : flat
+                ? `above ${range} but no more than ${Math.round(RESTART_DRIFT * 100)}% over the new pods' first reading (${formatValue(signal, first)}): their own level, not climbing`
+                : `outside ${range}`;
         return { ok: inside, detail: `${signalWords(signal)} ${formatValue(signal, v)} ${where}` };
       };
       // a rate sample at t summarises (t - window, t]
@@ -222,7 +229,7 @@ async function check(
       // windowed signal, a reading for a gauge (of the new pods alone when all it read started after the action)
       if (ev.fresh && ev.windowMs) {
         const post = windowed ? recent(ev.fresh(target, signal)) : latest && { ...latest, from: latest.t };
-        if (post) return judgeSequentially(c, post, (v) => judge(v, windowed ? requestsIn(ev, target, post) : undefined), seq, opts.test);
+        if (post) return judgeSequentially(c, post, (v, first) => judge(v, windowed ? requestsIn(ev, target, post) : undefined, first), seq, opts.test);
       }
       // no fresh samples from this source: the rate window, held for stableForSeconds
       if (!latest) return { result: { condition: c, status: 'no-data', detail: `no recent ${signal} sample` } };
@@ -259,20 +266,24 @@ async function check(
 function judgeSequentially(
   c: VerifyCondition & { readonly signal: SignalName },
   sample: { readonly t: number; readonly from: number; readonly v: number; readonly podsSince?: number },
-  judge: (v: number) => { ok: boolean; detail: string } | undefined,
+  judge: (v: number, first?: number) => { ok: boolean; detail: string } | undefined,
   seq: SequentialContext,
   test: SequentialTest,
 ): { result: CheckResult; judged?: boolean } {
-  const j = judge(sample.v);
-  if (!j) return { result: { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` } };
   // after the action took effect: an interval that began after it, or one whose pods all started after the action
   // (a rollout's new pods: what they served before the rollout status said complete is theirs alone)
   const afterEffect = seq.effectAt !== undefined && (sample.from >= seq.effectAt || (sample.podsSince !== undefined && sample.podsSince >= seq.actedAt));
-  if (!afterEffect) return { result: { condition: c, status: 'pending', detail: `${j.detail}; waiting for samples from after the action took effect` } };
-  const st = seq.state();
+  const st = afterEffect ? seq.state() : undefined;
+  const j = judge(sample.v, st?.first);
+  if (!j) return { result: { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` } };
+  if (!st) return { result: { condition: c, status: 'pending', detail: `${j.detail}; waiting for samples from after the action took effect` } };
   const steps = testSteps(test);
   if (sample.t > st.lastT) {
     st.lastT = sample.t;
+    const firstOfGauge = RESTART_SPREAD[c.signal] !== undefined && st.first === undefined;
+    if (firstOfGauge) st.first = sample.v;
+    // the new pods' first reading above the spread is their level to judge a climb from, not yet evidence either way
+    if (firstOfGauge && !j.ok) return { result: { condition: c, status: 'pending', detail: `${j.detail}: the new pods' first reading, judged by whether it climbs` } };
     st.llr += j.ok ? steps.inBand : steps.outOfBand;
     if (j.ok) st.inBand++;
     else st.outOfBand++;
@@ -339,6 +350,18 @@ export function binomialTail(n: number, k: number, p: number): number {
  * must be back in its band to resolve itself.
  */
 const RESTART_SPREAD: Readonly<Partial<Record<SignalName, number>>> = { memory: DEFAULT_FRESH_EVIDENCE.memoryMinRise };
+
+/**
+ * A restarted workload's gauge no more than this over the new pods' first reading is their own level, not a climb: two
+ * fresh pods of cart read 80–100 MiB each by the sandbox's draw (real pods differ as much), so the pair can sit 18% over
+ * the old pods' flat 170 MiB (bench:heal's memory leak, seed 2, in 4 of 7 runs: 200 MiB flat, "not recovered", a needless
+ * scale-out). A leak that MemoryHeadroom would call one (its limit within 2 minutes) adds more than this each interval.
+ */
+const RESTART_DRIFT = 0.05;
+
+function notClimbing(signal: SignalName, v: number, first: number | undefined): boolean {
+  return RESTART_SPREAD[signal] !== undefined && first !== undefined && first > 0 && v <= first * (1 + RESTART_DRIFT);
+}
 
 function withinRestartSpread(signal: SignalName, v: number, band: Band): boolean {
   const spread = RESTART_SPREAD[signal];
