@@ -163,22 +163,21 @@ function surgeAnomaly(frame: SampleFrame, bands: Readonly<Partial<Record<SignalN
   const slower = p50 !== undefined && p50Before !== undefined && p50Before > 0 && p50 >= config.saturationLatencyRatio * p50Before && p50 - p50Before >= config.saturationLatencyStepSeconds;
   const errors = fresh?.error_ratio;
   const shedding = errors !== undefined && errors > config.errorRatio;
+  // what the pods show of the rise: the words of the reason and the anomaly's second contribution, from one decision
+  const band = (signal: SignalName) => (bands[signal] ? { band: bands[signal] } : {});
+  const absorbing = slower || shedding ? undefined : absorbingRise(frame, rate, reference, config);
+  const shown: { how: string; second: Anomaly['contributions'][number] } | undefined = slower
+    ? { how: `its pods saturate: median latency ${formatValue('latency_p50', p50)} (${(p50! / p50Before!).toFixed(1)}x)`, second: { signal: 'latency_p50', share: 0.4, observed: p50!, ...band('latency_p50') } }
+    : shedding
+      ? { how: `its pods saturate: ${formatValue('error_ratio', errors)} of requests failing`, second: { signal: 'error_ratio', share: 0.4, observed: errors!, ...band('error_ratio') } }
+      : absorbing
+        ? { how: `its pods do the work of it, CPU ${formatValue('cpu', absorbing.cpu)} (${absorbing.cpuRatio.toFixed(1)}x per pod), not yet slower: scale out before they saturate`, second: { signal: 'cpu', share: 0.4, observed: absorbing.cpu, ...band('cpu') } }
+        : undefined;
+  if (!shown) return undefined;
   const pods = frame.values.available_replicas;
-  const absorbing = !slower && !shedding ? absorbingRise(frame, rate, reference, config) : undefined;
-  if (!slower && !shedding && !absorbing) return undefined;
   const perPod = pods !== undefined && pods > 0 ? `, ${formatValue('request_rate', rate / pods)} per ready pod` : '';
-  const how = slower
-    ? `its pods saturate: median latency ${formatValue('latency_p50', p50)} (${(p50! / p50Before!).toFixed(1)}x)`
-    : shedding
-      ? `its pods saturate: ${formatValue('error_ratio', errors)} of requests failing`
-      : `its pods do the work of it, CPU ${formatValue('cpu', absorbing!.cpu)} (${absorbing!.cpuRatio.toFixed(1)}x per pod), not yet slower: scale out before they saturate`;
-  const reason = `request_rate ${formatValue('request_rate', rate)} over the last interval, ${(rate / usual).toFixed(1)}x ${usual > just ? 'the usual at this hour' : 'its level just before'} (${formatValue('request_rate', usual)})${perPod}; ${how}`;
-  const second: Anomaly['contributions'][number] = slower
-    ? { signal: 'latency_p50', share: 0.4, observed: p50!, ...(bands.latency_p50 ? { band: bands.latency_p50 } : {}) }
-    : shedding
-      ? { signal: 'error_ratio', share: 0.4, observed: errors!, ...(bands.error_ratio ? { band: bands.error_ratio } : {}) }
-      : { signal: 'cpu', share: 0.4, observed: absorbing!.cpu, ...(bands.cpu ? { band: bands.cpu } : {}) };
-  const contributions: Anomaly['contributions'] = [{ signal: 'request_rate', share: 0.6, observed: rate, ...(bands.request_rate ? { band: bands.request_rate } : {}) }, second];
+  const reason = `request_rate ${formatValue('request_rate', rate)} over the last interval, ${(rate / usual).toFixed(1)}x ${usual > just ? 'the usual at this hour' : 'its level just before'} (${formatValue('request_rate', usual)})${perPod}; ${shown.how}`;
+  const contributions: Anomaly['contributions'] = [{ signal: 'request_rate', share: 0.6, observed: rate, ...band('request_rate') }, shown.second];
   return { target: frame.target, t: frame.t, detector: 'rule', rule: FRESH_RULES.surge, score: 0.9, isAnomaly: true, severity: 'warning', contributions, reason };
 }
 

@@ -207,7 +207,7 @@ async function check(
         const inBand = backToNormal(signal, v, band);
         const byCount = !inBand && strayAtFloor(signal, v, band, requests);
         const spread = withinRestartSpread(signal, v, band);
-        const flat = !inBand && !spread && notClimbing(signal, v, first);
+        const flat = notClimbing(v, first);
         const inside = inBand || byCount !== false || spread || flat;
         const range = `its expected range ${formatValue(signal, Math.max(0, band.lower))} to ${formatValue(signal, band.upper)}`;
         const where = inBand
@@ -361,8 +361,9 @@ const RESTART_SPREAD: Readonly<Partial<Record<SignalName, number>>> = { memory: 
  */
 const RESTART_DRIFT = 0.05;
 
-function notClimbing(signal: SignalName, v: number, first: number | undefined): boolean {
-  return RESTART_SPREAD[signal] !== undefined && first !== undefined && first > 0 && v <= first * (1 + RESTART_DRIFT);
+/** Within RESTART_DRIFT of the new pods' first reading, which judgeSequentially keeps for RESTART_SPREAD's signals only. */
+function notClimbing(v: number, first: number | undefined): boolean {
+  return first !== undefined && first > 0 && v <= first * (1 + RESTART_DRIFT);
 }
 
 function withinRestartSpread(signal: SignalName, v: number, band: Band): boolean {
