@@ -75,9 +75,11 @@ export const FRESH_RULES = { latency: 'FreshLatency', errors: 'FreshErrorRatio',
 
 /**
  * The windowed level of a signal on the target's last frame whose fresh interval was not flagged: "just before"; and,
- * where the detectors know the season, the request rate usual at this hour (`seasonalRequestRate`).
+ * where the detectors know the season, the request rate usual at this hour (`seasonalRequestRate`). `freshRequestRate`
+ * and `freshCpu`: the median of the last few unflagged intervals' own values (see FRESH_HISTORY), a level the rate
+ * window cannot understate.
  */
-export type FreshReference = Partial<Record<'latency_p95' | 'latency_p50' | 'error_ratio' | 'request_rate' | 'cpu' | 'available_replicas' | 'seasonalRequestRate', number>> & {
+export type FreshReference = Partial<Record<'latency_p95' | 'latency_p50' | 'error_ratio' | 'request_rate' | 'cpu' | 'available_replicas' | 'seasonalRequestRate' | 'freshRequestRate' | 'freshCpu', number>> & {
   /** When the target's previous frame was scored (flagged or not): the fresh interval's start, to count its requests. */
   readonly previousFrameT?: number;
 };
@@ -154,8 +156,9 @@ function partialStep(frame: SampleFrame, before: number, reference: FreshReferen
 function surgeAnomaly(frame: SampleFrame, bands: Readonly<Partial<Record<SignalName, Band>>>, reference: FreshReference, config: FreshEvidenceConfig): Anomaly | undefined {
   const fresh = frame.fresh;
   const rate = fresh?.request_rate;
-  const just = reference.request_rate;
-  if (rate === undefined || !Number.isFinite(rate) || just === undefined || !(just > 0)) return undefined;
+  const windowed = reference.request_rate;
+  if (rate === undefined || !Number.isFinite(rate) || windowed === undefined || !(windowed > 0)) return undefined;
+  const just = Math.max(windowed, reference.freshRequestRate ?? 0);
   const usual = Math.max(just, reference.seasonalRequestRate ?? 0);
   if (rate < config.surgeRatio * usual) return undefined;
   const p50 = fresh?.latency_p50;
@@ -165,7 +168,7 @@ function surgeAnomaly(frame: SampleFrame, bands: Readonly<Partial<Record<SignalN
   const shedding = errors !== undefined && errors > config.errorRatio;
   // what the pods show of the rise: the words of the reason and the anomaly's second contribution, from one decision
   const band = (signal: SignalName) => (bands[signal] ? { band: bands[signal] } : {});
-  const absorbing = slower || shedding ? undefined : absorbingRise(frame, rate, reference, config);
+  const absorbing = slower || shedding ? undefined : absorbingRise(frame, rate, just, reference, config);
   const shown: { how: string; second: Anomaly['contributions'][number] } | undefined = slower
     ? { how: `its pods saturate: median latency ${formatValue('latency_p50', p50)} (${(p50! / p50Before!).toFixed(1)}x)`, second: { signal: 'latency_p50', share: 0.4, observed: p50!, ...band('latency_p50') } }
     : shedding
@@ -183,13 +186,18 @@ function surgeAnomaly(frame: SampleFrame, bands: Readonly<Partial<Record<SignalN
 
 /**
  * A rise the pods absorb so far: per ready pod, at least `surgeRatio` times the requests and `absorbingCpuRatio` times
- * the CPU of the level before it. Needs the replica count and CPU now and then; without them a surge waits for the
- * pods to slow or shed.
+ * the CPU of the level before it (`rateBefore`, and the CPU's windowed level or its recent intervals', the higher); the
+ * CPU now is the last interval's own where the source reads it.
+ * Needs the replica count and CPU now and then; without them a surge waits for the pods to slow or shed.
  */
-function absorbingRise(frame: SampleFrame, rate: number, reference: FreshReference, config: FreshEvidenceConfig): { cpu: number; cpuRatio: number } | undefined {
-  const { available_replicas: pods, cpu } = frame.values;
-  const { available_replicas: podsBefore, cpu: cpuBefore, request_rate: rateBefore } = reference;
-  if (pods === undefined || !(pods > 0) || podsBefore === undefined || !(podsBefore > 0) || cpu === undefined || !Number.isFinite(cpu) || cpuBefore === undefined || !(cpuBefore > 0) || rateBefore === undefined) return undefined;
+function absorbingRise(frame: SampleFrame, rate: number, rateBefore: number, reference: FreshReference, config: FreshEvidenceConfig): { cpu: number; cpuRatio: number } | undefined {
+  const pods = frame.values.available_replicas;
+  // the last interval's own CPU where it is read (a window of a minute shows a step a twelfth at a time), else the window's
+  const freshCpu = frame.fresh?.cpu;
+  const cpu = freshCpu !== undefined && Number.isFinite(freshCpu) ? freshCpu : frame.values.cpu;
+  const podsBefore = reference.available_replicas;
+  const cpuBefore = reference.cpu === undefined ? undefined : Math.max(reference.cpu, reference.freshCpu ?? 0);
+  if (pods === undefined || !(pods > 0) || podsBefore === undefined || !(podsBefore > 0) || cpu === undefined || !Number.isFinite(cpu) || cpuBefore === undefined || !(cpuBefore > 0)) return undefined;
   if (rate / pods < config.surgeRatio * (rateBefore / podsBefore)) return undefined;
   const cpuRatio = cpu / pods / (cpuBefore / podsBefore);
   return cpuRatio >= config.absorbingCpuRatio ? { cpu, cpuRatio } : undefined;
@@ -223,6 +231,23 @@ const MAX_RISE_HOLD_MS = 10 * 60_000;
  */
 const SETTLED_RATE_RATIO = 1.25;
 
+/**
+ * How many unflagged intervals' own request rate and CPU a reference keeps, whose median is a floor under the windowed
+ * level "just before". A rate window understates a series younger than itself: Prometheus's rate() divides the increase
+ * it sees by the whole window, so for a minute after Prometheus starts, or after a rollout's new pods appear, a 60 s
+ * window reads a half, then two thirds of the rate while the last interval reads all of it. Against that level every
+ * service read as a surge its pods absorbed, 2.1x the requests and 1.5x the CPU (the SLO test with a Prometheus started
+ * with the agent: four traffic-surge incidents 45 s in, no fault injected). The median of three lets one interval in
+ * which a rise began (part of it risen) not move the level.
+ */
+const FRESH_HISTORY = 3;
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 /** Two successive windowed readings of a rate that agree (see SETTLED_RATE_RATIO): a level to measure a step from. */
 export function steadyLevel(earlier: number | undefined, later: number | undefined): boolean {
   return earlier !== undefined && later !== undefined && earlier > 0 && later > 0 && Math.max(later / earlier, earlier / later) <= SETTLED_RATE_RATIO;
@@ -230,7 +255,7 @@ export function steadyLevel(earlier: number | undefined, later: number | undefin
 
 /** Keeps each target's FreshReference: the windowed values of its last frame that `freshAnomalies` left unflagged. */
 export class FreshReferences {
-  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number; settled: boolean }>();
+  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number; settled: boolean; rates: number[]; cpus: number[] }>();
   private readonly lastFrameT = new Map<string, number>();
 
   constructor(private readonly config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE) {}
@@ -243,6 +268,10 @@ export class FreshReferences {
       const { request_rate: _unsettled, ...rest } = ref;
       ref = rest;
     }
+    const freshRequestRate = median(kept?.rates ?? []);
+    const freshCpu = median(kept?.cpus ?? []);
+    if (freshRequestRate !== undefined) ref = { ...ref, freshRequestRate };
+    if (freshCpu !== undefined) ref = { ...ref, freshCpu };
     const previousFrameT = this.lastFrameT.get(key);
     return previousFrameT === undefined ? ref : { ...ref, previousFrameT };
   }
@@ -265,7 +294,8 @@ export class FreshReferences {
     const rate = frame.fresh?.request_rate;
     const base = prev?.ref.request_rate;
     const riseSince = prev?.riseSince ?? frame.t;
-    const risen = prev?.settled === true && base !== undefined && base > 0 && rate !== undefined && rate >= this.config.surgeRatio * base && frame.t - riseSince <= MAX_RISE_HOLD_MS;
+    const level = base === undefined ? undefined : Math.max(base, median(prev!.rates) ?? 0);
+    const risen = prev?.settled === true && level !== undefined && level > 0 && rate !== undefined && rate >= this.config.surgeRatio * level && frame.t - riseSince <= MAX_RISE_HOLD_MS;
     if (risen) {
       ref.request_rate = base;
       // what the pods served, at what latency and CPU, before the rise
@@ -273,7 +303,11 @@ export class FreshReferences {
     }
     const windowed = ref.request_rate;
     const settled = risen || steadyLevel(base, windowed);
-    this.refs.set(key, { t: frame.t, ref, held, settled, ...(risen ? { riseSince } : {}) });
+    // the intervals' own levels, but not those of a rise held (they are what is measured against the level before it)
+    const recent = (list: readonly number[] | undefined, v: number | undefined) => (risen || v === undefined || !Number.isFinite(v) ? [...(list ?? [])] : [...(list ?? []), v].slice(-FRESH_HISTORY));
+    const rates = recent(prev?.rates, rate);
+    const cpus = recent(prev?.cpus, frame.fresh?.cpu);
+    this.refs.set(key, { t: frame.t, ref, held, settled, rates, cpus, ...(risen ? { riseSince } : {}) });
   }
 
   prune(before: number): void {

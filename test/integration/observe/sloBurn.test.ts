@@ -72,13 +72,18 @@ describe('SLOs as code: a fault burns an SLO and it is evidence (sandbox, real P
     assert.match(status.message, /^2 SLO\(s\) loaded, 0 burning$/);
     assert.ok(status.details?.some((d) => /^SLO checkout\/requests-availability \(99 % over 60 min\) ok; [\d.]+ % of the error budget left$/.test(d)), status.details?.join('\n'));
 
+    const injectedAt = Date.now();
     const res = sandbox!.simulation.handleControl('POST', '/sandbox/v1/faults', { fault: 'bad-release', target: 'shop/checkout', durationSeconds: 900 });
     assert.equal(res.status, 201);
     const burningEvidence = (i: Incident) => i.diagnosis?.evidence.find((e) => e.kind === 'slo-burn' && e.slo === 'checkout/requests-availability');
     // what there was instead, if it times out: every incident and the SLO's reading
     const seen = () =>
       [
-        ...rt!.core.remediator.list().map((i) => `${i.id} ${i.state} ${i.diagnosis?.kind ?? '-'} on ${i.target.namespace}/${i.target.name} [${(i.diagnosis?.evidence ?? []).map((e) => e.kind).join(',')}]`),
+        ...rt!.core.remediator.list().map((i) => {
+          const first = i.timeline.find((e) => e.kind === 'detected');
+          const opened = first ? `${((first.t - injectedAt) / 1000).toFixed(0)} s after injection on "${first.kind === 'detected' ? first.anomaly.reason : ''}"` : 'no detection';
+          return `${i.id} ${i.state} ${i.diagnosis?.kind ?? '-'} on ${i.target.namespace}/${i.target.name} [${(i.diagnosis?.evidence ?? []).map((e) => e.kind).join(',')}], ${opened}`;
+        }),
         `SLO: ${checkout()?.text ?? 'none'}`,
       ].join('; ');
     const incident = await until('an incident on shop/checkout with its SLO burning as evidence', 240_000, () => rt!.core.remediator.list().find((i) => i.target.name === 'checkout' && burningEvidence(i)), seen);

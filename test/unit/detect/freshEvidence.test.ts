@@ -203,6 +203,44 @@ describe('freshAnomalies: a surge the pods absorb so far', () => {
   });
 });
 
+describe('freshAnomalies: a rate window younger than itself is no level before', () => {
+  const cart: TargetRef = { kind: 'service', namespace: 'shop', name: 'cart' };
+  const surge = (found: ReturnType<typeof freshAnomalies>) => found.filter((a) => a.rule === FRESH_RULES.surge);
+  // Prometheus started with the agent (the SLO integration test): rate() over 60 s divides what it saw by the whole window,
+  // so the windowed rate and CPU climb from a third of the truth to all of it over the first minute, while the last
+  // interval reads all of it. 9.5 req/s on 2 pods at 0.15 cores, the sandbox's 8 % step noise on the intervals.
+  const drill = (surgeAtMs?: number) => {
+    const refs = new FreshReferences();
+    const found: Array<{ t: number; reason: string }> = [];
+    for (let t = 5_000; t <= 150_000; t += 5_000) {
+      const seen = Math.min(1, (t + 15_000) / 60_000);
+      const noise = 1 + 0.08 * Math.sin(t / 7_000);
+      const factor = surgeAtMs !== undefined && t > surgeAtMs ? 4 : 1;
+      const windowedFactor = surgeAtMs !== undefined && t > surgeAtMs ? 1 + (3 * Math.min(60_000, t - surgeAtMs)) / 60_000 : 1;
+      const frame: SampleFrame = {
+        target: cart,
+        t,
+        values: { request_rate: 9.5 * seen * windowedFactor, cpu: 0.15 * seen * windowedFactor, latency_p50: 0.02, error_ratio: 0, available_replicas: 2 },
+        fresh: { request_rate: 9.5 * noise * factor, cpu: 0.15 * noise * factor, latency_p50: 0.02, error_ratio: 0 },
+      };
+      const out = freshAnomalies(frame, {}, refs.get('cart'));
+      for (const a of surge(out)) found.push({ t, reason: a.reason });
+      refs.update('cart', frame, out.length > 0);
+    }
+    return found;
+  };
+
+  it('no surge while the window fills: the last intervals\' own rate and CPU are the level before', () => {
+    assert.deepEqual(drill(), [], 'the windowed rate at half the truth is not "the level just before"');
+  });
+
+  it('a surge after the window filled is still flagged in its first whole interval', () => {
+    const found = drill(100_000);
+    assert.ok(found.length > 0 && found[0].t <= 110_000, `flagged at ${found[0]?.t} (surge from 100 s): ${JSON.stringify(found[0])}`);
+    assert.match(found[0].reason, /its pods do the work of it/);
+  });
+});
+
 describe('FreshReferences: a level known to be steady', () => {
   const pay: TargetRef = { kind: 'service', namespace: 'payments', name: 'payments-api' };
   // bench:heal on a loaded machine (dependency outage, seed 1), payments-api's recorded frames from the agent's first:
