@@ -93,6 +93,15 @@ export interface EventsPort {
   onStatus(listener: (status: SourceStatus) => void): Disposable;
   /** Recent log lines of a workload's pods that matched error patterns (bounded). */
   recentLogs(target: TargetRef, limit: number): Promise<ReadonlyArray<LogLine>>;
+  /** The kubelets' Lease renewals seen (kube-node-lease); absent or empty where they cannot be read. */
+  nodeHeartbeats?(): ReadonlyArray<NodeHeartbeat>;
+}
+
+/** A node's Lease: when this process last saw its kubelet renew it, and how often the kubelet renews it. */
+export interface NodeHeartbeat {
+  readonly node: string;
+  readonly renewedAt: number;
+  readonly everyMs: number;
 }
 
 /** Results of the synthetic probes (HTTP checks and user journeys), for escalations and verification. */

@@ -163,6 +163,8 @@ describe('the chart applied on the control plane: two agent replicas as real pro
     assert.match(holder, /^vigil-agent@/);
     const logs = await kubectlOk(['logs', running[0].metadata.name, '-n', NS, '--tail=200']);
     assert.match(logs, /watching https:\/\/10\.244\.0\.1:6443 \(context in-cluster\)/, 'the agent connected with its service account');
+    assert.match(logs, /watching the nodes' Leases \(kube-node-lease\)/, "the chart's node-leases Role lets it read the kubelets' Leases");
+    assert.doesNotMatch(logs, /node Leases not read/);
     const metrics = (await get(running[0], '/metrics')).body;
     for (const family of ['vigil_incidents_open', 'vigil_actions_total', 'vigil_loop_duration_seconds', 'vigil_source_errors_total']) assert.match(metrics, new RegExp(`^# TYPE ${family} `, 'm'));
   });

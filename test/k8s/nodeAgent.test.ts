@@ -7,6 +7,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import type { ClusterFact } from '../../src/core/model/fact';
+import { connectKube } from '../../src/infra/kubernetes/kubeClient';
+import { KubernetesSource } from '../../src/infra/kubernetes/kubernetesSource';
+import { SystemClock } from '../../src/infra/systemClock';
 import { shopManifests } from '../../src/sandbox/sim/topology';
 import { apply, cluster, deploymentManifest, inNetns, kubectl, kubectlOk, pods, podReady, settled, waitFor, WHOAMI_IMAGE } from './cluster';
 
@@ -127,13 +131,30 @@ describe('the node agent runs the shop on the real control plane', function () {
     const node = 'node-3';
     const victims = (await pods('shop', 'app')).filter((p) => p.spec.nodeName === node);
     assert.ok(victims.length > 0, `shop pods on ${node}`);
-    const injected = await chaos(['node-failure', '--target', node, '--duration', '75']);
-    assert.equal(injected.code, 0, injected.stderr);
-    await waitFor(`${node} Ready=Unknown with the unreachable NoExecute taint`, 90_000, async () => {
-      const n = JSON.parse(await kubectlOk(['get', 'node', node, '-o', 'json'])) as { spec: { taints?: Array<{ key: string; effect: string }> }; status: { conditions: Array<{ type: string; status: string }> } };
-      const ready = n.status.conditions.find((c) => c.type === 'Ready')?.status;
-      return ready === 'Unknown' && n.spec.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') ? true : undefined;
-    });
+    // Vigil's Kubernetes source watching beside it: the kubelet's Lease names the node before NotReady does
+    const source = new KubernetesSource({ conn: await connectKube({ kubeconfig: cluster().cp.kubeconfig }), clock: new SystemClock() });
+    const facts: Array<{ fact: ClusterFact; at: number }> = [];
+    source.subscribe((fact) => facts.push({ fact, at: Date.now() }));
+    try {
+      await waitFor("every node's Lease seen renewed", 60_000, async () => (source.nodeHeartbeats().length >= 3 ? true : undefined));
+      const injectedAt = Date.now();
+      const injected = await chaos(['node-failure', '--target', node, '--duration', '75']);
+      assert.equal(injected.code, 0, injected.stderr);
+      await waitFor(`${node} Ready=Unknown with the unreachable NoExecute taint`, 90_000, async () => {
+        const n = JSON.parse(await kubectlOk(['get', 'node', node, '-o', 'json'])) as { spec: { taints?: Array<{ key: string; effect: string }> }; status: { conditions: Array<{ type: string; status: string }> } };
+        const ready = n.status.conditions.find((c) => c.type === 'Ready')?.status;
+        return ready === 'Unknown' && n.spec.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') ? true : undefined;
+      });
+      const ofNode = (reason: (r: string | undefined) => boolean) => facts.find((f) => f.fact.kind === 'node-not-ready' && f.fact.target.name === node && reason(f.fact.reason));
+      const notReady = await waitFor(`Vigil's source to see ${node} NotReady`, 30_000, async () => ofNode((r) => r !== 'NodeLeaseExpired'));
+      const lease = ofNode((r) => r === 'NodeLeaseExpired');
+      assert.ok(lease, `a NodeLeaseExpired fact for ${node}: ${JSON.stringify(facts.map((f) => f.fact.message))}`);
+      assert.ok(lease.at < notReady.at, `the Lease named ${node} ${(lease.at - injectedAt) / 1000} s after the injection, before NotReady at ${(notReady.at - injectedAt) / 1000} s`);
+      assert.match(lease.fact.message, new RegExp(`^Node ${node} stopped renewing its Lease: last renewed 1[5-9] s ago \\(every 10 s; [2-9] other nodes renew theirs\\)`));
+      assert.ok(facts.every((f) => f.fact.reason !== 'NodeLeaseExpired' || f.fact.target.name === node), 'no other node named');
+    } finally {
+      source.dispose();
+    }
     await waitFor(`the pods of ${node} evicted and the shop Ready again on the other nodes`, 120_000, async () => {
       const all = await pods('shop', 'app');
       const evicted = victims.every((v) => all.find((p) => p.metadata.uid === v.metadata.uid)?.metadata.deletionTimestamp !== undefined || !all.some((p) => p.metadata.uid === v.metadata.uid));

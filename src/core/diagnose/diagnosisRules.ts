@@ -1020,7 +1020,15 @@ export function diagnoseNode(view: EvidenceView, node: string): Hypothesis | und
   c += Math.min(0.24, 0.08 * services.length);
   if (nodeEp) c += 0.05;
   const name = parseTargetKey(node).name;
-  const parts = [`node/${name} ${recovered ? 'was' : 'is'} NotReady since ${clock(since)}`];
+  // a kubelet that stopped renewing its Lease (kubernetesSource: NodeLeaseExpired) is named before the node monitor's grace
+  // period makes the node NotReady
+  const leaseOnly = notReady.length > 0 && notReady.every((f) => f.reason === 'NodeLeaseExpired');
+  const lastRenewed = Date.parse(String(notReady[0]?.attributes?.lastRenewed ?? ''));
+  const parts = [
+    leaseOnly
+      ? `node/${name} ${recovered ? 'stopped renewing its Lease at' : 'has not renewed its Lease since'} ${clock(Number.isFinite(lastRenewed) ? lastRenewed : since)}${recovered ? ' and renews it again' : ' (its kubelet is down or cut off; not NotReady yet)'}`
+      : `node/${name} ${recovered ? 'was' : 'is'} NotReady since ${clock(since)}`,
+  ];
   if (evictions.length) parts.push(`${evictions.length} pod${evictions.length > 1 ? 's' : ''} evicted`);
   if (services.length) parts.push(`symptoms on ${services.map(label).join(', ')}`);
   const evidence: Evidence[] = [...factEvidence([...notReady.slice(0, 2), ...evictions.slice(0, 4)]), ...anomalyEvidence(nodeEp, cfg)];

@@ -1,3 +1,4 @@
+import { silentNodeOf } from '../observe/nodeHeartbeats';
 import { Correlator } from '../diagnose/correlation';
 import { DEFAULT_RULES } from '../detect/defaultRules';
 import type { Rule } from '../detect/rules';
@@ -164,6 +165,8 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     // the next interval normally releases it; the bound is for frames that stop coming
     oneScrapeHoldMs: 2 * settings.prometheus.scrapeIntervalSeconds * 1000,
     flaps,
+    // the kubelets' Leases are read live, not through the recording wrapper: replay holds no step for a silent node
+    silentNode: (t, now) => silentNodeOf(t, events.inventory(), ports.events.nodeHeartbeats?.() ?? [], now),
   });
   // every release seen is recorded (the reliability report's change failure rate); replay records none
   const releases = options.learn === false ? undefined : new ReleaseRecorder(store, logger.child('releases'));

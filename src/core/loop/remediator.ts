@@ -14,6 +14,7 @@ import type { GateDecision, GateName } from '../model/gate';
 import { diagnosisActedOn, isOpen, latestProposal, type EscalationContext, type HumanLabel, type Incident, type IncidentState, type Outcome, type TimelineEntry } from '../model/incident';
 import type { Playbook, PlaybookStep } from '../model/playbook';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
+import type { SilentNode } from '../observe/nodeHeartbeats';
 import type { ProbeRun } from '../observe/probeSpec';
 import { resumeDecision, type InFlightStep } from '../model/inFlightStep';
 import { IncidentResourcesAbsentError, incidentResource } from '../model/incidentResource';
@@ -81,6 +82,8 @@ export interface RemediatorDeps {
   readonly oneScrapeHoldMs?: number;
   /** The target's own bad and healthy spells (see core/detect/flapping): a step waits while they oscillate. */
   readonly flaps?: { reading(target: TargetRef, now: number): FlapReading };
+  /** A node where the target has pods whose kubelet missed a Lease renewal (core/observe/nodeHeartbeats): a new pod waits. */
+  readonly silentNode?: (target: TargetRef, now: number) => SilentNode | undefined;
 }
 
 /** A diagnosis update from correlation: one incident key per problem. */
@@ -131,6 +134,10 @@ const FLAP_WINDOW_MS = 15 * 60_000;
 const FLAP_HOLD_MS = 60 * 60_000;
 /** How often a step held on an oscillating target looks again. */
 const OSCILLATION_RECHECK_MS = 5_000;
+/** How soon a step held for a silent node looks again (its Lease is renewed, or it is named, within seconds). */
+const SILENT_NODE_RECHECK_MS = 1_000;
+/** Steps whose point is new pods, which the scheduler may put on a node whose kubelet has stopped but is not NotReady yet. */
+const NEW_POD_ACTIONS: ReadonlySet<ActionSpec['kind']> = new Set(['rollout-restart', 'delete-pod', 'scale']);
 /** Holds worth waiting out. A maintenance window is not one: during it a human is told at once and nothing is written. */
 const TRANSIENT_GATES: ReadonlySet<GateName> = new Set(['rollout-in-progress', 'cooldown', 'rate-limit-target', 'rate-limit-global', 'lease']);
 
@@ -617,6 +624,7 @@ export class Remediator implements Disposable {
       await this.nextStep(id, step, `step "${step.id}" could not be prepared: ${msg}`);
       return;
     }
+    if (i.state === 'diagnosed' && !approvedStepId && NEW_POD_ACTIONS.has(action.kind) && (await this.heldBySilentNode(i, action))) return;
 
     if (i.state === 'verifying') {
       await this.verify(id, step, action);
@@ -704,6 +712,31 @@ export class Remediator implements Disposable {
         this.rechecking.delete(i.id);
         if (!this.disposed) void this.enqueue(i.id, () => this.advance(i.id));
       }, OSCILLATION_RECHECK_MS);
+      this.timers.add(timer);
+    }
+    return true;
+  }
+
+  /**
+   * A node where the target has pods missed its kubelet's Lease renewal: the pods there may be gone with it (their
+   * service's survivors saturate, its latency climbs), and a restart or scale-out now may put new pods on it (it is not
+   * NotReady, so still schedulable) and heal nothing. The step waits until the Lease is renewed (then it runs) or the
+   * node is named failed (its playbook moves the pods, and the symptom may clear), at most a few renew intervals.
+   */
+  private async heldBySilentNode(i: Incident, action: ActionSpec): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const silent = this.deps.silentNode?.(i.target, now);
+    if (!silent) return false;
+    const note = `holding the next step (${describeAction(action)}): node/${silent.node}, where ${silent.pods.length} of ${targetLabel(i.target)}'s ${silent.total} pods run, has not renewed its Lease for ${Math.round(silent.ageMs / 1000)} s (its kubelet renews every ${Math.round(silent.everyMs / 1000)} s; the other nodes' are current): new pods may land on a node that has stopped`;
+    const last = [...i.timeline].reverse().find((e) => e.kind === 'note');
+    if (!(last?.kind === 'note' && last.text.startsWith(`holding the next step (${describeAction(action)}): node/${silent.node},`))) await this.patch(i.id, {}, true, { t: now, kind: 'note', text: note });
+    if (!this.rechecking.has(i.id)) {
+      this.rechecking.add(i.id);
+      const timer = this.deps.clock.setTimeout(() => {
+        this.timers.delete(timer);
+        this.rechecking.delete(i.id);
+        if (!this.disposed) void this.enqueue(i.id, () => this.advance(i.id));
+      }, SILENT_NODE_RECHECK_MS);
       this.timers.add(timer);
     }
     return true;

@@ -1,9 +1,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { ClusterFact, LogLine } from '../../core/model/fact';
 import type { TargetRef } from '../../core/model/target';
-import type { ClockPort, Disposable, EventsPort, LoggerPort, SourceStatus, WorkloadInventory } from '../../core/ports';
+import type { ClockPort, Disposable, EventsPort, LoggerPort, NodeHeartbeat, SourceStatus, WorkloadInventory } from '../../core/ports';
 import { factsOfChange, type FactContext } from './facts';
 import { ResilientInformer, type KubeObject } from './informers';
+import { NodeLeases } from './nodeLeases';
 import { buildInventory, ownedObject, owningDeployment, serviceOfPod, type ReplicaSetLookup } from './inventory';
 import { PodWorkloadMap, workloadTarget } from '../../core/observe/podWorkloads';
 import type { KubeConnection } from './kubeClient';
@@ -19,7 +20,12 @@ export interface KubernetesSourceOptions {
   readonly logs?: LogTailer;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
+  /** How often the nodes' Leases are checked for a kubelet that stopped renewing (default 1 s; 0: the Leases are not watched). */
+  readonly nodeLeaseCheckMs?: number;
 }
+
+/** Where kubelets renew their Leases. */
+const NODE_LEASES_PATH = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
 
 /** A pod annotated for scraping, with what the direct-scrape source needs. */
 export interface PodScrapeTarget {
@@ -65,6 +71,15 @@ export class KubernetesSource implements EventsPort, Disposable {
   private startedAt = 0;
   /** The inventory of the informers' objects at a version (the sum of their change counts); rebuilt only after a change. */
   private cachedInventory: { version: number; inventory: WorkloadInventory } | undefined;
+  /**
+   * The kubelets' Leases (nodeLeases.ts), watched apart from the other informers: they are no part of the inventory (a
+   * renewal every 10 s per node would rebuild it), and an agent not allowed to read them (its ServiceAccount without the
+   * chart's Role in kube-node-lease) still works, naming a failed node when it goes NotReady.
+   */
+  private readonly leases = new NodeLeases();
+  private leaseInformer: ResilientInformer<KubeObject> | undefined;
+  private leaseTimer: Disposable | undefined;
+  private leaseState: 'synced' | 'failing' | undefined;
 
   constructor(private readonly options: KubernetesSourceOptions) {
     this.current = { source: 'kubernetes', state: 'connecting', message: `Connecting to the Kubernetes API at ${options.conn.server}`, since: options.clock.now() };
@@ -88,6 +103,32 @@ export class KubernetesSource implements EventsPort, Disposable {
       this.informers.set(kind, list);
     }
     for (const list of this.informers.values()) for (const inf of list) inf.start();
+    this.watchNodeLeases();
+  }
+
+  private watchNodeLeases(): void {
+    const every = this.options.nodeLeaseCheckMs ?? 1_000;
+    if (every <= 0) return;
+    const clock = this.options.clock;
+    this.leaseInformer = new ResilientInformer<KubeObject>(this.options.conn, { path: NODE_LEASES_PATH, backoffBaseMs: this.options.backoffBaseMs, backoffMaxMs: this.options.backoffMaxMs ?? 60_000 }, {
+      onChange: (prev, cur) => this.leases.observe(prev as k8s.V1Lease | undefined, cur as k8s.V1Lease | undefined, clock.now()),
+      onState: (state, detail) => {
+        // said once per change: a 403 here is a missing Role, not an outage of the API
+        if (state !== this.leaseState) this.options.logger?.log(state === 'failing' ? 'warn' : 'info', state === 'failing' ? `node Leases not read (${detail}): a failed node is named when it goes NotReady, not when its kubelet stops renewing` : 'watching the nodes\' Leases (kube-node-lease)');
+        this.leaseState = state;
+      },
+    });
+    this.leaseInformer.start();
+    const tick = () => {
+      for (const fact of this.leases.check(clock.now())) this.emit(fact);
+      this.leaseTimer = clock.setTimeout(tick, every);
+    };
+    this.leaseTimer = clock.setTimeout(tick, every);
+  }
+
+  /** The kubelets' Lease renewals seen (see NodeLeases). */
+  nodeHeartbeats(): ReadonlyArray<NodeHeartbeat> {
+    return this.leaseState === 'synced' ? this.leases.heartbeats() : [];
   }
 
   get status(): SourceStatus {
@@ -178,6 +219,9 @@ export class KubernetesSource implements EventsPort, Disposable {
   dispose(): void {
     for (const list of this.informers.values()) for (const inf of list) inf.stop();
     this.informers.clear();
+    this.leaseInformer?.stop();
+    this.leaseTimer?.dispose();
+    this.leaseTimer = undefined;
     this.factListeners.clear();
     this.statusListeners.clear();
   }
@@ -202,13 +246,15 @@ export class KubernetesSource implements EventsPort, Disposable {
     let facts = factsOfChange(kind, prev, cur, this.factContext, t);
     // Events listed at start-up are history; keep only those from the last few minutes.
     if (kind === 'events' && prev === undefined) facts = facts.filter((f) => f.t >= this.startedAt - 5 * 60_000);
-    for (const fact of facts) {
-      for (const l of [...this.factListeners]) {
-        try {
-          l(fact);
-        } catch (err) {
-          this.options.logger?.log('error', 'fact listener threw', { error: (err as Error).message });
-        }
+    for (const fact of facts) this.emit(fact);
+  }
+
+  private emit(fact: ClusterFact): void {
+    for (const l of [...this.factListeners]) {
+      try {
+        l(fact);
+      } catch (err) {
+        this.options.logger?.log('error', 'fact listener threw', { error: (err as Error).message });
       }
     }
   }

@@ -172,6 +172,29 @@ describe('diagnosis scenarios (correlator end to end)', () => {
     assert.equal(keys.size, 1, [...keys].join());
   });
 
+  it('node failure before NotReady: its kubelet stopped renewing its Lease, 3 services on it degrade → ONE node-failure incident, worded as the Lease', () => {
+    const inv = shopInventory();
+    const s = new Scenario();
+    s.inventory = inv;
+    for (const name of ['checkout', 'cart', 'search']) {
+      s.series(svc('shop', name), BEFORE, AFTER, (t) => ({ ...healthy(), latency_p95: 0.12 + 0.5 * ramp(t, T + 2_000, 10_000) }));
+    }
+    s.series(svc('shop', 'orders'), BEFORE, AFTER, () => healthy());
+    // the last renewal at T - 3 s; named 1.5 intervals later, 25 s before a 40 s grace period would make it NotReady
+    s.fact('node-not-ready', node('node-2'), T + 12_000, 'Node node-2 stopped renewing its Lease: last renewed 15 s ago (every 10 s; 2 other nodes renew theirs). Its kubelet is down or cut off; NotReady follows after the node monitor\'s grace period', {
+      reason: 'NodeLeaseExpired',
+      attributes: { lastRenewed: new Date(T - 3_000).toISOString(), renewEverySeconds: 10 },
+    });
+    const updates = s.run(new Correlator());
+    const nodeUpdates = updates.filter((x) => x.diagnosis.kind === 'node-failure');
+    assert.ok(nodeUpdates.length > 0, updates.map((x) => `${x.diagnosis.kind}: ${x.diagnosis.summary}`).join('\n'));
+    const u = nodeUpdates.at(-1)!;
+    assert.deepEqual(u.target, node('node-2'));
+    assert.ok(nodeUpdates[0].diagnosis.t <= T + 13_000, `named at ${(nodeUpdates[0].diagnosis.t - T) / 1000} s`);
+    assert.match(u.diagnosis.summary, /^node\/node-2 has not renewed its Lease since 18:59:57 UTC \(its kubelet is down or cut off; not NotReady yet\); symptoms on shop\/cart, shop\/checkout, shop\/search\.$/);
+    assert.equal(u.diagnosis.details?.node, 'node-2');
+  });
+
   it('a surge past capacity: the surged service fails a share of its own requests and its caller errs → traffic-surge, not a dependency outage', () => {
     // as the sandbox's surge on cart plays out: requests double, cart answers 5xx past its capacity, frontend's calls to it fail
     const s = new Scenario();

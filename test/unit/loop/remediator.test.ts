@@ -528,6 +528,31 @@ describe('Remediator', () => {
     assert.ok(escalatedAt >= start + 85_000 && escalatedAt <= start + 95_000, `escalated ${(escalatedAt - start) / 1000} s after opening`);
   });
 
+  it('a restart waits while a node where the target has pods missed its Lease renewal, and runs once the node renews it', async () => {
+    const start = Date.UTC(2026, 10, 23, 12, 0, 0);
+    // node-2's kubelet last renewed 12 s before the incident and renews again 6 s after it opened
+    const renewedAt = start + 6_000;
+    const r = rig({ healthyAt: start + 20_000, extra: { silentNode: (_t, now) => (now < renewedAt ? { node: 'node-2', ageMs: now - (start - 12_000), everyMs: 10_000, pods: ['checkout-7d9f-abcde'], total: 3 } : undefined) } });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'k1', diagnosis: diagnosis('dependency-outage', r.clock.now()) });
+    await r.clock.advance(4_000);
+    await r.engine.idle();
+    let [i] = r.engine.list();
+    assert.equal(i.state, 'diagnosed');
+    assert.deepEqual(r.cluster.applied, [], 'no restart while node-2 may have stopped');
+    const notes = i.timeline.filter((e) => e.kind === 'note').map((e) => (e as { text: string }).text);
+    assert.deepEqual(notes, [
+      "holding the next step (rollout restart deployment shop/checkout): node/node-2, where 1 of shop/checkout's 3 pods run, has not renewed its Lease for 12 s (its kubelet renews every 10 s; the other nodes' are current): new pods may land on a node that has stopped",
+    ], 'said once, not at every recheck');
+    await settle(r, 60_000);
+    [i] = r.engine.list();
+    assert.equal(r.cluster.applied.length, 1, 'the restart runs once the node renewed its Lease');
+    assert.equal(i.state, 'recovered');
+    const acted = i.timeline.find((e) => e.kind === 'acted')!;
+    assert.ok(acted.t >= renewedAt && acted.t <= renewedAt + 2_000, `acted ${(acted.t - start) / 1000} s after opening`);
+  });
+
   it('a step that did not hold, escalated, then the target flaps: the next symptom opens despite the quiet after the escalation and names the flap, no second step', async () => {
     const start = Date.UTC(2026, 10, 23, 12, 0, 0);
     // the flap starts as the incident opens: nothing is known yet, so the playbook's one step runs (and fails)

@@ -1,0 +1,41 @@
+import type { NodeHeartbeat, WorkloadInventory } from '../ports';
+import type { TargetRef } from '../model/target';
+
+/** A node whose kubelet missed a Lease renewal, where a workload has pods. */
+export interface SilentNode {
+  readonly node: string;
+  readonly ageMs: number;
+  readonly everyMs: number;
+  /** The workload's pods on it, of `total`. */
+  readonly pods: ReadonlyArray<string>;
+  readonly total: number;
+}
+
+/** Slack on a renewal's due time (the API server's and the watch's delays). */
+const RENEWAL_SLACK_MS = 1_000;
+/**
+ * How long, in renew intervals, a missed renewal holds a step on the workloads with pods there. By 1.5 intervals the
+ * node is named (kubernetesSource: NodeLeaseExpired) and its own playbook moves the pods; the bound keeps a step from
+ * waiting on a node that stays silent while nothing else happens.
+ */
+const HOLD_INTERVALS = 3;
+
+/**
+ * The first node among the workload's pods' whose Lease was due and not renewed (older than one renew interval and a
+ * second) while another node's is current, and not older than HOLD_INTERVALS. A kubelet renews every 10 s; between
+ * renewals every node's Lease is 0–10 s old, so a node past that missed one: its kubelet has stopped or is cut off, and
+ * NotReady comes only after the node monitor's grace period (40 s by default). Pure.
+ */
+export function silentNodeOf(target: TargetRef, inventory: WorkloadInventory, heartbeats: ReadonlyArray<NodeHeartbeat>, now: number): SilentNode | undefined {
+  if (heartbeats.length < 2) return undefined;
+  const svc = inventory.services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
+  if (!svc) return undefined;
+  const current = (h: NodeHeartbeat) => now - h.renewedAt <= h.everyMs + RENEWAL_SLACK_MS;
+  for (const h of heartbeats) {
+    if (current(h) || now - h.renewedAt > HOLD_INTERVALS * h.everyMs + RENEWAL_SLACK_MS) continue;
+    const pods = svc.pods.filter((p) => p.node === h.node).map((p) => p.name);
+    if (pods.length === 0 || !heartbeats.some((o) => o.node !== h.node && current(o))) continue;
+    return { node: h.node, ageMs: now - h.renewedAt, everyMs: h.everyMs, pods, total: svc.pods.length };
+  }
+  return undefined;
+}
