@@ -705,15 +705,7 @@ export class Remediator implements Disposable {
     }
     const note = `holding the next step: ${targetLabel(i.target)}'s ${reading.text.replace(/^its /, '')}; waiting to see whether it flaps`;
     if (!i.timeline.some((e) => e.kind === 'note' && e.text.startsWith('holding the next step:') && e.t >= (reading.since ?? 0))) await this.patch(i.id, {}, true, { t: now, kind: 'note', text: note });
-    if (!this.rechecking.has(i.id)) {
-      this.rechecking.add(i.id);
-      const timer = this.deps.clock.setTimeout(() => {
-        this.timers.delete(timer);
-        this.rechecking.delete(i.id);
-        if (!this.disposed) void this.enqueue(i.id, () => this.advance(i.id));
-      }, OSCILLATION_RECHECK_MS);
-      this.timers.add(timer);
-    }
+    this.recheckAfter(i.id, OSCILLATION_RECHECK_MS);
     return true;
   }
 
@@ -730,16 +722,20 @@ export class Remediator implements Disposable {
     const note = `holding the next step (${describeAction(action)}): node/${silent.node}, where ${silent.pods.length} of ${targetLabel(i.target)}'s ${silent.total} pods run, has not renewed its Lease for ${Math.round(silent.ageMs / 1000)} s (its kubelet renews every ${Math.round(silent.everyMs / 1000)} s; the other nodes' are current): new pods may land on a node that has stopped`;
     const last = [...i.timeline].reverse().find((e) => e.kind === 'note');
     if (!(last?.kind === 'note' && last.text.startsWith(`holding the next step (${describeAction(action)}): node/${silent.node},`))) await this.patch(i.id, {}, true, { t: now, kind: 'note', text: note });
-    if (!this.rechecking.has(i.id)) {
-      this.rechecking.add(i.id);
-      const timer = this.deps.clock.setTimeout(() => {
-        this.timers.delete(timer);
-        this.rechecking.delete(i.id);
-        if (!this.disposed) void this.enqueue(i.id, () => this.advance(i.id));
-      }, SILENT_NODE_RECHECK_MS);
-      this.timers.add(timer);
-    }
+    this.recheckAfter(i.id, SILENT_NODE_RECHECK_MS);
     return true;
+  }
+
+  /** A held step's incident is advanced again after `ms` (once: a hold seen again meanwhile adds no second timer). */
+  private recheckAfter(id: string, ms: number): void {
+    if (this.rechecking.has(id)) return;
+    this.rechecking.add(id);
+    const timer = this.deps.clock.setTimeout(() => {
+      this.timers.delete(timer);
+      this.rechecking.delete(id);
+      if (!this.disposed) void this.enqueue(id, () => this.advance(id));
+    }, ms);
+    this.timers.add(timer);
   }
 
   /** Why the target is flapping (its problem cleared and came back FLAP_RECURRENCES times lately), or undefined. */
