@@ -136,7 +136,13 @@ describe('the node agent runs the shop on the real control plane', function () {
     const facts: Array<{ fact: ClusterFact; at: number }> = [];
     source.subscribe((fact) => facts.push({ fact, at: Date.now() }));
     try {
-      await waitFor("every node's Lease seen renewed", 60_000, async () => (source.nodeHeartbeats().length >= 3 ? true : undefined));
+      // a Lease listed at start counts as renewed then (the node's clock is not trusted), up to a renew interval late:
+      // inject only once every node's renewal has come through the watch, as the controller-manager sees it
+      const listed = await waitFor("every node's Lease listed", 60_000, async () => (source.nodeHeartbeats().length >= 3 ? new Map(source.nodeHeartbeats().map((h) => [h.node, h.renewedAt])) : undefined));
+      await waitFor("every node's Lease seen renewed through the watch", 60_000, async () => {
+        const beats = source.nodeHeartbeats();
+        return beats.length >= 3 && beats.every((h) => h.renewedAt > (listed.get(h.node) ?? Infinity)) ? true : undefined;
+      });
       const injectedAt = Date.now();
       const injected = await chaos(['node-failure', '--target', node, '--duration', '75']);
       assert.equal(injected.code, 0, injected.stderr);
