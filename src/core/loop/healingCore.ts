@@ -166,7 +166,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     oneScrapeHoldMs: 2 * settings.prometheus.scrapeIntervalSeconds * 1000,
     flaps,
     // the kubelets' Leases are read live, not through the recording wrapper: replay holds no step for a silent node
-    silentNode: (t, now) => silentNodeOf(t, events.inventory(), ports.events.nodeHeartbeats?.() ?? [], now),
+    silentNode: (t, now) => silentNodeOf(t, () => events.inventory(), ports.events.nodeHeartbeats?.() ?? [], now),
   });
   // every release seen is recorded (the reliability report's change failure rate); replay records none
   const releases = options.learn === false ? undefined : new ReleaseRecorder(store, logger.child('releases'));

@@ -24,11 +24,12 @@ const HOLD_INTERVALS = 3;
  * The first node among the workload's pods' whose Lease was due and not renewed (older than one renew interval and a
  * second) while another node's is current, and not older than HOLD_INTERVALS. A kubelet renews every 10 s; between
  * renewals every node's Lease is 0–10 s old, so a node past that missed one: its kubelet has stopped or is cut off, and
- * NotReady comes only after the node monitor's grace period (40 s by default). Pure.
+ * NotReady comes only after the node monitor's grace period (40 s by default). The inventory is read only where there are
+ * Leases to judge (not on the embedded sandbox, nor in replay, which has none). Pure.
  */
-export function silentNodeOf(target: TargetRef, inventory: WorkloadInventory, heartbeats: ReadonlyArray<NodeHeartbeat>, now: number): SilentNode | undefined {
+export function silentNodeOf(target: TargetRef, inventory: () => WorkloadInventory, heartbeats: ReadonlyArray<NodeHeartbeat>, now: number): SilentNode | undefined {
   if (heartbeats.length < 2) return undefined;
-  const svc = inventory.services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
+  const svc = inventory().services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
   if (!svc) return undefined;
   const current = (h: NodeHeartbeat) => now - h.renewedAt <= h.everyMs + RENEWAL_SLACK_MS;
   for (const h of heartbeats) {

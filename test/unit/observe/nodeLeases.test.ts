@@ -68,14 +68,14 @@ describe('silentNodeOf: a step waits on a node that missed a renewal', () => {
   const beats = (node2: number) => [{ node: 'node-1', renewedAt: 20_000, everyMs: 10_000 }, { node: 'node-2', renewedAt: node2, everyMs: 10_000 }, { node: 'node-3', renewedAt: 20_000, everyMs: 10_000 }];
 
   it('names node-2 once its Lease is older than a renew interval and a second, while the others are current', () => {
-    assert.equal(silentNodeOf(cart, inventory, beats(20_000), 25_000), undefined, 'renewed 5 s ago: current');
-    assert.equal(silentNodeOf(cart, inventory, beats(14_000), 25_000), undefined, '11 s: within the slack');
-    assert.deepEqual(silentNodeOf(cart, inventory, beats(13_000), 25_000), { node: 'node-2', ageMs: 12_000, everyMs: 10_000, pods: ['cart-b'], total: 2 });
+    assert.equal(silentNodeOf(cart, () => inventory, beats(20_000), 25_000), undefined, 'renewed 5 s ago: current');
+    assert.equal(silentNodeOf(cart, () => inventory, beats(14_000), 25_000), undefined, '11 s: within the slack');
+    assert.deepEqual(silentNodeOf(cart, () => inventory, beats(13_000), 25_000), { node: 'node-2', ageMs: 12_000, everyMs: 10_000, pods: ['cart-b'], total: 2 });
   });
 
   it('holds no longer than three intervals, not for a node without its pods, not when no other node is current', () => {
-    assert.equal(silentNodeOf(cart, inventory, beats(-10_000), 25_000), undefined, '35 s: named long since, the hold is over');
-    assert.equal(silentNodeOf({ ...cart, name: 'checkout' }, inventory, beats(13_000), 25_000), undefined, 'no pods of it there');
-    assert.equal(silentNodeOf(cart, inventory, beats(13_000).map((b) => ({ ...b, renewedAt: 13_000 })), 25_000), undefined, 'every Lease late: the watch stalled');
+    assert.equal(silentNodeOf(cart, () => inventory, beats(-10_000), 25_000), undefined, '35 s: named long since, the hold is over');
+    assert.equal(silentNodeOf({ ...cart, name: 'checkout' }, () => inventory, beats(13_000), 25_000), undefined, 'no pods of it there');
+    assert.equal(silentNodeOf(cart, () => inventory, beats(13_000).map((b) => ({ ...b, renewedAt: 13_000 })), 25_000), undefined, 'every Lease late: the watch stalled');
   });
 });
