@@ -255,7 +255,7 @@ export function steadyLevel(earlier: number | undefined, later: number | undefin
 
 /** Keeps each target's FreshReference: the windowed values of its last frame that `freshAnomalies` left unflagged. */
 export class FreshReferences {
-  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number; settled: boolean; rates: number[]; cpus: number[] }>();
+  private readonly refs = new Map<string, { t: number; ref: FreshReference; held: number; riseSince?: number; settled: boolean; rates: readonly number[]; cpus: readonly number[] }>();
   private readonly lastFrameT = new Map<string, number>();
 
   constructor(private readonly config: FreshEvidenceConfig = DEFAULT_FRESH_EVIDENCE) {}
@@ -304,7 +304,7 @@ export class FreshReferences {
     const windowed = ref.request_rate;
     const settled = risen || steadyLevel(base, windowed);
     // the intervals' own levels, but not those of a rise held (they are what is measured against the level before it)
-    const recent = (list: readonly number[] | undefined, v: number | undefined) => (risen || v === undefined || !Number.isFinite(v) ? [...(list ?? [])] : [...(list ?? []), v].slice(-FRESH_HISTORY));
+    const recent = (list: readonly number[] = [], v: number | undefined) => (risen || v === undefined || !Number.isFinite(v) ? list : [...list, v].slice(-FRESH_HISTORY));
     const rates = recent(prev?.rates, rate);
     const cpus = recent(prev?.cpus, frame.fresh?.cpu);
     this.refs.set(key, { t: frame.t, ref, held, settled, rates, cpus, ...(risen ? { riseSince } : {}) });

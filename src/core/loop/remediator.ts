@@ -719,9 +719,13 @@ export class Remediator implements Disposable {
     const now = this.deps.clock.now();
     const silent = this.deps.silentNode?.(i.target, now);
     if (!silent) return false;
-    const note = `holding the next step (${describeAction(action)}): node/${silent.node}, where ${silent.pods.length} of ${targetLabel(i.target)}'s ${silent.total} pods run, has not renewed its Lease for ${Math.round(silent.ageMs / 1000)} s (its kubelet renews every ${Math.round(silent.everyMs / 1000)} s; the other nodes' are current): new pods may land on a node that has stopped`;
+    // said once per step and node: the age in it changes at every recheck
+    const said = `holding the next step (${describeAction(action)}): node/${silent.node},`;
     const last = [...i.timeline].reverse().find((e) => e.kind === 'note');
-    if (!(last?.kind === 'note' && last.text.startsWith(`holding the next step (${describeAction(action)}): node/${silent.node},`))) await this.patch(i.id, {}, true, { t: now, kind: 'note', text: note });
+    if (!(last?.kind === 'note' && last.text.startsWith(said))) {
+      const note = `${said} where ${silent.pods.length} of ${targetLabel(i.target)}'s ${silent.total} pods run, has not renewed its Lease for ${Math.round(silent.ageMs / 1000)} s (its kubelet renews every ${Math.round(silent.everyMs / 1000)} s; the other nodes' are current): new pods may land on a node that has stopped`;
+      await this.patch(i.id, {}, true, { t: now, kind: 'note', text: note });
+    }
     this.recheckAfter(i.id, SILENT_NODE_RECHECK_MS);
     return true;
   }
