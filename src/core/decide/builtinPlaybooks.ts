@@ -69,7 +69,8 @@ steps:
     action: cordon
     params: { node: "{{node}}" }
     # cordoning only stops new pods landing there; pods stuck on the dead node move only with the drain
-    # (or the node controller's eviction, when it comes first)
+    # (or the node controller's eviction, when it comes first); when the node's kubelet is gone and nothing
+    # is evicting its pods, the drain follows at once instead of after this wait
     verify: { conditions: [{ kind: workloads-rescheduled }], timeoutSeconds: 10, stableForSeconds: 5 }
     onFailure: next
   - id: drain-node

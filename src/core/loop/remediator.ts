@@ -873,6 +873,7 @@ export class Remediator implements Disposable {
 
   private async verify(id: string, step: PlaybookStep, action: ActionSpec): Promise<void> {
     const i = this.must(id);
+    if (await this.cordonMovesNothing(id, step, action)) return;
     // polled every second: a fresh sample (every scrape interval) is read as soon as it lands
     const verdict = await verifyStep(serviceOf(i.target, action), step.verify, this.deps.evidence, this.deps.clock, undefined, { cancelled: () => this.disposed, pollMs: VERIFY_POLL_MS });
     if (!verdict) return; // shutting down: the incident stays 'verifying' and a restart verifies again
@@ -892,6 +893,25 @@ export class Remediator implements Disposable {
       return;
     }
     await this.nextStep(id, step, `step "${step.id}" did not recover the service: ${verdict.summary}`);
+  }
+
+  /**
+   * A cordon that prepares a drain waits for the node controller's eviction only while one can come: on a node whose
+   * kubelet is gone (NotReady, or its Lease overdue) with pods left that nothing is evicting, the pods move only with
+   * the drain, so it goes on to it at once instead of waiting out the cordon's verification.
+   */
+  private async cordonMovesNothing(id: string, step: PlaybookStep, action: ActionSpec): Promise<boolean> {
+    if (action.kind !== 'cordon' || step.onFailure !== 'next' || !step.verify.conditions.some((c) => c.kind === 'workloads-rescheduled')) return false;
+    const placed = this.deps.evidence.rescheduled?.({ kind: 'node', name: action.node });
+    if (!placed?.stalled) return false;
+    const now = this.deps.clock.now();
+    const summary = `not recovered: ${placed.message}; ${placed.stalled}, and a cordon moves no pod`;
+    const checks = step.verify.conditions.map((condition) => ({ condition, status: 'failed' as const, detail: `${placed.message}; ${placed.stalled}` }));
+    await this.patch(id, {}, true, { t: now, kind: 'verified', stepId: step.id, verdict: { status: 'not-recovered', t: now, checks, summary } });
+    this.state.consecutiveFailures++;
+    await this.saveState();
+    await this.nextStep(id, step, `step "${step.id}" moves nothing on its own: ${placed.stalled}`);
+    return true;
   }
 
   private async nextStep(id: string, step: PlaybookStep, why: string): Promise<void> {

@@ -31,12 +31,22 @@ export function silentNodeOf(target: TargetRef, inventory: () => WorkloadInvento
   if (heartbeats.length < 2) return undefined;
   const svc = inventory().services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
   if (!svc) return undefined;
-  const current = (h: NodeHeartbeat) => now - h.renewedAt <= h.everyMs + RENEWAL_SLACK_MS;
   for (const h of heartbeats) {
-    if (current(h) || now - h.renewedAt > HOLD_INTERVALS * h.everyMs + RENEWAL_SLACK_MS) continue;
+    if (now - h.renewedAt > HOLD_INTERVALS * h.everyMs + RENEWAL_SLACK_MS || !renewalOverdue(h.node, heartbeats, now)) continue;
     const pods = svc.pods.filter((p) => p.node === h.node).map((p) => p.name);
-    if (pods.length === 0 || !heartbeats.some((o) => o.node !== h.node && current(o))) continue;
+    if (pods.length === 0) continue;
     return { node: h.node, ageMs: now - h.renewedAt, everyMs: h.everyMs, pods, total: svc.pods.length };
   }
   return undefined;
+}
+
+/**
+ * The node's Lease was due and not renewed (older than one renew interval and a second) while another node's is current:
+ * its age in ms, or undefined. When every Lease is late at once, the watch or the API server stalled, not the nodes. Pure.
+ */
+export function renewalOverdue(node: string, heartbeats: ReadonlyArray<NodeHeartbeat>, now: number): number | undefined {
+  const current = (h: NodeHeartbeat) => now - h.renewedAt <= h.everyMs + RENEWAL_SLACK_MS;
+  const h = heartbeats.find((x) => x.node === node);
+  if (!h || current(h) || !heartbeats.some((o) => o.node !== node && current(o))) return undefined;
+  return now - h.renewedAt;
 }

@@ -1,5 +1,6 @@
 import type { Band, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
+import { renewalOverdue } from '../observe/nodeHeartbeats';
 import { signalDefinition } from '../observe/signalCatalogue';
 import type { ClockPort, ClusterPort, EventsPort, LoggerPort, ProbeResultsPort, WorkloadInventory } from '../ports';
 import type { VerificationEvidence } from './verifier';
@@ -50,7 +51,8 @@ export class LiveEvidence implements VerificationEvidence {
 
   notePlacements(inv: WorkloadInventory): void {
     const now = this.deps.clock.now();
-    for (const svc of inv.services) {
+    // a DaemonSet's pod belongs to its node: no drain moves it, and it runs nowhere else
+    for (const svc of inv.services.filter((s) => s.workloadKind !== 'DaemonSet')) {
       for (const pod of svc.pods) {
         if (!pod.node) continue;
         let onNode = this.placements.get(pod.node);
@@ -110,19 +112,29 @@ export class LiveEvidence implements VerificationEvidence {
     return { t: s.t, passing, detail };
   }
 
-  /** For a node: the services that ran on it lately are fully available and none has a pod left on it. */
-  rescheduled(node: TargetRef): { complete: boolean; message: string } | undefined {
+  /**
+   * For a node: the services that ran on it lately are fully available and none has a pod left on it (a DaemonSet's
+   * pods stay: they are the node's own). `stalled`: pods are left on a node whose kubelet is gone (NotReady, or its
+   * Lease overdue) and nothing is evicting them (the inventory leaves out terminating pods): they move only when evicted.
+   */
+  rescheduled(node: TargetRef): { complete: boolean; message: string; stalled?: string } | undefined {
     if (node.kind !== 'node') return undefined;
     const inv = this.deps.events.inventory();
     if (inv.nodes.length === 0 && inv.services.length === 0) return undefined; // the inventory has not synced
     const now = this.deps.clock.now();
-    const left = inv.services.flatMap((s) => s.pods.filter((p) => p.node === node.name).map((p) => `${s.target.namespace}/${p.name}`));
+    const movable = inv.services.filter((s) => s.workloadKind !== 'DaemonSet');
+    const left = movable.flatMap((s) => s.pods.filter((p) => p.node === node.name).map((p) => `${s.target.namespace}/${p.name}`));
     const ran = [...(this.placements.get(node.name)?.values() ?? [])].filter((x) => now - x.t <= PLACEMENT_MEMORY_MS);
     const short = ran.flatMap(({ target }) => {
-      const svc = inv.services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
+      const svc = movable.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
       return svc && svc.availableReplicas < svc.replicas ? [`${targetLabel(target)} ${svc.availableReplicas}/${svc.replicas} available`] : [];
     });
-    if (left.length > 0) return { complete: false, message: `${left.length} pod(s) still on ${node.name}: ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}` };
+    if (left.length > 0) {
+      const message = `${left.length} pod(s) still on ${node.name}: ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}`;
+      const silentFor = renewalOverdue(node.name, this.deps.events.nodeHeartbeats?.() ?? [], now);
+      const gone = inv.nodes.find((n) => n.name === node.name)?.ready === false ? 'is NotReady' : silentFor !== undefined ? `has not renewed its Lease for ${Math.round(silentFor / 1000)} s` : undefined;
+      return gone ? { complete: false, message, stalled: `${node.name} ${gone} and none of its pods is being evicted` } : { complete: false, message };
+    }
     if (short.length > 0) return { complete: false, message: `moved off ${node.name}, not yet available again: ${short.join(', ')}` };
     return { complete: true, message: ran.length ? `every workload that ran on ${node.name} is available elsewhere: ${ran.map((x) => targetLabel(x.target)).join(', ')}` : `no workload ran on ${node.name}` };
   }

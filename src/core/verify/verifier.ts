@@ -29,8 +29,11 @@ export interface VerificationEvidence {
    * undefined for a gauge (memory, available replicas). Unknown means every sample counts as an instant.
    */
   windowMs?(signal: SignalName): number | undefined;
-  /** For a node: whether the workloads that ran on it are available elsewhere and none is left on it. */
-  rescheduled?(node: TargetRef): { readonly complete: boolean; readonly message: string } | undefined;
+  /**
+   * For a node: whether the workloads that ran on it are available elsewhere and none is left on it; `stalled` says why
+   * nothing will move the pods left there unless something evicts them (the node's kubelet is gone, none is terminating).
+   */
+  rescheduled?(node: TargetRef): { readonly complete: boolean; readonly message: string; readonly stalled?: string } | undefined;
   /**
    * Latest value of a windowed signal over the last scrape interval alone, and the interval it covers, (from, t]
    * (SampleFrame.fresh); `podsSince`: when the pods it measured started, if known (SampleFrame.freshPodsSince).

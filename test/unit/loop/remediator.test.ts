@@ -728,4 +728,58 @@ describe('Remediator', () => {
     assert.ok(asked.length > 0 && asked.every((a) => a === 'node:node-2'));
     assert.ok(i.outcome!.t - i.openedAt >= 8_000, 'held for 5 s after the workloads moved');
   });
+
+  it('a cordon on a node whose kubelet is gone and whose pods nothing evicts goes on to the drain at once', async () => {
+    let stalled = true;
+    const r = rig({
+      node: 'node-2',
+      evidence: () => ({
+        latest: () => undefined,
+        band: () => undefined,
+        rolloutStatus: async () => undefined,
+        probe: () => undefined,
+        restarts: () => undefined,
+        rescheduled: () => ({ complete: false, message: '2 pod(s) still on node-2: shop/checkout-1, shop/cart-2', ...(stalled ? { stalled: 'node-2 has not renewed its Lease for 16 s and none of its pods is being evicted' } : {}) }),
+      }),
+    });
+    rigs.push(r);
+    await r.engine.start();
+    const node = { kind: 'node' as const, name: 'node-2' };
+    await r.engine.onDiagnosis({ incidentKey: 'node:node-2', diagnosis: { kind: 'node-failure', target: node, confidence: 0.8, t: r.clock.now(), summary: 'node-2 stopped renewing its Lease', evidence: [], details: { node: 'node-2' } } });
+    await settle(r);
+    const [i] = r.engine.list();
+    const cordoned = i.timeline.find((e) => e.kind === 'acted');
+    assert.equal(cordoned?.kind === 'acted' && cordoned.result.action.kind, 'cordon');
+    const verified = i.timeline.find((e) => e.kind === 'verified');
+    assert.ok(verified?.kind === 'verified' && verified.verdict.status === 'not-recovered' && /a cordon moves no pod/.test(verified.verdict.summary), JSON.stringify(verified));
+    assert.equal(i.state, 'awaiting-approval', 'the drain (high risk) is proposed');
+    const proposed = i.timeline.find((e) => e.kind === 'proposed');
+    assert.ok(proposed?.kind === 'proposed' && proposed.action.kind === 'drain');
+    assert.ok(proposed.t - cordoned!.t < 1_000, `the drain came ${proposed.t - cordoned!.t} ms after the cordon, not after its 10 s wait`);
+    assert.equal(r.notifier.approvals.length, 1);
+    stalled = false;
+  });
+
+  it('a cordon waits its verification while the node is not known gone (nothing stalled)', async () => {
+    const r = rig({
+      node: 'node-2',
+      evidence: () => ({
+        latest: () => undefined,
+        band: () => undefined,
+        rolloutStatus: async () => undefined,
+        probe: () => undefined,
+        restarts: () => undefined,
+        rescheduled: () => ({ complete: false, message: '1 pod(s) still on node-2: shop/checkout-1' }),
+      }),
+    });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'node:node-2', diagnosis: { kind: 'node-failure', target: { kind: 'node', name: 'node-2' }, confidence: 0.8, t: r.clock.now(), summary: 'node-2 NotReady', evidence: [], details: { node: 'node-2' } } });
+    await settle(r);
+    const [i] = r.engine.list();
+    const cordoned = i.timeline.find((e) => e.kind === 'acted');
+    const proposed = i.timeline.find((e) => e.kind === 'proposed');
+    assert.ok(cordoned && proposed?.kind === 'proposed' && proposed.action.kind === 'drain', JSON.stringify(i.timeline.map((e) => e.kind)));
+    assert.ok(proposed.t - cordoned.t >= 10_000, `the drain came ${proposed.t - cordoned.t} ms after the cordon`);
+  });
 });
