@@ -97,6 +97,15 @@ export interface EventsPort {
   nodeHeartbeats?(): ReadonlyArray<NodeHeartbeat>;
 }
 
+/**
+ * The scrape targets failing at `t` (Prometheus `up == 0`), by their labels: a node's kubelet (`node`, no `pod`) and pods
+ * (`namespace`, `pod`, and `node` where the scrape config sets it).
+ */
+export interface ScrapeFailures {
+  readonly t: number;
+  readonly down: ReadonlyArray<Readonly<Record<string, string>>>;
+}
+
 /** A node's Lease: when this process last saw its kubelet renew it, and how often the kubelet renews it. */
 export interface NodeHeartbeat {
   readonly node: string;

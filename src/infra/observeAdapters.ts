@@ -14,6 +14,7 @@ import { LogErrorsSource, LogTailer, servicesFromInventory } from './kubernetes/
 import { ProbeSource } from './probes/httpProbe';
 import { PrometheusClient, prometheusAuthFromEnv } from './prometheus/prometheusClient';
 import { PrometheusSource } from './prometheus/prometheusSource';
+import { ScrapeFailureWatch } from './prometheus/scrapeFailures';
 import { ScrapeSource } from './prometheus/scrapeSource';
 import { loadSignalQueriesFile } from './prometheus/signalConfig';
 
@@ -57,11 +58,15 @@ export async function createObserveAdapters(settings: VigilSettings, conn: KubeC
   const logs = new LogTailer(conn, { patterns: settings.logs.patterns.length > 0 ? settings.logs.patterns : undefined });
   const events = new KubernetesSource({ conn, clock, namespaces, logger: logger.child('kubernetes'), logs });
   let primary: MetricsPort & Disposable;
+  let scrapeWatch: ScrapeFailureWatch | undefined;
   const described: string[] = [];
   const client = settings.prometheus.url ? new PrometheusClient({ url: settings.prometheus.url, auth: prometheusAuthFromEnv(env) }) : undefined;
   if (client && queries) {
     primary = new PrometheusSource({ client, clock, intervalMs, windowMs, queries, namespaces, logger: logger.child('prometheus'), inventory: () => events.inventory(), resolvePod: (ns, pod) => events.workloadOfPod(ns, pod) });
     described.push(`Prometheus at ${client.url}`);
+    // a node whose kubelet and pods stop answering their scrapes is named from them, seconds after it died
+    scrapeWatch = new ScrapeFailureWatch({ client, clock, logger: logger.child('prometheus'), onRead: (read) => events.noteScrapeFailures(read) });
+    scrapeWatch.start();
   } else {
     primary = new ScrapeSource({ clock, intervalMs, windowMs, endpoints: () => podProxyEndpoints(events, conn), inventory: () => events.inventory(), logger: logger.child('scrape'), describe: conn.server });
     described.push(`direct scrape of annotated pods through the API server at ${conn.server}`);
@@ -99,6 +104,7 @@ export async function createObserveAdapters(settings: VigilSettings, conn: KubeC
     dispose: () => {
       merged?.dispose();
       parts.forEach((p) => p.dispose());
+      scrapeWatch?.dispose();
       events.dispose();
     },
   };

@@ -1020,14 +1020,17 @@ export function diagnoseNode(view: EvidenceView, node: string): Hypothesis | und
   c += Math.min(0.24, 0.08 * services.length);
   if (nodeEp) c += 0.05;
   const name = parseTargetKey(node).name;
-  // a kubelet that stopped renewing its Lease (kubernetesSource: NodeLeaseExpired) is named before the node monitor's grace
-  // period makes the node NotReady
-  const leaseOnly = notReady.length > 0 && notReady.every((f) => f.reason === 'NodeLeaseExpired');
-  const lastRenewed = Date.parse(String(notReady[0]?.attributes?.lastRenewed ?? ''));
+  // a node whose kubelet and pods stopped answering their scrapes (NodeUnreachable), or whose kubelet stopped renewing its
+  // Lease (NodeLeaseExpired), is named before the node monitor's grace period makes it NotReady
+  const early = notReady.length > 0 && notReady.every((f) => f.reason === 'NodeLeaseExpired' || f.reason === 'NodeUnreachable');
+  const first = notReady[0];
+  const lastRenewed = Date.parse(String(first?.attributes?.lastRenewed ?? ''));
   const parts = [
-    leaseOnly
-      ? `node/${name} ${recovered ? 'stopped renewing its Lease at' : 'has not renewed its Lease since'} ${clock(Number.isFinite(lastRenewed) ? lastRenewed : since)}${recovered ? ' and renews it again' : ' (its kubelet is down or cut off; not NotReady yet)'}`
-      : `node/${name} ${recovered ? 'was' : 'is'} NotReady since ${clock(since)}`,
+    !early
+      ? `node/${name} ${recovered ? 'was' : 'is'} NotReady since ${clock(since)}`
+      : first.reason === 'NodeUnreachable'
+        ? `node/${name} ${recovered ? 'stopped answering at' : 'has not answered since'} ${clock(since)}${recovered ? ' and answers again' : ` (its kubelet's and ${first.attributes?.pods ?? 'its'} pod(s)' scrapes fail; not NotReady yet)`}`
+        : `node/${name} ${recovered ? 'stopped renewing its Lease at' : 'has not renewed its Lease since'} ${clock(Number.isFinite(lastRenewed) ? lastRenewed : since)}${recovered ? ' and renews it again' : ' (its kubelet is down or cut off; not NotReady yet)'}`,
   ];
   if (evictions.length) parts.push(`${evictions.length} pod${evictions.length > 1 ? 's' : ''} evicted`);
   if (services.length) parts.push(`symptoms on ${services.map(label).join(', ')}`);

@@ -873,11 +873,27 @@ export class Remediator implements Disposable {
 
   private async verify(id: string, step: PlaybookStep, action: ActionSpec): Promise<void> {
     const i = this.must(id);
-    if (await this.cordonMovesNothing(id, step, action)) return;
+    const cordoned = preparesDrain(step, action);
+    const placed = () => (cordoned ? this.deps.evidence.rescheduled?.({ kind: 'node', name: cordoned }) : undefined);
+    // a cordon waits for the node controller's eviction only while one can come: on a node whose kubelet is gone (NotReady,
+    // or its Lease overdue) with pods left that nothing evicts, the pods move only with the drain, which follows at once
+    const stalled = () => {
+      const r = placed();
+      return r?.stalled ? `${r.message}; ${r.stalled}, and a cordon moves no pod` : undefined;
+    };
     // polled every second: a fresh sample (every scrape interval) is read as soon as it lands
-    const verdict = await verifyStep(serviceOf(i.target, action), step.verify, this.deps.evidence, this.deps.clock, undefined, { cancelled: () => this.disposed, pollMs: VERIFY_POLL_MS });
+    const verdict = await verifyStep(serviceOf(i.target, action), step.verify, this.deps.evidence, this.deps.clock, undefined, { cancelled: () => this.disposed, pollMs: VERIFY_POLL_MS, ...(cordoned ? { endsWhen: stalled } : {}) });
     if (!verdict) return; // shutting down: the incident stays 'verifying' and a restart verifies again
     await this.patch(id, {}, true, { t: verdict.t, kind: 'verified', stepId: step.id, verdict });
+    const alive = verdict.status !== 'recovered' ? placed()?.renewing : undefined;
+    if (alive) {
+      // named from its pods' silence (or a NotReady that cleared), the node's kubelet still renews its Lease: a drain would
+      // evict pods from a live node; the cordon stays and a human looks at what cut it off
+      this.state.consecutiveFailures++;
+      await this.saveState();
+      await this.escalate(id, `cordoned node ${cordoned} but did not drain it: ${alive}, so its kubelet is up and a drain would evict pods from a live node; ${verdict.summary}`);
+      return;
+    }
     if (verdict.status === 'recovered') {
       this.state.consecutiveFailures = 0;
       await this.saveState();
@@ -893,25 +909,6 @@ export class Remediator implements Disposable {
       return;
     }
     await this.nextStep(id, step, `step "${step.id}" did not recover the service: ${verdict.summary}`);
-  }
-
-  /**
-   * A cordon that prepares a drain waits for the node controller's eviction only while one can come: on a node whose
-   * kubelet is gone (NotReady, or its Lease overdue) with pods left that nothing is evicting, the pods move only with
-   * the drain, so it goes on to it at once instead of waiting out the cordon's verification.
-   */
-  private async cordonMovesNothing(id: string, step: PlaybookStep, action: ActionSpec): Promise<boolean> {
-    if (action.kind !== 'cordon' || step.onFailure !== 'next' || !step.verify.conditions.some((c) => c.kind === 'workloads-rescheduled')) return false;
-    const placed = this.deps.evidence.rescheduled?.({ kind: 'node', name: action.node });
-    if (!placed?.stalled) return false;
-    const now = this.deps.clock.now();
-    const summary = `not recovered: ${placed.message}; ${placed.stalled}, and a cordon moves no pod`;
-    const checks = step.verify.conditions.map((condition) => ({ condition, status: 'failed' as const, detail: `${placed.message}; ${placed.stalled}` }));
-    await this.patch(id, {}, true, { t: now, kind: 'verified', stepId: step.id, verdict: { status: 'not-recovered', t: now, checks, summary } });
-    this.state.consecutiveFailures++;
-    await this.saveState();
-    await this.nextStep(id, step, `step "${step.id}" moves nothing on its own: ${placed.stalled}`);
-    return true;
   }
 
   private async nextStep(id: string, step: PlaybookStep, why: string): Promise<void> {
@@ -1067,4 +1064,9 @@ function maxRisk(a: RiskLevel, b: RiskLevel | undefined): RiskLevel {
 /** Where a step's effect shows: the deployment it changed, else the incident's own target (a node: its workloads). */
 function serviceOf(target: TargetRef, action: ActionSpec): TargetRef {
   return action.kind === 'rollout-restart' || action.kind === 'rollback' || action.kind === 'scale' ? actionTarget(action) : target;
+}
+
+/** The node a cordon step prepares a drain of (its failure hands on to the next step, and it waits for the pods to move). */
+function preparesDrain(step: PlaybookStep, action: ActionSpec): string | undefined {
+  return action.kind === 'cordon' && step.onFailure === 'next' && step.verify.conditions.some((c) => c.kind === 'workloads-rescheduled') ? action.node : undefined;
 }

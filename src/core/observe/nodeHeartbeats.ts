@@ -1,4 +1,4 @@
-import type { NodeHeartbeat, WorkloadInventory } from '../ports';
+import type { NodeHeartbeat, ScrapeFailures, WorkloadInventory } from '../ports';
 import type { TargetRef } from '../model/target';
 
 /** A node whose kubelet missed a Lease renewal, where a workload has pods. */
@@ -45,8 +45,47 @@ export function silentNodeOf(target: TargetRef, inventory: () => WorkloadInvento
  * its age in ms, or undefined. When every Lease is late at once, the watch or the API server stalled, not the nodes. Pure.
  */
 export function renewalOverdue(node: string, heartbeats: ReadonlyArray<NodeHeartbeat>, now: number): number | undefined {
-  const current = (h: NodeHeartbeat) => now - h.renewedAt <= h.everyMs + RENEWAL_SLACK_MS;
+  const current = (h: NodeHeartbeat) => renewedOnTime(h, now);
   const h = heartbeats.find((x) => x.node === node);
   if (!h || current(h) || !heartbeats.some((o) => o.node !== node && current(o))) return undefined;
   return now - h.renewedAt;
+}
+
+/** The Lease was renewed within its renew interval (and a second of slack): its kubelet is alive. */
+export function renewedOnTime(h: NodeHeartbeat, now: number): boolean {
+  return now - h.renewedAt <= h.everyMs + RENEWAL_SLACK_MS;
+}
+
+/** A node Prometheus cannot reach: its kubelet's scrape fails, and so do its pods'. */
+export interface UnreachableNode {
+  readonly node: string;
+  /** The failing pods on it, namespace/name. */
+  readonly pods: ReadonlyArray<string>;
+}
+
+/**
+ * The nodes whose kubelet and at least one pod fail their scrapes while some other node's kubelet answers: a node that
+ * died, or was cut off, shows so within a scrape, while its Lease shows a missed renewal only up to a renew interval
+ * later. A kubelet target is one labelled `node` and no `pod`; a pod's node is its `node` label or where the inventory
+ * places it. A crash-looping pod fails its scrape too, but its node's kubelet answers; a Prometheus that reaches nothing
+ * fails every kubelet at once, and names no node. Pure.
+ */
+export function unreachableNodes(read: ScrapeFailures, inventory: WorkloadInventory): UnreachableNode[] {
+  const placed = new Map<string, string>();
+  for (const svc of inventory.services) for (const p of svc.pods) if (p.node) placed.set(`${svc.target.namespace}/${p.name}`, p.node);
+  const kubeletDown = new Set<string>();
+  const podsDown = new Map<string, string[]>();
+  for (const labels of read.down) {
+    if (labels.pod && labels.namespace) {
+      const name = `${labels.namespace}/${labels.pod}`;
+      const node = labels.node || placed.get(name);
+      if (node) podsDown.set(node, [...(podsDown.get(node) ?? []), name]);
+    } else if (labels.node) kubeletDown.add(labels.node);
+  }
+  const nodes = inventory.nodes.map((n) => n.name);
+  if (nodes.length < 2 || nodes.every((n) => kubeletDown.has(n))) return [];
+  return [...kubeletDown]
+    .filter((n) => nodes.includes(n) && (podsDown.get(n)?.length ?? 0) > 0)
+    .sort()
+    .map((node) => ({ node, pods: [...new Set(podsDown.get(node))].sort() }));
 }

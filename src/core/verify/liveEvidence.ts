@@ -1,6 +1,6 @@
 import type { Band, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
-import { renewalOverdue } from '../observe/nodeHeartbeats';
+import { renewalOverdue, renewedOnTime } from '../observe/nodeHeartbeats';
 import { signalDefinition } from '../observe/signalCatalogue';
 import type { ClockPort, ClusterPort, EventsPort, LoggerPort, ProbeResultsPort, WorkloadInventory } from '../ports';
 import type { VerificationEvidence } from './verifier';
@@ -117,7 +117,7 @@ export class LiveEvidence implements VerificationEvidence {
    * pods stay: they are the node's own). `stalled`: pods are left on a node whose kubelet is gone (NotReady, or its
    * Lease overdue) and nothing is evicting them (the inventory leaves out terminating pods): they move only when evicted.
    */
-  rescheduled(node: TargetRef): { complete: boolean; message: string; stalled?: string } | undefined {
+  rescheduled(node: TargetRef): { complete: boolean; message: string; stalled?: string; renewing?: string } | undefined {
     if (node.kind !== 'node') return undefined;
     const inv = this.deps.events.inventory();
     if (inv.nodes.length === 0 && inv.services.length === 0) return undefined; // the inventory has not synced
@@ -131,9 +131,13 @@ export class LiveEvidence implements VerificationEvidence {
     });
     if (left.length > 0) {
       const message = `${left.length} pod(s) still on ${node.name}: ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}`;
-      const silentFor = renewalOverdue(node.name, this.deps.events.nodeHeartbeats?.() ?? [], now);
-      const gone = inv.nodes.find((n) => n.name === node.name)?.ready === false ? 'is NotReady' : silentFor !== undefined ? `has not renewed its Lease for ${Math.round(silentFor / 1000)} s` : undefined;
-      return gone ? { complete: false, message, stalled: `${node.name} ${gone} and none of its pods is being evicted` } : { complete: false, message };
+      const heartbeats = this.deps.events.nodeHeartbeats?.() ?? [];
+      const silentFor = renewalOverdue(node.name, heartbeats, now);
+      const ready = inv.nodes.find((n) => n.name === node.name)?.ready;
+      const gone = ready === false ? 'is NotReady' : silentFor !== undefined ? `has not renewed its Lease for ${Math.round(silentFor / 1000)} s` : undefined;
+      if (gone) return { complete: false, message, stalled: `${node.name} ${gone} and none of its pods is being evicted` };
+      const lease = ready === true ? heartbeats.find((h) => h.node === node.name && renewedOnTime(h, now)) : undefined;
+      return lease ? { complete: false, message, renewing: `${node.name} is Ready and renewed its Lease ${Math.round((now - lease.renewedAt) / 1000)} s ago` } : { complete: false, message };
     }
     if (short.length > 0) return { complete: false, message: `moved off ${node.name}, not yet available again: ${short.join(', ')}` };
     return { complete: true, message: ran.length ? `every workload that ran on ${node.name} is available elsewhere: ${ran.map((x) => targetLabel(x.target)).join(', ')}` : `no workload ran on ${node.name}` };

@@ -31,9 +31,10 @@ export interface VerificationEvidence {
   windowMs?(signal: SignalName): number | undefined;
   /**
    * For a node: whether the workloads that ran on it are available elsewhere and none is left on it; `stalled` says why
-   * nothing will move the pods left there unless something evicts them (the node's kubelet is gone, none is terminating).
+   * nothing will move the pods left there unless something evicts them (the node's kubelet is gone, none is terminating);
+   * `renewing`, that the node's kubelet is alive (Ready, its Lease current) though pods are left.
    */
-  rescheduled?(node: TargetRef): { readonly complete: boolean; readonly message: string; readonly stalled?: string } | undefined;
+  rescheduled?(node: TargetRef): { readonly complete: boolean; readonly message: string; readonly stalled?: string; readonly renewing?: string } | undefined;
   /**
    * Latest value of a windowed signal over the last scrape interval alone, and the interval it covers, (from, t]
    * (SampleFrame.fresh); `podsSince`: when the pods it measured started, if known (SampleFrame.freshPodsSince).
@@ -82,6 +83,8 @@ export interface VerifyOptions {
   /** A sample older than this is no evidence (the source has gone quiet). */
   readonly maxSampleAgeMs: number;
   readonly test: SequentialTest;
+  /** Checked at every poll: a reason the step cannot recover the target whatever the checks say yet (not recovered at once). */
+  readonly endsWhen?: () => string | undefined;
 }
 
 const DEFAULTS: VerifyOptions = { pollMs: 5000, maxSampleAgeMs: 30_000, test: DEFAULT_SEQUENTIAL_TEST };
@@ -137,6 +140,8 @@ export async function verifyStep(
       passingSince[n] = r.result.status === 'passed' ? Math.min(passingSince[n] ?? Infinity, Math.max(start, r.coversFrom ?? now)) : undefined;
     }
     onProgress?.(last);
+    const ended = last.every((r) => r.status === 'passed') ? undefined : opts.endsWhen?.();
+    if (ended) return { status: 'not-recovered', t: now, checks: last, summary: `not recovered: ${ended}` };
     if (last.every((r) => r.status === 'passed')) {
       // the sequential test is its own hold; without one, every check holds for stableForSeconds
       const tested = judged.some((x) => x) && spec.conditions.every((c, i) => !('signal' in c) || judged[i]);

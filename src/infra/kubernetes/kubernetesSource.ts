@@ -1,10 +1,11 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { ClusterFact, LogLine } from '../../core/model/fact';
 import type { TargetRef } from '../../core/model/target';
-import type { ClockPort, Disposable, EventsPort, LoggerPort, NodeHeartbeat, SourceStatus, WorkloadInventory } from '../../core/ports';
+import type { ClockPort, Disposable, EventsPort, LoggerPort, NodeHeartbeat, ScrapeFailures, SourceStatus, WorkloadInventory } from '../../core/ports';
 import { factsOfChange, type FactContext } from './facts';
 import { ResilientInformer, type KubeObject } from './informers';
 import { NodeLeases } from './nodeLeases';
+import { NodeReachability } from './nodeReachability';
 import { buildInventory, ownedObject, owningDeployment, serviceOfPod, type ReplicaSetLookup } from './inventory';
 import { PodWorkloadMap, workloadTarget } from '../../core/observe/podWorkloads';
 import type { KubeConnection } from './kubeClient';
@@ -77,6 +78,7 @@ export class KubernetesSource implements EventsPort, Disposable {
    * chart's Role in kube-node-lease) still works, naming a failed node when it goes NotReady.
    */
   private readonly leases = new NodeLeases();
+  private readonly reachability = new NodeReachability();
   private leaseInformer: ResilientInformer<KubeObject> | undefined;
   private leaseTimer: Disposable | undefined;
   private leaseState: 'synced' | 'failing' | undefined;
@@ -124,6 +126,14 @@ export class KubernetesSource implements EventsPort, Disposable {
       this.leaseTimer = clock.setTimeout(tick, every);
     };
     this.leaseTimer = clock.setTimeout(tick, every);
+  }
+
+  /**
+   * The scrape targets Prometheus fails to reach now (a ScrapeFailureWatch's read): a node whose kubelet and pods fail
+   * is named from them (NodeReachability), before its Lease shows a missed renewal.
+   */
+  noteScrapeFailures(read: ScrapeFailures): void {
+    for (const fact of this.reachability.observe(read, this.inventory(), this.nodeHeartbeats(), this.options.clock.now())) this.emit(fact);
   }
 
   /** The kubelets' Lease renewals seen (see NodeLeases). */

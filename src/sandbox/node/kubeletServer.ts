@@ -24,6 +24,8 @@ export interface KubeletServerHost {
   runtimes(): Iterable<PodRuntime>;
   logs(rt: PodRuntime, options: PodLogOptions, onLine: (line: string) => void): { lines: string[]; stop(): void };
   readonly machine: CadvisorMachine;
+  /** The node failed (its kubelet is down): nothing on its port answers. */
+  down?(): boolean;
 }
 
 export interface TlsPair {
@@ -52,6 +54,8 @@ export function selfSignedCertificate(ips: ReadonlyArray<string>, commonName = '
 const text = (res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8') => res.writeHead(status, { 'Content-Type': type }).end(body);
 
 function handle(host: KubeletServerHost, req: IncomingMessage, res: ServerResponse): void {
+  // a failed node's kubelet is gone: Prometheus's scrape and the API server's log requests fail as they would
+  if (host.down?.()) return void req.socket.destroy();
   const url = new URL(req.url ?? '/', 'https://kubelet');
   if (req.method !== 'GET') return void text(res, 405, `${req.method} is not supported on ${url.pathname}\n`);
   if (url.pathname === '/healthz') return void text(res, 200, 'ok');

@@ -514,6 +514,7 @@ class RunningNodeAgent implements NodeAgent {
     const onNode = () => [...this.pods.values()].filter((e) => e.node === node && !e.pod.metadata?.deletionTimestamp);
     return {
       now: this.now,
+      down: () => this.downNodes.has(node),
       machine: { cores: NODE_CPU_CORES, memoryBytes: parseQuantity(NODE_MEMORY, 0) },
       pod: (namespace: string, name: string) => {
         const e = [...this.pods.values()].find((x) => x.node === node && x.rt.namespace === namespace && x.rt.name === name);

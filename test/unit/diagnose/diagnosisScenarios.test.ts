@@ -195,6 +195,32 @@ describe('diagnosis scenarios (correlator end to end)', () => {
     assert.equal(u.diagnosis.details?.node, 'node-2');
   });
 
+  it('node failure within a scrape: its kubelet and pods stopped answering Prometheus, then its Lease lapsed → ONE node-failure incident, worded as the silence', () => {
+    const inv = shopInventory();
+    const s = new Scenario();
+    s.inventory = inv;
+    for (const name of ['checkout', 'cart', 'search']) {
+      s.series(svc('shop', name), BEFORE, AFTER, (t) => ({ ...healthy(), latency_p95: 0.12 + 0.5 * ramp(t, T + 2_000, 10_000) }));
+    }
+    s.series(svc('shop', 'orders'), BEFORE, AFTER, () => healthy());
+    s.fact('node-not-ready', node('node-2'), T + 3_000, "Node node-2 stopped answering: its kubelet and 3 pod(s) on it (shop/cart-1, shop/checkout-2, shop/search-1) fail their scrapes (Prometheus up == 0) while the other nodes answer; its Lease was last renewed 6 s ago (every 10 s). The node is down or cut off; NotReady follows after the node monitor's grace period", {
+      reason: 'NodeUnreachable',
+      attributes: { since: new Date(T + 3_000).toISOString(), pods: 3 },
+    });
+    s.fact('node-not-ready', node('node-2'), T + 12_000, 'Node node-2 stopped renewing its Lease: last renewed 15 s ago (every 10 s; 2 other nodes renew theirs). Its kubelet is down or cut off; NotReady follows after the node monitor\'s grace period', {
+      reason: 'NodeLeaseExpired',
+      attributes: { lastRenewed: new Date(T - 3_000).toISOString(), renewEverySeconds: 10 },
+    });
+    const updates = s.run(new Correlator());
+    const nodeUpdates = updates.filter((x) => x.diagnosis.kind === 'node-failure');
+    assert.ok(nodeUpdates.length > 0, updates.map((x) => `${x.diagnosis.kind}: ${x.diagnosis.summary}`).join('\n'));
+    assert.ok(nodeUpdates[0].diagnosis.t <= T + 4_000, `named at ${(nodeUpdates[0].diagnosis.t - T) / 1000} s`);
+    assert.equal(new Set(updates.filter((x) => x.diagnosis.t >= T + 3_000).map((x) => x.incidentKey)).size, 1, 'one incident');
+    const u = nodeUpdates.at(-1)!;
+    assert.deepEqual(u.target, node('node-2'));
+    assert.match(u.diagnosis.summary, /^node\/node-2 has not answered since 19:00:03 UTC \(its kubelet's and 3 pod\(s\)' scrapes fail; not NotReady yet\); symptoms on shop\/cart, shop\/checkout, shop\/search\.$/);
+  });
+
   it('a surge past capacity: the surged service fails a share of its own requests and its caller errs → traffic-surge, not a dependency outage', () => {
     // as the sandbox's surge on cart plays out: requests double, cart answers 5xx past its capacity, frontend's calls to it fail
     const s = new Scenario();

@@ -44,11 +44,11 @@ describe('DetectionPipeline: where a failed node\'s workloads went', () => {
     rig.frame({ request_rate: 10 });
     const now = rig.clock.now();
     heartbeats = [{ node: 'node-1', renewedAt: now - 2_000, everyMs: 10_000 }, { node: 'node-2', renewedAt: now - 5_000, everyMs: 10_000 }];
-    assert.deepEqual(rig.evidence.rescheduled(node2), { complete: false, message: '1 pod(s) still on node-2: shop/checkout-b' }, 'a current Lease: the node may yet evict or be fine');
+    assert.deepEqual(rig.evidence.rescheduled(node2), { complete: false, message: '1 pod(s) still on node-2: shop/checkout-b', renewing: 'node-2 is Ready and renewed its Lease 5 s ago' }, 'a current Lease: the kubelet is alive');
     heartbeats = [{ node: 'node-1', renewedAt: now - 2_000, everyMs: 10_000 }, { node: 'node-2', renewedAt: now - 12_400, everyMs: 10_000 }];
     assert.deepEqual(rig.evidence.rescheduled(node2), { complete: false, message: '1 pod(s) still on node-2: shop/checkout-b', stalled: 'node-2 has not renewed its Lease for 12 s and none of its pods is being evicted' });
     heartbeats = [{ node: 'node-1', renewedAt: now - 12_000, everyMs: 10_000 }, { node: 'node-2', renewedAt: now - 12_400, everyMs: 10_000 }];
-    assert.equal(rig.evidence.rescheduled(node2)?.stalled, undefined, 'every Lease late at once: the watch stalled, not the node');
+    assert.deepEqual(rig.evidence.rescheduled(node2), { complete: false, message: '1 pod(s) still on node-2: shop/checkout-b' }, 'every Lease late at once: the watch stalled, not the node, and none is known alive');
     ready = false;
     assert.equal(rig.evidence.rescheduled(node2)?.stalled, 'node-2 is NotReady and none of its pods is being evicted');
   });

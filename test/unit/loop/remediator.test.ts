@@ -760,6 +760,54 @@ describe('Remediator', () => {
     stalled = false;
   });
 
+  it('a cordon hands on to the drain as soon as the node is known gone: named from its pods\' silence, its Lease overdue 3 s later', async () => {
+    let overdueAt = Infinity;
+    const r = rig({
+      node: 'node-2',
+      evidence: (clock) => ({
+        latest: () => undefined,
+        band: () => undefined,
+        rolloutStatus: async () => undefined,
+        probe: () => undefined,
+        restarts: () => undefined,
+        rescheduled: () => ({ complete: false, message: '1 pod(s) still on node-2: shop/checkout-1', ...(clock.now() >= overdueAt ? { stalled: 'node-2 has not renewed its Lease for 11 s and none of its pods is being evicted' } : {}) }),
+      }),
+    });
+    rigs.push(r);
+    overdueAt = r.clock.now() + 3_000;
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'node:node-2', diagnosis: { kind: 'node-failure', target: { kind: 'node', name: 'node-2' }, confidence: 0.8, t: r.clock.now(), summary: 'node-2 stopped answering', evidence: [], details: { node: 'node-2' } } });
+    await settle(r);
+    const [i] = r.engine.list();
+    const cordoned = i.timeline.find((e) => e.kind === 'acted');
+    const proposed = i.timeline.find((e) => e.kind === 'proposed');
+    assert.ok(cordoned && proposed?.kind === 'proposed' && proposed.action.kind === 'drain', JSON.stringify(i.timeline.map((e) => e.kind)));
+    assert.ok(proposed.t - cordoned.t >= 3_000 && proposed.t - cordoned.t <= 4_000, `the drain came ${proposed.t - cordoned.t} ms after the cordon`);
+  });
+
+  it('a cordoned node whose kubelet still renews its Lease is not drained: the incident goes to a human', async () => {
+    const r = rig({
+      node: 'node-2',
+      evidence: () => ({
+        latest: () => undefined,
+        band: () => undefined,
+        rolloutStatus: async () => undefined,
+        probe: () => undefined,
+        restarts: () => undefined,
+        rescheduled: () => ({ complete: false, message: '1 pod(s) still on node-2: shop/checkout-1', renewing: 'node-2 is Ready and renewed its Lease 3 s ago' }),
+      }),
+    });
+    rigs.push(r);
+    await r.engine.start();
+    await r.engine.onDiagnosis({ incidentKey: 'node:node-2', diagnosis: { kind: 'node-failure', target: { kind: 'node', name: 'node-2' }, confidence: 0.8, t: r.clock.now(), summary: 'node-2 stopped answering', evidence: [], details: { node: 'node-2' } } });
+    await settle(r);
+    const [i] = r.engine.list();
+    assert.equal(i.state, 'escalated');
+    assert.ok(!i.timeline.some((e) => (e.kind === 'proposed' || e.kind === 'acted') && (e.kind === 'proposed' ? e.action : e.result.action).kind === 'drain'), 'no drain proposed or run');
+    assert.equal(r.notifier.escalations.length, 1);
+    assert.match(r.notifier.escalations[0].reason, /^cordoned node node-2 but did not drain it: node-2 is Ready and renewed its Lease 3 s ago, so its kubelet is up/);
+  });
+
   it('a cordon waits its verification while the node is not known gone (nothing stalled)', async () => {
     const r = rig({
       node: 'node-2',
