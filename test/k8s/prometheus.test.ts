@@ -11,10 +11,19 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import path from 'node:path';
+import type { ClusterFact } from '../../src/core/model/fact';
 import { controlPlanePrometheusConfig } from '../../src/sandbox/controlPlane/prometheusConfig';
+import { connectKube } from '../../src/infra/kubernetes/kubeClient';
+import { KubernetesSource } from '../../src/infra/kubernetes/kubernetesSource';
+import { PrometheusClient } from '../../src/infra/prometheus/prometheusClient';
 import { startPrometheus, type PrometheusProcess } from '../../src/infra/prometheus/prometheusLauncher';
+import { ScrapeFailureWatch } from '../../src/infra/prometheus/scrapeFailures';
+import { SystemClock } from '../../src/infra/systemClock';
 import { builtPrometheus } from '../../src/sandbox/controlPlane/components';
-import { apply, cluster, deploymentManifest, kubectlOk, settled, waitFor, type PodView } from './cluster';
+import { apply, cluster, deploymentManifest, inNetns, kubectlOk, settled, waitFor, type PodView } from './cluster';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
 
 const NS = 'scrape';
 const SCRAPE_SECONDS = 2;
@@ -174,5 +183,46 @@ describe('Prometheus with kubernetes_sd_configs, as kube-prometheus-stack scrape
     // real cAdvisor also has each pod's own cgroup, container=""
     const podLevel = await prom.query(`container_cpu_usage_seconds_total{namespace="${NS}", container=""}`);
     assert.ok(podLevel.length > 0, 'the container="" series of each pod');
+  });
+
+  it('a failed node: its kubelet and pods read up == 0 within scrapes, and Vigil names it NodeUnreachable long before its Lease lapses', async function () {
+    // grace 20 s to Unknown, then the pods are evicted; the fault lasts 45 s and the node is Ready again after it
+    this.timeout(240_000);
+    const node = podsNow[0].spec.nodeName!;
+    if (!(await answers(podsNow[0].status.podIP!, 8080))) this.skip();
+    const source = new KubernetesSource({ conn: await connectKube({ kubeconfig: cluster().cp.kubeconfig }), clock: new SystemClock() });
+    const facts: Array<{ fact: ClusterFact; at: number }> = [];
+    source.subscribe((fact) => facts.push({ fact, at: Date.now() }));
+    const watch = new ScrapeFailureWatch({ client: new PrometheusClient({ url: prom.url }), clock: new SystemClock(), onRead: (read) => source.noteScrapeFailures(read) });
+    watch.start();
+    try {
+      await waitFor('every kubelet and pod target up', 45_000, async () => {
+        const down = await prom.query('up == 0');
+        return down.length === 0 && (await prom.query(`up{node="${node}"}`)).length >= 2 ? true : undefined;
+      });
+      // inject just after the node's renewal came through the watch, so its Lease lapses a renew interval and a half later
+      const listed = await waitFor("every node's Lease listed", 60_000, async () => (source.nodeHeartbeats().length === cluster().nodes.length ? source.nodeHeartbeats().find((h) => h.node === node)?.renewedAt : undefined));
+      await waitFor(`${node}'s Lease renewed through the watch`, 30_000, async () => ((source.nodeHeartbeats().find((h) => h.node === node)?.renewedAt ?? 0) > listed ? true : undefined));
+      const injectedAt = Date.now();
+      const injected = await inNetns([process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), 'chaos', 'node-failure', '--target', node, '--duration', '45', '--kubeconfig', cluster().cp.kubeconfig], { timeoutMs: 60_000 });
+      assert.equal(injected.code, 0, injected.stderr);
+      const unreachable = await waitFor(`a NodeUnreachable fact for ${node}`, 30_000, async () => facts.find((f) => f.fact.reason === 'NodeUnreachable'));
+      const lease = await waitFor(`the NodeLeaseExpired fact for ${node}`, 30_000, async () => facts.find((f) => f.fact.reason === 'NodeLeaseExpired'));
+      const s = (at: number) => `${((at - injectedAt) / 1000).toFixed(1)} s`;
+      console.log(`      ${node} named from its scrapes ${s(unreachable.at)} after the injection, from its Lease ${s(lease.at)} (scrapes every ${SCRAPE_SECONDS} s, Lease every 10 s)`);
+      assert.equal(unreachable.fact.target.name, node);
+      assert.match(unreachable.fact.message, new RegExp(`^Node ${node} stopped answering: its kubelet and [1-9] pod\\(s\\) on it \\(.*${NS}/api-.*\\) fail their scrapes \\(Prometheus up == 0\\) while the other nodes answer; its Lease was last renewed [0-9]+ s ago \\(every 10 s\\)`));
+      assert.ok(unreachable.at < lease.at, `named from its scrapes (${s(unreachable.at)}) before its Lease (${s(lease.at)})`);
+      assert.ok(unreachable.at - injectedAt <= 12_000, `named ${s(unreachable.at)} after the injection: within 12 s of scrapes every ${SCRAPE_SECONDS} s`);
+      assert.ok(facts.filter((f) => f.fact.kind === 'node-not-ready').every((f) => f.fact.target.name === node), `no other node named: ${JSON.stringify(facts.map((f) => f.fact.message))}`);
+      // the fault ends: its kubelet answers again, and the node is Ready
+      await waitFor(`${node} reachable and Ready again`, 150_000, async () => {
+        const ready = await kubectlOk(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+        return ready.trim() === 'True' && facts.some((f) => f.fact.reason === 'NodeReachable' && f.fact.target.name === node) ? true : undefined;
+      });
+    } finally {
+      watch.dispose();
+      source.dispose();
+    }
   });
 });

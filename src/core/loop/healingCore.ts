@@ -137,7 +137,10 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
   const cluster = recorder.recordingCluster(ports.cluster);
   // and every read of the inventory by a decision or a verification
   const events = recorder.recordingEvents(ports.events);
-  const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster, events, rateWindowMs: windowMs, probes: ports.probes });
+  // the kubelets' Leases are read live, not through the recording wrapper (replay records none): in replay a cordon waits
+  // for NotReady, and no step is held for a silent node
+  const heartbeats = () => ports.events.nodeHeartbeats?.() ?? [];
+  const evidence = new LiveEvidence({ clock, logger: logger.child('verify'), cluster, events, rateWindowMs: windowMs, probes: ports.probes, heartbeats });
   const notifier = new FanOutNotifier([new LogNotifier(logger.child('engine')), ...(ports.notifiers ?? [])], logger);
   const lease = options.lease === false ? undefined : new LeaseKeeper(ports.cluster, clock, logger.child('lease'), shardLeaseName(settings.safety.leaseName, settings.kubernetes.namespaces), settings.agent.leaseNamespace, options.identity);
   const rules = options.rules ?? DEFAULT_RULES;
@@ -165,8 +168,7 @@ export function createHealingCore(ports: HealingCorePorts, initial: VigilSetting
     // the next interval normally releases it; the bound is for frames that stop coming
     oneScrapeHoldMs: 2 * settings.prometheus.scrapeIntervalSeconds * 1000,
     flaps,
-    // the kubelets' Leases are read live, not through the recording wrapper: replay holds no step for a silent node
-    silentNode: (t, now) => silentNodeOf(t, () => events.inventory(), ports.events.nodeHeartbeats?.() ?? [], now),
+    silentNode: (t, now) => silentNodeOf(t, () => events.inventory(), heartbeats(), now),
   });
   // every release seen is recorded (the reliability report's change failure rate); replay records none
   const releases = options.learn === false ? undefined : new ReleaseRecorder(store, logger.child('releases'));

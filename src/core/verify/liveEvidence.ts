@@ -2,7 +2,7 @@ import type { Band, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import { renewalOverdue, renewedOnTime } from '../observe/nodeHeartbeats';
 import { signalDefinition } from '../observe/signalCatalogue';
-import type { ClockPort, ClusterPort, EventsPort, LoggerPort, ProbeResultsPort, WorkloadInventory } from '../ports';
+import type { ClockPort, ClusterPort, EventsPort, LoggerPort, NodeHeartbeat, ProbeResultsPort, WorkloadInventory } from '../ports';
 import type { VerificationEvidence } from './verifier';
 
 /** How long a service counts as displaced by a node failure after it was last seen on the node. */
@@ -17,6 +17,8 @@ export interface LiveEvidenceDeps {
   readonly rateWindowMs: number;
   /** Which target each probe reports on and why its last run failed, for `probe-passing` checks. Absent in replay. */
   readonly probes?: ProbeResultsPort;
+  /** The kubelets' Lease renewals, read live (replay records none): a node whose renewal is overdue is gone. */
+  readonly heartbeats?: () => ReadonlyArray<NodeHeartbeat>;
 }
 
 /**
@@ -131,7 +133,7 @@ export class LiveEvidence implements VerificationEvidence {
     });
     if (left.length > 0) {
       const message = `${left.length} pod(s) still on ${node.name}: ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}`;
-      const heartbeats = this.deps.events.nodeHeartbeats?.() ?? [];
+      const heartbeats = this.deps.heartbeats?.() ?? [];
       const silentFor = renewalOverdue(node.name, heartbeats, now);
       const ready = inv.nodes.find((n) => n.name === node.name)?.ready;
       const gone = ready === false ? 'is NotReady' : silentFor !== undefined ? `has not renewed its Lease for ${Math.round(silentFor / 1000)} s` : undefined;

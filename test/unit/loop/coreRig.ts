@@ -3,7 +3,7 @@ import { parsePlaybooks } from '../../../src/core/decide/playbookLoader';
 import { createHealingCore, type HealingCore } from '../../../src/core/loop/healingCore';
 import { VirtualClock } from '../../../src/core/loop/virtualClock';
 import type { SampleFrame } from '../../../src/core/model/signal';
-import type { EventsPort, LeaseState, MetricsPort, WorkloadInventory } from '../../../src/core/ports';
+import type { EventsPort, LeaseState, MetricsPort, NodeHeartbeat, WorkloadInventory } from '../../../src/core/ports';
 import { DEFAULT_SETTINGS, withSettings, type SettingsPatch } from '../../../src/core/settings';
 import { FakeCluster } from '../../fakes/fakeCluster';
 import { MemoryStore } from '../../fakes/memoryStore';
@@ -55,7 +55,7 @@ export function inventoryOf(services: ReadonlyArray<ServiceSpec>): WorkloadInven
  * createHealingCore with in-memory ports on a virtual clock: the product's composition, fed by hand. `frame`
  * pushes one interval of samples through the metrics port the pipeline subscribed to.
  */
-export async function coreRig(patch: SettingsPatch, over: { cluster?: FakeCluster; inventory?: WorkloadInventory; identity?: string } = {}) {
+export async function coreRig(patch: SettingsPatch, over: { cluster?: FakeCluster; inventory?: WorkloadInventory; identity?: string; heartbeats?: () => ReadonlyArray<NodeHeartbeat> } = {}) {
   const clock = new VirtualClock(CORE_T0);
   const logger = new MemoryLogger();
   const store = new MemoryStore();
@@ -69,7 +69,7 @@ export async function coreRig(patch: SettingsPatch, over: { cluster?: FakeCluste
     onStatus: () => none,
   };
   const inventory = over.inventory ?? inventoryOf([{ name: 'checkout' }, { name: 'cart' }]);
-  const events: EventsPort = { inventory: () => inventory, subscribe: () => none, onStatus: () => none, recentLogs: async () => [] };
+  const events: EventsPort = { inventory: () => inventory, subscribe: () => none, onStatus: () => none, recentLogs: async () => [], ...(over.heartbeats ? { nodeHeartbeats: over.heartbeats } : {}) };
   const core: HealingCore = createHealingCore({ clock, logger, store, cluster, metrics, events }, withSettings(DEFAULT_SETTINGS, patch), {
     identity: over.identity ?? IDENTITY,
     playbooks: () => playbooks,

@@ -26,7 +26,7 @@ export function loopRig(over: Partial<DetectionPipelineDeps> & { store?: StorePo
   const remediator = { record: () => undefined, recordFact: () => undefined, onChange: () => none, actedOn: () => false, onDiagnosis: async () => undefined } as unknown as Remediator;
   const cluster = new FakeCluster();
   const rateWindowMs = over.rateWindowMs ?? 60_000;
-  const evidence = new LiveEvidence({ clock, logger, cluster, events: over.events ?? events, rateWindowMs });
+  const evidence = new LiveEvidence({ clock, logger, cluster, events: over.events ?? events, rateWindowMs, heartbeats: () => (over.events ?? events).nodeHeartbeats?.() ?? [] });
   const recovery = new RecoveryWindow(rateWindowMs);
   const loop = new DetectionPipeline({ clock, logger, store: over.store ?? new MemoryStore(), metrics, events, cluster, remediator, evidence, recovery, ...over });
   let t = T0;
