@@ -574,6 +574,13 @@ function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined
   let c = isReferenced ? 0.5 : 0.35;
   if (ownsKey) c += 0.1;
   if (othersKey) c -= 0.25;
+  // the key names a service this one calls, which shows nothing yet: this one's errors may be its 5xx, seen an interval
+  // before its own (their scrapes fall at different times). For two settles the flag is not this one's to name, so the
+  // owner opens the incident once its own symptoms show and this caller joins it as it does any callee's; after that
+  // (a flag that breaks only its callers) it is named here, below the opening confidence
+  const owner = othersKey ? `service:${ref.namespace}/${prefix}` : undefined;
+  const ownerSilent = !!owner && reaches(g, key, owner) && !view.episode(owner);
+  if (ownerSilent && view.now - onset < 2 * cfg.settleMs) return undefined;
   // A flag does not multiply incoming traffic: with requests up by the surge ratio, the surge explains the symptoms better.
   const rate = requestShift(view, key, onset);
   if (rate.before !== undefined && rate.after !== undefined && rate.before > 0 && rate.after / rate.before >= cfg.surgeRatio) c -= 0.2;
@@ -589,6 +596,7 @@ function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined
   const what = `configmap ${ref.namespace}/${cm}${k !== undefined ? ` key ${k}` : ''} changed${prev !== undefined ? ` from ${JSON.stringify(String(prev))}` : ''}${next !== undefined ? ` to ${JSON.stringify(String(next))}` : ''}`;
   const verdict = view.memo(`blame|${key}|${change.t}`, () => judgeChange(view, key, change.t, what));
   if (!verdict.blamed) c = Math.min(c, COINCIDENT_CONFIDENCE);
+  if (ownerSilent) c = Math.min(c, cfg.openConfidence - 0.05);
   const symptom = ep && (errors || latency) ? rose(view, key, headlineSignal(ep), onset) : `pods crash-loop (${describeCrashes(crashes)})`;
   const summary = `${label(key)} ${symptom} ${ago(lag)} after ${what}${verdict.blamed ? '' : ` (${verdict.reason})`}.`;
   return {
@@ -600,6 +608,19 @@ function badFeatureFlag(view: EvidenceView, key: string): Hypothesis | undefined
     members: [key],
     details: k !== undefined && prev !== undefined ? { flag: { namespace: ref.namespace, configMap: cm, key: String(k), previousValue: String(prev) } } : undefined,
   };
+}
+
+/** Whether `from` calls `to`, directly or through other services. */
+function reaches(g: EvidenceView['graph'], from: string, to: string): boolean {
+  const seen = new Set<string>([from]);
+  const queue = [from];
+  while (queue.length) {
+    for (const next of g.callees(queue.shift()!)) {
+      if (next === to) return true;
+      if (!seen.has(next)) queue.push(...(seen.add(next), [next]));
+    }
+  }
+  return false;
 }
 
 function memoryLeak(view: EvidenceView, key: string): Hypothesis | undefined {
