@@ -13,6 +13,17 @@ function only(updates: ReadonlyArray<CorrelationUpdate>): CorrelationUpdate {
   return open[0];
 }
 
+/** The services on node-2 slow down from T + 2 s (its pods stop answering); orders, elsewhere, stays healthy. */
+function nodeSymptoms(): Scenario {
+  const s = new Scenario();
+  s.inventory = shopInventory();
+  for (const name of ['checkout', 'cart', 'search']) {
+    s.series(svc('shop', name), BEFORE, AFTER, (t) => ({ ...healthy(), latency_p95: 0.12 + 0.5 * ramp(t, T + 2_000, 10_000) }));
+  }
+  s.series(svc('shop', 'orders'), BEFORE, AFTER, () => healthy());
+  return s;
+}
+
 describe('diagnosis scenarios (correlator end to end)', () => {
   it('bad release: errors 40 s after a new revision → bad-release on that deployment, naming revision and image', () => {
     const inv = shopInventory({ revision: { checkout: 5 } });
@@ -173,13 +184,7 @@ describe('diagnosis scenarios (correlator end to end)', () => {
   });
 
   it('node failure before NotReady: its kubelet stopped renewing its Lease, 3 services on it degrade → ONE node-failure incident, worded as the Lease', () => {
-    const inv = shopInventory();
-    const s = new Scenario();
-    s.inventory = inv;
-    for (const name of ['checkout', 'cart', 'search']) {
-      s.series(svc('shop', name), BEFORE, AFTER, (t) => ({ ...healthy(), latency_p95: 0.12 + 0.5 * ramp(t, T + 2_000, 10_000) }));
-    }
-    s.series(svc('shop', 'orders'), BEFORE, AFTER, () => healthy());
+    const s = nodeSymptoms();
     // the last renewal at T - 3 s; named 1.5 intervals later, 25 s before a 40 s grace period would make it NotReady
     s.fact('node-not-ready', node('node-2'), T + 12_000, 'Node node-2 stopped renewing its Lease: last renewed 15 s ago (every 10 s; 2 other nodes renew theirs). Its kubelet is down or cut off; NotReady follows after the node monitor\'s grace period', {
       reason: 'NodeLeaseExpired',
@@ -196,13 +201,7 @@ describe('diagnosis scenarios (correlator end to end)', () => {
   });
 
   it('node failure within a scrape: its kubelet and pods stopped answering Prometheus, then its Lease lapsed → ONE node-failure incident, worded as the silence', () => {
-    const inv = shopInventory();
-    const s = new Scenario();
-    s.inventory = inv;
-    for (const name of ['checkout', 'cart', 'search']) {
-      s.series(svc('shop', name), BEFORE, AFTER, (t) => ({ ...healthy(), latency_p95: 0.12 + 0.5 * ramp(t, T + 2_000, 10_000) }));
-    }
-    s.series(svc('shop', 'orders'), BEFORE, AFTER, () => healthy());
+    const s = nodeSymptoms();
     s.fact('node-not-ready', node('node-2'), T + 3_000, "Node node-2 stopped answering: its kubelet and 3 pod(s) on it (shop/cart-1, shop/checkout-2, shop/search-1) fail their scrapes (Prometheus up == 0) while the other nodes answer; its Lease was last renewed 6 s ago (every 10 s). The node is down or cut off; NotReady follows after the node monitor's grace period", {
       reason: 'NodeUnreachable',
       attributes: { since: new Date(T + 3_000).toISOString(), pods: 3 },

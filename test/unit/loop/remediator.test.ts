@@ -36,6 +36,11 @@ interface Rig {
   lease: LeaseState;
 }
 
+/** Evidence for a node step: no signals, only where the node's workloads are. */
+function nodeEvidence(rescheduled: NonNullable<VerificationEvidence['rescheduled']>): VerificationEvidence {
+  return { latest: () => undefined, band: () => undefined, rolloutStatus: async () => undefined, probe: () => undefined, restarts: () => undefined, rescheduled };
+}
+
 function rig(over: { mode?: RemediationSettings['mode']; healthyAt?: number; store?: MemoryStore; cluster?: FakeCluster; lease?: LeaseState; evidence?: (clock: VirtualClock) => VerificationEvidence; node?: string; extra?: Partial<RemediatorDeps> } = {}): Rig {
   const dir = '';
   const clock = new VirtualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
@@ -704,17 +709,11 @@ describe('Remediator', () => {
     let movedAt = Infinity;
     const r = rig({
       node: 'node-2',
-      evidence: (clock) => ({
-        latest: () => undefined,
-        band: () => undefined,
-        rolloutStatus: async () => undefined,
-        probe: () => undefined,
-        restarts: () => undefined,
-        rescheduled: (n) => {
+      evidence: (clock) =>
+        nodeEvidence((n) => {
           asked.push(`${n.kind}:${n.name}`);
           return clock.now() >= movedAt ? { complete: true, message: 'every workload that ran on node-2 is available elsewhere' } : { complete: false, message: '1 pod(s) still on node-2: shop/checkout-1' };
-        },
-      }),
+        }),
     });
     rigs.push(r);
     movedAt = r.clock.now() + 3_000;
@@ -733,14 +732,7 @@ describe('Remediator', () => {
     let stalled = true;
     const r = rig({
       node: 'node-2',
-      evidence: () => ({
-        latest: () => undefined,
-        band: () => undefined,
-        rolloutStatus: async () => undefined,
-        probe: () => undefined,
-        restarts: () => undefined,
-        rescheduled: () => ({ complete: false, message: '2 pod(s) still on node-2: shop/checkout-1, shop/cart-2', ...(stalled ? { stalled: 'node-2 has not renewed its Lease for 16 s and none of its pods is being evicted' } : {}) }),
-      }),
+      evidence: () => nodeEvidence(() => ({ complete: false, message: '2 pod(s) still on node-2: shop/checkout-1, shop/cart-2', ...(stalled ? { stalled: 'node-2 has not renewed its Lease for 16 s and none of its pods is being evicted' } : {}) })),
     });
     rigs.push(r);
     await r.engine.start();
@@ -764,14 +756,7 @@ describe('Remediator', () => {
     let overdueAt = Infinity;
     const r = rig({
       node: 'node-2',
-      evidence: (clock) => ({
-        latest: () => undefined,
-        band: () => undefined,
-        rolloutStatus: async () => undefined,
-        probe: () => undefined,
-        restarts: () => undefined,
-        rescheduled: () => ({ complete: false, message: '1 pod(s) still on node-2: shop/checkout-1', ...(clock.now() >= overdueAt ? { stalled: 'node-2 has not renewed its Lease for 11 s and none of its pods is being evicted' } : {}) }),
-      }),
+      evidence: (clock) => nodeEvidence(() => ({ complete: false, message: '1 pod(s) still on node-2: shop/checkout-1', ...(clock.now() >= overdueAt ? { stalled: 'node-2 has not renewed its Lease for 11 s and none of its pods is being evicted' } : {}) })),
     });
     rigs.push(r);
     overdueAt = r.clock.now() + 3_000;
@@ -788,14 +773,7 @@ describe('Remediator', () => {
   it('a cordoned node whose kubelet still renews its Lease is not drained: the incident goes to a human', async () => {
     const r = rig({
       node: 'node-2',
-      evidence: () => ({
-        latest: () => undefined,
-        band: () => undefined,
-        rolloutStatus: async () => undefined,
-        probe: () => undefined,
-        restarts: () => undefined,
-        rescheduled: () => ({ complete: false, message: '1 pod(s) still on node-2: shop/checkout-1', renewing: 'node-2 is Ready and renewed its Lease 3 s ago' }),
-      }),
+      evidence: () => nodeEvidence(() => ({ complete: false, message: '1 pod(s) still on node-2: shop/checkout-1', renewing: 'node-2 is Ready and renewed its Lease 3 s ago' })),
     });
     rigs.push(r);
     await r.engine.start();
@@ -811,14 +789,7 @@ describe('Remediator', () => {
   it('a cordon waits its verification while the node is not known gone (nothing stalled)', async () => {
     const r = rig({
       node: 'node-2',
-      evidence: () => ({
-        latest: () => undefined,
-        band: () => undefined,
-        rolloutStatus: async () => undefined,
-        probe: () => undefined,
-        restarts: () => undefined,
-        rescheduled: () => ({ complete: false, message: '1 pod(s) still on node-2: shop/checkout-1' }),
-      }),
+      evidence: () => nodeEvidence(() => ({ complete: false, message: '1 pod(s) still on node-2: shop/checkout-1' })),
     });
     rigs.push(r);
     await r.engine.start();
