@@ -891,7 +891,7 @@ export class Remediator implements Disposable {
       // evict pods from a live node; the cordon stays and a human looks at what cut it off
       this.state.consecutiveFailures++;
       await this.saveState();
-      await this.escalate(id, `cordoned node ${cordoned} but did not drain it: ${alive}, so its kubelet is up and a drain would evict pods from a live node; ${verdict.summary}`);
+      await this.escalate(id, `cordoned node ${cordoned} but did not drain it: ${alive}, so its kubelet is up and a drain would evict pods from a live node (\`kubectl uncordon ${cordoned}\` once it is sound); ${verdict.summary}`);
       return;
     }
     if (verdict.status === 'recovered') {
