@@ -184,11 +184,15 @@ export function requestShift(view: EvidenceView, key: string, onset: number): { 
     // where that window's reading was a steady level (the frame before it agreed): the agent's first readings are not
     // (see freshEvidence's SETTLED_RATE_RATIO; a cold start's 1.16 req/s made a dependency outage 3.6x "above baseline")
     let stepBase: number | undefined;
+    // The level before the step is never below that interval's own requests: a window younger than itself (pods or a
+    // Prometheus that started within it) reads a fraction of them while the last interval reads all (bench:heal 651ccf5:
+    // a dependency outage 49 s after the pods started read "2.39x above baseline" from a window still filling)
     for (let i = frames.length - 1; i > 1 && frames[i].t >= onset - view.config.baselineMs; i--) {
       if (frames[i].t >= onset) continue;
-      const prev = frames[i - 1].values.request_rate;
+      const windowed = frames[i - 1].values.request_rate;
+      const prev = windowed === undefined ? undefined : Math.max(windowed, frames[i - 1].fresh?.request_rate ?? 0);
       const cur = frames[i].fresh?.request_rate;
-      if (prev !== undefined && prev > 0 && cur !== undefined && cur >= view.config.surgeRatio * prev && steadyLevel(frames[i - 2].values.request_rate, prev)) stepBase = Math.min(stepBase ?? prev, prev);
+      if (prev !== undefined && prev > 0 && cur !== undefined && cur >= view.config.surgeRatio * prev && steadyLevel(frames[i - 2].values.request_rate, windowed)) stepBase = Math.min(stepBase ?? prev, prev);
     }
     const base = stepBase !== undefined && median !== undefined ? Math.min(median, stepBase) : median;
     const before = seasonal !== undefined && Number.isFinite(seasonal) && seasonal > 0 ? Math.max(seasonal, base ?? 0) : base;
