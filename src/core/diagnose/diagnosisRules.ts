@@ -621,7 +621,9 @@ function reaches(g: EvidenceView['graph'], from: string, to: string): boolean {
   while (queue.length) {
     for (const next of g.callees(queue.shift()!)) {
       if (next === to) return true;
-      if (!seen.has(next)) queue.push(...(seen.add(next), [next]));
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(next);
     }
   }
   return false;
