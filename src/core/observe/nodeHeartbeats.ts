@@ -45,9 +45,8 @@ export function silentNodeOf(target: TargetRef, inventory: () => WorkloadInvento
  * its age in ms, or undefined. When every Lease is late at once, the watch or the API server stalled, not the nodes. Pure.
  */
 export function renewalOverdue(node: string, heartbeats: ReadonlyArray<NodeHeartbeat>, now: number): number | undefined {
-  const current = (h: NodeHeartbeat) => renewedOnTime(h, now);
   const h = heartbeats.find((x) => x.node === node);
-  if (!h || current(h) || !heartbeats.some((o) => o.node !== node && current(o))) return undefined;
+  if (!h || renewedOnTime(h, now) || !heartbeats.some((o) => o.node !== node && renewedOnTime(o, now))) return undefined;
   return now - h.renewedAt;
 }
 
@@ -71,16 +70,17 @@ export interface UnreachableNode {
  * fails every kubelet at once, and names no node. Pure.
  */
 export function unreachableNodes(read: ScrapeFailures, inventory: WorkloadInventory): UnreachableNode[] {
+  const kubeletDown = new Set(read.down.filter((l) => l.node && !(l.pod && l.namespace)).map((l) => l.node));
+  // read every second, and nearly always with no kubelet down: the pods are placed only when one is
+  if (kubeletDown.size === 0) return [];
   const placed = new Map<string, string>();
   for (const svc of inventory.services) for (const p of svc.pods) if (p.node) placed.set(`${svc.target.namespace}/${p.name}`, p.node);
-  const kubeletDown = new Set<string>();
   const podsDown = new Map<string, string[]>();
   for (const labels of read.down) {
-    if (labels.pod && labels.namespace) {
-      const name = `${labels.namespace}/${labels.pod}`;
-      const node = labels.node || placed.get(name);
-      if (node) podsDown.set(node, [...(podsDown.get(node) ?? []), name]);
-    } else if (labels.node) kubeletDown.add(labels.node);
+    if (!labels.pod || !labels.namespace) continue;
+    const name = `${labels.namespace}/${labels.pod}`;
+    const node = labels.node || placed.get(name);
+    if (node) podsDown.set(node, [...(podsDown.get(node) ?? []), name]);
   }
   const nodes = inventory.nodes.map((n) => n.name);
   if (nodes.length < 2 || nodes.every((n) => kubeletDown.has(n))) return [];

@@ -53,8 +53,7 @@ export class LiveEvidence implements VerificationEvidence {
 
   notePlacements(inv: WorkloadInventory): void {
     const now = this.deps.clock.now();
-    // a DaemonSet's pod belongs to its node: no drain moves it, and it runs nowhere else
-    for (const svc of inv.services.filter((s) => s.workloadKind !== 'DaemonSet')) {
+    for (const svc of movable(inv)) {
       for (const pod of svc.pods) {
         if (!pod.node) continue;
         let onNode = this.placements.get(pod.node);
@@ -124,11 +123,11 @@ export class LiveEvidence implements VerificationEvidence {
     const inv = this.deps.events.inventory();
     if (inv.nodes.length === 0 && inv.services.length === 0) return undefined; // the inventory has not synced
     const now = this.deps.clock.now();
-    const movable = inv.services.filter((s) => s.workloadKind !== 'DaemonSet');
-    const left = movable.flatMap((s) => s.pods.filter((p) => p.node === node.name).map((p) => `${s.target.namespace}/${p.name}`));
+    const moved = movable(inv);
+    const left = moved.flatMap((s) => s.pods.filter((p) => p.node === node.name).map((p) => `${s.target.namespace}/${p.name}`));
     const ran = [...(this.placements.get(node.name)?.values() ?? [])].filter((x) => now - x.t <= PLACEMENT_MEMORY_MS);
     const short = ran.flatMap(({ target }) => {
-      const svc = movable.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
+      const svc = moved.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
       return svc && svc.availableReplicas < svc.replicas ? [`${targetLabel(target)} ${svc.availableReplicas}/${svc.replicas} available`] : [];
     });
     if (left.length > 0) {
@@ -153,4 +152,9 @@ export class LiveEvidence implements VerificationEvidence {
     const svc = this.deps.events.inventory().services.find((s) => s.target.namespace === target.namespace && s.target.name === target.name);
     return svc ? svc.pods.reduce((n, p) => n + p.restarts, 0) : undefined;
   }
+}
+
+/** The services whose pods a drain moves: a DaemonSet's pod belongs to its node, and it runs nowhere else. */
+function movable(inv: WorkloadInventory): WorkloadInventory['services'] {
+  return inv.services.filter((s) => s.workloadKind !== 'DaemonSet');
 }
