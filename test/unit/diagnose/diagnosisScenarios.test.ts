@@ -24,6 +24,14 @@ function nodeSymptoms(): Scenario {
   return s;
 }
 
+/** Every update of the scenario, and its node-failure ones (at least one, or the updates are the failure's message). */
+function nodeFailureReports(s: Scenario): { updates: CorrelationUpdate[]; nodeUpdates: CorrelationUpdate[] } {
+  const updates = s.run(new Correlator());
+  const nodeUpdates = updates.filter((x) => x.diagnosis.kind === 'node-failure');
+  assert.ok(nodeUpdates.length > 0, updates.map((x) => `${x.diagnosis.kind}: ${x.diagnosis.summary}`).join('\n'));
+  return { updates, nodeUpdates };
+}
+
 describe('diagnosis scenarios (correlator end to end)', () => {
   it('bad release: errors 40 s after a new revision → bad-release on that deployment, naming revision and image', () => {
     const inv = shopInventory({ revision: { checkout: 5 } });
@@ -190,9 +198,7 @@ describe('diagnosis scenarios (correlator end to end)', () => {
       reason: 'NodeLeaseExpired',
       attributes: { lastRenewed: new Date(T - 3_000).toISOString(), renewEverySeconds: 10 },
     });
-    const updates = s.run(new Correlator());
-    const nodeUpdates = updates.filter((x) => x.diagnosis.kind === 'node-failure');
-    assert.ok(nodeUpdates.length > 0, updates.map((x) => `${x.diagnosis.kind}: ${x.diagnosis.summary}`).join('\n'));
+    const { nodeUpdates } = nodeFailureReports(s);
     const u = nodeUpdates.at(-1)!;
     assert.deepEqual(u.target, node('node-2'));
     assert.ok(nodeUpdates[0].diagnosis.t <= T + 13_000, `named at ${(nodeUpdates[0].diagnosis.t - T) / 1000} s`);
@@ -210,9 +216,7 @@ describe('diagnosis scenarios (correlator end to end)', () => {
       reason: 'NodeLeaseExpired',
       attributes: { lastRenewed: new Date(T - 3_000).toISOString(), renewEverySeconds: 10 },
     });
-    const updates = s.run(new Correlator());
-    const nodeUpdates = updates.filter((x) => x.diagnosis.kind === 'node-failure');
-    assert.ok(nodeUpdates.length > 0, updates.map((x) => `${x.diagnosis.kind}: ${x.diagnosis.summary}`).join('\n'));
+    const { updates, nodeUpdates } = nodeFailureReports(s);
     assert.ok(nodeUpdates[0].diagnosis.t <= T + 4_000, `named at ${(nodeUpdates[0].diagnosis.t - T) / 1000} s`);
     assert.equal(new Set(updates.filter((x) => x.diagnosis.t >= T + 3_000).map((x) => x.incidentKey)).size, 1, 'one incident');
     const u = nodeUpdates.at(-1)!;
