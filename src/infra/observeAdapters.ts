@@ -62,7 +62,7 @@ export async function createObserveAdapters(settings: VigilSettings, conn: KubeC
   const described: string[] = [];
   const client = settings.prometheus.url ? new PrometheusClient({ url: settings.prometheus.url, auth: prometheusAuthFromEnv(env) }) : undefined;
   if (client && queries) {
-    primary = new PrometheusSource({ client, clock, intervalMs, windowMs, queries, namespaces, logger: logger.child('prometheus'), inventory: () => events.inventory(), resolvePod: (ns, pod) => events.workloadOfPod(ns, pod) });
+    primary = new PrometheusSource({ client, clock, intervalMs, windowMs, queries, namespaces, logger: logger.child('prometheus'), inventory: () => events.inventory(), resolvePod: (ns, pod) => events.workloadOfPod(ns, pod), podStartedAt: (ns, pod) => events.podStartedAt(ns, pod) });
     described.push(`Prometheus at ${client.url}`);
     // a node whose kubelet and pods stop answering their scrapes is named from them, seconds after it died
     scrapeWatch = new ScrapeFailureWatch({ client, clock, logger: logger.child('prometheus'), onRead: (read) => events.noteScrapeFailures(read) });

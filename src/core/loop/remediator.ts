@@ -882,7 +882,9 @@ export class Remediator implements Disposable {
       return r?.stalled ? `${r.message}; ${r.stalled}, and a cordon moves no pod` : undefined;
     };
     // polled every second: a fresh sample (every scrape interval) is read as soon as it lands
-    const verdict = await verifyStep(serviceOf(i.target, action), step.verify, this.deps.evidence, this.deps.clock, undefined, { cancelled: () => this.disposed, pollMs: VERIFY_POLL_MS, ...(cordoned ? { endsWhen: stalled } : {}) });
+    // a rollback or a rollout restart replaces every pod: the new pods' own requests are its evidence while old ones still serve
+    const replacesPods = action.kind === 'rollback' || action.kind === 'rollout-restart';
+    const verdict = await verifyStep(serviceOf(i.target, action), step.verify, this.deps.evidence, this.deps.clock, undefined, { cancelled: () => this.disposed, pollMs: VERIFY_POLL_MS, replacesPods, ...(cordoned ? { endsWhen: stalled } : {}) });
     if (!verdict) return; // shutting down: the incident stays 'verifying' and a restart verifies again
     await this.patch(id, {}, true, { t: verdict.t, kind: 'verified', stepId: step.id, verdict });
     const alive = verdict.status !== 'recovered' ? placed()?.renewing : undefined;

@@ -64,8 +64,9 @@ export interface SampleFrame {
    */
   readonly freshPodsSince?: number;
   /**
-   * The last interval's requests and 5xx of each pod behind `fresh` (counts, not rates), with its process start where
-   * known: a release's new pods against its old ones while both serve. Only where the source scrapes pods (direct scrape).
+   * The last interval's requests, 5xx and latency buckets of each pod behind `fresh` (counts, not rates), with its start
+   * where known: a release's new pods against its old ones while both serve, and a rollout's new pods judged on their
+   * own before the old ones are gone. Where the source reads per-pod series (a direct scrape; Prometheus's per-pod defaults).
    */
   readonly freshPods?: ReadonlyArray<PodInterval>;
 }
@@ -73,10 +74,12 @@ export interface SampleFrame {
 /** One pod's requests and 5xx over the last scrape interval (see SampleFrame.freshPods). */
 export interface PodInterval {
   readonly pod: string;
-  /** Its process start, epoch ms, where the pod exports it. */
+  /** When it started, epoch ms: its process start where the pod exports it, else its containers' start from the API. */
   readonly since?: number;
   readonly requests: number;
   readonly errors: number;
+  /** Requests per latency bucket over the interval, cumulative, keyed by the bucket's `le` as Prometheus writes it ("0.1", "+Inf"). */
+  readonly buckets?: Readonly<Record<string, number>>;
 }
 
 /** Expected range of a signal at a time, from the seasonal baseline. */

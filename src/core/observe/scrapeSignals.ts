@@ -220,7 +220,7 @@ export class ScrapeSignalComputer {
 interface Acc {
   readonly target: TargetRef;
   /** The same sums over the last scrape interval alone (see SampleFrame.fresh); restarts as a count. */
-  readonly fresh: { requests?: number; errors?: number; readonly buckets: Map<number, number>; restarts?: number; cpu?: number; podsSince?: number; podStartUnknown?: boolean; readonly pods: Map<string, { pod: string; since?: number; requests: number; errors: number }> };
+  readonly fresh: { requests?: number; errors?: number; readonly buckets: Map<number, number>; restarts?: number; cpu?: number; podsSince?: number; podStartUnknown?: boolean; readonly pods: Map<string, { pod: string; since?: number; requests: number; errors: number; buckets?: Record<string, number> }> };
   requests?: number;
   errors?: number;
   readonly buckets: Map<number, number>;
@@ -242,19 +242,27 @@ function addFresh(acc: Acc, s: Series, rate: number, increase: number, errorCode
     if (s.started === undefined) f.podStartUnknown = true;
     else f.podsSince = Math.min(f.podsSince ?? Infinity, s.started);
   }
+  const pod = () => {
+    const name = s.labels.pod;
+    if (!name) return undefined;
+    let p = f.pods.get(name);
+    if (!p) f.pods.set(name, (p = { pod: name, ...(s.started !== undefined ? { since: s.started } : {}), requests: 0, errors: 0 }));
+    return p;
+  };
   if (s.role === 'requests') {
     f.requests = (f.requests ?? 0) + rate;
     const failed = errorCode.test(s.labels.code ?? '');
     if (failed) f.errors = (f.errors ?? 0) + rate;
-    if (s.labels.pod) {
-      let p = f.pods.get(s.labels.pod);
-      if (!p) f.pods.set(s.labels.pod, (p = { pod: s.labels.pod, ...(s.started !== undefined ? { since: s.started } : {}), requests: 0, errors: 0 }));
+    const p = pod();
+    if (p) {
       p.requests += increase;
       if (failed) p.errors += increase;
     }
   } else if (s.role === 'bucket') {
     const le = Number(s.labels.le === '+Inf' ? Infinity : s.labels.le);
     f.buckets.set(le, (f.buckets.get(le) ?? 0) + rate);
+    const p = pod();
+    if (p && s.labels.le !== undefined) (p.buckets ??= {})[s.labels.le] = (p.buckets[s.labels.le] ?? 0) + increase;
   } else if (s.role === 'restarts') f.restarts = (f.restarts ?? 0) + increase;
   else if (s.role === 'cpu') f.cpu = (f.cpu ?? 0) + rate;
 }

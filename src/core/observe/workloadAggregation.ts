@@ -4,7 +4,7 @@
  * workload (PodWorkloadMap). Several series of one workload combine as the signal says: rates and counts
  * sum, a gauge may take the max, a ratio divides summed parts, a quantile is read from summed buckets.
  */
-import type { SignalName } from '../model/signal';
+import type { PodInterval, SignalName } from '../model/signal';
 import { targetKey, type TargetKind, type TargetRef } from '../model/target';
 import { histogramQuantile } from './histogram';
 
@@ -152,4 +152,51 @@ export function seriesCoverage(kind: TargetKind, series: ReadonlyArray<QuerySeri
     }
   }
   return new Map([...seen].map(([k, ids]) => [k, ids.size]));
+}
+
+/**
+ * Each pod's requests, 5xx and latency buckets over the last interval (SampleFrame.freshPods) from the per-pod series of
+ * the last-interval twins of the error-ratio and latency queries (rates, times the interval's length), with the pod's
+ * start where `startedAt` knows it. Series that name no pod (a query that aggregates per workload) give none.
+ */
+export function freshPodIntervals(
+  parts: ReadonlyArray<{ readonly signal: SignalName; readonly series: ReadonlyArray<QuerySeries> }>,
+  intervalSeconds: number,
+  resolvePod?: PodResolver,
+  startedAt?: (namespace: string, pod: string) => number | undefined,
+): Array<{ readonly t: number; readonly target: TargetRef; readonly pods: PodInterval[] }> {
+  type Entry = { pod: string; since?: number; requests?: number; errors: number; buckets?: Record<string, number> };
+  const byTarget = new Map<string, { t: number; target: TargetRef; pods: Map<string, Entry> }>();
+  for (const { signal, series } of parts) {
+    for (const s of series) {
+      const { namespace, pod } = s.metric;
+      const target = namespace && pod ? seriesTarget('service', s.metric, resolvePod) : undefined;
+      if (!target || !pod || !namespace) continue;
+      const part = s.metric[PART_LABEL];
+      const le = s.metric.le;
+      for (const [ts, raw] of s.values) {
+        const v = Number(raw) * intervalSeconds;
+        if (!Number.isFinite(v)) continue;
+        const t = Math.round(ts * 1000);
+        const key = `${targetKey(target)}@${t}`;
+        let at = byTarget.get(key);
+        if (!at) byTarget.set(key, (at = { t, target, pods: new Map() }));
+        let e = at.pods.get(pod);
+        if (!e) {
+          const since = startedAt?.(namespace, pod);
+          at.pods.set(pod, (e = { pod, ...(since !== undefined ? { since } : {}), errors: 0 }));
+        }
+        if (signal === 'error_ratio' && part === 'num') e.errors += v;
+        else if (signal === 'error_ratio' && part === 'den') e.requests = (e.requests ?? 0) + v;
+        else if (signal !== 'error_ratio' && le !== undefined) (e.buckets ??= {})[le] = (e.buckets[le] ?? 0) + v;
+      }
+    }
+  }
+  return [...byTarget.values()].map(({ t, target, pods }) => ({
+    t,
+    target,
+    pods: [...pods.values()]
+      .sort((a, b) => (a.pod < b.pod ? -1 : 1))
+      .map(({ requests, ...e }) => ({ ...e, requests: requests ?? e.buckets?.['+Inf'] ?? 0 })),
+  }));
 }

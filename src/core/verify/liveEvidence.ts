@@ -1,9 +1,14 @@
 import type { Band, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import { renewalOverdue, renewedOnTime } from '../observe/nodeHeartbeats';
+import { histogramQuantile } from '../observe/histogram';
 import { signalDefinition } from '../observe/signalCatalogue';
+import { aggregationOf } from '../observe/workloadAggregation';
 import type { ClockPort, ClusterPort, EventsPort, LoggerPort, NodeHeartbeat, ProbeResultsPort, WorkloadInventory } from '../ports';
 import type { VerificationEvidence } from './verifier';
+
+/** Fewest requests a rollout's new pods must have served in an interval for it to be judged on them alone. */
+const MIN_OWN_REQUESTS = 10;
 
 /** How long a service counts as displaced by a node failure after it was last seen on the node. */
 const PLACEMENT_MEMORY_MS = 10 * 60_000;
@@ -79,6 +84,35 @@ export class LiveEvidence implements VerificationEvidence {
     const from = this.previousT.get(key);
     if (!f || from === undefined || v === undefined || !Number.isFinite(v)) return undefined;
     return f.freshPodsSince !== undefined ? { t: f.t, from, v, podsSince: f.freshPodsSince } : { t: f.t, from, v };
+  }
+
+  /**
+   * The newest frame's interval as the pods started at or after `since` served it, alone (SampleFrame.freshPods): their
+   * error ratio or latency quantile, and how many requests they served. Undefined for other signals, and where they
+   * served fewer than MIN_OWN_REQUESTS (a handful of requests says little).
+   */
+  freshOfPods(target: TargetRef, signal: SignalName, since: number): { t: number; from: number; v: number; requests: number; pods: number } | undefined {
+    const key = targetKey(target);
+    const f = this.frames.get(key);
+    const from = this.previousT.get(key);
+    if (!f?.freshPods || from === undefined) return undefined;
+    const pods = f.freshPods.filter((p) => p.since !== undefined && p.since >= since);
+    const requests = pods.reduce((n, p) => n + p.requests, 0);
+    if (!pods.length || !(requests >= MIN_OWN_REQUESTS)) return undefined;
+    const how = aggregationOf(signal);
+    let v: number | undefined;
+    if (signal === 'error_ratio') v = pods.reduce((n, p) => n + p.errors, 0) / requests;
+    else if (how.mode === 'quantile' && pods.every((p) => p.buckets)) {
+      const summed = new Map<number, number>();
+      for (const p of pods) {
+        for (const [le, n] of Object.entries(p.buckets!)) {
+          const bound = le === '+Inf' ? Infinity : Number(le);
+          summed.set(bound, (summed.get(bound) ?? 0) + n);
+        }
+      }
+      v = summed.size ? histogramQuantile(how.q, [...summed].map(([le, count]) => ({ le, count }))) : undefined;
+    }
+    return v !== undefined && Number.isFinite(v) ? { t: f.t, from, v, requests: Math.round(requests), pods: pods.length } : undefined;
   }
 
   /** The expected band from before the trouble began, so verification never compares against a baseline that learnt the fault. */

@@ -41,6 +41,12 @@ export interface VerificationEvidence {
    * Absent when the source gives none: verification then reads the rate window.
    */
   fresh?(target: TargetRef, signal: SignalName): { readonly t: number; readonly from: number; readonly v: number; readonly podsSince?: number } | undefined;
+  /**
+   * The newest fresh interval as the pods started at or after `since` served it, alone, and how many requests they
+   * served (SampleFrame.freshPods): a rollout's new pods judged while its old ones still serve. Undefined where the
+   * source gives no per-pod values, for a signal not read per pod, or when they served too few requests.
+   */
+  freshOfPods?(target: TargetRef, signal: SignalName, since: number): { readonly t: number; readonly from: number; readonly v: number; readonly requests: number; readonly pods: number } | undefined;
 }
 
 /**
@@ -63,6 +69,8 @@ export const DEFAULT_SEQUENTIAL_TEST: SequentialTest = { pBroken: 0.2, pHealed: 
 interface SequentialContext {
   readonly actedAt: number;
   readonly effectAt: number | undefined;
+  /** The step replaces every pod (VerifyOptions.replacesPods): the pods started since it acted are the ones to judge. */
+  readonly replacesPods: boolean;
   readonly state: () => TestState;
 }
 
@@ -85,6 +93,12 @@ export interface VerifyOptions {
   readonly test: SequentialTest;
   /** Checked at every poll: a reason the step cannot recover the target whatever the checks say yet (not recovered at once). */
   readonly endsWhen?: () => string | undefined;
+  /**
+   * The step replaces every pod of the target (a rollback, a rollout restart): an interval its old pods still served
+   * is judged on the new pods' own requests (VerificationEvidence.freshOfPods), so the test starts while the rollout
+   * runs; the verdict still waits for the rollout to complete, when only the new pods are left.
+   */
+  readonly replacesPods?: boolean;
 }
 
 const DEFAULTS: VerifyOptions = { pollMs: 5000, maxSampleAgeMs: 30_000, test: DEFAULT_SEQUENTIAL_TEST };
@@ -133,7 +147,7 @@ export async function verifyStep(
     const judged: boolean[] = [];
     for (const [n, c] of spec.conditions.entries()) {
       const state = () => (tests[n] ??= { llr: 0, lastT: -Infinity, inBand: 0, outOfBand: 0 });
-      const r = await check(c, target, evidence, now, restartFloor, opts, { actedAt: start, effectAt, state });
+      const r = await check(c, target, evidence, now, restartFloor, opts, { actedAt: start, effectAt, replacesPods: opts.replacesPods ?? false, state });
       last.push(r.result);
       judged.push(r.judged ?? false);
       if (c.kind === 'rollout-complete' && r.result.status === 'passed' && effectAt === undefined) effectAt = now;
@@ -237,7 +251,12 @@ async function check(
       // windowed signal, a reading for a gauge (of the new pods alone when all it read started after the action)
       if (ev.fresh && ev.windowMs) {
         const post = windowed ? recent(ev.fresh(target, signal)) : latest && { ...latest, from: latest.t };
-        if (post) return judgeSequentially(c, post, (v, first) => judge(v, windowed ? requestsIn(ev, target, post) : undefined, first), seq, opts.test);
+        if (post) {
+          // an interval old pods still served: the new pods' own share of it, where the step replaces them all
+          const own = windowed && seq.replacesPods ? ev.freshOfPods?.(target, signal, seq.actedAt) : undefined;
+          const newPods = own && own.t === post.t && own.from === post.from ? own : undefined;
+          return judgeSequentially(c, post, (v, first, requests) => judge(v, windowed ? (requests ?? requestsIn(ev, target, post)) : undefined, first), seq, opts.test, newPods);
+        }
       }
       // no fresh samples from this source: the rate window, held for stableForSeconds
       if (!latest) return { result: { condition: c, status: 'no-data', detail: `no recent ${signal} sample` } };
@@ -274,15 +293,19 @@ async function check(
 function judgeSequentially(
   c: VerifyCondition & { readonly signal: SignalName },
   sample: { readonly t: number; readonly from: number; readonly v: number; readonly podsSince?: number },
-  judge: (v: number, first?: number) => { ok: boolean; detail: string } | undefined,
+  judge: (v: number, first?: number, requests?: number) => { ok: boolean; detail: string } | undefined,
   seq: SequentialContext,
   test: SequentialTest,
+  newPods?: { readonly v: number; readonly requests: number; readonly pods: number },
 ): { result: CheckResult; judged?: boolean } {
   // after the action took effect: an interval that began after it, or one whose pods all started after the action
   // (a rollout's new pods: what they served before the rollout status said complete is theirs alone)
   const afterEffect = seq.effectAt !== undefined && (sample.from >= seq.effectAt || (sample.podsSince !== undefined && sample.podsSince >= seq.actedAt));
-  const st = afterEffect ? seq.state() : undefined;
-  const j = judge(sample.v, st?.first);
+  // else, for a step that replaces every pod, what its new pods served of the interval
+  const own = afterEffect ? undefined : newPods;
+  const st = afterEffect || own ? seq.state() : undefined;
+  const read = own ? judge(own.v, st?.first, own.requests) : judge(sample.v, st?.first);
+  const j = read && own ? { ...read, detail: `${read.detail} on the ${own.pods} pod(s) started since the action (${own.requests} requests)` } : read;
   if (!j) return { result: { condition: c, status: 'no-data', detail: `no baseline band for ${c.signal} yet` } };
   if (!st) return { result: { condition: c, status: 'pending', detail: `${j.detail}; waiting for samples from after the action took effect` } };
   const steps = testSteps(test);

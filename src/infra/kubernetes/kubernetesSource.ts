@@ -244,6 +244,19 @@ export class KubernetesSource implements EventsPort, Disposable {
     resolve: (ns, kind, name) => this.resolve(ns, kind, name),
   };
 
+  /**
+   * When a pod's current processes started: the latest of its running containers' starts, else its own start (the
+   * kubelet took it), else its creation. The API gives whole seconds: this is the end of that second, so a pod started
+   * just after an action is never placed before it. Undefined for a pod the informers no longer hold.
+   */
+  podStartedAt(namespace: string, pod: string): number | undefined {
+    const p = this.object<k8s.V1Pod>('pods', namespace, pod);
+    if (!p) return undefined;
+    const started = (p.status?.containerStatuses ?? []).map((c) => time(c.state?.running?.startedAt)).filter((x): x is number => x !== undefined);
+    const at = started.length ? Math.max(...started) : (time(p.status?.startTime) ?? time(p.metadata?.creationTimestamp));
+    return at === undefined ? undefined : at + 999;
+  }
+
   /** The workload target a pod's series count for (Deployment, StatefulSet, DaemonSet, bare ReplicaSet), also shortly after the pod is gone. */
   workloadOfPod(namespace: string, pod: string): TargetRef | undefined {
     const w = this.podWorkloads.workloadOf(namespace, pod);
@@ -330,4 +343,11 @@ export function podProxyEndpoints(source: KubernetesSource, conn: KubeConnection
     labels: { namespace: p.namespace, pod: p.pod, deployment: p.deployment, node: p.node },
     fetch: () => conn.get(`/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.pod)}:${encodeURIComponent(p.port)}/proxy${p.path.startsWith('/') ? p.path : `/${p.path}`}`, { timeoutMs }),
   }));
+}
+
+/** A time the client gives as a Date (or a string, from a raw list), as epoch ms. */
+function time(x: Date | string | undefined): number | undefined {
+  if (x === undefined || x === null) return undefined;
+  const ms = x instanceof Date ? x.getTime() : Date.parse(x);
+  return Number.isFinite(ms) ? ms : undefined;
 }

@@ -3,7 +3,7 @@ import { FrameAssembler } from '../../core/observe/frames';
 import { DEFAULT_SIGNAL_QUERIES, renderQuery, signalDefinition, type SignalQuery } from '../../core/observe/signalCatalogue';
 import { candidateMetricNames, chooseSignalQueries, describeChoice, discoverySelector, metricNames, OWNER_METRICS, signalsFileExample, type SignalChoice } from '../../core/observe/metricDiscovery';
 import { PodWorkloadMap, workloadTarget } from '../../core/observe/podWorkloads';
-import { aggregateSeries, aggregationOf, seriesCoverage, seriesTarget, type PodResolver } from '../../core/observe/workloadAggregation';
+import { aggregateSeries, aggregationOf, freshPodIntervals, seriesCoverage, seriesTarget, type PodResolver } from '../../core/observe/workloadAggregation';
 import { errorText, StreamPoller, type FrameFetchResult, type FrameFetcher } from '../../core/observe/streamPoller';
 import { PolledSource } from '../../core/observe/polledSource';
 import type { SampleFrame, SignalName } from '../../core/model/signal';
@@ -34,6 +34,8 @@ export interface PrometheusSourceOptions {
   readonly inventory?: () => WorkloadInventory;
   /** The workload of a pod, for series labelled only namespace+pod (from the informers' owner references). */
   readonly resolvePod?: PodResolver;
+  /** When a pod started (its containers' start, from the informers), for the last interval's per-pod values (SampleFrame.freshPods). */
+  readonly podStartedAt?: (namespace: string, pod: string) => number | undefined;
 }
 
 /** Prometheus range queries return at most 11,000 points per series. */
@@ -250,6 +252,16 @@ export class PrometheusSource extends PolledSource {
         asm.addFresh(p.t, p.target, q.signal, p.value);
       }
     });
+    const perPod = freshPodIntervals(
+      freshQueries.flatMap((q, i) => {
+        const r = freshResults[i];
+        return r.status === 'fulfilled' && (q.signal === 'error_ratio' || q.signal === 'latency_p99') ? [{ signal: q.signal, series: r.value }] : [];
+      }),
+      this.options.intervalMs / 1000,
+      this.resolvePod,
+      this.options.podStartedAt,
+    );
+    for (const { t, target, pods } of perPod) if (!watched || target.namespace === undefined || watched.has(target.namespace)) asm.setFreshPods(t, target, pods);
     return { frames: asm.frames(), problems };
   }
 

@@ -306,5 +306,8 @@ describe('the live model with TensorFlow.js (wasm)', function () {
     const moved = ['memory', 'latency_p95', 'latency_p99'].reduce((a, s) => a + (top.contributions[s as SignalName] ?? 0), 0);
     assert.ok(moved >= 0.7, JSON.stringify(top.contributions));
     await model2.dispose();
+    // both loops save their detector state into `dir` in the background (every 12 frames): wait for the last write,
+    // or the after hook's rm races it (ENOTEMPTY on dir/state, a unit run at f78b23b)
+    await Promise.all([rig.loop.persist(), rig2.loop.persist()]);
   });
 });

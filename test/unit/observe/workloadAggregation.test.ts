@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TargetRef } from '../../../src/core/model/target';
-import { aggregateSeries, aggregationOf, seriesTarget, type QuerySeries } from '../../../src/core/observe/workloadAggregation';
+import { aggregateSeries, aggregationOf, freshPodIntervals, seriesTarget, type QuerySeries } from '../../../src/core/observe/workloadAggregation';
 
 const T = 1_700_000_000;
 const s = (metric: Record<string, string>, v: number, t = T): QuerySeries => ({ metric, values: [[t, String(v)]] });
@@ -66,5 +66,40 @@ describe('per-pod series aggregated to their workload', () => {
   it('pod and node kinds read their own labels', () => {
     assert.deepEqual(aggregateSeries('node', { mode: 'sum' }, [s({ node: 'n1' }, 1), s({ node: 'n1', id: '/' }, 2)]).points.map((p) => [p.target, p.value]), [[{ kind: 'node', name: 'n1' }, 3]]);
     assert.deepEqual(aggregateSeries('pod', { mode: 'sum' }, [s({ namespace: 'shop', pod: 'db-0' }, 4)]).points[0].target, { kind: 'pod', namespace: 'shop', name: 'db-0' });
+  });
+});
+
+describe("each pod's last interval from Prometheus's per-pod series (SampleFrame.freshPods)", () => {
+  const s = (metric: Record<string, string>, v: number): QuerySeries => ({ metric: { namespace: 'shop', ...metric }, values: [[1000, String(v)]] });
+  const owner = (_ns: string, pod: string): TargetRef | undefined => (pod.startsWith('frontend-') ? { kind: 'service', namespace: 'shop', name: 'frontend' } : undefined);
+
+  it("reads each pod's requests, 5xx and buckets over the interval (rates times its length), with its start where known", () => {
+    const errors = [s({ pod: 'frontend-old', vigil_part: 'num' }, 1), s({ pod: 'frontend-old', vigil_part: 'den' }, 4), s({ pod: 'frontend-new', vigil_part: 'den' }, 3), s({ pod: 'cart-1', vigil_part: 'den' }, 9)];
+    const latency = [s({ pod: 'frontend-new', le: '0.1' }, 2.4), s({ pod: 'frontend-new', le: '+Inf' }, 3)];
+    const started: Record<string, number> = { 'frontend-new': 995_000 };
+    const out = freshPodIntervals(
+      [
+        { signal: 'error_ratio', series: errors },
+        { signal: 'latency_p99', series: latency },
+      ],
+      5,
+      owner,
+      (_ns, pod) => started[pod],
+    );
+    assert.deepEqual(out, [
+      {
+        t: 1_000_000,
+        target: { kind: 'service', namespace: 'shop', name: 'frontend' },
+        pods: [
+          { pod: 'frontend-new', since: 995_000, errors: 0, requests: 15, buckets: { '0.1': 12, '+Inf': 15 } },
+          { pod: 'frontend-old', errors: 5, requests: 20 },
+        ],
+      },
+    ]);
+  });
+
+  it('gives none for series that name no pod (a query aggregated per workload)', () => {
+    const out = freshPodIntervals([{ signal: 'error_ratio', series: [s({ deployment: 'frontend', vigil_part: 'den' }, 4)] }], 5, owner);
+    assert.deepEqual(out, []);
   });
 });

@@ -247,6 +247,72 @@ describe('verifyStep', () => {
       assert.equal(oldPod.t, 26_000);
     });
 
+    describe("a step that replaces every pod: its new pods judged on their own while old ones still serve", () => {
+      /**
+       * A rollback at 0: the old pods fail 25% of their requests until they stop at 11 s; the new pods start at 2 s and
+       * fail `newShare`; the status says complete at 12 s. Frames carry each pod's last interval (SampleFrame.freshPods)
+       * with its latency buckets: the new pods answer in 100 ms, the old ones in 400 ms.
+       */
+      async function rollback(newShare: number, replacesPods: boolean, newRequests = 15) {
+        const clock = new VirtualClock(0);
+        const ev = new LiveEvidence({
+          clock,
+          logger: new MemoryLogger(),
+          cluster: { rolloutStatus: async () => ({ complete: clock.now() >= 12_000, message: clock.now() >= 12_000 ? 'successfully rolled out' : 'Waiting for rollout to finish' }) } as unknown as ClusterPort,
+          events: { inventory: () => ({ services: [{ target, pods: [{ restarts: 0 }] }], nodes: [] }) } as unknown as EventsPort,
+          rateWindowMs: W,
+        });
+        const p99Band: Band = { lower: 0.15, expected: 0.2, upper: 0.25 };
+        const buckets = (n: number, slow: boolean) => ({ '0.1': slow ? 0 : n, '0.25': slow ? 0 : n, '0.5': n, '+Inf': n });
+        const feed = (t: number) => {
+          const old = t <= 11_000 ? [{ pod: 'checkout-old', since: -600_000, requests: 20, errors: 5, buckets: buckets(20, true) }] : [];
+          const fresh = t > 2_000 && t > 0 ? [{ pod: 'checkout-new', since: 2_000, requests: newRequests, errors: Math.round(newShare * newRequests), buckets: buckets(newRequests, false) }] : [];
+          const pods = [...old, ...fresh];
+          const req = pods.reduce((n, x) => n + x.requests, 0);
+          const err = pods.reduce((n, x) => n + x.errors, 0);
+          const oldOnly = old.length > 0;
+          ev.observe({ target, t, values: { error_ratio: 0.2, latency_p99: 0.45 }, fresh: { error_ratio: err / req, latency_p99: oldOnly ? 0.45 : 0.09, request_rate: req / 5 }, freshPods: pods }, () => ({ error_ratio: band, latency_p99: p99Band }));
+        };
+        for (let t = -30_000; t <= 0; t += 5_000) feed(t);
+        const spec = { conditions: [{ kind: 'rollout-complete' as const }, { kind: 'signal-in-band' as const, signal: 'error_ratio' as const }, { kind: 'signal-in-band' as const, signal: 'latency_p99' as const }], timeoutSeconds: 120, stableForSeconds: 15 };
+        let done = false;
+        const run = verifyStep(target, spec, ev, clock, undefined, { pollMs: 1000, replacesPods });
+        void run.finally(() => (done = true));
+        while (!done) {
+          await clock.advance(1000);
+          if (clock.now() % 5_000 === 0) feed(clock.now());
+        }
+        return (await run) as { status: string; t: number; summary: string; checks: ReadonlyArray<{ detail: string }> };
+      }
+
+      it('counts the intervals old pods still served on the new pods alone: recovered as the rollout completes', async () => {
+        const v = await rollback(0, true);
+        assert.equal(v.status, 'recovered');
+        // (0, 5] and (5, 10] on checkout-new alone (0 of 15 failed, p99 under 100 ms); the verdict waits for the status at 12 s
+        assert.equal(v.t, 12_000);
+        assert.match(v.checks[1].detail, /on the 1 pod\(s\) started since the action \(15 requests\)/);
+      });
+
+      it('without it, as before: only intervals from after the rollout completed count', async () => {
+        const v = await rollback(0, false);
+        assert.equal(v.status, 'recovered');
+        assert.equal(v.t, 26_000);
+      });
+
+      it('new pods that fail too: not recovered as soon as two of their intervals are out, never a recovery', async () => {
+        const v = await rollback(0.25, true, 16);
+        assert.equal(v.status, 'not-recovered');
+        assert.equal(v.t, 11_000);
+        assert.match(v.summary, /5xx 25% outside its expected range .* on the 1 pod\(s\) started since the action \(16 requests\)/);
+      });
+
+      it('new pods that served too few requests to judge: their intervals wait for the rollout as before', async () => {
+        const v = await rollback(0, true, 6);
+        assert.equal(v.status, 'recovered');
+        assert.equal(v.t, 26_000);
+      });
+    });
+
     it('says not recovered once two post-action intervals are clearly out, without waiting for the timeout', async () => {
       const clock = new VirtualClock(0);
       const f = fed(clock, () => 0.25);
