@@ -22,7 +22,7 @@ export class FrameAssembler {
     if (Number.isFinite(since)) this.entry(t, target).freshPodsSince = since;
   }
 
-  /** Each pod's requests and 5xx over the last interval (see SampleFrame.freshPods). */
+  /** Each pod's requests, 5xx and latency buckets over the last interval (see SampleFrame.freshPods). */
   setFreshPods(t: number, target: TargetRef, pods: ReadonlyArray<PodInterval>): void {
     if (pods.length) this.entry(t, target).freshPods = pods;
   }
@@ -69,6 +69,7 @@ export function mergeFrames(...sets: ReadonlyArray<ReadonlyArray<SampleFrame>>):
       for (const [signal, v] of Object.entries(f.values)) asm.add(f.t, f.target, signal as SignalName, v as number);
       for (const [signal, v] of Object.entries(f.fresh ?? {})) asm.addFresh(f.t, f.target, signal as SignalName, v as number);
       if (f.freshPodsSince !== undefined) asm.setFreshPodsSince(f.t, f.target, f.freshPodsSince);
+      if (f.freshPods) asm.setFreshPods(f.t, f.target, f.freshPods);
     }
   }
   return asm.frames();

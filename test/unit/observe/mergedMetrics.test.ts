@@ -52,6 +52,16 @@ describe('MergedMetrics', () => {
     merged.dispose();
   });
 
+  it("keeps the primary's last-interval values whole: fresh values, their pods' start and each pod's interval", async () => {
+    // each pod's interval was dropped here before (blame by new pods and verification on them saw none live)
+    const clock = new VirtualClock(0);
+    const frame: SampleFrame = { target: cart, t: 0, values: { error_ratio: 0.1 }, fresh: { error_ratio: 0.25 }, freshPodsSince: 1_000, freshPods: [{ pod: 'cart-1', since: 1_000, requests: 20, errors: 5, buckets: { '0.1': 12, '+Inf': 20 } }] };
+    const metrics: MetricsPort = { ...new PushSource('error_ratio'), discoverTargets: async () => [], range: async () => [frame], subscribe: () => ({ dispose: () => undefined }), onStatus: () => ({ dispose: () => undefined }) };
+    const merged = new MergedMetrics([metrics, new PushSource('log_errors')], { clock, graceMs: 1_000 });
+    assert.deepEqual(await merged.range(0, 0, 5_000), [frame]);
+    merged.dispose();
+  });
+
   it('emits the primary alone after the grace time, and drops a part that comes later', async () => {
     const clock = new VirtualClock(0);
     const metrics = new PushSource('request_rate');
