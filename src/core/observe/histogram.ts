@@ -4,6 +4,11 @@ export interface Bucket {
   readonly count: number;
 }
 
+/** A bucket's upper bound from its `le` label as Prometheus writes it ("0.25", "+Inf"). */
+export function bucketBound(le: string | undefined): number {
+  return le === '+Inf' ? Infinity : Number(le);
+}
+
 /**
  * The quantile of a cumulative histogram with linear interpolation inside the bucket, as
  * Prometheus's histogram_quantile does: NaN without buckets or a +Inf bucket, the upper bound of

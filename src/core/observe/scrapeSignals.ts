@@ -2,7 +2,7 @@ import type { SampleFrame, SignalName } from '../model/signal';
 import type { TargetRef } from '../model/target';
 import { CounterWindow } from './counterWindow';
 import { FrameAssembler } from './frames';
-import { histogramQuantile, type Bucket } from './histogram';
+import { bucketBound, histogramQuantile, type Bucket } from './histogram';
 
 /** One sample line of a Prometheus text exposition. */
 export interface ExpositionSample {
@@ -158,7 +158,7 @@ export class ScrapeSignalComputer {
             break;
           case 'bucket': {
             if (rate === undefined) break;
-            const le = Number(s.labels.le === '+Inf' ? Infinity : s.labels.le);
+            const le = bucketBound(s.labels.le);
             acc.buckets.set(le, (acc.buckets.get(le) ?? 0) + rate);
             break;
           }
@@ -259,7 +259,7 @@ function addFresh(acc: Acc, s: Series, rate: number, increase: number, errorCode
       if (failed) p.errors += increase;
     }
   } else if (s.role === 'bucket') {
-    const le = Number(s.labels.le === '+Inf' ? Infinity : s.labels.le);
+    const le = bucketBound(s.labels.le);
     f.buckets.set(le, (f.buckets.get(le) ?? 0) + rate);
     const p = pod();
     if (p && s.labels.le !== undefined) (p.buckets ??= {})[s.labels.le] = (p.buckets[s.labels.le] ?? 0) + increase;

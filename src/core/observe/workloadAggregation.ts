@@ -6,7 +6,7 @@
  */
 import type { PodInterval, SignalName } from '../model/signal';
 import { targetKey, type TargetKind, type TargetRef } from '../model/target';
-import { histogramQuantile } from './histogram';
+import { bucketBound, histogramQuantile } from './histogram';
 
 /**
  * How series of one workload combine. `ratio`: series labelled `vigil_part="num"` and `"den"` are summed
@@ -104,7 +104,7 @@ export function aggregateSeries(
       if (aggregation.mode === 'ratio' && (part === 'num' || part === 'den')) {
         acc[part] = (acc[part] ?? 0) + v;
       } else if (aggregation.mode === 'quantile' && le !== undefined) {
-        const bound = le === '+Inf' ? Infinity : Number(le);
+        const bound = bucketBound(le);
         acc.buckets.set(bound, (acc.buckets.get(bound) ?? 0) + v);
       } else if (aggregation.mode === 'sum') {
         acc.sum = (acc.sum ?? 0) + v;

@@ -1,7 +1,7 @@
 import type { Band, SampleFrame, SignalName } from '../model/signal';
 import { targetKey, targetLabel, type TargetRef } from '../model/target';
 import { renewalOverdue, renewedOnTime } from '../observe/nodeHeartbeats';
-import { histogramQuantile } from '../observe/histogram';
+import { bucketBound, histogramQuantile } from '../observe/histogram';
 import { signalDefinition } from '../observe/signalCatalogue';
 import { aggregationOf } from '../observe/workloadAggregation';
 import type { ClockPort, ClusterPort, EventsPort, LoggerPort, NodeHeartbeat, ProbeResultsPort, WorkloadInventory } from '../ports';
@@ -106,7 +106,7 @@ export class LiveEvidence implements VerificationEvidence {
       const summed = new Map<number, number>();
       for (const p of pods) {
         for (const [le, n] of Object.entries(p.buckets!)) {
-          const bound = le === '+Inf' ? Infinity : Number(le);
+          const bound = bucketBound(le);
           summed.set(bound, (summed.get(bound) ?? 0) + n);
         }
       }

@@ -69,8 +69,6 @@ export const DEFAULT_SEQUENTIAL_TEST: SequentialTest = { pBroken: 0.2, pHealed: 
 interface SequentialContext {
   readonly actedAt: number;
   readonly effectAt: number | undefined;
-  /** The step replaces every pod (VerifyOptions.replacesPods): the pods started since it acted are the ones to judge. */
-  readonly replacesPods: boolean;
   readonly state: () => TestState;
 }
 
@@ -147,7 +145,7 @@ export async function verifyStep(
     const judged: boolean[] = [];
     for (const [n, c] of spec.conditions.entries()) {
       const state = () => (tests[n] ??= { llr: 0, lastT: -Infinity, inBand: 0, outOfBand: 0 });
-      const r = await check(c, target, evidence, now, restartFloor, opts, { actedAt: start, effectAt, replacesPods: opts.replacesPods ?? false, state });
+      const r = await check(c, target, evidence, now, restartFloor, opts, { actedAt: start, effectAt, state });
       last.push(r.result);
       judged.push(r.judged ?? false);
       if (c.kind === 'rollout-complete' && r.result.status === 'passed' && effectAt === undefined) effectAt = now;
@@ -253,7 +251,7 @@ async function check(
         const post = windowed ? recent(ev.fresh(target, signal)) : latest && { ...latest, from: latest.t };
         if (post) {
           // an interval old pods still served: the new pods' own share of it, where the step replaces them all
-          const own = windowed && seq.replacesPods ? ev.freshOfPods?.(target, signal, seq.actedAt) : undefined;
+          const own = windowed && opts.replacesPods ? ev.freshOfPods?.(target, signal, seq.actedAt) : undefined;
           const newPods = own && own.t === post.t && own.from === post.from ? own : undefined;
           return judgeSequentially(c, post, (v, first, requests) => judge(v, windowed ? (requests ?? requestsIn(ev, target, post)) : undefined, first), seq, opts.test, newPods);
         }
